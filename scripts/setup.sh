@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Everything berth needs on a fresh Debian 12 machine, as root. Idempotent:
+# installs only what is missing, then `npm ci` and the build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# runtime: runc + containerd's shim; images: busybox-static; networks: CNI plugins,
+# iptables, iproute2; tests and benchmarks: the docker.io CLI (20.10) and dockerd,
+# CNCF distribution, skopeo, umoci, podman.
+PACKAGES=(runc containerd busybox-static iptables iproute2 containernetworking-plugins
+  docker.io docker-registry skopeo umoci podman socat)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "setup: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  # Debian's docker.io must not start its own daemon: we never touch a system dockerd.
+  if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
+    trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+  fi
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
+  npm ci --no-audit --no-fund
+fi
+npm run build --silent

@@ -1,0 +1,81 @@
+/**
+ * Error kinds shared by the daemon, the registry, the client and the CLI.
+ *
+ * Every error carries a kind (its class) and a stable `code`; callers match on
+ * the class or the code, never on the message. The one mapping from kind to
+ * HTTP status lives in `http-status.ts`. Every code is listed in docs/errors.md.
+ *
+ *   throw new NotFound('container.not_found', `No such container: ${ref}`);
+ */
+export type ErrorKind =
+  | 'invalid_parameter'
+  | 'unauthorized'
+  | 'forbidden'
+  | 'not_found'
+  | 'conflict'
+  | 'not_modified'
+  | 'not_implemented'
+  | 'unavailable'
+  | 'system';
+
+export abstract class BerthError extends Error {
+  abstract readonly kind: ErrorKind;
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+  override get name(): string {
+    return this.constructor.name;
+  }
+}
+
+/** The request is malformed or asks for something impossible (400). */
+export class InvalidParameter extends BerthError {
+  readonly kind = 'invalid_parameter';
+}
+/** Credentials are missing or wrong (401). */
+export class Unauthorized extends BerthError {
+  readonly kind = 'unauthorized';
+}
+/** Known caller, refused action (403). */
+export class Forbidden extends BerthError {
+  readonly kind = 'forbidden';
+}
+/** The object does not exist (404). */
+export class NotFound extends BerthError {
+  readonly kind = 'not_found';
+}
+/** The object's state forbids the action, or the name is taken (409). */
+export class Conflict extends BerthError {
+  readonly kind = 'conflict';
+}
+/** Nothing to do: already in the wanted state (304). */
+export class NotModified extends BerthError {
+  readonly kind = 'not_modified';
+}
+/** The feature exists in Docker but not (yet) here (501). */
+export class NotImplemented extends BerthError {
+  readonly kind = 'not_implemented';
+}
+/** A dependency is down or the daemon is shutting down (503). */
+export class Unavailable extends BerthError {
+  readonly kind = 'unavailable';
+}
+/** Anything else that went wrong inside (500). */
+export class SystemError extends BerthError {
+  readonly kind = 'system';
+}
+
+export function isBerthError(err: unknown): err is BerthError {
+  return err instanceof BerthError;
+}
+
+/** Wraps any thrown value as a BerthError, keeping BerthErrors as they are. */
+export function asBerthError(err: unknown): BerthError {
+  if (err instanceof BerthError) return err;
+  const message = err instanceof Error ? err.message : String(err);
+  return new SystemError('system.internal', message, { cause: err });
+}

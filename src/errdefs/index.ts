@@ -1,0 +1,2 @@
+export * from './errors.js';
+export { httpStatusOf, kindOfHttpStatus } from './http-status.js';

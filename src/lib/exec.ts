@@ -1,0 +1,57 @@
+import { spawn, type SpawnOptions } from 'node:child_process';
+import type { Readable } from 'node:stream';
+
+export class ExecError extends Error {
+  constructor(
+    readonly command: string,
+    readonly exitCode: number | null,
+    readonly signal: NodeJS.Signals | null,
+    readonly stderr: string,
+  ) {
+    super(`${command} failed (${signal ?? `exit ${exitCode}`}): ${stderr.trim() || 'no output'}`);
+  }
+}
+
+export interface RunOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Bytes or a stream to feed to stdin; stdin is /dev/null otherwise. */
+  input?: string | Uint8Array | Readable;
+  /** Start in a new session so the child outlives us (e.g. shims). */
+  detached?: boolean;
+}
+
+export interface RunResult {
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a program to completion, resolving with its output or rejecting with ExecError. */
+export function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  return new Promise((resolve, reject) => {
+    const spawnOpts: SpawnOptions = {
+      cwd: opts.cwd,
+      env: opts.env,
+      detached: opts.detached,
+      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    };
+    const child = spawn(cmd, args, spawnOpts);
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout!.on('data', (b: Buffer) => out.push(b));
+    child.stderr!.on('data', (b: Buffer) => err.push(b));
+    child.on('error', reject);
+    child.on('close', (code, signal) => {
+      const stdout = Buffer.concat(out).toString();
+      const stderr = Buffer.concat(err).toString();
+      if (code === 0) resolve({ stdout, stderr });
+      else reject(new ExecError([cmd, ...args].join(' '), code, signal, stderr));
+    });
+    if (opts.input !== undefined) {
+      const stdin = child.stdin!;
+      stdin.on('error', () => {}); // the child may exit before reading everything
+      if (typeof opts.input === 'string' || opts.input instanceof Uint8Array) stdin.end(opts.input);
+      else opts.input.pipe(stdin);
+    }
+  });
+}

@@ -1,0 +1,11 @@
+import { randomBytes } from 'node:crypto';
+
+/** A new 64-hex object id, like Docker's container and exec ids. */
+export function newId(): string {
+  return randomBytes(32).toString('hex');
+}
+
+/** The 12-character form Docker prints. */
+export function shortId(id: string): string {
+  return id.replace(/^sha256:/, '').slice(0, 12);
+}

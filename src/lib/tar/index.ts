@@ -1,0 +1,3 @@
+export * from './header.js';
+export { readTar, type TarEntry } from './reader.js';
+export { TarWriter } from './writer.js';

@@ -1,0 +1,4 @@
+export * from './digest.js';
+export * from './reference.js';
+export * from './media-types.js';
+export * from './image.js';

@@ -1,1 +1,51 @@
-console.log('berth');
+/** berthd: the daemon. Serves the Docker Engine API; runs containers through shims and runc. */
+import { Command } from 'commander';
+import { loadConfig, DEFAULTS, type DaemonConfig } from '../daemon/config.js';
+import { startDaemon } from '../daemon/wire.js';
+import { Logger, type LogLevel } from '../lib/logger.js';
+
+const program = new Command('berthd')
+  .description('berth daemon: a Docker Engine API server')
+  .option('-H, --host <host>', 'socket to listen on (repeatable): unix:///path or tcp://addr:port', (v: string, prev: string[] = []) => [...prev, v])
+  .option('--data-root <dir>', `root of persistent state (default ${DEFAULTS.dataRoot})`)
+  .option('--exec-root <dir>', `root of runtime state (default ${DEFAULTS.execRoot})`)
+  .option('-l, --log-level <level>', 'debug, info, warn or error')
+  .option('--config-file <file>', 'daemon.json-style configuration file', '/etc/berth/daemon.json')
+  .option('--cgroup-parent <path>', `cgroup parent of containers (default ${DEFAULTS.cgroupParent})`)
+  .option('--live-restore', 'keep containers running when the daemon stops')
+  .version('27.0.0-berth', '-v, --version');
+
+program.parse();
+const o = program.opts<{ host?: string[]; dataRoot?: string; execRoot?: string; logLevel?: string; configFile: string; cgroupParent?: string; liveRestore?: boolean }>();
+const fileGiven = program.getOptionValueSource('configFile') === 'cli';
+
+async function main(): Promise<void> {
+  const flags: Partial<DaemonConfig> = {
+    hosts: o.host,
+    dataRoot: o.dataRoot,
+    execRoot: o.execRoot,
+    logLevel: o.logLevel as LogLevel | undefined,
+    cgroupParent: o.cgroupParent,
+    liveRestore: o.liveRestore,
+  };
+  const cfg = await loadConfig(flags, o.configFile, fileGiven);
+  const log = new Logger(cfg.logLevel);
+  const daemon = await startDaemon(cfg, log);
+  let stopping = false;
+  const stop = (sig: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info('shutting down', { signal: sig });
+    daemon.shutdown().then(() => process.exit(0), (err: Error) => {
+      log.error('shutdown failed', { error: err.message });
+      process.exit(1);
+    });
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`berthd: ${err.message}\n`);
+  process.exit(1);
+});

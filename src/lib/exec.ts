@@ -23,6 +23,8 @@ export interface RunOptions {
 
 export interface RunResult {
   stdout: string;
+  /** stdout as bytes, for programs that print binary (protobuf) */
+  stdoutBytes: Buffer;
   stderr: string;
 }
 
@@ -42,9 +44,9 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
     child.stderr!.on('data', (b: Buffer) => err.push(b));
     child.on('error', reject);
     child.on('close', (code, signal) => {
-      const stdout = Buffer.concat(out).toString();
+      const stdoutBytes = Buffer.concat(out);
       const stderr = Buffer.concat(err).toString();
-      if (code === 0) resolve({ stdout, stderr });
+      if (code === 0) resolve({ stdout: stdoutBytes.toString(), stdoutBytes, stderr });
       else reject(new ExecError([cmd, ...args].join(' '), code, signal, stderr));
     });
     if (opts.input !== undefined) {

@@ -1,0 +1,3 @@
+export * from './container.js';
+export * from './image.js';
+export * from './system.js';

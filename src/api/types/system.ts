@@ -1,0 +1,38 @@
+/** Engine API system objects (version, events). `/info` is built field by field in the daemon. */
+export interface VersionComponent {
+  Name: string;
+  Version: string;
+  Details?: Record<string, string>;
+}
+
+export interface VersionResponse {
+  Platform: { Name: string };
+  Components: VersionComponent[];
+  Version: string;
+  ApiVersion: string;
+  MinAPIVersion: string;
+  GitCommit: string;
+  GoVersion: string;
+  Os: string;
+  Arch: string;
+  KernelVersion: string;
+  BuildTime: string;
+  Experimental?: boolean;
+}
+
+export interface EventMessage {
+  Type: 'container' | 'image' | 'volume' | 'network' | 'daemon' | 'plugin' | 'builder';
+  Action: string;
+  Actor: { ID: string; Attributes: Record<string, string> };
+  scope: 'local';
+  time: number;
+  timeNano: number;
+  /** Legacy duplicates for container and image events. */
+  status?: string;
+  id?: string;
+  from?: string;
+}
+
+export interface ErrorResponse {
+  message: string;
+}

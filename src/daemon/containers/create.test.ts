@@ -1,0 +1,38 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mergeConfig, newContainerRecord } from './create.js';
+
+const image = { Env: ['PATH=/bin', 'A=image'], Cmd: ['sh'], Entrypoint: null, WorkingDir: '/w', Labels: { from: 'image' } };
+
+test('user config wins over the image, key by key', () => {
+  const c = mergeConfig({ Env: ['A=user', 'B=1'], Labels: { mine: 'yes' }, Image: 'busybox' }, image);
+  assert.deepEqual(c.Env, ['A=user', 'B=1', 'PATH=/bin']);
+  assert.deepEqual(c.Cmd, ['sh']);
+  assert.equal(c.WorkingDir, '/w');
+  assert.deepEqual(c.Labels, { from: 'image', mine: 'yes' });
+});
+
+test('an entrypoint from the user drops the image cmd', () => {
+  const c = mergeConfig({ Entrypoint: ['/init'] }, image);
+  assert.deepEqual(c.Entrypoint, ['/init']);
+  assert.equal(c.Cmd, null);
+});
+
+test('a record needs a command and gets docker defaults', () => {
+  const id = 'a'.repeat(64);
+  assert.throws(() => newContainerRecord({ id, name: 'x', request: {}, imageId: `sha256:${id}`, imageConfig: {}, cgroupVersion: 1 }), /No command specified/);
+  const rec = newContainerRecord({ id, name: 'x', request: { Cmd: ['true'], HostConfig: { Memory: 64 << 20 } }, imageId: `sha256:${id}`, imageConfig: {}, cgroupVersion: 1 });
+  assert.equal(rec.config.Hostname, id.slice(0, 12));
+  assert.equal(rec.path, 'true');
+  assert.equal(rec.hostConfig.MemorySwap, 128 << 20);
+  assert.equal(rec.hostConfig.ShmSize, 64 << 20);
+  assert.equal(rec.state.Status, 'created');
+});
+
+test('bad host config is refused with docker wording', () => {
+  const id = 'b'.repeat(64);
+  const mk = (hc: Record<string, unknown>) => newContainerRecord({ id, name: 'x', request: { Cmd: ['true'], HostConfig: hc }, imageId: `sha256:${id}`, imageConfig: {}, cgroupVersion: 1 });
+  assert.throws(() => mk({ Memory: 1024 }), /Minimum memory limit allowed is 6MB/);
+  assert.throws(() => mk({ AutoRemove: true, RestartPolicy: { Name: 'always', MaximumRetryCount: 0 } }), /AutoRemove/);
+  assert.throws(() => mk({ RestartPolicy: { Name: 'sometimes', MaximumRetryCount: 0 } }), /invalid restart policy/);
+});

@@ -1,0 +1,59 @@
+/** `docker ps` selection: all/limit and filters, newest first (pure). */
+import { InvalidParameter } from '../../errdefs/index.js';
+import type { ContainerRecord } from './record.js';
+
+export interface ListOptions {
+  all: boolean;
+  limit?: number;
+  filters: Map<string, string[]>;
+  /** Is container `rec`'s image `ref` or built on it? (the `ancestor` filter) */
+  isAncestor?: (rec: ContainerRecord, ref: string) => boolean;
+}
+
+const FILTERS = new Set(['id', 'name', 'label', 'status', 'exited', 'ancestor', 'before', 'since', 'volume', 'network', 'health', 'is-task', 'publish', 'expose']);
+const STATUSES = new Set(['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead']);
+
+function labelMatch(labels: Record<string, string>, f: string): boolean {
+  const eq = f.indexOf('=');
+  if (eq === -1) return f in labels;
+  return labels[f.slice(0, eq)] === f.slice(eq + 1);
+}
+
+export function selectContainers(records: ContainerRecord[], o: ListOptions): ContainerRecord[] {
+  for (const key of o.filters.keys()) {
+    if (!FILTERS.has(key)) throw new InvalidParameter('container.invalid_filter', `invalid filter '${key}'`);
+  }
+  for (const s of o.filters.get('status') ?? []) {
+    if (!STATUSES.has(s)) throw new InvalidParameter('container.invalid_filter', `invalid filter 'status=${s}'`);
+  }
+  const f = (k: string) => o.filters.get(k) ?? [];
+  const sorted = [...records].sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : 0));
+  const byRef = (ref: string) => sorted.find((r) => r.id.startsWith(ref) || r.name === ref.replace(/^\//, ''));
+  const before = f('before').map(byRef).filter(Boolean) as ContainerRecord[];
+  const since = f('since').map(byRef).filter(Boolean) as ContainerRecord[];
+  // status, exited, before and since look at stopped containers too
+  const all = o.all || (o.limit ?? 0) > 0 || f('status').length > 0 || f('exited').length > 0 || before.length > 0 || since.length > 0;
+  const out: ContainerRecord[] = [];
+  for (const r of sorted) {
+    if (!all && !r.state.Running) continue;
+    if (f('id').length && !f('id').some((v) => r.id.startsWith(v))) continue;
+    if (f('name').length && !f('name').some((v) => safeRegex(v).test(r.name))) continue;
+    if (f('label').length && !f('label').every((v) => labelMatch(r.config.Labels ?? {}, v))) continue;
+    if (f('status').length && !f('status').includes(r.state.Status)) continue;
+    if (f('exited').length && !(r.state.Status === 'exited' && f('exited').includes(String(r.state.ExitCode)))) continue;
+    if (f('ancestor').length && !f('ancestor').some((v) => o.isAncestor?.(r, v))) continue;
+    if (before.length && !before.every((b) => r.created < b.created)) continue;
+    if (since.length && !since.every((s) => r.created > s.created)) continue;
+    out.push(r);
+    if (o.limit !== undefined && o.limit > 0 && out.length >= o.limit) break;
+  }
+  return out;
+}
+
+function safeRegex(s: string): RegExp {
+  try {
+    return new RegExp(s);
+  } catch {
+    throw new InvalidParameter('container.invalid_filter', `invalid filter 'name=${s}'`);
+  }
+}

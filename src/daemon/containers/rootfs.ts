@@ -1,0 +1,96 @@
+/**
+ * A container's filesystem: its directory, the init layer (mount points
+ * and /.dockerenv, so they never show up in `diff`), the writable layer,
+ * and the overlay mount that joins them with the image's layers.
+ */
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { mount, mountsUnder, unmount } from '../../lib/mount.js';
+import type { Digest } from '../../oci/digest.js';
+import { overlayMount, type LayerStore } from '../layers/layer-store.js';
+
+export interface ContainerPaths {
+  dir: string;
+  init: string;
+  upper: string;
+  work: string;
+  merged: string;
+  hostname: string;
+  hosts: string;
+  resolvConf: string;
+  log: string;
+}
+
+export function containerPaths(dir: string, id: string): ContainerPaths {
+  return {
+    dir,
+    init: join(dir, 'init'),
+    upper: join(dir, 'rw', 'diff'),
+    work: join(dir, 'rw', 'work'),
+    merged: join(dir, 'merged'),
+    hostname: join(dir, 'hostname'),
+    hosts: join(dir, 'hosts'),
+    resolvConf: join(dir, 'resolv.conf'),
+    log: join(dir, `${id}-json.log`),
+  };
+}
+
+/** Creates the directories and the init layer of a new container. */
+export async function prepareContainerDir(p: ContainerPaths): Promise<void> {
+  await Promise.all([
+    mkdir(p.upper, { recursive: true }),
+    mkdir(p.work, { recursive: true }),
+    mkdir(p.merged, { recursive: true }),
+    mkdir(join(p.init, 'dev', 'pts'), { recursive: true }),
+    mkdir(join(p.init, 'dev', 'shm'), { recursive: true }),
+    mkdir(join(p.init, 'proc'), { recursive: true }),
+    mkdir(join(p.init, 'sys'), { recursive: true }),
+    mkdir(join(p.init, 'etc'), { recursive: true }),
+  ]);
+  await Promise.all([
+    writeFile(join(p.init, '.dockerenv'), ''),
+    writeFile(join(p.init, 'dev', 'console'), ''),
+    writeFile(join(p.init, 'etc', 'hosts'), ''),
+    writeFile(join(p.init, 'etc', 'hostname'), ''),
+    writeFile(join(p.init, 'etc', 'resolv.conf'), ''),
+    symlink('/proc/mounts', join(p.init, 'etc', 'mtab')),
+  ]);
+}
+
+/** Mounts the rootfs at `merged` unless it is mounted already (a restart after a crash). */
+export async function mountRootfs(layers: LayerStore, p: ContainerPaths, layer: Digest | undefined): Promise<void> {
+  if ((await mountsUnder(p.merged)).includes(p.merged)) return;
+  const lower = [p.init, ...(layer ? await layers.lowerDirs(layer) : [])];
+  await mount(overlayMount(lower, p.upper, p.work), p.merged);
+}
+
+export async function unmountRootfs(p: ContainerPaths): Promise<void> {
+  for (const m of await mountsUnder(p.merged)) await unmount(m, true);
+}
+
+/** The host's resolv.conf for a container: loopback resolvers are unreachable from its namespace. */
+export async function containerResolvConf(hostPath = '/etc/resolv.conf'): Promise<string> {
+  let text = '';
+  try {
+    text = await readFile(hostPath, 'utf8');
+  } catch {
+    // no host file: fall back to public resolvers below
+  }
+  const lines = text.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1\b|0\.0\.0\.0)/.test(l));
+  if (!lines.some((l) => /^\s*nameserver\s/.test(l))) lines.push('nameserver 8.8.8.8', 'nameserver 8.8.4.4');
+  return lines.filter((l, i, a) => l !== '' || i < a.length - 1).join('\n').trim() + '\n';
+}
+
+export function hostsFile(hostname: string, ip?: string, extra: string[] = []): string {
+  const lines = [
+    '127.0.0.1\tlocalhost',
+    '::1\tlocalhost ip6-localhost ip6-loopback',
+    'fe00::0\tip6-localnet',
+    'ff00::0\tip6-mcastprefix',
+    'ff02::1\tip6-allnodes',
+    'ff02::2\tip6-allrouters',
+    ...extra,
+  ];
+  if (ip) lines.push(`${ip}\t${hostname}`);
+  return lines.join('\n') + '\n';
+}

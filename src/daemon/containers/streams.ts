@@ -1,0 +1,122 @@
+/**
+ * A container's stdio while it runs: output goes to the log file and to
+ * every attached client; attached stdin goes to the process (buffered
+ * until it starts). One per container, outliving individual runs.
+ *
+ *   const s = new ContainerStreams(); s.attach({ stdout: true, stderr: true, sink, onEnd });
+ *   await s.connect(task.io, logWriter, { stdinOnce: true });   // at start
+ */
+import type { Readable, Writable } from 'node:stream';
+import { LineSplitter, type LogStream } from '../logs/entry.js';
+import type { JsonFileWriter } from '../logs/json-file.js';
+import type { ProcessIO } from '../runtime/runtime.js';
+
+export interface Attachment {
+  stdout: boolean;
+  stderr: boolean;
+  /** Receives output; returns false when the client is backed up. */
+  sink(stream: LogStream, data: Buffer): boolean;
+  /** Resolves when the client can take more. */
+  drained(): Promise<void>;
+  /** Output ended (the process exited) or the container stopped. */
+  onEnd(): void;
+  /** The client's input, if it attached stdin. */
+  stdin?: Readable;
+}
+
+export interface ConnectOptions {
+  /** Close the process's stdin when the first attached client's stdin ends. */
+  stdinOnce: boolean;
+  /** Called to deliver EOF to the process. */
+  closeStdin(): Promise<void>;
+}
+
+export class ContainerStreams {
+  private readonly attachments = new Set<Attachment>();
+  private stdinTarget: Writable | undefined;
+  private pendingStdin: Buffer[] = [];
+  private stdinEnded = false;
+  private opts: ConnectOptions | undefined;
+  private running = false;
+
+  /** Adds a client; returns the function that detaches it. */
+  attach(a: Attachment): () => void {
+    this.attachments.add(a);
+    if (a.stdin) {
+      a.stdin.on('data', (chunk: Buffer) => this.input(chunk));
+      a.stdin.once('end', () => this.inputEnded());
+    }
+    return () => {
+      this.attachments.delete(a);
+      a.stdin?.removeAllListeners('data');
+    };
+  }
+
+  private input(chunk: Buffer): void {
+    if (this.stdinTarget) this.stdinTarget.write(chunk);
+    else this.pendingStdin.push(chunk);
+  }
+
+  private inputEnded(): void {
+    if (this.opts && !this.opts.stdinOnce) return;
+    this.stdinEnded = true;
+    if (this.running) void this.opts?.closeStdin().catch(() => {});
+  }
+
+  /** Wires a started (or restored) process; resolves when its output streams ended. */
+  connect(io: ProcessIO, log: JsonFileWriter, opts: ConnectOptions): Promise<void> {
+    this.opts = opts;
+    this.running = true;
+    if (io.stdin) {
+      this.stdinTarget = io.stdin;
+      for (const c of this.pendingStdin) io.stdin.write(c);
+      this.pendingStdin = [];
+      if (this.stdinEnded) void opts.closeStdin().catch(() => {});
+    }
+    const outputs: [Readable, LogStream][] = [[io.stdout, 'stdout']];
+    if (io.stderr) outputs.push([io.stderr, 'stderr']);
+    return Promise.all(outputs.map(([r, name]) => this.pump(r, name, log))).then(() => this.ended());
+  }
+
+  private pump(source: Readable, stream: LogStream, log: JsonFileWriter): Promise<void> {
+    const lines = new LineSplitter((line) => {
+      if (!log.write(stream, line)) waits.push(log.drain());
+    });
+    let waits: Promise<void>[] = [];
+    return new Promise<void>((resolve) => {
+      source.on('data', (chunk: Buffer) => {
+        lines.push(chunk);
+        for (const a of this.attachments) {
+          if (a[stream] && !a.sink(stream, chunk)) waits.push(a.drained());
+        }
+        if (waits.length) {
+          const pending = waits;
+          waits = [];
+          source.pause();
+          void Promise.all(pending).finally(() => source.resume());
+        }
+      });
+      const finish = () => {
+        lines.end();
+        resolve();
+      };
+      source.once('end', finish);
+      source.once('error', finish);
+      source.once('close', finish);
+    });
+  }
+
+  private ended(): void {
+    this.running = false;
+    this.stdinTarget = undefined;
+    this.stdinEnded = false;
+    for (const a of this.attachments) a.onEnd();
+    this.attachments.clear();
+  }
+
+  /** Ends every attachment without output (start failed, or the container is going away). */
+  endAll(): void {
+    this.pendingStdin = [];
+    this.ended();
+  }
+}

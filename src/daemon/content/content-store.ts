@@ -1,0 +1,210 @@
+/**
+ * Content-addressable blob store: compressed layers, manifests and configs,
+ * by sha256 digest. A blob reaches its final path only by rename after its
+ * digest (and size, when known) were verified, so a file under blobs/ always
+ * matches its name.
+ *
+ *   content/
+ *     blobs/sha256/<hex>    verified blobs
+ *     ingest/<random>       writes in progress (swept at start-up)
+ */
+import { createHash, randomBytes, type Hash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
+import { InvalidParameter, NotFound } from '../../errdefs/index.js';
+import { hexOf, isSha256Digest, type Digest } from '../../oci/digest.js';
+
+export interface Expected {
+  digest?: Digest;
+  size?: number;
+}
+
+export interface BlobInfo {
+  digest: Digest;
+  size: number;
+}
+
+/** Read side, for consumers that only read (a `Provider` in containerd terms). */
+export interface BlobReader {
+  has(digest: Digest): Promise<boolean>;
+  read(digest: Digest): Readable;
+  readBytes(digest: Digest): Promise<Buffer>;
+  info(digest: Digest): Promise<BlobInfo>;
+}
+
+export interface ContentStore extends BlobReader {
+  /** A writable that hashes what it is given; `commit` verifies and publishes it. */
+  writer(): ContentWriter;
+  /** Streams a whole source into the store. */
+  ingest(source: Readable | AsyncIterable<Buffer>, expected?: Expected): Promise<BlobInfo>;
+  put(data: Buffer | string, expected?: Expected): Promise<BlobInfo>;
+  delete(digest: Digest): Promise<void>;
+  list(): Promise<BlobInfo[]>;
+}
+
+export class DigestMismatchError extends InvalidParameter {}
+
+export class ContentWriter extends Writable {
+  private readonly hash: Hash = createHash('sha256');
+  private fh: FileHandle | undefined;
+  size = 0;
+
+  constructor(private readonly tmpPath: string, private readonly publish: (tmp: string, info: BlobInfo) => Promise<void>) {
+    super({ highWaterMark: 1 << 20 });
+  }
+
+  override _construct(cb: (err?: Error | null) => void): void {
+    open(this.tmpPath, 'wx', 0o644).then((fh) => {
+      this.fh = fh;
+      cb();
+    }, cb);
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    this.hash.update(chunk);
+    this.size += chunk.length;
+    this.fh!.write(chunk).then(() => cb(), cb);
+  }
+
+  override _writev(chunks: { chunk: Buffer }[], cb: (err?: Error | null) => void): void {
+    const bufs = chunks.map((c) => c.chunk);
+    for (const b of bufs) {
+      this.hash.update(b);
+      this.size += b.length;
+    }
+    this.fh!.writev(bufs).then(() => cb(), cb);
+  }
+
+  override _final(cb: (err?: Error | null) => void): void {
+    this.fh!.sync().then(() => cb(), cb);
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    const close = this.fh ? this.fh.close() : Promise.resolve();
+    this.fh = undefined;
+    void close.catch(() => {}).then(() => cb(err));
+  }
+
+  /** Call after the stream finished: checks `expected` and moves the blob into place. */
+  async commit(expected: Expected = {}): Promise<BlobInfo> {
+    const digest: Digest = `sha256:${this.hash.digest('hex')}`;
+    try {
+      if (expected.size !== undefined && expected.size !== this.size) {
+        throw new DigestMismatchError('content.size_mismatch', `unexpected size ${this.size} for content, expected ${expected.size}`);
+      }
+      if (expected.digest !== undefined && expected.digest !== digest) {
+        throw new DigestMismatchError('content.digest_mismatch', `digest mismatch: expected ${expected.digest}, got ${digest}`);
+      }
+      await this.publish(this.tmpPath, { digest, size: this.size });
+      return { digest, size: this.size };
+    } catch (err) {
+      await rm(this.tmpPath, { force: true });
+      throw err;
+    }
+  }
+
+  /** Drops a write that will not be committed. */
+  async discard(): Promise<void> {
+    this.destroy();
+    await rm(this.tmpPath, { force: true });
+  }
+}
+
+export class FileContentStore implements ContentStore {
+  private readonly blobs: string;
+  private readonly ingestDir: string;
+
+  constructor(root: string) {
+    this.blobs = join(root, 'blobs', 'sha256');
+    this.ingestDir = join(root, 'ingest');
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.blobs, { recursive: true });
+    await rm(this.ingestDir, { recursive: true, force: true });
+    await mkdir(this.ingestDir, { recursive: true });
+  }
+
+  private path(digest: Digest): string {
+    if (!isSha256Digest(digest)) throw new InvalidParameter('content.invalid_digest', `invalid digest "${digest}"`);
+    return join(this.blobs, hexOf(digest));
+  }
+
+  writer(): ContentWriter {
+    return new ContentWriter(join(this.ingestDir, randomBytes(12).toString('hex')), async (tmp, info) => {
+      // an existing blob with this digest has the same bytes: keep it
+      if (await this.has(info.digest)) await rm(tmp, { force: true });
+      else await rename(tmp, this.path(info.digest));
+    });
+  }
+
+  async ingest(source: Readable | AsyncIterable<Buffer>, expected?: Expected): Promise<BlobInfo> {
+    const w = this.writer();
+    try {
+      await pipeline(source, w);
+    } catch (err) {
+      await w.discard();
+      throw err;
+    }
+    return w.commit(expected);
+  }
+
+  async put(data: Buffer | string, expected?: Expected): Promise<BlobInfo> {
+    const w = this.writer();
+    try {
+      await new Promise<void>((resolve, reject) => w.end(data, () => resolve()).once('error', reject));
+    } catch (err) {
+      await w.discard();
+      throw err;
+    }
+    return w.commit(expected);
+  }
+
+  async has(digest: Digest): Promise<boolean> {
+    try {
+      await stat(this.path(digest));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  read(digest: Digest): Readable {
+    return createReadStream(this.path(digest), { highWaterMark: 1 << 20 });
+  }
+
+  async readBytes(digest: Digest): Promise<Buffer> {
+    try {
+      return await readFile(this.path(digest));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFound('content.blob_not_found', `content ${digest}: not found`);
+      throw err;
+    }
+  }
+
+  async info(digest: Digest): Promise<BlobInfo> {
+    try {
+      return { digest, size: (await stat(this.path(digest))).size };
+    } catch {
+      throw new NotFound('content.blob_not_found', `content ${digest}: not found`);
+    }
+  }
+
+  async delete(digest: Digest): Promise<void> {
+    await rm(this.path(digest), { force: true });
+  }
+
+  async list(): Promise<BlobInfo[]> {
+    const out: BlobInfo[] = [];
+    for (const hex of await readdir(this.blobs)) {
+      const digest: Digest = `sha256:${hex}`;
+      if (!isSha256Digest(digest)) continue;
+      out.push(await this.info(digest));
+    }
+    return out;
+  }
+}

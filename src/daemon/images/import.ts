@@ -1,0 +1,87 @@
+/**
+ * `docker import`: a rootfs tarball (any compression) becomes a one-layer
+ * image. The tarball is hashed and unpacked in one pass while its bytes go
+ * to the content store, so `save` and `push` can reproduce the layer.
+ */
+import { PassThrough, type Readable } from 'node:stream';
+import { InvalidParameter } from '../../errdefs/index.js';
+import { tee } from '../../lib/streams.js';
+import { hostArchitecture, type ImageConfig } from '../../oci/image.js';
+import { familiarString, parseReference, withDefaultTag, isValidTag } from '../../oci/reference.js';
+import type { ContentStore } from '../content/content-store.js';
+import { decompressed } from '../layers/decompress.js';
+import type { LayerStore } from '../layers/layer-store.js';
+import { applyChanges } from './changes.js';
+import type { Image, ImageStore } from './image-store.js';
+
+export interface ImportOptions {
+  /** `repo[:tag]`, as the CLI sends it in `repo`; empty for an untagged image. */
+  repo?: string;
+  tag?: string;
+  changes?: string[];
+  message?: string;
+  engineVersion: string;
+}
+
+export interface ImportDeps {
+  content: ContentStore;
+  layers: LayerStore;
+  images: ImageStore;
+}
+
+/** The reference an import will be tagged as, checked before any byte is read. */
+export function importTarget(repo: string | undefined, tag: string | undefined): string | undefined {
+  if (!repo) return undefined;
+  const ref = parseReference(repo);
+  if (tag) {
+    if (ref.tag || ref.digest) throw new InvalidParameter('image.invalid_reference', 'invalid reference format: tag given twice');
+    if (!isValidTag(tag)) throw new InvalidParameter('image.invalid_tag', `invalid tag format: ${tag}`);
+    ref.tag = tag;
+  }
+  if (ref.digest) throw new InvalidParameter('image.invalid_reference', 'cannot import with a digest reference');
+  return familiarString(withDefaultTag(ref));
+}
+
+export async function importRootfs(deps: ImportDeps, body: Readable, opts: ImportOptions): Promise<Image> {
+  const target = importTarget(opts.repo, opts.tag);
+  const config = applyChanges({}, opts.changes ?? []);
+
+  const toContent = new PassThrough({ highWaterMark: 1 << 20 });
+  const toLayer = new PassThrough({ highWaterMark: 1 << 20 });
+  const blob = deps.content.writer();
+  const storing = new Promise<void>((resolve, reject) => {
+    toContent.pipe(blob);
+    blob.once('finish', resolve).once('error', reject);
+    toContent.once('error', reject);
+  });
+  const copying = tee(body, [toContent, toLayer]);
+  try {
+    const { stream } = await decompressed(toLayer);
+    const [layer] = await Promise.all([deps.layers.apply(undefined, stream), copying, storing]);
+    await blob.commit();
+    const now = new Date().toISOString();
+    const comment = opts.message || 'Imported from -';
+    const imageConfig: ImageConfig = {
+      architecture: hostArchitecture(),
+      comment,
+      config,
+      created: now,
+      docker_version: opts.engineVersion,
+      history: [{ created: now, comment }],
+      os: 'linux',
+      rootfs: { type: 'layers', diff_ids: [layer.diffId] },
+    };
+    const img = await deps.images.create(Buffer.from(JSON.stringify(imageConfig)), { chainId: layer.chainId, size: layer.size });
+    if (target) await deps.images.tag(img.id, target);
+    return img;
+  } catch (err) {
+    // destroy with the error so a tee waiting for 'drain' wakes up and stops
+    const e = err as Error;
+    body.destroy(e);
+    toContent.destroy(e);
+    toLayer.destroy(e);
+    await Promise.allSettled([copying, storing]);
+    await blob.discard();
+    throw err;
+  }
+}

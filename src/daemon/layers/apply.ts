@@ -1,0 +1,111 @@
+/**
+ * Unpacks one layer tar into an empty directory for use as an overlay lower
+ * dir. Entries are checked and translated here, in a stream; GNU tar does
+ * the disk work (ownership, modes, xattrs, devices, hard links).
+ *
+ * Translations (OCI layer form → overlayfs form):
+ *   dir/.wh.name        → character device 0:0 at dir/name
+ *   dir/.wh..wh..opq    → xattr trusted.overlay.opaque=y on dir
+ * Refused: names or hard-link targets climbing out of the root, and any
+ * entry (or link target) reached through a symlink of the same layer.
+ */
+import { spawn } from 'node:child_process';
+import { posix } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { InvalidParameter } from '../../errdefs/index.js';
+import { Digester, type Digest } from '../../oci/digest.js';
+import { headerDefaults, readTar, TarFormatError, TarWriter, type TarHeader } from '../../lib/tar/index.js';
+import { ancestors, cleanEntryPath, OPAQUE_WHITEOUT, UnsafeLayerPathError, WHITEOUT_META_PREFIX, WHITEOUT_PREFIX } from './paths.js';
+
+export const OPAQUE_XATTR = 'trusted.overlay.opaque';
+
+export interface AppliedLayer {
+  diffId: Digest;
+  /** Bytes of regular files in the layer. */
+  size: number;
+}
+
+export class InvalidLayerError extends InvalidParameter {}
+
+/** Extracts `tar` (uncompressed) into `dir`, which must exist and be empty. */
+export async function applyLayer(tar: Readable, dir: string): Promise<AppliedLayer> {
+  const digester = new Digester();
+  const child = spawn('tar', [
+    '-x', '-f', '-', '-C', dir, '--numeric-owner', '--same-owner', '--same-permissions',
+    '--xattrs', '--xattrs-include=*', '--delay-directory-restore', '--warning=no-unknown-keyword',
+    '--warning=no-timestamp',
+  ], { stdio: ['pipe', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const exited = new Promise<number | null>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve(code));
+  });
+  const out = new TarWriter();
+  const toTar = pipeline(out.stream, child.stdin).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err;
+  });
+  const hashing = pipeline(tar, digester);
+  try {
+    const size = await translate(digester, out);
+    await Promise.all([hashing, toTar]);
+    const code = await exited;
+    if (code !== 0) throw new InvalidLayerError('layer.extract_failed', `failed to extract layer: ${stderr.trim() || `tar exited with ${code}`}`);
+    return { diffId: digester.digest(), size };
+  } catch (err) {
+    tar.destroy();
+    digester.destroy();
+    out.abort(err as Error);
+    child.kill('SIGKILL');
+    const [, , code] = await Promise.allSettled([hashing, toTar, exited]);
+    if (err instanceof TarFormatError) throw new InvalidLayerError('layer.invalid_tar', `invalid layer tar: ${err.message}`);
+    if (err instanceof InvalidParameter) throw err;
+    // a write error towards tar usually means tar itself failed: its message says why
+    if (code.status === 'fulfilled' && code.value !== 0 && stderr.trim()) {
+      throw new InvalidLayerError('layer.extract_failed', `failed to extract layer: ${stderr.trim()}`);
+    }
+    throw err;
+  }
+}
+
+async function translate(source: AsyncIterable<Buffer>, out: TarWriter): Promise<number> {
+  const symlinks = new Set<string>();
+  const dirs = new Map<string, TarHeader>();
+  let size = 0;
+  const throughSymlink = (p: string) => ancestors(p).some((a) => symlinks.has(a));
+  for await (const entry of readTar(source)) {
+    const h = entry.header;
+    const name = cleanEntryPath(h.name);
+    if (name === '') continue; // the layer root itself: its metadata belongs to the lower layers
+    if (throughSymlink(name)) throw new UnsafeLayerPathError('entry reached through a symlink', h.name);
+    const base = posix.basename(name);
+    const parent = posix.dirname(name) === '.' ? '' : posix.dirname(name);
+
+    if (base === OPAQUE_WHITEOUT) {
+      const dirHeader = dirs.get(parent) ?? headerDefaults({ name: parent, type: 'dir', mode: 0o755 });
+      await out.add({ ...dirHeader, name: `${parent}/`, pax: { ...dirHeader.pax, [`SCHILY.xattr.${OPAQUE_XATTR}`]: 'y' } });
+      continue;
+    }
+    if (base.startsWith(WHITEOUT_META_PREFIX)) continue;
+    if (base.startsWith(WHITEOUT_PREFIX)) {
+      const target = posix.join(parent, base.slice(WHITEOUT_PREFIX.length));
+      await out.add(headerDefaults({ name: target, type: 'char', mode: 0, devmajor: 0, devminor: 0, mtime: h.mtime }));
+      continue;
+    }
+
+    const clean: TarHeader = { ...h, name: h.type === 'dir' ? `${name}/` : name };
+    if (h.type === 'link') {
+      const target = cleanEntryPath(h.linkname, 'hard link target');
+      if (target === '' || throughSymlink(target)) throw new UnsafeLayerPathError('hard link target', h.linkname);
+      clean.linkname = target;
+    }
+    if (h.type === 'symlink') symlinks.add(name);
+    else symlinks.delete(name);
+    if (h.type === 'dir') dirs.set(name, clean);
+    if (h.type === 'file') size += h.size;
+    await out.add(clean, h.type === 'file' ? entry.body : undefined);
+  }
+  await out.finish();
+  return size;
+}

@@ -1,0 +1,148 @@
+/**
+ * Unpacked read-only layers, keyed by chain id and shared by every image
+ * that has them. Containers get them as overlay lower dirs through a mount
+ * plan (data, not a mount: the shim mounts it).
+ *
+ *   layers/
+ *     <chain hex>/diff/        the unpacked layer (an overlay lower dir)
+ *     <chain hex>/layer.json   { chainId, diffId, parent, size }
+ *     .tmp-<random>/           unpacks in progress (swept at start-up)
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { NotFound } from '../../errdefs/index.js';
+import { readJson, TEMP_PREFIX, writeJsonAtomic } from '../../lib/atomic-file.js';
+import { hexOf, sha256Digest, type Digest } from '../../oci/digest.js';
+import type { Mount } from '../runtime/runtime.js';
+import { applyLayer } from './apply.js';
+
+export interface LayerInfo {
+  chainId: Digest;
+  diffId: Digest;
+  parent?: Digest;
+  /** Bytes of regular files in this layer alone. */
+  size: number;
+}
+
+export interface LayerStore {
+  /** Unpacks an uncompressed layer tar on top of `parent`; idempotent per chain id. */
+  apply(parent: Digest | undefined, tar: Readable): Promise<LayerInfo>;
+  get(chainId: Digest): Promise<LayerInfo>;
+  has(chainId: Digest): Promise<boolean>;
+  list(): Promise<LayerInfo[]>;
+  /** Directory of a layer's files (read-only by convention). */
+  diffDir(chainId: Digest): string;
+  /** Lower dirs of a chain, top layer first (overlay's order). */
+  lowerDirs(chainId: Digest): Promise<string[]>;
+  remove(chainId: Digest): Promise<void>;
+}
+
+/** The overlay mount of a container's rootfs, as data. */
+export function overlayMount(lowerDirs: string[], upperDir: string, workDir: string): Mount {
+  return {
+    type: 'overlay',
+    source: 'overlay',
+    options: [`lowerdir=${lowerDirs.join(':')}`, `upperdir=${upperDir}`, `workdir=${workDir}`],
+  };
+}
+
+export class OverlayLayerStore implements LayerStore {
+  private readonly cache = new Map<Digest, LayerInfo>();
+
+  constructor(private readonly root: string) {}
+
+  async init(): Promise<void> {
+    await mkdir(this.root, { recursive: true });
+    for (const name of await readdir(this.root)) {
+      if (name.startsWith(TEMP_PREFIX)) await rm(join(this.root, name), { recursive: true, force: true });
+    }
+  }
+
+  private dirOf(chainId: Digest): string {
+    return join(this.root, hexOf(chainId));
+  }
+
+  diffDir(chainId: Digest): string {
+    return join(this.dirOf(chainId), 'diff');
+  }
+
+  async apply(parent: Digest | undefined, tar: Readable): Promise<LayerInfo> {
+    const tmp = join(this.root, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
+    await mkdir(join(tmp, 'diff'), { recursive: true });
+    try {
+      const { diffId, size } = await applyLayer(tar, join(tmp, 'diff'));
+      const chainId = parent ? sha256Digest(`${parent} ${diffId}`) : diffId;
+      const info: LayerInfo = { chainId, diffId, size, ...(parent ? { parent } : {}) };
+      if (await this.has(chainId)) {
+        await rm(tmp, { recursive: true, force: true });
+        return this.get(chainId);
+      }
+      await writeJsonAtomic(join(tmp, 'layer.json'), info);
+      try {
+        await rename(tmp, this.dirOf(chainId));
+      } catch (err) {
+        // a concurrent apply of the same layer won the rename: its copy is identical
+        const code = (err as NodeJS.ErrnoException).code;
+        if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
+        await rm(tmp, { recursive: true, force: true });
+      }
+      this.cache.set(chainId, info);
+      return info;
+    } catch (err) {
+      await rm(tmp, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  async has(chainId: Digest): Promise<boolean> {
+    if (this.cache.has(chainId)) return true;
+    try {
+      await stat(join(this.dirOf(chainId), 'layer.json'));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  async get(chainId: Digest): Promise<LayerInfo> {
+    const hit = this.cache.get(chainId);
+    if (hit) return hit;
+    try {
+      const info = await readJson<LayerInfo>(join(this.dirOf(chainId), 'layer.json'));
+      this.cache.set(chainId, info);
+      return info;
+    } catch {
+      throw new NotFound('layer.not_found', `layer ${chainId} does not exist`);
+    }
+  }
+
+  async list(): Promise<LayerInfo[]> {
+    const out: LayerInfo[] = [];
+    for (const name of await readdir(this.root)) {
+      if (!/^[a-f0-9]{64}$/.test(name)) continue;
+      out.push(await this.get(`sha256:${name}`));
+    }
+    return out;
+  }
+
+  async lowerDirs(chainId: Digest): Promise<string[]> {
+    const dirs: string[] = [];
+    for (let id: Digest | undefined = chainId; id; id = (await this.get(id)).parent) dirs.push(this.diffDir(id));
+    return dirs;
+  }
+
+  async remove(chainId: Digest): Promise<void> {
+    this.cache.delete(chainId);
+    const dir = this.dirOf(chainId);
+    // rename first so a crash mid-delete leaves a temp dir for the start-up sweep, never half a layer
+    const tmp = join(this.root, `${TEMP_PREFIX}rm-${randomBytes(8).toString('hex')}`);
+    try {
+      await rename(dir, tmp);
+    } catch {
+      return;
+    }
+    await rm(tmp, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,186 @@
+/**
+ * Runtime over containerd-shim-runc-v2, driven directly over ttrpc (no
+ * containerd). One shim per container; bundles live in <execRoot>/tasks/<id>
+ * (the shim requires the bundle's basename to be the task id).
+ *
+ * Bundle layout:
+ *   tasks/<id>/config.json        OCI runtime spec
+ *   tasks/<id>/log                the shim's own log (a plain file: a FIFO would block it)
+ *   tasks/<id>/address            written by the shim: its ttrpc socket
+ *   tasks/<id>/init-{stdin,stdout,stderr}, exec-<eid>-*   FIFOs
+ *   tasks/<id>/rootfs             mounted by the shim from the overlay we pass
+ */
+import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import type { Server } from 'node:net';
+import { join } from 'node:path';
+import { ExecError, run } from '../../../lib/exec.js';
+import type { ExitStatus, RestoreResult, Runtime, RuntimeEvents, Task, TaskOptions } from '../runtime.js';
+import { RuntimeStartError } from '../runtime.js';
+import * as M from './messages.js';
+import { decode } from './protobuf.js';
+import { closeIO, fifoPaths, ioFor, makeFifos, openReaders, ShimTask, toDate } from './shim-process.js';
+import { serveTtrpc, TtrpcClient, TtrpcError } from './ttrpc.js';
+
+export interface ShimRuntimeOptions {
+  execRoot: string;
+  /** containerd namespace: separates our runc state from any containerd's. */
+  namespace: string;
+  shimBinary: string;
+  events?: RuntimeEvents;
+}
+
+const SHIM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
+export class ShimRuntime implements Runtime {
+  private readonly tasksDir: string;
+  /** Hashed by the shim into its socket name; stable for this exec root, so restarts find the shims. */
+  private readonly address: string;
+  private readonly eventsSocket: string;
+  private eventsServer: Server | undefined;
+
+  constructor(private readonly opts: ShimRuntimeOptions) {
+    this.tasksDir = join(opts.execRoot, 'tasks');
+    this.address = `berth:${opts.execRoot}`;
+    this.eventsSocket = join(opts.execRoot, 'events.sock');
+  }
+
+  /** Listens for the shims' events (exit, OOM) before any shim is started or restored. */
+  async init(): Promise<void> {
+    await mkdir(this.tasksDir, { recursive: true });
+    await rm(this.eventsSocket, { force: true });
+    this.eventsServer = await serveTtrpc(this.eventsSocket, (_service, _method, payload) => {
+      this.dispatchEvent(payload);
+      return Buffer.alloc(0);
+    });
+  }
+
+  private dispatchEvent(payload: Buffer): void {
+    const req = decode(M.ForwardRequest, payload) as { envelope?: { topic: string; event?: { value: Buffer } } };
+    const env = req.envelope;
+    if (env?.topic === '/tasks/oom' && env.event) {
+      const oom = decode(M.TaskOOM, env.event.value) as { containerId: string };
+      this.opts.events?.onOom?.(oom.containerId);
+    }
+    // exits are observed through Wait, which survives lost events
+  }
+
+  private bundleOf(id: string): string {
+    return join(this.tasksDir, id);
+  }
+
+  private shimArgs(id: string, action: 'start' | 'delete'): string[] {
+    return ['-namespace', this.opts.namespace, '-address', this.address, '-publish-binary', '/bin/true', '-id', id, action];
+  }
+
+  private shimEnv(): NodeJS.ProcessEnv {
+    return { PATH: SHIM_PATH, TTRPC_ADDRESS: this.eventsSocket };
+  }
+
+  async create(t: TaskOptions): Promise<Task> {
+    const bundle = this.bundleOf(t.id);
+    await mkdir(bundle, { recursive: true });
+    const fifos = fifoPaths(bundle, 'init', t.terminal, t.stdin);
+    let readers: Awaited<ReturnType<typeof openReaders>> | undefined;
+    let client: TtrpcClient | undefined;
+    try {
+      await Promise.all([
+        writeFile(join(bundle, 'config.json'), JSON.stringify(t.spec)),
+        writeFile(join(bundle, 'log'), ''),
+        makeFifos(fifos),
+      ]);
+      readers = await openReaders(fifos);
+      const { stdout } = await run(this.opts.shimBinary, this.shimArgs(t.id, 'start'), {
+        cwd: bundle, env: this.shimEnv(), detached: true,
+      });
+      client = await TtrpcClient.connect(socketPathOf(stdout));
+      let pid: number;
+      try {
+        ({ pid } = await client.call<{ pid: number }>(M.TASK_SERVICE, 'Create', M.CreateTaskRequest, {
+          id: t.id,
+          bundle,
+          rootfs: t.rootfs,
+          terminal: t.terminal,
+          stdin: fifos.stdin ?? '',
+          stdout: fifos.stdout,
+          stderr: fifos.stderr ?? '',
+        }, M.PidResponse));
+      } catch (err) {
+        throw err instanceof TtrpcError ? new RuntimeStartError(err.message) : err;
+      }
+      const io = await ioFor(fifos, readers);
+      return new ShimTask(client, t.id, pid, io, bundle, () => this.shutdown(t.id, client!));
+    } catch (err) {
+      if (readers) closeIO(readers);
+      if (client) await this.shutdown(t.id, client).catch(() => {});
+      else await rm(bundle, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /** Ends the shim (a no-op for the shim while it still tracks a task) and removes the bundle. */
+  private async shutdown(id: string, client: TtrpcClient): Promise<void> {
+    try {
+      await client.call(M.TASK_SERVICE, 'Shutdown', M.ShutdownRequest, { id }, M.Empty);
+    } catch {
+      // the shim exits while answering: a closed connection is success
+    }
+    client.close();
+    await rm(this.bundleOf(id), { recursive: true, force: true });
+  }
+
+  async restore(id: string): Promise<RestoreResult> {
+    const bundle = this.bundleOf(id);
+    let client: TtrpcClient;
+    try {
+      const address = await readFile(join(bundle, 'address'), 'utf8');
+      client = await TtrpcClient.connect(socketPathOf(address));
+      await client.call(M.TASK_SERVICE, 'Connect', M.ConnectRequest, { id }, M.ConnectResponse);
+    } catch {
+      return { state: 'gone', exit: await this.cleanupDeadShim(id) };
+    }
+    let state: { pid: number; status: number; exitStatus: number; exitedAt: { seconds: number; nanos: number }; terminal: boolean };
+    try {
+      state = await client.call(M.TASK_SERVICE, 'State', M.StateRequest, { id }, M.StateResponse);
+    } catch (err) {
+      client.close();
+      if (err instanceof TtrpcError) return { state: 'gone', exit: await this.cleanupDeadShim(id) };
+      throw err;
+    }
+    const names = await readdir(bundle);
+    const fifos = fifoPaths(bundle, 'init', state.terminal, names.includes('init-stdin'));
+    const readers = await openReaders(fifos);
+    const task = new ShimTask(client, id, state.pid, await ioFor(fifos, readers), bundle, () => this.shutdown(id, client));
+    return { state: 'alive', task };
+  }
+
+  /** The shim died: let a fresh shim binary `delete` the task (runc delete --force, unmount). */
+  private async cleanupDeadShim(id: string): Promise<ExitStatus> {
+    const bundle = this.bundleOf(id);
+    let exit: ExitStatus = { exitCode: 255, exitedAt: new Date() };
+    try {
+      const { stdoutBytes } = await run(this.opts.shimBinary, this.shimArgs(id, 'delete'), { cwd: bundle, env: this.shimEnv() });
+      const r = decode(M.DeleteResponse, stdoutBytes) as { exitStatus: number; exitedAt: { seconds: number; nanos: number } };
+      exit = { exitCode: r.exitStatus, exitedAt: toDate(r.exitedAt) };
+    } catch (err) {
+      if (!(err instanceof ExecError)) throw err;
+    }
+    await rm(bundle, { recursive: true, force: true });
+    return exit;
+  }
+
+  async list(): Promise<string[]> {
+    try {
+      return (await readdir(this.tasksDir)).filter((n) => /^[a-f0-9]{64}$/.test(n));
+    } catch {
+      return [];
+    }
+  }
+
+  async close(): Promise<void> {
+    await new Promise<void>((r) => (this.eventsServer ? this.eventsServer.close(() => r()) : r()));
+  }
+}
+
+function socketPathOf(address: string): string {
+  return address.trim().replace(/^unix:\/\//, '');
+}

@@ -1,0 +1,103 @@
+/** What a handler knows about its request: params, query helpers, the JSON body. */
+import type { IncomingMessage } from 'node:http';
+import { InvalidParameter } from '../../errdefs/index.js';
+import { versionAtLeast } from '../../api/version.js';
+import type { Reply } from './reply.js';
+
+export const DEFAULT_JSON_LIMIT = 8 << 20;
+
+export class Request {
+  constructor(
+    readonly raw: IncomingMessage,
+    readonly params: Record<string, string>,
+    readonly query: URLSearchParams,
+    /** The API version the client asked for (or the maximum). */
+    readonly apiVersion: string,
+  ) {}
+
+  param(name: string): string {
+    return this.params[name] ?? '';
+  }
+
+  str(name: string): string | undefined {
+    return this.query.get(name) ?? undefined;
+  }
+
+  strs(name: string): string[] {
+    return this.query.getAll(name);
+  }
+
+  /** moby's boolean rule: '', 0, no, false, none are false; anything else is true. */
+  bool(name: string, dflt = false): boolean {
+    const v = this.query.get(name);
+    if (v === null) return dflt;
+    return !['', '0', 'no', 'false', 'none'].includes(v.trim().toLowerCase());
+  }
+
+  int(name: string, dflt?: number): number | undefined {
+    const v = this.query.get(name);
+    if (v === null || v === '') return dflt;
+    const n = Number(v);
+    if (!Number.isInteger(n)) throw new InvalidParameter('request.invalid_integer', `invalid value for ${name}: ${v}`);
+    return n;
+  }
+
+  atLeast(version: string): boolean {
+    return versionAtLeast(this.apiVersion, version);
+  }
+
+  /** `filters` as a map of key to values; accepts the map-of-bool and the list forms. */
+  filters(): Map<string, string[]> {
+    return parseFilters(this.query.get('filters'));
+  }
+
+  private hasBody(): boolean {
+    const len = this.raw.headers['content-length'];
+    return len !== undefined ? Number(len) > 0 : this.raw.headers['transfer-encoding'] !== undefined;
+  }
+
+  /** The JSON body, or `undefined` when there is none. Docker requires the JSON content type. */
+  async json<T>(limit = DEFAULT_JSON_LIMIT): Promise<T | undefined> {
+    if (!this.hasBody()) return undefined;
+    const ct = this.raw.headers['content-type'] ?? '';
+    if (!/^application\/json\b/.test(ct)) {
+      throw new InvalidParameter('request.content_type', `Content-Type specified (${ct}) must be 'application/json'`);
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of this.raw as AsyncIterable<Buffer>) {
+      size += c.length;
+      if (size > limit) throw new InvalidParameter('request.body_too_large', `request body exceeds ${limit} bytes`);
+      chunks.push(c);
+    }
+    const text = Buffer.concat(chunks).toString('utf8');
+    if (text.trim() === '') return undefined;
+    try {
+      return JSON.parse(text) as T;
+    } catch (err) {
+      throw new InvalidParameter('request.invalid_json', `invalid JSON: ${(err as Error).message}`);
+    }
+  }
+}
+
+export function parseFilters(raw: string | null | undefined): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  if (!raw) return out;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new InvalidParameter('request.invalid_filters', `invalid filter '${raw}'`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new InvalidParameter('request.invalid_filters', `invalid filter '${raw}'`);
+  }
+  for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
+    if (Array.isArray(v)) out.set(k, v.map(String));
+    else if (v && typeof v === 'object') out.set(k, Object.entries(v).filter(([, on]) => on).map(([name]) => name));
+    else throw new InvalidParameter('request.invalid_filters', `invalid filter '${raw}'`);
+  }
+  return out;
+}
+
+export type Handler = (req: Request, reply: Reply) => Promise<void> | void;

@@ -1,0 +1,128 @@
+import { once } from 'node:events';
+import type { ContainerCreateRequest } from '../../../../api/types/index.js';
+import { frame, StdStream } from '../../../../api/stdcopy.js';
+import { InvalidParameter } from '../../../../errdefs/index.js';
+import type { WaitCondition } from '../../../containers/service.js';
+import type { LogStream } from '../../../logs/entry.js';
+import { readLogs } from '../../../logs/read.js';
+import type { Handler } from '../../request.js';
+import type { Router } from '../../router.js';
+import { parseTimestamp } from '../../time-param.js';
+import type { ContainersBackend } from './backend.js';
+
+const RAW = 'application/vnd.docker.raw-stream';
+const MUX = 'application/vnd.docker.multiplexed-stream';
+const CONDITIONS: WaitCondition[] = ['not-running', 'next-exit', 'removed'];
+
+export function containerRoutes(r: Router<Handler>, b: ContainersBackend): void {
+  r.add('GET', '/containers/json', (req, reply) => {
+    const limit = req.int('limit');
+    reply.json(200, b.list({ all: req.bool('all'), filters: req.filters(), ...(limit !== undefined ? { limit } : {}) }));
+  });
+
+  r.add('POST', '/containers/create', async (req, reply) => {
+    const body = await req.json<ContainerCreateRequest>();
+    if (!body) throw new InvalidParameter('container.no_config', 'Config cannot be empty in order to create a container');
+    reply.json(201, await b.create(body, req.str('name') || undefined));
+  });
+
+  r.add('GET', '/containers/:id/json', async (req, reply) => reply.json(200, await b.inspect(req.param('id'))));
+
+  r.add('POST', '/containers/:id/start', async (req, reply) => {
+    await b.start(req.param('id'));
+    reply.empty(204);
+  });
+
+  r.add('POST', '/containers/:id/stop', async (req, reply) => {
+    await b.stop(req.param('id'), stopOptions(req.int('t'), req.str('signal')));
+    reply.empty(204);
+  });
+
+  r.add('POST', '/containers/:id/restart', async (req, reply) => {
+    await b.restart(req.param('id'), stopOptions(req.int('t'), req.str('signal')));
+    reply.empty(204);
+  });
+
+  r.add('POST', '/containers/:id/kill', async (req, reply) => {
+    await b.kill(req.param('id'), req.str('signal') || undefined);
+    reply.empty(204);
+  });
+
+  r.add('POST', '/containers/:id/wait', async (req, reply) => {
+    const condition = (req.str('condition') || 'not-running') as WaitCondition;
+    if (!CONDITIONS.includes(condition)) throw new InvalidParameter('container.invalid_condition', `invalid condition: "${condition}"`);
+    b.get(req.param('id')); // 404 before the 200 goes out
+    // headers go out now: `docker run` waits for them before it starts the container
+    const out = reply.stream(200, { 'Content-Type': 'application/json' });
+    const ac = new AbortController();
+    out.once('close', () => ac.abort());
+    try {
+      const res = await b.wait(req.param('id'), condition, ac.signal);
+      out.end(JSON.stringify(res) + '\n');
+    } catch (err) {
+      if (!ac.signal.aborted) out.end(JSON.stringify({ StatusCode: -1, Error: { Message: (err as Error).message } }) + '\n');
+    }
+  });
+
+  r.add('DELETE', '/containers/:id', async (req, reply) => {
+    await b.remove(req.param('id'), { force: req.bool('force') });
+    reply.empty(204);
+  });
+
+  r.add('POST', '/containers/:id/attach', (req, reply) => {
+    const rec = b.get(req.param('id'));
+    const tty = rec.config.Tty;
+    const { socket, output } = reply.hijack(tty || !req.atLeast('1.42') ? RAW : MUX);
+    const wantStdin = req.bool('stdin') && !!socket;
+    let detach = () => {};
+    const a = {
+      stdout: req.bool('stdout'),
+      stderr: req.bool('stderr'),
+      sink: (stream: LogStream, data: Buffer) => output.write(tty ? data : frame(stream === 'stdout' ? StdStream.Stdout : StdStream.Stderr, data)),
+      drained: () => once(output, 'drain').then(() => {}),
+      onEnd: () => output.end(),
+      ...(wantStdin ? { stdin: socket } : {}),
+    };
+    ({ detach } = b.attach(rec.id, a));
+    output.once('close', () => detach());
+    output.on('error', () => detach());
+  });
+
+  r.add('GET', '/containers/:id/logs', async (req, reply) => {
+    const { rec, path, writer } = b.logSource(req.param('id'));
+    const stdout = req.bool('stdout');
+    const stderr = req.bool('stderr');
+    if (!stdout && !stderr) throw new InvalidParameter('logs.no_stream', 'Bad parameters: you must choose at least one stream');
+    const tail = req.str('tail');
+    const tailN = tail === undefined || tail === '' || tail === 'all' ? undefined : Number(tail);
+    if (tailN !== undefined && !Number.isInteger(tailN)) throw new InvalidParameter('logs.invalid_tail', `invalid value for tail: ${tail}`);
+    const since = req.str('since');
+    const until = req.str('until');
+    const timestamps = req.bool('timestamps');
+    const details = req.bool('details');
+    const tty = rec.config.Tty;
+    const out = reply.stream(200, { 'Content-Type': tty || !req.atLeast('1.42') ? RAW : MUX });
+    const ac = new AbortController();
+    out.once('close', () => ac.abort());
+    const entries = readLogs(path, writer, {
+      follow: req.bool('follow'), stdout, stderr,
+      ...(tailN !== undefined && tailN >= 0 ? { tail: tailN } : {}),
+      ...(since && since !== '0' ? { sinceNs: parseTimestamp(since) } : {}),
+      ...(until && until !== '0' ? { untilNs: parseTimestamp(until) } : {}),
+    }, ac.signal);
+    for await (const e of entries) {
+      if (ac.signal.aborted) break;
+      let text = e.log;
+      if (details) text = `${Object.entries(e.attrs ?? {}).map(([k, v]) => `${k}=${v}`).join(',')} ${text}`;
+      if (timestamps) text = `${e.time} ${text}`;
+      const payload = Buffer.from(text);
+      const ok = out.write(tty ? payload : frame(e.stream === 'stdout' ? StdStream.Stdout : StdStream.Stderr, payload));
+      if (!ok) await once(out, 'drain', { signal: ac.signal }).catch(() => {});
+    }
+    out.end();
+  });
+}
+
+function stopOptions(t: number | undefined, signal: string | undefined): { timeout?: number; signal?: string } {
+  return { ...(t !== undefined ? { timeout: t } : {}), ...(signal ? { signal } : {}) };
+}

@@ -1,0 +1,48 @@
+import { InvalidParameter, NotImplemented } from '../../../../errdefs/index.js';
+import { importTarget } from '../../../images/import.js';
+import type { Handler } from '../../request.js';
+import type { Router } from '../../router.js';
+import { jsonLines } from '../../streams.js';
+import type { ImagesBackend } from './backend.js';
+
+export function imageRoutes(r: Router<Handler>, b: ImagesBackend): void {
+  r.add('GET', '/images/json', (req, reply) => {
+    reply.json(200, b.list({ all: req.bool('all'), filters: req.filters(), apiAtLeast144: req.atLeast('1.44') }));
+  });
+
+  r.add('POST', '/images/create', async (req, reply) => {
+    const fromSrc = req.str('fromSrc');
+    if (fromSrc === undefined) {
+      const image = req.str('fromImage') ?? '';
+      throw new NotImplemented('image.pull_unsupported', `pulling images from a registry is not supported yet (image ${image})`);
+    }
+    if (fromSrc !== '-') throw new NotImplemented('image.import_url', 'importing from a URL is not supported yet');
+    const repo = req.str('repo');
+    const tag = req.str('tag');
+    importTarget(repo, tag); // a bad name fails before any byte is read
+    const out = jsonLines(reply);
+    try {
+      const id = await b.import(req.raw, {
+        ...(repo ? { repo } : {}), ...(tag ? { tag } : {}),
+        changes: req.strs('changes'), ...(req.str('message') ? { message: req.str('message')! } : {}),
+      });
+      out.write({ status: id });
+    } catch (err) {
+      out.fail(err);
+    }
+    out.end();
+  });
+
+  r.add('GET', '/images/:name+/json', async (req, reply) => reply.json(200, await b.inspect(req.param('name'), req.atLeast('1.45'))));
+
+  r.add('POST', '/images/:name+/tag', async (req, reply) => {
+    const repo = req.str('repo');
+    if (!repo) throw new InvalidParameter('image.tag_no_repo', 'repository name must have at least one component');
+    await b.tag(req.param('name'), repo, req.str('tag') || undefined);
+    reply.empty(201);
+  });
+
+  r.add('DELETE', '/images/:name+', async (req, reply) => {
+    reply.json(200, await b.remove(req.param('name'), { force: req.bool('force'), noprune: req.bool('noprune') }));
+  });
+}

@@ -1,0 +1,114 @@
+/**
+ * The composition root: builds each service from the ones it needs, runs
+ * start-up recovery, and serves the API. No business logic here.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Logger } from '../lib/logger.js';
+import { ContentStore, FileContentStore } from './content/content-store.js';
+import { ContainerStore } from './containers/container-store.js';
+import { ContainerService } from './containers/service.js';
+import type { DaemonConfig } from './config.js';
+import { EventBus } from './events/event-bus.js';
+import { ImageStore } from './images/image-store.js';
+import { ImageService } from './images/service.js';
+import { OverlayLayerStore } from './layers/layer-store.js';
+import { preflight } from './preflight.js';
+import { ShimRuntime } from './runtime/shim/shim-runtime.js';
+import { ApiServer } from './server/http-server.js';
+import type { Handler } from './server/request.js';
+import { Router } from './server/router.js';
+import { containerRoutes } from './server/routes/containers/routes.js';
+import { imageRoutes } from './server/routes/images/routes.js';
+import { systemRoutes } from './server/routes/system/routes.js';
+import { gatherHostFacts } from './system/host-facts.js';
+import { SystemService } from './system/system-service.js';
+
+export const ENGINE_VERSION = '27.0.0-berth';
+
+export interface Daemon {
+  /** Stops serving; stops containers unless live-restore is on. */
+  shutdown(): Promise<void>;
+}
+
+async function daemonId(dataRoot: string): Promise<string> {
+  const path = join(dataRoot, 'engine-id');
+  try {
+    return (await readFile(path, 'utf8')).trim();
+  } catch {
+    const id = randomBytes(16).toString('hex');
+    await writeFile(path, id);
+    return id;
+  }
+}
+
+export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLevel)): Promise<Daemon> {
+  await preflight(cfg.shimBinary);
+  await mkdir(cfg.dataRoot, { recursive: true, mode: 0o711 });
+  await mkdir(cfg.execRoot, { recursive: true, mode: 0o700 });
+  const facts = await gatherHostFacts(cfg.shimBinary);
+  const events = new EventBus();
+
+  const content: ContentStore & { init(): Promise<void> } = new FileContentStore(join(cfg.dataRoot, 'content'));
+  const layers = new OverlayLayerStore(join(cfg.dataRoot, 'layers'));
+  const images = new ImageStore(join(cfg.dataRoot, 'images'), content);
+  const containerStore = new ContainerStore(join(cfg.dataRoot, 'containers'));
+  await content.init();
+  await layers.init();
+  await images.init();
+  const records = await containerStore.init();
+
+  let containers: ContainerService | undefined;
+  const runtime = new ShimRuntime({
+    execRoot: cfg.execRoot,
+    namespace: 'berth',
+    shimBinary: cfg.shimBinary,
+    events: { onOom: (id) => containers?.noteOom(id) },
+  });
+  await runtime.init();
+  containers = new ContainerService({
+    store: containerStore, images, layers, runtime, events, log,
+    cgroupParent: cfg.cgroupParent, cgroupVersion: facts.cgroupVersion,
+  });
+  const imageService = new ImageService({
+    images, layers, content, events, log, engineVersion: ENGINE_VERSION,
+    containersUsing: (id) => containerStore.list().filter((r) => r.image === id).map((r) => ({ id: r.id, running: r.state.Running })),
+  });
+  const system = new SystemService({
+    engineVersion: ENGINE_VERSION,
+    daemonId: await daemonId(cfg.dataRoot),
+    dataRoot: cfg.dataRoot,
+    facts,
+    events,
+    liveRestore: cfg.liveRestore,
+    debug: cfg.logLevel === 'debug',
+    counts: () => ({ containers: containers!.counts(), images: images.list().length }),
+  });
+
+  await containers.restore(records);
+
+  const router = new Router<Handler>();
+  systemRoutes(router, system);
+  containerRoutes(router, containers);
+  imageRoutes(router, imageService);
+  const server = new ApiServer({ router, engineVersion: ENGINE_VERSION, log });
+  try {
+    for (const host of cfg.hosts) await server.listen(host);
+  } catch (err) {
+    await server.close();
+    await runtime.close();
+    throw err;
+  }
+  log.info('berthd started', { version: ENGINE_VERSION, dataRoot: cfg.dataRoot, execRoot: cfg.execRoot });
+
+  return {
+    async shutdown() {
+      await server.close();
+      if (!cfg.liveRestore) await containers!.stopAll();
+      await runtime.close();
+      for (const h of cfg.hosts) if (h.startsWith('unix://')) await rm(new URL(h).pathname, { force: true });
+      log.info('berthd stopped');
+    },
+  };
+}

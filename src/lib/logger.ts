@@ -1,0 +1,45 @@
+/**
+ * A small leveled logger writing one line per entry to stderr:
+ *   2026-11-22T10:00:00.000Z info API listening host=unix:///run/berth.sock
+ * Writes are asynchronous (process.stderr to a pipe/file), never blocking a request.
+ */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export function isLogLevel(s: string): s is LogLevel {
+  return s in RANK;
+}
+
+export class Logger {
+  constructor(private readonly level: LogLevel = 'info', private readonly out: NodeJS.WritableStream = process.stderr) {}
+
+  enabled(level: LogLevel): boolean {
+    return RANK[level] >= RANK[this.level];
+  }
+
+  private write(level: LogLevel, msg: string, fields?: Record<string, unknown>): void {
+    if (!this.enabled(level)) return;
+    let line = `${new Date().toISOString()} ${level} ${msg}`;
+    if (fields) {
+      for (const [k, v] of Object.entries(fields)) {
+        if (v === undefined) continue;
+        const s = typeof v === 'string' ? v : JSON.stringify(v);
+        line += ` ${k}=${/[\s"]/.test(s) ? JSON.stringify(s) : s}`;
+      }
+    }
+    this.out.write(line + '\n');
+  }
+
+  debug(msg: string, fields?: Record<string, unknown>): void {
+    this.write('debug', msg, fields);
+  }
+  info(msg: string, fields?: Record<string, unknown>): void {
+    this.write('info', msg, fields);
+  }
+  warn(msg: string, fields?: Record<string, unknown>): void {
+    this.write('warn', msg, fields);
+  }
+  error(msg: string, fields?: Record<string, unknown>): void {
+    this.write('error', msg, fields);
+  }
+}

@@ -1,0 +1,35 @@
+import { once } from 'node:events';
+import type { Readable, Writable } from 'node:stream';
+
+/**
+ * Copies `source` into every destination, at the pace of the slowest, then
+ * ends them. A failing source or destination destroys all of them.
+ */
+export async function tee(source: Readable | AsyncIterable<Buffer>, destinations: Writable[]): Promise<void> {
+  try {
+    for await (const chunk of source as AsyncIterable<Buffer>) {
+      const waits: Promise<unknown>[] = [];
+      for (const d of destinations) {
+        if (d.destroyed) throw new Error('tee: destination closed early');
+        if (!d.write(chunk)) waits.push(once(d, 'drain'));
+      }
+      if (waits.length) await Promise.all(waits);
+    }
+    for (const d of destinations) d.end();
+  } catch (err) {
+    for (const d of destinations) d.destroy(err as Error);
+    throw err;
+  }
+}
+
+/** Reads a whole small stream (request bodies of bounded size). */
+export async function readAll(source: AsyncIterable<Buffer>, limit = Infinity): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of source) {
+    n += c.length;
+    if (n > limit) throw new Error(`input exceeds ${limit} bytes`);
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks);
+}

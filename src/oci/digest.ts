@@ -1,5 +1,6 @@
 import { createHash, type Hash } from 'node:crypto';
 import { Transform, type TransformCallback } from 'node:stream';
+import { InvalidParameter } from '../errdefs/index.js';
 
 /** `sha256:<64 lowercase hex>`; other algorithms are parsed but not computed. */
 export type Digest = `${string}:${string}`;
@@ -7,7 +8,11 @@ export type Digest = `${string}:${string}`;
 const DIGEST = /^([a-z0-9]+(?:[+._-][a-z0-9]+)*):([a-zA-Z0-9=_-]+)$/;
 const SHA256_HEX = /^[a-f0-9]{64}$/;
 
-export class InvalidDigestError extends Error {}
+export class InvalidDigestError extends InvalidParameter {
+  constructor(message: string) {
+    super('digest.invalid', message);
+  }
+}
 
 /** Validates a digest string: grammar per the OCI spec, exact hex length for sha256/sha512. */
 export function parseDigest(s: string): { algorithm: string; encoded: string } {

@@ -3,6 +3,8 @@
  * normalisation (`busybox` = `docker.io/library/busybox:latest`) and its
  * familiar form for display. Grammar from distribution/reference.
  */
+import { InvalidParameter } from '../errdefs/index.js';
+
 export const DEFAULT_DOMAIN = 'docker.io';
 export const LEGACY_DEFAULT_DOMAIN = 'index.docker.io';
 export const OFFICIAL_REPO_PREFIX = 'library/';
@@ -25,7 +27,11 @@ const ANCHORED_TAG = new RegExp(`^${tag}$`);
 const ANCHORED_PATH = new RegExp(`^${pathComponent}(?:/${pathComponent})*$`);
 const ANCHORED_HEX_ID = /^[a-f0-9]{64}$/;
 
-export class InvalidReferenceError extends Error {}
+export class InvalidReferenceError extends InvalidParameter {
+  constructor(message: string) {
+    super('reference.invalid', message);
+  }
+}
 
 export interface Reference {
   /** Registry host, e.g. `docker.io`, `localhost:5000`. */

@@ -101,7 +101,7 @@ export function newContainerRecord(i: NewRecordInput): ContainerRecord {
   const hc: HostConfig = { ...(i.request.HostConfig ?? {}) };
   validateHostConfig(hc);
   hc.NetworkMode ||= 'default';
-  hc.LogConfig ??= { Type: 'json-file', Config: {} };
+  if (!hc.LogConfig?.Type) hc.LogConfig = { Type: 'json-file', Config: hc.LogConfig?.Config ?? {} };
   hc.RestartPolicy ??= { Name: 'no', MaximumRetryCount: 0 };
   if (!hc.RestartPolicy.Name) hc.RestartPolicy = { ...hc.RestartPolicy, Name: 'no' };
   hc.ShmSize ||= DEFAULT_SHM_SIZE;

@@ -1,0 +1,43 @@
+import { Command } from 'commander';
+import { NotFound } from '../../../errdefs/index.js';
+import { ExitError, type CliContext } from '../../context.js';
+import { renderInspect } from '../../format/inspect.js';
+
+type Kind = 'container' | 'image';
+const PATHS: Record<Kind, (ref: string) => string> = {
+  container: (r) => `/containers/${encodeURIComponent(r)}/json`,
+  image: (r) => `/images/${r.split('/').map(encodeURIComponent).join('/')}/json`,
+};
+
+/** `inspect` (any object, trying each kind in docker's order) and `container|image inspect`. */
+export function inspectCommand(ctx: CliContext, kinds: Kind[] = ['container', 'image']): Command {
+  return new Command('inspect')
+    .description(kinds.length > 1 ? 'Return low-level information on Docker objects' : `Display detailed information on one or more ${kinds[0]}s`)
+    .argument(kinds.length > 1 ? '<name|id...>' : `<${kinds[0]}...>`)
+    .option('-f, --format <string>', 'Format output using a custom template')
+    .option('-s, --size', 'Display total file sizes if the type is container')
+    .option('--type <string>', 'Return JSON for specified type')
+    .action(async (refs: string[], o: { format?: string; type?: string }) => {
+      const c = await ctx.client();
+      const search = o.type ? [o.type as Kind] : kinds;
+      const found: unknown[] = [];
+      let failed = false;
+      for (const ref of refs) {
+        let hit: unknown;
+        for (const k of search) {
+          try {
+            hit = await c.get(PATHS[k](ref));
+            break;
+          } catch (err) {
+            if (!(err instanceof NotFound)) throw err;
+          }
+        }
+        if (hit === undefined) {
+          failed = true;
+          ctx.err.write(kinds.length > 1 ? `Error: No such object: ${ref}\n` : `Error: No such ${kinds[0]}: ${ref}\n`);
+        } else found.push(hit);
+      }
+      ctx.out.write(renderInspect(o.format, found));
+      if (failed) throw new ExitError(1);
+    });
+}

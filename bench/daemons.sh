@@ -1,0 +1,62 @@
+# shellcheck shell=bash
+# Starts berthd and a real dockerd (Debian docker.io) side by side, each on
+# its own socket, data root and exec root under $BENCH_DIR, and stops them.
+# Never touches a system daemon. Source it; call start_berthd / start_dockerd,
+# and stop_daemons in an EXIT trap.
+BENCH_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BENCH_DIR=${BENCH_DIR:-$(mktemp -d /tmp/berth-bench.XXXXXX)}
+BERTHD_PID=""
+DOCKERD_PID=""
+
+wait_sock() { # SOCK PID NAME
+  for _ in $(seq 1 200); do
+    curl -fs --unix-socket "$1" http://x/_ping >/dev/null 2>&1 && return 0
+    kill -0 "$2" 2>/dev/null || { echo "$3 exited at start" >&2; return 1; }
+    sleep 0.1
+  done
+  echo "$3 did not answer" >&2; return 1
+}
+
+start_berthd() {
+  mkdir -p "$BENCH_DIR/berth"
+  echo '{}' >"$BENCH_DIR/berth/daemon.json"
+  "$BENCH_REPO/bin/berthd" -H "unix://$BENCH_DIR/berth.sock" --data-root "$BENCH_DIR/berth/data" \
+    --exec-root "$BENCH_DIR/berth/exec" --cgroup-parent /berth-bench --config-file "$BENCH_DIR/berth/daemon.json" \
+    ${BERTHD_ARGS:-} >"$BENCH_DIR/berthd.log" 2>&1 &
+  BERTHD_PID=$!
+  wait_sock "$BENCH_DIR/berth.sock" "$BERTHD_PID" berthd
+  BERTH_HOST_URL="unix://$BENCH_DIR/berth.sock"
+}
+
+start_dockerd() {
+  command -v dockerd >/dev/null || { echo "dockerd not installed (apt-get install docker.io)" >&2; return 1; }
+  mkdir -p "$BENCH_DIR/docker"
+  echo '{}' >"$BENCH_DIR/docker/daemon.json"
+  # its own containerd (managed by dockerd under the exec root), no bridge and no iptables changes
+  dockerd -H "unix://$BENCH_DIR/docker.sock" --data-root "$BENCH_DIR/docker/data" --exec-root "$BENCH_DIR/docker/exec" \
+    --pidfile "$BENCH_DIR/docker/docker.pid" --config-file "$BENCH_DIR/docker/daemon.json" \
+    ${DOCKERD_ARGS:---bridge=none --iptables=false --ip-forward=false --ip-masq=false} >"$BENCH_DIR/dockerd.log" 2>&1 &
+  DOCKERD_PID=$!
+  wait_sock "$BENCH_DIR/docker.sock" "$DOCKERD_PID" dockerd
+  DOCKER_HOST_URL="unix://$BENCH_DIR/docker.sock"
+}
+
+stop_pid() { # PID
+  [[ -n $1 ]] || return 0
+  kill -TERM "$1" 2>/dev/null || return 0
+  for _ in $(seq 1 150); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+  kill -KILL "$1" 2>/dev/null
+}
+
+stop_daemons() {
+  for h in "$BENCH_DIR/berth.sock" "$BENCH_DIR/docker.sock"; do
+    [[ -S $h ]] || continue
+    ids=$(DOCKER_HOST=unix://$h docker ps -aq 2>/dev/null)
+    [[ -n $ids ]] && DOCKER_HOST=unix://$h docker rm -f $ids >/dev/null 2>&1
+  done
+  stop_pid "$BERTHD_PID"
+  stop_pid "$DOCKERD_PID"
+  grep -o "$BENCH_DIR[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
+  for d in /sys/fs/cgroup/*/berth-bench; do [[ -d $d ]] && rmdir "$d" 2>/dev/null; done
+  rm -rf "$BENCH_DIR"
+}

@@ -7,18 +7,10 @@ import { isBerthError } from '../errdefs/index.js';
 import { DaemonUnreachableError } from '../client/engine-client.js';
 import { StreamError } from '../client/json-stream.js';
 import { CliContext, ExitError, type GlobalOptions } from './context.js';
-import { createCommand } from './commands/container/create.js';
-import { inspectCommand } from './commands/container/inspect.js';
-import { killCommand, rmCommand, startCommand, stopCommand, waitCommand } from './commands/container/lifecycle.js';
-import { logsCommand } from './commands/container/logs.js';
-import { psCommand } from './commands/container/ps.js';
-import { runCommand } from './commands/container/run.js';
-import { bootstrapCommand } from './commands/image/bootstrap.js';
-import { importCommand } from './commands/image/import.js';
-import { imagesCommand } from './commands/image/ls.js';
-import { rmiCommand, tagCommand } from './commands/image/rm.js';
-import { infoCommand } from './commands/system/info.js';
-import { CLIENT_VERSION, versionCommand } from './commands/system/version.js';
+import { containerCommands, containerShortcuts } from './commands/container/index.js';
+import { imageCommands, imageShortcuts } from './commands/image/index.js';
+import { systemCommands, systemShortcuts } from './commands/system/index.js';
+import { CLIENT_VERSION } from './commands/system/version.js';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('berth')
@@ -32,23 +24,17 @@ export async function main(argv: string[]): Promise<number> {
     .exitOverride();
   const ctx = new CliContext(() => program.opts<GlobalOptions>());
 
-  const container = new Command('container').description('Manage containers').enablePositionalOptions();
-  const image = new Command('image').description('Manage images');
-  const system = new Command('system').description('Manage berth');
-  for (const [parent, cmds] of [
-    [container, [runCommand(ctx), createCommand(ctx), startCommand(ctx), stopCommand(ctx, 'stop'), stopCommand(ctx, 'restart'), killCommand(ctx), rmCommand(ctx), waitCommand(ctx), logsCommand(ctx), psCommand(ctx, 'ls').alias('list').alias('ps'), inspectCommand(ctx, ['container'])]],
-    [image, [imagesCommand(ctx, 'ls').alias('list'), importCommand(ctx), rmiCommand(ctx, 'rm').alias('remove'), tagCommand(ctx), inspectCommand(ctx, ['image']), bootstrapCommand(ctx)]],
-    [system, [infoCommand(ctx)]],
-  ] as const) {
-    for (const c of cmds) parent.addCommand(c.exitOverride());
-    program.addCommand(parent.exitOverride());
+  const groups: [string, string, Command[]][] = [
+    ['container', 'Manage containers', containerCommands(ctx)],
+    ['image', 'Manage images', imageCommands(ctx)],
+    ['system', 'Manage berth', systemCommands(ctx)],
+  ];
+  for (const [name, description, cmds] of groups) {
+    const group = new Command(name).description(description).enablePositionalOptions().exitOverride();
+    for (const c of cmds) group.addCommand(c.exitOverride());
+    program.addCommand(group);
   }
-  // docker's top-level shortcuts
-  for (const c of [
-    runCommand(ctx), createCommand(ctx), startCommand(ctx), stopCommand(ctx, 'stop'), stopCommand(ctx, 'restart'), killCommand(ctx),
-    rmCommand(ctx), waitCommand(ctx), logsCommand(ctx), psCommand(ctx), inspectCommand(ctx), imagesCommand(ctx), importCommand(ctx),
-    rmiCommand(ctx), tagCommand(ctx), versionCommand(ctx), infoCommand(ctx),
-  ]) program.addCommand(c.exitOverride());
+  for (const c of [...containerShortcuts(ctx), ...imageShortcuts(ctx), ...systemShortcuts(ctx)]) program.addCommand(c.exitOverride());
 
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { Logger } from '../lib/logger.js';
 import { ContentStore, FileContentStore } from './content/content-store.js';
 import { ContainerStore } from './containers/container-store.js';
+import { IsolatedEnvironment } from './containers/environment.js';
 import { ContainerService } from './containers/service.js';
 import type { DaemonConfig } from './config.js';
 import { EventBus } from './events/event-bus.js';
@@ -68,7 +69,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   });
   await runtime.init();
   containers = new ContainerService({
-    store: containerStore, images, layers, runtime, events, log,
+    store: containerStore, images, layers, runtime, events, log, env: new IsolatedEnvironment(),
     cgroupParent: cfg.cgroupParent, cgroupVersion: facts.cgroupVersion,
   });
   const imageService = new ImageService({

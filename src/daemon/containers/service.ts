@@ -29,7 +29,8 @@ import { selectContainers, type ListOptions } from './list.js';
 import { LiveContainers, type LiveContainer } from './live.js';
 import { validateName, randomName } from './names.js';
 import { exitedState, runningState, type ContainerRecord } from './record.js';
-import { containerPaths, containerResolvConf, hostsFile, mountRootfs, prepareContainerDir, unmountRootfs, type ContainerPaths } from './rootfs.js';
+import type { ContainerEnvironment } from './environment.js';
+import { containerPaths, mountRootfs, prepareContainerDir, unmountRootfs, type ContainerPaths } from './rootfs.js';
 import { buildSpec } from './spec.js';
 import type { Attachment } from './streams.js';
 import { resolveUser } from './user.js';
@@ -42,6 +43,8 @@ export interface ContainerServiceDeps {
   runtime: Runtime;
   events: EventBus;
   log: Logger;
+  /** Volumes and networks. */
+  env: ContainerEnvironment;
   cgroupParent: string;
   cgroupVersion: 1 | 2;
 }
@@ -73,15 +76,13 @@ export class ContainerService {
   async create(req: ContainerCreateRequest, name?: string): Promise<{ Id: string; Warnings: string[] }> {
     if (!req.Image) throw new InvalidParameter('container.no_image', 'Config cannot be empty in order to create a container');
     const image = this.d.images.resolve(req.Image);
-    if (req.HostConfig?.Binds?.length || req.HostConfig?.Mounts?.length || req.HostConfig?.VolumesFrom?.length) {
-      throw new InvalidParameter('container.volumes_unsupported', 'volumes and bind mounts are not supported yet');
-    }
     const id = newId();
     const cname = name ? validateName(name) : randomName((n) => this.d.store.nameTaken(n));
     const rec = newContainerRecord({
       id, name: cname, request: req, imageId: image.id, imageConfig: image.config.config ?? {},
       cgroupVersion: this.d.cgroupVersion, ...(image.chainId ? { layer: image.chainId } : {}),
     });
+    await this.d.env.create(rec);
     this.d.store.reserveName(cname, id);
     try {
       await prepareContainerDir(this.paths(id));
@@ -117,16 +118,19 @@ export class ContainerService {
         readRootfsFile(paths.merged, '/etc/group'),
       ]);
       const user = resolveUser(rec.config.User, passwd, group, rec.hostConfig.GroupAdd ?? []);
+      const env = await this.d.env.prepare(rec, paths.merged);
       await Promise.all([
         writeFile(paths.hostname, `${rec.config.Hostname}\n`),
-        writeFile(paths.hosts, hostsFile(rec.config.Hostname)),
-        containerResolvConf().then((text) => writeFile(paths.resolvConf, text)),
+        writeFile(paths.hosts, env.hosts),
+        writeFile(paths.resolvConf, env.resolvConf),
       ]);
       const spec = buildSpec({
         rec, user, rootfs: paths.merged,
         files: { hostname: paths.hostname, hosts: paths.hosts, resolvConf: paths.resolvConf },
         cgroupsPath: `${this.d.cgroupParent}/${rec.id}`,
         cgroupVersion: this.d.cgroupVersion,
+        userMounts: env.mounts,
+        ...(env.netnsPath ? { netnsPath: env.netnsPath } : {}),
       });
       log = new JsonFileWriter(paths.log);
       task = await this.d.runtime.create({ id: rec.id, spec, rootfs: [], terminal: rec.config.Tty, stdin: rec.config.OpenStdin });
@@ -145,6 +149,7 @@ export class ContainerService {
       live.streams.endAll();
       if (task) await task.delete().catch(() => {});
       await log?.close();
+      await this.d.env.release(rec).catch(() => {});
       await unmountRootfs(paths).catch(() => {});
       const e = startError(err);
       rec.state = { ...rec.state, Error: e.message, ExitCode: exitCodeOfStartError(e.message) };
@@ -167,6 +172,7 @@ export class ContainerService {
     await Promise.race([outputDone, new Promise((r) => setTimeout(r, OUTPUT_GRACE_MS))]);
     live.streams.endAll();
     await task.delete().catch((err: Error) => this.d.log.warn('task delete failed', { id: rec.id, error: err.message }));
+    await this.d.env.release(rec).catch((err: Error) => this.d.log.warn('releasing the network failed', { id: rec.id, error: err.message }));
     await unmountRootfs(this.paths(rec.id)).catch((err: Error) => this.d.log.warn('unmount failed', { id: rec.id, error: err.message }));
     await live.log?.close();
     live.task = undefined;
@@ -180,7 +186,7 @@ export class ContainerService {
 
   private async autoRemove(rec: ContainerRecord): Promise<void> {
     try {
-      await this.lock.with(rec.id, () => this.removeLocked(rec));
+      await this.lock.with(rec.id, () => this.removeLocked(rec, true));
     } catch (err) {
       this.d.log.warn('auto-remove failed', { id: rec.id, error: (err as Error).message });
     }
@@ -276,7 +282,7 @@ export class ContainerService {
 
   // ------------------------------------------------------------------ remove
 
-  async remove(ref: string, opts: { force?: boolean } = {}): Promise<void> {
+  async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const rec = this.d.store.get(ref);
     await this.lock.with(rec.id, async () => {
       if (rec.state.Running) {
@@ -288,15 +294,16 @@ export class ContainerService {
         live.stopping = true;
         await this.stopTask(rec, live, SIGKILL, 0);
       }
-      await this.removeLocked(rec);
+      await this.removeLocked(rec, !!opts.volumes);
     });
   }
 
-  private async removeLocked(rec: ContainerRecord): Promise<void> {
+  private async removeLocked(rec: ContainerRecord, volumes: boolean): Promise<void> {
     if (!this.d.store.find(rec.id)) return; // already gone (auto-remove raced a user rm)
     rec.state = { ...rec.state, Status: 'removing' };
     await unmountRootfs(this.paths(rec.id)).catch(() => {});
     await this.d.store.delete(rec.id);
+    await this.d.env.remove(rec, { volumes }).catch((err: Error) => this.d.log.warn('removing volumes failed', { id: rec.id, error: err.message }));
     this.live.get(rec.id).streams.endAll();
     this.live.delete(rec.id);
     this.d.events.publish('container', 'destroy', rec.id, this.attributes(rec));
@@ -386,7 +393,7 @@ export class ContainerService {
       rec.state = exitedState(rec.state, r.exit.exitCode, r.exit.exitedAt);
       await this.d.store.save(rec);
       this.d.log.info('container exited while the daemon was down', { id: rec.id, exitCode: r.exit.exitCode });
-      if (rec.hostConfig.AutoRemove) await this.lock.with(rec.id, () => this.removeLocked(rec));
+      if (rec.hostConfig.AutoRemove) await this.lock.with(rec.id, () => this.removeLocked(rec, true));
       return;
     }
     const task = r.task;

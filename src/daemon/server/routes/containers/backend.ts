@@ -13,7 +13,7 @@ export interface ContainersBackend {
   restart(ref: string, opts: { timeout?: number; signal?: string }): Promise<void>;
   kill(ref: string, signal?: string): Promise<void>;
   wait(ref: string, condition: WaitCondition, signal?: AbortSignal): Promise<WaitResponse>;
-  remove(ref: string, opts: { force?: boolean }): Promise<void>;
+  remove(ref: string, opts: { force?: boolean; volumes?: boolean }): Promise<void>;
   attach(ref: string, a: Attachment): { rec: ContainerRecord; detach: () => void };
   get(ref: string): ContainerRecord;
   logSource(ref: string): { rec: ContainerRecord; path: string; writer: JsonFileWriter | undefined };

@@ -65,7 +65,7 @@ export function containerRoutes(r: Router<Handler>, b: ContainersBackend): void 
   });
 
   r.add('DELETE', '/containers/:id', async (req, reply) => {
-    await b.remove(req.param('id'), { force: req.bool('force') });
+    await b.remove(req.param('id'), { force: req.bool('force'), volumes: req.bool('v') });
     reply.empty(204);
   });
 

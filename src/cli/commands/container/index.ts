@@ -1,0 +1,26 @@
+/** The `container` command group and docker's top-level shortcuts for it. */
+import { Command } from 'commander';
+import type { CliContext } from '../../context.js';
+import { createCommand } from './create.js';
+import { inspectCommand } from './inspect.js';
+import { killCommand, rmCommand, startCommand, stopCommand, waitCommand } from './lifecycle.js';
+import { logsCommand } from './logs.js';
+import { psCommand } from './ps.js';
+import { runCommand } from './run.js';
+
+/** Subcommands of `berth container`. */
+export function containerCommands(ctx: CliContext): Command[] {
+  return [
+    runCommand(ctx), createCommand(ctx), startCommand(ctx), stopCommand(ctx, 'stop'), stopCommand(ctx, 'restart'),
+    killCommand(ctx), rmCommand(ctx), waitCommand(ctx), logsCommand(ctx), psCommand(ctx, 'ls').alias('list').alias('ps'),
+    inspectCommand(ctx, ['container']),
+  ];
+}
+
+/** The same verbs at the top level (`berth run`, `berth ps`, ...). */
+export function containerShortcuts(ctx: CliContext): Command[] {
+  return [
+    runCommand(ctx), createCommand(ctx), startCommand(ctx), stopCommand(ctx, 'stop'), stopCommand(ctx, 'restart'),
+    killCommand(ctx), rmCommand(ctx), waitCommand(ctx), logsCommand(ctx), psCommand(ctx),
+  ];
+}

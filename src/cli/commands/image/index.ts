@@ -1,0 +1,19 @@
+/** The `image` command group and docker's top-level shortcuts for it. */
+import type { Command } from 'commander';
+import type { CliContext } from '../../context.js';
+import { inspectCommand } from '../container/inspect.js';
+import { bootstrapCommand } from './bootstrap.js';
+import { importCommand } from './import.js';
+import { imagesCommand } from './ls.js';
+import { rmiCommand, tagCommand } from './rm.js';
+
+export function imageCommands(ctx: CliContext): Command[] {
+  return [
+    imagesCommand(ctx, 'ls').alias('list'), importCommand(ctx), rmiCommand(ctx, 'rm').alias('remove'), tagCommand(ctx),
+    inspectCommand(ctx, ['image']), bootstrapCommand(ctx),
+  ];
+}
+
+export function imageShortcuts(ctx: CliContext): Command[] {
+  return [imagesCommand(ctx), importCommand(ctx), rmiCommand(ctx), tagCommand(ctx)];
+}

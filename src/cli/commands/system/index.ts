@@ -1,0 +1,14 @@
+/** The `system` command group and the top-level `version`, `info`, `inspect`. */
+import type { Command } from 'commander';
+import type { CliContext } from '../../context.js';
+import { inspectCommand } from '../container/inspect.js';
+import { infoCommand } from './info.js';
+import { versionCommand } from './version.js';
+
+export function systemCommands(ctx: CliContext): Command[] {
+  return [infoCommand(ctx)];
+}
+
+export function systemShortcuts(ctx: CliContext): Command[] {
+  return [versionCommand(ctx), infoCommand(ctx), inspectCommand(ctx)];
+}

@@ -9,6 +9,8 @@ import { Logger } from '../lib/logger.js';
 import { ContentStore, FileContentStore } from './content/content-store.js';
 import { ContainerStore } from './containers/container-store.js';
 import { IsolatedEnvironment } from './containers/environment.js';
+import { ExecService } from './containers/exec.js';
+import { ExecRegistry } from './containers/exec-registry.js';
 import { ContainerService } from './containers/service.js';
 import type { DaemonConfig } from './config.js';
 import { EventBus } from './events/event-bus.js';
@@ -21,6 +23,7 @@ import { ApiServer } from './server/http-server.js';
 import type { Handler } from './server/request.js';
 import { Router } from './server/router.js';
 import { containerRoutes } from './server/routes/containers/routes.js';
+import { execRoutes } from './server/routes/exec/routes.js';
 import { imageRoutes } from './server/routes/images/routes.js';
 import { systemRoutes } from './server/routes/system/routes.js';
 import { gatherHostFacts } from './system/host-facts.js';
@@ -61,6 +64,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   const records = await containerStore.init();
 
   let containers: ContainerService | undefined;
+  const execRegistry = new ExecRegistry();
   const runtime = new ShimRuntime({
     execRoot: cfg.execRoot,
     namespace: 'berth',
@@ -69,8 +73,14 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   });
   await runtime.init();
   containers = new ContainerService({
-    store: containerStore, images, layers, runtime, events, log, env: new IsolatedEnvironment(),
+    store: containerStore, images, layers, runtime, events, log, env: new IsolatedEnvironment(), execs: execRegistry,
     cgroupParent: cfg.cgroupParent, cgroupVersion: facts.cgroupVersion,
+  });
+  const c = containers;
+  const execs = new ExecService({
+    registry: execRegistry, events, log,
+    runningTask: (ref) => c.runningTask(ref),
+    readRootfsFile: (id, path) => c.readRootfsFile(id, path),
   });
   const imageService = new ImageService({
     images, layers, content, events, log, engineVersion: ENGINE_VERSION,
@@ -93,6 +103,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   systemRoutes(router, system);
   containerRoutes(router, containers);
   imageRoutes(router, imageService);
+  execRoutes(router, execs);
   const server = new ApiServer({ router, engineVersion: ENGINE_VERSION, log });
   try {
     for (const host of cfg.hosts) await server.listen(host);

@@ -33,3 +33,17 @@ export async function readAll(source: AsyncIterable<Buffer>, limit = Infinity): 
   }
   return Buffer.concat(chunks);
 }
+
+/**
+ * Consumes a paused readable that may already have ended (a hijacked socket
+ * whose peer half-closed before anyone listened): `onEnd` runs either way.
+ */
+export function consume(stream: Readable, onData: (chunk: Buffer) => void, onEnd: () => void): void {
+  if (stream.readableEnded) {
+    onEnd();
+    return;
+  }
+  stream.on('data', onData);
+  stream.once('end', onEnd);
+  stream.resume();
+}

@@ -30,6 +30,7 @@ import { LiveContainers, type LiveContainer } from './live.js';
 import { validateName, randomName } from './names.js';
 import { exitedState, runningState, type ContainerRecord } from './record.js';
 import type { ContainerEnvironment } from './environment.js';
+import type { ExecRegistry } from './exec-registry.js';
 import { containerPaths, mountRootfs, prepareContainerDir, unmountRootfs, type ContainerPaths } from './rootfs.js';
 import { buildSpec } from './spec.js';
 import type { Attachment } from './streams.js';
@@ -45,6 +46,7 @@ export interface ContainerServiceDeps {
   log: Logger;
   /** Volumes and networks. */
   env: ContainerEnvironment;
+  execs: ExecRegistry;
   cgroupParent: string;
   cgroupVersion: 1 | 2;
 }
@@ -135,7 +137,7 @@ export class ContainerService {
       log = new JsonFileWriter(paths.log);
       task = await this.d.runtime.create({ id: rec.id, spec, rootfs: [], terminal: rec.config.Tty, stdin: rec.config.OpenStdin });
       const t = task;
-      const outputDone = live.streams.connect(t.io, log, { stdinOnce: rec.config.StdinOnce, closeStdin: () => t.closeStdin() });
+      const outputDone = live.streams.connect(t.io, log, { stdinOnce: rec.config.StdinOnce, tty: rec.config.Tty, closeStdin: () => t.closeStdin() });
       await t.start();
       live.task = t;
       live.log = log;
@@ -177,6 +179,7 @@ export class ContainerService {
     await live.log?.close();
     live.task = undefined;
     live.log = undefined;
+    this.d.execs.dropContainer(rec.id);
     rec.state = exitedState(rec.state, exitCode, exitedAt, live.oomKilled);
     await this.d.store.save(rec).catch((err: Error) => this.d.log.error('saving container state failed', { id: rec.id, error: err.message }));
     this.d.events.publish('container', 'die', rec.id, this.attributes(rec, { exitCode: String(exitCode) }));
@@ -325,6 +328,26 @@ export class ContainerService {
     return this.d.store.get(ref);
   }
 
+  async resize(ref: string, height: number, width: number): Promise<void> {
+    const { rec, task } = this.runningTask(ref);
+    if (!rec.config.Tty) return;
+    await task.resize(width, height);
+  }
+
+  /** A running container's live task (exec, top, stats); Conflict when it is not running or paused. */
+  runningTask(ref: string): { rec: ContainerRecord; task: Task } {
+    const rec = this.d.store.get(ref);
+    const task = this.live.peek(rec.id)?.task;
+    if (!rec.state.Running || !task) throw new Conflict('container.not_running', `Container ${rec.id} is not running`);
+    if (rec.state.Paused) throw new Conflict('container.paused', `Container ${rec.id} is paused, unpause the container before exec`);
+    return { rec, task };
+  }
+
+  /** Reads a file of a container's mounted rootfs, resolving symlinks inside the rootfs only. */
+  readRootfsFile(id: string, path: string): Promise<string | undefined> {
+    return readRootfsFile(this.paths(id).merged, path);
+  }
+
   /** The log of a container, and its live writer while it runs (for `logs -f`). */
   logSource(ref: string): { rec: ContainerRecord; path: string; writer: JsonFileWriter | undefined } {
     const rec = this.d.store.get(ref);
@@ -334,7 +357,7 @@ export class ContainerService {
   async inspect(ref: string): Promise<ContainerInspect> {
     const rec = this.d.store.get(ref);
     const lowerDirs = rec.layer ? await this.d.layers.lowerDirs(rec.layer) : [];
-    return inspectView(rec, { paths: this.paths(rec.id), lowerDirs, execIds: [] });
+    return inspectView(rec, { paths: this.paths(rec.id), lowerDirs, execIds: this.d.execs.ofContainer(rec.id).map((e) => e.id) });
   }
 
   list(opts: Omit<ListOptions, 'isAncestor'>): ContainerSummary[] {
@@ -398,7 +421,7 @@ export class ContainerService {
     }
     const task = r.task;
     const log = new JsonFileWriter(paths.log);
-    const outputDone = live.streams.connect(task.io, log, { stdinOnce: rec.config.StdinOnce, closeStdin: () => task.closeStdin() });
+    const outputDone = live.streams.connect(task.io, log, { stdinOnce: rec.config.StdinOnce, tty: rec.config.Tty, closeStdin: () => task.closeStdin() });
     live.task = task;
     live.log = log;
     rec.state = { ...rec.state, Pid: task.pid || rec.state.Pid };

@@ -7,6 +7,8 @@
  *   await s.connect(task.io, logWriter, { stdinOnce: true });   // at start
  */
 import type { Readable, Writable } from 'node:stream';
+import { DetachMatcher } from '../../lib/detach-keys.js';
+import { consume } from '../../lib/streams.js';
 import { LineSplitter, type LogStream } from '../logs/entry.js';
 import type { JsonFileWriter } from '../logs/json-file.js';
 import type { ProcessIO } from '../runtime/runtime.js';
@@ -22,11 +24,14 @@ export interface Attachment {
   onEnd(): void;
   /** The client's input, if it attached stdin. */
   stdin?: Readable;
+  /** With a TTY: the key sequence that detaches this client (ctrl-p ctrl-q), leaving stdin open. */
+  detachKeys?: number[];
 }
 
 export interface ConnectOptions {
-  /** Close the process's stdin when the first attached client's stdin ends. */
+  /** Close the process's stdin when the first attached client's stdin ends (never with a TTY: moby's rule). */
   stdinOnce: boolean;
+  tty: boolean;
   /** Called to deliver EOF to the process. */
   closeStdin(): Promise<void>;
 }
@@ -42,14 +47,36 @@ export class ContainerStreams {
   /** Adds a client; returns the function that detaches it. */
   attach(a: Attachment): () => void {
     this.attachments.add(a);
-    if (a.stdin) {
-      a.stdin.on('data', (chunk: Buffer) => this.input(chunk));
-      a.stdin.once('end', () => this.inputEnded());
-    }
-    return () => {
+    let detached = false;
+    const detach = () => {
+      detached = true;
       this.attachments.delete(a);
       a.stdin?.removeAllListeners('data');
     };
+    if (a.stdin) {
+      const matcher = a.detachKeys ? new DetachMatcher(a.detachKeys) : undefined;
+      consume(a.stdin, (chunk) => {
+        if (detached) return;
+        if (!matcher) return this.input(chunk);
+        const { pass, detached: hit } = matcher.push(chunk);
+        if (pass.length) this.input(pass);
+        if (hit) {
+          detach();
+          a.onEnd();
+        }
+      }, () => {
+        // a client that detached or went away is not an EOF for the process
+        if (detached) return;
+        if (this.opts?.tty) {
+          // moby: with a TTY the end of a client's input only ends that client's session
+          detach();
+          a.onEnd();
+          return;
+        }
+        this.inputEnded();
+      });
+    }
+    return detach;
   }
 
   private input(chunk: Buffer): void {

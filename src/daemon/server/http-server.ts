@@ -38,8 +38,13 @@ export class ApiServer {
   async listen(host: string): Promise<void> {
     const server = createServer({ requestTimeout: 0 }, (req, res) => void this.handle(req, new ResponseReply(res, this.common), res));
     server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => {
-      if (head.length) socket.unshift(head);
-      void this.handle(req, new UpgradeReply(socket, this.common));
+      socket.on('error', () => {});
+      // hold client bytes (stdin sent right after the upgrade) until a handler reads them
+      socket.pause();
+      void readUpgradeBody(req, socket, head).then(
+        (body) => this.handle(req, new UpgradeReply(socket, this.common), undefined, body),
+        () => socket.destroy(),
+      );
     });
     server.on('clientError', (_err, socket) => socket.destroy());
     const url = new URL(host);
@@ -72,7 +77,7 @@ export class ApiServer {
     );
   }
 
-  private async handle(raw: IncomingMessage, reply: Reply, res?: ServerResponse): Promise<void> {
+  private async handle(raw: IncomingMessage, reply: Reply, res?: ServerResponse, upgradeBody?: Buffer): Promise<void> {
     const started = performance.now();
     const url = new URL(raw.url ?? '/', 'http://berth');
     let path = url.pathname;
@@ -91,7 +96,7 @@ export class ApiServer {
       }
       const match = this.opts.router.match(raw.method ?? 'GET', path);
       if (!match) throw new NotFound('api.page_not_found', 'page not found');
-      await match.handler(new Request(raw, match.params, url.searchParams, version), reply);
+      await match.handler(new Request(raw, match.params, url.searchParams, version, upgradeBody), reply);
     } catch (err) {
       this.fail(reply, err, raw, path);
     }
@@ -112,4 +117,39 @@ export class ApiServer {
     if (status === 304) reply.empty(304);
     else reply.json(status, { message: e.message });
   }
+}
+
+/**
+ * Node hands an upgraded request over with its body unread: the bytes after
+ * the headers (`head`, then the socket) start with `Content-Length` bytes of
+ * body (exec start's JSON), followed by the client's stream.
+ */
+function readUpgradeBody(req: IncomingMessage, socket: Socket, head: Buffer): Promise<Buffer> {
+  const length = Number(req.headers['content-length'] ?? 0);
+  let buf = head;
+  if (!(length > 0)) {
+    if (buf.length) socket.unshift(buf);
+    return Promise.resolve(Buffer.alloc(0));
+  }
+  if (length > 1 << 20) return Promise.reject(new Error('upgrade request body too large'));
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      socket.pause();
+      const body = buf.subarray(0, length);
+      const rest = buf.subarray(length);
+      if (rest.length) socket.unshift(rest);
+      resolve(body);
+    };
+    const onData = (c: Buffer) => {
+      buf = Buffer.concat([buf, c]);
+      if (buf.length >= length) done();
+    };
+    const onEnd = () => reject(new Error('connection closed inside the request body'));
+    if (buf.length >= length) return done();
+    socket.on('data', onData);
+    socket.once('end', onEnd);
+    socket.resume();
+  });
 }

@@ -18,7 +18,8 @@ export interface Reply {
   stream(status: number, headers: Headers): Writable;
   /**
    * Takes over the connection for raw bytes both ways. With `Upgrade: tcp`
-   * this answers 101; otherwise 200 and output only.
+   * this answers 101; otherwise 200 and output only. The socket comes
+   * paused: read it with lib/streams `consume`.
    */
   hijack(contentType: string): { socket: Socket | undefined; output: Writable; upgraded: boolean };
   readonly sent: boolean;
@@ -110,6 +111,7 @@ export class UpgradeReply implements Reply {
 
   hijack(contentType: string): { socket: Socket; output: Writable; upgraded: boolean } {
     this.done = true;
+    this.socket.on('error', () => {}); // a client that vanishes mid-stream must not take the daemon down
     this.socket.write(head(101, { ...this.common, 'Content-Type': contentType, Connection: 'Upgrade', Upgrade: 'tcp' }));
     return { socket: this.socket, output: this.socket, upgraded: true };
   }

@@ -13,6 +13,8 @@ export class Request {
     readonly query: URLSearchParams,
     /** The API version the client asked for (or the maximum). */
     readonly apiVersion: string,
+    /** For upgraded requests: the body, already read off the socket. */
+    private readonly upgradeBody?: Buffer,
   ) {}
 
   param(name: string): string {
@@ -59,6 +61,7 @@ export class Request {
   /** The JSON body, or `undefined` when there is none. Docker requires the JSON content type. */
   async json<T>(limit = DEFAULT_JSON_LIMIT): Promise<T | undefined> {
     if (!this.hasBody()) return undefined;
+    if (this.upgradeBody) return this.parse<T>(this.upgradeBody.toString('utf8'));
     const ct = this.raw.headers['content-type'] ?? '';
     if (!/^application\/json\b/.test(ct)) {
       throw new InvalidParameter('request.content_type', `Content-Type specified (${ct}) must be 'application/json'`);
@@ -70,7 +73,10 @@ export class Request {
       if (size > limit) throw new InvalidParameter('request.body_too_large', `request body exceeds ${limit} bytes`);
       chunks.push(c);
     }
-    const text = Buffer.concat(chunks).toString('utf8');
+    return this.parse<T>(Buffer.concat(chunks).toString('utf8'));
+  }
+
+  private parse<T>(text: string): T | undefined {
     if (text.trim() === '') return undefined;
     try {
       return JSON.parse(text) as T;

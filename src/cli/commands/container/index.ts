@@ -1,7 +1,9 @@
 /** The `container` command group and docker's top-level shortcuts for it. */
 import { Command } from 'commander';
 import type { CliContext } from '../../context.js';
+import { attachCommand } from './attach.js';
 import { createCommand } from './create.js';
+import { execCommand } from './exec.js';
 import { inspectCommand } from './inspect.js';
 import { killCommand, rmCommand, startCommand, stopCommand, waitCommand } from './lifecycle.js';
 import { logsCommand } from './logs.js';
@@ -13,7 +15,7 @@ export function containerCommands(ctx: CliContext): Command[] {
   return [
     runCommand(ctx), createCommand(ctx), startCommand(ctx), stopCommand(ctx, 'stop'), stopCommand(ctx, 'restart'),
     killCommand(ctx), rmCommand(ctx), waitCommand(ctx), logsCommand(ctx), psCommand(ctx, 'ls').alias('list').alias('ps'),
-    inspectCommand(ctx, ['container']),
+    inspectCommand(ctx, ['container']), execCommand(ctx), attachCommand(ctx),
   ];
 }
 
@@ -21,6 +23,6 @@ export function containerCommands(ctx: CliContext): Command[] {
 export function containerShortcuts(ctx: CliContext): Command[] {
   return [
     runCommand(ctx), createCommand(ctx), startCommand(ctx), stopCommand(ctx, 'stop'), stopCommand(ctx, 'restart'),
-    killCommand(ctx), rmCommand(ctx), waitCommand(ctx), logsCommand(ctx), psCommand(ctx),
+    killCommand(ctx), rmCommand(ctx), waitCommand(ctx), logsCommand(ctx), psCommand(ctx), execCommand(ctx), attachCommand(ctx),
   ];
 }

@@ -14,9 +14,11 @@ export interface StreamOptions {
   err: NodeJS.WriteStream;
   /** Called when our terminal changes size (TTY sessions). */
   onResize?: (h: number, w: number) => void;
+  /** The detach sequence the daemon watches for (TTY sessions). */
+  detachKeys?: number[];
 }
 
-const DETACH = [0x10, 0x11]; // ctrl-p ctrl-q
+import { DEFAULT_DETACH_KEYS } from '../../../lib/detach-keys.js';
 
 /** Resolves when the daemon ends the output (the process exited), or on detach (`true`). */
 export function pumpStreams(socket: Socket, o: StreamOptions): Promise<{ detached: boolean }> {
@@ -48,17 +50,14 @@ export function pumpStreams(socket: Socket, o: StreamOptions): Promise<{ detache
         stdin.setRawMode(true);
         restore.push(() => stdin.setRawMode(false));
       }
+      // the daemon acts on the detach keys (it must not take them for EOF); we only note them
+      const keys = o.detachKeys ?? DEFAULT_DETACH_KEYS;
       let matched = 0;
       const onData = (chunk: Buffer) => {
         if (o.tty) {
           for (const b of chunk) {
-            matched = b === DETACH[matched] ? matched + 1 : b === DETACH[0] ? 1 : 0;
-            if (matched === DETACH.length) {
-              detached = true;
-              socket.destroy();
-              finish();
-              return;
-            }
+            matched = b === keys[matched] ? matched + 1 : b === keys[0] ? 1 : 0;
+            if (matched === keys.length) detached = true;
           }
         }
         socket.write(chunk);

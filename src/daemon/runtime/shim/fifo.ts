@@ -21,9 +21,13 @@ export async function openFifoReader(path: string): Promise<Socket> {
   return new Socket({ fd, readable: true, writable: false });
 }
 
-/** Opens the writing end; the shim holds a reader already, so this never blocks. */
+/**
+ * Opens the writing end of a stdin FIFO. O_RDWR never blocks and never fails
+ * with ENXIO, even before the shim opens its reader (an exec's stdin is only
+ * opened at Start).
+ */
 export async function openFifoWriter(path: string): Promise<Socket> {
-  const fd = await openFd(path, constants.O_WRONLY | constants.O_NONBLOCK);
+  const fd = await openFd(path, constants.O_RDWR | constants.O_NONBLOCK);
   const s = new Socket({ fd, readable: false, writable: true });
   s.on('error', () => {}); // EPIPE after the process exits is expected
   return s;

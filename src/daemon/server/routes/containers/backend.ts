@@ -16,6 +16,7 @@ export interface ContainersBackend {
   remove(ref: string, opts: { force?: boolean; volumes?: boolean }): Promise<void>;
   attach(ref: string, a: Attachment): { rec: ContainerRecord; detach: () => void };
   get(ref: string): ContainerRecord;
+  resize(ref: string, height: number, width: number): Promise<void>;
   logSource(ref: string): { rec: ContainerRecord; path: string; writer: JsonFileWriter | undefined };
   inspect(ref: string): Promise<ContainerInspect>;
   list(opts: Omit<ListOptions, 'isAncestor'>): ContainerSummary[];

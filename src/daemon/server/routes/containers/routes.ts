@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { ContainerCreateRequest } from '../../../../api/types/index.js';
 import { frame, StdStream } from '../../../../api/stdcopy.js';
 import { InvalidParameter } from '../../../../errdefs/index.js';
+import { parseDetachKeys } from '../../../../lib/detach-keys.js';
 import type { WaitCondition } from '../../../containers/service.js';
 import type { LogStream } from '../../../logs/entry.js';
 import { readLogs } from '../../../logs/read.js';
@@ -74,6 +75,7 @@ export function containerRoutes(r: Router<Handler>, b: ContainersBackend): void 
     const tty = rec.config.Tty;
     const { socket, output } = reply.hijack(tty || !req.atLeast('1.42') ? RAW : MUX);
     const wantStdin = req.bool('stdin') && !!socket;
+    const detachKeys = parseDetachKeys(req.str('detachKeys') || undefined);
     let detach = () => {};
     const a = {
       stdout: req.bool('stdout'),
@@ -82,10 +84,19 @@ export function containerRoutes(r: Router<Handler>, b: ContainersBackend): void 
       drained: () => once(output, 'drain').then(() => {}),
       onEnd: () => output.end(),
       ...(wantStdin ? { stdin: socket } : {}),
+      ...(tty ? { detachKeys } : {}),
     };
     ({ detach } = b.attach(rec.id, a));
     output.once('close', () => detach());
     output.on('error', () => detach());
+  });
+
+  r.add('POST', '/containers/:id/resize', async (req, reply) => {
+    const h = req.int('h');
+    const w = req.int('w');
+    if (h === undefined || w === undefined) throw new InvalidParameter('container.resize', 'h and w are required');
+    await b.resize(req.param('id'), h, w);
+    reply.empty(200);
   });
 
   r.add('GET', '/containers/:id/logs', async (req, reply) => {

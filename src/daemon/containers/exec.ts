@@ -1,0 +1,194 @@
+/**
+ * `docker exec`: extra processes in a running container, through the same
+ * shim. Created, started once (attached or detached), inspected for the
+ * exit code.
+ */
+import { once } from 'node:events';
+import type { Readable, Writable } from 'node:stream';
+import type { ExecCreateRequest, ExecInspect } from '../../api/types/index.js';
+import { frame, StdStream } from '../../api/stdcopy.js';
+import { Conflict, InvalidParameter } from '../../errdefs/index.js';
+import { newId } from '../../lib/ids.js';
+import { consume } from '../../lib/streams.js';
+import type { Logger } from '../../lib/logger.js';
+import type { SpecProcess } from '../../oci/runtime-spec.js';
+import type { EventBus } from '../events/event-bus.js';
+import { RuntimeStartError, type Task } from '../runtime/runtime.js';
+import { execInspectView, type ExecRecord, type ExecRegistry } from './exec-registry.js';
+import type { ContainerRecord } from './record.js';
+import { capabilities, processEnv } from './spec.js';
+import { resolveUser } from './user.js';
+
+export interface ExecDeps {
+  registry: ExecRegistry;
+  events: EventBus;
+  log: Logger;
+  /** The container's record and live task; Conflict when it is not running. */
+  runningTask(ref: string): { rec: ContainerRecord; task: Task };
+  /** A file of the running container's rootfs (for /etc/passwd), scoped to it. */
+  readRootfsFile(id: string, path: string): Promise<string | undefined>;
+}
+
+export interface ExecStream {
+  output: Writable;
+  stdin?: Readable;
+  /** Multiplex stdout/stderr (non-TTY, API ≥ 1.42 or any hijack without TTY). */
+  tty: boolean;
+}
+
+export function execStartErrorCode(message: string): number {
+  const m = message.toLowerCase();
+  if (m.includes('executable file not found') || m.includes('no such file or directory')) return 127;
+  return 126;
+}
+
+export class ExecService {
+  constructor(private readonly d: ExecDeps) {}
+
+  create(ref: string, req: ExecCreateRequest): { Id: string } {
+    if (!req.Cmd || req.Cmd.length === 0) throw new InvalidParameter('exec.no_command', 'No exec command specified');
+    const { rec } = this.d.runningTask(ref);
+    const id = newId();
+    this.d.registry.add({ id, containerId: rec.id, config: { ...req, Cmd: req.Cmd }, running: false, exitCode: null, pid: 0, started: false });
+    this.d.events.publish('container', `exec_create: ${req.Cmd.join(' ')}`, rec.id, { execID: id, image: rec.config.Image, name: rec.name });
+    return { Id: id };
+  }
+
+  inspect(id: string): ExecInspect {
+    return execInspectView(this.d.registry.get(id));
+  }
+
+  async resize(id: string, height: number, width: number): Promise<void> {
+    const e = this.d.registry.get(id);
+    if (!e.process) throw new Conflict('exec.not_running', `Exec ${id} is not running`);
+    await e.process.resize(width, height);
+  }
+
+  /** Checks that an exec can start, before a handler hijacks the connection. */
+  check(id: string): ExecRecord {
+    const e = this.d.registry.get(id);
+    if (e.running) throw new Conflict('exec.already_running', `Error: Exec command ${id} is already running`);
+    if (e.started) throw new Conflict('exec.already_ran', `Error: Exec command ${id} has already run`);
+    this.d.runningTask(e.containerId);
+    return e;
+  }
+
+  /**
+   * Starts the exec. Attached: resolves after the output ended and the exit
+   * code is known. Detached (no stream): resolves once the process runs.
+   */
+  async start(id: string, stream: ExecStream | undefined, consoleSize?: [number, number] | null): Promise<void> {
+    const e = this.check(id);
+    e.started = true;
+    const { rec, task } = this.d.runningTask(e.containerId);
+    const cmd = e.config.Cmd.join(' ');
+    const tty = !!e.config.Tty;
+    let proc;
+    let outputDone: Promise<void> = Promise.resolve();
+    let inputDone: Promise<void> | undefined;
+    try {
+      const process = await this.processSpec(rec, e);
+      proc = await task.exec({ execId: id, process, terminal: tty, stdin: !!e.config.AttachStdin && !!stream?.stdin });
+      e.process = proc;
+      if (stream) ({ outputDone, inputDone } = this.pipe(proc, stream));
+      else {
+        proc.io.stdout.resume(); // nobody reads a detached exec's output: drain it so it never blocks
+        proc.io.stderr?.resume();
+      }
+      await proc.start();
+      // the shim opens an exec's stdin at start: EOF can only be delivered after it
+      const started = proc;
+      void inputDone?.then(() => started.closeStdin()).catch(() => {});
+      if (tty && consoleSize && consoleSize[0] && consoleSize[1]) await proc.resize(consoleSize[1], consoleSize[0]).catch(() => {});
+    } catch (err) {
+      e.exitCode = err instanceof RuntimeStartError ? execStartErrorCode(err.message) : 126;
+      await proc?.delete().catch(() => {});
+      const message = err instanceof RuntimeStartError
+        ? `${err.message.startsWith('OCI runtime') ? '' : 'OCI runtime exec failed: '}${err.message}: unknown`
+        : (err as Error).message;
+      if (!stream) throw new InvalidParameter('exec.start_failed', message);
+      // attached: the 101 is gone already, so the error travels in the stream as Docker does
+      const text = Buffer.from(message + '\r\n');
+      if (!stream.output.writableEnded) stream.output.end(stream.tty ? text : frame(StdStream.Stdout, text));
+      return;
+    }
+    e.running = true;
+    e.pid = proc.pid;
+    this.d.events.publish('container', `exec_start: ${cmd}`, rec.id, { execID: id, image: rec.config.Image, name: rec.name });
+    const finished = this.finish(e, proc, rec, outputDone);
+    if (stream) {
+      await finished;
+      // the client reads the exit code right after EOF: end only once it is recorded
+      stream.output.end();
+    }
+  }
+
+  private async finish(e: ExecRecord, proc: NonNullable<ExecRecord['process']>, rec: ContainerRecord, outputDone: Promise<void>): Promise<void> {
+    let code = 255;
+    try {
+      code = (await proc.wait()).exitCode;
+    } catch (err) {
+      this.d.log.warn('exec wait failed', { id: e.id, error: (err as Error).message });
+    }
+    // the process is gone; give its last output a moment to drain, but never hang on it
+    await Promise.race([outputDone, new Promise((r) => setTimeout(r, 2000).unref())]);
+    await proc.delete().catch(() => {});
+    e.exitCode = code;
+    e.running = false;
+    e.process = undefined;
+    this.d.events.publish('container', 'exec_die', rec.id, { execID: e.id, exitCode: String(code), image: rec.config.Image, name: rec.name });
+  }
+
+  /** Copies the process's output to the client and the client's input to it. */
+  private pipe(proc: NonNullable<ExecRecord['process']>, s: ExecStream): { outputDone: Promise<void>; inputDone?: Promise<void> } {
+    const io = proc.io;
+    // a client that goes away leaves the exec running: its output is then drained, never blocked
+    let gone = false;
+    s.output.once('close', () => {
+      gone = true;
+      io.stdout.resume();
+      io.stderr?.resume();
+    });
+    const pump = (src: Readable, streamId: StdStream) => new Promise<void>((resolve) => {
+      src.on('data', (chunk: Buffer) => {
+        if (gone || s.output.writableEnded) return;
+        if (!s.output.write(s.tty ? chunk : frame(streamId, chunk))) {
+          src.pause();
+          void once(s.output, 'drain').finally(() => src.resume());
+        }
+      });
+      src.once('end', resolve);
+      src.once('close', resolve);
+      src.once('error', () => resolve());
+    });
+    const done = Promise.all([pump(io.stdout, StdStream.Stdout), ...(io.stderr ? [pump(io.stderr, StdStream.Stderr)] : [])]).then(() => {});
+    let inputDone: Promise<void> | undefined;
+    if (s.stdin && io.stdin) {
+      const target = io.stdin;
+      const input = s.stdin;
+      inputDone = new Promise((resolve) => consume(input, (c) => target.write(c), resolve));
+    }
+    return inputDone ? { outputDone: done, inputDone } : { outputDone: done };
+  }
+
+  private async processSpec(rec: ContainerRecord, e: ExecRecord): Promise<SpecProcess> {
+    const userSpec = e.config.User || rec.config.User;
+    const [passwd, group] = await Promise.all([
+      this.d.readRootfsFile(rec.id, '/etc/passwd'),
+      this.d.readRootfsFile(rec.id, '/etc/group'),
+    ]);
+    const user = resolveUser(userSpec, passwd, group, rec.hostConfig.GroupAdd ?? []);
+    const privileged = !!e.config.Privileged || !!rec.hostConfig.Privileged;
+    const caps = capabilities(rec.hostConfig.CapAdd, rec.hostConfig.CapDrop, privileged);
+    const p: SpecProcess = {
+      terminal: !!e.config.Tty,
+      user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },
+      args: e.config.Cmd,
+      env: processEnv(rec.config.Hostname, !!e.config.Tty, [...(rec.config.Env ?? []), ...(e.config.Env ?? [])]),
+      cwd: e.config.WorkingDir || rec.config.WorkingDir || '/',
+      capabilities: user.uid === 0 || privileged ? { bounding: caps, effective: caps, permitted: caps } : { bounding: caps },
+    };
+    if ((rec.hostConfig.SecurityOpt ?? []).some((o) => o.startsWith('no-new-privileges') && !o.endsWith('false'))) p.noNewPrivileges = true;
+    return p;
+  }
+}

@@ -11,6 +11,8 @@ import { ContainerStore } from './containers/container-store.js';
 import { IsolatedEnvironment } from './containers/environment.js';
 import { ExecService } from './containers/exec.js';
 import { ExecRegistry } from './containers/exec-registry.js';
+import { ContainerQueries } from './containers/queries.js';
+import { ContainerRunner } from './containers/runner.js';
 import { ContainerService } from './containers/service.js';
 import type { DaemonConfig } from './config.js';
 import { EventBus } from './events/event-bus.js';
@@ -63,24 +65,30 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   await images.init();
   const records = await containerStore.init();
 
-  let containers: ContainerService | undefined;
+  let runner: ContainerRunner | undefined;
   const execRegistry = new ExecRegistry();
   const runtime = new ShimRuntime({
     execRoot: cfg.execRoot,
     namespace: 'berth',
     shimBinary: cfg.shimBinary,
-    events: { onOom: (id) => containers?.noteOom(id) },
+    events: { onOom: (id) => runner?.noteOom(id) },
   });
   await runtime.init();
-  containers = new ContainerService({
-    store: containerStore, images, layers, runtime, events, log, env: new IsolatedEnvironment(), execs: execRegistry,
+  const env = new IsolatedEnvironment();
+  const run = new ContainerRunner({
+    store: containerStore, layers, runtime, events, log, env, execs: execRegistry,
     cgroupParent: cfg.cgroupParent, cgroupVersion: facts.cgroupVersion,
   });
-  const c = containers;
+  runner = run;
+  const containers = new ContainerService({ store: containerStore, images, runner: run, events, log, env, cgroupVersion: facts.cgroupVersion });
+  const containerViews = new ContainerQueries({ store: containerStore, images, layers, execs: execRegistry, runner: run, cgroupVersion: facts.cgroupVersion });
   const execs = new ExecService({
     registry: execRegistry, events, log,
-    runningTask: (ref) => c.runningTask(ref),
-    readRootfsFile: (id, path) => c.readRootfsFile(id, path),
+    runningTask: (ref) => {
+      const rec = containerStore.get(ref);
+      return { rec, task: run.runningTask(rec) };
+    },
+    readRootfsFile: (id, path) => run.readRootfsFile(id, path),
   });
   const imageService = new ImageService({
     images, layers, content, events, log, engineVersion: ENGINE_VERSION,
@@ -94,14 +102,14 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     events,
     liveRestore: cfg.liveRestore,
     debug: cfg.logLevel === 'debug',
-    counts: () => ({ containers: containers!.counts(), images: images.list().length }),
+    counts: () => ({ containers: containerViews.counts(), images: images.list().length }),
   });
 
-  await containers.restore(records);
+  await run.restore(records);
 
   const router = new Router<Handler>();
   systemRoutes(router, system);
-  containerRoutes(router, containers);
+  containerRoutes(router, containers, containerViews);
   imageRoutes(router, imageService);
   execRoutes(router, execs);
   const server = new ApiServer({ router, engineVersion: ENGINE_VERSION, log });
@@ -113,11 +121,13 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     throw err;
   }
   log.info('berthd started', { version: ENGINE_VERSION, dataRoot: cfg.dataRoot, execRoot: cfg.execRoot });
+  void run.applyRestartPolicies(records);
 
   return {
     async shutdown() {
       await server.close();
-      if (!cfg.liveRestore) await containers!.stopAll();
+      if (cfg.liveRestore) run.detachAll();
+      else await run.stopAll();
       await runtime.close();
       for (const h of cfg.hosts) if (h.startsWith('unix://')) await rm(new URL(h).pathname, { force: true });
       log.info('berthd stopped');

@@ -301,9 +301,15 @@ export class ContainerRunner {
     const outputDone = live.streams.connect(task.io, log, { stdinOnce: rec.config.StdinOnce, tty: rec.config.Tty, closeStdin: () => task.closeStdin() });
     live.task = task;
     live.log = log;
-    const status = await task.status().catch(() => 'running' as const);
+    const status = await task.status().catch(() => 'unknown' as const);
     rec.state = { ...rec.state, Pid: task.pid || rec.state.Pid, Paused: status === 'paused', Status: status === 'paused' ? 'paused' : 'running' };
     live.exited = this.watchExit(rec, live, task, outputDone);
+    if (status === 'stopped') {
+      // it exited while nobody watched: record that before the API answers anything
+      await live.exited;
+      this.d.log.info('container exited while the daemon was down', { id: rec.id, exitCode: rec.state.ExitCode });
+      return;
+    }
     this.d.log.info('reconnected to running container', { id: rec.id });
   }
 

@@ -4,11 +4,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# runtime: runc + containerd's shim; images: busybox-static; networks: CNI plugins,
+# runtime: runc + containerd's shim, tini (--init); images: busybox-static; networks: CNI plugins,
 # iptables, iproute2; tests and benchmarks: the docker.io CLI (20.10) and dockerd,
-# CNCF distribution, skopeo, umoci, podman.
-PACKAGES=(runc containerd busybox-static iptables iproute2 containernetworking-plugins
-  docker.io docker-registry skopeo umoci podman socat)
+# CNCF distribution, skopeo, umoci, podman; gcc + libc6-dev build the syscall probe of the security tests.
+PACKAGES=(runc containerd busybox-static tini iptables iproute2 containernetworking-plugins
+  docker.io docker-registry skopeo umoci podman socat gcc libc6-dev)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

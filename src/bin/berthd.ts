@@ -13,10 +13,13 @@ const program = new Command('berthd')
   .option('--config-file <file>', 'daemon.json-style configuration file', '/etc/berth/daemon.json')
   .option('--cgroup-parent <path>', `cgroup parent of containers (default ${DEFAULTS.cgroupParent})`)
   .option('--live-restore', 'keep containers running when the daemon stops')
+  .option('--userns-remap <user:group>', 'user/group setting for user namespaces (default, user[:group], uid[:gid])')
+  .option('--init', 'run an init in the containers to forward signals and reap processes')
+  .option('--init-path <path>', 'path to the docker-init binary')
   .version('27.0.0-berth', '-v, --version');
 
 program.parse();
-const o = program.opts<{ host?: string[]; dataRoot?: string; execRoot?: string; logLevel?: string; configFile: string; cgroupParent?: string; liveRestore?: boolean }>();
+const o = program.opts<{ host?: string[]; dataRoot?: string; execRoot?: string; logLevel?: string; configFile: string; cgroupParent?: string; liveRestore?: boolean; usernsRemap?: string; init?: boolean; initPath?: string }>();
 const fileGiven = program.getOptionValueSource('configFile') === 'cli';
 
 async function main(): Promise<void> {
@@ -27,6 +30,9 @@ async function main(): Promise<void> {
     logLevel: o.logLevel as LogLevel | undefined,
     cgroupParent: o.cgroupParent,
     liveRestore: o.liveRestore,
+    usernsRemap: o.usernsRemap,
+    init: o.init,
+    initPath: o.initPath,
   };
   const cfg = await loadConfig(flags, o.configFile, fileGiven);
   const log = new Logger(cfg.logLevel);

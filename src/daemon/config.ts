@@ -16,6 +16,12 @@ export interface DaemonConfig {
   /** Keep containers running when berthd stops (they are always re-attached at start). */
   liveRestore: boolean;
   shimBinary: string;
+  /** `default`, `user[:group]` or `uid[:gid]`: run containers' root as an unprivileged host user. */
+  usernsRemap?: string;
+  /** Give every container an init (tini) unless it says otherwise. */
+  init?: boolean;
+  /** The init binary; default: `docker-init` on PATH, then Debian's /usr/bin/tini-static. */
+  initPath?: string;
 }
 
 export const DEFAULTS: DaemonConfig = {
@@ -36,6 +42,9 @@ const FILE_KEYS: Record<string, keyof DaemonConfig> = {
   'log-level': 'logLevel',
   'cgroup-parent': 'cgroupParent',
   'live-restore': 'liveRestore',
+  'userns-remap': 'usernsRemap',
+  init: 'init',
+  'init-path': 'initPath',
 };
 
 export async function loadConfig(flags: Partial<DaemonConfig>, configFile: string | undefined, fileRequired: boolean): Promise<DaemonConfig> {

@@ -3,7 +3,7 @@
  * start-up recovery, and serves the API. No business logic here.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { access, constants, mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Logger } from '../lib/logger.js';
 import { ContentStore, FileContentStore } from './content/content-store.js';
@@ -13,7 +13,11 @@ import { ExecService } from './containers/exec.js';
 import { ExecRegistry } from './containers/exec-registry.js';
 import { ContainerQueries } from './containers/queries.js';
 import { ContainerRunner } from './containers/runner.js';
+import { capabilitiesInMask } from './containers/capabilities.js';
+import { ContainerSecurity } from './containers/security.js';
+import { parseKernelVersion, seccompArch } from './containers/seccomp.js';
 import { ContainerService } from './containers/service.js';
+import { loadRemap, prepareRemappedRoot } from './containers/userns-setup.js';
 import type { DaemonConfig } from './config.js';
 import { EventBus } from './events/event-bus.js';
 import { ImageStore } from './images/image-store.js';
@@ -49,17 +53,44 @@ async function daemonId(dataRoot: string): Promise<string> {
   }
 }
 
+/** The init for `--init`: the configured one, `docker-init` on PATH, or Debian's tini-static. */
+async function findInitBinary(configured: string | undefined): Promise<string | undefined> {
+  const candidates = configured ? [configured] : [
+    ...(process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':').filter(Boolean).map((d) => join(d, 'docker-init')),
+    '/usr/bin/tini-static',
+  ];
+  for (const c of candidates) {
+    try {
+      await access(c, constants.X_OK);
+      return await realpath(c);
+    } catch {
+      // next
+    }
+  }
+  return undefined;
+}
+
 export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLevel)): Promise<Daemon> {
   await preflight(cfg.shimBinary);
   await mkdir(cfg.dataRoot, { recursive: true, mode: 0o711 });
   await mkdir(cfg.execRoot, { recursive: true, mode: 0o700 });
   const facts = await gatherHostFacts(cfg.shimBinary);
   const events = new EventBus();
+  // userns-remap: every store lives in <data-root>/<uid>.<gid>, with layers owned by the remapped ids
+  const remap = cfg.usernsRemap ? await loadRemap(cfg.usernsRemap, log) : undefined;
+  const storeRoot = remap ? await prepareRemappedRoot(cfg.dataRoot, remap.map) : cfg.dataRoot;
+  if (remap) log.info('user namespaces: ID ranges will be mapped to subuid/subgid ranges', { user: remap.user, group: remap.group, root: storeRoot });
+  const initPath = await findInitBinary(cfg.initPath);
 
-  const content: ContentStore & { init(): Promise<void> } = new FileContentStore(join(cfg.dataRoot, 'content'));
-  const layers = new OverlayLayerStore(join(cfg.dataRoot, 'layers'));
-  const images = new ImageStore(join(cfg.dataRoot, 'images'), content);
-  const containerStore = new ContainerStore(join(cfg.dataRoot, 'containers'));
+  const content: ContentStore & { init(): Promise<void> } = new FileContentStore(join(storeRoot, 'content'));
+  const layers = new OverlayLayerStore(join(storeRoot, 'layers'), remap ? { idMap: remap.map } : {});
+  const images = new ImageStore(join(storeRoot, 'images'), content);
+  const containerStore = new ContainerStore(join(storeRoot, 'containers'));
+  const security = new ContainerSecurity({
+    arch: seccompArch(process.arch), kernel: parseKernelVersion(facts.kernel), ncpu: facts.ncpu,
+    availableCapabilities: capabilitiesInMask(/^CapBnd:\s*([0-9a-f]+)/m.exec(await readFile('/proc/self/status', 'utf8'))?.[1] ?? ''),
+    ...(remap ? { idMap: remap.map } : {}), ...(initPath ? { initPath } : {}), ...(cfg.init ? { initByDefault: true } : {}),
+  });
   await content.init();
   await layers.init();
   await images.init();
@@ -77,10 +108,10 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   const env = new IsolatedEnvironment();
   const run = new ContainerRunner({
     store: containerStore, layers, runtime, events, log, env, execs: execRegistry,
-    cgroupParent: cfg.cgroupParent, cgroupVersion: facts.cgroupVersion,
+    cgroupParent: cfg.cgroupParent, cgroupVersion: facts.cgroupVersion, security,
   });
   runner = run;
-  const containers = new ContainerService({ store: containerStore, images, runner: run, events, log, env, cgroupVersion: facts.cgroupVersion });
+  const containers = new ContainerService({ store: containerStore, images, runner: run, events, log, env, cgroupVersion: facts.cgroupVersion, security });
   const containerViews = new ContainerQueries({ store: containerStore, images, layers, execs: execRegistry, runner: run, cgroupVersion: facts.cgroupVersion });
   const execs = new ExecService({
     registry: execRegistry, events, log,
@@ -97,8 +128,9 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   const system = new SystemService({
     engineVersion: ENGINE_VERSION,
     daemonId: await daemonId(cfg.dataRoot),
-    dataRoot: cfg.dataRoot,
+    dataRoot: storeRoot,
     facts,
+    securityOptions: ['name=seccomp,profile=builtin', ...(facts.cgroupVersion === 2 ? ['name=cgroupns'] : []), ...(remap ? ['name=userns'] : [])],
     events,
     liveRestore: cfg.liveRestore,
     debug: cfg.logLevel === 'debug',

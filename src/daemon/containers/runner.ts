@@ -24,8 +24,10 @@ import type { ContainerEnvironment } from './environment.js';
 import type { ExecRegistry } from './exec-registry.js';
 import { LiveContainers, type LiveContainer } from './live.js';
 import { eventAttributes, exitedState, restartingState, runningState, type ContainerRecord } from './record.js';
+import { oomKilledInCgroup } from './oom.js';
 import { nextBackoff, restartsOnDaemonStart, shouldRestart } from './restart-policy.js';
 import { containerPaths, mountRootfs, unmountRootfs, type ContainerPaths } from './rootfs.js';
+import type { ContainerSecurity } from './security.js';
 import { buildSpec } from './spec.js';
 import { resolveUser } from './user.js';
 
@@ -40,6 +42,8 @@ export interface RunnerDeps {
   execs: ExecRegistry;
   cgroupParent: string;
   cgroupVersion: 1 | 2;
+  /** Seccomp facts, --init, devices, userns-remap ownership. */
+  security?: ContainerSecurity;
 }
 
 export const SIGKILL = 9;
@@ -73,6 +77,7 @@ export class ContainerRunner {
     let task: Task | undefined;
     let log: JsonFileWriter | undefined;
     try {
+      const security = await this.d.security?.prepare(rec, paths);
       await mountRootfs(this.d.layers, paths, rec.layer);
       const [passwd, group] = await Promise.all([
         readRootfsFile(paths.merged, '/etc/passwd'),
@@ -92,6 +97,7 @@ export class ContainerRunner {
         cgroupVersion: this.d.cgroupVersion,
         userMounts: env.mounts,
         ...(env.netnsPath ? { netnsPath: env.netnsPath } : {}),
+        ...(security ? { security } : {}),
       });
       log = new JsonFileWriter(paths.log);
       task = await this.d.runtime.create({ id: rec.id, spec, rootfs: [], terminal: rec.config.Tty, stdin: rec.config.OpenStdin });
@@ -134,6 +140,8 @@ export class ContainerRunner {
     } catch (err) {
       this.d.log.warn('lost contact with container shim', { id: rec.id, error: (err as Error).message });
     }
+    // the shim's OOM event may trail the exit: the cgroup's own counter decides (read before the task is deleted)
+    if (!live.oomKilled && (await oomKilledInCgroup(this.d.cgroupVersion, this.cgroupsPath(rec.id)))) this.noteOom(rec.id);
     await Promise.race([outputDone, new Promise((r) => setTimeout(r, OUTPUT_GRACE_MS).unref())]);
     live.streams.endAll();
     await task.delete().catch((err: Error) => this.d.log.warn('task delete failed', { id: rec.id, error: err.message }));

@@ -16,6 +16,7 @@ import { NotFound } from '../../errdefs/index.js';
 import { readJson, TEMP_PREFIX, writeJsonAtomic } from '../../lib/atomic-file.js';
 import { hexOf, sha256Digest, type Digest } from '../../oci/digest.js';
 import type { Mount } from '../runtime/runtime.js';
+import type { IdMap } from '../../lib/id-map.js';
 import { applyLayer } from './apply.js';
 
 export interface LayerInfo {
@@ -48,10 +49,15 @@ export function overlayMount(lowerDirs: string[], upperDir: string, workDir: str
   };
 }
 
+export interface OverlayLayerStoreOptions {
+  /** userns-remap: files are stored owned by the host ids the container ids map to. */
+  idMap?: IdMap;
+}
+
 export class OverlayLayerStore implements LayerStore {
   private readonly cache = new Map<Digest, LayerInfo>();
 
-  constructor(private readonly root: string) {}
+  constructor(private readonly root: string, private readonly opts: OverlayLayerStoreOptions = {}) {}
 
   async init(): Promise<void> {
     await mkdir(this.root, { recursive: true });
@@ -72,7 +78,7 @@ export class OverlayLayerStore implements LayerStore {
     const tmp = join(this.root, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
     await mkdir(join(tmp, 'diff'), { recursive: true });
     try {
-      const { diffId, size } = await applyLayer(tar, join(tmp, 'diff'));
+      const { diffId, size } = await applyLayer(tar, join(tmp, 'diff'), this.opts.idMap ? { idMap: this.opts.idMap } : {});
       const chainId = parent ? sha256Digest(`${parent} ${diffId}`) : diffId;
       const info: LayerInfo = { chainId, diffId, size, ...(parent ? { parent } : {}) };
       if (await this.has(chainId)) {

@@ -6,7 +6,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestDaemon } from '../support/daemon.js';
 import { buildProbeImage } from '../support/probe.js';
@@ -172,5 +173,60 @@ describe('container hardening', () => {
     const missing = await run(['--device', '/dev/nonexistent', 'busybox', 'true']);
     assert.notEqual(missing.code, 0);
     assert.match(missing.stderr, /error gathering device information while adding custom device "\/dev\/nonexistent"/);
+  });
+});
+
+describe('user namespace remapping (userns-remap: default)', () => {
+  let d: TestDaemon | undefined;
+  let root: string;
+  let createdUser = false;
+  before(async () => {
+    createdUser = spawnSync('id', ['dockremap']).status !== 0;
+    // the remapped root must be able to walk to its layers: a data root under a 0711 directory
+    root = mkdtempSync('/tmp/berth-userns-');
+    chmodSync(root, 0o711);
+    d = await TestDaemon.start({ dataRoot: join(root, 'data'), extraArgs: ['--userns-remap', 'default'] });
+    await d.busybox();
+  });
+  after(async () => {
+    await d?.destroy();
+    rmSync(root, { recursive: true, force: true });
+    if (createdUser) spawnSync('userdel', ['dockremap']);
+  });
+
+  test('root in the container is the first subordinate uid of dockremap on the host', async () => {
+    const sub = /^dockremap:(\d+):(\d+)$/m.exec(readFileSync('/etc/subuid', 'utf8'));
+    assert.ok(sub, 'dockremap got a subordinate uid range');
+    const [, start, count] = sub;
+    const id = (await d!.docker(['run', '-d', 'busybox', 'sh', '-c', 'touch /made-by-root; sleep 60'])).stdout.trim();
+    const pid = (await d!.docker(['inspect', '-f', '{{.State.Pid}}', id])).stdout.trim();
+    const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+    assert.match(status, new RegExp(`^Uid:\\s+${start}\\s+${start}\\s+${start}\\s+${start}$`, 'm'));
+    const inside = (await d!.docker(['exec', id, 'sh', '-c', 'id -u; cat /proc/self/uid_map; ls -ln /made-by-root /bin/busybox'])).stdout;
+    assert.match(inside, /^0\n/);
+    assert.match(inside, new RegExp(`^\\s*0\\s+${start}\\s+${count}$`, 'm'));
+    assert.match(inside, /-rw-r--r--\s+1 0\s+0\s+0 .* \/made-by-root/, 'the container sees its own files as root-owned');
+    // on the host the same files belong to the remapped uid, in a data root of its own
+    const info = (await d!.docker(['info', '-f', '{{.DockerRootDir}} {{json .SecurityOptions}}'])).stdout.trim();
+    assert.ok(info.startsWith(join(root, 'data', `${start}.`)), info);
+    assert.match(info, /"name=userns"/);
+    const store = info.split(' ')[0]!;
+    assert.equal(statSync(join(store, 'containers', id, 'rw', 'diff', 'made-by-root')).uid, Number(start));
+    const layer = readdirSync(join(store, 'layers')).find((n) => /^[a-f0-9]{64}$/.test(n))!;
+    assert.equal(statSync(join(store, 'layers', layer, 'diff', 'bin', 'busybox')).uid, Number(start), 'image layers are unpacked with shifted owners');
+    await d!.docker(['rm', '-f', id]);
+  });
+
+  test('--privileged and the host namespaces need --userns=host, which runs as the host root', async () => {
+    const priv = await d!.docker(['run', '--rm', '--privileged', 'busybox', 'true']);
+    assert.equal(priv.code, 125);
+    assert.match(priv.stderr, /privileged mode is incompatible with user namespaces/);
+    assert.match((await d!.docker(['run', '--rm', '--pid', 'host', 'busybox', 'true'])).stderr, /cannot share the host PID namespace when user namespaces are enabled/);
+    const host = await d!.docker(['run', '--rm', '--userns', 'host', 'busybox', 'sh', '-c', 'cat /proc/self/uid_map; id -u']);
+    assert.match(host.stdout, /^\s*0\s+0\s+4294967295\n0\n$/);
+  });
+
+  test('an unknown remap user stops the daemon with dockerd\'s message', async () => {
+    await assert.rejects(TestDaemon.start({ extraArgs: ['--userns-remap', 'no-such-user-berth'] }), /Error during uid lookup for "no-such-user-berth"/);
   });
 });

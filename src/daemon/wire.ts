@@ -7,6 +7,7 @@ import { access, constants, mkdir, readFile, realpath, rm, writeFile } from 'nod
 import { join } from 'node:path';
 import { Logger } from '../lib/logger.js';
 import { ContentStore, FileContentStore } from './content/content-store.js';
+import { ArchiveService } from './containers/archive.js';
 import { ContainerStore } from './containers/container-store.js';
 import { IsolatedEnvironment } from './containers/environment.js';
 import { ExecService } from './containers/exec.js';
@@ -28,6 +29,7 @@ import { ShimRuntime } from './runtime/shim/shim-runtime.js';
 import { ApiServer } from './server/http-server.js';
 import type { Handler } from './server/request.js';
 import { Router } from './server/router.js';
+import { archiveRoutes } from './server/routes/containers/archive-routes.js';
 import { containerRoutes } from './server/routes/containers/routes.js';
 import { execRoutes } from './server/routes/exec/routes.js';
 import { imageRoutes } from './server/routes/images/routes.js';
@@ -113,6 +115,10 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   runner = run;
   const containers = new ContainerService({ store: containerStore, images, runner: run, events, log, env, cgroupVersion: facts.cgroupVersion, security });
   const containerViews = new ContainerQueries({ store: containerStore, images, layers, execs: execRegistry, runner: run, cgroupVersion: facts.cgroupVersion });
+  const archive = new ArchiveService({
+    store: containerStore, layers, events, log, paths: (id) => run.paths(id),
+    withLock: (id, fn) => run.lock.with(id, fn), ...(remap ? { idMap: remap.map } : {}),
+  });
   const execs = new ExecService({
     registry: execRegistry, events, log,
     runningTask: (ref) => {
@@ -142,6 +148,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   const router = new Router<Handler>();
   systemRoutes(router, system);
   containerRoutes(router, containers, containerViews);
+  archiveRoutes(router, archive);
   imageRoutes(router, imageService);
   execRoutes(router, execs);
   const server = new ApiServer({ router, engineVersion: ENGINE_VERSION, log });

@@ -10,6 +10,7 @@
  * its root (CVE-2018-15664), and an archive's own symlinks cannot either.
  */
 import { spawn } from 'node:child_process';
+import type { Stats } from 'node:fs';
 import { lchown, link, lutimes, mkdir, readdir, rmdir, symlink, unlink } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -29,6 +30,11 @@ export interface ExtractOptions {
   /** Host ids of the container's root: owner of directories the archive implies. */
   rootOwner: { uid: number; gid: number };
 }
+
+/** File finalizations allowed to run behind the extraction. */
+const MAX_PENDING = 32;
+/** Files up to this size are buffered so that their creation can run behind. */
+const SMALL_FILE = 64 * 1024;
 
 function breakout(msg: string): SystemError {
   return new SystemError('archive.unsafe_path', msg);
@@ -94,6 +100,11 @@ class Extractor {
   /** The parent directory of the last entry, reused while entries stay in it. */
   private cached: { key: string; res: Resolution } | undefined;
   private readonly dirTimes: { name: string; mtime: number }[] = [];
+  /** Container paths of the directories this extraction created (empty when made). */
+  private readonly fresh = new Set<string>();
+  /** File finalizations (chown, chmod, utimes, close) and small-file writes still running. */
+  private readonly pending: Promise<void>[] = [];
+  private readonly pendingPaths = new Set<string>();
 
   constructor(private readonly cfs: ContainerFs, private readonly dest: Resolution, private readonly opts: ExtractOptions) {}
 
@@ -112,6 +123,7 @@ class Extractor {
   }
 
   private async dropCache(): Promise<void> {
+    await this.settle(); // deferred work may still name entries through the cached descriptors
     await this.cached?.res.release();
     this.cached = undefined;
   }
@@ -124,6 +136,8 @@ class Extractor {
   async entry(h: TarHeader, body: AsyncIterable<Buffer>): Promise<void> {
     const name = cleanArchiveName(h.name);
     if (name === undefined) return;
+    // only small new files run behind: anything else sees the tree as the archive made it so far
+    if (h.type !== 'file' || this.pendingPaths.has(name)) await this.settle();
     // an entry at or above the cached parent may replace it: resolve afresh
     if (this.cached && (this.cached.key === name || this.cached.key.startsWith(`${name}/`))) await this.dropCache();
     const parent = await this.parentOf(name);
@@ -137,26 +151,37 @@ class Extractor {
     }
     if (this.cfs.dirMount(path)) return;
 
-    let existing;
-    try {
-      existing = await dir.lstat(base);
-    } catch (err) {
-      if (errCode(err) !== 'ENOENT') throw err;
+    // in a directory this extraction made, nothing can be in the way: skip the lookup (a clash still fails O_EXCL)
+    const fresh = this.fresh.has(parent.path) && h.type === 'file';
+    if (fresh && h.size <= SMALL_FILE) {
+      // small: read it now and let its creation run alongside the next entries (the parent stays open until settled)
+      const chunks: Buffer[] = [];
+      for await (const c of body) chunks.push(c);
+      const data = Buffer.concat(chunks);
+      const { uid, gid } = this.owner(h);
+      this.pendingPaths.add(name);
+      await this.defer(async () => {
+        const fh = await dir.createFile(base, h.mode & 0o777);
+        try {
+          if (data.length) await fh.write(data);
+          await fh.chown(uid, gid);
+          await fh.chmod(h.mode & 0o7777);
+          await fh.utimes(h.mtime, h.mtime);
+        } finally {
+          await fh.close();
+        }
+      });
+      return;
     }
-    if (existing) {
-      if (this.opts.noOverwriteDirNonDir && existing.isDirectory() && h.type !== 'dir') {
-        throw new SystemError('archive.overwrite_dir', `cannot overwrite directory "${name}" with non-directory "${this.dest.path}"`);
-      }
-      if (this.opts.noOverwriteDirNonDir && !existing.isDirectory() && h.type === 'dir') {
-        throw new SystemError('archive.overwrite_non_dir', `cannot overwrite non-directory "${name}" with directory "${this.dest.path}"`);
-      }
-      if (!existing.isDirectory() || h.type !== 'dir') await removeAll(dir, base);
-    }
+    const existing = fresh ? undefined : await this.makeRoom(dir, base, name, h);
     const { uid, gid } = this.owner(h);
     const mtime = h.mtime;
     switch (h.type) {
       case 'dir': {
-        if (!existing?.isDirectory()) await mkdir(dir.at(base), h.mode & 0o777);
+        if (!existing?.isDirectory()) {
+          await mkdir(dir.at(base), h.mode & 0o777);
+          this.fresh.add(path);
+        }
         const d = await dir.openDir(base);
         try {
           await d.fileHandle.chown(uid, gid);
@@ -168,15 +193,31 @@ class Extractor {
         return;
       }
       case 'file': {
-        const fh = await dir.createFile(base, h.mode & 0o777);
+        let fh;
+        try {
+          fh = await dir.createFile(base, h.mode & 0o777);
+        } catch (err) {
+          if (errCode(err) !== 'EEXIST') throw err;
+          await this.makeRoom(dir, base, name, h); // a duplicate entry, or the container raced us
+          fh = await dir.createFile(base, h.mode & 0o777);
+        }
         try {
           for await (const chunk of body) await fh.write(chunk);
-          await fh.chown(uid, gid);
-          await fh.chmod(h.mode & 0o7777);
-          await fh.utimes(mtime, mtime);
-        } finally {
+        } catch (err) {
           await fh.close();
+          throw err;
         }
+        // ownership, mode and times go through the descriptor: they can finish while the next entries are written
+        const file = fh;
+        await this.defer(async () => {
+          try {
+            await file.chown(uid, gid);
+            await file.chmod(h.mode & 0o7777);
+            await file.utimes(mtime, mtime);
+          } finally {
+            await file.close();
+          }
+        });
         return;
       }
       case 'symlink':
@@ -214,8 +255,45 @@ class Extractor {
     }
   }
 
+  /** What is at `base` now: kept if a directory meets a directory, else removed (Docker's rules). */
+  private async makeRoom(dir: DirFd, base: string, name: string, h: TarHeader): Promise<Stats | undefined> {
+    let existing: Stats | undefined;
+    try {
+      existing = await dir.lstat(base);
+    } catch (err) {
+      if (errCode(err) !== 'ENOENT') throw err;
+      return undefined;
+    }
+    if (this.opts.noOverwriteDirNonDir && existing.isDirectory() && h.type !== 'dir') {
+      throw new SystemError('archive.overwrite_dir', `cannot overwrite directory "${name}" with non-directory "${this.dest.path}"`);
+    }
+    if (this.opts.noOverwriteDirNonDir && !existing.isDirectory() && h.type === 'dir') {
+      throw new SystemError('archive.overwrite_non_dir', `cannot overwrite non-directory "${name}" with directory "${this.dest.path}"`);
+    }
+    if (existing.isDirectory() && h.type === 'dir') return existing;
+    await removeAll(dir, base);
+    return undefined;
+  }
+
+  /** Runs `work` alongside the next entries, a bounded number at a time; errors surface at the next call or at the end. */
+  private async defer(work: () => Promise<void>): Promise<void> {
+    const p = work();
+    this.pending.push(p);
+    p.catch(() => {}); // observed below
+    if (this.pending.length >= MAX_PENDING) await this.pending.shift();
+  }
+
+  private async settle(): Promise<void> {
+    this.pendingPaths.clear();
+    const all = this.pending.splice(0);
+    const results = await Promise.allSettled(all);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  }
+
   /** Directory times last, so that creating their children does not change them. */
   async finish(): Promise<void> {
+    await this.settle();
     await this.dropCache();
     for (const { name, mtime } of this.dirTimes) {
       const parent = await this.cfs.walk(this.dest.stack, posix.dirname(name) === '.' ? [] : posix.dirname(name).split('/'), { follow: true, enterLast: true }).catch(() => undefined);
@@ -229,7 +307,9 @@ class Extractor {
   }
 
   async abort(): Promise<void> {
-    await this.dropCache();
+    await Promise.allSettled(this.pending.splice(0));
+    await this.cached?.res.release();
+    this.cached = undefined;
   }
 }
 

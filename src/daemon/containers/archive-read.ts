@@ -100,9 +100,12 @@ class TreeWriter {
   }
 
   /** One entry `entry` of directory `dir` (container path `path`), archived as `name`. */
-  async addEntry(dir: DirFd, entry: string, path: string, name: string): Promise<void> {
+  async addEntry(dir: DirFd, entry: string, path: string, name: string, hint?: 'file' | 'dir'): Promise<void> {
     const mount = this.cfs.fileMounts.get(path);
     if (mount) return this.addFileMount(name, mount);
+    // readdir's type saves an lstat; the open itself (O_NOFOLLOW) and fstat still decide
+    if (hint === 'file' && (await this.tryFile(dir, entry, name))) return;
+    if (hint === 'dir' && (await this.tryDir(dir, entry, path, name))) return;
     let st: BigIntStats;
     try {
       st = await lstat(dir.at(entry), { bigint: true });
@@ -151,12 +154,47 @@ class TreeWriter {
     await this.tar.add(headerFor(name, st, type, this.opts));
   }
 
+  /** Archives `entry` if it opens as a regular file; false when it is something else now. */
+  private async tryFile(dir: DirFd, entry: string, name: string): Promise<boolean> {
+    let fh: FileHandle;
+    try {
+      fh = await dir.openRead(entry);
+    } catch {
+      return false;
+    }
+    try {
+      const st = await fh.stat({ bigint: true });
+      if (typeOf(st) !== 'file') return false;
+      await this.addFile(name, fh, st);
+      return true;
+    } finally {
+      await fh.close();
+    }
+  }
+
+  private async tryDir(dir: DirFd, entry: string, path: string, name: string): Promise<boolean> {
+    let child: DirFd;
+    try {
+      child = await dir.openDir(entry);
+    } catch {
+      return false;
+    }
+    try {
+      await this.addDir(child, path, name);
+      return true;
+    } finally {
+      await child.close();
+    }
+  }
+
   /** A directory we hold open: its own entry, then its children in name order. */
   async addDir(dir: DirFd, path: string, name: string): Promise<void> {
     const st = await dir.fileHandle.stat({ bigint: true });
     await this.tar.add(headerFor(name, st, 'dir', this.opts));
     const prefix = name === '/' ? '' : name;
-    for (const entry of (await readdir(dir.self)).sort()) {
+    const entries = (await readdir(dir.self, { withFileTypes: true })).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const dirent of entries) {
+      const entry = dirent.name;
       const childPath = posix.join(path, entry);
       const childName = `${prefix}/${entry}`;
       const mount = this.cfs.dirMount(childPath);
@@ -170,7 +208,7 @@ class TreeWriter {
         }
         continue;
       }
-      await this.addEntry(dir, entry, childPath, childName);
+      await this.addEntry(dir, entry, childPath, childName, dirent.isFile() ? 'file' : dirent.isDirectory() ? 'dir' : undefined);
     }
   }
 }

@@ -13,10 +13,12 @@ const program = new Command('berthd')
   .option('--config-file <file>', 'daemon.json-style configuration file', '/etc/berth/daemon.json')
   .option('--cgroup-parent <path>', `cgroup parent of containers (default ${DEFAULTS.cgroupParent})`)
   .option('--live-restore', 'keep containers running when the daemon stops')
+  .option('-b, --bridge <name>', `device name of the default bridge network (default ${DEFAULTS.bridge})`)
+  .option('--bip <cidr>', 'address and prefix of the default bridge, e.g. 172.17.0.1/16')
   .version('27.0.0-berth', '-v, --version');
 
 program.parse();
-const o = program.opts<{ host?: string[]; dataRoot?: string; execRoot?: string; logLevel?: string; configFile: string; cgroupParent?: string; liveRestore?: boolean }>();
+const o = program.opts<{ host?: string[]; dataRoot?: string; execRoot?: string; logLevel?: string; configFile: string; cgroupParent?: string; liveRestore?: boolean; bridge?: string; bip?: string }>();
 const fileGiven = program.getOptionValueSource('configFile') === 'cli';
 
 async function main(): Promise<void> {
@@ -27,6 +29,8 @@ async function main(): Promise<void> {
     logLevel: o.logLevel as LogLevel | undefined,
     cgroupParent: o.cgroupParent,
     liveRestore: o.liveRestore,
+    bridge: o.bridge,
+    bip: o.bip,
   };
   const cfg = await loadConfig(flags, o.configFile, fileGiven);
   const log = new Logger(cfg.logLevel);

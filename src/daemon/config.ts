@@ -16,6 +16,10 @@ export interface DaemonConfig {
   /** Keep containers running when berthd stops (they are always re-attached at start). */
   liveRestore: boolean;
   shimBinary: string;
+  /** Device name of the default `bridge` network (dockerd's --bridge). Unique per daemon on a host. */
+  bridge: string;
+  /** Its gateway address and prefix, e.g. 172.17.0.1/16 (dockerd's --bip); empty: a free default pool. */
+  bip: string;
 }
 
 export const DEFAULTS: DaemonConfig = {
@@ -26,6 +30,8 @@ export const DEFAULTS: DaemonConfig = {
   cgroupParent: '/berth',
   liveRestore: false,
   shimBinary: 'containerd-shim-runc-v2',
+  bridge: 'berth0',
+  bip: '',
 };
 
 /** daemon.json keys and the config field each one sets. */
@@ -36,6 +42,8 @@ const FILE_KEYS: Record<string, keyof DaemonConfig> = {
   'log-level': 'logLevel',
   'cgroup-parent': 'cgroupParent',
   'live-restore': 'liveRestore',
+  bridge: 'bridge',
+  bip: 'bip',
 };
 
 export async function loadConfig(flags: Partial<DaemonConfig>, configFile: string | undefined, fileRequired: boolean): Promise<DaemonConfig> {

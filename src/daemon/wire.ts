@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { Logger } from '../lib/logger.js';
 import { ContentStore, FileContentStore } from './content/content-store.js';
 import { ContainerStore } from './containers/container-store.js';
-import { IsolatedEnvironment } from './containers/environment.js';
+import type { ContainerRecord } from './containers/record.js';
+import { ServicesEnvironment } from './containers/environment.js';
 import { ExecService } from './containers/exec.js';
 import { ExecRegistry } from './containers/exec-registry.js';
 import { ContainerQueries } from './containers/queries.js';
@@ -19,6 +20,13 @@ import { EventBus } from './events/event-bus.js';
 import { ImageStore } from './images/image-store.js';
 import { ImageService } from './images/service.js';
 import { OverlayLayerStore } from './layers/layer-store.js';
+import { CniRunner } from './networks/cni.js';
+import { HostPorts } from './networks/host-ports.js';
+import { NetnsDir } from './networks/netns.js';
+import { NetworkStore } from './networks/network-store.js';
+import { networkPreflight } from './networks/preflight.js';
+import { ContainerNetworking } from './networks/sandbox.js';
+import { NetworkService } from './networks/service.js';
 import { preflight } from './preflight.js';
 import { ShimRuntime } from './runtime/shim/shim-runtime.js';
 import { ApiServer } from './server/http-server.js';
@@ -27,9 +35,13 @@ import { Router } from './server/router.js';
 import { containerRoutes } from './server/routes/containers/routes.js';
 import { execRoutes } from './server/routes/exec/routes.js';
 import { imageRoutes } from './server/routes/images/routes.js';
+import { networkRoutes } from './server/routes/networks/routes.js';
+import { volumeRoutes } from './server/routes/volumes/routes.js';
 import { systemRoutes } from './server/routes/system/routes.js';
 import { gatherHostFacts } from './system/host-facts.js';
 import { SystemService } from './system/system-service.js';
+import { VolumeService } from './volumes/service.js';
+import { VolumeStore } from './volumes/volume-store.js';
 
 export const ENGINE_VERSION = '27.0.0-berth';
 
@@ -51,6 +63,7 @@ async function daemonId(dataRoot: string): Promise<string> {
 
 export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLevel)): Promise<Daemon> {
   await preflight(cfg.shimBinary);
+  await networkPreflight();
   await mkdir(cfg.dataRoot, { recursive: true, mode: 0o711 });
   await mkdir(cfg.execRoot, { recursive: true, mode: 0o700 });
   const facts = await gatherHostFacts(cfg.shimBinary);
@@ -74,8 +87,36 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     events: { onOom: (id) => runner?.noteOom(id) },
   });
   await runtime.init();
-  const env = new IsolatedEnvironment();
-  const run = new ContainerRunner({
+  const volumeStore = new VolumeStore(join(cfg.dataRoot, 'volumes'));
+  await volumeStore.init();
+  const usingVolume = (r: ContainerRecord, name: string) => r.mounts.some((m) => m.Type === 'volume' && m.Name === name);
+  const volumes = new VolumeService({
+    store: volumeStore, events, log,
+    users: {
+      usersOf: (name) => containerStore.list().filter((r) => usingVolume(r, name)).map((r) => r.id),
+      runningUsersOf: (name) => containerStore.list().filter((r) => r.state.Running && usingVolume(r, name)).map((r) => r.id),
+      mountsOf: (ref) => containerStore.get(ref).mounts,
+    },
+  });
+  const networkStore = new NetworkStore(join(cfg.dataRoot, 'networks'));
+  const networks = new NetworkService({
+    store: networkStore, events, log, containers: () => containerStore.list(), bridgeName: cfg.bridge, bip: cfg.bip,
+  });
+  await networks.init();
+  const netns = new NetnsDir(join(cfg.execRoot, 'netns'));
+  await netns.init();
+  let run: ContainerRunner | undefined;
+  const sandboxes = new ContainerNetworking({
+    networks, store: networkStore, netns, cni: new CniRunner(), ports: new HostPorts(), events, log,
+    containers: {
+      get: (ref) => containerStore.get(ref),
+      save: (rec) => containerStore.save(rec),
+      withLock: (id, fn) => run!.lock.with(id, fn),
+      readFile: (id, name) => readFile(join(containerStore.dir(id), name), 'utf8'),
+    },
+  });
+  const env = new ServicesEnvironment(volumes, sandboxes);
+  run = new ContainerRunner({
     store: containerStore, layers, runtime, events, log, env, execs: execRegistry,
     cgroupParent: cfg.cgroupParent, cgroupVersion: facts.cgroupVersion,
   });
@@ -106,11 +147,14 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   });
 
   await run.restore(records);
+  await sandboxes.reconcile(containerStore.list());
 
   const router = new Router<Handler>();
   systemRoutes(router, system);
   containerRoutes(router, containers, containerViews);
   imageRoutes(router, imageService);
+  volumeRoutes(router, volumes);
+  networkRoutes(router, networks, sandboxes);
   execRoutes(router, execs);
   const server = new ApiServer({ router, engineVersion: ENGINE_VERSION, log });
   try {
@@ -118,6 +162,8 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   } catch (err) {
     await server.close();
     await runtime.close();
+    await networks.shutdown(false);
+    await netns.close();
     throw err;
   }
   log.info('berthd started', { version: ENGINE_VERSION, dataRoot: cfg.dataRoot, execRoot: cfg.execRoot });
@@ -128,6 +174,8 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
       await server.close();
       if (cfg.liveRestore) run.detachAll();
       else await run.stopAll();
+      await networks.shutdown(cfg.liveRestore);
+      await netns.close();
       await runtime.close();
       for (const h of cfg.hosts) if (h.startsWith('unix://')) await rm(new URL(h).pathname, { force: true });
       log.info('berthd stopped');

@@ -1,0 +1,61 @@
+/**
+ * Network namespaces of containers, as files under `<exec-root>/netns/`
+ * (not the host's /var/run/netns): `unshare --net=<file>` makes one and
+ * keeps it alive by bind-mounting it on the file. The directory is a
+ * private bind mount of itself, as `ip netns` does for /run/netns, so the
+ * namespace mounts do not propagate anywhere.
+ */
+import { mkdir, open, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { run } from '../../lib/exec.js';
+import { mountsUnder, unmount } from '../../lib/mount.js';
+
+export class NetnsDir {
+  constructor(readonly dir: string) {}
+
+  async init(): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    if (!(await mountsUnder(this.dir)).includes(this.dir)) {
+      await run('mount', ['--bind', this.dir, this.dir]);
+    }
+    await run('mount', ['--make-private', this.dir]);
+  }
+
+  path(id: string): string {
+    return join(this.dir, id.slice(0, 12));
+  }
+
+  /** A new namespace with only a (down) loopback device; returns its path. */
+  async create(id: string): Promise<string> {
+    const p = this.path(id);
+    await (await open(p, 'w')).close();
+    try {
+      await run('unshare', [`--net=${p}`, 'true']);
+    } catch (err) {
+      await rm(p, { force: true });
+      throw err;
+    }
+    return p;
+  }
+
+  async remove(id: string): Promise<void> {
+    const p = this.path(id);
+    await unmount(p).catch(() => unmount(p, true));
+    await rm(p, { force: true });
+  }
+
+  /** Container ids (12 hex) that have a namespace file here. */
+  async list(): Promise<string[]> {
+    try {
+      return (await readdir(this.dir)).filter((n) => /^[0-9a-f]{12}$/.test(n));
+    } catch {
+      return [];
+    }
+  }
+
+  /** Unmounts the directory itself once it is empty (clean shutdown). */
+  async close(): Promise<void> {
+    if ((await this.list()).length) return;
+    await unmount(this.dir).catch(() => {});
+  }
+}

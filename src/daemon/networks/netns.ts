@@ -1,11 +1,12 @@
 /**
  * Network namespaces of containers, as files under `<exec-root>/netns/`
  * (not the host's /var/run/netns): `unshare --net=<file>` makes one and
- * keeps it alive by bind-mounting it on the file. The directory is a
- * private bind mount of itself, as `ip netns` does for /run/netns, so the
- * namespace mounts do not propagate anywhere.
+ * keeps it alive by bind-mounting it on the file. When the directory sits
+ * on a shared mount (systemd hosts), it becomes a private bind mount of
+ * itself, as `ip netns` does for /run/netns, so the namespace mounts do
+ * not propagate anywhere.
  */
-import { mkdir, open, readdir, rm } from 'node:fs/promises';
+import { mkdir, open, readFile, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from '../../lib/exec.js';
 import { mountsUnder, unmount } from '../../lib/mount.js';
@@ -15,9 +16,9 @@ export class NetnsDir {
 
   async init(): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 });
-    if (!(await mountsUnder(this.dir)).includes(this.dir)) {
-      await run('mount', ['--bind', this.dir, this.dir]);
-    }
+    if ((await mountsUnder(this.dir)).includes(this.dir)) return;
+    if (!onSharedMount(await readFile('/proc/self/mountinfo', 'utf8'), this.dir)) return;
+    await run('mount', ['--bind', this.dir, this.dir]);
     await run('mount', ['--make-private', this.dir]);
   }
 
@@ -58,4 +59,21 @@ export class NetnsDir {
     if ((await this.list()).length) return;
     await unmount(this.dir).catch(() => {});
   }
+}
+
+/** Is `dir` on a mount with shared propagation? (mountinfo: the longest mount point above it) */
+export function onSharedMount(mountinfo: string, dir: string): boolean {
+  let best = '';
+  let shared = false;
+  for (const line of mountinfo.split('\n')) {
+    const f = line.split(' ');
+    const mp = f[4];
+    if (!mp) continue;
+    const inside = mp === '/' || dir === mp || dir.startsWith(mp + '/');
+    if (inside && mp.length >= best.length) {
+      best = mp;
+      shared = f.slice(6, f.indexOf('-')).some((o) => o.startsWith('shared:'));
+    }
+  }
+  return shared;
 }

@@ -8,7 +8,7 @@
  *   await volumes.unmount(rec);              // exit
  *   await volumes.detach(rec, true);         // rm -v / --rm: anonymous volumes go
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, stat } from 'node:fs/promises';
 import type { MountPoint, Volume, VolumeCreateRequest, VolumeListResponse, VolumePruneResponse } from '../../api/types/index.js';
 import { Conflict, InvalidParameter, NotFound } from '../../errdefs/index.js';
 import { directorySize } from '../../lib/disk-usage.js';
@@ -168,6 +168,11 @@ export class VolumeService {
       imageVolumes: Object.keys(rec.config.Volumes ?? {}),
     });
     for (const p of plan) if (p.create?.driverOpts) validateDriverOptions(p.create.driverOpts);
+    for (const p of plan) {
+      if (p.Type === 'bind' && !p.createSource && !(await stat(p.Source).then(() => true, () => false))) {
+        throw new InvalidParameter('volume.invalid_mount', `invalid mount config for type "bind": bind source path does not exist: ${p.Source}`);
+      }
+    }
     const mounts: MountPoint[] = [];
     for (const p of plan) {
       const { create, createSource, ...mp } = p;

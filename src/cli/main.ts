@@ -9,6 +9,8 @@ import { StreamError } from '../client/json-stream.js';
 import { CliContext, ExitError, type GlobalOptions } from './context.js';
 import { containerCommands, containerShortcuts } from './commands/container/index.js';
 import { imageCommands, imageShortcuts } from './commands/image/index.js';
+import { networkCommands } from './commands/network/index.js';
+import { volumeCommands } from './commands/volume/index.js';
 import { systemCommands, systemShortcuts } from './commands/system/index.js';
 import { CLIENT_VERSION } from './commands/system/version.js';
 
@@ -27,6 +29,8 @@ export async function main(argv: string[]): Promise<number> {
   const groups: [string, string, Command[]][] = [
     ['container', 'Manage containers', containerCommands(ctx)],
     ['image', 'Manage images', imageCommands(ctx)],
+    ['network', 'Manage networks', networkCommands(ctx)],
+    ['volume', 'Manage volumes', volumeCommands(ctx)],
     ['system', 'Manage berth', systemCommands(ctx)],
   ];
   for (const [name, description, cmds] of groups) {

@@ -116,3 +116,51 @@ describe('volumes', () => {
     assert.deepEqual(d.leftovers().mounts, []);
   });
 });
+
+describe('berth volume and network commands', () => {
+  let d: TestDaemon;
+  before(async () => {
+    d = await TestDaemon.start();
+    await d.busybox();
+  });
+  after(async () => {
+    await d?.destroy();
+  });
+
+  test('berth volume create, ls, inspect, rm, prune and run -v', async () => {
+    assert.equal((await d.berth(['volume', 'create', '--label', 'a=b', 'bv'])).stdout, 'bv\n');
+    const ls = await d.berth(['volume', 'ls']);
+    assert.match(ls.stdout, /^DRIVER\s+VOLUME NAME\nlocal\s+bv\n$/);
+    assert.equal((await d.berth(['volume', 'ls', '--format', '{{.Name}}:{{.Driver}}'])).stdout, 'bv:local\n');
+    assert.equal((await d.berth(['volume', 'inspect', '--format', '{{.Labels.a}}', 'bv'])).stdout, 'b\n');
+    assert.equal((await d.berth(['run', '--rm', '-v', 'bv:/x', 'busybox', 'sh', '-c', 'echo z > /x/z'])).code, 0);
+    assert.equal((await d.berth(['run', '--rm', '-v', 'bv:/x', 'busybox', 'cat', '/x/z'])).stdout, 'z\n');
+    const missing = await d.berth(['volume', 'inspect', 'nosuch']);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /no such volume/);
+    assert.equal((await d.berth(['volume', 'rm', 'bv'])).stdout, 'bv\n');
+    assert.match((await d.berth(['volume', 'prune', '-f'])).stdout, /Total reclaimed space/);
+  });
+
+  test('berth network create, ls, inspect, connect, disconnect, rm', async () => {
+    const c = await d.berth(['network', 'create', '--label', 'x=y', 'bn']);
+    assert.match(c.stdout, /^[0-9a-f]{64}\n$/);
+    const ls = await d.berth(['network', 'ls']);
+    assert.match(ls.stdout, /^NETWORK ID\s+NAME\s+DRIVER\s+SCOPE\n/);
+    assert.match(ls.stdout, /^[0-9a-f]{12}\s+bn\s+bridge\s+local$/m);
+    assert.match(ls.stdout, /^[0-9a-f]{12}\s+none\s+null\s+local$/m);
+    assert.equal((await d.berth(['run', '-d', '--name', 'bc', '--network', 'bn', '--network-alias', 'svc', 'busybox', 'sleep', '60'])).code, 0);
+    const ping = await d.berth(['run', '--rm', '--network', 'bn', 'busybox', 'ping', '-c1', '-W2', 'svc']);
+    assert.equal(ping.code, 0, ping.stderr);
+    assert.equal((await d.berth(['network', 'connect', 'bridge', 'bc'])).code, 0);
+    const nets = (await d.berth(['inspect', '--format', '{{json .NetworkSettings.Networks}}', 'bc'])).stdout;
+    assert.deepEqual(Object.keys(JSON.parse(nets)).sort(), ['bn', 'bridge']);
+    assert.equal((await d.berth(['network', 'disconnect', 'bridge', 'bc'])).code, 0);
+    assert.equal((await d.berth(['network', 'inspect', '--format', '{{.Name}}', 'bn'])).stdout, 'bn\n');
+    const inUse = await d.berth(['network', 'rm', 'bn']);
+    assert.equal(inUse.code, 1);
+    assert.match(inUse.stderr, /active endpoints/);
+    await d.berth(['rm', '-f', 'bc']);
+    assert.equal((await d.berth(['network', 'rm', 'bn'])).stdout, 'bn\n');
+  });
+});

@@ -10,7 +10,7 @@ export function renderInspect(format: string | undefined, objects: unknown[]): s
 }
 
 /** Until the Go template engine lands: `{{.A.B}}` and `{{json .A}}` only. */
-function simpleTemplate(format: string, data: unknown): string {
+export function simpleTemplate(format: string, data: unknown): string {
   return format.replace(/\{\{\s*(json\s+)?\.([\w.]*)\s*\}\}/g, (_m, json: string | undefined, path: string) => {
     let v: unknown = data;
     for (const p of path.split('.').filter(Boolean)) v = (v as Record<string, unknown> | undefined)?.[p];

@@ -234,3 +234,28 @@ describe('networks', () => {
     assert.equal((await d.docker(['network', 'rm', 'last'])).code, 0);
   });
 });
+
+describe('ps filters on networks, volumes and ports', () => {
+  let d: TestDaemon;
+  before(async () => {
+    d = await TestDaemon.start();
+    await d.busybox();
+  });
+  after(async () => {
+    await d?.destroy();
+  });
+
+  test('ps --filter network=, volume=, publish=, expose=', async () => {
+    assert.equal((await d.docker(['network', 'create', 'pf'])).code, 0);
+    const port = await freePort();
+    assert.equal((await d.docker(['run', '-d', '--name', 'f1', '--network', 'pf', '-v', 'fv:/data', '-p', `${port}:80`, 'busybox', 'sleep', '60'])).code, 0);
+    assert.equal((await d.docker(['run', '-d', '--name', 'f2', '--expose', '9000', 'busybox', 'sleep', '60'])).code, 0);
+    const names = async (f: string) => (await d.docker(['ps', '--filter', f, '--format', '{{.Names}}'])).stdout.trim();
+    assert.equal(await names('network=pf'), 'f1');
+    assert.equal(await names('volume=fv'), 'f1');
+    assert.equal(await names('volume=/data'), 'f1');
+    assert.equal(await names(`publish=${port}`), 'f1');
+    assert.equal(await names('expose=9000'), 'f2');
+    await d.docker(['rm', '-f', 'f1', 'f2']);
+  });
+});

@@ -10,7 +10,7 @@
  *   tasks/<id>/init-{stdin,stdout,stderr}, exec-<eid>-*   FIFOs
  *   tasks/<id>/rootfs             mounted by the shim from the overlay we pass
  */
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:net';
 import { join } from 'node:path';
 import { ExecError, run } from '../../../lib/exec.js';
@@ -37,6 +37,8 @@ export class ShimRuntime implements Runtime {
   private readonly address: string;
   private readonly eventsSocket: string;
   private eventsServer: Server | undefined;
+  /** Shims started ahead of Create (see `prepare`). */
+  private readonly warm = new Map<string, Promise<TtrpcClient>>();
 
   constructor(private readonly opts: ShimRuntimeOptions) {
     this.tasksDir = join(opts.execRoot, 'tasks');
@@ -76,23 +78,50 @@ export class ShimRuntime implements Runtime {
     return { PATH: SHIM_PATH, TTRPC_ADDRESS: this.eventsSocket };
   }
 
+  /** Starts the shim for `id` now; `create` will use it. */
+  prepare(id: string): void {
+    if (this.warm.has(id)) return;
+    const started = this.startShim(id);
+    started.catch(() => {}); // create (or discard) reports the failure
+    this.warm.set(id, started);
+  }
+
+  async discard(id: string): Promise<void> {
+    const started = this.warm.get(id);
+    this.warm.delete(id);
+    if (!started) return;
+    const client = await started.catch(() => undefined);
+    if (client) await this.shutdown(id, client);
+    else await rm(this.bundleOf(id), { recursive: true, force: true });
+  }
+
+  /**
+   * Bundle dir with its `log` file, `shim start`, connection. `start` only
+   * reads config.json for grouping annotations, so a stub stands in until
+   * `create` writes the real spec.
+   */
+  private async startShim(id: string): Promise<TtrpcClient> {
+    const bundle = this.bundleOf(id);
+    await mkdir(bundle, { recursive: true });
+    await Promise.all([writeFile(join(bundle, 'log'), ''), writeFile(join(bundle, 'config.json'), '{}')]);
+    const { stdout } = await run(this.opts.shimBinary, this.shimArgs(id, 'start'), { cwd: bundle, env: this.shimEnv(), detached: true });
+    return TtrpcClient.connect(socketPathOf(stdout));
+  }
+
   async create(t: TaskOptions): Promise<Task> {
     const bundle = this.bundleOf(t.id);
-    await mkdir(bundle, { recursive: true });
+    const started = this.warm.get(t.id) ?? this.startShim(t.id);
+    this.warm.delete(t.id);
     const fifos = fifoPaths(bundle, 'init', t.terminal, t.stdin);
     let readers: Awaited<ReturnType<typeof openReaders>> | undefined;
     let client: TtrpcClient | undefined;
     try {
-      await Promise.all([
-        writeFile(join(bundle, 'config.json'), JSON.stringify(t.spec)),
-        writeFile(join(bundle, 'log'), ''),
-        makeFifos(fifos),
-      ]);
+      await mkdir(bundle, { recursive: true });
+      // by rename: a `shim start` still reading the stub must never see a half-written spec
+      const specTmp = join(bundle, 'config.json.tmp');
+      await Promise.all([writeFile(specTmp, JSON.stringify(t.spec)).then(() => rename(specTmp, join(bundle, 'config.json'))), makeFifos(fifos)]);
       readers = await openReaders(fifos);
-      const { stdout } = await run(this.opts.shimBinary, this.shimArgs(t.id, 'start'), {
-        cwd: bundle, env: this.shimEnv(), detached: true,
-      });
-      client = await TtrpcClient.connect(socketPathOf(stdout));
+      client = await started;
       let pid: number;
       try {
         ({ pid } = await client.call<{ pid: number }>(M.TASK_SERVICE, 'Create', M.CreateTaskRequest, {
@@ -108,9 +137,11 @@ export class ShimRuntime implements Runtime {
         throw err instanceof TtrpcError ? new RuntimeStartError(err.message) : err;
       }
       const io = await ioFor(fifos, readers);
-      return new ShimTask(client, t.id, pid, io, bundle, () => this.shutdown(t.id, client!));
+      const c = client;
+      return new ShimTask(c, t.id, pid, io, bundle, () => this.shutdown(t.id, c));
     } catch (err) {
       if (readers) closeIO(readers);
+      client ??= await started.catch(() => undefined);
       if (client) await this.shutdown(t.id, client).catch(() => {});
       else await rm(bundle, { recursive: true, force: true });
       throw err;

@@ -7,6 +7,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Logger } from '../lib/logger.js';
 import { ContentStore, FileContentStore } from './content/content-store.js';
+import { LayerBlobIndex } from './content/layer-blobs.js';
 import { ContainerStore } from './containers/container-store.js';
 import { IsolatedEnvironment } from './containers/environment.js';
 import { ExecService } from './containers/exec.js';
@@ -14,6 +15,7 @@ import { ExecRegistry } from './containers/exec-registry.js';
 import { ContainerService } from './containers/service.js';
 import type { DaemonConfig } from './config.js';
 import { EventBus } from './events/event-bus.js';
+import { sweepOrphans } from './images/gc.js';
 import { ImageStore } from './images/image-store.js';
 import { ImageService } from './images/service.js';
 import { OverlayLayerStore } from './layers/layer-store.js';
@@ -57,11 +59,17 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   const content: ContentStore & { init(): Promise<void> } = new FileContentStore(join(cfg.dataRoot, 'content'));
   const layers = new OverlayLayerStore(join(cfg.dataRoot, 'layers'));
   const images = new ImageStore(join(cfg.dataRoot, 'images'), content);
+  const layerBlobs = new LayerBlobIndex(join(cfg.dataRoot, 'content'));
   const containerStore = new ContainerStore(join(cfg.dataRoot, 'containers'));
   await content.init();
+  await layerBlobs.init();
   await layers.init();
   await images.init();
   const records = await containerStore.init();
+  const containerLayers = () => containerStore.list().flatMap((r) => (r.layer ? [r.layer] : []));
+  // what an interrupted load, import, commit or rmi left behind
+  const swept = await sweepOrphans({ content, layerBlobs, layers, images, containerLayers });
+  if (swept.images + swept.layers + swept.blobs) log.info('removed orphans of interrupted image operations', { ...swept });
 
   let containers: ContainerService | undefined;
   const execRegistry = new ExecRegistry();
@@ -83,7 +91,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     readRootfsFile: (id, path) => c.readRootfsFile(id, path),
   });
   const imageService = new ImageService({
-    images, layers, content, events, log, engineVersion: ENGINE_VERSION,
+    images, layers, content, layerBlobs, events, log, engineVersion: ENGINE_VERSION, containerLayers,
     containersUsing: (id) => containerStore.list().filter((r) => r.image === id).map((r) => ({ id: r.id, running: r.state.Running })),
   });
   const system = new SystemService({

@@ -5,7 +5,7 @@
  *
  *   layers/
  *     <chain hex>/diff/        the unpacked layer (an overlay lower dir)
- *     <chain hex>/layer.json   { chainId, diffId, parent, size }
+ *     <chain hex>/layer.json   { chainId, diffId, parent, size, tarSize }
  *     .tmp-<random>/           unpacks in progress (swept at start-up)
  */
 import { randomBytes } from 'node:crypto';
@@ -22,8 +22,10 @@ export interface LayerInfo {
   chainId: Digest;
   diffId: Digest;
   parent?: Digest;
-  /** Bytes of regular files in this layer alone. */
+  /** Bytes of regular files in this layer alone (cached at unpack time, for images, history and df). */
   size: number;
+  /** Bytes of the uncompressed layer tar. */
+  tarSize?: number;
 }
 
 export interface LayerStore {
@@ -72,9 +74,10 @@ export class OverlayLayerStore implements LayerStore {
     const tmp = join(this.root, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
     await mkdir(join(tmp, 'diff'), { recursive: true });
     try {
-      const { diffId, size } = await applyLayer(tar, join(tmp, 'diff'));
+      if (parent && !(await this.has(parent))) throw new NotFound('layer.not_found', `layer ${parent} does not exist`);
+      const { diffId, size, tarSize } = await applyLayer(tar, join(tmp, 'diff'));
       const chainId = parent ? sha256Digest(`${parent} ${diffId}`) : diffId;
-      const info: LayerInfo = { chainId, diffId, size, ...(parent ? { parent } : {}) };
+      const info: LayerInfo = { chainId, diffId, size, tarSize, ...(parent ? { parent } : {}) };
       if (await this.has(chainId)) {
         await rm(tmp, { recursive: true, force: true });
         return this.get(chainId);

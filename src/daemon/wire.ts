@@ -12,6 +12,7 @@ import { ContainerStore } from './containers/container-store.js';
 import { IsolatedEnvironment } from './containers/environment.js';
 import { ExecService } from './containers/exec.js';
 import { ExecRegistry } from './containers/exec-registry.js';
+import { ContainerFilesystem } from './containers/filesystem.js';
 import { ContainerService } from './containers/service.js';
 import type { DaemonConfig } from './config.js';
 import { EventBus } from './events/event-bus.js';
@@ -24,12 +25,16 @@ import { ShimRuntime } from './runtime/shim/shim-runtime.js';
 import { ApiServer } from './server/http-server.js';
 import type { Handler } from './server/request.js';
 import { Router } from './server/router.js';
+import { filesystemRoutes } from './server/routes/containers/filesystem-routes.js';
 import { containerRoutes } from './server/routes/containers/routes.js';
 import { execRoutes } from './server/routes/exec/routes.js';
 import { imageRoutes } from './server/routes/images/routes.js';
 import { systemRoutes } from './server/routes/system/routes.js';
 import { gatherHostFacts } from './system/host-facts.js';
+import { DiskUsageService } from './system/disk-usage.js';
 import { SystemService } from './system/system-service.js';
+import { diskUsageRoutes } from './server/routes/system/df-routes.js';
+import { imageSummary } from './images/views.js';
 
 export const ENGINE_VERSION = '27.0.0-berth';
 
@@ -94,6 +99,11 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     images, layers, content, layerBlobs, events, log, engineVersion: ENGINE_VERSION, containerLayers,
     containersUsing: (id) => containerStore.list().filter((r) => r.image === id).map((r) => ({ id: r.id, running: r.state.Running })),
   });
+  const filesystem = new ContainerFilesystem({
+    container: (ref) => c.get(ref), paths: (id) => c.paths(id), runningTask: (ref) => c.runningTask(ref),
+    images, layers, content, layerBlobs, events, log, tmpRoot: join(cfg.dataRoot, 'tmp'), engineVersion: ENGINE_VERSION,
+  });
+  await filesystem.init();
   const system = new SystemService({
     engineVersion: ENGINE_VERSION,
     daemonId: await daemonId(cfg.dataRoot),
@@ -111,6 +121,19 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   systemRoutes(router, system);
   containerRoutes(router, containers);
   imageRoutes(router, imageService);
+  filesystemRoutes(router, filesystem);
+  diskUsageRoutes(router, new DiskUsageService({
+    images: () => images.list(),
+    summary: (img) => imageSummary(img, images.tagsOf(img.id), true),
+    layers,
+    containers: () => {
+      const byId = new Map(c.list({ all: true, filters: new Map() }).map((s) => [s.Id, s]));
+      return containerStore.list().flatMap((r) => {
+        const summary = byId.get(r.id);
+        return summary ? [{ summary, imageId: r.image, upperDir: c.paths(r.id).upper }] : [];
+      });
+    },
+  }));
   execRoutes(router, execs);
   const server = new ApiServer({ router, engineVersion: ENGINE_VERSION, log });
   try {

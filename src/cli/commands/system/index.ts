@@ -2,11 +2,12 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../../context.js';
 import { inspectCommand } from '../container/inspect.js';
+import { dfCommand } from './df.js';
 import { infoCommand } from './info.js';
 import { versionCommand } from './version.js';
 
 export function systemCommands(ctx: CliContext): Command[] {
-  return [infoCommand(ctx)];
+  return [infoCommand(ctx), dfCommand(ctx)];
 }
 
 export function systemShortcuts(ctx: CliContext): Command[] {

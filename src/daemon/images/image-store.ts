@@ -74,6 +74,7 @@ export class ImageStore {
   }
 
   private async saveTags(): Promise<void> {
+    this.byImage = undefined;
     await writeJsonAtomic(this.tagsFile, Object.fromEntries(this.tags));
   }
 
@@ -160,11 +161,21 @@ export class ImageStore {
     }
   }
 
+  /** image id → its familiar tags, rebuilt after a tag change (listing 200 images stays linear). */
+  private byImage: Map<Digest, string[]> | undefined;
+
   /** Familiar `name:tag` strings pointing at an image. */
   tagsOf(id: Digest): string[] {
-    const out: string[] = [];
-    for (const [ref, target] of this.tags) if (target === id) out.push(familiarString(parseReference(ref)));
-    return out.sort();
+    if (!this.byImage) {
+      this.byImage = new Map();
+      for (const [ref, target] of this.tags) {
+        const list = this.byImage.get(target) ?? [];
+        list.push(familiarString(parseReference(ref)));
+        this.byImage.set(target, list);
+      }
+      for (const list of this.byImage.values()) list.sort();
+    }
+    return [...(this.byImage.get(id) ?? [])];
   }
 
   /** Points `ref` at image `id`; returns the image it pointed at before, if another. */

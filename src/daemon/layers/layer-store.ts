@@ -28,6 +28,20 @@ export interface LayerInfo {
   tarSize?: number;
 }
 
+/**
+ * Worked example (what load and pull do for each layer, base first):
+ *
+ *   const chains = chainIds(config.rootfs.diff_ids);
+ *   for (const [i, chain] of chains.entries()) {
+ *     if (await layers.has(chain)) continue;                       // shared: already unpacked
+ *     const { stream } = await decompressed(content.read(blob[i])); // gzip/zstd/none by magic bytes
+ *     const info = await layers.apply(chains[i - 1], stream);      // unpacks into a temp dir, renames
+ *     if (info.chainId !== chain) ...                               // the blob was not that diffID
+ *   }
+ *   const mount = overlayMount([containerInit, ...await layers.lowerDirs(top)], upper, work);
+ *
+ * A layer is removed only when no image or container stands on it (images/gc.ts).
+ */
 export interface LayerStore {
   /** Unpacks an uncompressed layer tar on top of `parent`; idempotent per chain id. */
   apply(parent: Digest | undefined, tar: Readable): Promise<LayerInfo>;

@@ -13,6 +13,8 @@ import { IsolatedEnvironment } from './containers/environment.js';
 import { ExecService } from './containers/exec.js';
 import { ExecRegistry } from './containers/exec-registry.js';
 import { ContainerFilesystem } from './containers/filesystem.js';
+import { ContainerQueries } from './containers/queries.js';
+import { ContainerRunner } from './containers/runner.js';
 import { ContainerService } from './containers/service.js';
 import type { DaemonConfig } from './config.js';
 import { EventBus } from './events/event-bus.js';
@@ -76,31 +78,38 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   const swept = await sweepOrphans({ content, layerBlobs, layers, images, containerLayers });
   if (swept.images + swept.layers + swept.blobs) log.info('removed orphans of interrupted image operations', { ...swept });
 
-  let containers: ContainerService | undefined;
+  let runner: ContainerRunner | undefined;
   const execRegistry = new ExecRegistry();
   const runtime = new ShimRuntime({
     execRoot: cfg.execRoot,
     namespace: 'berth',
     shimBinary: cfg.shimBinary,
-    events: { onOom: (id) => containers?.noteOom(id) },
+    events: { onOom: (id) => runner?.noteOom(id) },
   });
   await runtime.init();
-  containers = new ContainerService({
-    store: containerStore, images, layers, runtime, events, log, env: new IsolatedEnvironment(), execs: execRegistry,
+  const env = new IsolatedEnvironment();
+  const run = new ContainerRunner({
+    store: containerStore, layers, runtime, events, log, env, execs: execRegistry,
     cgroupParent: cfg.cgroupParent, cgroupVersion: facts.cgroupVersion,
   });
-  const c = containers;
+  runner = run;
+  const containers = new ContainerService({ store: containerStore, images, runner: run, events, log, env, cgroupVersion: facts.cgroupVersion });
+  const containerViews = new ContainerQueries({ store: containerStore, images, layers, execs: execRegistry, runner: run, cgroupVersion: facts.cgroupVersion });
   const execs = new ExecService({
     registry: execRegistry, events, log,
-    runningTask: (ref) => c.runningTask(ref),
-    readRootfsFile: (id, path) => c.readRootfsFile(id, path),
+    runningTask: (ref) => {
+      const rec = containerStore.get(ref);
+      return { rec, task: run.runningTask(rec) };
+    },
+    readRootfsFile: (id, path) => run.readRootfsFile(id, path),
   });
   const imageService = new ImageService({
     images, layers, content, layerBlobs, events, log, engineVersion: ENGINE_VERSION, containerLayers,
     containersUsing: (id) => containerStore.list().filter((r) => r.image === id).map((r) => ({ id: r.id, running: r.state.Running })),
   });
   const filesystem = new ContainerFilesystem({
-    container: (ref) => c.get(ref), paths: (id) => c.paths(id), runningTask: (ref) => c.runningTask(ref),
+    container: (ref) => containerStore.get(ref), paths: (id) => run.paths(id),
+    runningTask: (ref) => ({ task: run.runningTask(containerStore.get(ref)) }),
     images, layers, content, layerBlobs, events, log, tmpRoot: join(cfg.dataRoot, 'tmp'), engineVersion: ENGINE_VERSION,
   });
   await filesystem.init();
@@ -112,25 +121,25 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     events,
     liveRestore: cfg.liveRestore,
     debug: cfg.logLevel === 'debug',
-    counts: () => ({ containers: containers!.counts(), images: images.list().length }),
+    counts: () => ({ containers: containerViews.counts(), images: images.list().length }),
   });
 
-  await containers.restore(records);
+  await run.restore(records);
 
   const router = new Router<Handler>();
   systemRoutes(router, system);
-  containerRoutes(router, containers);
+  containerRoutes(router, containers, containerViews);
   imageRoutes(router, imageService);
   filesystemRoutes(router, filesystem);
   diskUsageRoutes(router, new DiskUsageService({
     images: () => images.list(),
     summary: (img) => imageSummary(img, images.tagsOf(img.id), true),
     layers,
-    containers: () => {
-      const byId = new Map(c.list({ all: true, filters: new Map() }).map((s) => [s.Id, s]));
+    containers: async () => {
+      const byId = new Map((await containerViews.list({ all: true, filters: new Map() })).map((s) => [s.Id, s]));
       return containerStore.list().flatMap((r) => {
         const summary = byId.get(r.id);
-        return summary ? [{ summary, imageId: r.image, upperDir: c.paths(r.id).upper }] : [];
+        return summary ? [{ summary, imageId: r.image, upperDir: run.paths(r.id).upper }] : [];
       });
     },
   }));
@@ -144,11 +153,13 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     throw err;
   }
   log.info('berthd started', { version: ENGINE_VERSION, dataRoot: cfg.dataRoot, execRoot: cfg.execRoot });
+  void run.applyRestartPolicies(records);
 
   return {
     async shutdown() {
       await server.close();
-      if (!cfg.liveRestore) await containers!.stopAll();
+      if (cfg.liveRestore) run.detachAll();
+      else await run.stopAll();
       await runtime.close();
       for (const h of cfg.hosts) if (h.startsWith('unix://')) await rm(new URL(h).pathname, { force: true });
       log.info('berthd stopped');

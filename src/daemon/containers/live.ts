@@ -12,6 +12,9 @@ export class LiveContainer {
   oomKilled = false;
   /** Set while stop/kill/restart drive the container down, to keep restart policies off. */
   stopping = false;
+  /** The restart policy's pending restart, and its current delay. */
+  restartTimer: NodeJS.Timeout | undefined;
+  backoffMs = 0;
 }
 
 export class LiveContainers {

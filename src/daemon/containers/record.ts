@@ -55,6 +55,19 @@ export function exitedState(prev: ContainerStateJSON, exitCode: number, at: Date
   };
 }
 
+/** Exited, with a restart coming: Docker counts it as running for stop/rm (moby SetRestarting). */
+export function restartingState(prev: ContainerStateJSON, exitCode: number, at: Date, oomKilled = false): ContainerStateJSON {
+  return {
+    ...prev, Status: 'restarting', Running: true, Paused: false, Restarting: true, OOMKilled: oomKilled,
+    Pid: 0, ExitCode: exitCode, FinishedAt: at.toISOString(),
+  };
+}
+
+/** Attributes of a container's events: its labels, image and name. */
+export function eventAttributes(rec: ContainerRecord, extra: Record<string, string> = {}): Record<string, string> {
+  return { ...(rec.config.Labels ?? {}), image: rec.config.Image, name: rec.name, ...extra };
+}
+
 /** docker/go-units HumanDuration. */
 export function humanDuration(ms: number): string {
   const seconds = Math.floor(ms / 1000);

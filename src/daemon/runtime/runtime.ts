@@ -10,7 +10,7 @@
  *   await task.delete();              // unmounts rootfs, stops the shim
  */
 import type { Readable, Writable } from 'node:stream';
-import type { RuntimeSpec, SpecProcess } from '../../oci/runtime-spec.js';
+import type { RuntimeSpec, SpecProcess, SpecResources } from '../../oci/runtime-spec.js';
 
 /** A filesystem mount as data (type, source, options), e.g. the overlay rootfs. */
 export interface Mount {
@@ -70,6 +70,8 @@ export interface Task extends RuntimeProcess {
   pause(): Promise<void>;
   resume(): Promise<void>;
   pids(): Promise<number[]>;
+  /** Changes the cgroup limits of the running container (`docker update`). */
+  update(resources: SpecResources): Promise<void>;
   exec(opts: ExecOptions): Promise<RuntimeProcess & { delete(): Promise<void> }>;
   /** After exit: removes the container from the runtime, unmounts its rootfs, ends the shim. */
   delete(): Promise<void>;

@@ -17,7 +17,7 @@ export interface DiskUsageDeps {
   summary(img: Image): ImageSummary;
   layers: LayerStore;
   /** Every container (running or not) with its image id and writable dir. */
-  containers(): { summary: ContainerSummary; imageId: Digest; upperDir: string }[];
+  containers(): Promise<{ summary: ContainerSummary; imageId: Digest; upperDir: string }[]>;
 }
 
 /** Bytes of regular files under `dir` (hard links counted once). */
@@ -53,7 +53,7 @@ export class DiskUsageService {
     const images = this.d.images();
     const users = new Map<Digest, number>();
     for (const chain of images.flatMap((i) => chainIds(i.config.rootfs.diff_ids))) users.set(chain, (users.get(chain) ?? 0) + 1);
-    const containers = this.d.containers();
+    const containers = await this.d.containers();
     const containerCount = new Map<Digest, number>();
     for (const c of containers) containerCount.set(c.imageId, (containerCount.get(c.imageId) ?? 0) + 1);
     const imageSummaries = images.map((img) => {

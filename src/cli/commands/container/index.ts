@@ -10,13 +10,17 @@ import { killCommand, rmCommand, startCommand, stopCommand, waitCommand } from '
 import { logsCommand } from './logs.js';
 import { psCommand } from './ps.js';
 import { runCommand } from './run.js';
+import { pauseCommand, portCommand, pruneCommand, renameCommand, topCommand, updateCommand } from './simple-verbs.js';
+import { statsCommand } from './stats.js';
 
 /** Subcommands of `berth container`. */
 export function containerCommands(ctx: CliContext): Command[] {
   return [
     runCommand(ctx), createCommand(ctx), startCommand(ctx), stopCommand(ctx, 'stop'), stopCommand(ctx, 'restart'),
     killCommand(ctx), rmCommand(ctx), waitCommand(ctx), logsCommand(ctx), psCommand(ctx, 'ls').alias('list').alias('ps'),
-    inspectCommand(ctx, ['container']), execCommand(ctx), attachCommand(ctx), diffCommand(ctx), exportCommand(ctx), commitCommand(ctx),
+    inspectCommand(ctx, ['container']), execCommand(ctx), attachCommand(ctx), pauseCommand(ctx, 'pause'), pauseCommand(ctx, 'unpause'),
+    renameCommand(ctx), updateCommand(ctx), portCommand(ctx), topCommand(ctx), pruneCommand(ctx), statsCommand(ctx),
+    diffCommand(ctx), exportCommand(ctx), commitCommand(ctx),
   ];
 }
 
@@ -25,6 +29,7 @@ export function containerShortcuts(ctx: CliContext): Command[] {
   return [
     runCommand(ctx), createCommand(ctx), startCommand(ctx), stopCommand(ctx, 'stop'), stopCommand(ctx, 'restart'),
     killCommand(ctx), rmCommand(ctx), waitCommand(ctx), logsCommand(ctx), psCommand(ctx), execCommand(ctx), attachCommand(ctx),
+    pauseCommand(ctx, 'pause'), pauseCommand(ctx, 'unpause'), renameCommand(ctx), updateCommand(ctx), portCommand(ctx), topCommand(ctx), statsCommand(ctx),
     diffCommand(ctx), exportCommand(ctx), commitCommand(ctx),
   ];
 }

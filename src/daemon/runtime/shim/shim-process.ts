@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
-import type { SpecProcess } from '../../../oci/runtime-spec.js';
+import type { SpecProcess, SpecResources } from '../../../oci/runtime-spec.js';
 import type { ExecOptions, ExitStatus, ProcessIO, RuntimeProcess, Task, TaskStatus } from '../runtime.js';
 import { RuntimeStartError } from '../runtime.js';
 import { mkfifo, openFifoReader, openFifoWriter } from './fifo.js';
@@ -158,6 +158,13 @@ export class ShimTask extends ShimProcessBase implements Task {
   async pids(): Promise<number[]> {
     const r = await this.client.call<{ processes: { pid: number }[] }>(M.TASK_SERVICE, 'Pids', M.PidsRequest, { id: this.id }, M.PidsResponse);
     return r.processes.map((p) => p.pid);
+  }
+
+  async update(resources: SpecResources): Promise<void> {
+    await this.client.call(M.TASK_SERVICE, 'Update', M.UpdateTaskRequest, {
+      id: this.id,
+      resources: { typeUrl: 'types.containerd.io/opencontainers/runtime-spec/1/LinuxResources', value: Buffer.from(JSON.stringify(resources)) },
+    }, M.Empty);
   }
 
   async exec(opts: ExecOptions): Promise<ShimExec> {

@@ -1,5 +1,5 @@
 import { once } from 'node:events';
-import type { ContainerCreateRequest } from '../../../../api/types/index.js';
+import type { ContainerCreateRequest, HostConfig } from '../../../../api/types/index.js';
 import { frame, StdStream } from '../../../../api/stdcopy.js';
 import { InvalidParameter } from '../../../../errdefs/index.js';
 import { parseDetachKeys } from '../../../../lib/detach-keys.js';
@@ -9,17 +9,19 @@ import { readLogs } from '../../../logs/read.js';
 import type { Handler } from '../../request.js';
 import type { Router } from '../../router.js';
 import { parseTimestamp } from '../../time-param.js';
-import type { ContainersBackend } from './backend.js';
+import type { ContainerActions, ContainerViews } from './backend.js';
 
 const RAW = 'application/vnd.docker.raw-stream';
 const MUX = 'application/vnd.docker.multiplexed-stream';
 const CONDITIONS: WaitCondition[] = ['not-running', 'next-exit', 'removed'];
 
-export function containerRoutes(r: Router<Handler>, b: ContainersBackend): void {
-  r.add('GET', '/containers/json', (req, reply) => {
+export function containerRoutes(r: Router<Handler>, b: ContainerActions, v: ContainerViews): void {
+  r.add('GET', '/containers/json', async (req, reply) => {
     const limit = req.int('limit');
-    reply.json(200, b.list({ all: req.bool('all'), filters: req.filters(), ...(limit !== undefined ? { limit } : {}) }));
+    reply.json(200, await v.list({ all: req.bool('all'), filters: req.filters(), size: req.bool('size'), ...(limit !== undefined ? { limit } : {}) }));
   });
+
+  r.add('POST', '/containers/prune', async (req, reply) => reply.json(200, await b.prune(req.filters())));
 
   r.add('POST', '/containers/create', async (req, reply) => {
     const body = await req.json<ContainerCreateRequest>();
@@ -27,7 +29,7 @@ export function containerRoutes(r: Router<Handler>, b: ContainersBackend): void 
     reply.json(201, await b.create(body, req.str('name') || undefined));
   });
 
-  r.add('GET', '/containers/:id/json', async (req, reply) => reply.json(200, await b.inspect(req.param('id'))));
+  r.add('GET', '/containers/:id/json', async (req, reply) => reply.json(200, await v.inspect(req.param('id'), req.bool('size'))));
 
   r.add('POST', '/containers/:id/start', async (req, reply) => {
     await b.start(req.param('id'));
@@ -49,10 +51,63 @@ export function containerRoutes(r: Router<Handler>, b: ContainersBackend): void 
     reply.empty(204);
   });
 
+  r.add('POST', '/containers/:id/pause', async (req, reply) => {
+    await b.pause(req.param('id'));
+    reply.empty(204);
+  });
+
+  r.add('POST', '/containers/:id/unpause', async (req, reply) => {
+    await b.unpause(req.param('id'));
+    reply.empty(204);
+  });
+
+  r.add('POST', '/containers/:id/rename', async (req, reply) => {
+    const name = req.str('name');
+    if (!name) throw new InvalidParameter('container.rename_empty', 'Neither old nor new names may be empty');
+    await b.rename(req.param('id'), name);
+    reply.empty(204);
+  });
+
+  r.add('POST', '/containers/:id/update', async (req, reply) => {
+    reply.json(200, await b.update(req.param('id'), (await req.json<HostConfig>()) ?? {}));
+  });
+
+  r.add('GET', '/containers/:id/top', async (req, reply) => reply.json(200, await v.top(req.param('id'), req.str('ps_args'))));
+
+  r.add('GET', '/containers/:id/stats', async (req, reply) => {
+    const id = req.param('id');
+    v.get(id);
+    const stream = req.bool('stream', true);
+    if (!stream && req.bool('one-shot')) return reply.json(200, await v.stats(id));
+    if (!stream) {
+      // a second sample gives precpu_stats, so the client can compute CPU %
+      const first = await v.stats(id);
+      await new Promise((res) => setTimeout(res, 500));
+      return reply.json(200, await v.stats(id, first));
+    }
+    const out = reply.stream(200, { 'Content-Type': 'application/json' });
+    let closed = false;
+    out.once('close', () => (closed = true));
+    let prev = await v.stats(id);
+    while (!closed) {
+      await new Promise((res) => setTimeout(res, 1000));
+      if (closed) break;
+      let sample;
+      try {
+        sample = await v.stats(id, prev);
+      } catch {
+        break; // the container went away
+      }
+      out.write(JSON.stringify(sample) + '\n');
+      prev = sample;
+    }
+    out.end();
+  });
+
   r.add('POST', '/containers/:id/wait', async (req, reply) => {
     const condition = (req.str('condition') || 'not-running') as WaitCondition;
     if (!CONDITIONS.includes(condition)) throw new InvalidParameter('container.invalid_condition', `invalid condition: "${condition}"`);
-    b.get(req.param('id')); // 404 before the 200 goes out
+    v.get(req.param('id')); // 404 before the 200 goes out
     // headers go out now: `docker run` waits for them before it starts the container
     const out = reply.stream(200, { 'Content-Type': 'application/json' });
     const ac = new AbortController();
@@ -71,7 +126,7 @@ export function containerRoutes(r: Router<Handler>, b: ContainersBackend): void 
   });
 
   r.add('POST', '/containers/:id/attach', (req, reply) => {
-    const rec = b.get(req.param('id'));
+    const rec = v.get(req.param('id'));
     const tty = rec.config.Tty;
     const { socket, output } = reply.hijack(tty || !req.atLeast('1.42') ? RAW : MUX);
     const wantStdin = req.bool('stdin') && !!socket;
@@ -100,7 +155,7 @@ export function containerRoutes(r: Router<Handler>, b: ContainersBackend): void 
   });
 
   r.add('GET', '/containers/:id/logs', async (req, reply) => {
-    const { rec, path, writer } = b.logSource(req.param('id'));
+    const { rec, path, writer } = v.logSource(req.param('id'));
     const stdout = req.bool('stdout');
     const stderr = req.bool('stderr');
     if (!stdout && !stderr) throw new InvalidParameter('logs.no_stream', 'Bad parameters: you must choose at least one stream');

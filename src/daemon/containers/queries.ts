@@ -1,0 +1,86 @@
+/** Read-only views of containers: inspect, ps, counts, logs source, top, stats. */
+import type { ContainerInspect, ContainerSummary } from '../../api/types/index.js';
+import { directorySize } from '../../lib/disk-usage.js';
+import type { ImageStore } from '../images/image-store.js';
+import type { LayerStore } from '../layers/layer-store.js';
+import type { JsonFileWriter } from '../logs/json-file.js';
+import type { ContainerStore } from './container-store.js';
+import type { ExecRegistry } from './exec-registry.js';
+import { selectContainers, type ListOptions } from './list.js';
+import type { ContainerRecord } from './record.js';
+import type { ContainerRunner } from './runner.js';
+import { containerStats, type StatsSample } from './stats.js';
+import { topOf, type TopResult } from './top.js';
+import { inspectView, summaryView } from './views.js';
+
+export interface ContainerQueriesDeps {
+  store: ContainerStore;
+  images: ImageStore;
+  layers: LayerStore;
+  execs: ExecRegistry;
+  runner: ContainerRunner;
+  cgroupVersion: 1 | 2;
+}
+
+export class ContainerQueries {
+  constructor(private readonly d: ContainerQueriesDeps) {}
+
+  get(ref: string): ContainerRecord {
+    return this.d.store.get(ref);
+  }
+
+  async inspect(ref: string, withSize = false): Promise<ContainerInspect> {
+    const rec = this.d.store.get(ref);
+    const lowerDirs = rec.layer ? await this.d.layers.lowerDirs(rec.layer) : [];
+    const view = inspectView(rec, { paths: this.d.runner.paths(rec.id), lowerDirs, execIds: this.d.execs.ofContainer(rec.id).map((e) => e.id) });
+    if (withSize) Object.assign(view, await this.sizes(rec));
+    return view;
+  }
+
+  private async sizes(rec: ContainerRecord): Promise<{ SizeRw: number; SizeRootFs: number }> {
+    const rw = await directorySize(this.d.runner.paths(rec.id).upper);
+    return { SizeRw: rw, SizeRootFs: rw + (this.d.images.get(rec.image)?.size ?? 0) };
+  }
+
+  async list(opts: Omit<ListOptions, 'isAncestor'> & { size?: boolean }): Promise<ContainerSummary[]> {
+    const now = Date.now();
+    const isAncestor = (r: ContainerRecord, ref: string) => this.d.images.tryResolve(ref)?.id === r.image;
+    const recs = selectContainers(this.d.store.list(), { ...opts, isAncestor });
+    const out = recs.map((r) => summaryView(r, r.config.Image, now));
+    if (opts.size) await Promise.all(recs.map(async (r, i) => Object.assign(out[i]!, await this.sizes(r))));
+    return out;
+  }
+
+  counts(): { total: number; running: number; paused: number; stopped: number } {
+    let running = 0;
+    let paused = 0;
+    const all = this.d.store.list();
+    for (const r of all) {
+      if (r.state.Paused) paused++;
+      else if (r.state.Running) running++;
+    }
+    return { total: all.length, running, paused, stopped: all.length - running - paused };
+  }
+
+  /** The log of a container, and its live writer while it runs (for `logs -f`). */
+  logSource(ref: string): { rec: ContainerRecord; path: string; writer: JsonFileWriter | undefined } {
+    const rec = this.d.store.get(ref);
+    return { rec, path: this.d.runner.paths(rec.id).log, writer: this.d.runner.logWriter(rec.id) };
+  }
+
+  async top(ref: string, psArgs: string | undefined): Promise<TopResult> {
+    const rec = this.d.store.get(ref);
+    const task = this.d.runner.runningTask(rec, true);
+    return topOf(await task.pids(), psArgs);
+  }
+
+  /** One stats sample; `previous` supplies the `precpu_stats` of a stream. */
+  async stats(ref: string, previous?: StatsSample): Promise<StatsSample> {
+    const rec = this.d.store.get(ref);
+    const task = rec.state.Running ? this.d.runner.live.peek(rec.id)?.task : undefined;
+    return containerStats({
+      id: rec.id, name: rec.name, pid: rec.state.Pid, running: !!task,
+      cgroupsPath: this.d.runner.cgroupsPath(rec.id), cgroupVersion: this.d.cgroupVersion,
+    }, previous);
+  }
+}

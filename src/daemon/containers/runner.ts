@@ -1,0 +1,372 @@
+/**
+ * Runs containers: start a record's process through the runtime, watch it
+ * exit, apply restart policies and AutoRemove, stop it, reconnect after a
+ * daemon restart. Holds what is live in memory (tasks, streams, logs).
+ *
+ * Locking: user operations on one container run one at a time (`lock`);
+ * exit handling never takes that lock, so `stop` can hold it while it waits
+ * for the exit to be recorded.
+ */
+import { EventEmitter } from 'node:events';
+import { readFile, writeFile } from 'node:fs/promises';
+import { Conflict, InvalidParameter, NotModified, SystemError } from '../../errdefs/index.js';
+import { KeyedLock } from '../../lib/keyed-lock.js';
+import type { Logger } from '../../lib/logger.js';
+import { resolveInRoot } from '../../lib/scoped-path.js';
+import { parseSignal } from '../../lib/signals.js';
+import type { EventBus } from '../events/event-bus.js';
+import type { LayerStore } from '../layers/layer-store.js';
+import { JsonFileWriter } from '../logs/json-file.js';
+import type { Runtime, Task } from '../runtime/runtime.js';
+import { RuntimeStartError } from '../runtime/runtime.js';
+import type { ContainerStore } from './container-store.js';
+import type { ContainerEnvironment } from './environment.js';
+import type { ExecRegistry } from './exec-registry.js';
+import { LiveContainers, type LiveContainer } from './live.js';
+import { eventAttributes, exitedState, restartingState, runningState, type ContainerRecord } from './record.js';
+import { nextBackoff, restartsOnDaemonStart, shouldRestart } from './restart-policy.js';
+import { containerPaths, mountRootfs, unmountRootfs, type ContainerPaths } from './rootfs.js';
+import { buildSpec } from './spec.js';
+import { resolveUser } from './user.js';
+
+export interface RunnerDeps {
+  store: ContainerStore;
+  layers: LayerStore;
+  runtime: Runtime;
+  events: EventBus;
+  log: Logger;
+  /** Volumes and networks. */
+  env: ContainerEnvironment;
+  execs: ExecRegistry;
+  cgroupParent: string;
+  cgroupVersion: 1 | 2;
+}
+
+export const SIGKILL = 9;
+/** How long to let a dead process's output drain before closing its log. */
+const OUTPUT_GRACE_MS = 2000;
+
+export class ContainerRunner {
+  readonly live = new LiveContainers();
+  readonly lock = new KeyedLock();
+  /** 'exit' (id, code) after an exit is recorded; 'removed' (id, code) after removal. */
+  readonly lifecycle = new EventEmitter().setMaxListeners(0);
+  private shuttingDown = false;
+
+  constructor(private readonly d: RunnerDeps) {}
+
+  paths(id: string): ContainerPaths {
+    return containerPaths(this.d.store.dir(id), id);
+  }
+
+  // ------------------------------------------------------------------ start
+
+  /** Starts a container's process; the caller holds the container's lock. */
+  async startLocked(rec: ContainerRecord): Promise<void> {
+    if (rec.state.Running && !rec.state.Restarting) throw new NotModified('container.already_started', 'container already started');
+    if (rec.state.Status === 'removing' || rec.state.Dead) {
+      throw new Conflict('container.not_startable', `cannot start a container that is ${rec.state.Status}`);
+    }
+    const live = this.live.get(rec.id);
+    this.cancelRestart(live);
+    const paths = this.paths(rec.id);
+    let task: Task | undefined;
+    let log: JsonFileWriter | undefined;
+    try {
+      await mountRootfs(this.d.layers, paths, rec.layer);
+      const [passwd, group] = await Promise.all([
+        readRootfsFile(paths.merged, '/etc/passwd'),
+        readRootfsFile(paths.merged, '/etc/group'),
+      ]);
+      const user = resolveUser(rec.config.User, passwd, group, rec.hostConfig.GroupAdd ?? []);
+      const env = await this.d.env.prepare(rec, paths.merged);
+      await Promise.all([
+        writeFile(paths.hostname, `${rec.config.Hostname}\n`),
+        writeFile(paths.hosts, env.hosts),
+        writeFile(paths.resolvConf, env.resolvConf),
+      ]);
+      const spec = buildSpec({
+        rec, user, rootfs: paths.merged,
+        files: { hostname: paths.hostname, hosts: paths.hosts, resolvConf: paths.resolvConf },
+        cgroupsPath: this.cgroupsPath(rec.id),
+        cgroupVersion: this.d.cgroupVersion,
+        userMounts: env.mounts,
+        ...(env.netnsPath ? { netnsPath: env.netnsPath } : {}),
+      });
+      log = new JsonFileWriter(paths.log);
+      task = await this.d.runtime.create({ id: rec.id, spec, rootfs: [], terminal: rec.config.Tty, stdin: rec.config.OpenStdin });
+      const t = task;
+      const outputDone = live.streams.connect(t.io, log, { stdinOnce: rec.config.StdinOnce, tty: rec.config.Tty, closeStdin: () => t.closeStdin() });
+      await t.start();
+      live.task = t;
+      live.log = log;
+      live.oomKilled = false;
+      live.stopping = false;
+      rec.state = runningState(rec.state, t.pid, new Date());
+      rec.manuallyStopped = false;
+      await this.d.store.save(rec);
+      live.exited = this.watchExit(rec, live, t, outputDone);
+    } catch (err) {
+      live.streams.endAll();
+      if (task) await task.delete().catch(() => {});
+      await log?.close();
+      await this.d.env.release(rec).catch(() => {});
+      await unmountRootfs(paths).catch(() => {});
+      const e = startError(err);
+      rec.state = { ...rec.state, Running: false, Restarting: false, Status: rec.state.Status === 'restarting' ? 'exited' : rec.state.Status, Error: e.message, ExitCode: exitCodeOfStartError(e.message) };
+      await this.d.store.save(rec);
+      if (rec.hostConfig.AutoRemove) void this.autoRemove(rec);
+      throw e;
+    }
+    this.d.events.publish('container', 'start', rec.id, eventAttributes(rec));
+  }
+
+  cgroupsPath(id: string): string {
+    return `${this.d.cgroupParent}/${id}`;
+  }
+
+  /** Records the exit of a run, then applies the restart policy or AutoRemove. */
+  private async watchExit(rec: ContainerRecord, live: LiveContainer, task: Task, outputDone: Promise<void>): Promise<void> {
+    let exitCode = 255;
+    let exitedAt = new Date();
+    try {
+      ({ exitCode, exitedAt } = await task.wait());
+    } catch (err) {
+      this.d.log.warn('lost contact with container shim', { id: rec.id, error: (err as Error).message });
+    }
+    await Promise.race([outputDone, new Promise((r) => setTimeout(r, OUTPUT_GRACE_MS).unref())]);
+    live.streams.endAll();
+    await task.delete().catch((err: Error) => this.d.log.warn('task delete failed', { id: rec.id, error: err.message }));
+    await this.d.env.release(rec).catch((err: Error) => this.d.log.warn('releasing the network failed', { id: rec.id, error: err.message }));
+    await unmountRootfs(this.paths(rec.id)).catch((err: Error) => this.d.log.warn('unmount failed', { id: rec.id, error: err.message }));
+    await live.log?.close();
+    live.task = undefined;
+    live.log = undefined;
+    this.d.execs.dropContainer(rec.id);
+    const restart = !rec.hostConfig.AutoRemove && shouldRestart(rec.hostConfig.RestartPolicy, {
+      exitCode, restartCount: rec.restartCount, manuallyStopped: rec.manuallyStopped, daemonStopping: this.shuttingDown || live.stopping,
+    });
+    rec.state = restart ? restartingState(rec.state, exitCode, exitedAt, live.oomKilled) : exitedState(rec.state, exitCode, exitedAt, live.oomKilled);
+    await this.d.store.save(rec).catch((err: Error) => this.d.log.error('saving container state failed', { id: rec.id, error: err.message }));
+    this.d.events.publish('container', 'die', rec.id, eventAttributes(rec, { exitCode: String(exitCode) }));
+    this.lifecycle.emit('exit', rec.id, exitCode);
+    if (restart) this.scheduleRestart(rec, live, exitedAt.getTime() - Date.parse(rec.state.StartedAt));
+    else if (rec.hostConfig.AutoRemove) void this.autoRemove(rec);
+  }
+
+  private scheduleRestart(rec: ContainerRecord, live: LiveContainer, ranForMs: number): void {
+    live.backoffMs = nextBackoff(live.backoffMs, ranForMs);
+    live.restartTimer = setTimeout(() => {
+      live.restartTimer = undefined;
+      void this.lock.with(rec.id, async () => {
+        if (!rec.state.Restarting) return; // stopped or removed meanwhile
+        rec.restartCount++;
+        await this.startLocked(rec);
+      }).catch((err: Error) => this.d.log.warn('restart failed', { id: rec.id, error: err.message }));
+    }, live.backoffMs);
+    live.restartTimer.unref();
+  }
+
+  private cancelRestart(live: LiveContainer): void {
+    if (live.restartTimer) clearTimeout(live.restartTimer);
+    live.restartTimer = undefined;
+  }
+
+  async autoRemove(rec: ContainerRecord): Promise<void> {
+    try {
+      await this.lock.with(rec.id, () => this.removeLocked(rec, true));
+    } catch (err) {
+      this.d.log.warn('auto-remove failed', { id: rec.id, error: (err as Error).message });
+    }
+  }
+
+  // ------------------------------------------------------------------ stop
+
+  /**
+   * Sends `signal`, waits `timeout` seconds (negative: forever), then
+   * SIGKILL; resolves once the exit is recorded. A container waiting to be
+   * restarted simply stops waiting.
+   */
+  async stopTask(rec: ContainerRecord, signal: number, timeout: number): Promise<void> {
+    const live = this.live.get(rec.id);
+    live.stopping = true;
+    if (live.restartTimer || (rec.state.Restarting && !live.task)) {
+      this.cancelRestart(live);
+      rec.state = { ...rec.state, Status: 'exited', Running: false, Restarting: false };
+      await this.d.store.save(rec);
+      return;
+    }
+    const task = live.task;
+    const exited = live.exited;
+    if (!task || !exited) return;
+    if (rec.state.Paused) await task.resume().catch(() => {}); // a frozen process cannot act on a signal
+    if (signal !== SIGKILL) {
+      await task.kill(signal).catch(() => {});
+      if (timeout < 0) return exited;
+      const done = await Promise.race([exited.then(() => true), sleep(timeout * 1000).then(() => false)]);
+      if (done) return;
+      this.d.log.info('container did not stop in time, killing it', { id: rec.id, timeout });
+    }
+    await task.killAll(SIGKILL).catch(() => {});
+    await exited;
+  }
+
+  // ------------------------------------------------------------------ remove
+
+  /** Deletes a stopped container; the caller holds the lock. */
+  async removeLocked(rec: ContainerRecord, volumes: boolean): Promise<void> {
+    if (!this.d.store.find(rec.id)) return; // already gone (auto-remove raced a user rm)
+    const live = this.live.get(rec.id);
+    this.cancelRestart(live);
+    rec.state = { ...rec.state, Status: 'removing' };
+    await unmountRootfs(this.paths(rec.id)).catch(() => {});
+    await this.d.store.delete(rec.id);
+    await this.d.env.remove(rec, { volumes }).catch((err: Error) => this.d.log.warn('removing volumes failed', { id: rec.id, error: err.message }));
+    live.streams.endAll();
+    this.live.delete(rec.id);
+    this.d.execs.dropContainer(rec.id);
+    this.d.events.publish('container', 'destroy', rec.id, eventAttributes(rec));
+    this.lifecycle.emit('removed', rec.id, rec.state.ExitCode);
+  }
+
+  // ------------------------------------------------------------------ live state
+
+  /** A running container's live task; Conflict when it is not running (or paused, unless allowed). */
+  runningTask(rec: ContainerRecord, allowPaused = false): Task {
+    const task = this.live.peek(rec.id)?.task;
+    if (!rec.state.Running || !task) throw new Conflict('container.not_running', `Container ${rec.id} is not running`);
+    if (rec.state.Paused && !allowPaused) throw new Conflict('container.paused', `Container ${rec.id} is paused, unpause the container before exec`);
+    return task;
+  }
+
+  /** Reads a file of a container's mounted rootfs, resolving symlinks inside the rootfs only. */
+  readRootfsFile(id: string, path: string): Promise<string | undefined> {
+    return readRootfsFile(this.paths(id).merged, path);
+  }
+
+  logWriter(id: string): JsonFileWriter | undefined {
+    return this.live.peek(id)?.log;
+  }
+
+  /** Marks a container OOM-killed (the runtime tells us before the exit). */
+  noteOom(id: string): void {
+    const live = this.live.peek(id);
+    if (live) live.oomKilled = true;
+    const rec = this.d.store.find(id);
+    if (rec) this.d.events.publish('container', 'oom', id, eventAttributes(rec));
+  }
+
+  // ------------------------------------------------------------------ daemon start and stop
+
+  /**
+   * Reconnects to containers that kept running while berthd was down,
+   * records the real exit code of those that stopped meanwhile, and removes
+   * runtime state nobody owns.
+   */
+  async restore(records: ContainerRecord[]): Promise<void> {
+    const known = new Set(records.map((r) => r.id));
+    for (const id of await this.d.runtime.list()) {
+      if (known.has(id)) continue;
+      this.d.log.warn('removing runtime state of an unknown container', { id });
+      const r = await this.d.runtime.restore(id);
+      if (r.state === 'alive') {
+        await r.task.killAll(SIGKILL).catch(() => {});
+        await r.task.wait().catch(() => {});
+        await r.task.delete().catch(() => {});
+      }
+    }
+    await Promise.all(records.map((rec) => this.restoreOne(rec)));
+  }
+
+  private async restoreOne(rec: ContainerRecord): Promise<void> {
+    const paths = this.paths(rec.id);
+    if (!rec.state.Running || rec.state.Restarting) {
+      if (rec.state.Restarting) rec.state = { ...rec.state, Status: 'exited', Running: false, Restarting: false };
+      await unmountRootfs(paths).catch(() => {});
+      return;
+    }
+    const live = this.live.get(rec.id);
+    const r = await this.d.runtime.restore(rec.id);
+    if (r.state === 'gone') {
+      await this.d.env.release(rec).catch(() => {});
+      await unmountRootfs(paths).catch(() => {});
+      rec.state = exitedState(rec.state, r.exit.exitCode, r.exit.exitedAt);
+      await this.d.store.save(rec);
+      this.d.log.info('container exited while the daemon was down', { id: rec.id, exitCode: r.exit.exitCode });
+      if (rec.hostConfig.AutoRemove) await this.lock.with(rec.id, () => this.removeLocked(rec, true));
+      return;
+    }
+    const task = r.task;
+    const log = new JsonFileWriter(paths.log);
+    const outputDone = live.streams.connect(task.io, log, { stdinOnce: rec.config.StdinOnce, tty: rec.config.Tty, closeStdin: () => task.closeStdin() });
+    live.task = task;
+    live.log = log;
+    const status = await task.status().catch(() => 'unknown' as const);
+    rec.state = { ...rec.state, Pid: task.pid || rec.state.Pid, Paused: status === 'paused', Status: status === 'paused' ? 'paused' : 'running' };
+    live.exited = this.watchExit(rec, live, task, outputDone);
+    if (status === 'stopped') {
+      // it exited while nobody watched: record that before the API answers anything
+      await live.exited;
+      this.d.log.info('container exited while the daemon was down', { id: rec.id, exitCode: rec.state.ExitCode });
+      return;
+    }
+    this.d.log.info('reconnected to running container', { id: rec.id });
+  }
+
+  /** After start-up: containers whose restart policy says they come back with the daemon. */
+  async applyRestartPolicies(records: ContainerRecord[]): Promise<void> {
+    const due = records.filter((r) => !r.state.Running && this.d.store.find(r.id) &&
+      restartsOnDaemonStart(r.hostConfig.RestartPolicy, r.state.ExitCode, r.manuallyStopped, r.restartCount));
+    await Promise.all(due.map((r) => this.lock.with(r.id, () => this.startLocked(r)).catch((err: Error) =>
+      this.d.log.warn('restart at daemon start failed', { id: r.id, error: err.message }))));
+  }
+
+  /** Daemon shutdown without live-restore: stop every running container as `docker stop` would. */
+  async stopAll(): Promise<void> {
+    this.shuttingDown = true;
+    const running = this.d.store.list().filter((r) => r.state.Running);
+    await Promise.all(running.map((r) => this.lock.with(r.id, () => this.stopTask(r, parseStopSignal(r), r.config.StopTimeout ?? 10))
+      .catch((err: Error) => this.d.log.warn('stop at shutdown failed', { id: r.id, error: err.message }))));
+  }
+
+  /** Live restore: keep containers running but stop scheduling restarts. */
+  detachAll(): void {
+    this.shuttingDown = true;
+  }
+}
+
+function parseStopSignal(rec: ContainerRecord): number {
+  return parseSignal(rec.config.StopSignal || 'SIGTERM');
+}
+
+async function readRootfsFile(root: string, path: string): Promise<string | undefined> {
+  try {
+    return await readFile(await resolveInRoot(root, path), 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function startError(err: unknown): Error {
+  if (err instanceof RuntimeStartError) {
+    const msg = `failed to create task for container: failed to create shim task: ${err.message}: unknown`;
+    return /executable file not found|no such file or directory|permission denied|not a directory/i.test(msg)
+      ? new InvalidParameter('container.start_failed', msg)
+      : new SystemError('container.start_failed', msg);
+  }
+  return err as Error;
+}
+
+/** moby's translateContainerdStartErr: 127 for a missing command, 126 for one that cannot run. */
+function exitCodeOfStartError(msg: string): number {
+  const m = msg.toLowerCase();
+  if (m.includes('executable file not found') || m.includes('no such file or directory')) return 127;
+  if (m.includes('permission denied')) return 126;
+  if (m.includes('not a directory')) return 127;
+  return 128;
+}
+
+function sleep(ms: number): Promise<void> {
+  // unref: a pending stop timeout must not keep the daemon alive
+  return new Promise((r) => setTimeout(r, ms).unref());
+}

@@ -1,0 +1,37 @@
+/** `docker top`: `ps` on the host, keeping the rows of the container's processes. */
+import { InvalidParameter } from '../../errdefs/index.js';
+import { run } from '../../lib/exec.js';
+
+export interface TopResult {
+  Titles: string[];
+  Processes: string[][];
+}
+
+/** Parses `ps` output and keeps the rows whose PID is one of `pids` (pure). */
+export function parsePs(output: string, pids: number[]): TopResult {
+  const lines = output.split('\n').filter((l) => l.trim() !== '');
+  const header = lines.shift() ?? '';
+  const titles = header.trim().split(/\s+/);
+  const pidIndex = titles.indexOf('PID');
+  if (pidIndex === -1) throw new InvalidParameter('container.top_no_pid', "Couldn't find PID field in ps output");
+  const wanted = new Set(pids);
+  const processes: string[][] = [];
+  for (const line of lines) {
+    const fields = line.trim().split(/\s+/);
+    // the last column (the command) may contain spaces
+    const row = [...fields.slice(0, titles.length - 1), fields.slice(titles.length - 1).join(' ')];
+    if (wanted.has(Number(row[pidIndex]))) processes.push(row);
+  }
+  return { Titles: titles, Processes: processes };
+}
+
+export async function topOf(pids: number[], psArgs = '-ef'): Promise<TopResult> {
+  const args = psArgs.trim() ? psArgs.trim().split(/\s+/) : [];
+  let out: string;
+  try {
+    out = (await run('ps', args)).stdout;
+  } catch (err) {
+    throw new InvalidParameter('container.top_failed', `Error running ps: ${(err as Error).message}`);
+  }
+  return parsePs(out, pids);
+}

@@ -37,3 +37,23 @@ export function table(rows: string[][]): string {
 export function truncate(s: string, n: number): string {
   return [...s].length > n ? [...s].slice(0, n - 1).join('') + '…' : s;
 }
+
+/**
+ * `--format` for list commands until the Go template engine lands: `table`
+ * prefix, `{{.Field}}`, `{{json .}}` / `{{json .Field}}`, and `\t`. Rows
+ * carry docker's field names (`.Repository`, `.Tag`, `.ID`, ...).
+ */
+export function renderRows(format: string, rows: Record<string, unknown>[], headers: Record<string, string> = {}): string {
+  const isTable = format.startsWith('table');
+  const tpl = (isTable ? format.slice(5).trim() : format).replace(/\\t/g, '\t').replace(/\\n/g, '\n');
+  const fill = (row: Record<string, unknown>, headerRow: boolean) =>
+    tpl.replace(/\{\{\s*(json\s+)?\.([\w.]*)\s*\}\}/g, (_m, json: string | undefined, path: string) => {
+      if (headerRow) return headers[path] ?? path.toUpperCase();
+      const v = path === '' ? row : row[path];
+      if (json) return JSON.stringify(v ?? null);
+      return v === undefined ? '<no value>' : String(v);
+    });
+  const lines = rows.map((r) => fill(r, false));
+  if (!isTable) return lines.map((l) => l + '\n').join('');
+  return table([fill({}, true), ...lines].map((l) => l.split('\t')));
+}

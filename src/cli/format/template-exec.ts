@@ -3,7 +3,8 @@
 // structures, and Go's error messages ("template: :1:2: executing "" at
 // <.Foo>: ..."). See template-value.ts for how JS values stand in for Go's.
 
-import { formatValue, quote, fieldValue } from './template-fmt.js';
+import { fieldValue, formatValue } from './template-fmt.js';
+import { quote } from './template-strconv.js';
 import { BUILTINS, toSpec, zeroValueOf, type FuncMap, type FuncSpec, type ParamType } from './template-funcs.js';
 import {
   nodeString,
@@ -20,7 +21,7 @@ import {
   type PipeNode,
   type TemplateNode,
   type VariableNode,
-} from './template-parse.js';
+} from './template-ast.js';
 import { GoFloat, byteLength, hasField, isTrue, kindOf, sortedKeys, toBigInt, typeName } from './template-value.js';
 
 /** What a missing map key yields: Go's missingkey=default ("<no value>"), =zero, or =error. */

@@ -5,17 +5,19 @@
 //
 // Errors (parse and execution) are TemplateError with Go's message text.
 // The modules behind this one:
-//   template-value.ts  how JS values stand in for Go values
-//   template-lex.ts    tokens            template-parse.ts  syntax tree
-//   template-exec.ts   execution         template-funcs.ts  functions
-//   template-fmt.ts    Go's fmt/strconv  template-json.ts   Go's encoding/json
+//   template-value.ts     how JS values stand in for Go values
+//   template-lex.ts       tokens              template-parse.ts  the parser
+//   template-ast.ts       syntax tree, errors template-literals.ts  strings, numbers
+//   template-exec.ts      execution           template-funcs.ts  functions
+//   template-fmt.ts       Go's fmt            template-strconv.ts  Go's strconv
+//   template-json.ts      Go's encoding/json
 
 import { execute, resolveFunc, specsOf, type ExecEnv, type MissingKey } from './template-exec.js';
 import { BUILTINS, DOCKER_FUNCS, type FuncMap } from './template-funcs.js';
 import { parse } from './template-parse.js';
-import type { ListNode, Node } from './template-parse.js';
+import type { ListNode, Node } from './template-ast.js';
 
-export { TemplateError } from './template-parse.js';
+export { TemplateError } from './template-ast.js';
 export { GoFloat, goStruct } from './template-value.js';
 export { FuncError, HEADER_FUNCS, DOCKER_FUNCS } from './template-funcs.js';
 export type { FuncMap, FuncSpec, ParamType, TemplateFunc } from './template-funcs.js';

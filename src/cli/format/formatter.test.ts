@@ -119,6 +119,10 @@ test('json: sorted keys, methods without arguments included, HTML escaped', () =
     '{"Command":"\\"/docker-entrypoint.…\\"","ID":"3f4e8a1b2c9d","Image":"nginx:latest","Labels":"com.example.app=shop,tier=web","Names":"web","Ports":"0.0.0.0:8080-\\u003e80/tcp","RunningFor":"2 hours ago","Size":"1.09kB (virtual 187MB)","Status":"Up 2 hours"}',
   );
   assert.equal(out.split('\n').length, 3);
+  // Only exported (capitalised) members are marshalled, as with docker's contexts.
+  const rows = [{ ID: 'x', helper: 'hidden', Names: 'n' }];
+  assert.equal(ps('json', { rows }), '{"ID":"x","Names":"n"}\n');
+  assert.throws(() => ps('{{.helper}}', { rows }), { message: /helper is an unexported field of struct type \*formatter.ContainerContext/ });
 });
 
 test('quiet', () => {

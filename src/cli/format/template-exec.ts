@@ -22,7 +22,7 @@ import {
   type TemplateNode,
   type VariableNode,
 } from './template-ast.js';
-import { GoFloat, byteLength, hasField, isTrue, kindOf, sortedKeys, toBigInt, typeName } from './template-value.js';
+import { GoFloat, byteLength, hasField, isExported, isTrue, kindOf, sortedKeys, toBigInt, typeName } from './template-value.js';
 
 /** What a missing map key yields: Go's missingkey=default ("<no value>"), =zero, or =error. */
 export type MissingKey = 'default' | 'zero' | 'error';
@@ -382,6 +382,11 @@ class State {
     if (kind !== 'map' && kind !== 'struct') this.errorf(`can't evaluate field ${name} in type ${typeName(receiver)}`);
     const obj = receiver as Record<string, unknown>;
     const hasArgs = (args !== null && args.length > 1) || final !== MISSING;
+    // Go reaches only exported (capitalised) fields and methods of a struct.
+    if (kind === 'struct' && !isExported(name)) {
+      if (hasField(obj, name)) this.errorf(`${name} is an unexported field of struct type ${typeName(receiver)}`);
+      this.errorf(`can't evaluate field ${name} in type ${typeName(receiver)}`);
+    }
     if (hasField(obj, name)) {
       let v: unknown;
       try {

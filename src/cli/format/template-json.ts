@@ -7,7 +7,7 @@
 // (as "1e-07" cleaned to "1e-7"); NaN and infinities are errors.
 
 import { formatFloat } from './template-strconv.js';
-import { GoFloat, compareStrings, fieldNames, structInfo } from './template-value.js';
+import { GoFloat, compareStrings, fieldNames, isExported, structInfo } from './template-value.js';
 
 export class JsonError extends Error {}
 
@@ -131,8 +131,8 @@ class Encoder {
     let keys = fieldNames(o);
     if (info?.context) {
       // docker's formatter contexts marshal themselves through json.Marshal of
-      // a map of their methods: sorted keys, HTML-escaped.
-      keys = keys.slice().sort(compareStrings);
+      // a map of their exported methods: sorted keys, HTML-escaped.
+      keys = keys.filter(isExported).sort(compareStrings);
       escapeHTML = true;
     }
     const rec = o as Record<string, unknown>;

@@ -176,6 +176,13 @@ export function fieldNames(obj: object): string[] {
   return out;
 }
 
+const upperStart = /^\p{Lu}/u;
+
+/** Go's token.IsExported: the name starts with an upper-case letter. */
+export function isExported(name: string): boolean {
+  return upperStart.test(name);
+}
+
 /** Compares strings by code point, which is Go's byte-wise UTF-8 order. */
 export function compareStrings(a: string, b: string): number {
   const n = Math.min(a.length, b.length);

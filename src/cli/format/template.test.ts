@@ -66,6 +66,8 @@ test('nil values and wrong receivers fail like Go', () => {
   fails('{{.S.X}}', { S: 'str' }, 'template: :1:4: executing "" at <.S.X>: can\'t evaluate field X in type string');
   fails('{{.N.X}}', { N: 3 }, /can't evaluate field X in type int$/);
   fails('{{.Foo}}', goStruct({ Bar: 1 }, 'types.Thing'), 'template: :1:2: executing "" at <.Foo>: can\'t evaluate field Foo in type types.Thing');
+  fails('{{.bar}}', goStruct({ bar: 1 }, 'types.Thing'), /bar is an unexported field of struct type types.Thing/);
+  assert.equal(run('{{.bar}}', { bar: 1 }), '1'); // map keys need not be exported
   // JS internals are not fields.
   assert.equal(run('{{.constructor}}|{{.toString}}|{{.__proto__}}', {}), '<no value>|<no value>|<no value>');
 });

@@ -326,8 +326,7 @@ class State {
       case 'dot':
         return dot;
       case 'nil':
-        this.errorf('nil is not a command');
-      // falls through: errorf never returns
+        return this.errorf('nil is not a command');
       case 'number':
         return this.idealConstant(first);
       case 'string':
@@ -338,7 +337,8 @@ class State {
   /** A number literal where no type is expected: a float if written like one, else an int. */
   private idealConstant(n: NumberNode): unknown {
     this.at(n);
-    const isHexInt = /^[+-]?0[xX]/.test(n.text) && !/[pP]/.test(n.text);
+    // As Go's isHexInt: an unsigned hex literal (so -0x1E counts as a float: it contains an E).
+    const isHexInt = /^0[xX]/.test(n.text) && !/[pP]/.test(n.text);
     if (n.isFloat && !isHexInt && n.text[0] !== "'" && /[.eEpP]/.test(n.text)) return new GoFloat(n.float);
     if (n.isInt) return n.int;
     this.errorf(`${n.text} overflows int`);
@@ -411,8 +411,7 @@ class State {
       case 'zero':
         return zeroValueOf(obj);
       case 'error':
-        this.errorf(`map has no entry for key ${quote(name)}`);
-      // falls through: errorf never returns
+        return this.errorf(`map has no entry for key ${quote(name)}`);
       default:
         return undefined;
     }
@@ -562,8 +561,7 @@ class State {
       case 'nil':
         if (typ === 'any') return null;
         if (typ === 'value') return undefined;
-        this.errorf(`cannot assign nil to ${PARAM_TYPE_NAMES[typ]}`);
-      // falls through: errorf never returns
+        return this.errorf(`cannot assign nil to ${PARAM_TYPE_NAMES[typ]}`);
       case 'field':
         return this.validateType(this.evalFieldNode(dot, n, [n], MISSING), typ);
       case 'variable':
@@ -578,16 +576,13 @@ class State {
     switch (typ) {
       case 'bool':
         if (n.type === 'bool') return n.value;
-        this.errorf(`expected bool; found ${nodeString(n)}`);
-      // falls through
+        return this.errorf(`expected bool; found ${nodeString(n)}`);
       case 'int':
         if (n.type === 'number' && n.isInt) return n.int;
-        this.errorf(`expected integer; found ${nodeString(n)}`);
-      // falls through
+        return this.errorf(`expected integer; found ${nodeString(n)}`);
       case 'string':
         if (n.type === 'string') return n.text;
-        this.errorf(`expected string; found ${nodeString(n)}`);
-      // falls through
+        return this.errorf(`expected string; found ${nodeString(n)}`);
       default:
         switch (n.type) {
           case 'bool':

@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import type { ImageHistoryItem } from '../../../api/types/index.js';
 import type { CliContext } from '../../context.js';
-import { humanDuration, humanSize, renderRows, table, truncate } from '../../format/simple.js';
+import { ellipsis, renderList, truncateID } from '../../format/formatter.js';
+import { humanDuration, humanSizeWithPrecision } from '../../format/units.js';
 
 export function historyCommand(ctx: CliContext): Command {
   return new Command('history')
@@ -16,25 +17,21 @@ export function historyCommand(ctx: CliContext): Command {
       const items = await c.get<ImageHistoryItem[]>(`/images/${ref.split('/').map(encodeURIComponent).join('/')}/history`);
       const now = Date.now();
       const rows = items.map((h) => {
-        const id = h.Id === '<missing>' || !o.trunc ? h.Id : h.Id.replace(/^sha256:/, '').slice(0, 12);
+        const id = h.Id === '<missing>' || !o.trunc ? h.Id : truncateID(h.Id);
         const createdBy = h.CreatedBy.replace(/\t/g, ' ');
         return {
           ID: id,
           CreatedSince: o.human ? `${humanDuration(now - h.Created * 1000)} ago` : new Date(h.Created * 1000).toISOString().replace(/\.\d+Z$/, 'Z'),
           CreatedAt: new Date(h.Created * 1000).toISOString().replace(/\.\d+Z$/, 'Z'),
-          CreatedBy: o.trunc ? truncate(createdBy, 45) : createdBy,
-          Size: o.human ? humanSize(h.Size) : String(h.Size),
+          CreatedBy: o.trunc ? ellipsis(createdBy, 45) : createdBy,
+          Size: o.human ? humanSizeWithPrecision(h.Size, 3) : String(h.Size),
           Comment: h.Comment,
         };
       });
-      if (o.quiet) {
-        for (const r of rows) ctx.print(r.ID);
-        return;
-      }
-      if (o.format && o.format !== 'table') {
-        ctx.out.write(renderRows(o.format, rows, { ID: 'IMAGE', CreatedSince: 'CREATED', CreatedBy: 'CREATED BY' }));
-        return;
-      }
-      ctx.out.write(table([['IMAGE', 'CREATED', 'CREATED BY', 'SIZE', 'COMMENT'], ...rows.map((r) => [r.ID, r.CreatedSince, r.CreatedBy, r.Size, r.Comment])]));
+      ctx.out.write(renderList({
+        format: o.format, quiet: !!o.quiet, rows, typeName: '*formatter.historyContext',
+        defaultFormat: 'table {{.ID}}\t{{.CreatedSince}}\t{{.CreatedBy}}\t{{.Size}}\t{{.Comment}}',
+        headers: { ID: 'IMAGE', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT', CreatedBy: 'CREATED BY', Size: 'SIZE', Comment: 'COMMENT' },
+      }));
     });
 }

@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import type { ImageSummary } from '../../../api/types/index.js';
 import { collect, type CliContext } from '../../context.js';
-import { humanDuration, humanSize, renderRows, table } from '../../format/simple.js';
+import { renderList, truncateID } from '../../format/formatter.js';
+import { humanDuration, humanSize, humanSizeWithPrecision } from '../../format/units.js';
 import { filtersJson } from '../container/ps.js';
 
 /** One `docker images` row with docker's field names, so `--format` templates work unchanged. */
@@ -19,19 +20,22 @@ export interface ImageRow {
   VirtualSize: string;
 }
 
-const HEADERS: Record<string, string> = { ID: 'IMAGE ID', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT' };
+const HEADERS: Record<string, string> = {
+  Repository: 'REPOSITORY', Tag: 'TAG', Digest: 'DIGEST', ID: 'IMAGE ID', CreatedSince: 'CREATED', CreatedAt: 'CREATED AT',
+  Size: 'SIZE', Containers: 'CONTAINERS', SharedSize: 'SHARED SIZE', UniqueSize: 'UNIQUE SIZE', VirtualSize: 'VIRTUAL SIZE',
+};
 
 export function imageRows(list: ImageSummary[], o: { digests: boolean; trunc: boolean }, now = Date.now()): ImageRow[] {
   const rows: ImageRow[] = [];
   const na = (n: number) => (n < 0 ? 'N/A' : humanSize(n));
   for (const img of list) {
-    const id = o.trunc ? img.Id.replace(/^sha256:/, '').slice(0, 12) : img.Id;
+    const id = o.trunc ? truncateID(img.Id) : img.Id;
     const base = {
       ID: id, CreatedSince: `${humanDuration(now - img.Created * 1000)} ago`,
       CreatedAt: new Date(img.Created * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC'),
-      Size: humanSize(img.Size), Containers: img.Containers < 0 ? 'N/A' : String(img.Containers),
+      Size: humanSizeWithPrecision(img.Size, 3), Containers: img.Containers < 0 ? 'N/A' : String(img.Containers),
       SharedSize: na(img.SharedSize), UniqueSize: img.SharedSize < 0 ? 'N/A' : humanSize(img.Size - img.SharedSize),
-      VirtualSize: humanSize(img.VirtualSize ?? img.Size),
+      VirtualSize: humanSizeWithPrecision(img.VirtualSize ?? img.Size, 3),
     };
     const digests = img.RepoDigests ?? [];
     const tags = img.RepoTags?.length ? img.RepoTags : [];
@@ -66,17 +70,9 @@ export function imagesCommand(ctx: CliContext, name = 'images'): Command {
       const filters = [...o.filter, ...(repo ? [`reference=${repo}`] : [])];
       const list = await c.get<ImageSummary[]>('/images/json', { all: o.all ? 1 : undefined, filters: filtersJson(filters) });
       const rows = imageRows(list, { digests: !!o.digests, trunc: o.trunc });
-      if (o.quiet) {
-        const seen = new Set<string>();
-        for (const r of rows) if (!seen.has(r.ID)) ctx.print((seen.add(r.ID), r.ID));
-        return;
-      }
-      if (o.format && o.format !== 'table') {
-        ctx.out.write(renderRows(o.format, rows as unknown as Record<string, unknown>[], HEADERS));
-        return;
-      }
-      const out = [['REPOSITORY', 'TAG', ...(o.digests ? ['DIGEST'] : []), 'IMAGE ID', 'CREATED', 'SIZE']];
-      for (const r of rows) out.push([r.Repository, r.Tag, ...(o.digests ? [r.Digest] : []), r.ID, r.CreatedSince, r.Size]);
-      ctx.out.write(table(out));
+      const defaultFormat = o.digests
+        ? 'table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}'
+        : 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}';
+      ctx.out.write(renderList({ format: o.format, defaultFormat, quiet: !!o.quiet, rows, headers: HEADERS, typeName: '*formatter.imageContext' }));
     });
 }

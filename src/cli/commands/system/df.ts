@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import type { DiskUsage } from '../../../api/types/index.js';
 import type { CliContext } from '../../context.js';
-import { humanDuration, humanSize, renderRows, table, truncate } from '../../format/simple.js';
+import { ellipsis, renderList, truncateID } from '../../format/formatter.js';
+import { humanDuration, humanSize } from '../../format/units.js';
 
 function reclaimable(size: number, total: number): string {
   const pct = total > 0 ? Math.round((size * 100) / total) : 0;
@@ -31,36 +32,44 @@ export function dfCommand(ctx: CliContext): Command {
       const c = await ctx.client();
       const du = await c.get<DiskUsage>('/system/df');
       const rows = dfRows(du);
-      if (o.format && o.format !== 'table' && !o.verbose) {
-        ctx.out.write(renderRows(o.format, rows, { TotalCount: 'TOTAL' }));
-        return;
-      }
       if (!o.verbose) {
-        ctx.out.write(table([['TYPE', 'TOTAL', 'ACTIVE', 'SIZE', 'RECLAIMABLE'], ...rows.map((r) => [r.Type!, r.TotalCount!, r.Active!, r.Size!, r.Reclaimable!])]));
+        ctx.out.write(renderList({
+          format: o.format, rows, typeName: '*formatter.diskUsageContext',
+          defaultFormat: 'table {{.Type}}\t{{.TotalCount}}\t{{.Active}}\t{{.Size}}\t{{.Reclaimable}}',
+          headers: { Type: 'TYPE', TotalCount: 'TOTAL', Active: 'ACTIVE', Size: 'SIZE', Reclaimable: 'RECLAIMABLE' },
+        }));
         return;
       }
       const now = Date.now();
+      const since = (unix: number) => `${humanDuration(now - unix * 1000)} ago`;
       ctx.print('Images space usage:\n');
-      const img = [['REPOSITORY', 'TAG', 'IMAGE ID', 'CREATED', 'SIZE', 'SHARED SIZE', 'UNIQUE SIZE', 'CONTAINERS']];
-      for (const i of du.Images) {
-        const tags = i.RepoTags.length ? i.RepoTags : ['<none>:<none>'];
-        for (const t of tags) {
+      ctx.out.write(renderList({
+        defaultFormat: 'table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}\t{{.SharedSize}}\t{{.UniqueSize}}\t{{.Containers}}',
+        headers: { Repository: 'REPOSITORY', Tag: 'TAG', ID: 'IMAGE ID', CreatedSince: 'CREATED', Size: 'SIZE', SharedSize: 'SHARED SIZE', UniqueSize: 'UNIQUE SIZE', Containers: 'CONTAINERS' },
+        rows: du.Images.flatMap((i) => (i.RepoTags.length ? i.RepoTags : ['<none>:<none>']).map((t) => {
           const k = t.lastIndexOf(':');
-          img.push([t.slice(0, k), t.slice(k + 1), i.Id.replace(/^sha256:/, '').slice(0, 12), `${humanDuration(now - i.Created * 1000)} ago`,
-            humanSize(i.Size), humanSize(Math.max(0, i.SharedSize)), humanSize(i.Size - Math.max(0, i.SharedSize)), String(i.Containers)]);
-        }
-      }
-      ctx.out.write(table(img));
+          return {
+            Repository: t.slice(0, k), Tag: t.slice(k + 1), ID: truncateID(i.Id), CreatedSince: since(i.Created), Size: humanSize(i.Size),
+            SharedSize: humanSize(Math.max(0, i.SharedSize)), UniqueSize: humanSize(i.Size - Math.max(0, i.SharedSize)), Containers: String(i.Containers),
+          };
+        })),
+      }));
       ctx.print('\nContainers space usage:\n');
-      const ctr = [['CONTAINER ID', 'IMAGE', 'COMMAND', 'LOCAL VOLUMES', 'SIZE', 'CREATED', 'STATUS', 'NAMES']];
-      for (const k of du.Containers) {
-        ctr.push([k.Id.slice(0, 12), k.Image, JSON.stringify(truncate(k.Command, 20)), '0', humanSize(k.SizeRw ?? 0),
-          `${humanDuration(now - k.Created * 1000)} ago`, k.Status, k.Names.map((n) => n.replace(/^\//, '')).join(',')]);
-      }
-      ctx.out.write(table(ctr));
+      ctx.out.write(renderList({
+        defaultFormat: 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.LocalVolumes}}\t{{.Size}}\t{{.RunningFor}}\t{{.Status}}\t{{.Names}}',
+        headers: { ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', LocalVolumes: 'LOCAL VOLUMES', Size: 'SIZE', RunningFor: 'CREATED', Status: 'STATUS', Names: 'NAMES' },
+        rows: du.Containers.map((k) => ({
+          ID: truncateID(k.Id), Image: k.Image, Command: JSON.stringify(ellipsis(k.Command, 20)), LocalVolumes: '0', Size: humanSize(k.SizeRw ?? 0),
+          RunningFor: since(k.Created), Status: k.Status, Names: k.Names.map((n) => n.replace(/^\//, '')).join(','),
+        })),
+      }));
       ctx.print('\nLocal Volumes space usage:\n');
-      ctx.out.write(table([['VOLUME NAME', 'LINKS', 'SIZE']]));
+      ctx.out.write(renderList({ defaultFormat: 'table {{.Name}}\t{{.Links}}\t{{.Size}}', headers: { Name: 'VOLUME NAME', Links: 'LINKS', Size: 'SIZE' }, rows: [] }));
       ctx.print('\nBuild cache usage: 0B\n');
-      ctx.out.write(table([['CACHE ID', 'CACHE TYPE', 'SIZE', 'CREATED', 'LAST USED', 'USAGE', 'SHARED']]));
+      ctx.out.write(renderList({
+        defaultFormat: 'table {{.ID}}\t{{.CacheType}}\t{{.Size}}\t{{.CreatedSince}}\t{{.LastUsedSince}}\t{{.UsageCount}}\t{{.Shared}}',
+        headers: { ID: 'CACHE ID', CacheType: 'CACHE TYPE', Size: 'SIZE', CreatedSince: 'CREATED', LastUsedSince: 'LAST USED', UsageCount: 'USAGE', Shared: 'SHARED' },
+        rows: [],
+      }));
     });
 }

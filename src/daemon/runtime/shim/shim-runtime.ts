@@ -18,7 +18,8 @@ import type { ExitStatus, RestoreResult, Runtime, RuntimeEvents, Task, TaskOptio
 import { RuntimeStartError } from '../runtime.js';
 import * as M from './messages.js';
 import { decode } from './protobuf.js';
-import { closeIO, fifoPaths, ioFor, makeFifos, openReaders, ShimTask, toDate } from './shim-process.js';
+import { FifoPool } from './fifo-pool.js';
+import { closeIO, fifoList, fifoPaths, ioFor, openReaders, ShimTask, toDate } from './shim-process.js';
 import { serveTtrpc, TtrpcClient, TtrpcError } from './ttrpc.js';
 
 export interface ShimRuntimeOptions {
@@ -39,16 +40,20 @@ export class ShimRuntime implements Runtime {
   private eventsServer: Server | undefined;
   /** Shims started ahead of Create (see `prepare`). */
   private readonly warm = new Map<string, Promise<TtrpcClient>>();
+  private readonly fifos: FifoPool;
+  private readonly makeFifos = (paths: string[]) => this.fifos.take(paths);
 
   constructor(private readonly opts: ShimRuntimeOptions) {
     this.tasksDir = join(opts.execRoot, 'tasks');
     this.address = `berth:${opts.execRoot}`;
     this.eventsSocket = join(opts.execRoot, 'events.sock');
+    this.fifos = new FifoPool(join(opts.execRoot, 'fifos'));
   }
 
   /** Listens for the shims' events (exit, OOM) before any shim is started or restored. */
   async init(): Promise<void> {
     await mkdir(this.tasksDir, { recursive: true });
+    await this.fifos.init();
     await rm(this.eventsSocket, { force: true });
     this.eventsServer = await serveTtrpc(this.eventsSocket, (_service, _method, payload) => {
       this.dispatchEvent(payload);
@@ -119,7 +124,7 @@ export class ShimRuntime implements Runtime {
       await mkdir(bundle, { recursive: true });
       // by rename: a `shim start` still reading the stub must never see a half-written spec
       const specTmp = join(bundle, 'config.json.tmp');
-      await Promise.all([writeFile(specTmp, JSON.stringify(t.spec)).then(() => rename(specTmp, join(bundle, 'config.json'))), makeFifos(fifos)]);
+      await Promise.all([writeFile(specTmp, JSON.stringify(t.spec)).then(() => rename(specTmp, join(bundle, 'config.json'))), this.makeFifos(fifoList(fifos))]);
       readers = await openReaders(fifos);
       client = await started;
       let pid: number;
@@ -138,7 +143,7 @@ export class ShimRuntime implements Runtime {
       }
       const io = await ioFor(fifos, readers);
       const c = client;
-      return new ShimTask(c, t.id, pid, io, bundle, () => this.shutdown(t.id, c));
+      return new ShimTask(c, t.id, pid, io, bundle, () => this.shutdown(t.id, c), this.makeFifos);
     } catch (err) {
       if (readers) closeIO(readers);
       client ??= await started.catch(() => undefined);
@@ -180,7 +185,7 @@ export class ShimRuntime implements Runtime {
     const names = await readdir(bundle);
     const fifos = fifoPaths(bundle, 'init', state.terminal, names.includes('init-stdin'));
     const readers = await openReaders(fifos);
-    const task = new ShimTask(client, id, state.pid, await ioFor(fifos, readers), bundle, () => this.shutdown(id, client));
+    const task = new ShimTask(client, id, state.pid, await ioFor(fifos, readers), bundle, () => this.shutdown(id, client), this.makeFifos);
     return { state: 'alive', task };
   }
 

@@ -2,9 +2,8 @@
 import { Command } from 'commander';
 import type { Network, NetworkPruneResponse } from '../../../api/types/index.js';
 import { collect, ExitError, type CliContext } from '../../context.js';
-import { renderInspect } from '../../format/inspect.js';
+import { renderInspect, renderList } from '../../format/formatter.js';
 import { filtersJson } from '../container/ps.js';
-import { printList } from '../list-output.js';
 
 function keyValues(list: string[]): Record<string, string> {
   return Object.fromEntries(list.map((l) => {
@@ -61,16 +60,14 @@ export function networkCommands(ctx: CliContext): Command[] {
       const c = await ctx.client();
       const nets = (await c.get<Network[]>('/networks', { filters: filtersJson(o.filter) })).sort((a, b) => a.Name.localeCompare(b.Name));
       const id = (s: string) => (o.trunc ? s.slice(0, 12) : s);
-      if (o.quiet) {
-        for (const n of nets) ctx.print(id(n.Id));
-        return;
-      }
-      printList(ctx, nets, [
-        { header: 'NETWORK ID', field: 'ID', value: (n) => id(n.Id) },
-        { header: 'NAME', field: 'Name', value: (n) => n.Name },
-        { header: 'DRIVER', field: 'Driver', value: (n) => n.Driver },
-        { header: 'SCOPE', field: 'Scope', value: (n) => n.Scope },
-      ], o.format);
+      ctx.out.write(renderList({
+        format: o.format, quiet: o.quiet, defaultFormat: 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}',
+        headers: { ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'SCOPE', IPv6: 'IPV6', Internal: 'INTERNAL', Labels: 'LABELS', CreatedAt: 'CREATED AT' },
+        rows: nets.map((n) => ({
+          ID: id(n.Id), Name: n.Name, Driver: n.Driver, Scope: n.Scope, IPv6: String(n.EnableIPv6), Internal: String(n.Internal),
+          Labels: Object.entries(n.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','), CreatedAt: n.Created,
+        })),
+      }));
     });
 
   const inspect = new Command('inspect')

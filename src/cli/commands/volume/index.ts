@@ -2,10 +2,9 @@
 import { Command } from 'commander';
 import type { Volume, VolumeListResponse, VolumePruneResponse } from '../../../api/types/index.js';
 import { collect, ExitError, type CliContext } from '../../context.js';
-import { renderInspect } from '../../format/inspect.js';
-import { humanSize } from '../../format/simple.js';
+import { renderInspect, renderList } from '../../format/formatter.js';
+import { humanSize } from '../../format/units.js';
 import { filtersJson } from '../container/ps.js';
-import { printList, type Column } from '../list-output.js';
 
 function keyValues(list: string[]): Record<string, string> {
   return Object.fromEntries(list.map((l) => {
@@ -39,16 +38,14 @@ export function volumeCommands(ctx: CliContext): Command[] {
       const c = await ctx.client();
       const res = await c.get<VolumeListResponse>('/volumes', { filters: filtersJson(o.filter) });
       const vols = [...res.Volumes].sort((a, b) => a.Name.localeCompare(b.Name));
-      if (o.quiet) {
-        for (const v of vols) ctx.print(v.Name);
-        return;
-      }
-      const cols: Column<Volume>[] = [
-        { header: 'DRIVER', field: 'Driver', value: (v) => v.Driver },
-        { header: 'VOLUME NAME', field: 'Name', value: (v) => v.Name },
-        { header: 'MOUNTPOINT', field: 'Mountpoint', value: (v) => v.Mountpoint },
-      ];
-      printList(ctx, vols, cols.filter((col) => o.format || col.field !== 'Mountpoint'), o.format);
+      ctx.out.write(renderList({
+        format: o.format, quiet: o.quiet, quietFormat: '{{.Name}}', defaultFormat: 'table {{.Driver}}\t{{.Name}}',
+        headers: { Driver: 'DRIVER', Name: 'VOLUME NAME', Mountpoint: 'MOUNTPOINT', Scope: 'SCOPE', Labels: 'LABELS' },
+        rows: vols.map((v) => ({
+          Driver: v.Driver, Name: v.Name, Mountpoint: v.Mountpoint, Scope: v.Scope,
+          Labels: Object.entries(v.Labels ?? {}).map(([k, val]) => `${k}=${val}`).join(','),
+        })),
+      }));
     });
 
   const inspect = new Command('inspect')

@@ -16,10 +16,15 @@ const program = new Command('berthd')
   .option('--userns-remap <user:group>', 'user/group setting for user namespaces (default, user[:group], uid[:gid])')
   .option('--init', 'run an init in the containers to forward signals and reap processes')
   .option('--init-path <path>', 'path to the docker-init binary')
+  .option('-b, --bridge <name>', `device name of the default bridge network (default ${DEFAULTS.bridge})`)
+  .option('--bip <cidr>', 'address and prefix of the default bridge, e.g. 172.17.0.1/16')
   .version('27.0.0-berth', '-v, --version');
 
 program.parse();
-const o = program.opts<{ host?: string[]; dataRoot?: string; execRoot?: string; logLevel?: string; configFile: string; cgroupParent?: string; liveRestore?: boolean; usernsRemap?: string; init?: boolean; initPath?: string }>();
+const o = program.opts<{
+  host?: string[]; dataRoot?: string; execRoot?: string; logLevel?: string; configFile: string; cgroupParent?: string; liveRestore?: boolean;
+  usernsRemap?: string; init?: boolean; initPath?: string; bridge?: string; bip?: string;
+}>();
 const fileGiven = program.getOptionValueSource('configFile') === 'cli';
 
 async function main(): Promise<void> {
@@ -33,6 +38,8 @@ async function main(): Promise<void> {
     usernsRemap: o.usernsRemap,
     init: o.init,
     initPath: o.initPath,
+    bridge: o.bridge,
+    bip: o.bip,
   };
   const cfg = await loadConfig(flags, o.configFile, fileGiven);
   const log = new Logger(cfg.logLevel);

@@ -6,9 +6,12 @@ import { Command, CommanderError } from 'commander';
 import { isBerthError } from '../errdefs/index.js';
 import { DaemonUnreachableError } from '../client/engine-client.js';
 import { StreamError } from '../client/json-stream.js';
+import { FormatError } from './format/formatter.js';
 import { CliContext, ExitError, type GlobalOptions } from './context.js';
 import { containerCommands, containerShortcuts } from './commands/container/index.js';
 import { imageCommands, imageShortcuts } from './commands/image/index.js';
+import { networkCommands } from './commands/network/index.js';
+import { volumeCommands } from './commands/volume/index.js';
 import { systemCommands, systemShortcuts } from './commands/system/index.js';
 import { CLIENT_VERSION } from './commands/system/version.js';
 
@@ -27,6 +30,8 @@ export async function main(argv: string[]): Promise<number> {
   const groups: [string, string, Command[]][] = [
     ['container', 'Manage containers', containerCommands(ctx)],
     ['image', 'Manage images', imageCommands(ctx)],
+    ['network', 'Manage networks', networkCommands(ctx)],
+    ['volume', 'Manage volumes', volumeCommands(ctx)],
     ['system', 'Manage berth', systemCommands(ctx)],
   ];
   for (const [name, description, cmds] of groups) {
@@ -54,6 +59,11 @@ function reportError(ctx: CliContext, err: unknown): number {
   if (err instanceof CommanderError) {
     // help and version end with exit code 0; usage errors were printed by commander
     return err.exitCode === 0 ? 0 : 1;
+  }
+  if (err instanceof FormatError) {
+    ctx.out.write(err.output);
+    ctx.err.write(`${err.message}\n`);
+    return err.exitCode;
   }
   if (err instanceof StreamError) {
     ctx.err.write(`${err.message}\n`);

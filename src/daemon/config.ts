@@ -22,6 +22,10 @@ export interface DaemonConfig {
   init?: boolean;
   /** The init binary; default: `docker-init` on PATH, then Debian's /usr/bin/tini-static. */
   initPath?: string;
+  /** Device name of the default `bridge` network (dockerd's --bridge). Unique per daemon on a host. */
+  bridge: string;
+  /** Its gateway address and prefix, e.g. 172.17.0.1/16 (dockerd's --bip); empty: a free default pool. */
+  bip: string;
 }
 
 export const DEFAULTS: DaemonConfig = {
@@ -32,6 +36,8 @@ export const DEFAULTS: DaemonConfig = {
   cgroupParent: '/berth',
   liveRestore: false,
   shimBinary: 'containerd-shim-runc-v2',
+  bridge: 'berth0',
+  bip: '',
 };
 
 /** daemon.json keys and the config field each one sets. */
@@ -45,6 +51,8 @@ const FILE_KEYS: Record<string, keyof DaemonConfig> = {
   'userns-remap': 'usernsRemap',
   init: 'init',
   'init-path': 'initPath',
+  bridge: 'bridge',
+  bip: 'bip',
 };
 
 export async function loadConfig(flags: Partial<DaemonConfig>, configFile: string | undefined, fileRequired: boolean): Promise<DaemonConfig> {

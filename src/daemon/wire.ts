@@ -7,11 +7,14 @@ import { access, constants, mkdir, readFile, realpath, rm, writeFile } from 'nod
 import { join } from 'node:path';
 import { Logger } from '../lib/logger.js';
 import { ContentStore, FileContentStore } from './content/content-store.js';
+import { LayerBlobIndex } from './content/layer-blobs.js';
 import { ArchiveService } from './containers/archive.js';
 import { ContainerStore } from './containers/container-store.js';
-import { IsolatedEnvironment } from './containers/environment.js';
+import type { ContainerRecord } from './containers/record.js';
+import { ServicesEnvironment } from './containers/environment.js';
 import { ExecService } from './containers/exec.js';
 import { ExecRegistry } from './containers/exec-registry.js';
+import { ContainerFilesystem } from './containers/filesystem.js';
 import { ContainerQueries } from './containers/queries.js';
 import { ContainerRunner } from './containers/runner.js';
 import { capabilitiesInMask } from './containers/capabilities.js';
@@ -21,21 +24,37 @@ import { ContainerService } from './containers/service.js';
 import { loadRemap, prepareRemappedRoot } from './containers/userns-setup.js';
 import type { DaemonConfig } from './config.js';
 import { EventBus } from './events/event-bus.js';
+import { sweepOrphans } from './images/gc.js';
 import { ImageStore } from './images/image-store.js';
 import { ImageService } from './images/service.js';
 import { OverlayLayerStore } from './layers/layer-store.js';
+import { CniRunner } from './networks/cni.js';
+import { HostPorts } from './networks/host-ports.js';
+import { NetnsDir } from './networks/netns.js';
+import { NetworkStore } from './networks/network-store.js';
+import { networkPreflight } from './networks/preflight.js';
+import { ContainerNetworking } from './networks/sandbox.js';
+import { NetworkService } from './networks/service.js';
 import { preflight } from './preflight.js';
 import { ShimRuntime } from './runtime/shim/shim-runtime.js';
 import { ApiServer } from './server/http-server.js';
 import type { Handler } from './server/request.js';
 import { Router } from './server/router.js';
 import { archiveRoutes } from './server/routes/containers/archive-routes.js';
+import { filesystemRoutes } from './server/routes/containers/filesystem-routes.js';
 import { containerRoutes } from './server/routes/containers/routes.js';
 import { execRoutes } from './server/routes/exec/routes.js';
 import { imageRoutes } from './server/routes/images/routes.js';
+import { networkRoutes } from './server/routes/networks/routes.js';
+import { volumeRoutes } from './server/routes/volumes/routes.js';
 import { systemRoutes } from './server/routes/system/routes.js';
 import { gatherHostFacts } from './system/host-facts.js';
+import { DiskUsageService } from './system/disk-usage.js';
 import { SystemService } from './system/system-service.js';
+import { VolumeService } from './volumes/service.js';
+import { VolumeStore } from './volumes/volume-store.js';
+import { diskUsageRoutes } from './server/routes/system/df-routes.js';
+import { imageSummary } from './images/views.js';
 
 export const ENGINE_VERSION = '27.0.0-berth';
 
@@ -74,6 +93,7 @@ async function findInitBinary(configured: string | undefined): Promise<string | 
 
 export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLevel)): Promise<Daemon> {
   await preflight(cfg.shimBinary);
+  await networkPreflight();
   await mkdir(cfg.dataRoot, { recursive: true, mode: 0o711 });
   await mkdir(cfg.execRoot, { recursive: true, mode: 0o700 });
   const facts = await gatherHostFacts(cfg.shimBinary);
@@ -87,6 +107,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   const content: ContentStore & { init(): Promise<void> } = new FileContentStore(join(storeRoot, 'content'));
   const layers = new OverlayLayerStore(join(storeRoot, 'layers'), remap ? { idMap: remap.map } : {});
   const images = new ImageStore(join(storeRoot, 'images'), content);
+  const layerBlobs = new LayerBlobIndex(join(storeRoot, 'content'));
   const containerStore = new ContainerStore(join(storeRoot, 'containers'));
   const security = new ContainerSecurity({
     arch: seccompArch(process.arch), kernel: parseKernelVersion(facts.kernel), ncpu: facts.ncpu,
@@ -94,9 +115,14 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     ...(remap ? { idMap: remap.map } : {}), ...(initPath ? { initPath } : {}), ...(cfg.init ? { initByDefault: true } : {}),
   });
   await content.init();
+  await layerBlobs.init();
   await layers.init();
   await images.init();
   const records = await containerStore.init();
+  const containerLayers = () => containerStore.list().flatMap((r) => (r.layer ? [r.layer] : []));
+  // what an interrupted load, import, commit or rmi left behind
+  const swept = await sweepOrphans({ content, layerBlobs, layers, images, containerLayers });
+  if (swept.images + swept.layers + swept.blobs) log.info('removed orphans of interrupted image operations', { ...swept });
 
   let runner: ContainerRunner | undefined;
   const execRegistry = new ExecRegistry();
@@ -107,8 +133,36 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     events: { onOom: (id) => runner?.noteOom(id) },
   });
   await runtime.init();
-  const env = new IsolatedEnvironment();
-  const run = new ContainerRunner({
+  const volumeStore = new VolumeStore(join(storeRoot, 'volumes'));
+  await volumeStore.init();
+  const usingVolume = (r: ContainerRecord, name: string) => r.mounts.some((m) => m.Type === 'volume' && m.Name === name);
+  const volumes = new VolumeService({
+    store: volumeStore, events, log,
+    users: {
+      usersOf: (name) => containerStore.list().filter((r) => usingVolume(r, name)).map((r) => r.id),
+      runningUsersOf: (name) => containerStore.list().filter((r) => r.state.Running && usingVolume(r, name)).map((r) => r.id),
+      mountsOf: (ref) => containerStore.get(ref).mounts,
+    },
+  });
+  const networkStore = new NetworkStore(join(storeRoot, 'networks'));
+  const networks = new NetworkService({
+    store: networkStore, events, log, containers: () => containerStore.list(), bridgeName: cfg.bridge, bip: cfg.bip,
+  });
+  await networks.init();
+  const netns = new NetnsDir(join(cfg.execRoot, 'netns'), remap ? { idMap: remap.map } : {});
+  await netns.init();
+  let run: ContainerRunner | undefined;
+  const sandboxes = new ContainerNetworking({
+    networks, store: networkStore, netns, cni: new CniRunner(), ports: new HostPorts(), events, log,
+    containers: {
+      get: (ref) => containerStore.get(ref),
+      save: (rec) => containerStore.save(rec),
+      withLock: (id, fn) => run!.lock.with(id, fn),
+      readFile: (id, name) => readFile(join(containerStore.dir(id), name), 'utf8'),
+    },
+  });
+  const env = new ServicesEnvironment(volumes, sandboxes);
+  run = new ContainerRunner({
     store: containerStore, layers, runtime, events, log, env, execs: execRegistry,
     cgroupParent: cfg.cgroupParent, cgroupVersion: facts.cgroupVersion, security,
   });
@@ -116,8 +170,8 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   const containers = new ContainerService({ store: containerStore, images, runner: run, events, log, env, cgroupVersion: facts.cgroupVersion, security });
   const containerViews = new ContainerQueries({ store: containerStore, images, layers, execs: execRegistry, runner: run, cgroupVersion: facts.cgroupVersion });
   const archive = new ArchiveService({
-    store: containerStore, layers, events, log, paths: (id) => run.paths(id),
-    withLock: (id, fn) => run.lock.with(id, fn), ...(remap ? { idMap: remap.map } : {}),
+    store: containerStore, layers, events, log, paths: (id) => run!.paths(id),
+    withLock: (id, fn) => run!.lock.with(id, fn), ...(remap ? { idMap: remap.map } : {}),
   });
   const execs = new ExecService({
     registry: execRegistry, events, log,
@@ -128,9 +182,15 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     readRootfsFile: (id, path) => run.readRootfsFile(id, path),
   });
   const imageService = new ImageService({
-    images, layers, content, events, log, engineVersion: ENGINE_VERSION,
+    images, layers, content, layerBlobs, events, log, engineVersion: ENGINE_VERSION, containerLayers,
     containersUsing: (id) => containerStore.list().filter((r) => r.image === id).map((r) => ({ id: r.id, running: r.state.Running })),
   });
+  const filesystem = new ContainerFilesystem({
+    container: (ref) => containerStore.get(ref), paths: (id) => run.paths(id),
+    runningTask: (ref) => ({ task: run.runningTask(containerStore.get(ref)) }),
+    images, layers, content, layerBlobs, events, log, tmpRoot: join(storeRoot, 'tmp'), engineVersion: ENGINE_VERSION,
+  });
+  await filesystem.init();
   const system = new SystemService({
     engineVersion: ENGINE_VERSION,
     daemonId: await daemonId(cfg.dataRoot),
@@ -144,12 +204,28 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   });
 
   await run.restore(records);
+  await sandboxes.reconcile(containerStore.list());
 
   const router = new Router<Handler>();
   systemRoutes(router, system);
   containerRoutes(router, containers, containerViews);
   archiveRoutes(router, archive);
   imageRoutes(router, imageService);
+  volumeRoutes(router, volumes);
+  networkRoutes(router, networks, sandboxes);
+  filesystemRoutes(router, filesystem);
+  diskUsageRoutes(router, new DiskUsageService({
+    images: () => images.list(),
+    summary: (img) => imageSummary(img, images.tagsOf(img.id), true),
+    layers,
+    containers: async () => {
+      const byId = new Map((await containerViews.list({ all: true, filters: new Map() })).map((s) => [s.Id, s]));
+      return containerStore.list().flatMap((r) => {
+        const summary = byId.get(r.id);
+        return summary ? [{ summary, imageId: r.image, upperDir: run.paths(r.id).upper }] : [];
+      });
+    },
+  }));
   execRoutes(router, execs);
   const server = new ApiServer({ router, engineVersion: ENGINE_VERSION, log });
   try {
@@ -157,6 +233,8 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   } catch (err) {
     await server.close();
     await runtime.close();
+    await networks.shutdown(false);
+    await netns.close();
     throw err;
   }
   log.info('berthd started', { version: ENGINE_VERSION, dataRoot: cfg.dataRoot, execRoot: cfg.execRoot });
@@ -167,6 +245,8 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
       await server.close();
       if (cfg.liveRestore) run.detachAll();
       else await run.stopAll();
+      await networks.shutdown(cfg.liveRestore);
+      await netns.close();
       await runtime.close();
       for (const h of cfg.hosts) if (h.startsWith('unix://')) await rm(new URL(h).pathname, { force: true });
       log.info('berthd stopped');

@@ -172,6 +172,27 @@ describe('cp and the archive endpoints', () => {
     await d.docker(['rm', '-f', 'owned']);
   });
 
+  test('paths under volumes and binds: cp reads and writes the volume, refuses a read-only bind', async () => {
+    const bind = mkdtempSync('/tmp/berth-cp-bind-');
+    try {
+      writeFileSync(join(bind, 'from-host'), 'bound\n');
+      await d.docker(['run', '-d', '--name', 'vols', '-v', 'cpvol:/vol', '-v', `${bind}:/ro:ro`, 'busybox', 'sleep', '100']);
+      writeFileSync(join(tmp, 'into-volume'), 'in the volume\n');
+      assert.equal((await d.docker(['cp', join(tmp, 'into-volume'), 'vols:/vol/'])).code, 0);
+      assert.equal(await exec('vols', 'cat /vol/into-volume'), 'in the volume\n', 'the container sees it in its volume');
+      const mountpoint = (await d.docker(['volume', 'inspect', '-f', '{{.Mountpoint}}', 'cpvol'])).stdout.trim();
+      assert.equal(readFileSync(join(mountpoint, 'into-volume'), 'utf8'), 'in the volume\n', 'it is in the volume, not under the mount point in the rootfs');
+      assert.equal((await d.docker(['cp', 'vols:/ro/from-host', '-'])).stdout.includes('bound\n'), true);
+      const ro = await d.docker(['cp', join(tmp, 'into-volume'), 'vols:/ro/']);
+      assert.match(ro.stderr, /mounted volume is marked read-only/);
+      assert.equal(existsSync(join(bind, 'into-volume')), false);
+    } finally {
+      await d.docker(['rm', '-f', 'vols']);
+      await d.docker(['volume', 'rm', 'cpvol']);
+      rmSync(bind, { recursive: true, force: true });
+    }
+  });
+
   test('berth cp behaves like docker cp', async () => {
     const dst = join(tmp, 'berth-out');
     mkdirSync(dst);

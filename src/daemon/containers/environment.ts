@@ -4,12 +4,13 @@
  * container service calls these hooks at create, start, exit and removal;
  * the volume and network services implement them.
  *
- *   await env.create(rec);                     // validate, create named volumes, fill rec.mounts
+ *   await env.create(rec, req);                // validate, create named volumes, fill rec.mounts
  *   const p = await env.prepare(rec, rootfs);  // before the task: mounts, netns, hosts, resolv.conf
  *   ...task runs...
  *   await env.release(rec);                    // after exit: tear down the network
  *   await env.remove(rec, { volumes: true });  // rm -v: anonymous volumes go too
  */
+import type { ContainerCreateRequest } from '../../api/types/index.js';
 import { InvalidParameter } from '../../errdefs/index.js';
 import type { SpecMount } from '../../oci/runtime-spec.js';
 import type { ContainerRecord } from './record.js';
@@ -25,7 +26,8 @@ export interface PreparedEnvironment {
 }
 
 export interface ContainerEnvironment {
-  create(rec: ContainerRecord): Promise<void>;
+  /** `req` is the create request as sent (for what the record does not keep, e.g. NetworkingConfig). */
+  create(rec: ContainerRecord, req?: ContainerCreateRequest): Promise<void>;
   prepare(rec: ContainerRecord, rootfs: string): Promise<PreparedEnvironment>;
   release(rec: ContainerRecord): Promise<void>;
   remove(rec: ContainerRecord, opts: { volumes: boolean }): Promise<void>;
@@ -47,4 +49,55 @@ export class IsolatedEnvironment implements ContainerEnvironment {
   async release(): Promise<void> {}
 
   async remove(): Promise<void> {}
+}
+
+/** The hooks as the volume and network services implement them. */
+export interface VolumeHooks {
+  attach(rec: ContainerRecord): Promise<void>;
+  mount(rec: ContainerRecord, rootfs: string): Promise<SpecMount[]>;
+  unmount(rec: ContainerRecord): Promise<void>;
+  detach(rec: ContainerRecord, removeAnonymous: boolean): Promise<void>;
+}
+
+export interface NetworkHooks {
+  plan(rec: ContainerRecord, endpointsConfig: NonNullable<ContainerCreateRequest['NetworkingConfig']>['EndpointsConfig']): Promise<void>;
+  attach(rec: ContainerRecord): Promise<{ netnsPath?: string; hosts: string; resolvConf: string }>;
+  detach(rec: ContainerRecord): Promise<void>;
+}
+
+/**
+ * Volumes and networks together: networks are checked before volumes are
+ * created (a bad network leaves no volume behind), and a network that
+ * fails to come up releases the volumes' mounts again.
+ */
+export class ServicesEnvironment implements ContainerEnvironment {
+  constructor(private readonly volumes: VolumeHooks, private readonly networks: NetworkHooks) {}
+
+  async create(rec: ContainerRecord, req?: ContainerCreateRequest): Promise<void> {
+    await this.networks.plan(rec, req?.NetworkingConfig?.EndpointsConfig);
+    await this.volumes.attach(rec);
+  }
+
+  async prepare(rec: ContainerRecord, rootfs: string): Promise<PreparedEnvironment> {
+    const mounts = await this.volumes.mount(rec, rootfs);
+    try {
+      const net = await this.networks.attach(rec);
+      return { mounts, hosts: net.hosts, resolvConf: net.resolvConf, ...(net.netnsPath ? { netnsPath: net.netnsPath } : {}) };
+    } catch (err) {
+      await this.volumes.unmount(rec).catch(() => {});
+      throw err;
+    }
+  }
+
+  async release(rec: ContainerRecord): Promise<void> {
+    try {
+      await this.networks.detach(rec);
+    } finally {
+      await this.volumes.unmount(rec);
+    }
+  }
+
+  async remove(rec: ContainerRecord, opts: { volumes: boolean }): Promise<void> {
+    await this.volumes.detach(rec, opts.volumes);
+  }
 }

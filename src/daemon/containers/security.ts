@@ -76,7 +76,7 @@ export class ContainerSecurity {
   async prepare(rec: ContainerRecord, paths: ContainerPaths): Promise<SecurityInputs> {
     const hc = rec.hostConfig;
     const idMap = hc.UsernsMode === 'host' ? undefined : this.facts.idMap;
-    if (this.facts.idMap) await this.chownForRemappedRoot(paths);
+    if (this.facts.idMap) await this.chownForRemappedRoot(paths, rec);
     const devices: ContainerDevice[] = [];
     if (hc.Privileged) devices.push(...(await hostDevices('/dev')));
     for (const d of hc.Devices ?? []) {
@@ -103,8 +103,14 @@ export class ContainerSecurity {
    * writable layer (so it can create files in `/`) and the init layer
    * (mount points, /.dockerenv). Idempotent; a handful of inodes.
    */
-  private async chownForRemappedRoot(paths: ContainerPaths): Promise<void> {
+  private async chownForRemappedRoot(paths: ContainerPaths, rec: ContainerRecord): Promise<void> {
     const { uid, gid } = rootPair(this.facts.idMap!);
+    // a named volume's top directory belongs to the remapped root too (dockerd's local driver does the same)
+    for (const m of rec.mounts ?? []) {
+      if (m.Type !== 'volume' || !m.Source) continue;
+      const st = await stat(m.Source).catch(() => undefined);
+      if (st?.isDirectory() && st.uid === 0 && st.gid === 0) await chown(m.Source, uid, gid).catch(() => {});
+    }
     const walk = async (p: string): Promise<void> => {
       const st = await lstat(p);
       if (st.uid !== uid || st.gid !== gid) await chown(p, uid, gid).catch(() => {});

@@ -59,13 +59,15 @@ export class ContainerService {
       cgroupVersion: this.d.cgroupVersion, ...(image.chainId ? { layer: image.chainId } : {}),
     });
     this.d.security?.validateCreate(rec.hostConfig);
-    await this.d.env.create(rec);
     this.d.store.reserveName(cname, id);
     try {
+      await this.d.env.create(rec, req);
       await prepareContainerDir(this.runner.paths(id));
       await this.d.store.save(rec);
     } catch (err) {
+      await this.d.env.remove(rec, { volumes: true }).catch(() => {});
       await this.d.store.delete(id).catch(() => {});
+      this.d.store.releaseName(cname, id);
       throw err;
     }
     this.d.events.publish('container', 'create', id, eventAttributes(rec));

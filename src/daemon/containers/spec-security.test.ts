@@ -20,6 +20,14 @@ function spec(hc: HostConfig, opts: { cgroupVersion?: 1 | 2; security?: Security
 }
 const mount = (s: ReturnType<typeof spec>, dest: string) => s.mounts.find((m) => m.destination === dest);
 
+function buildSpecWith(extra: { security: SecurityInputs; netnsPath: string }) {
+  const rec = newContainerRecord({ id, name: 'x', request: { Image: 'busybox', Cmd: ['true'] }, imageId: `sha256:${id}`, imageConfig: {}, cgroupVersion: 1 });
+  return buildSpec({
+    rec, user: { uid: 0, gid: 0, additionalGids: [], home: '/' }, rootfs: '/merged', files: { hostname: '/h', hosts: '/hs', resolvConf: '/r' },
+    cgroupsPath: `/berth/${id}`, cgroupVersion: 1, ...extra,
+  });
+}
+
 test('defaults: docker capabilities, seccomp, masked and read-only paths, read-only /sys and cgroups', () => {
   const s = spec({});
   assert.deepEqual(s.process.capabilities!.bounding, DEFAULT_CAPABILITIES);
@@ -139,6 +147,12 @@ test('userns-remap: a user namespace with the maps, writable cgroups, no ping sy
   assert.deepEqual(s.linux.gidMappings, idMap.gids);
   assert.ok(mount(s, '/sys/fs/cgroup')!.options!.includes('rw'));
   assert.equal(s.linux.sysctl!['net.ipv4.ping_group_range'], undefined);
+  const withNetns = buildSpecWith({ security: { ...security, idMap }, netnsPath: '/run/berth/netns/abc' });
+  assert.deepEqual(withNetns.linux.namespaces.find((n) => n.type === 'user'), { type: 'user', path: '/run/berth/netns/abc.user' },
+    'the user namespace the daemon made with the network namespace');
+  assert.deepEqual(withNetns.linux.uidMappings, idMap.uids);
+  const joined = buildSpecWith({ security: { ...security, idMap }, netnsPath: '/proc/42/ns/net' });
+  assert.deepEqual(joined.linux.namespaces.find((n) => n.type === 'user'), { type: 'user', path: '/proc/42/ns/user' }, '--network container:X joins X\'s user namespace');
   const host = spec({ UsernsMode: 'host' }, { security: { ...security, idMap } });
   assert.equal(host.linux.namespaces.some((n) => n.type === 'user'), false);
   assert.equal(host.linux.uidMappings, undefined);

@@ -11,6 +11,7 @@ import { containerSeccomp, type KernelVersion } from './seccomp.js';
 import { parseDeviceCgroupRule, parseSecurityOptions } from './security-opts.js';
 import type { ResolvedUser } from './user.js';
 import type { IdMap } from './userns.js';
+import { userNamespaceFor } from './userns-netns.js';
 
 export { ALL_CAPABILITIES, DEFAULT_CAPABILITIES, capabilities } from './capabilities.js';
 
@@ -159,6 +160,8 @@ export function resources(hc: ContainerRecord['hostConfig']): SpecResources {
 
 /** The namespaces a container gets (moby's WithNamespaces); `userns` adds a user namespace. */
 export function namespacesFor(hc: ContainerRecord['hostConfig'], cgroupVersion: 1 | 2, netnsPath: string | undefined, userns: boolean): SpecNamespace[] {
+  // under userns-remap the daemon's network namespace belongs to a user namespace made with it: join that one
+  const user: SpecNamespace = userns && netnsPath ? { type: 'user', path: userNamespaceFor(netnsPath) } : { type: 'user' };
   const netMode = hc.NetworkMode ?? 'default';
   const namespaces: SpecNamespace[] = [{ type: 'mount' }];
   if (netMode !== 'host') namespaces.push(netnsPath ? { type: 'network', path: netnsPath } : { type: 'network' });
@@ -166,7 +169,7 @@ export function namespacesFor(hc: ContainerRecord['hostConfig'], cgroupVersion: 
   if (hc.PidMode !== 'host') namespaces.push({ type: 'pid' });
   if (hc.IpcMode !== 'host') namespaces.push({ type: 'ipc' });
   if (hc.CgroupnsMode === 'private' || (cgroupVersion === 2 && hc.CgroupnsMode !== 'host')) namespaces.push({ type: 'cgroup' });
-  if (userns) namespaces.push({ type: 'user' });
+  if (userns) namespaces.push(user);
   return namespaces;
 }
 

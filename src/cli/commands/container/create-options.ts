@@ -23,6 +23,8 @@ export interface CreateFlags {
   label: string[];
   restart?: string;
   network?: string;
+  networkAlias: string[];
+  ip?: string;
   stopSignal?: string;
   stopTimeout?: string;
   readOnly?: boolean;
@@ -78,6 +80,8 @@ export function addCreateOptions(cmd: Command): Command {
     .option('-l, --label <list>', 'Set meta data on a container', collect, [])
     .option('--restart <string>', 'Restart policy to apply when a container exits', 'no')
     .option('--network <network>', 'Connect a container to a network')
+    .option('--network-alias <list>', 'Add network-scoped alias for the container', collect, [])
+    .option('--ip <string>', 'IPv4 address (e.g., 172.30.100.104)')
     .option('--stop-signal <string>', 'Signal to stop the container')
     .option('--stop-timeout <int>', 'Timeout (in seconds) to stop a container')
     .option('--read-only', "Mount the container's root filesystem as read only")
@@ -317,6 +321,9 @@ export function createRequest(f: CreateFlags, image: string, args: string[], att
     HostConfig: hc,
     NetworkingConfig: { EndpointsConfig: {} },
   };
+  if (f.networkAlias.length || f.ip) {
+    req.NetworkingConfig = { EndpointsConfig: { [f.network ?? 'default']: { Aliases: f.networkAlias, ...(f.ip ? { IPAMConfig: { IPv4Address: f.ip } } : {}) } } };
+  }
   if (Object.keys(exposed).length) req.ExposedPorts = exposed;
   if (f.stopSignal) req.StopSignal = f.stopSignal;
   if (f.stopTimeout !== undefined) req.StopTimeout = Number(f.stopTimeout);

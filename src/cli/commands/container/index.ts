@@ -5,6 +5,7 @@ import { attachCommand } from './attach.js';
 import { cpCommand } from './cp.js';
 import { createCommand } from './create.js';
 import { execCommand } from './exec.js';
+import { commitCommand, diffCommand, exportCommand } from './filesystem.js';
 import { inspectCommand } from './inspect.js';
 import { killCommand, rmCommand, startCommand, stopCommand, waitCommand } from './lifecycle.js';
 import { logsCommand } from './logs.js';
@@ -19,7 +20,8 @@ export function containerCommands(ctx: CliContext): Command[] {
     runCommand(ctx), createCommand(ctx), startCommand(ctx), stopCommand(ctx, 'stop'), stopCommand(ctx, 'restart'),
     killCommand(ctx), rmCommand(ctx), waitCommand(ctx), logsCommand(ctx), psCommand(ctx, 'ls').alias('list').alias('ps'),
     inspectCommand(ctx, ['container']), execCommand(ctx), attachCommand(ctx), pauseCommand(ctx, 'pause'), pauseCommand(ctx, 'unpause'),
-    renameCommand(ctx), updateCommand(ctx), portCommand(ctx), topCommand(ctx), pruneCommand(ctx), statsCommand(ctx), cpCommand(ctx),
+    renameCommand(ctx), updateCommand(ctx), portCommand(ctx), topCommand(ctx), pruneCommand(ctx), statsCommand(ctx),
+    diffCommand(ctx), exportCommand(ctx), commitCommand(ctx), cpCommand(ctx),
   ];
 }
 
@@ -29,6 +31,6 @@ export function containerShortcuts(ctx: CliContext): Command[] {
     runCommand(ctx), createCommand(ctx), startCommand(ctx), stopCommand(ctx, 'stop'), stopCommand(ctx, 'restart'),
     killCommand(ctx), rmCommand(ctx), waitCommand(ctx), logsCommand(ctx), psCommand(ctx), execCommand(ctx), attachCommand(ctx),
     pauseCommand(ctx, 'pause'), pauseCommand(ctx, 'unpause'), renameCommand(ctx), updateCommand(ctx), portCommand(ctx), topCommand(ctx), statsCommand(ctx),
-    cpCommand(ctx),
+    diffCommand(ctx), exportCommand(ctx), commitCommand(ctx), cpCommand(ctx),
   ];
 }

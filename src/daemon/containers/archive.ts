@@ -25,7 +25,7 @@ import type { EventBus } from '../events/event-bus.js';
 import type { LayerStore } from '../layers/layer-store.js';
 import { archiveResolved } from './archive-read.js';
 import { extractInto } from './archive-extract.js';
-import { encodeStatHeader, goFileMode, goTime, isGoDir, type PathStat } from './archive-stat.js';
+import { encodeStatHeader, goFileMode, goTime, type PathStat } from './archive-stat.js';
 import type { ContainerStore } from './container-store.js';
 import { ContainerFs, isNotDirectory, isNotFound, type FsMount, type Resolution } from './container-fs.js';
 import { eventAttributes, type ContainerRecord } from './record.js';
@@ -135,10 +135,9 @@ export class ArchiveService {
     const abs = absolute(path);
     let res: Resolution | undefined;
     try {
-      res = await cfs.resolve(abs, { follow: followsLast(abs) });
-      const stat = await this.statOf(cfs, res, abs);
-      if (followsLast(abs) && !isGoDir(stat.mode)) throw notADirectory(abs);
-      return { res, stat };
+      // `dir/` and `dir/.` mean the directory itself: enter it and stat what we hold, so a swap cannot change the answer
+      res = await cfs.resolve(abs, followsLast(abs) ? { follow: true, enterLast: true } : { follow: false });
+      return { res, stat: await this.statOf(cfs, res, abs) };
     } catch (err) {
       await res?.release();
       if (isNotFound(err)) throw fileNotFound(path, ref);

@@ -109,9 +109,9 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   const images = new ImageStore(join(storeRoot, 'images'), content);
   const layerBlobs = new LayerBlobIndex(join(storeRoot, 'content'));
   const containerStore = new ContainerStore(join(storeRoot, 'containers'));
+  const availableCapabilities = capabilitiesInMask(/^CapBnd:\s*([0-9a-f]+)/m.exec(await readFile('/proc/self/status', 'utf8'))?.[1] ?? '');
   const security = new ContainerSecurity({
-    arch: seccompArch(process.arch), kernel: parseKernelVersion(facts.kernel), ncpu: facts.ncpu,
-    availableCapabilities: capabilitiesInMask(/^CapBnd:\s*([0-9a-f]+)/m.exec(await readFile('/proc/self/status', 'utf8'))?.[1] ?? ''),
+    arch: seccompArch(process.arch), kernel: parseKernelVersion(facts.kernel), ncpu: facts.ncpu, availableCapabilities,
     ...(remap ? { idMap: remap.map } : {}), ...(initPath ? { initPath } : {}), ...(cfg.init ? { initByDefault: true } : {}),
   });
   await content.init();
@@ -180,6 +180,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
       return { rec, task: run.runningTask(rec) };
     },
     readRootfsFile: (id, path) => run.readRootfsFile(id, path),
+    availableCapabilities,
   });
   const imageService = new ImageService({
     images, layers, content, layerBlobs, events, log, engineVersion: ENGINE_VERSION, containerLayers,

@@ -127,6 +127,11 @@ describe('container hardening', () => {
     assert.match(text, /timer_list=100/);
     assert.ok(Number(/devices=(\d+)/.exec(text)![1]) > 20, 'host devices are there');
     assert.match(text, /head: \/tmp\/lc: Input\/output error/, 'loop-control opens: the device cgroup allows everything');
+    // exec --privileged into an ordinary container: the same capabilities (none the daemon lacks)
+    const id = (await d.docker(['run', '-d', 'busybox', 'sleep', '60'])).stdout.trim();
+    const exec = await d.docker(['exec', '--privileged', id, 'grep', 'CapEff', '/proc/self/status']);
+    assert.equal(field(exec.stdout, 'CapEff'), daemonCaps, exec.stderr);
+    await d.docker(['rm', '-f', id]);
   });
 
   test('--cap-add / --cap-drop change what root may do; unknown capabilities are refused', async () => {

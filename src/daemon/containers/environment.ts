@@ -11,10 +11,8 @@
  *   await env.remove(rec, { volumes: true });  // rm -v: anonymous volumes go too
  */
 import type { ContainerCreateRequest } from '../../api/types/index.js';
-import { InvalidParameter } from '../../errdefs/index.js';
 import type { SpecMount } from '../../oci/runtime-spec.js';
 import type { ContainerRecord } from './record.js';
-import { containerResolvConf, hostsFile } from './rootfs.js';
 
 export interface PreparedEnvironment {
   /** Volumes, binds and tmpfs mounts for the runtime spec, in the user's order. */
@@ -31,24 +29,6 @@ export interface ContainerEnvironment {
   prepare(rec: ContainerRecord, rootfs: string): Promise<PreparedEnvironment>;
   release(rec: ContainerRecord): Promise<void>;
   remove(rec: ContainerRecord, opts: { volumes: boolean }): Promise<void>;
-}
-
-/** No volumes, no networks: a private network namespace with loopback only. */
-export class IsolatedEnvironment implements ContainerEnvironment {
-  async create(rec: ContainerRecord): Promise<void> {
-    const hc = rec.hostConfig;
-    if (hc.Binds?.length || hc.Mounts?.length || hc.VolumesFrom?.length || Object.keys(hc.Tmpfs ?? {}).length) {
-      throw new InvalidParameter('container.volumes_unsupported', 'volumes and bind mounts are not supported yet');
-    }
-  }
-
-  async prepare(rec: ContainerRecord): Promise<PreparedEnvironment> {
-    return { mounts: [], hosts: hostsFile(rec.config.Hostname), resolvConf: await containerResolvConf() };
-  }
-
-  async release(): Promise<void> {}
-
-  async remove(): Promise<void> {}
 }
 
 /** The hooks as the volume and network services implement them. */

@@ -8,7 +8,7 @@
 #
 #   N=10 MB=1024 bench/network-side-by-side.sh
 #
-# dockerd gets its own bridge (bdock0, 10.241.7.0/24) and iptables; the script
+# dockerd gets its own bridge (daemons.sh docker_bridge_up) and iptables; the script
 # removes the bridge, dockerd's chains and restores FORWARD's policy at exit.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -17,23 +17,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 N=${N:-10}
 ROUNDS=${ROUNDS:-7}
 MB=${MB:-1024}
-DBR=bdock0
-FWD_POLICY=$(iptables -S FORWARD | awk '/^-P FORWARD/{print $3}')
-
-cleanup_docker_net() {
-  set +e +o pipefail
-  for t in filter nat; do
-    iptables-save -t $t | grep -E '^-A (FORWARD|PREROUTING|OUTPUT|POSTROUTING) .*DOCKER' | sed 's/^-A /-D /' | while read -r rule; do
-      eval "iptables -w -t $t $rule" 2>/dev/null || true
-    done
-    iptables-save -t $t | grep -E "^-A [A-Z]+ .*($DBR|10\.241\.7\.0)" | sed 's/^-A /-D /' | while read -r rule; do eval "iptables -w -t $t $rule" || true; done
-    for ch in $(iptables-save -t $t | awk '/^:DOCKER/{print substr($1,2)}'); do iptables -w -t $t -F "$ch" 2>/dev/null || true; done
-    for ch in $(iptables-save -t $t | awk '/^:DOCKER/{print substr($1,2)}'); do iptables -w -t $t -X "$ch" 2>/dev/null || true; done
-  done
-  iptables -P FORWARD "$FWD_POLICY"
-  ip link del $DBR 2>/dev/null || true
-}
-finish() { set +e; stop_daemons; cleanup_docker_net; }
+finish() { set +e; stop_daemons; docker_bridge_down; }
 trap finish EXIT
 
 now() { date +%s%N; }
@@ -66,7 +50,7 @@ transfer() { # PORT -> MB/s of one transfer of $MB MiB
   sleep 0.3
 }
 
-ip link add $DBR type bridge && ip addr add 10.241.7.1/24 dev $DBR && ip link set $DBR up
+docker_bridge_up
 BERTHD_ARGS="--bridge bbench0 --bip 10.240.7.1/24" start_berthd
 DOCKERD_ARGS="--bridge=$DBR --iptables=true --ip-masq=true --userland-proxy=false" start_dockerd
 for h in "$BERTH_HOST_URL" "$DOCKER_HOST_URL"; do

@@ -5,16 +5,14 @@
  * the volume and network services implement them.
  *
  *   await env.create(rec, req);                // validate, create named volumes, fill rec.mounts
- *   const p = await env.prepare(rec, rootfs);  // before the task: mounts, netns, hosts, resolv.conf
+ *   const p = await env.prepare(rec, rootfs, mounted); // before the task: mounts, netns, hosts, resolv.conf
  *   ...task runs...
  *   await env.release(rec);                    // after exit: tear down the network
  *   await env.remove(rec, { volumes: true });  // rm -v: anonymous volumes go too
  */
 import type { ContainerCreateRequest } from '../../api/types/index.js';
-import { InvalidParameter } from '../../errdefs/index.js';
 import type { SpecMount } from '../../oci/runtime-spec.js';
 import type { ContainerRecord } from './record.js';
-import { containerResolvConf, hostsFile } from './rootfs.js';
 
 export interface PreparedEnvironment {
   /** Volumes, binds and tmpfs mounts for the runtime spec, in the user's order. */
@@ -28,27 +26,10 @@ export interface PreparedEnvironment {
 export interface ContainerEnvironment {
   /** `req` is the create request as sent (for what the record does not keep, e.g. NetworkingConfig). */
   create(rec: ContainerRecord, req?: ContainerCreateRequest): Promise<void>;
-  prepare(rec: ContainerRecord, rootfs: string): Promise<PreparedEnvironment>;
+  /** Network work starts at once; work on the rootfs waits for `rootfsReady` (it is being mounted). */
+  prepare(rec: ContainerRecord, rootfs: string, rootfsReady: Promise<void>): Promise<PreparedEnvironment>;
   release(rec: ContainerRecord): Promise<void>;
   remove(rec: ContainerRecord, opts: { volumes: boolean }): Promise<void>;
-}
-
-/** No volumes, no networks: a private network namespace with loopback only. */
-export class IsolatedEnvironment implements ContainerEnvironment {
-  async create(rec: ContainerRecord): Promise<void> {
-    const hc = rec.hostConfig;
-    if (hc.Binds?.length || hc.Mounts?.length || hc.VolumesFrom?.length || Object.keys(hc.Tmpfs ?? {}).length) {
-      throw new InvalidParameter('container.volumes_unsupported', 'volumes and bind mounts are not supported yet');
-    }
-  }
-
-  async prepare(rec: ContainerRecord): Promise<PreparedEnvironment> {
-    return { mounts: [], hosts: hostsFile(rec.config.Hostname), resolvConf: await containerResolvConf() };
-  }
-
-  async release(): Promise<void> {}
-
-  async remove(): Promise<void> {}
 }
 
 /** The hooks as the volume and network services implement them. */
@@ -78,15 +59,16 @@ export class ServicesEnvironment implements ContainerEnvironment {
     await this.volumes.attach(rec);
   }
 
-  async prepare(rec: ContainerRecord, rootfs: string): Promise<PreparedEnvironment> {
-    const mounts = await this.volumes.mount(rec, rootfs);
-    try {
-      const net = await this.networks.attach(rec);
-      return { mounts, hosts: net.hosts, resolvConf: net.resolvConf, ...(net.netnsPath ? { netnsPath: net.netnsPath } : {}) };
-    } catch (err) {
-      await this.volumes.unmount(rec).catch(() => {});
-      throw err;
+  async prepare(rec: ContainerRecord, rootfs: string, rootfsReady: Promise<void>): Promise<PreparedEnvironment> {
+    // the network comes up while the rootfs is mounted and volumes are filled
+    const [mounts, net] = await Promise.allSettled([rootfsReady.then(() => this.volumes.mount(rec, rootfs)), this.networks.attach(rec)]);
+    if (mounts.status === 'fulfilled' && net.status === 'fulfilled') {
+      const n = net.value;
+      return { mounts: mounts.value, hosts: n.hosts, resolvConf: n.resolvConf, ...(n.netnsPath ? { netnsPath: n.netnsPath } : {}) };
     }
+    if (mounts.status === 'fulfilled') await this.volumes.unmount(rec).catch(() => {});
+    if (net.status === 'fulfilled') await this.networks.detach(rec).catch(() => {});
+    throw mounts.status === 'rejected' ? mounts.reason : (net as PromiseRejectedResult).reason;
   }
 
   async release(rec: ContainerRecord): Promise<void> {

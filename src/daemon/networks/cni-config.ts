@@ -68,10 +68,6 @@ export function bridgeConfList(n: BridgeNetworkInput): NetworkConfList {
   };
 }
 
-export function loopbackConf(): NetworkConfList {
-  return { cniVersion: CNI_VERSION, name: 'berth-loopback', plugins: [{ type: 'loopback' }] };
-}
-
 /** runtimeConfig for the plugins that declare these capabilities. */
 export interface RuntimeConfig {
   portMappings?: { hostPort: number; containerPort: number; protocol: string; hostIP: string }[];

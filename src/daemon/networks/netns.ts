@@ -33,7 +33,7 @@ export class NetnsDir {
     return join(this.dir, id.slice(0, 12));
   }
 
-  /** A new namespace with only a (down) loopback device; returns its path. */
+  /** A new namespace with only its loopback device, up; returns its path. */
   async create(id: string): Promise<string> {
     const p = this.path(id);
     await (await open(p, 'w')).close();
@@ -41,8 +41,10 @@ export class NetnsDir {
       if (this.opts.idMap) {
         await (await open(userNamespaceFor(p), 'w')).close();
         await createUsernsNetns(p, userNamespaceFor(p), this.opts.idMap);
+        await run('nsenter', [`--net=${p}`, 'ip', 'link', 'set', 'lo', 'up']);
       } else {
-        await run('unshare', [`--net=${p}`, 'true']);
+        // one spawn: unshare makes the namespace and runs `ip` inside it (no CNI loopback plugin run)
+        await run('unshare', [`--net=${p}`, 'ip', 'link', 'set', 'lo', 'up']);
       }
     } catch (err) {
       await this.remove(id);

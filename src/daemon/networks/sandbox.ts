@@ -20,7 +20,7 @@ import { newId } from '../../lib/ids.js';
 import type { Logger } from '../../lib/logger.js';
 import type { ContainerRecord } from '../containers/record.js';
 import type { EventBus } from '../events/event-bus.js';
-import { loopbackConf, runtimeConfig, type NetworkConfList, type RuntimeConfig } from './cni-config.js';
+import { runtimeConfig, type NetworkConfList, type RuntimeConfig } from './cni-config.js';
 import type { CniResult, CniRunner } from './cni.js';
 import type { HostPorts } from './host-ports.js';
 import { checkStaticIp } from './ipam.js';
@@ -171,7 +171,6 @@ export class ContainerNetworking {
     try {
       await writeJsonAtomic(this.statePath(rec.id), state);
       await this.d.netns.create(rec.id);
-      await this.d.cni.add(loopbackConf(), { containerId: rec.id, netns: state.netns, ifName: 'lo' }, {});
       if (mode.kind === 'bridge') {
         for (const [i, n] of nets.entries()) await this.addEndpoint(rec, state, n, `eth${i}`, i === 0 ? reserved : []);
       }

@@ -14,7 +14,7 @@ ROUNDS=${ROUNDS:-2}
 FILES=${FILES:-1000}
 BIG_MB=${BIG_MB:-50}
 WORK=$(mktemp -d /tmp/berth-cpbench.XXXXXX)
-trap 'stop_daemons; rm -rf "$WORK"' EXIT
+trap 'rm -rf "$WORK"; stop_daemons' EXIT
 export DOCKER_CLI_HINTS=false
 
 # a busybox rootfs for both daemons, and the tree to copy: many small files and one big one

@@ -231,6 +231,8 @@ export class TestDaemon {
 
   /** Removes every container, stops the daemon, and clears what is left (processes we started only). */
   async destroy(): Promise<void> {
+    // a daemon a test killed comes back once, so that it removes its containers itself
+    if (!this.proc || this.proc.exitCode !== null) await this.launch().catch(() => {});
     if (this.proc && this.proc.exitCode === null) {
       const ids = (await this.docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
       if (ids.length) await this.docker(['rm', '-f', ...ids]);
@@ -242,6 +244,22 @@ export class TestDaemon {
       await this.launch().then(() => this.stopDaemon(), () => this.stopDaemon());
     }
     const left = this.leftovers();
+    // container processes whose shim is gone live on in our cgroup parent: ours to end
+    for (const ctrl of ['pids', 'memory', 'unified']) {
+      const dir = join('/sys/fs/cgroup', ctrl, this.cgroupParent);
+      if (!existsSync(dir)) continue;
+      for (const e of readdirSync(dir, { withFileTypes: true })) {
+        if (!e.isDirectory()) continue;
+        const procs = readFileSync(join(dir, e.name, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean);
+        for (const pid of procs) {
+          try {
+            process.kill(Number(pid), 'SIGKILL');
+          } catch {
+            // gone meanwhile
+          }
+        }
+      }
+    }
     for (const pid of left.shims) {
       try {
         process.kill(pid, 'SIGKILL');

@@ -43,3 +43,11 @@ export class ExitError extends Error {
 export function collect(value: string, previous: string[] = []): string[] {
   return [...previous, value];
 }
+
+/** `k=v` flags (`--label`, `--opt`) as a map; a bare `k` maps to ''. */
+export function keyValues(list: string[]): Record<string, string> {
+  return Object.fromEntries(list.map((l) => {
+    const i = l.indexOf('=');
+    return i === -1 ? [l, ''] : [l.slice(0, i), l.slice(i + 1)];
+  }));
+}

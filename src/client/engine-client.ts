@@ -41,6 +41,11 @@ export function apiError(status: number, message: string): BerthError {
 
 export class DaemonUnreachableError extends SystemError {}
 
+/** An image reference as an API path segment: slashes stay, each part is escaped (`/images/{name}/json`). */
+export function imagePath(ref: string): string {
+  return ref.split('/').map(encodeURIComponent).join('/');
+}
+
 function encodeQuery(q: Query | undefined): string {
   if (!q) return '';
   const p = new URLSearchParams();

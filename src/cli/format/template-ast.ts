@@ -1,7 +1,7 @@
 // The syntax tree of a parsed template (text/template/parse's nodes), how
 // nodes print in error messages, and the error type of the engine.
 
-import { quote } from './template-strconv.js';
+import { quote } from '../../lib/go-strconv.js';
 
 export interface ListNode {
   type: 'list';

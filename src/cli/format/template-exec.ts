@@ -4,7 +4,7 @@
 // <.Foo>: ..."). See template-value.ts for how JS values stand in for Go's.
 
 import { fieldValue, formatValue } from './template-fmt.js';
-import { quote } from './template-strconv.js';
+import { quote } from '../../lib/go-strconv.js';
 import { BUILTINS, toSpec, zeroValueOf, type FuncMap, type FuncSpec, type ParamType } from './template-funcs.js';
 import {
   nodeString,

@@ -2,7 +2,7 @@
 // ({{.X}}, print, println), printf's verbs, flags, widths and error forms
 // ("%!d(string=x)"), float formatting and string quoting.
 
-import { canBackquote, formatFloat, formatFloatBinary, formatFloatHex, hex, isPrint, quote, quoteASCII, quoteRune } from './template-strconv.js';
+import { canBackquote, formatFloat, formatFloatBinary, formatFloatHex, hex, isPrint, quote, quoteASCII, quoteRune } from '../../lib/go-strconv.js';
 import {
   GoFloat,
   fieldNames,

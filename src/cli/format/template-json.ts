@@ -6,7 +6,7 @@
 // characters use lowercase \u00xx; floats switch to exponent form below 1e-6
 // (as "1e-07" cleaned to "1e-7"); NaN and infinities are errors.
 
-import { formatFloat } from './template-strconv.js';
+import { formatFloat } from '../../lib/go-strconv.js';
 import { GoFloat, compareStrings, fieldNames, isExported, structInfo } from './template-value.js';
 
 export class JsonError extends Error {}

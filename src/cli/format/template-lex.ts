@@ -4,7 +4,7 @@
 // all match Go. Unlike Go it lexes the whole input up front (the parser
 // needs at most three tokens of lookahead, and templates are short).
 
-import { isPrint, quote } from './template-strconv.js';
+import { isPrint, quote } from '../../lib/go-strconv.js';
 
 export type TokenType =
   | 'error'

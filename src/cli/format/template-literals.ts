@@ -2,7 +2,7 @@
 // (strconv.Unquote) and numbers with Go's syntax (strconv.ParseInt with
 // base 0, ParseFloat, character constants).
 
-import { quote } from './template-strconv.js';
+import { quote } from '../../lib/go-strconv.js';
 import type { NumberNode } from './template-ast.js';
 import type { TokenType } from './template-lex.js';
 

@@ -3,7 +3,7 @@
 // EOF") match Go's.
 
 import { lex, tokenString, type Token, type TokenType } from './template-lex.js';
-import { quote } from './template-strconv.js';
+import { quote } from '../../lib/go-strconv.js';
 import { ParseFailure, newNumber, unquote } from './template-literals.js';
 import {
   TemplateError,

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { commandString, exitedState, humanDuration, initialState, runningState, statusString } from './record.js';
+import { commandString, exitedState, initialState, runningState, statusString } from './record.js';
+import { humanDuration } from '../../lib/units.js';
 
 test('human durations match go-units', () => {
   assert.equal(humanDuration(500), 'Less than a second');

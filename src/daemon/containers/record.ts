@@ -4,6 +4,7 @@
  */
 import type { ContainerConfig, ContainerStateJSON, HostConfig, MountPoint, EndpointSettings, PortMap } from '../../api/types/index.js';
 import type { Digest } from '../../oci/digest.js';
+import { humanDuration } from '../../lib/units.js';
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';
 
@@ -66,24 +67,6 @@ export function restartingState(prev: ContainerStateJSON, exitCode: number, at: 
 /** Attributes of a container's events: its labels, image and name. */
 export function eventAttributes(rec: ContainerRecord, extra: Record<string, string> = {}): Record<string, string> {
   return { ...(rec.config.Labels ?? {}), image: rec.config.Image, name: rec.name, ...extra };
-}
-
-/** docker/go-units HumanDuration. */
-export function humanDuration(ms: number): string {
-  const seconds = Math.floor(ms / 1000);
-  if (seconds < 1) return 'Less than a second';
-  if (seconds === 1) return '1 second';
-  if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.floor(seconds / 60);
-  if (minutes === 1) return 'About a minute';
-  if (minutes < 60) return `${minutes} minutes`;
-  const hours = Math.floor(ms / 3_600_000 + 0.5);
-  if (hours === 1) return 'About an hour';
-  if (hours < 48) return `${hours} hours`;
-  if (hours < 24 * 7 * 2) return `${Math.floor(hours / 24)} days`;
-  if (hours < 24 * 30 * 2) return `${Math.floor(hours / 24 / 7)} weeks`;
-  if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24 / 30)} months`;
-  return `${Math.floor(ms / 3_600_000 / 24 / 365)} years`;
 }
 
 /** The `Status` column of `docker ps` (moby container/state.go String). */

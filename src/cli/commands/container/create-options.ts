@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { ContainerCreateRequest, HostConfig, PortBinding, RestartPolicy, Ulimit } from '../../../api/types/index.js';
 import { InvalidParameter } from '../../../errdefs/index.js';
-import { collect } from '../../context.js';
+import { collect, keyValues } from '../../context.js';
 
 export interface CreateFlags {
   interactive?: boolean;
@@ -235,12 +235,6 @@ export function parsePublish(spec: string): { key: string; binding: PortBinding 
   return { key: `${containerPort}/${proto}`, binding: { HostIp: ip, HostPort: hostPort } };
 }
 
-function keyValue(list: string[]): Record<string, string> {
-  return Object.fromEntries(list.map((l) => {
-    const i = l.indexOf('=');
-    return i === -1 ? [l, ''] : [l.slice(0, i), l.slice(i + 1)];
-  }));
-}
 
 export function createRequest(f: CreateFlags, image: string, args: string[], attachDefault: boolean, consoleSize: [number, number]): ContainerCreateRequest {
   const attach = new Set(f.attach.map((s) => s.toLowerCase()));
@@ -271,7 +265,7 @@ export function createRequest(f: CreateFlags, image: string, args: string[], att
     SecurityOpt: security.securityOpt.length ? security.securityOpt : null,
     Ulimits: f.ulimit.length ? f.ulimit.map(parseUlimit) : null,
     GroupAdd: f.groupAdd.length ? f.groupAdd : null,
-    Sysctls: f.sysctl.length ? keyValue(f.sysctl) : null,
+    Sysctls: f.sysctl.length ? keyValues(f.sysctl) : null,
     Dns: f.dns,
     ExtraHosts: f.addHost.length ? f.addHost : null,
     VolumesFrom: f.volumesFrom.length ? f.volumesFrom : null,
@@ -317,7 +311,7 @@ export function createRequest(f: CreateFlags, image: string, args: string[], att
     WorkingDir: f.workdir ?? '',
     Entrypoint: f.entrypoint !== undefined ? [f.entrypoint] : null,
     OnBuild: null,
-    Labels: keyValue(f.label),
+    Labels: keyValues(f.label),
     HostConfig: hc,
     NetworkingConfig: { EndpointsConfig: {} },
   };

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { imagePath } from '../../../client/engine-client.js';
 import { NotFound } from '../../../errdefs/index.js';
 import { ExitError, type CliContext } from '../../context.js';
 import { renderInspect } from '../../format/formatter.js';
@@ -6,7 +7,7 @@ import { renderInspect } from '../../format/formatter.js';
 type Kind = 'container' | 'image' | 'network' | 'volume';
 const PATHS: Record<Kind, (ref: string) => string> = {
   container: (r) => `/containers/${encodeURIComponent(r)}/json`,
-  image: (r) => `/images/${r.split('/').map(encodeURIComponent).join('/')}/json`,
+  image: (r) => `/images/${imagePath(r)}/json`,
   network: (r) => `/networks/${encodeURIComponent(r)}`,
   volume: (r) => `/volumes/${encodeURIComponent(r)}`,
 };

@@ -1,25 +1,10 @@
 /** start, stop, restart, kill, rm, wait: verbs that act on a list of containers. */
 import { Command } from 'commander';
 import type { ContainerInspect } from '../../../api/types/index.js';
-import { NotModified } from '../../../errdefs/index.js';
 import { ExitError, type CliContext } from '../../context.js';
+import { forEachRef } from '../../each.js';
 import { pumpStreams } from './stream-io.js';
 import { proxySignals } from './run.js';
-
-/** Runs `fn` for each container, printing errors like docker and failing at the end if any failed. */
-async function each(ctx: CliContext, refs: string[], fn: (ref: string) => Promise<void>): Promise<void> {
-  let failed = false;
-  for (const ref of refs) {
-    try {
-      await fn(ref);
-    } catch (err) {
-      if (err instanceof NotModified) continue;
-      failed = true;
-      ctx.err.write(`Error response from daemon: ${(err as Error).message}\n`);
-    }
-  }
-  if (failed) throw new ExitError(1);
-}
 
 export function startCommand(ctx: CliContext): Command {
   return new Command('start')
@@ -30,7 +15,7 @@ export function startCommand(ctx: CliContext): Command {
     .action(async (refs: string[], o: { attach?: boolean; interactive?: boolean }) => {
       const c = await ctx.client();
       if (!o.attach && !o.interactive) {
-        return each(ctx, refs, async (ref) => {
+        return forEachRef(ctx, refs, async (ref) => {
           await c.post(`/containers/${encodeURIComponent(ref)}/start`);
           ctx.print(ref);
         });
@@ -69,7 +54,7 @@ export function stopCommand(ctx: CliContext, verb: 'stop' | 'restart'): Command 
     .action(async (refs: string[], o: { signal?: string; timeout?: string; time?: string }) => {
       const c = await ctx.client();
       const t = o.timeout ?? o.time;
-      await each(ctx, refs, async (ref) => {
+      await forEachRef(ctx, refs, async (ref) => {
         await c.post(`/containers/${encodeURIComponent(ref)}/${verb}`, { query: { t, signal: o.signal } });
         ctx.print(ref);
       });
@@ -83,7 +68,7 @@ export function killCommand(ctx: CliContext): Command {
     .option('-s, --signal <signal>', 'Signal to send to the container', 'KILL')
     .action(async (refs: string[], o: { signal: string }) => {
       const c = await ctx.client();
-      await each(ctx, refs, async (ref) => {
+      await forEachRef(ctx, refs, async (ref) => {
         await c.post(`/containers/${encodeURIComponent(ref)}/kill`, { query: { signal: o.signal } });
         ctx.print(ref);
       });
@@ -99,7 +84,7 @@ export function rmCommand(ctx: CliContext): Command {
     .option('-l, --link', 'Remove the specified link')
     .action(async (refs: string[], o: { force?: boolean; volumes?: boolean }) => {
       const c = await ctx.client();
-      await each(ctx, refs, async (ref) => {
+      await forEachRef(ctx, refs, async (ref) => {
         await c.delete(`/containers/${encodeURIComponent(ref)}`, { force: o.force ? 1 : undefined, v: o.volumes ? 1 : undefined });
         ctx.print(ref);
       });
@@ -112,7 +97,7 @@ export function waitCommand(ctx: CliContext): Command {
     .argument('<container...>')
     .action(async (refs: string[]) => {
       const c = await ctx.client();
-      await each(ctx, refs, async (ref) => {
+      await forEachRef(ctx, refs, async (ref) => {
         const r = await c.json<{ StatusCode: number }>('POST', `/containers/${encodeURIComponent(ref)}/wait`);
         ctx.print(String(r.StatusCode));
       });

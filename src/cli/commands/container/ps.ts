@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import type { ContainerSummary } from '../../../api/types/index.js';
 import { collect, type CliContext } from '../../context.js';
 import { ellipsis, ListFormatter, truncateID } from '../../format/formatter.js';
-import { humanDuration, humanSizeWithPrecision } from '../../format/units.js';
+import { humanDuration, humanSizeWithPrecision } from '../../../lib/units.js';
 
 /** `--filter k=v` flags → the API's map-of-bool filters JSON. */
 export function filtersJson(list: string[]): string | undefined {

@@ -2,24 +2,11 @@
 import { Command } from 'commander';
 import type { ContainerInspect } from '../../../api/types/index.js';
 import { collect, ExitError, type CliContext } from '../../context.js';
+import { forEachRef } from '../../each.js';
 import { TabWriter } from '../../format/tabwriter.js';
-import { humanSize } from '../../format/units.js';
+import { humanSize } from '../../../lib/units.js';
 import { parseBytes } from './create-options.js';
 import { filtersJson } from './ps.js';
-
-async function eachRef(ctx: CliContext, refs: string[], fn: (ref: string) => Promise<void>): Promise<void> {
-  let failed = false;
-  for (const ref of refs) {
-    try {
-      await fn(ref);
-      ctx.print(ref);
-    } catch (err) {
-      failed = true;
-      ctx.err.write(`Error response from daemon: ${(err as Error).message}\n`);
-    }
-  }
-  if (failed) throw new ExitError(1);
-}
 
 export function pauseCommand(ctx: CliContext, verb: 'pause' | 'unpause'): Command {
   return new Command(verb)
@@ -27,7 +14,10 @@ export function pauseCommand(ctx: CliContext, verb: 'pause' | 'unpause'): Comman
     .argument('<container...>')
     .action(async (refs: string[]) => {
       const c = await ctx.client();
-      await eachRef(ctx, refs, (ref) => c.post(`/containers/${encodeURIComponent(ref)}/${verb}`));
+      await forEachRef(ctx, refs, async (ref) => {
+        await c.post(`/containers/${encodeURIComponent(ref)}/${verb}`);
+        ctx.print(ref);
+      });
     });
 }
 
@@ -72,9 +62,10 @@ export function updateCommand(ctx: CliContext): Command {
         body.RestartPolicy = { Name, MaximumRetryCount: count ? Number(count) : 0 };
       }
       const c = await ctx.client();
-      await eachRef(ctx, refs, async (ref) => {
+      await forEachRef(ctx, refs, async (ref) => {
         const r = await c.json<{ Warnings: string[] | null }>('POST', `/containers/${encodeURIComponent(ref)}/update`, { body });
         for (const w of r.Warnings ?? []) ctx.err.write(`${w}\n`);
+        ctx.print(ref);
       });
     });
 }

@@ -4,7 +4,7 @@ import type { ContainerSummary } from '../../../api/types/index.js';
 import { jsonMessages } from '../../../client/json-stream.js';
 import type { CliContext } from '../../context.js';
 import { ListFormatter, truncateID } from '../../format/formatter.js';
-import { bytesSize, humanSizeWithPrecision } from '../../format/units.js';
+import { bytesSize, humanSizeWithPrecision } from '../../../lib/units.js';
 
 interface Sample {
   id: string;

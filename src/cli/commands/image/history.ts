@@ -1,8 +1,9 @@
 import { Command } from 'commander';
+import { imagePath } from '../../../client/engine-client.js';
 import type { ImageHistoryItem } from '../../../api/types/index.js';
 import type { CliContext } from '../../context.js';
 import { ellipsis, renderList, truncateID } from '../../format/formatter.js';
-import { humanDuration, humanSizeWithPrecision } from '../../format/units.js';
+import { humanDuration, humanSizeWithPrecision } from '../../../lib/units.js';
 
 export function historyCommand(ctx: CliContext): Command {
   return new Command('history')
@@ -14,7 +15,7 @@ export function historyCommand(ctx: CliContext): Command {
     .option('--format <string>', 'Format output using a custom template')
     .action(async (ref: string, o: { human: boolean; trunc: boolean; quiet?: boolean; format?: string }) => {
       const c = await ctx.client();
-      const items = await c.get<ImageHistoryItem[]>(`/images/${ref.split('/').map(encodeURIComponent).join('/')}/history`);
+      const items = await c.get<ImageHistoryItem[]>(`/images/${imagePath(ref)}/history`);
       const now = Date.now();
       const rows = items.map((h) => {
         const id = h.Id === '<missing>' || !o.trunc ? h.Id : truncateID(h.Id);

@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import type { ImageSummary } from '../../../api/types/index.js';
 import { collect, type CliContext } from '../../context.js';
 import { renderList, truncateID } from '../../format/formatter.js';
-import { humanDuration, humanSize, humanSizeWithPrecision } from '../../format/units.js';
+import { humanDuration, humanSize, humanSizeWithPrecision } from '../../../lib/units.js';
 import { filtersJson } from '../container/ps.js';
 
 /** One `docker images` row with docker's field names, so `--format` templates work unchanged. */

@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
 import type { ImagesPruneResponse } from '../../../api/types/index.js';
 import { collect, type CliContext } from '../../context.js';
-import { humanSize } from '../../format/units.js';
+import { humanSize } from '../../../lib/units.js';
 import { filtersJson } from '../container/ps.js';
 
 /** Asks docker's `[y/N]` question on stderr; anything but y/yes is no. */

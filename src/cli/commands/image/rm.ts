@@ -1,6 +1,8 @@
 import { Command } from 'commander';
+import { imagePath } from '../../../client/engine-client.js';
 import type { ImageDeleteResponseItem } from '../../../api/types/index.js';
-import { ExitError, type CliContext } from '../../context.js';
+import type { CliContext } from '../../context.js';
+import { forEachRef } from '../../each.js';
 
 export function rmiCommand(ctx: CliContext, name = 'rmi'): Command {
   return new Command(name)
@@ -10,19 +12,12 @@ export function rmiCommand(ctx: CliContext, name = 'rmi'): Command {
     .option('--no-prune', 'Do not delete untagged parents')
     .action(async (refs: string[], o: { force?: boolean; prune: boolean }) => {
       const c = await ctx.client();
-      let failed = false;
-      for (const ref of refs) {
-        try {
-          const items = await c.json<ImageDeleteResponseItem[]>('DELETE', `/images/${ref.split('/').map(encodeURIComponent).join('/')}`, {
-            query: { force: o.force ? 1 : undefined, noprune: o.prune ? undefined : 1 },
-          });
-          for (const it of items) ctx.print(it.Untagged ? `Untagged: ${it.Untagged}` : `Deleted: ${it.Deleted}`);
-        } catch (err) {
-          failed = true;
-          ctx.err.write(`Error response from daemon: ${(err as Error).message}\n`);
-        }
-      }
-      if (failed) throw new ExitError(1);
+      await forEachRef(ctx, refs, async (ref) => {
+        const items = await c.json<ImageDeleteResponseItem[]>('DELETE', `/images/${imagePath(ref)}`, {
+          query: { force: o.force ? 1 : undefined, noprune: o.prune ? undefined : 1 },
+        });
+        for (const it of items) ctx.print(it.Untagged ? `Untagged: ${it.Untagged}` : `Deleted: ${it.Deleted}`);
+      });
     });
 }
 
@@ -35,7 +30,7 @@ export function tagCommand(ctx: CliContext): Command {
       const c = await ctx.client();
       const i = target.lastIndexOf(':');
       const hasTag = i > target.lastIndexOf('/');
-      await c.post(`/images/${source.split('/').map(encodeURIComponent).join('/')}/tag`, {
+      await c.post(`/images/${imagePath(source)}/tag`, {
         query: { repo: hasTag ? target.slice(0, i) : target, tag: hasTag ? target.slice(i + 1) : undefined },
       });
     });

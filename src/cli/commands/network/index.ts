@@ -1,29 +1,10 @@
 /** `berth network create|ls|inspect|rm|prune|connect|disconnect` (docker network's flags and output). */
 import { Command } from 'commander';
 import type { Network, NetworkPruneResponse } from '../../../api/types/index.js';
-import { collect, ExitError, type CliContext } from '../../context.js';
-import { renderInspect, renderList } from '../../format/formatter.js';
+import { collect, keyValues, type CliContext } from '../../context.js';
+import { forEachRef, inspectEach } from '../../each.js';
+import { renderList } from '../../format/formatter.js';
 import { filtersJson } from '../container/ps.js';
-
-function keyValues(list: string[]): Record<string, string> {
-  return Object.fromEntries(list.map((l) => {
-    const i = l.indexOf('=');
-    return i === -1 ? [l, ''] : [l.slice(0, i), l.slice(i + 1)];
-  }));
-}
-
-async function each(ctx: CliContext, refs: string[], fn: (ref: string) => Promise<void>): Promise<void> {
-  let failed = false;
-  for (const r of refs) {
-    try {
-      await fn(r);
-    } catch (err) {
-      failed = true;
-      ctx.err.write(`Error response from daemon: ${(err as Error).message}\n`);
-    }
-  }
-  if (failed) throw new ExitError(1);
-}
 
 export function networkCommands(ctx: CliContext): Command[] {
   const create = new Command('create')
@@ -76,18 +57,7 @@ export function networkCommands(ctx: CliContext): Command[] {
     .option('-f, --format <string>', 'Format output using a custom template')
     .action(async (refs: string[], o: { format?: string }) => {
       const c = await ctx.client();
-      const found: Network[] = [];
-      let failed = false;
-      for (const r of refs) {
-        try {
-          found.push(await c.get<Network>(`/networks/${encodeURIComponent(r)}`));
-        } catch (err) {
-          failed = true;
-          ctx.err.write(`Error response from daemon: ${(err as Error).message}\n`);
-        }
-      }
-      ctx.out.write(renderInspect(o.format, found));
-      if (failed) throw new ExitError(1);
+      await inspectEach(ctx, refs, (r) => c.get<Network>(`/networks/${encodeURIComponent(r)}`), o.format);
     });
 
   const rm = new Command('rm').alias('remove')
@@ -96,7 +66,7 @@ export function networkCommands(ctx: CliContext): Command[] {
     .option('-f, --force', 'Do not error if the network does not exist')
     .action(async (refs: string[], o: { force?: boolean }) => {
       const c = await ctx.client();
-      await each(ctx, refs, async (r) => {
+      await forEachRef(ctx, refs, async (r) => {
         try {
           await c.delete(`/networks/${encodeURIComponent(r)}`);
         } catch (err) {

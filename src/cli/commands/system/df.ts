@@ -2,7 +2,7 @@ import { Command } from 'commander';
 import type { DiskUsage } from '../../../api/types/index.js';
 import type { CliContext } from '../../context.js';
 import { ellipsis, renderList, truncateID } from '../../format/formatter.js';
-import { humanDuration, humanSize } from '../../format/units.js';
+import { humanDuration, humanSize } from '../../../lib/units.js';
 
 function reclaimable(size: number, total: number): string {
   const pct = total > 0 ? Math.round((size * 100) / total) : 0;

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import type { CliContext } from '../../context.js';
 import { renderInspect } from '../../format/formatter.js';
-import { bytesSize } from '../../format/units.js';
+import { bytesSize } from '../../../lib/units.js';
 
 export function infoCommand(ctx: CliContext): Command {
   return new Command('info')

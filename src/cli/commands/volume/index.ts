@@ -1,17 +1,11 @@
 /** `berth volume create|ls|inspect|rm|prune` (docker volume's flags and output). */
 import { Command } from 'commander';
 import type { Volume, VolumeListResponse, VolumePruneResponse } from '../../../api/types/index.js';
-import { collect, ExitError, type CliContext } from '../../context.js';
-import { renderInspect, renderList } from '../../format/formatter.js';
-import { humanSize } from '../../format/units.js';
+import { collect, keyValues, type CliContext } from '../../context.js';
+import { forEachRef, inspectEach } from '../../each.js';
+import { renderList } from '../../format/formatter.js';
+import { humanSize } from '../../../lib/units.js';
 import { filtersJson } from '../container/ps.js';
-
-function keyValues(list: string[]): Record<string, string> {
-  return Object.fromEntries(list.map((l) => {
-    const i = l.indexOf('=');
-    return i === -1 ? [l, ''] : [l.slice(0, i), l.slice(i + 1)];
-  }));
-}
 
 export function volumeCommands(ctx: CliContext): Command[] {
   const create = new Command('create')
@@ -54,18 +48,7 @@ export function volumeCommands(ctx: CliContext): Command[] {
     .option('-f, --format <string>', 'Format output using a custom template')
     .action(async (names: string[], o: { format?: string }) => {
       const c = await ctx.client();
-      const found: Volume[] = [];
-      let failed = false;
-      for (const n of names) {
-        try {
-          found.push(await c.get<Volume>(`/volumes/${encodeURIComponent(n)}`));
-        } catch (err) {
-          failed = true;
-          ctx.err.write(`Error response from daemon: ${(err as Error).message}\n`);
-        }
-      }
-      ctx.out.write(renderInspect(o.format, found));
-      if (failed) throw new ExitError(1);
+      await inspectEach(ctx, names, (n) => c.get<Volume>(`/volumes/${encodeURIComponent(n)}`), o.format);
     });
 
   const rm = new Command('rm').alias('remove')
@@ -74,17 +57,10 @@ export function volumeCommands(ctx: CliContext): Command[] {
     .option('-f, --force', 'Force the removal of one or more volumes')
     .action(async (names: string[], o: { force?: boolean }) => {
       const c = await ctx.client();
-      let failed = false;
-      for (const n of names) {
-        try {
-          await c.delete(`/volumes/${encodeURIComponent(n)}`, { force: o.force ? 1 : undefined });
-          ctx.print(n);
-        } catch (err) {
-          failed = true;
-          ctx.err.write(`Error response from daemon: ${(err as Error).message}\n`);
-        }
-      }
-      if (failed) throw new ExitError(1);
+      await forEachRef(ctx, names, async (n) => {
+        await c.delete(`/volumes/${encodeURIComponent(n)}`, { force: o.force ? 1 : undefined });
+        ctx.print(n);
+      });
     });
 
   const prune = new Command('prune')

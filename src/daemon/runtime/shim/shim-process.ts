@@ -104,6 +104,16 @@ class ShimProcessBase {
     await this.call('ResizePty', M.ResizePtyRequest, M.Empty, { width, height });
   }
 
+  /** Delete in the shim (already gone is fine) and close our ends of its stdio. */
+  protected async deleteProcess(): Promise<void> {
+    try {
+      await this.call('Delete', M.DeleteRequest, M.DeleteResponse, {});
+    } catch (err) {
+      if (!(err instanceof TtrpcError && err.code === GrpcCode.NotFound)) throw err;
+    }
+    closeIO(this.io);
+  }
+
   async closeStdin(): Promise<void> {
     // EOF reaches the process only once the shim closes its end AND every writer of ours is closed.
     this.io.stdin?.end();
@@ -118,12 +128,7 @@ export class ShimExec extends ShimProcessBase implements RuntimeProcess {
   }
 
   async delete(): Promise<void> {
-    try {
-      await this.call('Delete', M.DeleteRequest, M.DeleteResponse, {});
-    } catch (err) {
-      if (!(err instanceof TtrpcError && err.code === GrpcCode.NotFound)) throw err;
-    }
-    closeIO(this.io);
+    await this.deleteProcess();
     await Promise.all(Object.values(this.fifos).map((p) => rm(p as string, { force: true })));
   }
 }
@@ -195,12 +200,7 @@ export class ShimTask extends ShimProcessBase implements Task {
   }
 
   async delete(): Promise<void> {
-    try {
-      await this.call('Delete', M.DeleteRequest, M.DeleteResponse, {});
-    } catch (err) {
-      if (!(err instanceof TtrpcError && err.code === GrpcCode.NotFound)) throw err;
-    }
-    closeIO(this.io);
+    await this.deleteProcess();
     await this.onDeleted();
   }
 }

@@ -1,7 +1,7 @@
 // github.com/docker/go-units: the sizes and durations docker prints
 // ("1.98MB", "1.5GiB", "About a minute") and parses ("512m").
 
-import { formatFloat } from './template-strconv.js';
+import { formatFloat } from './go-strconv.js';
 
 const DECIMAL_ABBRS = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
 const BINARY_ABBRS = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB', 'ZiB', 'YiB'];

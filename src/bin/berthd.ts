@@ -4,6 +4,9 @@ import { loadConfig, DEFAULTS, type DaemonConfig } from '../daemon/config.js';
 import { startDaemon } from '../daemon/wire.js';
 import { Logger, type LogLevel } from '../lib/logger.js';
 
+/** Longer than any container's stop timeout should take (default 10 s each, in parallel). */
+const SHUTDOWN_DEADLINE_MS = 120_000;
+
 const program = new Command('berthd')
   .description('berth daemon: a Docker Engine API server')
   .option('-H, --host <host>', 'socket to listen on (repeatable): unix:///path or tcp://addr:port', (v: string, prev: string[] = []) => [...prev, v])
@@ -46,9 +49,18 @@ async function main(): Promise<void> {
   const daemon = await startDaemon(cfg, log);
   let stopping = false;
   const stop = (sig: string) => {
-    if (stopping) return;
+    if (stopping) {
+      // a second signal does not wait for containers to stop (dockerd quits on the third)
+      log.warn('forced exit', { signal: sig });
+      process.exit(1);
+    }
     stopping = true;
     log.info('shutting down', { signal: sig });
+    // never hang on the way out: stop timeouts are seconds, this is the backstop
+    setTimeout(() => {
+      log.error('shutdown did not finish in time, exiting');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
     daemon.shutdown().then(() => process.exit(0), (err: Error) => {
       log.error('shutdown failed', { error: err.message });
       process.exit(1);

@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # iptables, iproute2; tests and benchmarks: the docker.io CLI (20.10) and dockerd,
 # CNCF distribution, skopeo, umoci, podman; gcc + libc6-dev build the syscall probe of the security tests.
 PACKAGES=(runc containerd busybox-static tini iptables iproute2 containernetworking-plugins
-  docker.io docker-registry skopeo umoci podman socat gcc libc6-dev)
+  docker.io docker-compose docker-registry skopeo umoci podman socat gcc libc6-dev)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

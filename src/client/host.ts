@@ -97,10 +97,10 @@ export function shellQuote(s: string): string {
 export function sshArguments(a: Extract<DaemonAddress, { kind: 'ssh' }>, program = 'berth'): string[] {
   const remote = [program, ...(a.socketPath ? [`--host=unix://${a.socketPath}`] : []), 'system', 'dial-stdio'];
   return [
-    ...(a.user ? ['-l', a.user] : []),
-    ...(a.port ? ['-p', String(a.port)] : []),
     '-o', 'ConnectTimeout=30',
     '-T',
+    ...(a.user ? ['-l', a.user] : []),
+    ...(a.port ? ['-p', String(a.port)] : []),
     '--', a.host,
     remote.map(shellQuote).join(' '),
   ];

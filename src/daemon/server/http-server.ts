@@ -161,6 +161,12 @@ export class ApiServer {
   }
 
   private fail(reply: Reply, err: unknown, raw: IncomingMessage, path: string): void {
+    if ((err as NodeJS.ErrnoException).code === 'ECONNRESET' || raw.socket?.destroyed) {
+      // the client left in the middle of its request: nothing failed on our side, and no one to answer
+      this.opts.log.debug('client went away', { method: raw.method, path });
+      reply.abort();
+      return;
+    }
     const e = asBerthError(err);
     const status = httpStatusOf(e);
     if (status >= 500) this.opts.log.error('request failed', { method: raw.method, path, error: e.message });

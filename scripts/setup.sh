@@ -5,10 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # runtime: runc + containerd's shim; images: busybox-static; networks: CNI plugins,
-# iptables, iproute2; tests and benchmarks: the docker.io CLI (20.10) and dockerd,
-# CNCF distribution, skopeo, umoci, podman.
+# iptables, iproute2; remote access: openssl (berth certs), openssh-client (ssh:// hosts);
+# tests and benchmarks: the docker.io CLI (20.10) and dockerd, CNCF distribution,
+# skopeo, umoci, podman, openssh-server (an sshd on 127.0.0.1 for the ssh tests), curl.
 PACKAGES=(runc containerd busybox-static iptables iproute2 containernetworking-plugins
-  docker.io docker-registry skopeo umoci podman socat)
+  docker.io docker-registry skopeo umoci podman socat openssl openssh-client openssh-server curl)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

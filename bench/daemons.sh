@@ -70,7 +70,8 @@ stop_daemons() {
   done
   stop_pid "$BERTHD_PID"
   stop_pid "$DOCKERD_PID"
-  grep -o "$BENCH_DIR[^ ]*" /proc/mounts | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
-  for d in /sys/fs/cgroup/*/berth-bench; do [[ -d $d ]] && rmdir "$d" 2>/dev/null; done
+  # `|| true`: callers run with `set -eo pipefail`, and a grep that finds no mount must not end the trap before the rm
+  { grep -o "$BENCH_DIR[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
+  for d in /sys/fs/cgroup/*/berth-bench; do [[ -d $d ]] && { rmdir "$d" 2>/dev/null || true; }; done
   rm -rf "$BENCH_DIR"
 }

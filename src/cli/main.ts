@@ -6,6 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { isBerthError } from '../errdefs/index.js';
 import { DaemonUnreachableError } from '../client/engine-client.js';
 import { StreamError } from '../client/json-stream.js';
+import { FormatError } from './format/formatter.js';
 import { CliContext, ExitError, type GlobalOptions } from './context.js';
 import { rewriteBooleanGlobals } from './global-flags.js';
 import { certsCommands } from './commands/certs/index.js';
@@ -75,6 +76,11 @@ function reportError(ctx: CliContext, err: unknown): number {
   if (err instanceof CommanderError) {
     // help and version end with exit code 0; usage errors were printed by commander
     return err.exitCode === 0 ? 0 : 1;
+  }
+  if (err instanceof FormatError) {
+    ctx.out.write(err.output);
+    ctx.err.write(`${err.message}\n`);
+    return err.exitCode;
   }
   if (err instanceof StreamError) {
     ctx.err.write(`${err.message}\n`);

@@ -7,15 +7,18 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Logger } from '../lib/logger.js';
 import { ContentStore, FileContentStore } from './content/content-store.js';
+import { LayerBlobIndex } from './content/layer-blobs.js';
 import { ContainerStore } from './containers/container-store.js';
 import { IsolatedEnvironment } from './containers/environment.js';
 import { ExecService } from './containers/exec.js';
 import { ExecRegistry } from './containers/exec-registry.js';
+import { ContainerFilesystem } from './containers/filesystem.js';
 import { ContainerQueries } from './containers/queries.js';
 import { ContainerRunner } from './containers/runner.js';
 import { ContainerService } from './containers/service.js';
 import type { DaemonConfig } from './config.js';
 import { EventBus } from './events/event-bus.js';
+import { sweepOrphans } from './images/gc.js';
 import { ImageStore } from './images/image-store.js';
 import { ImageService } from './images/service.js';
 import { OverlayLayerStore } from './layers/layer-store.js';
@@ -25,12 +28,16 @@ import { ApiServer } from './server/http-server.js';
 import { prepareTransport } from './server/transport/prepare.js';
 import type { Handler } from './server/request.js';
 import { Router } from './server/router.js';
+import { filesystemRoutes } from './server/routes/containers/filesystem-routes.js';
 import { containerRoutes } from './server/routes/containers/routes.js';
 import { execRoutes } from './server/routes/exec/routes.js';
 import { imageRoutes } from './server/routes/images/routes.js';
 import { systemRoutes } from './server/routes/system/routes.js';
 import { gatherHostFacts } from './system/host-facts.js';
+import { DiskUsageService } from './system/disk-usage.js';
 import { SystemService } from './system/system-service.js';
+import { diskUsageRoutes } from './server/routes/system/df-routes.js';
+import { imageSummary } from './images/views.js';
 
 export const ENGINE_VERSION = '27.0.0-berth';
 
@@ -62,11 +69,17 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   const content: ContentStore & { init(): Promise<void> } = new FileContentStore(join(cfg.dataRoot, 'content'));
   const layers = new OverlayLayerStore(join(cfg.dataRoot, 'layers'));
   const images = new ImageStore(join(cfg.dataRoot, 'images'), content);
+  const layerBlobs = new LayerBlobIndex(join(cfg.dataRoot, 'content'));
   const containerStore = new ContainerStore(join(cfg.dataRoot, 'containers'));
   await content.init();
+  await layerBlobs.init();
   await layers.init();
   await images.init();
   const records = await containerStore.init();
+  const containerLayers = () => containerStore.list().flatMap((r) => (r.layer ? [r.layer] : []));
+  // what an interrupted load, import, commit or rmi left behind
+  const swept = await sweepOrphans({ content, layerBlobs, layers, images, containerLayers });
+  if (swept.images + swept.layers + swept.blobs) log.info('removed orphans of interrupted image operations', { ...swept });
 
   let runner: ContainerRunner | undefined;
   const execRegistry = new ExecRegistry();
@@ -94,9 +107,15 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     readRootfsFile: (id, path) => run.readRootfsFile(id, path),
   });
   const imageService = new ImageService({
-    images, layers, content, events, log, engineVersion: ENGINE_VERSION,
+    images, layers, content, layerBlobs, events, log, engineVersion: ENGINE_VERSION, containerLayers,
     containersUsing: (id) => containerStore.list().filter((r) => r.image === id).map((r) => ({ id: r.id, running: r.state.Running })),
   });
+  const filesystem = new ContainerFilesystem({
+    container: (ref) => containerStore.get(ref), paths: (id) => run.paths(id),
+    runningTask: (ref) => ({ task: run.runningTask(containerStore.get(ref)) }),
+    images, layers, content, layerBlobs, events, log, tmpRoot: join(cfg.dataRoot, 'tmp'), engineVersion: ENGINE_VERSION,
+  });
+  await filesystem.init();
   const system = new SystemService({
     engineVersion: ENGINE_VERSION,
     daemonId: await daemonId(cfg.dataRoot),
@@ -114,6 +133,19 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   systemRoutes(router, system);
   containerRoutes(router, containers, containerViews);
   imageRoutes(router, imageService);
+  filesystemRoutes(router, filesystem);
+  diskUsageRoutes(router, new DiskUsageService({
+    images: () => images.list(),
+    summary: (img) => imageSummary(img, images.tagsOf(img.id), true),
+    layers,
+    containers: async () => {
+      const byId = new Map((await containerViews.list({ all: true, filters: new Map() })).map((s) => [s.Id, s]));
+      return containerStore.list().flatMap((r) => {
+        const summary = byId.get(r.id);
+        return summary ? [{ summary, imageId: r.image, upperDir: run.paths(r.id).upper }] : [];
+      });
+    },
+  }));
   execRoutes(router, execs);
   const server = new ApiServer({
     router, engineVersion: ENGINE_VERSION, log,

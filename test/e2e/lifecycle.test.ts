@@ -123,6 +123,39 @@ describe('container lifecycle', () => {
     await d.docker(['rm', '-f', 'keeper']);
   });
 
+  test('stop sends --stop-signal, waits --stop-timeout, then kills', async () => {
+    await d.docker(['run', '-d', '--name', 'sigs', '--stop-signal', 'SIGUSR1', 'busybox', 'sh', '-c', 'trap "echo got-usr1; exit 7" USR1; while true; do sleep 0.1; done']);
+    await waitFor(async () => (await inspect('sigs', '{{.State.Running}}')) === 'true');
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal((await d.docker(['stop', 'sigs'])).code, 0);
+    assert.equal(await inspect('sigs', '{{.State.ExitCode}}'), '7');
+    assert.match((await d.docker(['logs', 'sigs'])).stdout, /got-usr1/);
+    await d.docker(['rm', 'sigs']);
+    await d.docker(['run', '-d', '--name', 'stubborn', '--stop-timeout', '1', 'busybox', 'sh', '-c', 'trap "" TERM; while true; do sleep 0.1; done']);
+    const t0 = Date.now();
+    assert.equal((await d.docker(['stop', 'stubborn'])).code, 0);
+    const took = Date.now() - t0;
+    assert.ok(took >= 900 && took < 5000, `stop took ${took} ms`);
+    assert.equal(await inspect('stubborn', '{{.State.ExitCode}}'), '137');
+    await d.docker(['rm', 'stubborn']);
+  });
+
+  test('a foreground run forwards signals to the container and cannot-run commands exit 126', async () => {
+    const { spawn } = await import('node:child_process');
+    const { DOCKER } = await import('../support/daemon.js');
+    const child = spawn(DOCKER, ['run', '--rm', 'busybox', 'sh', '-c', 'trap "echo got-term; exit 3" TERM; echo ready; while true; do sleep 0.1; done'], { env: { ...process.env, ...d.env } });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    await waitFor(async () => out.includes('ready'), 10_000, 'container ready');
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    assert.match(out, /got-term/);
+    assert.equal(code, 3);
+    const r = await d.docker(['run', '--rm', 'busybox', '/etc/passwd']);
+    assert.equal(r.code, 126);
+    assert.match(r.stderr, /permission denied/);
+  });
+
   test('events report a run from create to destroy', async () => {
     const since = Math.floor(Date.now() / 1000) - 1;
     await d.docker(['run', '--rm', '--name', 'evt', 'busybox', 'sh', '-c', 'exit 2']);

@@ -52,3 +52,18 @@ export interface JSONMessage {
   errorDetail?: { code?: number; message: string };
   error?: string;
 }
+
+/** One row of `GET /images/{name}/history`, newest first. */
+export interface ImageHistoryItem {
+  Id: string;
+  Created: number;
+  CreatedBy: string;
+  Tags: string[] | null;
+  Size: number;
+  Comment: string;
+}
+
+export interface ImagesPruneResponse {
+  ImagesDeleted: ImageDeleteResponseItem[] | null;
+  SpaceReclaimed: number;
+}

@@ -36,3 +36,12 @@ export interface EventMessage {
 export interface ErrorResponse {
   message: string;
 }
+
+/** `GET /system/df`. Volumes and BuildCache stay empty lists until those features exist. */
+export interface DiskUsage {
+  LayersSize: number;
+  Images: import('./image.js').ImageSummary[];
+  Containers: import('./container.js').ContainerSummary[];
+  Volumes: unknown[];
+  BuildCache: unknown[];
+}

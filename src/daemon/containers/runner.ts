@@ -72,6 +72,8 @@ export class ContainerRunner {
     const paths = this.paths(rec.id);
     let task: Task | undefined;
     let log: JsonFileWriter | undefined;
+    // the shim starts while the rootfs and the spec are prepared
+    this.d.runtime.prepare?.(rec.id);
     try {
       await mountRootfs(this.d.layers, paths, rec.layer);
       const [passwd, group] = await Promise.all([
@@ -109,6 +111,7 @@ export class ContainerRunner {
     } catch (err) {
       live.streams.endAll();
       if (task) await task.delete().catch(() => {});
+      else await this.d.runtime.discard?.(rec.id).catch(() => {});
       await log?.close();
       await this.d.env.release(rec).catch(() => {});
       await unmountRootfs(paths).catch(() => {});
@@ -147,7 +150,11 @@ export class ContainerRunner {
       exitCode, restartCount: rec.restartCount, manuallyStopped: rec.manuallyStopped, daemonStopping: this.shuttingDown || live.stopping,
     });
     rec.state = restart ? restartingState(rec.state, exitCode, exitedAt, live.oomKilled) : exitedState(rec.state, exitCode, exitedAt, live.oomKilled);
-    await this.d.store.save(rec).catch((err: Error) => this.d.log.error('saving container state failed', { id: rec.id, error: err.message }));
+    // an auto-removed container is deleted next: no need to persist its last state (a crash before the
+    // removal is recovered at start-up, where the task is found gone and the container removed)
+    if (!rec.hostConfig.AutoRemove) {
+      await this.d.store.save(rec).catch((err: Error) => this.d.log.error('saving container state failed', { id: rec.id, error: err.message }));
+    }
     this.d.events.publish('container', 'die', rec.id, eventAttributes(rec, { exitCode: String(exitCode) }));
     this.lifecycle.emit('exit', rec.id, exitCode);
     if (restart) this.scheduleRestart(rec, live, exitedAt.getTime() - Date.parse(rec.state.StartedAt));

@@ -7,6 +7,19 @@
  *   content/
  *     blobs/sha256/<hex>    verified blobs
  *     ingest/<random>       writes in progress (swept at start-up)
+ *     diffids/<hex>.json    which blobs hold a layer (layer-blobs.ts)
+ *
+ * Worked example:
+ *
+ *   const store = new FileContentStore(join(dataRoot, 'content'));
+ *   await store.init();                                   // sweeps ingest/
+ *   const { digest, size, created } = await store.ingest(stream, { digest: expected });
+ *   store.read(digest).pipe(res);                         // stream it back out
+ *   const w = store.writer();                             // or write by hand, hashing as it goes
+ *   w.write(chunk); w.end(); await finished(w); const info = await w.commit();
+ *
+ * Nothing here knows what a blob means: images and layers keep their own
+ * references, and the image GC (images/gc.ts) deletes blobs nobody holds.
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
@@ -28,6 +41,11 @@ export interface BlobInfo {
   size: number;
 }
 
+/** What a write did: `created` is false when the store already had the blob. */
+export interface WriteResult extends BlobInfo {
+  created: boolean;
+}
+
 /** Read side, for consumers that only read (a `Provider` in containerd terms). */
 export interface BlobReader {
   has(digest: Digest): Promise<boolean>;
@@ -40,8 +58,8 @@ export interface ContentStore extends BlobReader {
   /** A writable that hashes what it is given; `commit` verifies and publishes it. */
   writer(): ContentWriter;
   /** Streams a whole source into the store. */
-  ingest(source: Readable | AsyncIterable<Buffer>, expected?: Expected): Promise<BlobInfo>;
-  put(data: Buffer | string, expected?: Expected): Promise<BlobInfo>;
+  ingest(source: Readable | AsyncIterable<Buffer>, expected?: Expected): Promise<WriteResult>;
+  put(data: Buffer | string, expected?: Expected): Promise<WriteResult>;
   delete(digest: Digest): Promise<void>;
   list(): Promise<BlobInfo[]>;
 }
@@ -53,7 +71,7 @@ export class ContentWriter extends Writable {
   private fh: FileHandle | undefined;
   size = 0;
 
-  constructor(private readonly tmpPath: string, private readonly publish: (tmp: string, info: BlobInfo) => Promise<void>) {
+  constructor(private readonly tmpPath: string, private readonly publish: (tmp: string, info: BlobInfo) => Promise<boolean>) {
     super({ highWaterMark: 1 << 20 });
   }
 
@@ -90,7 +108,7 @@ export class ContentWriter extends Writable {
   }
 
   /** Call after the stream finished: checks `expected` and moves the blob into place. */
-  async commit(expected: Expected = {}): Promise<BlobInfo> {
+  async commit(expected: Expected = {}): Promise<WriteResult> {
     const digest: Digest = `sha256:${this.hash.digest('hex')}`;
     try {
       if (expected.size !== undefined && expected.size !== this.size) {
@@ -99,8 +117,8 @@ export class ContentWriter extends Writable {
       if (expected.digest !== undefined && expected.digest !== digest) {
         throw new DigestMismatchError('content.digest_mismatch', `digest mismatch: expected ${expected.digest}, got ${digest}`);
       }
-      await this.publish(this.tmpPath, { digest, size: this.size });
-      return { digest, size: this.size };
+      const created = await this.publish(this.tmpPath, { digest, size: this.size });
+      return { digest, size: this.size, created };
     } catch (err) {
       await rm(this.tmpPath, { force: true });
       throw err;
@@ -137,12 +155,16 @@ export class FileContentStore implements ContentStore {
   writer(): ContentWriter {
     return new ContentWriter(join(this.ingestDir, randomBytes(12).toString('hex')), async (tmp, info) => {
       // an existing blob with this digest has the same bytes: keep it
-      if (await this.has(info.digest)) await rm(tmp, { force: true });
-      else await rename(tmp, this.path(info.digest));
+      if (await this.has(info.digest)) {
+        await rm(tmp, { force: true });
+        return false;
+      }
+      await rename(tmp, this.path(info.digest));
+      return true;
     });
   }
 
-  async ingest(source: Readable | AsyncIterable<Buffer>, expected?: Expected): Promise<BlobInfo> {
+  async ingest(source: Readable | AsyncIterable<Buffer>, expected?: Expected): Promise<WriteResult> {
     const w = this.writer();
     try {
       await pipeline(source, w);
@@ -153,7 +175,7 @@ export class FileContentStore implements ContentStore {
     return w.commit(expected);
   }
 
-  async put(data: Buffer | string, expected?: Expected): Promise<BlobInfo> {
+  async put(data: Buffer | string, expected?: Expected): Promise<WriteResult> {
     const w = this.writer();
     try {
       await new Promise<void>((resolve, reject) => w.end(data, () => resolve()).once('error', reject));

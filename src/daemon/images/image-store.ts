@@ -27,6 +27,8 @@ export interface ImageRecord {
   parent?: Digest;
   /** `name@sha256:…` of manifests it was pulled or pushed as (full names). */
   repoDigests: string[];
+  /** Manifest (and index) blobs kept in the content store for this image; the GC keeps them. */
+  manifests?: Digest[];
   lastTagTime?: string;
 }
 
@@ -72,6 +74,7 @@ export class ImageStore {
   }
 
   private async saveTags(): Promise<void> {
+    this.byImage = undefined;
     await writeJsonAtomic(this.tagsFile, Object.fromEntries(this.tags));
   }
 
@@ -158,23 +161,36 @@ export class ImageStore {
     }
   }
 
+  /** image id → its familiar tags, rebuilt after a tag change (listing 200 images stays linear). */
+  private byImage: Map<Digest, string[]> | undefined;
+
   /** Familiar `name:tag` strings pointing at an image. */
   tagsOf(id: Digest): string[] {
-    const out: string[] = [];
-    for (const [ref, target] of this.tags) if (target === id) out.push(familiarString(parseReference(ref)));
-    return out.sort();
+    if (!this.byImage) {
+      this.byImage = new Map();
+      for (const [ref, target] of this.tags) {
+        const list = this.byImage.get(target) ?? [];
+        list.push(familiarString(parseReference(ref)));
+        this.byImage.set(target, list);
+      }
+      for (const list of this.byImage.values()) list.sort();
+    }
+    return [...(this.byImage.get(id) ?? [])];
   }
 
-  async tag(id: Digest, ref: string): Promise<void> {
+  /** Points `ref` at image `id`; returns the image it pointed at before, if another. */
+  async tag(id: Digest, ref: string): Promise<Digest | undefined> {
     const img = this.images.get(id);
     if (!img) throw noSuchImage(id);
     const parsed = parseReference(ref);
     if (parsed.digest) throw new InvalidParameter('image.tag_digest', 'refusing to create a tag with a digest reference');
     const key = fullString(withDefaultTag(parsed));
+    const previous = this.tags.get(key);
     this.tags.set(key, id);
     img.lastTagTime = new Date().toISOString();
     await this.saveTags();
     await this.saveRecord(img);
+    return previous !== id ? previous : undefined;
   }
 
   /** Removes a tag; returns the image it pointed at. */
@@ -199,6 +215,24 @@ export class ImageStore {
     if (this.tagsOf(id).length) throw new Conflict('image.tagged', `image ${id} is still tagged`);
     this.images.delete(id);
     await rm(join(this.dbDir, `${hexOf(id)}.json`), { force: true });
+  }
+
+  /** Drops a record and every tag pointing at it (GC of a half-made image). */
+  async forget(id: Digest): Promise<void> {
+    let untagged = false;
+    for (const [ref, target] of this.tags) {
+      if (target !== id) continue;
+      this.tags.delete(ref);
+      untagged = true;
+    }
+    if (untagged) await this.saveTags();
+    this.images.delete(id);
+    await rm(join(this.dbDir, `${hexOf(id)}.json`), { force: true });
+  }
+
+  /** Every tag, familiar form. */
+  allTags(): string[] {
+    return [...this.tags.keys()].map((ref) => familiarString(parseReference(ref))).sort();
   }
 
   /** Children: images whose parent is `id`. */

@@ -1,14 +1,17 @@
 /**
  * `docker import`: a rootfs tarball (any compression) becomes a one-layer
- * image. The tarball is hashed and unpacked in one pass while its bytes go
- * to the content store, so `save` and `push` can reproduce the layer.
+ * image. The uncompressed tar is hashed and unpacked in one pass while its
+ * bytes go to the content store (its digest is then the diffID), so `save`
+ * and `push` can reproduce the layer.
  */
 import { PassThrough, type Readable } from 'node:stream';
 import { InvalidParameter } from '../../errdefs/index.js';
 import { tee } from '../../lib/streams.js';
 import { hostArchitecture, type ImageConfig } from '../../oci/image.js';
 import { familiarString, parseReference, withDefaultTag, isValidTag } from '../../oci/reference.js';
+import { MediaType } from '../../oci/media-types.js';
 import type { ContentStore } from '../content/content-store.js';
+import type { LayerBlobIndex } from '../content/layer-blobs.js';
 import { decompressed } from '../layers/decompress.js';
 import type { LayerStore } from '../layers/layer-store.js';
 import { applyChanges } from './changes.js';
@@ -25,6 +28,7 @@ export interface ImportOptions {
 
 export interface ImportDeps {
   content: ContentStore;
+  layerBlobs: LayerBlobIndex;
   layers: LayerStore;
   images: ImageStore;
 }
@@ -54,11 +58,16 @@ export async function importRootfs(deps: ImportDeps, body: Readable, opts: Impor
     blob.once('finish', resolve).once('error', reject);
     toContent.once('error', reject);
   });
-  const copying = tee(body, [toContent, toLayer]);
+  let copying: Promise<void> = Promise.resolve();
+  let created = false;
+  let layer: Awaited<ReturnType<LayerStore['apply']>> | undefined;
   try {
-    const { stream } = await decompressed(toLayer);
-    const [layer] = await Promise.all([deps.layers.apply(undefined, stream), copying, storing]);
-    await blob.commit();
+    const { stream } = await decompressed(body);
+    copying = tee(stream, [toContent, toLayer]);
+    [layer] = await Promise.all([deps.layers.apply(undefined, toLayer), copying, storing]);
+    const stored = await blob.commit();
+    created = stored.created;
+    await deps.layerBlobs.record(layer.diffId, stored.size, { mediaType: MediaType.OciLayer, digest: stored.digest, size: stored.size });
     const now = new Date().toISOString();
     const comment = opts.message || 'Imported from -';
     const imageConfig: ImageConfig = {
@@ -82,6 +91,8 @@ export async function importRootfs(deps: ImportDeps, body: Readable, opts: Impor
     toLayer.destroy(e);
     await Promise.allSettled([copying, storing]);
     await blob.discard();
+    if (layer && !deps.images.list().some((i) => i.chainId === layer!.chainId)) await deps.layers.remove(layer.chainId);
+    if (created && layer && !deps.images.get(layer.diffId)) await deps.content.delete(layer.diffId);
     throw err;
   }
 }

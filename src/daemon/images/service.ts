@@ -1,56 +1,76 @@
 /**
- * Image operations the API offers: list, inspect, import, tag, remove.
- * Layers are shared, so removing an image releases only the layers no
- * other image stands on.
+ * Image operations the API offers: list, inspect, history, import, load,
+ * save, tag, remove, prune. Layers are shared, so removing an image releases
+ * only the layers no other image or container stands on (gc.ts).
  */
 import type { Readable } from 'node:stream';
-import type { ImageDeleteResponseItem, ImageInspect, ImageSummary } from '../../api/types/index.js';
+import type {
+  ImageDeleteResponseItem, ImageHistoryItem, ImageInspect, ImagesPruneResponse, ImageSummary, JSONMessage,
+} from '../../api/types/index.js';
 import { Conflict, InvalidParameter } from '../../errdefs/index.js';
 import { shortId } from '../../lib/ids.js';
 import type { Logger } from '../../lib/logger.js';
+import type { TarWriter } from '../../lib/tar/index.js';
 import { chainIds, type Digest } from '../../oci/index.js';
 import { familiarString, isValidTag, parseReference, withDefaultTag } from '../../oci/reference.js';
 import type { ContentStore } from '../content/content-store.js';
+import type { LayerBlobIndex } from '../content/layer-blobs.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { LayerStore } from '../layers/layer-store.js';
+import { releaseImage, type GcDeps } from './gc.js';
+import { imageHistory } from './history.js';
 import type { Image, ImageStore } from './image-store.js';
 import { importRootfs, type ImportOptions } from './import.js';
+import { selectImages, validateImageFilters } from './list-filter.js';
+import { loadArchive, type LoadedImage } from './load.js';
+import { layerSource, namesFor, planSave, writeArchive, type SaveItem } from './save.js';
 import { imageInspect, imageSummary } from './views.js';
 
 export interface ImageServiceDeps {
   images: ImageStore;
   layers: LayerStore;
   content: ContentStore;
+  layerBlobs: LayerBlobIndex;
   events: EventBus;
   log: Logger;
   engineVersion: string;
   /** Containers created from an image; containers are not this module's business otherwise. */
   containersUsing(imageId: Digest): { id: string; running: boolean }[];
+  /** Top layer chain ids of every container (their layers stay while the container exists). */
+  containerLayers(): Digest[];
 }
 
 export class ImageService {
   constructor(private readonly d: ImageServiceDeps) {}
 
+  private get gc(): GcDeps {
+    return this.d;
+  }
+
   list(opts: { all: boolean; filters: Map<string, string[]>; apiAtLeast144: boolean }): ImageSummary[] {
-    const refFilters = opts.filters.get('reference') ?? [];
-    const dangling = opts.filters.get('dangling');
-    const out: ImageSummary[] = [];
-    const imgs = this.d.images.list().sort((a, b) => (a.config.created ?? '') < (b.config.created ?? '') ? 1 : -1);
-    for (const img of imgs) {
-      const tags = this.d.images.tagsOf(img.id);
-      if (dangling?.includes('true') && tags.length) continue;
-      if (dangling?.includes('false') && !tags.length) continue;
-      if (refFilters.length && !tags.some((t) => refFilters.some((f) => referenceMatches(f, t)))) continue;
-      if (!opts.all && !tags.length && this.d.images.children(img.id).length) continue;
-      out.push(imageSummary(img, tags, opts.apiAtLeast144));
-    }
-    return out;
+    validateImageFilters(opts.filters);
+    const store = this.d.images;
+    const imgs = store.list().sort((a, b) => (a.config.created ?? '') < (b.config.created ?? '') ? 1 : -1);
+    const picked = selectImages(imgs, opts.filters, {
+      all: opts.all,
+      tagsOf: (id) => store.tagsOf(id),
+      hasChildren: (id) => store.children(id).length > 0,
+      resolve: (ref) => store.tryResolve(ref),
+    });
+    return picked.map((img) => imageSummary(img, store.tagsOf(img.id), opts.apiAtLeast144));
   }
 
   async inspect(ref: string, apiAtLeast145: boolean): Promise<ImageInspect> {
     const img = this.d.images.resolve(ref);
     const lower = img.chainId ? await this.d.layers.lowerDirs(img.chainId) : [];
     return imageInspect(img, this.d.images.tagsOf(img.id), lower, apiAtLeast145);
+  }
+
+  async history(ref: string): Promise<ImageHistoryItem[]> {
+    const img = this.d.images.resolve(ref);
+    const sizes: number[] = [];
+    for (const c of chainIds(img.config.rootfs.diff_ids)) sizes.push((await this.d.layers.get(c).catch(() => ({ size: 0 }))).size);
+    return imageHistory(img, sizes, (id) => this.d.images.get(id), (id) => this.d.images.tagsOf(id));
   }
 
   resolve(ref: string): Image {
@@ -61,6 +81,45 @@ export class ImageService {
     const img = await importRootfs(this.d, body, { ...opts, engineVersion: this.d.engineVersion });
     this.d.events.publish('image', 'import', img.id, opts.repo ? { name: opts.repo } : {});
     return img.id;
+  }
+
+  /** `docker load`: `progress` gets Docker's stream messages, the `Loaded image` lines included. */
+  async load(body: Readable, quiet: boolean, progress: (m: JSONMessage) => void): Promise<LoadedImage[]> {
+    const loaded = await loadArchive(this.d, body, (m) => {
+      if (!quiet || m.stream) progress(m);
+    });
+    for (const img of loaded) {
+      for (const tag of img.tags) progress({ stream: `Loaded image: ${tag}\n` });
+      if (img.tags.length === 0) progress({ stream: `Loaded image ID: ${img.id}\n` });
+      this.d.events.publish('image', 'load', img.id, img.tags[0] ? { name: img.tags[0] } : {});
+    }
+    return loaded;
+  }
+
+  /**
+   * `docker save`: resolves every name first (404 before any byte), then
+   * returns the writer that streams the archive.
+   */
+  async save(names: string[]): Promise<(tar: TarWriter) => Promise<void>> {
+    if (names.length === 0) throw new InvalidParameter('image.save_no_names', 'no images specified');
+    const items: SaveItem[] = [];
+    for (const name of names) {
+      const image = this.d.images.resolve(name);
+      const tags = namesFor(name, () => this.d.images.allTags()).filter((t) => this.d.images.tryResolve(t)?.id === image.id);
+      const existing = items.find((i) => i.image.id === image.id);
+      if (existing) existing.names.push(...tags.filter((t) => !existing.names.includes(t)));
+      else items.push({ image, names: tags });
+    }
+    const planned = [];
+    for (const { image, names: imageNames } of items) {
+      const layers = [];
+      for (const diffId of image.config.rootfs.diff_ids) layers.push(layerSource(diffId, await this.d.layerBlobs.get(diffId)));
+      planned.push({ id: image.id, names: imageNames, config: await this.d.content.readBytes(image.id), layers });
+    }
+    const files = planSave(planned);
+    for (const { image } of items) this.d.events.publish('image', 'save', image.id, {});
+    const mtime = Math.floor(Date.now() / 1000);
+    return (tar) => writeArchive(this.d.content, files, tar, mtime);
   }
 
   async tag(ref: string, repo: string, tag: string | undefined): Promise<void> {
@@ -90,7 +149,7 @@ export class ImageService {
       await this.untag(img, familiarString(withDefaultTag(parseReference(ref))), out);
       if (this.d.images.tagsOf(img.id).length > 0) return out;
       untaggedByName = true;
-    } else if (singleRepository(this.d.images.tagsOf(img.id))) {
+    } else if (singleRepository(this.d.images.tagsOf(img.id)) || opts.force) {
       const conflict = this.conflict(img, opts.force ? 'hard' : 'all');
       if (conflict) throw conflict;
       for (const t of this.d.images.tagsOf(img.id)) await this.untag(img, t, out);
@@ -100,11 +159,48 @@ export class ImageService {
       if (untaggedByName) return out; // the untag was the job; the image stays for its users
       throw conflict;
     }
+    await this.deleteImage(img, out);
+    return out;
+  }
+
+  private async deleteImage(img: Image, out: ImageDeleteResponseItem[]): Promise<void> {
     await this.d.images.delete(img.id);
     out.push({ Deleted: img.id });
     this.d.events.publish('image', 'delete', img.id, {});
-    await this.releaseLayers(img);
-    return out;
+    await releaseImage(this.gc, img.config.rootfs.diff_ids, img.id);
+  }
+
+  /**
+   * `docker image prune`: dangling images (untagged, no children, no
+   * containers); with `dangling=false` (`-a`) every image no container uses.
+   */
+  async prune(filters: Map<string, string[]>): Promise<ImagesPruneResponse> {
+    for (const key of filters.keys()) {
+      if (!['dangling', 'label', 'label!', 'until'].includes(key)) throw new InvalidParameter('image.invalid_filter', `invalid filter '${key}'`);
+    }
+    const danglingOnly = !(filters.get('dangling') ?? ['true']).some((v) => ['false', '0'].includes(v.toLowerCase()));
+    const before = await this.layersSize();
+    const deleted: ImageDeleteResponseItem[] = [];
+    const candidates = selectImages(this.d.images.list(), new Map([...filters].filter(([k]) => k !== 'dangling')), {
+      all: true, tagsOf: (id) => this.d.images.tagsOf(id), hasChildren: () => false, resolve: () => undefined,
+    });
+    for (let progress = true; progress;) {
+      progress = false;
+      for (const img of candidates) {
+        if (!this.d.images.get(img.id) || this.d.containersUsing(img.id).length || this.d.images.children(img.id).length) continue;
+        const tags = this.d.images.tagsOf(img.id);
+        if (danglingOnly && tags.length) continue;
+        for (const t of tags) await this.untag(img, t, deleted);
+        await this.deleteImage(img, deleted);
+        progress = true;
+      }
+    }
+    this.d.events.publish('image', 'prune', '', { reclaimed: String(before - (await this.layersSize())) });
+    return { ImagesDeleted: deleted.length ? deleted : null, SpaceReclaimed: Math.max(0, before - (await this.layersSize())) };
+  }
+
+  private async layersSize(): Promise<number> {
+    return (await this.d.layers.list()).reduce((n, l) => n + l.size, 0);
   }
 
   /** Hard conflicts cannot be forced (children, running users); soft ones can. */
@@ -127,16 +223,6 @@ export class ImageService {
     out.push({ Untagged: name });
     this.d.events.publish('image', 'untag', img.id, { name });
   }
-
-  /** Removes the layers of a deleted image that no remaining image uses. */
-  private async releaseLayers(img: Image): Promise<void> {
-    const inUse = new Set<Digest>();
-    for (const other of this.d.images.list()) for (const c of chainIds(other.config.rootfs.diff_ids)) inUse.add(c);
-    for (const c of chainIds(img.config.rootfs.diff_ids).reverse()) {
-      if (inUse.has(c)) break;
-      await this.d.layers.remove(c);
-    }
-  }
 }
 
 /** True when `ref` names the image by id (`sha256:…` or a hex prefix) rather than by name. */
@@ -148,11 +234,4 @@ function isIdReference(id: Digest, ref: string): boolean {
 /** Do all tags belong to one repository (so deleting by id may drop them all)? */
 function singleRepository(tags: string[]): boolean {
   return new Set(tags.map((t) => t.replace(/:[^:/]+$/, ''))).size <= 1;
-}
-
-/** The `reference` filter: `busybox`, `busybox:*`, `org/*`, `localhost:5000/x:1`. */
-function referenceMatches(pattern: string, tag: string): boolean {
-  const full = pattern.includes(':') || pattern.includes('@') ? pattern : `${pattern}:*`;
-  const re = new RegExp('^' + full.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, '\\$&')).join('[^/]*') + '$');
-  return re.test(tag) || re.test(tag.replace(/:[^:/]+$/, ''));
 }

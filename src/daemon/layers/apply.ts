@@ -24,6 +24,8 @@ export interface AppliedLayer {
   diffId: Digest;
   /** Bytes of regular files in the layer. */
   size: number;
+  /** Bytes of the uncompressed layer tar. */
+  tarSize: number;
 }
 
 export class InvalidLayerError extends InvalidParameter {}
@@ -52,7 +54,7 @@ export async function applyLayer(tar: Readable, dir: string): Promise<AppliedLay
     await Promise.all([hashing, toTar]);
     const code = await exited;
     if (code !== 0) throw new InvalidLayerError('layer.extract_failed', `failed to extract layer: ${stderr.trim() || `tar exited with ${code}`}`);
-    return { diffId: digester.digest(), size };
+    return { diffId: digester.digest(), size, tarSize: digester.size };
   } catch (err) {
     tar.destroy();
     digester.destroy();

@@ -5,7 +5,7 @@
  *
  *   layers/
  *     <chain hex>/diff/        the unpacked layer (an overlay lower dir)
- *     <chain hex>/layer.json   { chainId, diffId, parent, size }
+ *     <chain hex>/layer.json   { chainId, diffId, parent, size, tarSize }
  *     .tmp-<random>/           unpacks in progress (swept at start-up)
  */
 import { randomBytes } from 'node:crypto';
@@ -22,10 +22,26 @@ export interface LayerInfo {
   chainId: Digest;
   diffId: Digest;
   parent?: Digest;
-  /** Bytes of regular files in this layer alone. */
+  /** Bytes of regular files in this layer alone (cached at unpack time, for images, history and df). */
   size: number;
+  /** Bytes of the uncompressed layer tar. */
+  tarSize?: number;
 }
 
+/**
+ * Worked example (what load and pull do for each layer, base first):
+ *
+ *   const chains = chainIds(config.rootfs.diff_ids);
+ *   for (const [i, chain] of chains.entries()) {
+ *     if (await layers.has(chain)) continue;                       // shared: already unpacked
+ *     const { stream } = await decompressed(content.read(blob[i])); // gzip/zstd/none by magic bytes
+ *     const info = await layers.apply(chains[i - 1], stream);      // unpacks into a temp dir, renames
+ *     if (info.chainId !== chain) ...                               // the blob was not that diffID
+ *   }
+ *   const mount = overlayMount([containerInit, ...await layers.lowerDirs(top)], upper, work);
+ *
+ * A layer is removed only when no image or container stands on it (images/gc.ts).
+ */
 export interface LayerStore {
   /** Unpacks an uncompressed layer tar on top of `parent`; idempotent per chain id. */
   apply(parent: Digest | undefined, tar: Readable): Promise<LayerInfo>;
@@ -72,9 +88,10 @@ export class OverlayLayerStore implements LayerStore {
     const tmp = join(this.root, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
     await mkdir(join(tmp, 'diff'), { recursive: true });
     try {
-      const { diffId, size } = await applyLayer(tar, join(tmp, 'diff'));
+      if (parent && !(await this.has(parent))) throw new NotFound('layer.not_found', `layer ${parent} does not exist`);
+      const { diffId, size, tarSize } = await applyLayer(tar, join(tmp, 'diff'));
       const chainId = parent ? sha256Digest(`${parent} ${diffId}`) : diffId;
-      const info: LayerInfo = { chainId, diffId, size, ...(parent ? { parent } : {}) };
+      const info: LayerInfo = { chainId, diffId, size, tarSize, ...(parent ? { parent } : {}) };
       if (await this.has(chainId)) {
         await rm(tmp, { recursive: true, force: true });
         return this.get(chainId);

@@ -88,6 +88,13 @@ export interface RuntimeEvents {
 }
 
 export interface Runtime {
+  /**
+   * Optional head start: begins the per-container work that does not need
+   * the spec (e.g. starting the shim) while the caller prepares the rootfs.
+   * `create` picks it up; `discard` drops it when no create follows.
+   */
+  prepare?(id: string): void;
+  discard?(id: string): Promise<void>;
   create(opts: TaskOptions): Promise<Task>;
   /** Re-attaches to a task that outlived a daemon restart. */
   restore(id: string): Promise<RestoreResult>;

@@ -33,3 +33,25 @@ export function jsonLines(reply: Reply, contentType = 'application/json'): JsonL
     signal: ac.signal,
   };
 }
+
+/** Like jsonLines, but sends the 200 only with the first message, so an early failure can still be a plain HTTP error. */
+export function lazyJsonLines(reply: Reply, contentType = 'application/json'): JsonLines & { readonly started: boolean } {
+  let inner: JsonLines | undefined;
+  const ac = new AbortController();
+  const start = () => {
+    if (!inner) {
+      inner = jsonLines(reply, contentType);
+      inner.signal.addEventListener('abort', () => ac.abort());
+    }
+    return inner;
+  };
+  return {
+    get started() {
+      return inner !== undefined;
+    },
+    write: (msg) => start().write(msg),
+    fail: (err) => start().fail(err),
+    end: () => start().end(),
+    signal: ac.signal,
+  };
+}

@@ -4,6 +4,7 @@ import type { CliContext } from '../../context.js';
 import { attachCommand } from './attach.js';
 import { createCommand } from './create.js';
 import { execCommand } from './exec.js';
+import { commitCommand, diffCommand, exportCommand } from './filesystem.js';
 import { inspectCommand } from './inspect.js';
 import { killCommand, rmCommand, startCommand, stopCommand, waitCommand } from './lifecycle.js';
 import { logsCommand } from './logs.js';
@@ -19,6 +20,7 @@ export function containerCommands(ctx: CliContext): Command[] {
     killCommand(ctx), rmCommand(ctx), waitCommand(ctx), logsCommand(ctx), psCommand(ctx, 'ls').alias('list').alias('ps'),
     inspectCommand(ctx, ['container']), execCommand(ctx), attachCommand(ctx), pauseCommand(ctx, 'pause'), pauseCommand(ctx, 'unpause'),
     renameCommand(ctx), updateCommand(ctx), portCommand(ctx), topCommand(ctx), pruneCommand(ctx), statsCommand(ctx),
+    diffCommand(ctx), exportCommand(ctx), commitCommand(ctx),
   ];
 }
 
@@ -28,5 +30,6 @@ export function containerShortcuts(ctx: CliContext): Command[] {
     runCommand(ctx), createCommand(ctx), startCommand(ctx), stopCommand(ctx, 'stop'), stopCommand(ctx, 'restart'),
     killCommand(ctx), rmCommand(ctx), waitCommand(ctx), logsCommand(ctx), psCommand(ctx), execCommand(ctx), attachCommand(ctx),
     pauseCommand(ctx, 'pause'), pauseCommand(ctx, 'unpause'), renameCommand(ctx), updateCommand(ctx), portCommand(ctx), topCommand(ctx), statsCommand(ctx),
+    diffCommand(ctx), exportCommand(ctx), commitCommand(ctx),
   ];
 }

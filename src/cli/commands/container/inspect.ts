@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import { NotFound } from '../../../errdefs/index.js';
 import { ExitError, type CliContext } from '../../context.js';
-import { renderInspect } from '../../format/inspect.js';
+import { renderInspect } from '../../format/formatter.js';
 
 type Kind = 'container' | 'image';
 const PATHS: Record<Kind, (ref: string) => string> = {
@@ -24,17 +24,20 @@ export function inspectCommand(ctx: CliContext, kinds: Kind[] = ['container', 'i
       let failed = false;
       for (const ref of refs) {
         let hit: unknown;
+        let notFound: Error | undefined;
         for (const k of search) {
           try {
             hit = await c.get(PATHS[k](ref));
             break;
           } catch (err) {
             if (!(err instanceof NotFound)) throw err;
+            notFound = err;
           }
         }
         if (hit === undefined) {
           failed = true;
-          ctx.err.write(kinds.length > 1 ? `Error: No such object: ${ref}\n` : `Error: No such ${kinds[0]}: ${ref}\n`);
+          // typed inspect shows the daemon's answer; the untyped one tried every kind
+          ctx.err.write(search.length > 1 ? `Error: No such object: ${ref}\n` : `Error response from daemon: ${notFound?.message}\n`);
         } else found.push(hit);
       }
       ctx.out.write(renderInspect(o.format, found));

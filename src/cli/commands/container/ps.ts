@@ -1,7 +1,8 @@
 import { Command } from 'commander';
 import type { ContainerSummary } from '../../../api/types/index.js';
 import { collect, type CliContext } from '../../context.js';
-import { humanDuration, humanSize, table, truncate } from '../../format/simple.js';
+import { ellipsis, ListFormatter, truncateID } from '../../format/formatter.js';
+import { humanDuration, humanSizeWithPrecision } from '../../format/units.js';
 
 /** `--filter k=v` flags → the API's map-of-bool filters JSON. */
 export function filtersJson(list: string[]): string | undefined {
@@ -15,10 +16,39 @@ export function filtersJson(list: string[]): string | undefined {
   return JSON.stringify(f);
 }
 
+/** docker's DisplayablePorts: `0.0.0.0:8080->80/tcp, 443/tcp`. */
 export function portsString(ports: ContainerSummary['Ports']): string {
   return ports
     .map((p) => (p.PublicPort ? `${p.IP && p.IP.includes(':') ? `[${p.IP}]` : p.IP ?? ''}:${p.PublicPort}->${p.PrivatePort}/${p.Type}` : `${p.PrivatePort}/${p.Type}`))
     .join(', ');
+}
+
+export const PS_HEADERS: Record<string, string> = {
+  ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT', RunningFor: 'CREATED', Ports: 'PORTS',
+  State: 'STATE', Status: 'STATUS', Size: 'SIZE', Names: 'NAMES', Labels: 'LABELS', Mounts: 'MOUNTS', Networks: 'NETWORKS',
+  LocalVolumes: 'LOCAL VOLUMES',
+};
+
+/** A `docker ps` row: docker's ContainerContext fields and methods. */
+export function psRow(s: ContainerSummary, trunc: boolean, now: number): object {
+  const labels = s.Labels ?? {};
+  return {
+    ID: trunc ? truncateID(s.Id) : s.Id,
+    Image: trunc && s.Image.startsWith('sha256:') ? truncateID(s.Image) : s.Image,
+    Command: JSON.stringify(trunc ? ellipsis(s.Command, 20) : s.Command),
+    CreatedAt: new Date(s.Created * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000 UTC'),
+    RunningFor: `${humanDuration(now - s.Created * 1000)} ago`,
+    Ports: portsString(s.Ports),
+    State: s.State,
+    Status: s.Status,
+    Size: () => (s.SizeRw === undefined ? '0B' : `${humanSizeWithPrecision(s.SizeRw, 3)} (virtual ${humanSizeWithPrecision(s.SizeRootFs ?? 0, 3)})`),
+    Names: s.Names.map((n) => n.slice(1)).filter((n) => !n.includes('/')).join(','),
+    Labels: Object.keys(labels).sort().map((k) => `${k}=${labels[k]}`).join(','),
+    Label: (k: string) => labels[k] ?? '',
+    Mounts: s.Mounts.map((m) => (m.Name && trunc ? ellipsis(m.Name, 15) : m.Name || m.Source)).join(','),
+    LocalVolumes: String(s.Mounts.filter((m) => m.Type === 'volume' && m.Driver === 'local').length),
+    Networks: Object.keys(s.NetworkSettings?.Networks ?? {}).sort().join(','),
+  };
 }
 
 export function psCommand(ctx: CliContext, name = 'ps'): Command {
@@ -33,26 +63,16 @@ export function psCommand(ctx: CliContext, name = 'ps'): Command {
     .option('-f, --filter <filter>', 'Filter output based on conditions provided', collect, [])
     .option('--format <string>', 'Format output using a custom template')
     .action(async (o: { all?: boolean; quiet?: boolean; last?: string; latest?: boolean; size?: boolean; trunc: boolean; filter: string[]; format?: string }) => {
+      const defaultFormat = `table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}${o.size ? '\t{{.Size}}' : ''}`;
+      const f = new ListFormatter({
+        format: o.format, defaultFormat, quiet: !!o.quiet, quietOverridesFormat: true, headers: PS_HEADERS, typeName: '*formatter.ContainerContext',
+      });
       const c = await ctx.client();
       const limit = o.latest ? 1 : o.last !== undefined ? Number(o.last) : undefined;
       const list = await c.get<ContainerSummary[]>('/containers/json', {
-        all: o.all ? 1 : undefined, limit, size: o.size ? 1 : undefined, filters: filtersJson(o.filter),
+        all: o.all ? 1 : undefined, limit, size: o.size || f.usesField('Size') ? 1 : undefined, filters: filtersJson(o.filter),
       });
-      const id = (s: string) => (o.trunc ? s.slice(0, 12) : s);
-      if (o.quiet) {
-        for (const s of list) ctx.print(id(s.Id));
-        return;
-      }
       const now = Date.now();
-      const rows = [['CONTAINER ID', 'IMAGE', 'COMMAND', 'CREATED', 'STATUS', 'PORTS', 'NAMES', ...(o.size ? ['SIZE'] : [])]];
-      for (const s of list) {
-        const cmd = o.trunc ? truncate(s.Command, 20) : s.Command;
-        rows.push([
-          id(s.Id), s.Image, JSON.stringify(cmd), `${humanDuration(now - s.Created * 1000)} ago`, s.Status,
-          portsString(s.Ports), s.Names.map((n) => n.slice(1)).filter((n) => !n.includes('/')).join(','),
-          ...(o.size ? [`${humanSize(s.SizeRw ?? 0)} (virtual ${humanSize(s.SizeRootFs ?? 0)})`] : []),
-        ]);
-      }
-      ctx.out.write(table(rows));
+      ctx.out.write(f.render(list.map((s) => psRow(s, o.trunc, now))));
     });
 }

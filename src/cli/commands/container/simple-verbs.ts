@@ -2,7 +2,8 @@
 import { Command } from 'commander';
 import type { ContainerInspect } from '../../../api/types/index.js';
 import { collect, ExitError, type CliContext } from '../../context.js';
-import { humanSize, table } from '../../format/simple.js';
+import { TabWriter } from '../../format/tabwriter.js';
+import { humanSize } from '../../format/units.js';
 import { parseBytes } from './create-options.js';
 import { filtersJson } from './ps.js';
 
@@ -108,7 +109,10 @@ export function topCommand(ctx: CliContext): Command {
     .action(async (ref: string, psArgs: string[]) => {
       const c = await ctx.client();
       const r = await c.get<{ Titles: string[]; Processes: string[][] }>(`/containers/${encodeURIComponent(ref)}/top`, psArgs.length ? { ps_args: psArgs.join(' ') } : undefined);
-      ctx.out.write(table([r.Titles, ...r.Processes]));
+      // docker/cli top: tabwriter(20, 1, 3, ' ', 0)
+      const w = new TabWriter({ minwidth: 20, tabwidth: 1, padding: 3, padchar: ' ', flags: 0, width: 'display' });
+      for (const row of [r.Titles, ...r.Processes]) w.write(row.join('\t') + '\n');
+      ctx.out.write(w.flush());
     });
 }
 

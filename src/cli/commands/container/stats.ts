@@ -3,7 +3,8 @@ import { Command } from 'commander';
 import type { ContainerSummary } from '../../../api/types/index.js';
 import { jsonMessages } from '../../../client/json-stream.js';
 import type { CliContext } from '../../context.js';
-import { humanSize, table } from '../../format/simple.js';
+import { ListFormatter, truncateID } from '../../format/formatter.js';
+import { bytesSize, humanSizeWithPrecision } from '../../format/units.js';
 
 interface Sample {
   id: string;
@@ -17,19 +18,8 @@ interface Sample {
   pids_stats: { current?: number };
 }
 
-/** binary units, as docker stats prints memory (`1.5MiB`). */
-function binarySize(n: number): string {
-  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
-  let v = n;
-  let i = 0;
-  while (v >= 1024 && i < units.length - 1) {
-    v /= 1024;
-    i++;
-  }
-  return `${Number(v.toFixed(2)).toString()}${units[i]}`;
-}
-
-export function row(s: Sample): string[] {
+/** A `docker stats` row, computed like docker/cli's stats helpers (CPU % from the precpu delta). */
+export function statsRow(s: Sample): object {
   const cpuDelta = s.cpu_stats.cpu_usage.total_usage - s.precpu_stats.cpu_usage.total_usage;
   const sysDelta = s.cpu_stats.system_cpu_usage - s.precpu_stats.system_cpu_usage;
   const online = s.cpu_stats.online_cpus || s.cpu_stats.cpu_usage.percpu_usage?.length || 1;
@@ -49,14 +39,19 @@ export function row(s: Sample): string[] {
     if (b.op.toLowerCase() === 'read') rd += b.value;
     if (b.op.toLowerCase() === 'write') wr += b.value;
   }
-  return [
-    s.id.slice(0, 12), s.name.replace(/^\//, ''), `${cpu.toFixed(2)}%`, `${binarySize(mem)} / ${binarySize(limit)}`,
-    `${limit ? ((mem / limit) * 100).toFixed(2) : '0.00'}%`, `${humanSize(rx)} / ${humanSize(tx)}`, `${humanSize(rd)} / ${humanSize(wr)}`,
-    String(s.pids_stats.current ?? 0),
-  ];
+  const name = s.name.replace(/^\//, '');
+  return {
+    Container: name, ID: truncateID(s.id), Name: name, CPUPerc: `${cpu.toFixed(2)}%`,
+    MemUsage: `${bytesSize(mem)} / ${bytesSize(limit)}`, MemPerc: `${limit ? ((mem / limit) * 100).toFixed(2) : '0.00'}%`,
+    NetIO: `${humanSizeWithPrecision(rx, 3)} / ${humanSizeWithPrecision(tx, 3)}`, BlockIO: `${humanSizeWithPrecision(rd, 3)} / ${humanSizeWithPrecision(wr, 3)}`, PIDs: String(s.pids_stats.current ?? 0),
+  };
 }
 
-const HEADER = ['CONTAINER ID', 'NAME', 'CPU %', 'MEM USAGE / LIMIT', 'MEM %', 'NET I/O', 'BLOCK I/O', 'PIDS'];
+const HEADERS = {
+  Container: 'CONTAINER', ID: 'CONTAINER ID', Name: 'NAME', CPUPerc: 'CPU %', MemUsage: 'MEM USAGE / LIMIT', MemPerc: 'MEM %',
+  NetIO: 'NET I/O', BlockIO: 'BLOCK I/O', PIDs: 'PIDS',
+};
+const DEFAULT_FORMAT = 'table {{.ID}}\t{{.Name}}\t{{.CPUPerc}}\t{{.MemUsage}}\t{{.MemPerc}}\t{{.NetIO}}\t{{.BlockIO}}\t{{.PIDs}}';
 
 export function statsCommand(ctx: CliContext): Command {
   return new Command('stats')
@@ -65,23 +60,25 @@ export function statsCommand(ctx: CliContext): Command {
     .option('-a, --all', 'Show all containers (default shows just running)')
     .option('--no-stream', 'Disable streaming stats and only pull the first result')
     .option('--no-trunc', 'Do not truncate output')
-    .action(async (refs: string[], o: { all?: boolean; stream: boolean }) => {
+    .option('--format <string>', 'Format output using a custom template')
+    .action(async (refs: string[], o: { all?: boolean; stream: boolean; format?: string }) => {
+      const f = new ListFormatter({ format: o.format, defaultFormat: DEFAULT_FORMAT, headers: HEADERS, typeName: '*formatter.statsContext' });
       const c = await ctx.client();
       const ids = refs.length ? refs : (await c.get<ContainerSummary[]>('/containers/json', o.all ? { all: 1 } : undefined)).map((s) => s.Id);
       if (!o.stream) {
         const samples = await Promise.all(ids.map((id) => c.get<Sample>(`/containers/${encodeURIComponent(id)}/stats`, { stream: 0 })));
-        ctx.out.write(table([HEADER, ...samples.map(row)]));
+        ctx.out.write(f.render(samples.map(statsRow)));
         return;
       }
-      const latest = new Map<string, string[]>();
+      const latest = new Map<string, object>();
       const draw = () => {
         if (ctx.out.isTTY) ctx.out.write('\x1b[2J\x1b[H');
-        ctx.out.write(table([HEADER, ...ids.map((id) => latest.get(id) ?? [id.slice(0, 12), '--', '--', '--', '--', '--', '--', '--'])]));
+        ctx.out.write(f.render(ids.map((id) => latest.get(id) ?? { ID: truncateID(id), Name: '--', Container: '--', CPUPerc: '--', MemUsage: '-- / --', MemPerc: '--', NetIO: '--', BlockIO: '--', PIDs: '--' })));
       };
       await Promise.all(ids.map(async (id) => {
         const res = await c.call('GET', `/containers/${encodeURIComponent(id)}/stats`, { query: { stream: 1 } });
         for await (const s of jsonMessages<Sample>(res)) {
-          latest.set(id, row(s));
+          latest.set(id, statsRow(s));
           draw();
         }
       }));

@@ -3,7 +3,7 @@ import { Command } from 'commander';
 import { isBerthError } from '../../../errdefs/index.js';
 import { ExitError, type CliContext } from '../../context.js';
 import { DEFAULT_CONTEXT } from '../../config/context-store.js';
-import { renderInspect } from '../../format/inspect.js';
+import { renderInspect } from '../../format/formatter.js';
 import { loadContext } from './endpoint-options.js';
 
 const IN_MEMORY = '<IN MEMORY>';
@@ -37,7 +37,7 @@ export function contextInspectCommand(ctx: CliContext): Command {
           break;
         }
       }
-      ctx.out.write(renderInspect(f.format === 'json' ? undefined : f.format, found));
+      ctx.out.write(renderInspect(f.format, found, { escapeHTML: true })); // docker marshals contexts itself: <, > and & escaped
       if (error) throw new ExitError(1, error);
     });
 }

@@ -4,8 +4,7 @@ import { isBerthError } from '../../../errdefs/index.js';
 import type { CliContext } from '../../context.js';
 import { DEFAULT_CONTEXT, naturalCompare } from '../../config/context-store.js';
 import { DEFAULT_DESCRIPTION, defaultEndpoint, envHost } from '../../config/endpoint.js';
-import { renderInspect } from '../../format/inspect.js';
-import { table, truncate } from '../../format/simple.js';
+import { ellipsis, renderList } from '../../format/formatter.js';
 
 interface Row {
   Current: boolean;
@@ -16,6 +15,8 @@ interface Row {
 }
 
 const MAX_ERROR = 45;
+const DEFAULT_FORMAT = 'table {{.Name}}{{if .Current}} *{{end}}\t{{.Description}}\t{{.DockerEndpoint}}\t{{.Error}}';
+const HEADERS = { Name: 'NAME', Description: 'DESCRIPTION', DockerEndpoint: 'DOCKER ENDPOINT', Error: 'ERROR' };
 
 export function overridesWarning(env: NodeJS.ProcessEnv, target = 'a context'): string | undefined {
   const name = env.BERTH_HOST ? 'BERTH_HOST' : env.DOCKER_HOST ? 'DOCKER_HOST' : undefined;
@@ -50,16 +51,11 @@ export function contextLsCommand(ctx: CliContext): Command {
         rows.push({ Current: true, Description: '', DockerEndpoint: '', Error: error, Name: current });
       }
       rows.sort((a, b) => naturalCompare(a.Name, b.Name));
-      for (const r of rows) r.Error = truncate(r.Error, MAX_ERROR);
-      if (f.quiet) {
-        for (const r of rows) ctx.print(r.Name);
-      } else if (!f.format || f.format === 'table') {
-        ctx.out.write(table([['NAME', 'DESCRIPTION', 'DOCKER ENDPOINT', 'ERROR'], ...rows.map((r) => [r.Current ? `${r.Name} *` : r.Name, r.Description, r.DockerEndpoint, r.Error])]));
-      } else if (f.format === 'json') {
-        for (const r of rows) ctx.print(JSON.stringify(r));
-      } else {
-        ctx.out.write(renderInspect(f.format, rows));
-      }
+      for (const r of rows) r.Error = ellipsis(r.Error, MAX_ERROR);
+      ctx.out.write(renderList({
+        format: f.format, defaultFormat: DEFAULT_FORMAT, quiet: !!f.quiet, quietFormat: '{{.Name}}', quietOverridesFormat: true,
+        rows, headers: HEADERS, typeName: '*formatter.clientContextContext',
+      }));
       const warning = overridesWarning(ctx.env);
       if (warning) ctx.err.write(warning);
     });

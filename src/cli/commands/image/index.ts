@@ -4,16 +4,20 @@ import type { CliContext } from '../../context.js';
 import { inspectCommand } from '../container/inspect.js';
 import { bootstrapCommand } from './bootstrap.js';
 import { importCommand } from './import.js';
+import { historyCommand } from './history.js';
 import { imagesCommand } from './ls.js';
+import { imagePruneCommand } from './prune.js';
+import { loadCommand, saveCommand } from './save-load.js';
 import { rmiCommand, tagCommand } from './rm.js';
 
 export function imageCommands(ctx: CliContext): Command[] {
   return [
     imagesCommand(ctx, 'ls').alias('list'), importCommand(ctx), rmiCommand(ctx, 'rm').alias('remove'), tagCommand(ctx),
-    inspectCommand(ctx, ['image']), bootstrapCommand(ctx),
+    inspectCommand(ctx, ['image']), bootstrapCommand(ctx), historyCommand(ctx), saveCommand(ctx), loadCommand(ctx),
+    imagePruneCommand(ctx),
   ];
 }
 
 export function imageShortcuts(ctx: CliContext): Command[] {
-  return [imagesCommand(ctx), importCommand(ctx), rmiCommand(ctx), tagCommand(ctx)];
+  return [imagesCommand(ctx), importCommand(ctx), rmiCommand(ctx), tagCommand(ctx), historyCommand(ctx), saveCommand(ctx), loadCommand(ctx)];
 }

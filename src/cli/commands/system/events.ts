@@ -4,7 +4,7 @@ import { jsonMessages } from '../../../client/json-stream.js';
 import { apiTimestamp } from '../container/logs.js';
 import { filtersJson } from '../container/ps.js';
 import { collect, type CliContext } from '../../context.js';
-import { renderInspect } from '../../format/inspect.js';
+import { renderInspect } from '../../format/formatter.js';
 
 /** docker's default event line: `2026-11-22T10:00:00.123456789Z container start <id> (image=busybox, name=web)` */
 export function eventLine(e: EventMessage): string {

@@ -1,7 +1,7 @@
 import { Command } from 'commander';
 import type { CliContext } from '../../context.js';
-import { renderInspect } from '../../format/inspect.js';
-import { humanSize } from '../../format/simple.js';
+import { renderInspect } from '../../format/formatter.js';
+import { bytesSize } from '../../format/units.js';
 
 export function infoCommand(ctx: CliContext): Command {
   return new Command('info')
@@ -28,7 +28,7 @@ export function infoCommand(ctx: CliContext): Command {
         ` Operating System: ${i.OperatingSystem}`,
         ` Architecture: ${i.Architecture}`,
         ` CPUs: ${i.NCPU}`,
-        ` Total Memory: ${humanSize(mem)}`,
+        ` Total Memory: ${bytesSize(mem)}`,
         ` Name: ${i.Name}`,
         ` ID: ${i.ID}`,
         ` Docker Root Dir: ${i.DockerRootDir}`,

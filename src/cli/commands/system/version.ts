@@ -3,7 +3,7 @@ import type { VersionResponse } from '../../../api/types/index.js';
 import { API_VERSION } from '../../../api/version.js';
 import { DaemonUnreachableError } from '../../../client/engine-client.js';
 import { ExitError, type CliContext } from '../../context.js';
-import { renderInspect } from '../../format/inspect.js';
+import { renderInspect } from '../../format/formatter.js';
 
 export const CLIENT_VERSION = '0.1.0';
 

@@ -4,7 +4,7 @@ import type { Socket } from 'node:net';
 import type { SpecProcess, SpecResources } from '../../../oci/runtime-spec.js';
 import type { ExecOptions, ExitStatus, ProcessIO, RuntimeProcess, Task, TaskStatus } from '../runtime.js';
 import { RuntimeStartError } from '../runtime.js';
-import { mkfifo, openFifoReader, openFifoWriter } from './fifo.js';
+import { openFifoReader, openFifoWriter } from './fifo.js';
 import * as M from './messages.js';
 import { GrpcCode, TtrpcError, type TtrpcClient } from './ttrpc.js';
 
@@ -29,8 +29,11 @@ export function fifoPaths(bundle: string, name: string, terminal: boolean, stdin
   return set;
 }
 
-export async function makeFifos(set: FifoSet): Promise<void> {
-  await mkfifo([set.stdin, set.stdout, set.stderr].filter((p): p is string => !!p));
+/** Creates FIFOs at the given paths (the runtime's pool, or mkfifo). */
+export type FifoMaker = (paths: string[]) => Promise<void>;
+
+export function fifoList(set: FifoSet): string[] {
+  return [set.stdin, set.stdout, set.stderr].filter((p): p is string => !!p);
 }
 
 /** Output readers; they must be open before the shim opens its writing ends. */
@@ -133,6 +136,7 @@ export class ShimTask extends ShimProcessBase implements Task {
     io: ProcessIO,
     private readonly bundle: string,
     private readonly onDeleted: () => Promise<void>,
+    private readonly makeFifos: FifoMaker,
   ) {
     super(client, id, '', pid, io);
   }
@@ -169,7 +173,7 @@ export class ShimTask extends ShimProcessBase implements Task {
 
   async exec(opts: ExecOptions): Promise<ShimExec> {
     const fifos = fifoPaths(this.bundle, `exec-${opts.execId}`, opts.terminal, opts.stdin);
-    await makeFifos(fifos);
+    await this.makeFifos(fifoList(fifos));
     const readers = await openReaders(fifos);
     const spec: SpecProcess = { ...opts.process, terminal: opts.terminal };
     try {

@@ -10,7 +10,7 @@
  *   tasks/<id>/init-{stdin,stdout,stderr}, exec-<eid>-*   FIFOs
  *   tasks/<id>/rootfs             mounted by the shim from the overlay we pass
  */
-import { mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { Server } from 'node:net';
 import { join } from 'node:path';
 import { ExecError, run } from '../../../lib/exec.js';
@@ -18,7 +18,8 @@ import type { ExitStatus, RestoreResult, Runtime, RuntimeEvents, Task, TaskOptio
 import { RuntimeStartError } from '../runtime.js';
 import * as M from './messages.js';
 import { decode } from './protobuf.js';
-import { closeIO, fifoPaths, ioFor, makeFifos, openReaders, ShimTask, toDate } from './shim-process.js';
+import { FifoPool } from './fifo-pool.js';
+import { closeIO, fifoList, fifoPaths, ioFor, openReaders, ShimTask, toDate } from './shim-process.js';
 import { serveTtrpc, TtrpcClient, TtrpcError } from './ttrpc.js';
 
 export interface ShimRuntimeOptions {
@@ -37,16 +38,22 @@ export class ShimRuntime implements Runtime {
   private readonly address: string;
   private readonly eventsSocket: string;
   private eventsServer: Server | undefined;
+  /** Shims started ahead of Create (see `prepare`). */
+  private readonly warm = new Map<string, Promise<TtrpcClient>>();
+  private readonly fifos: FifoPool;
+  private readonly makeFifos = (paths: string[]) => this.fifos.take(paths);
 
   constructor(private readonly opts: ShimRuntimeOptions) {
     this.tasksDir = join(opts.execRoot, 'tasks');
     this.address = `berth:${opts.execRoot}`;
     this.eventsSocket = join(opts.execRoot, 'events.sock');
+    this.fifos = new FifoPool(join(opts.execRoot, 'fifos'));
   }
 
   /** Listens for the shims' events (exit, OOM) before any shim is started or restored. */
   async init(): Promise<void> {
     await mkdir(this.tasksDir, { recursive: true });
+    await this.fifos.init();
     await rm(this.eventsSocket, { force: true });
     this.eventsServer = await serveTtrpc(this.eventsSocket, (_service, _method, payload) => {
       this.dispatchEvent(payload);
@@ -76,23 +83,50 @@ export class ShimRuntime implements Runtime {
     return { PATH: SHIM_PATH, TTRPC_ADDRESS: this.eventsSocket };
   }
 
+  /** Starts the shim for `id` now; `create` will use it. */
+  prepare(id: string): void {
+    if (this.warm.has(id)) return;
+    const started = this.startShim(id);
+    started.catch(() => {}); // create (or discard) reports the failure
+    this.warm.set(id, started);
+  }
+
+  async discard(id: string): Promise<void> {
+    const started = this.warm.get(id);
+    this.warm.delete(id);
+    if (!started) return;
+    const client = await started.catch(() => undefined);
+    if (client) await this.shutdown(id, client);
+    else await rm(this.bundleOf(id), { recursive: true, force: true });
+  }
+
+  /**
+   * Bundle dir with its `log` file, `shim start`, connection. `start` only
+   * reads config.json for grouping annotations, so a stub stands in until
+   * `create` writes the real spec.
+   */
+  private async startShim(id: string): Promise<TtrpcClient> {
+    const bundle = this.bundleOf(id);
+    await mkdir(bundle, { recursive: true });
+    await Promise.all([writeFile(join(bundle, 'log'), ''), writeFile(join(bundle, 'config.json'), '{}')]);
+    const { stdout } = await run(this.opts.shimBinary, this.shimArgs(id, 'start'), { cwd: bundle, env: this.shimEnv(), detached: true });
+    return TtrpcClient.connect(socketPathOf(stdout));
+  }
+
   async create(t: TaskOptions): Promise<Task> {
     const bundle = this.bundleOf(t.id);
-    await mkdir(bundle, { recursive: true });
+    const started = this.warm.get(t.id) ?? this.startShim(t.id);
+    this.warm.delete(t.id);
     const fifos = fifoPaths(bundle, 'init', t.terminal, t.stdin);
     let readers: Awaited<ReturnType<typeof openReaders>> | undefined;
     let client: TtrpcClient | undefined;
     try {
-      await Promise.all([
-        writeFile(join(bundle, 'config.json'), JSON.stringify(t.spec)),
-        writeFile(join(bundle, 'log'), ''),
-        makeFifos(fifos),
-      ]);
+      await mkdir(bundle, { recursive: true });
+      // by rename: a `shim start` still reading the stub must never see a half-written spec
+      const specTmp = join(bundle, 'config.json.tmp');
+      await Promise.all([writeFile(specTmp, JSON.stringify(t.spec)).then(() => rename(specTmp, join(bundle, 'config.json'))), this.makeFifos(fifoList(fifos))]);
       readers = await openReaders(fifos);
-      const { stdout } = await run(this.opts.shimBinary, this.shimArgs(t.id, 'start'), {
-        cwd: bundle, env: this.shimEnv(), detached: true,
-      });
-      client = await TtrpcClient.connect(socketPathOf(stdout));
+      client = await started;
       let pid: number;
       try {
         ({ pid } = await client.call<{ pid: number }>(M.TASK_SERVICE, 'Create', M.CreateTaskRequest, {
@@ -108,9 +142,11 @@ export class ShimRuntime implements Runtime {
         throw err instanceof TtrpcError ? new RuntimeStartError(err.message) : err;
       }
       const io = await ioFor(fifos, readers);
-      return new ShimTask(client, t.id, pid, io, bundle, () => this.shutdown(t.id, client!));
+      const c = client;
+      return new ShimTask(c, t.id, pid, io, bundle, () => this.shutdown(t.id, c), this.makeFifos);
     } catch (err) {
       if (readers) closeIO(readers);
+      client ??= await started.catch(() => undefined);
       if (client) await this.shutdown(t.id, client).catch(() => {});
       else await rm(bundle, { recursive: true, force: true });
       throw err;
@@ -149,7 +185,7 @@ export class ShimRuntime implements Runtime {
     const names = await readdir(bundle);
     const fifos = fifoPaths(bundle, 'init', state.terminal, names.includes('init-stdin'));
     const readers = await openReaders(fifos);
-    const task = new ShimTask(client, id, state.pid, await ioFor(fifos, readers), bundle, () => this.shutdown(id, client));
+    const task = new ShimTask(client, id, state.pid, await ioFor(fifos, readers), bundle, () => this.shutdown(id, client), this.makeFifos);
     return { state: 'alive', task };
   }
 

@@ -1,13 +1,22 @@
 import type { Readable } from 'node:stream';
-import type { ImageDeleteResponseItem, ImageInspect, ImageSummary } from '../../../../api/types/index.js';
+import type {
+  ImageDeleteResponseItem, ImageHistoryItem, ImageInspect, ImagesPruneResponse, ImageSummary, JSONMessage,
+} from '../../../../api/types/index.js';
+import type { TarWriter } from '../../../../lib/tar/index.js';
 import type { Digest } from '../../../../oci/digest.js';
 import type { ImportOptions } from '../../../images/import.js';
+import type { LoadedImage } from '../../../images/load.js';
 
 /** What the image routes call; implemented by ImageService. */
 export interface ImagesBackend {
   list(opts: { all: boolean; filters: Map<string, string[]>; apiAtLeast144: boolean }): ImageSummary[];
   inspect(ref: string, apiAtLeast145: boolean): Promise<ImageInspect>;
+  history(ref: string): Promise<ImageHistoryItem[]>;
   import(body: Readable, opts: Omit<ImportOptions, 'engineVersion'>): Promise<Digest>;
+  load(body: Readable, quiet: boolean, progress: (m: JSONMessage) => void): Promise<LoadedImage[]>;
+  /** Checks the names, then returns what streams the archive. */
+  save(names: string[]): Promise<(tar: TarWriter) => Promise<void>>;
   tag(ref: string, repo: string, tag: string | undefined): Promise<void>;
   remove(ref: string, opts: { force: boolean; noprune: boolean }): Promise<ImageDeleteResponseItem[]>;
+  prune(filters: Map<string, string[]>): Promise<ImagesPruneResponse>;
 }

@@ -1,8 +1,11 @@
+import { pipeline } from 'node:stream/promises';
 import { InvalidParameter, NotImplemented } from '../../../../errdefs/index.js';
+import { TarWriter } from '../../../../lib/tar/index.js';
 import { importTarget } from '../../../images/import.js';
+import type { Reply } from '../../reply.js';
 import type { Handler } from '../../request.js';
 import type { Router } from '../../router.js';
-import { jsonLines } from '../../streams.js';
+import { jsonLines, lazyJsonLines } from '../../streams.js';
 import type { ImagesBackend } from './backend.js';
 
 export function imageRoutes(r: Router<Handler>, b: ImagesBackend): void {
@@ -33,6 +36,25 @@ export function imageRoutes(r: Router<Handler>, b: ImagesBackend): void {
     out.end();
   });
 
+  r.add('POST', '/images/load', async (req, reply) => {
+    // the 200 goes out with the first message: an error before it gets its own status, as in Docker
+    const out = lazyJsonLines(reply);
+    try {
+      await b.load(req.raw, req.bool('quiet'), (m) => out.write(m));
+    } catch (err) {
+      if (!out.started) throw err;
+      out.fail(err);
+    }
+    out.end();
+  });
+
+  r.add('GET', '/images/get', async (req, reply) => save(reply, await b.save(req.strs('names'))));
+  r.add('GET', '/images/:name+/get', async (req, reply) => save(reply, await b.save([req.param('name')])));
+
+  r.add('POST', '/images/prune', async (req, reply) => reply.json(200, await b.prune(req.filters())));
+
+  r.add('GET', '/images/:name+/history', async (req, reply) => reply.json(200, await b.history(req.param('name'))));
+
   r.add('GET', '/images/:name+/json', async (req, reply) => reply.json(200, await b.inspect(req.param('name'), req.atLeast('1.45'))));
 
   r.add('POST', '/images/:name+/tag', async (req, reply) => {
@@ -45,4 +67,19 @@ export function imageRoutes(r: Router<Handler>, b: ImagesBackend): void {
   r.add('DELETE', '/images/:name+', async (req, reply) => {
     reply.json(200, await b.remove(req.param('name'), { force: req.bool('force'), noprune: req.bool('noprune') }));
   });
+}
+
+/** Streams a save archive; a failure after the first byte can only cut the connection. */
+async function save(reply: Reply, write: (tar: TarWriter) => Promise<void>): Promise<void> {
+  const tar = new TarWriter();
+  const out = reply.stream(200, { 'Content-Type': 'application/x-tar' });
+  const sending = pipeline(tar.stream, out);
+  try {
+    await write(tar);
+    await sending;
+  } catch {
+    tar.abort(new Error('save failed'));
+    reply.abort();
+    await sending.catch(() => {});
+  }
 }

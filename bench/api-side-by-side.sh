@@ -34,21 +34,30 @@ for h in "$BERTH_HOST_URL" "$DOCKER_HOST_URL"; do
   for i in $(seq 1 "$CONTAINERS"); do DOCKER_HOST=$h docker create --name "api-$i" bench/api:1 >/dev/null; done
 done
 
-measure() { # NAME SOCK PORT -> JSON lines in $OUT/NAME-ROUND.jsonl
-  local name=$1 sock=$2 port=$3 file=$OUT/$1-$r.jsonl
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; } # utime + stime, in clock ticks
+
+measure() { # NAME SOCK PORT PID -> JSON lines in $OUT/NAME-ROUND.jsonl
+  local name=$1 sock=$2 port=$3 pid=$4 file=$OUT/$1-$r.jsonl hz
+  hz=$(getconf CLK_TCK)
   for t in unix tls; do
     if [[ $t == unix ]]; then target=(--unix "$sock"); else target=(--tls "127.0.0.1:$port" --certs "$BENCH_CERTS"); fi
     for p in /_ping "$LIST"; do
       $LOAD "${target[@]}" --path "$p" --mode latency --requests "$N" | sed "s/^{/{\"daemon\":\"$name\",\"transport\":\"$t\",/" >>"$file"
-      $LOAD "${target[@]}" --path "$p" --mode rate --clients "$CLIENTS" --seconds "$SECONDS_RATE" | sed "s/^{/{\"daemon\":\"$name\",\"transport\":\"$t\",/" >>"$file"
+      # the daemon's own CPU time per request: robust when other work shares the machine
+      c0=$(cpu_ticks "$pid")
+      line=$($LOAD "${target[@]}" --path "$p" --mode rate --clients "$CLIENTS" --seconds "$SECONDS_RATE" --warmup 0)
+      c1=$(cpu_ticks "$pid")
+      n=$(sed 's/.*"requests":\([0-9]*\).*/\1/' <<<"$line")
+      cpu=$(( (c1 - c0) * 1000000 / hz / n ))
+      sed "s/^{/{\"daemon\":\"$name\",\"transport\":\"$t\",\"cpu_us\":$cpu,/" <<<"$line" >>"$file"
     done
   done
   $LOAD --tls "127.0.0.1:$port" --certs "$BENCH_CERTS" --path /_ping --mode handshake --requests 300 --warmup 20 | sed "s/^{/{\"daemon\":\"$name\",\"transport\":\"tls\",/" >>"$file"
 }
 
 for r in $(seq 1 "$ROUNDS"); do
-  measure docker "$BENCH_DIR/docker.sock" "$DOCKER_TLS_PORT"
-  measure berth "$BENCH_DIR/berth.sock" "$BERTH_TLS_PORT"
+  measure docker "$BENCH_DIR/docker.sock" "$DOCKER_TLS_PORT" "$DOCKERD_PID"
+  measure berth "$BENCH_DIR/berth.sock" "$BERTH_TLS_PORT" "$BERTHD_PID"
 done
 
 echo "A = dockerd $(DOCKER_HOST=$DOCKER_HOST_URL docker version --format '{{.Server.Version}}'), B = berthd; $ROUNDS rounds, medians; results in $OUT"
@@ -60,10 +69,14 @@ const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.
 const key = (r) => `${r.mode === 'rate' ? `rate, ${r.clients} clients` : r.mode === 'handshake' ? 'new TLS connection + request' : 'latency p50'} | ${r.path.replace('/v1.41', '').replace('?all=1', '')} | ${r.transport}`;
 const metric = (r) => (r.mode === 'rate' ? r.rps : r.p50_ms);
 const groups = new Map();
+const add = (k, r, v, unit) => {
+  const g = groups.get(k) ?? { docker: [], berth: [], unit };
+  g[r.daemon].push(v);
+  groups.set(k, g);
+};
 for (const r of rows) {
-  const g = groups.get(key(r)) ?? { docker: [], berth: [], unit: r.mode === 'rate' ? 'req/s' : 'ms' };
-  g[r.daemon].push(metric(r));
-  groups.set(key(r), g);
+  add(key(r), r, metric(r), r.mode === 'rate' ? 'req/s' : 'ms');
+  if (r.cpu_us !== undefined) add(key(r).replace(/^rate/, 'daemon CPU per request'), r, r.cpu_us, 'µs');
 }
 console.log('| metric | path | transport | dockerd | berthd | berth/docker |');
 console.log('| --- | --- | --- | --- | --- | --- |');

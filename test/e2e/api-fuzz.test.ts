@@ -8,6 +8,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
@@ -88,7 +89,8 @@ describe('API fuzz', () => {
   test(`random and mutated requests at every route for ${SECONDS} s (seed ${SEED}): no crash, no hang, bounded memory, no leak`, async () => {
     const routes = await discoverRoutes(join(REPO, 'dist/src/daemon/server/routes'));
     assert.ok(routes.length >= 20, `found ${routes.length} routes`);
-    const targets: Targets = { containerId: '', containerName: 'fuzz-target', image: 'fuzz-image:1' };
+    const tar = spawnSync('tar', ['-c', '-C', REPO, 'package.json', 'README.md']).stdout;
+    const targets: Targets = { containerId: '', containerName: 'fuzz-target', image: 'fuzz-image:1', tar };
     // keep real objects to aim at: a stopped container and a tagged image, recreated if the fuzz removes them
     const maintain = async () => {
       const c = await d.http('GET', '/v1.47/containers/fuzz-target/json');
@@ -111,9 +113,18 @@ describe('API fuzz', () => {
     const hangs: string[] = [];
     let sent = 0;
     const until = Date.now() + SECONDS * 1000;
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
     const sampler = setInterval(() => {
+      if (!alive()) return;
       rssMax = Math.max(rssMax, rssKiB(pid));
-      void maintain();
+      void maintain().catch(() => {});
     }, 500);
     const worker = async (w: number) => {
       const g = new Gen(rng(SEED * 31 + w));
@@ -128,15 +139,18 @@ describe('API fuzz', () => {
         stats.set(req.route, byRoute);
       }
     };
-    await Promise.all(Array.from({ length: WORKERS }, (_, w) => worker(w)));
-    clearInterval(sampler);
+    try {
+      await Promise.all(Array.from({ length: WORKERS }, (_, w) => worker(w)));
+    } finally {
+      clearInterval(sampler);
+    }
+    assert.equal(alive(), true, `berthd died during the fuzz (seed ${SEED}):\n${d.logs.split('\n').slice(-40).join('\n')}`);
 
     const served5xx = [...stats].filter(([, s]) => [...s.keys()].some((k) => k.startsWith('5'))).map(([r]) => r);
     const failures = [...new Set([...d.logs.matchAll(/ error request failed (.*)/g)].map((m) => m[1]!.replace(/[0-9a-f]{64}/g, '<id>').slice(0, 300)))];
     process.stderr.write(`# fuzz: ${sent} requests over ${routes.length} routes, seed ${SEED}; RSS ${rssBefore >> 10} -> max ${rssMax >> 10} MiB; routes with 5xx: ${served5xx.join(', ') || 'none'}\n`);
     for (const f of failures.slice(0, 10)) process.stderr.write(`#   5xx: ${f}\n`);
     assert.deepEqual(hangs, [], 'every request got an answer or a close');
-    assert.equal(process.kill(pid, 0), true, 'berthd is alive');
     assert.equal((await d.http('GET', '/_ping')).status, 200);
     assert.ok(rssMax - rssBefore < 400 << 10, `RSS grew by ${(rssMax - rssBefore) >> 10} MiB`);
     const untouched = routes.filter((r) => !stats.has(`${r.method} ${r.pattern}`));

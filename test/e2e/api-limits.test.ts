@@ -147,6 +147,44 @@ describe('API request limits', () => {
     assert.ok(p50 < 500, `ping p50 ${p50} ms under load`);
   });
 
+  test('clients that leave in the middle of long answers (save, export, logs, events) or of uploads (import, load) do not take the daemon down', async () => {
+    const run = await d.docker(['run', '-d', 'busybox', 'sh', '-c', 'while true; do echo spam; done']);
+    const id = run.stdout.trim();
+    const leaveEarly = (path: string) => new Promise<void>((resolve) => {
+      const req = request({ socketPath: d.socket, path }, (res) => {
+        res.once('data', () => {
+          req.destroy(); // after the first bytes, while the daemon still has plenty to send
+          resolve();
+        });
+        res.once('end', () => resolve());
+        res.once('close', () => resolve());
+      });
+      req.on('error', () => resolve());
+      req.end();
+    });
+    for (let i = 0; i < 3; i++) {
+      await Promise.all([
+        leaveEarly('/v1.47/images/get?names=busybox'),
+        leaveEarly('/v1.47/images/busybox/get'),
+        leaveEarly(`/v1.47/containers/${id}/export`),
+        leaveEarly(`/v1.47/containers/${id}/logs?stdout=1&follow=1`),
+        leaveEarly('/v1.47/events?since=0'),
+      ]);
+    }
+    // uploads cut short: an import and a load whose client goes away mid-body
+    const tar = spawnSync('docker', ['save', 'busybox'], { env: { ...process.env, DOCKER_HOST: d.host }, maxBuffer: 64 << 20 }).stdout;
+    assert.ok(tar.length > 100_000);
+    for (const path of ['/v1.47/images/create?fromSrc=-&repo=cut-import', '/v1.47/images/load?quiet=1']) {
+      for (const cut of [100, 700, 5000, tar.length >> 1]) {
+        await rawExchange(d.socket, [`POST ${path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-tar\r\nContent-Length: ${tar.length}\r\n\r\n`, tar.subarray(0, cut)], { deadlineMs: 300, gapMs: 50 });
+      }
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(await ping(), 200, 'berthd is still up');
+    assert.equal((await d.docker(['rm', '-f', id])).code, 0);
+    assert.doesNotMatch((await d.docker(['images', '--format', '{{.Repository}}'])).stdout, /cut-import/, 'no image from a cut upload');
+  });
+
   test('connections over the limit are closed at once; the daemon stays responsive', async () => {
     const sockets: Socket[] = [];
     let closed = 0;

@@ -69,6 +69,8 @@ export interface Targets {
   containerId: string;
   containerName: string;
   image: string;
+  /** A small valid tar, mutated into import bodies. */
+  tar: Buffer;
 }
 
 const NETWORK_ROUTE = /auth|push|pull|distribution|build|plugin|search|swarm|session/;
@@ -173,6 +175,7 @@ export function generate(g: Gen, routes: Route[], t: Targets): FuzzRequest | Fuz
   if (roll < 6) return { kind: 'raw', bytes: Buffer.from(`${route.method} ${fillPath(g, route.pattern, t, network)} HTTP/1.1\r\nHost: x\r\nX-Huge: ${'h'.repeat(300 << 10)}\r\n\r\n`), abort: false, route: `${name} (huge head)` };
   if (roll < 8) return { kind: 'raw', bytes: Buffer.from(`${route.method} ${fillPath(g, route.pattern, t, network)} HTTP/1.1\r\nHost: x\r\nContent-Length: ${g.pick(['-1', 'abc', '1e9', '99999999999999999999'])}\r\n\r\n`), abort: false, route: `${name} (bad length)` };
   if (roll < 10) return { kind: 'raw', bytes: Buffer.from(`${route.method} ${fillPath(g, route.pattern, t, network)} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n`), abort: g.chance(0.5), route: `${name} (bad chunk)` };
+  if (route.pattern === '/images/create' && g.chance(0.7)) return importRequest(g, t, name);
   const method = g.chance(0.1) ? g.pick(['GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'PATCH', 'OPTIONS', 'BREW']) : route.method;
   const b = network ? {} : body(g, route.pattern);
   const headers: Record<string, string> = {};
@@ -188,5 +191,28 @@ export function generate(g: Gen, routes: Route[], t: Targets): FuzzRequest | Fuz
     ...(b.body ? { body: b.body } : {}),
     ...(b.body && b.body.length > 10 && g.chance(0.1) ? { truncate: true } : {}),
     route: name,
+  };
+}
+
+/** An import (`fromSrc=-`, never a URL) of a valid, corrupted, random or cut-off tar. */
+function importRequest(g: Gen, t: Targets, route: string): FuzzRequest {
+  let body: Buffer;
+  switch (g.int(3)) {
+    case 0:
+      body = t.tar;
+      break;
+    case 1:
+      body = Buffer.from(t.tar);
+      for (let i = g.int(20); i >= 0; i--) body[g.int(body.length)] = g.int(256);
+      break;
+    default:
+      body = g.bytes(g.int(8192));
+  }
+  return {
+    kind: 'http', method: 'POST', route: `${route} (import)`,
+    path: `/v1.47/images/create?fromSrc=-&repo=fuzz-import&tag=${g.int(5)}`,
+    headers: g.chance(0.5) ? { 'Content-Type': 'application/x-tar' } : {},
+    body,
+    ...(g.chance(0.3) ? { truncate: true } : {}),
   };
 }

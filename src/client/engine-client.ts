@@ -46,9 +46,12 @@ export class DaemonUnreachableError extends SystemError {}
 /** What a failed connection means for the user: the daemon is not there, or the connection itself failed (TLS, ssh). */
 function connectError(host: string, err: NodeJS.ErrnoException, what: string): Error {
   if (err instanceof CommandConnError) return new DaemonUnreachableError('client.unreachable', err.message);
-  if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED' || err.code === 'EACCES') {
-    const denied = err.code === 'EACCES' ? ': permission denied' : '';
-    return new DaemonUnreachableError('client.unreachable', `Cannot connect to the berth daemon at ${host}${denied}. Is the daemon running?`);
+  if (err.code === 'EACCES') {
+    // docker's wording: the socket is there, the user is not in its group
+    return new DaemonUnreachableError('client.unreachable', `permission denied while trying to connect to the berth daemon socket at ${host}: ${what}: ${err.message}`);
+  }
+  if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
+    return new DaemonUnreachableError('client.unreachable', `Cannot connect to the berth daemon at ${host}. Is the daemon running?`);
   }
   return new DaemonUnreachableError('client.connect_failed', `error during connect: ${what}: ${tlsReason(err) ?? err.message}`);
 }

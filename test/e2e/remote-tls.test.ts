@@ -11,7 +11,7 @@ import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs
 import { request as httpsRequest } from 'node:https';
 import { connect as tlsConnect } from 'node:tls';
 import { join } from 'node:path';
-import { BERTHD, TestDaemon } from '../support/daemon.js';
+import { BERTH, BERTHD, TestDaemon } from '../support/daemon.js';
 import { makeCerts, tlsDaemonArgs, type CertSet } from '../support/certs.js';
 import { freePort } from '../support/net.js';
 
@@ -160,6 +160,9 @@ describe('remote daemon over TLS', () => {
     const curl = (uid: number, gid: number) => spawnSync('setpriv', [`--reuid=${uid}`, `--regid=${gid}`, '--clear-groups', 'curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--unix-socket', d.socket, 'http://x/_ping'], { encoding: 'utf8' });
     assert.equal(curl(65534, 65534).stdout, '000', 'nobody gets no connection');
     if (expected !== 0) assert.equal(curl(65534, expected).stdout, '200', 'a member of the socket group gets in');
+    const asNobody = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', BERTH, '-H', d.host, 'ps'], { encoding: 'utf8', env: { PATH: process.env.PATH, HOME: '/nonexistent' } });
+    assert.equal(asNobody.status, 1);
+    assert.match(asNobody.stderr, /^permission denied while trying to connect to the berth daemon socket at unix:\/\//);
   });
 });
 

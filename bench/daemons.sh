@@ -75,3 +75,25 @@ stop_daemons() {
   for d in /sys/fs/cgroup/*/berth-bench; do [[ -d $d ]] && { rmdir "$d" 2>/dev/null || true; }; done
   rm -rf "$BENCH_DIR"
 }
+
+# A private bridge for a dockerd that runs with iptables (networking benchmarks):
+# docker_bridge_up before start_dockerd with DOCKERD_ARGS="--bridge=$DBR --iptables=true ...",
+# docker_bridge_down at exit (removes dockerd's chains and rules, restores FORWARD's policy).
+DBR=${DBR:-bdock0}
+FWD_POLICY=$(iptables -S FORWARD 2>/dev/null | awk '/^-P FORWARD/{print $3}')
+docker_bridge_up() {
+  ip link add "$DBR" type bridge && ip addr add 10.241.7.1/24 dev "$DBR" && ip link set "$DBR" up
+}
+docker_bridge_down() {
+  set +e +o pipefail
+  for t in filter nat; do
+    iptables-save -t $t | grep -E '^-A (FORWARD|PREROUTING|OUTPUT|POSTROUTING) .*DOCKER' | sed 's/^-A /-D /' | while read -r rule; do
+      eval "iptables -w -t $t $rule" 2>/dev/null || true
+    done
+    iptables-save -t $t | grep -E "^-A [A-Z]+ .*($DBR|10\.241\.7\.0)" | sed 's/^-A /-D /' | while read -r rule; do eval "iptables -w -t $t $rule" || true; done
+    for ch in $(iptables-save -t $t | awk '/^:DOCKER/{print substr($1,2)}'); do iptables -w -t $t -F "$ch" 2>/dev/null || true; done
+    for ch in $(iptables-save -t $t | awk '/^:DOCKER/{print substr($1,2)}'); do iptables -w -t $t -X "$ch" 2>/dev/null || true; done
+  done
+  [[ -n $FWD_POLICY ]] && iptables -P FORWARD "$FWD_POLICY"
+  ip link del "$DBR" 2>/dev/null || true
+}

@@ -6,6 +6,9 @@
 #   bench/engine-side-by-side.sh                 # defaults: N=10, sections "run"
 #   SECTIONS="run cycle ps exec logs" N=20 bench/engine-side-by-side.sh
 #
+# By default both daemons have a real bridge network with iptables (dockerd on
+# its own bridge, see daemons.sh); NET=none runs dockerd with --bridge=none.
+#
 # Environment: SHARED_BENCH (default ../shared/bench next to the repo),
 # SECTIONS (engine.sh sections to run: run cycle ps exec build logs push),
 # ROUNDS (alternating rounds per daemon, default 2), N, and anything engine.sh takes.
@@ -15,7 +18,9 @@ SHARED_BENCH=${SHARED_BENCH:-$HERE/../../shared/bench}
 [[ -x $SHARED_BENCH/engine.sh ]] || { echo "need the shared engine benchmark at $SHARED_BENCH" >&2; exit 1; }
 # shellcheck source=daemons.sh
 . "$HERE/daemons.sh"
-trap stop_daemons EXIT
+NET=${NET:-bridge}
+cleanup() { stop_daemons; [[ $NET == bridge ]] && docker_bridge_down; }
+trap cleanup EXIT
 
 SECTIONS=${SECTIONS:-run}
 ROUNDS=${ROUNDS:-2}
@@ -26,8 +31,14 @@ export SKIP N=${N:-10}
 OUT=${OUT:-$HERE/results/$(date -u +%Y%m%dT%H%M%SZ)}
 mkdir -p "$OUT"
 
-start_berthd
-start_dockerd
+if [[ $NET == bridge ]]; then
+  docker_bridge_up
+  BERTHD_ARGS="--bridge bbench0 --bip 10.240.7.1/24" start_berthd
+  DOCKERD_ARGS="--bridge=$DBR --iptables=true --ip-masq=true" start_dockerd
+else
+  start_berthd
+  start_dockerd
+fi
 for r in $(seq 1 "$ROUNDS"); do
   DOCKER_HOST=$DOCKER_HOST_URL DAEMON_PIDS="$DOCKERD_PID" RESULTS="$OUT/docker-$r.json" bash "$SHARED_BENCH/engine.sh" >/dev/null
   DOCKER_HOST=$BERTH_HOST_URL DAEMON_PIDS="$BERTHD_PID" RESULTS="$OUT/berth-$r.json" bash "$SHARED_BENCH/engine.sh" >/dev/null

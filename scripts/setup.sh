@@ -4,12 +4,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# runtime: runc + containerd's shim; images: busybox-static; networks: CNI plugins,
+# runtime: runc + containerd's shim, tini (--init); images: busybox-static; networks: CNI plugins,
 # iptables, iproute2; remote access: openssl (berth certs), openssh-client (ssh:// hosts);
-# tests and benchmarks: the docker.io CLI (20.10) and dockerd, CNCF distribution,
-# skopeo, umoci, podman, openssh-server (an sshd on 127.0.0.1 for the ssh tests), curl.
-PACKAGES=(runc containerd busybox-static iptables iproute2 containernetworking-plugins
-  docker.io docker-registry skopeo umoci podman socat openssl openssh-client openssh-server curl)
+# tests and benchmarks: the docker.io CLI (20.10) and dockerd, CNCF distribution, skopeo, umoci,
+# podman, openssh-server (an sshd on 127.0.0.1 for the ssh tests), curl; gcc + libc6-dev build
+# the syscall probe of the security tests.
+PACKAGES=(runc containerd busybox-static tini iptables iproute2 containernetworking-plugins
+  docker.io docker-registry skopeo umoci podman socat gcc libc6-dev openssl openssh-client openssh-server curl)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -33,6 +33,11 @@ const program = new Command('berthd')
   .option('--config-file <file>', 'daemon.json-style configuration file', '/etc/berth/daemon.json')
   .option('--cgroup-parent <path>', `cgroup parent of containers (default ${DEFAULTS.cgroupParent})`)
   .option('--live-restore', 'keep containers running when the daemon stops')
+  .option('--userns-remap <user:group>', 'user/group setting for user namespaces (default, user[:group], uid[:gid])')
+  .option('--init', 'run an init in the containers to forward signals and reap processes')
+  .option('--init-path <path>', 'path to the docker-init binary')
+  .option('-b, --bridge <name>', `device name of the default bridge network (default ${DEFAULTS.bridge})`)
+  .option('--bip <cidr>', 'address and prefix of the default bridge, e.g. 172.17.0.1/16')
   .option('--api-max-header-size <bytes>', `largest request head accepted (default ${DEFAULTS.apiMaxHeaderSize})`, positive)
   .option('--api-max-json-body <bytes>', `largest JSON request body accepted (default ${DEFAULTS.apiMaxJsonBody})`, positive)
   .option('--api-headers-timeout <seconds>', `time a client has to send its request headers (default ${DEFAULTS.apiHeadersTimeout})`, positive)
@@ -44,6 +49,7 @@ program.parse();
 interface Flags {
   host?: string[]; tls?: boolean; tlsverify?: boolean; tlscacert?: string; tlscert?: string; tlskey?: string; group?: string;
   dataRoot?: string; execRoot?: string; logLevel?: string; configFile: string; cgroupParent?: string; liveRestore?: boolean;
+  usernsRemap?: string; init?: boolean; initPath?: string; bridge?: string; bip?: string;
   apiMaxHeaderSize?: number; apiMaxJsonBody?: number; apiHeadersTimeout?: number; apiBodyTimeout?: number; apiMaxConnections?: number;
 }
 const o = program.opts<Flags>();
@@ -57,6 +63,11 @@ async function main(): Promise<void> {
     logLevel: o.logLevel as LogLevel | undefined,
     cgroupParent: o.cgroupParent,
     liveRestore: o.liveRestore,
+    usernsRemap: o.usernsRemap,
+    init: o.init,
+    initPath: o.initPath,
+    bridge: o.bridge,
+    bip: o.bip,
     tls: o.tls,
     tlsVerify: o.tlsverify,
     tlsCaCert: o.tlscacert,

@@ -13,6 +13,8 @@ import { certsCommands } from './commands/certs/index.js';
 import { contextCommands } from './commands/context/index.js';
 import { containerCommands, containerShortcuts } from './commands/container/index.js';
 import { imageCommands, imageShortcuts } from './commands/image/index.js';
+import { networkCommands } from './commands/network/index.js';
+import { volumeCommands } from './commands/volume/index.js';
 import { systemCommands, systemShortcuts } from './commands/system/index.js';
 import { CLIENT_VERSION } from './commands/system/version.js';
 
@@ -47,6 +49,8 @@ export async function main(argv: string[]): Promise<number> {
   const groups: [string, string, Command[]][] = [
     ['container', 'Manage containers', containerCommands(ctx)],
     ['image', 'Manage images', imageCommands(ctx)],
+    ['network', 'Manage networks', networkCommands(ctx)],
+    ['volume', 'Manage volumes', volumeCommands(ctx)],
     ['system', 'Manage berth', systemCommands(ctx)],
     ['context', 'Manage contexts', contextCommands(ctx)],
     ['certs', 'Make TLS certificates for the Engine API', certsCommands(ctx)],

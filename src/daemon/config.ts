@@ -36,6 +36,16 @@ export interface DaemonConfig {
   apiBodyTimeout: number;
   /** Open connections per listener. */
   apiMaxConnections: number;
+  /** `default`, `user[:group]` or `uid[:gid]`: run containers' root as an unprivileged host user. */
+  usernsRemap?: string;
+  /** Give every container an init (tini) unless it says otherwise. */
+  init?: boolean;
+  /** The init binary; default: `docker-init` on PATH, then Debian's /usr/bin/tini-static. */
+  initPath?: string;
+  /** Device name of the default `bridge` network (dockerd's --bridge). Unique per daemon on a host. */
+  bridge: string;
+  /** Its gateway address and prefix, e.g. 172.17.0.1/16 (dockerd's --bip); empty: a free default pool. */
+  bip: string;
 }
 
 export const DEFAULT_UNIX_HOST = 'unix:///run/berth.sock';
@@ -56,6 +66,8 @@ export const DEFAULTS: DaemonConfig = {
   apiHeadersTimeout: 60,
   apiBodyTimeout: 60,
   apiMaxConnections: 2048,
+  bridge: 'berth0',
+  bip: '',
 };
 
 type ValueType = 'string' | 'boolean' | 'number' | 'string[]';
@@ -79,6 +91,11 @@ const FILE_KEYS: Record<string, [keyof DaemonConfig, ValueType]> = {
   'api-headers-timeout': ['apiHeadersTimeout', 'number'],
   'api-body-timeout': ['apiBodyTimeout', 'number'],
   'api-max-connections': ['apiMaxConnections', 'number'],
+  'userns-remap': ['usernsRemap', 'string'],
+  init: ['init', 'boolean'],
+  'init-path': ['initPath', 'string'],
+  bridge: ['bridge', 'string'],
+  bip: ['bip', 'string'],
 };
 
 function hasType(v: unknown, t: ValueType): boolean {

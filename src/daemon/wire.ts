@@ -3,39 +3,57 @@
  * start-up recovery, and serves the API. No business logic here.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { access, constants, mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Logger } from '../lib/logger.js';
 import { ContentStore, FileContentStore } from './content/content-store.js';
 import { LayerBlobIndex } from './content/layer-blobs.js';
+import { ArchiveService } from './containers/archive.js';
 import { ContainerStore } from './containers/container-store.js';
-import { IsolatedEnvironment } from './containers/environment.js';
+import type { ContainerRecord } from './containers/record.js';
+import { ServicesEnvironment } from './containers/environment.js';
 import { ExecService } from './containers/exec.js';
 import { ExecRegistry } from './containers/exec-registry.js';
 import { ContainerFilesystem } from './containers/filesystem.js';
 import { ContainerQueries } from './containers/queries.js';
 import { ContainerRunner } from './containers/runner.js';
+import { capabilitiesInMask } from './containers/capabilities.js';
+import { ContainerSecurity } from './containers/security.js';
+import { parseKernelVersion, seccompArch } from './containers/seccomp.js';
 import { ContainerService } from './containers/service.js';
+import { loadRemap, prepareRemappedRoot } from './containers/userns-setup.js';
 import type { DaemonConfig } from './config.js';
 import { EventBus } from './events/event-bus.js';
 import { sweepOrphans } from './images/gc.js';
 import { ImageStore } from './images/image-store.js';
 import { ImageService } from './images/service.js';
 import { OverlayLayerStore } from './layers/layer-store.js';
+import { CniRunner } from './networks/cni.js';
+import { HostPorts } from './networks/host-ports.js';
+import { NetnsDir } from './networks/netns.js';
+import { NetworkStore } from './networks/network-store.js';
+import { networkPreflight } from './networks/preflight.js';
+import { ContainerNetworking } from './networks/sandbox.js';
+import { NetworkService } from './networks/service.js';
 import { preflight } from './preflight.js';
 import { ShimRuntime } from './runtime/shim/shim-runtime.js';
 import { ApiServer } from './server/http-server.js';
 import { prepareTransport } from './server/transport/prepare.js';
 import type { Handler } from './server/request.js';
 import { Router } from './server/router.js';
+import { archiveRoutes } from './server/routes/containers/archive-routes.js';
 import { filesystemRoutes } from './server/routes/containers/filesystem-routes.js';
 import { containerRoutes } from './server/routes/containers/routes.js';
 import { execRoutes } from './server/routes/exec/routes.js';
 import { imageRoutes } from './server/routes/images/routes.js';
+import { networkRoutes } from './server/routes/networks/routes.js';
+import { volumeRoutes } from './server/routes/volumes/routes.js';
 import { systemRoutes } from './server/routes/system/routes.js';
 import { gatherHostFacts } from './system/host-facts.js';
 import { DiskUsageService } from './system/disk-usage.js';
 import { SystemService } from './system/system-service.js';
+import { VolumeService } from './volumes/service.js';
+import { VolumeStore } from './volumes/volume-store.js';
 import { diskUsageRoutes } from './server/routes/system/df-routes.js';
 import { imageSummary } from './images/views.js';
 
@@ -57,20 +75,48 @@ async function daemonId(dataRoot: string): Promise<string> {
   }
 }
 
+/** The init for `--init`: the configured one, `docker-init` on PATH, or Debian's tini-static. */
+async function findInitBinary(configured: string | undefined): Promise<string | undefined> {
+  const candidates = configured ? [configured] : [
+    ...(process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':').filter(Boolean).map((d) => join(d, 'docker-init')),
+    '/usr/bin/tini-static',
+  ];
+  for (const c of candidates) {
+    try {
+      await access(c, constants.X_OK);
+      return await realpath(c);
+    } catch {
+      // next
+    }
+  }
+  return undefined;
+}
+
 export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLevel)): Promise<Daemon> {
   // first: a bad certificate or an insecure -H tcp:// must stop berthd before it touches anything
   const transport = await prepareTransport(cfg, log);
   await preflight(cfg.shimBinary);
+  await networkPreflight();
   await mkdir(cfg.dataRoot, { recursive: true, mode: 0o711 });
   await mkdir(cfg.execRoot, { recursive: true, mode: 0o700 });
   const facts = await gatherHostFacts(cfg.shimBinary);
   const events = new EventBus();
+  // userns-remap: every store lives in <data-root>/<uid>.<gid>, with layers owned by the remapped ids
+  const remap = cfg.usernsRemap ? await loadRemap(cfg.usernsRemap, log) : undefined;
+  const storeRoot = remap ? await prepareRemappedRoot(cfg.dataRoot, remap.map) : cfg.dataRoot;
+  if (remap) log.info('user namespaces: ID ranges will be mapped to subuid/subgid ranges', { user: remap.user, group: remap.group, root: storeRoot });
+  const initPath = await findInitBinary(cfg.initPath);
 
-  const content: ContentStore & { init(): Promise<void> } = new FileContentStore(join(cfg.dataRoot, 'content'));
-  const layers = new OverlayLayerStore(join(cfg.dataRoot, 'layers'));
-  const images = new ImageStore(join(cfg.dataRoot, 'images'), content);
-  const layerBlobs = new LayerBlobIndex(join(cfg.dataRoot, 'content'));
-  const containerStore = new ContainerStore(join(cfg.dataRoot, 'containers'));
+  const content: ContentStore & { init(): Promise<void> } = new FileContentStore(join(storeRoot, 'content'));
+  const layers = new OverlayLayerStore(join(storeRoot, 'layers'), remap ? { idMap: remap.map } : {});
+  const images = new ImageStore(join(storeRoot, 'images'), content);
+  const layerBlobs = new LayerBlobIndex(join(storeRoot, 'content'));
+  const containerStore = new ContainerStore(join(storeRoot, 'containers'));
+  const availableCapabilities = capabilitiesInMask(/^CapBnd:\s*([0-9a-f]+)/m.exec(await readFile('/proc/self/status', 'utf8'))?.[1] ?? '');
+  const security = new ContainerSecurity({
+    arch: seccompArch(process.arch), kernel: parseKernelVersion(facts.kernel), ncpu: facts.ncpu, availableCapabilities,
+    ...(remap ? { idMap: remap.map } : {}), ...(initPath ? { initPath } : {}), ...(cfg.init ? { initByDefault: true } : {}),
+  });
   await content.init();
   await layerBlobs.init();
   await layers.init();
@@ -90,14 +136,46 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     events: { onOom: (id) => runner?.noteOom(id) },
   });
   await runtime.init();
-  const env = new IsolatedEnvironment();
-  const run = new ContainerRunner({
+  const volumeStore = new VolumeStore(join(storeRoot, 'volumes'));
+  await volumeStore.init();
+  const usingVolume = (r: ContainerRecord, name: string) => r.mounts.some((m) => m.Type === 'volume' && m.Name === name);
+  const volumes = new VolumeService({
+    store: volumeStore, events, log,
+    users: {
+      usersOf: (name) => containerStore.list().filter((r) => usingVolume(r, name)).map((r) => r.id),
+      runningUsersOf: (name) => containerStore.list().filter((r) => r.state.Running && usingVolume(r, name)).map((r) => r.id),
+      mountsOf: (ref) => containerStore.get(ref).mounts,
+    },
+  });
+  const networkStore = new NetworkStore(join(storeRoot, 'networks'));
+  const networks = new NetworkService({
+    store: networkStore, events, log, containers: () => containerStore.list(), bridgeName: cfg.bridge, bip: cfg.bip,
+  });
+  await networks.init();
+  const netns = new NetnsDir(join(cfg.execRoot, 'netns'), remap ? { idMap: remap.map } : {});
+  await netns.init();
+  let run: ContainerRunner | undefined;
+  const sandboxes = new ContainerNetworking({
+    networks, store: networkStore, netns, cni: new CniRunner(), ports: new HostPorts(), events, log,
+    containers: {
+      get: (ref) => containerStore.get(ref),
+      save: (rec) => containerStore.save(rec),
+      withLock: (id, fn) => run!.lock.with(id, fn),
+      readFile: (id, name) => readFile(join(containerStore.dir(id), name), 'utf8'),
+    },
+  });
+  const env = new ServicesEnvironment(volumes, sandboxes);
+  run = new ContainerRunner({
     store: containerStore, layers, runtime, events, log, env, execs: execRegistry,
-    cgroupParent: cfg.cgroupParent, cgroupVersion: facts.cgroupVersion,
+    cgroupParent: cfg.cgroupParent, cgroupVersion: facts.cgroupVersion, security,
   });
   runner = run;
-  const containers = new ContainerService({ store: containerStore, images, runner: run, events, log, env, cgroupVersion: facts.cgroupVersion });
+  const containers = new ContainerService({ store: containerStore, images, runner: run, events, log, env, cgroupVersion: facts.cgroupVersion, security });
   const containerViews = new ContainerQueries({ store: containerStore, images, layers, execs: execRegistry, runner: run, cgroupVersion: facts.cgroupVersion });
+  const archive = new ArchiveService({
+    store: containerStore, layers, events, log, paths: (id) => run!.paths(id),
+    withLock: (id, fn) => run!.lock.with(id, fn), ...(remap ? { idMap: remap.map } : {}),
+  });
   const execs = new ExecService({
     registry: execRegistry, events, log,
     runningTask: (ref) => {
@@ -105,6 +183,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
       return { rec, task: run.runningTask(rec) };
     },
     readRootfsFile: (id, path) => run.readRootfsFile(id, path),
+    availableCapabilities,
   });
   const imageService = new ImageService({
     images, layers, content, layerBlobs, events, log, engineVersion: ENGINE_VERSION, containerLayers,
@@ -113,14 +192,15 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   const filesystem = new ContainerFilesystem({
     container: (ref) => containerStore.get(ref), paths: (id) => run.paths(id),
     runningTask: (ref) => ({ task: run.runningTask(containerStore.get(ref)) }),
-    images, layers, content, layerBlobs, events, log, tmpRoot: join(cfg.dataRoot, 'tmp'), engineVersion: ENGINE_VERSION,
+    images, layers, content, layerBlobs, events, log, tmpRoot: join(storeRoot, 'tmp'), engineVersion: ENGINE_VERSION,
   });
   await filesystem.init();
   const system = new SystemService({
     engineVersion: ENGINE_VERSION,
     daemonId: await daemonId(cfg.dataRoot),
-    dataRoot: cfg.dataRoot,
+    dataRoot: storeRoot,
     facts,
+    securityOptions: ['name=seccomp,profile=builtin', ...(facts.cgroupVersion === 2 ? ['name=cgroupns'] : []), ...(remap ? ['name=userns'] : [])],
     events,
     liveRestore: cfg.liveRestore,
     debug: cfg.logLevel === 'debug',
@@ -128,11 +208,15 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   });
 
   await run.restore(records);
+  await sandboxes.reconcile(containerStore.list());
 
   const router = new Router<Handler>();
   systemRoutes(router, system);
   containerRoutes(router, containers, containerViews);
+  archiveRoutes(router, archive);
   imageRoutes(router, imageService);
+  volumeRoutes(router, volumes);
+  networkRoutes(router, networks, sandboxes);
   filesystemRoutes(router, filesystem);
   diskUsageRoutes(router, new DiskUsageService({
     images: () => images.list(),
@@ -160,6 +244,8 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   } catch (err) {
     await server.close();
     await runtime.close();
+    await networks.shutdown(false);
+    await netns.close();
     throw err;
   }
   log.info('berthd started', { version: ENGINE_VERSION, dataRoot: cfg.dataRoot, execRoot: cfg.execRoot });
@@ -170,6 +256,8 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
       await server.close();
       if (cfg.liveRestore) run.detachAll();
       else await run.stopAll();
+      await networks.shutdown(cfg.liveRestore);
+      await netns.close();
       await runtime.close();
       log.info('berthd stopped');
     },

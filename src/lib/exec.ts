@@ -7,6 +7,8 @@ export class ExecError extends Error {
     readonly exitCode: number | null,
     readonly signal: NodeJS.Signals | null,
     readonly stderr: string,
+    /** What the program printed before failing (CNI plugins report errors there). */
+    readonly stdout = '',
   ) {
     super(`${command} failed (${signal ?? `exit ${exitCode}`}): ${stderr.trim() || 'no output'}`);
   }
@@ -47,7 +49,7 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
       const stdoutBytes = Buffer.concat(out);
       const stderr = Buffer.concat(err).toString();
       if (code === 0) resolve({ stdout: stdoutBytes.toString(), stdoutBytes, stderr });
-      else reject(new ExecError([cmd, ...args].join(' '), code, signal, stderr));
+      else reject(new ExecError([cmd, ...args].join(' '), code, signal, stderr, stdoutBytes.toString()));
     });
     if (opts.input !== undefined) {
       const stdin = child.stdin!;

@@ -1,6 +1,8 @@
 /** Container lifecycle beyond the skeleton: restart policies, pause, rename, update, top, stats, prune, events, ps. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { TestDaemon } from '../support/daemon.js';
 import { waitFor } from '../support/wait.js';
 
@@ -43,10 +45,14 @@ describe('container lifecycle', () => {
     assert.match(exec.stderr, /is paused/);
     assert.match((await d.docker(['pause', 'frozen'])).stderr, /is already paused/);
     assert.match((await d.docker(['rm', 'frozen'])).stderr, /cannot remove a paused container/);
+    // read the counter from the host: exec is refused while paused
+    const counter = join(d.dataRoot, 'containers', await inspect('frozen', '{{.Id}}'), 'rw', 'diff', 'tmp', 'n');
+    const frozenAt = readFileSync(counter, 'utf8');
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(readFileSync(counter, 'utf8'), frozenAt, 'no counting while paused');
     assert.equal((await d.docker(['unpause', 'frozen'])).code, 0);
     const a = (await d.docker(['exec', 'frozen', 'cat', '/tmp/n'])).stdout;
-    await new Promise((r) => setTimeout(r, 300));
-    assert.ok(Number((await d.docker(['exec', 'frozen', 'cat', '/tmp/n'])).stdout) > Number(a), 'counting again after unpause');
+    await waitFor(async () => Number((await d.docker(['exec', 'frozen', 'cat', '/tmp/n'])).stdout) > Number(a), 10_000, 'counting again after unpause');
     assert.match((await d.docker(['unpause', 'frozen'])).stderr, /is not paused/);
     await d.docker(['rm', '-f', 'frozen']);
   });

@@ -60,6 +60,9 @@ export class TestDaemon {
   readonly dataRoot: string;
   readonly execRoot: string;
   readonly cgroupParent: string;
+  /** The default bridge of this daemon and its subnet: unique, so parallel daemons never collide. */
+  readonly bridge: string;
+  readonly bip: string;
   private proc: ChildProcess | undefined;
   logs = '';
 
@@ -69,6 +72,9 @@ export class TestDaemon {
     this.dataRoot = opts.dataRoot ?? join(this.dir, 'data');
     this.execRoot = join(this.dir, 'exec');
     this.cgroupParent = `/berth-test-${randomBytes(4).toString('hex')}`;
+    const r = randomBytes(3);
+    this.bridge = `bt${r.toString('hex')}`;
+    this.bip = `10.${200 + (r[0]! % 50)}.${r[1]}.1/24`;
     // our own (empty) daemon.json, so the host's /etc/berth/daemon.json never leaks in
     writeFileSync(join(this.dir, 'daemon.json'), '{}');
   }
@@ -98,7 +104,7 @@ export class TestDaemon {
 
   async launch(): Promise<void> {
     const args = ['-H', this.host, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '--cgroup-parent', this.cgroupParent,
-      '--config-file', join(this.dir, 'daemon.json'), '-l', 'debug', ...(this.opts.extraArgs ?? [])];
+      '--config-file', join(this.dir, 'daemon.json'), '-l', 'debug', '--bridge', this.bridge, '--bip', this.bip, ...(this.opts.extraArgs ?? [])];
     const proc = spawn(BERTHD, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;
     proc.stdout!.on('data', (d: Buffer) => (this.logs += d.toString()));
@@ -196,6 +202,33 @@ export class TestDaemon {
     return { mounts, shims, cgroups };
   }
 
+  /** Bridge devices of this daemon's networks (from its records). */
+  private bridges(): string[] {
+    const dir = join(this.dataRoot, 'networks');
+    const names = [this.bridge];
+    for (const f of existsSync(dir) ? readdirSync(dir).filter((n) => n.endsWith('.json')) : []) {
+      try {
+        const b = (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { bridge?: string }).bridge;
+        if (b) names.push(b);
+      } catch {
+        // being written
+      }
+    }
+    return [...new Set(names)];
+  }
+
+  /** Network state of this daemon left on the host: bridges, iptables rules, namespaces. */
+  netLeftovers(): { links: string[]; rules: string[]; netns: string[] } {
+    const bridges = this.bridges();
+    const links = spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout.split('\n')
+      .map((l) => l.split(':')[1]?.trim().split('@')[0] ?? '').filter((n) => bridges.includes(n));
+    const save = spawnSync('iptables-save', [], { encoding: 'utf8' }).stdout.split('\n');
+    const rules = save.filter((l) => !l.startsWith('#') && (l.includes(`-${this.bridge}`) || bridges.some((b) => new RegExp(`-[io] ${b}\\b`).test(l))));
+    const netnsDir = join(this.execRoot, 'netns');
+    const netns = existsSync(netnsDir) ? readdirSync(netnsDir) : [];
+    return { links, rules, netns };
+  }
+
   /** Removes every container, stops the daemon, and clears what is left (processes we started only). */
   async destroy(): Promise<void> {
     if (this.proc && this.proc.exitCode === null) {
@@ -203,6 +236,11 @@ export class TestDaemon {
       if (ids.length) await this.docker(['rm', '-f', ...ids]);
     }
     await this.stopDaemon();
+    const net = this.netLeftovers();
+    if (net.links.length || net.rules.length || net.netns.length) {
+      // killed, not stopped: a clean start and stop takes the daemon's networks down
+      await this.launch().then(() => this.stopDaemon(), () => this.stopDaemon());
+    }
     const left = this.leftovers();
     for (const pid of left.shims) {
       try {

@@ -1,3 +1,5 @@
 export * from './container.js';
 export * from './image.js';
+export * from './network.js';
 export * from './system.js';
+export * from './volume.js';

@@ -7,6 +7,7 @@ import { InvalidParameter } from '../../errdefs/index.js';
 import type { Digest } from '../../oci/digest.js';
 import type { ContainerDefaults } from '../../oci/image.js';
 import { initialState, type ContainerRecord } from './record.js';
+import { validateIsolation } from './security-opts.js';
 import { DEFAULT_SHM_SIZE } from './spec.js';
 
 const RESTART_POLICIES = ['', 'no', 'always', 'on-failure', 'unless-stopped'];
@@ -81,6 +82,7 @@ export function validateHostConfig(hc: HostConfig): void {
     throw new InvalidParameter('container.cpu_conflict', 'Conflicting options: Nano CPUs and CPU Period cannot both be set');
   }
   if (hc.ShmSize !== undefined && hc.ShmSize < 0) throw new InvalidParameter('container.shm_size', 'SHM size can not be less than 0');
+  validateIsolation(hc);
 }
 
 export interface NewRecordInput {

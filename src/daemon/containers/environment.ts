@@ -4,16 +4,15 @@
  * container service calls these hooks at create, start, exit and removal;
  * the volume and network services implement them.
  *
- *   await env.create(rec);                     // validate, create named volumes, fill rec.mounts
- *   const p = await env.prepare(rec, rootfs);  // before the task: mounts, netns, hosts, resolv.conf
+ *   await env.create(rec, req);                // validate, create named volumes, fill rec.mounts
+ *   const p = await env.prepare(rec, rootfs, mounted); // before the task: mounts, netns, hosts, resolv.conf
  *   ...task runs...
  *   await env.release(rec);                    // after exit: tear down the network
  *   await env.remove(rec, { volumes: true });  // rm -v: anonymous volumes go too
  */
-import { InvalidParameter } from '../../errdefs/index.js';
+import type { ContainerCreateRequest } from '../../api/types/index.js';
 import type { SpecMount } from '../../oci/runtime-spec.js';
 import type { ContainerRecord } from './record.js';
-import { containerResolvConf, hostsFile } from './rootfs.js';
 
 export interface PreparedEnvironment {
   /** Volumes, binds and tmpfs mounts for the runtime spec, in the user's order. */
@@ -25,26 +24,62 @@ export interface PreparedEnvironment {
 }
 
 export interface ContainerEnvironment {
-  create(rec: ContainerRecord): Promise<void>;
-  prepare(rec: ContainerRecord, rootfs: string): Promise<PreparedEnvironment>;
+  /** `req` is the create request as sent (for what the record does not keep, e.g. NetworkingConfig). */
+  create(rec: ContainerRecord, req?: ContainerCreateRequest): Promise<void>;
+  /** Network work starts at once; work on the rootfs waits for `rootfsReady` (it is being mounted). */
+  prepare(rec: ContainerRecord, rootfs: string, rootfsReady: Promise<void>): Promise<PreparedEnvironment>;
   release(rec: ContainerRecord): Promise<void>;
   remove(rec: ContainerRecord, opts: { volumes: boolean }): Promise<void>;
 }
 
-/** No volumes, no networks: a private network namespace with loopback only. */
-export class IsolatedEnvironment implements ContainerEnvironment {
-  async create(rec: ContainerRecord): Promise<void> {
-    const hc = rec.hostConfig;
-    if (hc.Binds?.length || hc.Mounts?.length || hc.VolumesFrom?.length || Object.keys(hc.Tmpfs ?? {}).length) {
-      throw new InvalidParameter('container.volumes_unsupported', 'volumes and bind mounts are not supported yet');
+/** The hooks as the volume and network services implement them. */
+export interface VolumeHooks {
+  attach(rec: ContainerRecord): Promise<void>;
+  mount(rec: ContainerRecord, rootfs: string): Promise<SpecMount[]>;
+  unmount(rec: ContainerRecord): Promise<void>;
+  detach(rec: ContainerRecord, removeAnonymous: boolean): Promise<void>;
+}
+
+export interface NetworkHooks {
+  plan(rec: ContainerRecord, endpointsConfig: NonNullable<ContainerCreateRequest['NetworkingConfig']>['EndpointsConfig']): Promise<void>;
+  attach(rec: ContainerRecord): Promise<{ netnsPath?: string; hosts: string; resolvConf: string }>;
+  detach(rec: ContainerRecord): Promise<void>;
+}
+
+/**
+ * Volumes and networks together: networks are checked before volumes are
+ * created (a bad network leaves no volume behind), and a network that
+ * fails to come up releases the volumes' mounts again.
+ */
+export class ServicesEnvironment implements ContainerEnvironment {
+  constructor(private readonly volumes: VolumeHooks, private readonly networks: NetworkHooks) {}
+
+  async create(rec: ContainerRecord, req?: ContainerCreateRequest): Promise<void> {
+    await this.networks.plan(rec, req?.NetworkingConfig?.EndpointsConfig);
+    await this.volumes.attach(rec);
+  }
+
+  async prepare(rec: ContainerRecord, rootfs: string, rootfsReady: Promise<void>): Promise<PreparedEnvironment> {
+    // the network comes up while the rootfs is mounted and volumes are filled
+    const [mounts, net] = await Promise.allSettled([rootfsReady.then(() => this.volumes.mount(rec, rootfs)), this.networks.attach(rec)]);
+    if (mounts.status === 'fulfilled' && net.status === 'fulfilled') {
+      const n = net.value;
+      return { mounts: mounts.value, hosts: n.hosts, resolvConf: n.resolvConf, ...(n.netnsPath ? { netnsPath: n.netnsPath } : {}) };
+    }
+    if (mounts.status === 'fulfilled') await this.volumes.unmount(rec).catch(() => {});
+    if (net.status === 'fulfilled') await this.networks.detach(rec).catch(() => {});
+    throw mounts.status === 'rejected' ? mounts.reason : (net as PromiseRejectedResult).reason;
+  }
+
+  async release(rec: ContainerRecord): Promise<void> {
+    try {
+      await this.networks.detach(rec);
+    } finally {
+      await this.volumes.unmount(rec);
     }
   }
 
-  async prepare(rec: ContainerRecord): Promise<PreparedEnvironment> {
-    return { mounts: [], hosts: hostsFile(rec.config.Hostname), resolvConf: await containerResolvConf() };
+  async remove(rec: ContainerRecord, opts: { volumes: boolean }): Promise<void> {
+    await this.volumes.detach(rec, opts.volumes);
   }
-
-  async release(): Promise<void> {}
-
-  async remove(): Promise<void> {}
 }

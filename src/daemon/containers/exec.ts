@@ -27,6 +27,8 @@ export interface ExecDeps {
   runningTask(ref: string): { rec: ContainerRecord; task: Task };
   /** A file of the running container's rootfs (for /etc/passwd), scoped to it. */
   readRootfsFile(id: string, path: string): Promise<string | undefined>;
+  /** The daemon's bounding capabilities: what `exec --privileged` can grant. */
+  availableCapabilities?: string[];
 }
 
 export interface ExecStream {
@@ -179,7 +181,7 @@ export class ExecService {
     ]);
     const user = resolveUser(userSpec, passwd, group, rec.hostConfig.GroupAdd ?? []);
     const privileged = !!e.config.Privileged || !!rec.hostConfig.Privileged;
-    const caps = capabilities(rec.hostConfig.CapAdd, rec.hostConfig.CapDrop, privileged);
+    const caps = capabilities(rec.hostConfig.CapAdd, rec.hostConfig.CapDrop, privileged, this.d.availableCapabilities);
     const p: SpecProcess = {
       terminal: !!e.config.Tty,
       user: { uid: user.uid, gid: user.gid, additionalGids: user.additionalGids },

@@ -44,6 +44,10 @@ export function selectContainers(records: ContainerRecord[], o: ListOptions): Co
     if (f('ancestor').length && !f('ancestor').some((v) => o.isAncestor?.(r, v))) continue;
     if (before.length && !before.every((b) => r.created < b.created)) continue;
     if (since.length && !since.every((s) => r.created > s.created)) continue;
+    if (f('volume').length && !f('volume').some((v) => r.mounts.some((m) => m.Name === v || m.Destination === v || m.Source === v))) continue;
+    if (f('network').length && !f('network').some((n) => Object.entries(r.networkSettings.Networks).some(([name, ep]) => name === n || (!!ep.NetworkID && ep.NetworkID.startsWith(n))))) continue;
+    if (f('publish').length && !f('publish').some((p) => portMatch(publishedPorts(r), p))) continue;
+    if (f('expose').length && !f('expose').some((p) => portMatch(Object.keys(r.config.ExposedPorts ?? {}), p))) continue;
     out.push(r);
     if (o.limit !== undefined && o.limit > 0 && out.length >= o.limit) break;
   }
@@ -56,4 +60,25 @@ function safeRegex(s: string): RegExp {
   } catch {
     throw new InvalidParameter('container.invalid_filter', `invalid filter 'name=${s}'`);
   }
+}
+
+/** Host ports a container publishes, as `port/proto`. */
+function publishedPorts(r: ContainerRecord): string[] {
+  const out: string[] = [];
+  for (const [key, bindings] of Object.entries(r.networkSettings.Ports ?? {})) {
+    const proto = key.split('/')[1] ?? 'tcp';
+    for (const b of bindings ?? []) out.push(`${b.HostPort}/${proto}`);
+  }
+  return out;
+}
+
+/** `80`, `80/udp` or a range `8000-8080[/tcp]` against `port/proto` keys. */
+function portMatch(keys: string[], filter: string): boolean {
+  const [range = '', proto = 'tcp'] = filter.split('/');
+  const [lo, hi = lo] = range.split('-').map(Number);
+  if (lo === undefined || Number.isNaN(lo) || Number.isNaN(hi)) throw new InvalidParameter('container.invalid_filter', `invalid filter '${filter}'`);
+  return keys.some((k) => {
+    const [p = '', kp = 'tcp'] = k.split('/');
+    return kp === proto && Number(p) >= lo && Number(p) <= hi!;
+  });
 }

@@ -3,7 +3,7 @@
  * and /.dockerenv, so they never show up in `diff`), the writable layer,
  * and the overlay mount that joins them with the image's layers.
  */
-import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mount, mountsUnder, unmount } from '../../lib/mount.js';
 import type { Digest } from '../../oci/digest.js';
@@ -66,31 +66,4 @@ export async function mountRootfs(layers: LayerStore, p: ContainerPaths, layer: 
 
 export async function unmountRootfs(p: ContainerPaths): Promise<void> {
   for (const m of await mountsUnder(p.merged)) await unmount(m, true);
-}
-
-/** The host's resolv.conf for a container: loopback resolvers are unreachable from its namespace. */
-export async function containerResolvConf(hostPath = '/etc/resolv.conf'): Promise<string> {
-  let text = '';
-  try {
-    text = await readFile(hostPath, 'utf8');
-  } catch {
-    // no host file: fall back to public resolvers below
-  }
-  const lines = text.split('\n').filter((l) => !/^\s*nameserver\s+(127\.|::1\b|0\.0\.0\.0)/.test(l));
-  if (!lines.some((l) => /^\s*nameserver\s/.test(l))) lines.push('nameserver 8.8.8.8', 'nameserver 8.8.4.4');
-  return lines.filter((l, i, a) => l !== '' || i < a.length - 1).join('\n').trim() + '\n';
-}
-
-export function hostsFile(hostname: string, ip?: string, extra: string[] = []): string {
-  const lines = [
-    '127.0.0.1\tlocalhost',
-    '::1\tlocalhost ip6-localhost ip6-loopback',
-    'fe00::0\tip6-localnet',
-    'ff00::0\tip6-mcastprefix',
-    'ff02::1\tip6-allnodes',
-    'ff02::2\tip6-allrouters',
-    ...extra,
-  ];
-  if (ip) lines.push(`${ip}\t${hostname}`);
-  return lines.join('\n') + '\n';
 }

@@ -20,12 +20,14 @@ import { JsonFileWriter } from '../logs/json-file.js';
 import type { Runtime, Task } from '../runtime/runtime.js';
 import { RuntimeStartError } from '../runtime/runtime.js';
 import type { ContainerStore } from './container-store.js';
-import type { ContainerEnvironment } from './environment.js';
+import type { ContainerEnvironment, PreparedEnvironment } from './environment.js';
 import type { ExecRegistry } from './exec-registry.js';
 import { LiveContainers, type LiveContainer } from './live.js';
 import { eventAttributes, exitedState, restartingState, runningState, type ContainerRecord } from './record.js';
+import { oomKilledInCgroup } from './oom.js';
 import { nextBackoff, restartsOnDaemonStart, shouldRestart } from './restart-policy.js';
 import { containerPaths, mountRootfs, unmountRootfs, type ContainerPaths } from './rootfs.js';
+import type { ContainerSecurity } from './security.js';
 import { buildSpec } from './spec.js';
 import { resolveUser } from './user.js';
 
@@ -40,6 +42,8 @@ export interface RunnerDeps {
   execs: ExecRegistry;
   cgroupParent: string;
   cgroupVersion: 1 | 2;
+  /** Seccomp facts, --init, devices, userns-remap ownership. */
+  security?: ContainerSecurity;
 }
 
 export const SIGKILL = 9;
@@ -74,14 +78,20 @@ export class ContainerRunner {
     let log: JsonFileWriter | undefined;
     // the shim starts while the rootfs and the spec are prepared
     this.d.runtime.prepare?.(rec.id);
+    let envReady: Promise<PreparedEnvironment> | undefined;
     try {
-      await mountRootfs(this.d.layers, paths, rec.layer);
+      // before the mount: under userns-remap it gives the container's layers to the remapped root
+      const security = await this.d.security?.prepare(rec, paths);
+      const mounted = mountRootfs(this.d.layers, paths, rec.layer);
+      envReady = this.d.env.prepare(rec, paths.merged, mounted);
+      envReady.catch(() => {}); // awaited below; a mount failure surfaces first
+      await mounted;
       const [passwd, group] = await Promise.all([
         readRootfsFile(paths.merged, '/etc/passwd'),
         readRootfsFile(paths.merged, '/etc/group'),
       ]);
       const user = resolveUser(rec.config.User, passwd, group, rec.hostConfig.GroupAdd ?? []);
-      const env = await this.d.env.prepare(rec, paths.merged);
+      const env = await envReady;
       await Promise.all([
         writeFile(paths.hostname, `${rec.config.Hostname}\n`),
         writeFile(paths.hosts, env.hosts),
@@ -94,6 +104,7 @@ export class ContainerRunner {
         cgroupVersion: this.d.cgroupVersion,
         userMounts: env.mounts,
         ...(env.netnsPath ? { netnsPath: env.netnsPath } : {}),
+        ...(security ? { security } : {}),
       });
       log = new JsonFileWriter(paths.log);
       task = await this.d.runtime.create({ id: rec.id, spec, rootfs: [], terminal: rec.config.Tty, stdin: rec.config.OpenStdin });
@@ -113,7 +124,7 @@ export class ContainerRunner {
       if (task) await task.delete().catch(() => {});
       else await this.d.runtime.discard?.(rec.id).catch(() => {});
       await log?.close();
-      await this.d.env.release(rec).catch(() => {});
+      if (envReady) await envReady.then(() => this.d.env.release(rec), () => {}).catch(() => {});
       await unmountRootfs(paths).catch(() => {});
       const e = startError(err);
       rec.state = { ...rec.state, Running: false, Restarting: false, Status: rec.state.Status === 'restarting' ? 'exited' : rec.state.Status, Error: e.message, ExitCode: exitCodeOfStartError(e.message) };
@@ -137,10 +148,15 @@ export class ContainerRunner {
     } catch (err) {
       this.d.log.warn('lost contact with container shim', { id: rec.id, error: (err as Error).message });
     }
+    // the shim's OOM event may trail the exit: the cgroup's own counter decides (read before the task is deleted)
+    if (!live.oomKilled && (await oomKilledInCgroup(this.d.cgroupVersion, this.cgroupsPath(rec.id)))) this.noteOom(rec.id);
     await Promise.race([outputDone, new Promise((r) => setTimeout(r, OUTPUT_GRACE_MS).unref())]);
     live.streams.endAll();
-    await task.delete().catch((err: Error) => this.d.log.warn('task delete failed', { id: rec.id, error: err.message }));
-    await this.d.env.release(rec).catch((err: Error) => this.d.log.warn('releasing the network failed', { id: rec.id, error: err.message }));
+    // the network and volumes are released while the runtime deletes the task
+    await Promise.all([
+      task.delete().catch((err: Error) => this.d.log.warn('task delete failed', { id: rec.id, error: err.message })),
+      this.d.env.release(rec).catch((err: Error) => this.d.log.warn('releasing the network failed', { id: rec.id, error: err.message })),
+    ]);
     await unmountRootfs(this.paths(rec.id)).catch((err: Error) => this.d.log.warn('unmount failed', { id: rec.id, error: err.message }));
     await live.log?.close();
     live.task = undefined;

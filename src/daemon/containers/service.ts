@@ -17,6 +17,7 @@ import { validateName, randomName } from './names.js';
 import { eventAttributes, type ContainerRecord } from './record.js';
 import { prepareContainerDir } from './rootfs.js';
 import { SIGKILL, type ContainerRunner } from './runner.js';
+import type { ContainerSecurity } from './security.js';
 import { resources } from './spec.js';
 import type { Attachment } from './streams.js';
 import { directorySize } from '../../lib/disk-usage.js';
@@ -29,6 +30,8 @@ export interface ContainerServiceDeps {
   log: Logger;
   env: ContainerEnvironment;
   cgroupVersion: 1 | 2;
+  /** Create-time checks that depend on the daemon's configuration (userns-remap, CPUs, init). */
+  security?: Pick<ContainerSecurity, 'validateCreate'>;
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -55,13 +58,16 @@ export class ContainerService {
       id, name: cname, request: req, imageId: image.id, imageConfig: image.config.config ?? {},
       cgroupVersion: this.d.cgroupVersion, ...(image.chainId ? { layer: image.chainId } : {}),
     });
-    await this.d.env.create(rec);
+    this.d.security?.validateCreate(rec.hostConfig);
     this.d.store.reserveName(cname, id);
     try {
+      await this.d.env.create(rec, req);
       await prepareContainerDir(this.runner.paths(id));
       await this.d.store.save(rec);
     } catch (err) {
+      await this.d.env.remove(rec, { volumes: true }).catch(() => {});
       await this.d.store.delete(id).catch(() => {});
+      this.d.store.releaseName(cname, id);
       throw err;
     }
     this.d.events.publish('container', 'create', id, eventAttributes(rec));

@@ -3,28 +3,20 @@
  * (shared/reference/oci-notes.md §4). A pure function of the container
  * record and a few facts gathered at start; no I/O.
  */
+import { InvalidParameter } from '../../errdefs/index.js';
 import type { RuntimeSpec, SpecMount, SpecNamespace, SpecResources } from '../../oci/runtime-spec.js';
+import { capabilities } from './capabilities.js';
 import type { ContainerRecord } from './record.js';
+import { containerSeccomp, type KernelVersion } from './seccomp.js';
+import { parseDeviceCgroupRule, parseSecurityOptions } from './security-opts.js';
 import type { ResolvedUser } from './user.js';
+import type { IdMap } from './userns.js';
+import { userNamespaceFor } from './userns-netns.js';
+
+export { ALL_CAPABILITIES, DEFAULT_CAPABILITIES, capabilities } from './capabilities.js';
 
 export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 export const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;
-
-export const DEFAULT_CAPABILITIES = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
-  'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
-];
-
-/** Every capability of this kernel generation, for --privileged and `--cap-add ALL`. */
-export const ALL_CAPABILITIES = [
-  'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_DAC_READ_SEARCH', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID',
-  'CAP_SETUID', 'CAP_SETPCAP', 'CAP_LINUX_IMMUTABLE', 'CAP_NET_BIND_SERVICE', 'CAP_NET_BROADCAST', 'CAP_NET_ADMIN',
-  'CAP_NET_RAW', 'CAP_IPC_LOCK', 'CAP_IPC_OWNER', 'CAP_SYS_MODULE', 'CAP_SYS_RAWIO', 'CAP_SYS_CHROOT', 'CAP_SYS_PTRACE',
-  'CAP_SYS_PACCT', 'CAP_SYS_ADMIN', 'CAP_SYS_BOOT', 'CAP_SYS_NICE', 'CAP_SYS_RESOURCE', 'CAP_SYS_TIME',
-  'CAP_SYS_TTY_CONFIG', 'CAP_MKNOD', 'CAP_LEASE', 'CAP_AUDIT_WRITE', 'CAP_AUDIT_CONTROL', 'CAP_SETFCAP',
-  'CAP_MAC_OVERRIDE', 'CAP_MAC_ADMIN', 'CAP_SYSLOG', 'CAP_WAKE_ALARM', 'CAP_BLOCK_SUSPEND', 'CAP_AUDIT_READ',
-  'CAP_PERFMON', 'CAP_BPF', 'CAP_CHECKPOINT_RESTORE',
-];
 
 export const DEFAULT_MASKED_PATHS = [
   '/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
@@ -45,23 +37,45 @@ export interface SpecInputs {
   netnsPath?: string;
   /** Volumes, binds and tmpfs mounts, already resolved, in the user's order. */
   userMounts?: SpecMount[];
-  seccomp?: unknown;
+  /** Facts and host resources the security settings need (see security.ts). */
+  security?: SecurityInputs;
 }
 
-function normaliseCap(c: string): string {
-  const up = c.toUpperCase();
-  return up.startsWith('CAP_') ? up : `CAP_${up}`;
+/** A device node to create in the container, with its cgroup rule. */
+export interface ContainerDevice {
+  path: string;
+  type: 'c' | 'b' | 'p';
+  major: number;
+  minor: number;
+  fileMode: number;
+  uid: number;
+  gid: number;
+  /** Cgroup access for a `--device` mapping (rwm); privileged containers allow every device anyway. */
+  access?: string;
 }
 
-export function capabilities(capAdd: string[] | null | undefined, capDrop: string[] | null | undefined, privileged: boolean): string[] {
-  if (privileged) return [...ALL_CAPABILITIES];
-  const add = (capAdd ?? []).map(normaliseCap);
-  const drop = (capDrop ?? []).map(normaliseCap);
-  let caps = add.includes('CAP_ALL') ? [...ALL_CAPABILITIES] : [...DEFAULT_CAPABILITIES];
-  if (drop.includes('CAP_ALL')) caps = [];
-  for (const c of add) if (c !== 'CAP_ALL' && !caps.includes(c)) caps.push(c);
-  return caps.filter((c) => !drop.includes(c) || add.includes(c));
+/** What buildSpec needs beyond the record to apply the isolation settings. */
+export interface SecurityInputs {
+  /** The host's architecture (libseccomp name) and kernel, to resolve seccomp rules. */
+  arch: string;
+  kernel: KernelVersion;
+  /** Host path of the init binary bind-mounted at /sbin/docker-init for `--init`. */
+  initPath?: string;
+  /** Daemon-wide `init` (daemon.json): used when the container does not say. */
+  initByDefault?: boolean;
+  /** userns-remap: container ids → host ids. */
+  idMap?: IdMap;
+  /** Device nodes: every host device for --privileged, plus --device mappings. */
+  devices?: ContainerDevice[];
+  /** Capabilities the daemon holds (its bounding set): --privileged and `--cap-add ALL` get these. */
+  availableCapabilities?: string[];
 }
+
+/** Where Docker puts its init (tini) in a container. */
+export const INIT_PATH_IN_CONTAINER = '/sbin/docker-init';
+
+/** Mounts that stay writable with --read-only (moby's withMounts). */
+const WRITABLE_WITH_READONLY_ROOTFS = new Set(['/proc', '/dev', '/dev/pts', '/dev/shm', '/dev/mqueue']);
 
 /** docker's env merge: defaults first, then the container's values replace same keys; `KEY` alone unsets. */
 export function processEnv(hostname: string, tty: boolean, env: string[] | null): string[] {
@@ -79,7 +93,8 @@ export function processEnv(hostname: string, tty: boolean, env: string[] | null)
   return out;
 }
 
-function defaultMounts(hc: ContainerRecord['hostConfig'], cgroupVersion: 1 | 2): SpecMount[] {
+/** Docker's default mounts, in its order; `writableCgroups` lifts the read-only cgroup mount. */
+function defaultMounts(hc: ContainerRecord['hostConfig'], cgroupVersion: 1 | 2, writableCgroups: boolean): SpecMount[] {
   const privileged = !!hc.Privileged;
   const shm = hc.ShmSize || DEFAULT_SHM_SIZE;
   return [
@@ -91,7 +106,7 @@ function defaultMounts(hc: ContainerRecord['hostConfig'], cgroupVersion: 1 | 2):
       destination: '/sys/fs/cgroup',
       type: cgroupVersion === 2 ? 'cgroup2' : 'cgroup',
       source: 'cgroup',
-      options: [privileged ? 'rw' : 'ro', 'nosuid', 'noexec', 'nodev'],
+      options: [writableCgroups ? 'rw' : 'ro', 'nosuid', 'noexec', 'nodev'],
     },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', `size=${shm}`] },
@@ -134,7 +149,28 @@ export function resources(hc: ContainerRecord['hostConfig']): SpecResources {
   if (Object.keys(cpu).length) r.cpu = cpu;
   if (hc.PidsLimit && hc.PidsLimit > 0) r.pids = { limit: hc.PidsLimit };
   if (hc.BlkioWeight) r.blockIO = { weight: hc.BlkioWeight };
+  if (!hc.Privileged) {
+    for (const rule of hc.DeviceCgroupRules ?? []) {
+      const d = parseDeviceCgroupRule(rule);
+      r.devices!.push({ allow: true, type: d.type, ...(d.major !== undefined ? { major: d.major } : {}), ...(d.minor !== undefined ? { minor: d.minor } : {}), access: d.access });
+    }
+  }
   return r;
+}
+
+/** The namespaces a container gets (moby's WithNamespaces); `userns` adds a user namespace. */
+export function namespacesFor(hc: ContainerRecord['hostConfig'], cgroupVersion: 1 | 2, netnsPath: string | undefined, userns: boolean): SpecNamespace[] {
+  // under userns-remap the daemon's network namespace belongs to a user namespace made with it: join that one
+  const user: SpecNamespace = userns && netnsPath ? { type: 'user', path: userNamespaceFor(netnsPath) } : { type: 'user' };
+  const netMode = hc.NetworkMode ?? 'default';
+  const namespaces: SpecNamespace[] = [{ type: 'mount' }];
+  if (netMode !== 'host') namespaces.push(netnsPath ? { type: 'network', path: netnsPath } : { type: 'network' });
+  if (hc.UTSMode !== 'host') namespaces.push({ type: 'uts' });
+  if (hc.PidMode !== 'host') namespaces.push({ type: 'pid' });
+  if (hc.IpcMode !== 'host') namespaces.push({ type: 'ipc' });
+  if (hc.CgroupnsMode === 'private' || (cgroupVersion === 2 && hc.CgroupnsMode !== 'host')) namespaces.push({ type: 'cgroup' });
+  if (userns) namespaces.push(user);
+  return namespaces;
 }
 
 export function buildSpec(i: SpecInputs): RuntimeSpec {
@@ -142,18 +178,13 @@ export function buildSpec(i: SpecInputs): RuntimeSpec {
   const c = rec.config;
   const hc = rec.hostConfig;
   const privileged = !!hc.Privileged;
-  const caps = capabilities(hc.CapAdd, hc.CapDrop, privileged);
+  const caps = capabilities(hc.CapAdd, hc.CapDrop, privileged, i.security?.availableCapabilities);
   const root = i.user.uid === 0;
-  const securityOpts = hc.SecurityOpt ?? [];
-  const noNewPrivileges = securityOpts.some((o) => o === 'no-new-privileges' || o === 'no-new-privileges:true' || o === 'no-new-privileges=true');
-
+  const opts = parseSecurityOptions(hc.SecurityOpt);
   const netMode = hc.NetworkMode ?? 'default';
-  const namespaces: SpecNamespace[] = [{ type: 'mount' }];
-  if (netMode !== 'host') namespaces.push(i.netnsPath ? { type: 'network', path: i.netnsPath } : { type: 'network' });
-  if (hc.UTSMode !== 'host') namespaces.push({ type: 'uts' });
-  if (hc.PidMode !== 'host') namespaces.push({ type: 'pid' });
-  if (hc.IpcMode !== 'host') namespaces.push({ type: 'ipc' });
-  if (hc.CgroupnsMode === 'private' || (i.cgroupVersion === 2 && hc.CgroupnsMode !== 'host')) namespaces.push({ type: 'cgroup' });
+  const idMap = hc.UsernsMode === 'host' ? undefined : i.security?.idMap;
+  // cgroups cannot be remounted read-only from inside a user namespace (moby does the same)
+  const writableCgroups = !!idMap || (opts.writableCgroups ?? privileged);
 
   const userMounts = i.userMounts ?? [];
   const covered = new Set(userMounts.map((m) => m.destination));
@@ -162,13 +193,32 @@ export function buildSpec(i: SpecInputs): RuntimeSpec {
     { destination: '/etc/hostname', type: 'bind', source: i.files.hostname, options: ['rbind', 'rprivate'] },
     { destination: '/etc/hosts', type: 'bind', source: i.files.hosts, options: ['rbind', 'rprivate'] },
   ].filter((m) => !covered.has(m.destination));
+  const systemMounts = defaultMounts(hc, i.cgroupVersion, writableCgroups).filter((m) => !covered.has(m.destination));
+  if (hc.ReadonlyRootfs) {
+    for (const m of systemMounts) if (!WRITABLE_WITH_READONLY_ROOTFS.has(m.destination)) m.options = [...(m.options ?? []).filter((o) => o !== 'rw'), 'ro'];
+  }
+  if (privileged) {
+    // --privileged after --read-only: /sys is writable again (moby's order)
+    const sys = systemMounts.find((m) => m.destination === '/sys');
+    if (sys) sys.options = (sys.options ?? []).filter((o) => o !== 'ro').concat('rw');
+  }
+
+  let args = [rec.path, ...rec.args];
+  const initMounts: SpecMount[] = [];
+  const wantsInit = hc.Init ?? i.security?.initByDefault ?? false;
+  // an init only makes sense as pid 1 of the container's own pid namespace
+  if (wantsInit && !hc.PidMode) {
+    if (!i.security?.initPath) throw new InvalidParameter('container.no_init', 'docker-init binary not found: install the Debian package "tini"');
+    args = [INIT_PATH_IN_CONTAINER, '--', ...args];
+    initMounts.push({ destination: INIT_PATH_IN_CONTAINER, type: 'bind', source: i.security.initPath, options: ['bind', 'ro'] });
+  }
 
   const spec: RuntimeSpec = {
     ociVersion: '1.0.2-dev',
     process: {
       terminal: c.Tty,
       user: { uid: i.user.uid, gid: i.user.gid, additionalGids: i.user.additionalGids },
-      args: [rec.path, ...rec.args],
+      args,
       env: processEnv(c.Hostname, c.Tty, c.Env),
       cwd: c.WorkingDir || '/',
       capabilities: root || privileged
@@ -178,30 +228,48 @@ export function buildSpec(i: SpecInputs): RuntimeSpec {
     },
     root: { path: i.rootfs, readonly: !!hc.ReadonlyRootfs },
     hostname: c.Hostname,
-    mounts: [...defaultMounts(hc, i.cgroupVersion).filter((m) => !covered.has(m.destination)), ...userMounts, ...networkFiles],
+    mounts: [...systemMounts, ...initMounts, ...userMounts, ...networkFiles],
     linux: {
-      namespaces,
+      namespaces: namespacesFor(hc, i.cgroupVersion, i.netnsPath, !!idMap),
       cgroupsPath: i.cgroupsPath,
       resources: resources(hc),
     },
   };
+  if (idMap) {
+    spec.linux.uidMappings = idMap.uids.map((m) => ({ ...m }));
+    spec.linux.gidMappings = idMap.gids.map((m) => ({ ...m }));
+  }
   if (c.Domainname) spec.domainname = c.Domainname;
   if (c.Tty && hc.ConsoleSize && hc.ConsoleSize[0] && hc.ConsoleSize[1]) {
     spec.process.consoleSize = { height: hc.ConsoleSize[0], width: hc.ConsoleSize[1] };
   }
-  if (noNewPrivileges) spec.process.noNewPrivileges = true;
+  if (opts.noNewPrivileges) spec.process.noNewPrivileges = true;
   if (hc.Ulimits?.length) {
     spec.process.rlimits = hc.Ulimits.map((u) => ({ type: `RLIMIT_${u.Name.toUpperCase()}`, hard: u.Hard, soft: u.Soft }));
   }
   if (netMode !== 'host') {
-    spec.linux.sysctl = { 'net.ipv4.ip_unprivileged_port_start': '0', 'net.ipv4.ping_group_range': '0 2147483647', ...(hc.Sysctls ?? {}) };
+    // ping sockets cannot be set up from a user namespace (moby leaves the sysctl out there)
+    const defaults: Record<string, string> = idMap
+      ? { 'net.ipv4.ip_unprivileged_port_start': '0' }
+      : { 'net.ipv4.ip_unprivileged_port_start': '0', 'net.ipv4.ping_group_range': '0 2147483647' };
+    spec.linux.sysctl = { ...defaults, ...(hc.Sysctls ?? {}) };
   } else if (hc.Sysctls && Object.keys(hc.Sysctls).length) {
     spec.linux.sysctl = { ...hc.Sysctls };
+  }
+  const devices = i.security?.devices ?? [];
+  if (devices.length) {
+    spec.linux.devices = devices.map((d) => ({ path: d.path, type: d.type, major: d.major, minor: d.minor, fileMode: d.fileMode, uid: d.uid, gid: d.gid }));
+    if (!privileged) {
+      for (const d of devices) spec.linux.resources!.devices!.push({ allow: true, type: d.type === 'b' ? 'b' : 'c', major: d.major, minor: d.minor, access: d.access ?? 'rwm' });
+    }
   }
   if (!privileged) {
     spec.linux.maskedPaths = hc.MaskedPaths ?? DEFAULT_MASKED_PATHS;
     spec.linux.readonlyPaths = hc.ReadonlyPaths ?? DEFAULT_READONLY_PATHS;
-    if (i.seccomp) spec.linux.seccomp = i.seccomp;
+  }
+  if (i.security) {
+    const seccomp = containerSeccomp(opts.seccomp, privileged, { arch: i.security.arch, kernel: i.security.kernel, capabilities: caps });
+    if (seccomp) spec.linux.seccomp = seccomp;
   }
   return spec;
 }

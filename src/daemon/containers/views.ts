@@ -12,6 +12,8 @@ export interface InspectExtras {
 }
 
 export function inspectView(rec: ContainerRecord, x: InspectExtras): ContainerInspect {
+  // the top-level address fields describe the default bridge only (Docker's legacy view)
+  const bridge = rec.networkSettings.Networks.bridge;
   return {
     Id: rec.id,
     Created: rec.created,
@@ -53,14 +55,14 @@ export function inspectView(rec: ContainerRecord, x: InspectExtras): ContainerIn
       SandboxKey: rec.networkSettings.SandboxKey,
       SecondaryIPAddresses: null,
       SecondaryIPv6Addresses: null,
-      EndpointID: '',
-      Gateway: '',
+      EndpointID: bridge?.EndpointID ?? '',
+      Gateway: bridge?.Gateway ?? '',
       GlobalIPv6Address: '',
       GlobalIPv6PrefixLen: 0,
-      IPAddress: '',
-      IPPrefixLen: 0,
+      IPAddress: bridge?.IPAddress ?? '',
+      IPPrefixLen: bridge?.IPPrefixLen ?? 0,
       IPv6Gateway: '',
-      MacAddress: '',
+      MacAddress: bridge?.MacAddress ?? '',
       Networks: rec.networkSettings.Networks,
     },
   };

@@ -16,6 +16,7 @@ import { pipeline } from 'node:stream/promises';
 import { InvalidParameter } from '../../errdefs/index.js';
 import { Digester, type Digest } from '../../oci/digest.js';
 import { headerDefaults, readTar, TarFormatError, TarWriter, type TarHeader } from '../../lib/tar/index.js';
+import { shiftOwner, type IdMap } from '../../lib/id-map.js';
 import { ancestors, cleanEntryPath, OPAQUE_WHITEOUT, UnsafeLayerPathError, WHITEOUT_META_PREFIX, WHITEOUT_PREFIX } from './paths.js';
 
 export const OPAQUE_XATTR = 'trusted.overlay.opaque';
@@ -30,8 +31,13 @@ export interface AppliedLayer {
 
 export class InvalidLayerError extends InvalidParameter {}
 
+export interface ApplyOptions {
+  /** userns-remap: owners are shifted to the host ids the container ids map to. */
+  idMap?: IdMap;
+}
+
 /** Extracts `tar` (uncompressed) into `dir`, which must exist and be empty. */
-export async function applyLayer(tar: Readable, dir: string): Promise<AppliedLayer> {
+export async function applyLayer(tar: Readable, dir: string, opts: ApplyOptions = {}): Promise<AppliedLayer> {
   const digester = new Digester();
   const child = spawn('tar', [
     '-x', '-f', '-', '-C', dir, '--numeric-owner', '--same-owner', '--same-permissions',
@@ -50,7 +56,7 @@ export async function applyLayer(tar: Readable, dir: string): Promise<AppliedLay
   });
   const hashing = pipeline(tar, digester);
   try {
-    const size = await translate(digester, out);
+    const size = await translate(digester, out, opts.idMap);
     await Promise.all([hashing, toTar]);
     const code = await exited;
     if (code !== 0) throw new InvalidLayerError('layer.extract_failed', `failed to extract layer: ${stderr.trim() || `tar exited with ${code}`}`);
@@ -71,7 +77,7 @@ export async function applyLayer(tar: Readable, dir: string): Promise<AppliedLay
   }
 }
 
-async function translate(source: AsyncIterable<Buffer>, out: TarWriter): Promise<number> {
+async function translate(source: AsyncIterable<Buffer>, out: TarWriter, idMap: IdMap | undefined): Promise<number> {
   const symlinks = new Set<string>();
   const dirs = new Map<string, TarHeader>();
   let size = 0;
@@ -84,15 +90,16 @@ async function translate(source: AsyncIterable<Buffer>, out: TarWriter): Promise
     const base = posix.basename(name);
     const parent = posix.dirname(name) === '.' ? '' : posix.dirname(name);
 
+    if (idMap) Object.assign(h, shiftOwner(idMap, h.uid, h.gid));
     if (base === OPAQUE_WHITEOUT) {
-      const dirHeader = dirs.get(parent) ?? headerDefaults({ name: parent, type: 'dir', mode: 0o755 });
+      const dirHeader = dirs.get(parent) ?? headerDefaults({ name: parent, type: 'dir', mode: 0o755, ...(idMap ? shiftOwner(idMap, 0, 0) : {}) });
       await out.add({ ...dirHeader, name: `${parent}/`, pax: { ...dirHeader.pax, [`SCHILY.xattr.${OPAQUE_XATTR}`]: 'y' } });
       continue;
     }
     if (base.startsWith(WHITEOUT_META_PREFIX)) continue;
     if (base.startsWith(WHITEOUT_PREFIX)) {
       const target = posix.join(parent, base.slice(WHITEOUT_PREFIX.length));
-      await out.add(headerDefaults({ name: target, type: 'char', mode: 0, devmajor: 0, devminor: 0, mtime: h.mtime }));
+      await out.add(headerDefaults({ name: target, type: 'char', mode: 0, devmajor: 0, devminor: 0, mtime: h.mtime, uid: h.uid, gid: h.gid }));
       continue;
     }
 

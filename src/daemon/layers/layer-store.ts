@@ -16,6 +16,7 @@ import { NotFound } from '../../errdefs/index.js';
 import { readJson, TEMP_PREFIX, writeJsonAtomic } from '../../lib/atomic-file.js';
 import { hexOf, sha256Digest, type Digest } from '../../oci/digest.js';
 import type { Mount } from '../runtime/runtime.js';
+import type { IdMap } from '../../lib/id-map.js';
 import { applyLayer } from './apply.js';
 
 export interface LayerInfo {
@@ -64,10 +65,15 @@ export function overlayMount(lowerDirs: string[], upperDir: string, workDir: str
   };
 }
 
+export interface OverlayLayerStoreOptions {
+  /** userns-remap: files are stored owned by the host ids the container ids map to. */
+  idMap?: IdMap;
+}
+
 export class OverlayLayerStore implements LayerStore {
   private readonly cache = new Map<Digest, LayerInfo>();
 
-  constructor(private readonly root: string) {}
+  constructor(private readonly root: string, private readonly opts: OverlayLayerStoreOptions = {}) {}
 
   async init(): Promise<void> {
     await mkdir(this.root, { recursive: true });
@@ -89,7 +95,7 @@ export class OverlayLayerStore implements LayerStore {
     await mkdir(join(tmp, 'diff'), { recursive: true });
     try {
       if (parent && !(await this.has(parent))) throw new NotFound('layer.not_found', `layer ${parent} does not exist`);
-      const { diffId, size, tarSize } = await applyLayer(tar, join(tmp, 'diff'));
+      const { diffId, size, tarSize } = await applyLayer(tar, join(tmp, 'diff'), this.opts.idMap ? { idMap: this.opts.idMap } : {});
       const chainId = parent ? sha256Digest(`${parent} ${diffId}`) : diffId;
       const info: LayerInfo = { chainId, diffId, size, tarSize, ...(parent ? { parent } : {}) };
       if (await this.has(chainId)) {

@@ -13,6 +13,8 @@ export interface SystemDeps {
   events: EventBus;
   liveRestore: boolean;
   debug: boolean;
+  /** `name=seccomp,profile=builtin`, `name=userns`, ... (defaults to cgroupns on v2 only). */
+  securityOptions?: string[];
   counts(): { containers: { total: number; running: number; paused: number; stopped: number }; images: number };
 }
 
@@ -107,11 +109,11 @@ export class SystemService {
       Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
       LiveRestoreEnabled: this.d.liveRestore,
       Isolation: '',
-      InitBinary: '',
+      InitBinary: 'docker-init',
       ContainerdCommit: { ID: f.shimVersion, Expected: f.shimVersion },
       RuncCommit: { ID: f.runcVersion, Expected: f.runcVersion },
       InitCommit: { ID: '', Expected: '' },
-      SecurityOptions: ['name=cgroupns'].filter(() => f.cgroupVersion === 2),
+      SecurityOptions: this.d.securityOptions ?? ['name=cgroupns'].filter(() => f.cgroupVersion === 2),
       Warnings: null,
     };
   }

@@ -23,6 +23,8 @@ export interface CreateFlags {
   label: string[];
   restart?: string;
   network?: string;
+  networkAlias: string[];
+  ip?: string;
   stopSignal?: string;
   stopTimeout?: string;
   readOnly?: boolean;
@@ -52,6 +54,12 @@ export interface CreateFlags {
   dns: string[];
   addHost: string[];
   attach: string[];
+  device: string[];
+  deviceCgroupRule: string[];
+  userns?: string;
+  cgroupns?: string;
+  oomKillDisable?: boolean;
+  oomScoreAdj?: string;
 }
 
 export function addCreateOptions(cmd: Command): Command {
@@ -72,6 +80,8 @@ export function addCreateOptions(cmd: Command): Command {
     .option('-l, --label <list>', 'Set meta data on a container', collect, [])
     .option('--restart <string>', 'Restart policy to apply when a container exits', 'no')
     .option('--network <network>', 'Connect a container to a network')
+    .option('--network-alias <list>', 'Add network-scoped alias for the container', collect, [])
+    .option('--ip <string>', 'IPv4 address (e.g., 172.30.100.104)')
     .option('--stop-signal <string>', 'Signal to stop the container')
     .option('--stop-timeout <int>', 'Timeout (in seconds) to stop a container')
     .option('--read-only', "Mount the container's root filesystem as read only")
@@ -99,7 +109,13 @@ export function addCreateOptions(cmd: Command): Command {
     .option('--group-add <list>', 'Add additional groups to join', collect, [])
     .option('--sysctl <map>', 'Sysctl options', collect, [])
     .option('--dns <list>', 'Set custom DNS servers', collect, [])
-    .option('--add-host <list>', 'Add a custom host-to-IP mapping (host:ip)', collect, []);
+    .option('--add-host <list>', 'Add a custom host-to-IP mapping (host:ip)', collect, [])
+    .option('--device <list>', 'Add a host device to the container', collect, [])
+    .option('--device-cgroup-rule <list>', 'Add a rule to the cgroup allowed devices list', collect, [])
+    .option('--userns <string>', 'User namespace to use')
+    .option('--cgroupns <string>', 'Cgroup namespace to use (host|private)')
+    .option('--oom-kill-disable', 'Disable OOM Killer')
+    .option('--oom-score-adj <int>', "Tune host's OOM preferences (-1000 to 1000)");
 }
 
 /** docker's RAMInBytes: 64m, 1g, 512k, 100 (bytes); binary multiples. */
@@ -117,6 +133,61 @@ function parseRestart(s: string): RestartPolicy {
   }
   if (count !== undefined && name !== 'on-failure') throw new InvalidParameter('cli.invalid_restart', `invalid restart policy format: maximum retry count can only be used with 'on-failure'`);
   return { Name: name as RestartPolicy['Name'], MaximumRetryCount: count ? Number(count) : 0 };
+}
+
+/**
+ * docker/cli parseSecurityOpts + parseSystemPaths: `seccomp=<file>` sends the
+ * file's (compacted) JSON; `systempaths=unconfined` clears the masked and
+ * read-only paths and is not sent.
+ */
+export function parseSecurityOpts(opts: string[]): { securityOpt: string[]; unconfinedPaths: boolean } {
+  const out: string[] = [];
+  let unconfinedPaths = false;
+  for (const opt of opts) {
+    if (opt === 'systempaths=unconfined') {
+      unconfinedPaths = true;
+      continue;
+    }
+    let sep = opt.indexOf('=');
+    if (sep === -1 && opt !== 'no-new-privileges') sep = opt.indexOf(':');
+    const key = sep === -1 ? opt : opt.slice(0, sep);
+    const value = sep === -1 ? '' : opt.slice(sep + 1);
+    if (!value && key !== 'no-new-privileges') throw new InvalidParameter('cli.invalid_security_opt', `invalid --security-opt: "${opt}"`);
+    if (key === 'seccomp' && value !== 'unconfined' && value !== 'builtin') {
+      let text: string;
+      try {
+        text = readFileSync(value, 'utf8');
+      } catch (err) {
+        throw new InvalidParameter('cli.invalid_security_opt', `opening seccomp profile (${value}) failed: ${(err as Error).message}`);
+      }
+      try {
+        out.push(`seccomp=${JSON.stringify(JSON.parse(text))}`);
+      } catch (err) {
+        throw new InvalidParameter('cli.invalid_security_opt', `compacting json for seccomp profile (${value}) failed: ${(err as Error).message}`);
+      }
+      continue;
+    }
+    out.push(opt);
+  }
+  return { securityOpt: out, unconfinedPaths };
+}
+
+/** `/dev/x[:/dev/y][:rwm]` (docker/cli parseLinuxDevice). */
+export function parseDevice(spec: string): { PathOnHost: string; PathInContainer: string; CgroupPermissions: string } {
+  const parts = spec.split(':');
+  if (parts.length > 3 || !parts[0]) throw new InvalidParameter('cli.invalid_device', `invalid device specification: ${spec}`);
+  const validMode = (m: string) => /^[rwm]{1,3}$/.test(m) && new Set(m).size === m.length;
+  let dst = '';
+  let perms = 'rwm';
+  if (parts.length === 3) {
+    dst = parts[1]!;
+    perms = parts[2]!;
+  } else if (parts.length === 2) {
+    if (validMode(parts[1]!)) perms = parts[1]!;
+    else dst = parts[1]!;
+  }
+  if (!validMode(perms)) throw new InvalidParameter('cli.invalid_device', `invalid device mode: ${perms}`);
+  return { PathOnHost: parts[0]!, PathInContainer: dst || parts[0]!, CgroupPermissions: perms };
 }
 
 function parseUlimit(s: string): Ulimit {
@@ -184,6 +255,7 @@ export function createRequest(f: CreateFlags, image: string, args: string[], att
     (bindings[key] ??= []).push(binding);
   }
   for (const e of f.expose) exposed[e.includes('/') ? e : `${e}/tcp`] = {};
+  const security = parseSecurityOpts(f.securityOpt);
   const hc: HostConfig = {
     Binds: f.volume.length ? f.volume : null,
     NetworkMode: f.network ?? 'default',
@@ -196,7 +268,7 @@ export function createRequest(f: CreateFlags, image: string, args: string[], att
     Privileged: !!f.privileged,
     PublishAllPorts: !!f.publishAll,
     ReadonlyRootfs: !!f.readOnly,
-    SecurityOpt: f.securityOpt.length ? f.securityOpt : null,
+    SecurityOpt: security.securityOpt.length ? security.securityOpt : null,
     Ulimits: f.ulimit.length ? f.ulimit.map(parseUlimit) : null,
     GroupAdd: f.groupAdd.length ? f.groupAdd : null,
     Sysctls: f.sysctl.length ? keyValue(f.sysctl) : null,
@@ -205,6 +277,16 @@ export function createRequest(f: CreateFlags, image: string, args: string[], att
     VolumesFrom: f.volumesFrom.length ? f.volumesFrom : null,
   };
   if (f.init) hc.Init = true;
+  if (security.unconfinedPaths) {
+    hc.MaskedPaths = [];
+    hc.ReadonlyPaths = [];
+  }
+  if (f.device.length) hc.Devices = f.device.map(parseDevice);
+  if (f.deviceCgroupRule.length) hc.DeviceCgroupRules = f.deviceCgroupRule;
+  if (f.userns) hc.UsernsMode = f.userns;
+  if (f.cgroupns) hc.CgroupnsMode = f.cgroupns;
+  if (f.oomKillDisable) hc.OomKillDisable = true;
+  if (f.oomScoreAdj) hc.OomScoreAdj = Number(f.oomScoreAdj);
   if (f.memory) hc.Memory = parseBytes(f.memory);
   if (f.memorySwap) hc.MemorySwap = f.memorySwap === '-1' ? -1 : parseBytes(f.memorySwap);
   if (f.cpus) hc.NanoCpus = Math.round(Number(f.cpus) * 1e9);
@@ -239,6 +321,9 @@ export function createRequest(f: CreateFlags, image: string, args: string[], att
     HostConfig: hc,
     NetworkingConfig: { EndpointsConfig: {} },
   };
+  if (f.networkAlias.length || f.ip) {
+    req.NetworkingConfig = { EndpointsConfig: { [f.network ?? 'default']: { Aliases: f.networkAlias, ...(f.ip ? { IPAMConfig: { IPv4Address: f.ip } } : {}) } } };
+  }
   if (Object.keys(exposed).length) req.ExposedPorts = exposed;
   if (f.stopSignal) req.StopSignal = f.stopSignal;
   if (f.stopTimeout !== undefined) req.StopTimeout = Number(f.stopTimeout);

@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import type { CliContext } from '../../context.js';
 import { attachCommand } from './attach.js';
+import { cpCommand } from './cp.js';
 import { createCommand } from './create.js';
 import { execCommand } from './exec.js';
 import { commitCommand, diffCommand, exportCommand } from './filesystem.js';
@@ -20,7 +21,7 @@ export function containerCommands(ctx: CliContext): Command[] {
     killCommand(ctx), rmCommand(ctx), waitCommand(ctx), logsCommand(ctx), psCommand(ctx, 'ls').alias('list').alias('ps'),
     inspectCommand(ctx, ['container']), execCommand(ctx), attachCommand(ctx), pauseCommand(ctx, 'pause'), pauseCommand(ctx, 'unpause'),
     renameCommand(ctx), updateCommand(ctx), portCommand(ctx), topCommand(ctx), pruneCommand(ctx), statsCommand(ctx),
-    diffCommand(ctx), exportCommand(ctx), commitCommand(ctx),
+    diffCommand(ctx), exportCommand(ctx), commitCommand(ctx), cpCommand(ctx),
   ];
 }
 
@@ -30,6 +31,6 @@ export function containerShortcuts(ctx: CliContext): Command[] {
     runCommand(ctx), createCommand(ctx), startCommand(ctx), stopCommand(ctx, 'stop'), stopCommand(ctx, 'restart'),
     killCommand(ctx), rmCommand(ctx), waitCommand(ctx), logsCommand(ctx), psCommand(ctx), execCommand(ctx), attachCommand(ctx),
     pauseCommand(ctx, 'pause'), pauseCommand(ctx, 'unpause'), renameCommand(ctx), updateCommand(ctx), portCommand(ctx), topCommand(ctx), statsCommand(ctx),
-    diffCommand(ctx), exportCommand(ctx), commitCommand(ctx),
+    diffCommand(ctx), exportCommand(ctx), commitCommand(ctx), cpCommand(ctx),
   ];
 }

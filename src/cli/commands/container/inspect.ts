@@ -3,14 +3,16 @@ import { NotFound } from '../../../errdefs/index.js';
 import { ExitError, type CliContext } from '../../context.js';
 import { renderInspect } from '../../format/formatter.js';
 
-type Kind = 'container' | 'image';
+type Kind = 'container' | 'image' | 'network' | 'volume';
 const PATHS: Record<Kind, (ref: string) => string> = {
   container: (r) => `/containers/${encodeURIComponent(r)}/json`,
   image: (r) => `/images/${r.split('/').map(encodeURIComponent).join('/')}/json`,
+  network: (r) => `/networks/${encodeURIComponent(r)}`,
+  volume: (r) => `/volumes/${encodeURIComponent(r)}`,
 };
 
 /** `inspect` (any object, trying each kind in docker's order) and `container|image inspect`. */
-export function inspectCommand(ctx: CliContext, kinds: Kind[] = ['container', 'image']): Command {
+export function inspectCommand(ctx: CliContext, kinds: Kind[] = ['container', 'image', 'network', 'volume']): Command {
   return new Command('inspect')
     .description(kinds.length > 1 ? 'Return low-level information on Docker objects' : `Display detailed information on one or more ${kinds[0]}s`)
     .argument(kinds.length > 1 ? '<name|id...>' : `<${kinds[0]}...>`)

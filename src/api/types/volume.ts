@@ -1,0 +1,28 @@
+/** Engine API volume objects (API 1.47, engine-api.md §4.5). */
+export interface Volume {
+  CreatedAt: string;
+  Driver: string;
+  Labels: Record<string, string> | null;
+  Mountpoint: string;
+  Name: string;
+  Options: Record<string, string> | null;
+  Scope: 'local';
+  UsageData?: { Size: number; RefCount: number } | null;
+}
+
+export interface VolumeCreateRequest {
+  Name?: string;
+  Driver?: string;
+  DriverOpts?: Record<string, string> | null;
+  Labels?: Record<string, string> | null;
+}
+
+export interface VolumeListResponse {
+  Volumes: Volume[];
+  Warnings: string[] | null;
+}
+
+export interface VolumePruneResponse {
+  VolumesDeleted: string[] | null;
+  SpaceReclaimed: number;
+}

@@ -1,0 +1,147 @@
+/** `berth network create|ls|inspect|rm|prune|connect|disconnect` (docker network's flags and output). */
+import { Command } from 'commander';
+import type { Network, NetworkPruneResponse } from '../../../api/types/index.js';
+import { collect, ExitError, type CliContext } from '../../context.js';
+import { renderInspect, renderList } from '../../format/formatter.js';
+import { filtersJson } from '../container/ps.js';
+
+function keyValues(list: string[]): Record<string, string> {
+  return Object.fromEntries(list.map((l) => {
+    const i = l.indexOf('=');
+    return i === -1 ? [l, ''] : [l.slice(0, i), l.slice(i + 1)];
+  }));
+}
+
+async function each(ctx: CliContext, refs: string[], fn: (ref: string) => Promise<void>): Promise<void> {
+  let failed = false;
+  for (const r of refs) {
+    try {
+      await fn(r);
+    } catch (err) {
+      failed = true;
+      ctx.err.write(`Error response from daemon: ${(err as Error).message}\n`);
+    }
+  }
+  if (failed) throw new ExitError(1);
+}
+
+export function networkCommands(ctx: CliContext): Command[] {
+  const create = new Command('create')
+    .description('Create a network')
+    .argument('<network>')
+    .option('-d, --driver <string>', 'Driver to manage the Network', 'bridge')
+    .option('--subnet <string>', 'Subnet in CIDR format that represents a network segment', collect, [])
+    .option('--gateway <string>', 'IPv4 Gateway for the master subnet', collect, [])
+    .option('--ip-range <string>', 'Allocate container ip from a sub-range', collect, [])
+    .option('--internal', 'Restrict external access to the network')
+    .option('--attachable', 'Enable manual container attachment')
+    .option('--label <list>', 'Set metadata on a network', collect, [])
+    .option('-o, --opt <map>', 'Set driver specific options', collect, [])
+    .option('--ipv6', 'Enable IPv6 networking')
+    .action(async (name: string, o: { driver: string; subnet: string[]; gateway: string[]; ipRange: string[]; internal?: boolean; attachable?: boolean; label: string[]; opt: string[]; ipv6?: boolean }) => {
+      const c = await ctx.client();
+      const config = o.subnet.map((s, i) => ({ Subnet: s, ...(o.gateway[i] ? { Gateway: o.gateway[i] } : {}), ...(o.ipRange[i] ? { IPRange: o.ipRange[i] } : {}) }));
+      const res = await c.json<{ Id: string }>('POST', '/networks/create', {
+        body: {
+          Name: name, Driver: o.driver, IPAM: { Driver: 'default', Options: {}, Config: config }, Internal: !!o.internal,
+          Attachable: !!o.attachable, EnableIPv6: !!o.ipv6, Options: keyValues(o.opt), Labels: keyValues(o.label),
+        },
+      });
+      ctx.print(res.Id);
+    });
+
+  const ls = new Command('ls').alias('list')
+    .description('List networks')
+    .option('-q, --quiet', 'Only display network IDs')
+    .option('--no-trunc', 'Do not truncate the output')
+    .option('-f, --filter <filter>', "Provide filter values (e.g. 'driver=bridge')", collect, [])
+    .option('--format <string>', 'Format output using a custom template')
+    .action(async (o: { quiet?: boolean; trunc: boolean; filter: string[]; format?: string }) => {
+      const c = await ctx.client();
+      const nets = (await c.get<Network[]>('/networks', { filters: filtersJson(o.filter) })).sort((a, b) => a.Name.localeCompare(b.Name));
+      const id = (s: string) => (o.trunc ? s.slice(0, 12) : s);
+      ctx.out.write(renderList({
+        format: o.format, quiet: o.quiet, defaultFormat: 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}',
+        headers: { ID: 'NETWORK ID', Name: 'NAME', Driver: 'DRIVER', Scope: 'SCOPE', IPv6: 'IPV6', Internal: 'INTERNAL', Labels: 'LABELS', CreatedAt: 'CREATED AT' },
+        rows: nets.map((n) => ({
+          ID: id(n.Id), Name: n.Name, Driver: n.Driver, Scope: n.Scope, IPv6: String(n.EnableIPv6), Internal: String(n.Internal),
+          Labels: Object.entries(n.Labels ?? {}).map(([k, v]) => `${k}=${v}`).join(','), CreatedAt: n.Created,
+        })),
+      }));
+    });
+
+  const inspect = new Command('inspect')
+    .description('Display detailed information on one or more networks')
+    .argument('<network...>')
+    .option('-f, --format <string>', 'Format output using a custom template')
+    .action(async (refs: string[], o: { format?: string }) => {
+      const c = await ctx.client();
+      const found: Network[] = [];
+      let failed = false;
+      for (const r of refs) {
+        try {
+          found.push(await c.get<Network>(`/networks/${encodeURIComponent(r)}`));
+        } catch (err) {
+          failed = true;
+          ctx.err.write(`Error response from daemon: ${(err as Error).message}\n`);
+        }
+      }
+      ctx.out.write(renderInspect(o.format, found));
+      if (failed) throw new ExitError(1);
+    });
+
+  const rm = new Command('rm').alias('remove')
+    .description('Remove one or more networks')
+    .argument('<network...>')
+    .option('-f, --force', 'Do not error if the network does not exist')
+    .action(async (refs: string[], o: { force?: boolean }) => {
+      const c = await ctx.client();
+      await each(ctx, refs, async (r) => {
+        try {
+          await c.delete(`/networks/${encodeURIComponent(r)}`);
+        } catch (err) {
+          if (o.force && /not found/.test((err as Error).message)) return;
+          throw err;
+        }
+        ctx.print(r);
+      });
+    });
+
+  const prune = new Command('prune')
+    .description('Remove all unused networks')
+    .option('--filter <filter>', "Provide filter values (e.g. 'until=<timestamp>')", collect, [])
+    .option('-f, --force', 'Do not prompt for confirmation')
+    .action(async (o: { filter: string[] }) => {
+      const c = await ctx.client();
+      const res = await c.json<NetworkPruneResponse>('POST', '/networks/prune', { query: { filters: filtersJson(o.filter) } });
+      if (res.NetworksDeleted?.length) {
+        ctx.print('Deleted Networks:');
+        for (const n of res.NetworksDeleted) ctx.print(n);
+      }
+    });
+
+  const connect = new Command('connect')
+    .description('Connect a container to a network')
+    .argument('<network>')
+    .argument('<container>')
+    .option('--alias <strings>', 'Add network-scoped alias for the container', collect, [])
+    .option('--ip <string>', 'IPv4 address (e.g., "172.30.100.104")')
+    .action(async (net: string, container: string, o: { alias: string[]; ip?: string }) => {
+      const c = await ctx.client();
+      await c.post(`/networks/${encodeURIComponent(net)}/connect`, {
+        body: { Container: container, EndpointConfig: { IPAMConfig: o.ip ? { IPv4Address: o.ip } : {}, Aliases: o.alias } },
+      });
+    });
+
+  const disconnect = new Command('disconnect')
+    .description('Disconnect a container from a network')
+    .argument('<network>')
+    .argument('<container>')
+    .option('-f, --force', 'Force the container to disconnect from a network')
+    .action(async (net: string, container: string, o: { force?: boolean }) => {
+      const c = await ctx.client();
+      await c.post(`/networks/${encodeURIComponent(net)}/disconnect`, { body: { Container: container, Force: !!o.force } });
+    });
+
+  return [create, ls, inspect, rm, prune, connect, disconnect];
+}

@@ -1,0 +1,108 @@
+/** `berth volume create|ls|inspect|rm|prune` (docker volume's flags and output). */
+import { Command } from 'commander';
+import type { Volume, VolumeListResponse, VolumePruneResponse } from '../../../api/types/index.js';
+import { collect, ExitError, type CliContext } from '../../context.js';
+import { renderInspect, renderList } from '../../format/formatter.js';
+import { humanSize } from '../../format/units.js';
+import { filtersJson } from '../container/ps.js';
+
+function keyValues(list: string[]): Record<string, string> {
+  return Object.fromEntries(list.map((l) => {
+    const i = l.indexOf('=');
+    return i === -1 ? [l, ''] : [l.slice(0, i), l.slice(i + 1)];
+  }));
+}
+
+export function volumeCommands(ctx: CliContext): Command[] {
+  const create = new Command('create')
+    .description('Create a volume')
+    .argument('[volume]')
+    .option('-d, --driver <string>', 'Specify volume driver name', 'local')
+    .option('--label <list>', 'Set metadata for a volume', collect, [])
+    .option('-o, --opt <map>', 'Set driver specific options', collect, [])
+    .option('--name <string>', 'Specify volume name')
+    .action(async (name: string | undefined, o: { driver: string; label: string[]; opt: string[]; name?: string }) => {
+      const c = await ctx.client();
+      const v = await c.json<Volume>('POST', '/volumes/create', {
+        body: { Name: name ?? o.name ?? '', Driver: o.driver, DriverOpts: keyValues(o.opt), Labels: keyValues(o.label) },
+      });
+      ctx.print(v.Name);
+    });
+
+  const ls = new Command('ls').alias('list')
+    .description('List volumes')
+    .option('-q, --quiet', 'Only display volume names')
+    .option('-f, --filter <filter>', "Provide filter values (e.g. 'dangling=true')", collect, [])
+    .option('--format <string>', 'Format output using a custom template')
+    .action(async (o: { quiet?: boolean; filter: string[]; format?: string }) => {
+      const c = await ctx.client();
+      const res = await c.get<VolumeListResponse>('/volumes', { filters: filtersJson(o.filter) });
+      const vols = [...res.Volumes].sort((a, b) => a.Name.localeCompare(b.Name));
+      ctx.out.write(renderList({
+        format: o.format, quiet: o.quiet, quietFormat: '{{.Name}}', defaultFormat: 'table {{.Driver}}\t{{.Name}}',
+        headers: { Driver: 'DRIVER', Name: 'VOLUME NAME', Mountpoint: 'MOUNTPOINT', Scope: 'SCOPE', Labels: 'LABELS' },
+        rows: vols.map((v) => ({
+          Driver: v.Driver, Name: v.Name, Mountpoint: v.Mountpoint, Scope: v.Scope,
+          Labels: Object.entries(v.Labels ?? {}).map(([k, val]) => `${k}=${val}`).join(','),
+        })),
+      }));
+    });
+
+  const inspect = new Command('inspect')
+    .description('Display detailed information on one or more volumes')
+    .argument('<volume...>')
+    .option('-f, --format <string>', 'Format output using a custom template')
+    .action(async (names: string[], o: { format?: string }) => {
+      const c = await ctx.client();
+      const found: Volume[] = [];
+      let failed = false;
+      for (const n of names) {
+        try {
+          found.push(await c.get<Volume>(`/volumes/${encodeURIComponent(n)}`));
+        } catch (err) {
+          failed = true;
+          ctx.err.write(`Error response from daemon: ${(err as Error).message}\n`);
+        }
+      }
+      ctx.out.write(renderInspect(o.format, found));
+      if (failed) throw new ExitError(1);
+    });
+
+  const rm = new Command('rm').alias('remove')
+    .description('Remove one or more volumes')
+    .argument('<volume...>')
+    .option('-f, --force', 'Force the removal of one or more volumes')
+    .action(async (names: string[], o: { force?: boolean }) => {
+      const c = await ctx.client();
+      let failed = false;
+      for (const n of names) {
+        try {
+          await c.delete(`/volumes/${encodeURIComponent(n)}`, { force: o.force ? 1 : undefined });
+          ctx.print(n);
+        } catch (err) {
+          failed = true;
+          ctx.err.write(`Error response from daemon: ${(err as Error).message}\n`);
+        }
+      }
+      if (failed) throw new ExitError(1);
+    });
+
+  const prune = new Command('prune')
+    .description('Remove unused local volumes')
+    .option('-a, --all', 'Remove all unused volumes, not just anonymous ones')
+    .option('--filter <filter>', "Provide filter values (e.g. 'label=<label>')", collect, [])
+    .option('-f, --force', 'Do not prompt for confirmation')
+    .action(async (o: { all?: boolean; filter: string[] }) => {
+      const c = await ctx.client();
+      const filters = [...o.filter, ...(o.all ? ['all=true'] : [])];
+      const res = await c.json<VolumePruneResponse>('POST', '/volumes/prune', { query: { filters: filtersJson(filters) } });
+      if (res.VolumesDeleted?.length) {
+        ctx.print('Deleted Volumes:');
+        for (const v of res.VolumesDeleted) ctx.print(v);
+        ctx.print();
+      }
+      ctx.print(`Total reclaimed space: ${humanSize(res.SpaceReclaimed)}`);
+    });
+
+  return [create, ls, inspect, rm, prune];
+}

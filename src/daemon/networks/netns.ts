@@ -1,0 +1,95 @@
+/**
+ * Network namespaces of containers, as files under `<exec-root>/netns/`
+ * (not the host's /var/run/netns): `unshare --net=<file>` makes one and
+ * keeps it alive by bind-mounting it on the file. When the directory sits
+ * on a shared mount (systemd hosts), it becomes a private bind mount of
+ * itself, as `ip netns` does for /run/netns, so the namespace mounts do
+ * not propagate anywhere.
+ */
+import { mkdir, open, readFile, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { run } from '../../lib/exec.js';
+import type { IdMap } from '../../lib/id-map.js';
+import { mountsUnder, unmount } from '../../lib/mount.js';
+import { createUsernsNetns, userNamespaceFor } from '../containers/userns-netns.js';
+
+export interface NetnsDirOptions {
+  /** userns-remap: each network namespace belongs to a user namespace with these maps (userns-netns.ts). */
+  idMap?: IdMap;
+}
+
+export class NetnsDir {
+  constructor(readonly dir: string, private readonly opts: NetnsDirOptions = {}) {}
+
+  async init(): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+    if ((await mountsUnder(this.dir)).includes(this.dir)) return;
+    if (!onSharedMount(await readFile('/proc/self/mountinfo', 'utf8'), this.dir)) return;
+    await run('mount', ['--bind', this.dir, this.dir]);
+    await run('mount', ['--make-private', this.dir]);
+  }
+
+  path(id: string): string {
+    return join(this.dir, id.slice(0, 12));
+  }
+
+  /** A new namespace with only its loopback device, up; returns its path. */
+  async create(id: string): Promise<string> {
+    const p = this.path(id);
+    await (await open(p, 'w')).close();
+    try {
+      if (this.opts.idMap) {
+        await (await open(userNamespaceFor(p), 'w')).close();
+        await createUsernsNetns(p, userNamespaceFor(p), this.opts.idMap);
+        await run('nsenter', [`--net=${p}`, 'ip', 'link', 'set', 'lo', 'up']);
+      } else {
+        // one spawn: unshare makes the namespace and runs `ip` inside it (no CNI loopback plugin run)
+        await run('unshare', [`--net=${p}`, 'ip', 'link', 'set', 'lo', 'up']);
+      }
+    } catch (err) {
+      await this.remove(id);
+      throw err;
+    }
+    return p;
+  }
+
+  async remove(id: string): Promise<void> {
+    const p = this.path(id);
+    for (const f of [p, userNamespaceFor(p)]) {
+      await unmount(f).catch(() => unmount(f, true)).catch(() => {});
+      await rm(f, { force: true });
+    }
+  }
+
+  /** Container ids (12 hex) that have a namespace file here. */
+  async list(): Promise<string[]> {
+    try {
+      return (await readdir(this.dir)).filter((n) => /^[0-9a-f]{12}$/.test(n));
+    } catch {
+      return [];
+    }
+  }
+
+  /** Unmounts the directory itself once it is empty (clean shutdown). */
+  async close(): Promise<void> {
+    if ((await this.list()).length) return;
+    await unmount(this.dir).catch(() => {});
+  }
+}
+
+/** Is `dir` on a mount with shared propagation? (mountinfo: the longest mount point above it) */
+export function onSharedMount(mountinfo: string, dir: string): boolean {
+  let best = '';
+  let shared = false;
+  for (const line of mountinfo.split('\n')) {
+    const f = line.split(' ');
+    const mp = f[4];
+    if (!mp) continue;
+    const inside = mp === '/' || dir === mp || dir.startsWith(mp + '/');
+    if (inside && mp.length >= best.length) {
+      best = mp;
+      shared = f.slice(6, f.indexOf('-')).some((o) => o.startsWith('shared:'));
+    }
+  }
+  return shared;
+}

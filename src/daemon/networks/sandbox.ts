@@ -1,0 +1,352 @@
+/**
+ * A container's networking: checked at create, set up before its task
+ * starts (a network namespace under the exec root, the CNI plugins of each
+ * network it joins, host ports, /etc/hosts and resolv.conf) and torn down
+ * after it exits. What was set up is written down first (endpoints/<id>.json
+ * in the data root), so a crash never strands an address, a veth or a rule:
+ * start-up DELs whatever belongs to no running container.
+ *
+ *   await net.plan(rec);                 // create: NetworkSettings.Networks, checks
+ *   const s = await net.attach(rec);     // start: { netnsPath, hosts, resolvConf }
+ *   await net.detach(rec);               // exit
+ */
+import { readFile, readdir, rm } from 'node:fs/promises';
+import { hostname as osHostname } from 'node:os';
+import { join } from 'node:path';
+import type { EndpointSettings, PortMap } from '../../api/types/index.js';
+import { Conflict, Forbidden, InvalidParameter, NotFound } from '../../errdefs/index.js';
+import { readJson, writeJsonAtomic } from '../../lib/atomic-file.js';
+import { newId } from '../../lib/ids.js';
+import type { Logger } from '../../lib/logger.js';
+import type { ContainerRecord } from '../containers/record.js';
+import type { EventBus } from '../events/event-bus.js';
+import { runtimeConfig, type NetworkConfList, type RuntimeConfig } from './cni-config.js';
+import type { CniResult, CniRunner } from './cni.js';
+import type { HostPorts } from './host-ports.js';
+import { checkStaticIp } from './ipam.js';
+import type { NetnsDir } from './netns.js';
+import type { NetworkRecord, NetworkStore } from './network-store.js';
+import { portMap, portMappings, type PortMapping } from './ports.js';
+import { hostsFile, resolvConf, type ResolvMode } from './sandbox-files.js';
+import type { NetworkService } from './service.js';
+
+interface Attachment {
+  networkId: string;
+  ifName: string;
+  confList: NetworkConfList;
+  rc: RuntimeConfig;
+  result?: CniResult;
+}
+
+/** endpoints/<container id>.json */
+interface SandboxState {
+  containerId: string;
+  netns: string;
+  attachments: Attachment[];
+}
+
+export interface PreparedNetwork {
+  netnsPath?: string;
+  hosts: string;
+  resolvConf: string;
+}
+
+export interface ContainerAccess {
+  get(ref: string): ContainerRecord;
+  save(rec: ContainerRecord): Promise<void>;
+  /** Runs `fn` under the container's lock (no start/stop meanwhile). */
+  withLock<T>(id: string, fn: () => Promise<T>): Promise<T>;
+  /** A file the daemon wrote for a container: hosts, resolv.conf, hostname. */
+  readFile(id: string, name: 'hosts' | 'resolv.conf'): Promise<string>;
+}
+
+export interface ContainerNetworkingDeps {
+  networks: NetworkService;
+  store: NetworkStore;
+  netns: NetnsDir;
+  cni: CniRunner;
+  ports: HostPorts;
+  events: EventBus;
+  log: Logger;
+  containers: ContainerAccess;
+  hostResolvConf?: string;
+}
+
+type Mode = { kind: 'bridge' } | { kind: 'host' } | { kind: 'none' } | { kind: 'container'; ref: string };
+
+export function networkMode(rec: ContainerRecord): Mode {
+  const m = rec.hostConfig.NetworkMode || 'default';
+  if (m === 'host') return { kind: 'host' };
+  if (m === 'none') return { kind: 'none' };
+  if (m.startsWith('container:')) return { kind: 'container', ref: m.slice('container:'.length) };
+  return { kind: 'bridge' };
+}
+
+function emptyEndpoint(n: NetworkRecord, cfg: EndpointSettings | undefined): EndpointSettings {
+  return {
+    IPAMConfig: cfg?.IPAMConfig ?? null, Links: cfg?.Links ?? null, Aliases: cfg?.Aliases ?? null, MacAddress: '',
+    DriverOpts: cfg?.DriverOpts ?? null, NetworkID: n.id, EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0,
+    IPv6Gateway: '', GlobalIPv6Address: '', GlobalIPv6PrefixLen: 0, DNSNames: null,
+  };
+}
+
+export class ContainerNetworking {
+  constructor(private readonly d: ContainerNetworkingDeps) {}
+
+  private statePath(id: string): string {
+    return join(this.d.store.endpointsDir, `${id}.json`);
+  }
+
+  private async readState(id: string): Promise<SandboxState | undefined> {
+    return readJson<SandboxState>(this.statePath(id)).catch(() => undefined);
+  }
+
+  // ------------------------------------------------------------------ create
+
+  /** Checks the network settings of a new container and fills its NetworkSettings.Networks. */
+  async plan(rec: ContainerRecord, endpointsConfig: Record<string, EndpointSettings> | null | undefined): Promise<void> {
+    const hc = rec.hostConfig;
+    const mode = networkMode(rec);
+    const endpoints = endpointsConfig ?? {};
+    const hasPorts = Object.keys(hc.PortBindings ?? {}).length > 0 || !!hc.PublishAllPorts;
+    const userHostname = rec.config.Hostname !== rec.id.slice(0, 12);
+    if (mode.kind === 'container') {
+      if (userHostname) throw new InvalidParameter('network.hostname_conflict', 'conflicting options: hostname and the network mode');
+      if (hasPorts) throw new InvalidParameter('network.ports_conflict', 'conflicting options: port publishing and the container type network mode');
+      if (hc.Dns?.length || hc.ExtraHosts?.length) throw new InvalidParameter('network.dns_conflict', 'conflicting options: dns and the network mode');
+      const other = this.d.containers.get(mode.ref);
+      if (other.id === rec.id) throw new InvalidParameter('network.join_self', 'cannot join own network');
+      rec.config.Hostname = other.config.Hostname;
+      rec.networkSettings.Networks = {};
+      return;
+    }
+    if (mode.kind === 'host' || mode.kind === 'none') {
+      const n = this.d.networks.get(mode.kind);
+      if (mode.kind === 'host' && !userHostname) rec.config.Hostname = osHostname();
+      rec.networkSettings.Networks = { [n.name]: emptyEndpoint(n, endpoints[n.name]) };
+      return;
+    }
+    if (hasPorts) portMappings(rec.config.ExposedPorts, hc.PortBindings, !!hc.PublishAllPorts); // validates
+    const primaryRef = hc.NetworkMode === 'default' || !hc.NetworkMode ? 'bridge' : hc.NetworkMode;
+    const refs = [primaryRef, ...Object.keys(endpoints).filter((k) => k !== primaryRef && k !== 'default' && this.d.networks.find(k)?.id !== this.d.networks.find(primaryRef)?.id)];
+    const out: Record<string, EndpointSettings> = {};
+    for (const ref of refs) {
+      const n = this.d.networks.get(ref);
+      if (n.driver !== 'bridge') {
+        throw new InvalidParameter('network.mixed_modes', `container cannot be connected to network ${n.name} and to other networks`);
+      }
+      const cfg = endpoints[ref] ?? (ref === primaryRef ? endpoints.default : undefined);
+      this.checkEndpoint(n, cfg);
+      out[n.name] = emptyEndpoint(n, cfg);
+    }
+    rec.networkSettings.Networks = out;
+  }
+
+  private checkEndpoint(n: NetworkRecord, cfg: EndpointSettings | undefined): void {
+    const ip = cfg?.IPAMConfig?.IPv4Address;
+    if (ip) checkStaticIp(ip, this.d.networks.plan(n));
+    if (cfg?.Aliases?.length && n.predefined) {
+      throw new InvalidParameter('network.alias_default_bridge', 'network-scoped alias is supported only for containers in user defined networks');
+    }
+  }
+
+  // ------------------------------------------------------------------ start and exit
+
+  async attach(rec: ContainerRecord): Promise<PreparedNetwork> {
+    const mode = networkMode(rec);
+    const hostResolv = await readFile(this.d.hostResolvConf ?? '/etc/resolv.conf', 'utf8').catch(() => '');
+    const dns = { dns: rec.hostConfig.Dns ?? [], search: rec.hostConfig.DnsSearch ?? [], options: rec.hostConfig.DnsOptions ?? [] };
+    const extraHosts = (rec.hostConfig.ExtraHosts ?? []).map((h) => h.replace(/:host-gateway$/, `:${this.d.networks.defaultGateway()}`));
+    if (mode.kind === 'container') return this.joinContainer(mode.ref);
+    if (mode.kind === 'host') {
+      const hosts = await readFile('/etc/hosts', 'utf8').catch(() => hostsFile(rec.config.Hostname, '', [], []));
+      return { hosts, resolvConf: resolvConf(hostResolv, { kind: 'host' }, dns) };
+    }
+    const nets = Object.keys(rec.networkSettings.Networks).map((name) => this.d.networks.get(rec.networkSettings.Networks[name]?.NetworkID || name));
+    const primary = nets[0];
+    const maps = mode.kind === 'bridge' ? portMappings(rec.config.ExposedPorts, rec.hostConfig.PortBindings, !!rec.hostConfig.PublishAllPorts) : [];
+    // host ports first: a taken port is refused before anything exists
+    const reserved = maps.length ? await this.d.ports.reserve(rec.id, rec.name, maps) : [];
+    const state: SandboxState = { containerId: rec.id, netns: this.d.netns.path(rec.id), attachments: [] };
+    try {
+      await writeJsonAtomic(this.statePath(rec.id), state);
+      await this.d.netns.create(rec.id);
+      if (mode.kind === 'bridge') {
+        for (const [i, n] of nets.entries()) await this.addEndpoint(rec, state, n, `eth${i}`, i === 0 ? reserved : []);
+      }
+    } catch (err) {
+      await this.teardown(rec.id, state);
+      throw err;
+    }
+    rec.networkSettings.Ports = mode.kind === 'bridge' ? portMap(rec.config.ExposedPorts, reserved) : {};
+    rec.networkSettings.SandboxKey = state.netns;
+    const primaryEp = primary && mode.kind === 'bridge' ? rec.networkSettings.Networks[primary.name] : undefined;
+    const ips = primaryEp?.IPAddress ? [primaryEp.IPAddress] : [];
+    const resolvMode: ResolvMode = primary && !primary.predefined && mode.kind === 'bridge' ? { kind: 'embedded', server: this.d.networks.gateway(primary) } : { kind: 'default' };
+    return {
+      netnsPath: state.netns,
+      hosts: hostsFile(rec.config.Hostname, rec.config.Domainname, ips, extraHosts),
+      resolvConf: resolvConf(hostResolv, resolvMode, dns),
+    };
+  }
+
+  private async joinContainer(ref: string): Promise<PreparedNetwork> {
+    const other = this.d.containers.get(ref);
+    if (!other.state.Running || other.state.Restarting) {
+      throw new Conflict('network.join_not_running', `cannot join network namespace of a non running container: ${other.id}`);
+    }
+    const otherMode = networkMode(other);
+    const netnsPath = otherMode.kind === 'host' ? '/proc/1/ns/net' : other.networkSettings.SandboxKey || `/proc/${other.state.Pid}/ns/net`;
+    const [hosts, resolv] = await Promise.all([this.d.containers.readFile(other.id, 'hosts'), this.d.containers.readFile(other.id, 'resolv.conf')]);
+    return { netnsPath, hosts, resolvConf: resolv };
+  }
+
+  /** CNI ADD of one network into the sandbox; the intent is on disk before the plugins run. */
+  private async addEndpoint(rec: ContainerRecord, state: SandboxState, n: NetworkRecord, ifName: string, ports: PortMapping[]): Promise<void> {
+    const ep = rec.networkSettings.Networks[n.name] ?? emptyEndpoint(n, undefined);
+    const staticIp = ep.IPAMConfig?.IPv4Address || undefined;
+    const a: Attachment = { networkId: n.id, ifName, confList: this.d.networks.confList(n), rc: runtimeConfig(ports, staticIp) };
+    state.attachments.push(a);
+    await writeJsonAtomic(this.statePath(rec.id), state);
+    a.result = await this.d.cni.add(a.confList, { containerId: rec.id, netns: state.netns, ifName }, a.rc);
+    await writeJsonAtomic(this.statePath(rec.id), state);
+    const ipInfo = a.result.ips?.[0];
+    const [addr = '', prefix = '0'] = (ipInfo?.address ?? '').split('/');
+    const iface = a.result.interfaces?.find((i) => i.name === ifName && i.sandbox);
+    rec.networkSettings.Networks[n.name] = {
+      ...ep, NetworkID: n.id, EndpointID: newId(), Gateway: ipInfo?.gateway ?? '', IPAddress: addr, IPPrefixLen: Number(prefix),
+      MacAddress: iface?.mac ?? '', DNSNames: n.predefined ? null : this.d.networks.dnsNames(rec, ep.Aliases ?? []),
+    };
+    this.d.events.publish('network', 'connect', n.id, { container: rec.id, name: n.name, type: n.driver });
+  }
+
+  /** After the task exited: DEL every endpoint, the namespace and the host ports go. */
+  async detach(rec: ContainerRecord): Promise<void> {
+    const state = await this.readState(rec.id);
+    if (state) await this.teardown(rec.id, state);
+    else this.d.ports.release(rec.id);
+    for (const [name, ep] of Object.entries(rec.networkSettings.Networks)) {
+      if (ep.EndpointID) this.d.events.publish('network', 'disconnect', ep.NetworkID ?? '', { container: rec.id, name, type: 'bridge' });
+      rec.networkSettings.Networks[name] = { ...ep, EndpointID: '', Gateway: '', IPAddress: '', IPPrefixLen: 0, MacAddress: '', DNSNames: null };
+    }
+    rec.networkSettings.Ports = {};
+    rec.networkSettings.SandboxKey = '';
+  }
+
+  private async teardown(id: string, state: SandboxState): Promise<void> {
+    for (const a of [...state.attachments].reverse()) {
+      await this.d.cni.del(a.confList, { containerId: id, netns: state.netns, ifName: a.ifName }, a.rc, a.result)
+        .catch((err: Error) => this.d.log.warn('CNI DEL failed', { id, error: err.message }));
+    }
+    this.d.ports.release(id);
+    await this.d.netns.remove(id).catch((err: Error) => this.d.log.warn('netns removal failed', { id, error: err.message }));
+    await rm(this.statePath(id), { force: true });
+  }
+
+  // ------------------------------------------------------------------ connect / disconnect
+
+  async connect(netRef: string, containerRef: string, cfg: EndpointSettings | undefined): Promise<void> {
+    const n = this.d.networks.get(netRef);
+    const rec = this.d.containers.get(containerRef);
+    await this.d.containers.withLock(rec.id, async () => {
+      const mode = networkMode(rec);
+      if (n.driver !== 'bridge' || mode.kind !== 'bridge') {
+        throw new InvalidParameter('network.mixed_modes', n.driver === 'host' || mode.kind === 'host'
+          ? 'container cannot be disconnected from host network or connected to host network'
+          : 'container cannot be connected to multiple networks with one of the networks in private (none) mode');
+      }
+      if (rec.networkSettings.Networks[n.name]) throw new Forbidden('network.already_connected', `endpoint with name ${rec.name} already exists in network ${n.name}`);
+      this.checkEndpoint(n, cfg ?? undefined);
+      rec.networkSettings.Networks[n.name] = emptyEndpoint(n, cfg ?? undefined);
+      const state = rec.state.Running ? await this.readState(rec.id) : undefined;
+      if (state) {
+        const used = new Set(state.attachments.map((a) => a.ifName));
+        let i = 0;
+        while (used.has(`eth${i}`)) i++;
+        try {
+          await this.addEndpoint(rec, state, n, `eth${i}`, []);
+        } catch (err) {
+          state.attachments = state.attachments.filter((a) => a.networkId !== n.id || a.result);
+          await writeJsonAtomic(this.statePath(rec.id), state);
+          delete rec.networkSettings.Networks[n.name];
+          throw err;
+        }
+      }
+      await this.d.containers.save(rec);
+    });
+  }
+
+  async disconnect(netRef: string, containerRef: string, force: boolean): Promise<void> {
+    const rec = this.d.containers.get(containerRef);
+    const n = this.d.networks.find(netRef);
+    if (!n) {
+      if (force) return;
+      throw new NotFound('network.not_found', `network ${netRef} not found`);
+    }
+    await this.d.containers.withLock(rec.id, async () => {
+      const ep = rec.networkSettings.Networks[n.name];
+      if (!ep) throw new InvalidParameter('network.not_connected', `container ${rec.id} is not connected to network ${n.name}`);
+      if (n.driver !== 'bridge') throw new InvalidParameter('network.mixed_modes', 'container cannot be disconnected from host network or connected to host network');
+      const state = rec.state.Running ? await this.readState(rec.id) : undefined;
+      const a = state?.attachments.find((x) => x.networkId === n.id);
+      if (state && a) {
+        await this.d.cni.del(a.confList, { containerId: rec.id, netns: state.netns, ifName: a.ifName }, a.rc, a.result);
+        state.attachments = state.attachments.filter((x) => x !== a);
+        await writeJsonAtomic(this.statePath(rec.id), state);
+        this.d.events.publish('network', 'disconnect', n.id, { container: rec.id, name: n.name, type: n.driver });
+      }
+      delete rec.networkSettings.Networks[n.name];
+      await this.d.containers.save(rec);
+    });
+  }
+
+  // ------------------------------------------------------------------ daemon start-up
+
+  /**
+   * After containers were restored: tears down every sandbox that belongs
+   * to no running container (it died while berthd was down, or berthd
+   * crashed half-way), and holds the host ports of the running ones again.
+   */
+  async reconcile(records: ContainerRecord[]): Promise<void> {
+    const running = new Map(records.filter((r) => r.state.Running).map((r) => [r.id, r]));
+    let files: string[] = [];
+    try {
+      files = await readdir(this.d.store.endpointsDir);
+    } catch {
+      // none yet
+    }
+    const kept = new Set<string>();
+    for (const f of files) {
+      const id = f.replace(/\.json$/, '');
+      const state = await this.readState(id);
+      if (!state) {
+        await rm(join(this.d.store.endpointsDir, f), { force: true });
+        continue;
+      }
+      const rec = running.get(id);
+      if (rec) {
+        kept.add(id.slice(0, 12));
+        const held = heldPorts(rec.networkSettings.Ports);
+        if (held.length) await this.d.ports.reserve(id, rec.name, held).catch((err: Error) => this.d.log.warn('could not hold host ports again', { id, error: err.message }));
+        continue;
+      }
+      this.d.log.info('removing the network of a container that is not running', { id });
+      await this.teardown(id, state);
+    }
+    for (const short of await this.d.netns.list()) {
+      if (!kept.has(short)) await this.d.netns.remove(short).catch(() => {});
+    }
+  }
+}
+
+/** The host ports a running container holds, from its NetworkSettings.Ports. */
+function heldPorts(ports: PortMap): PortMapping[] {
+  const out: PortMapping[] = [];
+  for (const [key, bindings] of Object.entries(ports ?? {})) {
+    const [port, proto = 'tcp'] = key.split('/');
+    for (const b of bindings ?? []) {
+      out.push({ hostIp: b.HostIp === '0.0.0.0' ? '' : b.HostIp, hostPort: Number(b.HostPort), containerPort: Number(port), protocol: proto as PortMapping['protocol'] });
+    }
+  }
+  return out;
+}

@@ -1,0 +1,322 @@
+/**
+ * Networks: the Engine API's network objects (create, ls, inspect, rm,
+ * prune) and what they are on the host: a bridge device with the gateway
+ * address, berth's per-network iptables rules, and a DNS server on the
+ * gateway of each user-defined network. Containers join them through
+ * ContainerNetworking (sandbox.ts).
+ *
+ *   await networks.init();            // records, predefined networks, bridges, rules, DNS
+ *   await networks.create({ Name: 'app', IPAM: { Config: [{ Subnet: '10.9.0.0/24' }] } });
+ *   await networks.shutdown(false);   // clean stop: DNS, rules and bridges go
+ */
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Network, NetworkContainer, NetworkCreateRequest, NetworkPruneResponse } from '../../api/types/index.js';
+import { Conflict, Forbidden, InvalidParameter, NotFound } from '../../errdefs/index.js';
+import { newId } from '../../lib/ids.js';
+import { formatIp, parseCidr, parseIp, type Cidr } from '../../lib/ipv4.js';
+import type { Logger } from '../../lib/logger.js';
+import type { ContainerRecord } from '../containers/record.js';
+import type { EventBus } from '../events/event-bus.js';
+import { bridgeConfList, cniNetworkName, type NetworkConfList } from './cni-config.js';
+import { DnsServer } from './dns-server.js';
+import { applyFirewall, chainNames, removeFirewall, removeIdlePortmapChains, type FirewallChains } from './firewall.js';
+import { hostRoutes, ipamConfigOf, pickSubnet, planFromBip, planFromConfig, type AddressPlan } from './ipam.js';
+import { deleteLink, ensureBridge, linkExists, validBridgeName } from './links.js';
+import type { NetworkRecord, NetworkStore } from './network-store.js';
+import { hostNameservers } from './sandbox-files.js';
+
+export const BRIDGE_NAME_OPTION = 'com.docker.network.bridge.name';
+const LIST_FILTERS = new Set(['driver', 'id', 'label', 'label!', 'name', 'scope', 'type', 'dangling']);
+const PRUNE_FILTERS = new Set(['until', 'label', 'label!']);
+
+export interface NetworkServiceDeps {
+  store: NetworkStore;
+  events: EventBus;
+  log: Logger;
+  /** Every container record (the live index). */
+  containers: () => ContainerRecord[];
+  /** The default bridge's device name and `--bip` (empty: pick a free subnet the first time). */
+  bridgeName: string;
+  bip: string;
+  /** The host's resolv.conf, read for DNS forwarding. */
+  hostResolvConf?: string;
+}
+
+function labelMatch(labels: Record<string, string>, f: string): boolean {
+  const eq = f.indexOf('=');
+  return eq === -1 ? f in labels : labels[f.slice(0, eq)] === f.slice(eq + 1);
+}
+
+export class NetworkService {
+  private readonly dns = new Map<string, DnsServer>();
+  private readonly chains: FirewallChains;
+  private upstreams: string[] = [];
+
+  constructor(private readonly d: NetworkServiceDeps) {
+    this.chains = chainNames(d.bridgeName);
+  }
+
+  // ------------------------------------------------------------------ daemon start and stop
+
+  async init(): Promise<void> {
+    await this.d.store.init();
+    this.upstreams = hostNameservers(await readFile(this.d.hostResolvConf ?? '/etc/resolv.conf', 'utf8').catch(() => ''));
+    await this.ensurePredefined();
+    for (const n of this.bridges()) await ensureBridge(n.bridge!, this.gatewayCidr(n));
+    await this.applyRules();
+    await writeFile('/proc/sys/net/ipv4/ip_forward', '1').catch((err: Error) => this.d.log.warn('could not enable ip_forward', { error: err.message }));
+    for (const n of this.bridges()) if (!n.predefined) await this.startDns(n);
+  }
+
+  /** Clean stop (not live-restore): DNS servers, berth's rules and bridges go; nothing is left. */
+  async shutdown(keepRunning: boolean): Promise<void> {
+    for (const s of this.dns.values()) s.close();
+    this.dns.clear();
+    if (keepRunning) return;
+    await removeFirewall(this.chains);
+    for (const n of this.bridges()) await deleteLink(n.bridge!).catch((err: Error) => this.d.log.warn('bridge delete failed', { bridge: n.bridge, error: err.message }));
+    await removeIdlePortmapChains();
+  }
+
+  private async ensurePredefined(): Promise<void> {
+    const now = new Date().toISOString();
+    const base = { created: now, internal: false, attachable: false, userSubnet: false, labels: {}, predefined: true };
+    if (!this.d.store.byName('none')) {
+      await this.d.store.save({ ...base, id: newId(), name: 'none', driver: 'null', ipam: { driver: 'default', options: null, config: [] }, options: {} });
+    }
+    if (!this.d.store.byName('host')) {
+      await this.d.store.save({ ...base, id: newId(), name: 'host', driver: 'host', ipam: { driver: 'default', options: null, config: [] }, options: {} });
+    }
+    const existing = this.d.store.byName('bridge');
+    if (existing && existing.bridge === this.d.bridgeName && (!this.d.bip || this.d.bip === this.gatewayCidr(existing))) return;
+    // first start, or --bridge / --bip changed: plan the default bridge again
+    if (existing) {
+      await deleteLink(existing.bridge!).catch(() => {});
+      await this.d.store.delete(existing.id);
+    }
+    const taken = await this.takenSubnets();
+    const plan = this.d.bip ? planFromBip(this.d.bip, taken) : pickSubnet(taken);
+    await this.d.store.save({
+      ...base, id: existing?.id ?? newId(), name: 'bridge', driver: 'bridge', bridge: this.d.bridgeName,
+      ipam: { driver: 'default', options: null, config: [ipamConfigOf(plan)] },
+      options: {
+        'com.docker.network.bridge.default_bridge': 'true', 'com.docker.network.bridge.enable_icc': 'true',
+        'com.docker.network.bridge.enable_ip_masquerade': 'true', 'com.docker.network.bridge.host_binding_ipv4': '0.0.0.0',
+        [BRIDGE_NAME_OPTION]: this.d.bridgeName, 'com.docker.network.driver.mtu': '1500',
+      },
+    });
+  }
+
+  private bridges(): NetworkRecord[] {
+    return this.d.store.list().filter((n) => n.driver === 'bridge');
+  }
+
+  private async applyRules(): Promise<void> {
+    await applyFirewall(this.chains, this.bridges().map((n) => ({ bridge: n.bridge!, subnet: n.ipam.config[0]!.Subnet!, internal: n.internal })));
+  }
+
+  private async startDns(n: NetworkRecord): Promise<void> {
+    const server = new DnsServer(n.ipam.config[0]!.Gateway!, (name) => this.lookup(n, name), () => this.upstreams, this.d.log);
+    try {
+      await server.start();
+      this.dns.set(n.id, server);
+    } catch (err) {
+      this.d.log.warn('the DNS server of a network could not start', { network: n.name, error: (err as Error).message });
+    }
+  }
+
+  /** Subnets no new network may overlap: other networks' and the host's routes. */
+  private async takenSubnets(except?: string): Promise<Cidr[]> {
+    const own = this.bridges().filter((n) => n.id !== except).map((n) => parseCidr(n.ipam.config[0]!.Subnet!)!.cidr);
+    const routes = hostRoutes(await readFile('/proc/net/route', 'utf8').catch(() => ''));
+    return [...own, ...routes];
+  }
+
+  // ------------------------------------------------------------------ for containers
+
+  get(ref: string): NetworkRecord {
+    return this.d.store.get(ref);
+  }
+
+  find(ref: string): NetworkRecord | undefined {
+    return this.d.store.find(ref);
+  }
+
+  plan(n: NetworkRecord): AddressPlan {
+    const c = n.ipam.config[0]!;
+    const subnet = parseCidr(c.Subnet!)!.cidr;
+    return { subnet, gateway: parseIp(c.Gateway!)!, range: c.IPRange ? parseCidr(c.IPRange)!.cidr : subnet, userConfigured: n.userSubnet };
+  }
+
+  confList(n: NetworkRecord): NetworkConfList {
+    return bridgeConfList({ name: cniNetworkName(n.id), bridge: n.bridge!, plan: this.plan(n), ipamDir: this.d.store.ipamDir });
+  }
+
+  gateway(n: NetworkRecord): string {
+    return n.ipam.config[0]?.Gateway ?? '';
+  }
+
+  private gatewayCidr(n: NetworkRecord): string {
+    return `${n.ipam.config[0]!.Gateway}/${n.ipam.config[0]!.Subnet!.split('/')[1]}`;
+  }
+
+  /** Running containers with an endpoint on the network. */
+  private attached(n: NetworkRecord): ContainerRecord[] {
+    return this.d.containers().filter((r) => r.state.Running && r.networkSettings.Networks[n.name]?.EndpointID);
+  }
+
+  /** The DNS names of a container on a network: name, short id, aliases, hostname. */
+  dnsNames(rec: ContainerRecord, aliases: string[]): string[] {
+    return [...new Set([rec.name, rec.id.slice(0, 12), ...aliases, rec.config.Hostname])];
+  }
+
+  private lookup(n: NetworkRecord, name: string): number[] | undefined {
+    const ips: number[] = [];
+    for (const r of this.attached(n)) {
+      const ep = r.networkSettings.Networks[n.name]!;
+      if (ep.IPAddress && (ep.DNSNames ?? []).some((d) => d.toLowerCase() === name)) ips.push(parseIp(ep.IPAddress)!);
+    }
+    return ips.length ? ips : undefined;
+  }
+
+  // ------------------------------------------------------------------ API
+
+  private view(n: NetworkRecord, withContainers: boolean): Network {
+    const containers: Record<string, NetworkContainer> = {};
+    if (withContainers) {
+      for (const r of this.attached(n)) {
+        const ep = r.networkSettings.Networks[n.name]!;
+        containers[r.id] = {
+          Name: r.name, EndpointID: ep.EndpointID ?? '', MacAddress: ep.MacAddress ?? '',
+          IPv4Address: ep.IPAddress ? `${ep.IPAddress}/${ep.IPPrefixLen}` : '', IPv6Address: '',
+        };
+      }
+    }
+    return {
+      Name: n.name, Id: n.id, Created: n.created, Scope: 'local', Driver: n.driver, EnableIPv6: false,
+      IPAM: { Driver: n.ipam.driver, Options: n.ipam.options, Config: n.ipam.config },
+      Internal: n.internal, Attachable: n.attachable, Ingress: false, ConfigFrom: { Network: '' }, ConfigOnly: false,
+      Containers: containers, Options: n.options, Labels: n.labels,
+    };
+  }
+
+  inspect(ref: string): Network {
+    return this.view(this.d.store.get(ref), true);
+  }
+
+  list(filters: Map<string, string[]>): Network[] {
+    for (const k of filters.keys()) if (!LIST_FILTERS.has(k)) throw new InvalidParameter('network.invalid_filter', `invalid filter '${k}'`);
+    const f = (k: string) => filters.get(k) ?? [];
+    for (const t of f('type')) if (t !== 'custom' && t !== 'builtin') throw new InvalidParameter('network.invalid_filter', `invalid filter: 'type'='${t}'`);
+    return this.d.store.list().filter((n) => {
+      if (f('driver').length && !f('driver').includes(n.driver)) return false;
+      if (f('id').length && !f('id').some((id) => n.id.startsWith(id))) return false;
+      if (f('name').length && !f('name').some((x) => n.name.includes(x))) return false;
+      if (f('scope').length && !f('scope').includes('local')) return false;
+      if (f('type').length && !f('type').includes(n.predefined ? 'builtin' : 'custom')) return false;
+      if (!f('label').every((l) => labelMatch(n.labels, l))) return false;
+      if (f('label!').some((l) => labelMatch(n.labels, l))) return false;
+      if (f('dangling').length) {
+        const want = f('dangling').map((v) => ['true', '1'].includes(v.toLowerCase()));
+        const dangling = !n.predefined && this.attached(n).length === 0;
+        if (!want.includes(dangling)) return false;
+      }
+      return true;
+    }).map((n) => this.view(n, false));
+  }
+
+  async create(req: NetworkCreateRequest): Promise<{ Id: string; Warning: string }> {
+    const name = req.Name;
+    if (!name) throw new InvalidParameter('network.no_name', 'network name must not be empty');
+    const driver = req.Driver || 'bridge';
+    if (driver === 'host' || driver === 'null') throw new Forbidden('network.predefined_driver', `only one instance of "${driver}" network is allowed`);
+    if (driver !== 'bridge') throw new NotFound('network.unknown_driver', `could not find plugin ${driver} in v1 plugin registry: plugin not found`);
+    if (this.d.store.byName(name)) throw new Conflict('network.name_in_use', `network with name ${name} already exists`);
+    if (req.EnableIPv6) throw new InvalidParameter('network.ipv6', 'berth does not support IPv6 networks');
+    if (req.ConfigOnly || req.ConfigFrom?.Network || req.Ingress) throw new InvalidParameter('network.swarm', 'config-only, config-from and ingress networks need swarm mode');
+    const configs = (req.IPAM?.Config ?? []).filter((c) => !(c.Subnet ?? '').includes(':'));
+    if (configs.length > 1) throw new InvalidParameter('network.invalid_ipam', 'berth supports one IPv4 subnet per network');
+    if (req.IPAM?.Driver && req.IPAM.Driver !== 'default') throw new NotFound('network.unknown_ipam', `could not find plugin ${req.IPAM.Driver} in v1 plugin registry: plugin not found`);
+    const id = newId();
+    const options = { ...(req.Options ?? {}) };
+    const bridge = options[BRIDGE_NAME_OPTION] || `br-${id.slice(0, 12)}`;
+    if (!validBridgeName(bridge)) throw new InvalidParameter('network.invalid_bridge_name', `invalid bridge name: ${bridge}`);
+    if (this.bridges().some((n) => n.bridge === bridge) || (await linkExists(bridge))) {
+      throw new Conflict('network.bridge_in_use', `bridge name ${bridge} is already in use`);
+    }
+    const taken = await this.takenSubnets();
+    const plan = configs[0] ? planFromConfig(configs[0], taken) : pickSubnet(taken);
+    const rec: NetworkRecord = {
+      id, name, created: new Date().toISOString(), driver: 'bridge', internal: !!req.Internal, attachable: !!req.Attachable,
+      ipam: { driver: 'default', options: req.IPAM?.Options ?? {}, config: [ipamConfigOf(plan)] },
+      userSubnet: !!configs[0], options, labels: req.Labels ?? {}, bridge,
+    };
+    // the record first: a crash after it is repaired at start-up (bridges are ensured from records)
+    await this.d.store.save(rec);
+    try {
+      await ensureBridge(bridge, this.gatewayCidr(rec));
+      await this.applyRules();
+      await this.startDns(rec);
+    } catch (err) {
+      await this.teardown(rec).catch(() => {});
+      throw err;
+    }
+    this.d.events.publish('network', 'create', id, { name, type: 'bridge' });
+    return { Id: id, Warning: '' };
+  }
+
+  private async teardown(n: NetworkRecord): Promise<void> {
+    this.dns.get(n.id)?.close();
+    this.dns.delete(n.id);
+    await this.d.store.delete(n.id);
+    await deleteLink(n.bridge!);
+    await this.applyRules();
+    await rm(join(this.d.store.ipamDir, cniNetworkName(n.id)), { recursive: true, force: true });
+  }
+
+  async remove(ref: string): Promise<void> {
+    const n = this.d.store.get(ref);
+    if (n.predefined) throw new Forbidden('network.predefined', `${n.name} is a pre-defined network and cannot be removed`);
+    const users = this.attached(n);
+    if (users.length) {
+      throw new Forbidden('network.in_use', `error while removing network: network ${n.name} id ${n.id} has active endpoints`);
+    }
+    await this.teardown(n);
+    this.d.events.publish('network', 'destroy', n.id, { name: n.name, type: n.driver });
+  }
+
+  async prune(filters: Map<string, string[]>): Promise<NetworkPruneResponse> {
+    for (const k of filters.keys()) if (!PRUNE_FILTERS.has(k)) throw new InvalidParameter('network.invalid_filter', `invalid filter '${k}'`);
+    const until = (filters.get('until') ?? []).map((u) => untilTime(u));
+    const deleted: string[] = [];
+    for (const n of this.d.store.list()) {
+      if (n.predefined || this.attached(n).length) continue;
+      if (until.length && !until.every((t) => Date.parse(n.created) < t)) continue;
+      if (!(filters.get('label') ?? []).every((l) => labelMatch(n.labels, l))) continue;
+      if ((filters.get('label!') ?? []).some((l) => labelMatch(n.labels, l))) continue;
+      try {
+        await this.remove(n.id);
+        deleted.push(n.name);
+      } catch (err) {
+        this.d.log.warn('network prune: removal failed', { network: n.name, error: (err as Error).message });
+      }
+    }
+    this.d.events.publish('network', 'prune', '', {});
+    return { NetworksDeleted: deleted.length ? deleted : null };
+  }
+
+  defaultGateway(): string {
+    const b = this.d.store.byName('bridge');
+    return b ? formatIp(parseIp(b.ipam.config[0]!.Gateway!)!) : '';
+  }
+}
+
+function untilTime(v: string): number {
+  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
+  const dur = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(v);
+  if (dur && v) return Date.now() - (Number(dur[1] ?? 0) * 3600 + Number(dur[2] ?? 0) * 60 + Number(dur[3] ?? 0)) * 1000;
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new InvalidParameter('network.invalid_filter', `invalid filter 'until=${v}'`);
+  return t;
+}

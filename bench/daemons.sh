@@ -3,10 +3,24 @@
 # its own socket, data root and exec root under $BENCH_DIR, and stops them.
 # Never touches a system daemon. Source it; call start_berthd / start_dockerd,
 # and stop_daemons in an EXIT trap.
+#
+# BENCH_TLS=1: each daemon also listens on 127.0.0.1 with mutual TLS
+# ($BERTH_TLS_PORT, $DOCKER_TLS_PORT), with certificates from `berth certs
+# create` in $BENCH_DIR/certs (cert.pem/key.pem there are the client's).
 BENCH_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BENCH_DIR=${BENCH_DIR:-$(mktemp -d /tmp/berth-bench.XXXXXX)}
 BERTHD_PID=""
 DOCKERD_PID=""
+BENCH_TLS=${BENCH_TLS:-0}
+BERTH_TLS_PORT=${BERTH_TLS_PORT:-23761}
+DOCKER_TLS_PORT=${DOCKER_TLS_PORT:-23762}
+BENCH_CERTS=$BENCH_DIR/certs
+
+tls_args() { # PORT
+  [[ $BENCH_TLS == 1 ]] || return 0
+  [[ -f $BENCH_CERTS/ca.pem ]] || "$BENCH_REPO/bin/berth" certs create --dir "$BENCH_CERTS" --hosts 127.0.0.1,localhost >/dev/null || return 1
+  echo "-H tcp://127.0.0.1:$1 --tlsverify --tlscacert $BENCH_CERTS/ca.pem --tlscert $BENCH_CERTS/server-cert.pem --tlskey $BENCH_CERTS/server-key.pem"
+}
 
 wait_sock() { # SOCK PID NAME
   for _ in $(seq 1 200); do
@@ -22,7 +36,7 @@ start_berthd() {
   echo '{}' >"$BENCH_DIR/berth/daemon.json"
   "$BENCH_REPO/bin/berthd" -H "unix://$BENCH_DIR/berth.sock" --data-root "$BENCH_DIR/berth/data" \
     --exec-root "$BENCH_DIR/berth/exec" --cgroup-parent /berth-bench --config-file "$BENCH_DIR/berth/daemon.json" \
-    ${BERTHD_ARGS:-} >"$BENCH_DIR/berthd.log" 2>&1 &
+    $(tls_args "$BERTH_TLS_PORT") ${BERTHD_ARGS:-} >"$BENCH_DIR/berthd.log" 2>&1 &
   BERTHD_PID=$!
   wait_sock "$BENCH_DIR/berth.sock" "$BERTHD_PID" berthd
   BERTH_HOST_URL="unix://$BENCH_DIR/berth.sock"
@@ -35,7 +49,7 @@ start_dockerd() {
   # its own containerd (managed by dockerd under the exec root), no bridge and no iptables changes
   dockerd -H "unix://$BENCH_DIR/docker.sock" --data-root "$BENCH_DIR/docker/data" --exec-root "$BENCH_DIR/docker/exec" \
     --pidfile "$BENCH_DIR/docker/docker.pid" --config-file "$BENCH_DIR/docker/daemon.json" \
-    ${DOCKERD_ARGS:---bridge=none --iptables=false --ip-forward=false --ip-masq=false} >"$BENCH_DIR/dockerd.log" 2>&1 &
+    $(tls_args "$DOCKER_TLS_PORT") ${DOCKERD_ARGS:---bridge=none --iptables=false --ip-forward=false --ip-masq=false} >"$BENCH_DIR/dockerd.log" 2>&1 &
   DOCKERD_PID=$!
   wait_sock "$BENCH_DIR/docker.sock" "$DOCKERD_PID" dockerd
   DOCKER_HOST_URL="unix://$BENCH_DIR/docker.sock"

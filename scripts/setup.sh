@@ -5,10 +5,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # runtime: runc + containerd's shim, tini (--init); images: busybox-static; networks: CNI plugins,
-# iptables, iproute2; tests and benchmarks: the docker.io CLI (20.10) and dockerd,
-# CNCF distribution, skopeo, umoci, podman; gcc + libc6-dev build the syscall probe of the security tests.
+# iptables, iproute2; remote access: openssl (berth certs), openssh-client (ssh:// hosts);
+# tests and benchmarks: the docker.io CLI (20.10) and dockerd, CNCF distribution, skopeo, umoci,
+# podman, openssh-server (an sshd on 127.0.0.1 for the ssh tests), curl; gcc + libc6-dev build
+# the syscall probe of the security tests.
 PACKAGES=(runc containerd busybox-static tini iptables iproute2 containernetworking-plugins
-  docker.io docker-compose docker-registry skopeo umoci podman socat gcc libc6-dev)
+  docker.io docker-compose docker-registry skopeo umoci podman socat gcc libc6-dev openssl openssh-client openssh-server curl)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

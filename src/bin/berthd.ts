@@ -1,5 +1,5 @@
 /** berthd: the daemon. Serves the Docker Engine API; runs containers through shims and runc. */
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { loadConfig, DEFAULTS, type DaemonConfig } from '../daemon/config.js';
 import { startDaemon } from '../daemon/wire.js';
 import { Logger, type LogLevel } from '../lib/logger.js';
@@ -7,9 +7,29 @@ import { Logger, type LogLevel } from '../lib/logger.js';
 /** Longer than any container's stop timeout should take (default 10 s each, in parallel). */
 const SHUTDOWN_DEADLINE_MS = 120_000;
 
+/** Go's strconv.ParseBool, for `--tls=false` as dockerd takes it; a bare `--tls` is true. */
+function parseBool(v: string | boolean): boolean {
+  if (typeof v === 'boolean') return v;
+  if (['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(v)) return false;
+  throw new InvalidArgumentError(`invalid boolean value "${v}"`);
+}
+
+function positive(v: string): number {
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`must be a positive number: ${v}`);
+  return n;
+}
+
 const program = new Command('berthd')
   .description('berth daemon: a Docker Engine API server')
-  .option('-H, --host <host>', 'socket to listen on (repeatable): unix:///path or tcp://addr:port', (v: string, prev: string[] = []) => [...prev, v])
+  .option('-H, --host <host>', 'socket(s) to listen on, repeatable: unix:///path or tcp://addr:port', (v: string, prev: string[] = []) => [...prev, v])
+  .option('--tls [bool]', 'use TLS; implied by --tlsverify (--tls=false allows plain TCP, insecure)', parseBool)
+  .option('--tlsverify [bool]', 'use TLS and require client certificates signed by --tlscacert', parseBool)
+  .option('--tlscacert <file>', 'trust client certificates signed only by this CA (default $DOCKER_CERT_PATH/ca.pem, else ~/.docker/ca.pem)')
+  .option('--tlscert <file>', 'server TLS certificate (default $DOCKER_CERT_PATH/cert.pem)')
+  .option('--tlskey <file>', 'server TLS key (default $DOCKER_CERT_PATH/key.pem)')
+  .option('-G, --group <group>', 'group for the unix socket (created if missing; default: berth, else docker, else root)')
   .option('--data-root <dir>', `root of persistent state (default ${DEFAULTS.dataRoot})`)
   .option('--exec-root <dir>', `root of runtime state (default ${DEFAULTS.execRoot})`)
   .option('-l, --log-level <level>', 'debug, info, warn or error')
@@ -21,13 +41,21 @@ const program = new Command('berthd')
   .option('--init-path <path>', 'path to the docker-init binary')
   .option('-b, --bridge <name>', `device name of the default bridge network (default ${DEFAULTS.bridge})`)
   .option('--bip <cidr>', 'address and prefix of the default bridge, e.g. 172.17.0.1/16')
+  .option('--api-max-header-size <bytes>', `largest request head accepted (default ${DEFAULTS.apiMaxHeaderSize})`, positive)
+  .option('--api-max-json-body <bytes>', `largest JSON request body accepted (default ${DEFAULTS.apiMaxJsonBody})`, positive)
+  .option('--api-headers-timeout <seconds>', `time a client has to send its request headers (default ${DEFAULTS.apiHeadersTimeout})`, positive)
+  .option('--api-body-timeout <seconds>', `time a client has to send a JSON request body (default ${DEFAULTS.apiBodyTimeout})`, positive)
+  .option('--api-max-connections <n>', `open API connections per listener (default ${DEFAULTS.apiMaxConnections})`, positive)
   .version('27.0.0-berth', '-v, --version');
 
 program.parse();
-const o = program.opts<{
-  host?: string[]; dataRoot?: string; execRoot?: string; logLevel?: string; configFile: string; cgroupParent?: string; liveRestore?: boolean;
+interface Flags {
+  host?: string[]; tls?: boolean; tlsverify?: boolean; tlscacert?: string; tlscert?: string; tlskey?: string; group?: string;
+  dataRoot?: string; execRoot?: string; logLevel?: string; configFile: string; cgroupParent?: string; liveRestore?: boolean;
   usernsRemap?: string; init?: boolean; initPath?: string; bridge?: string; bip?: string;
-}>();
+  apiMaxHeaderSize?: number; apiMaxJsonBody?: number; apiHeadersTimeout?: number; apiBodyTimeout?: number; apiMaxConnections?: number;
+}
+const o = program.opts<Flags>();
 const fileGiven = program.getOptionValueSource('configFile') === 'cli';
 
 async function main(): Promise<void> {
@@ -43,6 +71,17 @@ async function main(): Promise<void> {
     initPath: o.initPath,
     bridge: o.bridge,
     bip: o.bip,
+    tls: o.tls,
+    tlsVerify: o.tlsverify,
+    tlsCaCert: o.tlscacert,
+    tlsCert: o.tlscert,
+    tlsKey: o.tlskey,
+    group: o.group,
+    apiMaxHeaderSize: o.apiMaxHeaderSize,
+    apiMaxJsonBody: o.apiMaxJsonBody,
+    apiHeadersTimeout: o.apiHeadersTimeout,
+    apiBodyTimeout: o.apiBodyTimeout,
+    apiMaxConnections: o.apiMaxConnections,
   };
   const cfg = await loadConfig(flags, o.configFile, fileGiven);
   const log = new Logger(cfg.logLevel);

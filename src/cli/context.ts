@@ -1,26 +1,72 @@
-/** What every command gets: the daemon client (connected on first use) and the output streams. */
+/**
+ * What every command gets: the daemon client (connected on first use, to the
+ * endpoint of the current context), the client configuration (config dir,
+ * config.json, contexts) and the output streams.
+ */
 import { EngineClient } from '../client/engine-client.js';
-import { resolveHost } from '../client/host.js';
+import { isBerthError } from '../errdefs/index.js';
+import { ConfigFile, configDir } from './config/config-file.js';
+import { ContextStore } from './config/context-store.js';
+import { currentContextName, resolveEndpoint, type ClientFlags, type Endpoint } from './config/endpoint.js';
 
-export interface GlobalOptions {
-  host?: string;
+export interface GlobalOptions extends ClientFlags {
   debug?: boolean;
+  /** `--config`: the client configuration directory. */
+  config?: string;
+  logLevel?: string;
 }
 
 export class CliContext {
   private engine: EngineClient | undefined;
+  private configFileCache: ConfigFile | undefined;
   constructor(
-    private readonly globals: () => GlobalOptions,
+    readonly globals: () => GlobalOptions,
     readonly out: NodeJS.WriteStream = process.stdout,
     readonly err: NodeJS.WriteStream = process.stderr,
+    readonly env: NodeJS.ProcessEnv = process.env,
   ) {}
 
   async client(): Promise<EngineClient> {
     if (!this.engine) {
-      this.engine = new EngineClient(resolveHost(this.globals().host));
+      const ep = await this.endpoint();
+      this.engine = new EngineClient(ep.host, ep.tls ? { tls: ep.tls } : {});
       await this.engine.negotiate();
     }
     return this.engine;
+  }
+
+  /** Where the current context says the daemon is. */
+  async endpoint(): Promise<Endpoint> {
+    const configured = (await this.configFile()).currentContext;
+    try {
+      currentContextName(this.globals(), this.env, configured);
+    } catch (err) {
+      throw new ExitError(1, (err as Error).message); // a --context/-H conflict is reported as it is, not as a failed init
+    }
+    try {
+      return await resolveEndpoint(this.globals(), this.env, this.configDir(), configured, this.contextStore());
+    } catch (err) {
+      if (!isBerthError(err)) throw err;
+      throw new ExitError(1, `Failed to initialize: unable to resolve docker endpoint: ${err.message}`);
+    }
+  }
+
+  configDir(): string {
+    return configDir(this.globals().config, this.env);
+  }
+
+  async configFile(): Promise<ConfigFile> {
+    this.configFileCache ??= await ConfigFile.load(this.configDir());
+    return this.configFileCache;
+  }
+
+  contextStore(): ContextStore {
+    return new ContextStore(this.configDir());
+  }
+
+  /** The current context's name (`--context`, `-H`/DOCKER_HOST, DOCKER_CONTEXT, config.json, default). */
+  async currentContext(): Promise<string> {
+    return currentContextName(this.globals(), this.env, (await this.configFile()).currentContext);
   }
 
   print(line = ''): void {

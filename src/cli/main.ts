@@ -2,12 +2,15 @@
  * `berth`: the client. Every docker command users know, with the same
  * flags, output and exit codes, talking to berthd over the Engine API.
  */
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import { isBerthError } from '../errdefs/index.js';
 import { DaemonUnreachableError } from '../client/engine-client.js';
 import { StreamError } from '../client/json-stream.js';
 import { FormatError } from './format/formatter.js';
 import { CliContext, ExitError, type GlobalOptions } from './context.js';
+import { rewriteBooleanGlobals } from './global-flags.js';
+import { certsCommands } from './commands/certs/index.js';
+import { contextCommands } from './commands/context/index.js';
 import { containerCommands, containerShortcuts } from './commands/container/index.js';
 import { imageCommands, imageShortcuts } from './commands/image/index.js';
 import { networkCommands } from './commands/network/index.js';
@@ -19,13 +22,29 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command('berth')
     .description('A self-sufficient runtime for containers')
     .usage('[OPTIONS] COMMAND')
+    .option('--config <string>', 'Location of client config files (default: $BERTH_CONFIG, $DOCKER_CONFIG or ~/.docker)')
+    .option('-c, --context <string>', 'Name of the context to use to connect to the daemon (overrides DOCKER_HOST env var and default context set with "berth context use")')
     .option('-H, --host <string>', 'Daemon socket to connect to')
     .option('-D, --debug', 'Enable debug mode')
+    .option('-l, --log-level <string>', 'Set the logging level ("debug", "info", "warn", "error", "fatal")')
+    .option('--tls', 'Use TLS; implied by --tlsverify')
+    .addOption(new Option('--no-tls').hideHelp())
+    .option('--tlsverify', 'Use TLS and verify the remote')
+    .addOption(new Option('--no-tlsverify').hideHelp())
+    .option('--tlscacert <string>', 'Trust certs signed only by this CA (default "$DOCKER_CERT_PATH/ca.pem")')
+    .option('--tlscert <string>', 'Path to TLS certificate file (default "$DOCKER_CERT_PATH/cert.pem")')
+    .option('--tlskey <string>', 'Path to TLS key file (default "$DOCKER_CERT_PATH/key.pem")')
     .version(`berth version ${CLIENT_VERSION}`, '-v, --version', 'Print version information and quit')
     .enablePositionalOptions()
     .showHelpAfterError(false)
     .exitOverride();
-  const ctx = new CliContext(() => program.opts<GlobalOptions>());
+  const given = () => new Set(Object.keys(program.opts()).filter((k) => program.getOptionValueSource(k) === 'cli'));
+  const ctx = new CliContext(() => ({ ...program.opts<GlobalOptions>(), given: given() }));
+  program.hook('preAction', async () => {
+    await ctx.currentContext().catch((err: Error) => {
+      throw new ExitError(1, err.message); // --context with -H: refused before any command runs
+    });
+  });
 
   const groups: [string, string, Command[]][] = [
     ['container', 'Manage containers', containerCommands(ctx)],
@@ -33,6 +52,8 @@ export async function main(argv: string[]): Promise<number> {
     ['network', 'Manage networks', networkCommands(ctx)],
     ['volume', 'Manage volumes', volumeCommands(ctx)],
     ['system', 'Manage berth', systemCommands(ctx)],
+    ['context', 'Manage contexts', contextCommands(ctx)],
+    ['certs', 'Make TLS certificates for the Engine API', certsCommands(ctx)],
   ];
   for (const [name, description, cmds] of groups) {
     const group = new Command(name).description(description).enablePositionalOptions().exitOverride();
@@ -42,7 +63,7 @@ export async function main(argv: string[]): Promise<number> {
   for (const c of [...containerShortcuts(ctx), ...imageShortcuts(ctx), ...systemShortcuts(ctx)]) program.addCommand(c.exitOverride());
 
   try {
-    await program.parseAsync(argv, { from: 'user' });
+    await program.parseAsync(rewriteBooleanGlobals(argv), { from: 'user' });
     return 0;
   } catch (err) {
     return reportError(ctx, err);

@@ -6,12 +6,14 @@
  *   await c.negotiate();
  *   const list = await c.get<ContainerSummary[]>('/containers/json', { all: 1 });
  */
-import { Agent, request, type IncomingMessage, type RequestOptions } from 'node:http';
+import type { IncomingMessage, RequestOptions } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Readable } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { API_VERSION, compareVersions } from '../api/version.js';
 import { Conflict, Forbidden, InvalidParameter, NotFound, NotImplemented, NotModified, SystemError, Unauthorized, Unavailable, type BerthError } from '../errdefs/index.js';
+import { CommandConnError } from './command-conn.js';
 import { parseHost, type DaemonAddress } from './host.js';
+import { Transport, type TransportOptions } from './transport.js';
 
 export type Query = Record<string, string | number | boolean | string[] | undefined>;
 
@@ -44,6 +46,25 @@ export class DaemonUnreachableError extends SystemError {}
 /** An image reference as an API path segment: slashes stay, each part is escaped (`/images/{name}/json`). */
 export function imagePath(ref: string): string {
   return ref.split('/').map(encodeURIComponent).join('/');
+}
+
+/** What a failed connection means for the user: the daemon is not there, or the connection itself failed (TLS, ssh). */
+function connectError(host: string, err: NodeJS.ErrnoException, what: string): Error {
+  if (err instanceof CommandConnError) return new DaemonUnreachableError('client.unreachable', err.message);
+  if (err.code === 'EACCES') {
+    // docker's wording: the socket is there, the user is not in its group
+    return new DaemonUnreachableError('client.unreachable', `permission denied while trying to connect to the berth daemon socket at ${host}: ${what}: ${err.message}`);
+  }
+  if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
+    return new DaemonUnreachableError('client.unreachable', `Cannot connect to the berth daemon at ${host}. Is the daemon running?`);
+  }
+  return new DaemonUnreachableError('client.connect_failed', `error during connect: ${what}: ${tlsReason(err) ?? err.message}`);
+}
+
+/** OpenSSL's alert codes read as Go's TLS errors do (`remote error: tls: certificate required`). */
+function tlsReason(err: NodeJS.ErrnoException): string | undefined {
+  const alert = /^ERR_SSL_(?:TLSV13|TLSV1|SSLV3)_ALERT_(.+)$/.exec(err.code ?? '');
+  return alert ? `remote error: tls: ${alert[1]!.toLowerCase().replace(/_/g, ' ')}` : undefined;
 }
 
 function encodeQuery(q: Query | undefined): string {
@@ -79,21 +100,36 @@ async function errorFrom(res: IncomingMessage): Promise<BerthError> {
 
 export class EngineClient {
   readonly address: DaemonAddress;
-  private readonly agent = new Agent({ keepAlive: true, maxSockets: 8 });
+  private readonly transport: Transport;
   version = API_VERSION;
 
-  constructor(readonly host: string) {
+  /** `opts`: TLS for tcp:// hosts, the ssh program for ssh:// hosts. */
+  constructor(readonly host: string, opts: TransportOptions = {}) {
     this.address = parseHost(host);
+    this.transport = new Transport(this.address, opts);
   }
 
-  private options(method: string, path: string, headers: Record<string, string>): RequestOptions {
-    const base: RequestOptions = { method, path, headers: { 'User-Agent': 'berth-cli', ...headers }, agent: this.agent };
-    if (this.address.kind === 'unix') return { ...base, socketPath: this.address.socketPath, host: 'berth' };
-    return { ...base, host: this.address.host, port: this.address.port };
+  private options(method: string, path: string, headers: Record<string, string>, pooled = true): RequestOptions {
+    return this.transport.options(method, path, { 'User-Agent': 'berth-cli', ...headers }, pooled);
+  }
+
+  private describe(method: string, url: string): string {
+    const a = this.address;
+    const base = a.kind === 'tcp' ? `${this.transport.secure ? 'https' : 'http'}://${a.host.includes(':') ? `[${a.host}]` : a.host}:${a.port}` : `http://${a.kind === 'ssh' ? 'docker.example.com' : '%2F' + encodeURIComponent(a.socketPath.slice(1))}`;
+    return `${method[0]}${method.slice(1).toLowerCase()} "${base}${url}"`;
   }
 
   private url(path: string, q?: Query): string {
     return `/v${this.version}${path}${encodeQuery(q)}`;
+  }
+
+  /** A raw connection to the daemon's API (what `system dial-stdio` relays). */
+  async dial(): Promise<Duplex> {
+    try {
+      return await this.transport.dial();
+    } catch (err) {
+      throw connectError(this.host, err as NodeJS.ErrnoException, `dial ${this.host}`);
+    }
   }
 
   /** HEAD /_ping; adopts the daemon's API version when it is lower than ours. */
@@ -114,12 +150,8 @@ export class EngineClient {
       headers['Content-Length'] = String(Buffer.byteLength(payload));
     }
     return new Promise((resolve, reject) => {
-      const req = request(this.options(method, url, headers), resolve);
-      req.on('error', (err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED' || err.code === 'EACCES') {
-          reject(new DaemonUnreachableError('client.unreachable', `Cannot connect to the berth daemon at ${this.host}. Is the daemon running?`));
-        } else reject(err);
-      });
+      const req = this.transport.request(this.options(method, url, headers), resolve);
+      req.on('error', (err: NodeJS.ErrnoException) => reject(connectError(this.host, err, this.describe(method, url))));
       if (o.stream) o.stream.pipe(req);
       else req.end(payload);
     });
@@ -171,9 +203,8 @@ export class EngineClient {
     }
     headers['Content-Length'] = String(Buffer.byteLength(payload));
     return new Promise((resolve, reject) => {
-      const opts = this.options('POST', this.url(path, o.query), headers);
-      delete opts.agent; // an upgraded socket never goes back to a pool
-      const req = request(opts);
+      const url = this.url(path, o.query);
+      const req = this.transport.request(this.options('POST', url, headers, false)); // an upgraded socket never goes back to a pool
       req.on('upgrade', (_res, socket: Socket, head: Buffer) => {
         // the socket still flows for the HTTP parser: hold everything (even EOF) until the caller listens
         socket.pause();
@@ -183,16 +214,12 @@ export class EngineClient {
       req.on('response', (res) => {
         void errorFrom(res).then(reject);
       });
-      req.on('error', (err: NodeJS.ErrnoException) => {
-        if (err.code === 'ENOENT' || err.code === 'ECONNREFUSED') {
-          reject(new DaemonUnreachableError('client.unreachable', `Cannot connect to the berth daemon at ${this.host}. Is the daemon running?`));
-        } else reject(err);
-      });
+      req.on('error', (err: NodeJS.ErrnoException) => reject(connectError(this.host, err, this.describe('POST', url))));
       req.end(payload);
     });
   }
 
   close(): void {
-    this.agent.destroy();
+    this.transport.close();
   }
 }

@@ -16,6 +16,26 @@ export interface DaemonConfig {
   /** Keep containers running when berthd stops (they are always re-attached at start). */
   liveRestore: boolean;
   shimBinary: string;
+  /**
+   * `--tls` / `--tlsverify` as given; `undefined` when not given, because an
+   * explicit `--tls=false` is the only way to serve plain TCP (see server/transport.ts).
+   */
+  tls?: boolean;
+  tlsVerify?: boolean;
+  /** PEM files; `undefined` means ca.pem / cert.pem / key.pem in $DOCKER_CERT_PATH (or ~/.docker), as dockerd. */
+  tlsCaCert?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  /** Group owning the unix sockets (`-G`): '' means berth, else docker, else root's group. */
+  group: string;
+  /** Request limits (berth's own; dockerd has none of these knobs). */
+  apiMaxHeaderSize: number;
+  apiMaxJsonBody: number;
+  /** Seconds a client has to send its request headers, and a JSON body. */
+  apiHeadersTimeout: number;
+  apiBodyTimeout: number;
+  /** Open connections per listener. */
+  apiMaxConnections: number;
   /** `default`, `user[:group]` or `uid[:gid]`: run containers' root as an unprivileged host user. */
   usernsRemap?: string;
   /** Give every container an init (tini) unless it says otherwise. */
@@ -28,32 +48,60 @@ export interface DaemonConfig {
   bip: string;
 }
 
+export const DEFAULT_UNIX_HOST = 'unix:///run/berth.sock';
+/** dockerd's default when TLS is on and no host is given. */
+export const DEFAULT_TLS_HOST = 'tcp://localhost:2376';
+
 export const DEFAULTS: DaemonConfig = {
-  hosts: ['unix:///run/berth.sock'],
+  hosts: [DEFAULT_UNIX_HOST],
   dataRoot: '/var/lib/berth',
   execRoot: '/run/berth',
   logLevel: 'info',
   cgroupParent: '/berth',
   liveRestore: false,
   shimBinary: 'containerd-shim-runc-v2',
+  group: '',
+  apiMaxHeaderSize: 256 << 10,
+  apiMaxJsonBody: 8 << 20,
+  apiHeadersTimeout: 60,
+  apiBodyTimeout: 60,
+  apiMaxConnections: 2048,
   bridge: 'berth0',
   bip: '',
 };
 
-/** daemon.json keys and the config field each one sets. */
-const FILE_KEYS: Record<string, keyof DaemonConfig> = {
-  hosts: 'hosts',
-  'data-root': 'dataRoot',
-  'exec-root': 'execRoot',
-  'log-level': 'logLevel',
-  'cgroup-parent': 'cgroupParent',
-  'live-restore': 'liveRestore',
-  'userns-remap': 'usernsRemap',
-  init: 'init',
-  'init-path': 'initPath',
-  bridge: 'bridge',
-  bip: 'bip',
+type ValueType = 'string' | 'boolean' | 'number' | 'string[]';
+
+/** daemon.json keys, the config field each one sets, and the JSON type it takes. */
+const FILE_KEYS: Record<string, [keyof DaemonConfig, ValueType]> = {
+  hosts: ['hosts', 'string[]'],
+  'data-root': ['dataRoot', 'string'],
+  'exec-root': ['execRoot', 'string'],
+  'log-level': ['logLevel', 'string'],
+  'cgroup-parent': ['cgroupParent', 'string'],
+  'live-restore': ['liveRestore', 'boolean'],
+  tls: ['tls', 'boolean'],
+  tlsverify: ['tlsVerify', 'boolean'],
+  tlscacert: ['tlsCaCert', 'string'],
+  tlscert: ['tlsCert', 'string'],
+  tlskey: ['tlsKey', 'string'],
+  group: ['group', 'string'],
+  'api-max-header-size': ['apiMaxHeaderSize', 'number'],
+  'api-max-json-body': ['apiMaxJsonBody', 'number'],
+  'api-headers-timeout': ['apiHeadersTimeout', 'number'],
+  'api-body-timeout': ['apiBodyTimeout', 'number'],
+  'api-max-connections': ['apiMaxConnections', 'number'],
+  'userns-remap': ['usernsRemap', 'string'],
+  init: ['init', 'boolean'],
+  'init-path': ['initPath', 'string'],
+  bridge: ['bridge', 'string'],
+  bip: ['bip', 'string'],
 };
+
+function hasType(v: unknown, t: ValueType): boolean {
+  if (t === 'string[]') return Array.isArray(v) && v.every((s) => typeof s === 'string');
+  return typeof v === t;
+}
 
 export async function loadConfig(flags: Partial<DaemonConfig>, configFile: string | undefined, fileRequired: boolean): Promise<DaemonConfig> {
   let file: Record<string, unknown> = {};
@@ -70,17 +118,27 @@ export async function loadConfig(flags: Partial<DaemonConfig>, configFile: strin
   const fromFile: Partial<DaemonConfig> = {};
   const conflicts: string[] = [];
   for (const [key, value] of Object.entries(file)) {
-    const field = FILE_KEYS[key];
-    if (!field) continue; // dockerd keys berth does not use yet
+    const known = FILE_KEYS[key];
+    if (!known) continue; // dockerd keys berth does not use yet
+    const [field, type] = known;
+    if (!hasType(value, type)) {
+      throw new InvalidParameter('daemon.config_value', `unable to configure the daemon with file ${configFile}: "${key}" must be a ${type === 'string[]' ? 'list of strings' : type}`);
+    }
     if (flags[field] !== undefined) conflicts.push(`${key}: (from flag: ${String(flags[field])}, from file: ${String(value)})`);
     (fromFile as Record<string, unknown>)[field] = value;
   }
   if (conflicts.length) {
     throw new InvalidParameter('daemon.config_conflict', `the following directives are specified both as a flag and in the configuration file: ${conflicts.join(', ')}`);
   }
-  const cfg: DaemonConfig = { ...DEFAULTS, ...fromFile, ...stripUndefined(flags) };
+  const given = { ...fromFile, ...stripUndefined(flags) };
+  const cfg: DaemonConfig = { ...DEFAULTS, ...given };
+  // dockerd: with --tls (or --tlsverify) and no host, listen on tcp://localhost:2376 instead of the socket
+  const hosts = (given.hosts ?? []).map((h) => h.trim()).filter(Boolean);
+  cfg.hosts = hosts.length ? hosts : [cfg.tls || cfg.tlsVerify ? DEFAULT_TLS_HOST : DEFAULT_UNIX_HOST];
   if (!isLogLevel(cfg.logLevel)) throw new InvalidParameter('daemon.log_level', `invalid log level: ${cfg.logLevel}`);
-  if (!Array.isArray(cfg.hosts) || cfg.hosts.length === 0) throw new InvalidParameter('daemon.hosts', 'at least one --host is required');
+  for (const k of ['apiMaxHeaderSize', 'apiMaxJsonBody', 'apiHeadersTimeout', 'apiBodyTimeout', 'apiMaxConnections'] as const) {
+    if (!Number.isFinite(cfg[k]) || cfg[k] <= 0) throw new InvalidParameter('daemon.config_value', `invalid value for ${k}: ${cfg[k]} (must be a positive number)`);
+  }
   return cfg;
 }
 

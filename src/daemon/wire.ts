@@ -3,7 +3,7 @@
  * start-up recovery, and serves the API. No business logic here.
  */
 import { randomBytes } from 'node:crypto';
-import { access, constants, mkdir, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { access, constants, mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Logger } from '../lib/logger.js';
 import { ContentStore, FileContentStore } from './content/content-store.js';
@@ -38,6 +38,7 @@ import { NetworkService } from './networks/service.js';
 import { preflight } from './preflight.js';
 import { ShimRuntime } from './runtime/shim/shim-runtime.js';
 import { ApiServer } from './server/http-server.js';
+import { prepareTransport } from './server/transport/prepare.js';
 import type { Handler } from './server/request.js';
 import { Router } from './server/router.js';
 import { archiveRoutes } from './server/routes/containers/archive-routes.js';
@@ -92,6 +93,8 @@ async function findInitBinary(configured: string | undefined): Promise<string | 
 }
 
 export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLevel)): Promise<Daemon> {
+  // first: a bad certificate or an insecure -H tcp:// must stop berthd before it touches anything
+  const transport = await prepareTransport(cfg, log);
   await preflight(cfg.shimBinary);
   await networkPreflight();
   await mkdir(cfg.dataRoot, { recursive: true, mode: 0o711 });
@@ -228,9 +231,16 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     },
   }));
   execRoutes(router, execs);
-  const server = new ApiServer({ router, engineVersion: ENGINE_VERSION, log });
+  const server = new ApiServer({
+    router, engineVersion: ENGINE_VERSION, log,
+    ...(transport.tls ? { tls: transport.tls } : {}), socketGid: transport.socketGroup.gid, limits: transport.limits,
+  });
   try {
-    for (const host of cfg.hosts) await server.listen(host);
+    if (transport.warnings.length) {
+      for (const w of transport.warnings) log.warn(w);
+      await new Promise((r) => setTimeout(r, 1_000)); // dockerd's pause, so the warning is seen
+    }
+    for (const l of transport.listeners) await server.listen(l.host);
   } catch (err) {
     await server.close();
     await runtime.close();
@@ -249,7 +259,6 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
       await networks.shutdown(cfg.liveRestore);
       await netns.close();
       await runtime.close();
-      for (const h of cfg.hosts) if (h.startsWith('unix://')) await rm(new URL(h).pathname, { force: true });
       log.info('berthd stopped');
     },
   };

@@ -52,6 +52,10 @@ export async function importRootfs(deps: ImportDeps, body: Readable, opts: Impor
 
   const toContent = new PassThrough({ highWaterMark: 1 << 20 });
   const toLayer = new PassThrough({ highWaterMark: 1 << 20 });
+  // their errors reach us through the promises below; destroy(err) after a reader has let go
+  // (a client that left mid-upload) must not become an unhandled 'error' that ends the daemon
+  toContent.on('error', () => {});
+  toLayer.on('error', () => {});
   const blob = deps.content.writer();
   const storing = new Promise<void>((resolve, reject) => {
     toContent.pipe(blob);

@@ -3,6 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { InvalidParameter } from '../../errdefs/index.js';
 import { versionAtLeast } from '../../api/version.js';
 import type { Reply } from './reply.js';
+import type { ByteBudget } from './transport/limits.js';
 
 export const DEFAULT_JSON_LIMIT = 8 << 20;
 
@@ -15,6 +16,8 @@ export class Request {
     readonly apiVersion: string,
     /** For upgraded requests: the body, already read off the socket. */
     private readonly upgradeBody?: Buffer,
+    /** The server's JSON body limits: each body, and all bodies being read at once. */
+    private readonly limits: { maxJsonBody: number; budget?: ByteBudget } = { maxJsonBody: DEFAULT_JSON_LIMIT },
   ) {}
 
   param(name: string): string {
@@ -59,19 +62,26 @@ export class Request {
   }
 
   /** The JSON body, or `undefined` when there is none. Docker requires the JSON content type. */
-  async json<T>(limit = DEFAULT_JSON_LIMIT): Promise<T | undefined> {
+  async json<T>(limit = this.limits.maxJsonBody): Promise<T | undefined> {
     if (!this.hasBody()) return undefined;
     if (this.upgradeBody) return this.parse<T>(this.upgradeBody.toString('utf8'));
     const ct = this.raw.headers['content-type'] ?? '';
     if (!/^application\/json\b/.test(ct)) {
       throw new InvalidParameter('request.content_type', `Content-Type specified (${ct}) must be 'application/json'`);
     }
+    const declared = Number(this.raw.headers['content-length'] ?? 0);
+    if (declared > limit) throw new InvalidParameter('request.body_too_large', `request body exceeds ${limit} bytes`);
     const chunks: Buffer[] = [];
     let size = 0;
-    for await (const c of this.raw as AsyncIterable<Buffer>) {
-      size += c.length;
-      if (size > limit) throw new InvalidParameter('request.body_too_large', `request body exceeds ${limit} bytes`);
-      chunks.push(c);
+    try {
+      for await (const c of this.raw as AsyncIterable<Buffer>) {
+        size += c.length;
+        if (size > limit) throw new InvalidParameter('request.body_too_large', `request body exceeds ${limit} bytes`);
+        this.limits.budget?.take(c.length);
+        chunks.push(c);
+      }
+    } finally {
+      this.limits.budget?.give(chunks.reduce((n, c) => n + c.length, 0));
     }
     return this.parse<T>(Buffer.concat(chunks).toString('utf8'));
   }

@@ -3,12 +3,13 @@ import type { Command } from 'commander';
 import type { CliContext } from '../../context.js';
 import { inspectCommand } from '../container/inspect.js';
 import { dfCommand } from './df.js';
+import { dialStdioCommand } from './dial-stdio.js';
 import { eventsCommand } from './events.js';
 import { infoCommand } from './info.js';
 import { versionCommand } from './version.js';
 
 export function systemCommands(ctx: CliContext): Command[] {
-  return [infoCommand(ctx), eventsCommand(ctx), dfCommand(ctx)];
+  return [infoCommand(ctx), eventsCommand(ctx), dfCommand(ctx), dialStdioCommand(ctx)];
 }
 
 export function systemShortcuts(ctx: CliContext): Command[] {

@@ -74,6 +74,9 @@ async function save(reply: Reply, write: (tar: TarWriter) => Promise<void>): Pro
   const tar = new TarWriter();
   const out = reply.stream(200, { 'Content-Type': 'application/x-tar' });
   const sending = pipeline(tar.stream, out);
+  // a client that leaves mid-archive rejects `sending` before it is awaited below: handled now, or the
+  // rejection is unhandled and ends the daemon
+  sending.catch(() => {});
   try {
     await write(tar);
     await sending;

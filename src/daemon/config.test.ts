@@ -1,0 +1,44 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadConfig } from './config.js';
+
+function withFile(content: unknown): string {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-cfg-'));
+  const file = join(dir, 'daemon.json');
+  writeFileSync(file, JSON.stringify(content));
+  return file;
+}
+
+test('daemon.json sets hosts, TLS and the socket group; flags and file may not both set one', async () => {
+  const file = withFile({ hosts: ['unix:///a.sock', 'tcp://127.0.0.1:2376'], tlsverify: true, tlscacert: '/c/ca.pem', group: 'ops' });
+  try {
+    const cfg = await loadConfig({}, file, true);
+    assert.deepEqual(cfg.hosts, ['unix:///a.sock', 'tcp://127.0.0.1:2376']);
+    assert.equal(cfg.tlsVerify, true);
+    assert.equal(cfg.tls, undefined);
+    assert.equal(cfg.tlsCaCert, '/c/ca.pem');
+    assert.equal(cfg.group, 'ops');
+    await assert.rejects(loadConfig({ tlsVerify: false }, file, true), /specified both as a flag and in the configuration file: tlsverify/);
+  } finally {
+    rmSync(join(file, '..'), { recursive: true });
+  }
+});
+
+test('with TLS and no host, the default is tcp://localhost:2376 (dockerd); otherwise the unix socket', async () => {
+  assert.deepEqual((await loadConfig({ tls: true }, undefined, false)).hosts, ['tcp://localhost:2376']);
+  assert.deepEqual((await loadConfig({}, undefined, false)).hosts, ['unix:///run/berth.sock']);
+  assert.deepEqual((await loadConfig({ hosts: [' ', ''] }, undefined, false)).hosts, ['unix:///run/berth.sock']);
+});
+
+test('wrongly typed daemon.json values are refused', async () => {
+  const file = withFile({ tlsverify: 'yes' });
+  try {
+    await assert.rejects(loadConfig({}, file, true), /"tlsverify" must be a boolean/);
+  } finally {
+    rmSync(join(file, '..'), { recursive: true });
+  }
+  await assert.rejects(loadConfig({ apiMaxConnections: 0 }, undefined, false), /must be a positive number/);
+});

@@ -29,9 +29,13 @@ volumes:
   data:
 `;
 
+// compose's own default: one-off `run` goes through `docker start --attach`,
+// which attaches before it starts. (COMPOSE_INTERACTIVE_NO_CLI=1 attaches
+// after the start, so a container that exits in the meantime leaves the
+// attach waiting for a next run, on dockerd as on berthd.)
 function compose(d: TestDaemon, dir: string, args: string[]): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    const p = spawn('docker-compose', args, { cwd: dir, env: { ...process.env, ...d.env, COMPOSE_INTERACTIVE_NO_CLI: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn('docker-compose', args, { cwd: dir, env: { ...process.env, ...d.env }, stdio: ['ignore', 'pipe', 'pipe'] });
     const timer = setTimeout(() => p.kill('SIGKILL'), 60_000);
     let out = '';
     p.stdout.on('data', (b: Buffer) => (out += b.toString()));

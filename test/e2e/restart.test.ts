@@ -3,6 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { DOCKER, TestDaemon } from '../support/daemon.js';
+import { ShimRuntime } from '../../src/daemon/runtime/shim/shim-runtime.js';
 import { waitFor } from '../support/wait.js';
 
 describe('daemon restarts', () => {
@@ -43,6 +44,21 @@ describe('daemon restarts', () => {
     assert.equal(stop.code, 0, stop.stderr);
     assert.equal(await inspect('ticker', '{{.State.Status}} {{.State.ExitCode}}'), 'exited 137');
     await d.docker(['rm', 'ticker', 'short']);
+    assert.deepEqual(d.leftovers(), { mounts: [], shims: [], cgroups: [] });
+  });
+
+  test('kill -9 between a shim start and the saved running state: the restarted daemon ends that shim', async () => {
+    const id = (await d.docker(['create', '--name', 'window', 'busybox', 'true'])).stdout.trim();
+    // what `start` does first, with the daemon killed before it records anything
+    const runtime = new ShimRuntime({ execRoot: d.execRoot, namespace: 'berth', shimBinary: '/usr/bin/containerd-shim-runc-v2' });
+    runtime.prepare(id);
+    await waitFor(async () => d.leftovers().shims.length === 1, 5000, 'the shim is up');
+    d.kill9();
+    await d.launch();
+    await waitFor(async () => d.leftovers().shims.length === 0, 5000, 'the orphan shim ended');
+    const start = await d.docker(['start', '-a', 'window']);
+    assert.equal(start.code, 0, start.stderr);
+    await d.docker(['rm', 'window']);
     assert.deepEqual(d.leftovers(), { mounts: [], shims: [], cgroups: [] });
   });
 

@@ -287,10 +287,12 @@ export class ContainerRunner {
    * runtime state nobody owns.
    */
   async restore(records: ContainerRecord[]): Promise<void> {
-    const known = new Set(records.map((r) => r.id));
+    // a crash between the shim's start and the running state's save leaves
+    // runtime state that no running record owns
+    const owners = new Set(records.filter((r) => r.state.Running && !r.state.Restarting).map((r) => r.id));
     for (const id of await this.d.runtime.list()) {
-      if (known.has(id)) continue;
-      this.d.log.warn('removing runtime state of an unknown container', { id });
+      if (owners.has(id)) continue;
+      this.d.log.warn('removing runtime state no running container owns', { id });
       const r = await this.d.runtime.restore(id);
       if (r.state === 'alive') {
         await r.task.killAll(SIGKILL).catch(() => {});

@@ -178,9 +178,14 @@ export class ShimRuntime implements Runtime {
     try {
       state = await client.call(M.TASK_SERVICE, 'State', M.StateRequest, { id }, M.StateResponse);
     } catch (err) {
+      if (!(err instanceof TtrpcError)) {
+        client.close();
+        throw err;
+      }
+      // a live shim without a task: started for a create that never happened
+      await client.call(M.TASK_SERVICE, 'Shutdown', M.ShutdownRequest, { id }, M.Empty).catch(() => {});
       client.close();
-      if (err instanceof TtrpcError) return { state: 'gone', exit: await this.cleanupDeadShim(id) };
-      throw err;
+      return { state: 'gone', exit: await this.cleanupDeadShim(id) };
     }
     const names = await readdir(bundle);
     const fifos = fifoPaths(bundle, 'init', state.terminal, names.includes('init-stdin'));

@@ -9,7 +9,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { REPO, TestDaemon } from '../support/daemon.js';
@@ -72,8 +72,17 @@ function rssKiB(pid: number): number {
   return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
 }
 
-function fdCount(pid: number): number {
-  return readdirSync(`/proc/${pid}/fd`).length;
+/** What the daemon's file descriptors point at (socket:[n], pipe:[n], paths). */
+function fds(pid: number): string[] {
+  const out: string[] = [];
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      out.push(readlinkSync(`/proc/${pid}/fd/${fd}`).replace(/\[\d+\]/, ''));
+    } catch {
+      // closed meanwhile
+    }
+  }
+  return out.sort();
 }
 
 describe('API fuzz', () => {
@@ -106,7 +115,7 @@ describe('API fuzz', () => {
     assert.notEqual(targets.containerId, '');
 
     const pid = d.pid!;
-    const fdsBefore = fdCount(pid);
+    const fdsBefore = fds(pid);
     const rssBefore = rssKiB(pid);
     let rssMax = rssBefore;
     const stats = new Map<string, Map<string, number>>();
@@ -162,8 +171,8 @@ describe('API fuzz', () => {
     for (const id of ids) await d.http('DELETE', `/v1.47/containers/${id}?force=1`);
     await new Promise((r) => setTimeout(r, 500));
     assert.deepEqual(d.leftovers(), { mounts: [], shims: [], cgroups: [] });
-    const fdsAfter = fdCount(pid);
-    assert.ok(fdsAfter <= fdsBefore + 8, `file descriptors: ${fdsBefore} before, ${fdsAfter} after`);
+    const fdsAfter = fds(pid);
+    assert.ok(fdsAfter.length <= fdsBefore.length + 8, `file descriptors: ${fdsBefore.length} before, ${fdsAfter.length} after:\n${fdsAfter.join('\n')}`);
     assert.doesNotMatch(d.logs, /uncaught|unhandled/i);
   });
 });

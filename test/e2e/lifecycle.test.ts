@@ -57,6 +57,25 @@ describe('container lifecycle', () => {
     await d.docker(['rm', '-f', 'frozen']);
   });
 
+  test('pause, unpause, update, kill and top racing the container\'s own exit answer 2xx or 409, never 500', async () => {
+    const statuses = new Set<number>();
+    for (let i = 0; i < 25; i++) {
+      const made = await d.http('POST', '/v1.47/containers/create', JSON.stringify({ Image: 'busybox', Cmd: ['sh', '-c', `sleep 0.0${i % 10}`] }));
+      const id = (JSON.parse(made.body) as { Id: string }).Id;
+      await d.http('POST', `/v1.47/containers/${id}/start`);
+      const answers = await Promise.all([
+        d.http('POST', `/v1.47/containers/${id}/pause`),
+        d.http('POST', `/v1.47/containers/${id}/update`, JSON.stringify({ CpuShares: 512 })),
+        d.http('POST', `/v1.47/containers/${id}/kill?signal=SIGUSR1`),
+        d.http('GET', `/v1.47/containers/${id}/top`),
+      ]);
+      await d.http('POST', `/v1.47/containers/${id}/unpause`).then((r) => statuses.add(r.status));
+      for (const r of answers) statuses.add(r.status);
+      await d.http('DELETE', `/v1.47/containers/${id}?force=1`);
+    }
+    assert.deepEqual([...statuses].filter((s) => s >= 500), []);
+  });
+
   test('rename changes the name everywhere and refuses a taken one', async () => {
     await d.docker(['create', '--name', 'old-name', 'busybox', 'true']);
     await d.docker(['create', '--name', 'taken', 'busybox', 'true']);

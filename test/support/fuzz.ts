@@ -171,7 +171,8 @@ export function generate(g: Gen, routes: Route[], t: Targets): FuzzRequest | Fuz
   const network = NETWORK_ROUTE.test(route.pattern) || route.pattern === '/images/create';
   const name = `${route.method} ${route.pattern}`;
   const roll = g.int(100);
-  if (roll < 4) return { kind: 'raw', bytes: g.bytes(1 + g.int(2048)), abort: g.chance(0.5), route: 'garbage' };
+  // a whole head's worth: a short prefix of a valid request would rightly wait for the rest
+  if (roll < 4) return { kind: 'raw', bytes: Buffer.concat([g.bytes(1 + g.int(2048)), Buffer.from('\r\n\r\n')]), abort: g.chance(0.5), route: 'garbage' };
   if (roll < 6) return { kind: 'raw', bytes: Buffer.from(`${route.method} ${fillPath(g, route.pattern, t, network)} HTTP/1.1\r\nHost: x\r\nX-Huge: ${'h'.repeat(300 << 10)}\r\n\r\n`), abort: false, route: `${name} (huge head)` };
   if (roll < 8) return { kind: 'raw', bytes: Buffer.from(`${route.method} ${fillPath(g, route.pattern, t, network)} HTTP/1.1\r\nHost: x\r\nContent-Length: ${g.pick(['-1', 'abc', '1e9', '99999999999999999999'])}\r\n\r\n`), abort: false, route: `${name} (bad length)` };
   if (roll < 10) return { kind: 'raw', bytes: Buffer.from(`${route.method} ${fillPath(g, route.pattern, t, network)} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n`), abort: g.chance(0.5), route: `${name} (bad chunk)` };

@@ -70,8 +70,7 @@ export class ContainerQueries {
 
   async top(ref: string, psArgs: string | undefined): Promise<TopResult> {
     const rec = this.d.store.get(ref);
-    const task = this.d.runner.runningTask(rec, true);
-    return topOf(await task.pids(), psArgs);
+    return topOf(await this.d.runner.withRunningTask(rec, (task) => task.pids()), psArgs);
   }
 
   /** One stats sample; `previous` supplies the `precpu_stats` of a stream. */

@@ -262,6 +262,22 @@ export class ContainerRunner {
     return task;
   }
 
+  /**
+   * `op` on the running task. A task that ends while `op` runs (a stop or
+   * an exit racing it) makes `op` fail inside the runtime: that is the
+   * Conflict a stopped container gets, not an internal error.
+   */
+  async withRunningTask<T>(rec: ContainerRecord, op: (task: Task) => Promise<T>, allowPaused = true): Promise<T> {
+    const task = this.runningTask(rec, allowPaused);
+    try {
+      return await op(task);
+    } catch (err) {
+      const status = await task.status().catch(() => 'stopped' as const);
+      if (status === 'stopped' || !rec.state.Running) throw new Conflict('container.not_running', `Container ${rec.id} is not running`);
+      throw err;
+    }
+  }
+
   /** Reads a file of a container's mounted rootfs, resolving symlinks inside the rootfs only. */
   readRootfsFile(id: string, path: string): Promise<string | undefined> {
     return readRootfsFile(this.paths(id).merged, path);

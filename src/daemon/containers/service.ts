@@ -95,13 +95,13 @@ export class ContainerService {
     const signal = parseSignal(signalName);
     await this.runner.lock.with(rec.id, async () => {
       if (rec.state.Restarting) throw new Conflict('container.restarting', `Container ${rec.id} is restarting, wait until the container is running`);
-      const task = this.runner.runningTask(rec, true);
+      this.runner.runningTask(rec, true);
       this.d.events.publish('container', 'kill', rec.id, eventAttributes(rec, { signal: String(signal) }));
       if (signal === SIGKILL) {
         rec.manuallyStopped = true;
         await this.runner.stopTask(rec, SIGKILL, 0);
       } else {
-        await task.kill(signal);
+        await this.runner.withRunningTask(rec, (task) => task.kill(signal));
       }
     });
   }
@@ -121,9 +121,9 @@ export class ContainerService {
   async pause(ref: string): Promise<void> {
     const rec = this.d.store.get(ref);
     await this.runner.lock.with(rec.id, async () => {
-      const task = this.runner.runningTask(rec, true);
+      this.runner.runningTask(rec, true);
       if (rec.state.Paused) throw new Conflict('container.already_paused', `Container ${rec.id} is already paused`);
-      await task.pause();
+      await this.runner.withRunningTask(rec, (task) => task.pause());
       rec.state = { ...rec.state, Paused: true, Status: 'paused' };
       await this.d.store.save(rec);
     });
@@ -133,9 +133,9 @@ export class ContainerService {
   async unpause(ref: string): Promise<void> {
     const rec = this.d.store.get(ref);
     await this.runner.lock.with(rec.id, async () => {
-      const task = this.runner.runningTask(rec, true);
+      this.runner.runningTask(rec, true);
       if (!rec.state.Paused) throw new Conflict('container.not_paused', `Container ${rec.id} is not paused`);
-      await task.resume();
+      await this.runner.withRunningTask(rec, (task) => task.resume());
       rec.state = { ...rec.state, Paused: false, Status: 'running' };
       await this.d.store.save(rec);
     });
@@ -177,7 +177,7 @@ export class ContainerService {
         throw new InvalidParameter('container.autoremove_restart', 'Restart policy cannot be updated because AutoRemove is enabled for the container');
       }
       if (rec.state.Running && !rec.state.Restarting) {
-        await this.runner.runningTask(rec, true).update(resources(next));
+        await this.runner.withRunningTask(rec, (task) => task.update(resources(next)));
       }
       rec.hostConfig = next;
       await this.d.store.save(rec);
@@ -261,9 +261,9 @@ export class ContainerService {
 
   async resize(ref: string, height: number, width: number): Promise<void> {
     const rec = this.d.store.get(ref);
-    const task = this.runner.runningTask(rec, true);
+    this.runner.runningTask(rec, true);
     if (!rec.config.Tty) return;
-    await task.resize(width, height);
+    await this.runner.withRunningTask(rec, (task) => task.resize(width, height));
     this.d.events.publish('container', 'resize', rec.id, eventAttributes(rec, { height: String(height), width: String(width) }));
   }
 }

@@ -1,5 +1,6 @@
 /** What a handler knows about its request: params, query helpers, the JSON body. */
 import type { IncomingMessage } from 'node:http';
+import { shapeMismatch, type Shape } from '../../api/shape.js';
 import { InvalidParameter } from '../../errdefs/index.js';
 import { versionAtLeast } from '../../api/version.js';
 import type { Reply } from './reply.js';
@@ -61,10 +62,13 @@ export class Request {
     return len !== undefined ? Number(len) > 0 : this.raw.headers['transfer-encoding'] !== undefined;
   }
 
-  /** The JSON body, or `undefined` when there is none. Docker requires the JSON content type. */
-  async json<T>(limit = this.limits.maxJsonBody): Promise<T | undefined> {
+  /**
+   * The JSON body, or `undefined` when there is none, checked against the Go
+   * type dockerd decodes it into. Docker requires the JSON content type.
+   */
+  async json<T>(shape: Shape, limit = this.limits.maxJsonBody): Promise<T | undefined> {
     if (!this.hasBody()) return undefined;
-    if (this.upgradeBody) return this.parse<T>(this.upgradeBody.toString('utf8'));
+    if (this.upgradeBody) return this.parse<T>(this.upgradeBody.toString('utf8'), shape);
     const ct = this.raw.headers['content-type'] ?? '';
     if (!/^application\/json\b/.test(ct)) {
       throw new InvalidParameter('request.content_type', `Content-Type specified (${ct}) must be 'application/json'`);
@@ -83,16 +87,20 @@ export class Request {
     } finally {
       this.limits.budget?.give(chunks.reduce((n, c) => n + c.length, 0));
     }
-    return this.parse<T>(Buffer.concat(chunks).toString('utf8'));
+    return this.parse<T>(Buffer.concat(chunks).toString('utf8'), shape);
   }
 
-  private parse<T>(text: string): T | undefined {
+  private parse<T>(text: string, shape: Shape): T | undefined {
     if (text.trim() === '') return undefined;
+    let value: unknown;
     try {
-      return JSON.parse(text) as T;
+      value = JSON.parse(text);
     } catch (err) {
       throw new InvalidParameter('request.invalid_json', `invalid JSON: ${(err as Error).message}`);
     }
+    const mismatch = shapeMismatch(value, shape);
+    if (mismatch) throw new InvalidParameter('request.body_type', mismatch);
+    return (value ?? undefined) as T | undefined;
   }
 }
 

@@ -1,5 +1,7 @@
 /** Routes of a container's filesystem: changes (`diff`), export, commit. */
 import type { Readable } from 'node:stream';
+import { CONTAINER_CONFIG } from '../../../../api/body-shapes.js';
+import { strSlices } from '../../../../api/shape.js';
 import { pipeline } from 'node:stream/promises';
 import type { ContainerConfig } from '../../../../api/types/index.js';
 import type { Digest } from '../../../../oci/digest.js';
@@ -25,7 +27,7 @@ export function filesystemRoutes(r: Router<Handler>, b: FilesystemBackend): void
   });
 
   r.add('POST', '/commit', async (req, reply) => {
-    const config = await req.json<Partial<ContainerConfig>>();
+    const config = await req.json<Partial<ContainerConfig>>(CONTAINER_CONFIG);
     const opt = (name: string) => req.str(name) || undefined;
     const id = await b.commit({
       container: req.str('container') ?? '',
@@ -35,7 +37,7 @@ export function filesystemRoutes(r: Router<Handler>, b: FilesystemBackend): void
       ...(opt('author') ? { author: opt('author')! } : {}),
       changes: req.strs('changes').flatMap((c) => c.split('\n')).filter((c) => c.trim()),
       pause: req.bool('pause', true),
-      ...(config ? { config } : {}),
+      ...(config ? { config: strSlices(config, ['Cmd', 'Entrypoint', 'Shell']) } : {}),
     });
     reply.json(201, { Id: id });
   });

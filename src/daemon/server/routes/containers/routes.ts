@@ -1,5 +1,7 @@
 import { once } from 'node:events';
+import { CONTAINER_CREATE, CONTAINER_UPDATE } from '../../../../api/body-shapes.js';
 import type { ContainerCreateRequest, HostConfig } from '../../../../api/types/index.js';
+import { strSlices } from '../../../../api/shape.js';
 import { frame, StdStream } from '../../../../api/stdcopy.js';
 import { InvalidParameter } from '../../../../errdefs/index.js';
 import { parseDetachKeys } from '../../../../lib/detach-keys.js';
@@ -24,8 +26,10 @@ export function containerRoutes(r: Router<Handler>, b: ContainerActions, v: Cont
   r.add('POST', '/containers/prune', async (req, reply) => reply.json(200, await b.prune(req.filters())));
 
   r.add('POST', '/containers/create', async (req, reply) => {
-    const body = await req.json<ContainerCreateRequest>();
+    const body = await req.json<ContainerCreateRequest>(CONTAINER_CREATE);
     if (!body) throw new InvalidParameter('container.no_config', 'Config cannot be empty in order to create a container');
+    strSlices(body, ['Cmd', 'Entrypoint', 'Shell']);
+    if (body.HostConfig) strSlices(body.HostConfig, ['CapAdd', 'CapDrop']);
     reply.json(201, await b.create(body, req.str('name') || undefined));
   });
 
@@ -69,7 +73,7 @@ export function containerRoutes(r: Router<Handler>, b: ContainerActions, v: Cont
   });
 
   r.add('POST', '/containers/:id/update', async (req, reply) => {
-    reply.json(200, await b.update(req.param('id'), (await req.json<HostConfig>()) ?? {}));
+    reply.json(200, await b.update(req.param('id'), (await req.json<HostConfig>(CONTAINER_UPDATE)) ?? {}));
   });
 
   r.add('GET', '/containers/:id/top', async (req, reply) => reply.json(200, await v.top(req.param('id'), req.str('ps_args'))));

@@ -1,4 +1,6 @@
 import type { ExecCreateRequest, ExecStartRequest } from '../../../../api/types/index.js';
+import { EXEC_CREATE, EXEC_START } from '../../../../api/body-shapes.js';
+import { strSlices } from '../../../../api/shape.js';
 import { InvalidParameter } from '../../../../errdefs/index.js';
 import type { Handler } from '../../request.js';
 import type { Router } from '../../router.js';
@@ -9,13 +11,13 @@ const MUX = 'application/vnd.docker.multiplexed-stream';
 
 export function execRoutes(r: Router<Handler>, b: ExecBackend): void {
   r.add('POST', '/containers/:id/exec', async (req, reply) => {
-    const body = await req.json<ExecCreateRequest>();
+    const body = await req.json<ExecCreateRequest>(EXEC_CREATE);
     if (!body) throw new InvalidParameter('exec.no_config', 'No exec command specified');
-    reply.json(201, b.create(req.param('id'), body));
+    reply.json(201, b.create(req.param('id'), strSlices(body, ['Cmd'])));
   });
 
   r.add('POST', '/exec/:id/start', async (req, reply) => {
-    const body = (await req.json<ExecStartRequest>()) ?? {};
+    const body = (await req.json<ExecStartRequest>(EXEC_START)) ?? {};
     const e = b.check(req.param('id')); // 404/409 before any upgrade
     if (body.Detach) {
       await b.start(e.id, undefined, body.ConsoleSize);

@@ -1,11 +1,12 @@
 import type { VolumeCreateRequest } from '../../../../api/types/index.js';
+import { VOLUME_CREATE } from '../../../../api/body-shapes.js';
 import type { Handler } from '../../request.js';
 import type { Router } from '../../router.js';
 import type { VolumesBackend } from './backend.js';
 
 export function volumeRoutes(r: Router<Handler>, b: VolumesBackend): void {
   r.add('GET', '/volumes', (req, reply) => reply.json(200, b.list(req.filters())));
-  r.add('POST', '/volumes/create', async (req, reply) => reply.json(201, await b.create((await req.json<VolumeCreateRequest>()) ?? {})));
+  r.add('POST', '/volumes/create', async (req, reply) => reply.json(201, await b.create((await req.json<VolumeCreateRequest>(VOLUME_CREATE)) ?? {})));
   // before /volumes/:name: `prune` is not a volume name here
   r.add('POST', '/volumes/prune', async (req, reply) => {
     // API < 1.42 prunes every unused volume; from 1.42 only anonymous ones unless filters say all=true

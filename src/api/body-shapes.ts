@@ -123,3 +123,12 @@ export const NETWORK_CREATE: Shape = {
 export const NETWORK_CONNECT: Shape = { struct: 'ConnectOptions', fields: { Container: 'string', EndpointConfig: endpointSettings } };
 
 export const NETWORK_DISCONNECT: Shape = { struct: 'DisconnectOptions', fields: { Container: 'string', Force: 'bool' } };
+
+/** `POST /auth` (registry.AuthConfig). */
+export const AUTH_CONFIG: Shape = {
+  struct: 'AuthConfig',
+  fields: {
+    username: 'string', password: 'string', auth: 'string', email: 'string', serveraddress: 'string',
+    identitytoken: 'string', registrytoken: 'string',
+  },
+};

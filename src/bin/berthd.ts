@@ -15,6 +15,10 @@ function parseBool(v: string | boolean): boolean {
   throw new InvalidArgumentError(`invalid boolean value "${v}"`);
 }
 
+function collect(v: string, prev: string[] = []): string[] {
+  return [...prev, v];
+}
+
 function positive(v: string): number {
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`must be a positive number: ${v}`);
@@ -23,7 +27,7 @@ function positive(v: string): number {
 
 const program = new Command('berthd')
   .description('berth daemon: a Docker Engine API server')
-  .option('-H, --host <host>', 'socket(s) to listen on, repeatable: unix:///path or tcp://addr:port', (v: string, prev: string[] = []) => [...prev, v])
+  .option('-H, --host <host>', 'socket(s) to listen on, repeatable: unix:///path or tcp://addr:port', collect)
   .option('--tls [bool]', 'use TLS; implied by --tlsverify (--tls=false allows plain TCP, insecure)', parseBool)
   .option('--tlsverify [bool]', 'use TLS and require client certificates signed by --tlscacert', parseBool)
   .option('--tlscacert <file>', 'trust client certificates signed only by this CA (default $DOCKER_CERT_PATH/ca.pem, else ~/.docker/ca.pem)')
@@ -46,6 +50,11 @@ const program = new Command('berthd')
   .option('--api-headers-timeout <seconds>', `time a client has to send its request headers (default ${DEFAULTS.apiHeadersTimeout})`, positive)
   .option('--api-body-timeout <seconds>', `time a client has to send a JSON request body (default ${DEFAULTS.apiBodyTimeout})`, positive)
   .option('--api-max-connections <n>', `open API connections per listener (default ${DEFAULTS.apiMaxConnections})`, positive)
+  .option('--insecure-registry <host>', 'registry spoken to over plain HTTP (repeatable; host[:port] or CIDR)', collect)
+  .option('--registry-mirror <url>', 'mirror tried first for docker.io images (repeatable)', collect)
+  .option('--max-concurrent-downloads <n>', `layers pulled at once (default ${DEFAULTS.maxConcurrentDownloads})`, positive)
+  .option('--max-concurrent-uploads <n>', `layers pushed at once (default ${DEFAULTS.maxConcurrentUploads})`, positive)
+  .option('--registry-certs-dir <dir>', `CA certificates per registry, <dir>/<host:port>/ca.crt (default ${DEFAULTS.registryCertsDir})`)
   .version('27.0.0-berth', '-v, --version');
 
 program.parse();
@@ -53,6 +62,7 @@ interface Flags {
   host?: string[]; tls?: boolean; tlsverify?: boolean; tlscacert?: string; tlscert?: string; tlskey?: string; group?: string;
   dataRoot?: string; execRoot?: string; logLevel?: string; configFile: string; cgroupParent?: string; liveRestore?: boolean;
   usernsRemap?: string; init?: boolean; initPath?: string; bridge?: string; bip?: string;
+  insecureRegistry?: string[]; registryMirror?: string[]; maxConcurrentDownloads?: number; maxConcurrentUploads?: number; registryCertsDir?: string;
   apiMaxHeaderSize?: number; apiMaxJsonBody?: number; apiHeadersTimeout?: number; apiBodyTimeout?: number; apiMaxConnections?: number;
 }
 const o = program.opts<Flags>();
@@ -71,6 +81,11 @@ async function main(): Promise<void> {
     initPath: o.initPath,
     bridge: o.bridge,
     bip: o.bip,
+    insecureRegistries: o.insecureRegistry,
+    registryMirrors: o.registryMirror,
+    maxConcurrentDownloads: o.maxConcurrentDownloads,
+    maxConcurrentUploads: o.maxConcurrentUploads,
+    registryCertsDir: o.registryCertsDir,
     tls: o.tls,
     tlsVerify: o.tlsverify,
     tlsCaCert: o.tlscacert,

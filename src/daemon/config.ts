@@ -46,6 +46,14 @@ export interface DaemonConfig {
   bridge: string;
   /** Its gateway address and prefix, e.g. 172.17.0.1/16 (dockerd's --bip); empty: a free default pool. */
   bip: string;
+  /** Registries spoken to over plain HTTP (or HTTPS without verification): hosts, `host:port` or CIDRs. 127.0.0.0/8 always is. */
+  insecureRegistries: string[];
+  /** Mirrors tried first for docker.io images (`https://mirror.example`). */
+  registryMirrors: string[];
+  maxConcurrentDownloads: number;
+  maxConcurrentUploads: number;
+  /** Per-registry CA certificates, `<dir>/<host[:port]>/*.crt`, as Docker's /etc/docker/certs.d. */
+  registryCertsDir: string;
 }
 
 export const DEFAULT_UNIX_HOST = 'unix:///run/berth.sock';
@@ -68,6 +76,11 @@ export const DEFAULTS: DaemonConfig = {
   apiMaxConnections: 2048,
   bridge: 'berth0',
   bip: '',
+  insecureRegistries: [],
+  registryMirrors: [],
+  maxConcurrentDownloads: 3,
+  maxConcurrentUploads: 5,
+  registryCertsDir: '/etc/docker/certs.d',
 };
 
 type ValueType = 'string' | 'boolean' | 'number' | 'string[]';
@@ -96,6 +109,10 @@ const FILE_KEYS: Record<string, [keyof DaemonConfig, ValueType]> = {
   'init-path': ['initPath', 'string'],
   bridge: ['bridge', 'string'],
   bip: ['bip', 'string'],
+  'insecure-registries': ['insecureRegistries', 'string[]'],
+  'registry-mirrors': ['registryMirrors', 'string[]'],
+  'max-concurrent-downloads': ['maxConcurrentDownloads', 'number'],
+  'max-concurrent-uploads': ['maxConcurrentUploads', 'number'],
 };
 
 function hasType(v: unknown, t: ValueType): boolean {
@@ -136,7 +153,7 @@ export async function loadConfig(flags: Partial<DaemonConfig>, configFile: strin
   const hosts = (given.hosts ?? []).map((h) => h.trim()).filter(Boolean);
   cfg.hosts = hosts.length ? hosts : [cfg.tls || cfg.tlsVerify ? DEFAULT_TLS_HOST : DEFAULT_UNIX_HOST];
   if (!isLogLevel(cfg.logLevel)) throw new InvalidParameter('daemon.log_level', `invalid log level: ${cfg.logLevel}`);
-  for (const k of ['apiMaxHeaderSize', 'apiMaxJsonBody', 'apiHeadersTimeout', 'apiBodyTimeout', 'apiMaxConnections'] as const) {
+  for (const k of ['apiMaxHeaderSize', 'apiMaxJsonBody', 'apiHeadersTimeout', 'apiBodyTimeout', 'apiMaxConnections', 'maxConcurrentDownloads', 'maxConcurrentUploads'] as const) {
     if (!Number.isFinite(cfg[k]) || cfg[k] <= 0) throw new InvalidParameter('daemon.config_value', `invalid value for ${k}: ${cfg[k]} (must be a positive number)`);
   }
   return cfg;

@@ -46,6 +46,9 @@ import { filesystemRoutes } from './server/routes/containers/filesystem-routes.j
 import { containerRoutes } from './server/routes/containers/routes.js';
 import { execRoutes } from './server/routes/exec/routes.js';
 import { imageRoutes } from './server/routes/images/routes.js';
+import { distributionRoutes } from './server/routes/distribution/routes.js';
+import { DistributionService } from './distribution/service.js';
+import { Registries } from './distribution/registries.js';
 import { networkRoutes } from './server/routes/networks/routes.js';
 import { volumeRoutes } from './server/routes/volumes/routes.js';
 import { systemRoutes } from './server/routes/system/routes.js';
@@ -189,6 +192,11 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     images, layers, content, layerBlobs, events, log, engineVersion: ENGINE_VERSION, containerLayers,
     containersUsing: (id) => containerStore.list().filter((r) => r.image === id).map((r) => ({ id: r.id, running: r.state.Running })),
   });
+  const distribution = new DistributionService({
+    content, layerBlobs, layers, images, events,
+    registries: new Registries({ insecureRegistries: cfg.insecureRegistries, registryMirrors: cfg.registryMirrors, certsDir: cfg.registryCertsDir }),
+    maxConcurrentDownloads: cfg.maxConcurrentDownloads, maxConcurrentUploads: cfg.maxConcurrentUploads,
+  });
   const filesystem = new ContainerFilesystem({
     container: (ref) => containerStore.get(ref), paths: (id) => run.paths(id),
     runningTask: (ref) => ({ task: run.runningTask(containerStore.get(ref)) }),
@@ -214,7 +222,8 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   systemRoutes(router, system);
   containerRoutes(router, containers, containerViews);
   archiveRoutes(router, archive);
-  imageRoutes(router, imageService);
+  imageRoutes(router, imageService, distribution);
+  distributionRoutes(router, distribution);
   volumeRoutes(router, volumes);
   networkRoutes(router, networks, sandboxes);
   filesystemRoutes(router, filesystem);

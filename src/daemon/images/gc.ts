@@ -72,7 +72,7 @@ export async function sweepOrphans(d: GcDeps): Promise<GcReport> {
  * After an image is deleted: its layers, layer blobs and config go unless
  * another image or a container still stands on them.
  */
-export async function releaseImage(d: GcDeps, diffIds: Digest[], configDigest: Digest): Promise<void> {
+export async function releaseImage(d: GcDeps, diffIds: Digest[], configDigest: Digest, manifests: Digest[] = []): Promise<void> {
   const containers = await containerStacks(d);
   const inUse = new Set<Digest>(containers.chains);
   const liveDiffIds = new Set<Digest>(containers.diffIds);
@@ -90,6 +90,8 @@ export async function releaseImage(d: GcDeps, diffIds: Digest[], configDigest: D
     await d.layerBlobs.prune(diffId, () => false);
   }
   if (!d.images.get(configDigest)) await d.content.delete(configDigest);
+  const keptManifests = new Set(d.images.list().flatMap((i) => i.manifests ?? []));
+  for (const m of manifests) if (!keptManifests.has(m)) await d.content.delete(m);
 }
 
 /** Every layer under some container, and their diffIDs (a later commit stands on them). */

@@ -210,6 +210,16 @@ export class ImageStore {
     await this.saveRecord(img);
   }
 
+  /** Remembers manifest blobs an image was pulled or pushed as (the GC keeps them). */
+  async addManifests(id: Digest, digests: Digest[]): Promise<void> {
+    const img = this.images.get(id);
+    if (!img) return;
+    const missing = digests.filter((d) => !(img.manifests ?? []).includes(d));
+    if (!missing.length) return;
+    img.manifests = [...(img.manifests ?? []), ...missing];
+    await this.saveRecord(img);
+  }
+
   /** Deletes the record (tags must be gone). The caller releases layers and blobs. */
   async delete(id: Digest): Promise<void> {
     if (this.tagsOf(id).length) throw new Conflict('image.tagged', `image ${id} is still tagged`);

@@ -167,7 +167,7 @@ export class ImageService {
     await this.d.images.delete(img.id);
     out.push({ Deleted: img.id });
     this.d.events.publish('image', 'delete', img.id, {});
-    await releaseImage(this.gc, img.config.rootfs.diff_ids, img.id);
+    await releaseImage(this.gc, img.config.rootfs.diff_ids, img.id, img.manifests);
   }
 
   /**

@@ -6,9 +6,11 @@ import type { Reply } from '../../reply.js';
 import type { Handler } from '../../request.js';
 import type { Router } from '../../router.js';
 import { jsonLines, lazyJsonLines } from '../../streams.js';
+import type { DistributionBackend } from '../distribution/backend.js';
+import { pull } from '../distribution/routes.js';
 import type { ImagesBackend } from './backend.js';
 
-export function imageRoutes(r: Router<Handler>, b: ImagesBackend): void {
+export function imageRoutes(r: Router<Handler>, b: ImagesBackend, registries: DistributionBackend): void {
   r.add('GET', '/images/json', (req, reply) => {
     reply.json(200, b.list({ all: req.bool('all'), filters: req.filters(), apiAtLeast144: req.atLeast('1.44') }));
   });
@@ -16,8 +18,9 @@ export function imageRoutes(r: Router<Handler>, b: ImagesBackend): void {
   r.add('POST', '/images/create', async (req, reply) => {
     const fromSrc = req.str('fromSrc');
     if (fromSrc === undefined) {
-      const image = req.str('fromImage') ?? '';
-      throw new NotImplemented('image.pull_unsupported', `pulling images from a registry is not supported yet (image ${image})`);
+      const fromImage = req.str('fromImage');
+      if (!fromImage) throw new InvalidParameter('image.create_no_source', 'either fromImage or fromSrc is required');
+      return pull(registries, req, reply, fromImage);
     }
     if (fromSrc !== '-') throw new NotImplemented('image.import_url', 'importing from a URL is not supported yet');
     const repo = req.str('repo');

@@ -1,0 +1,222 @@
+/**
+ * `docker pull`: manifest (an index picks the platform), config, then the
+ * layers. Layers download concurrently into the content store (verified
+ * against their digests, resumed when a connection drops) and unpack in
+ * order as soon as their parent is in place; a layer we already have is
+ * neither fetched nor unpacked again.
+ *
+ * All or nothing: on failure every blob and layer this pull added is
+ * removed, and no record or tag is written. The image record goes in only
+ * once its config and layers are stored, the tag last.
+ */
+import { Transform } from 'node:stream';
+import type { AuthConfig } from '../../api/registry-auth.js';
+import { Forbidden, InvalidParameter, NotFound, Unauthorized } from '../../errdefs/index.js';
+import { concurrencyLimit } from '../../lib/limit.js';
+import { chainIds, isIndexType, isLayerType, MediaType, type Descriptor, type Digest, type ImageConfig, type Index, type Manifest, type Platform } from '../../oci/index.js';
+import { familiarName, familiarString, type Reference } from '../../oci/reference.js';
+import type { ContentStore } from '../content/content-store.js';
+import type { LayerBlobIndex } from '../content/layer-blobs.js';
+import { decompressed } from '../layers/decompress.js';
+import type { LayerStore } from '../layers/layer-store.js';
+import type { Image, ImageStore } from '../images/image-store.js';
+import { downloadBlob } from './download.js';
+import { chooseManifest } from './platform.js';
+import { LayerProgress, type Progress } from './progress.js';
+import type { Registries } from './registries.js';
+import type { FetchedManifest, RepositoryClient } from './registry-client.js';
+
+export interface PullDeps {
+  content: ContentStore;
+  layerBlobs: LayerBlobIndex;
+  layers: LayerStore;
+  images: ImageStore;
+  registries: Registries;
+  maxConcurrentDownloads: number;
+}
+
+export interface PullOptions {
+  platform: Platform;
+  creds: AuthConfig;
+  signal?: AbortSignal;
+}
+
+export interface PullResult {
+  image: Image;
+  /** False when the name already pointed at this image. */
+  updated: boolean;
+}
+
+/** Pulls `ref` (it has a tag or a digest). */
+export async function pullImage(d: PullDeps, ref: Reference, opts: PullOptions, progress: Progress): Promise<PullResult> {
+  const reference = ref.digest ?? ref.tag!;
+  const { client, value: top } = await d.registries.open(ref.domain, ref.path, opts.creds, 'pull', (c) => c.manifest(reference))
+    .catch((err: unknown) => { throw manifestError(ref, err); });
+  progress({ status: `Pulling from ${ref.path}`, id: reference });
+  const manifests: FetchedManifest[] = [top];
+  let manifest = top;
+  if (isIndexType(mediaTypeOf(top))) {
+    const index = parseJson<Index>(top.bytes, 'index');
+    if (!Array.isArray(index.manifests)) throw new InvalidParameter('registry.bad_manifest', `index ${top.digest} has no manifests`);
+    const chosen = chooseManifest(index.manifests, opts.platform);
+    manifest = await client.manifest(chosen.digest);
+    manifests.push(manifest);
+  }
+  const m = parseManifest(manifest);
+  const tx = new PullTransaction(d);
+  try {
+    const config = await fetchConfig(d, client, m.config, tx);
+    const diffIds = config.rootfs?.diff_ids;
+    const layerDescs = m.layers.filter((l) => isLayerType(l.mediaType));
+    if (!Array.isArray(diffIds) || diffIds.length !== layerDescs.length) {
+      throw new InvalidParameter('registry.bad_manifest', `image config ${m.config.digest} lists ${diffIds?.length ?? 0} layers, the manifest ${layerDescs.length}`);
+    }
+    await fetchLayers(d, client, layerDescs, diffIds, tx, progress, opts.signal);
+    for (const f of manifests) if ((await d.content.put(f.bytes, { digest: f.digest })).created) tx.blobs.add(f.digest);
+    const chains = chainIds(diffIds);
+    let size = 0;
+    for (const c of chains) size += (await d.layers.get(c)).size;
+    const image = await d.images.add({
+      id: m.config.digest, size, repoDigests: [], manifests: manifests.map((f) => f.digest),
+      ...(chains.length ? { chainId: chains.at(-1)! } : {}),
+    });
+    await d.images.addManifests(image.id, manifests.map((f) => f.digest));
+    await d.images.addRepoDigest(image.id, `${ref.domain}/${ref.path}@${top.digest}`);
+    let updated = true;
+    if (!ref.digest) updated = (await d.images.tag(image.id, familiarString(ref))) !== undefined || tx.created;
+    else updated = tx.created;
+    progress({ status: `Digest: ${top.digest}` });
+    return { image, updated };
+  } catch (err) {
+    await tx.rollback();
+    throw err;
+  }
+}
+
+function mediaTypeOf(f: FetchedManifest): string {
+  // registries may answer application/json; the manifest's own field then decides
+  if (f.mediaType && f.mediaType !== 'application/json' && f.mediaType !== 'text/plain') return f.mediaType;
+  const parsed = parseJson<{ mediaType?: string; manifests?: unknown }>(f.bytes, 'manifest');
+  return parsed.mediaType ?? (parsed.manifests ? MediaType.OciIndex : MediaType.OciManifest);
+}
+
+function parseManifest(f: FetchedManifest): Manifest {
+  const type = mediaTypeOf(f);
+  if (type === MediaType.DockerManifestV1Signed || type === MediaType.DockerManifestV1) {
+    throw new InvalidParameter('registry.schema1', 'Docker Image Format v1 and Docker Image manifest version 2, schema 1 support has been removed. Push the image again with a newer client.');
+  }
+  const m = parseJson<Manifest>(f.bytes, 'manifest');
+  if (!m.config?.digest || !Array.isArray(m.layers)) throw new InvalidParameter('registry.bad_manifest', `manifest ${f.digest} has no config or layers`);
+  return m;
+}
+
+function parseJson<T>(bytes: Buffer, what: string): T {
+  try {
+    return JSON.parse(bytes.toString('utf8')) as T;
+  } catch {
+    throw new InvalidParameter('registry.bad_manifest', `the registry sent a ${what} that is not valid JSON`);
+  }
+}
+
+async function fetchConfig(d: PullDeps, client: RepositoryClient, desc: Descriptor, tx: PullTransaction): Promise<ImageConfig> {
+  if (!(await d.content.has(desc.digest))) {
+    const res = await downloadBlob(client, d.content, desc);
+    if (res.created) tx.blobs.add(desc.digest);
+  }
+  return parseJson<ImageConfig>(await d.content.readBytes(desc.digest), 'image config');
+}
+
+/** Downloads (concurrently) and unpacks (in order) every layer the layer store lacks. */
+async function fetchLayers(d: PullDeps, client: RepositoryClient, descs: Descriptor[], diffIds: Digest[], tx: PullTransaction, progress: Progress, signal?: AbortSignal): Promise<void> {
+  const chains = chainIds(diffIds);
+  const have: boolean[] = [];
+  for (const c of chains) have.push(await d.layers.has(c));
+  const bars = descs.map((l) => new LayerProgress(progress, l.digest));
+  for (const [i, bar] of bars.entries()) bar.status(have[i] ? 'Already exists' : 'Pulling fs layer');
+  const limit = concurrencyLimit(d.maxConcurrentDownloads);
+  const downloads = descs.map((desc, i) => have[i] ? Promise.resolve() : limit(async () => {
+    if (await d.content.has(desc.digest)) return;
+    const res = await downloadBlob(client, d.content, desc, {
+      onBytes: (n) => bars[i]!.bytes('Downloading', n, desc.size),
+      ...(signal ? { signal } : {}),
+    });
+    if (res.created) tx.blobs.add(desc.digest);
+    bars[i]!.status('Verifying Checksum');
+    bars[i]!.status('Download complete');
+  }));
+  // every download settles before we return, so a failure leaves none writing behind the rollback
+  const settled = Promise.allSettled(downloads);
+  try {
+    for (const [i, desc] of descs.entries()) {
+      if (have[i]) continue;
+      await downloads[i];
+      await unpack(d, desc, i > 0 ? chains[i - 1] : undefined, chains[i]!, diffIds[i]!, tx, bars[i]!);
+      bars[i]!.status('Pull complete');
+    }
+  } finally {
+    await settled;
+  }
+  const failed = (await settled).find((r) => r.status === 'rejected');
+  if (failed) throw (failed as PromiseRejectedResult).reason;
+}
+
+async function unpack(d: PullDeps, desc: Descriptor, parent: Digest | undefined, chain: Digest, diffId: Digest, tx: PullTransaction, bar: LayerProgress): Promise<void> {
+  let read = 0;
+  const counted = d.content.read(desc.digest).pipe(new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      read += chunk.length;
+      bar.bytes('Extracting', read, desc.size);
+      cb(null, chunk);
+    },
+  }));
+  const { stream } = await decompressed(counted);
+  const info = await d.layers.apply(parent, stream);
+  if (info.chainId !== chain) {
+    if (!tx.layers.includes(info.chainId) && !d.images.list().some((img) => chainIds(img.config.rootfs.diff_ids).includes(info.chainId))) {
+      await d.layers.remove(info.chainId);
+    }
+    throw new InvalidParameter('registry.diffid_mismatch', `failed to register layer: layer ${desc.digest} has diff id ${info.diffId}, the image config says ${diffId}`);
+  }
+  bar.bytes('Extracting', desc.size, desc.size, true);
+  tx.layers.push(chain);
+  await d.layerBlobs.record(diffId, info.tarSize ?? 0, { mediaType: desc.mediaType, digest: desc.digest, size: desc.size });
+}
+
+/** What a pull added, so a failure can take it back. */
+class PullTransaction {
+  readonly blobs = new Set<Digest>();
+  readonly layers: Digest[] = [];
+
+  constructor(private readonly d: PullDeps) {}
+
+  get created(): boolean {
+    return this.layers.length > 0 || this.blobs.size > 0;
+  }
+
+  async rollback(): Promise<void> {
+    const used = new Set<Digest>();
+    for (const img of this.d.images.list()) for (const c of chainIds(img.config.rootfs.diff_ids)) used.add(c);
+    for (const chain of [...this.layers].reverse()) {
+      if (used.has(chain)) continue;
+      const info = await this.d.layers.get(chain).catch(() => undefined);
+      await this.d.layers.remove(chain).catch(() => {});
+      if (info) await this.d.layerBlobs.prune(info.diffId, (b) => !this.blobs.has(b));
+    }
+    const referenced = new Set<Digest>(this.d.images.list().map((i) => i.id));
+    for (const digest of this.blobs) if (!referenced.has(digest)) await this.d.content.delete(digest).catch(() => {});
+  }
+}
+
+/** Docker's wording for a manifest that cannot be had: not found, or no access. */
+function manifestError(ref: Reference, err: unknown): unknown {
+  const name = familiarName({ domain: ref.domain, path: ref.path });
+  const why = (err as Error).message?.replace(/^manifest for \S+: /, '') ?? '';
+  if (err instanceof NotFound && err.code === 'registry.not_found') {
+    return new NotFound('image.pull_not_found', `manifest for ${familiarString(ref)} not found: ${why}`);
+  }
+  if (err instanceof Unauthorized || err instanceof Forbidden) {
+    const Kind = err instanceof Unauthorized ? Unauthorized : Forbidden;
+    return new Kind('image.pull_denied', `pull access denied for ${name}, repository does not exist or may require 'docker login': ${why}`);
+  }
+  return err;
+}

@@ -1,0 +1,79 @@
+/**
+ * Opens a repository on a registry: picks the endpoint (mirrors, HTTPS,
+ * HTTP for insecure registries), loads certs.d for it, and remembers which
+ * endpoint answered so the next operation goes straight there.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { AuthConfig } from '../../api/registry-auth.js';
+import { Authorizer } from './auth.js';
+import { endpointsFor, type Endpoint, type EndpointConfig } from './endpoints.js';
+import { TransportError, type TlsSettings } from './http.js';
+import { RepositoryClient } from './registry-client.js';
+
+export interface RegistriesConfig extends EndpointConfig {
+  certsDir: string;
+}
+
+export type Actions = 'pull' | 'pull,push';
+
+export class Registries {
+  /** registry → the endpoint url that last answered */
+  private readonly working = new Map<string, string>();
+
+  constructor(private readonly cfg: RegistriesConfig) {}
+
+  /**
+   * Runs `attempt` against each endpoint in turn until one answers: an
+   * endpoint that cannot be reached is skipped, and so is a mirror that
+   * fails in any way. The last failure is what the caller sees.
+   */
+  async open<T>(registry: string, repo: string, creds: AuthConfig, actions: Actions,
+    attempt: (client: RepositoryClient) => Promise<T>, opts: { mirrors: boolean } = { mirrors: true }): Promise<{ client: RepositoryClient; value: T }> {
+    let endpoints = endpointsFor(registry, this.cfg).filter((e) => opts.mirrors || !e.mirror);
+    const known = this.working.get(registry);
+    if (known) endpoints = [...endpoints.filter((e) => e.url === known), ...endpoints.filter((e) => e.url !== known)];
+    let lastErr: unknown;
+    for (const ep of endpoints) {
+      const tls = await this.tlsFor(ep);
+      const client = new RepositoryClient(ep.url, repo, new Authorizer(creds, tls), `repository:${repo}:${actions}`, tls);
+      try {
+        const value = await attempt(client);
+        this.working.set(registry, ep.url);
+        return { client, value };
+      } catch (err) {
+        lastErr = err;
+        if (!(err instanceof TransportError) && !ep.mirror) throw err;
+      }
+    }
+    throw lastErr;
+  }
+
+  /** An Authorizer and endpoint list for `docker login`, which talks to /v2/ itself. */
+  async endpoints(registry: string): Promise<{ endpoint: Endpoint; tls: TlsSettings }[]> {
+    const out = [];
+    for (const endpoint of endpointsFor(registry, this.cfg).filter((e) => !e.mirror)) out.push({ endpoint, tls: await this.tlsFor(endpoint) });
+    return out;
+  }
+
+  /** certs.d/<registry>/: `*.crt` are CAs, `*.cert` + `*.key` a client certificate (Docker's layout). */
+  private async tlsFor(ep: Endpoint): Promise<TlsSettings> {
+    const tls: TlsSettings = { skipVerify: ep.skipVerify };
+    if (!ep.url.startsWith('https:')) return tls;
+    const dir = join(this.cfg.certsDir, ep.registry.replace(/[/\\]/g, '_'));
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch {
+      return tls;
+    }
+    for (const n of names.sort()) {
+      if (n.endsWith('.crt')) (tls.ca ??= []).push(await readFile(join(dir, n)));
+      else if (n.endsWith('.cert')) {
+        tls.cert = await readFile(join(dir, n));
+        tls.key = await readFile(join(dir, `${n.slice(0, -5)}.key`));
+      }
+    }
+    return tls;
+  }
+}

@@ -21,25 +21,8 @@ mkdir -p "$W"
 now() { date +%s%N; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
-# ---- the archive: LAYERS layers of LAYER_MB random bytes, Docker's legacy format (both daemons read it)
-make_big() {
-  local dir="$W/big" diffids=() layers=()
-  mkdir -p "$dir"
-  for i in $(seq 1 "$LAYERS"); do
-    mkdir -p "$W/l$i"
-    head -c "${LAYER_MB}M" /dev/urandom >"$W/l$i/data$i.bin"
-    tar -C "$W/l$i" -cf "$dir/layer$i.tar" .
-    rm -rf "$W/l$i"
-    diffids+=("\"sha256:$(sha256sum "$dir/layer$i.tar" | cut -d' ' -f1)\"")
-    layers+=("\"layer$i.tar\"")
-  done
-  local cfg; cfg=$(printf '{"architecture":"amd64","os":"linux","created":"2026-01-01T00:00:00Z","config":{"Cmd":["sh"]},"rootfs":{"type":"layers","diff_ids":[%s]}}' "$(IFS=,; echo "${diffids[*]}")")
-  local hex; hex=$(printf '%s' "$cfg" | sha256sum | cut -d' ' -f1)
-  printf '%s' "$cfg" >"$dir/$hex.json"
-  printf '[{"Config":"%s.json","RepoTags":["bench/big:1"],"Layers":[%s]}]' "$hex" "$(IFS=,; echo "${layers[*]}")" >"$dir/manifest.json"
-  tar -C "$dir" -cf "$W/big.tar" .
-  rm -rf "$dir"
-}
+# shellcheck source=big-image.sh
+. "$HERE/big-image.sh"
 
 # ---- IMAGES small images sharing one tiny layer, in one archive
 make_many() {

@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 # podman, openssh-server (an sshd on 127.0.0.1 for the ssh tests), curl; gcc + libc6-dev build
 # the syscall probe of the security tests.
 PACKAGES=(runc containerd busybox-static tini iptables iproute2 containernetworking-plugins
-  docker.io docker-compose docker-registry skopeo umoci podman socat gcc libc6-dev openssl openssh-client openssh-server curl)
+  docker.io docker-compose docker-registry apache2-utils skopeo umoci podman socat gcc libc6-dev openssl openssh-client openssh-server curl)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -13,6 +13,7 @@ import { certsCommands } from './commands/certs/index.js';
 import { contextCommands } from './commands/context/index.js';
 import { containerCommands, containerShortcuts } from './commands/container/index.js';
 import { imageCommands, imageShortcuts } from './commands/image/index.js';
+import { loginCommand, logoutCommand } from './commands/registry/index.js';
 import { networkCommands } from './commands/network/index.js';
 import { volumeCommands } from './commands/volume/index.js';
 import { systemCommands, systemShortcuts } from './commands/system/index.js';
@@ -60,7 +61,7 @@ export async function main(argv: string[]): Promise<number> {
     for (const c of cmds) group.addCommand(c.exitOverride());
     program.addCommand(group);
   }
-  for (const c of [...containerShortcuts(ctx), ...imageShortcuts(ctx), ...systemShortcuts(ctx)]) program.addCommand(c.exitOverride());
+  for (const c of [...containerShortcuts(ctx), ...imageShortcuts(ctx), ...systemShortcuts(ctx), loginCommand(ctx), logoutCommand(ctx)]) program.addCommand(c.exitOverride());
 
   try {
     await program.parseAsync(rewriteBooleanGlobals(argv), { from: 'user' });

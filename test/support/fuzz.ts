@@ -178,7 +178,9 @@ export function generate(g: Gen, routes: Route[], t: Targets): FuzzRequest | Fuz
   if (roll < 10) return { kind: 'raw', bytes: Buffer.from(`${route.method} ${fillPath(g, route.pattern, t, network)} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n`), abort: g.chance(0.5), route: `${name} (bad chunk)` };
   if (route.pattern === '/images/create' && g.chance(0.7)) return importRequest(g, t, name);
   const method = g.chance(0.1) ? g.pick(['GET', 'POST', 'PUT', 'DELETE', 'HEAD', 'PATCH', 'OPTIONS', 'BREW']) : route.method;
-  const b = network ? {} : body(g, route.pattern);
+  // login names a registry; without one it would go to Docker Hub
+  const b = route.pattern === '/auth' ? { body: Buffer.from(JSON.stringify({ username: 'u', password: 'p', serveraddress: '127.0.0.1:1' })), contentType: 'application/json' }
+    : network ? {} : body(g, route.pattern);
   const headers: Record<string, string> = {};
   if (b.contentType) headers['Content-Type'] = b.contentType;
   if (g.chance(0.1)) headers['Connection'] = 'Upgrade';

@@ -4,8 +4,8 @@
  * is deliberate: contexts made with `docker context create` work in berth and
  * the other way round, and `context use` switches both.
  *
- * config.json is docker's file: berth reads and changes `currentContext` only
- * and keeps every other field as it found it.
+ * config.json is docker's file: berth reads and changes `currentContext` and
+ * `auths` only and keeps every other field as it found it.
  */
 import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -47,6 +47,27 @@ export class ConfigFile {
   async setCurrentContext(name: string): Promise<void> {
     if (name) this.data.currentContext = name;
     else delete this.data.currentContext;
+    await this.save();
+  }
+
+  /** Stored credentials for a registry key (`localhost:5000`, `https://index.docker.io/v1/`). */
+  auth(key: string): { auth?: string; identitytoken?: string } | undefined {
+    const auths = this.data.auths;
+    if (!auths || typeof auths !== 'object') return undefined;
+    const entry = (auths as Record<string, unknown>)[key];
+    return entry && typeof entry === 'object' ? (entry as { auth?: string; identitytoken?: string }) : undefined;
+  }
+
+  /** Sets (or with `undefined`, removes) a registry's credentials, as `docker login` / `logout` do. */
+  async setAuth(key: string, entry: { auth?: string; identitytoken?: string } | undefined): Promise<void> {
+    const auths = { ...((this.data.auths && typeof this.data.auths === 'object' ? this.data.auths : {}) as Record<string, unknown>) };
+    if (entry) auths[key] = entry;
+    else delete auths[key];
+    this.data.auths = auths;
+    await this.save();
+  }
+
+  private async save(): Promise<void> {
     const out = this.existed ? this.data : { auths: {}, ...this.data };
     await mkdir(join(this.path, '..'), { recursive: true, mode: 0o700 });
     await writeFileAtomic(this.path, JSON.stringify(out, null, '\t'), 0o600);

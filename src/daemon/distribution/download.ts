@@ -24,24 +24,28 @@ export interface DownloadOptions {
 
 export async function downloadBlob(repo: RepositoryClient, content: ContentStore, desc: Pick<Descriptor, 'digest' | 'size'>, opts: DownloadOptions = {}): Promise<WriteResult> {
   let w: ContentWriter = content.writer();
+  // bytes handed to the writer (its own count lags while writes are queued): where a resume starts
+  let received = 0;
   try {
     for (let attempt = 0; ; attempt++) {
       try {
-        const res = await repo.blob(desc.digest, w.size);
-        if (w.size > 0 && res.statusCode !== 206) {
+        const res = await repo.blob(desc.digest, received);
+        if (received > 0 && res.statusCode !== 206) {
           // the registry ignored the range: start again from the first byte
           await w.discard();
           w = content.writer();
+          received = 0;
         }
         for await (const chunk of res as AsyncIterable<Buffer>) {
-          if (w.size + chunk.length > desc.size) {
+          if (received + chunk.length > desc.size) {
             res.destroy();
             throw new SystemError('registry.blob_size', `filesystem layer verification failed for digest ${desc.digest}: the registry sent more than ${desc.size} bytes`);
           }
+          received += chunk.length;
           if (!w.write(chunk)) await once(w, 'drain');
-          opts.onBytes?.(w.size);
+          opts.onBytes?.(received);
         }
-        if (w.size < desc.size) throw new TransportError(new URL(repo.origin), new Error(`connection closed after ${w.size} of ${desc.size} bytes`));
+        if (received < desc.size) throw new TransportError(new URL(repo.origin), new Error(`connection closed after ${received} of ${desc.size} bytes`));
         break;
       } catch (err) {
         if (!isTransient(err) || attempt + 1 >= DOWNLOAD_RETRIES || opts.signal?.aborted) throw err;

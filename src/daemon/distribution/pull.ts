@@ -82,9 +82,11 @@ export async function pullImage(d: PullDeps, ref: Reference, opts: PullOptions, 
     });
     await d.images.addManifests(image.id, manifests.map((f) => f.digest));
     await d.images.addRepoDigest(image.id, `${ref.domain}/${ref.path}@${top.digest}`);
-    let updated = true;
-    if (!ref.digest) updated = (await d.images.tag(image.id, familiarString(ref))) !== undefined || tx.created;
-    else updated = tx.created;
+    let updated = tx.created;
+    if (!ref.digest) {
+      updated ||= d.images.tryResolve(familiarString(ref))?.id !== image.id;
+      await d.images.tag(image.id, familiarString(ref));
+    }
     progress({ status: `Digest: ${top.digest}` });
     return { image, updated };
   } catch (err) {

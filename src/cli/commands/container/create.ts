@@ -13,6 +13,6 @@ export function createCommand(ctx: CliContext): Command {
   addCreateOptions(cmd);
   return cmd.action(async (image: string, args: string[], f: CreateFlags) => {
     const size: [number, number] = ctx.out.isTTY ? [ctx.out.rows, ctx.out.columns] : [0, 0];
-    ctx.print(await createContainer(ctx, createRequest(f, image, args, false, size), f.name, f.pull ?? 'missing'));
+    ctx.print(await createContainer(ctx, createRequest(f, image, args, false, size), f.name, f.pull ?? 'missing', f.platform));
   });
 }

@@ -56,7 +56,7 @@ async function run(ctx: CliContext, image: string, args: string[], f: RunFlags):
   const req = createRequest(f, image, args, !detach, size);
   let id: string;
   try {
-    id = await createContainer(ctx, req, f.name, f.pull ?? 'missing');
+    id = await createContainer(ctx, req, f.name, f.pull ?? 'missing', f.platform);
   } catch (err) {
     return daemonError(ctx, err, 125);
   }

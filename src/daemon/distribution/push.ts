@@ -6,14 +6,15 @@
  * the manifest it came with, so its digest stays the same.
  */
 import { Transform } from 'node:stream';
-import { createGzip } from 'node:zlib';
+import { finished } from 'node:stream/promises';
+import { adaptiveGzip } from './adaptive-gzip.js';
 import type { AuthConfig } from '../../api/registry-auth.js';
 import { SystemError } from '../../errdefs/index.js';
 import { concurrencyLimit } from '../../lib/limit.js';
 import { layerCompression, MediaType, type Descriptor, type Digest, type Manifest } from '../../oci/index.js';
 import { parseReference, type Reference } from '../../oci/reference.js';
 import type { ContentStore } from '../content/content-store.js';
-import type { LayerBlobIndex, LayerBlobs } from '../content/layer-blobs.js';
+import type { LayerBlobIndex } from '../content/layer-blobs.js';
 import type { Image, ImageStore } from '../images/image-store.js';
 import { LayerProgress, type Progress } from './progress.js';
 import type { Registries } from './registries.js';
@@ -56,46 +57,69 @@ export async function pushImage(d: PushDeps, image: Image, ref: Reference & { ta
 type LayerDescriptor = Pick<Descriptor, 'mediaType' | 'digest' | 'size'>;
 
 async function pushLayer(d: PushDeps, client: RepositoryClient, ref: Reference, diffId: Digest, bar: LayerProgress): Promise<LayerDescriptor> {
-  const blob = await compressedBlob(d, diffId);
-  if (await client.hasBlob(blob.digest)) {
-    bar.status('Layer already exists');
-    return blob;
-  }
-  for (const from of mountSources(d.images, ref, diffId)) {
-    if (await client.mount(blob.digest, from)) {
-      bar.status(`Mounted from ${from}`);
-      return blob;
-    }
-  }
-  let sent = 0;
-  const counted = d.content.read(blob.digest).pipe(new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      sent += chunk.length;
-      bar.bytes('Pushing', sent, blob.size);
-      cb(null, chunk);
-    },
-  }));
-  await client.upload(blob.digest, blob.size, counted);
-  bar.status('Pushed');
-  return blob;
-}
-
-/**
- * The blob to send for a layer: one we hold compressed, else the tar
- * gzipped now (hashed as it is written) and remembered for next time.
- */
-async function compressedBlob(d: PushDeps, diffId: Digest): Promise<LayerDescriptor> {
-  const entry: LayerBlobs | undefined = await d.layerBlobs.get(diffId);
+  const entry = await d.layerBlobs.get(diffId);
   const present: LayerDescriptor[] = [];
   for (const b of entry?.blobs ?? []) if (await d.content.has(b.digest)) present.push(b);
   const compressed = present.find((b) => b.digest !== diffId && layerCompression(b.mediaType) !== 'none');
-  if (compressed) return compressed;
-  const plain = present.find((b) => b.digest === diffId);
-  if (!plain) throw new SystemError('image.layer_blob_missing', `layer ${diffId} has no stored blob to push`);
-  const { digest, size } = await d.content.ingest(d.content.read(plain.digest).pipe(createGzip({ level: 1 })));
-  const desc = { mediaType: MediaType.DockerLayerGzip, digest, size };
-  await d.layerBlobs.record(diffId, entry!.size, desc);
-  return desc;
+  if (!compressed) {
+    const plain = present.find((b) => b.digest === diffId);
+    if (!entry || !plain) throw new SystemError('image.layer_blob_missing', `layer ${diffId} has no stored blob to push`);
+    return compressAndUpload(d, client, diffId, plain, entry.size, bar);
+  }
+  if (await client.hasBlob(compressed.digest)) {
+    bar.status('Layer already exists');
+    return compressed;
+  }
+  for (const from of mountSources(d.images, ref, diffId)) {
+    if (await client.mount(compressed.digest, from)) {
+      bar.status(`Mounted from ${from}`);
+      return compressed;
+    }
+  }
+  await client.upload(compressed.digest, compressed.size, d.content.read(compressed.digest).pipe(counter(bar, compressed.size)));
+  bar.status('Pushed');
+  return compressed;
+}
+
+/**
+ * A layer never compressed before: gzip it once, sending the bytes to the
+ * registry and into the content store at the same time (the digest is known
+ * at the end), and remember the blob so the next push can HEAD or mount it.
+ */
+async function compressAndUpload(d: PushDeps, client: RepositoryClient, diffId: Digest, plain: LayerDescriptor, tarSize: number, bar: LayerProgress): Promise<LayerDescriptor> {
+  const gz = adaptiveGzip(d.content.read(plain.digest));
+  const store = d.content.writer();
+  gz.pipe(store);
+  const wire = gz.pipe(counter(bar, tarSize));
+  let size = 0;
+  try {
+    const digest = await client.uploadStream(wire, async () => {
+      await finished(store);
+      const info = await store.commit();
+      size = info.size;
+      return info.digest;
+    });
+    const desc = { mediaType: MediaType.DockerLayerGzip, digest, size };
+    await d.layerBlobs.record(diffId, tarSize, desc);
+    bar.status('Pushed');
+    return desc;
+  } catch (err) {
+    gz.destroy();
+    await store.discard();
+    throw err;
+  }
+}
+
+/** Counts bytes on their way out for the `Pushing` bar (Docker's total is the layer's uncompressed size). */
+function counter(bar: LayerProgress, total: number): Transform {
+  let sent = 0;
+  return new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      sent += chunk.length;
+      bar.bytes('Pushing', sent, total);
+      cb(null, chunk);
+    },
+  });
 }
 
 /** Other repositories on the same registry that we know hold this layer (pulled from or pushed to). */

@@ -161,6 +161,27 @@ export class RepositoryClient {
     discard(res);
   }
 
+  /**
+   * Uploads a stream whose digest is known only at its end (a layer being
+   * compressed as it goes): POST, one streaming PATCH, then PUT with the digest.
+   */
+  async uploadStream(body: Readable, digestAtEnd: () => Promise<Digest>): Promise<Digest> {
+    const start = await this.request('POST', `${this.name}/blobs/uploads/`, { 'Content-Length': 0 });
+    await this.expect(start, [202], 'upload');
+    discard(start);
+    if (!start.headers.location) throw new SystemError('registry.error', 'upload: the registry gave no upload location');
+    const patch = await this.request('PATCH', new URL(start.headers.location, this.base), { 'Content-Type': 'application/octet-stream', 'Transfer-Encoding': 'chunked' }, body);
+    await this.expect(patch, [202], 'upload');
+    discard(patch);
+    const digest = await digestAtEnd();
+    const url = new URL(patch.headers.location ?? start.headers.location, this.base);
+    url.searchParams.set('digest', digest);
+    const put = await this.request('PUT', url, { 'Content-Length': 0 });
+    await this.expect(put, [201, 204], `upload of ${digest}`);
+    discard(put);
+    return digest;
+  }
+
   async putManifest(reference: string, bytes: Buffer, mediaType: string): Promise<Digest> {
     const res = await this.request('PUT', `${this.name}/manifests/${reference}`, { 'Content-Type': mediaType }, bytes);
     await this.expect(res, [200, 201, 202], `manifest ${reference}`);

@@ -1,0 +1,78 @@
+/**
+ * Gzip for pushing layers, built for speed on two cores: the input is cut
+ * into 4 MiB windows, each compressed as its own gzip member on the zlib
+ * thread pool (two at a time, output in order), so compression uses more
+ * than one core. A window whose samples all look random (already compressed
+ * files, random data) is stored rather than deflated: level 1 runs at
+ * ~40 MB/s per core here and saves nothing on such bytes.
+ *
+ * Concatenated members are one valid gzip stream (RFC 1952 §2.2); Go's,
+ * zlib's and GNU gzip's readers all decode them as the joined bytes.
+ */
+import { Readable } from 'node:stream';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
+
+const gzipAsync = promisify(gzip);
+const WINDOW = 4 << 20;
+const SAMPLE = 16 << 10;
+const SAMPLES = 4;
+const IN_FLIGHT = 2;
+/** Bits per byte above which deflate gains (almost) nothing. */
+const INCOMPRESSIBLE = 7.9;
+
+export function adaptiveGzip(source: Readable): Readable {
+  const out = Readable.from(members(source), { objectMode: false });
+  out.once('close', () => source.destroy());
+  return out;
+}
+
+async function* members(source: Readable): AsyncGenerator<Buffer> {
+  const pending: Promise<Buffer>[] = [];
+  let parts: Buffer[] = [];
+  let size = 0;
+  let started = false;
+  const compress = () => {
+    const data = Buffer.concat(parts, size);
+    parts = [];
+    size = 0;
+    started = true;
+    const level = looksRandom(data) ? 0 : 1;
+    const p = gzipAsync(data, { level });
+    p.catch(() => {}); // awaited in order below; this only keeps an early failure from being "unhandled"
+    pending.push(p);
+  };
+  for await (const chunk of source as AsyncIterable<Buffer>) {
+    parts.push(chunk);
+    size += chunk.length;
+    if (size >= WINDOW) {
+      compress();
+      if (pending.length >= IN_FLIGHT) yield await pending.shift()!;
+    }
+  }
+  if (size > 0 || !started) compress(); // an empty layer is still one (empty) gzip member
+  while (pending.length) yield await pending.shift()!;
+}
+
+/** Samples spread over the window all look random: storing loses (almost) nothing. */
+function looksRandom(data: Buffer): boolean {
+  const step = Math.max(SAMPLE, Math.floor(data.length / SAMPLES));
+  for (let at = 0; at < data.length; at += step) {
+    if (entropy(data.subarray(at, at + SAMPLE)) <= INCOMPRESSIBLE) return false;
+  }
+  return true;
+}
+
+/** Shannon entropy of the bytes, in bits per byte (0..8). */
+export function entropy(b: Buffer): number {
+  if (b.length === 0) return 0;
+  const counts = new Uint32Array(256);
+  for (let i = 0; i < b.length; i++) counts[b[i]!]!++;
+  let h = 0;
+  for (const c of counts) {
+    if (!c) continue;
+    const p = c / b.length;
+    h -= p * Math.log2(p);
+  }
+  return h;
+}

@@ -48,6 +48,11 @@ import { execRoutes } from './server/routes/exec/routes.js';
 import { imageRoutes } from './server/routes/images/routes.js';
 import { distributionRoutes } from './server/routes/distribution/routes.js';
 import { DistributionService } from './distribution/service.js';
+import { build } from './builder/builder.js';
+import { buildContainers } from './builder/containers.js';
+import { buildRoutes } from './server/routes/build/routes.js';
+import { hostPlatform } from './distribution/platform.js';
+import { parseReference, withDefaultTag } from '../oci/reference.js';
 import { Registries } from './distribution/registries.js';
 import { networkRoutes } from './server/routes/networks/routes.js';
 import { volumeRoutes } from './server/routes/volumes/routes.js';
@@ -223,6 +228,17 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   containerRoutes(router, containers, containerViews);
   archiveRoutes(router, archive);
   imageRoutes(router, imageService, distribution);
+  buildRoutes(router, {
+    build: (context, o, emit) => build({
+      images, layers, content, layerBlobs, tmpRoot: join(storeRoot, 'tmp'), engineVersion: ENGINE_VERSION,
+      containers: buildContainers(containers, filesystem),
+      pull: async (ref, progress) => {
+        const r = withDefaultTag(parseReference(ref));
+        await distribution.pull(`${r.domain}/${r.path}`, r.digest ?? r.tag, hostPlatform(), {}, progress);
+      },
+    }, context, o, emit),
+    prune: () => imageService.pruneBuildCache(),
+  });
   distributionRoutes(router, distribution);
   volumeRoutes(router, volumes);
   networkRoutes(router, networks, sandboxes);

@@ -175,6 +175,17 @@ export class ContainerFilesystem {
     }
   }
 
+  /**
+   * The builder's commit: the container's changes as a layer (stored and
+   * unpacked), without making an image; an empty change set gives the empty
+   * tar's diffID and no layer is kept for it.
+   */
+  async captureLayer(ref: string): Promise<LayerInfo> {
+    const layer = await this.storeUpperLayer(this.d.container(ref));
+    if (layer.diffId === EMPTY_TAR_DIGEST && !this.d.images.list().some((i) => i.chainId === layer.chainId)) await this.d.layers.remove(layer.chainId);
+    return layer;
+  }
+
   /** Tars the upper dir once, into the content store and the layer store at the same time. */
   private async storeUpperLayer(rec: ContainerRecord): Promise<LayerInfo> {
     const source = upperLayerTar(this.d.paths(rec.id).upper);

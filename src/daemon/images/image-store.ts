@@ -30,6 +30,8 @@ export interface ImageRecord {
   /** Manifest (and index) blobs kept in the content store for this image; the GC keeps them. */
   manifests?: Digest[];
   lastTagTime?: string;
+  /** A build step's cache key: the step that made this image from `parent` (builder/). */
+  cacheKey?: string;
 }
 
 export interface Image extends ImageRecord {
@@ -243,6 +245,12 @@ export class ImageStore {
   /** Every tag, familiar form. */
   allTags(): string[] {
     return [...this.tags.keys()].map((ref) => familiarString(parseReference(ref))).sort();
+  }
+
+  /** The image a build step with `key` made from `parent` before, if it is still here. */
+  findCached(parent: Digest | undefined, key: string): Image | undefined {
+    for (const img of this.images.values()) if (img.cacheKey === key && img.parent === parent) return img;
+    return undefined;
   }
 
   /** Children: images whose parent is `id`. */

@@ -199,6 +199,25 @@ export class ImageService {
     return { ImagesDeleted: deleted.length ? deleted : null, SpaceReclaimed: Math.max(0, before - (await this.layersSize())) };
   }
 
+  /**
+   * `builder prune`: the build cache is the untagged step images builds
+   * left; each one no container, child or tag holds goes, leaves first.
+   */
+  async pruneBuildCache(): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }> {
+    const before = await this.layersSize();
+    const deleted: string[] = [];
+    for (let progress = true; progress;) {
+      progress = false;
+      for (const img of this.d.images.list()) {
+        if (!img.cacheKey || this.d.images.tagsOf(img.id).length || this.d.images.children(img.id).length || this.d.containersUsing(img.id).length) continue;
+        await this.deleteImage(img, []);
+        deleted.push(img.id);
+        progress = true;
+      }
+    }
+    return { CachesDeleted: deleted.length ? deleted : null, SpaceReclaimed: Math.max(0, before - (await this.layersSize())) };
+  }
+
   private async layersSize(): Promise<number> {
     return (await this.d.layers.list()).reduce((n, l) => n + l.size, 0);
   }

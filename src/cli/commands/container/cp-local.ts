@@ -113,35 +113,47 @@ function entryType(st: Awaited<ReturnType<typeof lstat>>): TarEntryType | undefi
 /** go-archive TarResourceRebase: a tar of `path` whose top entry is named `rebaseName` (or its own base name). */
 export function tarLocal(path: string, rebaseName: string): Readable {
   const [dir, base] = splitPathDirEntry(path);
+  return streamTar((tar) => addTree(tar, base === '.' ? dir : join(dir, base), rebaseName || base, new Map()));
+}
+
+/** A tar of a directory's contents (names relative to it), leaving out what `skip` names (a build context). */
+export function tarDirectory(dir: string, skip: (name: string, isDir: boolean) => boolean): Readable {
+  return streamTar(async (tar) => {
+    const seen = new Map<string, string>();
+    for (const child of (await readdir(dir)).sort()) await addTree(tar, join(dir, child), child, seen, skip);
+  });
+}
+
+function streamTar(fill: (tar: TarWriter) => Promise<void>): Readable {
   const tar = new TarWriter();
-  const seen = new Map<string, string>();
-  const add = async (hostPath: string, name: string): Promise<void> => {
-    const st = await lstat(hostPath);
-    const type = entryType(st);
-    if (!type) return;
-    const h = headerDefaults({
-      name: type === 'dir' ? `${name}/` : name, type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid,
-      size: type === 'file' ? st.size : 0, mtime: Math.floor(st.mtimeMs / 1000),
-      ...(type === 'char' || type === 'block' ? { devmajor: Math.floor(st.rdev / 256), devminor: st.rdev % 256 } : {}),
-    });
-    if (type === 'file' && st.nlink > 1) {
-      const first = seen.get(`${st.dev}:${st.ino}`);
-      if (first) return tar.add({ ...h, type: 'link', linkname: first, size: 0 });
-      seen.set(`${st.dev}:${st.ino}`, name);
-    }
-    if (type === 'symlink') h.linkname = await readlink(hostPath);
-    await tar.add(h, type === 'file' ? createReadStream(hostPath) : undefined);
-    if (type === 'dir') for (const child of (await readdir(hostPath)).sort()) await add(join(hostPath, child), `${name}/${child}`);
-  };
   void (async () => {
     try {
-      await add(base === '.' ? dir : join(dir, base), rebaseName || base);
+      await fill(tar);
       await tar.finish();
     } catch (err) {
       tar.abort(err as Error);
     }
   })();
   return tar.stream;
+}
+
+async function addTree(tar: TarWriter, hostPath: string, name: string, seen: Map<string, string>, skip?: (name: string, isDir: boolean) => boolean): Promise<void> {
+  const st = await lstat(hostPath);
+  const type = entryType(st);
+  if (!type || skip?.(name, type === 'dir')) return;
+  const h = headerDefaults({
+    name: type === 'dir' ? `${name}/` : name, type, mode: st.mode & 0o7777, uid: st.uid, gid: st.gid,
+    size: type === 'file' ? st.size : 0, mtime: Math.floor(st.mtimeMs / 1000),
+    ...(type === 'char' || type === 'block' ? { devmajor: Math.floor(st.rdev / 256), devminor: st.rdev % 256 } : {}),
+  });
+  if (type === 'file' && st.nlink > 1) {
+    const first = seen.get(`${st.dev}:${st.ino}`);
+    if (first) return tar.add({ ...h, type: 'link', linkname: first, size: 0 });
+    seen.set(`${st.dev}:${st.ino}`, name);
+  }
+  if (type === 'symlink') h.linkname = await readlink(hostPath);
+  await tar.add(h, type === 'file' ? createReadStream(hostPath) : undefined);
+  if (type === 'dir') for (const child of (await readdir(hostPath)).sort()) await addTree(tar, join(hostPath, child), `${name}/${child}`, seen, skip);
 }
 
 function cleanName(raw: string): string | undefined {

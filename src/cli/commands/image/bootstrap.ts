@@ -52,7 +52,9 @@ export function bootstrapCommand(ctx: CliContext): Command {
     .argument('[name]', 'name of the image', 'busybox:latest')
     .option('--busybox <path>', 'static busybox binary to use', DEFAULT_BUSYBOX)
     .action(async (name: string, o: { busybox: string }) => {
-      const id = await importTarball(ctx, busyboxRootfs(o.busybox).stream, name, ['CMD ["sh"]'], 'berth image bootstrap');
+      // the PATH Docker Hub's busybox sets, so Dockerfiles can say ENV PATH=/x:$PATH
+      const changes = ['ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', 'CMD ["sh"]'];
+      const id = await importTarball(ctx, busyboxRootfs(o.busybox).stream, name, changes, 'berth image bootstrap');
       ctx.print(id);
     });
 }

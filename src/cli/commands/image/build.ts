@@ -1,0 +1,114 @@
+/**
+ * `build` with Docker's classic builder protocol: the context directory as
+ * a tar (`.dockerignore` applied here, as the docker CLI does), options in
+ * the query, the daemon's step stream shown as it comes.
+ */
+import { randomBytes } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { relative, resolve } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import { Command } from 'commander';
+import { jsonMessages } from '../../../client/json-stream.js';
+import { DockerIgnore } from '../../../lib/dockerignore.js';
+import { headerDefaults, TarWriter, readTar } from '../../../lib/tar/index.js';
+import { collect, ExitError, type CliContext } from '../../context.js';
+import { ProgressRenderer } from '../../progress.js';
+import { tarDirectory } from '../container/cp-local.js';
+
+interface BuildFlags {
+  tag: string[];
+  file?: string;
+  buildArg: string[];
+  label: string[];
+  cache: boolean;
+  pull?: boolean;
+  quiet?: boolean;
+  target?: string;
+  rm: boolean;
+  forceRm?: boolean;
+  iidfile?: string;
+  network?: string;
+}
+
+export function buildCommand(ctx: CliContext): Command {
+  return new Command('build')
+    .description('Build an image from a Dockerfile')
+    .argument('<path|->')
+    .option('-t, --tag <name:tag>', 'Name and optionally a tag in the "name:tag" format', collect, [])
+    .option('-f, --file <string>', 'Name of the Dockerfile (Default is "PATH/Dockerfile")')
+    .option('--build-arg <list>', 'Set build-time variables', collect, [])
+    .option('--label <list>', 'Set metadata for an image', collect, [])
+    .option('--no-cache', 'Do not use cache when building the image')
+    .option('--pull', 'Always attempt to pull a newer version of the image')
+    .option('-q, --quiet', 'Suppress the build output and print image ID on success')
+    .option('--target <string>', 'Set the target build stage to build')
+    .option('--rm [bool]', 'Remove intermediate containers after a successful build', (v: string) => v !== 'false', true)
+    .option('--force-rm', 'Always remove intermediate containers')
+    .option('--iidfile <string>', 'Write the image ID to the file')
+    .option('--network <string>', 'Set the networking mode for the RUN instructions during build')
+    .action(async (path: string, o: BuildFlags) => {
+      const { body, dockerfile } = await contextTar(path, o.file);
+      const c = await ctx.client();
+      const buildargs = Object.fromEntries(o.buildArg.map((a) => {
+        const i = a.indexOf('=');
+        return i < 0 ? [a, process.env[a] ?? null] : [a.slice(0, i), a.slice(i + 1)];
+      }));
+      const labels = Object.fromEntries(o.label.map((l) => [l.split('=')[0], l.slice(l.indexOf('=') + 1)]));
+      const res = await c.call('POST', '/build', {
+        query: {
+          t: o.tag, dockerfile, buildargs: JSON.stringify(buildargs), labels: JSON.stringify(labels),
+          nocache: o.cache ? undefined : '1', pull: o.pull ? '1' : undefined, q: o.quiet ? '1' : undefined,
+          target: o.target, rm: o.rm ? undefined : '0', forcerm: o.forceRm ? '1' : undefined, networkmode: o.network, version: '1',
+        },
+        stream: body,
+        headers: { 'Content-Type': 'application/x-tar', 'Transfer-Encoding': 'chunked', 'X-Registry-Config': 'e30=' },
+      });
+      const view = new ProgressRenderer(ctx.out);
+      let id = '';
+      for await (const m of jsonMessages(res)) {
+        if (m.errorDetail) throw new ExitError(m.errorDetail.code || 1, m.errorDetail.message);
+        const aux = m.aux as { ID?: string } | undefined;
+        if (aux?.ID) id = aux.ID;
+        if (!o.quiet) view.write(m);
+      }
+      if (o.quiet) ctx.print(id);
+      if (o.iidfile) await writeFile(o.iidfile, id);
+    });
+}
+
+/** The context as a tar: a directory (with .dockerignore), or a tar on stdin; a Dockerfile outside the context is added. */
+async function contextTar(path: string, file: string | undefined): Promise<{ body: Readable; dockerfile: string }> {
+  if (path === '-') return { body: process.stdin, dockerfile: file ?? 'Dockerfile' };
+  const dir = resolve(path);
+  const dfPath = file ? resolve(file) : resolve(dir, 'Dockerfile');
+  const inside = !relative(dir, dfPath).startsWith('..');
+  const dockerfile = inside ? relative(dir, dfPath) : `.dockerfile.${randomBytes(10).toString('hex')}`;
+  let ignore: DockerIgnore | undefined;
+  try {
+    ignore = new DockerIgnore(await readFile(resolve(dir, '.dockerignore'), 'utf8'));
+  } catch {
+    ignore = undefined;
+  }
+  const keep = new Set([dockerfile, '.dockerignore']);
+  const context = tarDirectory(dir, (name, isDir) => {
+    if (!ignore || keep.has(name) || !ignore.excludes(name)) return false;
+    return !(isDir && ignore.hasExclusions); // a ! pattern may bring back something below an excluded directory
+  });
+  if (inside) return { body: context, dockerfile };
+  // the Dockerfile lives elsewhere: append it to the context under a private name, as the docker CLI does
+  const tar = new TarWriter();
+  const out = new PassThrough();
+  tar.stream.pipe(out);
+  void (async () => {
+    try {
+      for await (const e of readTar(context)) await tar.add(e.header, e.header.type === 'file' ? e.body : undefined);
+      const text = await readFile(dfPath);
+      await tar.add(headerDefaults({ name: dockerfile, type: 'file', size: text.length, mode: 0o644 }), text);
+      await tar.finish();
+    } catch (err) {
+      tar.abort(err as Error);
+    }
+  })();
+  return { body: out, dockerfile };
+}
+

@@ -1,0 +1,397 @@
+/**
+ * Docker's classic builder behind `POST /build`: each instruction of the
+ * needed stages makes an image whose parent is the previous step's, and a
+ * step is skipped when an image made by the same step from the same parent
+ * exists (its cache key: the resulting config, the RUN command and build
+ * args, or the checksum of COPY/ADD sources). RUN runs in a container whose
+ * changes become the layer; COPY/ADD write their layer directly from the
+ * sources; the other instructions only change the config.
+ *
+ * A failing step leaves the steps before it as cache and no tagged image.
+ */
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { ContainerCreateRequest, JSONMessage } from '../../api/types/index.js';
+import { InvalidParameter, NotFound } from '../../errdefs/index.js';
+import { shortId } from '../../lib/ids.js';
+import { resolveInRoot } from '../../lib/scoped-path.js';
+import { chainIds, hostArchitecture, type ContainerDefaults, type Digest, type ImageConfig } from '../../oci/index.js';
+import { familiarString, parseReference, withDefaultTag } from '../../oci/reference.js';
+import type { ContentStore } from '../content/content-store.js';
+import type { LayerBlobIndex } from '../content/layer-blobs.js';
+import type { Image, ImageStore } from '../images/image-store.js';
+import { applyLayer } from '../layers/apply.js';
+import { decompressed } from '../layers/decompress.js';
+import type { LayerInfo, LayerStore } from '../layers/layer-store.js';
+import { MediaType } from '../../oci/media-types.js';
+import { parseDockerfile, type Instruction } from './dockerfile.js';
+import { expandWord } from './expand.js';
+import { applyMetadata, DEFAULT_SHELL, substitutionEnv } from './metadata.js';
+import { planStages, stageRef, type Stage } from './stages.js';
+import { resolveSources, type Source } from './sources.js';
+import { writeCopyLayer } from './copy-layer.js';
+import { StageRoot } from './stage-root.js';
+
+export interface BuildOptions {
+  dockerfile: string;
+  tags: string[];
+  buildArgs: Record<string, string | null>;
+  labels: Record<string, string>;
+  noCache: boolean;
+  /** Remove intermediate containers after a successful step / always. */
+  rm: boolean;
+  forceRm: boolean;
+  pull: boolean;
+  quiet: boolean;
+  target?: string;
+  networkMode?: string;
+}
+
+export interface BuilderDeps {
+  images: ImageStore;
+  layers: LayerStore;
+  content: ContentStore;
+  layerBlobs: LayerBlobIndex;
+  tmpRoot: string;
+  engineVersion: string;
+  /** RUN steps' containers. */
+  containers: {
+    create(req: ContainerCreateRequest): Promise<string>;
+    /** Starts it with its output going to `output`; resolves with the exit code once the output ended. */
+    run(id: string, output: (data: Buffer) => void): Promise<number>;
+    remove(id: string): Promise<void>;
+    /** The container's changes as a layer (diffID of the empty tar when it changed nothing). */
+    captureLayer(id: string): Promise<LayerInfo>;
+  };
+  /** FROM of an image that is not here (or `--pull`). */
+  pull(ref: string, progress: (m: JSONMessage) => void): Promise<void>;
+}
+
+/** A RUN that failed: the CLI exits with its code. */
+export class BuildStepError extends InvalidParameter {
+  constructor(message: string, readonly exitCode: number) {
+    super('build.step_failed', message);
+  }
+}
+
+const EMPTY_TAR_DIGEST = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';
+
+/** Args every build knows without declaring them (Docker's predefined proxy args). */
+const PREDEFINED_ARGS = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy'];
+
+interface StageState {
+  image?: Image;
+  config: ImageConfig;
+  /** ARGs declared in this stage, with their values. */
+  args: Map<string, string>;
+}
+
+export async function build(d: BuilderDeps, context: Readable, o: BuildOptions, emit: (m: JSONMessage) => void): Promise<Digest> {
+  await mkdir(d.tmpRoot, { recursive: true });
+  const work = await mkdtemp(join(d.tmpRoot, 'build-'));
+  const say = (text: string) => { if (!o.quiet) emit({ stream: text }); };
+  const roots: StageRoot[] = [];
+  try {
+    const ctx = join(work, 'context');
+    await mkdir(ctx);
+    const { stream } = await decompressed(context);
+    await applyLayer(stream, ctx);
+    const df = parseDockerfile(await readDockerfile(ctx, o.dockerfile || 'Dockerfile'));
+    const plan = planStages(df, o.target);
+    const total = plan.needed.reduce((n, i) => n + 1 + plan.stages[i]!.body.length, 0);
+    const globalArgs = new Map<string, string>();
+    for (const ins of plan.globalArgs) for (const [k, v] of argPairs(ins, o, globalArgs, df.escape)) globalArgs.set(k, v);
+    const done = new Map<number, StageState>();
+    let step = 0;
+    let state: StageState | undefined;
+    for (const index of plan.needed) {
+      const stage = plan.stages[index]!;
+      say(`Step ${++step}/${total} : ${stage.from.original}`);
+      say('\n');
+      state = await fromStep(d, stage, plan.stages, done, globalArgs, o, emit, df.escape);
+      if (state.image) say(` ---> ${shortId(state.image.id)}\n`);
+      for (const ins of stage.body) {
+        say(`Step ${++step}/${total} : ${ins.original}`);
+        say('\n');
+        state = await runStep(d, ins, state, { stage, stages: plan.stages, done, ctx, work, roots, o, say, escape: df.escape, globalArgs });
+      }
+      done.set(index, state);
+    }
+    let final = state!;
+    if (Object.keys(o.labels).length) {
+      const config = { ...(final.config.config ?? {}), Labels: { ...(final.config.config?.Labels ?? {}), ...o.labels } };
+      final = await commitStep(d, final, config, `LABEL ${Object.entries(o.labels).map(([k, v]) => `${k}=${v}`).join(' ')}`, `labels:${JSON.stringify(o.labels)}`, o);
+    }
+    if (!final.image) throw new InvalidParameter('build.empty', 'No image was generated. Is your Dockerfile empty?');
+    const id = final.image.id;
+    emit({ aux: { ID: id } });
+    say(`Successfully built ${shortId(id)}\n`);
+    for (const t of o.tags) {
+      const name = familiarString(withDefaultTag(parseReference(t)));
+      await d.images.tag(id, name);
+      say(`Successfully tagged ${name}\n`);
+    }
+    return id;
+  } finally {
+    for (const r of roots) await r.release();
+    await rm(work, { recursive: true, force: true });
+  }
+}
+
+async function readDockerfile(ctx: string, name: string): Promise<string> {
+  try {
+    return await readFile(await resolveInRoot(ctx, name), 'utf8');
+  } catch {
+    throw new NotFound('build.no_dockerfile', `Cannot locate specified Dockerfile: ${name}`);
+  }
+}
+
+/** ARG name[=default]: the value is --build-arg's when given, else the default (expanded). */
+function argPairs(ins: Instruction, o: BuildOptions, scope: Map<string, string>, escape: string): [string, string][] {
+  const out: [string, string][] = [];
+  for (const word of ins.rest.trim().split(/\s+/)) {
+    const eq = word.indexOf('=');
+    const name = eq < 0 ? word : word.slice(0, eq);
+    const given = o.buildArgs[name];
+    if (given !== undefined && given !== null) out.push([name, given]);
+    else if (eq >= 0) out.push([name, expandWord(word.slice(eq + 1), scope, escape)]);
+    else if (scope.has(name)) out.push([name, scope.get(name)!]);
+  }
+  return out;
+}
+
+async function fromStep(d: BuilderDeps, stage: Stage, stages: Stage[], done: Map<number, StageState>, globalArgs: Map<string, string>,
+  o: BuildOptions, emit: (m: JSONMessage) => void, escape: string): Promise<StageState> {
+  const base = expandWord(stage.base, globalArgs, escape);
+  const dep = stageRef(stages, base, stage.index);
+  if (dep !== undefined) {
+    const s = done.get(dep)!;
+    return { ...s, args: new Map() };
+  }
+  if (base.toLowerCase() === 'scratch') {
+    return { config: { architecture: hostArchitecture(), os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [] }, history: [] }, args: new Map() };
+  }
+  let image = d.images.tryResolve(base);
+  if (!image || o.pull) {
+    await d.pull(base, (m) => { if (!o.quiet) emit(m); });
+    image = d.images.resolve(base);
+  }
+  return { image, config: image.config, args: new Map() };
+}
+
+interface StepContext {
+  stage: Stage;
+  stages: Stage[];
+  done: Map<number, StageState>;
+  ctx: string;
+  work: string;
+  roots: StageRoot[];
+  o: BuildOptions;
+  say: (text: string) => void;
+  escape: string;
+  globalArgs: Map<string, string>;
+}
+
+async function runStep(d: BuilderDeps, ins: Instruction, s: StageState, c: StepContext): Promise<StageState> {
+  switch (ins.cmd) {
+    case 'run':
+      return runInstruction(d, ins, s, c);
+    case 'copy':
+    case 'add':
+      return copyInstruction(d, ins, s, c);
+    case 'arg': {
+      const args = new Map(s.args);
+      const scope = new Map([...c.globalArgs, ...args]);
+      for (const [k, v] of argPairs(ins, c.o, scope, c.escape)) args.set(k, v);
+      for (const word of ins.rest.trim().split(/\s+/)) {
+        const name = word.split('=')[0]!;
+        if (!args.has(name)) args.set(name, '');
+      }
+      const next = { ...s, args };
+      const key = `arg:${ins.rest}:${JSON.stringify([...args])}`;
+      return commitStep(d, next, s.config.config ?? {}, ins.original, key, c.o, c.say);
+    }
+    default: {
+      const config = applyMetadata(ins, s.config.config ?? {}, visibleArgs(s), c.escape);
+      const next = ins.cmd === 'maintainer' ? { ...s, config: { ...s.config, author: ins.rest } } : s;
+      return commitStep(d, next, config, ins.original, `meta:${ins.cmd}:${JSON.stringify(config)}`, c.o, c.say);
+    }
+  }
+}
+
+/** Args declared in the stage with their values (an undeclared --build-arg is not visible). */
+function visibleArgs(s: StageState): Map<string, string> {
+  return new Map([...s.args].filter(([, v]) => v !== undefined));
+}
+
+/** A config-only step: a new image on the same layers (or the cached one). */
+async function commitStep(d: BuilderDeps, s: StageState, config: ContainerDefaults, text: string, key: string, o: BuildOptions,
+  say: (t: string) => void = () => {}): Promise<StageState> {
+  const cached = cachedImage(d, s, key, o);
+  if (cached) {
+    say(' ---> Using cache\n');
+    say(` ---> ${shortId(cached.id)}\n`);
+    return { ...s, image: cached, config: cached.config };
+  }
+  const next = await newImage(d, s, config, `/bin/sh -c #(nop)  ${text}`, key, undefined);
+  say(` ---> ${shortId(next.image!.id)}\n`);
+  return next;
+}
+
+function cachedImage(d: BuilderDeps, s: StageState, key: string, o: BuildOptions): Image | undefined {
+  if (o.noCache) return undefined;
+  return d.images.findCached(s.image?.id, key);
+}
+
+/** Records the step's image: the config with a history entry, and the new layer when there is one. */
+async function newImage(d: BuilderDeps, s: StageState, config: ContainerDefaults, createdBy: string, key: string, layer: LayerInfo | undefined): Promise<StageState> {
+  const now = new Date().toISOString();
+  const diffIds = [...s.config.rootfs.diff_ids, ...(layer ? [layer.diffId] : [])];
+  const imageConfig: ImageConfig = {
+    ...s.config,
+    created: now,
+    docker_version: d.engineVersion,
+    config,
+    history: [...(s.config.history ?? []), { created: now, created_by: createdBy, ...(layer ? {} : { empty_layer: true }) }],
+    rootfs: { type: 'layers', diff_ids: diffIds },
+  };
+  delete imageConfig.container;
+  delete imageConfig.container_config;
+  const chainId = chainIds(diffIds).at(-1);
+  const image = await d.images.create(Buffer.from(JSON.stringify(imageConfig)), {
+    size: (s.image?.size ?? 0) + (layer?.size ?? 0), cacheKey: key,
+    ...(s.image ? { parent: s.image.id } : {}), ...(chainId ? { chainId } : {}),
+  });
+  return { ...s, image, config: image.config };
+}
+
+async function runInstruction(d: BuilderDeps, ins: Instruction, s: StageState, c: StepContext): Promise<StageState> {
+  if (!s.image) throw new InvalidParameter('build.run_on_scratch', 'RUN needs a base image: the stage starts FROM scratch and has no layers yet');
+  const defaults = s.config.config ?? {};
+  const cmd = ins.json ?? [...(defaults.Shell ?? DEFAULT_SHELL), ins.rest];
+  const argEnv = [...visibleArgs(s)].filter(([k]) => !(defaults.Env ?? []).some((e) => e.startsWith(`${k}=`))).map(([k, v]) => `${k}=${v}`);
+  const predefined = PREDEFINED_ARGS.filter((k) => typeof c.o.buildArgs[k] === 'string').map((k) => `${k}=${c.o.buildArgs[k]}`);
+  const key = `run:${JSON.stringify(cmd)}:${JSON.stringify(argEnv)}`;
+  const cached = cachedImage(d, s, key, c.o);
+  if (cached) {
+    c.say(' ---> Using cache\n');
+    c.say(` ---> ${shortId(cached.id)}\n`);
+    return { ...s, image: cached, config: cached.config };
+  }
+  const id = await d.containers.create({
+    Image: s.image.id, Cmd: cmd, Entrypoint: [''], Env: [...(defaults.Env ?? []), ...argEnv, ...predefined],
+    WorkingDir: defaults.WorkingDir ?? '', User: defaults.User ?? '', AttachStdout: true, AttachStderr: true, Tty: false,
+    HostConfig: { NetworkMode: c.o.networkMode || 'default' },
+  });
+  c.say(` ---> Running in ${shortId(id)}\n`);
+  let removeAfter = c.o.forceRm;
+  try {
+    const code = await d.containers.run(id, (data) => c.say(data.toString('utf8')));
+    if (code !== 0) {
+      throw new BuildStepError(`The command '${(ins.json ? ins.json : cmd).join(' ')}' returned a non-zero code: ${code}`, code);
+    }
+    removeAfter = c.o.rm || c.o.forceRm;
+    const layer = await d.containers.captureLayer(id);
+    const createdBy = argEnv.length ? `|${argEnv.length} ${argEnv.join(' ')} ${cmd.join(' ')}` : cmd.join(' ');
+    const next = await newImage(d, s, defaults, createdBy, key, layer.diffId === EMPTY_TAR_DIGEST ? undefined : layer);
+    if (removeAfter) c.say(`Removing intermediate container ${shortId(id)}\n`);
+    c.say(` ---> ${shortId(next.image!.id)}\n`);
+    return next;
+  } finally {
+    if (removeAfter) await d.containers.remove(id).catch(() => {});
+  }
+}
+
+async function copyInstruction(d: BuilderDeps, ins: Instruction, s: StageState, c: StepContext): Promise<StageState> {
+  const verb = ins.cmd.toUpperCase();
+  const env = substitutionEnv(s.config.config ?? {}, visibleArgs(s));
+  const words = ins.json ?? splitArgs(ins.rest);
+  if (words.length < 2) throw new InvalidParameter('build.copy_args', `${verb} requires at least two arguments, but only one was provided. Destination could not be determined.`);
+  const expanded = words.map((w) => (ins.json ? expandWord(JSON.stringify(w).slice(1, -1), env, c.escape) : expandWord(w, env, c.escape)));
+  const rawDest = expanded.at(-1)!;
+  const patterns = expanded.slice(0, -1);
+  if (patterns.some((p) => /^https?:\/\//.test(p))) {
+    if (ins.cmd === 'copy') throw new InvalidParameter('build.copy_url', 'COPY failed: source can\'t be a URL for COPY');
+    throw new InvalidParameter('build.add_url', 'ADD from a URL is not supported by berth');
+  }
+  const root = await sourceRoot(d, ins, c);
+  const sources: Source[] = [];
+  for (const p of patterns) sources.push(...(await resolveSources(root, p, verb)));
+  const workdir = s.config.config?.WorkingDir || '/';
+  const dest = posix.resolve(workdir, rawDest);
+  const destKind = await imageKind(d, s, dest);
+  const destIsDir = rawDest.endsWith('/') || sources.length > 1 || destKind === 'dir' || rawDest === '.';
+  if (sources.length > 1 && !rawDest.endsWith('/') && destKind !== 'dir') {
+    throw new InvalidParameter('build.copy_dest', `When using ${verb} with more than one source file, the destination must be a directory and end with a /`);
+  }
+  const missingDirs: string[] = [];
+  const dirOf = sources.length === 1 && !sources[0]!.isDir && !destIsDir ? posix.dirname(dest) : dest;
+  for (let p = dirOf; p !== '/'; p = posix.dirname(p)) if (!(await imageKind(d, s, p))) missingDirs.unshift(p);
+  const owner = ins.flags.chown ? parseOwner(ins.flags.chown) : undefined;
+  const chmod = ins.flags.chmod ? parseInt(ins.flags.chmod, 8) : undefined;
+  if (chmod !== undefined && (!Number.isInteger(chmod) || chmod < 0 || chmod > 0o7777)) throw new InvalidParameter('build.bad_chmod', `invalid chmod parameter: ${ins.flags.chmod}`);
+  const { blob, checksum } = await writeCopyLayer({
+    sources, dest, destIsDir, missingDirs, extractArchives: ins.cmd === 'add',
+    ...(owner ? { owner } : {}), ...(chmod !== undefined ? { chmod } : {}),
+  }, d.content);
+  const key = `${ins.cmd}:${checksum}:${dest}`;
+  const cached = cachedImage(d, s, key, c.o);
+  if (cached) {
+    if (blob.created && !(await d.layerBlobs.get(blob.digest))) await d.content.delete(blob.digest);
+    c.say(' ---> Using cache\n');
+    c.say(` ---> ${shortId(cached.id)}\n`);
+    return { ...s, image: cached, config: cached.config };
+  }
+  const parentChain = chainIds(s.config.rootfs.diff_ids).at(-1);
+  const layer = await d.layers.apply(parentChain, d.content.read(blob.digest));
+  await d.layerBlobs.record(layer.diffId, blob.size, { mediaType: MediaType.OciLayer, digest: blob.digest, size: blob.size });
+  const what = sources.length === 1 && !sources[0]!.isDir ? 'file' : sources.length === 1 ? 'dir' : 'multi';
+  const next = await newImage(d, s, s.config.config ?? {}, `/bin/sh -c #(nop) ${verb} ${what}:${checksum} in ${rawDest} `, key, layer);
+  c.say(` ---> ${shortId(next.image!.id)}\n`);
+  return next;
+}
+
+/** COPY --from: a stage's or an image's filesystem; otherwise the build context. */
+async function sourceRoot(d: BuilderDeps, ins: Instruction, c: StepContext): Promise<string> {
+  const from = ins.flags.from;
+  if (from === undefined) return c.ctx;
+  const dep = stageRef(c.stages, from, c.stage.index);
+  let image: Image | undefined;
+  if (dep !== undefined) image = c.done.get(dep)?.image;
+  else {
+    image = d.images.tryResolve(from);
+    if (!image) {
+      await d.pull(from, () => {});
+      image = d.images.resolve(from);
+    }
+  }
+  const root = new StageRoot(d.layers, image?.chainId, join(c.work, `from-${c.roots.length}`));
+  c.roots.push(root);
+  return root.open();
+}
+
+/** What `path` is in the stage's image so far: 'dir', 'other' or undefined (absent). */
+async function imageKind(d: BuilderDeps, s: StageState, path: string): Promise<'dir' | 'other' | undefined> {
+  const chain = chainIds(s.config.rootfs.diff_ids).at(-1);
+  if (!chain) return undefined;
+  return StageRoot.kindIn(await d.layers.lowerDirs(chain), path);
+}
+
+function splitArgs(rest: string): string[] {
+  return rest.trim().split(/\s+/).filter(Boolean);
+}
+
+function parseOwner(spec: string): { uid: number; gid: number } {
+  const [u, g] = spec.split(':');
+  const num = (v: string | undefined, fallback?: number) => {
+    if (v === undefined || v === '') return fallback;
+    if (v === 'root') return 0;
+    if (/^\d+$/.test(v)) return Number(v);
+    throw new InvalidParameter('build.chown', `unable to convert uid/gid chown string to host mapping: berth supports numeric ids and root in --chown (got ${spec})`);
+  };
+  const uid = num(u)!;
+  if (uid === undefined) throw new InvalidParameter('build.chown', `invalid --chown: ${spec}`);
+  return { uid, gid: num(g, uid)! };
+}
+

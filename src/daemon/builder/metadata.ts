@@ -1,0 +1,137 @@
+/**
+ * Instructions that only change the image config (ENV, LABEL, CMD,
+ * ENTRYPOINT, EXPOSE, VOLUME, USER, WORKDIR, STOPSIGNAL, SHELL, HEALTHCHECK,
+ * ONBUILD, MAINTAINER). Pure: config in, new config out.
+ */
+import { posix } from 'node:path';
+import type { ContainerDefaults } from '../../oci/image.js';
+import { DockerfileError, parseKeyValues, splitWords, type Instruction } from './dockerfile.js';
+import { expandWord } from './expand.js';
+
+export const DEFAULT_SHELL = ['/bin/sh', '-c'];
+
+/** The environment variable substitution sees: the config's Env, then ARGs in scope (Env wins). */
+export function substitutionEnv(config: ContainerDefaults, args: Map<string, string>): Map<string, string> {
+  const env = new Map(args);
+  for (const e of config.Env ?? []) {
+    const i = e.indexOf('=');
+    env.set(i < 0 ? e : e.slice(0, i), i < 0 ? '' : e.slice(i + 1));
+  }
+  return env;
+}
+
+export function applyMetadata(ins: Instruction, config: ContainerDefaults, args: Map<string, string>, escape: string): ContainerDefaults {
+  const c: ContainerDefaults = { ...config };
+  const env = substitutionEnv(config, args);
+  const x = (w: string) => expandWord(w, env, escape);
+  switch (ins.cmd) {
+    case 'env': {
+      const out = [...(c.Env ?? [])];
+      for (const [k, v] of parseKeyValues(ins.rest, 'env', ins.line).map(([k, v]) => [x(k), x(v)] as const)) {
+        const entry = `${k}=${v}`;
+        const at = out.findIndex((e) => e.split('=')[0] === k);
+        if (at >= 0) out[at] = entry;
+        else out.push(entry);
+        env.set(k, v);
+      }
+      c.Env = out;
+      return c;
+    }
+    case 'label':
+      c.Labels = { ...(c.Labels ?? {}) };
+      for (const [k, v] of parseKeyValues(ins.rest, 'label', ins.line)) c.Labels[x(k)] = x(v);
+      return c;
+    case 'maintainer':
+      return c; // only the config's `author`, set by the caller
+    case 'cmd':
+      c.Cmd = ins.json ?? [...(c.Shell ?? DEFAULT_SHELL), ins.rest];
+      c.ArgsEscaped = !ins.json || undefined;
+      return c;
+    case 'entrypoint':
+      c.Entrypoint = ins.json ?? (ins.rest === '' ? null : [...(c.Shell ?? DEFAULT_SHELL), ins.rest]);
+      c.Cmd = null; // Docker: a new ENTRYPOINT drops the inherited CMD
+      return c;
+    case 'expose': {
+      c.ExposedPorts = { ...(c.ExposedPorts ?? {}) };
+      for (const w of splitWords(ins.rest).map(x)) {
+        const [port, proto = 'tcp'] = w.split('/');
+        if (!/^\d+(-\d+)?$/.test(port ?? '') || !['tcp', 'udp', 'sctp'].includes(proto.toLowerCase())) {
+          throw new DockerfileError(ins.line, `invalid containerPort: ${w}`);
+        }
+        c.ExposedPorts[`${port}/${proto.toLowerCase()}`] = {};
+      }
+      return c;
+    }
+    case 'volume': {
+      c.Volumes = { ...(c.Volumes ?? {}) };
+      for (const v of (ins.json ?? splitWords(ins.rest)).map(x)) {
+        if (!v) throw new DockerfileError(ins.line, 'VOLUME specified can not be an empty string');
+        c.Volumes[v] = {};
+      }
+      return c;
+    }
+    case 'user':
+      c.User = x(ins.rest.trim());
+      return c;
+    case 'workdir': {
+      const dir = x(ins.rest.trim());
+      c.WorkingDir = posix.resolve('/', c.WorkingDir || '/', dir);
+      return c;
+    }
+    case 'stopsignal':
+      c.StopSignal = x(ins.rest.trim());
+      return c;
+    case 'shell':
+      if (!ins.json) throw new DockerfileError(ins.line, 'SHELL requires the arguments to be in JSON form');
+      c.Shell = ins.json;
+      return c;
+    case 'onbuild': {
+      const inner = /^(\S+)/.exec(ins.rest)?.[1]?.toUpperCase();
+      if (inner === 'ONBUILD' || inner === 'FROM' || inner === 'MAINTAINER') throw new DockerfileError(ins.line, `${inner} isn't allowed as an ONBUILD trigger`);
+      c.OnBuild = [...(c.OnBuild ?? []), ins.rest];
+      return c;
+    }
+    case 'healthcheck':
+      c.Healthcheck = healthcheck(ins);
+      return c;
+  }
+  throw new DockerfileError(ins.line, `${ins.cmd.toUpperCase()} is not a metadata instruction`);
+}
+
+function healthcheck(ins: Instruction): ContainerDefaults['Healthcheck'] {
+  const m = /^(\S+)\s*([\s\S]*)$/.exec(ins.rest.trim());
+  const kind = m?.[1]?.toUpperCase();
+  if (kind === 'NONE') return { Test: ['NONE'] };
+  if (kind !== 'CMD') throw new DockerfileError(ins.line, 'Unknown type "' + (m?.[1] ?? '') + '" in HEALTHCHECK (try CMD)');
+  const rest = m![2]!;
+  let test: string[];
+  try {
+    const j = JSON.parse(rest) as unknown;
+    test = Array.isArray(j) ? ['CMD', ...(j as string[])] : ['CMD-SHELL', rest];
+  } catch {
+    test = ['CMD-SHELL', rest];
+  }
+  const d = (k: string) => duration(ins.flags[k], ins.line);
+  return {
+    Test: test,
+    ...(ins.flags.interval ? { Interval: d('interval') } : {}),
+    ...(ins.flags.timeout ? { Timeout: d('timeout') } : {}),
+    ...(ins.flags['start-period'] ? { StartPeriod: d('start-period') } : {}),
+    ...(ins.flags.retries ? { Retries: Number(ins.flags.retries) } : {}),
+  };
+}
+
+/** Go durations (`30s`, `1m30s`, `500ms`) in nanoseconds. */
+function duration(s: string | undefined, line: number): number {
+  let total = 0;
+  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
+  const unit: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
+  let m: RegExpExecArray | null;
+  let at = 0;
+  while ((m = re.exec(s ?? '')) !== null) {
+    total += Number(m[1]) * unit[m[2]!]!;
+    at = re.lastIndex;
+  }
+  if (!s || at !== s.length) throw new DockerfileError(line, `time: invalid duration "${s ?? ''}"`);
+  return Math.round(total);
+}

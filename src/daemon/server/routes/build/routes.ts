@@ -1,0 +1,56 @@
+import type { JSONMessage } from '../../../../api/types/index.js';
+import { InvalidParameter, NotImplemented } from '../../../../errdefs/index.js';
+import { BuildStepError } from '../../../builder/builder.js';
+import type { Handler, Request } from '../../request.js';
+import type { Router } from '../../router.js';
+import { lazyJsonLines } from '../../streams.js';
+import type { BuildBackend } from './backend.js';
+
+export function buildRoutes(r: Router<Handler>, b: BuildBackend): void {
+  r.add('POST', '/build', async (req, reply) => {
+    if (req.str('version') === '2') {
+      throw new NotImplemented('build.buildkit', 'BuildKit is not supported by berthd: use the classic builder (DOCKER_BUILDKIT=0)');
+    }
+    if (req.str('remote')) throw new NotImplemented('build.remote', 'building from a remote context (git or URL) is not supported by berthd');
+    const o = {
+      dockerfile: req.str('dockerfile') || 'Dockerfile',
+      tags: req.strs('t'),
+      buildArgs: jsonParam<Record<string, string | null>>(req, 'buildargs'),
+      labels: jsonParam<Record<string, string>>(req, 'labels'),
+      noCache: req.bool('nocache'),
+      rm: req.str('rm') === undefined ? true : req.bool('rm'),
+      forceRm: req.bool('forcerm'),
+      pull: req.bool('pull'),
+      quiet: req.bool('q'),
+      ...(req.str('target') ? { target: req.str('target')! } : {}),
+      ...(req.str('networkmode') ? { networkMode: req.str('networkmode')! } : {}),
+    };
+    // the 200 goes out with the first message: a Dockerfile that does not parse is a plain 400, as in Docker
+    const out = lazyJsonLines(reply);
+    try {
+      await b.build(req.raw, o, (m) => out.write(m));
+    } catch (err) {
+      req.raw.resume();
+      if (!out.started) throw err;
+      if (err instanceof BuildStepError) {
+        const m: JSONMessage = { errorDetail: { code: err.exitCode, message: err.message }, error: err.message };
+        out.write(m);
+      } else out.fail(err);
+    }
+    out.end();
+  });
+
+  r.add('POST', '/build/prune', async (_req, reply) => reply.json(200, await b.prune()));
+}
+
+function jsonParam<T extends object>(req: Request, name: string): T {
+  const raw = req.str(name);
+  if (!raw) return {} as T;
+  try {
+    const v = JSON.parse(raw) as unknown;
+    if (v && typeof v === 'object' && !Array.isArray(v)) return v as T;
+  } catch {
+    // reported below
+  }
+  throw new InvalidParameter('build.bad_param', `invalid ${name} parameter: not a JSON object`);
+}

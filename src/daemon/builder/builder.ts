@@ -21,8 +21,6 @@ import { familiarString, parseReference, withDefaultTag } from '../../oci/refere
 import type { ContentStore } from '../content/content-store.js';
 import type { LayerBlobIndex } from '../content/layer-blobs.js';
 import type { Image, ImageStore } from '../images/image-store.js';
-import { applyLayer } from '../layers/apply.js';
-import { decompressed } from '../layers/decompress.js';
 import type { LayerInfo, LayerStore } from '../layers/layer-store.js';
 import { MediaType } from '../../oci/media-types.js';
 import { parseDockerfile, type Instruction } from './dockerfile.js';
@@ -30,7 +28,8 @@ import { expandWord } from './expand.js';
 import { applyMetadata, DEFAULT_SHELL, substitutionEnv } from './metadata.js';
 import { planStages, stageRef, type Stage } from './stages.js';
 import { resolveSources, type Source } from './sources.js';
-import { writeCopyLayer } from './copy-layer.js';
+import { unpackContext, type ContentHashes } from './context.js';
+import { copyChecksum, writeCopyLayer } from './copy-layer.js';
 import { StageRoot } from './stage-root.js';
 
 export interface BuildOptions {
@@ -95,8 +94,7 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildOptions, 
   try {
     const ctx = join(work, 'context');
     await mkdir(ctx);
-    const { stream } = await decompressed(context);
-    await applyLayer(stream, ctx);
+    const hashes = await unpackContext(context, ctx);
     const df = parseDockerfile(await readDockerfile(ctx, o.dockerfile || 'Dockerfile'));
     const plan = planStages(df, o.target);
     const total = plan.needed.reduce((n, i) => n + 1 + plan.stages[i]!.body.length, 0);
@@ -114,7 +112,7 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildOptions, 
       for (const ins of stage.body) {
         say(`Step ${++step}/${total} : ${ins.original}`);
         say('\n');
-        state = await runStep(d, ins, state, { stage, stages: plan.stages, done, ctx, work, roots, o, say, escape: df.escape, globalArgs });
+        state = await runStep(d, ins, state, { stage, stages: plan.stages, done, ctx, hashes, work, roots, o, say, escape: df.escape, globalArgs });
       }
       done.set(index, state);
     }
@@ -185,6 +183,8 @@ interface StepContext {
   stages: Stage[];
   done: Map<number, StageState>;
   ctx: string;
+  /** Content hashes of the context's files, from unpacking it. */
+  hashes: ContentHashes;
   work: string;
   roots: StageRoot[];
   o: BuildOptions;
@@ -331,18 +331,19 @@ async function copyInstruction(d: BuilderDeps, ins: Instruction, s: StageState, 
   const owner = ins.flags.chown ? parseOwner(ins.flags.chown) : undefined;
   const chmod = ins.flags.chmod ? parseInt(ins.flags.chmod, 8) : undefined;
   if (chmod !== undefined && (!Number.isInteger(chmod) || chmod < 0 || chmod > 0o7777)) throw new InvalidParameter('build.bad_chmod', `invalid chmod parameter: ${ins.flags.chmod}`);
-  const { blob, checksum } = await writeCopyLayer({
+  const copy = {
     sources, dest, destIsDir, missingDirs, extractArchives: ins.cmd === 'add',
     ...(owner ? { owner } : {}), ...(chmod !== undefined ? { chmod } : {}),
-  }, d.content);
+  };
+  const checksum = await copyChecksum(copy, c.hashes);
   const key = `${ins.cmd}:${checksum}:${dest}`;
   const cached = cachedImage(d, s, key, c.o);
   if (cached) {
-    if (blob.created && !(await d.layerBlobs.get(blob.digest))) await d.content.delete(blob.digest);
     c.say(' ---> Using cache\n');
     c.say(` ---> ${shortId(cached.id)}\n`);
     return { ...s, image: cached, config: cached.config };
   }
+  const { blob } = await writeCopyLayer(copy, d.content);
   const parentChain = chainIds(s.config.rootfs.diff_ids).at(-1);
   const layer = await d.layers.apply(parentChain, d.content.read(blob.digest));
   await d.layerBlobs.record(layer.diffId, blob.size, { mediaType: MediaType.OciLayer, digest: blob.digest, size: blob.size });

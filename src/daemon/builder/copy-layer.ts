@@ -9,11 +9,12 @@ import { createHash, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { Readable, Transform, Writable } from 'node:stream';
 import { headerDefaults, readTar, TarWriter, type TarEntryType, type TarHeader } from '../../lib/tar/index.js';
 import type { ContentStore, WriteResult } from '../content/content-store.js';
 import { decompressed } from '../layers/decompress.js';
 import { cleanEntryPath } from '../layers/paths.js';
+import type { ContentHashes } from './context.js';
 import type { Source } from './sources.js';
 
 export interface CopyPlan {
@@ -36,46 +37,77 @@ export interface CopyLayer {
   checksum: string;
 }
 
+/**
+ * The cache's view of the sources, writing nothing: files whose content
+ * hash is `known` (the context, hashed as it was unpacked) are not read.
+ */
+export async function copyChecksum(plan: CopyPlan, known: ContentHashes = new Map()): Promise<string> {
+  const sink = new Writable({ write: (_c, _e, cb) => cb() });
+  return (await produce(plan, sink, known)).checksum;
+}
+
+/** Writes the layer into the content store (a cache miss). */
 export async function writeCopyLayer(plan: CopyPlan, content: ContentStore): Promise<CopyLayer> {
+  const w = content.writer();
+  try {
+    const { checksum } = await produce(plan, w);
+    return { blob: await w.commit(), checksum };
+  } catch (err) {
+    await w.discard();
+    throw err;
+  }
+}
+
+async function produce(plan: CopyPlan, out: Writable, known?: ContentHashes): Promise<{ checksum: string }> {
   const tar = new TarWriter();
   const hash = createHash('sha256');
-  const w = content.writer();
-  tar.stream.pipe(w);
-  const writing = (async () => {
-    for (const dir of plan.missingDirs) await add(tar, hash, headerDefaults({ name: `${rel(dir)}/`, type: 'dir', mode: 0o755, mtime: Math.floor(Date.now() / 1000) }));
+  const add = (h: TarHeader, body?: Readable, hostPath?: string) => addEntry(tar, hash, h, body, hostPath !== undefined ? known?.get(hostPath) : undefined);
+  tar.stream.pipe(out);
+  const done = new Promise<void>((resolve, reject) => {
+    out.once('finish', resolve).once('error', reject);
+  });
+  try {
+    for (const dir of plan.missingDirs) await add(headerDefaults({ name: `${rel(dir)}/`, type: 'dir', mode: 0o755, mtime: Math.floor(Date.now() / 1000) }));
     for (const src of plan.sources) {
       if (!src.isDir && plan.extractArchives && (await isArchive(src.abs))) {
-        await addArchive(tar, hash, src.abs, plan.dest, plan);
+        await addArchive(add, src.abs, plan.dest, plan);
         continue;
       }
       // a directory's contents go into dest; a file goes into dest, or is dest
       const target = src.isDir || !plan.destIsDir ? plan.dest : posix.join(plan.dest, posix.basename(src.rel));
-      await addTree(tar, hash, src.abs, target, plan, src.isDir);
+      await addTree(add, src.abs, target, plan, src.isDir);
     }
     await tar.finish();
-  })();
-  try {
-    await writing;
-    await new Promise<void>((resolve, reject) => {
-      if (w.writableFinished) resolve();
-      else w.once('finish', resolve).once('error', reject);
-    });
+    await done;
   } catch (err) {
     tar.abort(err as Error);
-    await w.discard();
     throw err;
   }
-  return { blob: await w.commit(), checksum: hash.digest('hex') };
+  return { checksum: hash.digest('hex') };
 }
 
 function rel(abs: string): string {
   return abs.replace(/^\/+/, '');
 }
 
-async function add(tar: TarWriter, hash: Hash, h: TarHeader, body?: Readable): Promise<void> {
+type AddEntry = (h: TarHeader, body?: Readable, hostPath?: string) => Promise<void>;
+
+/**
+ * One entry into the tar and the checksum. The checksum takes each file's
+ * content hash: `knownHash` when given (and then, writing to the null sink,
+ * the body is not read at all), else hashed as it streams.
+ */
+async function addEntry(tar: TarWriter, hash: Hash, h: TarHeader, body: Readable | undefined, knownHash: string | undefined): Promise<void> {
   hash.update(JSON.stringify([h.name, h.type, h.mode, h.uid, h.gid, h.size, h.linkname]));
   if (!body) return tar.add(h);
-  await tar.add(h, body.pipe(new Transform({ transform(c: Buffer, _e, cb) { hash.update(c); cb(null, c); } })));
+  if (knownHash) {
+    hash.update(knownHash);
+    body.destroy();
+    return tar.add({ ...h, size: 0 }); // only the checksum pass knows hashes; its tar goes nowhere
+  }
+  const content = createHash('sha256');
+  await tar.add(h, body.pipe(new Transform({ transform(c: Buffer, _e, cb) { content.update(c); cb(null, c); } })));
+  hash.update(content.digest('hex'));
 }
 
 function typeOf(st: Awaited<ReturnType<typeof lstat>>): TarEntryType | undefined {
@@ -86,7 +118,7 @@ function typeOf(st: Awaited<ReturnType<typeof lstat>>): TarEntryType | undefined
 }
 
 /** A file, link or directory; a directory's contents go under `target` (the directory itself becomes `target` unless it is `/`). */
-async function addTree(tar: TarWriter, hash: Hash, abs: string, target: string, plan: CopyPlan, topIsDir: boolean): Promise<void> {
+async function addTree(add: AddEntry, abs: string, target: string, plan: CopyPlan, topIsDir: boolean): Promise<void> {
   const walk = async (hostPath: string, name: string, top: boolean): Promise<void> => {
     const st = await lstat(hostPath);
     const type = typeOf(st);
@@ -99,7 +131,7 @@ async function addTree(tar: TarWriter, hash: Hash, abs: string, target: string, 
     });
     if (type === 'symlink') h.linkname = await readlink(hostPath);
     // COPY dir/ dest: the directory's own entry is dest itself (when it is not the root)
-    if (!(top && type === 'dir' && name === '')) await add(tar, hash, h, type === 'file' ? createReadStream(hostPath) : undefined);
+    if (!(top && type === 'dir' && name === '')) await add(h, type === 'file' ? createReadStream(hostPath) : undefined, hostPath);
     if (type === 'dir') for (const child of (await readdir(hostPath)).sort()) await walk(posix.join(hostPath, child), name ? `${name}/${child}` : child, false);
   };
   await walk(abs, rel(target), topIsDir);
@@ -120,7 +152,7 @@ async function isArchive(path: string): Promise<boolean> {
 }
 
 /** ADD of a local archive: its entries land under `destDir`, names cleaned (nothing climbs out). */
-async function addArchive(tar: TarWriter, hash: Hash, abs: string, destDir: string, plan: CopyPlan): Promise<void> {
+async function addArchive(add: AddEntry, abs: string, destDir: string, plan: CopyPlan): Promise<void> {
   const { stream } = await decompressed(createReadStream(abs));
   for await (const e of readTar(stream)) {
     const clean = cleanEntryPath(e.header.name, 'archive entry');
@@ -128,6 +160,6 @@ async function addArchive(tar: TarWriter, hash: Hash, abs: string, destDir: stri
     const name = posix.join(rel(destDir), clean);
     const h: TarHeader = { ...e.header, name: e.header.type === 'dir' ? `${name}/` : name, ...(plan.owner ? { uid: plan.owner.uid, gid: plan.owner.gid } : {}) };
     if (e.header.type === 'link') h.linkname = posix.join(rel(destDir), cleanEntryPath(e.header.linkname, 'link target'));
-    await add(tar, hash, h, e.header.type === 'file' ? Readable.from(e.body) : undefined);
+    await add(h, e.header.type === 'file' ? Readable.from(e.body) : undefined);
   }
 }

@@ -1,0 +1,79 @@
+/**
+ * Unpacks the build context the client sent (a tar, maybe compressed) into
+ * a fresh directory, hashing each regular file as it is written, so a COPY
+ * whose sources did not change is recognised without reading them again.
+ *
+ * Entries are confined to the directory: names are cleaned (no `..` above
+ * it), parents are resolved inside it (a symlink from the archive can point
+ * only inside), files are created with O_EXCL|O_NOFOLLOW, hard links must
+ * name a path inside. Devices and FIFOs are skipped, as in Docker's context.
+ */
+import { createHash } from 'node:crypto';
+import { constants } from 'node:fs';
+import { chmod, link, lutimes, mkdir, open, symlink, unlink, utimes } from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
+import { join, posix } from 'node:path';
+import type { Readable } from 'node:stream';
+import { InvalidParameter } from '../../errdefs/index.js';
+import { resolveInRoot } from '../../lib/scoped-path.js';
+import { readTar, TarFormatError } from '../../lib/tar/index.js';
+import { decompressed } from '../layers/decompress.js';
+import { cleanEntryPath } from '../layers/paths.js';
+
+/** Host path of a context file → sha256 (hex) of its contents. */
+export type ContentHashes = Map<string, string>;
+
+export async function unpackContext(body: Readable, dir: string): Promise<ContentHashes> {
+  const hashes: ContentHashes = new Map();
+  const { stream } = await decompressed(body);
+  try {
+    for await (const e of readTar(stream)) {
+      const h = e.header;
+      const name = cleanEntryPath(h.name, 'context entry');
+      if (name === '') continue;
+      const parent = await resolveInRoot(dir, posix.dirname(name));
+      await mkdir(parent, { recursive: true });
+      const path = join(parent, posix.basename(name));
+      const mtime = new Date(h.mtime * 1000);
+      switch (h.type) {
+        case 'dir':
+          await mkdir(path, { recursive: true, mode: h.mode & 0o7777 });
+          break;
+        case 'file': {
+          await unlink(path).catch(() => {});
+          const hash = createHash('sha256');
+          const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+          await pipeline(e.body, async function* (chunks: AsyncIterable<Buffer>) {
+            for await (const c of chunks) {
+              hash.update(c);
+              yield c;
+            }
+          }, (await open(path, flags, h.mode & 0o7777)).createWriteStream({ highWaterMark: 1 << 20 }));
+          await chmod(path, h.mode & 0o7777);
+          await utimes(path, mtime, mtime);
+          hashes.set(path, hash.digest('hex'));
+          break;
+        }
+        case 'symlink':
+          await unlink(path).catch(() => {});
+          await symlink(h.linkname, path);
+          await lutimes(path, mtime, mtime).catch(() => {});
+          break;
+        case 'link': {
+          const target = await resolveInRoot(dir, cleanEntryPath(h.linkname, 'link target'));
+          await unlink(path).catch(() => {});
+          await link(target, path);
+          const known = hashes.get(target);
+          if (known) hashes.set(path, known);
+          break;
+        }
+        default:
+          break;
+      }
+    }
+  } catch (err) {
+    if (err instanceof TarFormatError) throw new InvalidParameter('build.bad_context', `the build context is not a valid tar archive: ${err.message}`);
+    throw err;
+  }
+  return hashes;
+}

@@ -3,6 +3,7 @@
  * Docker's merge of user config over image config, defaults, validation.
  */
 import type { ContainerConfig, ContainerCreateRequest, HostConfig } from '../../api/types/index.js';
+import { rotationOf } from '../logs/log-options.js';
 import { InvalidParameter } from '../../errdefs/index.js';
 import type { Digest } from '../../oci/digest.js';
 import type { ContainerDefaults } from '../../oci/image.js';
@@ -104,6 +105,7 @@ export function newContainerRecord(i: NewRecordInput): ContainerRecord {
   validateHostConfig(hc);
   hc.NetworkMode ||= 'default';
   if (!hc.LogConfig?.Type) hc.LogConfig = { Type: 'json-file', Config: hc.LogConfig?.Config ?? {} };
+  rotationOf(hc.LogConfig); // bad --log-driver / --log-opt fail the create, as in Docker
   hc.RestartPolicy ??= { Name: 'no', MaximumRetryCount: 0 };
   if (!hc.RestartPolicy.Name) hc.RestartPolicy = { ...hc.RestartPolicy, Name: 'no' };
   hc.ShmSize ||= DEFAULT_SHM_SIZE;

@@ -17,6 +17,7 @@ import { parseSignal } from '../../lib/signals.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { LayerStore } from '../layers/layer-store.js';
 import { JsonFileWriter } from '../logs/json-file.js';
+import { rotationOf } from '../logs/log-options.js';
 import type { Runtime, Task } from '../runtime/runtime.js';
 import { RuntimeStartError } from '../runtime/runtime.js';
 import type { ContainerStore } from './container-store.js';
@@ -106,7 +107,7 @@ export class ContainerRunner {
         ...(env.netnsPath ? { netnsPath: env.netnsPath } : {}),
         ...(security ? { security } : {}),
       });
-      log = new JsonFileWriter(paths.log);
+      log = await JsonFileWriter.open(paths.log, rotationOf(rec.hostConfig.LogConfig));
       task = await this.d.runtime.create({ id: rec.id, spec, rootfs: [], terminal: rec.config.Tty, stdin: rec.config.OpenStdin });
       const t = task;
       const outputDone = live.streams.connect(t.io, log, { stdinOnce: rec.config.StdinOnce, tty: rec.config.Tty, closeStdin: () => t.closeStdin() });
@@ -338,7 +339,7 @@ export class ContainerRunner {
       return;
     }
     const task = r.task;
-    const log = new JsonFileWriter(paths.log);
+    const log = await JsonFileWriter.open(paths.log, rotationOf(rec.hostConfig.LogConfig));
     const outputDone = live.streams.connect(task.io, log, { stdinOnce: rec.config.StdinOnce, tty: rec.config.Tty, closeStdin: () => task.closeStdin() });
     live.task = task;
     live.log = log;

@@ -4,33 +4,100 @@
  */
 import { EventEmitter, once } from 'node:events';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { rename, rm, stat } from 'node:fs/promises';
+import type { Rotation } from './log-options.js';
 import { nowNs, parseTimeNs, rfc3339Nano, type LogEntry, type LogStream } from './entry.js';
 
-/** Appends entries; emits 'write' after data reached the file and 'close' when the container's output ended. */
+/**
+ * Appends entries; emits 'write' after data reached the file and 'close'
+ * when the container's output ended. With `maxSize` it rotates as Docker
+ * does: the live file becomes `<path>.1`, older ones shift up, and only
+ * `maxFiles` files (the live one included) are kept.
+ */
 export class JsonFileWriter extends EventEmitter {
-  private readonly out: WriteStream;
+  private out: WriteStream;
   private closed = false;
+  private size: number;
+  /** Entries that arrived while a rotation was under way, in order. */
+  private held: string[] | undefined;
+  private rotating: Promise<void> | undefined;
+  /** Counts rotations, so a follower notices that its file moved. */
+  generation = 0;
 
-  constructor(readonly path: string) {
+  private constructor(readonly path: string, private readonly rotation: Rotation, size: number) {
     super();
-    this.out = createWriteStream(path, { flags: 'a', highWaterMark: 1 << 16 });
-    this.out.on('error', (err) => this.emit('error', err));
+    this.size = size;
+    this.out = this.openStream();
   }
 
-  /** Returns false when the caller should wait for 'drain' before writing more. */
+  static async open(path: string, rotation: Rotation = { maxFiles: 1 }): Promise<JsonFileWriter> {
+    const size = await stat(path).then((s) => s.size, () => 0);
+    return new JsonFileWriter(path, rotation, size);
+  }
+
+  private openStream(): WriteStream {
+    const out = createWriteStream(this.path, { flags: 'a', highWaterMark: 1 << 16 });
+    out.on('error', (err) => this.emit('error', err));
+    return out;
+  }
+
+  /** Returns false when the caller should wait for `drain()` before writing more. */
   write(stream: LogStream, line: Buffer): boolean {
-    const entry = `{"log":${JSON.stringify(line.toString('utf8'))},"stream":"${stream}","time":"${rfc3339Nano(nowNs())}"}\n`;
-    return this.out.write(entry, () => this.emit('write'));
+    this.append(`{"log":${JSON.stringify(line.toString('utf8'))},"stream":"${stream}","time":"${rfc3339Nano(nowNs())}"}\n`);
+    return !this.held && !this.out.writableNeedDrain;
+  }
+
+  private async rotate(): Promise<void> {
+    try {
+      const old = this.out;
+      await new Promise<void>((r) => old.end(() => r()));
+      const keep = this.rotation.maxFiles;
+      if (keep > 1) {
+        await rm(`${this.path}.${keep - 1}`, { force: true });
+        for (let i = keep - 2; i >= 1; i--) await rename(`${this.path}.${i}`, `${this.path}.${i + 1}`).catch(() => {});
+        await rename(this.path, `${this.path}.1`);
+      } else {
+        await rm(this.path, { force: true });
+      }
+    } catch (err) {
+      this.emit('error', err);
+    }
+    this.generation++;
+    this.size = 0;
+    this.out = this.openStream();
+    const held = this.held ?? [];
+    this.held = undefined;
+    this.rotating = undefined;
+    // a burst bigger than max-size rotates again: append holds what comes after that
+    for (const entry of held) this.append(entry);
+    this.emit('rotated');
+  }
+
+  /** Writes an entry, or holds it while a rotation runs; starts a rotation when the entry would not fit. */
+  private append(entry: string): void {
+    if (this.held) {
+      this.held.push(entry);
+      return;
+    }
+    const bytes = Buffer.byteLength(entry);
+    if (this.rotation.maxSize !== undefined && this.size > 0 && this.size + bytes > this.rotation.maxSize) {
+      this.held = [entry];
+      this.rotating = this.rotate();
+      return;
+    }
+    this.size += bytes;
+    this.out.write(entry, () => this.emit('write'));
   }
 
   async drain(): Promise<void> {
+    while (this.rotating) await this.rotating;
     if (this.out.writableNeedDrain) await once(this.out, 'drain');
   }
 
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    while (this.rotating) await this.rotating;
     await new Promise<void>((r) => this.out.end(() => r()));
     this.emit('close');
   }
@@ -78,28 +145,46 @@ function wanted(e: LogEntry, o: ReadOptions): boolean {
   return true;
 }
 
-/** The entries already in the file; returns the byte offset it read up to. */
-export async function* readLogFile(path: string, o: ReadOptions, state: { offset: number } = { offset: 0 }): AsyncGenerator<LogEntry> {
-  let size: number;
-  try {
-    size = (await stat(path)).size;
-  } catch {
-    return;
+/** Rotated files that exist, oldest first: `<path>.N` … `<path>.1`. */
+async function rotatedFiles(path: string): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 1; ; i++) {
+    const p = `${path}.${i}`;
+    if (!(await stat(p).then(() => true, () => false))) break;
+    out.unshift(p);
   }
-  if (size === 0) return;
-  const source = createReadStream(path, { start: 0, end: size - 1, highWaterMark: 1 << 16 });
-  state.offset = size;
-  if (o.tail === undefined || o.tail < 0) {
-    for await (const e of entriesOf(source)) if (wanted(e, o)) yield e;
-    return;
-  }
+  return out;
+}
+
+/** Entries of a whole file (or from `start`), in order. */
+function entriesFrom(path: string, start: number, end: number): AsyncGenerator<LogEntry> {
+  return entriesOf(createReadStream(path, { start, end, highWaterMark: 1 << 16 }));
+}
+
+/**
+ * The entries already written (rotated files first); sets `state` to where
+ * the live file was read up to and which rotation it belonged to.
+ */
+export async function* readLogFile(path: string, o: ReadOptions, state: { offset: number; generation?: number } = { offset: 0 }): AsyncGenerator<LogEntry> {
   if (o.tail === 0) {
-    source.destroy();
+    state.offset = await stat(path).then((s) => s.size, () => 0);
+    return;
+  }
+  const files: [string, number][] = [];
+  for (const p of [...(await rotatedFiles(path)), path]) {
+    const size = await stat(p).then((s) => s.size, () => 0);
+    if (size > 0) files.push([p, size]);
+    if (p === path) state.offset = size;
+  }
+  async function* all(): AsyncGenerator<LogEntry> {
+    for (const [p, size] of files) for await (const e of entriesFrom(p, 0, size - 1)) if (wanted(e, o)) yield e;
+  }
+  if (o.tail === undefined || o.tail < 0) {
+    yield* all();
     return;
   }
   const ring: LogEntry[] = [];
-  for await (const e of entriesOf(source)) {
-    if (!wanted(e, o)) continue;
+  for await (const e of all()) {
     ring.push(e);
     if (ring.length > o.tail) ring.shift();
   }
@@ -110,10 +195,20 @@ export async function* readLogFile(path: string, o: ReadOptions, state: { offset
  * New entries after `offset` as the writer adds them, until the writer
  * closes (the container stopped) or `signal` aborts.
  */
-export async function* followLogFile(path: string, writer: JsonFileWriter, o: ReadOptions, offset: number, signal: AbortSignal): AsyncGenerator<LogEntry> {
+export async function* followLogFile(path: string, writer: JsonFileWriter, o: ReadOptions, offset: number, signal: AbortSignal, generation = writer.generation): AsyncGenerator<LogEntry> {
   let pos = offset;
+  let gen = generation;
   for (;;) {
     const closed = writer.isClosed;
+    if (writer.generation !== gen) {
+      // the file we were reading was rotated to <path>.1: finish it, then start the new one
+      if (writer.generation === gen + 1) {
+        const size = await stat(`${path}.1`).then((s) => s.size, () => 0);
+        if (size > pos) for await (const e of entriesFrom(`${path}.1`, pos, size - 1)) if (wanted(e, o)) yield e;
+      }
+      gen = writer.generation;
+      pos = 0;
+    }
     const size = (await stat(path).catch(() => ({ size: pos }))).size;
     if (size > pos) {
       const source = createReadStream(path, { start: pos, end: size - 1, highWaterMark: 1 << 16 });
@@ -150,11 +245,13 @@ function nextChange(writer: JsonFileWriter, signal: AbortSignal): Promise<void> 
     const done = () => {
       writer.off('write', done);
       writer.off('close', done);
+      writer.off('rotated', done);
       signal.removeEventListener('abort', done);
       resolve();
     };
     writer.on('write', done);
     writer.on('close', done);
+    writer.on('rotated', done);
     signal.addEventListener('abort', done);
   });
 }

@@ -7,8 +7,10 @@ export interface LogQuery extends ReadOptions {
 }
 
 export async function* readLogs(path: string, writer: JsonFileWriter | undefined, q: LogQuery, signal: AbortSignal): AsyncGenerator<LogEntry> {
+  // the rotation count is taken before reading, so a rotation during the read is seen by the follower
+  const generation = writer?.generation ?? 0;
   const state = { offset: 0 };
   yield* readLogFile(path, q, state);
   if (!q.follow || !writer || writer.isClosed || signal.aborted) return;
-  yield* followLogFile(path, writer, q, state.offset, signal);
+  yield* followLogFile(path, writer, q, state.offset, signal, generation);
 }

@@ -1,0 +1,75 @@
+/**
+ * The json-file driver through the docker CLI: 100k lines lose none,
+ * max-size/max-file rotation keeps the disk bounded and `logs` (with
+ * --tail, and -f across rotations) reads across the rotated files; bad
+ * log options fail the create.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { TestDaemon } from '../support/daemon.js';
+
+describe('logs', () => {
+  let d: TestDaemon;
+  before(async () => {
+    d = await TestDaemon.start();
+    await d.busybox();
+  });
+  after(async () => {
+    await d?.destroy();
+  });
+
+  const ok = async (args: string[]) => {
+    const r = await d.docker(args, { timeoutMs: 120_000 });
+    assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+  const logFiles = (id: string) => readdirSync(join(d.dataRoot, 'containers', id)).filter((n) => n.includes('-json.log')).sort();
+
+  test('100k lines written quickly: every one is kept, in order', async () => {
+    const id = (await ok(['run', '-d', 'busybox', 'seq', '1', '100000'])).trim();
+    await ok(['wait', id]);
+    const lines = (await ok(['logs', id])).split('\n').filter(Boolean);
+    assert.equal(lines.length, 100000);
+    assert.equal(lines[0], '1');
+    assert.equal(lines.at(-1), '100000');
+    assert.deepEqual((await ok(['logs', '--tail', '3', id])).split('\n').filter(Boolean), ['99998', '99999', '100000']);
+  });
+
+  test('max-size and max-file rotate: bounded files, logs read across them', async () => {
+    const id = (await ok(['run', '-d', '--log-opt', 'max-size=10k', '--log-opt', 'max-file=3', 'busybox', 'sh', '-c', 'for i in $(seq 1 3000); do echo line-$i; done'])).trim();
+    await ok(['wait', id]);
+    const files = logFiles(id);
+    assert.deepEqual(files, [`${id}-json.log`, `${id}-json.log.1`, `${id}-json.log.2`]);
+    for (const f of files) assert.ok(statSync(join(d.dataRoot, 'containers', id, f)).size <= 10 * 1024, f);
+    const lines = (await ok(['logs', id])).split('\n').filter(Boolean);
+    assert.equal(lines.at(-1), 'line-3000');
+    assert.ok(lines.length > 250 && lines.length < 3000, String(lines.length)); // ~80-byte entries, 3 files of 10k
+    // contiguous: the oldest kept line and every one after it
+    const first = Number(lines[0]!.slice(5));
+    assert.deepEqual(lines, Array.from({ length: 3000 - first + 1 }, (_, i) => `line-${first + i}`));
+    assert.deepEqual((await ok(['logs', '--tail', '2', id])).split('\n').filter(Boolean), ['line-2999', 'line-3000']);
+  });
+
+  test('logs -f follows across rotations without losing a line', async () => {
+    const id = (await ok(['run', '-d', '--log-opt', 'max-size=2k', '--log-opt', 'max-file=4', 'busybox', 'sh', '-c',
+      'sleep 0.5; for i in $(seq 1 400); do echo follow-$i; [ $((i % 50)) -eq 0 ] && sleep 0.05; done'])).trim();
+    const followed = (await ok(['logs', '-f', id])).split('\n').filter(Boolean);
+    assert.deepEqual(followed, Array.from({ length: 400 }, (_, i) => `follow-${i + 1}`));
+    assert.ok(logFiles(id).length === 4);
+  });
+
+  test('bad log options fail the run (125) with the reason', async () => {
+    for (const [opts, message] of [
+      [['--log-opt', 'max-file=3'], /max-file cannot be set without max-size/],
+      [['--log-opt', 'max-size=huge'], /invalid max-size: huge/],
+      [['--log-opt', 'colour=blue'], /unknown log opt 'colour' for json-file log driver/],
+      [['--log-driver', 'splunk'], /no log driver named 'splunk'/],
+    ] as [string[], RegExp][]) {
+      const r = await d.docker(['run', '--rm', ...opts, 'busybox', 'true']);
+      assert.equal(r.code, 125, opts.join(' '));
+      assert.match(r.stderr, message);
+    }
+  });
+});

@@ -1,1 +1,55 @@
-console.log('berth');
+/** berth-registry: an OCI distribution registry (`serve`), and its garbage collector (`gc`). */
+import { Command, InvalidArgumentError } from 'commander';
+import { gc } from '../registry/gc.js';
+import { Registry } from '../registry/registry.js';
+import { createRegistryServer } from '../registry/server/app.js';
+import { FilesystemDriver } from '../registry/storage/filesystem.js';
+
+function positive(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+const program = new Command('berth-registry').description('An OCI distribution registry').version('0.1.0');
+
+program.command('serve')
+  .description('serve the registry API')
+  .option('--addr <host:port>', 'address to listen on', '127.0.0.1:5000')
+  .requiredOption('--root <dir>', 'storage root (filesystem driver)')
+  .option('--delete-enabled', 'allow DELETE of manifests and blobs')
+  .option('--read-only', 'refuse every write')
+  .option('--max-manifest-bytes <n>', 'largest manifest accepted', positive, 4 << 20)
+  .option('--quiet', 'no access log')
+  .action(async (o: { addr: string; root: string; deleteEnabled?: boolean; readOnly?: boolean; maxManifestBytes: number; quiet?: boolean }) => {
+    const reg = new Registry(new FilesystemDriver(o.root), { deleteEnabled: Boolean(o.deleteEnabled), maxManifestBytes: o.maxManifestBytes });
+    const server = createRegistryServer(reg, {
+      readOnly: Boolean(o.readOnly),
+      log: o.quiet ? () => {} : (f) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...f })}\n`),
+    });
+    const i = o.addr.lastIndexOf(':');
+    const host = o.addr.slice(0, i) || '0.0.0.0';
+    const port = Number(o.addr.slice(i + 1));
+    server.keepAliveTimeout = 60_000;
+    server.listen(port, host.replace(/^\[|\]$/g, ''), () => process.stderr.write(`berth-registry listening on ${o.addr}\n`));
+    const stop = () => server.close(() => process.exit(0));
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+
+program.command('gc')
+  .description('delete blobs no manifest references')
+  .requiredOption('--root <dir>', 'storage root (filesystem driver)')
+  .option('--dry-run', 'only list what would be deleted')
+  .option('--grace <seconds>', 'keep blobs written less than this long ago (uploads of a push in progress)', (v: string) => Number(v), 3600)
+  .action(async (o: { root: string; dryRun?: boolean; grace: number }) => {
+    if (!Number.isFinite(o.grace) || o.grace < 0) throw new InvalidArgumentError('--grace must be a number of seconds');
+    const report = await gc(new FilesystemDriver(o.root), { dryRun: Boolean(o.dryRun), graceMs: o.grace * 1000 });
+    for (const d of report.deleted) process.stdout.write(`${o.dryRun ? 'would delete' : 'deleted'} blob ${d}\n`);
+    process.stdout.write(`${report.deleted.length} blobs ${o.dryRun ? 'eligible for deletion' : 'deleted'}, ${report.kept} kept\n`);
+  });
+
+program.parseAsync().catch((err: Error) => {
+  process.stderr.write(`berth-registry: ${err.message}\n`);
+  process.exit(1);
+});

@@ -1,5 +1,7 @@
 /** berth-registry: an OCI distribution registry (`serve`), and its garbage collector (`gc`). */
 import { Command, InvalidArgumentError } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { anonymous, HtpasswdAccess } from '../registry/auth.js';
 import { gc } from '../registry/gc.js';
 import { Registry } from '../registry/registry.js';
 import { createRegistryServer } from '../registry/server/app.js';
@@ -21,10 +23,16 @@ program.command('serve')
   .option('--read-only', 'refuse every write')
   .option('--max-manifest-bytes <n>', 'largest manifest accepted', positive, 4 << 20)
   .option('--quiet', 'no access log')
-  .action(async (o: { addr: string; root: string; deleteEnabled?: boolean; readOnly?: boolean; maxManifestBytes: number; quiet?: boolean }) => {
+  .option('--htpasswd <file>', 'require HTTP Basic credentials from this htpasswd file (bcrypt: htpasswd -B)')
+  .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
+  .option('--tls-key <file>', 'the key of --tls-cert (PEM)')
+  .action(async (o: { addr: string; root: string; deleteEnabled?: boolean; readOnly?: boolean; maxManifestBytes: number; quiet?: boolean; htpasswd?: string; tlsCert?: string; tlsKey?: string }) => {
+    if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new InvalidArgumentError('--tls-cert and --tls-key go together');
     const reg = new Registry(new FilesystemDriver(o.root), { deleteEnabled: Boolean(o.deleteEnabled), maxManifestBytes: o.maxManifestBytes });
     const server = createRegistryServer(reg, {
       readOnly: Boolean(o.readOnly),
+      access: o.htpasswd ? await HtpasswdAccess.load(o.htpasswd) : anonymous,
+      ...(o.tlsCert && o.tlsKey ? { tls: { cert: await readFile(o.tlsCert), key: await readFile(o.tlsKey) } } : {}),
       log: o.quiet ? () => {} : (f) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...f })}\n`),
     });
     const i = o.addr.lastIndexOf(':');

@@ -6,11 +6,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
+import { makeCerts } from '../support/certs.js';
 import { REPO, TestDaemon } from '../support/daemon.js';
 import { freePort } from '../support/net.js';
 import { waitFor } from '../support/wait.js';
@@ -241,6 +243,47 @@ describe('berth-registry', () => {
     const put = await http(port, 'PUT', `${loc}?digest=${sha(data)}`, data.subarray(have), { 'Content-Range': `${have}-${data.length - 1}` });
     assert.equal(put.status, 201);
     assert.equal(sha((await http(port, 'GET', `/v2/crash/blobs/${sha(data)}`)).body), sha(data));
+  });
+
+  test('htpasswd Basic auth over TLS: docker login, push and pull through berthd; wrong credentials are refused', async () => {
+    const dir = mkdtempSync('/tmp/berth-registry-auth-');
+    const certs = makeCerts(join(dir, 'certs'));
+    execFileSync('htpasswd', ['-Bbc', join(dir, 'htpasswd'), 'alice', 'wonderland']);
+    const authPort = await freePort();
+    const p = spawn(BIN, ['serve', '--addr', `127.0.0.1:${authPort}`, '--root', join(dir, 'root'), '--quiet', '--htpasswd', join(dir, 'htpasswd'),
+      '--tls-cert', certs.serverCert, '--tls-key', certs.serverKey], { stdio: 'ignore' });
+    const env = { DOCKER_CONFIG: join(dir, 'docker-config') };
+    const https = (path: string, auth?: string) => new Promise<number>((resolve) => {
+      const req = httpsRequest({ host: '127.0.0.1', port: authPort, path, ca: certs.pem('ca'), headers: auth ? { Authorization: `Basic ${Buffer.from(auth).toString('base64')}` } : {} }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', () => resolve(0));
+      req.end();
+    });
+    try {
+      await waitFor(async () => (await https('/v2/')) === 401, 10_000, 'the TLS registry');
+      assert.equal(await https('/v2/', 'alice:wonderland'), 200);
+      assert.equal(await https('/v2/', 'alice:rabbit'), 401);
+      const host = `127.0.0.1:${authPort}`;
+      const wrong = await d.docker(['login', '-u', 'alice', '-p', 'rabbit', host], { env });
+      assert.equal(wrong.code, 1);
+      assert.match(wrong.stderr, /unauthorized/i);
+      assert.equal((await d.docker(['login', '-u', 'alice', '-p', 'wonderland', host], { env })).code, 0);
+      await ok(['tag', 'busybox', `${host}/secure/bb:v1`]);
+      const push = await d.docker(['push', `${host}/secure/bb:v1`], { env });
+      assert.equal(push.code, 0, push.stderr);
+      await ok(['rmi', `${host}/secure/bb:v1`]);
+      assert.equal((await d.docker(['pull', `${host}/secure/bb:v1`], { env })).code, 0);
+      const sk = await skopeo(['list-tags', '--tls-verify=false', '--creds', 'alice:wonderland', `docker://${host}/secure/bb`]);
+      assert.deepEqual((JSON.parse(sk.out) as { Tags: string[] }).Tags, ['v1']);
+      const anon = await skopeo(['list-tags', '--tls-verify=false', '--no-creds', `docker://${host}/secure/bb`]);
+      assert.notEqual(anon.code, 0);
+    } finally {
+      p.kill();
+      await new Promise((r) => p.once('exit', r));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   test('deletes are off unless enabled; gc removes unreferenced blobs only', async () => {

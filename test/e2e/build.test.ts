@@ -130,6 +130,22 @@ describe('build', () => {
     assert.equal(await inspect('demo:1', '{{.Id}}'), id);
   });
 
+  test('ONBUILD triggers run in the child build and are not inherited', async () => {
+    const dir = mkdtempSync('/tmp/berth-build-onbuild-');
+    try {
+      writeFileSync(join(dir, 'Dockerfile'), 'FROM busybox\nONBUILD RUN echo triggered > /t\n');
+      await ok(['build', '-t', 'onbase:1', dir]);
+      assert.deepEqual(JSON.parse(await inspect('onbase:1', '{{json .Config.OnBuild}}')), ['RUN echo triggered > /t']);
+      writeFileSync(join(dir, 'Dockerfile'), 'FROM onbase:1\nCMD ["cat", "/t"]\n');
+      const out = await ok(['build', '-t', 'onchild:1', dir]);
+      assert.match(out, /# Executing 1 build trigger/);
+      assert.equal((await ok(['run', '--rm', 'onchild:1'])).trim(), 'triggered');
+      assert.equal(await inspect('onchild:1', '{{json .Config.OnBuild}}'), 'null');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('--target builds a stage; berth build -q and --iidfile give the id', async () => {
     const out = await ok(['build', '--target', 'tools', '-t', 'tools:1', ctx]);
     assert.doesNotMatch(out, /WORKDIR/);

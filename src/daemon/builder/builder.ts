@@ -109,6 +109,8 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildOptions, 
       say('\n');
       state = await fromStep(d, stage, plan.stages, done, globalArgs, o, emit, df.escape);
       if (state.image) say(` ---> ${shortId(state.image.id)}\n`);
+      const ctxOf = () => ({ stage, stages: plan.stages, done, ctx, hashes, work, roots, o, say, escape: df.escape, globalArgs });
+      state = await runTriggers(d, state, ctxOf(), say);
       for (const ins of stage.body) {
         say(`Step ${++step}/${total} : ${ins.original}`);
         say('\n');
@@ -135,6 +137,19 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildOptions, 
     for (const r of roots) await r.release();
     await rm(work, { recursive: true, force: true });
   }
+}
+
+/** The base image's ONBUILD instructions run first, as Docker runs them, and are not inherited further. */
+async function runTriggers(d: BuilderDeps, s: StageState, c: StepContext, say: (t: string) => void): Promise<StageState> {
+  const triggers = s.config.config?.OnBuild ?? [];
+  if (triggers.length === 0) return s;
+  say(`# Executing ${triggers.length} build trigger${triggers.length > 1 ? 's' : ''}\n`);
+  let state = s;
+  for (const text of triggers) {
+    for (const ins of parseDockerfile(text).instructions) state = await runStep(d, ins, state, c);
+  }
+  const config = { ...(state.config.config ?? {}), OnBuild: null };
+  return commitStep(d, state, config, 'ONBUILD (triggers run)', `onbuild-done:${JSON.stringify(triggers)}`, c.o, say);
 }
 
 async function readDockerfile(ctx: string, name: string): Promise<string> {

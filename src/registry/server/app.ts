@@ -4,7 +4,9 @@
  * health check. Bodies stream in both directions.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { pipeline } from 'node:stream/promises';
+import type { Access } from '../auth.js';
 import { RegistryError } from '../errors.js';
 import { checkDigest, checkName, checkReference } from '../names.js';
 import type { Registry } from '../registry.js';
@@ -12,7 +14,10 @@ import { Metrics } from './metrics.js';
 
 export interface AppOptions {
   readOnly: boolean;
+  access: Access;
   log: (fields: Record<string, unknown>) => void;
+  /** Serve HTTPS with this certificate and key (PEM). */
+  tls?: { cert: Buffer; key: Buffer };
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, m: string[], url: URL) => Promise<void>;
@@ -20,6 +25,11 @@ type Handler = (req: IncomingMessage, res: ServerResponse, m: string[], url: URL
 const API_HEADER = { 'Docker-Distribution-API-Version': 'registry/2.0' };
 
 export function createRegistryServer(reg: Registry, o: AppOptions): Server {
+  const handler = registryHandler(reg, o);
+  return o.tls ? createHttpsServer({ cert: o.tls.cert, key: o.tls.key }, handler) : createServer(handler);
+}
+
+function registryHandler(reg: Registry, o: AppOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const metrics = new Metrics();
   const routes: [string, RegExp, Handler][] = [
     ['GET', /^\/v2\/?$/, async (_q, res) => json(res, 200, {})],
@@ -156,7 +166,7 @@ export function createRegistryServer(reg: Registry, o: AppOptions): Server {
     if (o.readOnly) throw new RegistryError('UNSUPPORTED', 'the registry is in read-only mode');
   }
 
-  return createServer((req, res) => {
+  return (req, res) => {
     const started = process.hrtime.bigint();
     const url = new URL(req.url ?? '/', 'http://registry');
     const remote = req.socket.remoteAddress; // the socket is gone by 'finish' when the client hung up
@@ -189,20 +199,23 @@ export function createRegistryServer(reg: Registry, o: AppOptions): Server {
         break;
       }
     }
-    const run = handler
-      ? handler(req, res, match.map((s, i) => (i === 0 ? s : decodeURIComponent(s))), url)
-      : Promise.reject(pathMatched ? new RegistryError('UNSUPPORTED', `method ${req.method} not allowed`) : new RegistryError('NAME_UNKNOWN', 'no such route', undefined, 404));
-    run.catch((err: unknown) => {
+    const run = async () => {
+      await o.access.check(req.headers.authorization);
+      if (!handler) throw pathMatched ? new RegistryError('UNSUPPORTED', `method ${req.method} not allowed`) : new RegistryError('NAME_UNKNOWN', 'no such route', undefined, 404);
+      await handler(req, res, match.map((s, i) => (i === 0 ? s : decodeURIComponent(s))), url);
+    };
+    run().catch((err: unknown) => {
       req.resume();
       if (res.headersSent) {
         res.destroy();
         return;
       }
       const e = err instanceof RegistryError ? err : internal(err, o);
-      res.writeHead(e.status, { ...API_HEADER, 'Content-Type': 'application/json' });
+      const challenge = e.code === 'UNAUTHORIZED' && o.access.challenge ? { 'WWW-Authenticate': o.access.challenge } : {};
+      res.writeHead(e.status, { ...API_HEADER, ...challenge, 'Content-Type': 'application/json' });
       res.end(req.method === 'HEAD' ? undefined : e.body());
     });
-  });
+  };
 }
 
 function internal(err: unknown, o: AppOptions): RegistryError {

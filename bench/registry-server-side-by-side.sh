@@ -15,7 +15,7 @@ SHARED=${SHARED_BENCH:-$REPO/../shared/bench}
 W=$(mktemp -d /tmp/berth-regbench.XXXXXX)
 WRK_S=${WRK_S:-10}
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; rm -rf "$W"; }
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null || true; done; rm -rf "$W"; }
 trap cleanup EXIT
 
 free_port() { node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }

@@ -1,11 +1,19 @@
 /** berth-registry: an OCI distribution registry (`serve`), and its garbage collector (`gc`). */
 import { Command, InvalidArgumentError } from 'commander';
+import { createPrivateKey, createPublicKey } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { anonymous, HtpasswdAccess } from '../registry/auth.js';
 import { gc } from '../registry/gc.js';
+import { publicKeyOf, TokenAccess } from '../registry/token.js';
 import { Registry } from '../registry/registry.js';
 import { createRegistryServer } from '../registry/server/app.js';
 import { FilesystemDriver } from '../registry/storage/filesystem.js';
+
+interface ServeFlags {
+  addr: string; root: string; deleteEnabled?: boolean; readOnly?: boolean; maxManifestBytes: number; quiet?: boolean;
+  htpasswd?: string; tlsCert?: string; tlsKey?: string;
+  tokenKey?: string; tokenPublicKey?: string; tokenRealm?: string; tokenService: string; tokenIssuer: string;
+}
 
 function positive(v: string): number {
   const n = Number(v);
@@ -26,12 +34,27 @@ program.command('serve')
   .option('--htpasswd <file>', 'require HTTP Basic credentials from this htpasswd file (bcrypt: htpasswd -B)')
   .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
   .option('--tls-key <file>', 'the key of --tls-cert (PEM)')
-  .action(async (o: { addr: string; root: string; deleteEnabled?: boolean; readOnly?: boolean; maxManifestBytes: number; quiet?: boolean; htpasswd?: string; tlsCert?: string; tlsKey?: string }) => {
+  .option('--token-key <file>', 'token auth with the built-in endpoint: sign tokens with this EC or RSA private key (PEM); users from --htpasswd')
+  .option('--token-public-key <file>', 'token auth with an external token server: verify its tokens with this public key (PEM)')
+  .option('--token-realm <url>', 'where clients get tokens (default: this server\'s /auth/token)')
+  .option('--token-service <name>', 'the service tokens are issued for (their audience)', 'berth-registry')
+  .option('--token-issuer <name>', 'the issuer tokens must name', 'berth-registry')
+  .action(async (o: ServeFlags) => {
     if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new InvalidArgumentError('--tls-cert and --tls-key go together');
+    const basic = o.htpasswd ? await HtpasswdAccess.load(o.htpasswd) : undefined;
+    let token: TokenAccess | undefined;
+    if (o.tokenKey || o.tokenPublicKey) {
+      const privateKey = o.tokenKey ? createPrivateKey(await readFile(o.tokenKey)) : undefined;
+      const publicKey = privateKey ? publicKeyOf(privateKey) : createPublicKey(await readFile(o.tokenPublicKey!));
+      const scheme = o.tlsCert ? 'https' : 'http';
+      const realm = o.tokenRealm ?? `${scheme}://${o.addr}/auth/token`;
+      token = new TokenAccess({ realm, service: o.tokenService, issuer: o.tokenIssuer, publicKey, ttlSeconds: 300, ...(privateKey ? { privateKey } : {}) });
+    }
     const reg = new Registry(new FilesystemDriver(o.root), { deleteEnabled: Boolean(o.deleteEnabled), maxManifestBytes: o.maxManifestBytes });
     const server = createRegistryServer(reg, {
       readOnly: Boolean(o.readOnly),
-      access: o.htpasswd ? await HtpasswdAccess.load(o.htpasswd) : anonymous,
+      access: token ?? basic ?? anonymous,
+      ...(token && o.tokenKey ? { tokenEndpoint: { path: '/auth/token', issuer: token, ...(basic ? { basic } : {}) } } : {}),
       ...(o.tlsCert && o.tlsKey ? { tls: { cert: await readFile(o.tlsCert), key: await readFile(o.tlsKey) } } : {}),
       log: o.quiet ? () => {} : (f) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...f })}\n`),
     });

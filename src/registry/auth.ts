@@ -9,9 +9,16 @@ import { readFile } from 'node:fs/promises';
 import bcrypt from 'bcryptjs';
 import { RegistryError } from './errors.js';
 
+/** What a request needs: `repository:NAME:pull,push`, `registry:catalog:*`. */
+export interface Scope {
+  type: string;
+  name: string;
+  actions: string[];
+}
+
 export interface Access {
-  /** Resolves with the user name, or throws UNAUTHORIZED. */
-  check(authorization: string | undefined): Promise<string>;
+  /** Resolves with the user name, or throws UNAUTHORIZED (whose `challenge`, if set, goes in WWW-Authenticate). */
+  check(authorization: string | undefined, scope?: Scope): Promise<string>;
   /** The challenge sent with a 401. */
   readonly challenge: string | undefined;
 }

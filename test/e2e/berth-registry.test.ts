@@ -7,8 +7,8 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
@@ -279,6 +279,48 @@ describe('berth-registry', () => {
       assert.deepEqual((JSON.parse(sk.out) as { Tags: string[] }).Tags, ['v1']);
       const anon = await skopeo(['list-tags', '--tls-verify=false', '--no-creds', `docker://${host}/secure/bb`]);
       assert.notEqual(anon.code, 0);
+    } finally {
+      p.kill();
+      await new Promise((r) => p.once('exit', r));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('token auth with the built-in endpoint: docker login, push, pull; scopes are enforced', async () => {
+    const dir = mkdtempSync('/tmp/berth-registry-token-');
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    writeFileSync(join(dir, 'key.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    execFileSync('htpasswd', ['-Bbc', join(dir, 'htpasswd'), 'bob', 'builder']);
+    const tokPort = await freePort();
+    const p = spawn(BIN, ['serve', '--addr', `127.0.0.1:${tokPort}`, '--root', join(dir, 'root'), '--quiet', '--htpasswd', join(dir, 'htpasswd'), '--token-key', join(dir, 'key.pem')], { stdio: 'ignore' });
+    const env = { DOCKER_CONFIG: join(dir, 'docker-config') };
+    const host = `127.0.0.1:${tokPort}`;
+    try {
+      await waitFor(async () => (await http(tokPort, 'GET', '/v2/').catch(() => ({ status: 0 }))).status === 401, 10_000, 'the token registry');
+      const challenge = String((await http(tokPort, 'GET', '/v2/team/bb/manifests/v1')).headers['www-authenticate']);
+      assert.equal(challenge, `Bearer realm="http://${host}/auth/token",service="berth-registry",scope="repository:team/bb:pull"`);
+      assert.equal((await d.docker(['login', '-u', 'bob', '-p', 'nope', host], { env })).code, 1);
+      assert.equal((await d.docker(['login', '-u', 'bob', '-p', 'builder', host], { env })).code, 0);
+      await ok(['tag', 'busybox', `${host}/team/bb:v1`]);
+      const push = await d.docker(['push', `${host}/team/bb:v1`], { env });
+      assert.equal(push.code, 0, push.stderr);
+      await ok(['rmi', `${host}/team/bb:v1`]);
+      assert.equal((await d.docker(['pull', `${host}/team/bb:v1`], { env })).code, 0);
+      // anonymous: no token grants anything
+      const anon = await d.docker(['pull', `${host}/team/bb:v1`], { env: { DOCKER_CONFIG: join(dir, 'empty-config') } });
+      assert.equal(anon.code, 1);
+      assert.match(anon.stderr, /unauthorized|denied/i);
+      // a pull-only token cannot push
+      const basic = Buffer.from('bob:builder').toString('base64');
+      const tok = JSON.parse((await http(tokPort, 'GET', '/auth/token?service=berth-registry&scope=repository:team/bb:pull', undefined, { Authorization: `Basic ${basic}` })).body.toString()) as { token: string };
+      assert.equal((await http(tokPort, 'GET', '/v2/team/bb/tags/list', undefined, { Authorization: `Bearer ${tok.token}` })).status, 200);
+      const denied = await http(tokPort, 'POST', '/v2/team/bb/blobs/uploads/', undefined, { Authorization: `Bearer ${tok.token}` });
+      assert.equal(denied.status, 401);
+      assert.match(String(denied.headers['www-authenticate']), /error="insufficient_scope"/);
+      const forged = `${tok.token.split('.').slice(0, 2).join('.')}.${Buffer.from('x'.repeat(64)).toString('base64url')}`;
+      assert.equal((await http(tokPort, 'GET', '/v2/team/bb/tags/list', undefined, { Authorization: `Bearer ${forged}` })).status, 401);
+      const sk = await skopeo(['list-tags', '--tls-verify=false', '--creds', 'bob:builder', `docker://${host}/team/bb`]);
+      assert.deepEqual((JSON.parse(sk.out) as { Tags: string[] }).Tags, ['v1']);
     } finally {
       p.kill();
       await new Promise((r) => p.once('exit', r));

@@ -11,7 +11,7 @@
  */
 import { Transform } from 'node:stream';
 import type { AuthConfig } from '../../api/registry-auth.js';
-import { Forbidden, InvalidParameter, NotFound, Unauthorized } from '../../errdefs/index.js';
+import { Forbidden, InvalidParameter, NotFound, SystemError, Unauthorized } from '../../errdefs/index.js';
 import { concurrencyLimit } from '../../lib/limit.js';
 import { chainIds, isIndexType, isLayerType, MediaType, type Descriptor, type Digest, type ImageConfig, type Index, type Manifest, type Platform } from '../../oci/index.js';
 import { familiarName, familiarString, type Reference } from '../../oci/reference.js';
@@ -209,16 +209,21 @@ class PullTransaction {
   }
 }
 
-/** Docker's wording for a manifest that cannot be had: not found, or no access. */
+/**
+ * Docker's wording and kinds for a manifest that cannot be had (moby's
+ * translatePullError): unknown or denied is "pull access denied" (404);
+ * unauthorized stays a plain error (500): a 401 would make the docker CLI
+ * stop and prompt for a login.
+ */
 function manifestError(ref: Reference, err: unknown): unknown {
   const name = familiarName({ domain: ref.domain, path: ref.path });
   const why = (err as Error).message?.replace(/^manifest for \S+: /, '') ?? '';
   if (err instanceof NotFound && err.code === 'registry.not_found') {
     return new NotFound('image.pull_not_found', `manifest for ${familiarString(ref)} not found: ${why}`);
   }
-  if (err instanceof Unauthorized || err instanceof Forbidden) {
-    const Kind = err instanceof Unauthorized ? Unauthorized : Forbidden;
-    return new Kind('image.pull_denied', `pull access denied for ${name}, repository does not exist or may require 'docker login': ${why}`);
+  if (err instanceof Forbidden) {
+    return new NotFound('image.pull_denied', `pull access denied for ${name}, repository does not exist or may require 'docker login': ${why}`);
   }
+  if (err instanceof Unauthorized) return new SystemError('image.pull_unauthorized', why);
   return err;
 }

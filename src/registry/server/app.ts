@@ -6,7 +6,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import { pipeline } from 'node:stream/promises';
-import type { Access } from '../auth.js';
+import type { Access, Scope } from '../auth.js';
+import { tokenUser, type TokenAccess } from '../token.js';
 import { RegistryError } from '../errors.js';
 import { checkDigest, checkName, checkReference } from '../names.js';
 import type { Registry } from '../registry.js';
@@ -18,6 +19,8 @@ export interface AppOptions {
   log: (fields: Record<string, unknown>) => void;
   /** Serve HTTPS with this certificate and key (PEM). */
   tls?: { cert: Buffer; key: Buffer };
+  /** The built-in token endpoint (token auth): its path, the issuer, and who checks the Basic credentials sent to it. */
+  tokenEndpoint?: { path: string; issuer: TokenAccess; basic?: Access };
 }
 
 type Handler = (req: IncomingMessage, res: ServerResponse, m: string[], url: URL) => Promise<void>;
@@ -183,6 +186,13 @@ function registryHandler(reg: Registry, o: AppOptions): (req: IncomingMessage, r
       res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
       return;
     }
+    const te = o.tokenEndpoint;
+    if (te && url.pathname === te.path && req.method === 'GET') {
+      tokenUser(req, te.basic).then((user) => te.issuer.issue(res, url, user)).catch(() => {
+        res.writeHead(401, { 'Content-Type': 'application/json' }).end(JSON.stringify({ details: 'incorrect username or password' }));
+      });
+      return;
+    }
     const method = req.method === 'HEAD' ? 'GET' : req.method;
     let handler: Handler | undefined;
     let match: string[] = [];
@@ -200,7 +210,7 @@ function registryHandler(reg: Registry, o: AppOptions): (req: IncomingMessage, r
       }
     }
     const run = async () => {
-      await o.access.check(req.headers.authorization);
+      await o.access.check(req.headers.authorization, scopeOf(req.method ?? 'GET', path, match[1]));
       if (!handler) throw pathMatched ? new RegistryError('UNSUPPORTED', `method ${req.method} not allowed`) : new RegistryError('NAME_UNKNOWN', 'no such route', undefined, 404);
       await handler(req, res, match.map((s, i) => (i === 0 ? s : decodeURIComponent(s))), url);
     };
@@ -211,11 +221,25 @@ function registryHandler(reg: Registry, o: AppOptions): (req: IncomingMessage, r
         return;
       }
       const e = err instanceof RegistryError ? err : internal(err, o);
-      const challenge = e.code === 'UNAUTHORIZED' && o.access.challenge ? { 'WWW-Authenticate': o.access.challenge } : {};
+      const wanted = (e as { challenge?: string }).challenge ?? o.access.challenge;
+      const challenge = e.code === 'UNAUTHORIZED' && wanted ? { 'WWW-Authenticate': wanted } : {};
       res.writeHead(e.status, { ...API_HEADER, ...challenge, 'Content-Type': 'application/json' });
       res.end(req.method === 'HEAD' ? undefined : e.body());
     });
   };
+}
+
+/** The access a request needs, for token auth: pull to read a repository, push to change it, the catalog. */
+function scopeOf(method: string, path: string, name: string | undefined): Scope | undefined {
+  if (path.startsWith('/v2/_catalog')) return { type: 'registry', name: 'catalog', actions: ['*'] };
+  if (!name) return undefined;
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(name);
+  } catch {
+    return undefined; // the route reports the bad name
+  }
+  return { type: 'repository', name: decoded, actions: method === 'GET' || method === 'HEAD' ? ['pull'] : ['pull', 'push'] };
 }
 
 function internal(err: unknown, o: AppOptions): RegistryError {

@@ -7,10 +7,30 @@ import { gc } from '../registry/gc.js';
 import { publicKeyOf, TokenAccess } from '../registry/token.js';
 import { Registry } from '../registry/registry.js';
 import { createRegistryServer } from '../registry/server/app.js';
+import type { StorageDriver } from '../registry/storage/driver.js';
 import { FilesystemDriver } from '../registry/storage/filesystem.js';
+import { S3Driver } from '../registry/storage/s3.js';
 
-interface ServeFlags {
-  addr: string; root: string; deleteEnabled?: boolean; readOnly?: boolean; maxManifestBytes: number; quiet?: boolean;
+interface StorageFlags {
+  root?: string; storage: string; s3Bucket?: string; s3Region: string; s3Endpoint?: string; s3PathStyle?: boolean; s3Root?: string;
+}
+
+/** The driver the flags name; s3 credentials come from the environment (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY) or the SDK's chain. */
+function storageDriver(o: StorageFlags): StorageDriver {
+  if (o.storage === 's3') {
+    if (!o.s3Bucket) throw new InvalidArgumentError('--storage s3 needs --s3-bucket');
+    return new S3Driver({
+      bucket: o.s3Bucket, region: o.s3Region, forcePathStyle: Boolean(o.s3PathStyle),
+      ...(o.s3Endpoint ? { endpoint: o.s3Endpoint } : {}), ...(o.s3Root ? { rootDirectory: o.s3Root } : {}),
+    });
+  }
+  if (o.storage !== 'filesystem') throw new InvalidArgumentError(`unknown storage driver ${o.storage} (filesystem or s3)`);
+  if (!o.root) throw new InvalidArgumentError('the filesystem driver needs --root');
+  return new FilesystemDriver(o.root);
+}
+
+interface ServeFlags extends StorageFlags {
+  addr: string; deleteEnabled?: boolean; readOnly?: boolean; maxManifestBytes: number; quiet?: boolean;
   htpasswd?: string; tlsCert?: string; tlsKey?: string;
   tokenKey?: string; tokenPublicKey?: string; tokenRealm?: string; tokenService: string; tokenIssuer: string;
 }
@@ -26,7 +46,13 @@ const program = new Command('berth-registry').description('An OCI distribution r
 program.command('serve')
   .description('serve the registry API')
   .option('--addr <host:port>', 'address to listen on', '127.0.0.1:5000')
-  .requiredOption('--root <dir>', 'storage root (filesystem driver)')
+  .option('--root <dir>', 'storage root (filesystem driver)')
+  .option('--storage <driver>', 'filesystem or s3', 'filesystem')
+  .option('--s3-bucket <name>', 's3: the bucket')
+  .option('--s3-region <region>', 's3: the region', 'us-east-1')
+  .option('--s3-endpoint <url>', 's3: an S3-compatible service (Ceph, MinIO) instead of AWS')
+  .option('--s3-path-style', 's3: path-style URLs (endpoint/bucket/key)')
+  .option('--s3-root <prefix>', 's3: key prefix inside the bucket')
   .option('--delete-enabled', 'allow DELETE of manifests and blobs')
   .option('--read-only', 'refuse every write')
   .option('--max-manifest-bytes <n>', 'largest manifest accepted', positive, 4 << 20)
@@ -50,7 +76,7 @@ program.command('serve')
       const realm = o.tokenRealm ?? `${scheme}://${o.addr}/auth/token`;
       token = new TokenAccess({ realm, service: o.tokenService, issuer: o.tokenIssuer, publicKey, ttlSeconds: 300, ...(privateKey ? { privateKey } : {}) });
     }
-    const reg = new Registry(new FilesystemDriver(o.root), { deleteEnabled: Boolean(o.deleteEnabled), maxManifestBytes: o.maxManifestBytes });
+    const reg = new Registry(storageDriver(o), { deleteEnabled: Boolean(o.deleteEnabled), maxManifestBytes: o.maxManifestBytes });
     const server = createRegistryServer(reg, {
       readOnly: Boolean(o.readOnly),
       access: token ?? basic ?? anonymous,
@@ -70,12 +96,18 @@ program.command('serve')
 
 program.command('gc')
   .description('delete blobs no manifest references')
-  .requiredOption('--root <dir>', 'storage root (filesystem driver)')
+  .option('--root <dir>', 'storage root (filesystem driver)')
+  .option('--storage <driver>', 'filesystem or s3', 'filesystem')
+  .option('--s3-bucket <name>', 's3: the bucket')
+  .option('--s3-region <region>', 's3: the region', 'us-east-1')
+  .option('--s3-endpoint <url>', 's3: an S3-compatible service')
+  .option('--s3-path-style', 's3: path-style URLs')
+  .option('--s3-root <prefix>', 's3: key prefix inside the bucket')
   .option('--dry-run', 'only list what would be deleted')
   .option('--grace <seconds>', 'keep blobs written less than this long ago (uploads of a push in progress)', (v: string) => Number(v), 3600)
-  .action(async (o: { root: string; dryRun?: boolean; grace: number }) => {
+  .action(async (o: StorageFlags & { dryRun?: boolean; grace: number }) => {
     if (!Number.isFinite(o.grace) || o.grace < 0) throw new InvalidArgumentError('--grace must be a number of seconds');
-    const report = await gc(new FilesystemDriver(o.root), { dryRun: Boolean(o.dryRun), graceMs: o.grace * 1000 });
+    const report = await gc(storageDriver(o), { dryRun: Boolean(o.dryRun), graceMs: o.grace * 1000 });
     for (const d of report.deleted) process.stdout.write(`${o.dryRun ? 'would delete' : 'deleted'} blob ${d}\n`);
     process.stdout.write(`${report.deleted.length} blobs ${o.dryRun ? 'eligible for deletion' : 'deleted'}, ${report.kept} kept\n`);
   });

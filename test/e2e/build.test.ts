@@ -149,6 +149,8 @@ describe('build', () => {
   test('--target builds a stage; berth build -q and --iidfile give the id', async () => {
     const out = await ok(['build', '--target', 'tools', '-t', 'tools:1', ctx]);
     assert.doesNotMatch(out, /WORKDIR/);
+    const quiet = await ok(['build', '-q', '--target', 'tools', ctx]);
+    assert.equal(quiet.trim(), await inspect('tools:1', '{{.Id}}'));
     const iid = join(ctx, 'iid');
     const r = await d.berth(['build', '-q', '--iidfile', iid, '--target', 'tools', ctx]);
     assert.equal(r.code, 0, r.stderr);

@@ -126,6 +126,8 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildOptions, 
     if (!final.image) throw new InvalidParameter('build.empty', 'No image was generated. Is your Dockerfile empty?');
     const id = final.image.id;
     emit({ aux: { ID: id } });
+    // with -q the docker CLI prints (and writes --iidfile from) the stream's text: the id alone
+    if (o.quiet) emit({ stream: `${id}\n` });
     say(`Successfully built ${shortId(id)}\n`);
     for (const t of o.tags) {
       const name = familiarString(withDefaultTag(parseReference(t)));

@@ -1,8 +1,9 @@
 /** berth-registry: an OCI distribution registry (`serve`), and its garbage collector (`gc`). */
 import { Command, InvalidArgumentError } from 'commander';
-import { createPrivateKey, createPublicKey } from 'node:crypto';
+import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { anonymous, HtpasswdAccess } from '../registry/auth.js';
+import { parseConfig } from '../registry/config.js';
 import { gc } from '../registry/gc.js';
 import { publicKeyOf, TokenAccess } from '../registry/token.js';
 import { Registry } from '../registry/registry.js';
@@ -35,6 +36,47 @@ interface ServeFlags extends StorageFlags {
   tokenKey?: string; tokenPublicKey?: string; tokenRealm?: string; tokenService: string; tokenIssuer: string;
 }
 
+/**
+ * Fills the options a flag did not set from a distribution-style config.yml
+ * (`--config`): flags win over the file, the file over the defaults.
+ */
+async function applyConfigFile(o: ServeFlags & { config?: string }, cmd: Command): Promise<void> {
+  if (!o.config) return;
+  const f = parseConfig(await readFile(o.config, 'utf8'));
+  const unset = (name: string) => cmd.getOptionValueSource(name) !== 'cli';
+  const fill = <K extends keyof ServeFlags>(name: K, value: ServeFlags[K] | undefined) => {
+    if (value !== undefined && unset(name)) o[name] = value;
+  };
+  fill('addr', f.addr);
+  fill('root', f.root);
+  fill('storage', f.storage);
+  fill('s3Bucket', f.s3?.bucket);
+  fill('s3Region', f.s3?.region);
+  fill('s3Endpoint', f.s3?.endpoint);
+  fill('s3PathStyle', f.s3?.pathStyle);
+  fill('s3Root', f.s3?.rootDirectory);
+  fill('deleteEnabled', f.deleteEnabled);
+  fill('readOnly', f.readOnly);
+  fill('tlsCert', f.tlsCert);
+  fill('tlsKey', f.tlsKey);
+  fill('htpasswd', f.htpasswd);
+  fill('tokenRealm', f.token?.realm);
+  fill('tokenService', f.token?.service);
+  fill('tokenIssuer', f.token?.issuer);
+  fill('tokenPublicKey', f.token?.rootCertBundle);
+  if (f.accessLog === false) fill('quiet', true);
+  // the SDK reads credentials from the environment; the file's keys go there unless it already has some
+  if (f.s3?.accessKey && f.s3.secretKey && !process.env.AWS_ACCESS_KEY_ID) {
+    process.env.AWS_ACCESS_KEY_ID = f.s3.accessKey;
+    process.env.AWS_SECRET_ACCESS_KEY = f.s3.secretKey;
+  }
+}
+
+/** A public key from a PEM key or certificate (distribution's rootcertbundle is certificates). */
+function publicKeyFrom(pem: Buffer) {
+  return pem.includes('BEGIN CERTIFICATE') ? new X509Certificate(pem).publicKey : createPublicKey(pem);
+}
+
 function positive(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
@@ -45,6 +87,7 @@ const program = new Command('berth-registry').description('An OCI distribution r
 
 program.command('serve')
   .description('serve the registry API')
+  .option('--config <file>', "a config.yml in CNCF distribution's format (flags override it)")
   .option('--addr <host:port>', 'address to listen on', '127.0.0.1:5000')
   .option('--root <dir>', 'storage root (filesystem driver)')
   .option('--storage <driver>', 'filesystem or s3', 'filesystem')
@@ -65,13 +108,14 @@ program.command('serve')
   .option('--token-realm <url>', 'where clients get tokens (default: this server\'s /auth/token)')
   .option('--token-service <name>', 'the service tokens are issued for (their audience)', 'berth-registry')
   .option('--token-issuer <name>', 'the issuer tokens must name', 'berth-registry')
-  .action(async (o: ServeFlags) => {
+  .action(async (o: ServeFlags & { config?: string }, cmd: Command) => {
+    await applyConfigFile(o, cmd);
     if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new InvalidArgumentError('--tls-cert and --tls-key go together');
     const basic = o.htpasswd ? await HtpasswdAccess.load(o.htpasswd) : undefined;
     let token: TokenAccess | undefined;
     if (o.tokenKey || o.tokenPublicKey) {
       const privateKey = o.tokenKey ? createPrivateKey(await readFile(o.tokenKey)) : undefined;
-      const publicKey = privateKey ? publicKeyOf(privateKey) : createPublicKey(await readFile(o.tokenPublicKey!));
+      const publicKey = privateKey ? publicKeyOf(privateKey) : publicKeyFrom(await readFile(o.tokenPublicKey!));
       const scheme = o.tlsCert ? 'https' : 'http';
       const realm = o.tokenRealm ?? `${scheme}://${o.addr}/auth/token`;
       token = new TokenAccess({ realm, service: o.tokenService, issuer: o.tokenIssuer, publicKey, ttlSeconds: 300, ...(privateKey ? { privateKey } : {}) });

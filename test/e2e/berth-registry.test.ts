@@ -328,6 +328,24 @@ describe('berth-registry', () => {
     }
   });
 
+  test("a distribution config.yml works as is (--config), flags override it", async () => {
+    const dir = mkdtempSync('/tmp/berth-registry-config-');
+    const cfgPort = await freePort();
+    writeFileSync(join(dir, 'config.yml'), `version: 0.1\nlog:\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:1\n`);
+    const p = spawn(BIN, ['serve', '--config', join(dir, 'config.yml'), '--addr', `127.0.0.1:${cfgPort}`], { stdio: 'ignore' });
+    try {
+      await waitFor(async () => (await http(cfgPort, 'GET', '/v2/').catch(() => ({ status: 0 }))).status === 200, 10_000, 'berth-registry --config');
+      const blob = Buffer.from('config-test');
+      assert.equal((await http(cfgPort, 'POST', `/v2/cfg/blobs/uploads/?digest=${sha(blob)}`, blob)).status, 201);
+      assert.ok(readdirSync(join(dir, 'data/blobs/sha256')).includes(sha(blob).slice(7)));
+      assert.equal((await http(cfgPort, 'DELETE', `/v2/cfg/blobs/${sha(blob)}`)).status, 202); // delete enabled by the file
+    } finally {
+      p.kill();
+      await new Promise((r) => p.once('exit', r));
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('deletes are off unless enabled; gc removes unreferenced blobs only', async () => {
     const orphan = randomBytes(5000);
     assert.equal((await http(port, 'POST', `/v2/gc/blobs/uploads/?digest=${sha(orphan)}`, orphan)).status, 201);

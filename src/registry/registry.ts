@@ -92,6 +92,13 @@ export class Registry {
     return true;
   }
 
+  /** A mount without `from` (distribution spec 1.1): links the blob if the registry has it at all. */
+  async mountAnonymous(name: string, digest: string): Promise<boolean> {
+    if (!(await this.driver.stat(this.blobPath(digest)))) return false;
+    await this.driver.putContent(this.layerLink(name, digest), digest);
+    return true;
+  }
+
   /** Finishes an upload: checks the digest, publishes the bytes, links them into `name`. */
   async commitUpload(name: string, uuid: string, digest: string): Promise<void> {
     checkDigest(digest);

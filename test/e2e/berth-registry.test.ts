@@ -197,6 +197,12 @@ describe('berth-registry', () => {
     assert.equal(r.status, 206);
     assert.deepEqual(r.body, data.subarray(299_990));
     assert.equal(r.headers['content-range'], `bytes 299990-299999/300000`);
+    // anonymous mount (no `from`): the registry has the blob, so it is linked
+    r = await http(port, 'POST', `/v2/elsewhere/blobs/uploads/?mount=${sha(data)}`);
+    assert.equal(r.status, 201);
+    assert.equal((await http(port, 'HEAD', `/v2/elsewhere/blobs/${sha(data)}`)).status, 200);
+    r = await http(port, 'POST', `/v2/elsewhere/blobs/uploads/?mount=${sha('never stored')}`);
+    assert.equal(r.status, 202); // an ordinary upload starts instead
     r = await http(port, 'DELETE', `/v2/chunks/blobs/uploads/${'0'.repeat(8)}-0000-0000-0000-${'0'.repeat(12)}`);
     assert.equal(code(r), 'BLOB_UPLOAD_UNKNOWN');
   });

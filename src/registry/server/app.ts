@@ -84,7 +84,8 @@ function registryHandler(reg: Registry, o: AppOptions): (req: IncomingMessage, r
         checkDigest(mount);
         const from = url.searchParams.get('from');
         if (from) checkName(from);
-        if (from && (await reg.mount(name, from, mount))) {
+        // without `from`, the spec's anonymous mount: any blob this registry holds
+        if (from ? await reg.mount(name, from, mount) : await reg.mountAnonymous(name, mount)) {
           req.resume();
           res.writeHead(201, { ...API_HEADER, Location: `/v2/${name}/blobs/${mount}`, 'Docker-Content-Digest': mount, 'Content-Length': 0 });
           res.end();

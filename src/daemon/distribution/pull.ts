@@ -18,7 +18,7 @@ import { familiarName, familiarString, type Reference } from '../../oci/referenc
 import type { ContentStore } from '../content/content-store.js';
 import type { LayerBlobIndex } from '../content/layer-blobs.js';
 import { decompressed } from '../layers/decompress.js';
-import type { LayerStore } from '../layers/layer-store.js';
+import type { LayerStore, UnpackedLayer } from '../layers/layer-store.js';
 import type { Image, ImageStore } from '../images/image-store.js';
 import { downloadBlob } from './download.js';
 import { chooseManifest } from './platform.js';
@@ -128,7 +128,11 @@ async function fetchConfig(d: PullDeps, client: RepositoryClient, desc: Descript
   return parseJson<ImageConfig>(await d.content.readBytes(desc.digest), 'image config');
 }
 
-/** Downloads (concurrently) and unpacks (in order) every layer the layer store lacks. */
+/**
+ * Every layer the layer store lacks: downloaded and unpacked concurrently
+ * (a layer's files do not depend on its parent's), then committed on its
+ * parent in order.
+ */
 async function fetchLayers(d: PullDeps, client: RepositoryClient, descs: Descriptor[], diffIds: Digest[], tx: PullTransaction, progress: Progress, signal?: AbortSignal): Promise<void> {
   const chains = chainIds(diffIds);
   const have: boolean[] = [];
@@ -136,33 +140,45 @@ async function fetchLayers(d: PullDeps, client: RepositoryClient, descs: Descrip
   const bars = descs.map((l) => new LayerProgress(progress, l.digest));
   for (const [i, bar] of bars.entries()) bar.status(have[i] ? 'Already exists' : 'Pulling fs layer');
   const limit = concurrencyLimit(d.maxConcurrentDownloads);
-  const downloads = descs.map((desc, i) => have[i] ? Promise.resolve() : limit(async () => {
-    if (await d.content.has(desc.digest)) return;
-    const res = await downloadBlob(client, d.content, desc, {
-      onBytes: (n) => bars[i]!.bytes('Downloading', n, desc.size),
-      ...(signal ? { signal } : {}),
-    });
-    if (res.created) tx.blobs.add(desc.digest);
-    bars[i]!.status('Verifying Checksum');
-    bars[i]!.status('Download complete');
+  const unpacked: (UnpackedLayer | undefined)[] = [];
+  const tasks = descs.map((desc, i) => have[i] ? Promise.resolve() : limit(async () => {
+    if (!(await d.content.has(desc.digest))) {
+      const res = await downloadBlob(client, d.content, desc, {
+        onBytes: (n) => bars[i]!.bytes('Downloading', n, desc.size),
+        ...(signal ? { signal } : {}),
+      });
+      if (res.created) tx.blobs.add(desc.digest);
+      bars[i]!.status('Verifying Checksum');
+      bars[i]!.status('Download complete');
+    }
+    const u = await unpack(d, desc, bars[i]!);
+    unpacked[i] = u;
+    if (u.diffId !== diffIds[i]) {
+      throw new InvalidParameter('registry.diffid_mismatch', `failed to register layer: layer ${desc.digest} has diff id ${u.diffId}, the image config says ${diffIds[i]}`);
+    }
   }));
-  // every download settles before we return, so a failure leaves none writing behind the rollback
-  const settled = Promise.allSettled(downloads);
+  // every task settles before we return, so a failure leaves none writing behind the rollback
+  const settled = Promise.allSettled(tasks);
   try {
     for (const [i, desc] of descs.entries()) {
       if (have[i]) continue;
-      await downloads[i];
-      await unpack(d, desc, i > 0 ? chains[i - 1] : undefined, chains[i]!, diffIds[i]!, tx, bars[i]!);
+      await tasks[i];
+      const info = await d.layers.commit(i > 0 ? chains[i - 1] : undefined, unpacked[i]!);
+      unpacked[i] = undefined;
+      tx.layers.push(info.chainId);
+      await d.layerBlobs.record(diffIds[i]!, info.tarSize ?? 0, { mediaType: desc.mediaType, digest: desc.digest, size: desc.size });
       bars[i]!.status('Pull complete');
     }
   } finally {
     await settled;
+    for (const u of unpacked) await u?.discard();
   }
   const failed = (await settled).find((r) => r.status === 'rejected');
   if (failed) throw (failed as PromiseRejectedResult).reason;
 }
 
-async function unpack(d: PullDeps, desc: Descriptor, parent: Digest | undefined, chain: Digest, diffId: Digest, tx: PullTransaction, bar: LayerProgress): Promise<void> {
+/** Unpacks a downloaded layer blob into a temp dir, whatever its compression, reporting `Extracting`. */
+async function unpack(d: PullDeps, desc: Descriptor, bar: LayerProgress): Promise<UnpackedLayer> {
   let read = 0;
   const counted = d.content.read(desc.digest).pipe(new Transform({
     transform(chunk: Buffer, _enc, cb) {
@@ -172,16 +188,9 @@ async function unpack(d: PullDeps, desc: Descriptor, parent: Digest | undefined,
     },
   }));
   const { stream } = await decompressed(counted);
-  const info = await d.layers.apply(parent, stream);
-  if (info.chainId !== chain) {
-    if (!tx.layers.includes(info.chainId) && !d.images.list().some((img) => chainIds(img.config.rootfs.diff_ids).includes(info.chainId))) {
-      await d.layers.remove(info.chainId);
-    }
-    throw new InvalidParameter('registry.diffid_mismatch', `failed to register layer: layer ${desc.digest} has diff id ${info.diffId}, the image config says ${diffId}`);
-  }
+  const u = await d.layers.unpack(stream);
   bar.bytes('Extracting', desc.size, desc.size, true);
-  tx.layers.push(chain);
-  await d.layerBlobs.record(diffId, info.tarSize ?? 0, { mediaType: desc.mediaType, digest: desc.digest, size: desc.size });
+  return u;
 }
 
 /** What a pull added, so a failure can take it back. */

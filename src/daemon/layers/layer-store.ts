@@ -43,9 +43,24 @@ export interface LayerInfo {
  *
  * A layer is removed only when no image or container stands on it (images/gc.ts).
  */
+/** A layer unpacked into a temp dir, not yet placed on a parent (see `unpack`). */
+export interface UnpackedLayer {
+  diffId: Digest;
+  size: number;
+  tarSize: number;
+  /** Removes the temp dir when the layer will not be committed. */
+  discard(): Promise<void>;
+}
+
 export interface LayerStore {
   /** Unpacks an uncompressed layer tar on top of `parent`; idempotent per chain id. */
   apply(parent: Digest | undefined, tar: Readable): Promise<LayerInfo>;
+  /**
+   * The two halves of `apply`, for pulls that unpack several layers at once:
+   * a layer's files do not depend on its parent's, only its chain id does.
+   */
+  unpack(tar: Readable): Promise<UnpackedLayer>;
+  commit(parent: Digest | undefined, layer: UnpackedLayer): Promise<LayerInfo>;
   get(chainId: Digest): Promise<LayerInfo>;
   has(chainId: Digest): Promise<boolean>;
   list(): Promise<LayerInfo[]>;
@@ -91,17 +106,36 @@ export class OverlayLayerStore implements LayerStore {
   }
 
   async apply(parent: Digest | undefined, tar: Readable): Promise<LayerInfo> {
+    if (parent && !(await this.has(parent))) {
+      tar.resume();
+      throw new NotFound('layer.not_found', `layer ${parent} does not exist`);
+    }
+    return this.commit(parent, await this.unpack(tar));
+  }
+
+  async unpack(tar: Readable): Promise<UnpackedLayer> {
     const tmp = join(this.root, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
     await mkdir(join(tmp, 'diff'), { recursive: true });
     try {
-      if (parent && !(await this.has(parent))) throw new NotFound('layer.not_found', `layer ${parent} does not exist`);
       const { diffId, size, tarSize } = await applyLayer(tar, join(tmp, 'diff'), this.opts.idMap ? { idMap: this.opts.idMap } : {});
-      const chainId = parent ? sha256Digest(`${parent} ${diffId}`) : diffId;
-      const info: LayerInfo = { chainId, diffId, size, tarSize, ...(parent ? { parent } : {}) };
+      const layer: UnpackedLayer & { tmp: string } = { diffId, size, tarSize, tmp, discard: () => rm(tmp, { recursive: true, force: true }) };
+      return layer;
+    } catch (err) {
+      await rm(tmp, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  async commit(parent: Digest | undefined, layer: UnpackedLayer): Promise<LayerInfo> {
+    const tmp = (layer as UnpackedLayer & { tmp: string }).tmp;
+    try {
+      if (parent && !(await this.has(parent))) throw new NotFound('layer.not_found', `layer ${parent} does not exist`);
+      const chainId = parent ? sha256Digest(`${parent} ${layer.diffId}`) : layer.diffId;
       if (await this.has(chainId)) {
-        await rm(tmp, { recursive: true, force: true });
+        await layer.discard();
         return this.get(chainId);
       }
+      const info: LayerInfo = { chainId, diffId: layer.diffId, size: layer.size, tarSize: layer.tarSize, ...(parent ? { parent } : {}) };
       await writeJsonAtomic(join(tmp, 'layer.json'), info);
       try {
         await rename(tmp, this.dirOf(chainId));
@@ -109,12 +143,12 @@ export class OverlayLayerStore implements LayerStore {
         // a concurrent apply of the same layer won the rename: its copy is identical
         const code = (err as NodeJS.ErrnoException).code;
         if (code !== 'ENOTEMPTY' && code !== 'EEXIST') throw err;
-        await rm(tmp, { recursive: true, force: true });
+        await layer.discard();
       }
       this.cache.set(chainId, info);
       return info;
     } catch (err) {
-      await rm(tmp, { recursive: true, force: true });
+      await layer.discard();
       throw err;
     }
   }

@@ -85,17 +85,22 @@ function positive(v: string): number {
 
 const program = new Command('berth-registry').description('An OCI distribution registry').version('0.1.0');
 
-program.command('serve')
+/** The storage flags `serve` and `gc` share. */
+function storageOptions(cmd: Command): Command {
+  return cmd
+    .option('--root <dir>', 'storage root (filesystem driver)')
+    .option('--storage <driver>', 'filesystem or s3', 'filesystem')
+    .option('--s3-bucket <name>', 's3: the bucket')
+    .option('--s3-region <region>', 's3: the region', 'us-east-1')
+    .option('--s3-endpoint <url>', 's3: an S3-compatible service (Ceph, MinIO) instead of AWS')
+    .option('--s3-path-style', 's3: path-style URLs (endpoint/bucket/key)')
+    .option('--s3-root <prefix>', 's3: key prefix inside the bucket');
+}
+
+storageOptions(program.command('serve'))
   .description('serve the registry API')
   .option('--config <file>', "a config.yml in CNCF distribution's format (flags override it)")
   .option('--addr <host:port>', 'address to listen on', '127.0.0.1:5000')
-  .option('--root <dir>', 'storage root (filesystem driver)')
-  .option('--storage <driver>', 'filesystem or s3', 'filesystem')
-  .option('--s3-bucket <name>', 's3: the bucket')
-  .option('--s3-region <region>', 's3: the region', 'us-east-1')
-  .option('--s3-endpoint <url>', 's3: an S3-compatible service (Ceph, MinIO) instead of AWS')
-  .option('--s3-path-style', 's3: path-style URLs (endpoint/bucket/key)')
-  .option('--s3-root <prefix>', 's3: key prefix inside the bucket')
   .option('--delete-enabled', 'allow DELETE of manifests and blobs')
   .option('--read-only', 'refuse every write')
   .option('--max-manifest-bytes <n>', 'largest manifest accepted', positive, 4 << 20)
@@ -138,15 +143,8 @@ program.command('serve')
     process.once('SIGINT', stop);
   });
 
-program.command('gc')
+storageOptions(program.command('gc'))
   .description('delete blobs no manifest references')
-  .option('--root <dir>', 'storage root (filesystem driver)')
-  .option('--storage <driver>', 'filesystem or s3', 'filesystem')
-  .option('--s3-bucket <name>', 's3: the bucket')
-  .option('--s3-region <region>', 's3: the region', 'us-east-1')
-  .option('--s3-endpoint <url>', 's3: an S3-compatible service')
-  .option('--s3-path-style', 's3: path-style URLs')
-  .option('--s3-root <prefix>', 's3: key prefix inside the bucket')
   .option('--dry-run', 'only list what would be deleted')
   .option('--grace <seconds>', 'keep blobs written less than this long ago (uploads of a push in progress)', (v: string) => Number(v), 3600)
   .action(async (o: StorageFlags & { dryRun?: boolean; grace: number }) => {

@@ -230,16 +230,11 @@ async function runStep(d: BuilderDeps, ins: Instruction, s: StageState, c: StepC
       return commitStep(d, next, s.config.config ?? {}, ins.original, key, c.o, c.say);
     }
     default: {
-      const config = applyMetadata(ins, s.config.config ?? {}, visibleArgs(s), c.escape);
+      const config = applyMetadata(ins, s.config.config ?? {}, s.args, c.escape);
       const next = ins.cmd === 'maintainer' ? { ...s, config: { ...s.config, author: ins.rest } } : s;
       return commitStep(d, next, config, ins.original, `meta:${ins.cmd}:${JSON.stringify(config)}`, c.o, c.say);
     }
   }
-}
-
-/** Args declared in the stage with their values (an undeclared --build-arg is not visible). */
-function visibleArgs(s: StageState): Map<string, string> {
-  return new Map([...s.args].filter(([, v]) => v !== undefined));
 }
 
 /** A config-only step: a new image on the same layers (or the cached one). */
@@ -287,7 +282,7 @@ async function runInstruction(d: BuilderDeps, ins: Instruction, s: StageState, c
   if (!s.image) throw new InvalidParameter('build.run_on_scratch', 'RUN needs a base image: the stage starts FROM scratch and has no layers yet');
   const defaults = s.config.config ?? {};
   const cmd = ins.json ?? [...(defaults.Shell ?? DEFAULT_SHELL), ins.rest];
-  const argEnv = [...visibleArgs(s)].filter(([k]) => !(defaults.Env ?? []).some((e) => e.startsWith(`${k}=`))).map(([k, v]) => `${k}=${v}`);
+  const argEnv = [...s.args].filter(([k]) => !(defaults.Env ?? []).some((e) => e.startsWith(`${k}=`))).map(([k, v]) => `${k}=${v}`);
   const predefined = PREDEFINED_ARGS.filter((k) => typeof c.o.buildArgs[k] === 'string').map((k) => `${k}=${c.o.buildArgs[k]}`);
   const key = `run:${JSON.stringify(cmd)}:${JSON.stringify(argEnv)}`;
   const cached = cachedImage(d, s, key, c.o);
@@ -322,7 +317,7 @@ async function runInstruction(d: BuilderDeps, ins: Instruction, s: StageState, c
 
 async function copyInstruction(d: BuilderDeps, ins: Instruction, s: StageState, c: StepContext): Promise<StageState> {
   const verb = ins.cmd.toUpperCase();
-  const env = substitutionEnv(s.config.config ?? {}, visibleArgs(s));
+  const env = substitutionEnv(s.config.config ?? {}, s.args);
   const words = ins.json ?? splitArgs(ins.rest);
   if (words.length < 2) throw new InvalidParameter('build.copy_args', `${verb} requires at least two arguments, but only one was provided. Destination could not be determined.`);
   const expanded = words.map((w) => (ins.json ? expandWord(JSON.stringify(w).slice(1, -1), env, c.escape) : expandWord(w, env, c.escape)));

@@ -32,6 +32,8 @@ wait_sock() { # SOCK PID NAME
 }
 
 start_berthd() {
+  # a private bridge (--bridge NAME) is removed by stop_daemons
+  [[ ${BERTHD_ARGS:-} =~ --bridge[[:space:]]+([^[:space:]]+) ]] && BENCH_BRIDGE=${BASH_REMATCH[1]}
   mkdir -p "$BENCH_DIR/berth"
   echo '{}' >"$BENCH_DIR/berth/daemon.json"
   "$BENCH_REPO/bin/berthd" -H "unix://$BENCH_DIR/berth.sock" --data-root "$BENCH_DIR/berth/data" \
@@ -58,8 +60,17 @@ start_dockerd() {
 stop_pid() { # PID
   [[ -n $1 ]] || return 0
   kill -TERM "$1" 2>/dev/null || return 0
-  for _ in $(seq 1 150); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
+  for _ in $(seq 1 600); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.1; done
   kill -KILL "$1" 2>/dev/null
+}
+
+# berthd keeps its default bridge and its BERTH chains across restarts (as dockerd keeps docker0);
+# a benchmark's private bridge goes with the benchmark.
+remove_bench_bridge() { # NAME
+  [[ -n $1 ]] || return 0
+  iptables -D FORWARD -j "BERTH-FWD-$1" 2>/dev/null && { iptables -F "BERTH-FWD-$1"; iptables -X "BERTH-FWD-$1"; } 2>/dev/null
+  iptables -t nat -D POSTROUTING -j "BERTH-NAT-$1" 2>/dev/null && { iptables -t nat -F "BERTH-NAT-$1"; iptables -t nat -X "BERTH-NAT-$1"; } 2>/dev/null
+  ip link del "$1" 2>/dev/null || true
 }
 
 stop_daemons() {
@@ -70,6 +81,7 @@ stop_daemons() {
   done
   stop_pid "$BERTHD_PID"
   stop_pid "$DOCKERD_PID"
+  remove_bench_bridge "${BENCH_BRIDGE:-}"
   # `|| true`: callers run with `set -eo pipefail`, and a grep that finds no mount must not end the trap before the rm
   { grep -o "$BENCH_DIR[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m" 2>/dev/null || true; done
   for d in /sys/fs/cgroup/*/berth-bench; do [[ -d $d ]] && { rmdir "$d" 2>/dev/null || true; }; done

@@ -6,6 +6,7 @@ import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type 
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { Readable } from 'node:stream';
 import { rootCertificates } from 'node:tls';
+import { SystemError } from '../../errdefs/index.js';
 import { pipeline } from 'node:stream/promises';
 
 export interface TlsSettings {
@@ -27,9 +28,9 @@ export interface HttpRequest {
 }
 
 /** A connection-level failure (refused, reset, TLS): another endpoint, or a retry, may do better. */
-export class TransportError extends Error {
-  constructor(readonly url: URL, override readonly cause: Error) {
-    super(`${url.origin}: ${cause.message}`);
+export class TransportError extends SystemError {
+  constructor(readonly url: URL, cause: Error) {
+    super('registry.unreachable', `${url.origin}: ${cause.message}`, { cause });
   }
 }
 

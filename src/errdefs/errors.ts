@@ -73,9 +73,13 @@ export function isBerthError(err: unknown): err is BerthError {
   return err instanceof BerthError;
 }
 
-/** Wraps any thrown value as a BerthError, keeping BerthErrors as they are. */
+/**
+ * Wraps any thrown value as a BerthError, keeping BerthErrors as they are.
+ * An unexpected error's message goes to a client: the host paths Node's
+ * errno messages quote (`open '/var/lib/berth/…'`) are left out.
+ */
 export function asBerthError(err: unknown): BerthError {
   if (err instanceof BerthError) return err;
   const message = err instanceof Error ? err.message : String(err);
-  return new SystemError('system.internal', message, { cause: err });
+  return new SystemError('system.internal', message.replace(/'\/[^']*'/g, (p) => `'${p.slice(1, -1).split('/').pop()}'`), { cause: err });
 }

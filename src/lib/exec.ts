@@ -1,16 +1,25 @@
 import { spawn, type SpawnOptions } from 'node:child_process';
+import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
+import { redactSecrets } from './redact.js';
 
+/**
+ * A program that failed. The message names the program, not its argv
+ * (arguments can hold credentials and host paths, and messages reach
+ * clients); `command` keeps the argv, credentials blanked, for logs.
+ */
 export class ExecError extends Error {
+  readonly command: string;
   constructor(
-    readonly command: string,
+    argv: readonly string[],
     readonly exitCode: number | null,
     readonly signal: NodeJS.Signals | null,
     readonly stderr: string,
     /** What the program printed before failing (CNI plugins report errors there). */
     readonly stdout = '',
   ) {
-    super(`${command} failed (${signal ?? `exit ${exitCode}`}): ${stderr.trim() || 'no output'}`);
+    super(`${basename(argv[0] ?? '')} failed (${signal ?? `exit ${exitCode}`}): ${redactSecrets(stderr.trim()) || 'no output'}`);
+    this.command = redactSecrets(argv.join(' '));
   }
 }
 
@@ -49,7 +58,7 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
       const stdoutBytes = Buffer.concat(out);
       const stderr = Buffer.concat(err).toString();
       if (code === 0) resolve({ stdout: stdoutBytes.toString(), stdoutBytes, stderr });
-      else reject(new ExecError([cmd, ...args].join(' '), code, signal, stderr, stdoutBytes.toString()));
+      else reject(new ExecError([cmd, ...args], code, signal, stderr, stdoutBytes.toString()));
     });
     if (opts.input !== undefined) {
       const stdin = child.stdin!;

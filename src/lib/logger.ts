@@ -3,6 +3,8 @@
  *   2026-11-22T10:00:00.000Z info API listening host=unix:///run/berth.sock
  * Writes are asynchronous (process.stderr to a pipe/file), never blocking a request.
  */
+import { redactSecrets } from './redact.js';
+
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -27,7 +29,7 @@ export class Logger {
         line += ` ${k}=${/[\s"]/.test(s) ? JSON.stringify(s) : s}`;
       }
     }
-    this.out.write(line + '\n');
+    this.out.write(redactSecrets(line) + '\n');
   }
 
   debug(msg: string, fields?: Record<string, unknown>): void {

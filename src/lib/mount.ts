@@ -3,7 +3,9 @@
  * everywhere else; here it becomes mount(8)/umount(8) calls.
  */
 import { readFile } from 'node:fs/promises';
+import { SystemError } from '../errdefs/index.js';
 import { run, ExecError } from './exec.js';
+import { redactSecrets } from './redact.js';
 
 export interface MountPlan {
   type: string;
@@ -14,7 +16,14 @@ export interface MountPlan {
 export async function mount(plan: MountPlan, target: string): Promise<void> {
   const args = ['-t', plan.type];
   if (plan.options.length) args.push('-o', plan.options.join(','));
-  await run('mount', [...args, plan.source, target]);
+  try {
+    await run('mount', [...args, plan.source, target]);
+  } catch (err) {
+    if (!(err instanceof ExecError)) throw err;
+    // mount(8) names the host mount point; the reason is what a client needs
+    const reason = redactSecrets(err.stderr.trim().split('\n')[0] ?? '').replace(/^mount(?:\.\w+)?:\s*/, '').split(`${target}: `).join('') || `exit ${err.exitCode}`;
+    throw new SystemError('mount.failed', `failed to mount ${plan.type}: ${reason}`, { cause: err });
+  }
 }
 
 /** Unmounts `target`; a target that is not mounted is fine. `lazy` detaches a busy mount. */

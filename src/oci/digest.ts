@@ -46,6 +46,12 @@ export function hexOf(d: Digest | string): string {
   return d.slice(d.indexOf(':') + 1);
 }
 
+/** The hex of a sha256 digest, for building a store path: anything else is refused, never joined into a path. */
+export function sha256Hex(d: Digest | string): string {
+  if (!isSha256Digest(d)) throw new InvalidDigestError(`invalid digest ${JSON.stringify(d).slice(0, 100)}`);
+  return d.slice(7);
+}
+
 /**
  * A pass-through stream that hashes and counts what flows through it:
  * `pipeline(src, digester, dst)`, then read `digester.digest()` and `.size`.

@@ -256,7 +256,7 @@ describe('cp and the archive endpoints', () => {
     ];
     for (const [what, body, message] of cases) {
       const r = await call('PUT', `${v}/containers/box/archive?path=${q('/data/sub')}`, body);
-      assert.equal(r.status, 500, what);
+      assert.equal(r.status, 400, `${what}: a client's bad archive is a 400`);
       assert.match(r.body.toString(), message, what);
     }
     assert.equal(existsSync(`/tmp/berth-evil-${tag}`), false, 'nothing on the host');

@@ -6,7 +6,7 @@
  * file does not invalidate the cache, changing it does).
  */
 import { createHash, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { constants } from 'node:fs';
 import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { Readable, Transform, Writable } from 'node:stream';
@@ -131,14 +131,22 @@ async function addTree(add: AddEntry, abs: string, target: string, plan: CopyPla
     });
     if (type === 'symlink') h.linkname = await readlink(hostPath);
     // COPY dir/ dest: the directory's own entry is dest itself (when it is not the root)
-    if (!(top && type === 'dir' && name === '')) await add(h, type === 'file' ? createReadStream(hostPath) : undefined, hostPath);
+    if (!(top && type === 'dir' && name === '')) await add(h, type === 'file' ? (await open(hostPath, READ_NOFOLLOW)).createReadStream() : undefined, hostPath);
     if (type === 'dir') for (const child of (await readdir(hostPath)).sort()) await walk(posix.join(hostPath, child), name ? `${name}/${child}` : child, false);
   };
   await walk(abs, rel(target), topIsDir);
 }
 
+/**
+ * Sources are read without following a final symlink: the context is a
+ * stranger's, and `loot.tgz -> /etc/...` must not read a host file.
+ */
+const READ_NOFOLLOW = constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK;
+
+/** Only a regular file can be an archive: a symlink to one is copied as the symlink, as Docker does. */
 async function isArchive(path: string): Promise<boolean> {
-  const fh = await open(path, 'r');
+  if (!(await lstat(path)).isFile()) return false;
+  const fh = await open(path, READ_NOFOLLOW);
   try {
     const head = Buffer.alloc(512);
     const { bytesRead } = await fh.read(head, 0, 512, 0);
@@ -153,7 +161,7 @@ async function isArchive(path: string): Promise<boolean> {
 
 /** ADD of a local archive: its entries land under `destDir`, names cleaned (nothing climbs out). */
 async function addArchive(add: AddEntry, abs: string, destDir: string, plan: CopyPlan): Promise<void> {
-  const { stream } = await decompressed(createReadStream(abs));
+  const { stream } = await decompressed((await open(abs, READ_NOFOLLOW)).createReadStream());
   for await (const e of readTar(stream)) {
     const clean = cleanEntryPath(e.header.name, 'archive entry');
     if (clean === '') continue;

@@ -36,8 +36,9 @@ const MAX_PENDING = 32;
 /** Files up to this size are buffered so that their creation can run behind. */
 const SMALL_FILE = 64 * 1024;
 
-function breakout(msg: string): SystemError {
-  return new SystemError('archive.unsafe_path', msg);
+/** The client's archive tries to leave the destination: its fault, a 400. */
+function breakout(msg: string): InvalidParameter {
+  return new InvalidParameter('archive.unsafe_path', msg);
 }
 
 /** An entry name as go-archive cleans it: leading slashes dropped, `.` and `..` resolved, no escape. */

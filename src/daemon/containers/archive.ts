@@ -30,6 +30,7 @@ import type { ContainerStore } from './container-store.js';
 import { ContainerFs, isNotDirectory, isNotFound, type FsMount, type Resolution } from './container-fs.js';
 import { eventAttributes, type ContainerRecord } from './record.js';
 import { mountRootfs, unmountRootfs, type ContainerPaths } from './rootfs.js';
+import { readContainerFile } from './rootfs-file.js';
 import { resolveUser } from './user.js';
 
 export { encodeStatHeader, type PathStat };
@@ -212,31 +213,8 @@ export class ArchiveService {
 
   /** `-a` copies to the container's configured user: resolved in its own /etc/passwd and /etc/group. */
   private async containerUser(cfs: ContainerFs, user: string): Promise<{ uid: number; gid: number }> {
-    const [passwd, group] = await Promise.all([readSmallFile(cfs, '/etc/passwd'), readSmallFile(cfs, '/etc/group')]);
+    const [passwd, group] = await Promise.all([readContainerFile(cfs, '/etc/passwd'), readContainerFile(cfs, '/etc/group')]);
     const u = resolveUser(user, passwd, group);
     return this.d.idMap ? shiftOwner(this.d.idMap, u.uid, u.gid) : { uid: u.uid, gid: u.gid };
-  }
-}
-
-/** A small text file of the container (passwd, group), read without following a symlink out of it. */
-async function readSmallFile(cfs: ContainerFs, path: string): Promise<string | undefined> {
-  const res = await cfs.resolve(path, { follow: true }).catch(() => undefined);
-  if (!res || res.name === '') {
-    await res?.release();
-    return undefined;
-  }
-  try {
-    const fh = await res.dir.openRead(res.name);
-    try {
-      const st = await fh.stat();
-      if (!st.isFile() || st.size > 4 << 20) return undefined;
-      return (await fh.readFile()).toString('utf8');
-    } finally {
-      await fh.close();
-    }
-  } catch {
-    return undefined;
-  } finally {
-    await res.release();
   }
 }

@@ -8,11 +8,10 @@
  * for the exit to be recorded.
  */
 import { EventEmitter } from 'node:events';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { Conflict, InvalidParameter, NotModified, SystemError } from '../../errdefs/index.js';
 import { KeyedLock } from '../../lib/keyed-lock.js';
 import type { Logger } from '../../lib/logger.js';
-import { resolveInRoot } from '../../lib/scoped-path.js';
 import { parseSignal } from '../../lib/signals.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { LayerStore } from '../layers/layer-store.js';
@@ -30,6 +29,7 @@ import { nextBackoff, restartsOnDaemonStart, shouldRestart } from './restart-pol
 import { containerPaths, mountRootfs, unmountRootfs, type ContainerPaths } from './rootfs.js';
 import type { ContainerSecurity } from './security.js';
 import { buildSpec } from './spec.js';
+import { readRootfsFile } from './rootfs-file.js';
 import { resolveUser } from './user.js';
 
 export interface RunnerDeps {
@@ -379,14 +379,6 @@ export class ContainerRunner {
 
 function parseStopSignal(rec: ContainerRecord): number {
   return parseSignal(rec.config.StopSignal || 'SIGTERM');
-}
-
-async function readRootfsFile(root: string, path: string): Promise<string | undefined> {
-  try {
-    return await readFile(await resolveInRoot(root, path), 'utf8');
-  } catch {
-    return undefined;
-  }
 }
 
 function startError(err: unknown): Error {

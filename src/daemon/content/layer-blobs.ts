@@ -23,7 +23,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { readJson, TEMP_PREFIX, writeJsonAtomic } from '../../lib/atomic-file.js';
 import { KeyedLock } from '../../lib/keyed-lock.js';
-import { hexOf, isSha256Digest, type Digest } from '../../oci/digest.js';
+import { isSha256Digest, sha256Hex, type Digest } from '../../oci/digest.js';
 import type { Descriptor } from '../../oci/image.js';
 
 export interface LayerBlobs {
@@ -51,7 +51,7 @@ export class LayerBlobIndex {
   }
 
   private path(diffId: Digest): string {
-    return join(this.dir, `${hexOf(diffId)}.json`);
+    return join(this.dir, `${sha256Hex(diffId)}.json`);
   }
 
   async get(diffId: Digest): Promise<LayerBlobs | undefined> {

@@ -13,7 +13,7 @@ import { Transform } from 'node:stream';
 import type { AuthConfig } from '../../api/registry-auth.js';
 import { Forbidden, InvalidParameter, NotFound, SystemError, Unauthorized } from '../../errdefs/index.js';
 import { concurrencyLimit } from '../../lib/limit.js';
-import { chainIds, isIndexType, isLayerType, MediaType, type Descriptor, type Digest, type ImageConfig, type Index, type Manifest, type Platform } from '../../oci/index.js';
+import { chainIds, checkImageConfig, checkIndex, checkManifest, isIndexType, isLayerType, MediaType, type Descriptor, type Digest, type ImageConfig, type Manifest, type Platform } from '../../oci/index.js';
 import { familiarName, familiarString, type Reference } from '../../oci/reference.js';
 import type { ContentStore } from '../content/content-store.js';
 import type { LayerBlobIndex } from '../content/layer-blobs.js';
@@ -56,8 +56,7 @@ export async function pullImage(d: PullDeps, ref: Reference, opts: PullOptions, 
   const manifests: FetchedManifest[] = [top];
   let manifest = top;
   if (isIndexType(mediaTypeOf(top))) {
-    const index = parseJson<Index>(top.bytes, 'index');
-    if (!Array.isArray(index.manifests)) throw new InvalidParameter('registry.bad_manifest', `index ${top.digest} has no manifests`);
+    const index = checkIndex(parseJson<unknown>(top.bytes, 'index'), `index ${top.digest}`);
     const chosen = chooseManifest(index.manifests, opts.platform);
     manifest = await client.manifest(chosen.digest);
     manifests.push(manifest);
@@ -107,9 +106,7 @@ function parseManifest(f: FetchedManifest): Manifest {
   if (type === MediaType.DockerManifestV1Signed || type === MediaType.DockerManifestV1) {
     throw new InvalidParameter('registry.schema1', 'Docker Image Format v1 and Docker Image manifest version 2, schema 1 support has been removed. Push the image again with a newer client.');
   }
-  const m = parseJson<Manifest>(f.bytes, 'manifest');
-  if (!m.config?.digest || !Array.isArray(m.layers)) throw new InvalidParameter('registry.bad_manifest', `manifest ${f.digest} has no config or layers`);
-  return m;
+  return checkManifest(parseJson<unknown>(f.bytes, 'manifest'), `manifest ${f.digest}`);
 }
 
 function parseJson<T>(bytes: Buffer, what: string): T {
@@ -125,7 +122,7 @@ async function fetchConfig(d: PullDeps, client: RepositoryClient, desc: Descript
     const res = await downloadBlob(client, d.content, desc);
     if (res.created) tx.blobs.add(desc.digest);
   }
-  return parseJson<ImageConfig>(await d.content.readBytes(desc.digest), 'image config');
+  return checkImageConfig(parseJson<unknown>(await d.content.readBytes(desc.digest), 'image config'), `image config ${desc.digest}`);
 }
 
 /**

@@ -10,7 +10,7 @@
  * When both are present (Docker 25+), manifest.json decides, as in Docker.
  */
 import { InvalidParameter } from '../../errdefs/index.js';
-import { hostArchitecture, isIndexType, type Descriptor, type Digest, type Index, type Manifest } from '../../oci/index.js';
+import { checkIndex, checkManifest, hostArchitecture, isIndexType, type Descriptor, type Digest, type Index, type Manifest } from '../../oci/index.js';
 import { familiarString, parseReference, withDefaultTag } from '../../oci/reference.js';
 
 /** A regular file of the archive, stored in the content store under `digest`. */
@@ -104,8 +104,8 @@ function planDockerArchive(index: ArchiveIndex, parsed: unknown): ImagePlan[] {
 async function planOciLayout(index: ArchiveIndex, parsed: unknown, json: JsonReader): Promise<ImagePlan[]> {
   for (const [path, f] of index.byPath) checkBlobPath(path, f);
   const plans: ImagePlan[] = [];
-  const root = parsed as Partial<Index>;
-  if (!root || !Array.isArray(root.manifests)) throw new InvalidArchiveError('index.json has no manifests');
+  if (!(parsed as Partial<Index> | null)?.manifests) throw new InvalidArchiveError('index.json has no manifests');
+  const root = checkIndex(parsed, 'invalid image archive: index.json');
   for (const desc of root.manifests) {
     const name = nameOf(desc);
     const manifest = await resolveManifest(index, desc, json, 0);
@@ -137,12 +137,12 @@ async function resolveManifest(index: ArchiveIndex, desc: Descriptor, json: Json
   const body = await json(blobOf(index, desc, 'manifest'));
   const obj = body as Partial<Manifest & Index>;
   if (isIndexType(desc.mediaType) || Array.isArray(obj.manifests)) {
-    const pick = pickPlatform(obj.manifests ?? []);
+    const pick = pickPlatform(checkIndex(body, `invalid image archive: index ${desc.digest}`).manifests);
     if (!pick) throw new InvalidArchiveError(`no manifest for linux/${hostArchitecture()} in ${desc.digest}`);
     return resolveManifest(index, pick, json, depth + 1);
   }
   if (!obj.config || !Array.isArray(obj.layers)) throw new InvalidArchiveError(`manifest ${desc.digest} has no config or layers`);
-  return obj as Manifest;
+  return checkManifest(obj, `invalid image archive: manifest ${desc.digest}`);
 }
 
 /** The entry for this host (attestations and other platforms skipped); a lone entry without platform also fits. */

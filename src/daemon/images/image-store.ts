@@ -10,8 +10,9 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Conflict, InvalidParameter, NotFound } from '../../errdefs/index.js';
 import { readJson, writeJsonAtomic } from '../../lib/atomic-file.js';
-import { hexOf, isSha256Digest, type Digest } from '../../oci/digest.js';
+import { hexOf, isSha256Digest, sha256Hex, type Digest } from '../../oci/digest.js';
 import type { ImageConfig } from '../../oci/image.js';
+import { checkImageConfig } from '../../oci/validate.js';
 import {
   familiarString, fullString, InvalidReferenceError, parseReference, withDefaultTag, type Reference,
 } from '../../oci/reference.js';
@@ -60,10 +61,11 @@ export class ImageStore {
       if (!/^[a-f0-9]{64}\.json$/.test(name)) continue;
       const rec = await readJson<ImageRecord>(join(this.dbDir, name));
       try {
-        const config = JSON.parse((await this.content.readBytes(rec.id)).toString('utf8')) as ImageConfig;
+        const config = checkImageConfig(JSON.parse((await this.content.readBytes(rec.id)).toString('utf8')));
         this.images.set(rec.id, { ...rec, config });
       } catch {
-        // a record whose config never landed is a half-created image: drop it
+        // a record whose config never landed is a half-created image, and one whose layer ids
+        // are not digests came from a crafted image an older berth accepted: drop both
         await rm(join(this.dbDir, name), { force: true });
       }
     }
@@ -82,14 +84,14 @@ export class ImageStore {
 
   private async saveRecord(img: Image): Promise<void> {
     const { config: _config, ...rec } = img;
-    await writeJsonAtomic(join(this.dbDir, `${hexOf(img.id)}.json`), rec);
+    await writeJsonAtomic(join(this.dbDir, `${sha256Hex(img.id)}.json`), rec);
   }
 
   /** Registers an image whose config blob and layers are already stored. */
   async add(rec: ImageRecord): Promise<Image> {
     const existing = this.images.get(rec.id);
     if (existing) return existing;
-    const config = JSON.parse((await this.content.readBytes(rec.id)).toString('utf8')) as ImageConfig;
+    const config = checkImageConfig(JSON.parse((await this.content.readBytes(rec.id)).toString('utf8')));
     const img: Image = { ...rec, config };
     await this.saveRecord(img);
     this.images.set(img.id, img);
@@ -226,7 +228,7 @@ export class ImageStore {
   async delete(id: Digest): Promise<void> {
     if (this.tagsOf(id).length) throw new Conflict('image.tagged', `image ${id} is still tagged`);
     this.images.delete(id);
-    await rm(join(this.dbDir, `${hexOf(id)}.json`), { force: true });
+    await rm(join(this.dbDir, `${sha256Hex(id)}.json`), { force: true });
   }
 
   /** Drops a record and every tag pointing at it (GC of a half-made image). */
@@ -239,7 +241,7 @@ export class ImageStore {
     }
     if (untagged) await this.saveTags();
     this.images.delete(id);
-    await rm(join(this.dbDir, `${hexOf(id)}.json`), { force: true });
+    await rm(join(this.dbDir, `${sha256Hex(id)}.json`), { force: true });
   }
 
   /** Every tag, familiar form. */

@@ -15,7 +15,7 @@ import type { JSONMessage } from '../../api/types/index.js';
 import { InvalidParameter } from '../../errdefs/index.js';
 import { shortId } from '../../lib/ids.js';
 import { readTar, TarFormatError } from '../../lib/tar/index.js';
-import { chainIds, MediaType, type Digest, type ImageConfig } from '../../oci/index.js';
+import { chainIds, checkImageConfig, MediaType, type Digest, type ImageConfig } from '../../oci/index.js';
 import type { ContentStore, ContentWriter } from '../content/content-store.js';
 import type { LayerBlobIndex } from '../content/layer-blobs.js';
 import { decompressed, type Compression } from '../layers/decompress.js';
@@ -79,7 +79,7 @@ export async function loadArchive(d: LoadDeps, body: Readable, progress: (m: JSO
     const plans = await planArchive(index, json);
     if (plans.length === 0) throw new InvalidArchiveError('it holds no image');
     const configs: ImageConfig[] = [];
-    for (const plan of plans) configs.push(await unpackImage(d, plan, (await json({ digest: plan.config, size: 0 })) as ImageConfig, tx, progress));
+    for (const plan of plans) configs.push(await unpackImage(d, plan, await json({ digest: plan.config, size: 0 }), tx, progress));
     const loaded: LoadedImage[] = [];
     for (const [i, plan] of plans.entries()) {
       const config = configs[i]!;
@@ -189,9 +189,9 @@ const MEDIA_TYPE_OF: Record<Compression, string> = {
 };
 
 /** Unpacks the layers of one image that the layer store does not have yet. */
-async function unpackImage(d: LoadDeps, plan: ImagePlan, config: ImageConfig, tx: LoadTransaction, progress: (m: JSONMessage) => void): Promise<ImageConfig> {
-  const diffIds = config?.rootfs?.diff_ids;
-  if (!Array.isArray(diffIds)) throw new InvalidArchiveError(`config ${plan.config} has no rootfs.diff_ids`);
+async function unpackImage(d: LoadDeps, plan: ImagePlan, parsed: unknown, tx: LoadTransaction, progress: (m: JSONMessage) => void): Promise<ImageConfig> {
+  const config = checkImageConfig(parsed, `invalid image archive: config ${plan.config}`);
+  const diffIds = config.rootfs.diff_ids;
   if (diffIds.length !== plan.layers.length) {
     throw new InvalidArchiveError(`config ${plan.config} lists ${diffIds.length} layers, the manifest ${plan.layers.length}`);
   }

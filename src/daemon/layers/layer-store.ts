@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { NotFound } from '../../errdefs/index.js';
 import { readJson, TEMP_PREFIX, writeJsonAtomic } from '../../lib/atomic-file.js';
-import { hexOf, sha256Digest, type Digest } from '../../oci/digest.js';
+import { sha256Digest, sha256Hex, type Digest } from '../../oci/digest.js';
 import type { Mount } from '../runtime/runtime.js';
 import type { IdMap } from '../../lib/id-map.js';
 import { applyLayer } from './apply.js';
@@ -98,7 +98,7 @@ export class OverlayLayerStore implements LayerStore {
   }
 
   private dirOf(chainId: Digest): string {
-    return join(this.root, hexOf(chainId));
+    return join(this.root, sha256Hex(chainId));
   }
 
   diffDir(chainId: Digest): string {
@@ -155,8 +155,9 @@ export class OverlayLayerStore implements LayerStore {
 
   async has(chainId: Digest): Promise<boolean> {
     if (this.cache.has(chainId)) return true;
+    const marker = join(this.dirOf(chainId), 'layer.json');
     try {
-      await stat(join(this.dirOf(chainId), 'layer.json'));
+      await stat(marker);
       return true;
     } catch {
       return false;
@@ -166,8 +167,9 @@ export class OverlayLayerStore implements LayerStore {
   async get(chainId: Digest): Promise<LayerInfo> {
     const hit = this.cache.get(chainId);
     if (hit) return hit;
+    const marker = join(this.dirOf(chainId), 'layer.json');
     try {
-      const info = await readJson<LayerInfo>(join(this.dirOf(chainId), 'layer.json'));
+      const info = await readJson<LayerInfo>(marker);
       this.cache.set(chainId, info);
       return info;
     } catch {

@@ -165,7 +165,7 @@ export class ApiServer {
     }
     const e = asBerthError(err);
     const status = httpStatusOf(e);
-    if (status >= 500) this.opts.log.error('request failed', { method: raw.method, path, error: e.message });
+    if (status >= 500) this.opts.log.error('request failed', { method: raw.method, path, error: err instanceof Error ? err.message : e.message });
     else this.opts.log.debug('request error', { method: raw.method, path, status, error: e.message });
     if (reply.sent) {
       reply.abort();

@@ -55,6 +55,8 @@ const program = new Command('berthd')
   .option('--max-concurrent-downloads <n>', `layers pulled at once (default ${DEFAULTS.maxConcurrentDownloads})`, positive)
   .option('--max-concurrent-uploads <n>', `layers pushed at once (default ${DEFAULTS.maxConcurrentUploads})`, positive)
   .option('--registry-certs-dir <dir>', `CA certificates per registry, <dir>/<host:port>/ca.crt (default ${DEFAULTS.registryCertsDir})`)
+  .option('--max-upload-size <bytes>', `largest streamed request body: image load/import, build context, archive (default ${DEFAULTS.maxUploadSize})`, positive)
+  .option('--max-layer-size <bytes>', `largest layer as an uncompressed tar, and unpacked build context (default ${DEFAULTS.maxLayerSize})`, positive)
   .version('27.0.0-berth', '-v, --version');
 
 program.parse();
@@ -64,6 +66,7 @@ interface Flags {
   usernsRemap?: string; init?: boolean; initPath?: string; bridge?: string; bip?: string;
   insecureRegistry?: string[]; registryMirror?: string[]; maxConcurrentDownloads?: number; maxConcurrentUploads?: number; registryCertsDir?: string;
   apiMaxHeaderSize?: number; apiMaxJsonBody?: number; apiHeadersTimeout?: number; apiBodyTimeout?: number; apiMaxConnections?: number;
+  maxUploadSize?: number; maxLayerSize?: number;
 }
 const o = program.opts<Flags>();
 const fileGiven = program.getOptionValueSource('configFile') === 'cli';
@@ -97,6 +100,8 @@ async function main(): Promise<void> {
     apiHeadersTimeout: o.apiHeadersTimeout,
     apiBodyTimeout: o.apiBodyTimeout,
     apiMaxConnections: o.apiMaxConnections,
+    maxUploadSize: o.maxUploadSize,
+    maxLayerSize: o.maxLayerSize,
   };
   const cfg = await loadConfig(flags, o.configFile, fileGiven);
   const log = new Logger(cfg.logLevel);

@@ -54,6 +54,10 @@ export interface DaemonConfig {
   maxConcurrentUploads: number;
   /** Per-registry CA certificates, `<dir>/<host[:port]>/*.crt`, as Docker's /etc/docker/certs.d. */
   registryCertsDir: string;
+  /** Bytes of one streamed request body (image load and import, a build context, an archive to extract). */
+  maxUploadSize: number;
+  /** Bytes of one layer as an uncompressed tar (load, pull, import, commit, builds), and of an unpacked build context. */
+  maxLayerSize: number;
 }
 
 export const DEFAULT_UNIX_HOST = 'unix:///run/berth.sock';
@@ -81,6 +85,9 @@ export const DEFAULTS: DaemonConfig = {
   maxConcurrentDownloads: 3,
   maxConcurrentUploads: 5,
   registryCertsDir: '/etc/docker/certs.d',
+  // larger than any real image's layer; they exist so one request cannot fill the disk unbounded
+  maxUploadSize: 64 * 2 ** 30,
+  maxLayerSize: 64 * 2 ** 30,
 };
 
 type ValueType = 'string' | 'boolean' | 'number' | 'string[]';
@@ -113,6 +120,8 @@ const FILE_KEYS: Record<string, [keyof DaemonConfig, ValueType]> = {
   'registry-mirrors': ['registryMirrors', 'string[]'],
   'max-concurrent-downloads': ['maxConcurrentDownloads', 'number'],
   'max-concurrent-uploads': ['maxConcurrentUploads', 'number'],
+  'max-upload-size': ['maxUploadSize', 'number'],
+  'max-layer-size': ['maxLayerSize', 'number'],
 };
 
 function hasType(v: unknown, t: ValueType): boolean {
@@ -153,7 +162,7 @@ export async function loadConfig(flags: Partial<DaemonConfig>, configFile: strin
   const hosts = (given.hosts ?? []).map((h) => h.trim()).filter(Boolean);
   cfg.hosts = hosts.length ? hosts : [cfg.tls || cfg.tlsVerify ? DEFAULT_TLS_HOST : DEFAULT_UNIX_HOST];
   if (!isLogLevel(cfg.logLevel)) throw new InvalidParameter('daemon.log_level', `invalid log level: ${cfg.logLevel}`);
-  for (const k of ['apiMaxHeaderSize', 'apiMaxJsonBody', 'apiHeadersTimeout', 'apiBodyTimeout', 'apiMaxConnections', 'maxConcurrentDownloads', 'maxConcurrentUploads'] as const) {
+  for (const k of ['apiMaxHeaderSize', 'apiMaxJsonBody', 'apiHeadersTimeout', 'apiBodyTimeout', 'apiMaxConnections', 'maxConcurrentDownloads', 'maxConcurrentUploads', 'maxUploadSize', 'maxLayerSize'] as const) {
     if (!Number.isFinite(cfg[k]) || cfg[k] <= 0) throw new InvalidParameter('daemon.config_value', `invalid value for ${k}: ${cfg[k]} (must be a positive number)`);
   }
   return cfg;

@@ -116,7 +116,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   const initPath = await findInitBinary(cfg.initPath);
 
   const content: ContentStore & { init(): Promise<void> } = new FileContentStore(join(storeRoot, 'content'));
-  const layers = new OverlayLayerStore(join(storeRoot, 'layers'), remap ? { idMap: remap.map } : {});
+  const layers = new OverlayLayerStore(join(storeRoot, 'layers'), { ...(remap ? { idMap: remap.map } : {}), maxLayerSize: cfg.maxLayerSize });
   const images = new ImageStore(join(storeRoot, 'images'), content);
   const layerBlobs = new LayerBlobIndex(join(storeRoot, 'content'));
   const containerStore = new ContainerStore(join(storeRoot, 'containers'));
@@ -200,7 +200,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   const distribution = new DistributionService({
     content, layerBlobs, layers, images, events,
     registries: new Registries({ insecureRegistries: cfg.insecureRegistries, registryMirrors: cfg.registryMirrors, certsDir: cfg.registryCertsDir }),
-    maxConcurrentDownloads: cfg.maxConcurrentDownloads, maxConcurrentUploads: cfg.maxConcurrentUploads,
+    maxConcurrentDownloads: cfg.maxConcurrentDownloads, maxConcurrentUploads: cfg.maxConcurrentUploads, maxLayerSize: cfg.maxLayerSize,
   });
   const filesystem = new ContainerFilesystem({
     container: (ref) => containerStore.get(ref), paths: (id) => run.paths(id),
@@ -230,7 +230,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   imageRoutes(router, imageService, distribution);
   buildRoutes(router, {
     build: (context, o, emit) => build({
-      images, layers, content, layerBlobs, tmpRoot: join(storeRoot, 'tmp'), engineVersion: ENGINE_VERSION,
+      images, layers, content, layerBlobs, tmpRoot: join(storeRoot, 'tmp'), maxContextSize: cfg.maxLayerSize, engineVersion: ENGINE_VERSION,
       containers: buildContainers(containers, filesystem),
       pull: async (ref, progress) => {
         const r = withDefaultTag(parseReference(ref));

@@ -6,11 +6,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { headerDefaults, TarWriter } from '../../src/lib/tar/index.js';
 import { packBinary, sha256, tarOf } from '../support/archives.js';
 import { TestDaemon } from '../support/daemon.js';
 import { startRegistry, type Registry } from '../support/registry.js';
@@ -191,5 +193,77 @@ describe('hostile input', () => {
     } finally {
       await d.docker(['volume', 'rm', name]);
     }
+  });
+
+  test('attack: overlayfs xattrs carried by a layer are dropped; only a whiteout makes a directory opaque', async () => {
+    // the upper layer marks /d opaque through a PAX xattr: kept, it would hide the lower layer's file
+    const lower = await tarOf([{ name: 'd/' }, { name: 'd/base.txt', body: 'base' }]);
+    const w = new TarWriter();
+    const parts: Buffer[] = [];
+    w.stream.on('data', (c: Buffer) => parts.push(c));
+    const ended = new Promise((r) => w.stream.on('end', r));
+    await w.add(headerDefaults({ name: 'd/', type: 'dir', mode: 0o755, pax: { 'SCHILY.xattr.trusted.overlay.opaque': 'y', 'SCHILY.xattr.trusted.overlay.redirect': '/etc' } }));
+    await w.add(headerDefaults({ name: 'd/new.txt', type: 'file', size: 3, mode: 0o644 }), 'new');
+    await w.finish();
+    await ended;
+    const upper = Buffer.concat(parts);
+    const config = configOf([sha256(lower), sha256(upper)]);
+    const blob = (b: Buffer) => `blobs/sha256/${sha256(b).slice(7)}`;
+    const files = new Map<string, Buffer>([[blob(lower), lower], [blob(upper), upper], [blob(config), config],
+      ['manifest.json', Buffer.from(JSON.stringify([{ Config: blob(config), RepoTags: ['xattrs:latest'], Layers: [blob(lower), blob(upper)] }]))]]);
+    const r = await raw(d.socket, 'POST', '/v1.47/images/load?quiet=1', await packBinary(files), { 'Content-Type': 'application/x-tar' });
+    assert.equal(r.status, 200, r.body);
+    try {
+      // the image has no shell: its files as a container sees them, through export
+      const c = await d.docker(['create', 'xattrs', 'none']);
+      assert.equal(c.code, 0, c.stderr);
+      const tar = join(tmp, 'xattrs.tar');
+      const exp = await d.docker(['export', '-o', tar, c.stdout.trim()]);
+      assert.equal(exp.code, 0, exp.stderr);
+      await d.docker(['rm', c.stdout.trim()]);
+      const names = execFileSync('tar', ['-tf', tar], { encoding: 'utf8' }).split('\n').filter((n) => n.startsWith('d/')).sort();
+      assert.deepEqual(names, ['d/', 'd/base.txt', 'd/new.txt']);
+    } finally {
+      await d.docker(['rmi', 'xattrs']);
+    }
+  });
+
+  describe('size caps', () => {
+    let small: TestDaemon;
+    const MB = 1 << 20;
+    before(async () => {
+      small = await TestDaemon.start({ extraArgs: ['--max-upload-size', String(MB), '--max-layer-size', String(2 * MB)] });
+    });
+    after(async () => {
+      await small?.destroy();
+    });
+    const post = (path: string, body: Buffer, type = 'application/x-tar') => raw(small.socket, 'POST', `/v1.47${path}`, body, { 'Content-Type': type });
+    const zeros = (n: number) => tarOf([{ name: 'zeros', body: '\0'.repeat(n) }]);
+
+    test('a body over max-upload-size is refused with a 400 before it is stored', async () => {
+      const r = await post('/images/load', Buffer.alloc(MB + 1));
+      assert.equal(r.status, 400, r.body);
+      assert.match(r.body, /max-upload-size/);
+      assert.deepEqual(readdirSync(join(small.dataRoot, 'content', 'blobs', 'sha256')), []);
+    });
+
+    test('a small gzip that unpacks past max-layer-size is refused (load, import, build context), and nothing is stored', async () => {
+      const bomb = gzipSync(await zeros(3 * MB));
+      assert.ok(bomb.length < MB / 10);
+      const config = configOf([sha256(await zeros(3 * MB))]);
+      const blob = (b: Buffer) => `blobs/sha256/${sha256(b).slice(7)}`;
+      const load = await post('/images/load', await packBinary(new Map([[blob(bomb), bomb], [blob(config), config],
+        ['manifest.json', Buffer.from(JSON.stringify([{ Config: blob(config), RepoTags: ['bomb:latest'], Layers: [blob(bomb)] }]))]])));
+      assert.equal(load.status, 400, load.body);
+      assert.match(load.body, /max-layer-size/);
+      const imp = await post('/images/create?fromSrc=-&repo=bomb', bomb);
+      assert.match(imp.body, /max-layer-size/);
+      const ctx = gzipSync(await tarOf([{ name: 'Dockerfile', body: 'FROM scratch\nCOPY zeros /\n' }, { name: 'zeros', body: '\0'.repeat(3 * MB) }]));
+      const build = await post('/build?t=bomb', ctx, 'application/x-tar');
+      assert.equal(build.status, 400, build.body);
+      assert.match(build.body, /max-layer-size/);
+      assert.equal((await small.docker(['images', '-aq'])).stdout.trim(), '', 'no image');
+      assert.deepEqual(readdirSync(join(small.dataRoot, 'layers')).filter((n) => /^[a-f0-9]{64}$/.test(n)), [], 'no layer');
+    });
   });
 });

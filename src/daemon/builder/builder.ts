@@ -53,6 +53,8 @@ export interface BuilderDeps {
   content: ContentStore;
   layerBlobs: LayerBlobIndex;
   tmpRoot: string;
+  /** Bytes of the unpacked build context (the daemon's max-layer-size). */
+  maxContextSize?: number;
   engineVersion: string;
   /** RUN steps' containers. */
   containers: {
@@ -94,7 +96,7 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildOptions, 
   try {
     const ctx = join(work, 'context');
     await mkdir(ctx);
-    const hashes = await unpackContext(context, ctx);
+    const hashes = await unpackContext(context, ctx, d.maxContextSize);
     const df = parseDockerfile(await readDockerfile(ctx, o.dockerfile || 'Dockerfile'));
     const plan = planStages(df, o.target);
     const total = plan.needed.reduce((n, i) => n + 1 + plan.stages[i]!.body.length, 0);

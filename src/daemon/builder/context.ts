@@ -23,8 +23,9 @@ import { cleanEntryPath } from '../layers/paths.js';
 /** Host path of a context file → sha256 (hex) of its contents. */
 export type ContentHashes = Map<string, string>;
 
-export async function unpackContext(body: Readable, dir: string): Promise<ContentHashes> {
+export async function unpackContext(body: Readable, dir: string, maxBytes = Infinity): Promise<ContentHashes> {
   const hashes: ContentHashes = new Map();
+  let total = 0;
   const { stream } = await decompressed(body);
   try {
     for await (const e of readTar(stream)) {
@@ -45,6 +46,8 @@ export async function unpackContext(body: Readable, dir: string): Promise<Conten
           const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
           await pipeline(e.body, async function* (chunks: AsyncIterable<Buffer>) {
             for await (const c of chunks) {
+              total += c.length;
+              if (total > maxBytes) throw new InvalidParameter('build.context_too_large', `the build context is larger than the daemon's max-layer-size of ${maxBytes} bytes (unpacked)`);
               hash.update(c);
               yield c;
             }

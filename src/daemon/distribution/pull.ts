@@ -33,6 +33,8 @@ export interface PullDeps {
   images: ImageStore;
   registries: Registries;
   maxConcurrentDownloads: number;
+  /** Largest layer blob a manifest may announce (the daemon's max-layer-size). */
+  maxLayerSize: number;
 }
 
 export interface PullOptions {
@@ -131,6 +133,9 @@ async function fetchConfig(d: PullDeps, client: RepositoryClient, desc: Descript
  * parent in order.
  */
 async function fetchLayers(d: PullDeps, client: RepositoryClient, descs: Descriptor[], diffIds: Digest[], tx: PullTransaction, progress: Progress, signal?: AbortSignal): Promise<void> {
+  for (const desc of descs) {
+    if (desc.size > d.maxLayerSize) throw new InvalidParameter('layer.too_large', `layer ${desc.digest} of ${desc.size} bytes is larger than the daemon's max-layer-size of ${d.maxLayerSize} bytes`);
+  }
   const chains = chainIds(diffIds);
   const have: boolean[] = [];
   for (const c of chains) have.push(await d.layers.has(c));

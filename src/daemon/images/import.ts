@@ -5,7 +5,7 @@
  * and `push` can reproduce the layer.
  */
 import { PassThrough, type Readable } from 'node:stream';
-import { InvalidParameter } from '../../errdefs/index.js';
+import { InvalidParameter, isBerthError } from '../../errdefs/index.js';
 import { tee } from '../../lib/streams.js';
 import { hostArchitecture, type ImageConfig } from '../../oci/image.js';
 import { familiarString, parseReference, withDefaultTag, isValidTag } from '../../oci/reference.js';
@@ -65,10 +65,13 @@ export async function importRootfs(deps: ImportDeps, body: Readable, opts: Impor
   let copying: Promise<void> = Promise.resolve();
   let created = false;
   let layer: Awaited<ReturnType<LayerStore['apply']>> | undefined;
+  let applying: Promise<unknown> = Promise.resolve();
   try {
     const { stream } = await decompressed(body);
     copying = tee(stream, [toContent, toLayer]);
-    [layer] = await Promise.all([deps.layers.apply(undefined, toLayer), copying, storing]);
+    const unpacking = deps.layers.apply(undefined, toLayer);
+    applying = unpacking;
+    [layer] = await Promise.all([unpacking, copying, storing]);
     const stored = await blob.commit();
     created = stored.created;
     await deps.layerBlobs.record(layer.diffId, stored.size, { mediaType: MediaType.OciLayer, digest: stored.digest, size: stored.size });
@@ -93,10 +96,12 @@ export async function importRootfs(deps: ImportDeps, body: Readable, opts: Impor
     body.destroy(e);
     toContent.destroy(e);
     toLayer.destroy(e);
-    await Promise.allSettled([copying, storing]);
+    const [unpacked] = await Promise.allSettled([applying, copying, storing]);
     await blob.discard();
     if (layer && !deps.images.list().some((i) => i.chainId === layer!.chainId)) await deps.layers.remove(layer.chainId);
     if (created && layer && !deps.images.get(layer.diffId)) await deps.content.delete(layer.diffId);
+    // a refused layer (too large, unsafe) is why the copy to it stopped: say that, not the tee's complaint
+    if (!isBerthError(err) && unpacked.status === 'rejected' && isBerthError(unpacked.reason)) throw unpacked.reason;
     throw err;
   }
 }

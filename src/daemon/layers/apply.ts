@@ -8,6 +8,10 @@
  *   dir/.wh..wh..opq    → xattr trusted.overlay.opaque=y on dir
  * Refused: names or hard-link targets climbing out of the root, and any
  * entry (or link target) reached through a symlink of the same layer.
+ * Dropped: xattrs in overlayfs's own namespace (trusted.overlay.*: redirect,
+ * origin, metacopy, opaque) as a layer carries them, which would steer the
+ * kernel's overlay lookups; only the opaque marker made from `.wh..wh..opq`
+ * is set. LIBARCHIVE.xattr records (name-encoded) are dropped as well.
  */
 import { spawn } from 'node:child_process';
 import { posix } from 'node:path';
@@ -34,6 +38,8 @@ export class InvalidLayerError extends InvalidParameter {}
 export interface ApplyOptions {
   /** userns-remap: owners are shifted to the host ids the container ids map to. */
   idMap?: IdMap;
+  /** Bytes of the uncompressed tar; past it the layer is refused. */
+  maxBytes?: number;
 }
 
 /** Extracts `tar` (uncompressed) into `dir`, which must exist and be empty. */
@@ -54,7 +60,7 @@ export async function applyLayer(tar: Readable, dir: string, opts: ApplyOptions 
   const toTar = pipeline(out.stream, child.stdin).catch((err: NodeJS.ErrnoException) => {
     if (err.code !== 'EPIPE') throw err;
   });
-  const hashing = pipeline(tar, digester);
+  const hashing = opts.maxBytes ? pipeline(tar, byteLimit(opts.maxBytes), digester) : pipeline(tar, digester);
   try {
     const size = await translate(digester, out, opts.idMap);
     await Promise.all([hashing, toTar]);
@@ -75,6 +81,26 @@ export async function applyLayer(tar: Readable, dir: string, opts: ApplyOptions 
     }
     throw err;
   }
+}
+
+function byteLimit(max: number): (source: AsyncIterable<Buffer>) => AsyncGenerator<Buffer> {
+  return async function* (source) {
+    let seen = 0;
+    for await (const c of source) {
+      seen += c.length;
+      if (seen > max) throw new InvalidLayerError('layer.too_large', `layer is larger than the daemon's max-layer-size of ${max} bytes (uncompressed)`);
+      yield c;
+    }
+  };
+}
+
+function withoutOverlayXattrs(pax: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(pax)) {
+    if (k.startsWith('SCHILY.xattr.trusted.overlay.') || k.startsWith('LIBARCHIVE.xattr.')) continue;
+    out[k] = v;
+  }
+  return out;
 }
 
 async function translate(source: AsyncIterable<Buffer>, out: TarWriter, idMap: IdMap | undefined): Promise<number> {
@@ -103,7 +129,7 @@ async function translate(source: AsyncIterable<Buffer>, out: TarWriter, idMap: I
       continue;
     }
 
-    const clean: TarHeader = { ...h, name: h.type === 'dir' ? `${name}/` : name };
+    const clean: TarHeader = { ...h, name: h.type === 'dir' ? `${name}/` : name, pax: withoutOverlayXattrs(h.pax) };
     if (h.type === 'link') {
       const target = cleanEntryPath(h.linkname, 'hard link target');
       if (target === '' || throughSymlink(target)) throw new UnsafeLayerPathError('hard link target', h.linkname);

@@ -83,6 +83,8 @@ export function overlayMount(lowerDirs: string[], upperDir: string, workDir: str
 export interface OverlayLayerStoreOptions {
   /** userns-remap: files are stored owned by the host ids the container ids map to. */
   idMap?: IdMap;
+  /** Bytes of one uncompressed layer tar; larger ones are refused while they stream (a decompression bomb fills no disk). */
+  maxLayerSize?: number;
 }
 
 export class OverlayLayerStore implements LayerStore {
@@ -117,7 +119,9 @@ export class OverlayLayerStore implements LayerStore {
     const tmp = join(this.root, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
     await mkdir(join(tmp, 'diff'), { recursive: true });
     try {
-      const { diffId, size, tarSize } = await applyLayer(tar, join(tmp, 'diff'), this.opts.idMap ? { idMap: this.opts.idMap } : {});
+      const { diffId, size, tarSize } = await applyLayer(tar, join(tmp, 'diff'), {
+        ...(this.opts.idMap ? { idMap: this.opts.idMap } : {}), ...(this.opts.maxLayerSize ? { maxBytes: this.opts.maxLayerSize } : {}),
+      });
       const layer: UnpackedLayer & { tmp: string } = { diffId, size, tarSize, tmp, discard: () => rm(tmp, { recursive: true, force: true }) };
       return layer;
     } catch (err) {

@@ -147,7 +147,7 @@ export class ApiServer {
       }
       const match = this.opts.router.match(raw.method ?? 'GET', path);
       if (!match) throw new NotFound('api.page_not_found', 'page not found');
-      await match.handler(new Request(raw, match.params, url.searchParams, version, upgradeBody, { maxJsonBody: this.limits.maxJsonBody, budget: this.jsonBudget }), reply);
+      await match.handler(new Request(raw, match.params, url.searchParams, version, upgradeBody, { maxJsonBody: this.limits.maxJsonBody, budget: this.jsonBudget, maxUpload: this.limits.maxUpload }), reply);
     } catch (err) {
       this.fail(reply, err, raw, path);
     }

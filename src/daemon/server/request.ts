@@ -1,5 +1,6 @@
 /** What a handler knows about its request: params, query helpers, the JSON body. */
 import type { IncomingMessage } from 'node:http';
+import { Transform, type Readable } from 'node:stream';
 import { shapeMismatch, type Shape } from '../../api/shape.js';
 import { InvalidParameter } from '../../errdefs/index.js';
 import { versionAtLeast } from '../../api/version.js';
@@ -18,8 +19,33 @@ export class Request {
     /** For upgraded requests: the body, already read off the socket. */
     private readonly upgradeBody?: Buffer,
     /** The server's JSON body limits: each body, and all bodies being read at once. */
-    private readonly limits: { maxJsonBody: number; budget?: ByteBudget } = { maxJsonBody: DEFAULT_JSON_LIMIT },
+    private readonly limits: { maxJsonBody: number; budget?: ByteBudget; maxUpload?: number } = { maxJsonBody: DEFAULT_JSON_LIMIT },
   ) {}
+
+  /**
+   * The body as a stream (image load and import, build contexts,
+   * archives), cut off with a 400 past the daemon's max-upload-size: the
+   * bytes stop flowing and the connection is closed after the answer.
+   */
+  upload(): Readable {
+    const limit = this.limits.maxUpload ?? Infinity;
+    const declared = Number(this.raw.headers['content-length'] ?? 0);
+    const tooLarge = () => new InvalidParameter('request.upload_too_large', `request body exceeds the daemon's max-upload-size of ${limit} bytes`);
+    if (declared > limit) throw tooLarge();
+    if (limit === Infinity) return this.raw;
+    let seen = 0;
+    const raw = this.raw;
+    const counted = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        seen += chunk.length;
+        if (seen <= limit) return cb(null, chunk);
+        raw.unpipe(counted);
+        cb(tooLarge());
+      },
+    });
+    raw.on('error', (err) => counted.destroy(err));
+    return raw.pipe(counted);
+  }
 
   param(name: string): string {
     return this.params[name] ?? '';

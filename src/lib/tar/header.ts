@@ -53,8 +53,11 @@ function cstring(b: Buffer, off: number, len: number): string {
 function readNumber(b: Buffer, off: number, len: number): number {
   if (b[off]! & 0x80) {
     // GNU base-256: big-endian two's complement in the remaining bytes
+    // 0xff first: a negative number, which no field berth reads may hold
+    if (b[off] === 0xff) throw new TarFormatError('negative tar number field');
     let v = 0;
     for (let i = off + 1; i < off + len; i++) v = v * 256 + b[i]!;
+    if (!Number.isSafeInteger(v)) throw new TarFormatError('tar number field out of range');
     return v;
   }
   const s = cstring(b, off, len).trim();
@@ -115,8 +118,9 @@ export function parsePax(data: Buffer): Record<string, string> {
   while (off < data.length) {
     const sp = data.indexOf(0x20, off);
     if (sp === -1) break;
-    const len = parseInt(data.toString('latin1', off, sp), 10);
-    if (!Number.isFinite(len) || len <= 0 || off + len > data.length) throw new TarFormatError('invalid PAX record');
+    const lenText = data.toString('latin1', off, sp);
+    const len = /^[0-9]{1,10}$/.test(lenText) ? Number(lenText) : NaN;
+    if (!(len > sp - off + 1) || off + len > data.length) throw new TarFormatError('invalid PAX record');
     const rec = data.subarray(sp + 1, off + len - 1); // drop trailing \n
     const eq = rec.indexOf(0x3d);
     if (eq === -1) throw new TarFormatError('invalid PAX record');
@@ -126,16 +130,27 @@ export function parsePax(data: Buffer): Record<string, string> {
   return out;
 }
 
+/** Largest uid/gid: 2^32 - 2 (-1 is "no change" to chown). */
+const MAX_ID = 0xfffffffe;
+
+/** A PAX number as the format defines it: decimal digits (mtime may have a fraction and a sign); anything else is a bad archive. */
+function paxNumber(key: string, v: string, max: number, time = false): number {
+  if (!(time ? /^-?[0-9]{1,20}(\.[0-9]{1,19})?$/ : /^[0-9]{1,20}$/).test(v)) throw new TarFormatError(`invalid PAX ${key} "${v.slice(0, 40)}"`);
+  const n = Number(v);
+  if (!(Math.abs(n) <= max)) throw new TarFormatError(`PAX ${key} ${v} out of range`);
+  return n;
+}
+
 /** Folds PAX records (and GNU long names) into a header. */
 export function applyPax(h: TarHeader, pax: Record<string, string>): void {
   for (const [k, v] of Object.entries(pax)) {
     switch (k) {
       case 'path': h.name = v; break;
       case 'linkpath': h.linkname = v; break;
-      case 'size': if (h.type === 'file') h.size = Number(v); break;
-      case 'uid': h.uid = Number(v); break;
-      case 'gid': h.gid = Number(v); break;
-      case 'mtime': h.mtime = Number(v); break;
+      case 'size': if (h.type === 'file') h.size = paxNumber(k, v, Number.MAX_SAFE_INTEGER); break;
+      case 'uid': h.uid = paxNumber(k, v, MAX_ID); break;
+      case 'gid': h.gid = paxNumber(k, v, MAX_ID); break;
+      case 'mtime': h.mtime = paxNumber(k, v, Number.MAX_SAFE_INTEGER, true); break;
       case 'uname': h.uname = v; break;
       case 'gname': h.gname = v; break;
       default: h.pax[k] = v;

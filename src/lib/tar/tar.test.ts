@@ -81,3 +81,22 @@ test('a truncated archive is an error, not a silent short read', async () => {
   corrupt[10] = 0x41;
   await assert.rejects(collect(corrupt), /checksum/);
 });
+
+test('PAX numbers that are not plain decimal counts are a format error', async () => {
+  const bad: Record<string, string>[] = [
+    { size: '12abc' }, { size: '-1' }, { size: '1e3' }, { size: '99999999999999999999' },
+    { uid: '-1' }, { uid: '4294967296' }, { gid: '0x10' }, { mtime: 'NaN' }, { mtime: '1e9' },
+  ];
+  for (const pax of bad) {
+    const tar = await written(async (w) => {
+      await w.add(headerDefaults({ name: 'f', type: 'file', size: 1, pax }), 'x');
+      await w.finish();
+    });
+    await assert.rejects(collect(tar), TarFormatError, JSON.stringify(pax));
+  }
+  const good = await written(async (w) => {
+    await w.add(headerDefaults({ name: 'f', type: 'file', size: 1, pax: { uid: '4294967294', mtime: '-12.5' } }), 'x');
+    await w.finish();
+  });
+  assert.equal((await collect(good))[0]!.body, 'x');
+});

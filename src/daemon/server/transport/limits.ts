@@ -27,6 +27,8 @@ export interface ApiLimits {
   tlsHandshakeTimeoutMs: number;
   /** Open connections per listener; more are closed at once. */
   maxConnections: number;
+  /** Bytes of one streamed (non-JSON) request body; over it: 400 and the connection closed. */
+  maxUpload: number;
 }
 
 export const DEFAULT_LIMITS: ApiLimits = {
@@ -38,6 +40,7 @@ export const DEFAULT_LIMITS: ApiLimits = {
   keepAliveTimeoutMs: 5_000,
   tlsHandshakeTimeoutMs: 10_000,
   maxConnections: 2048,
+  maxUpload: 64 * 2 ** 30,
 };
 
 /** A shared allowance of bytes: JSON bodies take from it while they are read. */

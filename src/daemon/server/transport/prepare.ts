@@ -31,7 +31,7 @@ export interface PreparedTransport {
   warnings: string[];
 }
 
-export function limitsFrom(cfg: Pick<DaemonConfig, 'apiMaxHeaderSize' | 'apiMaxJsonBody' | 'apiHeadersTimeout' | 'apiBodyTimeout' | 'apiMaxConnections'>): ApiLimits {
+export function limitsFrom(cfg: Pick<DaemonConfig, 'apiMaxHeaderSize' | 'apiMaxJsonBody' | 'apiHeadersTimeout' | 'apiBodyTimeout' | 'apiMaxConnections' | 'maxUploadSize'>): ApiLimits {
   return {
     ...DEFAULT_LIMITS,
     maxHeaderSize: cfg.apiMaxHeaderSize,
@@ -40,6 +40,7 @@ export function limitsFrom(cfg: Pick<DaemonConfig, 'apiMaxHeaderSize' | 'apiMaxJ
     headersTimeoutMs: cfg.apiHeadersTimeout * 1000,
     bodyTimeoutMs: cfg.apiBodyTimeout * 1000,
     maxConnections: cfg.apiMaxConnections,
+    maxUpload: cfg.maxUploadSize,
   };
 }
 

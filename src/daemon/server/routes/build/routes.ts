@@ -28,7 +28,7 @@ export function buildRoutes(r: Router<Handler>, b: BuildBackend): void {
     // the 200 goes out with the first message: a Dockerfile that does not parse is a plain 400, as in Docker
     const out = lazyJsonLines(reply);
     try {
-      await b.build(req.raw, o, (m) => out.write(m));
+      await b.build(req.upload(), o, (m) => out.write(m));
     } catch (err) {
       req.raw.resume();
       if (!out.started) throw err;

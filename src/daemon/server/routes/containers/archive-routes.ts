@@ -30,7 +30,7 @@ export function archiveRoutes(r: Router<Handler>, b: ArchiveBackend): void {
   });
 
   r.add('PUT', '/containers/:id/archive', async (req, reply) => {
-    await b.extractToDir(req.param('id'), pathParam(req.str('path')), req.raw, {
+    await b.extractToDir(req.param('id'), pathParam(req.str('path')), req.upload(), {
       noOverwriteDirNonDir: req.bool('noOverwriteDirNonDir'),
       copyUIDGID: req.bool('copyUIDGID'),
     });

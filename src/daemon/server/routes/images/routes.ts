@@ -26,9 +26,10 @@ export function imageRoutes(r: Router<Handler>, b: ImagesBackend, registries: Di
     const repo = req.str('repo');
     const tag = req.str('tag');
     importTarget(repo, tag); // a bad name fails before any byte is read
+    const body = req.upload();
     const out = jsonLines(reply);
     try {
-      const id = await b.import(req.raw, {
+      const id = await b.import(body, {
         ...(repo ? { repo } : {}), ...(tag ? { tag } : {}),
         changes: req.strs('changes'), ...(req.str('message') ? { message: req.str('message')! } : {}),
       });
@@ -43,7 +44,7 @@ export function imageRoutes(r: Router<Handler>, b: ImagesBackend, registries: Di
     // the 200 goes out with the first message: an error before it gets its own status, as in Docker
     const out = lazyJsonLines(reply);
     try {
-      await b.load(req.raw, req.bool('quiet'), (m) => out.write(m));
+      await b.load(req.upload(), req.bool('quiet'), (m) => out.write(m));
     } catch (err) {
       if (!out.started) throw err;
       out.fail(err);

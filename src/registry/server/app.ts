@@ -230,7 +230,11 @@ function registryHandler(reg: Registry, o: AppOptions): (req: IncomingMessage, r
   };
 }
 
-/** The access a request needs, for token auth: pull to read a repository, push to change it, the catalog. */
+/**
+ * The access a request needs, for token auth, as distribution asks it: pull
+ * to read a repository, pull and push to write to it, delete for any DELETE
+ * (manifests, blobs and upload cancels alike), the catalog.
+ */
 function scopeOf(method: string, path: string, name: string | undefined): Scope | undefined {
   if (path.startsWith('/v2/_catalog')) return { type: 'registry', name: 'catalog', actions: ['*'] };
   if (!name) return undefined;
@@ -240,7 +244,8 @@ function scopeOf(method: string, path: string, name: string | undefined): Scope 
   } catch {
     return undefined; // the route reports the bad name
   }
-  return { type: 'repository', name: decoded, actions: method === 'GET' || method === 'HEAD' ? ['pull'] : ['pull', 'push'] };
+  const actions = method === 'GET' || method === 'HEAD' ? ['pull'] : method === 'DELETE' ? ['delete'] : ['pull', 'push'];
+  return { type: 'repository', name: decoded, actions };
 }
 
 function internal(err: unknown, o: AppOptions): RegistryError {

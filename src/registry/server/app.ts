@@ -131,6 +131,7 @@ function registryHandler(reg: Registry, o: AppOptions): (req: IncomingMessage, r
       res.end();
     }],
     ['DELETE', /^\/v2\/(.+)\/blobs\/uploads\/([^/]+)$/, async (_q, res, m) => {
+      writable();
       const name = repo(m[1]!);
       await reg.uploads.size(name, m[2]!);
       await reg.uploads.remove(name, m[2]!);

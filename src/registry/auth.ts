@@ -19,15 +19,24 @@ export interface Scope {
 export interface Access {
   /** Resolves with the user name, or throws UNAUTHORIZED (whose `challenge`, if set, goes in WWW-Authenticate). */
   check(authorization: string | undefined, scope?: Scope): Promise<string>;
+  /**
+   * Whether these credentials grant `scope`, without throwing: for access a
+   * request may use but does not need (the source of a cross-repository mount).
+   */
+  allows(authorization: string | undefined, scope: Scope): Promise<boolean>;
+  /** True when no credentials are asked for. */
+  readonly open: boolean;
   /** The challenge sent with a 401. */
   readonly challenge: string | undefined;
 }
 
-export const anonymous: Access = { check: async () => 'anonymous', challenge: undefined };
+export const anonymous: Access = { check: async () => 'anonymous', allows: async () => true, open: true, challenge: undefined };
 
 export class HtpasswdAccess implements Access {
   /** sha256(user:password) of credentials already checked: bcrypt is slow on purpose, a registry is asked often. */
   private readonly good = new Set<string>();
+
+  readonly open = false;
 
   private constructor(private readonly users: Map<string, string>, readonly challenge: string) {}
 
@@ -57,5 +66,10 @@ export class HtpasswdAccess implements Access {
     }
     this.good.add(key);
     return user;
+  }
+
+  /** Every user may do everything. */
+  async allows(authorization: string | undefined): Promise<boolean> {
+    return this.check(authorization).then(() => true, () => false);
   }
 }

@@ -36,6 +36,7 @@ function algOf(key: KeyObject): { alg: 'ES256' | 'RS256'; dsa: boolean } {
 
 export class TokenAccess implements Access {
   readonly challenge: string;
+  readonly open = false;
 
   constructor(private readonly c: TokenConfig) {
     this.challenge = `Bearer realm="${c.realm}",service="${c.service}"`;
@@ -68,6 +69,10 @@ export class TokenAccess implements Access {
       throw this.refuse(scope, 'insufficient_scope');
     }
     return claims.sub ?? '';
+  }
+
+  async allows(authorization: string | undefined, scope: Scope): Promise<boolean> {
+    return this.check(authorization, scope).then(() => true, () => false);
   }
 
   private refuse(scope: Scope | undefined, error?: string): RegistryError {

@@ -116,6 +116,47 @@ describe('berth-registry security', () => {
     assert.equal(r.status, 201, `upload to ${name}: ${r.body.toString()}`);
   };
 
+  test('a cross-repository mount needs pull on the source; an anonymous mount links only what the repository already has', async () => {
+    const reg = await serve((dir) => {
+      writeFileSync(join(dir, 'htpasswd'), htpasswd({ victim: 'v-pass', attacker: 'a-pass' }));
+      return ['--htpasswd', join(dir, 'htpasswd'), '--token-key', tokenKey(dir)];
+    });
+    const secret = randomBytes(2000);
+    const victim = await token(reg.port, basic('victim', 'v-pass'), ['repository:victim/private:pull,push']);
+    await upload(reg.port, 'victim/private', secret, bearer(victim.token));
+
+    const attacker = await token(reg.port, basic('attacker', 'a-pass'), ['repository:attacker/repo:pull,push']);
+    const auth = bearer(attacker.token);
+    let r = await http(reg.port, 'POST', `/v2/attacker/repo/blobs/uploads/?mount=${sha(secret)}&from=victim/private`, undefined, auth);
+    assert.equal(r.status, 202, 'a mount from a repository the token cannot pull starts an upload instead');
+    assert.match(String(r.headers.location), /^\/v2\/attacker\/repo\/blobs\/uploads\//);
+    r = await http(reg.port, 'POST', `/v2/attacker/repo/blobs/uploads/?mount=${sha(secret)}`, undefined, auth);
+    assert.equal(r.status, 202, 'an anonymous mount does not reach into other repositories');
+    assert.equal((await http(reg.port, 'HEAD', `/v2/attacker/repo/blobs/${sha(secret)}`, undefined, auth)).status, 404);
+
+    // allowed: the source can be pulled
+    const both = await token(reg.port, basic('victim', 'v-pass'), ['repository:victim/private:pull', 'repository:victim/copy:pull,push']);
+    r = await http(reg.port, 'POST', `/v2/victim/copy/blobs/uploads/?mount=${sha(secret)}&from=victim/private`, undefined, bearer(both.token));
+    assert.equal(r.status, 201);
+    assert.equal((await http(reg.port, 'HEAD', `/v2/victim/copy/blobs/${sha(secret)}`, undefined, bearer(both.token))).status, 200);
+    // an anonymous mount of a blob the repository has already is a no-op 201
+    r = await http(reg.port, 'POST', `/v2/victim/copy/blobs/uploads/?mount=${sha(secret)}`, undefined, bearer(both.token));
+    assert.equal(r.status, 201);
+
+    // htpasswd: every user may pull everything, so `from` mounts work; the anonymous mount stays within the repository
+    const basicReg = await serve((dir) => {
+      writeFileSync(join(dir, 'htpasswd'), htpasswd({ alice: 'a' }));
+      return ['--htpasswd', join(dir, 'htpasswd')];
+    });
+    const alice = basic('alice', 'a');
+    await upload(basicReg.port, 'one/repo', secret, alice);
+    r = await http(basicReg.port, 'POST', `/v2/two/repo/blobs/uploads/?mount=${sha(secret)}`, undefined, alice);
+    assert.equal(r.status, 202);
+    r = await http(basicReg.port, 'POST', `/v2/two/repo/blobs/uploads/?mount=${sha(secret)}&from=one/repo`, undefined, alice);
+    assert.equal(r.status, 201);
+    assert.equal((await http(basicReg.port, 'HEAD', `/v2/two/repo/blobs/${sha(secret)}`, undefined, alice)).status, 200);
+  });
+
   test('DELETE needs the delete action, push is not enough (token auth)', async () => {
     const reg = await serve((dir) => {
       writeFileSync(join(dir, 'htpasswd'), htpasswd({ alice: 'a' }));

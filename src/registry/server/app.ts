@@ -84,8 +84,7 @@ function registryHandler(reg: Registry, o: AppOptions): (req: IncomingMessage, r
         checkDigest(mount);
         const from = url.searchParams.get('from');
         if (from) checkName(from);
-        // without `from`, the spec's anonymous mount: any blob this registry holds
-        if (from ? await reg.mount(name, from, mount) : await reg.mountAnonymous(name, mount)) {
+        if (await mountBlob(reg, o.access, req.headers.authorization, name, mount, from)) {
           req.resume();
           res.writeHead(201, { ...API_HEADER, Location: `/v2/${name}/blobs/${mount}`, 'Docker-Content-Digest': mount, 'Content-Length': 0 });
           res.end();
@@ -229,6 +228,19 @@ function registryHandler(reg: Registry, o: AppOptions): (req: IncomingMessage, r
       res.end(req.method === 'HEAD' ? undefined : e.body());
     });
   };
+}
+
+/**
+ * A cross-repository mount, if the client may read the blob where it is:
+ * with `from`, pull on `from`; without (the spec's anonymous mount), any
+ * blob when there is no auth, else only one the repository has already
+ * (which other repositories the client may pull cannot be listed). False:
+ * the caller starts an ordinary upload (202), as the spec allows.
+ */
+async function mountBlob(reg: Registry, access: Access, authorization: string | undefined, name: string, digest: string, from: string | null): Promise<boolean> {
+  if (from) return (await access.allows(authorization, { type: 'repository', name: from, actions: ['pull'] })) && reg.mount(name, from, digest);
+  if (access.open) return reg.mountAnonymous(name, digest);
+  return (await reg.blobSize(name, digest)) !== undefined;
 }
 
 /**

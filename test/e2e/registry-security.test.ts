@@ -174,6 +174,53 @@ describe('berth-registry security', () => {
     assert.equal(r.status, 202);
   });
 
+  test('the token endpoint grants a user their own namespace only, an ACL widens it, other services are refused', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'htpasswd'), htpasswd({ alice: 'a', bob: 'b' }));
+    const reg = await serve(() => ['--htpasswd', join(dir, 'htpasswd'), '--token-key', tokenKey(dir)], dir);
+    const alice = basic('alice', 'a');
+    const own = await token(reg.port, alice, ['repository:alice/x:pull,push']);
+    assert.deepEqual(own.access, [{ type: 'repository', name: 'alice/x', actions: ['pull', 'push'] }]);
+    await upload(reg.port, 'alice/x', Buffer.from('mine'), bearer(own.token));
+
+    // bob's repository: the token comes without it, and a push with it is refused
+    const foreign = await token(reg.port, alice, ['repository:bob/x:pull,push', 'registry:catalog:*']);
+    assert.deepEqual(foreign.access, []);
+    let r = await http(reg.port, 'POST', '/v2/bob/x/blobs/uploads/', undefined, bearer(foreign.token));
+    assert.equal(r.status, 401);
+    assert.match(String(r.headers['www-authenticate']), /error="insufficient_scope"/);
+    assert.equal((await http(reg.port, 'GET', '/v2/_catalog', undefined, bearer(foreign.token))).status, 401);
+    // a name that only starts like alice's is not hers
+    assert.deepEqual((await token(reg.port, alice, ['repository:alicex/y:pull'])).access, []);
+    // anonymous: nothing
+    assert.deepEqual((await token(reg.port, {}, ['repository:alice/x:pull'])).access, []);
+
+    // a token for another service is not issued
+    const other = await token(reg.port, alice, ['repository:alice/x:pull'], 'someone-else');
+    assert.equal(other.status, 400);
+    assert.match(other.body, /service/);
+
+    // the ACL (config file): alice may push to team/*, everyone pull public/*, anonymous included, and alice the catalog
+    await reg.stop();
+    writeFileSync(join(dir, 'config.yml'), [
+      'auth:', '  token:', '    acl:',
+      '      - { account: alice, name: "team/*", actions: [pull, push] }',
+      '      - { account: "*", name: "public/*", actions: [pull] }',
+      '      - { account: "", name: "public/*", actions: [pull] }',
+      '      - { account: alice, type: registry, name: catalog, actions: ["*"] }',
+      '',
+    ].join('\n'));
+    const acl = await serve(() => ['--config', join(dir, 'config.yml'), '--htpasswd', join(dir, 'htpasswd'), '--token-key', join(dir, 'key.pem')], dir);
+    const team = await token(acl.port, alice, ['repository:team/app:pull,push,delete']);
+    assert.deepEqual(team.access, [{ type: 'repository', name: 'team/app', actions: ['pull', 'push'] }]);
+    await upload(acl.port, 'team/app', Buffer.from('team'), bearer(team.token));
+    assert.deepEqual((await token(acl.port, basic('bob', 'b'), ['repository:team/app:push'])).access, []);
+    assert.deepEqual((await token(acl.port, basic('bob', 'b'), ['repository:public/x:pull,push'])).access, [{ type: 'repository', name: 'public/x', actions: ['pull'] }]);
+    assert.deepEqual((await token(acl.port, {}, ['repository:public/x:pull'])).access, [{ type: 'repository', name: 'public/x', actions: ['pull'] }]);
+    const cat = await token(acl.port, alice, ['registry:catalog:*']);
+    assert.equal((await http(acl.port, 'GET', '/v2/_catalog', undefined, bearer(cat.token))).status, 200);
+  });
+
   test('cancelling an upload is refused in read-only mode', async () => {
     const dir = tempDir();
     let reg = await serve(() => [], dir);

@@ -189,8 +189,11 @@ function registryHandler(reg: Registry, o: AppOptions): (req: IncomingMessage, r
     }
     const te = o.tokenEndpoint;
     if (te && url.pathname === te.path && req.method === 'GET') {
-      tokenUser(req, te.basic).then((user) => te.issuer.issue(res, url, user)).catch(() => {
+      tokenUser(req, te.basic).then((user) => te.issuer.issue(res, url, user), () => {
         res.writeHead(401, { 'Content-Type': 'application/json' }).end(JSON.stringify({ details: 'incorrect username or password' }));
+      }).catch((err: unknown) => {
+        const e = err instanceof RegistryError ? err : internal(err, o);
+        res.writeHead(e.status, { 'Content-Type': 'application/json' }).end(JSON.stringify({ details: e.message, ...JSON.parse(e.body()) as object }));
       });
       return;
     }

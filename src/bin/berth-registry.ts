@@ -32,7 +32,7 @@ function storageDriver(o: StorageFlags): StorageDriver {
 }
 
 interface ServeFlags extends StorageFlags {
-  addr: string; deleteEnabled?: boolean; readOnly?: boolean; maxManifestBytes: number; quiet?: boolean;
+  addr: string; deleteEnabled?: boolean; readOnly?: boolean; maxManifestBytes: number; quiet?: boolean; metricsAuth?: boolean;
   htpasswd?: string; tlsCert?: string; tlsKey?: string;
   tokenKey?: string; tokenPublicKey?: string; tokenRealm?: string; tokenService: string; tokenIssuer: string; tokenAcl?: string;
   /** auth.token.acl of the config file (--token-acl replaces it). */
@@ -109,6 +109,7 @@ storageOptions(program.command('serve'))
   .option('--read-only', 'refuse every write')
   .option('--max-manifest-bytes <n>', 'largest manifest accepted', positive, 4 << 20)
   .option('--quiet', 'no access log')
+  .option('--metrics-auth', 'GET /metrics needs the credentials the API needs (Basic, or a token for registry:catalog:*)')
   .option('--htpasswd <file>', 'require HTTP Basic credentials from this htpasswd file (bcrypt: htpasswd -B)')
   .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
   .option('--tls-key <file>', 'the key of --tls-cert (PEM)')
@@ -134,6 +135,7 @@ storageOptions(program.command('serve'))
     const reg = new Registry(storageDriver(o), { deleteEnabled: Boolean(o.deleteEnabled), maxManifestBytes: o.maxManifestBytes });
     const server = createRegistryServer(reg, {
       readOnly: Boolean(o.readOnly),
+      metricsAuth: Boolean(o.metricsAuth),
       access: token ?? basic ?? anonymous,
       ...(token && o.tokenKey ? { tokenEndpoint: { path: '/auth/token', issuer: token, ...(basic ? { basic } : {}) } } : {}),
       ...(o.tlsCert && o.tlsKey ? { tls: { cert: await readFile(o.tlsCert), key: await readFile(o.tlsKey) } } : {}),

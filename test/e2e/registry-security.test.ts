@@ -221,6 +221,37 @@ describe('berth-registry security', () => {
     assert.equal((await http(acl.port, 'GET', '/v2/_catalog', undefined, bearer(cat.token))).status, 200);
   });
 
+  test('/metrics needs the API credentials with --metrics-auth, and not without', async () => {
+    const open = await serve((dir) => {
+      writeFileSync(join(dir, 'htpasswd'), htpasswd({ alice: 'a' }));
+      return ['--htpasswd', join(dir, 'htpasswd')];
+    });
+    assert.equal((await http(open.port, 'GET', '/metrics')).status, 200);
+    const reg = await serve((dir) => {
+      writeFileSync(join(dir, 'htpasswd'), htpasswd({ alice: 'a' }));
+      return ['--htpasswd', join(dir, 'htpasswd'), '--metrics-auth'];
+    });
+    let r = await http(reg.port, 'GET', '/metrics');
+    assert.equal(r.status, 401);
+    assert.match(String(r.headers['www-authenticate']), /^Basic /);
+    assert.equal((await http(reg.port, 'GET', '/metrics', undefined, basic('alice', 'wrong'))).status, 401);
+    r = await http(reg.port, 'GET', '/metrics', undefined, basic('alice', 'a'));
+    assert.equal(r.status, 200);
+    assert.match(r.body.toString(), /registry_http_requests_total/);
+
+    // token auth: a token for registry:catalog:* (here from the ACL)
+    const tok = await serve((dir) => {
+      writeFileSync(join(dir, 'htpasswd'), htpasswd({ alice: 'a' }));
+      writeFileSync(join(dir, 'acl.yml'), '- { account: alice, type: registry, name: catalog, actions: ["*"] }\n');
+      return ['--htpasswd', join(dir, 'htpasswd'), '--token-key', tokenKey(dir), '--token-acl', join(dir, 'acl.yml'), '--metrics-auth'];
+    });
+    assert.equal((await http(tok.port, 'GET', '/metrics')).status, 401);
+    const repoOnly = await token(tok.port, basic('alice', 'a'), ['repository:alice/x:pull']);
+    assert.equal((await http(tok.port, 'GET', '/metrics', undefined, bearer(repoOnly.token))).status, 401);
+    const cat = await token(tok.port, basic('alice', 'a'), ['registry:catalog:*']);
+    assert.equal((await http(tok.port, 'GET', '/metrics', undefined, bearer(cat.token))).status, 200);
+  });
+
   test('cancelling an upload is refused in read-only mode', async () => {
     const dir = tempDir();
     let reg = await serve(() => [], dir);

@@ -19,6 +19,8 @@ export interface AppOptions {
   log: (fields: Record<string, unknown>) => void;
   /** Serve HTTPS with this certificate and key (PEM). */
   tls?: { cert: Buffer; key: Buffer };
+  /** /metrics needs the API's credentials (a token: registry:catalog:*). */
+  metricsAuth?: boolean;
   /** The built-in token endpoint (token auth): its path, the issuer, and who checks the Basic credentials sent to it. */
   tokenEndpoint?: { path: string; issuer: TokenAccess; basic?: Access };
 }
@@ -180,7 +182,10 @@ function registryHandler(reg: Registry, o: AppOptions): (req: IncomingMessage, r
       o.log({ method: req.method, path: url.pathname, status: res.statusCode, ms: Math.round(seconds * 1000), remote });
     });
     if (url.pathname === '/metrics' && req.method === 'GET') {
-      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' }).end(metrics.text());
+      const allowed = o.metricsAuth ? o.access.check(req.headers.authorization, CATALOG) : Promise.resolve('');
+      allowed.then(() => {
+        res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' }).end(metrics.text());
+      }, (err: unknown) => fail(req, res, err));
       return;
     }
     if (url.pathname === '/healthz' && req.method === 'GET') {
@@ -218,20 +223,24 @@ function registryHandler(reg: Registry, o: AppOptions): (req: IncomingMessage, r
       if (!handler) throw pathMatched ? new RegistryError('UNSUPPORTED', `method ${req.method} not allowed`) : new RegistryError('NAME_UNKNOWN', 'no such route', undefined, 404);
       await handler(req, res, match.map((s, i) => (i === 0 ? s : decodeURIComponent(s))), url);
     };
-    run().catch((err: unknown) => {
-      req.resume();
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      const e = err instanceof RegistryError ? err : internal(err, o);
-      const wanted = (e as { challenge?: string }).challenge ?? o.access.challenge;
-      const challenge = e.code === 'UNAUTHORIZED' && wanted ? { 'WWW-Authenticate': wanted } : {};
-      res.writeHead(e.status, { ...API_HEADER, ...challenge, 'Content-Type': 'application/json' });
-      res.end(req.method === 'HEAD' ? undefined : e.body());
-    });
+    run().catch((err: unknown) => fail(req, res, err));
   };
+
+  function fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+    req.resume();
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const e = err instanceof RegistryError ? err : internal(err, o);
+    const wanted = (e as { challenge?: string }).challenge ?? o.access.challenge;
+    const challenge = e.code === 'UNAUTHORIZED' && wanted ? { 'WWW-Authenticate': wanted } : {};
+    res.writeHead(e.status, { ...API_HEADER, ...challenge, 'Content-Type': 'application/json' });
+    res.end(req.method === 'HEAD' ? undefined : e.body());
+  }
 }
+
+const CATALOG: Scope = { type: 'registry', name: 'catalog', actions: ['*'] };
 
 /**
  * A cross-repository mount, if the client may read the blob where it is:
@@ -252,7 +261,7 @@ async function mountBlob(reg: Registry, access: Access, authorization: string | 
  * (manifests, blobs and upload cancels alike), the catalog.
  */
 function scopeOf(method: string, path: string, name: string | undefined): Scope | undefined {
-  if (path.startsWith('/v2/_catalog')) return { type: 'registry', name: 'catalog', actions: ['*'] };
+  if (path.startsWith('/v2/_catalog')) return CATALOG;
   if (!name) return undefined;
   let decoded: string;
   try {

@@ -221,6 +221,18 @@ describe('berth-registry security', () => {
     assert.equal((await http(acl.port, 'GET', '/v2/_catalog', undefined, bearer(cat.token))).status, 200);
   });
 
+  test('htpasswd: a user added after start can log in without a restart, a removed one cannot', async () => {
+    const dir = tempDir();
+    const file = join(dir, 'htpasswd');
+    writeFileSync(file, htpasswd({ alice: 'a' }));
+    const reg = await serve(() => ['--htpasswd', file], dir);
+    assert.equal((await http(reg.port, 'GET', '/v2/', undefined, basic('alice', 'a'))).status, 200);
+    assert.equal((await http(reg.port, 'GET', '/v2/', undefined, basic('carol', 'c'))).status, 401);
+    writeFileSync(file, htpasswd({ carol: 'c' }));
+    await waitFor(async () => (await http(reg.port, 'GET', '/v2/', undefined, basic('carol', 'c'))).status === 200, 5000, 'carol let in');
+    assert.equal((await http(reg.port, 'GET', '/v2/', undefined, basic('alice', 'a'))).status, 401);
+  });
+
   test('/metrics needs the API credentials with --metrics-auth, and not without', async () => {
     const open = await serve((dir) => {
       writeFileSync(join(dir, 'htpasswd'), htpasswd({ alice: 'a' }));

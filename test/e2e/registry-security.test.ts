@@ -9,7 +9,7 @@ import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, generateKeyPairSync, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request, type ClientRequest } from 'node:http';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
@@ -155,6 +155,45 @@ describe('berth-registry security', () => {
     r = await http(basicReg.port, 'POST', `/v2/two/repo/blobs/uploads/?mount=${sha(secret)}&from=one/repo`, undefined, alice);
     assert.equal(r.status, 201);
     assert.equal((await http(basicReg.port, 'HEAD', `/v2/two/repo/blobs/${sha(secret)}`, undefined, alice)).status, 200);
+  });
+
+  test('writes to one upload are serialized: a second PATCH or a PUT during a PATCH gets 416; every stored blob matches its digest', async () => {
+    const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+    const reg = await serve(() => []);
+    const start = async () => String((await http(reg.port, 'POST', '/v2/race/blobs/uploads/')).headers.location);
+    const data = randomBytes(1 << 20);
+    const half = data.length / 2;
+
+    // two PATCHes: the second arrives while the first is still streaming
+    let loc = await start();
+    let slow = streaming(reg.port, 'PATCH', loc, data.length, { 'Content-Range': `0-${data.length - 1}` });
+    slow.req.write(data.subarray(0, half));
+    await sleep(300);
+    let r = await http(reg.port, 'PATCH', loc, Buffer.from('intruder'));
+    assert.equal(r.status, 416);
+    assert.equal(code(r), 'RANGE_INVALID');
+    slow.req.end(data.subarray(half));
+    assert.equal((await slow.reply).status, 202);
+    r = await http(reg.port, 'PUT', `${loc}?digest=${sha(data)}`);
+    assert.equal(r.status, 201, r.body.toString());
+
+    // a PUT while a PATCH streams: refused, and the PATCH completes the upload
+    const other = randomBytes(1 << 20);
+    loc = await start();
+    slow = streaming(reg.port, 'PATCH', loc, other.length);
+    slow.req.write(other.subarray(0, half));
+    await sleep(300);
+    r = await http(reg.port, 'PUT', `${loc}?digest=${sha(other.subarray(0, half))}`);
+    assert.equal(r.status, 416);
+    slow.req.end(other.subarray(half));
+    assert.equal((await slow.reply).status, 202);
+    r = await http(reg.port, 'PUT', `${loc}?digest=${sha(other)}`);
+    assert.equal(r.status, 201, r.body.toString());
+    assert.deepEqual((await http(reg.port, 'GET', `/v2/race/blobs/${sha(other)}`)).body, other);
+    assert.equal((await http(reg.port, 'HEAD', `/v2/race/blobs/${sha(other.subarray(0, half))}`)).status, 404);
+    for (const hex of readdirSync(join(reg.root, 'blobs/sha256'))) {
+      assert.equal(sha(readFileSync(join(reg.root, 'blobs/sha256', hex, 'data'))), `sha256:${hex}`, `blob ${hex} does not match its digest`);
+    }
   });
 
   test('DELETE needs the delete action, push is not enough (token auth)', async () => {

@@ -115,7 +115,7 @@ function registryHandler(reg: Registry, o: AppOptions): (req: IncomingMessage, r
       writable();
       const name = repo(m[1]!);
       const range = contentRange(req);
-      const size = await reg.uploads.append(name, m[2]!, req, range?.start, contentLength(req));
+      const size = await reg.appendUpload(name, m[2]!, req, range?.start, contentLength(req));
       if (range && size !== range.end + 1) throw new RegistryError('RANGE_INVALID', 'chunk length does not match Content-Range', undefined, 416);
       uploadStatus(res, 202, name, m[2]!, size);
     }],
@@ -126,16 +126,13 @@ function registryHandler(reg: Registry, o: AppOptions): (req: IncomingMessage, r
       if (!digest) throw new RegistryError('DIGEST_INVALID', 'the digest query parameter is required');
       checkDigest(digest);
       const range = contentRange(req);
-      await reg.uploads.append(name, m[2]!, req, range?.start, contentLength(req));
-      await reg.commitUpload(name, m[2]!, digest);
+      await reg.finishUpload(name, m[2]!, digest, req, range?.start, contentLength(req));
       res.writeHead(201, { ...API_HEADER, Location: `/v2/${name}/blobs/${digest}`, 'Docker-Content-Digest': digest, 'Content-Length': 0 });
       res.end();
     }],
     ['DELETE', /^\/v2\/(.+)\/blobs\/uploads\/([^/]+)$/, async (_q, res, m) => {
       writable();
-      const name = repo(m[1]!);
-      await reg.uploads.size(name, m[2]!);
-      await reg.uploads.remove(name, m[2]!);
+      await reg.cancelUpload(repo(m[1]!), m[2]!);
       empty(res, 204);
     }],
     ['GET', /^\/v2\/(.+)\/blobs\/([^/]+)$/, async (req, res, m) => {

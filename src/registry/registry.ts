@@ -92,7 +92,7 @@ export class Registry {
     return true;
   }
 
-  /** A mount without `from` (distribution spec 1.1): links the blob if the registry has it at all. */
+  /** A mount without `from` (distribution spec 1.1): links the blob if the registry has it at all (no auth: all is readable to all). */
   async mountAnonymous(name: string, digest: string): Promise<boolean> {
     if (!(await this.driver.stat(this.blobPath(digest)))) return false;
     await this.driver.putContent(this.layerLink(name, digest), digest);

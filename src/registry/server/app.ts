@@ -195,7 +195,7 @@ function registryHandler(reg: Registry, o: AppOptions): (req: IncomingMessage, r
         res.writeHead(401, { 'Content-Type': 'application/json' }).end(JSON.stringify({ details: 'incorrect username or password' }));
       }).catch((err: unknown) => {
         const e = err instanceof RegistryError ? err : internal(err, o);
-        res.writeHead(e.status, { 'Content-Type': 'application/json' }).end(JSON.stringify({ details: e.message, ...JSON.parse(e.body()) as object }));
+        res.writeHead(e.status, { 'Content-Type': 'application/json' }).end(e.body());
       });
       return;
     }

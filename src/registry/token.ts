@@ -2,10 +2,10 @@
  * Docker token auth for berth-registry. The registry answers 401 with
  * `WWW-Authenticate: Bearer realm,service,scope`; its built-in token
  * endpoint checks the client's Basic credentials (htpasswd) and issues a
- * JWT (ES256 or RS256) granting what acl.ts allows of the scopes asked
- * for, for its own service only; requests then carry
- * the token, which is verified with the public key: signature, issuer,
- * audience (the service), time, and that it grants the repository actions.
+ * JWT (ES256 or RS256) for its own service, granting what acl.ts allows of
+ * the scopes asked for; requests then carry the token, which is verified
+ * with the public key: signature, issuer, audience (the service), time,
+ * and that it grants the repository actions.
  */
 import { createPublicKey, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';

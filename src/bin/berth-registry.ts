@@ -3,7 +3,8 @@ import { Command, InvalidArgumentError } from 'commander';
 import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { anonymous, HtpasswdAccess } from '../registry/auth.js';
-import { parseConfig } from '../registry/config.js';
+import type { AclEntry } from '../registry/acl.js';
+import { parseConfig, parseTokenAcl } from '../registry/config.js';
 import { gc } from '../registry/gc.js';
 import { publicKeyOf, TokenAccess } from '../registry/token.js';
 import { Registry } from '../registry/registry.js';
@@ -31,9 +32,11 @@ function storageDriver(o: StorageFlags): StorageDriver {
 }
 
 interface ServeFlags extends StorageFlags {
-  addr: string; deleteEnabled?: boolean; readOnly?: boolean; maxManifestBytes: number; quiet?: boolean;
+  addr: string; deleteEnabled?: boolean; readOnly?: boolean; maxManifestBytes: number; quiet?: boolean; metricsAuth?: boolean;
   htpasswd?: string; tlsCert?: string; tlsKey?: string;
-  tokenKey?: string; tokenPublicKey?: string; tokenRealm?: string; tokenService: string; tokenIssuer: string;
+  tokenKey?: string; tokenPublicKey?: string; tokenRealm?: string; tokenService: string; tokenIssuer: string; tokenAcl?: string;
+  /** auth.token.acl of the config file (--token-acl replaces it). */
+  tokenAclEntries?: AclEntry[];
 }
 
 /**
@@ -64,6 +67,7 @@ async function applyConfigFile(o: ServeFlags & { config?: string }, cmd: Command
   fill('tokenService', f.token?.service);
   fill('tokenIssuer', f.token?.issuer);
   fill('tokenPublicKey', f.token?.rootCertBundle);
+  o.tokenAclEntries = f.token?.acl;
   if (f.accessLog === false) fill('quiet', true);
   // the SDK reads credentials from the environment; the file's keys go there unless it already has some
   if (f.s3?.accessKey && f.s3.secretKey && !process.env.AWS_ACCESS_KEY_ID) {
@@ -105,6 +109,7 @@ storageOptions(program.command('serve'))
   .option('--read-only', 'refuse every write')
   .option('--max-manifest-bytes <n>', 'largest manifest accepted', positive, 4 << 20)
   .option('--quiet', 'no access log')
+  .option('--metrics-auth', 'GET /metrics needs the credentials the API needs (Basic, or a token for registry:catalog:*)')
   .option('--htpasswd <file>', 'require HTTP Basic credentials from this htpasswd file (bcrypt: htpasswd -B)')
   .option('--tls-cert <file>', 'serve HTTPS with this certificate (PEM)')
   .option('--tls-key <file>', 'the key of --tls-cert (PEM)')
@@ -113,6 +118,7 @@ storageOptions(program.command('serve'))
   .option('--token-realm <url>', 'where clients get tokens (default: this server\'s /auth/token)')
   .option('--token-service <name>', 'the service tokens are issued for (their audience)', 'berth-registry')
   .option('--token-issuer <name>', 'the issuer tokens must name', 'berth-registry')
+  .option('--token-acl <file>', "with --token-key: a YAML list of {account, name, actions, type?} grants beyond each user's own <user>/* repositories")
   .action(async (o: ServeFlags & { config?: string }, cmd: Command) => {
     await applyConfigFile(o, cmd);
     if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new InvalidArgumentError('--tls-cert and --tls-key go together');
@@ -123,11 +129,13 @@ storageOptions(program.command('serve'))
       const publicKey = privateKey ? publicKeyOf(privateKey) : publicKeyFrom(await readFile(o.tokenPublicKey!));
       const scheme = o.tlsCert ? 'https' : 'http';
       const realm = o.tokenRealm ?? `${scheme}://${o.addr}/auth/token`;
-      token = new TokenAccess({ realm, service: o.tokenService, issuer: o.tokenIssuer, publicKey, ttlSeconds: 300, ...(privateKey ? { privateKey } : {}) });
+      const acl = o.tokenAcl ? parseTokenAcl(await readFile(o.tokenAcl, 'utf8')) : o.tokenAclEntries ?? [];
+      token = new TokenAccess({ realm, service: o.tokenService, issuer: o.tokenIssuer, publicKey, ttlSeconds: 300, acl, ...(privateKey ? { privateKey } : {}) });
     }
     const reg = new Registry(storageDriver(o), { deleteEnabled: Boolean(o.deleteEnabled), maxManifestBytes: o.maxManifestBytes });
     const server = createRegistryServer(reg, {
       readOnly: Boolean(o.readOnly),
+      metricsAuth: Boolean(o.metricsAuth),
       access: token ?? basic ?? anonymous,
       ...(token && o.tokenKey ? { tokenEndpoint: { path: '/auth/token', issuer: token, ...(basic ? { basic } : {}) } } : {}),
       ...(o.tlsCert && o.tlsKey ? { tls: { cert: await readFile(o.tlsCert), key: await readFile(o.tlsKey) } } : {}),

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { parseConfig } from './config.js';
+import { parseConfig, parseTokenAcl } from './config.js';
 
 test("distribution's config.yml: storage, delete, read-only, http, auth", () => {
   const c = parseConfig(`version: 0.1
@@ -35,4 +35,17 @@ test('wrong shapes are refused with the key named', () => {
   assert.throws(() => parseConfig('storage:\n  delete:\n    enabled: yes please\n'), /storage.delete.enabled must be true or false/);
   assert.throws(() => parseConfig('http: [1]\n'), /http must be a mapping/);
   assert.throws(() => parseConfig('storage:\n  filesystem: {}\n  s3: {}\n'), /both filesystem and s3/);
+});
+
+test("the token endpoint's ACL: auth.token.acl in the config, or a file of the same list", () => {
+  const c = parseConfig('auth:\n  token:\n    acl:\n      - { account: alice, name: "team/*", actions: [pull, push] }\n      - { account: "", type: registry, name: catalog, actions: ["*"] }\n');
+  assert.deepEqual(c.token?.acl, [
+    { account: 'alice', name: 'team/*', actions: ['pull', 'push'] },
+    { account: '', type: 'registry', name: 'catalog', actions: ['*'] },
+  ]);
+  assert.deepEqual(parseTokenAcl('- { account: "*", name: "public/*", actions: [pull] }\n'), [{ account: '*', name: 'public/*', actions: ['pull'] }]);
+  assert.deepEqual(parseTokenAcl(''), []);
+  assert.throws(() => parseTokenAcl('- { account: a, name: b, actions: [write] }\n'), /the ACL\[0\]\.actions must be a list of pull, push, delete, \*/);
+  assert.throws(() => parseTokenAcl('- { name: b, actions: [pull] }\n'), /needs account and name/);
+  assert.throws(() => parseConfig('auth:\n  token:\n    acl: {}\n'), /auth.token.acl must be a list/);
 });

@@ -6,6 +6,7 @@
  * settings out; unknown sections are ignored, wrong types refused.
  */
 import { parse } from 'yaml';
+import { ACL_ACTIONS, type AclEntry } from './acl.js';
 
 export interface FileSettings {
   addr?: string;
@@ -17,7 +18,7 @@ export interface FileSettings {
   tlsCert?: string;
   tlsKey?: string;
   htpasswd?: string;
-  token?: { realm?: string; service?: string; issuer?: string; rootCertBundle?: string };
+  token?: { realm?: string; service?: string; issuer?: string; rootCertBundle?: string; acl?: AclEntry[] };
   accessLog?: boolean;
 }
 
@@ -91,9 +92,30 @@ export function parseConfig(text: string): FileSettings {
       const v = str(token[key], `auth.token.${key}`);
       if (v !== undefined) out.token[k] = v;
     }
+    if (token.acl !== undefined && token.acl !== null) out.token.acl = aclEntries(token.acl, 'auth.token.acl');
   }
   const accesslog = obj(obj(root.log, 'log')?.accesslog, 'log.accesslog');
   const disabled = bool(accesslog?.disabled, 'log.accesslog.disabled');
   if (disabled !== undefined) out.accessLog = !disabled;
   return out;
+}
+
+/** The token endpoint's ACL (acl.ts) from a YAML list, as in a `--token-acl` file. */
+export function parseTokenAcl(text: string): AclEntry[] {
+  return aclEntries(parse(text) as unknown ?? [], 'the ACL');
+}
+
+function aclEntries(v: unknown, where: string): AclEntry[] {
+  if (!Array.isArray(v)) throw new Error(`config: ${where} must be a list`);
+  return v.map((item: unknown, i) => {
+    const at = `${where}[${i}]`;
+    const e = obj(item, at) ?? {};
+    const account = str(e.account, `${at}.account`);
+    const name = str(e.name, `${at}.name`);
+    if (account === undefined || name === undefined) throw new Error(`config: ${at} needs account and name`);
+    const actions = e.actions;
+    if (!Array.isArray(actions) || actions.some((a) => !ACL_ACTIONS.includes(String(a)))) throw new Error(`config: ${at}.actions must be a list of ${ACL_ACTIONS.join(', ')}`);
+    const type = str(e.type, `${at}.type`);
+    return { account, name, actions: actions.map(String), ...(type !== undefined ? { type } : {}) };
+  });
 }

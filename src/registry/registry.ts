@@ -8,7 +8,7 @@
  *   repositories/<name>/_manifests/revisions/sha256/<hex>/link  {"mediaType"}
  *   repositories/<name>/_manifests/tags/<tag>/current/link    digest
  *   repositories/<name>/_referrers/<subject hex>/<hex>        descriptor of a referrer
- *   repositories/<name>/_uploads/<uuid>/{data,startedat}      (uploads.ts)
+ *   repositories/<name>/_uploads/<uuid>/{data,startedat}      (uploads.ts; sealed-<random> while committed)
  *
  * A blob reaches blobs/ only by a rename after its digest was checked, so
  * every blob file matches its name.
@@ -92,26 +92,45 @@ export class Registry {
     return true;
   }
 
-  /** A mount without `from` (distribution spec 1.1): links the blob if the registry has it at all. */
+  /** A mount without `from` (distribution spec 1.1): links the blob if the registry has it at all (no auth: all is readable to all). */
   async mountAnonymous(name: string, digest: string): Promise<boolean> {
     if (!(await this.driver.stat(this.blobPath(digest)))) return false;
     await this.driver.putContent(this.layerLink(name, digest), digest);
     return true;
   }
 
-  /** Finishes an upload: checks the digest, publishes the bytes, links them into `name`. */
+  /** A PATCH: appends a chunk, alone on the upload. Returns the upload's size. */
+  async appendUpload(name: string, uuid: string, body: Readable, start?: number, length?: number): Promise<number> {
+    return this.uploads.exclusive(uuid, () => this.uploads.append(name, uuid, body, start, length));
+  }
+
+  /** A PUT: the last chunk, if any, then the commit, alone on the upload. */
+  async finishUpload(name: string, uuid: string, digest: string, body: Readable, start?: number, length?: number): Promise<void> {
+    checkDigest(digest);
+    await this.uploads.exclusive(uuid, async () => {
+      await this.uploads.append(name, uuid, body, start, length);
+      await this.commitUpload(name, uuid, digest);
+    });
+  }
+
+  /** A DELETE of an upload. */
+  async cancelUpload(name: string, uuid: string): Promise<void> {
+    await this.uploads.exclusive(uuid, async () => {
+      await this.uploads.size(name, uuid);
+      await this.uploads.remove(name, uuid);
+    });
+  }
+
+  /** Finishes an upload: checks the digest of the bytes as stored, publishes them, links them into `name`. */
   async commitUpload(name: string, uuid: string, digest: string): Promise<void> {
     checkDigest(digest);
-    const got = await this.uploads.digest(name, uuid);
-    if (got.digest !== digest) {
+    const sealed = await this.uploads.seal(name, uuid);
+    if (sealed.digest !== digest) {
       await this.uploads.remove(name, uuid);
-      throw new RegistryError('DIGEST_INVALID', `digest mismatch: upload is ${got.digest}, client said ${digest}`, { digest });
+      throw new RegistryError('DIGEST_INVALID', `digest mismatch: upload is ${sealed.digest}, client said ${digest}`, { digest });
     }
-    if (await this.driver.stat(this.blobPath(digest))) await this.uploads.remove(name, uuid);
-    else {
-      await this.driver.move(this.uploads.dataPath(name, uuid), this.blobPath(digest));
-      await this.uploads.remove(name, uuid);
-    }
+    if (!(await this.driver.stat(this.blobPath(digest)))) await this.driver.move(sealed.path, this.blobPath(digest));
+    await this.uploads.remove(name, uuid);
     await this.driver.putContent(this.layerLink(name, digest), digest);
   }
 

@@ -2,12 +2,14 @@
  * Docker token auth for berth-registry. The registry answers 401 with
  * `WWW-Authenticate: Bearer realm,service,scope`; its built-in token
  * endpoint checks the client's Basic credentials (htpasswd) and issues a
- * JWT (ES256 or RS256) granting the scopes asked for; requests then carry
- * the token, which is verified with the public key: signature, issuer,
- * audience (the service), time, and that it grants the repository actions.
+ * JWT (ES256 or RS256) for its own service, granting what acl.ts allows of
+ * the scopes asked for; requests then carry the token, which is verified
+ * with the public key: signature, issuer, audience (the service), time,
+ * and that it grants the repository actions.
  */
 import { createPublicKey, randomBytes, sign, verify, type KeyObject } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { grantedActions, type AclEntry } from './acl.js';
 import type { Access, Scope } from './auth.js';
 import { RegistryError } from './errors.js';
 
@@ -19,6 +21,8 @@ export interface TokenConfig {
   publicKey: KeyObject;
   /** Signs tokens (the built-in endpoint); absent when an external server issues them. */
   privateKey?: KeyObject;
+  /** Widens what the built-in endpoint grants (acl.ts). */
+  acl?: AclEntry[];
   ttlSeconds: number;
 }
 
@@ -36,6 +40,7 @@ function algOf(key: KeyObject): { alg: 'ES256' | 'RS256'; dsa: boolean } {
 
 export class TokenAccess implements Access {
   readonly challenge: string;
+  readonly open = false;
 
   constructor(private readonly c: TokenConfig) {
     this.challenge = `Bearer realm="${c.realm}",service="${c.service}"`;
@@ -70,6 +75,10 @@ export class TokenAccess implements Access {
     return claims.sub ?? '';
   }
 
+  async allows(authorization: string | undefined, scope: Scope): Promise<boolean> {
+    return this.check(authorization, scope).then(() => true, () => false);
+  }
+
   private refuse(scope: Scope | undefined, error?: string): RegistryError {
     return Object.assign(new RegistryError('UNAUTHORIZED', 'authentication required', scope ? [{ Type: scope.type, Name: scope.name, Action: scope.actions.join(',') }] : undefined), {
       challenge: this.challengeFor(scope, error),
@@ -78,24 +87,29 @@ export class TokenAccess implements Access {
 
   /**
    * The built-in token endpoint (GET realm?service&scope&account): `user`
-   * is who the Basic credentials proved (undefined: anonymous, who gets
-   * nothing). Granted: every action asked for, on repositories.
+   * is who the Basic credentials proved (undefined: anonymous). Granted:
+   * of each scope asked for, the actions the ACL allows (acl.ts); a token
+   * for another service is refused, so it cannot be replayed there.
    */
   issue(res: ServerResponse, url: URL, user: string | undefined): void {
     if (!this.c.privateKey) throw new RegistryError('UNSUPPORTED', 'this registry issues no tokens');
+    const service = url.searchParams.get('service');
+    if (service !== null && service !== this.c.service) {
+      throw new RegistryError('DENIED', `this token server issues tokens for service ${JSON.stringify(this.c.service)}, not ${JSON.stringify(service)}`, undefined, 400);
+    }
     const access: Grant[] = [];
-    if (user !== undefined) {
-      for (const s of url.searchParams.getAll('scope').flatMap((v) => v.split(' '))) {
-        const first = s.indexOf(':');
-        const last = s.lastIndexOf(':');
-        if (first < 0 || last <= first) continue;
-        access.push({ type: s.slice(0, first), name: s.slice(first + 1, last), actions: s.slice(last + 1).split(',').filter(Boolean) });
-      }
+    for (const s of url.searchParams.getAll('scope').flatMap((v) => v.split(' '))) {
+      const first = s.indexOf(':');
+      const last = s.lastIndexOf(':');
+      if (first < 0 || last <= first) continue;
+      const asked = { type: s.slice(0, first), name: s.slice(first + 1, last), actions: s.slice(last + 1).split(',').filter(Boolean) };
+      const actions = grantedActions(this.c.acl ?? [], user, asked);
+      if (actions.length) access.push({ ...asked, actions });
     }
     const now = Math.floor(Date.now() / 1000);
     const { alg, dsa } = algOf(this.c.privateKey);
     const header = { typ: 'JWT', alg, kid: 'berth-registry' };
-    const claims = { iss: this.c.issuer, sub: user ?? '', aud: url.searchParams.get('service') ?? this.c.service, exp: now + this.c.ttlSeconds, nbf: now - 10, iat: now, jti: randomBytes(12).toString('hex'), access };
+    const claims = { iss: this.c.issuer, sub: user ?? '', aud: this.c.service, exp: now + this.c.ttlSeconds, nbf: now - 10, iat: now, jti: randomBytes(12).toString('hex'), access };
     const input = `${b64url(JSON.stringify(header))}.${b64url(JSON.stringify(claims))}`;
     const sig = sign('sha256', Buffer.from(input), dsa ? { key: this.c.privateKey, dsaEncoding: 'ieee-p1363' } : this.c.privateKey);
     const token = `${input}.${b64url(sig)}`;

@@ -1,22 +1,20 @@
 /**
  * Blob uploads in progress, kept in the storage driver (so an upload can be
  * resumed after a disconnect or a restart): the bytes so far and when it
- * started. The running hash of an upload written by this process is kept in
- * memory; an upload continued after a restart is hashed again from its bytes.
+ * started. One request at a time writes to an upload (`exclusive`); at
+ * commit the bytes are sealed (moved where no writer reaches them) and
+ * hashed as storage holds them, so what reaches blobs/ matches its digest
+ * whatever requests, processes or crashes interleaved.
  */
-import { createHash, randomUUID, type Hash } from 'node:crypto';
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
 import { RegistryError } from './errors.js';
 import type { StorageDriver } from './storage/driver.js';
 
-interface Tracker {
-  hash: Hash;
-  size: number;
-}
-
 export class Uploads {
-  private readonly trackers = new Map<string, Tracker>();
+  /** Uploads a request of this process is writing to or committing. */
+  private readonly busy = new Set<string>();
 
   constructor(private readonly driver: StorageDriver) {}
 
@@ -25,7 +23,7 @@ export class Uploads {
     return `repositories/${name}/_uploads/${uuid}`;
   }
 
-  dataPath(name: string, uuid: string): string {
+  private dataPath(name: string, uuid: string): string {
     return `${this.dir(name, uuid)}/data`;
   }
 
@@ -33,8 +31,23 @@ export class Uploads {
     const uuid = randomUUID();
     await this.driver.putContent(`${this.dir(name, uuid)}/startedat`, new Date().toISOString());
     await this.driver.putContent(this.dataPath(name, uuid), '');
-    this.trackers.set(uuid, { hash: createHash('sha256'), size: 0 });
     return uuid;
+  }
+
+  /**
+   * Runs `fn` as the only request on upload `uuid`: one arriving meanwhile
+   * (a second PATCH, a PUT during a PATCH) gets 416, as a chunk that does not
+   * start where the upload stands. In-process only: registries sharing one
+   * bucket are not serialized, the digest check at commit keeps them right.
+   */
+  async exclusive<T>(uuid: string, fn: () => Promise<T>): Promise<T> {
+    if (this.busy.has(uuid)) throw new RegistryError('RANGE_INVALID', 'another request is writing to this upload', undefined, 416);
+    this.busy.add(uuid);
+    try {
+      return await fn();
+    } finally {
+      this.busy.delete(uuid);
+    }
   }
 
   /** Bytes received so far; BLOB_UPLOAD_UNKNOWN when there is no such upload. */
@@ -51,38 +64,35 @@ export class Uploads {
   async append(name: string, uuid: string, body: Readable, start?: number, length?: number): Promise<number> {
     const have = await this.size(name, uuid);
     if (start !== undefined && start !== have) throw new RegistryError('RANGE_INVALID', `upload is at ${have}, chunk starts at ${start}`, undefined, 416);
-    let tracker = this.trackers.get(uuid);
-    if (tracker && tracker.size !== have) tracker = undefined;
     const out = await this.driver.writer(this.dataPath(name, uuid), true);
     let got = 0;
     try {
       for await (const chunk of body as AsyncIterable<Buffer>) {
         got += chunk.length;
-        tracker?.hash.update(chunk);
         if (!out.write(chunk)) await once(out, 'drain');
       }
     } finally {
       out.end();
       await once(out, 'close').catch(() => {});
     }
-    if (tracker) tracker.size += got;
-    else this.trackers.delete(uuid);
     if (length !== undefined && got !== length) throw new RegistryError('SIZE_INVALID', `chunk of ${got} bytes, Content-Length said ${length}`);
     return have + got;
   }
 
-  /** The upload's sha256: from the running hash when it covers every byte, else by reading them. */
-  async digest(name: string, uuid: string): Promise<{ digest: string; size: number }> {
-    const size = await this.size(name, uuid);
-    const tracker = this.trackers.get(uuid);
-    if (tracker && tracker.size === size) return { digest: `sha256:${tracker.hash.copy().digest('hex')}`, size };
+  /**
+   * Moves the upload's bytes out of writers' reach and hashes them as
+   * stored: the path of the sealed bytes and their sha256.
+   */
+  async seal(name: string, uuid: string): Promise<{ path: string; digest: string }> {
+    await this.size(name, uuid);
+    const path = `${this.dir(name, uuid)}/sealed-${randomBytes(8).toString('hex')}`;
+    await this.driver.move(this.dataPath(name, uuid), path);
     const hash = createHash('sha256');
-    for await (const chunk of await this.driver.reader(this.dataPath(name, uuid)) as AsyncIterable<Buffer>) hash.update(chunk);
-    return { digest: `sha256:${hash.digest('hex')}`, size };
+    for await (const chunk of await this.driver.reader(path) as AsyncIterable<Buffer>) hash.update(chunk);
+    return { path, digest: `sha256:${hash.digest('hex')}` };
   }
 
   async remove(name: string, uuid: string): Promise<void> {
-    this.trackers.delete(uuid);
     await this.driver.delete(this.dir(name, uuid));
   }
 }

@@ -303,29 +303,29 @@ describe('berth-registry', () => {
     const host = `127.0.0.1:${tokPort}`;
     try {
       await waitFor(async () => (await http(tokPort, 'GET', '/v2/').catch(() => ({ status: 0 }))).status === 401, 10_000, 'the token registry');
-      const challenge = String((await http(tokPort, 'GET', '/v2/team/bb/manifests/v1')).headers['www-authenticate']);
-      assert.equal(challenge, `Bearer realm="http://${host}/auth/token",service="berth-registry",scope="repository:team/bb:pull"`);
+      const challenge = String((await http(tokPort, 'GET', '/v2/bob/bb/manifests/v1')).headers['www-authenticate']);
+      assert.equal(challenge, `Bearer realm="http://${host}/auth/token",service="berth-registry",scope="repository:bob/bb:pull"`);
       assert.equal((await d.docker(['login', '-u', 'bob', '-p', 'nope', host], { env })).code, 1);
       assert.equal((await d.docker(['login', '-u', 'bob', '-p', 'builder', host], { env })).code, 0);
-      await ok(['tag', 'busybox', `${host}/team/bb:v1`]);
-      const push = await d.docker(['push', `${host}/team/bb:v1`], { env });
+      await ok(['tag', 'busybox', `${host}/bob/bb:v1`]);
+      const push = await d.docker(['push', `${host}/bob/bb:v1`], { env });
       assert.equal(push.code, 0, push.stderr);
-      await ok(['rmi', `${host}/team/bb:v1`]);
-      assert.equal((await d.docker(['pull', `${host}/team/bb:v1`], { env })).code, 0);
+      await ok(['rmi', `${host}/bob/bb:v1`]);
+      assert.equal((await d.docker(['pull', `${host}/bob/bb:v1`], { env })).code, 0);
       // anonymous: no token grants anything
-      const anon = await d.docker(['pull', `${host}/team/bb:v1`], { env: { DOCKER_CONFIG: join(dir, 'empty-config') } });
+      const anon = await d.docker(['pull', `${host}/bob/bb:v1`], { env: { DOCKER_CONFIG: join(dir, 'empty-config') } });
       assert.equal(anon.code, 1);
       assert.match(anon.stderr, /unauthorized|denied/i);
       // a pull-only token cannot push
       const basic = Buffer.from('bob:builder').toString('base64');
-      const tok = JSON.parse((await http(tokPort, 'GET', '/auth/token?service=berth-registry&scope=repository:team/bb:pull', undefined, { Authorization: `Basic ${basic}` })).body.toString()) as { token: string };
-      assert.equal((await http(tokPort, 'GET', '/v2/team/bb/tags/list', undefined, { Authorization: `Bearer ${tok.token}` })).status, 200);
-      const denied = await http(tokPort, 'POST', '/v2/team/bb/blobs/uploads/', undefined, { Authorization: `Bearer ${tok.token}` });
+      const tok = JSON.parse((await http(tokPort, 'GET', '/auth/token?service=berth-registry&scope=repository:bob/bb:pull', undefined, { Authorization: `Basic ${basic}` })).body.toString()) as { token: string };
+      assert.equal((await http(tokPort, 'GET', '/v2/bob/bb/tags/list', undefined, { Authorization: `Bearer ${tok.token}` })).status, 200);
+      const denied = await http(tokPort, 'POST', '/v2/bob/bb/blobs/uploads/', undefined, { Authorization: `Bearer ${tok.token}` });
       assert.equal(denied.status, 401);
       assert.match(String(denied.headers['www-authenticate']), /error="insufficient_scope"/);
       const forged = `${tok.token.split('.').slice(0, 2).join('.')}.${Buffer.from('x'.repeat(64)).toString('base64url')}`;
-      assert.equal((await http(tokPort, 'GET', '/v2/team/bb/tags/list', undefined, { Authorization: `Bearer ${forged}` })).status, 401);
-      const sk = await skopeo(['list-tags', '--tls-verify=false', '--creds', 'bob:builder', `docker://${host}/team/bb`]);
+      assert.equal((await http(tokPort, 'GET', '/v2/bob/bb/tags/list', undefined, { Authorization: `Bearer ${forged}` })).status, 401);
+      const sk = await skopeo(['list-tags', '--tls-verify=false', '--creds', 'bob:builder', `docker://${host}/bob/bb`]);
       assert.deepEqual((JSON.parse(sk.out) as { Tags: string[] }).Tags, ['v1']);
     } finally {
       p.kill();

@@ -19,6 +19,8 @@ export interface AppOptions {
   log: (fields: Record<string, unknown>) => void;
   /** Serve HTTPS with this certificate and key (PEM). */
   tls?: { cert: Buffer; key: Buffer };
+  /** /metrics needs the API's credentials (a token: registry:catalog:*). */
+  metricsAuth?: boolean;
   /** The built-in token endpoint (token auth): its path, the issuer, and who checks the Basic credentials sent to it. */
   tokenEndpoint?: { path: string; issuer: TokenAccess; basic?: Access };
 }
@@ -84,8 +86,7 @@ function registryHandler(reg: Registry, o: AppOptions): (req: IncomingMessage, r
         checkDigest(mount);
         const from = url.searchParams.get('from');
         if (from) checkName(from);
-        // without `from`, the spec's anonymous mount: any blob this registry holds
-        if (from ? await reg.mount(name, from, mount) : await reg.mountAnonymous(name, mount)) {
+        if (await mountBlob(reg, o.access, req.headers.authorization, name, mount, from)) {
           req.resume();
           res.writeHead(201, { ...API_HEADER, Location: `/v2/${name}/blobs/${mount}`, 'Docker-Content-Digest': mount, 'Content-Length': 0 });
           res.end();
@@ -114,7 +115,7 @@ function registryHandler(reg: Registry, o: AppOptions): (req: IncomingMessage, r
       writable();
       const name = repo(m[1]!);
       const range = contentRange(req);
-      const size = await reg.uploads.append(name, m[2]!, req, range?.start, contentLength(req));
+      const size = await reg.appendUpload(name, m[2]!, req, range?.start, contentLength(req));
       if (range && size !== range.end + 1) throw new RegistryError('RANGE_INVALID', 'chunk length does not match Content-Range', undefined, 416);
       uploadStatus(res, 202, name, m[2]!, size);
     }],
@@ -125,15 +126,13 @@ function registryHandler(reg: Registry, o: AppOptions): (req: IncomingMessage, r
       if (!digest) throw new RegistryError('DIGEST_INVALID', 'the digest query parameter is required');
       checkDigest(digest);
       const range = contentRange(req);
-      await reg.uploads.append(name, m[2]!, req, range?.start, contentLength(req));
-      await reg.commitUpload(name, m[2]!, digest);
+      await reg.finishUpload(name, m[2]!, digest, req, range?.start, contentLength(req));
       res.writeHead(201, { ...API_HEADER, Location: `/v2/${name}/blobs/${digest}`, 'Docker-Content-Digest': digest, 'Content-Length': 0 });
       res.end();
     }],
     ['DELETE', /^\/v2\/(.+)\/blobs\/uploads\/([^/]+)$/, async (_q, res, m) => {
-      const name = repo(m[1]!);
-      await reg.uploads.size(name, m[2]!);
-      await reg.uploads.remove(name, m[2]!);
+      writable();
+      await reg.cancelUpload(repo(m[1]!), m[2]!);
       empty(res, 204);
     }],
     ['GET', /^\/v2\/(.+)\/blobs\/([^/]+)$/, async (req, res, m) => {
@@ -180,7 +179,10 @@ function registryHandler(reg: Registry, o: AppOptions): (req: IncomingMessage, r
       o.log({ method: req.method, path: url.pathname, status: res.statusCode, ms: Math.round(seconds * 1000), remote });
     });
     if (url.pathname === '/metrics' && req.method === 'GET') {
-      res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' }).end(metrics.text());
+      const allowed = o.metricsAuth ? o.access.check(req.headers.authorization, CATALOG) : Promise.resolve('');
+      allowed.then(() => {
+        res.writeHead(200, { 'Content-Type': 'text/plain; version=0.0.4' }).end(metrics.text());
+      }, (err: unknown) => fail(req, res, err));
       return;
     }
     if (url.pathname === '/healthz' && req.method === 'GET') {
@@ -189,8 +191,11 @@ function registryHandler(reg: Registry, o: AppOptions): (req: IncomingMessage, r
     }
     const te = o.tokenEndpoint;
     if (te && url.pathname === te.path && req.method === 'GET') {
-      tokenUser(req, te.basic).then((user) => te.issuer.issue(res, url, user)).catch(() => {
+      tokenUser(req, te.basic).then((user) => te.issuer.issue(res, url, user), () => {
         res.writeHead(401, { 'Content-Type': 'application/json' }).end(JSON.stringify({ details: 'incorrect username or password' }));
+      }).catch((err: unknown) => {
+        const e = err instanceof RegistryError ? err : internal(err, o);
+        res.writeHead(e.status, { 'Content-Type': 'application/json' }).end(e.body());
       });
       return;
     }
@@ -215,24 +220,45 @@ function registryHandler(reg: Registry, o: AppOptions): (req: IncomingMessage, r
       if (!handler) throw pathMatched ? new RegistryError('UNSUPPORTED', `method ${req.method} not allowed`) : new RegistryError('NAME_UNKNOWN', 'no such route', undefined, 404);
       await handler(req, res, match.map((s, i) => (i === 0 ? s : decodeURIComponent(s))), url);
     };
-    run().catch((err: unknown) => {
-      req.resume();
-      if (res.headersSent) {
-        res.destroy();
-        return;
-      }
-      const e = err instanceof RegistryError ? err : internal(err, o);
-      const wanted = (e as { challenge?: string }).challenge ?? o.access.challenge;
-      const challenge = e.code === 'UNAUTHORIZED' && wanted ? { 'WWW-Authenticate': wanted } : {};
-      res.writeHead(e.status, { ...API_HEADER, ...challenge, 'Content-Type': 'application/json' });
-      res.end(req.method === 'HEAD' ? undefined : e.body());
-    });
+    run().catch((err: unknown) => fail(req, res, err));
   };
+
+  function fail(req: IncomingMessage, res: ServerResponse, err: unknown): void {
+    req.resume();
+    if (res.headersSent) {
+      res.destroy();
+      return;
+    }
+    const e = err instanceof RegistryError ? err : internal(err, o);
+    const wanted = (e as { challenge?: string }).challenge ?? o.access.challenge;
+    const challenge = e.code === 'UNAUTHORIZED' && wanted ? { 'WWW-Authenticate': wanted } : {};
+    res.writeHead(e.status, { ...API_HEADER, ...challenge, 'Content-Type': 'application/json' });
+    res.end(req.method === 'HEAD' ? undefined : e.body());
+  }
 }
 
-/** The access a request needs, for token auth: pull to read a repository, push to change it, the catalog. */
+const CATALOG: Scope = { type: 'registry', name: 'catalog', actions: ['*'] };
+
+/**
+ * A cross-repository mount, if the client may read the blob where it is:
+ * with `from`, pull on `from`; without (the spec's anonymous mount), any
+ * blob when there is no auth, else only one the repository has already
+ * (which other repositories the client may pull cannot be listed). False:
+ * the caller starts an ordinary upload (202), as the spec allows.
+ */
+async function mountBlob(reg: Registry, access: Access, authorization: string | undefined, name: string, digest: string, from: string | null): Promise<boolean> {
+  if (from) return (await access.allows(authorization, { type: 'repository', name: from, actions: ['pull'] })) && reg.mount(name, from, digest);
+  if (access.open) return reg.mountAnonymous(name, digest);
+  return (await reg.blobSize(name, digest)) !== undefined;
+}
+
+/**
+ * The access a request needs, for token auth, as distribution asks it: pull
+ * to read a repository, pull and push to write to it, delete for any DELETE
+ * (manifests, blobs and upload cancels alike), the catalog.
+ */
 function scopeOf(method: string, path: string, name: string | undefined): Scope | undefined {
-  if (path.startsWith('/v2/_catalog')) return { type: 'registry', name: 'catalog', actions: ['*'] };
+  if (path.startsWith('/v2/_catalog')) return CATALOG;
   if (!name) return undefined;
   let decoded: string;
   try {
@@ -240,7 +266,8 @@ function scopeOf(method: string, path: string, name: string | undefined): Scope 
   } catch {
     return undefined; // the route reports the bad name
   }
-  return { type: 'repository', name: decoded, actions: method === 'GET' || method === 'HEAD' ? ['pull'] : ['pull', 'push'] };
+  const actions = method === 'GET' || method === 'HEAD' ? ['pull'] : method === 'DELETE' ? ['delete'] : ['pull', 'push'];
+  return { type: 'repository', name: decoded, actions };
 }
 
 function internal(err: unknown, o: AppOptions): RegistryError {

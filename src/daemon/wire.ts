@@ -254,6 +254,8 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
         return summary ? [{ summary, imageId: r.image, upperDir: run.paths(r.id).upper }] : [];
       });
     },
+    isIntermediate: (img) => images.tagsOf(img.id).length === 0 && images.children(img.id).length > 0,
+    volumes: () => volumes.usage(),
   }));
   execRoutes(router, execs);
   const server = new ApiServer({

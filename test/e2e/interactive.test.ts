@@ -57,7 +57,7 @@ describe('interactive use', () => {
       assert.equal((await run(['exec', cname, 'echo', 'hi'])).stdout, 'hi\n');
       assert.equal((await run(['exec', cname, 'sh', '-c', 'exit 5'])).code, 5);
       const missing = await run(['exec', cname, 'nosuchcmd']);
-      assert.equal(missing.code, 127);
+      assert.equal(missing.code, 126, 'dockerd: 126 for any exec that cannot start');
       assert.match(missing.stdout + missing.stderr, /executable file not found/);
       assert.equal((await run(['exec', '-i', cname, 'cat'], 'through-stdin\n')).stdout, 'through-stdin\n');
       const env = await run(['exec', '-e', 'FOO=bar', '-w', '/tmp', '-u', 'nobody', cname, 'sh', '-c', 'echo $FOO $(pwd) $(id -u)']);

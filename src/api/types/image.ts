@@ -1,5 +1,5 @@
 /** Engine API image objects (API 1.47). */
-import type { ContainerDefaults } from '../../oci/image.js';
+import type { ContainerDefaults, Platform } from '../../oci/image.js';
 
 export interface ImageSummary {
   Id: string;
@@ -66,4 +66,10 @@ export interface ImageHistoryItem {
 export interface ImagesPruneResponse {
   ImagesDeleted: ImageDeleteResponseItem[] | null;
   SpaceReclaimed: number;
+}
+
+/** `GET /distribution/{name}/json`. */
+export interface DistributionInspect {
+  Descriptor: { mediaType: string; digest: string; size: number };
+  Platforms: Platform[];
 }

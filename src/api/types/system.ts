@@ -37,11 +37,11 @@ export interface ErrorResponse {
   message: string;
 }
 
-/** `GET /system/df`. Volumes and BuildCache stay empty lists until those features exist. */
+/** `GET /system/df`. BuildCache stays an empty list: the classic builder's cache is its intermediate images. */
 export interface DiskUsage {
   LayersSize: number;
   Images: import('./image.js').ImageSummary[];
   Containers: import('./container.js').ContainerSummary[];
-  Volumes: unknown[];
+  Volumes: import('./volume.js').Volume[];
   BuildCache: unknown[];
 }

@@ -31,6 +31,8 @@ import { resolveSources, type Source } from './sources.js';
 import { unpackContext, type ContentHashes } from './context.js';
 import { copyChecksum, writeCopyLayer } from './copy-layer.js';
 import { StageRoot } from './stage-root.js';
+import { readRootfsFile } from '../containers/rootfs-file.js';
+import { parseGroup, parsePasswd } from '../containers/user.js';
 
 export interface BuildOptions {
   dockerfile: string;
@@ -342,7 +344,7 @@ async function copyInstruction(d: BuilderDeps, ins: Instruction, s: StageState, 
   const missingDirs: string[] = [];
   const dirOf = sources.length === 1 && !sources[0]!.isDir && !destIsDir ? posix.dirname(dest) : dest;
   for (let p = dirOf; p !== '/'; p = posix.dirname(p)) if (!(await imageKind(d, s, p))) missingDirs.unshift(p);
-  const owner = ins.flags.chown ? parseOwner(ins.flags.chown) : undefined;
+  const owner = ins.flags.chown ? await parseOwner(ins.flags.chown, () => stageAccounts(d, s, c)) : undefined;
   const chmod = ins.flags.chmod ? parseInt(ins.flags.chmod, 8) : undefined;
   if (chmod !== undefined && (!Number.isInteger(chmod) || chmod < 0 || chmod > 0o7777)) throw new InvalidParameter('build.bad_chmod', `invalid chmod parameter: ${ins.flags.chmod}`);
   const copy = {
@@ -397,16 +399,30 @@ function splitArgs(rest: string): string[] {
   return rest.trim().split(/\s+/).filter(Boolean);
 }
 
-function parseOwner(spec: string): { uid: number; gid: number } {
-  const [u, g] = spec.split(':');
-  const num = (v: string | undefined, fallback?: number) => {
-    if (v === undefined || v === '') return fallback;
-    if (v === 'root') return 0;
-    if (/^\d+$/.test(v)) return Number(v);
-    throw new InvalidParameter('build.chown', `unable to convert uid/gid chown string to host mapping: berth supports numeric ids and root in --chown (got ${spec})`);
-  };
-  const uid = num(u)!;
-  if (uid === undefined) throw new InvalidParameter('build.chown', `invalid --chown: ${spec}`);
-  return { uid, gid: num(g, uid)! };
+/** The stage's own /etc/passwd and /etc/group, for --chown by name (read through the one safe helper). */
+async function stageAccounts(d: BuilderDeps, s: StageState, c: StepContext): Promise<{ passwd?: string; group?: string }> {
+  const root = new StageRoot(d.layers, chainIds(s.config.rootfs.diff_ids).at(-1), join(c.work, `accounts-${c.roots.length}`));
+  c.roots.push(root);
+  const dir = await root.open();
+  const [passwd, group] = await Promise.all([readRootfsFile(dir, '/etc/passwd'), readRootfsFile(dir, '/etc/group')]);
+  return { ...(passwd !== undefined ? { passwd } : {}), ...(group !== undefined ? { group } : {}) };
+}
+
+/**
+ * `--chown=user[:group]` as moby's parseChownFlag: numbers as they are,
+ * names looked up in the destination stage's /etc/passwd and /etc/group;
+ * a lone user is the group's name too.
+ */
+async function parseOwner(spec: string, accounts: () => Promise<{ passwd?: string; group?: string }>): Promise<{ uid: number; gid: number }> {
+  const parts = spec.split(':');
+  if (parts.length > 2 || parts[0] === '') throw new InvalidParameter('build.chown', `invalid chown string format: ${spec}`);
+  const [userStr, groupStr] = [parts[0]!, parts[1] ?? parts[0]!];
+  const numeric = (v: string) => /^\d+$/.test(v);
+  const files = numeric(userStr) && numeric(groupStr) ? {} : await accounts();
+  const uid = numeric(userStr) ? Number(userStr) : parsePasswd(files.passwd).find((u) => u.name === userStr)?.uid;
+  if (uid === undefined) throw new InvalidParameter('build.chown', `unable to convert uid/gid chown string to host mapping: can't find uid for user ${userStr}: no such user: ${userStr}`);
+  const gid = numeric(groupStr) ? Number(groupStr) : parseGroup(files.group).find((g) => g.name === groupStr)?.gid;
+  if (gid === undefined) throw new InvalidParameter('build.chown', `unable to convert uid/gid chown string to host mapping: can't find gid for group ${groupStr}: no such group: ${groupStr}`);
+  return { uid, gid };
 }
 

@@ -38,11 +38,8 @@ export interface ExecStream {
   tty: boolean;
 }
 
-export function execStartErrorCode(message: string): number {
-  const m = message.toLowerCase();
-  if (m.includes('executable file not found') || m.includes('no such file or directory')) return 127;
-  return 126;
-}
+/** dockerd (20.10, as users compare) gives 126 for any exec that could not start; `run` keeps 127 for a missing command. */
+const EXEC_START_FAILED = 126;
 
 export class ExecService {
   constructor(private readonly d: ExecDeps) {}
@@ -103,7 +100,7 @@ export class ExecService {
       void inputDone?.then(() => started.closeStdin()).catch(() => {});
       if (tty && consoleSize && consoleSize[0] && consoleSize[1]) await proc.resize(consoleSize[1], consoleSize[0]).catch(() => {});
     } catch (err) {
-      e.exitCode = err instanceof RuntimeStartError ? execStartErrorCode(err.message) : 126;
+      e.exitCode = EXEC_START_FAILED;
       await proc?.delete().catch(() => {});
       const message = err instanceof RuntimeStartError
         ? `${err.message.startsWith('OCI runtime') ? '' : 'OCI runtime exec failed: '}${err.message}: unknown`

@@ -3,7 +3,7 @@
  * and /.dockerenv, so they never show up in `diff`), the writable layer,
  * and the overlay mount that joins them with the image's layers.
  */
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mount, mountsUnder, unmount } from '../../lib/mount.js';
 import type { Digest } from '../../oci/digest.js';
@@ -48,7 +48,8 @@ export async function prepareContainerDir(p: ContainerPaths): Promise<void> {
     mkdir(join(p.init, 'etc'), { recursive: true }),
   ]);
   await Promise.all([
-    writeFile(join(p.init, '.dockerenv'), ''),
+    // 0755 as dockerd creates it (scripts test `-x /.dockerenv` as often as `-f`); chmod, not the umask, decides
+    writeFile(join(p.init, '.dockerenv'), '').then(() => chmod(join(p.init, '.dockerenv'), 0o755)),
     writeFile(join(p.init, 'dev', 'console'), ''),
     writeFile(join(p.init, 'etc', 'hosts'), ''),
     writeFile(join(p.init, 'etc', 'hostname'), ''),

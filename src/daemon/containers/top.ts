@@ -25,11 +25,16 @@ export function parsePs(output: string, pids: number[]): TopResult {
   return { Titles: titles, Processes: processes };
 }
 
+/**
+ * As moby: `ps ARGS -q PIDS`, so options that select processes by terminal
+ * or user (`-o pid,user,args` alone lists only ps's own session) still see
+ * every process of the container; options that refuse -q run without it.
+ */
 export async function topOf(pids: number[], psArgs = '-ef'): Promise<TopResult> {
   const args = psArgs.trim() ? psArgs.trim().split(/\s+/) : [];
   let out: string;
   try {
-    out = (await run('ps', args)).stdout;
+    out = (await run('ps', pids.length ? [...args, `-q${pids.join(',')}`] : args).catch(() => run('ps', args))).stdout;
   } catch (err) {
     throw new InvalidParameter('container.top_failed', `Error running ps: ${(err as Error).message}`);
   }

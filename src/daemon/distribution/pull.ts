@@ -96,7 +96,7 @@ export async function pullImage(d: PullDeps, ref: Reference, opts: PullOptions, 
   }
 }
 
-function mediaTypeOf(f: FetchedManifest): string {
+export function mediaTypeOf(f: FetchedManifest): string {
   // registries may answer application/json; the manifest's own field then decides
   if (f.mediaType && f.mediaType !== 'application/json' && f.mediaType !== 'text/plain') return f.mediaType;
   const parsed = parseJson<{ mediaType?: string; manifests?: unknown }>(f.bytes, 'manifest');
@@ -111,7 +111,7 @@ function parseManifest(f: FetchedManifest): Manifest {
   return checkManifest(parseJson<unknown>(f.bytes, 'manifest'), `manifest ${f.digest}`);
 }
 
-function parseJson<T>(bytes: Buffer, what: string): T {
+export function parseJson<T>(bytes: Buffer, what: string): T {
   try {
     return JSON.parse(bytes.toString('utf8')) as T;
   } catch {
@@ -226,7 +226,7 @@ class PullTransaction {
  * unauthorized stays a plain error (500): a 401 would make the docker CLI
  * stop and prompt for a login.
  */
-function manifestError(ref: Reference, err: unknown): unknown {
+export function manifestError(ref: Reference, err: unknown): unknown {
   const name = familiarName({ domain: ref.domain, path: ref.path });
   const why = (err as Error).message?.replace(/^manifest for \S+: /, '') ?? '';
   if (err instanceof NotFound && err.code === 'registry.not_found') {

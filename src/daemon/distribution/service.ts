@@ -3,7 +3,7 @@
  * push (`POST /images/{name}/push`) and login (`POST /auth`).
  */
 import type { AuthConfig } from '../../api/registry-auth.js';
-import type { JSONMessage } from '../../api/types/index.js';
+import type { DistributionInspect, JSONMessage } from '../../api/types/index.js';
 import { InvalidParameter, NotFound, Unauthorized } from '../../errdefs/index.js';
 import { isSha256Digest } from '../../oci/digest.js';
 import type { Platform } from '../../oci/image.js';
@@ -11,6 +11,7 @@ import { DEFAULT_DOMAIN, familiarName, familiarString, parseReference, type Refe
 import type { EventBus } from '../events/event-bus.js';
 import { discard, TransportError } from './http.js';
 import { Authorizer } from './auth.js';
+import { inspectDistribution } from './inspect.js';
 import { pullImage, type PullDeps } from './pull.js';
 import { pushImage, type PushDeps } from './push.js';
 import { RepositoryClient } from './registry-client.js';
@@ -43,6 +44,10 @@ export class DistributionService {
     }
     const shown = refs.length === 1 ? familiarString(refs[0]!) : familiarName(base);
     progress({ status: `Status: ${updated ? 'Downloaded newer image' : 'Image is up to date'} for ${shown}` });
+  }
+
+  inspect(name: string, creds: AuthConfig): Promise<DistributionInspect> {
+    return inspectDistribution(this.d.registries, name, creds);
   }
 
   /** Pushes `name` with `tag`, or every tag of that repository when `tag` is empty. */

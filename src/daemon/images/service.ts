@@ -136,6 +136,8 @@ export class ImageService {
    * `docker rmi` with moby's rules: a name untags, and deletes the image
    * only when it was the last reference; an id deletes, refusing (409) while
    * children or containers depend on it unless the conflict can be forced.
+   * Then, unless `noprune`, its parents go too while each one is untagged
+   * and nothing else stands on it (moby's imageDeleteHelper with prune).
    */
   async remove(ref: string, opts: { force: boolean; noprune: boolean }): Promise<ImageDeleteResponseItem[]> {
     const img = this.d.images.resolve(ref);
@@ -160,7 +162,18 @@ export class ImageService {
       throw conflict;
     }
     await this.deleteImage(img, out);
+    if (!opts.noprune) await this.pruneParents(img, out);
     return out;
+  }
+
+  /** Quietly, as moby: the first parent that is tagged or in use ends the walk. */
+  private async pruneParents(img: Image, out: ImageDeleteResponseItem[]): Promise<void> {
+    for (let id = img.parent; id;) {
+      const parent = this.d.images.get(id);
+      if (!parent || this.d.images.tagsOf(parent.id).length || this.d.images.children(parent.id).length || this.d.containersUsing(parent.id).length) return;
+      await this.deleteImage(parent, out);
+      id = parent.parent;
+    }
   }
 
   private async deleteImage(img: Image, out: ImageDeleteResponseItem[]): Promise<void> {

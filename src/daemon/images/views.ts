@@ -29,6 +29,12 @@ export function imageSummary(img: Image, tags: string[], apiAtLeast144: boolean)
   return s;
 }
 
+/** Go's zero container.Config as dockerd prints it: every field present, so `{{.Config.Cmd}}` works on an imported image. */
+const CONFIG_ZERO = {
+  Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false, Tty: false, OpenStdin: false,
+  StdinOnce: false, Env: null, Cmd: null, Image: '', Volumes: null, WorkingDir: '', Entrypoint: null, OnBuild: null, Labels: null,
+};
+
 export function imageInspect(img: Image, tags: string[], lowerDirs: string[], apiAtLeast145: boolean): ImageInspect {
   const c = img.config;
   const out: ImageInspect = {
@@ -40,7 +46,7 @@ export function imageInspect(img: Image, tags: string[], lowerDirs: string[], ap
     Created: c.created ?? '0001-01-01T00:00:00Z',
     DockerVersion: c.docker_version ?? '',
     Author: c.author ?? '',
-    Config: c.config ?? null,
+    Config: c.config ? { ...CONFIG_ZERO, ...c.config } : null,
     Architecture: c.architecture,
     Os: c.os,
     Size: img.size,

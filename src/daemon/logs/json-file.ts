@@ -2,7 +2,7 @@
  * The json-file log driver: a writer per running container, and readers
  * with tail / since / until / follow over the same file.
  */
-import { EventEmitter, once } from 'node:events';
+import { EventEmitter } from 'node:events';
 import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import type { Rotation } from './log-options.js';
@@ -21,6 +21,8 @@ export class JsonFileWriter extends EventEmitter {
   /** Entries that arrived while a rotation was under way, in order. */
   private held: string[] | undefined;
   private rotating: Promise<void> | undefined;
+  /** One wait for the current stream's drain, shared by every writer behind it (one listener, not one per line). */
+  private draining: { stream: WriteStream; done: Promise<void> } | undefined;
   /** Counts rotations, so a follower notices that its file moved. */
   generation = 0;
 
@@ -91,7 +93,21 @@ export class JsonFileWriter extends EventEmitter {
 
   async drain(): Promise<void> {
     while (this.rotating) await this.rotating;
-    if (this.out.writableNeedDrain) await once(this.out, 'drain');
+    const out = this.out;
+    if (!out.writableNeedDrain) return;
+    if (this.draining?.stream !== out) {
+      // 'close' too: a stream ended by a rotation never emits 'drain'
+      const done = new Promise<void>((resolve) => {
+        const settle = () => {
+          out.off('drain', settle).off('close', settle).off('error', settle);
+          if (this.draining?.stream === out) this.draining = undefined;
+          resolve();
+        };
+        out.on('drain', settle).on('close', settle).on('error', settle);
+      });
+      this.draining = { stream: out, done };
+    }
+    await this.draining.done;
   }
 
   async close(): Promise<void> {

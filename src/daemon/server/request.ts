@@ -44,6 +44,9 @@ export class Request {
       },
     });
     raw.on('error', (err) => counted.destroy(err));
+    // readers see the error through their own pipeline or iterator; a client gone after the handler
+    // let go of the body must not become an unhandled 'error' that ends the daemon
+    counted.on('error', () => {});
     return raw.pipe(counted);
   }
 

@@ -1,13 +1,12 @@
 /**
- * `system df`: images with their shared and container counts, containers
- * with the size of their writable layer, volumes and build cache (empty
- * until those exist). Layer sizes come from layer.json (measured at unpack
- * time), so only the containers' upper dirs are walked.
+ * `system df`: the images `docker images` lists (intermediate build images
+ * are not rows, and sharing is counted among the rows only, as dockerd
+ * does), containers with the size of their writable layer, volumes with
+ * their size and users. Layer sizes come from layer.json (measured at
+ * unpack time), so only upper dirs and volumes are walked.
  */
-import type { Dirent } from 'node:fs';
-import { lstat, readdir } from 'node:fs/promises';
-import { join } from 'node:path';
-import type { ContainerSummary, DiskUsage, ImageSummary } from '../../api/types/index.js';
+import type { ContainerSummary, DiskUsage, ImageSummary, Volume } from '../../api/types/index.js';
+import { directorySize } from '../../lib/disk-usage.js';
 import { chainIds, type Digest } from '../../oci/index.js';
 import type { Image } from '../images/image-store.js';
 import type { LayerStore } from '../layers/layer-store.js';
@@ -18,30 +17,10 @@ export interface DiskUsageDeps {
   layers: LayerStore;
   /** Every container (running or not) with its image id and writable dir. */
   containers(): Promise<{ summary: ContainerSummary; imageId: Digest; upperDir: string }[]>;
-}
-
-/** Bytes of regular files under `dir` (hard links counted once). */
-export async function dirSize(dir: string, seen = new Set<number>()): Promise<number> {
-  let entries: Dirent[];
-  try {
-    entries = await readdir(dir, { withFileTypes: true });
-  } catch {
-    return 0;
-  }
-  let total = 0;
-  for (const e of entries) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) total += await dirSize(p, seen);
-    else if (e.isFile()) {
-      const st = await lstat(p);
-      if (st.nlink > 1) {
-        if (seen.has(st.ino)) continue;
-        seen.add(st.ino);
-      }
-      total += st.size;
-    }
-  }
-  return total;
+  /** Intermediate images (untagged, with children) are build steps, not rows of `docker images`. */
+  isIntermediate(img: Image): boolean;
+  /** Volumes with UsageData. */
+  volumes(): Promise<Volume[]>;
 }
 
 export class DiskUsageService {
@@ -50,7 +29,7 @@ export class DiskUsageService {
   async diskUsage(): Promise<DiskUsage> {
     const layers = await this.d.layers.list();
     const layerSize = new Map(layers.map((l) => [l.chainId, l.size]));
-    const images = this.d.images();
+    const images = this.d.images().filter((i) => !this.d.isIntermediate(i));
     const users = new Map<Digest, number>();
     for (const chain of images.flatMap((i) => chainIds(i.config.rootfs.diff_ids))) users.set(chain, (users.get(chain) ?? 0) + 1);
     const containers = await this.d.containers();
@@ -64,14 +43,14 @@ export class DiskUsageService {
     const sizeOf = new Map(images.map((i) => [i.id, i.size]));
     const containerSummaries: ContainerSummary[] = [];
     for (const c of containers) {
-      const rw = await dirSize(c.upperDir);
+      const rw = await directorySize(c.upperDir);
       containerSummaries.push({ ...c.summary, SizeRw: rw, SizeRootFs: rw + (sizeOf.get(c.imageId) ?? 0) });
     }
     return {
       LayersSize: layers.reduce((n, l) => n + l.size, 0),
       Images: imageSummaries,
       Containers: containerSummaries,
-      Volumes: [],
+      Volumes: await this.d.volumes(),
       BuildCache: [],
     };
   }

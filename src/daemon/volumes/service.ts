@@ -84,6 +84,13 @@ export class VolumeService {
     return this.view(v);
   }
 
+  /** Every volume with its size and number of containers using it (`system df`). */
+  async usage(): Promise<Volume[]> {
+    return Promise.all(this.d.store.list().map(async (v) => ({
+      ...this.view(v), UsageData: { Size: await directorySize(this.d.store.dataPath(v.name)), RefCount: this.d.users.usersOf(v.name).length },
+    })));
+  }
+
   inspect(name: string): Volume {
     return this.view(this.d.store.get(name));
   }

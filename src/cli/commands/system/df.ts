@@ -15,10 +15,12 @@ export function dfRows(du: DiskUsage): Record<string, string>[] {
   const used = imagesActive.reduce((n, i) => n + (i.Size - Math.max(0, i.SharedSize)), 0);
   const containerSize = du.Containers.reduce((n, c) => n + (c.SizeRw ?? 0), 0);
   const idle = du.Containers.filter((c) => c.State !== 'running').reduce((n, c) => n + (c.SizeRw ?? 0), 0);
+  const volumeSize = du.Volumes.reduce((n, v) => n + Math.max(0, v.UsageData?.Size ?? 0), 0);
+  const unusedVolumes = du.Volumes.filter((v) => (v.UsageData?.RefCount ?? 0) === 0).reduce((n, v) => n + Math.max(0, v.UsageData?.Size ?? 0), 0);
   return [
     { Type: 'Images', TotalCount: String(du.Images.length), Active: String(imagesActive.length), Size: humanSize(du.LayersSize), Reclaimable: reclaimable(Math.max(0, du.LayersSize - used), du.LayersSize) },
     { Type: 'Containers', TotalCount: String(du.Containers.length), Active: String(du.Containers.filter((c) => c.State === 'running').length), Size: humanSize(containerSize), Reclaimable: reclaimable(idle, containerSize) },
-    { Type: 'Local Volumes', TotalCount: String(du.Volumes.length), Active: '0', Size: '0B', Reclaimable: '0B' },
+    { Type: 'Local Volumes', TotalCount: String(du.Volumes.length), Active: String(du.Volumes.filter((v) => (v.UsageData?.RefCount ?? 0) > 0).length), Size: humanSize(volumeSize), Reclaimable: reclaimable(unusedVolumes, volumeSize) },
     { Type: 'Build Cache', TotalCount: String(du.BuildCache.length), Active: '0', Size: '0B', Reclaimable: '0B' },
   ];
 }
@@ -64,7 +66,8 @@ export function dfCommand(ctx: CliContext): Command {
         })),
       }));
       ctx.print('\nLocal Volumes space usage:\n');
-      ctx.out.write(renderList({ defaultFormat: 'table {{.Name}}\t{{.Links}}\t{{.Size}}', headers: { Name: 'VOLUME NAME', Links: 'LINKS', Size: 'SIZE' }, rows: [] }));
+      ctx.out.write(renderList({ defaultFormat: 'table {{.Name}}\t{{.Links}}\t{{.Size}}', headers: { Name: 'VOLUME NAME', Links: 'LINKS', Size: 'SIZE' },
+        rows: du.Volumes.map((v) => ({ Name: v.Name, Links: String(v.UsageData?.RefCount ?? 0), Size: humanSize(Math.max(0, v.UsageData?.Size ?? 0)) })) }));
       ctx.print('\nBuild cache usage: 0B\n');
       ctx.out.write(renderList({
         defaultFormat: 'table {{.ID}}\t{{.CacheType}}\t{{.Size}}\t{{.CreatedSince}}\t{{.LastUsedSince}}\t{{.UsageCount}}\t{{.Shared}}',

@@ -14,6 +14,10 @@ export function distributionRoutes(r: Router<Handler>, b: DistributionBackend): 
     await progressStream(reply, (progress) => b.push(req.param('name'), tag, creds(req), progress));
   });
 
+  r.add('GET', '/distribution/:name+/json', async (req, reply) => {
+    reply.json(200, await b.inspect(req.param('name'), creds(req)));
+  });
+
   r.add('POST', '/auth', async (req, reply) => {
     const body = withUserPassword((await req.json<AuthConfig>(AUTH_CONFIG)) ?? {});
     reply.json(200, await b.login(body));

@@ -52,6 +52,10 @@ export function imageRoutes(r: Router<Handler>, b: ImagesBackend, registries: Di
     out.end();
   });
 
+  // distribution registries (CNCF distribution, berth-registry) have no search API; Docker Hub's is not reachable offline
+  r.add('GET', '/images/search', async (req) => {
+    throw new NotImplemented('image.search_unsupported', `search is not supported: berth's registries speak the OCI distribution API, which has no search (term ${JSON.stringify(req.str('term') ?? '')}); list a registry's repositories with its /v2/_catalog`);
+  });
   r.add('GET', '/images/get', async (req, reply) => save(reply, await b.save(req.strs('names'))));
   r.add('GET', '/images/:name+/get', async (req, reply) => save(reply, await b.save([req.param('name')])));
 

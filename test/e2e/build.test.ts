@@ -90,9 +90,15 @@ describe('build', () => {
     assert.match((config.Env as string[]).find((e) => e.startsWith('PATH='))!, /^PATH=\/app:\/usr\/local\/sbin/);
     assert.deepEqual(config.Healthcheck, { Test: ['CMD', 'true'], Interval: 30e9, Timeout: 5e9 });
     const history = await ok(['history', '--no-trunc', '--format', '{{.CreatedBy}}', 'demo:1']);
+    // dockerd's shapes: values expanded, slices as Go's %q prints them, --chown glued to the hash
     assert.match(history, /#\(nop\)  CMD \["app.sh"\]/);
-    assert.match(history, /#\(nop\) COPY file:[a-f0-9]{64} in \/data\//);
-    assert.match(history, /#\(nop\)  WORKDIR \/app/);
+    assert.match(history, /#\(nop\)  ENTRYPOINT \["\/bin\/sh" "-c"\]/);
+    assert.match(history, /#\(nop\) COPY --chown=1000:1000file:[a-f0-9]{64} in \/data\//);
+    assert.match(history, /#\(nop\)  WORKDIR \/app$/m);
+    assert.match(history, /#\(nop\)  ENV GREETING=hello PATH=\/app:\//);
+    assert.match(history, /#\(nop\)  LABEL org.example.name=demo app org.example.tier=test$/m);
+    assert.match(history, /#\(nop\)  HEALTHCHECK &\{\["CMD" "true"\] "30s" "5s" "0s" '\\x00'\}$/m);
+    assert.match(history, /#\(nop\)  EXPOSE 8080\/tcp 53\/udp$/m);
     // .dockerignore kept the key out of the context
     writeFileSync(join(ctx, 'Dockerfile.secret'), 'FROM busybox\nCOPY secret.key /\n');
     const r = await d.docker(['build', '-f', join(ctx, 'Dockerfile.secret'), ctx], legacy);

@@ -25,7 +25,7 @@ import type { LayerInfo, LayerStore } from '../layers/layer-store.js';
 import { MediaType } from '../../oci/media-types.js';
 import { parseDockerfile, type Instruction } from './dockerfile.js';
 import { expandWord } from './expand.js';
-import { applyMetadata, DEFAULT_SHELL, substitutionEnv } from './metadata.js';
+import { applyMetadata, DEFAULT_SHELL, historyComment, substitutionEnv } from './metadata.js';
 import { planStages, stageRef, type Stage } from './stages.js';
 import { resolveSources, type Source } from './sources.js';
 import { unpackContext, type ContentHashes } from './context.js';
@@ -236,7 +236,8 @@ async function runStep(d: BuilderDeps, ins: Instruction, s: StageState, c: StepC
     default: {
       const config = applyMetadata(ins, s.config.config ?? {}, s.args, c.escape);
       const next = ins.cmd === 'maintainer' ? { ...s, config: { ...s.config, author: ins.rest } } : s;
-      return commitStep(d, next, config, ins.original, `meta:${ins.cmd}:${JSON.stringify(config)}`, c.o, c.say);
+      const comment = historyComment(ins, config, s.config.config ?? {}, s.args, c.escape);
+      return commitStep(d, next, config, comment, `meta:${ins.cmd}:${JSON.stringify(config)}`, c.o, c.say);
     }
   }
 }
@@ -364,7 +365,9 @@ async function copyInstruction(d: BuilderDeps, ins: Instruction, s: StageState, 
   const layer = await d.layers.apply(parentChain, d.content.read(blob.digest));
   await d.layerBlobs.record(layer.diffId, blob.size, { mediaType: MediaType.OciLayer, digest: blob.digest, size: blob.size });
   const what = sources.length === 1 && !sources[0]!.isDir ? 'file' : sources.length === 1 ? 'dir' : 'multi';
-  const next = await newImage(d, s, s.config.config ?? {}, `/bin/sh -c #(nop) ${verb} ${what}:${checksum} in ${rawDest} `, key, layer);
+  // moby writes the chown flag glued to the source hash: `COPY --chown=1:1file:… in /x `
+  const chownComment = ins.flags.chown ? `--chown=${ins.flags.chown}` : '';
+  const next = await newImage(d, s, s.config.config ?? {}, `/bin/sh -c #(nop) ${verb} ${chownComment}${what}:${checksum} in ${rawDest} `, key, layer);
   c.say(` ---> ${shortId(next.image!.id)}\n`);
   return next;
 }

@@ -32,7 +32,7 @@ export function applyMetadata(ins: Instruction, config: ContainerDefaults, args:
         const at = out.findIndex((e) => e.split('=')[0] === k);
         if (at >= 0) out[at] = entry;
         else out.push(entry);
-        env.set(k, v);
+        // no env.set: Docker expands a whole ENV line against the environment before it (`ENV a=1 b=$a` leaves b empty)
       }
       c.Env = out;
       return c;
@@ -134,4 +134,70 @@ function duration(s: string | undefined, line: number): number {
   }
   if (!s || at !== s.length) throw new DockerfileError(line, `time: invalid duration "${s ?? ''}"`);
   return Math.round(total);
+}
+
+/** Go's `%q` of a []string: `["a" "b"]`. */
+function goQuoted(list: readonly string[] | null | undefined): string {
+  return `[${(list ?? []).map((s) => JSON.stringify(s)).join(' ')}]`;
+}
+
+/** Go's time.Duration String(): `30s`, `1m30s`, `500ms`, `0s`. */
+export function goDuration(ns: number): string {
+  if (ns === 0) return '0s';
+  const sign = ns < 0 ? '-' : '';
+  let u = Math.abs(ns);
+  if (u < 1e3) return `${sign}${u}ns`;
+  if (u < 1e6) return `${sign}${u / 1e3}µs`;
+  if (u < 1e9) return `${sign}${u / 1e6}ms`;
+  const h = Math.floor(u / 3600e9);
+  u -= h * 3600e9;
+  const m = Math.floor(u / 60e9);
+  u -= m * 60e9;
+  return `${sign}${h ? `${h}h` : ''}${h || m ? `${m}m` : ''}${u / 1e9}s`;
+}
+
+/**
+ * The history comment dockerd's classic builder commits for a metadata
+ * step (moby builder/dockerfile/dispatchers.go): values expanded, CMD and
+ * ENTRYPOINT as Go prints a string slice with %q, VOLUME and SHELL with %v,
+ * WORKDIR resolved, HEALTHCHECK as Go prints the struct.
+ */
+export function historyComment(ins: Instruction, after: ContainerDefaults, before: ContainerDefaults, args: Map<string, string>, escape: string): string {
+  const env = substitutionEnv(before, args);
+  const x = (w: string) => expandWord(w, env, escape);
+  switch (ins.cmd) {
+    case 'env': {
+      let out = 'ENV';
+      for (const [k, v] of parseKeyValues(ins.rest, 'env', ins.line)) {
+        out += ` ${x(k)}=${x(v)}`;
+      }
+      return out;
+    }
+    case 'label':
+      return `LABEL${parseKeyValues(ins.rest, 'label', ins.line).map(([k, v]) => ` ${x(k)}=${x(v)}`).join('')}`;
+    case 'cmd':
+      return `CMD ${goQuoted(after.Cmd)}`;
+    case 'entrypoint':
+      return `ENTRYPOINT ${goQuoted(after.Entrypoint)}`;
+    case 'expose':
+      return `EXPOSE ${splitWords(ins.rest).map(x).join(' ')}`;
+    case 'volume':
+      return `VOLUME [${(ins.json ?? splitWords(ins.rest)).map(x).join(' ')}]`;
+    case 'user':
+      return `USER ${after.User ?? ''}`;
+    case 'workdir':
+      return `WORKDIR ${after.WorkingDir ?? '/'}`;
+    case 'stopsignal':
+      return `STOPSIGNAL ${after.StopSignal ?? ''}`;
+    case 'shell':
+      return `SHELL [${(after.Shell ?? []).join(' ')}]`;
+    case 'healthcheck': {
+      const h = after.Healthcheck ?? {};
+      if (h.Test?.[0] === 'NONE') return `HEALTHCHECK &{${goQuoted(h.Test)} "0s" "0s" "0s" '\\x00'}`;
+      const retries = `'\\x${(h.Retries ?? 0).toString(16).padStart(2, '0')}'`;
+      return `HEALTHCHECK &{${goQuoted(h.Test)} "${goDuration(h.Interval ?? 0)}" "${goDuration(h.Timeout ?? 0)}" "${goDuration(h.StartPeriod ?? 0)}" ${retries}}`;
+    }
+    default:
+      return ins.original;
+  }
 }

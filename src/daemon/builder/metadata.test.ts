@@ -1,0 +1,22 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseDockerfile } from './dockerfile.js';
+import { applyMetadata, goDuration, historyComment } from './metadata.js';
+
+test('Go durations print as time.Duration.String()', () => {
+  assert.deepEqual([0, 500e6, 1e9, 30e9, 90e9, 3600e9, 1.5e9, 2500].map(goDuration), ['0s', '500ms', '1s', '30s', '1m30s', '1h0m0s', '1.5s', '2.5µs']);
+});
+
+test('history comments have dockerd\'s shapes', () => {
+  const comment = (line: string, base = {}) => {
+    const ins = parseDockerfile(`FROM scratch\n${line}\n`).instructions[1]!;
+    return historyComment(ins, applyMetadata(ins, base, new Map(), '\\'), base, new Map(), '\\');
+  };
+  assert.equal(comment('CMD echo hi'), 'CMD ["/bin/sh" "-c" "echo hi"]');
+  assert.equal(comment('ENTRYPOINT ["a", "b c"]'), 'ENTRYPOINT ["a" "b c"]');
+  // the whole line expands against the environment before it, as Docker documents
+  assert.equal(comment('ENV A=1 B=$A/x', { Env: ['PATH=/bin', 'A=0'] }), 'ENV A=1 B=0/x');
+  assert.equal(comment('WORKDIR sub', { WorkingDir: '/app' }), 'WORKDIR /app/sub');
+  assert.equal(comment('VOLUME ["/a", "/b"]'), 'VOLUME [/a /b]');
+  assert.equal(comment('HEALTHCHECK --interval=5s --retries=3 CMD curl -f x'), 'HEALTHCHECK &{["CMD-SHELL" "curl -f x"] "5s" "0s" "0s" \'\\x03\'}');
+});

@@ -11,7 +11,7 @@ const S = 1_000_000_000;
 function runningContainer(Healthcheck?: { Test: string[]; Interval?: number; Retries?: number }): ContainerRecord {
   const id = 'd'.repeat(64);
   const rec = newContainerRecord({ id, name: 'web', request: { Cmd: ['sleep', '9'], Image: 'busybox', ...(Healthcheck ? { Healthcheck } : {}) }, imageId: `sha256:${id}`, imageConfig: {}, cgroupVersion: 2 });
-  rec.state = runningState(rec.state, 1, new Date());
+  rec.state = runningState(rec.state, 1, new Date(Date.now() - 1000));
   return rec;
 }
 

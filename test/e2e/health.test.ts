@@ -165,7 +165,7 @@ services:
     const dbStarted = Date.parse((await d.docker(['inspect', '--format', '{{.State.StartedAt}}', 'hc-proj_db_1'])).stdout.trim());
     const appStarted = Date.parse((await d.docker(['inspect', '--format', '{{.State.StartedAt}}', 'hc-proj_app_1'])).stdout.trim());
     assert.ok(appStarted - dbStarted >= 2000, `app started ${appStarted - dbStarted} ms after db`);
-    const down = await compose(d, dir, ['down']);
+    const down = await compose(d, dir, ['down', '-t', '0']);
     assert.equal(down.code, 0, down.out);
   });
 });

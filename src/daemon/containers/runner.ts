@@ -132,6 +132,7 @@ export class ContainerRunner {
       live.exited = this.watchExit(rec, live, t, outputDone);
     } catch (err) {
       live.streams.endAll();
+      await this.d.health?.stopped(rec); // started only if the failure came after the task started
       if (task) await task.delete().catch(() => {});
       else await this.d.runtime.discard?.(rec.id).catch(() => {});
       await log?.close();

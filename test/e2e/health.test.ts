@@ -75,7 +75,9 @@ describe('healthchecks', () => {
     assert.deepEqual([slow.Log[0]!.ExitCode, slow.Log[0]!.Output], [-1, 'Health check exceeded timeout (500ms)']);
     const took = Date.parse(slow.Log[0]!.End) - Date.parse(slow.Log[0]!.Start);
     assert.ok(took < 3000, `the probe was killed at its timeout (took ${took} ms)`);
-    assert.equal((await d.docker(['top', 'slow'])).stdout.match(/sleep 10/g)?.length ?? 0, 0, 'the killed probe is gone');
+    await new Promise((r) => setTimeout(r, 1500)); // another probe or two start and are killed
+    const sleeping = (await d.docker(['top', 'slow'])).stdout.match(/sleep 10/g)?.length ?? 0;
+    assert.ok(sleeping <= 1, `killed probes do not pile up (${sleeping} running)`);
 
     assert.match((await d.docker(['ps', '--filter', 'name=good', '--format', '{{.Status}}'])).stdout, /^Up .* \(healthy\)\n$/);
     assert.match((await d.docker(['ps', '--filter', 'name=bad', '--format', '{{.Status}}'])).stdout, /^Up .* \(unhealthy\)\n$/);
@@ -122,7 +124,8 @@ describe('healthchecks', () => {
     assert.equal((await d.docker(['inspect', '--format', '{{json .Config.Healthcheck.Test}}', 'unchecked'])).stdout.trim(), '["NONE"]');
     await waitFor(async () => (await statusOf('checked')) === 'healthy', 5000, 'the image check ran');
     assert.equal(await health('unchecked'), null);
-    assert.deepEqual(await psNames(['--filter', 'health=none']), ['unchecked']);
+    const none = await psNames(['--filter', 'health=none']);
+    assert.ok(none.includes('unchecked') && !none.includes('checked'), none.join(' '));
     assert.doesNotMatch((await d.docker(['ps', '--filter', 'name=unchecked', '--format', '{{.Status}}'])).stdout, /health/);
     await d.docker(['rm', '-f', 'checked', 'unchecked']);
   });

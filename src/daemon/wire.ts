@@ -14,6 +14,7 @@ import type { ContainerRecord } from './containers/record.js';
 import { ServicesEnvironment } from './containers/environment.js';
 import { ExecService } from './containers/exec.js';
 import { ExecRegistry } from './containers/exec-registry.js';
+import { HealthChecks } from './containers/health-checks.js';
 import { ContainerFilesystem } from './containers/filesystem.js';
 import { ContainerQueries } from './containers/queries.js';
 import { ContainerRunner } from './containers/runner.js';
@@ -173,18 +174,23 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     },
   });
   const env = new ServicesEnvironment(volumes, sandboxes);
+  let execs: ExecService | undefined;
+  const health = new HealthChecks({
+    probe: (id, argv, timeoutMs, signal) => execs!.probe(id, argv, timeoutMs, signal),
+    save: (rec) => containerStore.save(rec), events, log,
+  });
   run = new ContainerRunner({
     store: containerStore, layers, runtime, events, log, env, execs: execRegistry,
-    cgroupParent: cfg.cgroupParent, cgroupVersion: facts.cgroupVersion, security,
+    cgroupParent: cfg.cgroupParent, cgroupVersion: facts.cgroupVersion, security, health,
   });
   runner = run;
-  const containers = new ContainerService({ store: containerStore, images, runner: run, events, log, env, cgroupVersion: facts.cgroupVersion, security });
+  const containers = new ContainerService({ store: containerStore, images, runner: run, events, log, env, cgroupVersion: facts.cgroupVersion, security, health });
   const containerViews = new ContainerQueries({ store: containerStore, images, layers, execs: execRegistry, runner: run, cgroupVersion: facts.cgroupVersion });
   const archive = new ArchiveService({
     store: containerStore, layers, events, log, paths: (id) => run!.paths(id),
     withLock: (id, fn) => run!.lock.with(id, fn), ...(remap ? { idMap: remap.map } : {}),
   });
-  const execs = new ExecService({
+  execs = new ExecService({
     registry: execRegistry, events, log,
     runningTask: (ref) => {
       const rec = containerStore.get(ref);
@@ -281,7 +287,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   return {
     async shutdown() {
       await server.close();
-      if (cfg.liveRestore) run.detachAll();
+      if (cfg.liveRestore) await run.detachAll();
       else await run.stopAll();
       await networks.shutdown(cfg.liveRestore);
       await netns.close();

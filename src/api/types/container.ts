@@ -163,6 +163,26 @@ export interface ContainerStateJSON {
   Error: string;
   StartedAt: string;
   FinishedAt: string;
+  /** Present once a container with a healthcheck has started (moby omits it otherwise). */
+  Health?: ContainerHealth;
+}
+
+export type HealthStatus = 'starting' | 'healthy' | 'unhealthy';
+
+/** One run of a healthcheck probe (moby HealthcheckResult). */
+export interface HealthcheckResult {
+  Start: string;
+  End: string;
+  /** 0 healthy, 1 unhealthy, -1 the probe could not run or timed out. */
+  ExitCode: number;
+  Output: string;
+}
+
+export interface ContainerHealth {
+  Status: HealthStatus;
+  FailingStreak: number;
+  /** The last few results, oldest first. */
+  Log: HealthcheckResult[];
 }
 
 export interface MountPoint {

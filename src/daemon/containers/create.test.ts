@@ -36,3 +36,20 @@ test('bad host config is refused with docker wording', () => {
   assert.throws(() => mk({ AutoRemove: true, RestartPolicy: { Name: 'always', MaximumRetryCount: 0 } }), /AutoRemove/);
   assert.throws(() => mk({ RestartPolicy: { Name: 'sometimes', MaximumRetryCount: 0 } }), /invalid restart policy/);
 });
+
+test('a healthcheck from the user fills its unset fields from the image (moby merge)', () => {
+  const S = 1_000_000_000;
+  const img = { ...image, Healthcheck: { Test: ['CMD-SHELL', 'true'], Interval: 30 * S, Retries: 5 } };
+  assert.deepEqual(mergeConfig({}, img).Healthcheck, img.Healthcheck);
+  assert.deepEqual(mergeConfig({ Healthcheck: { Interval: S } }, img).Healthcheck, { Test: ['CMD-SHELL', 'true'], Interval: S, Retries: 5 });
+  assert.deepEqual(mergeConfig({ Healthcheck: { Test: ['NONE'] } }, img).Healthcheck?.Test, ['NONE']);
+  assert.deepEqual(mergeConfig({ Healthcheck: { Test: ['CMD', 'x'] } }, image).Healthcheck, { Test: ['CMD', 'x'] });
+});
+
+test('healthcheck durations under 1ms and negative retries are refused', () => {
+  const id = 'c'.repeat(64);
+  const mk = (Healthcheck: Record<string, unknown>) => newContainerRecord({ id, name: 'x', request: { Cmd: ['true'], Healthcheck }, imageId: `sha256:${id}`, imageConfig: {}, cgroupVersion: 1 });
+  assert.throws(() => mk({ Test: ['CMD', 'true'], Interval: 1000 }), /Interval in Healthcheck cannot be less than 1ms/);
+  assert.throws(() => mk({ Test: ['CMD', 'true'], Retries: -1 }), /Retries in Healthcheck cannot be negative/);
+  assert.equal(mk({ Test: ['CMD', 'true'], Interval: 0, Timeout: 1_000_000 }).config.Healthcheck?.Timeout, 1_000_000);
+});

@@ -6,7 +6,7 @@ import type { ContainerConfig, ContainerCreateRequest, HostConfig } from '../../
 import { rotationOf } from '../logs/log-options.js';
 import { InvalidParameter } from '../../errdefs/index.js';
 import type { Digest } from '../../oci/digest.js';
-import type { ContainerDefaults } from '../../oci/image.js';
+import type { ContainerDefaults, HealthConfig } from '../../oci/image.js';
 import { initialState, type ContainerRecord } from './record.js';
 import { validateIsolation } from './security-opts.js';
 import { DEFAULT_SHM_SIZE } from './spec.js';
@@ -55,12 +55,35 @@ export function mergeConfig(user: ContainerCreateRequest, image: ContainerDefaul
   const stopSignal = user.StopSignal || image.StopSignal;
   if (stopSignal) config.StopSignal = stopSignal;
   if (user.StopTimeout !== undefined && user.StopTimeout !== null) config.StopTimeout = user.StopTimeout;
-  const health = user.Healthcheck ?? image.Healthcheck;
+  const health = mergeHealthcheck(user.Healthcheck, image.Healthcheck);
   if (health) config.Healthcheck = health;
   if (user.Shell ?? image.Shell) config.Shell = user.Shell ?? image.Shell ?? null;
   if (Object.keys(config.ExposedPorts!).length === 0) delete config.ExposedPorts;
   if (Object.keys(config.Volumes!).length === 0) config.Volumes = null;
   return config;
+}
+
+/** moby's merge: what the user left unset (empty Test, zero durations) comes from the image's check. */
+function mergeHealthcheck(user: HealthConfig | undefined | null, image: HealthConfig | undefined | null): HealthConfig | undefined {
+  if (!user) return image ?? undefined;
+  if (!image) return user;
+  const merged: HealthConfig = { ...user };
+  if (!user.Test || user.Test.length === 0) merged.Test = image.Test ?? [];
+  for (const k of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval', 'Retries'] as const) {
+    if (!user[k] && image[k] !== undefined) merged[k] = image[k];
+  }
+  return merged;
+}
+
+/** moby validateHealthCheck: durations are 0 (the default) or at least 1ms; retries not negative. */
+export function validateHealthcheck(h: HealthConfig | undefined): void {
+  if (!h) return;
+  const MIN_NS = 1_000_000;
+  for (const k of ['Interval', 'Timeout', 'StartPeriod', 'StartInterval'] as const) {
+    const v = h[k] ?? 0;
+    if (v !== 0 && v < MIN_NS) throw new InvalidParameter('container.invalid_healthcheck', `${k} in Healthcheck cannot be less than 1ms`);
+  }
+  if ((h.Retries ?? 0) < 0) throw new InvalidParameter('container.invalid_healthcheck', 'Retries in Healthcheck cannot be negative');
 }
 
 export function validateHostConfig(hc: HostConfig): void {
@@ -98,6 +121,7 @@ export interface NewRecordInput {
 
 export function newContainerRecord(i: NewRecordInput): ContainerRecord {
   const config = mergeConfig(i.request, i.imageConfig);
+  validateHealthcheck(config.Healthcheck);
   if (!config.Hostname) config.Hostname = i.id.slice(0, 12);
   const argv = [...(config.Entrypoint ?? []), ...(config.Cmd ?? [])];
   if (argv.length === 0) throw new InvalidParameter('container.no_command', 'No command specified');

@@ -37,6 +37,11 @@ export class ExecRegistry {
     return [...this.byId.values()].filter((e) => e.containerId === containerId);
   }
 
+  /** Forgets one exec (a healthcheck probe once it has ended). */
+  remove(id: string): void {
+    this.byId.delete(id);
+  }
+
   /** When a container stops or goes away its execs go too. */
   dropContainer(containerId: string): void {
     for (const e of this.ofContainer(containerId)) this.byId.delete(e.id);

@@ -15,6 +15,7 @@ import type { SpecProcess } from '../../oci/runtime-spec.js';
 import type { EventBus } from '../events/event-bus.js';
 import { RuntimeStartError, type Task } from '../runtime/runtime.js';
 import { execInspectView, type ExecRecord, type ExecRegistry } from './exec-registry.js';
+import { goDuration, LimitedOutput } from './health.js';
 import type { ContainerRecord } from './record.js';
 import { capabilities, processEnv } from './spec.js';
 import { resolveUser } from './user.js';
@@ -40,6 +41,9 @@ export interface ExecStream {
 
 /** dockerd (20.10, as users compare) gives 126 for any exec that could not start; `run` keeps 127 for a missing command. */
 const EXEC_START_FAILED = 126;
+/** moby gives a wedged exec start this long before the probe counts as failed. */
+const PROBE_START_TIMEOUT_MS = 30_000;
+const SIGKILL = 9;
 
 export class ExecService {
   constructor(private readonly d: ExecDeps) {}
@@ -136,6 +140,77 @@ export class ExecService {
     e.running = false;
     e.process = undefined;
     this.d.events.publish('container', 'exec_die', rec.id, { execID: e.id, exitCode: String(code), image: rec.config.Image, name: rec.name });
+  }
+
+  /**
+   * One healthcheck probe (moby cmdProbe.run): `argv` as an exec with the
+   * container's user, env and working dir, stdout and stderr kept together
+   * up to 4096 bytes. Past `timeoutMs` after its start, or when `signal`
+   * aborts, it is killed; a timeout is exit code -1 with moby's message.
+   * The exec is listed (ExecIDs, exec inspect) only while it runs.
+   */
+  async probe(containerId: string, argv: string[], timeoutMs: number, signal: AbortSignal): Promise<{ exitCode: number; output: string }> {
+    const { rec, task } = this.d.runningTask(containerId);
+    const e: ExecRecord = {
+      id: newId(), containerId: rec.id, config: { Cmd: argv, AttachStdout: true, AttachStderr: true },
+      running: false, exitCode: null, pid: 0, started: true,
+    };
+    const attrs = { execID: e.id, image: rec.config.Image, name: rec.name };
+    const cmd = argv.join(' ');
+    this.d.registry.add(e);
+    this.d.events.publish('container', `exec_create: ${cmd}`, rec.id, attrs);
+    const output = new LimitedOutput();
+    let proc: NonNullable<ExecRecord['process']> | undefined;
+    const timers: NodeJS.Timeout[] = [];
+    const kill = () => void proc?.kill(SIGKILL).catch(() => {});
+    try {
+      const process = await this.processSpec(rec, e);
+      proc = await task.exec({ execId: e.id, process, terminal: false, stdin: false });
+      const p = proc;
+      const outputDone = Promise.all([p.io.stdout, ...(p.io.stderr ? [p.io.stderr] : [])].map((s) => new Promise<void>((resolve) => {
+        s.on('data', (c: Buffer) => output.write(c));
+        s.once('end', resolve);
+        s.once('close', resolve);
+        s.once('error', () => resolve());
+      })));
+      const startTimeout = new Promise<never>((_, reject) => timers.push(setTimeout(
+        () => reject(new Error(`timed out starting health check for container ${rec.id}`)), PROBE_START_TIMEOUT_MS).unref()));
+      await Promise.race([p.start(), startTimeout]);
+      e.running = true;
+      e.pid = p.pid;
+      this.d.events.publish('container', `exec_start: ${cmd}`, rec.id, attrs);
+      let timedOut = false;
+      timers.push(setTimeout(() => {
+        timedOut = true;
+        kill();
+      }, timeoutMs).unref());
+      signal.addEventListener('abort', kill, { once: true });
+      if (signal.aborted) kill();
+      let code = 255;
+      try {
+        code = (await p.wait()).exitCode;
+      } finally {
+        signal.removeEventListener('abort', kill);
+      }
+      // a killed shell's children may hold the pipes open: wait for the output only briefly then
+      await Promise.race([outputDone, new Promise((r) => timers.push(setTimeout(r, timedOut ? 200 : 2000).unref()))]);
+      e.exitCode = code;
+      this.d.events.publish('container', 'exec_die', rec.id, { ...attrs, exitCode: String(code) });
+      if (!timedOut) return { exitCode: code, output: output.toString() };
+      const out = output.toString();
+      return { exitCode: -1, output: `Health check exceeded timeout (${goDuration(timeoutMs)})${out ? `: ${out}` : ''}` };
+    } catch (err) {
+      kill();
+      if (err instanceof RuntimeStartError) {
+        throw new Error(`${err.message.startsWith('OCI runtime') ? '' : 'OCI runtime exec failed: '}${err.message}: unknown`);
+      }
+      throw err;
+    } finally {
+      for (const t of timers) clearTimeout(t);
+      e.running = false;
+      this.d.registry.remove(e.id);
+      await proc?.delete().catch(() => {});
+    }
   }
 
   /** Copies the process's output to the client and the client's input to it. */

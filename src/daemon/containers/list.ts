@@ -12,6 +12,7 @@ export interface ListOptions {
 
 const FILTERS = new Set(['id', 'name', 'label', 'status', 'exited', 'ancestor', 'before', 'since', 'volume', 'network', 'health', 'is-task', 'publish', 'expose']);
 const STATUSES = new Set(['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead']);
+const HEALTHS = ['none', 'starting', 'healthy', 'unhealthy'];
 
 function labelMatch(labels: Record<string, string>, f: string): boolean {
   const eq = f.indexOf('=');
@@ -25,6 +26,11 @@ export function selectContainers(records: ContainerRecord[], o: ListOptions): Co
   }
   for (const s of o.filters.get('status') ?? []) {
     if (!STATUSES.has(s)) throw new InvalidParameter('container.invalid_filter', `invalid filter 'status=${s}'`);
+  }
+  for (const h of o.filters.get('health') ?? []) {
+    if (!HEALTHS.includes(h)) {
+      throw new InvalidParameter('container.invalid_filter', `invalid filter 'health=${h}': invalid value for health (${h}): must be one of ${HEALTHS.join(', ')}`);
+    }
   }
   const f = (k: string) => o.filters.get(k) ?? [];
   const sorted = [...records].sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : 0));
@@ -41,6 +47,7 @@ export function selectContainers(records: ContainerRecord[], o: ListOptions): Co
     if (f('label').length && !f('label').every((v) => labelMatch(r.config.Labels ?? {}, v))) continue;
     if (f('status').length && !f('status').includes(r.state.Status)) continue;
     if (f('exited').length && !(r.state.Status === 'exited' && f('exited').includes(String(r.state.ExitCode)))) continue;
+    if (f('health').length && !f('health').includes(r.state.Health?.Status ?? 'none')) continue;
     if (f('ancestor').length && !f('ancestor').some((v) => o.isAncestor?.(r, v))) continue;
     if (before.length && !before.every((b) => r.created < b.created)) continue;
     if (since.length && !since.every((s) => r.created > s.created)) continue;

@@ -28,3 +28,14 @@ test('commands are quoted like docker ps shows them', () => {
   assert.equal(commandString('/bin/sh', ['-c', 'sleep 1000']), "/bin/sh -c 'sleep 1000'");
   assert.equal(commandString('echo', ['hello']), 'echo hello');
 });
+
+test('a running container with a healthcheck shows its health in ps', () => {
+  const now = Date.parse('2026-11-22T10:00:05Z');
+  const running = runningState(initialState(), 42, new Date('2026-11-22T10:00:00Z'));
+  const h = (Status: 'starting' | 'healthy' | 'unhealthy') => ({ ...running, Health: { Status, FailingStreak: 0, Log: [] } });
+  assert.equal(statusString(h('starting'), now), 'Up 5 seconds (health: starting)');
+  assert.equal(statusString(h('healthy'), now), 'Up 5 seconds (healthy)');
+  assert.equal(statusString(h('unhealthy'), now), 'Up 5 seconds (unhealthy)');
+  assert.equal(statusString({ ...h('healthy'), Paused: true }, now), 'Up 5 seconds (Paused)');
+  assert.equal(statusString(exitedState(h('unhealthy'), 1, new Date(now)), now), 'Exited (1) Less than a second ago');
+});

@@ -75,6 +75,7 @@ export function statusString(s: ContainerStateJSON, now = Date.now()): string {
   if (s.Running) {
     if (s.Paused) return `Up ${since(s.StartedAt)} (Paused)`;
     if (s.Restarting) return `Restarting (${s.ExitCode}) ${since(s.FinishedAt)} ago`;
+    if (s.Health) return `Up ${since(s.StartedAt)} (${s.Health.Status === 'starting' ? 'health: starting' : s.Health.Status})`;
     return `Up ${since(s.StartedAt)}`;
   }
   if (s.Status === 'removing') return 'Removal In Progress';

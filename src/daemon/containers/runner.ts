@@ -45,6 +45,15 @@ export interface RunnerDeps {
   cgroupVersion: 1 | 2;
   /** Seccomp facts, --init, devices, userns-remap ownership. */
   security?: ContainerSecurity;
+  /** Healthchecks follow each run: on at start and restore, off at exit and removal. */
+  health?: HealthHooks;
+}
+
+/** What the runner tells the healthchecks (HealthChecks in health-checks.ts). */
+export interface HealthHooks {
+  started(rec: ContainerRecord): void;
+  stopped(rec: ContainerRecord): Promise<void>;
+  detachAll(): Promise<void>;
 }
 
 export const SIGKILL = 9;
@@ -118,10 +127,12 @@ export class ContainerRunner {
       live.stopping = false;
       rec.state = runningState(rec.state, t.pid, new Date());
       rec.manuallyStopped = false;
+      this.d.health?.started(rec);
       await this.d.store.save(rec);
       live.exited = this.watchExit(rec, live, t, outputDone);
     } catch (err) {
       live.streams.endAll();
+      await this.d.health?.stopped(rec); // started only if the failure came after the task started
       if (task) await task.delete().catch(() => {});
       else await this.d.runtime.discard?.(rec.id).catch(() => {});
       await log?.close();
@@ -149,6 +160,7 @@ export class ContainerRunner {
     } catch (err) {
       this.d.log.warn('lost contact with container shim', { id: rec.id, error: (err as Error).message });
     }
+    await this.d.health?.stopped(rec); // before anything else: no probe may start in a dying container
     // the shim's OOM event may trail the exit: the cgroup's own counter decides (read before the task is deleted)
     if (!live.oomKilled && (await oomKilledInCgroup(this.d.cgroupVersion, this.cgroupsPath(rec.id)))) this.noteOom(rec.id);
     await Promise.race([outputDone, new Promise((r) => setTimeout(r, OUTPUT_GRACE_MS).unref())]);
@@ -243,6 +255,7 @@ export class ContainerRunner {
     const live = this.live.get(rec.id);
     this.cancelRestart(live);
     rec.state = { ...rec.state, Status: 'removing' };
+    await this.d.health?.stopped(rec);
     await unmountRootfs(this.paths(rec.id)).catch(() => {});
     await this.d.store.delete(rec.id);
     await this.d.env.remove(rec, { volumes }).catch((err: Error) => this.d.log.warn('removing volumes failed', { id: rec.id, error: err.message }));
@@ -352,6 +365,7 @@ export class ContainerRunner {
       this.d.log.info('container exited while the daemon was down', { id: rec.id, exitCode: rec.state.ExitCode });
       return;
     }
+    if (status !== 'paused') this.d.health?.started(rec);
     this.d.log.info('reconnected to running container', { id: rec.id });
   }
 
@@ -372,8 +386,9 @@ export class ContainerRunner {
   }
 
   /** Live restore: keep containers running but stop scheduling restarts. */
-  detachAll(): void {
+  async detachAll(): Promise<void> {
     this.shuttingDown = true;
+    await this.d.health?.detachAll();
   }
 }
 

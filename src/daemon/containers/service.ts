@@ -32,6 +32,8 @@ export interface ContainerServiceDeps {
   cgroupVersion: 1 | 2;
   /** Create-time checks that depend on the daemon's configuration (userns-remap, CPUs, init). */
   security?: Pick<ContainerSecurity, 'validateCreate'>;
+  /** Pause stops a container's healthcheck, unpause resumes it. */
+  health?: { stopped(rec: ContainerRecord): Promise<void>; resumed(rec: ContainerRecord): void };
 }
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -123,7 +125,14 @@ export class ContainerService {
     await this.runner.lock.with(rec.id, async () => {
       this.runner.runningTask(rec, true);
       if (rec.state.Paused) throw new Conflict('container.already_paused', `Container ${rec.id} is already paused`);
-      await this.runner.withRunningTask(rec, (task) => task.pause());
+      // before the freeze: a probe killed inside a frozen cgroup could not die
+      await this.d.health?.stopped(rec);
+      try {
+        await this.runner.withRunningTask(rec, (task) => task.pause());
+      } catch (err) {
+        this.d.health?.resumed(rec);
+        throw err;
+      }
       rec.state = { ...rec.state, Paused: true, Status: 'paused' };
       await this.d.store.save(rec);
     });
@@ -137,6 +146,7 @@ export class ContainerService {
       if (!rec.state.Paused) throw new Conflict('container.not_paused', `Container ${rec.id} is not paused`);
       await this.runner.withRunningTask(rec, (task) => task.resume());
       rec.state = { ...rec.state, Paused: false, Status: 'running' };
+      this.d.health?.resumed(rec);
       await this.d.store.save(rec);
     });
     this.d.events.publish('container', 'unpause', rec.id, eventAttributes(rec));

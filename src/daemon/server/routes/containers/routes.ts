@@ -30,6 +30,8 @@ export function containerRoutes(r: Router<Handler>, b: ContainerActions, v: Cont
     if (!body) throw new InvalidParameter('container.no_config', 'Config cannot be empty in order to create a container');
     strSlices(body, ['Cmd', 'Entrypoint', 'Shell']);
     if (body.HostConfig) strSlices(body.HostConfig, ['CapAdd', 'CapDrop']);
+    // StartInterval came with API 1.44: older clients never meant it (moby clears it too)
+    if (body.Healthcheck && !req.atLeast('1.44')) body.Healthcheck = { ...body.Healthcheck, StartInterval: 0 };
     reply.json(201, await b.create(body, req.str('name') || undefined));
   });
 

@@ -72,13 +72,16 @@ describe('real-client gaps', () => {
     await ok(['rmi', 'chown-names']);
   });
 
-  test('top -o pid,user,args lists every process of the container', async () => {
+  test('top -o pid,user,args lists every process of the container, whoever runs it', async () => {
     const id = (await ok(['run', '-d', 'busybox', 'sh', '-c', 'sleep 300 & sleep 301 & wait'])).trim();
     try {
+      // ps alone selects only its own user's processes: the one of another user is what was missing
+      await ok(['exec', '-d', '-u', 'nobody', id, 'sleep', '302']);
+      await new Promise((r) => setTimeout(r, 300));
       const out = await ok(['top', id, '-o', 'pid,user,args']);
       const rows = out.trim().split('\n').slice(1);
-      assert.equal(rows.length, 3, out);
-      assert.ok(rows.some((r) => r.includes('sleep 301')), out);
+      assert.equal(rows.length, 4, out);
+      assert.ok(rows.some((r) => /sleep 302/.test(r) && /nobody|65534/.test(r)), out);
     } finally {
       await d.docker(['rm', '-f', id]);
     }

@@ -6,10 +6,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tarOf } from '../support/archives.js';
-import { TestDaemon } from '../support/daemon.js';
+import { DOCKER, TestDaemon } from '../support/daemon.js';
 import { startRegistry, type Registry } from '../support/registry.js';
 
 const legacy = { env: { DOCKER_BUILDKIT: '0' } };
@@ -154,4 +155,49 @@ describe('real-client gaps', () => {
     await ok(['rmi', 'chatty']);
     assert.doesNotMatch(d.logs, /MaxListenersExceededWarning/);
   });
+
+  test('cp and layer tars as Docker writes them: type bits in the mode, owner names, opaque whiteouts with the directory\'s mode', async () => {
+    const id = (await ok(['run', '-d', 'busybox', 'sh', '-c', 'rm -rf /home && mkdir /home && touch /home/new && sleep 300'])).trim();
+    try {
+      await new Promise((r) => setTimeout(r, 300));
+      const cp = execFileSync(DOCKER, ['cp', `${id}:/etc/passwd`, '-'], { env: { ...process.env, ...d.env } });
+      const cpHeaders = rawHeaders(cp);
+      assert.deepEqual(cpHeaders.find((h) => h.name === 'passwd'), { name: 'passwd', mode: 0o100644, uname: 'root', gname: 'root' });
+      await ok(['commit', id, 'tars:1']);
+      const saved = join(tmp, 'tars.tar');
+      await ok(['save', '-o', saved, 'tars:1']);
+      const files = new Map(rawEntries(readFileSync(saved)).map((e) => [e.name, e.body]));
+      const manifest = JSON.parse(files.get('manifest.json')!.toString()) as { Layers: string[] }[];
+      const layer = rawHeaders(files.get(manifest[0]!.Layers.at(-1)!)!);
+      assert.deepEqual(layer.find((h) => h.name === 'home/'), { name: 'home/', mode: 0o40755, uname: 'root', gname: 'root' });
+      assert.deepEqual(layer.find((h) => h.name === 'home/.wh..wh..opq'), { name: 'home/.wh..wh..opq', mode: 0o755, uname: 'root', gname: 'root' });
+      assert.equal(layer.find((h) => h.name === 'home/new')?.mode, 0o100644);
+    } finally {
+      await d.docker(['rm', '-f', id]);
+      await d.docker(['rmi', 'tars:1']);
+    }
+  });
 });
+
+/** Entries of a tar (PAX headers skipped): name and body, straight from the bytes. */
+function rawEntries(tar: Buffer): { name: string; mode: number; uname: string; gname: string; body: Buffer }[] {
+  const out: { name: string; mode: number; uname: string; gname: string; body: Buffer }[] = [];
+  const str = (b: Buffer, off: number, len: number) => b.toString('utf8', off, off + len).replace(/\0.*$/s, '');
+  for (let off = 0; off + 512 <= tar.length;) {
+    const h = tar.subarray(off, off + 512);
+    if (h.every((c) => c === 0)) break;
+    const size = parseInt(str(h, 124, 12).trim() || '0', 8);
+    const flag = String.fromCharCode(h[156]!);
+    const prefix = str(h, 345, 155);
+    const name = (prefix ? `${prefix}/` : '') + str(h, 0, 100);
+    if (flag !== 'x' && flag !== 'g') {
+      out.push({ name, mode: parseInt(str(h, 100, 8).trim(), 8), uname: str(h, 265, 32), gname: str(h, 297, 32), body: tar.subarray(off + 512, off + 512 + size) });
+    }
+    off += 512 + Math.ceil(size / 512) * 512;
+  }
+  return out;
+}
+
+function rawHeaders(tar: Buffer): { name: string; mode: number; uname: string; gname: string }[] {
+  return rawEntries(tar).map(({ name, mode, uname, gname }) => ({ name, mode, uname, gname }));
+}

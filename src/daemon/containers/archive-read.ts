@@ -11,6 +11,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { DirFd, errCode } from '../../lib/dir-fd.js';
 import { unshiftOwner, type IdMap } from '../../lib/id-map.js';
+import type { HostAccounts } from '../../lib/host-accounts.js';
 import { headerDefaults, type TarEntryType, type TarHeader, type TarWriter } from '../../lib/tar/index.js';
 import type { ContainerFs, FsMount, Resolution } from './container-fs.js';
 
@@ -20,6 +21,8 @@ const S_IFMT = 0o170000;
 export interface ReadOptions {
   /** userns-remap: owners are shown as the container sees them. */
   idMap?: IdMap;
+  /** uname/gname: the host's names for the ids, as Docker's cp tars carry them. */
+  accounts?: HostAccounts;
 }
 
 function typeOf(st: BigIntStats): TarEntryType | undefined {
@@ -43,6 +46,8 @@ function headerFor(name: string, st: BigIntStats, type: TarEntryType, opts: Read
     mode: Number(st.mode) & 0o7777,
     uid: owner.uid,
     gid: owner.gid,
+    uname: opts.accounts?.user(owner.uid) ?? '',
+    gname: opts.accounts?.group(owner.gid) ?? '',
     size: type === 'file' ? Number(st.size) : 0,
     mtime: Number(st.mtimeMs / 1000n),
     ...(type === 'char' || type === 'block'

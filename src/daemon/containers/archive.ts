@@ -19,6 +19,7 @@ import type { Readable } from 'node:stream';
 import { InvalidParameter, NotFound, SystemError } from '../../errdefs/index.js';
 import { goBase, preserveTrailingDotOrSeparator } from '../../lib/copy-paths.js';
 import { rootPair, shiftOwner, type IdMap } from '../../lib/id-map.js';
+import { hostAccounts } from '../../lib/host-accounts.js';
 import type { Logger } from '../../lib/logger.js';
 import { TarWriter } from '../../lib/tar/index.js';
 import type { EventBus } from '../events/event-bus.js';
@@ -166,10 +167,11 @@ export class ArchiveService {
     return new Promise((resolveOuter, rejectOuter) => {
       this.withFs(rec, async (cfs) => {
         const { res, stat } = await this.resolveSource(cfs, ref, path);
-        const tar = new TarWriter();
+        // Docker's cp tars: type bits in the mode, host names for the owners
+        const tar = new TarWriter({ typeBits: true });
         resolveOuter({ stat, tar: tar.stream });
         try {
-          await archiveResolved(cfs, res, stat.name, tar, this.d.idMap ? { idMap: this.d.idMap } : {});
+          await archiveResolved(cfs, res, stat.name, tar, { accounts: await hostAccounts(), ...(this.d.idMap ? { idMap: this.d.idMap } : {}) });
           await tar.finish();
         } catch (err) {
           tar.abort(err as Error);

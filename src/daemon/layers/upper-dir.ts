@@ -8,9 +8,11 @@
  * for unpacking): for `diff` it archives the directories alone
  * (`--no-recursion`, headers only, no file data read); for `commit` it
  * archives the whole upper dir and we translate its stream:
- *   char 0:0 name          → name's parent/.wh.name (empty file)
- *   dir with opaque=y      → the dir entry, then dir/.wh..wh..opq
- *   trusted.overlay.* xattrs are dropped.
+ *   char 0:0 name          → name's parent/.wh.name (empty file, 0600)
+ *   dir with opaque=y      → the dir entry, then dir/.wh..wh..opq (the dir's mode)
+ *   xattrs: only security.capability is kept, as in Docker's layers.
+ * As in Docker's tars, modes carry Go's file-type bits and owners the
+ * host's names for their ids.
  * Getfattr (Debian `attr`) would do for the first job, but one tool for
  * both keeps the dependency list and the two readings consistent.
  */
@@ -21,6 +23,7 @@ import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { SystemError } from '../../errdefs/index.js';
 import { headerDefaults, readTar, TarWriter, type TarHeader } from '../../lib/tar/index.js';
+import { hostAccounts } from '../../lib/host-accounts.js';
 import { OPAQUE_XATTR } from './apply.js';
 import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from './paths.js';
 
@@ -125,9 +128,10 @@ export async function upperChanges(upper: string, lowers: string[]): Promise<Cha
  * sorted by name, so the same upper dir gives the same bytes.
  */
 export function upperLayerTar(upper: string): Readable {
-  const tar = spawnTar(upper, ['--sort=name', '--xattrs', '--xattrs-include=*', '.']);
+  // Docker keeps one xattr in layers (security.capability); the opaque marker is read to be translated
+  const tar = spawnTar(upper, ['--sort=name', '--xattrs', '--xattrs-include=security.capability', `--xattrs-include=${OPAQUE_XATTR}`, '.']);
   tar.stdin.end();
-  const out = new TarWriter();
+  const out = new TarWriter({ typeBits: true });
   void (async () => {
     try {
       await Promise.all([translate(tar.stdout, out), tar.done]);
@@ -140,6 +144,7 @@ export function upperLayerTar(upper: string): Readable {
 }
 
 async function translate(source: Readable, out: TarWriter): Promise<void> {
+  const accounts = await hostAccounts();
   for await (const entry of readTar(source)) {
     const h = entry.header;
     const name = posix.normalize(h.name).replace(/^\.\/?/, '').replace(/\/$/, '');
@@ -148,18 +153,22 @@ async function translate(source: Readable, out: TarWriter): Promise<void> {
     if (h.type === 'char' && h.devmajor === 0 && h.devminor === 0) {
       const dir = posix.dirname(name);
       const wh = `${dir === '.' ? '' : `${dir}/`}${WHITEOUT_PREFIX}${posix.basename(name)}`;
-      await out.add(headerDefaults({ name: wh, type: 'file', mode: 0o600, mtime: Math.floor(h.mtime) }));
+      await out.add(headerDefaults({ name: wh, type: 'file', mode: 0o600, mtime: Math.floor(h.mtime) }), undefined, NO_TYPE_BITS);
       continue;
     }
-    const clean: TarHeader = { ...h, name: h.type === 'dir' ? `${name}/` : name, pax };
+    const clean: TarHeader = { ...h, name: h.type === 'dir' ? `${name}/` : name, pax, uname: accounts.user(h.uid), gname: accounts.group(h.gid) };
     if (h.type === 'link') clean.linkname = posix.normalize(h.linkname).replace(/^\.\//, '');
     await out.add(clean, h.type === 'file' ? entry.body : undefined);
     if (h.type === 'dir' && h.pax[`SCHILY.xattr.${OPAQUE_XATTR}`] === 'y') {
-      await out.add(headerDefaults({ name: `${name}/${OPAQUE_WHITEOUT}`, type: 'file', mode: 0o644, mtime: Math.floor(h.mtime) }));
+      // moby: the opaque marker takes the directory's permissions and owner
+      await out.add(headerDefaults({ name: `${name}/${OPAQUE_WHITEOUT}`, type: 'file', mode: h.mode & 0o777, uid: h.uid, gid: h.gid, uname: clean.uname, gname: clean.gname, mtime: Math.floor(h.mtime) }), undefined, NO_TYPE_BITS);
     }
   }
   await out.finish();
 }
+
+/** moby writes whiteout entries with permission bits only. */
+const NO_TYPE_BITS = { typeBits: false };
 
 /** GNU tar creating an archive of `cwd` on stdout; `done` rejects with its message on failure. */
 function spawnTar(cwd: string, args: string[]) {

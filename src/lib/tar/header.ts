@@ -191,10 +191,10 @@ function splitUstarName(name: string): [prefix: string, name: string] | undefine
   return undefined;
 }
 
-function encodeBlock(h: TarHeader, flag: string, name: string, prefix: string, linkname: string, size: number): Buffer {
+function encodeBlock(h: TarHeader, flag: string, name: string, prefix: string, linkname: string, size: number, typeBits = 0): Buffer {
   const b = Buffer.alloc(BLOCK);
   writeString(b, name, 0, 100);
-  writeOctal(b, h.mode & 0o7777, 100, 8);
+  writeOctal(b, (h.mode & 0o7777) | typeBits, 100, 8);
   writeOctal(b, fitsOctal(h.uid, 8) ? h.uid : 0, 108, 8);
   writeOctal(b, fitsOctal(h.gid, 8) ? h.gid : 0, 116, 8);
   writeOctal(b, fitsOctal(size, 12) ? size : 0, 124, 12);
@@ -223,7 +223,21 @@ export function headerDefaults(h: Partial<TarHeader> & Pick<TarHeader, 'name' | 
  * Encodes a header as one ustar block, preceded by a PAX block when a field
  * does not fit ustar (long names, big sizes, xattrs, fractional mtimes).
  */
-export function encodeHeader(h: TarHeader): Buffer {
+/**
+ * The file-type bits Go's archive/tar (before 1.9, and moby's archive
+ * package since, for compatibility) keeps in the mode field: Docker's layer
+ * and `cp` tars carry them.
+ */
+const GO_TYPE_BITS: Record<TarEntryType, number> = {
+  file: 0o100000, link: 0o100000, symlink: 0o120000, char: 0o20000, block: 0o60000, dir: 0o40000, fifo: 0o10000,
+};
+
+export interface EncodeOptions {
+  /** Write the file-type bits in the mode field, as Docker's tars do. */
+  typeBits?: boolean;
+}
+
+export function encodeHeader(h: TarHeader, opts: EncodeOptions = {}): Buffer {
   const pax: Record<string, string> = { ...h.pax };
   const size = h.type === 'file' ? h.size : 0;
   let split = splitUstarName(h.name);
@@ -240,7 +254,7 @@ export function encodeHeader(h: TarHeader): Buffer {
   if (!fitsOctal(h.uid, 8)) pax.uid = String(h.uid);
   if (!fitsOctal(h.gid, 8)) pax.gid = String(h.gid);
   if (!Number.isInteger(h.mtime) || !fitsOctal(h.mtime, 12)) pax.mtime = String(h.mtime);
-  const main = encodeBlock(h, flagByType[h.type], split[1], split[0], linkname, size);
+  const main = encodeBlock(h, flagByType[h.type], split[1], split[0], linkname, size, opts.typeBits ? GO_TYPE_BITS[h.type] : 0);
   const keys = Object.keys(pax);
   if (keys.length === 0) return main;
   const data = Buffer.from(keys.map((k) => paxRecord(k, pax[k]!)).join(''));

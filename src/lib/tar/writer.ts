@@ -1,6 +1,6 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { once } from 'node:events';
-import { END_OF_ARCHIVE, encodeHeader, padding, type TarHeader } from './header.js';
+import { END_OF_ARCHIVE, encodeHeader, padding, type EncodeOptions, type TarHeader } from './header.js';
 
 /**
  * Writes a tar archive to a stream, honouring backpressure:
@@ -14,6 +14,8 @@ import { END_OF_ARCHIVE, encodeHeader, padding, type TarHeader } from './header.
 export class TarWriter {
   readonly stream = new PassThrough({ highWaterMark: 1 << 16 });
 
+  constructor(private readonly encoding: EncodeOptions = {}) {}
+
   private async write(chunk: Buffer): Promise<void> {
     if (!this.stream.write(chunk)) await once(this.stream, 'drain');
   }
@@ -23,8 +25,9 @@ export class TarWriter {
     await this.write(chunk);
   }
 
-  async add(header: TarHeader, body?: Buffer | string | Readable | AsyncIterable<Buffer>): Promise<void> {
-    await this.write(encodeHeader(header));
+  /** `encoding` overrides the writer's for this entry (Docker writes its whiteouts without type bits). */
+  async add(header: TarHeader, body?: Buffer | string | Readable | AsyncIterable<Buffer>, encoding?: EncodeOptions): Promise<void> {
+    await this.write(encodeHeader(header, encoding ?? this.encoding));
     if (header.type !== 'file' || header.size === 0) return;
     let written = 0;
     if (typeof body === 'string' || Buffer.isBuffer(body)) {

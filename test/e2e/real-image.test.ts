@@ -102,7 +102,7 @@ describe('real image: debootstrap bookworm imported, apt-get in a build', () => 
 
   test('save, rmi and load bring back the same image: id, layers, config and history', async (t) => {
     if (skipped(t)) return;
-    const fmt = '{{.Id}} {{json .RootFS.Layers}} {{json .Config.Cmd}} {{.Os}}/{{.Architecture}}';
+    const fmt = '{{.Id}} {{json .RootFS.Layers}} {{json .Config.Cmd}} {{.Os}}/{{.Architecture}} comment={{json .Comment}}';
     const before = (await ok(['image', 'inspect', '-f', fmt, IMAGE])).trim();
     const history = await ok(['history', '--no-trunc', '--format', '{{.CreatedBy}}|{{.Comment}}', IMAGE]);
     const steps = history.trim().split('\n');
@@ -113,6 +113,8 @@ describe('real image: debootstrap bookworm imported, apt-get in a build', () => 
     assert.match(steps[1]!, /^\|1 DEBIAN_FRONTEND=noninteractive \/bin\/sh -c apt-get update && apt-get install -y --no-install-recommends curl /);
     assert.match(steps[2]!, /^\/bin\/sh -c #\(nop\)  ARG DEBIAN_FRONTEND=noninteractive\|$/);
     assert.equal(steps[3], '|Imported from -');
+    assert.match(before, / linux\/amd64 comment=""$/, 'the base\'s "Imported from -" stays with the base, as in dockerd');
+    assert.equal((await ok(['image', 'inspect', '-f', '{{.Comment}}', BASE])).trim(), 'Imported from -');
     const layers = JSON.parse(before.split(' ')[1]!) as string[];
     assert.equal(layers.length, 2, 'the imported layer and the RUN layer');
 

@@ -60,7 +60,7 @@ if [[ -z $cached ]]; then
     for m in $(awk -v r="$root" '$2 == r || index($2, r "/") == 1 { print $2 }' /proc/self/mounts | sort -r); do
       umount -l "$m" || true
     done
-    rm -rf "$root"
+    rm -rf --one-file-system "$root"
   }
   trap cleanup EXIT
   m=$(mirror)

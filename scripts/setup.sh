@@ -10,10 +10,11 @@ cd "$(dirname "$0")/.."
 # podman, openssh-server (an sshd on 127.0.0.1 for the ssh tests), curl; gcc + libc6-dev build
 # the syscall probe of the security tests; apache2-utils (htpasswd -B) for registry auth tests;
 # radosgw + ceph-mon + ceph-osd: a throwaway Ceph on 127.0.0.1 as the S3 server of the
-# registry's s3 driver tests (test/support/ceph.ts).
+# registry's s3 driver tests (test/support/ceph.ts); debootstrap: the Debian base of the real-image
+# test (scripts/debootstrap-base.sh).
 PACKAGES=(runc containerd busybox-static tini iptables iproute2 containernetworking-plugins
   docker.io docker-compose docker-registry apache2-utils skopeo umoci podman socat gcc libc6-dev openssl openssh-client openssh-server curl
-  radosgw ceph-mon ceph-osd uuid-runtime)
+  radosgw ceph-mon ceph-osd uuid-runtime debootstrap)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

@@ -275,6 +275,7 @@ async function newImage(d: BuilderDeps, s: StageState, config: ContainerDefaults
   };
   delete imageConfig.container;
   delete imageConfig.container_config;
+  delete imageConfig.comment; // dockerd's NewChildImage: a base's "Imported from -" is not the built image's
   const chainId = chainIds(diffIds).at(-1);
   const image = await d.images.create(Buffer.from(JSON.stringify(imageConfig)), {
     size: (s.image?.size ?? 0) + (layer?.size ?? 0), cacheKey: key,

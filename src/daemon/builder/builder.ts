@@ -88,6 +88,10 @@ interface StageState {
   config: ImageConfig;
   /** ARGs declared in this stage, with their values. */
   args: Map<string, string>;
+  /** A CMD was given in this stage: a later ENTRYPOINT keeps it (moby's cmdSet). */
+  cmdSet?: boolean;
+  /** MAINTAINER of this stage: a built image's author comes from its own stage only. */
+  maintainer?: string;
 }
 
 export async function build(d: BuilderDeps, context: Readable, o: BuildOptions, emit: (m: JSONMessage) => void): Promise<Digest> {
@@ -234,8 +238,8 @@ async function runStep(d: BuilderDeps, ins: Instruction, s: StageState, c: StepC
       return commitStep(d, next, s.config.config ?? {}, ins.original, key, c.o, c.say);
     }
     default: {
-      const config = applyMetadata(ins, s.config.config ?? {}, s.args, c.escape);
-      const next = ins.cmd === 'maintainer' ? { ...s, config: { ...s.config, author: ins.rest } } : s;
+      const config = applyMetadata(ins, s.config.config ?? {}, s.args, c.escape, s.cmdSet);
+      const next = ins.cmd === 'maintainer' ? { ...s, maintainer: ins.rest } : ins.cmd === 'cmd' ? { ...s, cmdSet: true } : s;
       const comment = historyComment(ins, config, s.config.config ?? {}, s.args, c.escape);
       return commitStep(d, next, config, comment, `meta:${ins.cmd}:${JSON.stringify(config)}`, c.o, c.say);
     }
@@ -276,6 +280,8 @@ async function newImage(d: BuilderDeps, s: StageState, config: ContainerDefaults
   delete imageConfig.container;
   delete imageConfig.container_config;
   delete imageConfig.comment; // dockerd's NewChildImage: a base's "Imported from -" is not the built image's
+  if (s.maintainer) imageConfig.author = s.maintainer;
+  else delete imageConfig.author;
   const chainId = chainIds(diffIds).at(-1);
   const image = await d.images.create(Buffer.from(JSON.stringify(imageConfig)), {
     size: (s.image?.size ?? 0) + (layer?.size ?? 0), cacheKey: key,

@@ -20,3 +20,9 @@ test('history comments have dockerd\'s shapes', () => {
   assert.equal(comment('VOLUME ["/a", "/b"]'), 'VOLUME [/a /b]');
   assert.equal(comment('HEALTHCHECK --interval=5s --retries=3 CMD curl -f x'), 'HEALTHCHECK &{["CMD-SHELL" "curl -f x"] "5s" "0s" "0s" \'\\x03\'}');
 });
+
+test('ENTRYPOINT drops an inherited CMD but keeps one set earlier in the stage (moby cmdSet)', () => {
+  const ins = parseDockerfile('FROM scratch\nENTRYPOINT ["/bin/sh", "-c"]\n').instructions[1]!;
+  assert.equal(applyMetadata(ins, { Cmd: ['base'] }, new Map(), '\\').Cmd, null);
+  assert.deepEqual(applyMetadata(ins, { Cmd: ['mine'] }, new Map(), '\\', true).Cmd, ['mine']);
+});

@@ -20,7 +20,8 @@ export function substitutionEnv(config: ContainerDefaults, args: Map<string, str
   return env;
 }
 
-export function applyMetadata(ins: Instruction, config: ContainerDefaults, args: Map<string, string>, escape: string): ContainerDefaults {
+/** `cmdSet`: a CMD came earlier in this stage, which a new ENTRYPOINT then keeps. */
+export function applyMetadata(ins: Instruction, config: ContainerDefaults, args: Map<string, string>, escape: string, cmdSet = false): ContainerDefaults {
   const c: ContainerDefaults = { ...config };
   const env = substitutionEnv(config, args);
   const x = (w: string) => expandWord(w, env, escape);
@@ -49,7 +50,7 @@ export function applyMetadata(ins: Instruction, config: ContainerDefaults, args:
       return c;
     case 'entrypoint':
       c.Entrypoint = ins.json ?? (ins.rest === '' ? null : [...(c.Shell ?? DEFAULT_SHELL), ins.rest]);
-      c.Cmd = null; // Docker: a new ENTRYPOINT drops the inherited CMD
+      if (!cmdSet) c.Cmd = null; // Docker: a new ENTRYPOINT drops the CMD inherited from the base, not this stage's
       return c;
     case 'expose': {
       c.ExposedPorts = { ...(c.ExposedPorts ?? {}) };

@@ -23,7 +23,7 @@ import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { SystemError } from '../../errdefs/index.js';
 import { headerDefaults, readTar, TarWriter, type TarHeader } from '../../lib/tar/index.js';
-import { hostAccounts } from '../../lib/host-accounts.js';
+import { hostAccounts, type HostAccounts } from '../../lib/host-accounts.js';
 import { OPAQUE_XATTR } from './apply.js';
 import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from './paths.js';
 
@@ -128,13 +128,15 @@ export async function upperChanges(upper: string, lowers: string[]): Promise<Cha
  * sorted by name, so the same upper dir gives the same bytes.
  */
 export function upperLayerTar(upper: string): Readable {
-  // Docker keeps one xattr in layers (security.capability); the opaque marker is read to be translated
-  const tar = spawnTar(upper, ['--sort=name', '--xattrs', '--xattrs-include=security.capability', `--xattrs-include=${OPAQUE_XATTR}`, '.']);
-  tar.stdin.end();
   const out = new TarWriter({ typeBits: true });
   void (async () => {
+    // before tar starts: node discards a child's output no one reads by the time it exits
+    const accounts = await hostAccounts();
+    // Docker keeps one xattr in layers (security.capability); the opaque marker is read to be translated
+    const tar = spawnTar(upper, ['--sort=name', '--xattrs', '--xattrs-include=security.capability', `--xattrs-include=${OPAQUE_XATTR}`, '.']);
+    tar.stdin.end();
     try {
-      await Promise.all([translate(tar.stdout, out), tar.done]);
+      await Promise.all([translate(tar.stdout, out, accounts), tar.done]);
     } catch (err) {
       tar.kill();
       out.abort(err as Error);
@@ -143,8 +145,7 @@ export function upperLayerTar(upper: string): Readable {
   return out.stream;
 }
 
-async function translate(source: Readable, out: TarWriter): Promise<void> {
-  const accounts = await hostAccounts();
+async function translate(source: Readable, out: TarWriter, accounts: HostAccounts): Promise<void> {
   for await (const entry of readTar(source)) {
     const h = entry.header;
     const name = posix.normalize(h.name).replace(/^\.\/?/, '').replace(/\/$/, '');

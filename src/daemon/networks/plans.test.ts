@@ -5,6 +5,7 @@ import { bridgeConfList, pluginInput, pluginsToRun, runtimeConfig } from './cni-
 import { answer, parseQuery, TYPE_A } from './dns-message.js';
 import { chainNames, firewallRules } from './firewall.js';
 import { checkStaticIp, hostRoutes, pickSubnet, planFromConfig } from './ipam.js';
+import { randomMac } from './links.js';
 import { portMap, portMappings } from './ports.js';
 import { hostsFile, resolvConf } from './sandbox-files.js';
 
@@ -94,4 +95,10 @@ test('resolv.conf and hosts per mode', () => {
   assert.equal(resolvConf('nameserver 127.0.0.1\n', { kind: 'default' }, none), 'nameserver 8.8.8.8\nnameserver 8.8.4.4\n');
   assert.equal(resolvConf(host, { kind: 'host' }, none), host);
   assert.match(hostsFile('web', '', ['10.5.0.2'], ['db:10.5.0.9']), /10\.5\.0\.9\tdb\n10\.5\.0\.2\tweb\n$/);
+});
+
+test('bridges get a random unicast, locally administered MAC address', () => {
+  assert.equal(randomMac(Buffer.from([0xff, 1, 2, 3, 4, 5])), 'fe:01:02:03:04:05');
+  assert.equal(randomMac(Buffer.from([0x00, 0xaa, 0xbb, 0xcc, 0xdd, 0xee])), '02:aa:bb:cc:dd:ee');
+  assert.match(randomMac(), /^[0-9a-f][26ae](:[0-9a-f]{2}){5}$/);
 });

@@ -44,6 +44,23 @@ test('ports: bindings, ranges, -P and the Ports map', () => {
     { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '32768' }], '81/tcp': null });
 });
 
+test('ports: IPv6 host addresses are kept (proxied), and the Ports map shows both families as dockerd does', () => {
+  assert.deepEqual(portMappings({}, { '80/tcp': [{ HostIp: '::1', HostPort: '8080' }, { HostIp: '[::]', HostPort: '8081' }] }, false), [
+    { hostIp: '::1', hostPort: 8080, containerPort: 80, protocol: 'tcp' },
+    { hostIp: '::', hostPort: 8081, containerPort: 80, protocol: 'tcp' },
+  ]);
+  assert.throws(() => portMappings({}, { '80/tcp': [{ HostIp: '::g', HostPort: '' }] }, false), /invalid host IP: ::g/);
+  assert.throws(() => portMappings({}, { '80/sctp': [{ HostIp: '::1', HostPort: '' }] }, false), /SCTP ports on IPv4 only/);
+  const reserved = [
+    { hostIp: '0.0.0.0', hostPort: 8080, containerPort: 80, protocol: 'tcp' as const },
+    { hostIp: '::', hostPort: 8080, containerPort: 80, protocol: 'tcp' as const },
+  ];
+  assert.deepEqual(portMap({}, reserved), { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8080' }, { HostIp: '::', HostPort: '8080' }] });
+  // portmap DNATs the IPv4 side only, every address as before
+  assert.deepEqual(runtimeConfig(reserved).portMappings, [{ hostPort: 8080, containerPort: 80, protocol: 'tcp', hostIP: '' }]);
+  assert.deepEqual(runtimeConfig([reserved[1]!]), {});
+});
+
 test('CNI: a bridge list with host-local under the data root; portmap only with ports; --ip to host-local', () => {
   const list = bridgeConfList({ name: 'berth-abc', bridge: 'br-abc', plan: planFromConfig({ Subnet: '10.5.0.0/24', IPRange: '10.5.0.128/25' }, []), ipamDir: '/d/ipam' });
   const bridge = list.plugins[0]!;

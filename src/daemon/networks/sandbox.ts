@@ -181,6 +181,7 @@ export class ContainerNetworking {
     rec.networkSettings.Ports = mode.kind === 'bridge' ? portMap(rec.config.ExposedPorts, reserved) : {};
     rec.networkSettings.SandboxKey = state.netns;
     const primaryEp = primary && mode.kind === 'bridge' ? rec.networkSettings.Networks[primary.name] : undefined;
+    if (primaryEp?.IPAddress) this.d.ports.route(rec.id, primaryEp.IPAddress);
     const ips = primaryEp?.IPAddress ? [primaryEp.IPAddress] : [];
     const resolvMode: ResolvMode = primary && !primary.predefined && mode.kind === 'bridge' ? { kind: 'embedded', server: this.d.networks.gateway(primary) } : { kind: 'default' };
     return {
@@ -328,6 +329,8 @@ export class ContainerNetworking {
         kept.add(id.slice(0, 12));
         const held = heldPorts(rec.networkSettings.Ports);
         if (held.length) await this.d.ports.reserve(id, rec.name, held).catch((err: Error) => this.d.log.warn('could not hold host ports again', { id, error: err.message }));
+        const primary = Object.values(rec.networkSettings.Networks)[0];
+        if (primary?.IPAddress) this.d.ports.route(id, primary.IPAddress);
         continue;
       }
       this.d.log.info('removing the network of a container that is not running', { id });
@@ -345,7 +348,7 @@ function heldPorts(ports: PortMap): PortMapping[] {
   for (const [key, bindings] of Object.entries(ports ?? {})) {
     const [port, proto = 'tcp'] = key.split('/');
     for (const b of bindings ?? []) {
-      out.push({ hostIp: b.HostIp === '0.0.0.0' ? '' : b.HostIp, hostPort: Number(b.HostPort), containerPort: Number(port), protocol: proto as PortMapping['protocol'] });
+      out.push({ hostIp: b.HostIp, hostPort: Number(b.HostPort), containerPort: Number(port), protocol: proto as PortMapping['protocol'] });
     }
   }
   return out;

@@ -2,7 +2,8 @@
  * IPv6 on the host side of IPv4-only networks, through the real docker CLI
  * against a real berthd: published ports answer on [::1] as with dockerd
  * (proxied to the container's IPv4 address) unless an IPv4 address was
- * given, and containers of a network without IPv6 have IPv6 disabled.
+ * given, and containers of a network without IPv6 have IPv6 off on their
+ * interfaces (lo keeps ::1).
  * Traffic stays on 127.0.0.1, ::1 and this daemon's bridges.
  */
 import { after, before, describe, test } from 'node:test';
@@ -93,5 +94,24 @@ describe('IPv6 with IPv4-only networks', () => {
     assert.equal(curl('::1', both).code, 7);
     assert.equal(curl('::1', v6).code, 7);
     assert.equal(curl('127.0.0.1', both).code, 7);
+  });
+
+  test('a container on an IPv4-only network has IPv6 off on its interfaces (lo keeps ::1), as with dockerd', async () => {
+    const probe = 'for f in eth0 default; do cat /proc/sys/net/ipv6/conf/$f/disable_ipv6; done; ip -6 -o addr';
+    const r = await d.docker(['run', '--rm', 'busybox', 'sh', '-c', probe]);
+    assert.equal(r.code, 0, r.stderr);
+    const [eth0, dflt, ...addrs] = r.stdout.trim().split('\n');
+    assert.equal(eth0, '1', 'net.ipv6.conf.eth0.disable_ipv6');
+    assert.equal(dflt, '1', 'net.ipv6.conf.default.disable_ipv6');
+    assert.deepEqual(addrs.map((l) => l.split(/\s+/).slice(1, 4).join(' ')), ['lo inet6 ::1/128'], 'no link-local address on eth0');
+
+    // a user network, and an interface connected later
+    assert.equal((await d.docker(['network', 'create', 'v4only'])).code, 0);
+    assert.equal((await d.docker(['run', '-d', '--name', 'late6', '--network', 'v4only', 'busybox', 'sleep', '60'])).code, 0);
+    assert.equal((await d.docker(['network', 'connect', 'bridge', 'late6'])).code, 0);
+    const both = await d.docker(['exec', 'late6', 'cat', '/proc/sys/net/ipv6/conf/eth0/disable_ipv6', '/proc/sys/net/ipv6/conf/eth1/disable_ipv6']);
+    assert.equal(both.stdout, '1\n1\n', both.stderr);
+    assert.equal((await d.docker(['rm', '-f', 'late6'])).code, 0);
+    assert.equal((await d.docker(['network', 'rm', 'v4only'])).code, 0);
   });
 });

@@ -49,6 +49,12 @@ describe('network DNS', () => {
       assert.equal(r.code, 0, r.stderr);
     }
     assert.equal((await d.docker(['run', '-d', '--name', 'client', '--network', net, 'busybox', 'sleep', '600'])).code, 0);
+    // Docker's embedded DNS address, routed to berth's DNS server on the gateway
+    const resolv = await d.docker(['exec', 'client', 'cat', '/etc/resolv.conf']);
+    assert.match(resolv.stdout, /^nameserver 127\.0\.0\.11$/m);
+    assert.doesNotMatch(resolv.stdout, /^nameserver (?!127\.0\.0\.11$)/m);
+    assert.match(resolv.stdout, /^options .*\bndots:0\b/m);
+    assert.match((await d.docker(['exec', 'client', 'nslookup', 's1'])).stdout, /^Server:\s+127\.0\.0\.11$/m);
     const [ip1, ip2] = [await ipOf('s1', net), await ipOf('s2', net)];
     assert.deepEqual(await lookup('client', 'svc'), [ip1, ip2].sort());
 

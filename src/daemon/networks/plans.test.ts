@@ -7,7 +7,7 @@ import { chainNames, firewallRules } from './firewall.js';
 import { checkStaticIp, hostRoutes, pickSubnet, planFromConfig } from './ipam.js';
 import { randomMac } from './links.js';
 import { portMap, portMappings } from './ports.js';
-import { hostsFile, resolvConf } from './sandbox-files.js';
+import { embeddedDnsRules, hostsFile, resolvConf } from './sandbox-files.js';
 
 const cidr = (s: string) => parseCidr(s)!.cidr;
 
@@ -118,4 +118,15 @@ test('bridges get a random unicast, locally administered MAC address', () => {
   assert.equal(randomMac(Buffer.from([0xff, 1, 2, 3, 4, 5])), 'fe:01:02:03:04:05');
   assert.equal(randomMac(Buffer.from([0x00, 0xaa, 0xbb, 0xcc, 0xdd, 0xee])), '02:aa:bb:cc:dd:ee');
   assert.match(randomMac(), /^[0-9a-f][26ae](:[0-9a-f]{2}){5}$/);
+});
+
+test('embedded DNS: 127.0.0.11:53 in the namespace goes to the gateway, from the container address', () => {
+  assert.equal(embeddedDnsRules('10.5.0.1', '10.5.0.7'), [
+    '*nat',
+    '-A OUTPUT -d 127.0.0.11/32 -p udp --dport 53 -j DNAT --to-destination 10.5.0.1:53',
+    '-A OUTPUT -d 127.0.0.11/32 -p tcp --dport 53 -j DNAT --to-destination 10.5.0.1:53',
+    '-A POSTROUTING -s 127.0.0.0/8 -d 10.5.0.1/32 -j SNAT --to-source 10.5.0.7',
+    'COMMIT',
+    '',
+  ].join('\n'));
 });

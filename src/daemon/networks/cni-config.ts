@@ -74,9 +74,11 @@ export interface RuntimeConfig {
   ips?: string[];
 }
 
+/** The portmap plugin DNATs the IPv4 mappings; the IPv6 ones are proxied (host-ports.ts). */
 export function runtimeConfig(ports: PortMapping[], staticIp?: string): RuntimeConfig {
   const rc: RuntimeConfig = {};
-  if (ports.length) rc.portMappings = ports.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, hostIP: p.hostIp }));
+  const v4 = ports.filter((p) => !p.hostIp.includes(':'));
+  if (v4.length) rc.portMappings = v4.map((p) => ({ hostPort: p.hostPort, containerPort: p.containerPort, protocol: p.protocol, hostIP: p.hostIp === '0.0.0.0' ? '' : p.hostIp }));
   if (staticIp) rc.ips = [staticIp];
   return rc;
 }

@@ -13,6 +13,16 @@ import type { IdMap } from '../../lib/id-map.js';
 import { mountsUnder, unmount } from '../../lib/mount.js';
 import { createUsernsNetns, userNamespaceFor } from '../containers/userns-netns.js';
 
+/**
+ * Run inside a new namespace: loopback up, and IPv6 off on every interface
+ * made there from now on (eth0, eth1 of `network connect`), as dockerd
+ * disables it on a container's interfaces on IPv4-only networks (berth's
+ * networks are all IPv4-only): no link-local address, no multicast groups,
+ * no router advertisements taken from a neighbour. lo keeps ::1, as with
+ * dockerd. A host without IPv6 has no /proc/sys/net/ipv6: nothing to do.
+ */
+export const NETNS_SETUP = 'ip link set lo up && if [ -d /proc/sys/net/ipv6 ]; then echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6; fi';
+
 export interface NetnsDirOptions {
   /** userns-remap: each network namespace belongs to a user namespace with these maps (userns-netns.ts). */
   idMap?: IdMap;
@@ -33,7 +43,7 @@ export class NetnsDir {
     return join(this.dir, id.slice(0, 12));
   }
 
-  /** A new namespace with only its loopback device, up; returns its path. */
+  /** A new namespace with only its loopback device, up, and IPv6 off for what comes (NETNS_SETUP); returns its path. */
   async create(id: string): Promise<string> {
     const p = this.path(id);
     await (await open(p, 'w')).close();
@@ -41,10 +51,10 @@ export class NetnsDir {
       if (this.opts.idMap) {
         await (await open(userNamespaceFor(p), 'w')).close();
         await createUsernsNetns(p, userNamespaceFor(p), this.opts.idMap);
-        await run('nsenter', [`--net=${p}`, 'ip', 'link', 'set', 'lo', 'up']);
+        await run('nsenter', [`--net=${p}`, 'sh', '-c', NETNS_SETUP]);
       } else {
-        // one spawn: unshare makes the namespace and runs `ip` inside it (no CNI loopback plugin run)
-        await run('unshare', [`--net=${p}`, 'ip', 'link', 'set', 'lo', 'up']);
+        // one spawn: unshare makes the namespace and sets it up from inside (no CNI loopback plugin run)
+        await run('unshare', [`--net=${p}`, 'sh', '-c', NETNS_SETUP]);
       }
     } catch (err) {
       await this.remove(id);

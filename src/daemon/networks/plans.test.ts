@@ -5,8 +5,9 @@ import { bridgeConfList, pluginInput, pluginsToRun, runtimeConfig } from './cni-
 import { answer, parseQuery, TYPE_A } from './dns-message.js';
 import { chainNames, firewallRules } from './firewall.js';
 import { checkStaticIp, hostRoutes, pickSubnet, planFromConfig } from './ipam.js';
+import { randomMac } from './links.js';
 import { portMap, portMappings } from './ports.js';
-import { hostsFile, resolvConf } from './sandbox-files.js';
+import { embeddedDnsRules, hostsFile, resolvConf } from './sandbox-files.js';
 
 const cidr = (s: string) => parseCidr(s)!.cidr;
 
@@ -41,6 +42,23 @@ test('ports: bindings, ranges, -P and the Ports map', () => {
   assert.throws(() => portMappings({}, { '80/xyz': [] }, false), /invalid proto/);
   assert.deepEqual(portMap({ '80/tcp': {}, '81/tcp': {} }, [{ hostIp: '', hostPort: 32768, containerPort: 80, protocol: 'tcp' }]),
     { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '32768' }], '81/tcp': null });
+});
+
+test('ports: IPv6 host addresses are kept (proxied), and the Ports map shows both families as dockerd does', () => {
+  assert.deepEqual(portMappings({}, { '80/tcp': [{ HostIp: '::1', HostPort: '8080' }, { HostIp: '[::]', HostPort: '8081' }] }, false), [
+    { hostIp: '::1', hostPort: 8080, containerPort: 80, protocol: 'tcp' },
+    { hostIp: '::', hostPort: 8081, containerPort: 80, protocol: 'tcp' },
+  ]);
+  assert.throws(() => portMappings({}, { '80/tcp': [{ HostIp: '::g', HostPort: '' }] }, false), /invalid host IP: ::g/);
+  assert.throws(() => portMappings({}, { '80/sctp': [{ HostIp: '::1', HostPort: '' }] }, false), /SCTP ports on IPv4 only/);
+  const reserved = [
+    { hostIp: '0.0.0.0', hostPort: 8080, containerPort: 80, protocol: 'tcp' as const },
+    { hostIp: '::', hostPort: 8080, containerPort: 80, protocol: 'tcp' as const },
+  ];
+  assert.deepEqual(portMap({}, reserved), { '80/tcp': [{ HostIp: '0.0.0.0', HostPort: '8080' }, { HostIp: '::', HostPort: '8080' }] });
+  // portmap DNATs the IPv4 side only, every address as before
+  assert.deepEqual(runtimeConfig(reserved).portMappings, [{ hostPort: 8080, containerPort: 80, protocol: 'tcp', hostIP: '' }]);
+  assert.deepEqual(runtimeConfig([reserved[1]!]), {});
 });
 
 test('CNI: a bridge list with host-local under the data root; portmap only with ports; --ip to host-local', () => {
@@ -94,4 +112,21 @@ test('resolv.conf and hosts per mode', () => {
   assert.equal(resolvConf('nameserver 127.0.0.1\n', { kind: 'default' }, none), 'nameserver 8.8.8.8\nnameserver 8.8.4.4\n');
   assert.equal(resolvConf(host, { kind: 'host' }, none), host);
   assert.match(hostsFile('web', '', ['10.5.0.2'], ['db:10.5.0.9']), /10\.5\.0\.9\tdb\n10\.5\.0\.2\tweb\n$/);
+});
+
+test('bridges get a random unicast, locally administered MAC address', () => {
+  assert.equal(randomMac(Buffer.from([0xff, 1, 2, 3, 4, 5])), 'fe:01:02:03:04:05');
+  assert.equal(randomMac(Buffer.from([0x00, 0xaa, 0xbb, 0xcc, 0xdd, 0xee])), '02:aa:bb:cc:dd:ee');
+  assert.match(randomMac(), /^[0-9a-f][26ae](:[0-9a-f]{2}){5}$/);
+});
+
+test('embedded DNS: 127.0.0.11:53 in the namespace goes to the gateway, from the container address', () => {
+  assert.equal(embeddedDnsRules('10.5.0.1', '10.5.0.7'), [
+    '*nat',
+    '-A OUTPUT -d 127.0.0.11/32 -p udp --dport 53 -j DNAT --to-destination 10.5.0.1:53',
+    '-A OUTPUT -d 127.0.0.11/32 -p tcp --dport 53 -j DNAT --to-destination 10.5.0.1:53',
+    '-A POSTROUTING -s 127.0.0.0/8 -d 10.5.0.1/32 -j SNAT --to-source 10.5.0.7',
+    'COMMIT',
+    '',
+  ].join('\n'));
 });

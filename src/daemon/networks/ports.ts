@@ -2,12 +2,16 @@
  * Published ports as data (pure): `-p`, `-P` and EXPOSE become a list of
  * mappings (host ip, host port or 0 for "any", container port, protocol)
  * and, once host ports are known, the container's NetworkSettings.Ports.
+ * A mapping without a host ip is published on IPv4 and IPv6 (host-ports.ts
+ * makes it two); one with an IPv6 host ip is proxied, never DNATed.
  */
+import { isIPv6 } from 'node:net';
 import type { PortBinding, PortMap } from '../../api/types/index.js';
 import { InvalidParameter } from '../../errdefs/index.js';
 import { parseIp } from '../../lib/ipv4.js';
 
 export interface PortMapping {
+  /** '' = every address of both families; else one IPv4 or IPv6 address (`0.0.0.0`, `::` for all of one family). */
   hostIp: string;
   /** 0: any free port, chosen when the container starts. */
   hostPort: number;
@@ -16,6 +20,10 @@ export interface PortMapping {
 }
 
 const PROTOCOLS = ['tcp', 'udp', 'sctp'];
+
+export function isIpv6Host(hostIp: string): boolean {
+  return hostIp.includes(':');
+}
 
 function badPort(spec: string): InvalidParameter {
   return new InvalidParameter('network.invalid_port', `invalid port specification: "${spec}"`);
@@ -45,10 +53,12 @@ export function portMappings(exposed: Record<string, object> | null | undefined,
     const { protocol, range } = parsePortKey(key);
     bound.add(`${range[0]}/${protocol}`);
     for (const b of list ?? []) {
-      const hostIp = b.HostIp || '';
-      if (hostIp && parseIp(hostIp) === undefined) {
-        if (hostIp.includes(':')) continue; // IPv6 host addresses: berth publishes IPv4 only
+      const hostIp = (b.HostIp || '').replace(/^\[(.*)\]$/, '$1');
+      if (hostIp && parseIp(hostIp) === undefined && !isIPv6(hostIp)) {
         throw new InvalidParameter('network.invalid_port', `invalid host IP: ${hostIp}`);
+      }
+      if (isIpv6Host(hostIp) && protocol === 'sctp') {
+        throw new InvalidParameter('network.invalid_port', `invalid host IP: ${hostIp}: berth publishes SCTP ports on IPv4 only`);
       }
       const n = range[1] - range[0] + 1;
       let hostRange: [number, number] = [0, 0];

@@ -3,14 +3,34 @@
  * (pure; oci-notes §4.3):
  *
  *   default bridge, none   the host's resolv.conf without loopback resolvers
- *   user-defined network   `nameserver <gateway>` (berth's DNS server) + `options ndots:0`
+ *   user-defined network   `nameserver 127.0.0.11` + `options ndots:0`, as dockerd writes
  *   host                   the host's files as they are
  *
- * Docker puts its embedded DNS on 127.0.0.11 inside each container's
- * namespace, which takes an iptables DNAT in every namespace; berth serves
- * DNS on each user network's gateway address instead (one socket per
- * network, nothing per container), so the nameserver line names the gateway.
+ * berth's DNS server of a user network listens on the network's gateway
+ * address (one socket per network); in each container's namespace
+ * 127.0.0.11:53 is DNATed to it (embeddedDnsRules), so containers see the
+ * address Docker's embedded DNS has.
  */
+/** The resolver address containers on user-defined networks are given (Docker's embedded DNS). */
+export const EMBEDDED_DNS = '127.0.0.11';
+
+/**
+ * The nat rules (iptables-restore input) inside a container's namespace
+ * that take 127.0.0.11:53 to berth's DNS server on the gateway: DNAT on
+ * OUTPUT, and SNAT from loopback to the container's address so the reply
+ * comes back through eth0. Routing a loopback source out of eth0 also
+ * takes net.ipv4.conf.<eth0>.route_localnet=1 in that namespace.
+ */
+export function embeddedDnsRules(gateway: string, containerIp: string): string {
+  return [
+    '*nat',
+    ...['udp', 'tcp'].map((p) => `-A OUTPUT -d ${EMBEDDED_DNS}/32 -p ${p} --dport 53 -j DNAT --to-destination ${gateway}:53`),
+    `-A POSTROUTING -s 127.0.0.0/8 -d ${gateway}/32 -j SNAT --to-source ${containerIp}`,
+    'COMMIT',
+    '',
+  ].join('\n');
+}
+
 export interface DnsSettings {
   dns: string[];
   search: string[];

@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import type { EndpointSettings, PortMap } from '../../api/types/index.js';
 import { Conflict, Forbidden, InvalidParameter, NotFound } from '../../errdefs/index.js';
 import { readJson, writeJsonAtomic } from '../../lib/atomic-file.js';
+import { run } from '../../lib/exec.js';
 import { newId } from '../../lib/ids.js';
 import type { Logger } from '../../lib/logger.js';
 import type { ContainerRecord } from '../containers/record.js';
@@ -27,7 +28,7 @@ import { checkStaticIp } from './ipam.js';
 import type { NetnsDir } from './netns.js';
 import type { NetworkRecord, NetworkStore } from './network-store.js';
 import { portMap, portMappings, type PortMapping } from './ports.js';
-import { hostsFile, resolvConf, type ResolvMode } from './sandbox-files.js';
+import { EMBEDDED_DNS, embeddedDnsRules, hostsFile, resolvConf, type ResolvMode } from './sandbox-files.js';
 import type { NetworkService } from './service.js';
 
 interface Attachment {
@@ -181,13 +182,29 @@ export class ContainerNetworking {
     rec.networkSettings.Ports = mode.kind === 'bridge' ? portMap(rec.config.ExposedPorts, reserved) : {};
     rec.networkSettings.SandboxKey = state.netns;
     const primaryEp = primary && mode.kind === 'bridge' ? rec.networkSettings.Networks[primary.name] : undefined;
+    if (primaryEp?.IPAddress) this.d.ports.route(rec.id, primaryEp.IPAddress);
     const ips = primaryEp?.IPAddress ? [primaryEp.IPAddress] : [];
-    const resolvMode: ResolvMode = primary && !primary.predefined && mode.kind === 'bridge' ? { kind: 'embedded', server: this.d.networks.gateway(primary) } : { kind: 'default' };
+    const embedded = !!primary && !primary.predefined && mode.kind === 'bridge' && !!primaryEp?.IPAddress;
+    if (embedded) {
+      try {
+        await this.routeEmbeddedDns(state.netns, state.attachments[0]!.ifName, this.d.networks.gateway(primary), primaryEp!.IPAddress!);
+      } catch (err) {
+        await this.teardown(rec.id, state);
+        throw err;
+      }
+    }
+    const resolvMode: ResolvMode = embedded ? { kind: 'embedded', server: EMBEDDED_DNS } : { kind: 'default' };
     return {
       netnsPath: state.netns,
       hosts: hostsFile(rec.config.Hostname, rec.config.Domainname, ips, extraHosts),
       resolvConf: resolvConf(hostResolv, resolvMode, dns),
     };
+  }
+
+  /** 127.0.0.11:53 in the container's namespace to the network's DNS server (embeddedDnsRules). */
+  private async routeEmbeddedDns(netns: string, ifName: string, gateway: string, containerIp: string): Promise<void> {
+    await run('nsenter', [`--net=${netns}`, 'sh', '-c', `iptables-restore -w --noflush && echo 1 > /proc/sys/net/ipv4/conf/${ifName}/route_localnet`],
+      { input: embeddedDnsRules(gateway, containerIp) });
   }
 
   private async joinContainer(ref: string): Promise<PreparedNetwork> {
@@ -328,6 +345,8 @@ export class ContainerNetworking {
         kept.add(id.slice(0, 12));
         const held = heldPorts(rec.networkSettings.Ports);
         if (held.length) await this.d.ports.reserve(id, rec.name, held).catch((err: Error) => this.d.log.warn('could not hold host ports again', { id, error: err.message }));
+        const primary = Object.values(rec.networkSettings.Networks)[0];
+        if (primary?.IPAddress) this.d.ports.route(id, primary.IPAddress);
         continue;
       }
       this.d.log.info('removing the network of a container that is not running', { id });
@@ -345,7 +364,7 @@ function heldPorts(ports: PortMap): PortMapping[] {
   for (const [key, bindings] of Object.entries(ports ?? {})) {
     const [port, proto = 'tcp'] = key.split('/');
     for (const b of bindings ?? []) {
-      out.push({ hostIp: b.HostIp === '0.0.0.0' ? '' : b.HostIp, hostPort: Number(b.HostPort), containerPort: Number(port), protocol: proto as PortMapping['protocol'] });
+      out.push({ hostIp: b.HostIp, hostPort: Number(b.HostPort), containerPort: Number(port), protocol: proto as PortMapping['protocol'] });
     }
   }
   return out;

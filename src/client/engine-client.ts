@@ -10,7 +10,7 @@ import type { IncomingMessage, RequestOptions } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex, Readable } from 'node:stream';
 import { API_VERSION, compareVersions } from '../api/version.js';
-import { Conflict, Forbidden, InvalidParameter, NotFound, NotImplemented, NotModified, SystemError, Unauthorized, Unavailable, type BerthError } from '../errdefs/index.js';
+import { errorOfKind, kindOfHttpStatus, SystemError, type BerthError } from '../errdefs/index.js';
 import { CommandConnError } from './command-conn.js';
 import { parseHost, type DaemonAddress } from './host.js';
 import { Transport, type TransportOptions } from './transport.js';
@@ -27,18 +27,7 @@ export interface CallOptions {
 
 /** An error the daemon answered with; its class follows the HTTP status. */
 export function apiError(status: number, message: string): BerthError {
-  const code = `api.http_${status}`;
-  switch (status) {
-    case 304: return new NotModified(code, message);
-    case 400: return new InvalidParameter(code, message);
-    case 401: return new Unauthorized(code, message);
-    case 403: return new Forbidden(code, message);
-    case 404: return new NotFound(code, message);
-    case 409: return new Conflict(code, message);
-    case 501: return new NotImplemented(code, message);
-    case 503: return new Unavailable(code, message);
-    default: return new SystemError(code, message);
-  }
+  return errorOfKind(kindOfHttpStatus(status), `api.http_${status}`, message);
 }
 
 export class DaemonUnreachableError extends SystemError {}

@@ -69,6 +69,16 @@ export class SystemError extends BerthError {
   readonly kind = 'system';
 }
 
+const CLASS_OF_KIND: Record<ErrorKind, new (code: string, message: string) => BerthError> = {
+  invalid_parameter: InvalidParameter, unauthorized: Unauthorized, forbidden: Forbidden, not_found: NotFound, conflict: Conflict,
+  not_modified: NotModified, not_implemented: NotImplemented, unavailable: Unavailable, system: SystemError,
+};
+
+/** An error of `kind` (a client rebuilding what the daemon answered). */
+export function errorOfKind(kind: ErrorKind, code: string, message: string): BerthError {
+  return new CLASS_OF_KIND[kind](code, message);
+}
+
 export function isBerthError(err: unknown): err is BerthError {
   return err instanceof BerthError;
 }

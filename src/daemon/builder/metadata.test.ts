@@ -1,11 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseDockerfile } from './dockerfile.js';
-import { applyMetadata, goDuration, historyComment } from './metadata.js';
+import { applyMetadata, historyComment } from './metadata.js';
 
-test('Go durations print as time.Duration.String()', () => {
-  assert.deepEqual([0, 500e6, 1e9, 30e9, 90e9, 3600e9, 1.5e9, 2500].map(goDuration), ['0s', '500ms', '1s', '30s', '1m30s', '1h0m0s', '1.5s', '2.5µs']);
-});
 
 test('history comments have dockerd\'s shapes', () => {
   const comment = (line: string, base = {}) => {

@@ -7,6 +7,7 @@ import { posix } from 'node:path';
 import type { ContainerDefaults } from '../../oci/image.js';
 import { DockerfileError, parseKeyValues, splitWords, type Instruction } from './dockerfile.js';
 import { expandWord } from './expand.js';
+import { formatGoDuration, parseGoDuration } from '../../lib/go-time.js';
 
 export const DEFAULT_SHELL = ['/bin/sh', '-c'];
 
@@ -122,19 +123,11 @@ function healthcheck(ins: Instruction): ContainerDefaults['Healthcheck'] {
   };
 }
 
-/** Go durations (`30s`, `1m30s`, `500ms`) in nanoseconds. */
+/** A HEALTHCHECK flag's Go duration in nanoseconds. */
 function duration(s: string | undefined, line: number): number {
-  let total = 0;
-  const re = /(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h)/gy;
-  const unit: Record<string, number> = { ns: 1, us: 1e3, 'µs': 1e3, ms: 1e6, s: 1e9, m: 60e9, h: 3600e9 };
-  let m: RegExpExecArray | null;
-  let at = 0;
-  while ((m = re.exec(s ?? '')) !== null) {
-    total += Number(m[1]) * unit[m[2]!]!;
-    at = re.lastIndex;
-  }
-  if (!s || at !== s.length) throw new DockerfileError(line, `time: invalid duration "${s ?? ''}"`);
-  return Math.round(total);
+  const ns = parseGoDuration(s ?? '');
+  if (ns === undefined) throw new DockerfileError(line, `time: invalid duration "${s ?? ''}"`);
+  return ns;
 }
 
 /** Go's `%q` of a []string: `["a" "b"]`. */
@@ -142,20 +135,6 @@ function goQuoted(list: readonly string[] | null | undefined): string {
   return `[${(list ?? []).map((s) => JSON.stringify(s)).join(' ')}]`;
 }
 
-/** Go's time.Duration String(): `30s`, `1m30s`, `500ms`, `0s`. */
-export function goDuration(ns: number): string {
-  if (ns === 0) return '0s';
-  const sign = ns < 0 ? '-' : '';
-  let u = Math.abs(ns);
-  if (u < 1e3) return `${sign}${u}ns`;
-  if (u < 1e6) return `${sign}${u / 1e3}µs`;
-  if (u < 1e9) return `${sign}${u / 1e6}ms`;
-  const h = Math.floor(u / 3600e9);
-  u -= h * 3600e9;
-  const m = Math.floor(u / 60e9);
-  u -= m * 60e9;
-  return `${sign}${h ? `${h}h` : ''}${h || m ? `${m}m` : ''}${u / 1e9}s`;
-}
 
 /**
  * The history comment dockerd's classic builder commits for a metadata
@@ -196,7 +175,7 @@ export function historyComment(ins: Instruction, after: ContainerDefaults, befor
       const h = after.Healthcheck ?? {};
       if (h.Test?.[0] === 'NONE') return `HEALTHCHECK &{${goQuoted(h.Test)} "0s" "0s" "0s" '\\x00'}`;
       const retries = `'\\x${(h.Retries ?? 0).toString(16).padStart(2, '0')}'`;
-      return `HEALTHCHECK &{${goQuoted(h.Test)} "${goDuration(h.Interval ?? 0)}" "${goDuration(h.Timeout ?? 0)}" "${goDuration(h.StartPeriod ?? 0)}" ${retries}}`;
+      return `HEALTHCHECK &{${goQuoted(h.Test)} "${formatGoDuration(h.Interval ?? 0)}" "${formatGoDuration(h.Timeout ?? 0)}" "${formatGoDuration(h.StartPeriod ?? 0)}" ${retries}}`;
     }
     default:
       return ins.original;

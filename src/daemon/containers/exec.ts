@@ -15,7 +15,8 @@ import type { SpecProcess } from '../../oci/runtime-spec.js';
 import type { EventBus } from '../events/event-bus.js';
 import { RuntimeStartError, type Task } from '../runtime/runtime.js';
 import { execInspectView, type ExecRecord, type ExecRegistry } from './exec-registry.js';
-import { goDuration, LimitedOutput } from './health.js';
+import { formatGoDuration } from '../../lib/go-time.js';
+import { LimitedOutput } from './health.js';
 import type { ContainerRecord } from './record.js';
 import { capabilities, processEnv } from './spec.js';
 import { resolveUser } from './user.js';
@@ -198,7 +199,7 @@ export class ExecService {
       this.d.events.publish('container', 'exec_die', rec.id, { ...attrs, exitCode: String(code) });
       if (!timedOut) return { exitCode: code, output: output.toString() };
       const out = output.toString();
-      return { exitCode: -1, output: `Health check exceeded timeout (${goDuration(timeoutMs)})${out ? `: ${out}` : ''}` };
+      return { exitCode: -1, output: `Health check exceeded timeout (${formatGoDuration(1e6 * timeoutMs)})${out ? `: ${out}` : ''}` };
     } catch (err) {
       kill();
       if (err instanceof RuntimeStartError) {

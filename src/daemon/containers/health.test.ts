@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ContainerHealth, HealthcheckResult } from '../../api/types/index.js';
 import {
-  applyProbeResult, goDuration, healthTiming, HealthMonitor, LimitedOutput, probeCommand, startingHealth,
+  applyProbeResult, healthTiming, HealthMonitor, LimitedOutput, probeCommand, startingHealth,
   type HealthClock, type Probe,
 } from './health.js';
 
@@ -131,16 +131,6 @@ test('output is kept up to 4096 bytes, then marked cut', () => {
   const small = new LimitedOutput();
   small.write(Buffer.from('ok\n'));
   assert.equal(small.toString(), 'ok\n');
-});
-
-test('durations print the way Go prints them', () => {
-  assert.equal(goDuration(1000), '1s');
-  assert.equal(goDuration(30_000), '30s');
-  assert.equal(goDuration(500), '500ms');
-  assert.equal(goDuration(1500), '1.5s');
-  assert.equal(goDuration(90_000), '1m30s');
-  assert.equal(goDuration(3_600_000), '1h0m0s');
-  assert.equal(goDuration(0.25), '250µs');
 });
 
 test('the monitor probes every interval and reports each status change once', async () => {

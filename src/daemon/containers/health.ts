@@ -95,27 +95,6 @@ export class LimitedOutput {
   }
 }
 
-/** Go's time.Duration String(), for moby's messages: `1s`, `500ms`, `1m30s`, `1.5s`. */
-export function goDuration(ms: number): string {
-  let ns = Math.round(ms * NS_PER_MS);
-  if (ns === 0) return '0s';
-  const sign = ns < 0 ? '-' : '';
-  ns = Math.abs(ns);
-  const frac = (n: number, unit: number) => {
-    const whole = Math.floor(n / unit);
-    const rest = String(n % unit).padStart(String(unit).length - 1, '0').replace(/0+$/, '');
-    return rest ? `${whole}.${rest}` : String(whole);
-  };
-  if (ns < 1_000) return `${sign}${ns}ns`;
-  if (ns < 1_000_000) return `${sign}${frac(ns, 1_000)}µs`;
-  if (ns < 1_000_000_000) return `${sign}${frac(ns, 1_000_000)}ms`;
-  const h = Math.floor(ns / 3_600_000_000_000);
-  ns -= h * 3_600_000_000_000;
-  const m = Math.floor(ns / 60_000_000_000);
-  ns -= m * 60_000_000_000;
-  const s = `${frac(ns, 1_000_000_000)}s`;
-  return sign + (h ? `${h}h${m}m${s}` : m ? `${m}m${s}` : s);
-}
 
 /** One probe run: the probe enforces `timeoutMs` itself (exit code -1), and stops early on `signal`. */
 export type Probe = (timeoutMs: number, signal: AbortSignal) => Promise<{ exitCode: number; output: string }>;

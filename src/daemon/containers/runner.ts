@@ -9,6 +9,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { writeFile } from 'node:fs/promises';
+import { startFailureKind, startFailureStatus } from '../../api/start-errors.js';
 import { Conflict, InvalidParameter, NotModified, SystemError } from '../../errdefs/index.js';
 import { KeyedLock } from '../../lib/keyed-lock.js';
 import type { Logger } from '../../lib/logger.js';
@@ -139,7 +140,7 @@ export class ContainerRunner {
       if (envReady) await envReady.then(() => this.d.env.release(rec), () => {}).catch(() => {});
       await unmountRootfs(paths).catch(() => {});
       const e = startError(err);
-      rec.state = { ...rec.state, Running: false, Restarting: false, Status: rec.state.Status === 'restarting' ? 'exited' : rec.state.Status, Error: e.message, ExitCode: exitCodeOfStartError(e.message) };
+      rec.state = { ...rec.state, Running: false, Restarting: false, Status: rec.state.Status === 'restarting' ? 'exited' : rec.state.Status, Error: e.message, ExitCode: startFailureStatus(e.message, 128) };
       await this.d.store.save(rec);
       if (rec.hostConfig.AutoRemove) void this.autoRemove(rec);
       throw e;
@@ -399,20 +400,12 @@ function parseStopSignal(rec: ContainerRecord): number {
 function startError(err: unknown): Error {
   if (err instanceof RuntimeStartError) {
     const msg = `failed to create task for container: failed to create shim task: ${err.message}: unknown`;
-    return /executable file not found|no such file or directory|permission denied|not a directory/i.test(msg)
+    // the image or the command line is at fault (nothing to run): a client error
+    return startFailureKind(msg) !== undefined
       ? new InvalidParameter('container.start_failed', msg)
       : new SystemError('container.start_failed', msg);
   }
   return err as Error;
-}
-
-/** moby's translateContainerdStartErr: 127 for a missing command, 126 for one that cannot run. */
-function exitCodeOfStartError(msg: string): number {
-  const m = msg.toLowerCase();
-  if (m.includes('executable file not found') || m.includes('no such file or directory')) return 127;
-  if (m.includes('permission denied')) return 126;
-  if (m.includes('not a directory')) return 127;
-  return 128;
 }
 
 function sleep(ms: number): Promise<void> {

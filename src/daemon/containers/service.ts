@@ -21,6 +21,7 @@ import type { ContainerSecurity } from './security.js';
 import { resources } from './spec.js';
 import type { Attachment } from './streams.js';
 import { directorySize } from '../../lib/disk-usage.js';
+import { timestampMs } from '../../lib/go-time.js';
 
 export interface ContainerServiceDeps {
   store: ContainerStore;
@@ -280,11 +281,8 @@ export class ContainerService {
 
 /** `until` as a Unix time, an RFC 3339 time or a duration ago (`24h`). */
 function untilTime(v: string): number {
-  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
-  const dur = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(v);
-  if (dur && v) return Date.now() - (Number(dur[1] ?? 0) * 3600 + Number(dur[2] ?? 0) * 60 + Number(dur[3] ?? 0)) * 1000;
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new InvalidParameter('container.invalid_filter', `invalid filter 'until=${v}'`);
+  const t = timestampMs(v);
+  if (t === undefined) throw new InvalidParameter('container.invalid_filter', `invalid filter 'until=${v}'`);
   return t;
 }
 

@@ -5,6 +5,7 @@
  */
 import { InvalidParameter } from '../../errdefs/index.js';
 import type { Digest, ImageConfig } from '../../oci/index.js';
+import { timestampMs } from '../../lib/go-time.js';
 
 const KEYS = ['dangling', 'label', 'label!', 'reference', 'before', 'since', 'until'];
 
@@ -54,11 +55,8 @@ export function referenceMatches(pattern: string, tag: string): boolean {
 
 /** `until` takes a timestamp or a Go-style duration (`1h`, `30m`). */
 function untilMs(v: string, now: number): number {
-  const dur = /^(\d+(?:\.\d+)?)(ms|s|m|h)$/.exec(v);
-  if (dur) return now - Number(dur[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[dur[2] as 'ms' | 's' | 'm' | 'h'];
-  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new InvalidParameter('image.invalid_filter', `invalid filter 'until=${v}'`);
+  const t = timestampMs(v, now);
+  if (t === undefined) throw new InvalidParameter('image.invalid_filter', `invalid filter 'until=${v}'`);
   return t;
 }
 

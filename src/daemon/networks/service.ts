@@ -25,6 +25,7 @@ import { hostRoutes, ipamConfigOf, pickSubnet, planFromBip, planFromConfig, type
 import { deleteLink, ensureBridge, linkExists, validBridgeName } from './links.js';
 import type { NetworkRecord, NetworkStore } from './network-store.js';
 import { hostNameservers } from './sandbox-files.js';
+import { timestampMs } from '../../lib/go-time.js';
 
 export const BRIDGE_NAME_OPTION = 'com.docker.network.bridge.name';
 const LIST_FILTERS = new Set(['driver', 'id', 'label', 'label!', 'name', 'scope', 'type', 'dangling']);
@@ -313,10 +314,7 @@ export class NetworkService {
 }
 
 function untilTime(v: string): number {
-  if (/^\d+(\.\d+)?$/.test(v)) return Number(v) * 1000;
-  const dur = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(v);
-  if (dur && v) return Date.now() - (Number(dur[1] ?? 0) * 3600 + Number(dur[2] ?? 0) * 60 + Number(dur[3] ?? 0)) * 1000;
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new InvalidParameter('network.invalid_filter', `invalid filter 'until=${v}'`);
+  const t = timestampMs(v);
+  if (t === undefined) throw new InvalidParameter('network.invalid_filter', `invalid filter 'until=${v}'`);
   return t;
 }

@@ -2,18 +2,14 @@ import { Command } from 'commander';
 import type { ContainerInspect } from '../../../api/types/index.js';
 import { StdDemuxer, StdStream } from '../../../api/stdcopy.js';
 import type { CliContext } from '../../context.js';
+import { timestampMs } from '../../../lib/go-time.js';
 
 /** The CLI's `--since 10m` / RFC 3339 / unix time → the API's `<seconds>.<nanos>`. */
 export function apiTimestamp(v: string | undefined, now = Date.now()): string | undefined {
   if (v === undefined) return undefined;
   if (/^\d+(\.\d+)?$/.test(v)) return v;
-  const dur = /^(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?$/.exec(v);
-  if (dur && v) {
-    const ms = now - (Number(dur[1] ?? 0) * 3600 + Number(dur[2] ?? 0) * 60 + Number(dur[3] ?? 0)) * 1000;
-    return (ms / 1000).toFixed(9);
-  }
-  const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new Error(`invalid value for "since": ${v}`);
+  const t = timestampMs(v, now);
+  if (t === undefined) throw new Error(`invalid value for "since": ${v}`);
   return (t / 1000).toFixed(9);
 }
 

@@ -1,6 +1,7 @@
 /** `berth run`: create, attach, start, stream, and exit with the container's status. */
 import { Command } from 'commander';
 import type { Socket } from 'node:net';
+import { startFailureStatus } from '../../../api/start-errors.js';
 import { isBerthError } from '../../../errdefs/index.js';
 import { ExitError, type CliContext } from '../../context.js';
 import { addCreateOptions, createRequest, type CreateFlags } from './create-options.js';
@@ -10,14 +11,6 @@ import { pumpStreams } from './stream-io.js';
 interface RunFlags extends CreateFlags {
   detach?: boolean;
   sigProxy: boolean;
-}
-
-/** docker's exit status for a failed start: 126 cannot invoke, 127 not found, else 125. */
-export function startFailureStatus(message: string): number {
-  const m = message.toLowerCase();
-  if (m.includes('executable file not found') || m.includes('no such file or directory') || m.includes('not a directory')) return 127;
-  if (m.includes('permission denied')) return 126;
-  return 125;
 }
 
 /** Forwards our signals to the container, like the docker CLI's sig-proxy. */
@@ -78,7 +71,7 @@ async function run(ctx: CliContext, image: string, args: string[], f: RunFlags):
   } catch (err) {
     socket?.destroy();
     waitRes.destroy();
-    return daemonError(ctx, err, startFailureStatus((err as Error).message));
+    return daemonError(ctx, err, startFailureStatus((err as Error).message, 125));
   }
   if (detach) {
     waitRes.destroy();

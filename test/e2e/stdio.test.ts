@@ -7,7 +7,9 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, createWriteStream, openSync, writeFileSync } from 'node:fs';
+import { closeSync, createWriteStream, mkdirSync, openSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { DOCKER, TestDaemon, type Run } from '../support/daemon.js';
 import { runInPty } from '../support/pty.js';
@@ -38,6 +40,45 @@ function dockerFromFile(d: TestDaemon, args: string[], file: string, timeoutMs =
       resolve({ code: code ?? 128, stdout, stderr });
     });
   });
+}
+
+interface Hijacked {
+  socket: Socket;
+  /** Everything the daemon sent after the 101, once it ended the stream. */
+  received: Promise<Buffer>;
+}
+
+/** `POST /containers/{id}/attach` hijacked the way docker-py's attach_socket does it (Upgrade: tcp). */
+function hijackAttach(d: TestDaemon, id: string, query: string, version = '1.41'): Promise<Hijacked> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath: d.socket, method: 'POST', path: `/v${version}/containers/${id}/attach?${query}`, headers: { Connection: 'Upgrade', Upgrade: 'tcp' } });
+    req.on('upgrade', (_res, socket, head) => {
+      const chunks: Buffer[] = [head];
+      socket.on('data', (c: Buffer) => chunks.push(c));
+      const received = new Promise<Buffer>((r) => socket.once('end', () => r(Buffer.concat(chunks))));
+      resolve({ socket, received });
+    });
+    req.on('response', (res) => reject(new Error(`attach answered ${res.statusCode} instead of 101`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** The payloads of a multiplexed stream, per stream (1 stdout, 2 stderr). */
+function demux(buf: Buffer): { stdout: string; stderr: string } {
+  const out = { stdout: '', stderr: '' };
+  for (let i = 0; i + 8 <= buf.length;) {
+    const len = buf.readUInt32BE(i + 4);
+    const text = buf.subarray(i + 8, i + 8 + len).toString();
+    if (buf[i] === 2) out.stderr += text;
+    else out.stdout += text;
+    i += 8 + len;
+  }
+  return out;
+}
+
+function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
+  return Promise.race([p, new Promise<T>((_r, reject) => setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms).unref())]);
 }
 
 /** Parses COUNT_AND_HASH's output. */
@@ -129,5 +170,69 @@ describe('stdio', () => {
     ], { env: d.env, timeoutMs: 30_000 });
     assert.equal(r.code, 0, r.output.slice(-500));
     assert.match(r.output, new RegExp(`${md5}\\s+-`));
+  });
+
+  const create = async (body: object): Promise<string> => {
+    const r = await d.http('POST', '/v1.41/containers/create', JSON.stringify({ Image: 'busybox', AttachStdout: true, AttachStderr: true, ...body }));
+    assert.equal(r.status, 201, r.body);
+    return (JSON.parse(r.body) as { Id: string }).Id;
+  };
+  const start = async (id: string) => assert.equal((await d.http('POST', `/v1.41/containers/${id}/start`)).status, 204);
+  const running = async (id: string) => (JSON.parse((await d.http('GET', `/v1.41/containers/${id}/json`)).body) as { State: { Running: boolean } }).State.Running;
+
+  test('attach before start gets all output of a process that exits at once', async () => {
+    for (let i = 0; i < 2; i++) {
+      const id = await create({ Cmd: ['sh', '-c', 'echo out; echo err >&2'] });
+      const both = await hijackAttach(d, id, 'stream=1&stdout=1&stderr=1');
+      const out = await hijackAttach(d, id, 'stream=1&stdout=1');
+      const err = await hijackAttach(d, id, 'stream=1&stderr=1');
+      await start(id);
+      assert.deepEqual(demux(await within(both.received, 10_000, 'attach stdout+stderr')), { stdout: 'out\n', stderr: 'err\n' });
+      assert.deepEqual(demux(await within(out.received, 10_000, 'attach stdout')), { stdout: 'out\n', stderr: '' });
+      assert.deepEqual(demux(await within(err.received, 10_000, 'attach stderr')), { stdout: '', stderr: 'err\n' });
+      await d.http('DELETE', `/v1.41/containers/${id}?force=1`);
+    }
+    const tty = await create({ Cmd: ['echo', 'hi'], Tty: true });
+    const raw = await hijackAttach(d, tty, 'stream=1&stdout=1&stderr=1');
+    await start(tty);
+    assert.equal((await within(raw.received, 10_000, 'attach with a TTY')).toString(), 'hi\r\n');
+    await d.http('DELETE', `/v1.41/containers/${tty}?force=1`);
+  });
+
+  test('an attach that arrives while an exit is being recorded waits for it, then gets the next run', async () => {
+    // docker-compose's one-off run without the CLI: start, attach, inspect, start again if it already stopped
+    const id = await create({ Cmd: ['echo', 'hi'] });
+    const first = await hijackAttach(d, id, 'stream=1&stdout=1&stderr=1');
+    await start(id);
+    assert.equal(demux(await within(first.received, 10_000, 'first run')).stdout, 'hi\n');
+    // the output has ended; the exit is being recorded
+    const second = await hijackAttach(d, id, 'stream=1&stdout=1&stderr=1&logs=False');
+    assert.equal(await running(id), false, 'once the attach is granted, the exit is recorded');
+    await start(id);
+    assert.equal(demux(await within(second.received, 10_000, 'second run')).stdout, 'hi\n');
+    await d.http('DELETE', `/v1.41/containers/${id}?force=1`);
+  });
+
+  test('docker-compose run -T without the CLI (COMPOSE_INTERACTIVE_NO_CLI) prints the output', async () => {
+    const dir = join(d.dir, 'proj');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'docker-compose.yml'), 'version: "3.8"\nservices:\n  svc:\n    image: busybox\n    network_mode: none\n');
+    for (let i = 0; i < 2; i++) {
+      const r = await new Promise<Run>((resolve) => {
+        const p = spawn('docker-compose', ['run', '--rm', '-T', 'svc', 'echo', `hi-${i}`], { cwd: dir, env: { ...process.env, ...d.env, COMPOSE_INTERACTIVE_NO_CLI: '1' } });
+        const timer = setTimeout(() => p.kill('SIGKILL'), 30_000);
+        let stdout = '';
+        let stderr = '';
+        p.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+        p.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+        p.on('close', (code) => {
+          clearTimeout(timer);
+          resolve({ code: code ?? 128, stdout, stderr });
+        });
+      });
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout, `hi-${i}\n`, r.stderr);
+    }
+    assert.equal((await d.docker(['ps', '-aq'])).stdout, '');
   });
 });

@@ -1,10 +1,13 @@
 /**
  * A container's stdio while it runs: output goes to the log file and to
- * every attached client; attached stdin goes to the process (buffered
- * until it starts). One per container, outliving individual runs.
+ * every attached client; attached stdin goes to the process (held until it
+ * starts). One per container, outliving individual runs. A client attached
+ * between two runs gets the next run; one attached during a run gets that
+ * run's output from then on, and its end once the exit is known.
  *
  *   const s = new ContainerStreams(); s.attach({ stdout: true, stderr: true, sink, onEnd });
- *   await s.connect(task.io, logWriter, { stdinOnce: true });   // at start
+ *   const outputDone = s.connect(task.io, logWriter, { stdinOnce: true, ... });   // at start
+ *   await task.wait(); await outputDone; s.endRun();                           // at exit
  */
 import type { Readable, Writable } from 'node:stream';
 import { DetachMatcher } from '../../lib/detach-keys.js';
@@ -117,7 +120,7 @@ export class ContainerStreams {
     if (this.running) void this.opts?.closeStdin().catch(() => {});
   }
 
-  /** Wires a started (or restored) process; resolves when its output streams ended. */
+  /** Wires a started (or restored) process; resolves when its output streams ended (see `endRun`). */
   connect(io: ProcessIO, log: JsonFileWriter, opts: ConnectOptions): Promise<void> {
     this.opts = opts;
     this.running = true;
@@ -135,7 +138,7 @@ export class ContainerStreams {
     }
     const outputs: [Readable, LogStream][] = [[io.stdout, 'stdout']];
     if (io.stderr) outputs.push([io.stderr, 'stderr']);
-    return Promise.all(outputs.map(([r, name]) => this.pump(r, name, log))).then(() => this.ended());
+    return Promise.all(outputs.map(([r, name]) => this.pump(r, name, log))).then(() => {});
   }
 
   private pump(source: Readable, stream: LogStream, log: JsonFileWriter): Promise<void> {
@@ -166,7 +169,11 @@ export class ContainerStreams {
     });
   }
 
-  private ended(): void {
+  /**
+   * The run's process exited and its output was passed on: ends the clients
+   * attached to it. Those that attach from now on wait for the next run.
+   */
+  endRun(): void {
     this.running = false;
     this.stdinTarget = undefined;
     this.stdinEnded = false;
@@ -180,6 +187,6 @@ export class ContainerStreams {
   /** Ends every attachment without output (start failed, or the container is going away). */
   endAll(): void {
     this.pendingStdin = [];
-    this.ended();
+    this.endRun();
   }
 }

@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import type { Writable } from 'node:stream';
 import { CONTAINER_CREATE, CONTAINER_UPDATE } from '../../../../api/body-shapes.js';
 import type { ContainerCreateRequest, HostConfig } from '../../../../api/types/index.js';
 import { strSlices } from '../../../../api/shape.js';
@@ -129,25 +130,28 @@ export function containerRoutes(r: Router<Handler>, b: ContainerActions, v: Cont
     reply.empty(204);
   });
 
-  r.add('POST', '/containers/:id/attach', (req, reply) => {
+  r.add('POST', '/containers/:id/attach', async (req, reply) => {
     const rec = v.get(req.param('id'));
     const tty = rec.config.Tty;
-    const { socket, output } = reply.hijack(tty || !req.atLeast('1.42') ? RAW : MUX);
-    const wantStdin = req.bool('stdin') && !!socket;
     const detachKeys = parseDetachKeys(req.str('detachKeys') || undefined);
-    let detach = () => {};
-    const a = {
-      stdout: req.bool('stdout'),
-      stderr: req.bool('stderr'),
-      sink: (stream: LogStream, data: Buffer) => output.write(tty ? data : frame(stream === 'stdout' ? StdStream.Stdout : StdStream.Stderr, data)),
-      drained: () => once(output, 'drain').then(() => {}),
-      onEnd: () => output.end(),
-      ...(wantStdin ? { stdin: socket } : {}),
-      ...(tty ? { detachKeys } : {}),
-    };
-    ({ detach } = b.attach(rec.id, a));
-    output.once('close', () => detach());
-    output.on('error', () => detach());
+    let output: Writable | undefined;
+    const { detach } = await b.attach(rec.id, () => {
+      const { socket, output: out } = reply.hijack(tty || !req.atLeast('1.42') ? RAW : MUX);
+      output = out;
+      const wantStdin = req.bool('stdin') && !!socket;
+      return {
+        stdout: req.bool('stdout'),
+        stderr: req.bool('stderr'),
+        sink: (stream: LogStream, data: Buffer) => out.write(tty ? data : frame(stream === 'stdout' ? StdStream.Stdout : StdStream.Stderr, data)),
+        drained: () => once(out, 'drain').then(() => {}),
+        onEnd: () => out.end(),
+        ...(wantStdin ? { stdin: socket } : {}),
+        ...(tty ? { detachKeys } : {}),
+      };
+    });
+    if (output?.destroyed) detach();
+    output?.once('close', () => detach());
+    output?.on('error', () => detach());
   });
 
   r.add('POST', '/containers/:id/resize', async (req, reply) => {

@@ -13,6 +13,7 @@ import type { Socket } from 'node:net';
 import { join } from 'node:path';
 import { DOCKER, TestDaemon, type Run } from '../support/daemon.js';
 import { runInPty } from '../support/pty.js';
+import { encodeFrame, FrameDecoder, Opcode, type Frame } from '../../src/daemon/server/websocket.js';
 
 /** Counts and hashes its stdin inside busybox: prints the byte count and the md5, in either order. */
 const COUNT_AND_HASH = ['sh', '-c', 'mkfifo /tmp/p; wc -c < /tmp/p & tee /tmp/p | md5sum; wait'];
@@ -79,6 +80,46 @@ function demux(buf: Buffer): { stdout: string; stderr: string } {
 
 function within<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   return Promise.race([p, new Promise<T>((_r, reject) => setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms).unref())]);
+}
+
+/** A websocket client written by hand over the daemon's unix socket: frames in order, masked sends. */
+interface WsClient {
+  status: number;
+  next(): Promise<Frame | undefined>;
+  send(opcode: Opcode, payload: Buffer): void;
+  socket: Socket;
+}
+
+function wsConnect(d: TestDaemon, path: string): Promise<WsClient> {
+  return new Promise((resolve, reject) => {
+    const key = randomBytes(16).toString('base64');
+    const req = request({ socketPath: d.socket, method: 'GET', path, headers: { Connection: 'Upgrade', Upgrade: 'websocket', 'Sec-WebSocket-Version': '13', 'Sec-WebSocket-Key': key } });
+    req.on('upgrade', (res, socket, head) => {
+      const accept = createHash('sha1').update(key + '258EAFA5-E914-47DA-95CA-C5AB0DC85B11').digest('base64');
+      if (res.headers['sec-websocket-accept'] !== accept) return reject(new Error('bad Sec-WebSocket-Accept'));
+      const decoder = new FrameDecoder({ requireMask: false });
+      const queue: (Frame | undefined)[] = [];
+      const waiters: ((f: Frame | undefined) => void)[] = [];
+      const deliver = (f: Frame | undefined) => {
+        const w = waiters.shift();
+        if (w) w(f);
+        else queue.push(f);
+      };
+      const onData = (c: Buffer) => decoder.push(c).forEach(deliver);
+      onData(head);
+      socket.on('data', onData);
+      socket.on('close', () => deliver(undefined));
+      resolve({
+        status: res.statusCode ?? 0,
+        socket,
+        next: () => new Promise((r) => (queue.length ? r(queue.shift()) : waiters.push(r))),
+        send: (opcode, payload) => socket.write(encodeFrame(opcode, payload, { mask: randomBytes(4) })),
+      });
+    });
+    req.on('response', (res) => reject(new Error(`attach/ws answered ${res.statusCode}`)));
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 /** Parses COUNT_AND_HASH's output. */
@@ -234,5 +275,55 @@ describe('stdio', () => {
       assert.equal(r.stdout, `hi-${i}\n`, r.stderr);
     }
     assert.equal((await d.docker(['ps', '-aq'])).stdout, '');
+  });
+
+  test('attach/ws: output in binary frames, stdin from the client, Close as EOF, then our Close', async () => {
+    const id = await create({ Cmd: ['sh', '-c', 'echo hi; cat; echo bye'], OpenStdin: true, StdinOnce: true, AttachStdin: true });
+    const ws = await wsConnect(d, `/v1.47/containers/${id}/attach/ws?stream=1&stdin=1&stdout=1&stderr=1`);
+    assert.equal(ws.status, 101);
+    await start(id);
+    const texts: string[] = [];
+    const until = async (want: string) => {
+      while (!texts.join('').includes(want)) {
+        const f = await within(ws.next(), 10_000, `frame with ${want}`);
+        assert.ok(f, `connection closed before ${JSON.stringify(want)}; got ${JSON.stringify(texts.join(''))}`);
+        assert.equal(f.opcode, Opcode.Binary, 'API >= 1.28: binary frames');
+        texts.push(f.payload.toString());
+      }
+    };
+    await until('hi\n');
+    ws.send(Opcode.Text, Buffer.from('echo-'));
+    ws.send(Opcode.Binary, Buffer.from('me\n'));
+    await until('echo-me\n');
+    ws.send(Opcode.Ping, Buffer.from('p'));
+    const pong = await within(ws.next(), 10_000, 'pong');
+    assert.deepEqual([pong?.opcode, pong?.payload.toString()], [Opcode.Pong, 'p']);
+    ws.send(Opcode.Close, Buffer.from([0x03, 0xe8]));
+    await until('bye\n');
+    const close = await within(ws.next(), 10_000, 'close frame');
+    assert.deepEqual([close?.opcode, close?.payload.readUInt16BE(0)], [Opcode.Close, 1000]);
+    assert.equal((await d.docker(['wait', id])).stdout.trim(), '0');
+    ws.socket.destroy();
+    await d.http('DELETE', `/v1.41/containers/${id}?force=1`);
+  });
+
+  test('attach/ws: text frames before API 1.28; 404 for a missing container; 400 without a handshake', async () => {
+    const id = await create({ Cmd: ['echo', 'old'] });
+    const ws = await wsConnect(d, `/v1.27/containers/${id}/attach/ws?stream=1`);
+    await start(id);
+    const f = await within(ws.next(), 10_000, 'frame');
+    assert.deepEqual([f?.opcode, f?.payload.toString()], [Opcode.Text, 'old\n']);
+    await d.http('DELETE', `/v1.41/containers/${id}?force=1`);
+    await assert.rejects(wsConnect(d, '/v1.47/containers/nope/attach/ws?stream=1'), /answered 404/);
+    assert.equal((await d.http('GET', `/v1.47/containers/${id}/attach/ws`)).status, 404);
+    const plain = await create({ Cmd: ['true'] });
+    assert.equal((await d.http('GET', `/v1.47/containers/${plain}/attach/ws?stream=1`)).status, 400);
+    await d.http('DELETE', `/v1.41/containers/${plain}?force=1`);
+  });
+
+  test('nothing is left behind: no mounts, shims or cgroups', async () => {
+    const ids = (await d.docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
+    if (ids.length) await d.docker(['rm', '-f', ...ids]);
+    assert.deepEqual(d.leftovers(), { mounts: [], shims: [], cgroups: [] });
   });
 });

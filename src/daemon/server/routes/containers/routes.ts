@@ -12,6 +12,7 @@ import { readLogs } from '../../../logs/read.js';
 import type { Handler } from '../../request.js';
 import type { Router } from '../../router.js';
 import { parseTimestamp } from '../../time-param.js';
+import { acceptHeaders, CloseCode, WebSocketConnection, websocketKey } from '../../websocket.js';
 import type { ContainerActions, ContainerViews } from './backend.js';
 
 const RAW = 'application/vnd.docker.raw-stream';
@@ -152,6 +153,35 @@ export function containerRoutes(r: Router<Handler>, b: ContainerActions, v: Cont
     if (output?.destroyed) detach();
     output?.once('close', () => detach());
     output?.on('error', () => detach());
+  });
+
+  // moby's wsContainersAttach: raw output (never multiplexed) in binary frames (text before API 1.28);
+  // before 1.42 all three streams are attached whatever the query says
+  r.add('GET', '/containers/:id/attach/ws', async (req, reply) => {
+    const rec = v.get(req.param('id'));
+    const key = websocketKey(req.raw.headers);
+    const tty = rec.config.Tty;
+    const all = !req.atLeast('1.42');
+    const detachKeys = parseDetachKeys(req.str('detachKeys') || undefined);
+    let ws: WebSocketConnection | undefined;
+    const { detach } = await b.attach(rec.id, () => {
+      const socket = reply.switchProtocols(acceptHeaders(key));
+      if (!socket) throw new InvalidParameter('websocket.bad_handshake', 'not a websocket handshake: no upgrade');
+      const conn = new WebSocketConnection(socket, { binary: req.atLeast('1.28') });
+      ws = conn;
+      return {
+        stdout: all || req.bool('stdout'),
+        stderr: all || req.bool('stderr'),
+        sink: (_stream: LogStream, data: Buffer) => conn.send(data),
+        drained: () => conn.drained(),
+        onEnd: () => conn.close(CloseCode.Normal),
+        ...(all || req.bool('stdin') ? { stdin: conn.input } : {}),
+        ...(tty ? { detachKeys } : {}),
+      };
+    });
+    if (!ws) return;
+    if (ws.gone) detach();
+    ws.onGone(() => detach());
   });
 
   r.add('POST', '/containers/:id/resize', async (req, reply) => {

@@ -47,3 +47,39 @@ export function consume(stream: Readable, onData: (chunk: Buffer) => void, onEnd
   stream.once('end', onEnd);
   stream.resume();
 }
+
+/** Resolves once `w` can take more data (`drain`), or is gone and never will. */
+export function whenWritable(w: Writable): Promise<void> {
+  if (w.destroyed || w.writableFinished || !w.writableNeedDrain) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      w.off('drain', done);
+      w.off('close', done);
+      w.off('error', done);
+      resolve();
+    };
+    w.on('drain', done);
+    w.on('close', done);
+    w.on('error', done);
+  });
+}
+
+/**
+ * Ends `w` and resolves once every queued byte was handed to the OS (or `w`
+ * failed): `destroy()` right after `end()` would drop what is still queued.
+ */
+export function endFlushed(w: Writable): Promise<void> {
+  if (w.destroyed || w.writableFinished) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      w.off('finish', done);
+      w.off('close', done);
+      w.off('error', done);
+      resolve();
+    };
+    w.on('finish', done);
+    w.on('close', done);
+    w.on('error', done);
+    if (!w.writableEnded) w.end();
+  });
+}

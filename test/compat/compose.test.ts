@@ -31,8 +31,8 @@ volumes:
 
 // compose's own default: one-off `run` goes through `docker start --attach`,
 // which attaches before it starts. (COMPOSE_INTERACTIVE_NO_CLI=1 attaches
-// after the start, so a container that exits in the meantime leaves the
-// attach waiting for a next run, on dockerd as on berthd.)
+// after the start, then starts the container again if it already stopped:
+// the attach gets that second run; see test/e2e/stdio.test.ts.)
 function compose(d: TestDaemon, dir: string, args: string[]): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
     const p = spawn('docker-compose', args, { cwd: dir, env: { ...process.env, ...d.env }, stdio: ['ignore', 'pipe', 'pipe'] });

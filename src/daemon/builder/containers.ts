@@ -9,12 +9,12 @@ export function buildContainers(containers: ContainerService, filesystem: Contai
     run: async (id, output) => {
       let ended!: () => void;
       const outputEnded = new Promise<void>((resolve) => (ended = resolve));
-      const { detach } = containers.attach(id, {
+      const { detach } = await containers.attach(id, () => ({
         stdout: true, stderr: true,
         sink: (_stream, data) => { output(data); return true; },
         drained: () => Promise.resolve(),
         onEnd: () => ended(),
-      });
+      }));
       try {
         await containers.start(id);
         const { StatusCode } = await containers.wait(id, 'not-running');

@@ -9,7 +9,7 @@ import type { ExecCreateRequest, ExecInspect } from '../../api/types/index.js';
 import { frame, StdStream } from '../../api/stdcopy.js';
 import { Conflict, InvalidParameter } from '../../errdefs/index.js';
 import { newId } from '../../lib/ids.js';
-import { consume } from '../../lib/streams.js';
+import { consume, whenWritable } from '../../lib/streams.js';
 import type { Logger } from '../../lib/logger.js';
 import type { SpecProcess } from '../../oci/runtime-spec.js';
 import type { EventBus } from '../events/event-bus.js';
@@ -241,7 +241,12 @@ export class ExecService {
     if (s.stdin && io.stdin) {
       const target = io.stdin;
       const input = s.stdin;
-      inputDone = new Promise((resolve) => consume(input, (c) => target.write(c), resolve));
+      // at the pace the process reads: a full pipe pauses the client
+      inputDone = new Promise((resolve) => consume(input, (c) => {
+        if (target.write(c)) return;
+        input.pause();
+        void whenWritable(target).then(() => input.resume());
+      }, resolve));
     }
     return inputDone ? { outputDone: done, inputDone } : { outputDone: done };
   }

@@ -9,6 +9,8 @@ export class LiveContainer {
   log: JsonFileWriter | undefined;
   /** Resolves once the current run's exit has been recorded. */
   exited: Promise<void> | undefined;
+  /** The run's process is gone and its exit is being recorded (`exited` still pending). */
+  exiting = false;
   oomKilled = false;
   /** Set while stop/kill/restart drive the container down, to keep restart policies off. */
   stopping = false;

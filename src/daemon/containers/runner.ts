@@ -161,11 +161,12 @@ export class ContainerRunner {
     } catch (err) {
       this.d.log.warn('lost contact with container shim', { id: rec.id, error: (err as Error).message });
     }
+    live.exiting = true;
     await this.d.health?.stopped(rec); // before anything else: no probe may start in a dying container
     // the shim's OOM event may trail the exit: the cgroup's own counter decides (read before the task is deleted)
     if (!live.oomKilled && (await oomKilledInCgroup(this.d.cgroupVersion, this.cgroupsPath(rec.id)))) this.noteOom(rec.id);
     await Promise.race([outputDone, new Promise((r) => setTimeout(r, OUTPUT_GRACE_MS).unref())]);
-    live.streams.endAll();
+    live.streams.endRun();
     // the network and volumes are released while the runtime deletes the task
     await Promise.all([
       task.delete().catch((err: Error) => this.d.log.warn('task delete failed', { id: rec.id, error: err.message })),
@@ -185,6 +186,7 @@ export class ContainerRunner {
     if (!rec.hostConfig.AutoRemove) {
       await this.d.store.save(rec).catch((err: Error) => this.d.log.error('saving container state failed', { id: rec.id, error: err.message }));
     }
+    live.exiting = false;
     this.d.events.publish('container', 'die', rec.id, eventAttributes(rec, { exitCode: String(exitCode) }));
     this.lifecycle.emit('exit', rec.id, exitCode);
     if (restart) this.scheduleRestart(rec, live, exitedAt.getTime() - Date.parse(rec.state.StartedAt));

@@ -262,10 +262,17 @@ export class ContainerService {
     return { ContainersDeleted: deleted.length ? deleted : null, SpaceReclaimed: reclaimed };
   }
 
-  /** Connects a client to the container's stdio; returns the detach function. */
-  attach(ref: string, a: Attachment): { rec: ContainerRecord; detach: () => void } {
+  /**
+   * Connects a client to the container's stdio; returns the detach function.
+   * `open` makes the attachment (for a route: answers the request). During an
+   * exit that is being recorded it waits, as moby's container lock does, so
+   * the client then sees a stopped container and gets the next run in full.
+   */
+  async attach(ref: string, open: () => Attachment): Promise<{ rec: ContainerRecord; detach: () => void }> {
     const rec = this.d.store.get(ref);
-    const detach = this.runner.live.get(rec.id).streams.attach(a);
+    const live = this.runner.live.get(rec.id);
+    if (live.exiting) await live.exited;
+    const detach = this.runner.live.get(rec.id).streams.attach(open());
     this.d.events.publish('container', 'attach', rec.id, eventAttributes(rec));
     return { rec, detach };
   }

@@ -1,14 +1,17 @@
 /**
  * A container's stdio while it runs: output goes to the log file and to
- * every attached client; attached stdin goes to the process (buffered
- * until it starts). One per container, outliving individual runs.
+ * every attached client; attached stdin goes to the process (held until it
+ * starts). One per container, outliving individual runs. A client attached
+ * between two runs gets the next run; one attached during a run gets that
+ * run's output from then on, and its end once the exit is known.
  *
  *   const s = new ContainerStreams(); s.attach({ stdout: true, stderr: true, sink, onEnd });
- *   await s.connect(task.io, logWriter, { stdinOnce: true });   // at start
+ *   const outputDone = s.connect(task.io, logWriter, { stdinOnce: true, ... });   // at start
+ *   await task.wait(); await outputDone; s.endRun();                           // at exit
  */
 import type { Readable, Writable } from 'node:stream';
 import { DetachMatcher } from '../../lib/detach-keys.js';
-import { consume } from '../../lib/streams.js';
+import { consume, whenWritable } from '../../lib/streams.js';
 import { LineSplitter, type LogStream } from '../logs/entry.js';
 import type { JsonFileWriter } from '../logs/json-file.js';
 import type { ProcessIO } from '../runtime/runtime.js';
@@ -37,29 +40,37 @@ export interface ConnectOptions {
 }
 
 export class ContainerStreams {
-  private readonly attachments = new Set<Attachment>();
+  /** Each attached client and the function that detaches it. */
+  private readonly attachments = new Map<Attachment, () => void>();
   private stdinTarget: Writable | undefined;
   private pendingStdin: Buffer[] = [];
+  /** Clients whose input waits until the process can take more (or until it starts). */
+  private readonly held = new Set<Readable>();
+  private waitingForDrain = false;
   private stdinEnded = false;
   private opts: ConnectOptions | undefined;
   private running = false;
 
   /** Adds a client; returns the function that detaches it. */
   attach(a: Attachment): () => void {
-    this.attachments.add(a);
     let detached = false;
     const detach = () => {
+      if (detached) return;
       detached = true;
       this.attachments.delete(a);
       a.stdin?.removeAllListeners('data');
+      // what it still sends goes nowhere, so that its socket sees the end of the connection
+      if (a.stdin && this.held.delete(a.stdin)) a.stdin.resume();
     };
+    this.attachments.set(a, detach);
     if (a.stdin) {
+      const source = a.stdin;
       const matcher = a.detachKeys ? new DetachMatcher(a.detachKeys) : undefined;
-      consume(a.stdin, (chunk) => {
+      consume(source, (chunk) => {
         if (detached) return;
-        if (!matcher) return this.input(chunk);
+        if (!matcher) return this.input(chunk, source);
         const { pass, detached: hit } = matcher.push(chunk);
-        if (pass.length) this.input(pass);
+        if (pass.length) this.input(pass, source);
         if (hit) {
           detach();
           a.onEnd();
@@ -79,9 +90,28 @@ export class ContainerStreams {
     return detach;
   }
 
-  private input(chunk: Buffer): void {
-    if (this.stdinTarget) this.stdinTarget.write(chunk);
-    else this.pendingStdin.push(chunk);
+  /** Passes a client's input on at the pace the process reads it: a full pipe pauses the client. */
+  private input(chunk: Buffer, source: Readable): void {
+    const target = this.stdinTarget;
+    if (!target) {
+      if (this.running) return; // a process without stdin (no OpenStdin)
+      this.pendingStdin.push(chunk); // held for the start
+    } else if (target.write(chunk)) return;
+    source.pause();
+    this.held.add(source);
+    this.releaseWhenWritable();
+  }
+
+  private releaseWhenWritable(): void {
+    const target = this.stdinTarget;
+    if (!target || this.waitingForDrain) return;
+    this.waitingForDrain = true;
+    void whenWritable(target).then(() => {
+      if (this.stdinTarget !== target) return; // that run ended; the next connect releases
+      this.waitingForDrain = false;
+      for (const s of this.held) s.resume();
+      this.held.clear();
+    });
   }
 
   private inputEnded(): void {
@@ -90,7 +120,7 @@ export class ContainerStreams {
     if (this.running) void this.opts?.closeStdin().catch(() => {});
   }
 
-  /** Wires a started (or restored) process; resolves when its output streams ended. */
+  /** Wires a started (or restored) process; resolves when its output streams ended (see `endRun`). */
   connect(io: ProcessIO, log: JsonFileWriter, opts: ConnectOptions): Promise<void> {
     this.opts = opts;
     this.running = true;
@@ -98,11 +128,17 @@ export class ContainerStreams {
       this.stdinTarget = io.stdin;
       for (const c of this.pendingStdin) io.stdin.write(c);
       this.pendingStdin = [];
+      this.waitingForDrain = false;
+      this.releaseWhenWritable();
       if (this.stdinEnded) void opts.closeStdin().catch(() => {});
+    } else {
+      this.pendingStdin = [];
+      for (const s of this.held) s.resume();
+      this.held.clear();
     }
     const outputs: [Readable, LogStream][] = [[io.stdout, 'stdout']];
     if (io.stderr) outputs.push([io.stderr, 'stderr']);
-    return Promise.all(outputs.map(([r, name]) => this.pump(r, name, log))).then(() => this.ended());
+    return Promise.all(outputs.map(([r, name]) => this.pump(r, name, log))).then(() => {});
   }
 
   private pump(source: Readable, stream: LogStream, log: JsonFileWriter): Promise<void> {
@@ -113,7 +149,7 @@ export class ContainerStreams {
     return new Promise<void>((resolve) => {
       source.on('data', (chunk: Buffer) => {
         lines.push(chunk);
-        for (const a of this.attachments) {
+        for (const a of this.attachments.keys()) {
           if (a[stream] && !a.sink(stream, chunk)) waits.push(a.drained());
         }
         if (waits.length) {
@@ -133,17 +169,24 @@ export class ContainerStreams {
     });
   }
 
-  private ended(): void {
+  /**
+   * The run's process exited and its output was passed on: ends the clients
+   * attached to it. Those that attach from now on wait for the next run.
+   */
+  endRun(): void {
     this.running = false;
     this.stdinTarget = undefined;
     this.stdinEnded = false;
-    for (const a of this.attachments) a.onEnd();
-    this.attachments.clear();
+    this.waitingForDrain = false;
+    for (const [a, detach] of this.attachments) {
+      detach();
+      a.onEnd();
+    }
   }
 
   /** Ends every attachment without output (start failed, or the container is going away). */
   endAll(): void {
     this.pendingStdin = [];
-    this.ended();
+    this.endRun();
   }
 }

@@ -22,6 +22,12 @@ export interface Reply {
    * paused: read it with lib/streams `consume`.
    */
   hijack(contentType: string): { socket: Socket | undefined; output: Writable; upgraded: boolean };
+  /**
+   * Answers an `Upgrade` request with `101 Switching Protocols` and these
+   * headers (a websocket's accept) and hands over the socket, paused;
+   * undefined for a request that asked for no upgrade.
+   */
+  switchProtocols(headers: Headers): Socket | undefined;
   readonly sent: boolean;
   /** Ends the exchange after an error in a handler that already started writing. */
   abort(): void;
@@ -80,6 +86,10 @@ export class ResponseReply implements Reply {
     return { socket: undefined, output: this.stream(200, { 'Content-Type': contentType }), upgraded: false };
   }
 
+  switchProtocols(): undefined {
+    return undefined;
+  }
+
   abort(): void {
     this.res.destroy();
   }
@@ -134,6 +144,13 @@ export class UpgradeReply implements Reply {
     this.socket.on('error', () => {}); // a client that vanishes mid-stream must not take the daemon down
     this.socket.write(head(101, { ...this.common, 'Content-Type': contentType, Connection: 'Upgrade', Upgrade: 'tcp' }));
     return { socket: this.socket, output: this.socket, upgraded: true };
+  }
+
+  switchProtocols(headers: Headers): Socket {
+    this.done = true;
+    this.socket.on('error', () => {});
+    this.socket.write(`HTTP/1.1 101 Switching Protocols\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
+    return this.socket;
   }
 
   abort(): void {

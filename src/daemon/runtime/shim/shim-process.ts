@@ -1,6 +1,7 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Socket } from 'node:net';
+import { endFlushed } from '../../../lib/streams.js';
 import type { SpecProcess, SpecResources } from '../../../oci/runtime-spec.js';
 import type { ExecOptions, ExitStatus, ProcessIO, RuntimeProcess, Task, TaskStatus } from '../runtime.js';
 import { RuntimeStartError } from '../runtime.js';
@@ -115,9 +116,12 @@ class ShimProcessBase {
   }
 
   async closeStdin(): Promise<void> {
-    // EOF reaches the process only once the shim closes its end AND every writer of ours is closed.
-    this.io.stdin?.end();
-    this.io.stdin?.destroy();
+    // EOF reaches the process only once the shim closes its end AND every writer of ours is closed;
+    // ours closes after what is still queued went into the FIFO (a FIFO takes 64 KiB at a time)
+    if (this.io.stdin) {
+      await endFlushed(this.io.stdin);
+      this.io.stdin.destroy();
+    }
     await this.call('CloseIO', M.CloseIORequest, M.Empty, { stdin: true });
   }
 }

@@ -21,7 +21,8 @@ export interface ContainerActions {
   wait(ref: string, condition: WaitCondition, signal?: AbortSignal): Promise<WaitResponse>;
   remove(ref: string, opts: { force?: boolean; volumes?: boolean }): Promise<void>;
   prune(filters: Map<string, string[]>): Promise<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }>;
-  attach(ref: string, a: Attachment): { rec: ContainerRecord; detach: () => void };
+  /** Waits out an exit being recorded, then attaches what `open` returns. */
+  attach(ref: string, open: () => Attachment): Promise<{ rec: ContainerRecord; detach: () => void }>;
   resize(ref: string, height: number, width: number): Promise<void>;
 }
 

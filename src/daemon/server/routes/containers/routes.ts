@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import type { Writable } from 'node:stream';
 import { CONTAINER_CREATE, CONTAINER_UPDATE } from '../../../../api/body-shapes.js';
 import type { ContainerCreateRequest, HostConfig } from '../../../../api/types/index.js';
 import { strSlices } from '../../../../api/shape.js';
@@ -11,6 +12,7 @@ import { readLogs } from '../../../logs/read.js';
 import type { Handler } from '../../request.js';
 import type { Router } from '../../router.js';
 import { parseTimestamp } from '../../time-param.js';
+import { acceptHeaders, CloseCode, WebSocketConnection, websocketKey } from '../../websocket.js';
 import type { ContainerActions, ContainerViews } from './backend.js';
 
 const RAW = 'application/vnd.docker.raw-stream';
@@ -131,25 +133,57 @@ export function containerRoutes(r: Router<Handler>, b: ContainerActions, v: Cont
     reply.empty(204);
   });
 
-  r.add('POST', '/containers/:id/attach', (req, reply) => {
+  r.add('POST', '/containers/:id/attach', async (req, reply) => {
     const rec = v.get(req.param('id'));
     const tty = rec.config.Tty;
-    const { socket, output } = reply.hijack(tty || !req.atLeast('1.42') ? RAW : MUX);
-    const wantStdin = req.bool('stdin') && !!socket;
     const detachKeys = parseDetachKeys(req.str('detachKeys') || undefined);
-    let detach = () => {};
-    const a = {
-      stdout: req.bool('stdout'),
-      stderr: req.bool('stderr'),
-      sink: (stream: LogStream, data: Buffer) => output.write(tty ? data : frame(stream === 'stdout' ? StdStream.Stdout : StdStream.Stderr, data)),
-      drained: () => once(output, 'drain').then(() => {}),
-      onEnd: () => output.end(),
-      ...(wantStdin ? { stdin: socket } : {}),
-      ...(tty ? { detachKeys } : {}),
-    };
-    ({ detach } = b.attach(rec.id, a));
-    output.once('close', () => detach());
-    output.on('error', () => detach());
+    let output: Writable | undefined;
+    const { detach } = await b.attach(rec.id, () => {
+      const { socket, output: out } = reply.hijack(tty || !req.atLeast('1.42') ? RAW : MUX);
+      output = out;
+      const wantStdin = req.bool('stdin') && !!socket;
+      return {
+        stdout: req.bool('stdout'),
+        stderr: req.bool('stderr'),
+        sink: (stream: LogStream, data: Buffer) => out.write(tty ? data : frame(stream === 'stdout' ? StdStream.Stdout : StdStream.Stderr, data)),
+        drained: () => once(out, 'drain').then(() => {}),
+        onEnd: () => out.end(),
+        ...(wantStdin ? { stdin: socket } : {}),
+        ...(tty ? { detachKeys } : {}),
+      };
+    });
+    if (output?.destroyed) detach();
+    output?.once('close', () => detach());
+    output?.on('error', () => detach());
+  });
+
+  // moby's wsContainersAttach: raw output (never multiplexed) in binary frames (text before API 1.28);
+  // before 1.42 all three streams are attached whatever the query says
+  r.add('GET', '/containers/:id/attach/ws', async (req, reply) => {
+    const rec = v.get(req.param('id'));
+    const key = websocketKey(req.raw.headers);
+    const tty = rec.config.Tty;
+    const all = !req.atLeast('1.42');
+    const detachKeys = parseDetachKeys(req.str('detachKeys') || undefined);
+    let ws: WebSocketConnection | undefined;
+    const { detach } = await b.attach(rec.id, () => {
+      const socket = reply.switchProtocols(acceptHeaders(key));
+      if (!socket) throw new InvalidParameter('websocket.bad_handshake', 'not a websocket handshake: no upgrade');
+      const conn = new WebSocketConnection(socket, { binary: req.atLeast('1.28') });
+      ws = conn;
+      return {
+        stdout: all || req.bool('stdout'),
+        stderr: all || req.bool('stderr'),
+        sink: (_stream: LogStream, data: Buffer) => conn.send(data),
+        drained: () => conn.drained(),
+        onEnd: () => conn.close(CloseCode.Normal),
+        ...(all || req.bool('stdin') ? { stdin: conn.input } : {}),
+        ...(tty ? { detachKeys } : {}),
+      };
+    });
+    if (!ws) return;
+    if (ws.gone) detach();
+    ws.onGone(() => detach());
   });
 
   r.add('POST', '/containers/:id/resize', async (req, reply) => {

@@ -6,6 +6,7 @@
  * push running during gc loses nothing.
  */
 import type { StorageDriver } from './storage/driver.js';
+import { PathNotFound } from './storage/errors.js';
 
 export interface GcOptions {
   dryRun: boolean;
@@ -32,8 +33,10 @@ export async function gc(driver: StorageDriver, o: GcOptions): Promise<{ deleted
       try {
         const m = JSON.parse((await driver.getContent(`blobs/sha256/${hex}/data`)).toString('utf8')) as { config?: { digest?: string }; layers?: { digest?: string }[]; manifests?: { digest?: string }[] };
         for (const d of [m.config, ...(m.layers ?? []), ...(m.manifests ?? [])]) if (d?.digest?.startsWith('sha256:')) marked.add(d.digest.slice(7));
-      } catch {
-        // an unreadable manifest references nothing we can know of
+      } catch (err) {
+        // a manifest gone meanwhile or not JSON references nothing we can know of; storage down stops gc
+        // (carrying on would delete blobs that manifests we could not read still reference)
+        if (!(err instanceof PathNotFound || err instanceof SyntaxError)) throw err;
       }
     }
   }

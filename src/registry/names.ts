@@ -19,6 +19,10 @@ export function checkDigest(ref: string): void {
   if (!isDigest(ref)) throw new RegistryError('DIGEST_INVALID', `invalid digest: ${ref.slice(0, 100)}`);
 }
 
+export function isReference(ref: string): boolean {
+  return isDigest(ref) || TAG.test(ref);
+}
+
 /** A manifest reference: a tag or a sha256 digest. */
 export function checkReference(ref: string): void {
   if (isDigest(ref)) return;

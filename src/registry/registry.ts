@@ -19,6 +19,7 @@ import { RegistryError } from './errors.js';
 import { checkDigest, isDigest } from './names.js';
 import type { StorageDriver } from './storage/driver.js';
 import { Uploads } from './uploads.js';
+import { PathNotFound } from './storage/errors.js';
 
 export const MANIFEST_TYPES = new Set([
   'application/vnd.oci.image.manifest.v1+json',
@@ -140,8 +141,9 @@ export class Registry {
     if (isDigest(ref)) return (await this.driver.stat(this.revisionLink(name, ref))) ? ref : undefined;
     try {
       return (await this.driver.getContent(this.tagLink(name, ref))).toString('utf8').trim();
-    } catch {
-      return undefined;
+    } catch (err) {
+      if (err instanceof PathNotFound) return undefined;
+      throw err; // storage down is not "no such tag"
     }
   }
 

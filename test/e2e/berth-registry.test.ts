@@ -166,6 +166,12 @@ describe('berth-registry', () => {
       assert.equal(r.status, 400, digest);
       assert.equal(code(r), 'DIGEST_INVALID', digest);
     }
+    // reading a manifest by a reference that cannot exist: unknown, as the OCI conformance suite expects
+    for (const ref of ['.INVALID_MANIFEST_NAME', 'sha256:abc', '-x']) {
+      r = await http(port, 'GET', `/v2/base/bb/manifests/${ref}`);
+      assert.equal(r.status, 404, ref);
+      assert.equal(code(r), 'MANIFEST_UNKNOWN', ref);
+    }
     r = await http(port, 'GET', '/v2/base/bb/blobs/uploads/..%2F..%2Fx');
     assert.equal(code(r), 'BLOB_UPLOAD_UNKNOWN');
     r = await http(port, 'GET', `/v2/base/bb/blobs/${sha('absent')}`);

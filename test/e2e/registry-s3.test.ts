@@ -105,3 +105,34 @@ describe('two berth-registry processes over one bucket', () => {
     assert.deepEqual(JSON.parse((await http(b, 'GET', '/v2/shared/app/tags/list')).body.toString()), { name: 'shared/app', tags: ['v1'] });
   });
 });
+
+// last in this file: it takes the shared Ceph's gateway down
+describe('an S3 outage', () => {
+  let proc: ChildProcess | undefined;
+  after(async () => {
+    proc?.kill();
+    if (proc && proc.exitCode === null) await new Promise((r) => proc!.once('exit', r));
+  });
+
+  test('answers 5xx, never 404 MANIFEST_UNKNOWN or BLOB_UNKNOWN', async () => {
+    const c = await ceph();
+    const port = await freePort();
+    proc = spawn(join(REPO, 'bin/berth-registry'), ['serve', '--addr', `127.0.0.1:${port}`, '--quiet', '--storage', 's3', '--s3-bucket', BUCKET,
+      '--s3-endpoint', c.endpoint, '--s3-region', 'us-east-1', '--s3-path-style', '--s3-root', `outage-${randomBytes(4).toString('hex')}`], {
+      stdio: 'ignore', env: { ...process.env, AWS_ACCESS_KEY_ID: c.accessKeyId, AWS_SECRET_ACCESS_KEY: c.secretAccessKey },
+    });
+    await waitFor(async () => (await http(port, 'GET', '/v2/').catch(() => ({ status: 0 }))).status === 200, 10_000, 'berth-registry on s3');
+    const cfg = Buffer.from('{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}');
+    const cfgDigest = `sha256:${createHash('sha256').update(cfg).digest('hex')}`;
+    assert.equal((await http(port, 'POST', `/v2/up/app/blobs/uploads/?digest=${cfgDigest}`, cfg)).status, 201);
+    const manifest = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: cfgDigest, size: cfg.length }, layers: [] }));
+    assert.equal((await http(port, 'PUT', '/v2/up/app/manifests/v1', manifest, { 'Content-Type': 'application/vnd.oci.image.manifest.v1+json' })).status, 201);
+    assert.equal((await http(port, 'GET', '/v2/up/app/manifests/v1')).status, 200);
+    await c.stopGateway();
+    for (const path of ['/v2/up/app/manifests/v1', '/v2/up/app/manifests/nothing', `/v2/up/app/blobs/${cfgDigest}`, '/v2/up/app/tags/list']) {
+      const r = await http(port, 'GET', path);
+      assert.ok(r.status >= 500, `${path}: ${r.status} ${r.body.toString()}`);
+    }
+  });
+});

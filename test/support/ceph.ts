@@ -15,6 +15,8 @@ export interface Ceph {
   endpoint: string;
   accessKeyId: string;
   secretAccessKey: string;
+  /** Kills the S3 gateway alone (an outage); `down` still ends the rest. */
+  stopGateway(): Promise<void>;
   down(): Promise<void>;
 }
 
@@ -68,6 +70,17 @@ rgw gc processor period = 30
   const c = ['-c', join(d, 'ceph.conf')];
   const ceph: Ceph = {
     endpoint: `http://127.0.0.1:${rgwPort}`, accessKeyId: 'testkey', secretAccessKey: 'testsecret',
+    stopGateway: async () => {
+      const pids = readdirSync(join(d, 'run')).filter((n) => n.includes('rgw') && n.endsWith('.pid')).map((n) => Number(readFileSync(join(d, 'run', n), 'utf8').trim()));
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+      }
+      await waitFor(async () => pids.every((pid) => gone(pid)), 10_000, 'the rgw to exit');
+    },
     down: async () => {
       const pids = readdirSync(join(d, 'run')).filter((n) => n.endsWith('.pid')).map((n) => Number(readFileSync(join(d, 'run', n), 'utf8').trim()));
       for (const pid of pids) {

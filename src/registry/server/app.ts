@@ -9,7 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import type { Access, Scope } from '../auth.js';
 import { tokenUser, type TokenAccess } from '../token.js';
 import { RegistryError } from '../errors.js';
-import { checkDigest, checkName, checkReference } from '../names.js';
+import { checkDigest, checkName, checkReference, isReference } from '../names.js';
 import type { Registry } from '../registry.js';
 import { Metrics } from './metrics.js';
 
@@ -49,7 +49,8 @@ function registryHandler(reg: Registry, o: AppOptions): (req: IncomingMessage, r
     }],
     ['GET', /^\/v2\/(.+)\/manifests\/([^/]+)$/, async (req, res, m) => {
       const name = repo(m[1]!);
-      checkReference(m[2]!);
+      // reading: a reference that cannot exist is simply unknown (the OCI conformance suite's rule)
+      if (!isReference(m[2]!)) throw new RegistryError('MANIFEST_UNKNOWN', undefined, { name, reference: m[2] });
       const man = await reg.getManifest(name, m[2]!);
       res.writeHead(200, { ...API_HEADER, 'Content-Type': man.mediaType, 'Content-Length': man.bytes.length, 'Docker-Content-Digest': man.digest, ETag: `"${man.digest}"` });
       res.end(req.method === 'HEAD' ? undefined : man.bytes);

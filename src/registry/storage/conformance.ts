@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { StorageDriver } from './driver.js';
+import { InvalidPath, PathNotFound } from './errors.js';
 
 async function text(r: AsyncIterable<Buffer>): Promise<string> {
   const out: Buffer[] = [];
@@ -33,7 +34,9 @@ export function driverConformance(label: string, make: () => Promise<{ driver: S
     assert.equal(st?.isDir, false);
     assert.equal((await d.stat('a/b'))?.isDir, true);
     assert.equal(await d.stat('a/nope'), undefined);
-    await assert.rejects(d.getContent('a/nope'));
+    await assert.rejects(d.getContent('a/nope'), PathNotFound);
+    await assert.rejects(d.reader('a/nope'), PathNotFound);
+    await assert.rejects(d.move('a/nope', 'a/other'), PathNotFound);
   });
 
   withDriver('readers from an offset, writers that append', async (d) => {
@@ -66,7 +69,7 @@ export function driverConformance(label: string, make: () => Promise<{ driver: S
   });
 
   withDriver('paths cannot climb out', async (d) => {
-    await assert.rejects(d.putContent('a/../../etc/x', 'x'), /invalid storage path/);
-    await assert.rejects(d.getContent('../x'), /invalid storage path/);
+    await assert.rejects(d.putContent('a/../../etc/x', 'x'), InvalidPath);
+    await assert.rejects(d.getContent('../x'), InvalidPath);
   });
 }

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { writeFileAtomic } from '../../lib/atomic-file.js';
 import type { FileInfo, StorageDriver } from './driver.js';
+import { orNotFound, pathParts } from './errors.js';
 
 export class FilesystemDriver implements StorageDriver {
   readonly name = 'filesystem';
@@ -16,13 +17,12 @@ export class FilesystemDriver implements StorageDriver {
   constructor(private readonly root: string) {}
 
   private full(path: string): string {
-    const parts = path.split('/').filter(Boolean);
-    if (parts.some((p) => p === '..' || p === '.' || p.includes('\0'))) throw new Error(`invalid storage path ${JSON.stringify(path)}`);
-    return join(this.root, ...parts);
+    return join(this.root, ...pathParts(path));
   }
 
   async getContent(path: string): Promise<Buffer> {
-    return readFile(this.full(path));
+    const full = this.full(path);
+    return orNotFound(path, missing, () => readFile(full));
   }
 
   async putContent(path: string, data: Buffer | string): Promise<void> {
@@ -33,7 +33,7 @@ export class FilesystemDriver implements StorageDriver {
 
   async reader(path: string, offset = 0): Promise<Readable> {
     const full = this.full(path);
-    await stat(full); // a missing file fails here, not on the first read
+    await orNotFound(path, missing, () => stat(full)); // a missing file fails here, not on the first read
     return createReadStream(full, { start: offset, highWaterMark: 1 << 20 });
   }
 
@@ -44,29 +44,40 @@ export class FilesystemDriver implements StorageDriver {
   }
 
   async stat(path: string): Promise<FileInfo | undefined> {
+    const full = this.full(path);
     try {
-      const st = await stat(this.full(path));
+      const st = await stat(full);
       return { path, size: st.size, isDir: st.isDirectory(), modTime: st.mtime };
-    } catch {
-      return undefined;
+    } catch (err) {
+      if (missing(err)) return undefined;
+      throw err;
     }
   }
 
   async list(path: string): Promise<string[]> {
+    const full = this.full(path);
     try {
-      return (await readdir(this.full(path))).sort();
-    } catch {
-      return [];
+      return (await readdir(full)).sort();
+    } catch (err) {
+      if (missing(err)) return [];
+      throw err;
     }
   }
 
   async move(src: string, dst: string): Promise<void> {
+    const from = this.full(src);
     const to = this.full(dst);
     await mkdir(dirname(to), { recursive: true });
-    await rename(this.full(src), to);
+    await orNotFound(src, missing, () => rename(from, to));
   }
 
   async delete(path: string): Promise<void> {
     await rm(this.full(path), { recursive: true, force: true });
   }
+}
+
+/** ENOENT, or ENOTDIR when a parent on the way is a file: the path is not there. */
+function missing(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
 }

@@ -1,20 +1,19 @@
 /** The in-memory storage driver: for tests and throwaway registries. Same path rules as the others. */
 import { Readable, Writable } from 'node:stream';
 import type { FileInfo, StorageDriver } from './driver.js';
+import { PathNotFound, pathParts } from './errors.js';
 
 export class MemoryDriver implements StorageDriver {
   readonly name = 'memory';
   private readonly files = new Map<string, { data: Buffer; modTime: Date }>();
 
   private key(path: string): string {
-    const parts = path.split('/').filter(Boolean);
-    if (parts.some((p) => p === '..' || p === '.' || p.includes('\0'))) throw new Error(`invalid storage path ${JSON.stringify(path)}`);
-    return parts.join('/');
+    return pathParts(path).join('/');
   }
 
   async getContent(path: string): Promise<Buffer> {
     const f = this.files.get(this.key(path));
-    if (!f) throw Object.assign(new Error(`${path}: not found`), { code: 'ENOENT' });
+    if (!f) throw new PathNotFound(path);
     return f.data;
   }
 
@@ -61,7 +60,7 @@ export class MemoryDriver implements StorageDriver {
 
   async move(src: string, dst: string): Promise<void> {
     const f = this.files.get(this.key(src));
-    if (!f) throw Object.assign(new Error(`${src}: not found`), { code: 'ENOENT' });
+    if (!f) throw new PathNotFound(src);
     this.files.set(this.key(dst), f);
     this.files.delete(this.key(src));
   }

@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { Readable, Writable } from 'node:stream';
 import type { FileInfo, StorageDriver } from './driver.js';
+import { orNotFound, PathNotFound, pathParts } from './errors.js';
 
 export interface S3Options {
   bucket: string;
@@ -48,13 +49,12 @@ export class S3Driver implements StorageDriver {
   }
 
   private key(path: string): string {
-    const parts = path.split('/').filter(Boolean);
-    if (parts.some((p) => p === '..' || p === '.' || p.includes('\0'))) throw new Error(`invalid storage path ${JSON.stringify(path)}`);
-    return [this.prefix, ...parts].filter(Boolean).join('/');
+    return [this.prefix, ...pathParts(path)].filter(Boolean).join('/');
   }
 
   async getContent(path: string): Promise<Buffer> {
-    const r = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(path) }));
+    const key = this.key(path);
+    const r = await orNotFound(path, notFound, () => this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: key })));
     return Buffer.from(await r.Body!.transformToByteArray());
   }
 
@@ -64,7 +64,7 @@ export class S3Driver implements StorageDriver {
 
   async reader(path: string, offset = 0): Promise<Readable> {
     const size = (await this.stat(path))?.size;
-    if (size === undefined) throw Object.assign(new Error(`${path}: not found`), { code: 'ENOENT' });
+    if (size === undefined) throw new PathNotFound(path);
     if (offset >= size) return Readable.from([]);
     const r = await this.s3.send(new GetObjectCommand({ Bucket: this.bucket, Key: this.key(path), ...(offset > 0 ? { Range: `bytes=${offset}-` } : {}) }));
     return r.Body as Readable;
@@ -136,7 +136,7 @@ export class S3Driver implements StorageDriver {
       const h = await this.s3.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
       return { path, size: h.ContentLength ?? 0, isDir: false, modTime: h.LastModified ?? new Date(0) };
     } catch (err) {
-      if ((err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode !== 404) throw err;
+      if (!notFound(err)) throw err;
     }
     const l = await this.s3.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: `${key}/`, MaxKeys: 1 }));
     return (l.KeyCount ?? 0) > 0 ? { path, size: 0, isDir: true, modTime: new Date(0) } : undefined;
@@ -157,7 +157,8 @@ export class S3Driver implements StorageDriver {
 
   async move(src: string, dst: string): Promise<void> {
     const from = this.key(src);
-    await this.s3.send(new CopyObjectCommand({ Bucket: this.bucket, Key: this.key(dst), CopySource: `${this.bucket}/${encodeURIComponent(from).replace(/%2F/g, '/')}` }));
+    const to = this.key(dst);
+    await orNotFound(src, notFound, () => this.s3.send(new CopyObjectCommand({ Bucket: this.bucket, Key: to, CopySource: `${this.bucket}/${encodeURIComponent(from).replace(/%2F/g, '/')}` })));
     await this.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: [{ Key: from }] } }));
   }
 
@@ -174,4 +175,9 @@ export class S3Driver implements StorageDriver {
       await this.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })) } }));
     }
   }
+}
+
+/** S3 answered 404 (NoSuchKey, NotFound): the path is not there. Any other failure is an outage. */
+function notFound(err: unknown): boolean {
+  return (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 404;
 }

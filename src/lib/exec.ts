@@ -4,12 +4,10 @@ import type { Readable } from 'node:stream';
 import { redactSecrets } from './redact.js';
 
 /**
- * A program that failed. The message names the program, not its argv
- * (arguments can hold credentials and host paths, and messages reach
- * clients); `command` keeps the argv, credentials blanked, for logs.
+ * A program that failed. The message names the program, not its argv:
+ * arguments can hold credentials and host paths, and messages reach clients.
  */
 export class ExecError extends Error {
-  readonly command: string;
   constructor(
     argv: readonly string[],
     readonly exitCode: number | null,
@@ -19,7 +17,6 @@ export class ExecError extends Error {
     readonly stdout = '',
   ) {
     super(`${basename(argv[0] ?? '')} failed (${signal ?? `exit ${exitCode}`}): ${redactSecrets(stderr.trim()) || 'no output'}`);
-    this.command = redactSecrets(argv.join(' '));
   }
 }
 

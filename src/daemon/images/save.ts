@@ -117,8 +117,12 @@ export async function writeArchive(content: BlobReader, files: SavePlanFile[], t
     }
     const l = f.layer!;
     const raw: Readable = content.read(l.blob);
-    const body = l.compressed ? (await decompressed(raw)).stream : raw;
-    await tar.add(headerDefaults({ name: f.path, type: 'file', size: l.size, mtime }), body);
+    try {
+      const body = l.compressed ? (await decompressed(raw)).stream : raw;
+      await tar.add(headerDefaults({ name: f.path, type: 'file', size: l.size, mtime }), body);
+    } finally {
+      raw.destroy(); // a decompressor in front of it does not close the file when the client leaves
+    }
   }
   await tar.finish();
 }

@@ -100,3 +100,18 @@ test('PAX numbers that are not plain decimal counts are a format error', async (
   });
   assert.equal((await collect(good))[0]!.body, 'x');
 });
+
+test('a reader that goes away ends add() and closes the body, which would otherwise hold its file open', async () => {
+  const w = new TarWriter();
+  const body = Readable.from((function* () { for (let i = 0; i < 64; i++) yield Buffer.alloc(64 << 10); })());
+  const adding = w.add(headerDefaults({ name: 'big', type: 'file', size: 64 * (64 << 10) }), body);
+  await new Promise((r) => setTimeout(r, 20)); // blocked on 'drain': nobody reads
+  w.stream.destroy();
+  await assert.rejects(adding, /tar stream closed/);
+  assert.equal(body.destroyed, true);
+  const empty = Readable.from([]);
+  const w2 = new TarWriter();
+  w2.stream.resume();
+  await w2.add(headerDefaults({ name: 'empty', type: 'file', size: 0 }), empty);
+  assert.equal(empty.destroyed, true, 'a body the entry never read is closed too');
+});

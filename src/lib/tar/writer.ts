@@ -1,5 +1,4 @@
 import { PassThrough, type Readable } from 'node:stream';
-import { once } from 'node:events';
 import { END_OF_ARCHIVE, encodeHeader, padding, type EncodeOptions, type TarHeader } from './header.js';
 
 /**
@@ -17,7 +16,8 @@ export class TarWriter {
   constructor(private readonly encoding: EncodeOptions = {}) {}
 
   private async write(chunk: Buffer): Promise<void> {
-    if (!this.stream.write(chunk)) await once(this.stream, 'drain');
+    if (this.stream.destroyed) throw new Error('tar stream closed');
+    if (!this.stream.write(chunk)) await drained(this.stream);
   }
 
   /** Writes pre-encoded bytes as they are (pass-through of entries read elsewhere). */
@@ -25,8 +25,21 @@ export class TarWriter {
     await this.write(chunk);
   }
 
-  /** `encoding` overrides the writer's for this entry (Docker writes its whiteouts without type bits). */
+  /**
+   * `encoding` overrides the writer's for this entry (Docker writes its
+   * whiteouts without type bits). A stream body is destroyed once the entry
+   * is written or has failed: one left unread (an empty file, a client gone
+   * before the header went out) would hold its file descriptor forever.
+   */
   async add(header: TarHeader, body?: Buffer | string | Readable | AsyncIterable<Buffer>, encoding?: EncodeOptions): Promise<void> {
+    try {
+      await this.addEntry(header, body, encoding);
+    } finally {
+      if (body && typeof (body as Readable).destroy === 'function') (body as Readable).destroy();
+    }
+  }
+
+  private async addEntry(header: TarHeader, body: Buffer | string | Readable | AsyncIterable<Buffer> | undefined, encoding: EncodeOptions | undefined): Promise<void> {
     await this.write(encodeHeader(header, encoding ?? this.encoding));
     if (header.type !== 'file' || header.size === 0) return;
     let written = 0;
@@ -59,4 +72,22 @@ export class TarWriter {
   abort(err: Error): void {
     this.stream.destroy(err);
   }
+}
+
+/**
+ * 'drain', or a rejection when the stream closes first: a reader that went
+ * away (its pipeline destroys the stream) must end the writer, not leave it
+ * waiting forever with its source files open.
+ */
+function drained(stream: PassThrough): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const settle = (err?: Error) => {
+      stream.off('drain', onDrain).off('close', onClose).off('error', settle);
+      if (err) reject(err);
+      else resolve();
+    };
+    const onDrain = () => settle();
+    const onClose = () => settle(new Error('tar stream closed'));
+    stream.on('drain', onDrain).on('close', onClose).on('error', settle);
+  });
 }

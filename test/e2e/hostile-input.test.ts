@@ -25,6 +25,8 @@ function raw(socket: string, method: string, path: string, body?: Buffer, header
       let text = '';
       res.on('data', (c: Buffer) => (text += c.toString()));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      // the daemon going away mid-answer must fail the test, not hang it
+      res.on('error', reject);
     });
     req.on('error', reject);
     req.end(body);
@@ -256,7 +258,9 @@ describe('hostile input', () => {
         ['manifest.json', Buffer.from(JSON.stringify([{ Config: blob(config), RepoTags: ['bomb:latest'], Layers: [blob(bomb)] }]))]])));
       assert.equal(load.status, 400, load.body);
       assert.match(load.body, /max-layer-size/);
-      const imp = await post('/images/create?fromSrc=-&repo=bomb', bomb);
+      const imp = await post('/images/create?fromSrc=-&repo=bomb', bomb).catch((err: Error) => {
+        throw new Error(`${err.message}\n${small.logs.split('\n').slice(-30).join('\n')}`);
+      });
       assert.match(imp.body, /max-layer-size/);
       const ctx = gzipSync(await tarOf([{ name: 'Dockerfile', body: 'FROM scratch\nCOPY zeros /\n' }, { name: 'zeros', body: '\0'.repeat(3 * MB) }]));
       const build = await post('/build?t=bomb', ctx, 'application/x-tar');

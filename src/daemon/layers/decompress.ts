@@ -30,7 +30,12 @@ export async function peek(source: Readable, n = 8): Promise<{ head: Buffer; str
     if (head.length) yield head;
     for (let r = await it.next(); !r.done; r = await it.next()) yield r.value;
   }
-  return { head, stream: Readable.from(replay(), { objectMode: false }) };
+  const stream = Readable.from(replay(), { objectMode: false });
+  // a source that fails after its reader let go (an import refused mid-way, then its request body
+  // destroyed) errors this stream with no one listening: readers get errors through their own
+  // pipeline or iterator, and a late one must not be an unhandled 'error' that ends the daemon
+  stream.on('error', () => {});
+  return { head, stream };
 }
 
 /** A stream of the uncompressed bytes, whatever the input's compression. */
@@ -42,7 +47,7 @@ export async function decompressed(source: Readable): Promise<{ compression: Com
       return { compression, stream };
     case 'gzip':
       // pipeline() destroys the gunzip when the source fails, so readers see the error
-      return { compression, stream: pipeline(stream, createGunzip({ chunkSize: 1 << 16 }), () => {}) };
+      return { compression, stream: pipeline(stream, createGunzip({ chunkSize: 1 << 16 }), () => {}).on('error', () => {}) };
     case 'bzip2':
     case 'xz':
     case 'zstd':

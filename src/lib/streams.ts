@@ -48,38 +48,30 @@ export function consume(stream: Readable, onData: (chunk: Buffer) => void, onEnd
   stream.resume();
 }
 
-/** Resolves once `w` can take more data (`drain`), or is gone and never will. */
-export function whenWritable(w: Writable): Promise<void> {
-  if (w.destroyed || w.writableFinished || !w.writableNeedDrain) return Promise.resolve();
+/** The first of `events` that `emitter` emits, with its argument; leaves no listener behind. */
+export function firstEvent(emitter: NodeJS.EventEmitter, events: readonly string[]): Promise<{ event: string; arg: unknown }> {
   return new Promise((resolve) => {
-    const done = () => {
-      w.off('drain', done);
-      w.off('close', done);
-      w.off('error', done);
-      resolve();
-    };
-    w.on('drain', done);
-    w.on('close', done);
-    w.on('error', done);
+    const handlers = events.map((event) => [event, (arg: unknown) => {
+      for (const [e, h] of handlers) emitter.off(e, h);
+      resolve({ event, arg });
+    }] as const);
+    for (const [e, h] of handlers) emitter.on(e, h);
   });
+}
+
+/** Resolves once `w` can take more data (`drain`), or is gone and never will. */
+export async function whenWritable(w: Writable): Promise<void> {
+  if (w.destroyed || w.writableFinished || !w.writableNeedDrain) return;
+  await firstEvent(w, ['drain', 'close', 'error']);
 }
 
 /**
  * Ends `w` and resolves once every queued byte was handed to the OS (or `w`
  * failed): `destroy()` right after `end()` would drop what is still queued.
  */
-export function endFlushed(w: Writable): Promise<void> {
-  if (w.destroyed || w.writableFinished) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = () => {
-      w.off('finish', done);
-      w.off('close', done);
-      w.off('error', done);
-      resolve();
-    };
-    w.on('finish', done);
-    w.on('close', done);
-    w.on('error', done);
-    if (!w.writableEnded) w.end();
-  });
+export async function endFlushed(w: Writable): Promise<void> {
+  if (w.destroyed || w.writableFinished) return;
+  const flushed = firstEvent(w, ['finish', 'close', 'error']);
+  if (!w.writableEnded) w.end();
+  await flushed;
 }

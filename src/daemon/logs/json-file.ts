@@ -7,6 +7,7 @@ import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import type { Rotation } from './log-options.js';
 import { nowNs, parseTimeNs, rfc3339Nano, type LogEntry, type LogStream } from './entry.js';
+import { whenWritable } from '../../lib/streams.js';
 
 /**
  * Appends entries; emits 'write' after data reached the file and 'close'
@@ -96,14 +97,9 @@ export class JsonFileWriter extends EventEmitter {
     const out = this.out;
     if (!out.writableNeedDrain) return;
     if (this.draining?.stream !== out) {
-      // 'close' too: a stream ended by a rotation never emits 'drain'
-      const done = new Promise<void>((resolve) => {
-        const settle = () => {
-          out.off('drain', settle).off('close', settle).off('error', settle);
-          if (this.draining?.stream === out) this.draining = undefined;
-          resolve();
-        };
-        out.on('drain', settle).on('close', settle).on('error', settle);
+      // whenWritable settles on 'close' too: a stream ended by a rotation never emits 'drain'
+      const done = whenWritable(out).then(() => {
+        if (this.draining?.stream === out) this.draining = undefined;
       });
       this.draining = { stream: out, done };
     }

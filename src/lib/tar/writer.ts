@@ -1,4 +1,5 @@
 import { PassThrough, type Readable } from 'node:stream';
+import { firstEvent } from '../streams.js';
 import { END_OF_ARCHIVE, encodeHeader, padding, type EncodeOptions, type TarHeader } from './header.js';
 
 /**
@@ -79,15 +80,8 @@ export class TarWriter {
  * away (its pipeline destroys the stream) must end the writer, not leave it
  * waiting forever with its source files open.
  */
-function drained(stream: PassThrough): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const settle = (err?: Error) => {
-      stream.off('drain', onDrain).off('close', onClose).off('error', settle);
-      if (err) reject(err);
-      else resolve();
-    };
-    const onDrain = () => settle();
-    const onClose = () => settle(new Error('tar stream closed'));
-    stream.on('drain', onDrain).on('close', onClose).on('error', settle);
-  });
+async function drained(stream: PassThrough): Promise<void> {
+  const { event, arg } = await firstEvent(stream, ['drain', 'close', 'error']);
+  if (event === 'error') throw arg;
+  if (event === 'close') throw new Error('tar stream closed');
 }

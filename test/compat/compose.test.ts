@@ -1,11 +1,11 @@
 /** docker-compose (Debian's 1.29, docker-py inside) runs a two-service project against berthd. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestDaemon } from '../support/daemon.js';
 import { waitFor } from '../support/wait.js';
+import { compose } from '../support/compose.js';
 
 const COMPOSE = `version: "3.8"
 services:
@@ -33,20 +33,6 @@ volumes:
 // which attaches before it starts. (COMPOSE_INTERACTIVE_NO_CLI=1 attaches
 // after the start, then starts the container again if it already stopped:
 // the attach gets that second run; see test/e2e/stdio.test.ts.)
-function compose(d: TestDaemon, dir: string, args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    const p = spawn('docker-compose', args, { cwd: dir, env: { ...process.env, ...d.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const timer = setTimeout(() => p.kill('SIGKILL'), 60_000);
-    let out = '';
-    p.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    p.stderr.on('data', (b: Buffer) => (out += b.toString()));
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? 1, out });
-    });
-  });
-}
-
 describe('docker-compose against berthd', () => {
   let d: TestDaemon;
   let dir: string;

@@ -5,26 +5,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ContainerHealth } from '../../src/api/types/index.js';
 import { TestDaemon } from '../support/daemon.js';
 import { waitFor } from '../support/wait.js';
-
-function compose(d: TestDaemon, dir: string, args: string[]): Promise<{ code: number; out: string }> {
-  return new Promise((resolve) => {
-    const p = spawn('docker-compose', args, { cwd: dir, env: { ...process.env, ...d.env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    const timer = setTimeout(() => p.kill('SIGKILL'), 60_000);
-    let out = '';
-    p.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    p.stderr.on('data', (b: Buffer) => (out += b.toString()));
-    p.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? 1, out });
-    });
-  });
-}
+import { compose } from '../support/compose.js';
 
 describe('healthchecks', () => {
   let d: TestDaemon;

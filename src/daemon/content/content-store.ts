@@ -127,7 +127,13 @@ export class ContentWriter extends Writable {
 
   /** Drops a write that will not be committed. */
   async discard(): Promise<void> {
-    this.destroy();
+    // the file is opened in _construct: removing it before the stream has closed
+    // can run before the open and leave the file behind
+    if (!this.closed) {
+      const closed = new Promise((resolve) => this.once('close', resolve));
+      this.destroy();
+      await closed;
+    }
     await rm(this.tmpPath, { force: true });
   }
 }

@@ -7,6 +7,8 @@
 import { constants, open as openCb } from 'node:fs';
 import { promisify } from 'node:util';
 import { Socket } from 'node:net';
+import { Writable } from 'node:stream';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { run } from '../../../lib/exec.js';
 
 export async function mkfifo(paths: string[]): Promise<void> {
@@ -22,13 +24,51 @@ export async function openFifoReader(path: string): Promise<Socket> {
 }
 
 /**
- * Opens the writing end of a stdin FIFO. O_RDWR never blocks and never fails
- * with ENXIO, even before the shim opens its reader (an exec's stdin is only
- * opened at Start).
+ * The writing end of a stdin FIFO, opened only once the shim reads it.
+ *
+ * The shim opens its reader in a goroutine after Create (init) or Start
+ * (exec) has returned. A writer that is closed before that reader exists
+ * takes the buffered bytes with it, and the shim's open then waits forever:
+ * the process never gets its input nor EOF (seen under load as `exec -i C
+ * cat` hanging with no output). So writes wait here until an
+ * O_WRONLY|O_NONBLOCK open succeeds, which it does only when a reader is
+ * there; until then each attempt fails with ENXIO and is retried.
  */
-export async function openFifoWriter(path: string): Promise<Socket> {
-  const fd = await openFd(path, constants.O_RDWR | constants.O_NONBLOCK);
-  const s = new Socket({ fd, readable: false, writable: true });
-  s.on('error', () => {}); // EPIPE after the process exits is expected
-  return s;
+export class StdinFifo extends Writable {
+  private socket: Socket | undefined;
+
+  constructor(private readonly path: string) {
+    super({ highWaterMark: 64 << 10 });
+  }
+
+  override _construct(cb: (err?: Error | null) => void): void {
+    this.openWhenRead().then(() => cb(), cb);
+  }
+
+  private async openWhenRead(): Promise<void> {
+    for (let wait = 1; !this.destroyed; wait = Math.min(wait * 2, 50)) {
+      try {
+        const fd = await openFd(this.path, constants.O_WRONLY | constants.O_NONBLOCK);
+        const socket = new Socket({ fd, readable: false, writable: true });
+        socket.on('error', () => {}); // EPIPE once the process is gone: reported through _write
+        if (this.destroyed) socket.destroy();
+        else this.socket = socket;
+        return;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ENXIO') throw err;
+      }
+      await sleep(wait);
+    }
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
+    if (!this.socket) return cb();
+    this.socket.write(chunk, (err) => cb(err ?? null));
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    this.socket?.destroy();
+    this.socket = undefined;
+    cb(err);
+  }
 }

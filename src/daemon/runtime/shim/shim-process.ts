@@ -5,7 +5,7 @@ import { endFlushed } from '../../../lib/streams.js';
 import type { SpecProcess, SpecResources } from '../../../oci/runtime-spec.js';
 import type { ExecOptions, ExitStatus, ProcessIO, RuntimeProcess, Task, TaskStatus } from '../runtime.js';
 import { RuntimeStartError } from '../runtime.js';
-import { openFifoReader, openFifoWriter } from './fifo.js';
+import { openFifoReader, StdinFifo } from './fifo.js';
 import * as M from './messages.js';
 import { GrpcCode, TtrpcError, type TtrpcClient } from './ttrpc.js';
 
@@ -44,9 +44,13 @@ export async function openReaders(set: FifoSet): Promise<{ stdout: Socket; stder
   return stderr ? { stdout, stderr } : { stdout };
 }
 
-export async function ioFor(set: FifoSet, readers: { stdout: Socket; stderr?: Socket }): Promise<ProcessIO> {
+export function ioFor(set: FifoSet, readers: { stdout: Socket; stderr?: Socket }): ProcessIO {
   const io: ProcessIO = { ...readers };
-  if (set.stdin) io.stdin = await openFifoWriter(set.stdin);
+  if (set.stdin) {
+    const stdin = new StdinFifo(set.stdin);
+    stdin.on('error', () => {}); // EPIPE after the process exits is expected
+    io.stdin = stdin;
+  }
   return io;
 }
 
@@ -117,7 +121,8 @@ class ShimProcessBase {
 
   async closeStdin(): Promise<void> {
     // EOF reaches the process only once the shim closes its end AND every writer of ours is closed;
-    // ours closes after what is still queued went into the FIFO (a FIFO takes 64 KiB at a time)
+    // ours closes after what is still queued went into the FIFO (a FIFO takes 64 KiB at a time),
+    // which also means after the shim's reader was there (StdinFifo)
     if (this.io.stdin) {
       await endFlushed(this.io.stdin);
       this.io.stdin.destroy();
@@ -200,7 +205,7 @@ export class ShimTask extends ShimProcessBase implements Task {
       await Promise.all(Object.values(fifos).map((p) => rm(p as string, { force: true })));
       throw err instanceof TtrpcError ? new RuntimeStartError(err.message) : err;
     }
-    return new ShimExec(this.client, this.id, opts.execId, await ioFor(fifos, readers), fifos);
+    return new ShimExec(this.client, this.id, opts.execId, ioFor(fifos, readers), fifos);
   }
 
   async delete(): Promise<void> {

@@ -141,7 +141,7 @@ export class ShimRuntime implements Runtime {
       } catch (err) {
         throw err instanceof TtrpcError ? new RuntimeStartError(err.message) : err;
       }
-      const io = await ioFor(fifos, readers);
+      const io = ioFor(fifos, readers);
       const c = client;
       return new ShimTask(c, t.id, pid, io, bundle, () => this.shutdown(t.id, c), this.makeFifos);
     } catch (err) {
@@ -190,7 +190,7 @@ export class ShimRuntime implements Runtime {
     const names = await readdir(bundle);
     const fifos = fifoPaths(bundle, 'init', state.terminal, names.includes('init-stdin'));
     const readers = await openReaders(fifos);
-    const task = new ShimTask(client, id, state.pid, await ioFor(fifos, readers), bundle, () => this.shutdown(id, client), this.makeFifos);
+    const task = new ShimTask(client, id, state.pid, ioFor(fifos, readers), bundle, () => this.shutdown(id, client), this.makeFifos);
     return { state: 'alive', task };
   }
 

@@ -5,7 +5,9 @@
  * has the socket methods the client and its Agent call.
  *
  * Half-close works as on a socket: end() closes the program's stdin, and the
- * read side stays open until the program's stdout ends.
+ * read side stays open until the program's stdout ends. When the program
+ * ends first (the daemon closed an idle keep-alive connection), the
+ * connection closes as a socket does, so the Agent drops it from its pool.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { Duplex } from 'node:stream';
@@ -21,7 +23,7 @@ export class CommandConn extends Duplex {
   private exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 
   constructor(readonly command: string, readonly args: string[], readonly hint = '') {
-    super({ allowHalfOpen: true });
+    super({ allowHalfOpen: false });
     this.child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const { stdin, stdout, stderr } = this.child;
     this.exit = new Promise((resolve) => this.child.once('close', (code, signal) => resolve({ code, signal })));
@@ -57,7 +59,16 @@ export class CommandConn extends Duplex {
   }
 
   override _final(cb: (err?: Error | null) => void): void {
-    this.child.stdin.end(() => cb());
+    const stdin = this.child.stdin;
+    // node destroys a child's stdin when it exits: end() would then never call back
+    if (stdin.destroyed) return cb();
+    let called = false;
+    const done = () => {
+      if (!called) cb();
+      called = true;
+    };
+    stdin.once('close', done);
+    stdin.end(done);
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {

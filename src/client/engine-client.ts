@@ -32,6 +32,11 @@ export function apiError(status: number, message: string): BerthError {
 
 export class DaemonUnreachableError extends SystemError {}
 
+/** How a reused keep-alive connection fails when the daemon closed it first. */
+const RESET_ON_REUSE = new Set(['ECONNRESET', 'EPIPE', 'ERR_STREAM_DESTROYED']);
+/** One per pooled connection that may have gone stale, then a fresh one. */
+const MAX_REUSE_RETRIES = 8;
+
 /** An image reference as an API path segment: slashes stay, each part is escaped (`/images/{name}/json`). */
 export function imagePath(ref: string): string {
   return ref.split('/').map(encodeURIComponent).join('/');
@@ -138,10 +143,22 @@ export class EngineClient {
       headers['Content-Type'] = 'application/json';
       headers['Content-Length'] = String(Buffer.byteLength(payload));
     }
+    return this.send(method, url, headers, payload, o.stream, MAX_REUSE_RETRIES);
+  }
+
+  private send(method: string, url: string, headers: Record<string, string>, payload: string | undefined, stream: Readable | undefined, retries: number): Promise<IncomingMessage> {
     return new Promise((resolve, reject) => {
       const req = this.transport.request(this.options(method, url, headers), resolve);
-      req.on('error', (err: NodeJS.ErrnoException) => reject(connectError(this.host, err, this.describe(method, url))));
-      if (o.stream) o.stream.pipe(req);
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        // a pooled connection the daemon closed as idle just as we picked it: the request never
+        // reached it, so send it again (Go's transport does the same); a streamed body is spent
+        if (req.reusedSocket && !stream && retries > 0 && RESET_ON_REUSE.has(err.code ?? '')) {
+          resolve(this.send(method, url, headers, payload, stream, retries - 1));
+          return;
+        }
+        reject(connectError(this.host, err, this.describe(method, url)));
+      });
+      if (stream) stream.pipe(req);
       else req.end(payload);
     });
   }

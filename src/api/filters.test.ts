@@ -109,3 +109,14 @@ test('without drops keys; get and has tell a key given with no values from an ab
   assert.deepEqual(f.get('label'), []);
   assert.equal(f.has('name'), false);
 });
+
+test('fromFlags and toQuery: the CLI side, as the docker CLI sends --filter', () => {
+  const f = Filters.fromFlags(['label=a=b', ' Label =c', 'dangling=true', 'label=a=b']);
+  assert.deepEqual(f.toJSON(), { label: ['a=b', 'c'], dangling: ['true'] });
+  assert.equal(f.toQuery(), '{"label":{"a=b":true,"c":true},"dangling":{"true":true}}');
+  assert.deepEqual(Filters.parse(f.toQuery()).toJSON(), f.toJSON());
+  assert.equal(Filters.fromFlags([]).toQuery(), undefined);
+  for (const bad of ['nokey', '=value']) {
+    assert.throws(() => Filters.fromFlags([bad]), (err: unknown) => err instanceof InvalidParameter && err.code === 'filter.bad_format' && err.message === 'bad format of filter (expected name=value)');
+  }
+});

@@ -58,6 +58,28 @@ export class Filters {
     return new Filters(out);
   }
 
+  /**
+   * The client side: `--filter key=value` flags as the docker CLI reads
+   * them (the key trimmed and lower-cased, the value as given).
+   */
+  static fromFlags(flags: string[]): Filters {
+    const out: [string, string[]][] = [];
+    for (const flag of flags) {
+      const eq = flag.indexOf('=');
+      if (eq <= 0) throw new InvalidParameter('filter.bad_format', 'bad format of filter (expected name=value)');
+      out.push([flag.slice(0, eq).trim().toLowerCase(), [flag.slice(eq + 1)]]);
+    }
+    const merged = new Map<string, string[]>();
+    for (const [k, [v]] of out) merged.set(k, [...(merged.get(k) ?? []), v!]);
+    return new Filters(merged);
+  }
+
+  /** The query parameter as the docker CLI sends it (the map-of-bool form); undefined when there is no filter. */
+  toQuery(): string | undefined {
+    if (this.fields.size === 0) return undefined;
+    return JSON.stringify(Object.fromEntries([...this.fields].map(([k, vs]) => [k, Object.fromEntries(vs.map((v) => [v, true]))])));
+  }
+
   get size(): number {
     return this.fields.size;
   }

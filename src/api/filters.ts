@@ -10,9 +10,11 @@
  *   const until = f.until();                                       // ms since the epoch, or undefined
  *   const keep = f.labels(n.labels) && !createdAfter(n.created, until);
  *
- * Values of one key are a set: `label` needs every pair (AND), `name`, `id`,
- * `driver` need any one (OR); keys are ANDed. Every error is an
- * InvalidParameter (400) worded as dockerd words it.
+ * Values of one key are a set: `label` needs every pair (AND), `label!`
+ * leaves out only what carries every one of its pairs, `name`, `id`,
+ * `driver` need any one value (OR); keys are ANDed. Every error is an
+ * InvalidParameter (400) worded as dockerd words it. The CLI builds the same
+ * parameter from its `--filter k=v` flags: `Filters.fromFlags(flags).toQuery()`.
  */
 import { InvalidParameter } from '../errdefs/index.js';
 import { timestampMs } from '../lib/go-time.js';

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { access, constants, mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Filters } from '../api/filters.js';
 import { Logger } from '../lib/logger.js';
 import { ContentStore, FileContentStore } from './content/content-store.js';
 import { LayerBlobIndex } from './content/layer-blobs.js';
@@ -254,7 +255,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     summary: (img) => imageSummary(img, images.tagsOf(img.id), true),
     layers,
     containers: async () => {
-      const byId = new Map((await containerViews.list({ all: true, filters: new Map() })).map((s) => [s.Id, s]));
+      const byId = new Map((await containerViews.list({ all: true, filters: new Filters() })).map((s) => [s.Id, s]));
       return containerStore.list().flatMap((r) => {
         const summary = byId.get(r.id);
         return summary ? [{ summary, imageId: r.image, upperDir: run.paths(r.id).upper }] : [];

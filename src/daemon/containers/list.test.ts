@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Filters } from '../../api/filters.js';
 import { newContainerRecord } from './create.js';
 import { selectContainers } from './list.js';
 import { runningState, type ContainerRecord } from './record.js';
@@ -14,7 +15,7 @@ function container(name: string, health?: 'starting' | 'healthy' | 'unhealthy'):
 
 test('ps --filter health picks containers by their health, none for those without a check', () => {
   const all = [container('plain'), container('ok', 'healthy'), container('bad', 'unhealthy'), container('new', 'starting')];
-  const names = (...values: string[]) => selectContainers(all, { all: false, filters: new Map([['health', values]]) }).map((r) => r.name).sort();
+  const names = (...values: string[]) => selectContainers(all, { all: false, filters: new Filters({ health: values }) }).map((r) => r.name).sort();
   assert.deepEqual(names('healthy'), ['ok']);
   assert.deepEqual(names('unhealthy'), ['bad']);
   assert.deepEqual(names('starting'), ['new']);

@@ -1,11 +1,11 @@
 /** `docker ps` selection: all/limit and filters, newest first (pure). */
-import { InvalidParameter } from '../../errdefs/index.js';
+import { Filters } from '../../api/filters.js';
 import type { ContainerRecord } from './record.js';
 
 export interface ListOptions {
   all: boolean;
   limit?: number;
-  filters: Map<string, string[]>;
+  filters: Filters;
   /** Is container `rec`'s image `ref` or built on it? (the `ancestor` filter) */
   isAncestor?: (rec: ContainerRecord, ref: string) => boolean;
 }
@@ -14,25 +14,15 @@ const FILTERS = new Set(['id', 'name', 'label', 'status', 'exited', 'ancestor', 
 const STATUSES = new Set(['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead']);
 const HEALTHS = ['none', 'starting', 'healthy', 'unhealthy'];
 
-function labelMatch(labels: Record<string, string>, f: string): boolean {
-  const eq = f.indexOf('=');
-  if (eq === -1) return f in labels;
-  return labels[f.slice(0, eq)] === f.slice(eq + 1);
-}
-
 export function selectContainers(records: ContainerRecord[], o: ListOptions): ContainerRecord[] {
-  for (const key of o.filters.keys()) {
-    if (!FILTERS.has(key)) throw new InvalidParameter('container.invalid_filter', `invalid filter '${key}'`);
+  const filters = o.filters.accept(FILTERS);
+  for (const s of filters.get('status')) {
+    if (!STATUSES.has(s)) throw Filters.invalid(`invalid filter 'status=${s}'`);
   }
-  for (const s of o.filters.get('status') ?? []) {
-    if (!STATUSES.has(s)) throw new InvalidParameter('container.invalid_filter', `invalid filter 'status=${s}'`);
+  for (const h of filters.get('health')) {
+    if (!HEALTHS.includes(h)) throw Filters.invalid(`invalid filter 'health=${h}': invalid value for health (${h}): must be one of ${HEALTHS.join(', ')}`);
   }
-  for (const h of o.filters.get('health') ?? []) {
-    if (!HEALTHS.includes(h)) {
-      throw new InvalidParameter('container.invalid_filter', `invalid filter 'health=${h}': invalid value for health (${h}): must be one of ${HEALTHS.join(', ')}`);
-    }
-  }
-  const f = (k: string) => o.filters.get(k) ?? [];
+  const f = (k: string) => filters.get(k);
   const sorted = [...records].sort((a, b) => (a.created < b.created ? 1 : a.created > b.created ? -1 : 0));
   const byRef = (ref: string) => sorted.find((r) => r.id.startsWith(ref) || r.name === ref.replace(/^\//, ''));
   const before = f('before').map(byRef).filter(Boolean) as ContainerRecord[];
@@ -42,9 +32,9 @@ export function selectContainers(records: ContainerRecord[], o: ListOptions): Co
   const out: ContainerRecord[] = [];
   for (const r of sorted) {
     if (!all && !r.state.Running) continue;
-    if (f('id').length && !f('id').some((v) => r.id.startsWith(v))) continue;
-    if (f('name').length && !f('name').some((v) => safeRegex(v).test(r.name))) continue;
-    if (f('label').length && !f('label').every((v) => labelMatch(r.config.Labels ?? {}, v))) continue;
+    if (!filters.prefix('id', r.id)) continue;
+    if (!filters.match('name', r.name)) continue;
+    if (!filters.labels(r.config.Labels)) continue;
     if (f('status').length && !f('status').includes(r.state.Status)) continue;
     if (f('exited').length && !(r.state.Status === 'exited' && f('exited').includes(String(r.state.ExitCode)))) continue;
     if (f('health').length && !f('health').includes(r.state.Health?.Status ?? 'none')) continue;
@@ -61,14 +51,6 @@ export function selectContainers(records: ContainerRecord[], o: ListOptions): Co
   return out;
 }
 
-function safeRegex(s: string): RegExp {
-  try {
-    return new RegExp(s);
-  } catch {
-    throw new InvalidParameter('container.invalid_filter', `invalid filter 'name=${s}'`);
-  }
-}
-
 /** Host ports a container publishes, as `port/proto`. */
 function publishedPorts(r: ContainerRecord): string[] {
   const out: string[] = [];
@@ -83,7 +65,7 @@ function publishedPorts(r: ContainerRecord): string[] {
 function portMatch(keys: string[], filter: string): boolean {
   const [range = '', proto = 'tcp'] = filter.split('/');
   const [lo, hi = lo] = range.split('-').map(Number);
-  if (lo === undefined || Number.isNaN(lo) || Number.isNaN(hi)) throw new InvalidParameter('container.invalid_filter', `invalid filter '${filter}'`);
+  if (lo === undefined || Number.isNaN(lo) || Number.isNaN(hi)) throw Filters.invalid(`invalid filter '${filter}'`);
   return keys.some((k) => {
     const [p = '', kp = 'tcp'] = k.split('/');
     return kp === proto && Number(p) >= lo && Number(p) <= hi!;

@@ -21,7 +21,7 @@ import type { ContainerSecurity } from './security.js';
 import { resources } from './spec.js';
 import type { Attachment } from './streams.js';
 import { directorySize } from '../../lib/disk-usage.js';
-import { timestampMs } from '../../lib/go-time.js';
+import { createdAfter, type Filters } from '../../api/filters.js';
 
 export interface ContainerServiceDeps {
   store: ContainerStore;
@@ -238,17 +238,14 @@ export class ContainerService {
   }
 
   /** `docker container prune`: removes stopped containers matching `until` / `label` filters. */
-  async prune(filters: Map<string, string[]>): Promise<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }> {
-    for (const k of filters.keys()) {
-      if (!['until', 'label', 'label!'].includes(k)) throw new InvalidParameter('container.invalid_filter', `invalid filter '${k}'`);
-    }
-    const until = filters.get('until')?.map(untilTime);
+  async prune(filters: Filters): Promise<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }> {
+    filters.accept(['until', 'label', 'label!']);
+    const until = filters.until();
     const deleted: string[] = [];
     let reclaimed = 0;
     for (const rec of this.d.store.list()) {
       if (rec.state.Running) continue;
-      if (until?.length && !until.every((t) => Date.parse(rec.created) < t)) continue;
-      if (!labelsMatch(rec.config.Labels ?? {}, filters.get('label') ?? [], filters.get('label!') ?? [])) continue;
+      if (createdAfter(rec.created, until) || !filters.labels(rec.config.Labels)) continue;
       const size = await directorySize(this.runner.paths(rec.id).upper).catch(() => 0);
       try {
         await this.remove(rec.id);
@@ -284,19 +281,4 @@ export class ContainerService {
     await this.runner.withRunningTask(rec, (task) => task.resize(width, height));
     this.d.events.publish('container', 'resize', rec.id, eventAttributes(rec, { height: String(height), width: String(width) }));
   }
-}
-
-/** `until` as a Unix time, an RFC 3339 time or a duration ago (`24h`). */
-function untilTime(v: string): number {
-  const t = timestampMs(v);
-  if (t === undefined) throw new InvalidParameter('container.invalid_filter', `invalid filter 'until=${v}'`);
-  return t;
-}
-
-export function labelsMatch(labels: Record<string, string>, want: string[], notWant: string[]): boolean {
-  const has = (f: string) => {
-    const eq = f.indexOf('=');
-    return eq === -1 ? f in labels : labels[f.slice(0, eq)] === f.slice(eq + 1);
-  };
-  return want.every(has) && !notWant.some(has);
 }

@@ -2,6 +2,7 @@
  * The event stream behind GET /events: publishers emit, subscribers get
  * every event after they subscribed; a ring of recent events answers `since`.
  */
+import type { Filters } from '../../api/filters.js';
 import type { EventMessage } from '../../api/types/index.js';
 import { nowNs } from '../logs/entry.js';
 
@@ -10,7 +11,7 @@ export type EventType = EventMessage['Type'];
 export interface EventFilter {
   since?: bigint;
   until?: bigint;
-  filters: Map<string, string[]>;
+  filters: Filters;
 }
 
 const RING = 1024;
@@ -47,23 +48,20 @@ export class EventBus {
 }
 
 /** Docker's event filters: type, event/action, container, image, label, network, volume, daemon, scope. */
-export function matchesEvent(e: EventMessage, f: Map<string, string[]>): boolean {
+export function matchesEvent(e: EventMessage, f: Filters): boolean {
   const any = (key: string, test: (v: string) => boolean) => {
     const vals = f.get(key);
-    return !vals || vals.length === 0 || vals.some(test);
+    return vals.length === 0 || vals.some(test);
   };
   const attrs = e.Actor.Attributes;
   return (
-    any('type', (v) => v === e.Type) &&
+    f.exact('type', e.Type) &&
     any('event', (v) => v === e.Action || e.Action.startsWith(`${v}:`)) &&
     any('container', (v) => e.Type === 'container' && (e.Actor.ID.startsWith(v) || attrs.name === v)) &&
     any('image', (v) => (e.Type === 'image' && (e.Actor.ID === v || attrs.name === v)) || attrs.image === v) &&
     any('network', (v) => e.Type === 'network' && (e.Actor.ID.startsWith(v) || attrs.name === v)) &&
     any('volume', (v) => e.Type === 'volume' && e.Actor.ID === v) &&
-    any('scope', (v) => v === e.scope) &&
-    any('label', (v) => {
-      const eq = v.indexOf('=');
-      return eq === -1 ? v in attrs : attrs[v.slice(0, eq)] === v.slice(eq + 1);
-    })
+    f.exact('scope', e.scope) &&
+    f.matchKVList('label', attrs)
   );
 }

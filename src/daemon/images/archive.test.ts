@@ -4,6 +4,7 @@ import { sha256Digest, type Digest } from '../../oci/index.js';
 import { planArchive, type ArchiveIndex } from './archive-manifest.js';
 import { imageHistory } from './history.js';
 import { referenceMatches, selectImages } from './list-filter.js';
+import { Filters } from '../../api/filters.js';
 import { namesFor, planSave } from './save.js';
 
 function indexOf(files: Record<string, string>): { index: ArchiveIndex; json: (f: { digest: Digest }) => Promise<unknown> } {
@@ -71,10 +72,10 @@ test('images filters: labels, references, dangling, and -a hiding intermediates'
   const b = mk('b');
   const tags: Record<string, string[]> = { [a.id]: ['team/app:1'], [b.id]: [] };
   const ctx = { all: false, tagsOf: (id: Digest) => tags[id] ?? [], hasChildren: (id: Digest) => id === b.id, resolve: () => undefined };
-  assert.deepEqual(selectImages([a, b], new Map([['label', ['env=prod']]]), ctx), [a]);
-  assert.deepEqual(selectImages([a, b], new Map(), ctx), [a]);
-  assert.deepEqual(selectImages([a, b], new Map(), { ...ctx, all: true }), [a, b]);
-  assert.deepEqual(selectImages([a, b], new Map([['dangling', ['true']]]), ctx), [b]);
+  assert.deepEqual(selectImages([a, b], new Filters({ label: ['env=prod'] }), ctx), [a]);
+  assert.deepEqual(selectImages([a, b], new Filters(), ctx), [a]);
+  assert.deepEqual(selectImages([a, b], new Filters(), { ...ctx, all: true }), [a, b]);
+  assert.deepEqual(selectImages([a, b], new Filters({ dangling: ['true'] }), ctx), [b]);
   assert.ok(referenceMatches('team/*', 'team/app:1'));
   assert.ok(!referenceMatches('app', 'team/app:1'));
 });

@@ -4,6 +4,7 @@
  * only the layers no other image or container stands on (gc.ts).
  */
 import type { Readable } from 'node:stream';
+import type { Filters } from '../../api/filters.js';
 import type {
   ImageDeleteResponseItem, ImageHistoryItem, ImageInspect, ImagesPruneResponse, ImageSummary, JSONMessage,
 } from '../../api/types/index.js';
@@ -21,7 +22,7 @@ import { releaseImage, type GcDeps } from './gc.js';
 import { imageHistory } from './history.js';
 import type { Image, ImageStore } from './image-store.js';
 import { importRootfs, type ImportOptions } from './import.js';
-import { selectImages, validateImageFilters } from './list-filter.js';
+import { PRUNE_KEYS, selectImages } from './list-filter.js';
 import { loadArchive, type LoadedImage } from './load.js';
 import { layerSource, namesFor, planSave, writeArchive, type SaveItem } from './save.js';
 import { imageInspect, imageSummary } from './views.js';
@@ -47,8 +48,7 @@ export class ImageService {
     return this.d;
   }
 
-  list(opts: { all: boolean; filters: Map<string, string[]>; apiAtLeast144: boolean }): ImageSummary[] {
-    validateImageFilters(opts.filters);
+  list(opts: { all: boolean; filters: Filters; apiAtLeast144: boolean }): ImageSummary[] {
     const store = this.d.images;
     const imgs = store.list().sort((a, b) => (a.config.created ?? '') < (b.config.created ?? '') ? 1 : -1);
     const picked = selectImages(imgs, opts.filters, {
@@ -187,14 +187,11 @@ export class ImageService {
    * `docker image prune`: dangling images (untagged, no children, no
    * containers); with `dangling=false` (`-a`) every image no container uses.
    */
-  async prune(filters: Map<string, string[]>): Promise<ImagesPruneResponse> {
-    for (const key of filters.keys()) {
-      if (!['dangling', 'label', 'label!', 'until'].includes(key)) throw new InvalidParameter('image.invalid_filter', `invalid filter '${key}'`);
-    }
-    const danglingOnly = !(filters.get('dangling') ?? ['true']).some((v) => ['false', '0'].includes(v.toLowerCase()));
+  async prune(filters: Filters): Promise<ImagesPruneResponse> {
+    const danglingOnly = filters.accept(PRUNE_KEYS).bool('dangling', true);
     const before = await this.layersSize();
     const deleted: ImageDeleteResponseItem[] = [];
-    const candidates = selectImages(this.d.images.list(), new Map([...filters].filter(([k]) => k !== 'dangling')), {
+    const candidates = selectImages(this.d.images.list(), filters.without('dangling'), {
       all: true, tagsOf: (id) => this.d.images.tagsOf(id), hasChildren: () => false, resolve: () => undefined,
     });
     for (let progress = true; progress;) {

@@ -12,6 +12,7 @@
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Network, NetworkContainer, NetworkCreateRequest, NetworkPruneResponse } from '../../api/types/index.js';
+import { createdAfter, Filters } from '../../api/filters.js';
 import { Conflict, Forbidden, InvalidParameter, NotFound } from '../../errdefs/index.js';
 import { newId } from '../../lib/ids.js';
 import { formatIp, parseCidr, parseIp, type Cidr } from '../../lib/ipv4.js';
@@ -25,7 +26,6 @@ import { hostRoutes, ipamConfigOf, pickSubnet, planFromBip, planFromConfig, type
 import { deleteLink, ensureBridge, linkExists, validBridgeName } from './links.js';
 import type { NetworkRecord, NetworkStore } from './network-store.js';
 import { hostNameservers } from './sandbox-files.js';
-import { timestampMs } from '../../lib/go-time.js';
 
 export const BRIDGE_NAME_OPTION = 'com.docker.network.bridge.name';
 const LIST_FILTERS = new Set(['driver', 'id', 'label', 'label!', 'name', 'scope', 'type', 'dangling']);
@@ -44,9 +44,14 @@ export interface NetworkServiceDeps {
   hostResolvConf?: string;
 }
 
-function labelMatch(labels: Record<string, string>, f: string): boolean {
-  const eq = f.indexOf('=');
-  return eq === -1 ? f in labels : labels[f.slice(0, eq)] === f.slice(eq + 1);
+/** `dangling` of `network ls`: one value, `true`/`1` or `false`/`0` (dockerd's own words, not GetBoolOrDefault's). */
+function danglingOnly(filters: Filters): boolean | undefined {
+  const values = filters.get('dangling');
+  if (values.length === 0) return undefined;
+  if (values.length > 1) throw Filters.invalid('got more than one value for filter key "dangling"');
+  if (values[0] === '1' || values[0] === 'true') return true;
+  if (values[0] === '0' || values[0] === 'false') return false;
+  throw Filters.invalid('invalid value for filter \'dangling\', must be "true" (or "1"), or "false" (or "0")');
 }
 
 export class NetworkService {
@@ -206,23 +211,15 @@ export class NetworkService {
     return this.view(this.d.store.get(ref), true);
   }
 
-  list(filters: Map<string, string[]>): Network[] {
-    for (const k of filters.keys()) if (!LIST_FILTERS.has(k)) throw new InvalidParameter('network.invalid_filter', `invalid filter '${k}'`);
-    const f = (k: string) => filters.get(k) ?? [];
-    for (const t of f('type')) if (t !== 'custom' && t !== 'builtin') throw new InvalidParameter('network.invalid_filter', `invalid filter: 'type'='${t}'`);
+  list(filters: Filters): Network[] {
+    filters.accept(LIST_FILTERS);
+    const dangling = danglingOnly(filters);
+    for (const t of filters.get('type')) if (t !== 'custom' && t !== 'builtin') throw Filters.invalid(`invalid filter: 'type'='${t}'`);
     return this.d.store.list().filter((n) => {
-      if (f('driver').length && !f('driver').includes(n.driver)) return false;
-      if (f('id').length && !f('id').some((id) => n.id.startsWith(id))) return false;
-      if (f('name').length && !f('name').some((x) => n.name.includes(x))) return false;
-      if (f('scope').length && !f('scope').includes('local')) return false;
-      if (f('type').length && !f('type').includes(n.predefined ? 'builtin' : 'custom')) return false;
-      if (!f('label').every((l) => labelMatch(n.labels, l))) return false;
-      if (f('label!').some((l) => labelMatch(n.labels, l))) return false;
-      if (f('dangling').length) {
-        const want = f('dangling').map((v) => ['true', '1'].includes(v.toLowerCase()));
-        const dangling = !n.predefined && this.attached(n).length === 0;
-        if (!want.includes(dangling)) return false;
-      }
+      if (!filters.exact('driver', n.driver) || !filters.prefix('id', n.id) || !filters.match('name', n.name)) return false;
+      if (!filters.exact('scope', 'local') || !filters.exact('type', n.predefined ? 'builtin' : 'custom')) return false;
+      if (!filters.labels(n.labels)) return false;
+      if (dangling !== undefined && dangling !== (!n.predefined && this.attached(n).length === 0)) return false;
       return true;
     }).map((n) => this.view(n, false));
   }
@@ -287,15 +284,12 @@ export class NetworkService {
     this.d.events.publish('network', 'destroy', n.id, { name: n.name, type: n.driver });
   }
 
-  async prune(filters: Map<string, string[]>): Promise<NetworkPruneResponse> {
-    for (const k of filters.keys()) if (!PRUNE_FILTERS.has(k)) throw new InvalidParameter('network.invalid_filter', `invalid filter '${k}'`);
-    const until = (filters.get('until') ?? []).map((u) => untilTime(u));
+  async prune(filters: Filters): Promise<NetworkPruneResponse> {
+    const until = filters.accept(PRUNE_FILTERS).until();
     const deleted: string[] = [];
     for (const n of this.d.store.list()) {
       if (n.predefined || this.attached(n).length) continue;
-      if (until.length && !until.every((t) => Date.parse(n.created) < t)) continue;
-      if (!(filters.get('label') ?? []).every((l) => labelMatch(n.labels, l))) continue;
-      if ((filters.get('label!') ?? []).some((l) => labelMatch(n.labels, l))) continue;
+      if (createdAfter(n.created, until) || !filters.labels(n.labels)) continue;
       try {
         await this.remove(n.id);
         deleted.push(n.name);
@@ -311,10 +305,4 @@ export class NetworkService {
     const b = this.d.store.byName('bridge');
     return b ? formatIp(parseIp(b.ipam.config[0]!.Gateway!)!) : '';
   }
-}
-
-function untilTime(v: string): number {
-  const t = timestampMs(v);
-  if (t === undefined) throw new InvalidParameter('network.invalid_filter', `invalid filter 'until=${v}'`);
-  return t;
 }

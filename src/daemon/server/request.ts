@@ -1,6 +1,7 @@
 /** What a handler knows about its request: params, query helpers, the JSON body. */
 import type { IncomingMessage } from 'node:http';
 import { Transform, type Readable } from 'node:stream';
+import { Filters } from '../../api/filters.js';
 import { shapeMismatch, type Shape } from '../../api/shape.js';
 import { InvalidParameter } from '../../errdefs/index.js';
 import { versionAtLeast } from '../../api/version.js';
@@ -81,9 +82,9 @@ export class Request {
     return versionAtLeast(this.apiVersion, version);
   }
 
-  /** `filters` as a map of key to values; accepts the map-of-bool and the list forms. */
-  filters(): Map<string, string[]> {
-    return parseFilters(this.query.get('filters'));
+  /** The `filters` parameter (the list and the map-of-bool forms). */
+  filters(): Filters {
+    return Filters.parse(this.query.get('filters'));
   }
 
   private hasBody(): boolean {
@@ -131,26 +132,6 @@ export class Request {
     if (mismatch) throw new InvalidParameter('request.body_type', mismatch);
     return (value ?? undefined) as T | undefined;
   }
-}
-
-export function parseFilters(raw: string | null | undefined): Map<string, string[]> {
-  const out = new Map<string, string[]>();
-  if (!raw) return out;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(raw);
-  } catch {
-    throw new InvalidParameter('request.invalid_filters', `invalid filter '${raw}'`);
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new InvalidParameter('request.invalid_filters', `invalid filter '${raw}'`);
-  }
-  for (const [k, v] of Object.entries(parsed as Record<string, unknown>)) {
-    if (Array.isArray(v)) out.set(k, v.map(String));
-    else if (v && typeof v === 'object') out.set(k, Object.entries(v).filter(([, on]) => on).map(([name]) => name));
-    else throw new InvalidParameter('request.invalid_filters', `invalid filter '${raw}'`);
-  }
-  return out;
 }
 
 export type Handler = (req: Request, reply: Reply) => Promise<void> | void;

@@ -10,6 +10,7 @@
  */
 import { mkdir, stat } from 'node:fs/promises';
 import type { MountPoint, Volume, VolumeCreateRequest, VolumeListResponse, VolumePruneResponse } from '../../api/types/index.js';
+import { Filters } from '../../api/filters.js';
 import { Conflict, InvalidParameter, NotFound } from '../../errdefs/index.js';
 import { directorySize } from '../../lib/disk-usage.js';
 import { newId } from '../../lib/ids.js';
@@ -42,16 +43,15 @@ export interface VolumeServiceDeps {
   users: VolumeUsers;
 }
 
-function labelMatch(labels: Record<string, string>, f: string): boolean {
-  const eq = f.indexOf('=');
-  return eq === -1 ? f in labels : labels[f.slice(0, eq)] === f.slice(eq + 1);
-}
-
-function parseBool(key: string, v: string): boolean {
-  const l = v.toLowerCase();
-  if (l === 'true' || l === '1') return true;
-  if (l === 'false' || l === '0') return false;
-  throw new InvalidParameter('volume.invalid_filter', `invalid filter '${key}=${v}'`);
+/** `all` of `volume prune`: one value in Go's strconv.ParseBool grammar. */
+function pruneAll(filters: Filters, dflt: boolean): boolean {
+  const all = filters.get('all');
+  if (!filters.has('all')) return dflt;
+  if (all.length !== 1) throw Filters.invalid(`invalid filter 'all=[${all.join(' ')}]': only one value is expected`);
+  const v = all[0]!;
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
+  throw Filters.invalid(`invalid filter 'all': strconv.ParseBool: parsing "${v}": invalid syntax`);
 }
 
 export class VolumeService {
@@ -95,18 +95,12 @@ export class VolumeService {
     return this.view(this.d.store.get(name));
   }
 
-  list(filters: Map<string, string[]>): VolumeListResponse {
-    for (const k of filters.keys()) if (!LIST_FILTERS.has(k)) throw new InvalidParameter('volume.invalid_filter', `invalid filter '${k}'`);
-    const f = (k: string) => filters.get(k) ?? [];
-    const dangling = f('dangling').map((v) => parseBool('dangling', v));
+  list(filters: Filters): VolumeListResponse {
+    filters.accept(LIST_FILTERS);
+    const dangling = filters.has('dangling') ? filters.bool('dangling', false) : undefined;
     const out = this.d.store.list().filter((v) => {
-      const labels = v.labels ?? {};
-      if (dangling.length && !dangling.some((want) => want === (this.d.users.usersOf(v.name).length === 0))) return false;
-      if (f('name').length && !f('name').some((n) => v.name.includes(n))) return false;
-      if (f('driver').length && !f('driver').includes('local')) return false;
-      if (!f('label').every((l) => labelMatch(labels, l))) return false;
-      if (f('label!').some((l) => labelMatch(labels, l))) return false;
-      return true;
+      if (dangling !== undefined && dangling !== (this.d.users.usersOf(v.name).length === 0)) return false;
+      return filters.match('name', v.name) && filters.exact('driver', 'local') && filters.labels(v.labels);
     });
     return { Volumes: out.map((v) => this.view(v)), Warnings: null };
   }
@@ -130,16 +124,13 @@ export class VolumeService {
   }
 
   /** `all`: every unused volume (API < 1.42, or `filters={"all":["true"]}`); otherwise only anonymous ones. */
-  async prune(filters: Map<string, string[]>, allByDefault: boolean): Promise<VolumePruneResponse> {
-    for (const k of filters.keys()) if (!PRUNE_FILTERS.has(k)) throw new InvalidParameter('volume.invalid_filter', `invalid filter '${k}'`);
-    const all = filters.has('all') ? (filters.get('all') ?? []).some((v) => parseBool('all', v)) : allByDefault;
+  async prune(filters: Filters, allByDefault: boolean): Promise<VolumePruneResponse> {
+    const all = pruneAll(filters.accept(PRUNE_FILTERS), allByDefault);
     const deleted: string[] = [];
     let reclaimed = 0;
     for (const v of this.d.store.list()) {
-      const labels = v.labels ?? {};
-      if (!all && !(ANONYMOUS_LABEL in labels)) continue;
-      if (!(filters.get('label') ?? []).every((l) => labelMatch(labels, l))) continue;
-      if ((filters.get('label!') ?? []).some((l) => labelMatch(labels, l))) continue;
+      if (!all && !(v.labels && ANONYMOUS_LABEL in v.labels)) continue;
+      if (!filters.labels(v.labels)) continue;
       if (this.d.users.usersOf(v.name).length) continue;
       const size = needsMount(v.options) ? 0 : await directorySize(this.d.store.dataPath(v.name)).catch(() => 0);
       try {

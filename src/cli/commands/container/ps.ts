@@ -1,20 +1,9 @@
 import { Command } from 'commander';
+import { Filters } from '../../../api/filters.js';
 import type { ContainerSummary } from '../../../api/types/index.js';
 import { collect, type CliContext } from '../../context.js';
 import { ellipsis, ListFormatter, truncateID } from '../../format/formatter.js';
 import { humanDuration, humanSizeWithPrecision } from '../../../lib/units.js';
-
-/** `--filter k=v` flags → the API's map-of-bool filters JSON. */
-export function filtersJson(list: string[]): string | undefined {
-  if (!list.length) return undefined;
-  const f: Record<string, Record<string, boolean>> = {};
-  for (const item of list) {
-    const i = item.indexOf('=');
-    if (i <= 0) throw new Error(`bad format of filter (expected name=value)`);
-    (f[item.slice(0, i).trim().toLowerCase()] ??= {})[item.slice(i + 1)] = true;
-  }
-  return JSON.stringify(f);
-}
 
 /** docker's DisplayablePorts: `0.0.0.0:8080->80/tcp, 443/tcp`. */
 export function portsString(ports: ContainerSummary['Ports']): string {
@@ -70,7 +59,7 @@ export function psCommand(ctx: CliContext, name = 'ps'): Command {
       const c = await ctx.client();
       const limit = o.latest ? 1 : o.last !== undefined ? Number(o.last) : undefined;
       const list = await c.get<ContainerSummary[]>('/containers/json', {
-        all: o.all ? 1 : undefined, limit, size: o.size || f.usesField('Size') ? 1 : undefined, filters: filtersJson(o.filter),
+        all: o.all ? 1 : undefined, limit, size: o.size || f.usesField('Size') ? 1 : undefined, filters: Filters.fromFlags(o.filter).toQuery(),
       });
       const now = Date.now();
       ctx.out.write(f.render(list.map((s) => psRow(s, o.trunc, now))));

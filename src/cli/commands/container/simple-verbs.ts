@@ -1,12 +1,12 @@
 /** pause, unpause, rename, update, port, top, prune: verbs with little logic of their own. */
 import { Command } from 'commander';
+import { Filters } from '../../../api/filters.js';
 import type { ContainerInspect } from '../../../api/types/index.js';
 import { collect, ExitError, type CliContext } from '../../context.js';
 import { forEachRef } from '../../each.js';
 import { TabWriter } from '../../format/tabwriter.js';
 import { humanSize } from '../../../lib/units.js';
 import { parseBytes } from './create-options.js';
-import { filtersJson } from './ps.js';
 
 export function pauseCommand(ctx: CliContext, verb: 'pause' | 'unpause'): Command {
   return new Command(verb)
@@ -120,7 +120,7 @@ export function pruneCommand(ctx: CliContext): Command {
         if (!/^y(es)?$/i.test(answer)) return;
       }
       const c = await ctx.client();
-      const r = await c.json<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }>('POST', '/containers/prune', { query: { filters: filtersJson(o.filter) } });
+      const r = await c.json<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }>('POST', '/containers/prune', { query: { filters: Filters.fromFlags(o.filter).toQuery() } });
       if (r.ContainersDeleted?.length) {
         ctx.print('Deleted Containers:');
         for (const id of r.ContainersDeleted) ctx.print(id);

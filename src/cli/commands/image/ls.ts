@@ -1,9 +1,9 @@
 import { Command } from 'commander';
+import { Filters } from '../../../api/filters.js';
 import type { ImageSummary } from '../../../api/types/index.js';
 import { collect, type CliContext } from '../../context.js';
 import { renderList, truncateID } from '../../format/formatter.js';
 import { humanDuration, humanSize, humanSizeWithPrecision } from '../../../lib/units.js';
-import { filtersJson } from '../container/ps.js';
 
 /** One `docker images` row with docker's field names, so `--format` templates work unchanged. */
 export interface ImageRow {
@@ -68,7 +68,7 @@ export function imagesCommand(ctx: CliContext, name = 'images'): Command {
     .action(async (repo: string | undefined, o: { all?: boolean; quiet?: boolean; digests?: boolean; trunc: boolean; filter: string[]; format?: string }) => {
       const c = await ctx.client();
       const filters = [...o.filter, ...(repo ? [`reference=${repo}`] : [])];
-      const list = await c.get<ImageSummary[]>('/images/json', { all: o.all ? 1 : undefined, filters: filtersJson(filters) });
+      const list = await c.get<ImageSummary[]>('/images/json', { all: o.all ? 1 : undefined, filters: Filters.fromFlags(filters).toQuery() });
       const rows = imageRows(list, { digests: !!o.digests, trunc: o.trunc });
       const defaultFormat = o.digests
         ? 'table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}'

@@ -1,9 +1,9 @@
 import { createInterface } from 'node:readline/promises';
 import { Command } from 'commander';
+import { Filters } from '../../../api/filters.js';
 import type { ImagesPruneResponse } from '../../../api/types/index.js';
 import { collect, type CliContext } from '../../context.js';
 import { humanSize } from '../../../lib/units.js';
-import { filtersJson } from '../container/ps.js';
 
 /** Asks docker's `[y/N]` question on stderr; anything but y/yes is no. */
 export async function confirm(ctx: CliContext, warning: string): Promise<boolean> {
@@ -32,7 +32,7 @@ export function imagePruneCommand(ctx: CliContext): Command {
       if (!o.force && !(await confirm(ctx, warning))) return;
       const c = await ctx.client();
       const res = await c.json<ImagesPruneResponse>('POST', '/images/prune', {
-        query: { filters: filtersJson([...o.filter, `dangling=${o.all ? 'false' : 'true'}`]) },
+        query: { filters: Filters.fromFlags([...o.filter, `dangling=${o.all ? 'false' : 'true'}`]).toQuery() },
       });
       if (res.ImagesDeleted?.length) {
         ctx.print('Deleted Images:');

@@ -1,10 +1,10 @@
 /** `berth network create|ls|inspect|rm|prune|connect|disconnect` (docker network's flags and output). */
 import { Command } from 'commander';
+import { Filters } from '../../../api/filters.js';
 import type { Network, NetworkPruneResponse } from '../../../api/types/index.js';
 import { collect, keyValues, type CliContext } from '../../context.js';
 import { forEachRef, inspectEach } from '../../each.js';
 import { renderList } from '../../format/formatter.js';
-import { filtersJson } from '../container/ps.js';
 
 export function networkCommands(ctx: CliContext): Command[] {
   const create = new Command('create')
@@ -39,7 +39,7 @@ export function networkCommands(ctx: CliContext): Command[] {
     .option('--format <string>', 'Format output using a custom template')
     .action(async (o: { quiet?: boolean; trunc: boolean; filter: string[]; format?: string }) => {
       const c = await ctx.client();
-      const nets = (await c.get<Network[]>('/networks', { filters: filtersJson(o.filter) })).sort((a, b) => a.Name.localeCompare(b.Name));
+      const nets = (await c.get<Network[]>('/networks', { filters: Filters.fromFlags(o.filter).toQuery() })).sort((a, b) => a.Name.localeCompare(b.Name));
       const id = (s: string) => (o.trunc ? s.slice(0, 12) : s);
       ctx.out.write(renderList({
         format: o.format, quiet: o.quiet, defaultFormat: 'table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}',
@@ -83,7 +83,7 @@ export function networkCommands(ctx: CliContext): Command[] {
     .option('-f, --force', 'Do not prompt for confirmation')
     .action(async (o: { filter: string[] }) => {
       const c = await ctx.client();
-      const res = await c.json<NetworkPruneResponse>('POST', '/networks/prune', { query: { filters: filtersJson(o.filter) } });
+      const res = await c.json<NetworkPruneResponse>('POST', '/networks/prune', { query: { filters: Filters.fromFlags(o.filter).toQuery() } });
       if (res.NetworksDeleted?.length) {
         ctx.print('Deleted Networks:');
         for (const n of res.NetworksDeleted) ctx.print(n);

@@ -1,8 +1,8 @@
 import { Command } from 'commander';
+import { Filters } from '../../../api/filters.js';
 import type { EventMessage } from '../../../api/types/index.js';
 import { jsonMessages } from '../../../client/json-stream.js';
 import { apiTimestamp } from '../container/logs.js';
-import { filtersJson } from '../container/ps.js';
 import { collect, type CliContext } from '../../context.js';
 import { renderInspect } from '../../format/formatter.js';
 
@@ -24,7 +24,7 @@ export function eventsCommand(ctx: CliContext): Command {
     .option('--format <string>', 'Format the output using the given Go template')
     .action(async (o: { since?: string; until?: string; filter: string[]; format?: string }) => {
       const c = await ctx.client();
-      const res = await c.call('GET', '/events', { query: { since: apiTimestamp(o.since), until: apiTimestamp(o.until), filters: filtersJson(o.filter) } });
+      const res = await c.call('GET', '/events', { query: { since: apiTimestamp(o.since), until: apiTimestamp(o.until), filters: Filters.fromFlags(o.filter).toQuery() } });
       for await (const e of jsonMessages<EventMessage>(res)) {
         ctx.out.write(o.format ? renderInspect(o.format === 'json' ? '{{json .}}' : o.format, [e]) : eventLine(e) + '\n');
       }

@@ -1,11 +1,11 @@
 /** `berth volume create|ls|inspect|rm|prune` (docker volume's flags and output). */
 import { Command } from 'commander';
+import { Filters } from '../../../api/filters.js';
 import type { Volume, VolumeListResponse, VolumePruneResponse } from '../../../api/types/index.js';
 import { collect, keyValues, type CliContext } from '../../context.js';
 import { forEachRef, inspectEach } from '../../each.js';
 import { renderList } from '../../format/formatter.js';
 import { humanSize } from '../../../lib/units.js';
-import { filtersJson } from '../container/ps.js';
 
 export function volumeCommands(ctx: CliContext): Command[] {
   const create = new Command('create')
@@ -30,7 +30,7 @@ export function volumeCommands(ctx: CliContext): Command[] {
     .option('--format <string>', 'Format output using a custom template')
     .action(async (o: { quiet?: boolean; filter: string[]; format?: string }) => {
       const c = await ctx.client();
-      const res = await c.get<VolumeListResponse>('/volumes', { filters: filtersJson(o.filter) });
+      const res = await c.get<VolumeListResponse>('/volumes', { filters: Filters.fromFlags(o.filter).toQuery() });
       const vols = [...res.Volumes].sort((a, b) => a.Name.localeCompare(b.Name));
       ctx.out.write(renderList({
         format: o.format, quiet: o.quiet, quietFormat: '{{.Name}}', defaultFormat: 'table {{.Driver}}\t{{.Name}}',
@@ -71,7 +71,7 @@ export function volumeCommands(ctx: CliContext): Command[] {
     .action(async (o: { all?: boolean; filter: string[] }) => {
       const c = await ctx.client();
       const filters = [...o.filter, ...(o.all ? ['all=true'] : [])];
-      const res = await c.json<VolumePruneResponse>('POST', '/volumes/prune', { query: { filters: filtersJson(filters) } });
+      const res = await c.json<VolumePruneResponse>('POST', '/volumes/prune', { query: { filters: Filters.fromFlags(filters).toQuery() } });
       if (res.VolumesDeleted?.length) {
         ctx.print('Deleted Volumes:');
         for (const v of res.VolumesDeleted) ctx.print(v);

@@ -1,3 +1,4 @@
+import type { Filters } from '../../../../api/filters.js';
 import type { ContainerCreateRequest, ContainerInspect, ContainerSummary, HostConfig, WaitResponse } from '../../../../api/types/index.js';
 import type { ListOptions } from '../../../containers/list.js';
 import type { ContainerRecord } from '../../../containers/record.js';
@@ -20,7 +21,7 @@ export interface ContainerActions {
   update(ref: string, body: HostConfig): Promise<{ Warnings: string[] }>;
   wait(ref: string, condition: WaitCondition, signal?: AbortSignal): Promise<WaitResponse>;
   remove(ref: string, opts: { force?: boolean; volumes?: boolean }): Promise<void>;
-  prune(filters: Map<string, string[]>): Promise<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }>;
+  prune(filters: Filters): Promise<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }>;
   /** Waits out an exit being recorded, then attaches what `open` returns. */
   attach(ref: string, open: () => Attachment): Promise<{ rec: ContainerRecord; detach: () => void }>;
   resize(ref: string, height: number, width: number): Promise<void>;

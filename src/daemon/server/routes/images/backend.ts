@@ -1,3 +1,4 @@
+import type { Filters } from '../../../../api/filters.js';
 import type { Readable } from 'node:stream';
 import type {
   ImageDeleteResponseItem, ImageHistoryItem, ImageInspect, ImagesPruneResponse, ImageSummary, JSONMessage,
@@ -9,7 +10,7 @@ import type { LoadedImage } from '../../../images/load.js';
 
 /** What the image routes call; implemented by ImageService. */
 export interface ImagesBackend {
-  list(opts: { all: boolean; filters: Map<string, string[]>; apiAtLeast144: boolean }): ImageSummary[];
+  list(opts: { all: boolean; filters: Filters; apiAtLeast144: boolean }): ImageSummary[];
   inspect(ref: string, apiAtLeast145: boolean): Promise<ImageInspect>;
   history(ref: string): Promise<ImageHistoryItem[]>;
   import(body: Readable, opts: Omit<ImportOptions, 'engineVersion'>): Promise<Digest>;
@@ -18,5 +19,5 @@ export interface ImagesBackend {
   save(names: string[]): Promise<(tar: TarWriter) => Promise<void>>;
   tag(ref: string, repo: string, tag: string | undefined): Promise<void>;
   remove(ref: string, opts: { force: boolean; noprune: boolean }): Promise<ImageDeleteResponseItem[]>;
-  prune(filters: Map<string, string[]>): Promise<ImagesPruneResponse>;
+  prune(filters: Filters): Promise<ImagesPruneResponse>;
 }

@@ -1,12 +1,13 @@
+import type { Filters } from '../../../../api/filters.js';
 import type { EndpointSettings, Network, NetworkCreateRequest, NetworkPruneResponse } from '../../../../api/types/index.js';
 
 /** What the network routes read and change; implemented by NetworkService. */
 export interface NetworksBackend {
   create(req: NetworkCreateRequest): Promise<{ Id: string; Warning: string }>;
-  list(filters: Map<string, string[]>): Network[];
+  list(filters: Filters): Network[];
   inspect(ref: string): Network;
   remove(ref: string): Promise<void>;
-  prune(filters: Map<string, string[]>): Promise<NetworkPruneResponse>;
+  prune(filters: Filters): Promise<NetworkPruneResponse>;
 }
 
 /** Containers joining and leaving networks; implemented by ContainerNetworking. */

@@ -1,10 +1,11 @@
+import type { Filters } from '../../../../api/filters.js';
 import type { Volume, VolumeCreateRequest, VolumeListResponse, VolumePruneResponse } from '../../../../api/types/index.js';
 
 /** What the volume routes call; implemented by VolumeService. */
 export interface VolumesBackend {
   create(req: VolumeCreateRequest): Promise<Volume>;
-  list(filters: Map<string, string[]>): VolumeListResponse;
+  list(filters: Filters): VolumeListResponse;
   inspect(name: string): Volume;
   remove(name: string, force: boolean): Promise<void>;
-  prune(filters: Map<string, string[]>, allByDefault: boolean): Promise<VolumePruneResponse>;
+  prune(filters: Filters, allByDefault: boolean): Promise<VolumePruneResponse>;
 }

@@ -8,7 +8,7 @@
 import type { StorageDriver } from './storage/driver.js';
 import { isSha256Digest } from '../oci/index.js';
 import { PathNotFound } from './storage/errors.js';
-import { blobDataPath, blobDir, blobsDir, layerDir, repositoryNames, revisionsDir } from './storage/paths.js';
+import { blobDataPath, blobDir, blobsDir, digestsIn, layerDir, repositoryNames, revisionsDir } from './storage/paths.js';
 
 export interface GcOptions {
   dryRun: boolean;
@@ -47,9 +47,4 @@ export async function gc(driver: StorageDriver, o: GcOptions): Promise<{ deleted
     for (const name of repos) await driver.delete(layerDir(name, digest));
   }
   return { deleted, kept };
-}
-
-/** The digests a `sha256/` directory of the layout names by their hex (entries of any other shape were never written by the registry). */
-function digestsIn(entries: string[]): string[] {
-  return entries.map((hex) => `sha256:${hex}`).filter(isSha256Digest);
 }

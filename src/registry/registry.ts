@@ -7,37 +7,21 @@
  * A blob reaches blobs/ only by a rename after its digest was checked, so
  * every blob file matches its name.
  */
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { isIndexType, isManifestType, isSha256Digest, sha256Digest, type Descriptor } from '../oci/index.js';
 import { RegistryError } from './errors.js';
-import { checkDigest, isDigest } from './names.js';
+import { checkDigest } from './params.js';
 import type { StorageDriver } from './storage/driver.js';
 import { Uploads } from './uploads.js';
 import { PathNotFound } from './storage/errors.js';
 import {
-  blobDataPath, layerDir, layerLinkPath, layersDir, manifestsDir, referrerPath, referrersDir, repositoryNames, revisionDir,
+  blobDataPath, digestsIn, layerDir, layerLinkPath, layersDir, manifestsDir, referrerPath, referrersDir, repositoryNames, revisionDir,
   revisionLinkPath, tagDir, tagLinkPath, tagsDir,
 } from './storage/paths.js';
-
-export const MANIFEST_TYPES = new Set([
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-]);
-const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
 
 export interface RegistryOptions {
   deleteEnabled: boolean;
   maxManifestBytes: number;
-}
-
-export interface Descriptor {
-  mediaType: string;
-  digest: string;
-  size: number;
-  artifactType?: string;
-  annotations?: Record<string, string>;
 }
 
 export class Registry {
@@ -118,7 +102,7 @@ export class Registry {
   // ---- manifests
 
   async resolve(name: string, ref: string): Promise<string | undefined> {
-    if (isDigest(ref)) return (await this.driver.stat(revisionLinkPath(name, ref))) ? ref : undefined;
+    if (isSha256Digest(ref)) return (await this.driver.stat(revisionLinkPath(name, ref))) ? ref : undefined;
     try {
       return (await this.driver.getContent(tagLinkPath(name, ref))).toString('utf8').trim();
     } catch (err) {
@@ -139,8 +123,8 @@ export class Registry {
     if (bytes.length > this.opts.maxManifestBytes) {
       throw new RegistryError('SIZE_INVALID', `manifest is ${bytes.length} bytes, the limit is ${this.opts.maxManifestBytes}`, undefined, 413);
     }
-    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-    if (isDigest(ref) && ref !== digest) throw new RegistryError('DIGEST_INVALID', `manifest digest is ${digest}, the URL says ${ref}`);
+    const digest = sha256Digest(bytes);
+    if (isSha256Digest(ref) && ref !== digest) throw new RegistryError('DIGEST_INVALID', `manifest digest is ${digest}, the URL says ${ref}`);
     let m: { mediaType?: string; schemaVersion?: number; config?: Descriptor; layers?: Descriptor[]; manifests?: Descriptor[]; subject?: Descriptor; artifactType?: string; annotations?: Record<string, string> };
     try {
       m = JSON.parse(bytes.toString('utf8')) as typeof m;
@@ -148,25 +132,25 @@ export class Registry {
       throw new RegistryError('MANIFEST_INVALID', 'manifest is not valid JSON');
     }
     const mediaType = (contentType.split(';')[0]!.trim() || m.mediaType) ?? '';
-    if (!MANIFEST_TYPES.has(mediaType)) throw new RegistryError('MANIFEST_INVALID', `unsupported manifest media type ${JSON.stringify(mediaType)}`);
+    if (!isManifestType(mediaType) && !isIndexType(mediaType)) throw new RegistryError('MANIFEST_INVALID', `unsupported manifest media type ${JSON.stringify(mediaType)}`);
     if (m.mediaType && m.mediaType !== mediaType) throw new RegistryError('MANIFEST_INVALID', `mediaType ${m.mediaType} in the manifest, ${mediaType} in Content-Type`);
     if (m.schemaVersion !== 2) throw new RegistryError('MANIFEST_INVALID', 'schemaVersion must be 2');
     const missing: string[] = [];
-    if (INDEX_TYPES.has(mediaType)) {
+    if (isIndexType(mediaType)) {
       if (!Array.isArray(m.manifests)) throw new RegistryError('MANIFEST_INVALID', 'an index needs a manifests list');
-      for (const d of m.manifests) if (!isDigest(String(d?.digest)) || !(await this.driver.stat(revisionLinkPath(name, d.digest)))) missing.push(String(d?.digest));
+      for (const d of m.manifests) if (!isSha256Digest(String(d?.digest)) || !(await this.driver.stat(revisionLinkPath(name, d.digest)))) missing.push(String(d?.digest));
     } else {
       if (!m.config || !Array.isArray(m.layers)) throw new RegistryError('MANIFEST_INVALID', 'a manifest needs config and layers');
       for (const d of [m.config, ...m.layers]) {
-        if (!isDigest(String(d?.digest)) || (await this.blobSize(name, d.digest)) === undefined) missing.push(String(d?.digest));
+        if (!isSha256Digest(String(d?.digest)) || (await this.blobSize(name, d.digest)) === undefined) missing.push(String(d?.digest));
       }
     }
     if (missing.length) throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `manifest references blobs this repository does not have: ${missing.join(', ')}`, { digests: missing });
     if (!(await this.driver.stat(blobDataPath(digest)))) await this.driver.putContent(blobDataPath(digest), bytes);
     await this.driver.putContent(revisionLinkPath(name, digest), JSON.stringify({ mediaType }));
-    if (!isDigest(ref)) await this.driver.putContent(tagLinkPath(name, ref), digest);
+    if (!isSha256Digest(ref)) await this.driver.putContent(tagLinkPath(name, ref), digest);
     let subject: string | undefined;
-    if (m.subject && isDigest(String(m.subject.digest))) {
+    if (m.subject && isSha256Digest(String(m.subject.digest))) {
       subject = m.subject.digest;
       const desc: Descriptor = {
         mediaType, digest, size: bytes.length,
@@ -180,7 +164,7 @@ export class Registry {
 
   async deleteManifest(name: string, ref: string): Promise<void> {
     if (!this.opts.deleteEnabled) throw new RegistryError('UNSUPPORTED', 'deletes are disabled on this registry');
-    if (!isDigest(ref)) {
+    if (!isSha256Digest(ref)) {
       if (!(await this.resolve(name, ref))) throw new RegistryError('MANIFEST_UNKNOWN');
       await this.driver.delete(tagDir(name, ref));
       return;
@@ -207,8 +191,8 @@ export class Registry {
 
   async referrers(name: string, digest: string, artifactType?: string): Promise<Descriptor[]> {
     const out: Descriptor[] = [];
-    for (const entry of await this.driver.list(referrersDir(name, digest))) {
-      const desc = JSON.parse((await this.driver.getContent(referrerPath(name, digest, `sha256:${entry}`))).toString('utf8')) as Descriptor;
+    for (const referrer of digestsIn(await this.driver.list(referrersDir(name, digest)))) {
+      const desc = JSON.parse((await this.driver.getContent(referrerPath(name, digest, referrer))).toString('utf8')) as Descriptor;
       if (!(await this.driver.stat(revisionLinkPath(name, desc.digest)))) continue; // deleted since
       if (!artifactType || desc.artifactType === artifactType) out.push(desc);
     }

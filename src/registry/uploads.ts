@@ -6,9 +6,11 @@
  * hashed as storage holds them, so what reaches blobs/ matches its digest
  * whatever requests, processes or crashes interleaved.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Digester } from '../oci/index.js';
 import { RegistryError } from './errors.js';
 import type { StorageDriver } from './storage/driver.js';
 import { uploadDataPath, uploadDir, uploadSealedPath, uploadStartedAtPath } from './storage/paths.js';
@@ -87,9 +89,9 @@ export class Uploads {
     await this.size(name, uuid);
     const path = uploadSealedPath(name, uuid, randomBytes(8).toString('hex'));
     await this.driver.move(uploadDataPath(name, checkUploadId(uuid)), path);
-    const hash = createHash('sha256');
-    for await (const chunk of await this.driver.reader(path) as AsyncIterable<Buffer>) hash.update(chunk);
-    return { path, digest: `sha256:${hash.digest('hex')}` };
+    const digester = new Digester();
+    await pipeline(await this.driver.reader(path), digester.resume());
+    return { path, digest: digester.digest() };
   }
 
   async remove(name: string, uuid: string): Promise<void> {

@@ -9,9 +9,10 @@ import { pipeline } from 'node:stream/promises';
 import type { Access, Scope } from '../auth.js';
 import { tokenUser, type TokenAccess } from '../token.js';
 import { RegistryError } from '../errors.js';
-import { checkDigest, checkName, checkReference, isReference } from '../names.js';
+import { checkDigest, checkName, checkReference, isReference } from '../params.js';
 import type { Registry } from '../registry.js';
 import { Metrics } from './metrics.js';
+import { MediaType } from '../../oci/index.js';
 
 export interface AppOptions {
   readOnly: boolean;
@@ -76,8 +77,8 @@ function registryHandler(reg: Registry, o: AppOptions): (req: IncomingMessage, r
       checkDigest(m[2]!);
       const artifactType = url.searchParams.get('artifactType') ?? undefined;
       const manifests = await reg.referrers(name, m[2]!, artifactType);
-      res.writeHead(200, { ...API_HEADER, 'Content-Type': 'application/vnd.oci.image.index.v1+json', ...(artifactType ? { 'OCI-Filters-Applied': 'artifactType' } : {}) });
-      res.end(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }));
+      res.writeHead(200, { ...API_HEADER, 'Content-Type': MediaType.OciIndex, ...(artifactType ? { 'OCI-Filters-Applied': 'artifactType' } : {}) });
+      res.end(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests }));
     }],
     ['POST', /^\/v2\/(.+)\/blobs\/uploads\/?$/, async (req, res, m, url) => {
       writable();

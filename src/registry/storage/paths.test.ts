@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { MemoryDriver } from './memory.js';
 import {
-  blobDataPath, blobDir, layerLinkPath, referrerPath, repositoryNames, revisionLinkPath, tagLinkPath, uploadDataPath, uploadSealedPath,
+  blobDataPath, blobDir, digestsIn, layerLinkPath, referrerPath, repositoryNames, revisionLinkPath, tagLinkPath, uploadDataPath, uploadSealedPath,
   uploadStartedAtPath,
 } from './paths.js';
 
@@ -35,4 +35,8 @@ test('repositoryNames walks nested names and skips the layout\'s own entries', a
   await driver.putContent(layerLinkPath('solo', cd), cd);
   await driver.putContent(uploadDataPath('library/app', '123e4567-e89b-12d3-a456-426614174000'), '');
   assert.deepEqual((await repositoryNames(driver)).sort(), ['library', 'library/app', 'solo']);
+});
+
+test('digestsIn names only the entries that are sha256 hex', () => {
+  assert.deepEqual(digestsIn(['ab'.repeat(32), 'junk', 'AB'.repeat(32), 'cd'.repeat(32)]), [ab, cd]);
 });

@@ -27,7 +27,7 @@
  * `sha256:<64 hex>`; names, tags and upload ids are checked by the callers
  * (the request's grammar) before they get here.
  */
-import { sha256Hex, type Digest } from '../../oci/index.js';
+import { isSha256Digest, sha256Hex, type Digest } from '../../oci/index.js';
 import type { StorageDriver } from './driver.js';
 
 const REPOSITORIES = 'repositories';
@@ -122,6 +122,15 @@ export function uploadStartedAtPath(name: string, uuid: string): string {
 /** Where an upload's bytes go while they are hashed and published, out of any writer's reach. */
 export function uploadSealedPath(name: string, uuid: string, random: string): string {
   return `${uploadDir(name, uuid)}/sealed-${random}`;
+}
+
+/**
+ * The digests a directory named by hex (`blobs/sha256`, `revisions/sha256`,
+ * `_referrers/<subject hex>`) holds; an entry of any other shape was never
+ * written by the registry and names nothing.
+ */
+export function digestsIn(entries: string[]): Digest[] {
+  return entries.map((hex) => `sha256:${hex}`).filter(isSha256Digest);
 }
 
 /**

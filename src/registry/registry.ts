@@ -121,7 +121,7 @@ export class Registry {
   /** Validates and stores a manifest, tagging it when `ref` is a tag. Returns its digest and subject, if any. */
   async putManifest(name: string, ref: string, bytes: Buffer, contentType: string): Promise<{ digest: string; subject?: string }> {
     if (bytes.length > this.opts.maxManifestBytes) {
-      throw new RegistryError('SIZE_INVALID', `manifest is ${bytes.length} bytes, the limit is ${this.opts.maxManifestBytes}`, undefined, 413);
+      throw new RegistryError('SIZE_INVALID', `manifest is ${bytes.length} bytes, the limit is ${this.opts.maxManifestBytes}`, undefined, 'too_large');
     }
     const digest = sha256Digest(bytes);
     if (isSha256Digest(ref) && ref !== digest) throw new RegistryError('DIGEST_INVALID', `manifest digest is ${digest}, the URL says ${ref}`);

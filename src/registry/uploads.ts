@@ -43,7 +43,7 @@ export class Uploads {
    * bucket are not serialized, the digest check at commit keeps them right.
    */
   async exclusive<T>(uuid: string, fn: () => Promise<T>): Promise<T> {
-    if (this.busy.has(uuid)) throw new RegistryError('RANGE_INVALID', 'another request is writing to this upload', undefined, 416);
+    if (this.busy.has(uuid)) throw new RegistryError('RANGE_INVALID', 'another request is writing to this upload');
     this.busy.add(uuid);
     try {
       return await fn();
@@ -65,7 +65,7 @@ export class Uploads {
    */
   async append(name: string, uuid: string, body: Readable, start?: number, length?: number): Promise<number> {
     const have = await this.size(name, uuid);
-    if (start !== undefined && start !== have) throw new RegistryError('RANGE_INVALID', `upload is at ${have}, chunk starts at ${start}`, undefined, 416);
+    if (start !== undefined && start !== have) throw new RegistryError('RANGE_INVALID', `upload is at ${have}, chunk starts at ${start}`);
     const out = await this.driver.writer(uploadDataPath(name, checkUploadId(uuid)), true);
     let got = 0;
     try {

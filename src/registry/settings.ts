@@ -62,29 +62,18 @@ export function withFileSettings<T extends ServeSettings>(
   settings: T, file: FileSettings, explicit: (name: keyof ServeSettings) => boolean, env: NodeJS.ProcessEnv,
 ): T {
   const out: T = { ...settings };
-  const fill = <K extends keyof ServeSettings>(name: K, value: ServeSettings[K] | undefined) => {
-    if (value !== undefined && !explicit(name)) out[name] = value as T[K];
+  const fromFile: Partial<ServeSettings> = {
+    addr: file.addr, root: file.root, storage: file.storage,
+    s3Bucket: file.s3?.bucket, s3Region: file.s3?.region, s3Endpoint: file.s3?.endpoint, s3PathStyle: file.s3?.pathStyle, s3Root: file.s3?.rootDirectory,
+    deleteEnabled: file.deleteEnabled, readOnly: file.readOnly, tlsCert: file.tlsCert, tlsKey: file.tlsKey, htpasswd: file.htpasswd,
+    tokenRealm: file.token?.realm, tokenService: file.token?.service, tokenIssuer: file.token?.issuer, tokenPublicKey: file.token?.rootCertBundle,
+    quiet: file.accessLog === false ? true : undefined,
   };
-  fill('addr', file.addr);
-  fill('root', file.root);
-  fill('storage', file.storage);
-  fill('s3Bucket', file.s3?.bucket);
-  fill('s3Region', file.s3?.region);
-  fill('s3Endpoint', file.s3?.endpoint);
-  fill('s3PathStyle', file.s3?.pathStyle);
-  fill('s3Root', file.s3?.rootDirectory);
-  fill('deleteEnabled', file.deleteEnabled);
-  fill('readOnly', file.readOnly);
-  fill('tlsCert', file.tlsCert);
-  fill('tlsKey', file.tlsKey);
-  fill('htpasswd', file.htpasswd);
-  fill('tokenRealm', file.token?.realm);
-  fill('tokenService', file.token?.service);
-  fill('tokenIssuer', file.token?.issuer);
-  fill('tokenPublicKey', file.token?.rootCertBundle);
+  for (const [name, value] of Object.entries(fromFile) as [keyof ServeSettings, unknown][]) {
+    if (value !== undefined && !explicit(name)) (out as Record<string, unknown>)[name] = value;
+  }
   if (file.token?.acl) out.tokenAclEntries = file.token.acl;
   else delete out.tokenAclEntries;
-  if (file.accessLog === false) fill('quiet', true);
   if (file.s3?.accessKey && file.s3.secretKey && !env.AWS_ACCESS_KEY_ID) {
     out.s3AccessKey = file.s3.accessKey;
     out.s3SecretKey = file.s3.secretKey;

@@ -80,9 +80,9 @@ export class TokenAccess implements Access {
   }
 
   private refuse(scope: Scope | undefined, error?: string): RegistryError {
-    return Object.assign(new RegistryError('UNAUTHORIZED', 'authentication required', scope ? [{ Type: scope.type, Name: scope.name, Action: scope.actions.join(',') }] : undefined), {
-      challenge: this.challengeFor(scope, error),
-    });
+    const refused = new RegistryError('UNAUTHORIZED', 'authentication required', scope ? [{ Type: scope.type, Name: scope.name, Action: scope.actions.join(',') }] : undefined);
+    refused.challenge = this.challengeFor(scope, error);
+    return refused;
   }
 
   /**

@@ -1,85 +1,15 @@
-/** berth-registry: an OCI distribution registry (`serve`), and its garbage collector (`gc`). */
-import { Command, InvalidArgumentError } from 'commander';
-import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import { anonymous, HtpasswdAccess } from '../registry/auth.js';
-import type { AclEntry } from '../registry/acl.js';
-import { parseConfig, parseTokenAcl } from '../registry/config.js';
-import { gc } from '../registry/gc.js';
-import { publicKeyOf, TokenAccess } from '../registry/token.js';
-import { Registry } from '../registry/registry.js';
-import { createRegistryServer } from '../registry/server/app.js';
-import type { StorageDriver } from '../registry/storage/driver.js';
-import { FilesystemDriver } from '../registry/storage/filesystem.js';
-import { S3Driver } from '../registry/storage/s3.js';
-
-interface StorageFlags {
-  root?: string; storage: string; s3Bucket?: string; s3Region: string; s3Endpoint?: string; s3PathStyle?: boolean; s3Root?: string;
-}
-
-/** The driver the flags name; s3 credentials come from the environment (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY) or the SDK's chain. */
-function storageDriver(o: StorageFlags): StorageDriver {
-  if (o.storage === 's3') {
-    if (!o.s3Bucket) throw new InvalidArgumentError('--storage s3 needs --s3-bucket');
-    return new S3Driver({
-      bucket: o.s3Bucket, region: o.s3Region, forcePathStyle: Boolean(o.s3PathStyle),
-      ...(o.s3Endpoint ? { endpoint: o.s3Endpoint } : {}), ...(o.s3Root ? { rootDirectory: o.s3Root } : {}),
-    });
-  }
-  if (o.storage !== 'filesystem') throw new InvalidArgumentError(`unknown storage driver ${o.storage} (filesystem or s3)`);
-  if (!o.root) throw new InvalidArgumentError('the filesystem driver needs --root');
-  return new FilesystemDriver(o.root);
-}
-
-interface ServeFlags extends StorageFlags {
-  addr: string; deleteEnabled?: boolean; readOnly?: boolean; maxManifestBytes: number; quiet?: boolean; metricsAuth?: boolean;
-  htpasswd?: string; tlsCert?: string; tlsKey?: string;
-  tokenKey?: string; tokenPublicKey?: string; tokenRealm?: string; tokenService: string; tokenIssuer: string; tokenAcl?: string;
-  /** auth.token.acl of the config file (--token-acl replaces it). */
-  tokenAclEntries?: AclEntry[];
-}
-
 /**
- * Fills the options a flag did not set from a distribution-style config.yml
- * (`--config`): flags win over the file, the file over the defaults.
+ * berth-registry: an OCI distribution registry (`serve`), and its garbage
+ * collector (`gc`). Only the entry: argv and the environment become
+ * settings, src/registry/compose.ts builds the registry from them, and
+ * signals stop it.
  */
-async function applyConfigFile(o: ServeFlags & { config?: string }, cmd: Command): Promise<void> {
-  if (!o.config) return;
-  const f = parseConfig(await readFile(o.config, 'utf8'));
-  const unset = (name: string) => cmd.getOptionValueSource(name) !== 'cli';
-  const fill = <K extends keyof ServeFlags>(name: K, value: ServeFlags[K] | undefined) => {
-    if (value !== undefined && unset(name)) o[name] = value;
-  };
-  fill('addr', f.addr);
-  fill('root', f.root);
-  fill('storage', f.storage);
-  fill('s3Bucket', f.s3?.bucket);
-  fill('s3Region', f.s3?.region);
-  fill('s3Endpoint', f.s3?.endpoint);
-  fill('s3PathStyle', f.s3?.pathStyle);
-  fill('s3Root', f.s3?.rootDirectory);
-  fill('deleteEnabled', f.deleteEnabled);
-  fill('readOnly', f.readOnly);
-  fill('tlsCert', f.tlsCert);
-  fill('tlsKey', f.tlsKey);
-  fill('htpasswd', f.htpasswd);
-  fill('tokenRealm', f.token?.realm);
-  fill('tokenService', f.token?.service);
-  fill('tokenIssuer', f.token?.issuer);
-  fill('tokenPublicKey', f.token?.rootCertBundle);
-  o.tokenAclEntries = f.token?.acl;
-  if (f.accessLog === false) fill('quiet', true);
-  // the SDK reads credentials from the environment; the file's keys go there unless it already has some
-  if (f.s3?.accessKey && f.s3.secretKey && !process.env.AWS_ACCESS_KEY_ID) {
-    process.env.AWS_ACCESS_KEY_ID = f.s3.accessKey;
-    process.env.AWS_SECRET_ACCESS_KEY = f.s3.secretKey;
-  }
-}
-
-/** A public key from a PEM key or certificate (distribution's rootcertbundle is certificates). */
-function publicKeyFrom(pem: Buffer) {
-  return pem.includes('BEGIN CERTIFICATE') ? new X509Certificate(pem).publicKey : createPublicKey(pem);
-}
+import { Command, InvalidArgumentError } from 'commander';
+import { readFile } from 'node:fs/promises';
+import { buildServer, listen, storageDriver } from '../registry/compose.js';
+import { parseConfig } from '../registry/config.js';
+import { gc } from '../registry/gc.js';
+import { withFileSettings, type ServeSettings, type StorageSettings } from '../registry/settings.js';
 
 function positive(v: string): number {
   const n = Number(v);
@@ -119,43 +49,24 @@ storageOptions(program.command('serve'))
   .option('--token-service <name>', 'the service tokens are issued for (their audience)', 'berth-registry')
   .option('--token-issuer <name>', 'the issuer tokens must name', 'berth-registry')
   .option('--token-acl <file>', "with --token-key: a YAML list of {account, name, actions, type?} grants beyond each user's own <user>/* repositories")
-  .action(async (o: ServeFlags & { config?: string }, cmd: Command) => {
-    await applyConfigFile(o, cmd);
-    if (Boolean(o.tlsCert) !== Boolean(o.tlsKey)) throw new InvalidArgumentError('--tls-cert and --tls-key go together');
-    const basic = o.htpasswd ? await HtpasswdAccess.load(o.htpasswd) : undefined;
-    let token: TokenAccess | undefined;
-    if (o.tokenKey || o.tokenPublicKey) {
-      const privateKey = o.tokenKey ? createPrivateKey(await readFile(o.tokenKey)) : undefined;
-      const publicKey = privateKey ? publicKeyOf(privateKey) : publicKeyFrom(await readFile(o.tokenPublicKey!));
-      const scheme = o.tlsCert ? 'https' : 'http';
-      const realm = o.tokenRealm ?? `${scheme}://${o.addr}/auth/token`;
-      const acl = o.tokenAcl ? parseTokenAcl(await readFile(o.tokenAcl, 'utf8')) : o.tokenAclEntries ?? [];
-      token = new TokenAccess({ realm, service: o.tokenService, issuer: o.tokenIssuer, publicKey, ttlSeconds: 300, acl, ...(privateKey ? { privateKey } : {}) });
-    }
-    const reg = new Registry(storageDriver(o), { deleteEnabled: Boolean(o.deleteEnabled), maxManifestBytes: o.maxManifestBytes });
-    const server = createRegistryServer(reg, {
-      readOnly: Boolean(o.readOnly),
-      metricsAuth: Boolean(o.metricsAuth),
-      access: token ?? basic ?? anonymous,
-      ...(token && o.tokenKey ? { tokenEndpoint: { path: '/auth/token', issuer: token, ...(basic ? { basic } : {}) } } : {}),
-      ...(o.tlsCert && o.tlsKey ? { tls: { cert: await readFile(o.tlsCert), key: await readFile(o.tlsKey) } } : {}),
-      log: o.quiet ? () => {} : (f) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...f })}\n`),
-    });
-    const i = o.addr.lastIndexOf(':');
-    const host = o.addr.slice(0, i) || '0.0.0.0';
-    const port = Number(o.addr.slice(i + 1));
-    server.keepAliveTimeout = 60_000;
-    server.listen(port, host.replace(/^\[|\]$/g, ''), () => process.stderr.write(`berth-registry listening on ${o.addr}\n`));
+  .action(async (flags: ServeSettings & { config?: string }, cmd: Command) => {
+    const o = flags.config
+      ? withFileSettings(flags, parseConfig(await readFile(flags.config, 'utf8')), (name) => cmd.getOptionValueSource(name) === 'cli', process.env)
+      : flags;
+    const log = o.quiet ? () => {} : (f: Record<string, unknown>) => process.stderr.write(`${JSON.stringify({ time: new Date().toISOString(), ...f })}\n`);
+    const server = await buildServer(o, log);
     const stop = () => server.close(() => process.exit(0));
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
+    await listen(server, o.addr);
+    process.stderr.write(`berth-registry listening on ${o.addr}\n`);
   });
 
 storageOptions(program.command('gc'))
   .description('delete blobs no manifest references')
   .option('--dry-run', 'only list what would be deleted')
   .option('--grace <seconds>', 'keep blobs written less than this long ago (uploads of a push in progress)', (v: string) => Number(v), 3600)
-  .action(async (o: StorageFlags & { dryRun?: boolean; grace: number }) => {
+  .action(async (o: StorageSettings & { dryRun?: boolean; grace: number }) => {
     if (!Number.isFinite(o.grace) || o.grace < 0) throw new InvalidArgumentError('--grace must be a number of seconds');
     const report = await gc(storageDriver(o), { dryRun: Boolean(o.dryRun), graceMs: o.grace * 1000 });
     for (const d of report.deleted) process.stdout.write(`${o.dryRun ? 'would delete' : 'deleted'} blob ${d}\n`);

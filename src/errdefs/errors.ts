@@ -16,7 +16,12 @@ export type ErrorKind =
   | 'not_modified'
   | 'not_implemented'
   | 'unavailable'
-  | 'system';
+  | 'system'
+  // the registry's (the distribution spec answers these statuses; the daemon does not)
+  | 'not_allowed'
+  | 'too_large'
+  | 'range_not_satisfiable'
+  | 'too_many_requests';
 
 export abstract class BerthError extends Error {
   abstract readonly kind: ErrorKind;
@@ -69,9 +74,30 @@ export class SystemError extends BerthError {
   readonly kind = 'system';
 }
 
+/** The operation is refused on this resource or this server: deletes disabled, read-only mode, a method a route lacks (405). */
+export class NotAllowed extends BerthError {
+  readonly kind = 'not_allowed';
+}
+
+/** The request's body is larger than accepted (413). */
+export class TooLarge extends BerthError {
+  readonly kind = 'too_large';
+}
+
+/** A byte range or chunk offset that does not fit what is stored (416). */
+export class RangeNotSatisfiable extends BerthError {
+  readonly kind = 'range_not_satisfiable';
+}
+
+/** Rate limited: try again later (429). */
+export class TooManyRequests extends BerthError {
+  readonly kind = 'too_many_requests';
+}
+
 const CLASS_OF_KIND: Record<ErrorKind, new (code: string, message: string) => BerthError> = {
   invalid_parameter: InvalidParameter, unauthorized: Unauthorized, forbidden: Forbidden, not_found: NotFound, conflict: Conflict,
   not_modified: NotModified, not_implemented: NotImplemented, unavailable: Unavailable, system: SystemError,
+  not_allowed: NotAllowed, too_large: TooLarge, range_not_satisfiable: RangeNotSatisfiable, too_many_requests: TooManyRequests,
 };
 
 /** An error of `kind` (a client rebuilding what the daemon answered). */

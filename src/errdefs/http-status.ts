@@ -11,6 +11,10 @@ const statusByKind: Record<ErrorKind, number> = {
   not_implemented: 501,
   unavailable: 503,
   system: 500,
+  not_allowed: 405,
+  too_large: 413,
+  range_not_satisfiable: 416,
+  too_many_requests: 429,
 };
 
 export function httpStatusOf(err: unknown): number {

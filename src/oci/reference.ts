@@ -94,6 +94,14 @@ export function isValidTag(t: string): boolean {
   return ANCHORED_TAG.test(t);
 }
 
+/**
+ * A repository name as a registry sees it (`library/busybox`, no domain):
+ * lowercase path components joined by `/`, at most 255 characters.
+ */
+export function isValidRepositoryName(path: string): boolean {
+  return path.length <= NAME_TOTAL_LENGTH_MAX && ANCHORED_PATH.test(path);
+}
+
 /** `docker.io/library/busybox` */
 export function fullName(ref: Reference): string {
   return `${ref.domain}/${ref.path}`;

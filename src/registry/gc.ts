@@ -6,7 +6,9 @@
  * push running during gc loses nothing.
  */
 import type { StorageDriver } from './storage/driver.js';
+import { isSha256Digest } from '../oci/index.js';
 import { PathNotFound } from './storage/errors.js';
+import { blobDataPath, blobDir, blobsDir, digestsIn, layerDir, repositoryNames, revisionsDir } from './storage/paths.js';
 
 export interface GcOptions {
   dryRun: boolean;
@@ -17,22 +19,13 @@ export interface GcOptions {
 export async function gc(driver: StorageDriver, o: GcOptions): Promise<{ deleted: string[]; kept: number }> {
   const grace = o.graceMs ?? 60 * 60 * 1000;
   const marked = new Set<string>();
-  const repos: string[] = [];
-  const walk = async (prefix: string) => {
-    for (const entry of await driver.list(`repositories/${prefix}`)) {
-      if (entry.startsWith('_')) continue;
-      const name = prefix ? `${prefix}/${entry}` : entry;
-      repos.push(name);
-      await walk(name);
-    }
-  };
-  await walk('');
+  const repos = await repositoryNames(driver);
   for (const name of repos) {
-    for (const hex of await driver.list(`repositories/${name}/_manifests/revisions/sha256`)) {
-      marked.add(hex);
+    for (const digest of digestsIn(await driver.list(revisionsDir(name)))) {
+      marked.add(digest);
       try {
-        const m = JSON.parse((await driver.getContent(`blobs/sha256/${hex}/data`)).toString('utf8')) as { config?: { digest?: string }; layers?: { digest?: string }[]; manifests?: { digest?: string }[] };
-        for (const d of [m.config, ...(m.layers ?? []), ...(m.manifests ?? [])]) if (d?.digest?.startsWith('sha256:')) marked.add(d.digest.slice(7));
+        const m = JSON.parse((await driver.getContent(blobDataPath(digest))).toString('utf8')) as { config?: { digest?: string }; layers?: { digest?: string }[]; manifests?: { digest?: string }[] };
+        for (const d of [m.config, ...(m.layers ?? []), ...(m.manifests ?? [])]) if (typeof d?.digest === 'string' && isSha256Digest(d.digest)) marked.add(d.digest);
       } catch (err) {
         // a manifest gone meanwhile or not JSON references nothing we can know of; storage down stops gc
         // (carrying on would delete blobs that manifests we could not read still reference)
@@ -42,16 +35,16 @@ export async function gc(driver: StorageDriver, o: GcOptions): Promise<{ deleted
   }
   const deleted: string[] = [];
   let kept = 0;
-  for (const hex of await driver.list('blobs/sha256')) {
-    const info = await driver.stat(`blobs/sha256/${hex}/data`);
-    if (marked.has(hex) || !info || Date.now() - info.modTime.getTime() < grace) {
+  for (const digest of digestsIn(await driver.list(blobsDir))) {
+    const info = await driver.stat(blobDataPath(digest));
+    if (marked.has(digest) || !info || Date.now() - info.modTime.getTime() < grace) {
       kept++;
       continue;
     }
-    deleted.push(`sha256:${hex}`);
+    deleted.push(digest);
     if (o.dryRun) continue;
-    await driver.delete(`blobs/sha256/${hex}`);
-    for (const name of repos) await driver.delete(`repositories/${name}/_layers/sha256/${hex}`);
+    await driver.delete(blobDir(digest));
+    for (const name of repos) await driver.delete(layerDir(name, digest));
   }
   return { deleted, kept };
 }

@@ -2,47 +2,27 @@
  * The registry's content model over a storage driver, as distribution lays
  * it out: blobs stored once by digest, linked into each repository that
  * has them; manifests are blobs too, with revision links and tag links.
- *
- *   blobs/sha256/<hex>/data
- *   repositories/<name>/_layers/sha256/<hex>/link            blob in this repository
- *   repositories/<name>/_manifests/revisions/sha256/<hex>/link  {"mediaType"}
- *   repositories/<name>/_manifests/tags/<tag>/current/link    digest
- *   repositories/<name>/_referrers/<subject hex>/<hex>        descriptor of a referrer
- *   repositories/<name>/_uploads/<uuid>/{data,startedat}      (uploads.ts; sealed-<random> while committed)
+ * The layout itself is written once, in storage/paths.ts.
  *
  * A blob reaches blobs/ only by a rename after its digest was checked, so
  * every blob file matches its name.
  */
-import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
+import { isIndexType, isManifestType, isSha256Digest, sha256Digest, type Descriptor } from '../oci/index.js';
 import { RegistryError } from './errors.js';
-import { checkDigest, isDigest } from './names.js';
+import { checkDigest } from './params.js';
 import type { StorageDriver } from './storage/driver.js';
 import { Uploads } from './uploads.js';
 import { PathNotFound } from './storage/errors.js';
-
-export const MANIFEST_TYPES = new Set([
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-]);
-const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
+import {
+  blobDataPath, digestsIn, layerDir, layerLinkPath, layersDir, manifestsDir, referrerPath, referrersDir, repositoryNames, revisionDir,
+  revisionLinkPath, tagDir, tagLinkPath, tagsDir,
+} from './storage/paths.js';
 
 export interface RegistryOptions {
   deleteEnabled: boolean;
   maxManifestBytes: number;
 }
-
-export interface Descriptor {
-  mediaType: string;
-  digest: string;
-  size: number;
-  artifactType?: string;
-  annotations?: Record<string, string>;
-}
-
-const hexOf = (digest: string) => digest.slice(7);
 
 export class Registry {
   readonly uploads: Uploads;
@@ -51,52 +31,36 @@ export class Registry {
     this.uploads = new Uploads(driver);
   }
 
-  private blobPath(digest: string): string {
-    return `blobs/sha256/${hexOf(digest)}/data`;
-  }
-
-  private layerLink(name: string, digest: string): string {
-    return `repositories/${name}/_layers/sha256/${hexOf(digest)}/link`;
-  }
-
-  private revisionLink(name: string, digest: string): string {
-    return `repositories/${name}/_manifests/revisions/sha256/${hexOf(digest)}/link`;
-  }
-
-  private tagLink(name: string, tag: string): string {
-    return `repositories/${name}/_manifests/tags/${tag}/current/link`;
-  }
-
   // ---- blobs
 
   /** Size of a blob linked in `name`, or undefined. */
   async blobSize(name: string, digest: string): Promise<number | undefined> {
     checkDigest(digest);
-    if (!(await this.driver.stat(this.layerLink(name, digest))) && !(await this.driver.stat(this.revisionLink(name, digest)))) return undefined;
-    return (await this.driver.stat(this.blobPath(digest)))?.size;
+    if (!(await this.driver.stat(layerLinkPath(name, digest))) && !(await this.driver.stat(revisionLinkPath(name, digest)))) return undefined;
+    return (await this.driver.stat(blobDataPath(digest)))?.size;
   }
 
   async readBlob(digest: string, offset = 0): Promise<Readable> {
-    return this.driver.reader(this.blobPath(digest), offset);
+    return this.driver.reader(blobDataPath(digest), offset);
   }
 
   async deleteBlob(name: string, digest: string): Promise<void> {
     if (!this.opts.deleteEnabled) throw new RegistryError('UNSUPPORTED', 'deletes are disabled on this registry');
     if ((await this.blobSize(name, digest)) === undefined) throw new RegistryError('BLOB_UNKNOWN', undefined, { digest });
-    await this.driver.delete(`repositories/${name}/_layers/sha256/${hexOf(digest)}`);
+    await this.driver.delete(layerDir(name, digest));
   }
 
   /** Cross-repository mount: links a blob `from` has into `name`. */
   async mount(name: string, from: string, digest: string): Promise<boolean> {
     if ((await this.blobSize(from, digest)) === undefined) return false;
-    await this.driver.putContent(this.layerLink(name, digest), digest);
+    await this.driver.putContent(layerLinkPath(name, digest), digest);
     return true;
   }
 
   /** A mount without `from` (distribution spec 1.1): links the blob if the registry has it at all (no auth: all is readable to all). */
   async mountAnonymous(name: string, digest: string): Promise<boolean> {
-    if (!(await this.driver.stat(this.blobPath(digest)))) return false;
-    await this.driver.putContent(this.layerLink(name, digest), digest);
+    if (!(await this.driver.stat(blobDataPath(digest)))) return false;
+    await this.driver.putContent(layerLinkPath(name, digest), digest);
     return true;
   }
 
@@ -130,17 +94,17 @@ export class Registry {
       await this.uploads.remove(name, uuid);
       throw new RegistryError('DIGEST_INVALID', `digest mismatch: upload is ${sealed.digest}, client said ${digest}`, { digest });
     }
-    if (!(await this.driver.stat(this.blobPath(digest)))) await this.driver.move(sealed.path, this.blobPath(digest));
+    if (!(await this.driver.stat(blobDataPath(digest)))) await this.driver.move(sealed.path, blobDataPath(digest));
     await this.uploads.remove(name, uuid);
-    await this.driver.putContent(this.layerLink(name, digest), digest);
+    await this.driver.putContent(layerLinkPath(name, digest), digest);
   }
 
   // ---- manifests
 
   async resolve(name: string, ref: string): Promise<string | undefined> {
-    if (isDigest(ref)) return (await this.driver.stat(this.revisionLink(name, ref))) ? ref : undefined;
+    if (isSha256Digest(ref)) return (await this.driver.stat(revisionLinkPath(name, ref))) ? ref : undefined;
     try {
-      return (await this.driver.getContent(this.tagLink(name, ref))).toString('utf8').trim();
+      return (await this.driver.getContent(tagLinkPath(name, ref))).toString('utf8').trim();
     } catch (err) {
       if (err instanceof PathNotFound) return undefined;
       throw err; // storage down is not "no such tag"
@@ -150,17 +114,17 @@ export class Registry {
   async getManifest(name: string, ref: string): Promise<{ bytes: Buffer; mediaType: string; digest: string }> {
     const digest = await this.resolve(name, ref);
     if (!digest) throw new RegistryError('MANIFEST_UNKNOWN', undefined, { name, reference: ref });
-    const link = JSON.parse((await this.driver.getContent(this.revisionLink(name, digest))).toString('utf8')) as { mediaType: string };
-    return { bytes: await this.driver.getContent(this.blobPath(digest)), mediaType: link.mediaType, digest };
+    const link = JSON.parse((await this.driver.getContent(revisionLinkPath(name, digest))).toString('utf8')) as { mediaType: string };
+    return { bytes: await this.driver.getContent(blobDataPath(digest)), mediaType: link.mediaType, digest };
   }
 
   /** Validates and stores a manifest, tagging it when `ref` is a tag. Returns its digest and subject, if any. */
   async putManifest(name: string, ref: string, bytes: Buffer, contentType: string): Promise<{ digest: string; subject?: string }> {
     if (bytes.length > this.opts.maxManifestBytes) {
-      throw new RegistryError('SIZE_INVALID', `manifest is ${bytes.length} bytes, the limit is ${this.opts.maxManifestBytes}`, undefined, 413);
+      throw new RegistryError('SIZE_INVALID', `manifest is ${bytes.length} bytes, the limit is ${this.opts.maxManifestBytes}`, undefined, 'too_large');
     }
-    const digest = `sha256:${createHash('sha256').update(bytes).digest('hex')}`;
-    if (isDigest(ref) && ref !== digest) throw new RegistryError('DIGEST_INVALID', `manifest digest is ${digest}, the URL says ${ref}`);
+    const digest = sha256Digest(bytes);
+    if (isSha256Digest(ref) && ref !== digest) throw new RegistryError('DIGEST_INVALID', `manifest digest is ${digest}, the URL says ${ref}`);
     let m: { mediaType?: string; schemaVersion?: number; config?: Descriptor; layers?: Descriptor[]; manifests?: Descriptor[]; subject?: Descriptor; artifactType?: string; annotations?: Record<string, string> };
     try {
       m = JSON.parse(bytes.toString('utf8')) as typeof m;
@@ -168,76 +132,68 @@ export class Registry {
       throw new RegistryError('MANIFEST_INVALID', 'manifest is not valid JSON');
     }
     const mediaType = (contentType.split(';')[0]!.trim() || m.mediaType) ?? '';
-    if (!MANIFEST_TYPES.has(mediaType)) throw new RegistryError('MANIFEST_INVALID', `unsupported manifest media type ${JSON.stringify(mediaType)}`);
+    if (!isManifestType(mediaType) && !isIndexType(mediaType)) throw new RegistryError('MANIFEST_INVALID', `unsupported manifest media type ${JSON.stringify(mediaType)}`);
     if (m.mediaType && m.mediaType !== mediaType) throw new RegistryError('MANIFEST_INVALID', `mediaType ${m.mediaType} in the manifest, ${mediaType} in Content-Type`);
     if (m.schemaVersion !== 2) throw new RegistryError('MANIFEST_INVALID', 'schemaVersion must be 2');
     const missing: string[] = [];
-    if (INDEX_TYPES.has(mediaType)) {
+    if (isIndexType(mediaType)) {
       if (!Array.isArray(m.manifests)) throw new RegistryError('MANIFEST_INVALID', 'an index needs a manifests list');
-      for (const d of m.manifests) if (!isDigest(String(d?.digest)) || !(await this.driver.stat(this.revisionLink(name, d.digest)))) missing.push(String(d?.digest));
+      for (const d of m.manifests) if (!isSha256Digest(String(d?.digest)) || !(await this.driver.stat(revisionLinkPath(name, d.digest)))) missing.push(String(d?.digest));
     } else {
       if (!m.config || !Array.isArray(m.layers)) throw new RegistryError('MANIFEST_INVALID', 'a manifest needs config and layers');
       for (const d of [m.config, ...m.layers]) {
-        if (!isDigest(String(d?.digest)) || (await this.blobSize(name, d.digest)) === undefined) missing.push(String(d?.digest));
+        if (!isSha256Digest(String(d?.digest)) || (await this.blobSize(name, d.digest)) === undefined) missing.push(String(d?.digest));
       }
     }
     if (missing.length) throw new RegistryError('MANIFEST_BLOB_UNKNOWN', `manifest references blobs this repository does not have: ${missing.join(', ')}`, { digests: missing });
-    if (!(await this.driver.stat(this.blobPath(digest)))) await this.driver.putContent(this.blobPath(digest), bytes);
-    await this.driver.putContent(this.revisionLink(name, digest), JSON.stringify({ mediaType }));
-    if (!isDigest(ref)) await this.driver.putContent(this.tagLink(name, ref), digest);
+    if (!(await this.driver.stat(blobDataPath(digest)))) await this.driver.putContent(blobDataPath(digest), bytes);
+    await this.driver.putContent(revisionLinkPath(name, digest), JSON.stringify({ mediaType }));
+    if (!isSha256Digest(ref)) await this.driver.putContent(tagLinkPath(name, ref), digest);
     let subject: string | undefined;
-    if (m.subject && isDigest(String(m.subject.digest))) {
+    if (m.subject && isSha256Digest(String(m.subject.digest))) {
       subject = m.subject.digest;
       const desc: Descriptor = {
         mediaType, digest, size: bytes.length,
         ...(m.artifactType ?? m.config?.mediaType ? { artifactType: m.artifactType ?? m.config!.mediaType } : {}),
         ...(m.annotations ? { annotations: m.annotations } : {}),
       };
-      await this.driver.putContent(`repositories/${name}/_referrers/${hexOf(subject)}/${hexOf(digest)}`, JSON.stringify(desc));
+      await this.driver.putContent(referrerPath(name, subject, digest), JSON.stringify(desc));
     }
     return { digest, ...(subject ? { subject } : {}) };
   }
 
   async deleteManifest(name: string, ref: string): Promise<void> {
     if (!this.opts.deleteEnabled) throw new RegistryError('UNSUPPORTED', 'deletes are disabled on this registry');
-    if (!isDigest(ref)) {
+    if (!isSha256Digest(ref)) {
       if (!(await this.resolve(name, ref))) throw new RegistryError('MANIFEST_UNKNOWN');
-      await this.driver.delete(`repositories/${name}/_manifests/tags/${ref}`);
+      await this.driver.delete(tagDir(name, ref));
       return;
     }
-    if (!(await this.driver.stat(this.revisionLink(name, ref)))) throw new RegistryError('MANIFEST_UNKNOWN');
-    await this.driver.delete(`repositories/${name}/_manifests/revisions/sha256/${hexOf(ref)}`);
-    for (const tag of await this.tags(name)) if ((await this.resolve(name, tag)) === ref) await this.driver.delete(`repositories/${name}/_manifests/tags/${tag}`);
+    if (!(await this.driver.stat(revisionLinkPath(name, ref)))) throw new RegistryError('MANIFEST_UNKNOWN');
+    await this.driver.delete(revisionDir(name, ref));
+    for (const tag of await this.tags(name)) if ((await this.resolve(name, tag)) === ref) await this.driver.delete(tagDir(name, tag));
   }
 
   async tags(name: string): Promise<string[]> {
-    return this.driver.list(`repositories/${name}/_manifests/tags`);
+    return this.driver.list(tagsDir(name));
   }
 
   async exists(name: string): Promise<boolean> {
-    return Boolean(await this.driver.stat(`repositories/${name}/_manifests`)) || Boolean(await this.driver.stat(`repositories/${name}/_layers`));
+    return Boolean(await this.driver.stat(manifestsDir(name))) || Boolean(await this.driver.stat(layersDir(name)));
   }
 
   /** Every repository with manifests, sorted. */
   async catalog(): Promise<string[]> {
     const out: string[] = [];
-    const walk = async (prefix: string) => {
-      for (const entry of await this.driver.list(`repositories/${prefix}`)) {
-        if (entry.startsWith('_')) continue;
-        const name = prefix ? `${prefix}/${entry}` : entry;
-        if (await this.driver.stat(`repositories/${name}/_manifests`)) out.push(name);
-        await walk(name);
-      }
-    };
-    await walk('');
+    for (const name of await repositoryNames(this.driver)) if (await this.driver.stat(manifestsDir(name))) out.push(name);
     return out.sort();
   }
 
   async referrers(name: string, digest: string, artifactType?: string): Promise<Descriptor[]> {
     const out: Descriptor[] = [];
-    for (const entry of await this.driver.list(`repositories/${name}/_referrers/${hexOf(digest)}`)) {
-      const desc = JSON.parse((await this.driver.getContent(`repositories/${name}/_referrers/${hexOf(digest)}/${entry}`)).toString('utf8')) as Descriptor;
-      if (!(await this.driver.stat(this.revisionLink(name, desc.digest)))) continue; // deleted since
+    for (const referrer of digestsIn(await this.driver.list(referrersDir(name, digest)))) {
+      const desc = JSON.parse((await this.driver.getContent(referrerPath(name, digest, referrer))).toString('utf8')) as Descriptor;
+      if (!(await this.driver.stat(revisionLinkPath(name, desc.digest)))) continue; // deleted since
       if (!artifactType || desc.artifactType === artifactType) out.push(desc);
     }
     return out;

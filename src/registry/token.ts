@@ -80,9 +80,9 @@ export class TokenAccess implements Access {
   }
 
   private refuse(scope: Scope | undefined, error?: string): RegistryError {
-    return Object.assign(new RegistryError('UNAUTHORIZED', 'authentication required', scope ? [{ Type: scope.type, Name: scope.name, Action: scope.actions.join(',') }] : undefined), {
-      challenge: this.challengeFor(scope, error),
-    });
+    const refused = new RegistryError('UNAUTHORIZED', 'authentication required', scope ? [{ Type: scope.type, Name: scope.name, Action: scope.actions.join(',') }] : undefined);
+    refused.challenge = this.challengeFor(scope, error);
+    return refused;
   }
 
   /**
@@ -95,7 +95,7 @@ export class TokenAccess implements Access {
     if (!this.c.privateKey) throw new RegistryError('UNSUPPORTED', 'this registry issues no tokens');
     const service = url.searchParams.get('service');
     if (service !== null && service !== this.c.service) {
-      throw new RegistryError('DENIED', `this token server issues tokens for service ${JSON.stringify(this.c.service)}, not ${JSON.stringify(service)}`, undefined, 400);
+      throw new RegistryError('DENIED', `this token server issues tokens for service ${JSON.stringify(this.c.service)}, not ${JSON.stringify(service)}`, undefined, 'invalid_parameter');
     }
     const access: Grant[] = [];
     for (const s of url.searchParams.getAll('scope').flatMap((v) => v.split(' '))) {

@@ -6,11 +6,22 @@
  * hashed as storage holds them, so what reaches blobs/ matches its digest
  * whatever requests, processes or crashes interleaved.
  */
-import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Digester } from '../oci/index.js';
 import { RegistryError } from './errors.js';
 import type { StorageDriver } from './storage/driver.js';
+import { uploadDataPath, uploadDir, uploadSealedPath, uploadStartedAtPath } from './storage/paths.js';
+
+const UPLOAD_ID = /^[a-f0-9-]{36}$/;
+
+/** An upload id as `start` makes them (a UUID); anything else is an upload this registry never started. */
+function checkUploadId(uuid: string): string {
+  if (!UPLOAD_ID.test(uuid)) throw new RegistryError('BLOB_UPLOAD_UNKNOWN');
+  return uuid;
+}
 
 export class Uploads {
   /** Uploads a request of this process is writing to or committing. */
@@ -18,19 +29,10 @@ export class Uploads {
 
   constructor(private readonly driver: StorageDriver) {}
 
-  private dir(name: string, uuid: string): string {
-    if (!/^[a-f0-9-]{36}$/.test(uuid)) throw new RegistryError('BLOB_UPLOAD_UNKNOWN');
-    return `repositories/${name}/_uploads/${uuid}`;
-  }
-
-  private dataPath(name: string, uuid: string): string {
-    return `${this.dir(name, uuid)}/data`;
-  }
-
   async start(name: string): Promise<string> {
     const uuid = randomUUID();
-    await this.driver.putContent(`${this.dir(name, uuid)}/startedat`, new Date().toISOString());
-    await this.driver.putContent(this.dataPath(name, uuid), '');
+    await this.driver.putContent(uploadStartedAtPath(name, uuid), new Date().toISOString());
+    await this.driver.putContent(uploadDataPath(name, checkUploadId(uuid)), '');
     return uuid;
   }
 
@@ -41,7 +43,7 @@ export class Uploads {
    * bucket are not serialized, the digest check at commit keeps them right.
    */
   async exclusive<T>(uuid: string, fn: () => Promise<T>): Promise<T> {
-    if (this.busy.has(uuid)) throw new RegistryError('RANGE_INVALID', 'another request is writing to this upload', undefined, 416);
+    if (this.busy.has(uuid)) throw new RegistryError('RANGE_INVALID', 'another request is writing to this upload');
     this.busy.add(uuid);
     try {
       return await fn();
@@ -52,7 +54,7 @@ export class Uploads {
 
   /** Bytes received so far; BLOB_UPLOAD_UNKNOWN when there is no such upload. */
   async size(name: string, uuid: string): Promise<number> {
-    const st = await this.driver.stat(this.dataPath(name, uuid));
+    const st = await this.driver.stat(uploadDataPath(name, checkUploadId(uuid)));
     if (!st) throw new RegistryError('BLOB_UPLOAD_UNKNOWN');
     return st.size;
   }
@@ -63,8 +65,8 @@ export class Uploads {
    */
   async append(name: string, uuid: string, body: Readable, start?: number, length?: number): Promise<number> {
     const have = await this.size(name, uuid);
-    if (start !== undefined && start !== have) throw new RegistryError('RANGE_INVALID', `upload is at ${have}, chunk starts at ${start}`, undefined, 416);
-    const out = await this.driver.writer(this.dataPath(name, uuid), true);
+    if (start !== undefined && start !== have) throw new RegistryError('RANGE_INVALID', `upload is at ${have}, chunk starts at ${start}`);
+    const out = await this.driver.writer(uploadDataPath(name, checkUploadId(uuid)), true);
     let got = 0;
     try {
       for await (const chunk of body as AsyncIterable<Buffer>) {
@@ -85,14 +87,14 @@ export class Uploads {
    */
   async seal(name: string, uuid: string): Promise<{ path: string; digest: string }> {
     await this.size(name, uuid);
-    const path = `${this.dir(name, uuid)}/sealed-${randomBytes(8).toString('hex')}`;
-    await this.driver.move(this.dataPath(name, uuid), path);
-    const hash = createHash('sha256');
-    for await (const chunk of await this.driver.reader(path) as AsyncIterable<Buffer>) hash.update(chunk);
-    return { path, digest: `sha256:${hash.digest('hex')}` };
+    const path = uploadSealedPath(name, uuid, randomBytes(8).toString('hex'));
+    await this.driver.move(uploadDataPath(name, checkUploadId(uuid)), path);
+    const digester = new Digester();
+    await pipeline(await this.driver.reader(path), digester.resume());
+    return { path, digest: digester.digest() };
   }
 
   async remove(name: string, uuid: string): Promise<void> {
-    await this.driver.delete(this.dir(name, uuid));
+    await this.driver.delete(uploadDir(name, checkUploadId(uuid)));
   }
 }

@@ -8,10 +8,11 @@ import { createServer as createHttpsServer } from 'node:https';
 import { pipeline } from 'node:stream/promises';
 import type { Access, Scope } from '../auth.js';
 import { tokenUser, type TokenAccess } from '../token.js';
-import { RegistryError } from '../errors.js';
-import { checkDigest, checkName, checkReference, isReference } from '../names.js';
+import { knownRegistryError, RegistryError } from '../errors.js';
+import { checkDigest, checkName, checkReference, isReference } from '../params.js';
 import type { Registry } from '../registry.js';
 import { Metrics } from './metrics.js';
+import { MediaType } from '../../oci/index.js';
 
 export interface AppOptions {
   readOnly: boolean;
@@ -76,8 +77,8 @@ function registryHandler(reg: Registry, o: AppOptions): (req: IncomingMessage, r
       checkDigest(m[2]!);
       const artifactType = url.searchParams.get('artifactType') ?? undefined;
       const manifests = await reg.referrers(name, m[2]!, artifactType);
-      res.writeHead(200, { ...API_HEADER, 'Content-Type': 'application/vnd.oci.image.index.v1+json', ...(artifactType ? { 'OCI-Filters-Applied': 'artifactType' } : {}) });
-      res.end(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }));
+      res.writeHead(200, { ...API_HEADER, 'Content-Type': MediaType.OciIndex, ...(artifactType ? { 'OCI-Filters-Applied': 'artifactType' } : {}) });
+      res.end(JSON.stringify({ schemaVersion: 2, mediaType: MediaType.OciIndex, manifests }));
     }],
     ['POST', /^\/v2\/(.+)\/blobs\/uploads\/?$/, async (req, res, m, url) => {
       writable();
@@ -117,7 +118,7 @@ function registryHandler(reg: Registry, o: AppOptions): (req: IncomingMessage, r
       const name = repo(m[1]!);
       const range = contentRange(req);
       const size = await reg.appendUpload(name, m[2]!, req, range?.start, contentLength(req));
-      if (range && size !== range.end + 1) throw new RegistryError('RANGE_INVALID', 'chunk length does not match Content-Range', undefined, 416);
+      if (range && size !== range.end + 1) throw new RegistryError('RANGE_INVALID', 'chunk length does not match Content-Range');
       uploadStatus(res, 202, name, m[2]!, size);
     }],
     ['PUT', /^\/v2\/(.+)\/blobs\/uploads\/([^/]+)$/, async (req, res, m, url) => {
@@ -195,7 +196,7 @@ function registryHandler(reg: Registry, o: AppOptions): (req: IncomingMessage, r
       tokenUser(req, te.basic).then((user) => te.issuer.issue(res, url, user), () => {
         res.writeHead(401, { 'Content-Type': 'application/json' }).end(JSON.stringify({ details: 'incorrect username or password' }));
       }).catch((err: unknown) => {
-        const e = err instanceof RegistryError ? err : internal(err, o);
+        const e = asRegistryError(err, o);
         res.writeHead(e.status, { 'Content-Type': 'application/json' }).end(e.body());
       });
       return;
@@ -218,7 +219,7 @@ function registryHandler(reg: Registry, o: AppOptions): (req: IncomingMessage, r
     }
     const run = async () => {
       await o.access.check(req.headers.authorization, scopeOf(req.method ?? 'GET', path, match[1]));
-      if (!handler) throw pathMatched ? new RegistryError('UNSUPPORTED', `method ${req.method} not allowed`) : new RegistryError('NAME_UNKNOWN', 'no such route', undefined, 404);
+      if (!handler) throw pathMatched ? new RegistryError('UNSUPPORTED', `method ${req.method} not allowed`) : new RegistryError('NAME_UNKNOWN', 'no such route');
       await handler(req, res, match.map((s, i) => (i === 0 ? s : decodeURIComponent(s))), url);
     };
     run().catch((err: unknown) => fail(req, res, err));
@@ -230,8 +231,8 @@ function registryHandler(reg: Registry, o: AppOptions): (req: IncomingMessage, r
       res.destroy();
       return;
     }
-    const e = err instanceof RegistryError ? err : internal(err, o);
-    const wanted = (e as { challenge?: string }).challenge ?? o.access.challenge;
+    const e = asRegistryError(err, o);
+    const wanted = e.challenge ?? o.access.challenge;
     const challenge = e.code === 'UNAUTHORIZED' && wanted ? { 'WWW-Authenticate': wanted } : {};
     res.writeHead(e.status, { ...API_HEADER, ...challenge, 'Content-Type': 'application/json' });
     res.end(req.method === 'HEAD' ? undefined : e.body());
@@ -271,7 +272,10 @@ function scopeOf(method: string, path: string, name: string | undefined): Scope 
   return { type: 'repository', name: decoded, actions };
 }
 
-function internal(err: unknown, o: AppOptions): RegistryError {
+/** The error to answer with; a failure of the registry's own is logged and answered UNKNOWN (500), its message kept from the client. */
+function asRegistryError(err: unknown, o: AppOptions): RegistryError {
+  const known = knownRegistryError(err);
+  if (known) return known;
   o.log({ error: (err as Error).message });
   return new RegistryError('UNKNOWN');
 }
@@ -307,7 +311,7 @@ function paginate(all: string[], url: URL, res: ServerResponse, path: string): s
   let items = last ? all.filter((t) => t > last) : all;
   if (nParam !== null) {
     const n = Number(nParam);
-    if (!Number.isInteger(n) || n < 0) throw new RegistryError('UNSUPPORTED', `invalid n: ${nParam}`, undefined, 400);
+    if (!Number.isInteger(n) || n < 0) throw new RegistryError('UNSUPPORTED', `invalid n: ${nParam}`, undefined, 'invalid_parameter');
     if (items.length > n) {
       items = items.slice(0, n);
       if (n > 0) res.setHeader('Link', `<${path}?n=${n}&last=${encodeURIComponent(items.at(-1)!)}>; rel="next"`);
@@ -325,7 +329,7 @@ function contentRange(req: IncomingMessage): { start: number; end: number } | un
   const v = req.headers['content-range'];
   if (!v) return undefined;
   const m = /^(?:bytes[ =])?(\d+)-(\d+)$/.exec(v.trim());
-  if (!m || Number(m[2]) < Number(m[1])) throw new RegistryError('RANGE_INVALID', `invalid Content-Range ${v}`, undefined, 416);
+  if (!m || Number(m[2]) < Number(m[1])) throw new RegistryError('RANGE_INVALID', `invalid Content-Range ${v}`);
   return { start: Number(m[1]), end: Number(m[2]) };
 }
 
@@ -335,7 +339,7 @@ function byteRange(header: string | undefined, size: number): { start: number; e
   if (!m) return undefined;
   const start = Number(m[1]);
   const end = m[2] ? Math.min(Number(m[2]), size - 1) : size - 1;
-  if (start >= size || end < start) throw new RegistryError('RANGE_INVALID', `range ${header} outside the blob's ${size} bytes`, undefined, 416);
+  if (start >= size || end < start) throw new RegistryError('RANGE_INVALID', `range ${header} outside the blob's ${size} bytes`);
   return { start, end };
 }
 
@@ -359,7 +363,7 @@ async function readLimited(req: IncomingMessage, limit: number): Promise<Buffer>
     n += c.length;
     if (n > limit) {
       req.resume();
-      throw new RegistryError('SIZE_INVALID', `manifest is larger than ${limit} bytes`, undefined, 413);
+      throw new RegistryError('SIZE_INVALID', `manifest is larger than ${limit} bytes`, undefined, 'too_large');
     }
     chunks.push(c);
   }

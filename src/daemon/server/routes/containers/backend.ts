@@ -5,7 +5,18 @@ import type { WaitCondition } from '../../../containers/service.js';
 import type { StatsSample } from '../../../containers/stats.js';
 import type { Attachment } from '../../../containers/streams.js';
 import type { TopResult } from '../../../containers/top.js';
-import type { JsonFileWriter } from '../../../logs/json-file.js';
+import type { LogLine } from '../../log-stream.js';
+
+/** What `docker logs` asks for; times in nanoseconds since the epoch. */
+export interface LogQuery {
+  follow: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  /** The last N entries of both streams together. */
+  tail?: number;
+  sinceNs?: bigint;
+  untilNs?: bigint;
+}
 
 /** What the container routes do to containers; implemented by ContainerService. */
 export interface ContainerActions {
@@ -31,7 +42,9 @@ export interface ContainerViews {
   get(ref: string): ContainerRecord;
   inspect(ref: string, withSize?: boolean): Promise<ContainerInspect>;
   list(opts: Omit<ListOptions, 'isAncestor'> & { size?: boolean }): Promise<ContainerSummary[]>;
-  logSource(ref: string): { rec: ContainerRecord; path: string; writer: JsonFileWriter | undefined };
+  /** Log entries, selected and (with follow) live until the signal aborts; throws NotFound before reading. */
+  logs(ref: string, q: LogQuery, signal: AbortSignal): { tty: boolean; entries: AsyncIterable<LogLine> };
   top(ref: string, psArgs: string | undefined): Promise<TopResult>;
-  stats(ref: string, previous?: StatsSample): Promise<StatsSample>;
+  /** One sample (one-shot), the second of two (no stream), or one a second until the signal aborts; throws NotFound first. */
+  stats(ref: string, mode: { stream: boolean; oneShot: boolean }, signal?: AbortSignal): AsyncIterable<StatsSample>;
 }

@@ -1,5 +1,5 @@
 /** Read-only views of containers: inspect, ps, counts, logs, top, stats. */
-import type { ContainerInspect, ContainerSummary } from '../../api/types/index.js';
+import type { ContainerInspect, ContainerSummary, StatsSample, TopResult } from '../../api/types/index.js';
 import { directorySize } from '../../lib/disk-usage.js';
 import type { ImageStore } from '../images/image-store.js';
 import type { LayerStore } from '../layers/layer-store.js';
@@ -10,9 +10,9 @@ import type { ExecRegistry } from './exec-registry.js';
 import { selectContainers, type ListOptions } from './list.js';
 import type { ContainerRecord } from './record.js';
 import type { ContainerRunner } from './runner.js';
-import { containerStats, type StatsSample } from './stats.js';
+import { containerStats } from './stats.js';
 import { statsSamples, type StatsMode } from './stats-samples.js';
-import { topOf, type TopResult } from './top.js';
+import { topOf } from './top.js';
 import { inspectView, summaryView } from './views.js';
 
 export interface ContainerQueriesDeps {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { StatsSample } from './stats.js';
+import type { StatsSample } from '../../api/types/index.js';
 import { statsSamples, type Sampler } from './stats-samples.js';
 
 /** Samples numbered by call, remembering which sample each one was given as `previous`. */

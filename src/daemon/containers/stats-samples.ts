@@ -8,7 +8,7 @@
  *                      or the signal aborts
  */
 import { setTimeout as sleepFor } from 'node:timers/promises';
-import type { StatsSample } from './stats.js';
+import type { StatsSample } from '../../api/types/index.js';
 
 export interface StatsMode {
   stream: boolean;

@@ -1,19 +1,17 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { CONTAINER_CREATE, CONTAINER_UPDATE } from '../../../../api/body-shapes.js';
-import type { ContainerCreateRequest, HostConfig } from '../../../../api/types/index.js';
+import type { ContainerCreateRequest, HostConfig, WaitCondition } from '../../../../api/types/index.js';
 import { strSlices } from '../../../../api/shape.js';
 import { frame, StdStream } from '../../../../api/stdcopy.js';
 import { InvalidParameter } from '../../../../errdefs/index.js';
 import { parseDetachKeys } from '../../../../lib/detach-keys.js';
-import type { WaitCondition } from '../../../containers/service.js';
-import type { LogStream } from '../../../logs/entry.js';
 import { writeLogStream } from '../../log-stream.js';
 import type { Handler } from '../../request.js';
 import type { Router } from '../../router.js';
 import { parseTimestamp } from '../../time-param.js';
 import { acceptHeaders, CloseCode, WebSocketConnection, websocketKey } from '../../websocket.js';
-import type { ContainerActions, ContainerViews } from './backend.js';
+import type { ContainerActions, ContainerViews, OutputStream } from './backend.js';
 
 const RAW = 'application/vnd.docker.raw-stream';
 const MUX = 'application/vnd.docker.multiplexed-stream';
@@ -129,7 +127,7 @@ export function containerRoutes(r: Router<Handler>, b: ContainerActions, v: Cont
       return {
         stdout: req.bool('stdout'),
         stderr: req.bool('stderr'),
-        sink: (stream: LogStream, data: Buffer) => out.write(tty ? data : frame(stream === 'stdout' ? StdStream.Stdout : StdStream.Stderr, data)),
+        sink: (stream: OutputStream, data: Buffer) => out.write(tty ? data : frame(stream === 'stdout' ? StdStream.Stdout : StdStream.Stderr, data)),
         drained: () => once(out, 'drain').then(() => {}),
         onEnd: () => out.end(),
         ...(wantStdin ? { stdin: socket } : {}),
@@ -158,7 +156,7 @@ export function containerRoutes(r: Router<Handler>, b: ContainerActions, v: Cont
       return {
         stdout: all || req.bool('stdout'),
         stderr: all || req.bool('stderr'),
-        sink: (_stream: LogStream, data: Buffer) => conn.send(data),
+        sink: (_stream: OutputStream, data: Buffer) => conn.send(data),
         drained: () => conn.drained(),
         onEnd: () => conn.close(CloseCode.Normal),
         ...(all || req.bool('stdin') ? { stdin: conn.input } : {}),

@@ -1,5 +1,11 @@
 import type { EventMessage, VersionResponse } from '../../../../api/types/index.js';
-import type { EventFilter } from '../../../events/event-bus.js';
+
+/** `docker events`: times in nanoseconds since the epoch, and the filters as the query gave them. */
+export interface EventFilter {
+  since?: bigint;
+  until?: bigint;
+  filters: Map<string, string[]>;
+}
 
 /** What the system routes need from the daemon. */
 export interface SystemBackend {

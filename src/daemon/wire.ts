@@ -53,7 +53,7 @@ import { DistributionService } from './distribution/service.js';
 import { build } from './builder/builder.js';
 import { buildContainers } from './builder/containers.js';
 import { buildRoutes } from './server/routes/build/routes.js';
-import { hostPlatform } from './distribution/platform.js';
+import { hostPlatform } from '../oci/platform.js';
 import { parseReference, withDefaultTag } from '../oci/reference.js';
 import { Registries } from './distribution/registries.js';
 import { networkRoutes } from './server/routes/networks/routes.js';

@@ -41,6 +41,16 @@ export abstract class BerthError extends Error {
 export class InvalidParameter extends BerthError {
   readonly kind = 'invalid_parameter';
 }
+/**
+ * A build's RUN step that exited non-zero: the build stream reports the exit
+ * code as `errorDetail.code`, and the CLI exits with it.
+ */
+export class BuildStepError extends InvalidParameter {
+  constructor(message: string, readonly exitCode: number) {
+    super('build.step_failed', message);
+  }
+}
+
 /** Credentials are missing or wrong (401). */
 export class Unauthorized extends BerthError {
   readonly kind = 'unauthorized';

@@ -128,3 +128,16 @@ export function fullString(ref: Reference): string {
 export function familiarString(ref: Reference): string {
   return familiarName(ref) + suffix(ref);
 }
+
+/** The reference `docker import` tags as: `repo[:tag]` and `tag` (never both tags, never a digest), familiar, default tag `latest`. */
+export function importTarget(repo: string | undefined, tag: string | undefined): string | undefined {
+  if (!repo) return undefined;
+  const ref = parseReference(repo);
+  if (tag) {
+    if (ref.tag || ref.digest) throw new InvalidParameter('image.invalid_reference', 'invalid reference format: tag given twice');
+    if (!isValidTag(tag)) throw new InvalidParameter('image.invalid_tag', `invalid tag format: ${tag}`);
+    ref.tag = tag;
+  }
+  if (ref.digest) throw new InvalidParameter('image.invalid_reference', 'cannot import with a digest reference');
+  return familiarString(withDefaultTag(ref));
+}

@@ -33,6 +33,17 @@ export interface SpecProcess {
   selinuxLabel?: string;
 }
 
+/**
+ * A filesystem mount as data (type, source, options), e.g. the overlay rootfs
+ * the layer store plans and the runtime hands to the shim as the task's rootfs:
+ *   { type: 'overlay', source: 'overlay', options: ['lowerdir=/l2:/l1', 'upperdir=/u', 'workdir=/w'] }
+ */
+export interface Mount {
+  type: string;
+  source: string;
+  options: string[];
+}
+
 export interface SpecMount {
   destination: string;
   type?: string;

@@ -66,6 +66,26 @@ describe('Engine API errors', () => {
     }
   });
 
+  test('logs and stats: a missing container is a 404 first, a bad parameter a 400 before any stream starts', async () => {
+    for (const path of ['/containers/nope/logs?tail=abc', '/containers/nope/stats', '/containers/nope/stats?stream=0']) {
+      const r = await d.http('GET', `/v1.47${path}`);
+      assert.equal(r.status, 404, path);
+      assert.deepEqual(json(r.body), { message: 'No such container: nope' });
+    }
+    const id = (await d.docker(['create', '--network', 'none', 'busybox', 'true'])).stdout.trim();
+    for (const [query, message] of [
+      ['', 'Bad parameters: you must choose at least one stream'],
+      ['stdout=1&tail=abc', 'invalid value for tail: abc'],
+      ['stdout=1&since=bogus', 'invalid time format: bogus'],
+      ['stdout=1&until=bogus', 'invalid time format: bogus'],
+    ]) {
+      const r = await d.http('GET', `/v1.47/containers/${id}/logs?${query}`);
+      assert.equal(r.status, 400, query);
+      assert.deepEqual(json(r.body), { message }, query);
+    }
+    await d.docker(['rm', id]);
+  });
+
   test('no command, bad names and bad restart policies: 400', async () => {
     const none = await d.http('POST', '/v1.47/containers/create', JSON.stringify({ Image: 'busybox', Cmd: [], Entrypoint: [] }));
     assert.equal(none.status, 201, 'busybox has a default CMD');

@@ -1,4 +1,5 @@
 export * from './container.js';
+export * from './container-reports.js';
 export * from './image.js';
 export * from './network.js';
 export * from './system.js';

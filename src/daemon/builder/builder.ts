@@ -13,7 +13,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ContainerCreateRequest, JSONMessage } from '../../api/types/index.js';
-import { InvalidParameter, NotFound } from '../../errdefs/index.js';
+import { BuildStepError, InvalidParameter, NotFound } from '../../errdefs/index.js';
 import { shortId } from '../../lib/ids.js';
 import { resolveInRoot } from '../../lib/scoped-path.js';
 import { chainIds, hostArchitecture, type ContainerDefaults, type Digest, type ImageConfig } from '../../oci/index.js';
@@ -69,13 +69,6 @@ export interface BuilderDeps {
   };
   /** FROM of an image that is not here (or `--pull`). */
   pull(ref: string, progress: (m: JSONMessage) => void): Promise<void>;
-}
-
-/** A RUN that failed: the CLI exits with its code. */
-export class BuildStepError extends InvalidParameter {
-  constructor(message: string, readonly exitCode: number) {
-    super('build.step_failed', message);
-  }
 }
 
 const EMPTY_TAR_DIGEST = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';

@@ -1,20 +1,7 @@
 /**
- * The stat of a path in a container as Docker's archive endpoints report it:
- * `X-Docker-Container-Path-Stat`, base64 of `{"name","size","mode","mtime","linkTarget"}`
- * where `mode` is a Go os.FileMode (type bits high, permissions low). Pure.
+ * Go's os.FileMode and time.Time forms, for the stat of a path in a container
+ * as Docker's archive endpoints report it (the header itself: api/path-stat.ts). Pure.
  */
-export interface PathStat {
-  name: string;
-  size: number;
-  /** Go os.FileMode bits. */
-  mode: number;
-  /** RFC 3339 with nanoseconds, UTC. */
-  mtime: string;
-  linkTarget: string;
-}
-
-export const STAT_HEADER = 'X-Docker-Container-Path-Stat';
-
 // Go's os.FileMode type bits
 export const GO_MODE_DIR = 2 ** 31;
 export const GO_MODE_SYMLINK = 2 ** 27;
@@ -57,8 +44,4 @@ export function goTime(sec: bigint | number, nsec: bigint | number): string {
   const base = new Date(Number(s) * 1000).toISOString().slice(0, 19);
   const frac = ns === 0n ? '' : '.' + ns.toString().padStart(9, '0').replace(/0+$/, '');
   return `${base}${frac}Z`;
-}
-
-export function encodeStatHeader(s: PathStat): string {
-  return Buffer.from(JSON.stringify({ name: s.name, size: s.size, mode: s.mode, mtime: s.mtime, linkTarget: s.linkTarget })).toString('base64');
 }

@@ -26,7 +26,8 @@ import type { EventBus } from '../events/event-bus.js';
 import type { LayerStore } from '../layers/layer-store.js';
 import { archiveResolved } from './archive-read.js';
 import { extractInto } from './archive-extract.js';
-import { encodeStatHeader, goFileMode, goTime, type PathStat } from './archive-stat.js';
+import type { PathStat } from '../../api/path-stat.js';
+import { goFileMode, goTime } from './archive-stat.js';
 import type { ContainerStore } from './container-store.js';
 import { ContainerFs, isNotDirectory, isNotFound, type FsMount, type Resolution } from './container-fs.js';
 import { eventAttributes, type ContainerRecord } from './record.js';
@@ -34,7 +35,6 @@ import { mountRootfs, unmountRootfs, type ContainerPaths } from './rootfs.js';
 import { readContainerFile } from './rootfs-file.js';
 import { resolveUser } from './user.js';
 
-export { encodeStatHeader, type PathStat };
 
 export interface ArchiveDeps {
   store: ContainerStore;

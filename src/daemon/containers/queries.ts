@@ -1,16 +1,18 @@
-/** Read-only views of containers: inspect, ps, counts, logs source, top, stats. */
-import type { ContainerInspect, ContainerSummary } from '../../api/types/index.js';
+/** Read-only views of containers: inspect, ps, counts, logs, top, stats. */
+import type { ContainerInspect, ContainerSummary, StatsSample, TopResult } from '../../api/types/index.js';
 import { directorySize } from '../../lib/disk-usage.js';
 import type { ImageStore } from '../images/image-store.js';
 import type { LayerStore } from '../layers/layer-store.js';
-import type { JsonFileWriter } from '../logs/json-file.js';
+import type { LogEntry } from '../logs/entry.js';
+import { readLogs, type LogQuery } from '../logs/read.js';
 import type { ContainerStore } from './container-store.js';
 import type { ExecRegistry } from './exec-registry.js';
 import { selectContainers, type ListOptions } from './list.js';
 import type { ContainerRecord } from './record.js';
 import type { ContainerRunner } from './runner.js';
-import { containerStats, type StatsSample } from './stats.js';
-import { topOf, type TopResult } from './top.js';
+import { containerStats } from './stats.js';
+import { statsSamples, type StatsMode } from './stats-samples.js';
+import { topOf } from './top.js';
 import { inspectView, summaryView } from './views.js';
 
 export interface ContainerQueriesDeps {
@@ -62,10 +64,14 @@ export class ContainerQueries {
     return { total: all.length, running, paused, stopped: all.length - running - paused };
   }
 
-  /** The log of a container, and its live writer while it runs (for `logs -f`). */
-  logSource(ref: string): { rec: ContainerRecord; path: string; writer: JsonFileWriter | undefined } {
+  /**
+   * A container's log entries as `docker logs` selects them (streams, tail,
+   * since, until), then with `follow` its live entries until it stops or the
+   * signal aborts. Throws NotFound now, before anything is read.
+   */
+  logs(ref: string, q: LogQuery, signal: AbortSignal): { tty: boolean; entries: AsyncIterable<LogEntry> } {
     const rec = this.d.store.get(ref);
-    return { rec, path: this.d.runner.paths(rec.id).log, writer: this.d.runner.logWriter(rec.id) };
+    return { tty: rec.config.Tty, entries: readLogs(this.d.runner.paths(rec.id).log, this.d.runner.logWriter(rec.id), q, signal) };
   }
 
   async top(ref: string, psArgs: string | undefined): Promise<TopResult> {
@@ -73,8 +79,13 @@ export class ContainerQueries {
     return topOf(await this.d.runner.withRunningTask(rec, (task) => task.pids()), psArgs);
   }
 
-  /** One stats sample; `previous` supplies the `precpu_stats` of a stream. */
-  async stats(ref: string, previous?: StatsSample): Promise<StatsSample> {
+  /** `docker stats` samples (see stats-samples.ts for the modes). Throws NotFound now, before any sample. */
+  stats(ref: string, mode: StatsMode, signal?: AbortSignal): AsyncIterable<StatsSample> {
+    this.d.store.get(ref);
+    return statsSamples((previous) => this.sample(ref, previous), mode, signal);
+  }
+
+  private async sample(ref: string, previous?: StatsSample): Promise<StatsSample> {
     const rec = this.d.store.get(ref);
     const task = rec.state.Running ? this.d.runner.live.peek(rec.id)?.task : undefined;
     return containerStats({

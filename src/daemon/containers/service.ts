@@ -3,7 +3,7 @@
  * rename, update, wait, remove, attach, prune. Validates each request
  * against the container's state under its lock, then lets the runner act.
  */
-import type { ContainerCreateRequest, HostConfig, WaitResponse } from '../../api/types/index.js';
+import type { ContainerCreateRequest, HostConfig, WaitCondition, WaitResponse } from '../../api/types/index.js';
 import { Conflict, InvalidParameter, NotModified, SystemError } from '../../errdefs/index.js';
 import { newId } from '../../lib/ids.js';
 import type { Logger } from '../../lib/logger.js';
@@ -37,7 +37,6 @@ export interface ContainerServiceDeps {
   health?: { stopped(rec: ContainerRecord): Promise<void>; resumed(rec: ContainerRecord): void };
 }
 
-export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
 /** HostConfig fields `docker update` may change. */
 const UPDATABLE = [

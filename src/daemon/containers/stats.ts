@@ -6,28 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
-
-export interface CpuStats {
-  cpu_usage: { total_usage: number; percpu_usage?: number[]; usage_in_kernelmode: number; usage_in_usermode: number };
-  system_cpu_usage: number;
-  online_cpus: number;
-  throttling_data: { periods: number; throttled_periods: number; throttled_time: number };
-}
-
-export interface StatsSample {
-  read: string;
-  preread: string;
-  pids_stats: { current?: number; limit?: number };
-  blkio_stats: { io_service_bytes_recursive: { major: number; minor: number; op: string; value: number }[] | null };
-  num_procs: number;
-  storage_stats: Record<string, never>;
-  cpu_stats: CpuStats;
-  precpu_stats: CpuStats;
-  memory_stats: { usage?: number; max_usage?: number; stats?: Record<string, number>; limit?: number; failcnt?: number };
-  name: string;
-  id: string;
-  networks?: Record<string, Record<string, number>>;
-}
+import type { CpuStats, StatsSample } from '../../api/types/index.js';
 
 export interface StatsTarget {
   id: string;

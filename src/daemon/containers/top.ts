@@ -1,11 +1,7 @@
 /** `docker top`: `ps` on the host, keeping the rows of the container's processes. */
+import type { TopResult } from '../../api/types/index.js';
 import { InvalidParameter } from '../../errdefs/index.js';
 import { run } from '../../lib/exec.js';
-
-export interface TopResult {
-  Titles: string[];
-  Processes: string[][];
-}
 
 /** Parses `ps` output and keeps the rows whose PID is one of `pids` (pure). */
 export function parsePs(output: string, pids: number[]): TopResult {

@@ -21,7 +21,7 @@ import { decompressed } from '../layers/decompress.js';
 import type { LayerStore, UnpackedLayer } from '../layers/layer-store.js';
 import type { Image, ImageStore } from '../images/image-store.js';
 import { downloadBlob } from './download.js';
-import { chooseManifest } from './platform.js';
+import { chooseManifest } from '../../oci/platform.js';
 import { LayerProgress, type Progress } from './progress.js';
 import type { Registries } from './registries.js';
 import type { FetchedManifest, RepositoryClient } from './registry-client.js';

@@ -5,10 +5,10 @@
  * and `push` can reproduce the layer.
  */
 import { PassThrough, type Readable } from 'node:stream';
-import { InvalidParameter, isBerthError } from '../../errdefs/index.js';
+import { isBerthError } from '../../errdefs/index.js';
 import { tee } from '../../lib/streams.js';
 import { hostArchitecture, type ImageConfig } from '../../oci/image.js';
-import { familiarString, parseReference, withDefaultTag, isValidTag } from '../../oci/reference.js';
+import { importTarget } from '../../oci/reference.js';
 import { MediaType } from '../../oci/media-types.js';
 import type { ContentStore } from '../content/content-store.js';
 import type { LayerBlobIndex } from '../content/layer-blobs.js';
@@ -31,19 +31,6 @@ export interface ImportDeps {
   layerBlobs: LayerBlobIndex;
   layers: LayerStore;
   images: ImageStore;
-}
-
-/** The reference an import will be tagged as, checked before any byte is read. */
-export function importTarget(repo: string | undefined, tag: string | undefined): string | undefined {
-  if (!repo) return undefined;
-  const ref = parseReference(repo);
-  if (tag) {
-    if (ref.tag || ref.digest) throw new InvalidParameter('image.invalid_reference', 'invalid reference format: tag given twice');
-    if (!isValidTag(tag)) throw new InvalidParameter('image.invalid_tag', `invalid tag format: ${tag}`);
-    ref.tag = tag;
-  }
-  if (ref.digest) throw new InvalidParameter('image.invalid_reference', 'cannot import with a digest reference');
-  return familiarString(withDefaultTag(ref));
 }
 
 export async function importRootfs(deps: ImportDeps, body: Readable, opts: ImportOptions): Promise<Image> {

@@ -15,7 +15,7 @@ import type { Readable } from 'node:stream';
 import { NotFound } from '../../errdefs/index.js';
 import { readJson, TEMP_PREFIX, writeJsonAtomic } from '../../lib/atomic-file.js';
 import { sha256Digest, sha256Hex, type Digest } from '../../oci/digest.js';
-import type { Mount } from '../runtime/runtime.js';
+import type { Mount } from '../../oci/runtime-spec.js';
 import type { IdMap } from '../../lib/id-map.js';
 import { applyLayer } from './apply.js';
 

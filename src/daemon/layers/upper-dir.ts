@@ -21,6 +21,7 @@ import type { Dirent } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
+import type { FilesystemChange } from '../../api/types/index.js';
 import { SystemError } from '../../errdefs/index.js';
 import { headerDefaults, readTar, TarWriter, type TarHeader } from '../../lib/tar/index.js';
 import { hostAccounts, type HostAccounts } from '../../lib/host-accounts.js';
@@ -28,10 +29,7 @@ import { OPAQUE_XATTR } from './apply.js';
 import { OPAQUE_WHITEOUT, WHITEOUT_PREFIX } from './paths.js';
 
 /** Kind 0 = modified, 1 = added, 2 = deleted (the Engine API's numbers). */
-export interface Change {
-  Path: string;
-  Kind: 0 | 1 | 2;
-}
+export type Change = FilesystemChange;
 
 const OVERLAY_XATTR_PREFIX = 'SCHILY.xattr.trusted.overlay.';
 

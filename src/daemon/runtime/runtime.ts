@@ -10,14 +10,7 @@
  *   await task.delete();              // unmounts rootfs, stops the shim
  */
 import type { Readable, Writable } from 'node:stream';
-import type { RuntimeSpec, SpecProcess, SpecResources } from '../../oci/runtime-spec.js';
-
-/** A filesystem mount as data (type, source, options), e.g. the overlay rootfs. */
-export interface Mount {
-  type: string;
-  source: string;
-  options: string[];
-}
+import type { Mount, RuntimeSpec, SpecProcess, SpecResources } from '../../oci/runtime-spec.js';
 
 export interface ProcessIO {
   /** Present when the process was created with stdin. */

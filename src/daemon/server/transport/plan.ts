@@ -23,7 +23,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidParameter } from '../../../errdefs/index.js';
-import type { DaemonConfig } from '../../config.js';
+import type { TransportSettings } from './settings.js';
 
 export type ListenerSpec =
   | { kind: 'unix'; host: string; path: string }
@@ -106,7 +106,7 @@ function certDir(env: NodeJS.ProcessEnv): string {
   return env.DOCKER_CERT_PATH || env.DOCKER_CONFIG || join(env.HOME || homedir(), '.docker');
 }
 
-type TlsSettings = Pick<DaemonConfig, 'tls' | 'tlsVerify' | 'tlsCaCert' | 'tlsCert' | 'tlsKey'>;
+type TlsSettings = Pick<TransportSettings, 'tls' | 'tlsVerify' | 'tlsCaCert' | 'tlsCert' | 'tlsKey'>;
 
 /** The TLS plan, or undefined when TLS is off. */
 export function planTls(cfg: TlsSettings, env: NodeJS.ProcessEnv = process.env): TlsPlan | undefined {
@@ -124,7 +124,7 @@ export function planTls(cfg: TlsSettings, env: NodeJS.ProcessEnv = process.env):
 }
 
 /** The listeners, their TLS, and the unauthenticated-TCP rule applied. Throws when berthd must not start. */
-export function planTransport(cfg: TlsSettings & Pick<DaemonConfig, 'hosts'>, env: NodeJS.ProcessEnv = process.env): TransportPlan {
+export function planTransport(cfg: TlsSettings & Pick<TransportSettings, 'hosts'>, env: NodeJS.ProcessEnv = process.env): TransportPlan {
   const listeners = cfg.hosts.map(parseDaemonHost);
   const seen = new Set<string>();
   for (const l of listeners) {

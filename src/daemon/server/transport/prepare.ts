@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { createSecureContext } from 'node:tls';
 import { InvalidParameter } from '../../../errdefs/index.js';
 import type { Logger } from '../../../lib/logger.js';
-import type { DaemonConfig } from '../../config.js';
+import type { TransportSettings } from './settings.js';
 import { DEFAULT_LIMITS, type ApiLimits } from './limits.js';
 import { planTransport, type ListenerSpec, type TlsPlan } from './plan.js';
 import { resolveSocketGroup, type SocketGroup } from './socket-group.js';
@@ -31,7 +31,7 @@ export interface PreparedTransport {
   warnings: string[];
 }
 
-export function limitsFrom(cfg: Pick<DaemonConfig, 'apiMaxHeaderSize' | 'apiMaxJsonBody' | 'apiHeadersTimeout' | 'apiBodyTimeout' | 'apiMaxConnections' | 'maxUploadSize'>): ApiLimits {
+export function limitsFrom(cfg: Pick<TransportSettings, 'apiMaxHeaderSize' | 'apiMaxJsonBody' | 'apiHeadersTimeout' | 'apiBodyTimeout' | 'apiMaxConnections' | 'maxUploadSize'>): ApiLimits {
   return {
     ...DEFAULT_LIMITS,
     maxHeaderSize: cfg.apiMaxHeaderSize,
@@ -67,7 +67,7 @@ export async function loadServerTls(plan: TlsPlan): Promise<ServerTls> {
   return tls;
 }
 
-export async function prepareTransport(cfg: DaemonConfig, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<PreparedTransport> {
+export async function prepareTransport(cfg: TransportSettings, log: Logger, env: NodeJS.ProcessEnv = process.env): Promise<PreparedTransport> {
   const plan = planTransport(cfg, env);
   const needsTls = plan.tls && plan.listeners.some((l) => l.kind === 'tcp');
   const tls = needsTls ? await loadServerTls(plan.tls!) : undefined;

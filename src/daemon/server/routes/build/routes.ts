@@ -1,6 +1,5 @@
 import type { JSONMessage } from '../../../../api/types/index.js';
-import { InvalidParameter, NotImplemented } from '../../../../errdefs/index.js';
-import { BuildStepError } from '../../../builder/builder.js';
+import { BuildStepError, InvalidParameter, NotImplemented } from '../../../../errdefs/index.js';
 import type { Handler, Request } from '../../request.js';
 import type { Router } from '../../router.js';
 import { lazyJsonLines } from '../../streams.js';

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { PathStat } from '../../../containers/archive-stat.js';
+import type { PathStat } from '../../../../api/path-stat.js';
 
 /** What the archive routes (`docker cp`) call; implemented by ArchiveService. */
 export interface ArchiveBackend {

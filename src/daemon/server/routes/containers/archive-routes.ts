@@ -6,7 +6,7 @@
  */
 import { pipeline } from 'node:stream/promises';
 import { InvalidParameter } from '../../../../errdefs/index.js';
-import { encodeStatHeader, STAT_HEADER } from '../../../containers/archive-stat.js';
+import { encodeStatHeader, STAT_HEADER } from '../../../../api/path-stat.js';
 import type { Handler } from '../../request.js';
 import type { Router } from '../../router.js';
 import type { ArchiveBackend } from './archive-backend.js';

@@ -1,12 +1,52 @@
+import type { Readable } from 'node:stream';
 import type { Filters } from '../../../../api/filters.js';
-import type { ContainerCreateRequest, ContainerInspect, ContainerSummary, HostConfig, WaitResponse } from '../../../../api/types/index.js';
-import type { ListOptions } from '../../../containers/list.js';
-import type { ContainerRecord } from '../../../containers/record.js';
-import type { WaitCondition } from '../../../containers/service.js';
-import type { StatsSample } from '../../../containers/stats.js';
-import type { Attachment } from '../../../containers/streams.js';
-import type { TopResult } from '../../../containers/top.js';
-import type { JsonFileWriter } from '../../../logs/json-file.js';
+import type {
+  ContainerCreateRequest, ContainerInspect, ContainerSummary, HostConfig, StatsSample, TopResult, WaitCondition, WaitResponse,
+} from '../../../../api/types/index.js';
+import type { LogLine } from '../../log-stream.js';
+
+/** A container as the routes see it: enough to pick the framing of its streams. */
+export interface ContainerRef {
+  id: string;
+  config: { Tty: boolean };
+}
+
+export type OutputStream = 'stdout' | 'stderr';
+
+/** A client attached to a container's stdio, as an attach route builds it. */
+export interface Attachment {
+  stdout: boolean;
+  stderr: boolean;
+  /** Receives output; returns false when the client is backed up. */
+  sink(stream: OutputStream, data: Buffer): boolean;
+  /** Resolves when the client can take more. */
+  drained(): Promise<void>;
+  /** Output ended (the process exited) or the container stopped. */
+  onEnd(): void;
+  /** The client's input, if it attached stdin. */
+  stdin?: Readable;
+  /** With a TTY: the key sequence that detaches this client, leaving stdin open. */
+  detachKeys?: number[];
+}
+
+/** `docker ps`: which containers. */
+export interface ListQuery {
+  all: boolean;
+  limit?: number;
+  filters: Filters;
+  size?: boolean;
+}
+
+/** What `docker logs` asks for; times in nanoseconds since the epoch. */
+export interface LogQuery {
+  follow: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  /** The last N entries of both streams together. */
+  tail?: number;
+  sinceNs?: bigint;
+  untilNs?: bigint;
+}
 
 /** What the container routes do to containers; implemented by ContainerService. */
 export interface ContainerActions {
@@ -23,16 +63,18 @@ export interface ContainerActions {
   remove(ref: string, opts: { force?: boolean; volumes?: boolean }): Promise<void>;
   prune(filters: Filters): Promise<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }>;
   /** Waits out an exit being recorded, then attaches what `open` returns. */
-  attach(ref: string, open: () => Attachment): Promise<{ rec: ContainerRecord; detach: () => void }>;
+  attach(ref: string, open: () => Attachment): Promise<{ detach: () => void }>;
   resize(ref: string, height: number, width: number): Promise<void>;
 }
 
 /** What the container routes read; implemented by ContainerQueries. */
 export interface ContainerViews {
-  get(ref: string): ContainerRecord;
+  get(ref: string): ContainerRef;
   inspect(ref: string, withSize?: boolean): Promise<ContainerInspect>;
-  list(opts: Omit<ListOptions, 'isAncestor'> & { size?: boolean }): Promise<ContainerSummary[]>;
-  logSource(ref: string): { rec: ContainerRecord; path: string; writer: JsonFileWriter | undefined };
+  list(q: ListQuery): Promise<ContainerSummary[]>;
+  /** Log entries, selected and (with follow) live until the signal aborts; throws NotFound before reading. */
+  logs(ref: string, q: LogQuery, signal: AbortSignal): { tty: boolean; entries: AsyncIterable<LogLine> };
   top(ref: string, psArgs: string | undefined): Promise<TopResult>;
-  stats(ref: string, previous?: StatsSample): Promise<StatsSample>;
+  /** One sample (one-shot), the second of two (no stream), or one a second until the signal aborts; throws NotFound first. */
+  stats(ref: string, mode: { stream: boolean; oneShot: boolean }, signal?: AbortSignal): AsyncIterable<StatsSample>;
 }

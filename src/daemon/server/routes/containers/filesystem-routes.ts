@@ -1,21 +1,11 @@
 /** Routes of a container's filesystem: changes (`diff`), export, commit. */
-import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { CONTAINER_CONFIG } from '../../../../api/body-shapes.js';
 import { strSlices } from '../../../../api/shape.js';
-import { pipeline } from 'node:stream/promises';
 import type { ContainerConfig } from '../../../../api/types/index.js';
-import type { Digest } from '../../../../oci/digest.js';
-import type { CommitOptions } from '../../../containers/filesystem.js';
-import type { Change } from '../../../layers/upper-dir.js';
 import type { Handler } from '../../request.js';
 import type { Router } from '../../router.js';
-
-/** What these routes call; implemented by ContainerFilesystem. */
-export interface FilesystemBackend {
-  changes(ref: string): Promise<Change[]>;
-  export(ref: string): Promise<Readable>;
-  commit(o: CommitOptions): Promise<Digest>;
-}
+import type { FilesystemBackend } from './filesystem-backend.js';
 
 export function filesystemRoutes(r: Router<Handler>, b: FilesystemBackend): void {
   r.add('GET', '/containers/:id/changes', async (req, reply) => reply.json(200, await b.changes(req.param('id'))));

@@ -1,19 +1,17 @@
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { CONTAINER_CREATE, CONTAINER_UPDATE } from '../../../../api/body-shapes.js';
-import type { ContainerCreateRequest, HostConfig } from '../../../../api/types/index.js';
+import type { ContainerCreateRequest, HostConfig, WaitCondition } from '../../../../api/types/index.js';
 import { strSlices } from '../../../../api/shape.js';
 import { frame, StdStream } from '../../../../api/stdcopy.js';
 import { InvalidParameter } from '../../../../errdefs/index.js';
 import { parseDetachKeys } from '../../../../lib/detach-keys.js';
-import type { WaitCondition } from '../../../containers/service.js';
-import type { LogStream } from '../../../logs/entry.js';
-import { readLogs } from '../../../logs/read.js';
+import { writeLogStream } from '../../log-stream.js';
 import type { Handler } from '../../request.js';
 import type { Router } from '../../router.js';
 import { parseTimestamp } from '../../time-param.js';
 import { acceptHeaders, CloseCode, WebSocketConnection, websocketKey } from '../../websocket.js';
-import type { ContainerActions, ContainerViews } from './backend.js';
+import type { ContainerActions, ContainerViews, OutputStream } from './backend.js';
 
 const RAW = 'application/vnd.docker.raw-stream';
 const MUX = 'application/vnd.docker.multiplexed-stream';
@@ -83,32 +81,16 @@ export function containerRoutes(r: Router<Handler>, b: ContainerActions, v: Cont
   r.add('GET', '/containers/:id/top', async (req, reply) => reply.json(200, await v.top(req.param('id'), req.str('ps_args'))));
 
   r.add('GET', '/containers/:id/stats', async (req, reply) => {
-    const id = req.param('id');
-    v.get(id);
     const stream = req.bool('stream', true);
-    if (!stream && req.bool('one-shot')) return reply.json(200, await v.stats(id));
+    const ac = new AbortController();
+    const samples = v.stats(req.param('id'), { stream, oneShot: req.bool('one-shot') }, ac.signal);
     if (!stream) {
-      // a second sample gives precpu_stats, so the client can compute CPU %
-      const first = await v.stats(id);
-      await new Promise((res) => setTimeout(res, 500));
-      return reply.json(200, await v.stats(id, first));
+      for await (const sample of samples) return reply.json(200, sample);
+      return;
     }
     const out = reply.stream(200, { 'Content-Type': 'application/json' });
-    let closed = false;
-    out.once('close', () => (closed = true));
-    let prev = await v.stats(id);
-    while (!closed) {
-      await new Promise((res) => setTimeout(res, 1000));
-      if (closed) break;
-      let sample;
-      try {
-        sample = await v.stats(id, prev);
-      } catch {
-        break; // the container went away
-      }
-      out.write(JSON.stringify(sample) + '\n');
-      prev = sample;
-    }
+    out.once('close', () => ac.abort());
+    for await (const sample of samples) out.write(JSON.stringify(sample) + '\n');
     out.end();
   });
 
@@ -145,7 +127,7 @@ export function containerRoutes(r: Router<Handler>, b: ContainerActions, v: Cont
       return {
         stdout: req.bool('stdout'),
         stderr: req.bool('stderr'),
-        sink: (stream: LogStream, data: Buffer) => out.write(tty ? data : frame(stream === 'stdout' ? StdStream.Stdout : StdStream.Stderr, data)),
+        sink: (stream: OutputStream, data: Buffer) => out.write(tty ? data : frame(stream === 'stdout' ? StdStream.Stdout : StdStream.Stderr, data)),
         drained: () => once(out, 'drain').then(() => {}),
         onEnd: () => out.end(),
         ...(wantStdin ? { stdin: socket } : {}),
@@ -174,7 +156,7 @@ export function containerRoutes(r: Router<Handler>, b: ContainerActions, v: Cont
       return {
         stdout: all || req.bool('stdout'),
         stderr: all || req.bool('stderr'),
-        sink: (_stream: LogStream, data: Buffer) => conn.send(data),
+        sink: (_stream: OutputStream, data: Buffer) => conn.send(data),
         drained: () => conn.drained(),
         onEnd: () => conn.close(CloseCode.Normal),
         ...(all || req.bool('stdin') ? { stdin: conn.input } : {}),
@@ -195,7 +177,8 @@ export function containerRoutes(r: Router<Handler>, b: ContainerActions, v: Cont
   });
 
   r.add('GET', '/containers/:id/logs', async (req, reply) => {
-    const { rec, path, writer } = v.logSource(req.param('id'));
+    const id = req.param('id');
+    v.get(id); // a missing container is a 404 before any bad parameter
     const stdout = req.bool('stdout');
     const stderr = req.bool('stderr');
     if (!stdout && !stderr) throw new InvalidParameter('logs.no_stream', 'Bad parameters: you must choose at least one stream');
@@ -204,28 +187,18 @@ export function containerRoutes(r: Router<Handler>, b: ContainerActions, v: Cont
     if (tailN !== undefined && !Number.isInteger(tailN)) throw new InvalidParameter('logs.invalid_tail', `invalid value for tail: ${tail}`);
     const since = req.str('since');
     const until = req.str('until');
-    const timestamps = req.bool('timestamps');
-    const details = req.bool('details');
-    const tty = rec.config.Tty;
-    const out = reply.stream(200, { 'Content-Type': tty || !req.atLeast('1.42') ? RAW : MUX });
-    const ac = new AbortController();
-    out.once('close', () => ac.abort());
-    const entries = readLogs(path, writer, {
+    const query = {
       follow: req.bool('follow'), stdout, stderr,
       ...(tailN !== undefined && tailN >= 0 ? { tail: tailN } : {}),
       ...(since && since !== '0' ? { sinceNs: parseTimestamp(since) } : {}),
       ...(until && until !== '0' ? { untilNs: parseTimestamp(until) } : {}),
-    }, ac.signal);
-    for await (const e of entries) {
-      if (ac.signal.aborted) break;
-      let text = e.log;
-      if (details) text = `${Object.entries(e.attrs ?? {}).map(([k, v]) => `${k}=${v}`).join(',')} ${text}`;
-      if (timestamps) text = `${e.time} ${text}`;
-      const payload = Buffer.from(text);
-      const ok = out.write(tty ? payload : frame(e.stream === 'stdout' ? StdStream.Stdout : StdStream.Stderr, payload));
-      if (!ok) await once(out, 'drain', { signal: ac.signal }).catch(() => {});
-    }
-    out.end();
+    };
+    const format = { timestamps: req.bool('timestamps'), details: req.bool('details') };
+    const ac = new AbortController();
+    const { tty, entries } = v.logs(id, query, ac.signal);
+    const out = reply.stream(200, { 'Content-Type': tty || !req.atLeast('1.42') ? RAW : MUX });
+    out.once('close', () => ac.abort());
+    await writeLogStream(out, entries, { tty, ...format }, ac.signal);
   });
 }
 

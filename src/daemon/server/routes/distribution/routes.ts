@@ -1,6 +1,6 @@
 import { decodeAuthHeader, withUserPassword, type AuthConfig } from '../../../../api/registry-auth.js';
 import { AUTH_CONFIG } from '../../../../api/body-shapes.js';
-import { parsePlatform } from '../../../distribution/platform.js';
+import { parsePlatform } from '../../../../oci/platform.js';
 import type { Reply } from '../../reply.js';
 import type { Handler, Request } from '../../request.js';
 import type { Router } from '../../router.js';

@@ -5,15 +5,29 @@ import type {
 } from '../../../../api/types/index.js';
 import type { TarWriter } from '../../../../lib/tar/index.js';
 import type { Digest } from '../../../../oci/digest.js';
-import type { ImportOptions } from '../../../images/import.js';
-import type { LoadedImage } from '../../../images/load.js';
+
+/** `docker import` as the route reads it. */
+export interface ImportRequest {
+  /** `repo[:tag]`, as the CLI sends it in `repo`; empty for an untagged image. */
+  repo?: string;
+  tag?: string;
+  /** Dockerfile instructions applied to the config (`--change`). */
+  changes?: string[];
+  message?: string;
+}
+
+/** An image `docker load` added, and the names it tagged. */
+export interface LoadedImage {
+  id: Digest;
+  tags: string[];
+}
 
 /** What the image routes call; implemented by ImageService. */
 export interface ImagesBackend {
   list(opts: { all: boolean; filters: Filters; apiAtLeast144: boolean }): ImageSummary[];
   inspect(ref: string, apiAtLeast145: boolean): Promise<ImageInspect>;
   history(ref: string): Promise<ImageHistoryItem[]>;
-  import(body: Readable, opts: Omit<ImportOptions, 'engineVersion'>): Promise<Digest>;
+  import(body: Readable, opts: ImportRequest): Promise<Digest>;
   load(body: Readable, quiet: boolean, progress: (m: JSONMessage) => void): Promise<LoadedImage[]>;
   /** Checks the names, then returns what streams the archive. */
   save(names: string[]): Promise<(tar: TarWriter) => Promise<void>>;

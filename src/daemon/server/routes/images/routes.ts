@@ -1,7 +1,7 @@
 import { pipeline } from 'node:stream/promises';
 import { InvalidParameter, NotImplemented } from '../../../../errdefs/index.js';
 import { TarWriter } from '../../../../lib/tar/index.js';
-import { importTarget } from '../../../images/import.js';
+import { importTarget } from '../../../../oci/reference.js';
 import type { Reply } from '../../reply.js';
 import type { Handler } from '../../request.js';
 import type { Router } from '../../router.js';

@@ -1,5 +1,12 @@
+import type { Filters } from '../../../../api/filters.js';
 import type { EventMessage, VersionResponse } from '../../../../api/types/index.js';
-import type { EventFilter } from '../../../events/event-bus.js';
+
+/** `docker events`: times in nanoseconds since the epoch, and the filters as the query gave them. */
+export interface EventFilter {
+  since?: bigint;
+  until?: bigint;
+  filters: Filters;
+}
 
 /** What the system routes need from the daemon. */
 export interface SystemBackend {

@@ -1,6 +1,6 @@
 /** Platforms: `--platform os/arch[/variant]` and choosing a manifest from an index, as Docker does. */
-import { InvalidParameter, NotFound } from '../../errdefs/index.js';
-import { hostArchitecture, type Descriptor, type Platform } from '../../oci/image.js';
+import { InvalidParameter, NotFound } from '../errdefs/index.js';
+import { hostArchitecture, type Descriptor, type Platform } from './image.js';
 
 export function hostPlatform(): Platform {
   const arch = hostArchitecture();

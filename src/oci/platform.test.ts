@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { Descriptor } from '../../oci/image.js';
+import type { Descriptor } from './image.js';
 import { chooseManifest, parsePlatform } from './platform.js';
 
 const entry = (architecture: string, variant?: string, os = 'linux'): Descriptor => ({

@@ -1,0 +1,94 @@
+/**
+ * The cluster harness (test/support/cluster.ts): three berthd "hosts", each
+ * in a network namespace of its own on a LAN bridge; containers reach the
+ * LAN through their node's NAT; a node survives kill -9 of its daemon; and
+ * destroy() leaves nothing on the machine.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { TestCluster } from '../support/cluster.js';
+
+const ipNetnsList = () => spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
+const rootLinks = () => spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(':')[1]?.trim().split('@')[0] ?? '').filter(Boolean);
+
+describe('cluster harness', () => {
+  let c: TestCluster;
+  let namesBefore: string;
+  let startMs = 0;
+  before(async () => {
+    namesBefore = ipNetnsList();
+    const t0 = Date.now();
+    c = await TestCluster.start(3, { busybox: true });
+    startMs = Date.now() - t0;
+  });
+  after(async () => {
+    await c?.destroy();
+  });
+
+  test('three nodes start, each with its own daemon, and each runs a busybox container', async (t) => {
+    t.diagnostic(`3 nodes started with busybox loaded in ${startMs} ms`);
+    assert.equal(new Set(c.nodes.map((n) => n.pid)).size, 3);
+    for (const n of c.nodes) {
+      const run = await n.docker(['run', '-d', '--name', `on-${n.name}`, 'busybox', 'sleep', '300']);
+      assert.equal(run.code, 0, run.stderr);
+    }
+    for (const n of c.nodes) {
+      const ps = await n.docker(['ps', '--format', '{{.Names}}']);
+      assert.equal(ps.stdout.trim(), `on-${n.name}`, 'each daemon sees only its own container');
+    }
+  });
+
+  test('nodes reach each other at their LAN addresses; nothing of the LAN shows in the host namespace', async () => {
+    const [n1, n2, n3] = c.nodes as [typeof c.nodes[0], typeof c.nodes[0], typeof c.nodes[0]];
+    for (const [from, to] of [[n1, n2], [n2, n3], [n3, n1]] as const) {
+      const ping = await from.sh('busybox', ['ping', '-c', '1', '-W', '2', to.ip]);
+      assert.equal(ping.code, 0, `${from.name} -> ${to.name}: ${ping.stdout}${ping.stderr}`);
+    }
+    // each node's /sys/class/net is its own: eth0 and its default bridge, not the others'
+    const links = (await n1.sh('ls', ['/sys/class/net'])).stdout.split('\n');
+    assert.ok(links.includes('eth0') && links.includes(n1.daemon.bridge), links.join(' '));
+    assert.ok(!links.includes(n2.daemon.bridge));
+    assert.equal((await n1.sh('ip', ['route', 'show', 'default'])).stdout, '', 'no default route: LAN only');
+    const host = rootLinks();
+    for (const name of [c.bridge, `${c.bridge}n1`, ...c.nodes.map((n) => n.daemon.bridge)]) assert.ok(!host.includes(name), `${name} in the root namespace`);
+    assert.equal(ipNetnsList(), namesBefore);
+  });
+
+  test("a container on node 1 pings node 2's LAN address through node 1's NAT", async () => {
+    const ping = await c.node(1).docker(['exec', 'on-node1', 'ping', '-c', '1', '-W', '2', c.node(2).ip]);
+    assert.equal(ping.code, 0, ping.stdout + ping.stderr);
+  });
+
+  test('kill -9 of node 2 and a restart: its container still runs and docker ps works', async (t) => {
+    const n2 = c.node(2);
+    const inspect = async (f: string) => (await n2.docker(['inspect', '--format', f, 'on-node2'])).stdout.trim();
+    const containerPid = Number(await inspect('{{.State.Pid}}'));
+    const daemonPid = n2.pid!;
+    n2.kill9();
+    await new Promise((r) => setTimeout(r, 200));
+    assert.throws(() => process.kill(daemonPid, 0), 'berthd of node 2 is gone');
+    assert.ok(process.kill(containerPid, 0), 'its container outlived it');
+    assert.equal((await c.node(1).docker(['ps', '-q'])).stdout.trim().split('\n').length, 1, 'node 1 is untouched');
+    const t0 = Date.now();
+    await n2.restart();
+    t.diagnostic(`node 2 restarted in ${Date.now() - t0} ms`);
+    assert.notEqual(n2.pid, daemonPid);
+    assert.equal(await inspect('{{.State.Status}} {{.State.Pid}}'), `running ${containerPid}`);
+    const ps = await n2.docker(['ps', '--format', '{{.Names}} {{.Status}}']);
+    assert.equal(ps.code, 0, ps.stderr);
+    assert.match(ps.stdout, /^on-node2 Up/);
+    const exec = await n2.docker(['exec', 'on-node2', 'ping', '-c', '1', '-W', '2', c.node(3).ip]);
+    assert.equal(exec.code, 0, 'the reattached container still reaches the LAN: ' + exec.stdout + exec.stderr);
+  });
+
+  test('destroy leaves no namespace, link, mount, cgroup, shim or dir behind', async () => {
+    await c.destroy();
+    assert.deepEqual(c.leftovers(), { namespaces: [], links: [], mounts: [], cgroups: [], dirs: [], shims: [] });
+    assert.equal(ipNetnsList(), namesBefore);
+    const mine = [c.dir, ...c.nodes.map((n) => n.daemon.dir)];
+    assert.deepEqual(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => mine.some((d) => l.includes(d))), []);
+    await c.destroy(); // again: nothing to do, no error
+  });
+});

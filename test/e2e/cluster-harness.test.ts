@@ -7,7 +7,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { TestCluster } from '../support/cluster.js';
 
 const ipNetnsList = () => spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
@@ -50,6 +50,9 @@ describe('cluster harness', () => {
     const links = (await n1.sh('ls', ['/sys/class/net'])).stdout.split('\n');
     assert.ok(links.includes('eth0') && links.includes(n1.daemon.bridge), links.join(' '));
     assert.ok(!links.includes(n2.daemon.bridge));
+    // a node's mount namespace holds no other namespace of the cluster alive
+    const held = (await n1.sh('cat', ['/proc/self/mountinfo'])).stdout.split('\n').filter((l) => l.includes(' - nsfs ') && l.includes(c.dir));
+    assert.deepEqual(held, []);
     assert.equal((await n1.sh('ip', ['route', 'show', 'default'])).stdout, '', 'no default route: LAN only');
     const host = rootLinks();
     for (const name of [c.bridge, `${c.bridge}n1`, ...c.nodes.map((n) => n.daemon.bridge)]) assert.ok(!host.includes(name), `${name} in the root namespace`);
@@ -83,12 +86,27 @@ describe('cluster harness', () => {
     assert.equal(exec.code, 0, 'the reattached container still reaches the LAN: ' + exec.stdout + exec.stderr);
   });
 
-  test('destroy leaves no namespace, link, mount, cgroup, shim or dir behind', async () => {
+  test('destroy leaves no namespace, link, mount, cgroup, shim or dir behind, even with a node killed midway', async () => {
+    // as if a test failed right after killing node 3, with its container running
+    c.node(3).kill9();
     await c.destroy();
     assert.deepEqual(c.leftovers(), { namespaces: [], links: [], mounts: [], cgroups: [], dirs: [], shims: [] });
     assert.equal(ipNetnsList(), namesBefore);
     const mine = [c.dir, ...c.nodes.map((n) => n.daemon.dir)];
     assert.deepEqual(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => mine.some((d) => l.includes(d))), []);
     await c.destroy(); // again: nothing to do, no error
+  });
+});
+
+describe('cluster harness start-up failure', () => {
+  const clusterDirs = () => readdirSync('/tmp').filter((n) => n.startsWith('berth-cluster-'));
+  const nsfsMounts = () => readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(' - nsfs ') && l.includes('/tmp/berth-'));
+
+  test('a start that fails half-way takes down the namespaces and dirs it made', async () => {
+    const dirs = clusterDirs();
+    const mounts = nsfsMounts();
+    await assert.rejects(TestCluster.start(2, { daemon: { extraArgs: ['--no-such-flag'] } }), /berthd exited at start/);
+    assert.deepEqual(clusterDirs(), dirs);
+    assert.deepEqual(nsfsMounts(), mounts);
   });
 });

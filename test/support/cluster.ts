@@ -156,7 +156,7 @@ export class TestCluster {
       if (opts.busybox) await Promise.all(c.nodes.map((node) => node.busybox()));
     } catch (err) {
       await c.destroy();
-      throw err;
+      throw new Error(`cluster start failed; ${c.dir} and what it held are taken down: ${(err as Error).message}`, { cause: err });
     }
     return c;
   }

@@ -168,7 +168,7 @@ export class TestDaemon {
       shareDir(root);
       this.hostMounts.push(root);
     }
-    hostMountNamespace(this.mountNs!, netns);
+    hostMountNamespace(this.mountNs!, netns, this.dir);
     this.hostMounts.push(this.mountNs!);
     this.hostReady = true;
   }

@@ -56,12 +56,13 @@ export function createNetns(file: string, setup = ''): void {
  * call (see shareDir) propagate both ways; everything else made inside
  * stays inside and goes with the namespace.
  *
- * The copy also holds the caller's other namespace files (other nodes',
- * other tests'); the private ones are dropped inside, so this namespace
- * never keeps them alive. Shared ones are left alone: unmounting a copy in
- * a peer group would unmount the original too.
+ * The copy also holds the caller's other mounts of tests: namespace files
+ * (other nodes', other tests') and other daemons' overlays. The private
+ * ones are dropped inside (copiesToDrop), so this namespace never keeps
+ * them alive or busy. Shared ones are left alone: unmounting a copy in a
+ * peer group would unmount the original too.
  */
-export function hostMountNamespace(file: string, netns: string): void {
+export function hostMountNamespace(file: string, netns: string, own: string): void {
   closeSync(openSync(file, 'w'));
   const script = [
     // the old /sys stays reachable through fd 3 once the new one covers it; -c: take the fd as is, not the path it names
@@ -69,14 +70,39 @@ export function hostMountNamespace(file: string, netns: string): void {
     'mount -t sysfs sysfs /sys',
     'mount -c --rbind /proc/self/fd/3 /sys/fs/cgroup',
     'exec 3<&-',
-    `awk '{ for (i = 7; $i != "-"; i++) if ($i ~ /^shared:/) next; if ($(i + 1) == "nsfs") print $5 }' /proc/self/mountinfo | sort -r | while read -r m; do umount -l "$m"; done`,
   ].join('\n');
   try {
     sh('nsenter', [`--net=${netns}`, '--', 'unshare', `--mount=${file}`, '--propagation', 'unchanged', '--', 'sh', '-ec', script]);
+    const drop = copiesToDrop(sh('nsenter', [`--mount=${file}`, '--', 'cat', '/proc/self/mountinfo']).stdout, own);
+    // best effort: a copy gone meanwhile is fine
+    if (drop.length) sh('nsenter', [`--mount=${file}`, '--', 'umount', '-l', ...drop], false);
   } catch (err) {
     releaseNamespace(file);
     throw err;
   }
+}
+
+/** Where tests keep their dirs: /tmp/berth-e2e-*, /tmp/berth-cluster-*. */
+export const TEST_DIRS = '/tmp/berth-';
+
+/**
+ * Mount points of a fresh copy of mounts (mountinfo) that belong to someone
+ * else and may go: private (not shared) namespace files anywhere, and
+ * private mounts inside other tests' dirs, never under `own`; deepest first.
+ */
+export function copiesToDrop(mountinfo: string, own: string): string[] {
+  const out: string[] = [];
+  for (const line of mountinfo.split('\n')) {
+    const f = line.split(' ');
+    const sep = f.indexOf('-');
+    if (sep < 0) continue;
+    if (f.slice(6, sep).some((o) => o.startsWith('shared:'))) continue;
+    const mp = unescapeMount(f[4] ?? '');
+    if (mp === own || mp.startsWith(own + '/')) continue;
+    const foreign = mp.startsWith(TEST_DIRS) && mp.indexOf('/', TEST_DIRS.length) > 0;
+    if (f[sep + 1] === 'nsfs' || foreign) out.push(mp);
+  }
+  return out.sort((a, b) => b.length - a.length);
 }
 
 /** The namespace id behind a namespace file (the inode that /proc/<pid>/ns/* links name). */

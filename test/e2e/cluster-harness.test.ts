@@ -7,8 +7,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { TestCluster } from '../support/cluster.js';
+import { namespaceId } from '../support/netns.js';
 
 const ipNetnsList = () => spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
 const rootLinks = () => spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(':')[1]?.trim().split('@')[0] ?? '').filter(Boolean);
@@ -29,7 +30,12 @@ describe('cluster harness', () => {
 
   test('three nodes start, each with its own daemon, and each runs a busybox container', async (t) => {
     t.diagnostic(`3 nodes started with busybox loaded in ${startMs} ms`);
-    assert.equal(new Set(c.nodes.map((n) => n.pid)).size, 3);
+    for (const n of c.nodes) {
+      // nsenter exec'd berthd in place: the pid kill9() signals is berthd's, inside the node's namespaces
+      assert.match(readFileSync(`/proc/${n.pid}/cmdline`, 'utf8'), /berthd/);
+      assert.equal(readlinkSync(`/proc/${n.pid}/ns/net`), `net:[${namespaceId(n.netns)}]`);
+      assert.equal(readlinkSync(`/proc/${n.pid}/ns/mnt`), `mnt:[${namespaceId(n.daemon.mountNs!)}]`);
+    }
     for (const n of c.nodes) {
       const run = await n.docker(['run', '-d', '--name', `on-${n.name}`, 'busybox', 'sleep', '300']);
       assert.equal(run.code, 0, run.stderr);

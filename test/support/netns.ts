@@ -50,8 +50,9 @@ export function createNetns(file: string, setup = ''): void {
  * A mount namespace for a daemon "host" that lives in `netns`, kept at `file`.
  * It starts as a copy of the caller's mounts; inside it, /sys is a sysfs
  * mounted from `netns` (so /sys/class/net lists that namespace's links, as
- * on a real host) with the caller's /sys/fs/cgroup tree bound back on it
- * (runc needs the cgroup hierarchies, which a fresh sysfs hides). Mounts
+ * on a real host) with the caller's mounts below /sys bound back on it
+ * (/sys/fs/cgroup: runc needs the cgroup hierarchies, which a fresh sysfs
+ * hides; on systemd hosts also securityfs, bpf, ...). Mounts
  * under a directory that is shared in the caller's namespace before this
  * call (see shareDir) propagate both ways; everything else made inside
  * stays inside and goes with the namespace.
@@ -64,15 +65,16 @@ export function createNetns(file: string, setup = ''): void {
  */
 export function hostMountNamespace(file: string, netns: string, own: string): void {
   closeSync(openSync(file, 'w'));
+  // the old /sys submounts stay reachable through fds 10, 11, ... (bash: no limit of 9) once the new
+  // sysfs covers them; -c: take /proc/self/fd/N as is, not the path it names (now in the new sysfs)
+  const subs = sysSubmounts(readFileSync('/proc/self/mountinfo', 'utf8'));
   const script = [
-    // the old /sys stays reachable through fd 3 once the new one covers it; -c: take the fd as is, not the path it names
-    'exec 3</sys/fs/cgroup',
+    ...subs.map((m, i) => `exec ${i + 10}<${quote(m)}`),
     'mount -t sysfs sysfs /sys',
-    'mount -c --rbind /proc/self/fd/3 /sys/fs/cgroup',
-    'exec 3<&-',
+    ...subs.map((m, i) => `mount -c --rbind /proc/self/fd/${i + 10} ${quote(m)}\nexec ${i + 10}<&-`),
   ].join('\n');
   try {
-    sh('nsenter', [`--net=${netns}`, '--', 'unshare', `--mount=${file}`, '--propagation', 'unchanged', '--', 'sh', '-ec', script]);
+    sh('nsenter', [`--net=${netns}`, '--', 'unshare', `--mount=${file}`, '--propagation', 'unchanged', '--', 'bash', '-ec', script]);
     const drop = copiesToDrop(sh('nsenter', [`--mount=${file}`, '--', 'cat', '/proc/self/mountinfo']).stdout, own);
     // best effort: a copy gone meanwhile is fine
     if (drop.length) sh('nsenter', [`--mount=${file}`, '--', 'umount', '-l', ...drop], false);
@@ -80,6 +82,17 @@ export function hostMountNamespace(file: string, netns: string, own: string): vo
     releaseNamespace(file);
     throw err;
   }
+}
+
+/** The mount points right below the /sys mount (each bound back with its subtree), e.g. /sys/fs/cgroup. */
+export function sysSubmounts(mountinfo: string): string[] {
+  const rows = mountinfo.split('\n').map((l) => l.split(' ')).filter((f) => f.length > 4);
+  const sys = rows.filter((f) => f[4] === '/sys').at(-1)?.[0];
+  return rows.filter((f) => f[1] === sys).map((f) => unescapeMount(f[4]!));
+}
+
+function quote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
 /** Where tests keep their dirs: /tmp/berth-e2e-*, /tmp/berth-cluster-*. */

@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, readlinkSync } from 'node:fs';
 import { TestCluster } from '../support/cluster.js';
 import { namespaceId } from '../support/netns.js';
+import { waitFor } from '../support/wait.js';
 
 const ipNetnsList = () => spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
 const rootLinks = () => spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout.split('\n').map((l) => l.split(':')[1]?.trim().split('@')[0] ?? '').filter(Boolean);
@@ -68,6 +69,19 @@ describe('cluster harness', () => {
   test("a container on node 1 pings node 2's LAN address through node 1's NAT", async () => {
     const ping = await c.node(1).docker(['exec', 'on-node1', 'ping', '-c', '1', '-W', '2', c.node(2).ip]);
     assert.equal(ping.code, 0, ping.stdout + ping.stderr);
+  });
+
+  test('a node added later joins the LAN; an unplugged node is cut off until plugged back', async () => {
+    const [n4] = await c.addNodes(1);
+    assert.equal(n4!.name, 'node4');
+    assert.equal((await n4!.docker(['images', '--format', '{{.Repository}}'])).stdout.trim(), 'busybox');
+    const ping = (from: typeof n4, to: typeof n4) => from!.sh('busybox', ['ping', '-c', '1', '-W', '1', to!.ip]);
+    assert.equal((await ping(n4, c.node(1))).code, 0);
+    c.node(3).unplug();
+    assert.notEqual((await ping(c.node(1), c.node(3))).code, 0, 'node 3 is off the LAN');
+    assert.equal((await ping(c.node(1), n4)).code, 0, 'the others still talk');
+    c.node(3).plug();
+    await waitFor(async () => (await ping(c.node(1), c.node(3))).code === 0, 5000, 'node 3 back on the LAN');
   });
 
   test('kill -9 of node 2 and a restart: its container still runs and docker ps works', async (t) => {

@@ -7,6 +7,8 @@
  *   await n1.docker(['run', '--rm', 'busybox', 'ping', '-c1', n2.ip]);
  *   await n1.sh('ping', ['-c1', n2.ip]);           // a program on node 1's "host" (its netns)
  *   n2.kill9(); await n2.restart();               // crash and come back on the same data root
+ *   n3.unplug(); ...; n3.plug();                   // a network partition: its LAN port down, then up
+ *   const [n4] = await c.addNodes(1);              // node4 joins later (options of its own: addNodes(1, {...}))
  *   c.leftovers();                                 // after destroy: what would have stayed behind
  *
  * Each node is a TestDaemon (daemon.ts) with the `netns` option: its own
@@ -63,6 +65,8 @@ export class TestNode {
     /** The node's network namespace, as a file (nsenter --net=<netns>). */
     readonly netns: string,
     readonly daemon: TestDaemon,
+    /** The LAN end of the node's veth: the cable, for unplug() and plug(). */
+    private readonly cable: { lanNetns: string; port: string },
   ) {}
 
   get pid(): number | undefined {
@@ -95,6 +99,16 @@ export class TestNode {
   restart(): Promise<void> {
     return this.daemon.restart();
   }
+
+  /** Takes the node off the LAN (its bridge port goes down; eth0 loses its carrier): a network partition. */
+  unplug(): void {
+    inNetns(this.cable.lanNetns, 'ip', ['link', 'set', this.cable.port, 'down']);
+  }
+
+  /** Puts it back on the LAN. */
+  plug(): void {
+    inNetns(this.cable.lanNetns, 'ip', ['link', 'set', this.cable.port, 'up']);
+  }
 }
 
 export interface ClusterLeftovers {
@@ -125,11 +139,11 @@ export class TestCluster {
   /** Every namespace the harness made, by kind and id, for leftovers(). */
   private readonly made: { kind: 'net' | 'mnt'; id: number; what: string }[] = [];
   /** Node namespaces made so far, daemon or not: destroy() needs them even after a failed start. */
-  private readonly hosts: { name: string; ip: string; netns: string }[] = [];
+  private readonly hosts: { name: string; ip: string; netns: string; port: string }[] = [];
   private readonly daemons: TestDaemon[] = [];
   private destroyed: Promise<void> | undefined;
 
-  private constructor() {
+  private constructor(private readonly opts: ClusterOptions) {
     this.dir = mkdtempSync('/tmp/berth-cluster-');
     const r = randomBytes(4);
     this.prefix = `10.${150 + (r[0]! % 50)}.${r[1]}`;
@@ -140,25 +154,38 @@ export class TestCluster {
 
   /** A LAN and `n` nodes on it, each with a berthd answering; on any failure, everything made so far is taken down. */
   static async start(n: number, opts: ClusterOptions = {}): Promise<TestCluster> {
-    const c = new TestCluster();
+    const c = new TestCluster(opts);
     try {
       c.makeLan();
-      for (let k = 1; k <= n; k++) c.makeNodeNetns(k);
-      const started = await Promise.allSettled(c.hosts.map((h) => TestDaemon.start({ ...opts.daemon, netns: h.netns })));
-      for (const s of started) if (s.status === 'fulfilled') c.daemons.push(s.value);
-      const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-      if (failed) throw failed.reason;
-      c.hosts.forEach((h, i) => {
-        const d = (started[i] as PromiseFulfilledResult<TestDaemon>).value;
-        c.nodes.push(new TestNode(h.name, h.ip, h.netns, d));
-        c.made.push({ kind: 'mnt', id: namespaceId(d.mountNs!), what: `${h.name} mount namespace` });
-      });
-      if (opts.busybox) await Promise.all(c.nodes.map((node) => node.busybox()));
+      await c.addNodes(n);
     } catch (err) {
       await c.destroy();
       throw new Error(`cluster start failed; ${c.dir} and what it held are taken down: ${(err as Error).message}`, { cause: err });
     }
     return c;
+  }
+
+  /**
+   * `n` more nodes on the LAN (node<k+1>, ...), started in parallel; `daemon`
+   * replaces the cluster's daemon options for them. On a failure the nodes
+   * that did start stay in `nodes`, and destroy() takes everything down.
+   */
+  async addNodes(n = 1, daemon = this.opts.daemon): Promise<TestNode[]> {
+    const hosts = Array.from({ length: n }, () => this.makeNodeNetns(this.hosts.length + 1));
+    const started = await Promise.allSettled(hosts.map((h) => TestDaemon.start({ ...daemon, netns: h.netns })));
+    const added: TestNode[] = [];
+    started.forEach((s, i) => {
+      if (s.status !== 'fulfilled') return;
+      const h = hosts[i]!;
+      this.daemons.push(s.value);
+      this.made.push({ kind: 'mnt', id: namespaceId(s.value.mountNs!), what: `${h.name} mount namespace` });
+      added.push(new TestNode(h.name, h.ip, h.netns, s.value, { lanNetns: this.lanNetns, port: h.port }));
+    });
+    this.nodes.push(...added);
+    const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    if (this.opts.busybox) await Promise.all(added.map((node) => node.busybox()));
+    return added;
   }
 
   /** Node k, counting from 1 as the names do. */
@@ -179,15 +206,15 @@ export class TestCluster {
   }
 
   /** Node k's namespace, on the LAN by a veth: eth0 inside, `${bridge}n${k}` on the bridge. */
-  private makeNodeNetns(k: number): void {
-    const netns = join(this.dir, `node${k}.net`);
-    const ip = `${this.prefix}.${10 + k}`;
-    createNetns(netns);
-    this.made.push({ kind: 'net', id: namespaceId(netns), what: `node${k} network namespace` });
-    const port = `${this.bridge}n${k}`;
-    inNetns(this.lanNetns, 'sh', ['-ec', `ip link add ${port} type veth peer name eth0 netns ${netns}\nip link set ${port} master ${this.bridge} up`]);
-    inNetns(netns, 'sh', ['-ec', `ip addr add ${ip}/24 dev eth0\nip link set eth0 up`]);
-    this.hosts.push({ name: `node${k}`, ip, netns });
+  private makeNodeNetns(k: number): { name: string; ip: string; netns: string; port: string } {
+    if (k > 200) throw new Error('a cluster LAN holds 200 nodes');
+    const host = { name: `node${k}`, ip: `${this.prefix}.${10 + k}`, netns: join(this.dir, `node${k}.net`), port: `${this.bridge}n${k}` };
+    createNetns(host.netns);
+    this.hosts.push(host); // from here on, destroy() releases it
+    this.made.push({ kind: 'net', id: namespaceId(host.netns), what: `${host.name} network namespace` });
+    inNetns(this.lanNetns, 'sh', ['-ec', `ip link add ${host.port} type veth peer name eth0 netns ${host.netns}\nip link set ${host.port} master ${this.bridge} up`]);
+    inNetns(host.netns, 'sh', ['-ec', `ip addr add ${host.ip}/24 dev eth0\nip link set eth0 up`]);
+    return host;
   }
 
   /** Takes everything down (see the header). Safe to call again, and after a failed start. */
@@ -233,7 +260,7 @@ export class TestCluster {
       const h = namespaceHolders(m.kind, m.id);
       return h.pids.length || h.mounts.length ? [`${m.what} (${m.kind}:[${m.id}]) held by pids [${h.pids.join(' ')}] mounts [${h.mounts.join(' ')}]`] : [];
     });
-    const ours = [this.bridge, ...this.hosts.map((_h, i) => `${this.bridge}n${i + 1}`), ...this.daemons.map((d) => d.bridge)];
+    const ours = [this.bridge, ...this.hosts.map((h) => h.port), ...this.daemons.map((d) => d.bridge)];
     const links = sh('ip', ['-o', 'link', 'show']).stdout.split('\n').map((l) => l.split(':')[1]?.trim().split('@')[0] ?? '').filter((n) => ours.includes(n));
     const dirs = [this.dir, ...this.daemons.map((d) => d.dir)];
     const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => unescapeMount(l.split(' ')[4] ?? ''))

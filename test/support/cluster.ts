@@ -2,10 +2,10 @@
  * N berthd "hosts" on one machine, on a LAN of their own, for cluster tests.
  *
  *   const c = await TestCluster.start(3, { busybox: true });
- *   after(() => c.destroy());                      // idempotent; also after a failed start
+ *   after(() => c?.destroy());                     // idempotent; a failed start has cleaned up already
  *   const [n1, n2] = c.nodes;
  *   await n1.docker(['run', '--rm', 'busybox', 'ping', '-c1', n2.ip]);
- *   await n1.sh('ping', ['-c1', n2.ip]);           // a program on node 1's "host" (its netns)
+ *   await n1.sh('busybox', ['ping', '-c1', n2.ip]); // a program on node 1's "host" (its netns and /sys)
  *   n2.kill9(); await n2.restart();               // crash and come back on the same data root
  *   n3.unplug(); ...; n3.plug();                   // a network partition: its LAN port down, then up
  *   const [n4] = await c.addNodes(1);              // node4 joins later (options of its own: addNodes(1, {...}))

@@ -6,10 +6,12 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, readlinkSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { TestCluster } from '../support/cluster.js';
-import { namespaceId } from '../support/netns.js';
+import { sweepOrphanClusters } from '../support/cluster-sweep.js';
+import { namespaceHolders, namespaceId } from '../support/netns.js';
 import { waitFor } from '../support/wait.js';
 
 const ipNetnsList = () => spawnSync('ip', ['netns', 'list'], { encoding: 'utf8' }).stdout;
@@ -125,5 +127,56 @@ describe('cluster harness start-up failure', () => {
     const dir = /(\/tmp\/berth-cluster-\w+)/.exec(err!.message)![1]!;
     assert.equal(existsSync(dir), false);
     assert.deepEqual(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(dir)), []);
+  });
+});
+
+/** Alive and not a zombie (a killed orphan waits a moment for init to reap it). */
+function running(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+describe('cluster harness after a killed test process', () => {
+  test('the next start sweeps a cluster whose test process died: daemon, shim, container, mounts, namespaces, dirs', async () => {
+    // a test process that starts a one-node cluster with a running container, then dies by SIGKILL (no after() hook)
+    const script = `import { TestCluster } from ${JSON.stringify(new URL('../support/cluster.js', import.meta.url).href)};
+      const c = await TestCluster.start(1, { busybox: true });
+      const n = c.node(1);
+      const run = await n.docker(['run', '-d', 'busybox', 'sleep', '300']);
+      console.log(JSON.stringify({ dir: c.dir, node: n.daemon.dir, cgroup: n.daemon.cgroupParent, pid: n.pid, netns: n.netns, container: run.stdout.trim() }));
+      setInterval(() => {}, 1000);`;
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const line = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('\n')) resolve(out.split('\n')[0]!);
+      });
+      child.on('exit', () => reject(new Error(`the child exited: ${out}`)));
+    });
+    const orphan = JSON.parse(line) as { dir: string; node: string; cgroup: string; pid: number; netns: string; container: string };
+    const netnsId = namespaceId(orphan.netns);
+    child.kill('SIGKILL');
+    await new Promise((r) => child.once('exit', r));
+    assert.ok(running(orphan.pid), 'its berthd outlived it');
+
+    assert.ok((await sweepOrphanClusters()).includes(orphan.dir));
+    assert.equal(running(orphan.pid), false, 'berthd ended');
+    assert.equal(existsSync(orphan.dir) || existsSync(orphan.node), false);
+    assert.deepEqual(namespaceHolders('net', netnsId), { pids: [], mounts: [] });
+    assert.deepEqual(readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(orphan.node) || l.includes(orphan.dir)), []);
+    assert.equal(readdirSync('/sys/fs/cgroup').some((ctrl) => existsSync(join('/sys/fs/cgroup', ctrl, orphan.cgroup))), false);
+    const shims = readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+      try {
+        return readFileSync(`/proc/${p}/cmdline`, 'utf8').includes(orphan.node);
+      } catch {
+        return false;
+      }
+    });
+    assert.deepEqual(shims, []);
   });
 });

@@ -37,6 +37,9 @@
  * TestDaemon sit in 10.200-249, never on the LAN). All namespaces are files
  * under the cluster's dir (netns.ts), never names in `ip netns list`.
  *
+ * A cluster whose test process was killed outright is swept by the next
+ * start() (cluster-sweep.ts).
+ *
  * destroy() takes down, in order: each node's containers, shims, daemon,
  * mounts and cgroups (TestDaemon.destroy), any process still inside a node
  * namespace (started by the harness, ended by pid), the node namespaces
@@ -46,6 +49,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { onSharedMount } from '../../src/daemon/networks/netns.js';
+import { sweepOrphanClusters, writeOwner } from './cluster-sweep.js';
 import { TestDaemon, runProgram, type CommandOptions, type DaemonOptions, type Run } from './daemon.js';
 import { createNetns, inNetns, namespaceHolders, namespaceId, privateDir, releaseNamespace, sh, unescapeMount } from './netns.js';
 
@@ -150,10 +154,12 @@ export class TestCluster {
     this.subnet = `${this.prefix}.0/24`;
     this.bridge = `bl${r.subarray(1).toString('hex')}`;
     this.lanNetns = join(this.dir, 'lan');
+    writeOwner(this.dir, []);
   }
 
   /** A LAN and `n` nodes on it, each with a berthd answering; on any failure, everything made so far is taken down. */
   static async start(n: number, opts: ClusterOptions = {}): Promise<TestCluster> {
+    await sweepOrphanClusters();
     const c = new TestCluster(opts);
     try {
       c.makeLan();
@@ -182,6 +188,7 @@ export class TestCluster {
       added.push(new TestNode(h.name, h.ip, h.netns, s.value, { lanNetns: this.lanNetns, port: h.port }));
     });
     this.nodes.push(...added);
+    writeOwner(this.dir, this.daemons.map((d) => ({ dir: d.dir, cgroupParent: d.cgroupParent })));
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected');
     if (failed) throw failed.reason;
     if (this.opts.busybox) await Promise.all(added.map((node) => node.busybox()));

@@ -3,13 +3,37 @@
  * and cgroup parent, and takes everything down afterwards: containers,
  * shims, mounts, cgroups, files. `leftovers()` tells a test what would
  * have stayed behind.
+ *
+ * With `netns`, berthd runs as a "host" of its own inside that network
+ * namespace (cluster.ts builds a LAN of them): it is started through
+ * `nsenter --net=<netns> --mount=<dir>/mnt.ns`, never `ip netns exec`.
+ * That mount namespace is made once per daemon (netns.ts
+ * hostMountNamespace) and re-entered by every launch, so a restarted
+ * berthd sees the mounts the killed one left:
+ *
+ *   - /sys in it is a sysfs of the daemon's netns: berthd reads
+ *     /sys/class/net/<bridge> (links.ts), and the host's sysfs would list
+ *     the host's links there, so a restart would try to create the
+ *     default bridge again. The cgroup tree is bound back on /sys/fs/cgroup.
+ *   - the data and exec roots are shared mount points made before the
+ *     namespace, so what berthd and its shims mount there (rootfs
+ *     overlays, shm) shows in the test's namespace too, and the test's
+ *     umount reaches back. berthd then keeps its `<exec-root>/netns`
+ *     private, as on systemd hosts; its namespace files are seen through
+ *     the daemon's mount namespace (`leftovers()` looks in both).
+ *
+ * `ip netns exec` would unshare a fresh mount namespace per call, with a
+ * /sys that lacks /sys/fs/cgroup: mounts made there are lost to the next
+ * call and to the test's cleanup, and runc finds no cgroups.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { onSharedMount } from '../../src/daemon/networks/netns.js';
+import { hostMountNamespace, isMountPoint, privateDir, releaseNamespace, sh, shareDir, unescapeMount } from './netns.js';
 
 export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 export const BERTHD = join(REPO, 'bin/berthd');
@@ -30,7 +54,8 @@ export interface CommandOptions {
   timeoutMs?: number;
 }
 
-function runProgram(cmd: string, args: string[], env: NodeJS.ProcessEnv, o: CommandOptions = {}): Promise<Run> {
+/** Runs a program to its end with `env` over the test's environment; never throws on a non-zero exit. */
+export function runProgram(cmd: string, args: string[], env: NodeJS.ProcessEnv, o: CommandOptions = {}): Promise<Run> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(cmd, args, { env: { ...process.env, ...env, ...(o.env ?? {}) }, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
@@ -52,6 +77,8 @@ export interface DaemonOptions {
   extraArgs?: string[];
   /** Keep the data root between restart() calls (default: a fresh one per daemon). */
   dataRoot?: string;
+  /** Run berthd inside this network namespace (a file from netns.ts createNetns), with a mount namespace of its own: see the header. */
+  netns?: string;
 }
 
 export class TestDaemon {
@@ -63,7 +90,13 @@ export class TestDaemon {
   /** The default bridge of this daemon and its subnet: unique, so parallel daemons never collide. */
   readonly bridge: string;
   readonly bip: string;
+  /** With `netns`: the daemon's mount namespace, kept as a file (see the header). */
+  readonly mountNs: string | undefined;
   private proc: ChildProcess | undefined;
+  /** Mount points the harness itself made for a netns daemon (not the daemon's). */
+  private readonly hostMounts: string[] = [];
+  private hostReady = false;
+  private destroyed: Promise<void> | undefined;
   logs = '';
 
   private constructor(private readonly opts: DaemonOptions) {
@@ -71,6 +104,7 @@ export class TestDaemon {
     this.socket = join(this.dir, 'berth.sock');
     this.dataRoot = opts.dataRoot ?? join(this.dir, 'data');
     this.execRoot = join(this.dir, 'exec');
+    this.mountNs = opts.netns ? join(this.dir, 'mnt.ns') : undefined;
     this.cgroupParent = `/berth-test-${randomBytes(4).toString('hex')}`;
     const r = randomBytes(3);
     this.bridge = `bt${r.toString('hex')}`;
@@ -105,7 +139,11 @@ export class TestDaemon {
   async launch(): Promise<void> {
     const args = ['-H', this.host, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '--cgroup-parent', this.cgroupParent,
       '--config-file', join(this.dir, 'daemon.json'), '-l', 'debug', '--bridge', this.bridge, '--bip', this.bip, ...(this.opts.extraArgs ?? [])];
-    const proc = spawn(BERTHD, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    if (this.opts.netns && !this.hostReady) this.prepareHost(this.opts.netns);
+    // nsenter execs berthd in place: proc.pid is berthd's pid
+    const proc = this.opts.netns
+      ? spawn('nsenter', [`--net=${this.opts.netns}`, `--mount=${this.mountNs}`, '--', BERTHD, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+      : spawn(BERTHD, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.proc = proc;
     proc.stdout!.on('data', (d: Buffer) => (this.logs += d.toString()));
     proc.stderr!.on('data', (d: Buffer) => (this.logs += d.toString()));
@@ -116,6 +154,36 @@ export class TestDaemon {
       await new Promise((r) => setTimeout(r, 50));
     }
     throw new Error(`berthd did not answer within 15 s:\n${this.logs}`);
+  }
+
+  /** The shared data and exec roots, then the mount namespace that copies them (see the header). */
+  private prepareHost(netns: string): void {
+    // namespace files cannot sit on a shared mount (systemd hosts): make the daemon's dir private first
+    if (onSharedMount(readFileSync('/proc/self/mountinfo', 'utf8'), this.dir)) {
+      privateDir(this.dir);
+      this.hostMounts.push(this.dir);
+    }
+    for (const root of [this.dataRoot, this.execRoot]) {
+      mkdirSync(root, { recursive: true });
+      shareDir(root);
+      this.hostMounts.push(root);
+    }
+    hostMountNamespace(this.mountNs!, netns, this.dir);
+    this.hostMounts.push(this.mountNs!);
+    this.hostReady = true;
+  }
+
+  /** Runs a command where the daemon lives: its network namespace, if it has one. */
+  private onHost(cmd: string, args: string[]): string {
+    return (this.opts.netns ? sh('nsenter', [`--net=${this.opts.netns}`, '--', cmd, ...args], false) : sh(cmd, args, false)).stdout;
+  }
+
+  /** Mount points under `prefix`, as the test sees them and, for a netns daemon, as the daemon does. */
+  private mountsUnder(prefix: string): string[] {
+    const views = [readFileSync('/proc/self/mounts', 'utf8')];
+    if (this.mountNs && existsSync(this.mountNs) && isMountPoint(this.mountNs)) views.push(sh('nsenter', [`--mount=${this.mountNs}`, '--', 'cat', '/proc/self/mounts'], false).stdout);
+    const all = views.flatMap((v) => v.split('\n').map((l) => unescapeMount(l.split(' ')[1] ?? '')));
+    return [...new Set(all.filter((m) => m === prefix || m.startsWith(prefix + '/')))];
   }
 
   private ping(): Promise<boolean> {
@@ -184,7 +252,9 @@ export class TestDaemon {
 
   /** What is left on the host that belongs to this daemon. */
   leftovers(): { mounts: string[]; shims: number[]; cgroups: string[] } {
-    const mounts = readFileSync('/proc/self/mounts', 'utf8').split('\n').map((l) => l.split(' ')[1] ?? '').filter((m) => m.startsWith(this.dir));
+    // a netns daemon's own <exec-root>/netns mount point stays until a clean stop (networks/netns.ts NetnsDir)
+    const infra = this.opts.netns ? [...this.hostMounts, join(this.execRoot, 'netns')] : [];
+    const mounts = this.mountsUnder(this.dir).filter((m) => !infra.includes(m));
     const shims: number[] = [];
     for (const pid of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
       try {
@@ -220,17 +290,22 @@ export class TestDaemon {
   /** Network state of this daemon left on the host: bridges, iptables rules, namespaces. */
   netLeftovers(): { links: string[]; rules: string[]; netns: string[] } {
     const bridges = this.bridges();
-    const links = spawnSync('ip', ['-o', 'link', 'show'], { encoding: 'utf8' }).stdout.split('\n')
+    const links = this.onHost('ip', ['-o', 'link', 'show']).split('\n')
       .map((l) => l.split(':')[1]?.trim().split('@')[0] ?? '').filter((n) => bridges.includes(n));
-    const save = spawnSync('iptables-save', [], { encoding: 'utf8' }).stdout.split('\n');
+    const save = this.onHost('iptables-save', []).split('\n');
     const rules = save.filter((l) => !l.startsWith('#') && (l.includes(`-${this.bridge}`) || bridges.some((b) => new RegExp(`-[io] ${b}\\b`).test(l))));
     const netnsDir = join(this.execRoot, 'netns');
     const netns = existsSync(netnsDir) ? readdirSync(netnsDir) : [];
     return { links, rules, netns };
   }
 
-  /** Removes every container, stops the daemon, and clears what is left (processes we started only). */
-  async destroy(): Promise<void> {
+  /** Removes every container, stops the daemon, and clears what is left (processes we started only). Safe to call again. */
+  destroy(): Promise<void> {
+    this.destroyed ??= this.teardown();
+    return this.destroyed;
+  }
+
+  private async teardown(): Promise<void> {
     // a daemon a test killed comes back once, so that it removes its containers itself
     if (!this.proc || this.proc.exitCode !== null) await this.launch().catch(() => {});
     if (this.proc && this.proc.exitCode === null) {
@@ -267,7 +342,7 @@ export class TestDaemon {
         // already gone
       }
     }
-    for (const m of left.mounts.sort((a, b) => b.length - a.length)) spawnSync('umount', ['-l', m]);
+    for (const m of left.mounts.sort((a, b) => b.length - a.length)) this.unmount(m);
     for (const ctrl of existsSync('/sys/fs/cgroup') ? readdirSync('/sys/fs/cgroup') : []) {
       const dir = join('/sys/fs/cgroup', ctrl, this.cgroupParent);
       if (!existsSync(dir)) continue;
@@ -278,6 +353,18 @@ export class TestDaemon {
         // a controller still holds a process: reported by leftovers()
       }
     }
+    if (this.mountNs) {
+      // the daemon's mount namespace goes with its last process; then the harness's own mount points
+      releaseNamespace(this.mountNs);
+      for (const m of [...this.mountsUnder(this.dir), ...this.hostMounts].sort((a, b) => b.length - a.length)) spawnSync('umount', ['-l', m]);
+      this.hostMounts.length = 0;
+    }
     rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** Lazily unmounts `m` in the daemon's mount namespace (if it has one) and in the test's. */
+  private unmount(m: string): void {
+    if (this.mountNs && isMountPoint(this.mountNs)) spawnSync('nsenter', [`--mount=${this.mountNs}`, '--', 'umount', '-l', m]);
+    spawnSync('umount', ['-l', m]);
   }
 }

@@ -25,7 +25,7 @@ import { timestampMs } from '../../lib/go-time.js';
 
 export interface ContainerServiceDeps {
   store: ContainerStore;
-  images: ImageStore;
+  images: Pick<ImageStore, 'resolve'>;
   runner: ContainerRunner;
   events: EventBus;
   log: Logger;

@@ -48,6 +48,8 @@ export class FakeHost {
   readonly tasks = new Map<string, FakeTaskEntry>();
   /** Ids with a shim started by `prepare` and no task yet. */
   readonly prepared = new Set<string>();
+  /** Every task ever created under an id, deleted ones too, oldest first (for the test's questions). */
+  readonly history = new Map<string, FakeTaskEntry[]>();
   private lastPid = 999;
 
   nextPid(): number {
@@ -77,12 +79,17 @@ export class FakeRuntime implements Runtime {
 
   // ---------------------------------------------------------------- test controls
 
-  /** The process of task `id`: its init, or the exec `execId`. */
+  /** The process of task `id` (its latest run, deleted or not): its init, or the exec `execId`. */
   process(id: string, execId = ''): FakeProcess {
     const entry = this.entry(id);
     const proc = execId ? entry.execs.get(execId) : entry.init;
     if (!proc) throw new Error(`fake runtime: task ${id} has no exec ${execId}`);
     return proc;
+  }
+
+  /** The init of every run of `id`, oldest first. */
+  runs(id: string): FakeProcess[] {
+    return (this.host.history.get(id) ?? []).map((e) => e.init);
   }
 
   /** The runtime spec task `id` was created with. */
@@ -146,6 +153,7 @@ export class FakeRuntime implements Runtime {
       for (const p of entry.execs.values()) if (p.state === 'running') p.exit(137);
     });
     this.host.tasks.set(t.id, entry);
+    this.host.history.set(t.id, [...(this.host.history.get(t.id) ?? []), entry]);
     return new FakeTask(this, entry);
   }
 
@@ -167,8 +175,13 @@ export class FakeRuntime implements Runtime {
     return [...this.host.tasks.keys(), ...this.host.prepared];
   }
 
+  /** Like a daemon that went away: handles of this runtime no longer hear of exits (their waits never settle). */
   async close(): Promise<void> {
     this.closed = true;
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
   }
 
   // ---------------------------------------------------------------- for the handles
@@ -197,7 +210,7 @@ export class FakeRuntime implements Runtime {
   }
 
   private entry(id: string): FakeTaskEntry {
-    const entry = this.host.tasks.get(id);
+    const entry = this.host.tasks.get(id) ?? this.host.history.get(id)?.at(-1);
     if (!entry) throw new Error(`fake runtime: no task ${id}`);
     return entry;
   }
@@ -263,7 +276,8 @@ class FakeProcessHandle implements RuntimeProcess {
   }
 
   wait(): Promise<ExitStatus> {
-    this.waited ??= Promise.race([this.proc.exited(), this.entry.shimGone]);
+    const heard = this.proc.exited().then((s) => (this.rt.isClosed ? new Promise<never>(() => {}) : s));
+    this.waited ??= Promise.race([heard, this.entry.shimGone]);
     return this.waited;
   }
 

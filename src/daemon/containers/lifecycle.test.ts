@@ -1,0 +1,285 @@
+/**
+ * The container state machine without root: the real container service and
+ * runner over the fake runtime (runtime/fake.ts), a container store in a
+ * temp dir, and a rootfs "mount" that copies the init layer.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import type { ContainerCreateRequest } from '../../api/types/index.js';
+import { Conflict } from '../../errdefs/index.js';
+import { Logger } from '../../lib/logger.js';
+import { EventBus } from '../events/event-bus.js';
+import type { Image } from '../images/image-store.js';
+import { CopyLayerStore } from '../layers/copy-layer-store.js';
+import { FakeRuntime, type FakeProgram } from '../runtime/fake.js';
+import { ContainerStore } from './container-store.js';
+import type { ContainerEnvironment } from './environment.js';
+import { ExecRegistry } from './exec-registry.js';
+import type { ContainerRecord } from './record.js';
+import type { RootfsMounter } from './rootfs.js';
+import { ContainerRunner } from './runner.js';
+import { ContainerService } from './service.js';
+
+const roots: string[] = [];
+// the runner's timers (stop timeouts, restart backoff) are unref'd, as a daemon's server keeps it alive: so does this
+const keepAlive = setInterval(() => {}, 60_000);
+after(async () => {
+  clearInterval(keepAlive);
+  for (const r of roots) await rm(r, { recursive: true, force: true });
+});
+
+const env: ContainerEnvironment = {
+  create: async () => {},
+  prepare: async (_rec, _rootfs, ready) => {
+    await ready;
+    return { mounts: [], hosts: '127.0.0.1 localhost\n', resolvConf: '' };
+  },
+  release: async () => {},
+  remove: async () => {},
+};
+
+/** The rootfs "mounted" as a copy of the init layer (the test image has no layers). */
+const rootfs: RootfsMounter = {
+  mount: async (_layers, p) => {
+    await rm(p.merged, { recursive: true, force: true });
+    await cp(p.init, p.merged, { recursive: true, verbatimSymlinks: true });
+  },
+  unmount: async (p) => {
+    await rm(p.merged, { recursive: true, force: true });
+    await mkdir(p.merged);
+  },
+};
+
+/** A program that exits `code` when it gets `signal`, as a shell with a trap. */
+const trapping: FakeProgram = (p) => p.onSignal(Number(p.args[1]), () => p.exit(Number(p.args[2])));
+
+interface Daemon {
+  fake: FakeRuntime;
+  store: ContainerStore;
+  runner: ContainerRunner;
+  service: ContainerService;
+  events: EventBus;
+  create(req?: Partial<ContainerCreateRequest>): Promise<string>;
+  rec(id: string): ContainerRecord;
+  /** A daemon restart over the same store and runtime state (live restore); `whileDown` runs while no daemon watches. */
+  restart(whileDown?: () => void): Promise<Daemon>;
+}
+
+async function daemon(o: { root?: string; fake?: FakeRuntime } = {}): Promise<Daemon> {
+  const root = o.root ?? (await mkdtemp(join(tmpdir(), 'berth-lifecycle-')));
+  if (!o.root) roots.push(root);
+  const fake = o.fake ?? new FakeRuntime({ programs: { trap: trapping } });
+  const store = new ContainerStore(join(root, 'containers'));
+  const records = await store.init();
+  const layers = new CopyLayerStore(join(root, 'layers'));
+  await layers.init();
+  const events = new EventBus();
+  const log = new Logger('error', new Writable({ write: (_c, _e, cb) => cb() }));
+  const runner = new ContainerRunner({ store, layers, runtime: fake, events, log, env, execs: new ExecRegistry(), cgroupParent: '/berth-unit', cgroupVersion: 2, rootfs });
+  const image = { id: `sha256:${'1'.repeat(64)}`, size: 0, repoDigests: [], config: { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, config: { Cmd: ['sleep', '1000'] } } } as unknown as Image;
+  const service = new ContainerService({ store, images: { resolve: () => image }, runner, events, log, env, cgroupVersion: 2 });
+  await runner.restore(records);
+  const d: Daemon = {
+    fake, store, runner, service, events,
+    create: async (req = {}) => (await service.create({ Image: 'img', ...req } as ContainerCreateRequest)).Id,
+    rec: (id) => store.get(id),
+    restart: async (whileDown) => {
+      await runner.detachAll();
+      await fake.close();
+      whileDown?.();
+      return daemon({ root, fake: fake.reopen() });
+    },
+  };
+  return d;
+}
+
+function actions(events: EventBus, id: string): string[] {
+  return events.subscribe(() => {}).past.filter((e) => e.Actor.ID === id).map((e) => e.Action);
+}
+
+async function until(what: string, check: () => boolean, ms = 3000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+test('a container that exits on its own: exited with its code, die event, wait answers', async () => {
+  const d = await daemon();
+  const id = await d.create();
+  await d.service.start(id);
+  assert.equal(d.rec(id).state.Status, 'running');
+  assert.equal(d.rec(id).state.Pid, d.fake.process(id).pid);
+  const waited = d.service.wait(id, 'next-exit');
+  d.fake.process(id).write('hello\n');
+  d.fake.process(id).exit(3);
+  assert.deepEqual(await waited, { StatusCode: 3, Error: null });
+  const s = d.rec(id).state;
+  assert.deepEqual([s.Status, s.Running, s.ExitCode], ['exited', false, 3]);
+  assert.deepEqual(actions(d.events, id), ['create', 'start', 'die']);
+  assert.deepEqual(await d.fake.list(), [], 'the runtime task is deleted after the exit');
+});
+
+test('stop: the stop signal first; a PID 1 that ignores it is killed after the timeout', async () => {
+  const d = await daemon();
+  const id = await d.create();
+  await d.service.start(id);
+  const t0 = Date.now();
+  await d.service.stop(id, { timeout: 1 });
+  assert.ok(Date.now() - t0 >= 1000, 'waited the timeout');
+  assert.deepEqual(d.fake.process(id).signals, [15, 9]);
+  assert.equal(d.rec(id).state.ExitCode, 137);
+  assert.deepEqual(actions(d.events, id), ['create', 'start', 'die', 'stop']);
+});
+
+test('stop: a process that handles the stop signal exits with its own code, no SIGKILL', async () => {
+  const d = await daemon();
+  const id = await d.create({ Cmd: ['trap', '15', '0'], StopSignal: 'SIGTERM' });
+  await d.service.start(id);
+  await d.service.stop(id, { timeout: 5 });
+  assert.deepEqual(d.fake.process(id).signals, [15]);
+  assert.equal(d.rec(id).state.ExitCode, 0);
+});
+
+test('stop racing the container\'s own exit: no error, the exit code is the process\'s', async () => {
+  const d = await daemon();
+  const id = await d.create();
+  await d.service.start(id);
+  const p = d.fake.process(id);
+  const stopping = d.service.stop(id, { timeout: 5 });
+  p.exit(5);
+  await stopping;
+  assert.deepEqual([d.rec(id).state.Status, d.rec(id).state.ExitCode], ['exited', 5]);
+});
+
+test('kill with a signal the init ignores leaves it running; a plain kill stops it', async () => {
+  const d = await daemon();
+  const id = await d.create();
+  await d.service.start(id);
+  await d.service.kill(id, 'SIGUSR1');
+  assert.equal(d.rec(id).state.Running, true);
+  await d.service.kill(id);
+  assert.deepEqual([d.rec(id).state.Running, d.rec(id).state.ExitCode], [false, 137]);
+  await assert.rejects(d.service.kill(id), Conflict, 'a stopped container cannot be killed');
+});
+
+test('restart=on-failure:2: restarted twice with backoff, then left exited', async () => {
+  const d = await daemon();
+  const id = await d.create({ Cmd: ['false'], HostConfig: { RestartPolicy: { Name: 'on-failure', MaximumRetryCount: 2 } } });
+  const t0 = Date.now();
+  await d.service.start(id);
+  await until('the third exit', () => actions(d.events, id).filter((a) => a === 'die').length === 3);
+  await new Promise((r) => setTimeout(r, 300)); // longer than the next backoff would be: no third restart
+  assert.equal(d.rec(id).restartCount, 2);
+  assert.equal(d.rec(id).state.Restarting, false);
+  assert.ok(Date.now() - t0 >= 300, 'backoff of 100 ms, then 200 ms');
+  assert.deepEqual([d.rec(id).state.Status, d.rec(id).state.ExitCode], ['exited', 1]);
+  assert.deepEqual(actions(d.events, id).filter((a) => a === 'start' || a === 'die'), ['start', 'die', 'start', 'die', 'start', 'die']);
+  assert.equal(d.fake.runs(id).length, 3);
+});
+
+test('restart=always: a crash comes back; docker stop during the backoff cancels the restart', async () => {
+  const d = await daemon();
+  const id = await d.create({ HostConfig: { RestartPolicy: { Name: 'always', MaximumRetryCount: 0 } } });
+  await d.service.start(id);
+  const first = d.fake.process(id).pid;
+  d.fake.process(id).exit(2);
+  await until('the restart', () => d.rec(id).state.Running && !d.rec(id).state.Restarting && d.rec(id).state.Pid !== first);
+  assert.equal(d.rec(id).restartCount, 1);
+  d.fake.process(id).exit(2);
+  await until('restarting', () => d.rec(id).state.Restarting);
+  await d.service.stop(id);
+  assert.deepEqual([d.rec(id).state.Status, d.rec(id).state.Restarting], ['exited', false]);
+  await new Promise((r) => setTimeout(r, 400)); // past the 200 ms backoff
+  assert.equal(d.rec(id).state.Running, false, 'no restart after stop');
+  assert.deepEqual(await d.fake.list(), []);
+});
+
+test('restart=always: docker kill is a manual stop, no restart', async () => {
+  const d = await daemon();
+  const id = await d.create({ HostConfig: { RestartPolicy: { Name: 'always', MaximumRetryCount: 0 } } });
+  await d.service.start(id);
+  await d.service.kill(id);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.deepEqual([d.rec(id).state.Status, d.rec(id).restartCount], ['exited', 0]);
+});
+
+test('a start the runtime refuses: exit code 127 and the error recorded, nothing left, a later start works', async () => {
+  const d = await daemon();
+  const id = await d.create();
+  d.fake.failNext('create', 'OCI runtime create failed: exec: "sleep": executable file not found in $PATH');
+  await assert.rejects(d.service.start(id), /executable file not found/);
+  const s = d.rec(id).state;
+  assert.deepEqual([s.Running, s.ExitCode], [false, 127]);
+  assert.match(s.Error, /executable file not found/);
+  assert.deepEqual(await d.fake.list(), []);
+  await d.service.start(id);
+  assert.equal(d.rec(id).state.Running, true);
+  await d.service.kill(id);
+});
+
+test('rm -f while a start is under way: the start finishes, then the container is killed and removed', async () => {
+  const d = await daemon();
+  const id = await d.create();
+  const starting = d.service.start(id);
+  const removing = d.service.remove(id, { force: true });
+  await Promise.all([starting, removing]);
+  assert.equal(d.store.find(id), undefined);
+  assert.deepEqual(await d.fake.list(), []);
+  assert.deepEqual(actions(d.events, id), ['create', 'start', 'die', 'destroy']);
+});
+
+test('rm without -f refuses a running container', async () => {
+  const d = await daemon();
+  const id = await d.create();
+  await d.service.start(id);
+  await assert.rejects(d.service.remove(id), Conflict);
+  assert.equal(d.rec(id).state.Running, true);
+  await d.service.remove(id, { force: true });
+});
+
+test('the container exits while an exec runs: the exec ends with it, the exit is recorded', async () => {
+  const d = await daemon();
+  const id = await d.create();
+  await d.service.start(id);
+  const task = d.runner.runningTask(d.rec(id));
+  const ex = await task.exec({ execId: 'e1', process: { user: { uid: 0, gid: 0 }, args: ['sleep', '1000'], env: [], cwd: '/' }, terminal: false, stdin: false });
+  await ex.start();
+  const exited = d.service.wait(id, 'next-exit');
+  d.fake.process(id).exit(0);
+  assert.equal((await ex.wait()).exitCode, 137);
+  assert.equal((await exited).StatusCode, 0);
+  await assert.rejects(task.exec({ execId: 'e2', process: { user: { uid: 0, gid: 0 }, args: ['true'], env: [], cwd: '/' }, terminal: false, stdin: false }));
+});
+
+test('pause and unpause follow the task; a paused container cannot be paused again', async () => {
+  const d = await daemon();
+  const id = await d.create();
+  await d.service.start(id);
+  await d.service.pause(id);
+  assert.deepEqual([d.rec(id).state.Status, d.rec(id).state.Paused], ['paused', true]);
+  await assert.rejects(d.service.pause(id), Conflict);
+  await d.service.unpause(id);
+  assert.equal(d.rec(id).state.Status, 'running');
+  await d.service.stop(id, { timeout: 0 });
+  assert.equal(d.rec(id).state.ExitCode, 137);
+});
+
+test('daemon restart: a running container is reattached, one that exited meanwhile gets its real exit code', async () => {
+  const d = await daemon();
+  const alive = await d.create();
+  const died = await d.create();
+  await d.service.start(alive);
+  await d.service.start(died);
+  const d3 = await d.restart(() => d.fake.process(died).exit(42));
+  assert.deepEqual([d3.rec(alive).state.Status, d3.rec(alive).state.Pid], ['running', d.fake.process(alive).pid]);
+  assert.deepEqual([d3.rec(died).state.Status, d3.rec(died).state.ExitCode], ['exited', 42]);
+  await d3.service.stop(alive, { timeout: 0 });
+  assert.equal(d3.rec(alive).state.ExitCode, 137);
+  assert.deepEqual(await d3.fake.list(), []);
+});

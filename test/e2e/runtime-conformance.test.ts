@@ -25,7 +25,7 @@ const rootfs = join(dir, 'rootfs');
 mkdirSync(join(rootfs, 'bin'), { recursive: true });
 for (const d of ['proc', 'dev', 'sys', 'tmp']) mkdirSync(join(rootfs, d));
 copyFileSync('/bin/busybox', join(rootfs, 'bin', 'busybox'));
-for (const applet of ['sh', 'cat', 'sleep', 'printf', 'echo']) symlinkSync('busybox', join(rootfs, 'bin', applet));
+for (const applet of ['sh', 'cat', 'sleep', 'printf', 'echo', 'stty']) symlinkSync('busybox', join(rootfs, 'bin', applet));
 
 const SIGNAMES: Record<number, string> = { 1: 'HUP', 2: 'INT', 10: 'USR1', 12: 'USR2', 15: 'TERM' };
 
@@ -41,6 +41,8 @@ function argv(p: Program): string[] {
       return ['sh', '-c', `trap 'exit ${p.code}' ${SIGNAMES[p.signal]}; echo ready; while :; do sleep 0.05; done`];
     case 'missing':
       return ['/no/such/binary'];
+    case 'tty-size':
+      return ['sh', '-c', 'read line; stty size'];
   }
 }
 
@@ -57,6 +59,7 @@ function specOf(p: Program): RuntimeSpec {
     mounts: [
       { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
       { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+      { destination: '/dev/pts', type: 'devpts', source: 'devpts', options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620'] },
     ],
     linux: {
       namespaces: [{ type: 'pid' }, { type: 'mount' }, { type: 'ipc' }, { type: 'uts' }, { type: 'network' }],

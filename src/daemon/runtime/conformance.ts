@@ -32,7 +32,9 @@ export type Program =
   /** Writes "ready" once it handles `signal`, then waits; exits `code` on `signal`. */
   | { kind: 'trap'; signal: number; code: number }
   /** An executable that does not exist in the rootfs. */
-  | { kind: 'missing' };
+  | { kind: 'missing' }
+  /** Reads a line from stdin, then prints its terminal's size as `rows cols` and exits 0. */
+  | { kind: 'tty-size' };
 
 export interface RuntimeHarness {
   runtime: Runtime;
@@ -305,6 +307,20 @@ export function runtimeConformance(label: string, make: () => Promise<RuntimeHar
     await task.delete();
     assert.ok(!(await h.runtime.list()).includes(id));
     assert.equal(await out.ended, '', 'its streams end');
+  });
+
+  withRuntime('a terminal: one output stream, input through the pty, resize seen by the process', async (h) => {
+    const spec = h.spec({ kind: 'tty-size' });
+    spec.process = { ...spec.process, terminal: true };
+    const task = await h.runtime.create({ id: newTaskId(), spec, rootfs: [], terminal: true, stdin: true });
+    assert.equal(task.io.stderr, undefined, 'the pty merges stderr into stdout');
+    const out = new Capture(task.io.stdout);
+    await task.start();
+    await task.resize(100, 40);
+    task.io.stdin!.write('go\n');
+    assert.equal((await task.wait()).exitCode, 0);
+    assert.match(await out.ended, /40 100/);
+    await task.delete();
   });
 
   withRuntime('prepare then discard leaves nothing; prepare then create uses it', async (h) => {

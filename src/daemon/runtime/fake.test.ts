@@ -19,6 +19,12 @@ const programs: Record<string, FakeProgram> = {
     p.write('ready\n');
   },
   '/no/such/binary': notFound,
+  'tty-size': (p) => {
+    p.stdin.once('data', () => {
+      p.write(`${p.size?.height ?? 24} ${p.size?.width ?? 80}\r\n`);
+      p.exit(0);
+    });
+  },
 };
 
 function argv(p: Program): string[] {
@@ -28,6 +34,7 @@ function argv(p: Program): string[] {
     case 'sleep': return ['sleep', '1000'];
     case 'trap': return ['trap', String(p.signal), String(p.code)];
     case 'missing': return ['/no/such/binary'];
+    case 'tty-size': return ['tty-size'];
   }
 }
 

@@ -72,7 +72,9 @@ interface Daemon {
 async function daemon(o: { root?: string; fake?: FakeRuntime } = {}): Promise<Daemon> {
   const root = o.root ?? (await mkdtemp(join(tmpdir(), 'berth-lifecycle-')));
   if (!o.root) roots.push(root);
-  const fake = o.fake ?? new FakeRuntime({ programs: { trap: trapping } });
+  let runnerRef: ContainerRunner | undefined;
+  // as wire.ts does: the runtime's OOM events go to the runner
+  const fake = o.fake ?? new FakeRuntime({ programs: { trap: trapping }, events: { onOom: (id) => runnerRef?.noteOom(id) } });
   const store = new ContainerStore(join(root, 'containers'));
   const records = await store.init();
   const layers = new CopyLayerStore(join(root, 'layers'));
@@ -80,6 +82,7 @@ async function daemon(o: { root?: string; fake?: FakeRuntime } = {}): Promise<Da
   const events = new EventBus();
   const log = new Logger('error', new Writable({ write: (_c, _e, cb) => cb() }));
   const runner = new ContainerRunner({ store, layers, runtime: fake, events, log, env, execs: new ExecRegistry(), cgroupParent: '/berth-unit', cgroupVersion: 2, rootfs });
+  runnerRef = runner;
   const image = { id: `sha256:${'1'.repeat(64)}`, size: 0, repoDigests: [], config: { architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] }, config: { Cmd: ['sleep', '1000'] } } } as unknown as Image;
   const service = new ContainerService({ store, images: { resolve: () => image }, runner, events, log, env, cgroupVersion: 2 });
   await runner.restore(records);
@@ -282,4 +285,70 @@ test('daemon restart: a running container is reattached, one that exited meanwhi
   await d3.service.stop(alive, { timeout: 0 });
   assert.equal(d3.rec(alive).state.ExitCode, 137);
   assert.deepEqual(await d3.fake.list(), []);
+});
+
+test('two starts at once: one starts the container, the other is told it already runs', async () => {
+  const d = await daemon();
+  const id = await d.create();
+  const results = await Promise.allSettled([d.service.start(id), d.service.start(id)]);
+  assert.deepEqual(results.map((r) => r.status).sort(), ['fulfilled', 'rejected']);
+  const failed = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+  assert.equal((failed.reason as { code?: string }).code, 'container.already_started');
+  assert.equal(d.fake.runs(id).length, 1, 'one process');
+  await d.service.kill(id);
+});
+
+test('restart: the old process is stopped, a new one runs; restart policies do not count it', async () => {
+  const d = await daemon();
+  const id = await d.create({ Cmd: ['trap', '15', '0'] });
+  await d.service.start(id);
+  const first = d.fake.process(id);
+  await d.service.restart(id, { timeout: 5 });
+  const second = d.fake.process(id);
+  assert.notEqual(second, first);
+  assert.deepEqual([first.state, first.exitStatus?.exitCode, first.signals], ['stopped', 0, [15]]);
+  assert.deepEqual([d.rec(id).state.Status, d.rec(id).state.Pid, d.rec(id).restartCount], ['running', second.pid, 0]);
+  assert.deepEqual(actions(d.events, id), ['create', 'start', 'die', 'start', 'restart']);
+  await d.service.kill(id);
+});
+
+test('an OOM kill: the event, then an exit recorded as OOMKilled with 137', async () => {
+  const d = await daemon();
+  const id = await d.create();
+  await d.service.start(id);
+  const waited = d.service.wait(id, 'next-exit');
+  d.fake.oom(id);
+  assert.equal((await waited).StatusCode, 137);
+  assert.deepEqual([d.rec(id).state.OOMKilled, d.rec(id).state.ExitCode], [true, 137]);
+  assert.deepEqual(actions(d.events, id), ['create', 'start', 'oom', 'die']);
+});
+
+test('--rm: the container is removed after its exit; wait for removal gets the exit code', async () => {
+  const d = await daemon();
+  const id = await d.create({ HostConfig: { AutoRemove: true } });
+  await d.service.start(id);
+  const removed = d.service.wait(id, 'removed');
+  d.fake.process(id).exit(7);
+  assert.deepEqual(await removed, { StatusCode: 7, Error: null });
+  assert.equal(d.store.find(id), undefined);
+  assert.deepEqual(await d.fake.list(), []);
+});
+
+test('docker kill of a paused container: thawed, then killed', async () => {
+  const d = await daemon();
+  const id = await d.create();
+  await d.service.start(id);
+  await d.service.pause(id);
+  await d.service.kill(id);
+  assert.deepEqual([d.rec(id).state.Status, d.rec(id).state.Paused, d.rec(id).state.ExitCode], ['exited', false, 137]);
+});
+
+test('docker update of a running container reaches the task', async () => {
+  const d = await daemon();
+  const id = await d.create();
+  await d.service.start(id);
+  await d.service.update(id, { Memory: 64 << 20 });
+  assert.equal(d.fake.updates(id).at(-1)?.memory?.limit, 64 << 20);
+  assert.equal(d.rec(id).hostConfig.Memory, 64 << 20);
+  await d.service.kill(id);
 });

@@ -230,6 +230,20 @@ export function runtimeConformance(label: string, make: () => Promise<RuntimeHar
     await task.delete();
   });
 
+  withRuntime('killAll(SIGTERM) ends the execs, which are not PID 1; the init without a handler runs on', async (h) => {
+    const task = await createTask(h, { kind: 'sleep' });
+    await task.start();
+    const ex = await task.exec({ execId: 'sibling', process: h.process({ kind: 'sleep' }), terminal: false, stdin: false });
+    await ex.start();
+    await task.killAll(SIGTERM);
+    assert.equal((await ex.wait()).exitCode, 143);
+    await ex.delete();
+    assert.equal(await task.status(), 'running');
+    await task.killAll(SIGKILL);
+    assert.equal((await task.wait()).exitCode, 137);
+    await task.delete();
+  });
+
   withRuntime('the init exiting ends its execs', async (h) => {
     const task = await createTask(h, { kind: 'sleep' });
     await task.start();

@@ -337,6 +337,23 @@ export function runtimeConformance(label: string, make: () => Promise<RuntimeHar
     await task.delete();
   });
 
+  withRuntime('an exec with a terminal: one output stream, input through its pty, its own size', async (h) => {
+    const task = await createTask(h, { kind: 'sleep' });
+    await task.start();
+    const ex = await task.exec({ execId: 'tty', process: { ...h.process({ kind: 'tty-size' }), terminal: true }, terminal: true, stdin: true });
+    assert.equal(ex.io.stderr, undefined);
+    const out = new Capture(ex.io.stdout);
+    await ex.start();
+    await ex.resize(90, 30);
+    ex.io.stdin!.write('go\n');
+    assert.equal((await ex.wait()).exitCode, 0);
+    assert.match(await out.ended, /30 90/);
+    await ex.delete();
+    await task.killAll(SIGKILL);
+    await task.wait();
+    await task.delete();
+  });
+
   withRuntime('prepare then discard leaves nothing; prepare then create uses it', async (h) => {
     const rt = h.runtime;
     if (!rt.prepare || !rt.discard) return;

@@ -249,3 +249,47 @@ test('docker update of a running container reaches the task', async () => {
   assert.equal(d.rec(id).hostConfig.Memory, 64 << 20);
   await d.service.kill(id);
 });
+
+test('rm -f while the runtime is creating the task: the removal waits, then kills and removes; nothing left', async () => {
+  const d = await daemon();
+  const id = await d.create();
+  const held = d.fake.hold('create');
+  const starting = d.service.start(id);
+  await held.reached;
+  let removed = false;
+  const removing = d.service.remove(id, { force: true }).then(() => (removed = true));
+  await new Promise((r) => setTimeout(r, 30));
+  assert.equal(removed, false, 'the removal waits for the start under the container lock');
+  assert.ok(d.store.find(id));
+  held.release();
+  await Promise.all([starting, removing]);
+  assert.deepEqual(d.fake.process(id).signals, [9]);
+  assert.equal(d.store.find(id), undefined);
+  assert.deepEqual(await d.fake.list(), []);
+  assert.deepEqual(actions(d.events, id), ['create', 'start', 'die', 'destroy']);
+});
+
+test('stop while the task is starting: it waits, then stops what the start started; no restart', async () => {
+  const d = await daemon();
+  const id = await d.create({ HostConfig: { RestartPolicy: { Name: 'always', MaximumRetryCount: 0 } } });
+  const held = d.fake.hold('start');
+  const starting = d.service.start(id);
+  await held.reached;
+  const stopping = d.service.stop(id, { timeout: 0 });
+  held.release();
+  await Promise.all([starting, stopping]);
+  assert.deepEqual([d.rec(id).state.Status, d.rec(id).state.ExitCode], ['exited', 137]);
+  await new Promise((r) => setTimeout(r, 250));
+  assert.equal(d.fake.runs(id).length, 1, 'a stopped container is not restarted');
+});
+
+test('a process that exits at once: the start succeeds and the exit is recorded after it', async () => {
+  const d = await daemon();
+  const id = await d.create({ Cmd: ['true'] });
+  await d.service.start(id);
+  const r = await d.service.wait(id, 'not-running');
+  assert.equal(r.StatusCode, 0);
+  await until('the exit', () => actions(d.events, id).includes('die'));
+  assert.deepEqual(actions(d.events, id), ['create', 'start', 'die']);
+  assert.deepEqual([d.rec(id).state.Status, d.rec(id).state.ExitCode], ['exited', 0]);
+});

@@ -205,3 +205,17 @@ test('fake runtime: update records the resources of a running task', async () =>
   await task.wait();
   await task.delete();
 });
+
+test('fake runtime: hold stops the next operation where it begins until the test releases it', async () => {
+  const fake = new FakeRuntime();
+  const held = fake.hold('create');
+  let created = false;
+  const creating = create(fake, ['app']).then((t) => ((created = true), t));
+  await held.reached;
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(created, false);
+  held.release();
+  const task = await creating;
+  assert.equal(await task.status(), 'created');
+  await task.delete();
+});

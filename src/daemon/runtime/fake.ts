@@ -16,11 +16,13 @@
  *   const after = fake.reopen();          // a restarted daemon: restore(id) finds the same processes
  *
  * Faults to inject: failNext('create' | 'start' | 'exec', message),
- * crashShim(id) (restore answers 'gone'; waits on old handles fail), oom(id).
+ * hold(op) (the op waits for the test: deterministic races), crashShim(id)
+ * (restore answers 'gone'; waits on old handles fail), oom(id).
  */
 import { basename } from 'node:path';
 import { Writable } from 'node:stream';
 import type { RuntimeSpec, SpecResources } from '../../oci/runtime-spec.js';
+import { FaultPlan, type FakeOp, type Hold } from './fake-faults.js';
 import { BUILTIN_PROGRAMS, FakeProcess, notFound, type FakeProgram } from './fake-process.js';
 import type { ExecOptions, ExitStatus, ProcessIO, RestoreResult, Runtime, RuntimeEvents, RuntimeProcess, Task, TaskOptions, TaskStatus } from './runtime.js';
 import { RuntimeStartError } from './runtime.js';
@@ -64,12 +66,11 @@ export interface FakeRuntimeOptions {
   host?: FakeHost;
 }
 
-type FailingOp = 'create' | 'start' | 'exec';
 
 export class FakeRuntime implements Runtime {
   readonly host: FakeHost;
   private readonly programs: Record<string, FakeProgram>;
-  private readonly failures: { op: FailingOp; message: string }[] = [];
+  readonly faults = new FaultPlan();
   private closed = false;
 
   constructor(private readonly opts: FakeRuntimeOptions = {}) {
@@ -103,8 +104,13 @@ export class FakeRuntime implements Runtime {
   }
 
   /** The next `op` fails as runc would (RuntimeStartError with `message`). */
-  failNext(op: FailingOp, message: string): void {
-    this.failures.push({ op, message });
+  failNext(op: FakeOp, message: string): void {
+    this.faults.failNext(op, message);
+  }
+
+  /** The next `op` waits, once begun, until the test releases it (see fake-faults.ts). */
+  hold(op: FakeOp): Hold {
+    return this.faults.hold(op);
   }
 
   /** The shim of task `id` dies: handles lose contact, restore answers 'gone' (the shim's `delete` kills the task). */
@@ -138,7 +144,7 @@ export class FakeRuntime implements Runtime {
   async create(t: TaskOptions): Promise<Task> {
     this.checkOpen();
     this.host.prepared.delete(t.id);
-    this.takeFailure('create');
+    await this.faults.take('create');
     if (this.host.tasks.has(t.id)) throw new RuntimeStartError(`task ${t.id}: already exists`);
     const args = t.spec.process.args;
     this.program(args); // a missing executable fails runc create
@@ -198,13 +204,6 @@ export class FakeRuntime implements Runtime {
     return program;
   }
 
-  takeFailure(op: FailingOp): void {
-    const i = this.failures.findIndex((f) => f.op === op);
-    if (i < 0) return;
-    const [f] = this.failures.splice(i, 1);
-    throw new RuntimeStartError(f!.message);
-  }
-
   checkOpen(): void {
     if (this.closed) throw new Error('fake runtime: closed');
   }
@@ -254,7 +253,7 @@ class FakeProcessHandle implements RuntimeProcess {
     if (!this.proc.isInit && this.entry.init.state !== 'running') throw new RuntimeStartError('cannot exec in a stopped state');
     let program: FakeProgram | undefined;
     try {
-      this.rt.takeFailure('start');
+      await this.rt.faults.take('start');
       program = this.rt.program(this.proc.args);
     } catch (err) {
       if (!this.proc.isInit) this.proc.exit(127); // a failed exec is over; it can be deleted
@@ -379,7 +378,7 @@ class FakeTask extends FakeProcessHandle implements Task {
     if (this.entry.paused) throw new RuntimeStartError('cannot exec in a paused state');
     const old = this.entry.execs.get(opts.execId);
     if (old) throw new RuntimeStartError(`exec ${opts.execId}: id already in use`);
-    this.rt.takeFailure('exec');
+    await this.rt.faults.take('exec');
     const proc = new FakeProcess(this.entry.id, opts.execId, opts.process.args, opts.terminal, opts.stdin);
     this.entry.execs.set(opts.execId, proc);
     return new FakeExec(this.rt, this.entry, proc);

@@ -66,7 +66,26 @@ export interface ContentStore extends BlobReader {
 
 export class DigestMismatchError extends InvalidParameter {}
 
-export class ContentWriter extends Writable {
+/** A write in progress: hashes what it is given; after it finished, `commit` verifies and publishes, `discard` drops it. */
+export interface ContentWriter extends Writable {
+  readonly size: number;
+  /** Call after the stream finished: checks `expected` and moves the blob into place. */
+  commit(expected?: Expected): Promise<WriteResult>;
+  /** Drops a write that will not be committed. */
+  discard(): Promise<void>;
+}
+
+/** The same checks for every store: size first, then digest, with the stable codes callers and the API rely on. */
+export function checkExpected(expected: Expected, got: BlobInfo): void {
+  if (expected.size !== undefined && expected.size !== got.size) {
+    throw new DigestMismatchError('content.size_mismatch', `unexpected size ${got.size} for content, expected ${expected.size}`);
+  }
+  if (expected.digest !== undefined && expected.digest !== got.digest) {
+    throw new DigestMismatchError('content.digest_mismatch', `digest mismatch: expected ${expected.digest}, got ${got.digest}`);
+  }
+}
+
+export class FileContentWriter extends Writable implements ContentWriter {
   private readonly hash: Hash = createHash('sha256');
   private fh: FileHandle | undefined;
   size = 0;
@@ -111,12 +130,7 @@ export class ContentWriter extends Writable {
   async commit(expected: Expected = {}): Promise<WriteResult> {
     const digest: Digest = `sha256:${this.hash.digest('hex')}`;
     try {
-      if (expected.size !== undefined && expected.size !== this.size) {
-        throw new DigestMismatchError('content.size_mismatch', `unexpected size ${this.size} for content, expected ${expected.size}`);
-      }
-      if (expected.digest !== undefined && expected.digest !== digest) {
-        throw new DigestMismatchError('content.digest_mismatch', `digest mismatch: expected ${expected.digest}, got ${digest}`);
-      }
+      checkExpected(expected, { digest, size: this.size });
       const created = await this.publish(this.tmpPath, { digest, size: this.size });
       return { digest, size: this.size, created };
     } catch (err) {
@@ -159,7 +173,7 @@ export class FileContentStore implements ContentStore {
   }
 
   writer(): ContentWriter {
-    return new ContentWriter(join(this.ingestDir, randomBytes(12).toString('hex')), async (tmp, info) => {
+    return new FileContentWriter(join(this.ingestDir, randomBytes(12).toString('hex')), async (tmp, info) => {
       // by link, not rename: it fails when the blob exists, so of writers racing
       // on one blob exactly one learns it created it (and may delete it on rollback)
       let created = true;

@@ -66,7 +66,10 @@ export interface LayerStore {
   list(): Promise<LayerInfo[]>;
   /** Directory of a layer's files (read-only by convention). */
   diffDir(chainId: Digest): string;
-  /** Lower dirs of a chain, top layer first (overlay's order). */
+  /**
+   * Lower dirs of a chain, top layer first (overlay's order); stacked, they
+   * are the chain's filesystem. The copy store flattens: one dir.
+   */
   lowerDirs(chainId: Digest): Promise<string[]>;
   remove(chainId: Digest): Promise<void>;
 }

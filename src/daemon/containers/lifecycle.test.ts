@@ -293,3 +293,26 @@ test('a process that exits at once: the start succeeds and the exit is recorded 
   assert.deepEqual(actions(d.events, id), ['create', 'start', 'die']);
   assert.deepEqual([d.rec(id).state.Status, d.rec(id).state.ExitCode], ['exited', 0]);
 });
+
+test('daemon restart: a container whose shim died meanwhile is recorded exited, and can start again', async () => {
+  const d = await daemon();
+  const id = await d.create();
+  await d.service.start(id);
+  const d2 = await d.restart(() => d.fake.crashShim(id));
+  const s = d2.rec(id).state;
+  assert.deepEqual([s.Status, s.Running, s.ExitCode], ['exited', false, 137]);
+  assert.deepEqual(await d2.fake.list(), []);
+  await d2.service.start(id);
+  assert.equal(d2.rec(id).state.Running, true);
+  await d2.service.kill(id);
+});
+
+test('the shim dies under a running daemon: the exit is recorded as 255 (contact lost)', async () => {
+  const d = await daemon();
+  const id = await d.create();
+  await d.service.start(id);
+  const waited = d.service.wait(id, 'next-exit');
+  d.fake.crashShim(id);
+  assert.equal((await waited).StatusCode, 255);
+  assert.equal(d.rec(id).state.Running, false);
+});

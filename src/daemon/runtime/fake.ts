@@ -275,8 +275,12 @@ class FakeProcessHandle implements RuntimeProcess {
   }
 
   wait(): Promise<ExitStatus> {
-    const heard = this.proc.exited().then((s) => (this.rt.isClosed ? new Promise<never>(() => {}) : s));
-    this.waited ??= Promise.race([heard, this.entry.shimGone]);
+    // a closed runtime is a daemon that went away: it hears of nothing any more, exit or lost shim
+    const deaf = () => new Promise<never>(() => {});
+    this.waited ??= Promise.race([this.proc.exited(), this.entry.shimGone]).then(
+      (s) => (this.rt.isClosed ? deaf() : s),
+      (err: Error) => (this.rt.isClosed ? deaf() : Promise.reject(err)),
+    );
     return this.waited;
   }
 

@@ -76,3 +76,30 @@ describe('daemon restarts', () => {
     await d.docker(['rm', '-f', 'always', 'unless', 'unless-stopped-by-hand', 'never']);
   });
 });
+
+describe('daemon restarts with --live-restore', () => {
+  let d: TestDaemon;
+  before(async () => {
+    d = await TestDaemon.start({ extraArgs: ['--live-restore'] });
+    await d.busybox();
+  });
+  after(async () => {
+    await d?.destroy();
+  });
+
+  test('a clean stop leaves containers running and ends at once; the next daemon reattaches', async () => {
+    await d.docker(['run', '-d', '--name', 'kept', 'busybox', 'sleep', '300']);
+    const pid = (await d.docker(['inspect', '--format', '{{.State.Pid}}', 'kept'])).stdout.trim();
+    const t0 = Date.now();
+    // the shims hold their events connections open: the stop must not wait for them (it hit the 120 s backstop)
+    const stopped = await Promise.race([d.stopDaemon().then(() => true), new Promise((r) => setTimeout(() => r(false), 10_000))]);
+    assert.equal(stopped, true, 'berthd stopped within 10 s');
+    assert.ok(Date.now() - t0 < 10_000);
+    assert.ok(process.kill(Number(pid), 0), 'the container outlived the daemon');
+    await d.launch();
+    const state = (await d.docker(['inspect', '--format', '{{.State.Status}} {{.State.Pid}}', 'kept'])).stdout.trim();
+    assert.equal(state, `running ${pid}`);
+    await d.docker(['rm', '-f', 'kept']);
+    assert.deepEqual(d.leftovers(), { mounts: [], shims: [], cgroups: [] });
+  });
+});

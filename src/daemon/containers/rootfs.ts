@@ -68,3 +68,11 @@ export async function mountRootfs(layers: LayerStore, p: ContainerPaths, layer: 
 export async function unmountRootfs(p: ContainerPaths): Promise<void> {
   for (const m of await mountsUnder(p.merged)) await unmount(m, true);
 }
+
+/** Mounting and unmounting a container's rootfs: the overlay mount here; unit tests hand the runner a stand-in. */
+export interface RootfsMounter {
+  mount(layers: LayerStore, p: ContainerPaths, layer: Digest | undefined): Promise<void>;
+  unmount(p: ContainerPaths): Promise<void>;
+}
+
+export const overlayRootfs: RootfsMounter = { mount: mountRootfs, unmount: unmountRootfs };

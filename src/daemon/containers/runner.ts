@@ -27,7 +27,7 @@ import { LiveContainers, type LiveContainer } from './live.js';
 import { eventAttributes, exitedState, restartingState, runningState, type ContainerRecord } from './record.js';
 import { oomKilledInCgroup } from './oom.js';
 import { nextBackoff, restartsOnDaemonStart, shouldRestart } from './restart-policy.js';
-import { containerPaths, mountRootfs, unmountRootfs, type ContainerPaths } from './rootfs.js';
+import { containerPaths, overlayRootfs, type ContainerPaths, type RootfsMounter } from './rootfs.js';
 import type { ContainerSecurity } from './security.js';
 import { buildSpec } from './spec.js';
 import { readRootfsFile } from './rootfs-file.js';
@@ -48,6 +48,8 @@ export interface RunnerDeps {
   security?: ContainerSecurity;
   /** Healthchecks follow each run: on at start and restore, off at exit and removal. */
   health?: HealthHooks;
+  /** The rootfs mount (default: overlay); unit tests pass a stand-in that needs no root. */
+  rootfs?: RootfsMounter;
 }
 
 /** What the runner tells the healthchecks (HealthChecks in health-checks.ts). */
@@ -68,7 +70,11 @@ export class ContainerRunner {
   readonly lifecycle = new EventEmitter().setMaxListeners(0);
   private shuttingDown = false;
 
-  constructor(private readonly d: RunnerDeps) {}
+  private readonly rootfs: RootfsMounter;
+
+  constructor(private readonly d: RunnerDeps) {
+    this.rootfs = d.rootfs ?? overlayRootfs;
+  }
 
   paths(id: string): ContainerPaths {
     return containerPaths(this.d.store.dir(id), id);
@@ -93,7 +99,7 @@ export class ContainerRunner {
     try {
       // before the mount: under userns-remap it gives the container's layers to the remapped root
       const security = await this.d.security?.prepare(rec, paths);
-      const mounted = mountRootfs(this.d.layers, paths, rec.layer);
+      const mounted = this.rootfs.mount(this.d.layers, paths, rec.layer);
       envReady = this.d.env.prepare(rec, paths.merged, mounted);
       envReady.catch(() => {}); // awaited below; a mount failure surfaces first
       await mounted;
@@ -138,7 +144,7 @@ export class ContainerRunner {
       else await this.d.runtime.discard?.(rec.id).catch(() => {});
       await log?.close();
       if (envReady) await envReady.then(() => this.d.env.release(rec), () => {}).catch(() => {});
-      await unmountRootfs(paths).catch(() => {});
+      await this.rootfs.unmount(paths).catch(() => {});
       const e = startError(err);
       rec.state = { ...rec.state, Running: false, Restarting: false, Status: rec.state.Status === 'restarting' ? 'exited' : rec.state.Status, Error: e.message, ExitCode: startFailureStatus(e.message, 128) };
       await this.d.store.save(rec);
@@ -172,7 +178,7 @@ export class ContainerRunner {
       task.delete().catch((err: Error) => this.d.log.warn('task delete failed', { id: rec.id, error: err.message })),
       this.d.env.release(rec).catch((err: Error) => this.d.log.warn('releasing the network failed', { id: rec.id, error: err.message })),
     ]);
-    await unmountRootfs(this.paths(rec.id)).catch((err: Error) => this.d.log.warn('unmount failed', { id: rec.id, error: err.message }));
+    await this.rootfs.unmount(this.paths(rec.id)).catch((err: Error) => this.d.log.warn('unmount failed', { id: rec.id, error: err.message }));
     await live.log?.close();
     live.task = undefined;
     live.log = undefined;
@@ -259,7 +265,7 @@ export class ContainerRunner {
     this.cancelRestart(live);
     rec.state = { ...rec.state, Status: 'removing' };
     await this.d.health?.stopped(rec);
-    await unmountRootfs(this.paths(rec.id)).catch(() => {});
+    await this.rootfs.unmount(this.paths(rec.id)).catch(() => {});
     await this.d.store.delete(rec.id);
     await this.d.env.remove(rec, { volumes }).catch((err: Error) => this.d.log.warn('removing volumes failed', { id: rec.id, error: err.message }));
     live.streams.endAll();
@@ -340,14 +346,14 @@ export class ContainerRunner {
     const paths = this.paths(rec.id);
     if (!rec.state.Running || rec.state.Restarting) {
       if (rec.state.Restarting) rec.state = { ...rec.state, Status: 'exited', Running: false, Restarting: false };
-      await unmountRootfs(paths).catch(() => {});
+      await this.rootfs.unmount(paths).catch(() => {});
       return;
     }
     const live = this.live.get(rec.id);
     const r = await this.d.runtime.restore(rec.id);
     if (r.state === 'gone') {
       await this.d.env.release(rec).catch(() => {});
-      await unmountRootfs(paths).catch(() => {});
+      await this.rootfs.unmount(paths).catch(() => {});
       rec.state = exitedState(rec.state, r.exit.exitCode, r.exit.exitedAt);
       await this.d.store.save(rec);
       this.d.log.info('container exited while the daemon was down', { id: rec.id, exitCode: r.exit.exitCode });

@@ -25,7 +25,7 @@ import { createdAfter, type Filters } from '../../api/filters.js';
 
 export interface ContainerServiceDeps {
   store: ContainerStore;
-  images: ImageStore;
+  images: Pick<ImageStore, 'resolve'>;
   runner: ContainerRunner;
   events: EventBus;
   log: Logger;

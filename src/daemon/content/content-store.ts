@@ -22,8 +22,8 @@
  * references, and the image GC (images/gc.ts) deletes blobs nobody holds.
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { mkdir, open, readdir, readFile, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { ReadStream } from 'node:fs';
+import { link, mkdir, open, readdir, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -66,7 +66,26 @@ export interface ContentStore extends BlobReader {
 
 export class DigestMismatchError extends InvalidParameter {}
 
-export class ContentWriter extends Writable {
+/** A write in progress: hashes what it is given; after it finished, `commit` verifies and publishes, `discard` drops it. */
+export interface ContentWriter extends Writable {
+  readonly size: number;
+  /** Call after the stream finished: checks `expected` and moves the blob into place. */
+  commit(expected?: Expected): Promise<WriteResult>;
+  /** Drops a write that will not be committed. */
+  discard(): Promise<void>;
+}
+
+/** The same checks for every store: size first, then digest, with the stable codes callers and the API rely on. */
+export function checkExpected(expected: Expected, got: BlobInfo): void {
+  if (expected.size !== undefined && expected.size !== got.size) {
+    throw new DigestMismatchError('content.size_mismatch', `unexpected size ${got.size} for content, expected ${expected.size}`);
+  }
+  if (expected.digest !== undefined && expected.digest !== got.digest) {
+    throw new DigestMismatchError('content.digest_mismatch', `digest mismatch: expected ${expected.digest}, got ${got.digest}`);
+  }
+}
+
+export class FileContentWriter extends Writable implements ContentWriter {
   private readonly hash: Hash = createHash('sha256');
   private fh: FileHandle | undefined;
   size = 0;
@@ -111,12 +130,7 @@ export class ContentWriter extends Writable {
   async commit(expected: Expected = {}): Promise<WriteResult> {
     const digest: Digest = `sha256:${this.hash.digest('hex')}`;
     try {
-      if (expected.size !== undefined && expected.size !== this.size) {
-        throw new DigestMismatchError('content.size_mismatch', `unexpected size ${this.size} for content, expected ${expected.size}`);
-      }
-      if (expected.digest !== undefined && expected.digest !== digest) {
-        throw new DigestMismatchError('content.digest_mismatch', `digest mismatch: expected ${expected.digest}, got ${digest}`);
-      }
+      checkExpected(expected, { digest, size: this.size });
       const created = await this.publish(this.tmpPath, { digest, size: this.size });
       return { digest, size: this.size, created };
     } catch (err) {
@@ -159,14 +173,19 @@ export class FileContentStore implements ContentStore {
   }
 
   writer(): ContentWriter {
-    return new ContentWriter(join(this.ingestDir, randomBytes(12).toString('hex')), async (tmp, info) => {
-      // an existing blob with this digest has the same bytes: keep it
-      if (await this.has(info.digest)) {
-        await rm(tmp, { force: true });
-        return false;
+    return new FileContentWriter(join(this.ingestDir, randomBytes(12).toString('hex')), async (tmp, info) => {
+      // by link, not rename: it fails when the blob exists, so of writers racing
+      // on one blob exactly one learns it created it (and may delete it on rollback)
+      let created = true;
+      try {
+        await link(tmp, this.path(info.digest));
+      } catch (err) {
+        // an existing blob with this digest has the same bytes: keep it
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        created = false;
       }
-      await rename(tmp, this.path(info.digest));
-      return true;
+      await rm(tmp, { force: true });
+      return created;
     });
   }
 
@@ -202,7 +221,7 @@ export class FileContentStore implements ContentStore {
   }
 
   read(digest: Digest): Readable {
-    return createReadStream(this.path(digest), { highWaterMark: 1 << 20 });
+    return new BlobReadStream(this.path(digest), digest);
   }
 
   async readBytes(digest: Digest): Promise<Buffer> {
@@ -217,8 +236,9 @@ export class FileContentStore implements ContentStore {
   async info(digest: Digest): Promise<BlobInfo> {
     try {
       return { digest, size: (await stat(this.path(digest))).size };
-    } catch {
-      throw new NotFound('content.blob_not_found', `content ${digest}: not found`);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFound('content.blob_not_found', `content ${digest}: not found`);
+      throw err;
     }
   }
 
@@ -234,5 +254,21 @@ export class FileContentStore implements ContentStore {
       out.push(await this.info(digest));
     }
     return out;
+  }
+}
+
+// @types/node leaves out fs.ReadStream's constructor (path, options)
+const FileReadStream = ReadStream as unknown as new (path: string, opts: { highWaterMark: number }) => ReadStream;
+
+/** A blob's bytes; a blob that is not there fails the stream with NotFound, as `info` and `readBytes` do. */
+class BlobReadStream extends FileReadStream {
+  constructor(path: string, private readonly digest: Digest) {
+    super(path, { highWaterMark: 1 << 20 });
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    super._destroy(err, (e) => cb((e as NodeJS.ErrnoException | null | undefined)?.code === 'ENOENT'
+      ? new NotFound('content.blob_not_found', `content ${this.digest}: not found`)
+      : e));
   }
 }

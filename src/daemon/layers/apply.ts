@@ -40,13 +40,21 @@ export interface ApplyOptions {
   idMap?: IdMap;
   /** Bytes of the uncompressed tar; past it the layer is refused. */
   maxBytes?: number;
+  /**
+   * 'overlay' (default): whiteouts become overlayfs's (a 0:0 device, an
+   * xattr; root only). 'oci': they stay as the tar has them, `.wh.` files,
+   * for a store that applies them itself (copy-layer-store.ts).
+   */
+  whiteouts?: 'overlay' | 'oci';
 }
 
 /** Extracts `tar` (uncompressed) into `dir`, which must exist and be empty. */
 export async function applyLayer(tar: Readable, dir: string, opts: ApplyOptions = {}): Promise<AppliedLayer> {
   const digester = new Digester();
+  // without root, owners cannot be kept: files belong to whoever unpacks (the copy store in unit tests)
+  const owners = process.getuid?.() === 0 ? ['--same-owner'] : ['--no-same-owner'];
   const child = spawn('tar', [
-    '-x', '-f', '-', '-C', dir, '--numeric-owner', '--same-owner', '--same-permissions',
+    '-x', '-f', '-', '-C', dir, '--numeric-owner', ...owners, '--same-permissions',
     '--xattrs', '--xattrs-include=*', '--delay-directory-restore', '--warning=no-unknown-keyword',
     '--warning=no-timestamp',
   ], { stdio: ['pipe', 'ignore', 'pipe'] });
@@ -62,7 +70,7 @@ export async function applyLayer(tar: Readable, dir: string, opts: ApplyOptions 
   });
   const hashing = opts.maxBytes ? pipeline(tar, byteLimit(opts.maxBytes), digester) : pipeline(tar, digester);
   try {
-    const size = await translate(digester, out, opts.idMap);
+    const size = await translate(digester, out, opts.idMap, opts.whiteouts ?? 'overlay');
     await Promise.all([hashing, toTar]);
     const code = await exited;
     if (code !== 0) throw new InvalidLayerError('layer.extract_failed', `failed to extract layer: ${stderr.trim() || `tar exited with ${code}`}`);
@@ -103,7 +111,7 @@ function withoutOverlayXattrs(pax: Record<string, string>): Record<string, strin
   return out;
 }
 
-async function translate(source: AsyncIterable<Buffer>, out: TarWriter, idMap: IdMap | undefined): Promise<number> {
+async function translate(source: AsyncIterable<Buffer>, out: TarWriter, idMap: IdMap | undefined, whiteouts: 'overlay' | 'oci'): Promise<number> {
   const symlinks = new Set<string>();
   const dirs = new Map<string, TarHeader>();
   let size = 0;
@@ -117,6 +125,11 @@ async function translate(source: AsyncIterable<Buffer>, out: TarWriter, idMap: I
     const parent = posix.dirname(name) === '.' ? '' : posix.dirname(name);
 
     if (idMap) Object.assign(h, shiftOwner(idMap, h.uid, h.gid));
+    if (whiteouts === 'oci' && (base === OPAQUE_WHITEOUT || (base.startsWith(WHITEOUT_PREFIX) && !base.startsWith(WHITEOUT_META_PREFIX)))) {
+      // kept as an empty marker file for the store to apply
+      await out.add(headerDefaults({ name, type: 'file', mode: 0o600, mtime: h.mtime, uid: h.uid, gid: h.gid }));
+      continue;
+    }
     if (base === OPAQUE_WHITEOUT) {
       const dirHeader = dirs.get(parent) ?? headerDefaults({ name: parent, type: 'dir', mode: 0o755, ...(idMap ? shiftOwner(idMap, 0, 0) : {}) });
       await out.add({ ...dirHeader, name: `${parent}/`, pax: { ...dirHeader.pax, [`SCHILY.xattr.${OPAQUE_XATTR}`]: 'y' } });

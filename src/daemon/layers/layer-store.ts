@@ -66,7 +66,10 @@ export interface LayerStore {
   list(): Promise<LayerInfo[]>;
   /** Directory of a layer's files (read-only by convention). */
   diffDir(chainId: Digest): string;
-  /** Lower dirs of a chain, top layer first (overlay's order). */
+  /**
+   * Lower dirs of a chain, top layer first (overlay's order); stacked, they
+   * are the chain's filesystem. The copy store flattens: one dir.
+   */
   lowerDirs(chainId: Digest): Promise<string[]>;
   remove(chainId: Digest): Promise<void>;
 }
@@ -89,6 +92,8 @@ export interface OverlayLayerStoreOptions {
 
 export class OverlayLayerStore implements LayerStore {
   private readonly cache = new Map<Digest, LayerInfo>();
+  /** How whiteouts are unpacked: overlayfs's own form here; the copy store keeps the tar's. */
+  protected readonly whiteouts: 'overlay' | 'oci' = 'overlay';
 
   constructor(private readonly root: string, private readonly opts: OverlayLayerStoreOptions = {}) {}
 
@@ -120,6 +125,7 @@ export class OverlayLayerStore implements LayerStore {
     await mkdir(join(tmp, 'diff'), { recursive: true });
     try {
       const { diffId, size, tarSize } = await applyLayer(tar, join(tmp, 'diff'), {
+        whiteouts: this.whiteouts,
         ...(this.opts.idMap ? { idMap: this.opts.idMap } : {}), ...(this.opts.maxLayerSize ? { maxBytes: this.opts.maxLayerSize } : {}),
       });
       const layer: UnpackedLayer & { tmp: string } = { diffId, size, tarSize, tmp, discard: () => rm(tmp, { recursive: true, force: true }) };
@@ -140,6 +146,7 @@ export class OverlayLayerStore implements LayerStore {
         return this.get(chainId);
       }
       const info: LayerInfo = { chainId, diffId: layer.diffId, size: layer.size, tarSize: layer.tarSize, ...(parent ? { parent } : {}) };
+      await this.placeOnParent(parent, join(tmp, 'diff'));
       await writeJsonAtomic(join(tmp, 'layer.json'), info);
       try {
         await rename(tmp, this.dirOf(chainId));
@@ -156,6 +163,12 @@ export class OverlayLayerStore implements LayerStore {
       throw err;
     }
   }
+
+  /**
+   * Turns an unpacked layer into what `diffDir` holds, before it is
+   * published. Overlay: nothing (the layer alone is a lower dir).
+   */
+  protected async placeOnParent(_parent: Digest | undefined, _diff: string): Promise<void> {}
 
   async has(chainId: Digest): Promise<boolean> {
     if (this.cache.has(chainId)) return true;

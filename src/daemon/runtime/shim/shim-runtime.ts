@@ -10,8 +10,8 @@
  *   tasks/<id>/init-{stdin,stdout,stderr}, exec-<eid>-*   FIFOs
  *   tasks/<id>/rootfs             mounted by the shim from the overlay we pass
  */
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import type { Server } from 'node:net';
+import { access, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import type { Server, Socket } from 'node:net';
 import { join } from 'node:path';
 import { ExecError, run } from '../../../lib/exec.js';
 import type { ExitStatus, RestoreResult, Runtime, RuntimeEvents, Task, TaskOptions } from '../runtime.js';
@@ -38,6 +38,8 @@ export class ShimRuntime implements Runtime {
   private readonly address: string;
   private readonly eventsSocket: string;
   private eventsServer: Server | undefined;
+  /** The shims' connections to the events socket: a shim keeps its own open as long as it lives. */
+  private readonly eventConnections = new Set<Socket>();
   /** Shims started ahead of Create (see `prepare`). */
   private readonly warm = new Map<string, Promise<TtrpcClient>>();
   private readonly fifos: FifoPool;
@@ -58,6 +60,10 @@ export class ShimRuntime implements Runtime {
     this.eventsServer = await serveTtrpc(this.eventsSocket, (_service, _method, payload) => {
       this.dispatchEvent(payload);
       return Buffer.alloc(0);
+    });
+    this.eventsServer.on('connection', (socket: Socket) => {
+      this.eventConnections.add(socket);
+      socket.once('close', () => this.eventConnections.delete(socket));
     });
   }
 
@@ -198,6 +204,8 @@ export class ShimRuntime implements Runtime {
   private async cleanupDeadShim(id: string): Promise<ExitStatus> {
     const bundle = this.bundleOf(id);
     let exit: ExitStatus = { exitCode: 255, exitedAt: new Date() };
+    // no bundle (never created, or /run was emptied by a reboot): nothing for a shim to delete
+    if (!(await access(bundle).then(() => true, () => false))) return exit;
     try {
       const { stdoutBytes } = await run(this.opts.shimBinary, this.shimArgs(id, 'delete'), { cwd: bundle, env: this.shimEnv() });
       const r = decode(M.DeleteResponse, stdoutBytes) as { exitStatus: number; exitedAt: { seconds: number; nanos: number } };
@@ -217,8 +225,12 @@ export class ShimRuntime implements Runtime {
     }
   }
 
+  /** Stops listening for events; the shims (and their tasks) live on, and reconnect to the next daemon. */
   async close(): Promise<void> {
-    await new Promise<void>((r) => (this.eventsServer ? this.eventsServer.close(() => r()) : r()));
+    const closed = new Promise<void>((r) => (this.eventsServer ? this.eventsServer.close(() => r()) : r()));
+    // server.close waits for every connection to end, and a live shim never ends its own
+    for (const socket of this.eventConnections) socket.destroy();
+    await closed;
   }
 }
 

@@ -1,0 +1,110 @@
+/**
+ * The layer-store conformance suite (src/daemon/layers/conformance.ts) on
+ * the overlay store, seen through a real overlay mount of each chain; then
+ * what only overlay has: a container's upper dir read back as changes
+ * (`docker diff`) and as a layer tar (`docker commit`) that, applied on the
+ * same chain, gives the filesystem the container saw.
+ */
+import { after, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { TEMP_PREFIX } from '../../src/lib/atomic-file.js';
+import { mount, mountsUnder, unmount } from '../../src/lib/mount.js';
+import { layerStoreConformance, layerTar } from '../../src/daemon/layers/conformance.js';
+import { OverlayLayerStore, overlayMount, type LayerStore } from '../../src/daemon/layers/layer-store.js';
+import { upperChanges, upperLayerTar } from '../../src/daemon/layers/upper-dir.js';
+import type { Digest } from '../../src/oci/digest.js';
+
+const dir = mkdtempSync('/tmp/berth-layer-conformance-');
+
+/** An overlay of the chain with its own upper dir, as a container's rootfs. */
+async function overlayOf(store: LayerStore, chainId: Digest, readOnly = false) {
+  const base = await mkdtemp(join(dir, 'mnt-'));
+  const [upper, work, merged] = ['upper', 'work', 'merged'].map((n) => join(base, n)) as [string, string, string];
+  for (const d of [upper, work, merged]) mkdirSync(d);
+  const lowers = await store.lowerDirs(chainId);
+  const plan = overlayMount(lowers, upper, work);
+  await mount(readOnly ? { ...plan, options: [...plan.options, 'ro'] } : plan, merged);
+  return {
+    lowers, upper, merged,
+    async release() {
+      await unmount(merged);
+      await rm(base, { recursive: true, force: true });
+    },
+  };
+}
+
+layerStoreConformance('overlay layer store', async () => {
+  const root = await mkdtemp(join(dir, 'layers-'));
+  const store = new OverlayLayerStore(root);
+  await store.init();
+  return {
+    store,
+    view: async (chainId) => {
+      const o = await overlayOf(store, chainId, true);
+      return { dir: o.merged, release: () => o.release() };
+    },
+    inProgress: async () => (await readdir(root)).filter((n) => n.startsWith(TEMP_PREFIX)),
+    cleanup: () => rm(root, { recursive: true, force: true }),
+  };
+});
+
+test('overlay: a container\'s upper dir read back as changes and as a layer that rebuilds what it saw', async () => {
+  const root = await mkdtemp(join(dir, 'layers-'));
+  const store = new OverlayLayerStore(root);
+  await store.init();
+  const base = await store.apply(undefined, Readable.from([await layerTar([
+    { name: 'etc/' }, { name: 'etc/keep', body: 'k' }, { name: 'etc/edit', body: 'before' }, { name: 'etc/gone', body: 'g' },
+    { name: 'opq/' }, { name: 'opq/a', body: 'a' }, { name: 'opq/b', body: 'b' },
+    { name: 'tree/' }, { name: 'tree/leaf', body: 'l' },
+  ])]));
+  const c = await overlayOf(store, base.chainId);
+  try {
+    // what a process in the container does
+    writeFileSync(join(c.merged, 'etc/edit'), 'after');
+    rmSync(join(c.merged, 'etc/gone'));
+    rmSync(join(c.merged, 'tree'), { recursive: true });
+    rmSync(join(c.merged, 'opq'), { recursive: true });
+    mkdirSync(join(c.merged, 'opq'));
+    writeFileSync(join(c.merged, 'opq/fresh'), 'f');
+    writeFileSync(join(c.merged, 'added'), 'new');
+
+    assert.deepEqual(await upperChanges(c.upper, c.lowers), [
+      { Path: '/added', Kind: 1 },
+      { Path: '/etc', Kind: 0 },
+      { Path: '/etc/edit', Kind: 0 },
+      { Path: '/etc/gone', Kind: 2 },
+      { Path: '/opq', Kind: 0 },
+      { Path: '/opq/a', Kind: 2 },
+      { Path: '/opq/b', Kind: 2 },
+      { Path: '/opq/fresh', Kind: 1 },
+      { Path: '/tree', Kind: 2 },
+    ]);
+
+    const committed = await store.apply(base.chainId, upperLayerTar(c.upper));
+    const seen = await overlayOf(store, committed.chainId, true);
+    try {
+      const list = (rel: string) => readdirSync(join(seen.merged, rel)).sort();
+      assert.deepEqual(list(''), ['added', 'etc', 'opq']);
+      assert.deepEqual(list('etc'), ['edit', 'keep']);
+      assert.deepEqual(list('opq'), ['fresh'], 'the re-made dir hides what the image had in it');
+    } finally {
+      await seen.release();
+    }
+  } finally {
+    await c.release();
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('overlay: the suite left no mount behind', async () => {
+  assert.deepEqual(await mountsUnder(dir), []);
+});
+
+after(async () => {
+  for (const m of (await mountsUnder(dir)).sort((a, b) => b.length - a.length)) await unmount(m, true).catch(() => {});
+  rmSync(dir, { recursive: true, force: true });
+});

@@ -34,8 +34,8 @@ export interface SpecProcess {
 }
 
 /**
- * A filesystem mount as data (type, source, options), e.g. the overlay rootfs
- * the layer store plans and the runtime hands to the shim as the task's rootfs:
+ * A filesystem mount as data (type, source, options), e.g. a container's
+ * overlay rootfs, which berthd mounts itself before the task is created:
  *   { type: 'overlay', source: 'overlay', options: ['lowerdir=/l2:/l1', 'upperdir=/u', 'workdir=/w'] }
  */
 export interface Mount {

@@ -31,7 +31,7 @@ import { resolveSources, type Source } from './sources.js';
 import { unpackContext, type ContentHashes } from './context.js';
 import { copyChecksum, writeCopyLayer } from './copy-layer.js';
 import { StageRoot } from './stage-root.js';
-import { readRootfsFile } from '../containers/rootfs-file.js';
+import { readRootfsFile } from '../containers/archive/rootfs-file.js';
 import { parseGroup, parsePasswd } from '../containers/user.js';
 
 export interface BuildOptions {

@@ -1,5 +1,5 @@
 /** RUN steps' containers, on top of the container service and its filesystem side. */
-import type { ContainerFilesystem } from '../containers/filesystem.js';
+import type { ContainerFilesystem } from '../containers/diff-export-commit.js';
 import type { ContainerService } from '../containers/service.js';
 import type { BuilderDeps } from './builder.js';
 

@@ -8,7 +8,7 @@ import { InvalidParameter } from '../../errdefs/index.js';
 import type { Digest } from '../../oci/digest.js';
 import type { ContainerDefaults, HealthConfig } from '../../oci/image.js';
 import { initialState, type ContainerRecord } from './record.js';
-import { validateIsolation } from './security-opts.js';
+import { validateIsolation } from './security/security-opts.js';
 import { DEFAULT_SHM_SIZE } from './spec.js';
 
 const RESTART_POLICIES = ['', 'no', 'always', 'on-failure', 'unless-stopped'];

@@ -13,7 +13,7 @@ import type { ContainerRunner } from './runner.js';
 import { containerStats } from './stats.js';
 import { statsSamples, type StatsMode } from './stats-samples.js';
 import { topOf } from './top.js';
-import { inspectView, summaryView } from './views.js';
+import { inspectView, summaryView } from './wire-views.js';
 
 export interface ContainerQueriesDeps {
   store: ContainerStore;

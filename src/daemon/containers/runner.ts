@@ -28,9 +28,9 @@ import { eventAttributes, exitedState, restartingState, runningState, type Conta
 import { oomKilledInCgroup } from './oom.js';
 import { nextBackoff, restartsOnDaemonStart, shouldRestart } from './restart-policy.js';
 import { containerPaths, overlayRootfs, type ContainerPaths, type RootfsMounter } from './rootfs.js';
-import type { ContainerSecurity } from './security.js';
+import type { ContainerSecurity } from './security/security.js';
 import { buildSpec } from './spec.js';
-import { readRootfsFile } from './rootfs-file.js';
+import { readRootfsFile } from './archive/rootfs-file.js';
 import { resolveUser } from './user.js';
 
 export interface RunnerDeps {

@@ -17,7 +17,7 @@ import { validateName, randomName } from './names.js';
 import { eventAttributes, type ContainerRecord } from './record.js';
 import { prepareContainerDir } from './rootfs.js';
 import { SIGKILL, type ContainerRunner } from './runner.js';
-import type { ContainerSecurity } from './security.js';
+import type { ContainerSecurity } from './security/security.js';
 import { resources } from './spec.js';
 import type { Attachment } from './streams.js';
 import { directorySize } from '../../lib/disk-usage.js';

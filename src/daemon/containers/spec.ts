@@ -5,15 +5,15 @@
  */
 import { InvalidParameter } from '../../errdefs/index.js';
 import type { RuntimeSpec, SpecMount, SpecNamespace, SpecResources } from '../../oci/runtime-spec.js';
-import { capabilities } from './capabilities.js';
+import { capabilities } from './security/capabilities.js';
 import type { ContainerRecord } from './record.js';
-import { containerSeccomp, type KernelVersion } from './seccomp.js';
-import { parseDeviceCgroupRule, parseSecurityOptions } from './security-opts.js';
+import { containerSeccomp, type KernelVersion } from './security/seccomp.js';
+import { parseDeviceCgroupRule, parseSecurityOptions } from './security/security-opts.js';
 import type { ResolvedUser } from './user.js';
-import type { IdMap } from './userns.js';
-import { userNamespaceFor } from './userns-netns.js';
+import type { IdMap } from './security/userns.js';
+import { userNamespaceFor } from './security/userns-netns.js';
 
-export { ALL_CAPABILITIES, DEFAULT_CAPABILITIES, capabilities } from './capabilities.js';
+export { ALL_CAPABILITIES, DEFAULT_CAPABILITIES, capabilities } from './security/capabilities.js';
 
 export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 export const DEFAULT_SHM_SIZE = 64 * 1024 * 1024;

@@ -1,7 +1,7 @@
 /**
  * Unpacked read-only layers, keyed by chain id and shared by every image
- * that has them. Containers get them as overlay lower dirs through a mount
- * plan (data, not a mount: the shim mounts it).
+ * that has them. Containers get them as overlay lower dirs (`lowerDirs`);
+ * berthd mounts a container's rootfs itself (containers/rootfs.ts).
  *
  *   layers/
  *     <chain hex>/diff/        the unpacked layer (an overlay lower dir)

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { run } from '../../lib/exec.js';
 import type { IdMap } from '../../lib/id-map.js';
 import { mountsUnder, unmount } from '../../lib/mount.js';
-import { createUsernsNetns, userNamespaceFor } from '../containers/userns-netns.js';
+import { createUsernsNetns, userNamespaceFor } from '../containers/security/userns-netns.js';
 
 /**
  * Run inside a new namespace: loopback up, and IPv6 off on every interface

@@ -7,7 +7,7 @@
  *   task.io.stdout.pipe(logger);      // streams are live before start
  *   await task.start();
  *   const { exitCode } = await task.wait();
- *   await task.delete();              // unmounts rootfs, stops the shim
+ *   await task.delete();              // ends the shim (the caller unmounts the rootfs it mounted)
  */
 import type { Readable, Writable } from 'node:stream';
 import type { Mount, RuntimeSpec, SpecProcess, SpecResources } from '../../oci/runtime-spec.js';
@@ -66,7 +66,7 @@ export interface Task extends RuntimeProcess {
   /** Changes the cgroup limits of the running container (`docker update`). */
   update(resources: SpecResources): Promise<void>;
   exec(opts: ExecOptions): Promise<RuntimeProcess & { delete(): Promise<void> }>;
-  /** After exit: removes the container from the runtime, unmounts its rootfs, ends the shim. */
+  /** After exit: removes the container from the runtime and ends the shim (the rootfs is the caller's to unmount). */
   delete(): Promise<void>;
 }
 

@@ -8,7 +8,8 @@
  *   tasks/<id>/log                the shim's own log (a plain file: a FIFO would block it)
  *   tasks/<id>/address            written by the shim: its ttrpc socket
  *   tasks/<id>/init-{stdin,stdout,stderr}, exec-<eid>-*   FIFOs
- *   tasks/<id>/rootfs             mounted by the shim from the overlay we pass
+ *   (the container's rootfs is mounted by berthd before Create, at the spec's root.path;
+ *    Create's rootfs list is empty, so the shim mounts nothing)
  */
 import { access, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import type { Server, Socket } from 'node:net';

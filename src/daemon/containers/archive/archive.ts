@@ -6,7 +6,7 @@
  * container's rootfs is mounted for the operation and unmounted after, a
  * running one's is used where it is mounted. Paths are resolved inside the
  * container's root, volumes and bind mounts included, by ContainerFs; the
- * readers and writers in archive-read.ts and archive-extract.ts never open a
+ * readers and writers in read.ts and extract.ts never open a
  * path a symlink could redirect and never run anything from the container.
  *
  *   const s = await archive.statPath('web', '/etc/hostname');     // PathStat
@@ -16,24 +16,24 @@
 import { lstat, stat as hostStat } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
-import { InvalidParameter, NotFound, SystemError } from '../../errdefs/index.js';
-import { goBase, preserveTrailingDotOrSeparator } from '../../lib/copy-paths.js';
-import { rootPair, shiftOwner, type IdMap } from '../../lib/id-map.js';
-import { hostAccounts } from '../../lib/host-accounts.js';
-import type { Logger } from '../../lib/logger.js';
-import { TarWriter } from '../../lib/tar/index.js';
-import type { EventBus } from '../events/event-bus.js';
-import type { LayerStore } from '../layers/layer-store.js';
-import { archiveResolved } from './archive-read.js';
-import { extractInto } from './archive-extract.js';
-import type { PathStat } from '../../api/path-stat.js';
-import { goFileMode, goTime } from './archive-stat.js';
-import type { ContainerStore } from './container-store.js';
-import { ContainerFs, isNotDirectory, isNotFound, type FsMount, type Resolution } from './container-fs.js';
-import { eventAttributes, type ContainerRecord } from './record.js';
-import { mountRootfs, unmountRootfs, type ContainerPaths } from './rootfs.js';
+import { InvalidParameter, NotFound, SystemError } from '../../../errdefs/index.js';
+import { goBase, preserveTrailingDotOrSeparator } from '../../../lib/copy-paths.js';
+import { rootPair, shiftOwner, type IdMap } from '../../../lib/id-map.js';
+import { hostAccounts } from '../../../lib/host-accounts.js';
+import type { Logger } from '../../../lib/logger.js';
+import { TarWriter } from '../../../lib/tar/index.js';
+import type { EventBus } from '../../events/event-bus.js';
+import type { LayerStore } from '../../layers/layer-store.js';
+import { archiveResolved } from './read.js';
+import { extractInto } from './extract.js';
+import type { PathStat } from '../../../api/path-stat.js';
+import { goFileMode, goTime } from './stat.js';
+import type { ContainerStore } from '../container-store.js';
+import { ContainerFs, isNotDirectory, isNotFound, type FsMount, type Resolution } from './rooted-fs.js';
+import { eventAttributes, type ContainerRecord } from '../record.js';
+import { mountRootfs, unmountRootfs, type ContainerPaths } from '../rootfs.js';
 import { readContainerFile } from './rootfs-file.js';
-import { resolveUser } from './user.js';
+import { resolveUser } from '../user.js';
 
 
 export interface ArchiveDeps {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { containerId, hostId, mappingsFor, nextFreeRangeStart, parseRemapSetting, parseSubIds, rootPair, shiftOwner, unshiftOwner } from './userns.js';
-import { oomCounterFile, parseOomKills } from './oom.js';
+import { oomCounterFile, parseOomKills } from '../oom.js';
 
 test('userns-remap settings', () => {
   assert.deepEqual(parseRemapSetting('default'), { user: 'dockremap', createDefault: true });

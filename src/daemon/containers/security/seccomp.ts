@@ -11,7 +11,7 @@
  *
  *   const spec = resolveProfile(defaultSeccompProfile(), { arch: 'amd64', kernel: { major: 6, minor: 1 }, capabilities });
  */
-import { InvalidParameter } from '../../errdefs/index.js';
+import { InvalidParameter } from '../../../errdefs/index.js';
 import { defaultSeccompProfile } from './seccomp-default.js';
 
 export interface SyscallArg {

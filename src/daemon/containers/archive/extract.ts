@@ -14,11 +14,11 @@ import type { Stats } from 'node:fs';
 import { lchown, link, lutimes, mkdir, readdir, rmdir, symlink, unlink } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
-import { InvalidParameter, SystemError, isBerthError } from '../../errdefs/index.js';
-import { DirFd, errCode } from '../../lib/dir-fd.js';
-import { shiftOwner, type IdMap } from '../../lib/id-map.js';
-import { readTar, TarFormatError, type TarHeader } from '../../lib/tar/index.js';
-import type { ContainerFs, Resolution } from './container-fs.js';
+import { InvalidParameter, SystemError, isBerthError } from '../../../errdefs/index.js';
+import { DirFd, errCode } from '../../../lib/dir-fd.js';
+import { shiftOwner, type IdMap } from '../../../lib/id-map.js';
+import { readTar, TarFormatError, type TarHeader } from '../../../lib/tar/index.js';
+import type { ContainerFs, Resolution } from './rooted-fs.js';
 
 export interface ExtractOptions {
   /** Refuse to replace a directory with a non-directory and the reverse (the CLI always asks). */

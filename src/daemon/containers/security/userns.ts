@@ -7,10 +7,10 @@
  *   // → { uids: [{ containerID: 0, hostID: 100000, size: 65536 }], gids: [...] }
  *   hostId(map.uids, 0) === 100000   // root in the container is uid 100000 on the host
  */
-import { InvalidParameter } from '../../errdefs/index.js';
-import type { IdMapping } from '../../lib/id-map.js';
+import { InvalidParameter } from '../../../errdefs/index.js';
+import type { IdMapping } from '../../../lib/id-map.js';
 
-export { hostId, containerId, rootPair, shiftOwner, unshiftOwner, OVERFLOW_ID, type IdMap, type IdMapping } from '../../lib/id-map.js';
+export { hostId, containerId, rootPair, shiftOwner, unshiftOwner, OVERFLOW_ID, type IdMap, type IdMapping } from '../../../lib/id-map.js';
 
 /** The user Docker creates for `userns-remap: default`. */
 export const DEFAULT_REMAP_USER = 'dockremap';

@@ -9,11 +9,11 @@ import type { BigIntStats } from 'node:fs';
 import { lstat, open, readdir } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { DirFd, errCode } from '../../lib/dir-fd.js';
-import { unshiftOwner, type IdMap } from '../../lib/id-map.js';
-import type { HostAccounts } from '../../lib/host-accounts.js';
-import { headerDefaults, type TarEntryType, type TarHeader, type TarWriter } from '../../lib/tar/index.js';
-import type { ContainerFs, FsMount, Resolution } from './container-fs.js';
+import { DirFd, errCode } from '../../../lib/dir-fd.js';
+import { unshiftOwner, type IdMap } from '../../../lib/id-map.js';
+import type { HostAccounts } from '../../../lib/host-accounts.js';
+import { headerDefaults, type TarEntryType, type TarHeader, type TarWriter } from '../../../lib/tar/index.js';
+import type { ContainerFs, FsMount, Resolution } from './rooted-fs.js';
 
 const CHUNK = 64 * 1024;
 const S_IFMT = 0o170000;

@@ -6,9 +6,9 @@
  * hold one of libuv's four threads forever, and /dev/zero would be read
  * until memory runs out.
  */
-import { InvalidParameter } from '../../errdefs/index.js';
-import { errCode } from '../../lib/dir-fd.js';
-import { ContainerFs } from './container-fs.js';
+import { InvalidParameter } from '../../../errdefs/index.js';
+import { errCode } from '../../../lib/dir-fd.js';
+import { ContainerFs } from './rooted-fs.js';
 
 /** passwd and group files of real images are a few KiB; 4 MiB leaves room for directory-sized ones. */
 export const ROOTFS_FILE_LIMIT = 4 << 20;

@@ -12,13 +12,13 @@
  */
 import { chown, lstat, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { HostConfig } from '../../api/types/index.js';
-import { InvalidParameter } from '../../errdefs/index.js';
-import type { ContainerRecord } from './record.js';
-import type { ContainerPaths } from './rootfs.js';
+import type { HostConfig } from '../../../api/types/index.js';
+import { InvalidParameter } from '../../../errdefs/index.js';
+import type { ContainerRecord } from '../record.js';
+import type { ContainerPaths } from '../rootfs.js';
 import type { KernelVersion } from './seccomp.js';
 import { normaliseCapabilities } from './security-opts.js';
-import type { ContainerDevice, SecurityInputs } from './spec.js';
+import type { ContainerDevice, SecurityInputs } from '../spec.js';
 import { rootPair, type IdMap } from './userns.js';
 
 export interface SecurityFacts {

@@ -4,8 +4,8 @@
  * wording (daemon_unix.go parseSecurityOpt, caps.NormalizeLegacyCapabilities).
  * Pure.
  */
-import type { HostConfig } from '../../api/types/index.js';
-import { InvalidParameter } from '../../errdefs/index.js';
+import type { HostConfig } from '../../../api/types/index.js';
+import { InvalidParameter } from '../../../errdefs/index.js';
 import { parseProfile, type SeccompChoice } from './seccomp.js';
 import { ALL_CAPABILITIES } from './capabilities.js';
 

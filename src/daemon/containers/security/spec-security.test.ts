@@ -1,11 +1,11 @@
 /** The isolation parts of buildSpec, as data: what Docker writes into config.json for each flag. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { HostConfig } from '../../api/types/index.js';
+import type { HostConfig } from '../../../api/types/index.js';
 import { capabilities, capabilitiesInMask, DEFAULT_CAPABILITIES } from './capabilities.js';
-import { newContainerRecord } from './create.js';
+import { newContainerRecord } from '../create.js';
 import { parseSecurityOptions, validateIsolation } from './security-opts.js';
-import { buildSpec, DEFAULT_MASKED_PATHS, type SecurityInputs } from './spec.js';
+import { buildSpec, DEFAULT_MASKED_PATHS, type SecurityInputs } from '../spec.js';
 
 const id = 'c'.repeat(64);
 const security: SecurityInputs = { arch: 'amd64', kernel: { major: 6, minor: 1 }, initPath: '/usr/bin/tini-static' };

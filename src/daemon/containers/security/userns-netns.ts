@@ -14,9 +14,9 @@
  */
 import { spawn } from 'node:child_process';
 import { readlink, writeFile } from 'node:fs/promises';
-import { SystemError } from '../../errdefs/index.js';
-import { run } from '../../lib/exec.js';
-import type { IdMap, IdMapping } from '../../lib/id-map.js';
+import { SystemError } from '../../../errdefs/index.js';
+import { run } from '../../../lib/exec.js';
+import type { IdMap, IdMapping } from '../../../lib/id-map.js';
 
 /** The user namespace that owns a container's network namespace (by the naming above, or a process's own). */
 export function userNamespaceFor(netnsPath: string): string {

@@ -18,8 +18,8 @@
  */
 import { lchown, mkdir } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { SystemError } from '../../errdefs/index.js';
-import { DirFd, errCode } from '../../lib/dir-fd.js';
+import { SystemError } from '../../../errdefs/index.js';
+import { DirFd, errCode } from '../../../lib/dir-fd.js';
 
 export interface FsMount {
   /** Clean absolute path in the container. */

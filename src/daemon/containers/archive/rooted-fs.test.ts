@@ -4,9 +4,9 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { headerDefaults, TarWriter, type TarHeader } from '../../lib/tar/index.js';
-import { extractInto } from './archive-extract.js';
-import { ContainerFs } from './container-fs.js';
+import { headerDefaults, TarWriter, type TarHeader } from '../../../lib/tar/index.js';
+import { extractInto } from './extract.js';
+import { ContainerFs } from './rooted-fs.js';
 
 function scratch(): { base: string; root: string; outside: string } {
   const base = mkdtempSync('/tmp/berth-cfs-');

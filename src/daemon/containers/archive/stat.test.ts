@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { encodeStatHeader } from '../../api/path-stat.js';
-import { goFileMode, goTime, isGoDir } from './archive-stat.js';
+import { encodeStatHeader } from '../../../api/path-stat.js';
+import { goFileMode, goTime, isGoDir } from './stat.js';
 
 test('POSIX modes become Go os.FileMode bits', () => {
   assert.equal(goFileMode(0o040755), 2147484141, 'dir|0755, as dockerd sends it');

@@ -6,9 +6,9 @@
  */
 import { chmod, chown, mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { SystemError } from '../../errdefs/index.js';
-import { run } from '../../lib/exec.js';
-import type { Logger } from '../../lib/logger.js';
+import { SystemError } from '../../../errdefs/index.js';
+import { run } from '../../../lib/exec.js';
+import type { Logger } from '../../../lib/logger.js';
 import {
   DEFAULT_RANGE_LENGTH, mappingsFor, nextFreeRangeStart, parseRemapSetting, parseSubIds, rootPair, type IdMap,
 } from './userns.js';

@@ -2,10 +2,8 @@
  * The composition root: builds each service from the ones it needs, runs
  * start-up recovery, and serves the API. No business logic here.
  */
-import { randomBytes } from 'node:crypto';
-import { access, constants, mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Filters } from '../api/filters.js';
 import { Logger } from '../lib/logger.js';
 import { ContentStore, FileContentStore } from './content/content-store.js';
 import { LayerBlobIndex } from './content/layer-blobs.js';
@@ -19,7 +17,13 @@ import { HealthChecks } from './containers/health-checks.js';
 import { ContainerFilesystem } from './containers/diff-export-commit.js';
 import { ContainerQueries } from './containers/queries.js';
 import { ContainerRunner } from './containers/runner.js';
-import { capabilitiesInMask } from './containers/security/capabilities.js';
+import { boundingCapabilities } from './containers/security/capabilities.js';
+import { findInitBinary } from './containers/security/init-binary.js';
+import { readRootfsFile } from './containers/archive/rootfs-file.js';
+import { LiveContainers } from './containers/live.js';
+import { KeyedLock } from '../lib/keyed-lock.js';
+import { RuntimeEventRelay } from './runtime/runtime.js';
+import { engineId } from './system/engine-id.js';
 import { ContainerSecurity } from './containers/security/security.js';
 import { parseKernelVersion, seccompArch } from './containers/security/seccomp.js';
 import { ContainerService } from './containers/service.js';
@@ -74,34 +78,6 @@ export interface Daemon {
   shutdown(): Promise<void>;
 }
 
-async function daemonId(dataRoot: string): Promise<string> {
-  const path = join(dataRoot, 'engine-id');
-  try {
-    return (await readFile(path, 'utf8')).trim();
-  } catch {
-    const id = randomBytes(16).toString('hex');
-    await writeFile(path, id);
-    return id;
-  }
-}
-
-/** The init for `--init`: the configured one, `docker-init` on PATH, or Debian's tini-static. */
-async function findInitBinary(configured: string | undefined): Promise<string | undefined> {
-  const candidates = configured ? [configured] : [
-    ...(process.env.PATH ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin').split(':').filter(Boolean).map((d) => join(d, 'docker-init')),
-    '/usr/bin/tini-static',
-  ];
-  for (const c of candidates) {
-    try {
-      await access(c, constants.X_OK);
-      return await realpath(c);
-    } catch {
-      // next
-    }
-  }
-  return undefined;
-}
-
 export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLevel)): Promise<Daemon> {
   // first: a bad certificate or an insecure -H tcp:// must stop berthd before it touches anything
   const transport = await prepareTransport(cfg, log);
@@ -122,7 +98,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   const images = new ImageStore(join(storeRoot, 'images'), content);
   const layerBlobs = new LayerBlobIndex(join(storeRoot, 'content'));
   const containerStore = new ContainerStore(join(storeRoot, 'containers'));
-  const availableCapabilities = capabilitiesInMask(/^CapBnd:\s*([0-9a-f]+)/m.exec(await readFile('/proc/self/status', 'utf8'))?.[1] ?? '');
+  const availableCapabilities = await boundingCapabilities();
   const security = new ContainerSecurity({
     arch: seccompArch(process.arch), kernel: parseKernelVersion(facts.kernel), ncpu: facts.ncpu, availableCapabilities,
     ...(remap ? { idMap: remap.map } : {}), ...(initPath ? { initPath } : {}), ...(cfg.init ? { initByDefault: true } : {}),
@@ -137,14 +113,12 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   const swept = await sweepOrphans({ content, layerBlobs, layers, images, containerLayers });
   if (swept.images + swept.layers + swept.blobs) log.info('removed orphans of interrupted image operations', { ...swept });
 
-  let runner: ContainerRunner | undefined;
   const execRegistry = new ExecRegistry();
-  const runtime = new ShimRuntime({
-    execRoot: cfg.execRoot,
-    namespace: 'berth',
-    shimBinary: cfg.shimBinary,
-    events: { onOom: (id) => runner?.noteOom(id) },
-  });
+  const runtimeEvents = new RuntimeEventRelay();
+  const runtime = new ShimRuntime({ execRoot: cfg.execRoot, namespace: 'berth', shimBinary: cfg.shimBinary, events: runtimeEvents });
+  // what the runner shares with the services that act on a running container
+  const live = new LiveContainers();
+  const locks = new KeyedLock();
   await runtime.init();
   const volumeStore = new VolumeStore(join(storeRoot, 'volumes'));
   await volumeStore.init();
@@ -164,41 +138,39 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   await networks.init();
   const netns = new NetnsDir(join(cfg.execRoot, 'netns'), remap ? { idMap: remap.map } : {});
   await netns.init();
-  let run: ContainerRunner | undefined;
   const sandboxes = new ContainerNetworking({
     networks, store: networkStore, netns, cni: new CniRunner(), ports: new HostPorts(), events, log,
     containers: {
       get: (ref) => containerStore.get(ref),
       save: (rec) => containerStore.save(rec),
-      withLock: (id, fn) => run!.lock.with(id, fn),
+      withLock: (id, fn) => locks.with(id, fn),
       readFile: (id, name) => readFile(join(containerStore.dir(id), name), 'utf8'),
     },
   });
   const env = new ServicesEnvironment(volumes, sandboxes);
-  let execs: ExecService | undefined;
-  const health = new HealthChecks({
-    probe: (id, argv, timeoutMs, signal) => execs!.probe(id, argv, timeoutMs, signal),
-    save: (rec) => containerStore.save(rec), events, log,
-  });
-  run = new ContainerRunner({
-    store: containerStore, layers, runtime, events, log, env, execs: execRegistry,
-    cgroupParent: cfg.cgroupParent, cgroupVersion: facts.cgroupVersion, security, health,
-  });
-  runner = run;
-  const containers = new ContainerService({ store: containerStore, images, runner: run, events, log, env, cgroupVersion: facts.cgroupVersion, security, health });
-  const containerViews = new ContainerQueries({ store: containerStore, images, layers, execs: execRegistry, runner: run, cgroupVersion: facts.cgroupVersion });
-  const archive = new ArchiveService({
-    store: containerStore, layers, events, log, paths: (id) => run!.paths(id),
-    withLock: (id, fn) => run!.lock.with(id, fn), ...(remap ? { idMap: remap.map } : {}),
-  });
-  execs = new ExecService({
+  const execs = new ExecService({
     registry: execRegistry, events, log,
     runningTask: (ref) => {
       const rec = containerStore.get(ref);
-      return { rec, task: run.runningTask(rec) };
+      return { rec, task: live.runningTask(rec) };
     },
-    readRootfsFile: (id, path) => run.readRootfsFile(id, path),
+    readRootfsFile: (id, path) => readRootfsFile(containerStore.paths(id).merged, path),
     availableCapabilities,
+  });
+  const health = new HealthChecks({
+    probe: (id, argv, timeoutMs, signal) => execs.probe(id, argv, timeoutMs, signal),
+    save: (rec) => containerStore.save(rec), events, log,
+  });
+  const run = new ContainerRunner({
+    store: containerStore, layers, runtime, events, log, env, execs: execRegistry,
+    cgroupParent: cfg.cgroupParent, cgroupVersion: facts.cgroupVersion, security, health, live, lock: locks,
+  });
+  runtimeEvents.listenOom((id) => run.noteOom(id));
+  const containers = new ContainerService({ store: containerStore, images, runner: run, events, log, env, cgroupVersion: facts.cgroupVersion, security, health });
+  const containerViews = new ContainerQueries({ store: containerStore, images, layers, execs: execRegistry, runner: run, cgroupVersion: facts.cgroupVersion });
+  const archive = new ArchiveService({
+    store: containerStore, layers, events, log, paths: (id) => containerStore.paths(id),
+    withLock: (id, fn) => locks.with(id, fn), ...(remap ? { idMap: remap.map } : {}),
   });
   const imageService = new ImageService({
     images, layers, content, layerBlobs, events, log, engineVersion: ENGINE_VERSION, containerLayers,
@@ -210,14 +182,14 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     maxConcurrentDownloads: cfg.maxConcurrentDownloads, maxConcurrentUploads: cfg.maxConcurrentUploads, maxLayerSize: cfg.maxLayerSize,
   });
   const filesystem = new ContainerFilesystem({
-    container: (ref) => containerStore.get(ref), paths: (id) => run.paths(id),
-    runningTask: (ref) => ({ task: run.runningTask(containerStore.get(ref)) }),
+    container: (ref) => containerStore.get(ref), paths: (id) => containerStore.paths(id),
+    runningTask: (ref) => ({ task: live.runningTask(containerStore.get(ref)) }),
     images, layers, content, layerBlobs, events, log, tmpRoot: join(storeRoot, 'tmp'), engineVersion: ENGINE_VERSION,
   });
   await filesystem.init();
   const system = new SystemService({
     engineVersion: ENGINE_VERSION,
-    daemonId: await daemonId(cfg.dataRoot),
+    daemonId: await engineId(cfg.dataRoot),
     dataRoot: storeRoot,
     facts,
     securityOptions: ['name=seccomp,profile=builtin', ...(facts.cgroupVersion === 2 ? ['name=cgroupns'] : []), ...(remap ? ['name=userns'] : [])],
@@ -254,14 +226,8 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     images: () => images.list(),
     summary: (img) => imageSummary(img, images.tagsOf(img.id), true),
     layers,
-    containers: async () => {
-      const byId = new Map((await containerViews.list({ all: true, filters: new Filters() })).map((s) => [s.Id, s]));
-      return containerStore.list().flatMap((r) => {
-        const summary = byId.get(r.id);
-        return summary ? [{ summary, imageId: r.image, upperDir: run.paths(r.id).upper }] : [];
-      });
-    },
-    isIntermediate: (img) => images.tagsOf(img.id).length === 0 && images.children(img.id).length > 0,
+    containers: () => containerViews.diskUsage(),
+    isIntermediate: (img) => images.isIntermediate(img.id),
     volumes: () => volumes.usage(),
   }));
   execRoutes(router, execs);

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { Conflict, InvalidParameter, NotFound } from '../../errdefs/index.js';
 import { readJson, writeJsonAtomic } from '../../lib/atomic-file.js';
 import type { ContainerRecord } from './record.js';
+import { containerPaths, type ContainerPaths } from './rootfs.js';
 
 export function noSuchContainer(ref: string): NotFound {
   return new NotFound('container.not_found', `No such container: ${ref}`);
@@ -44,6 +45,11 @@ export class ContainerStore {
 
   dir(id: string): string {
     return join(this.root, id);
+  }
+
+  /** Where a container's files live (rootfs layers, logs, hosts files...). */
+  paths(id: string): ContainerPaths {
+    return containerPaths(this.dir(id), id);
   }
 
   /** Claims a name for a new container, or says who has it (Docker's wording). */

@@ -12,6 +12,7 @@
  *   await d.service.start(id);
  *   d.fake.process(id).exit(3);
  */
+import { readRootfsFile } from './archive/rootfs-file.js';
 import { cp, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,7 +106,7 @@ export async function fakeDaemon(o: { root?: string; fake?: FakeRuntime } = {}):
       const rec = store.get(ref);
       return { rec, task: runner.runningTask(rec) };
     },
-    readRootfsFile: (id, path) => runner.readRootfsFile(id, path),
+    readRootfsFile: (id, path) => readRootfsFile(store.paths(id).merged, path),
   });
   await runner.restore(records);
   const d: FakeDaemon = {

@@ -1,6 +1,8 @@
 /** What berthd holds in memory for a container while it exists (never persisted). */
+import { Conflict } from '../../errdefs/index.js';
 import { JsonFileWriter } from '../logs/json-file.js';
 import type { Task } from '../runtime/runtime.js';
+import type { ContainerRecord } from './record.js';
 import { ContainerStreams } from './streams.js';
 
 export class LiveContainer {
@@ -37,5 +39,13 @@ export class LiveContainers {
 
   delete(id: string): void {
     this.byId.delete(id);
+  }
+
+  /** The task of a running container; Conflict when it is not running (or paused, unless allowed). */
+  runningTask(rec: ContainerRecord, allowPaused = false): Task {
+    const task = this.peek(rec.id)?.task;
+    if (!rec.state.Running || !task) throw new Conflict('container.not_running', `Container ${rec.id} is not running`);
+    if (rec.state.Paused && !allowPaused) throw new Conflict('container.paused', `Container ${rec.id} is paused, unpause the container before exec`);
+    return task;
   }
 }

@@ -1,4 +1,5 @@
 /** Read-only views of containers: inspect, ps, counts, logs, top, stats. */
+import { Filters } from '../../api/filters.js';
 import type { ContainerInspect, ContainerSummary, StatsSample, TopResult } from '../../api/types/index.js';
 import { directorySize } from '../../lib/disk-usage.js';
 import type { ImageStore } from '../images/image-store.js';
@@ -14,6 +15,7 @@ import { containerStats } from './stats.js';
 import { statsSamples, type StatsMode } from './stats-samples.js';
 import { topOf } from './top.js';
 import { inspectView, summaryView } from './wire-views.js';
+import type { Digest } from '../../oci/digest.js';
 
 export interface ContainerQueriesDeps {
   store: ContainerStore;
@@ -51,6 +53,15 @@ export class ContainerQueries {
     const out = recs.map((r) => summaryView(r, r.config.Image, now));
     if (opts.size) await Promise.all(recs.map(async (r, i) => Object.assign(out[i]!, await this.sizes(r))));
     return out;
+  }
+
+  /** Every container with its `ps` row, image and writable dir: the containers part of `docker system df`. */
+  async diskUsage(): Promise<{ summary: ContainerSummary; imageId: Digest; upperDir: string }[]> {
+    const byId = new Map((await this.list({ all: true, filters: new Filters() })).map((s) => [s.Id, s]));
+    return this.d.store.list().flatMap((r) => {
+      const summary = byId.get(r.id);
+      return summary ? [{ summary, imageId: r.image, upperDir: this.d.runner.paths(r.id).upper }] : [];
+    });
   }
 
   counts(): { total: number; running: number; paused: number; stopped: number } {

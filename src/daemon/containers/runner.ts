@@ -27,7 +27,7 @@ import { LiveContainers, type LiveContainer } from './live.js';
 import { eventAttributes, exitedState, restartingState, runningState, type ContainerRecord } from './record.js';
 import { oomKilledInCgroup } from './oom.js';
 import { nextBackoff, restartsOnDaemonStart, shouldRestart } from './restart-policy.js';
-import { containerPaths, overlayRootfs, type ContainerPaths, type RootfsMounter } from './rootfs.js';
+import { overlayRootfs, type ContainerPaths, type RootfsMounter } from './rootfs.js';
 import type { ContainerSecurity } from './security/security.js';
 import { buildSpec } from './spec.js';
 import { readRootfsFile } from './archive/rootfs-file.js';
@@ -50,6 +50,9 @@ export interface RunnerDeps {
   health?: HealthHooks;
   /** The rootfs mount (default: overlay); unit tests pass a stand-in that needs no root. */
   rootfs?: RootfsMounter;
+  /** Shared with the services that act on a container outside the runner (networks, archive, exec). */
+  live?: LiveContainers;
+  lock?: KeyedLock;
 }
 
 /** What the runner tells the healthchecks (HealthChecks in health-checks.ts). */
@@ -64,8 +67,8 @@ export const SIGKILL = 9;
 const OUTPUT_GRACE_MS = 2000;
 
 export class ContainerRunner {
-  readonly live = new LiveContainers();
-  readonly lock = new KeyedLock();
+  readonly live: LiveContainers;
+  readonly lock: KeyedLock;
   /** 'exit' (id, code) after an exit is recorded; 'removed' (id, code) after removal. */
   readonly lifecycle = new EventEmitter().setMaxListeners(0);
   private shuttingDown = false;
@@ -74,10 +77,12 @@ export class ContainerRunner {
 
   constructor(private readonly d: RunnerDeps) {
     this.rootfs = d.rootfs ?? overlayRootfs;
+    this.live = d.live ?? new LiveContainers();
+    this.lock = d.lock ?? new KeyedLock();
   }
 
   paths(id: string): ContainerPaths {
-    return containerPaths(this.d.store.dir(id), id);
+    return this.d.store.paths(id);
   }
 
   // ------------------------------------------------------------------ start
@@ -279,10 +284,7 @@ export class ContainerRunner {
 
   /** A running container's live task; Conflict when it is not running (or paused, unless allowed). */
   runningTask(rec: ContainerRecord, allowPaused = false): Task {
-    const task = this.live.peek(rec.id)?.task;
-    if (!rec.state.Running || !task) throw new Conflict('container.not_running', `Container ${rec.id} is not running`);
-    if (rec.state.Paused && !allowPaused) throw new Conflict('container.paused', `Container ${rec.id} is paused, unpause the container before exec`);
-    return task;
+    return this.live.runningTask(rec, allowPaused);
   }
 
   /**
@@ -302,10 +304,6 @@ export class ContainerRunner {
   }
 
   /** Reads a file of a container's mounted rootfs, resolving symlinks inside the rootfs only. */
-  readRootfsFile(id: string, path: string): Promise<string | undefined> {
-    return readRootfsFile(this.paths(id).merged, path);
-  }
-
   logWriter(id: string): JsonFileWriter | undefined {
     return this.live.peek(id)?.log;
   }

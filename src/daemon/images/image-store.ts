@@ -256,6 +256,11 @@ export class ImageStore {
   }
 
   /** Children: images whose parent is `id`. */
+  /** An untagged image with children: a build step, not a row of `docker images`. */
+  isIntermediate(id: Digest): boolean {
+    return this.tagsOf(id).length === 0 && this.children(id).length > 0;
+  }
+
   children(id: Digest): Image[] {
     return this.list().filter((i) => i.parent === id);
   }

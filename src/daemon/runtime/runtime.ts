@@ -80,6 +80,23 @@ export interface RuntimeEvents {
   onOom?(id: string): void;
 }
 
+/**
+ * Runtime events for a listener built after the runtime (the runner needs
+ * the runtime, the runtime reports to the runner): subscribe later, no
+ * forward reference.
+ */
+export class RuntimeEventRelay implements RuntimeEvents {
+  private readonly oomListeners: ((id: string) => void)[] = [];
+
+  onOom(id: string): void {
+    for (const l of this.oomListeners) l(id);
+  }
+
+  listenOom(listener: (id: string) => void): void {
+    this.oomListeners.push(listener);
+  }
+}
+
 export interface Runtime {
   /**
    * Optional head start: begins the per-container work that does not need

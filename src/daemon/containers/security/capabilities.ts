@@ -1,8 +1,9 @@
 /**
  * Linux capabilities of a container's process: Docker's default set, and
  * moby's rules for --cap-add, --cap-drop and --privileged (caps.TweakCapabilities).
- * Pure.
+ * Pure, but for boundingCapabilities, which reads the daemon's own status.
  */
+import { readFile } from 'node:fs/promises';
 
 /** Docker's default set: what a container's root may do without extra flags. */
 export const DEFAULT_CAPABILITIES = [
@@ -48,6 +49,11 @@ export function capabilities(
   else if (drop.includes('ALL')) caps = [...add];
   else caps = [...DEFAULT_CAPABILITIES.filter((c) => !drop.includes(c)), ...add];
   return [...new Set(caps)];
+}
+
+/** The daemon's own bounding set: what a privileged container or exec can be given. */
+export async function boundingCapabilities(status = '/proc/self/status'): Promise<string[]> {
+  return capabilitiesInMask(/^CapBnd:\s*([0-9a-f]+)/m.exec(await readFile(status, 'utf8'))?.[1] ?? '');
 }
 
 /** Names of the capabilities in a `/proc/<pid>/status` capability mask (e.g. CapBnd). */

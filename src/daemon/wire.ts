@@ -115,7 +115,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
 
   const execRegistry = new ExecRegistry();
   const runtimeEvents = new RuntimeEventRelay();
-  const runtime = new ShimRuntime({ execRoot: cfg.execRoot, namespace: 'berth', shimBinary: cfg.shimBinary, events: runtimeEvents });
+  const runtime = new ShimRuntime({ execRoot: cfg.execRoot, namespace: 'berth', shimBinary: cfg.shimBinary, events: runtimeEvents, log });
   // what the runner shares with the services that act on a running container
   const live = new LiveContainers();
   const locks = new KeyedLock();
@@ -147,7 +147,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
       readFile: (id, name) => readFile(join(containerStore.dir(id), name), 'utf8'),
     },
   });
-  const env = new ServicesEnvironment(volumes, sandboxes);
+  const env = new ServicesEnvironment(volumes, sandboxes, log);
   const execs = new ExecService({
     registry: execRegistry, events, log,
     runningTask: (ref) => {
@@ -177,7 +177,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     containersUsing: (id) => containerStore.list().filter((r) => r.image === id).map((r) => ({ id: r.id, running: r.state.Running })),
   });
   const distribution = new DistributionService({
-    content, layerBlobs, layers, images, events,
+    content, layerBlobs, layers, images, events, log,
     registries: new Registries({ insecureRegistries: cfg.insecureRegistries, registryMirrors: cfg.registryMirrors, certsDir: cfg.registryCertsDir }),
     maxConcurrentDownloads: cfg.maxConcurrentDownloads, maxConcurrentUploads: cfg.maxConcurrentUploads, maxLayerSize: cfg.maxLayerSize,
   });

@@ -45,3 +45,14 @@ export class Logger {
     this.write('error', msg, fields);
   }
 }
+
+/**
+ * For a cleanup step whose failure is not the caller's error (an unmount, a
+ * delete after an earlier failure): a debug line says what was left behind
+ * and why, instead of a silent `.catch(() => {})`.
+ *
+ *   await unmountRootfs(paths).catch(cleanupFailed(log, 'unmount rootfs', { id }));
+ */
+export function cleanupFailed(log: Logger | undefined, what: string, fields?: Record<string, unknown>): (err: unknown) => void {
+  return (err) => log?.debug(`cleanup: ${what} failed`, { ...fields, error: err instanceof Error ? err.message : String(err) });
+}

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import type { ContainerConfig } from '../../api/types/index.js';
 import { InvalidParameter } from '../../errdefs/index.js';
-import type { Logger } from '../../lib/logger.js';
+import { cleanupFailed, type Logger } from '../../lib/logger.js';
 import { mount, mountsUnder, unmount } from '../../lib/mount.js';
 import { tee } from '../../lib/streams.js';
 import { MediaType, type ContainerDefaults, type Digest, type ImageConfig } from '../../oci/index.js';
@@ -68,7 +68,7 @@ export class ContainerFilesystem {
   /** Sweeps read-only mounts an interrupted export left. */
   async init(): Promise<void> {
     await mkdir(this.d.tmpRoot, { recursive: true });
-    for (const m of await mountsUnder(this.d.tmpRoot)) await unmount(m, true).catch(() => {});
+    for (const m of await mountsUnder(this.d.tmpRoot)) await unmount(m, true).catch(cleanupFailed(this.d.log, 'unmount an export overlay', { mount: m }));
     for (const name of await readdir(this.d.tmpRoot)) await rm(join(this.d.tmpRoot, name), { recursive: true, force: true });
   }
 
@@ -96,12 +96,12 @@ export class ContainerFilesystem {
     try {
       await mount({ type: 'overlay', source: 'overlay', options: ['ro', `lowerdir=${lower.join(':')}`] }, target);
     } catch (err) {
-      await rmdir(target).catch(() => {});
+      await rmdir(target).catch(cleanupFailed(this.d.log, 'remove an export mountpoint', { target }));
       throw err;
     }
     const release = async () => {
       await unmount(target, true).catch((e: Error) => this.d.log.warn('unmounting an export failed', { target, error: e.message }));
-      await rmdir(target).catch(() => {});
+      await rmdir(target).catch(cleanupFailed(this.d.log, 'remove an export mountpoint', { target }));
     };
     try {
       const tar = await directoryTar(target);

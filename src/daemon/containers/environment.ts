@@ -13,6 +13,7 @@
 import type { ContainerCreateRequest } from '../../api/types/index.js';
 import type { SpecMount } from '../../oci/runtime-spec.js';
 import type { ContainerRecord } from './record.js';
+import { cleanupFailed, type Logger } from '../../lib/logger.js';
 
 export interface PreparedEnvironment {
   /** Volumes, binds and tmpfs mounts for the runtime spec, in the user's order. */
@@ -52,7 +53,7 @@ export interface NetworkHooks {
  * fails to come up releases the volumes' mounts again.
  */
 export class ServicesEnvironment implements ContainerEnvironment {
-  constructor(private readonly volumes: VolumeHooks, private readonly networks: NetworkHooks) {}
+  constructor(private readonly volumes: VolumeHooks, private readonly networks: NetworkHooks, private readonly log?: Logger) {}
 
   async create(rec: ContainerRecord, req?: ContainerCreateRequest): Promise<void> {
     await this.networks.plan(rec, req?.NetworkingConfig?.EndpointsConfig);
@@ -66,8 +67,8 @@ export class ServicesEnvironment implements ContainerEnvironment {
       const n = net.value;
       return { mounts: mounts.value, hosts: n.hosts, resolvConf: n.resolvConf, ...(n.netnsPath ? { netnsPath: n.netnsPath } : {}) };
     }
-    if (mounts.status === 'fulfilled') await this.volumes.unmount(rec).catch(() => {});
-    if (net.status === 'fulfilled') await this.networks.detach(rec).catch(() => {});
+    if (mounts.status === 'fulfilled') await this.volumes.unmount(rec).catch(cleanupFailed(this.log, 'unmount the volumes of a failed start', { id: rec.id }));
+    if (net.status === 'fulfilled') await this.networks.detach(rec).catch(cleanupFailed(this.log, 'detach the networks of a failed start', { id: rec.id }));
     throw mounts.status === 'rejected' ? mounts.reason : (net as PromiseRejectedResult).reason;
   }
 

@@ -10,7 +10,7 @@ import { frame, StdStream } from '../../api/stdcopy.js';
 import { Conflict, InvalidParameter } from '../../errdefs/index.js';
 import { newId } from '../../lib/ids.js';
 import { consume, whenWritable } from '../../lib/streams.js';
-import type { Logger } from '../../lib/logger.js';
+import { cleanupFailed, type Logger } from '../../lib/logger.js';
 import type { SpecProcess } from '../../oci/runtime-spec.js';
 import type { EventBus } from '../events/event-bus.js';
 import { RuntimeStartError, type Task } from '../runtime/runtime.js';
@@ -102,11 +102,11 @@ export class ExecService {
       await proc.start();
       // the shim opens an exec's stdin at start: EOF can only be delivered after it
       const started = proc;
-      void inputDone?.then(() => started.closeStdin()).catch(() => {});
-      if (tty && consoleSize && consoleSize[0] && consoleSize[1]) await proc.resize(consoleSize[1], consoleSize[0]).catch(() => {});
+      void inputDone?.then(() => started.closeStdin()).catch(cleanupFailed(this.d.log, 'close the exec stdin', { id }));
+      if (tty && consoleSize && consoleSize[0] && consoleSize[1]) await proc.resize(consoleSize[1], consoleSize[0]).catch(cleanupFailed(this.d.log, 'size the exec terminal', { id }));
     } catch (err) {
       e.exitCode = EXEC_START_FAILED;
-      await proc?.delete().catch(() => {});
+      await proc?.delete().catch(cleanupFailed(this.d.log, 'delete the exec that failed to start', { id }));
       const message = err instanceof RuntimeStartError
         ? `${err.message.startsWith('OCI runtime') ? '' : 'OCI runtime exec failed: '}${err.message}: unknown`
         : (err as Error).message;
@@ -136,7 +136,7 @@ export class ExecService {
     }
     // the process is gone; give its last output a moment to drain, but never hang on it
     await Promise.race([outputDone, new Promise((r) => setTimeout(r, 2000).unref())]);
-    await proc.delete().catch(() => {});
+    await proc.delete().catch(cleanupFailed(this.d.log, 'delete the exec', { id: e.id }));
     e.exitCode = code;
     e.running = false;
     e.process = undefined;
@@ -163,7 +163,7 @@ export class ExecService {
     const output = new LimitedOutput();
     let proc: NonNullable<ExecRecord['process']> | undefined;
     const timers: NodeJS.Timeout[] = [];
-    const kill = () => void proc?.kill(SIGKILL).catch(() => {});
+    const kill = () => void proc?.kill(SIGKILL).catch(cleanupFailed(this.d.log, 'kill the probe', { id: e.id }));
     try {
       const process = await this.processSpec(rec, e);
       proc = await task.exec({ execId: e.id, process, terminal: false, stdin: false });
@@ -210,7 +210,7 @@ export class ExecService {
       for (const t of timers) clearTimeout(t);
       e.running = false;
       this.d.registry.remove(e.id);
-      await proc?.delete().catch(() => {});
+      await proc?.delete().catch(cleanupFailed(this.d.log, 'delete the probe', { id: e.id }));
     }
   }
 

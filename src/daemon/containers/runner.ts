@@ -12,7 +12,7 @@ import { writeFile } from 'node:fs/promises';
 import { startFailureKind, startFailureStatus } from '../../api/start-errors.js';
 import { Conflict, InvalidParameter, NotModified, SystemError } from '../../errdefs/index.js';
 import { KeyedLock } from '../../lib/keyed-lock.js';
-import type { Logger } from '../../lib/logger.js';
+import { cleanupFailed, type Logger } from '../../lib/logger.js';
 import { parseSignal } from '../../lib/signals.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { LayerStore } from '../layers/layer-store.js';
@@ -145,11 +145,11 @@ export class ContainerRunner {
     } catch (err) {
       live.streams.endAll();
       await this.d.health?.stopped(rec); // started only if the failure came after the task started
-      if (task) await task.delete().catch(() => {});
-      else await this.d.runtime.discard?.(rec.id).catch(() => {});
+      if (task) await task.delete().catch(cleanupFailed(this.d.log, 'delete the task', { id: rec.id }));
+      else await this.d.runtime.discard?.(rec.id).catch(cleanupFailed(this.d.log, 'discard the prepared task', { id: rec.id }));
       await log?.close();
-      if (envReady) await envReady.then(() => this.d.env.release(rec), () => {}).catch(() => {});
-      await this.rootfs.unmount(paths).catch(() => {});
+      if (envReady) await envReady.then(() => this.d.env.release(rec), () => {}).catch(cleanupFailed(this.d.log, 'release networks and volumes', { id: rec.id }));
+      await this.rootfs.unmount(paths).catch(cleanupFailed(this.d.log, 'unmount the rootfs', { id: rec.id }));
       const e = startError(err);
       rec.state = { ...rec.state, Running: false, Restarting: false, Status: rec.state.Status === 'restarting' ? 'exited' : rec.state.Status, Error: e.message, ExitCode: startFailureStatus(e.message, 128) };
       await this.d.store.save(rec);
@@ -249,15 +249,15 @@ export class ContainerRunner {
     const task = live.task;
     const exited = live.exited;
     if (!task || !exited) return;
-    if (rec.state.Paused) await task.resume().catch(() => {}); // a frozen process cannot act on a signal
+    if (rec.state.Paused) await task.resume().catch(cleanupFailed(this.d.log, 'resume before the signal', { id: rec.id })); // a frozen process cannot act on a signal
     if (signal !== SIGKILL) {
-      await task.kill(signal).catch(() => {});
+      await task.kill(signal).catch(cleanupFailed(this.d.log, 'signal', { id: rec.id, signal }));
       if (timeout < 0) return exited;
       const done = await Promise.race([exited.then(() => true), sleep(timeout * 1000).then(() => false)]);
       if (done) return;
       this.d.log.info('container did not stop in time, killing it', { id: rec.id, timeout });
     }
-    await task.killAll(SIGKILL).catch(() => {});
+    await task.killAll(SIGKILL).catch(cleanupFailed(this.d.log, 'kill', { id: rec.id }));
     await exited;
   }
 
@@ -270,7 +270,7 @@ export class ContainerRunner {
     this.cancelRestart(live);
     rec.state = { ...rec.state, Status: 'removing' };
     await this.d.health?.stopped(rec);
-    await this.rootfs.unmount(this.paths(rec.id)).catch(() => {});
+    await this.rootfs.unmount(this.paths(rec.id)).catch(cleanupFailed(this.d.log, 'unmount the rootfs', { id: rec.id }));
     await this.d.store.delete(rec.id);
     await this.d.env.remove(rec, { volumes }).catch((err: Error) => this.d.log.warn('removing volumes failed', { id: rec.id, error: err.message }));
     live.streams.endAll();
@@ -332,9 +332,9 @@ export class ContainerRunner {
       this.d.log.warn('removing runtime state no running container owns', { id });
       const r = await this.d.runtime.restore(id);
       if (r.state === 'alive') {
-        await r.task.killAll(SIGKILL).catch(() => {});
-        await r.task.wait().catch(() => {});
-        await r.task.delete().catch(() => {});
+        await r.task.killAll(SIGKILL).catch(cleanupFailed(this.d.log, 'kill an unowned task', { id }));
+        await r.task.wait().catch(cleanupFailed(this.d.log, 'wait for an unowned task', { id }));
+        await r.task.delete().catch(cleanupFailed(this.d.log, 'delete an unowned task', { id }));
       }
     }
     await Promise.all(records.map((rec) => this.restoreOne(rec)));
@@ -344,14 +344,14 @@ export class ContainerRunner {
     const paths = this.paths(rec.id);
     if (!rec.state.Running || rec.state.Restarting) {
       if (rec.state.Restarting) rec.state = { ...rec.state, Status: 'exited', Running: false, Restarting: false };
-      await this.rootfs.unmount(paths).catch(() => {});
+      await this.rootfs.unmount(paths).catch(cleanupFailed(this.d.log, 'unmount the rootfs', { id: rec.id }));
       return;
     }
     const live = this.live.get(rec.id);
     const r = await this.d.runtime.restore(rec.id);
     if (r.state === 'gone') {
-      await this.d.env.release(rec).catch(() => {});
-      await this.rootfs.unmount(paths).catch(() => {});
+      await this.d.env.release(rec).catch(cleanupFailed(this.d.log, 'release networks and volumes', { id: rec.id }));
+      await this.rootfs.unmount(paths).catch(cleanupFailed(this.d.log, 'unmount the rootfs', { id: rec.id }));
       rec.state = exitedState(rec.state, r.exit.exitCode, r.exit.exitedAt);
       await this.d.store.save(rec);
       this.d.log.info('container exited while the daemon was down', { id: rec.id, exitCode: r.exit.exitCode });

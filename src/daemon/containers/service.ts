@@ -6,7 +6,7 @@
 import type { ContainerCreateRequest, HostConfig, WaitCondition, WaitResponse } from '../../api/types/index.js';
 import { Conflict, InvalidParameter, NotModified, SystemError } from '../../errdefs/index.js';
 import { newId } from '../../lib/ids.js';
-import type { Logger } from '../../lib/logger.js';
+import { cleanupFailed, type Logger } from '../../lib/logger.js';
 import { parseSignal } from '../../lib/signals.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { ImageStore } from '../images/image-store.js';
@@ -67,8 +67,8 @@ export class ContainerService {
       await prepareContainerDir(this.runner.paths(id));
       await this.d.store.save(rec);
     } catch (err) {
-      await this.d.env.remove(rec, { volumes: true }).catch(() => {});
-      await this.d.store.delete(id).catch(() => {});
+      await this.d.env.remove(rec, { volumes: true }).catch(cleanupFailed(this.d.log, 'remove the volumes of a failed create', { id }));
+      await this.d.store.delete(id).catch(cleanupFailed(this.d.log, 'remove a failed create', { id }));
       this.d.store.releaseName(cname, id);
       throw err;
     }

@@ -25,6 +25,7 @@ import { chooseManifest } from '../../oci/platform.js';
 import { LayerProgress, type Progress } from './progress.js';
 import type { Registries } from './registries.js';
 import type { FetchedManifest, RepositoryClient } from './registry-client.js';
+import { cleanupFailed, type Logger } from '../../lib/logger.js';
 
 export interface PullDeps {
   content: ContentStore;
@@ -35,6 +36,8 @@ export interface PullDeps {
   maxConcurrentDownloads: number;
   /** Largest layer blob a manifest may announce (the daemon's max-layer-size). */
   maxLayerSize: number;
+  /** Debug lines for what a rollback could not remove. */
+  log?: Logger;
 }
 
 export interface PullOptions {
@@ -212,11 +215,11 @@ class PullTransaction {
     for (const chain of [...this.layers].reverse()) {
       if (used.has(chain)) continue;
       const info = await this.d.layers.get(chain).catch(() => undefined);
-      await this.d.layers.remove(chain).catch(() => {});
+      await this.d.layers.remove(chain).catch(cleanupFailed(this.d.log, 'remove a pulled layer', { chain }));
       if (info) await this.d.layerBlobs.prune(info.diffId, (b) => !this.blobs.has(b));
     }
     const referenced = new Set<Digest>(this.d.images.list().map((i) => i.id));
-    for (const digest of this.blobs) if (!referenced.has(digest)) await this.d.content.delete(digest).catch(() => {});
+    for (const digest of this.blobs) if (!referenced.has(digest)) await this.d.content.delete(digest).catch(cleanupFailed(this.d.log, 'remove a pulled blob', { digest }));
   }
 }
 

@@ -23,12 +23,15 @@ import type { LayerStore } from '../layers/layer-store.js';
 import { cleanEntryPath } from '../layers/paths.js';
 import { InvalidArchiveError, planArchive, type ArchiveFile, type ArchiveIndex, type ImagePlan } from './archive-manifest.js';
 import type { ImageStore } from './image-store.js';
+import { cleanupFailed, type Logger } from '../../lib/logger.js';
 
 export interface LoadDeps {
   content: ContentStore;
   layerBlobs: LayerBlobIndex;
   layers: LayerStore;
   images: ImageStore;
+  /** Debug lines for what a rollback could not remove. */
+  log?: Logger;
 }
 
 export interface LoadedImage {
@@ -49,17 +52,17 @@ class LoadTransaction {
 
   /** After success: the archive's own files (index.json, manifests, repositories...) are not kept. */
   async dropUnused(keep: Set<Digest>): Promise<void> {
-    for (const digest of this.blobs) if (!keep.has(digest)) await this.d.content.delete(digest).catch(() => {});
+    for (const digest of this.blobs) if (!keep.has(digest)) await this.d.content.delete(digest).catch(cleanupFailed(this.d.log, 'drop an archive file', { digest }));
   }
 
   async rollback(): Promise<void> {
     const used = new Set<Digest>();
     for (const img of this.d.images.list()) for (const c of chainIds(img.config.rootfs.diff_ids)) used.add(c);
-    for (const chain of [...this.layers].reverse()) if (!used.has(chain)) await this.d.layers.remove(chain).catch(() => {});
+    for (const chain of [...this.layers].reverse()) if (!used.has(chain)) await this.d.layers.remove(chain).catch(cleanupFailed(this.d.log, 'remove a loaded layer', { chain }));
     const referenced = new Set<Digest>(this.d.images.list().map((i) => i.id));
     for (const digest of this.blobs) {
       if (referenced.has(digest)) continue;
-      await this.d.content.delete(digest).catch(() => {});
+      await this.d.content.delete(digest).catch(cleanupFailed(this.d.log, 'remove a loaded blob', { digest }));
     }
   }
 }

@@ -18,7 +18,7 @@ import { Conflict, Forbidden, InvalidParameter, NotFound } from '../../errdefs/i
 import { readJson, writeJsonAtomic } from '../../lib/atomic-file.js';
 import { run } from '../../lib/exec.js';
 import { newId } from '../../lib/ids.js';
-import type { Logger } from '../../lib/logger.js';
+import { cleanupFailed, type Logger } from '../../lib/logger.js';
 import type { ContainerRecord } from '../containers/record.js';
 import type { EventBus } from '../events/event-bus.js';
 import { runtimeConfig, type NetworkConfList, type RuntimeConfig } from './cni-config.js';
@@ -353,7 +353,7 @@ export class ContainerNetworking {
       await this.teardown(id, state);
     }
     for (const short of await this.d.netns.list()) {
-      if (!kept.has(short)) await this.d.netns.remove(short).catch(() => {});
+      if (!kept.has(short)) await this.d.netns.remove(short).catch(cleanupFailed(this.d.log, 'remove a leftover network namespace', { netns: short }));
     }
   }
 }

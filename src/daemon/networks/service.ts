@@ -16,7 +16,7 @@ import { createdAfter, Filters } from '../../api/filters.js';
 import { Conflict, Forbidden, InvalidParameter, NotFound } from '../../errdefs/index.js';
 import { newId } from '../../lib/ids.js';
 import { formatIp, parseCidr, parseIp, type Cidr } from '../../lib/ipv4.js';
-import type { Logger } from '../../lib/logger.js';
+import { cleanupFailed, type Logger } from '../../lib/logger.js';
 import type { ContainerRecord } from '../containers/record.js';
 import type { EventBus } from '../events/event-bus.js';
 import { bridgeConfList, cniNetworkName, type NetworkConfList } from './cni-config.js';
@@ -98,7 +98,7 @@ export class NetworkService {
     if (existing && existing.bridge === this.d.bridgeName && (!this.d.bip || this.d.bip === this.gatewayCidr(existing))) return;
     // first start, or --bridge / --bip changed: plan the default bridge again
     if (existing) {
-      await deleteLink(existing.bridge!).catch(() => {});
+      await deleteLink(existing.bridge!).catch(cleanupFailed(this.d.log, 'delete a bridge', { bridge: existing.bridge }));
       await this.d.store.delete(existing.id);
     }
     const taken = await this.takenSubnets();
@@ -257,7 +257,7 @@ export class NetworkService {
       await this.applyRules();
       await this.startDns(rec);
     } catch (err) {
-      await this.teardown(rec).catch(() => {});
+      await this.teardown(rec).catch(cleanupFailed(this.d.log, 'tear down a network', { network: rec.id }));
       throw err;
     }
     this.d.events.publish('network', 'create', id, { name, type: 'bridge' });

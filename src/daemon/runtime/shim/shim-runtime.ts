@@ -22,6 +22,7 @@ import { decode } from './protobuf.js';
 import { FifoPool } from './fifo-pool.js';
 import { closeIO, fifoList, fifoPaths, ioFor, openReaders, ShimTask, toDate } from './shim-process.js';
 import { serveTtrpc, TtrpcClient, TtrpcError } from './ttrpc.js';
+import { cleanupFailed, type Logger } from '../../../lib/logger.js';
 
 export interface ShimRuntimeOptions {
   execRoot: string;
@@ -29,6 +30,8 @@ export interface ShimRuntimeOptions {
   namespace: string;
   shimBinary: string;
   events?: RuntimeEvents;
+  /** Debug lines for cleanup steps that failed. */
+  log?: Logger;
 }
 
 const SHIM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -154,7 +157,7 @@ export class ShimRuntime implements Runtime {
     } catch (err) {
       if (readers) closeIO(readers);
       client ??= await started.catch(() => undefined);
-      if (client) await this.shutdown(t.id, client).catch(() => {});
+      if (client) await this.shutdown(t.id, client).catch(cleanupFailed(this.opts.log, 'shut down the shim of a failed create', { id: t.id }));
       else await rm(bundle, { recursive: true, force: true });
       throw err;
     }
@@ -190,7 +193,7 @@ export class ShimRuntime implements Runtime {
         throw err;
       }
       // a live shim without a task: started for a create that never happened
-      await client.call(M.TASK_SERVICE, 'Shutdown', M.ShutdownRequest, { id }, M.Empty).catch(() => {});
+      await client.call(M.TASK_SERVICE, 'Shutdown', M.ShutdownRequest, { id }, M.Empty).catch(cleanupFailed(this.opts.log, 'shut down a shim without a task', { id }));
       client.close();
       return { state: 'gone', exit: await this.cleanupDeadShim(id) };
     }

@@ -5,9 +5,10 @@
 import { readFile } from 'node:fs/promises';
 import { InvalidParameter } from '../errdefs/index.js';
 import { isLogLevel, type LogLevel } from '../lib/logger.js';
+import type { TransportSettings } from './server/transport/settings.js';
 
-export interface DaemonConfig {
-  hosts: string[];
+/** The transport's fields (hosts, TLS, socket group, request limits) are declared in TransportSettings. */
+export interface DaemonConfig extends TransportSettings {
   dataRoot: string;
   execRoot: string;
   logLevel: LogLevel;
@@ -16,26 +17,6 @@ export interface DaemonConfig {
   /** Keep containers running when berthd stops (they are always re-attached at start). */
   liveRestore: boolean;
   shimBinary: string;
-  /**
-   * `--tls` / `--tlsverify` as given; `undefined` when not given, because an
-   * explicit `--tls=false` is the only way to serve plain TCP (see server/transport.ts).
-   */
-  tls?: boolean;
-  tlsVerify?: boolean;
-  /** PEM files; `undefined` means ca.pem / cert.pem / key.pem in $DOCKER_CERT_PATH (or ~/.docker), as dockerd. */
-  tlsCaCert?: string;
-  tlsCert?: string;
-  tlsKey?: string;
-  /** Group owning the unix sockets (`-G`): '' means berth, else docker, else root's group. */
-  group: string;
-  /** Request limits (berth's own; dockerd has none of these knobs). */
-  apiMaxHeaderSize: number;
-  apiMaxJsonBody: number;
-  /** Seconds a client has to send its request headers, and a JSON body. */
-  apiHeadersTimeout: number;
-  apiBodyTimeout: number;
-  /** Open connections per listener. */
-  apiMaxConnections: number;
   /** `default`, `user[:group]` or `uid[:gid]`: run containers' root as an unprivileged host user. */
   usernsRemap?: string;
   /** Give every container an init (tini) unless it says otherwise. */

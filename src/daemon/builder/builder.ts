@@ -12,7 +12,7 @@
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { ContainerCreateRequest, JSONMessage } from '../../api/types/index.js';
+import type { BuildRequest, ContainerCreateRequest, JSONMessage } from '../../api/types/index.js';
 import { BuildStepError, InvalidParameter, NotFound } from '../../errdefs/index.js';
 import { shortId } from '../../lib/ids.js';
 import { resolveInRoot } from '../../lib/scoped-path.js';
@@ -33,21 +33,6 @@ import { copyChecksum, writeCopyLayer } from './copy-layer.js';
 import { StageRoot } from './stage-root.js';
 import { readRootfsFile } from '../containers/archive/rootfs-file.js';
 import { parseGroup, parsePasswd } from '../containers/user.js';
-
-export interface BuildOptions {
-  dockerfile: string;
-  tags: string[];
-  buildArgs: Record<string, string | null>;
-  labels: Record<string, string>;
-  noCache: boolean;
-  /** Remove intermediate containers after a successful step / always. */
-  rm: boolean;
-  forceRm: boolean;
-  pull: boolean;
-  quiet: boolean;
-  target?: string;
-  networkMode?: string;
-}
 
 export interface BuilderDeps {
   images: ImageStore;
@@ -87,7 +72,7 @@ interface StageState {
   maintainer?: string;
 }
 
-export async function build(d: BuilderDeps, context: Readable, o: BuildOptions, emit: (m: JSONMessage) => void): Promise<Digest> {
+export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, emit: (m: JSONMessage) => void): Promise<Digest> {
   await mkdir(d.tmpRoot, { recursive: true });
   const work = await mkdtemp(join(d.tmpRoot, 'build-'));
   const say = (text: string) => { if (!o.quiet) emit({ stream: text }); };
@@ -164,7 +149,7 @@ async function readDockerfile(ctx: string, name: string): Promise<string> {
 }
 
 /** ARG name[=default]: the value is --build-arg's when given, else the default (expanded). */
-function argPairs(ins: Instruction, o: BuildOptions, scope: Map<string, string>, escape: string): [string, string][] {
+function argPairs(ins: Instruction, o: BuildRequest, scope: Map<string, string>, escape: string): [string, string][] {
   const out: [string, string][] = [];
   for (const word of ins.rest.trim().split(/\s+/)) {
     const eq = word.indexOf('=');
@@ -178,7 +163,7 @@ function argPairs(ins: Instruction, o: BuildOptions, scope: Map<string, string>,
 }
 
 async function fromStep(d: BuilderDeps, stage: Stage, stages: Stage[], done: Map<number, StageState>, globalArgs: Map<string, string>,
-  o: BuildOptions, emit: (m: JSONMessage) => void, escape: string): Promise<StageState> {
+  o: BuildRequest, emit: (m: JSONMessage) => void, escape: string): Promise<StageState> {
   const base = expandWord(stage.base, globalArgs, escape);
   const dep = stageRef(stages, base, stage.index);
   if (dep !== undefined) {
@@ -205,7 +190,7 @@ interface StepContext {
   hashes: ContentHashes;
   work: string;
   roots: StageRoot[];
-  o: BuildOptions;
+  o: BuildRequest;
   say: (text: string) => void;
   escape: string;
   globalArgs: Map<string, string>;
@@ -240,7 +225,7 @@ async function runStep(d: BuilderDeps, ins: Instruction, s: StageState, c: StepC
 }
 
 /** A config-only step: a new image on the same layers (or the cached one). */
-async function commitStep(d: BuilderDeps, s: StageState, config: ContainerDefaults, text: string, key: string, o: BuildOptions,
+async function commitStep(d: BuilderDeps, s: StageState, config: ContainerDefaults, text: string, key: string, o: BuildRequest,
   say: (t: string) => void = () => {}): Promise<StageState> {
   const cached = cachedImage(d, s, key, o);
   if (cached) {
@@ -253,7 +238,7 @@ async function commitStep(d: BuilderDeps, s: StageState, config: ContainerDefaul
   return next;
 }
 
-function cachedImage(d: BuilderDeps, s: StageState, key: string, o: BuildOptions): Image | undefined {
+function cachedImage(d: BuilderDeps, s: StageState, key: string, o: BuildRequest): Image | undefined {
   if (o.noCache) return undefined;
   return d.images.findCached(s.image?.id, key);
 }

@@ -12,7 +12,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
-import type { ContainerConfig } from '../../api/types/index.js';
+import type { CommitRequest } from '../../api/types/index.js';
 import { InvalidParameter } from '../../errdefs/index.js';
 import { cleanupFailed, type Logger } from '../../lib/logger.js';
 import { mount, mountsUnder, unmount } from '../../lib/mount.js';
@@ -47,19 +47,6 @@ export interface ContainerFilesystemDeps {
   log: Logger;
   tmpRoot: string;
   engineVersion: string;
-}
-
-export interface CommitOptions {
-  container: string;
-  /** `repo` as the CLI sends it (fully qualified) and `tag`; neither for an untagged image. */
-  repo?: string;
-  tag?: string;
-  comment?: string;
-  author?: string;
-  changes?: string[];
-  pause: boolean;
-  /** Config fields from the request body, over the container's. */
-  config?: Partial<ContainerConfig>;
 }
 
 export class ContainerFilesystem {
@@ -119,7 +106,7 @@ export class ContainerFilesystem {
   }
 
   /** `docker commit`: returns the new image id. */
-  async commit(o: CommitOptions): Promise<Digest> {
+  async commit(o: CommitRequest): Promise<Digest> {
     const rec = this.d.container(o.container);
     const target = commitTarget(o.repo, o.tag);
     const parent = this.d.images.get(rec.image);

@@ -66,6 +66,17 @@ export interface ContentStore extends BlobReader {
 
 export class DigestMismatchError extends InvalidParameter {}
 
+/** Streams a source through a writer and commits it; a failed stream leaves nothing behind. */
+export async function ingestThrough(w: ContentWriter, source: Readable | AsyncIterable<Buffer>, expected?: Expected): Promise<WriteResult> {
+  try {
+    await pipeline(source, w);
+  } catch (err) {
+    await w.discard();
+    throw err;
+  }
+  return w.commit(expected);
+}
+
 /** A write in progress: hashes what it is given; after it finished, `commit` verifies and publishes, `discard` drops it. */
 export interface ContentWriter extends Writable {
   readonly size: number;
@@ -189,15 +200,8 @@ export class FileContentStore implements ContentStore {
     });
   }
 
-  async ingest(source: Readable | AsyncIterable<Buffer>, expected?: Expected): Promise<WriteResult> {
-    const w = this.writer();
-    try {
-      await pipeline(source, w);
-    } catch (err) {
-      await w.discard();
-      throw err;
-    }
-    return w.commit(expected);
+  ingest(source: Readable | AsyncIterable<Buffer>, expected?: Expected): Promise<WriteResult> {
+    return ingestThrough(this.writer(), source, expected);
   }
 
   async put(data: Buffer | string, expected?: Expected): Promise<WriteResult> {

@@ -10,10 +10,9 @@
  */
 import { createHash, type Hash } from 'node:crypto';
 import { Readable, Writable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { InvalidParameter, NotFound } from '../../errdefs/index.js';
 import { isSha256Digest, type Digest } from '../../oci/digest.js';
-import { checkExpected, type BlobInfo, type ContentStore, type ContentWriter, type Expected, type WriteResult } from './content-store.js';
+import { checkExpected, ingestThrough, type BlobInfo, type ContentStore, type ContentWriter, type Expected, type WriteResult } from './content-store.js';
 
 class MemoryContentWriter extends Writable implements ContentWriter {
   private readonly hash: Hash = createHash('sha256');
@@ -83,15 +82,8 @@ export class MemoryContentStore implements ContentStore {
     return w;
   }
 
-  async ingest(source: Readable | AsyncIterable<Buffer>, expected?: Expected): Promise<WriteResult> {
-    const w = this.writer();
-    try {
-      await pipeline(source, w);
-    } catch (err) {
-      await w.discard();
-      throw err;
-    }
-    return w.commit(expected);
+  ingest(source: Readable | AsyncIterable<Buffer>, expected?: Expected): Promise<WriteResult> {
+    return ingestThrough(this.writer(), source, expected);
   }
 
   async put(data: Buffer | string, expected?: Expected): Promise<WriteResult> {

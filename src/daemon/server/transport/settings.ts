@@ -1,4 +1,4 @@
-/** What the transport takes from the daemon's configuration (daemon/config.ts DaemonConfig has these fields). */
+/** What the transport takes from the daemon's configuration (DaemonConfig extends it). */
 export interface TransportSettings {
   /** `-H`: unix://, tcp://, fd:// addresses. */
   hosts: string[];

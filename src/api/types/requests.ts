@@ -1,0 +1,33 @@
+/** Requests as the routes read them from the query and body, handed to the daemon's services. */
+import type { ContainerConfig } from './container.js';
+
+/** `POST /build` as the route reads it. */
+export interface BuildRequest {
+  dockerfile: string;
+  tags: string[];
+  buildArgs: Record<string, string | null>;
+  labels: Record<string, string>;
+  noCache: boolean;
+  /** Remove intermediate containers after a successful step / always. */
+  rm: boolean;
+  forceRm: boolean;
+  pull: boolean;
+  quiet: boolean;
+  target?: string;
+  networkMode?: string;
+}
+
+/** `POST /commit` as the route reads it. */
+export interface CommitRequest {
+  container: string;
+  /** `repo` as the CLI sends it (fully qualified) and `tag`; neither for an untagged image. */
+  repo?: string;
+  tag?: string;
+  comment?: string;
+  author?: string;
+  /** Dockerfile instructions applied to the config (`--change`). */
+  changes?: string[];
+  pause: boolean;
+  /** Config fields from the request body, over the container's. */
+  config?: Partial<ContainerConfig>;
+}

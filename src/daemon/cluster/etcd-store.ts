@@ -1,0 +1,284 @@
+/**
+ * `ClusterStore` over etcd 3.4, through the `etcd3` npm package.
+ *
+ * Why `etcd3` and not our own client on `@grpc/grpc-js` + etcd's protos:
+ * it is pure JS (no install script, no binary download), works on Node 20
+ * with TLS client certificates, and is small: it adds three packages
+ * (etcd3, cockatiel, bignumber.js) on top of @grpc/grpc-js and
+ * @grpc/proto-loader, which the tree already had through dockerode. It
+ * ships etcd's protos and, above all, the two parts a minimal client would
+ * have to get right by hand: a watch manager that multiplexes watches on one
+ * stream and resumes each from its last revision after a reconnect, and
+ * lease keep-alive streams. We use it narrowly: the raw KV RPCs for
+ * reads, writes and transactions (so the compare is exactly modRevision),
+ * its watcher and lease objects, and the Cluster RPCs.
+ *
+ * Failure policy: every unary call has one deadline (`requestTimeoutMs`,
+ * default 5 s) covering the library's retries and host fail-over, after
+ * which it rejects with `StoreUnavailable`; with quorum lost, a write is
+ * refused within that time, it never hangs. A retry goes to another
+ * endpoint, so one dead member costs one failed attempt at most.
+ */
+import { readFileSync } from 'node:fs';
+import { Etcd3, GRPCCancelledError, GRPCUnavailableError, isRecoverableError, type IKeyValue, type IRequestOp, type Lease as EtcdLease, type Watcher } from 'etcd3';
+import { circuitBreaker, ConsecutiveBreaker, ConstantBackoff, ExponentialBackoff, handleWhen, retry, type IBackoff } from 'cockatiel';
+import {
+  LeaseNotFound,
+  StoreCompacted,
+  StoreUnavailable,
+  type ClusterStore,
+  type KeyValue,
+  type Lease,
+  type LeaseOptions,
+  type ListResult,
+  type Member,
+  type PutOptions,
+  type Txn,
+  type TxnOp,
+  type TxnResult,
+  type WatchEvent,
+  type WatchOptions,
+} from './store.js';
+
+export interface EtcdStoreOptions {
+  /** Client URLs of the members, https://host:port. */
+  endpoints: string[];
+  /** PEM files: the cluster CA and this node's client certificate and key. */
+  tls: { caFile: string; certFile: string; keyFile: string };
+  /** One deadline for each request, retries included. Default 5000 ms. */
+  requestTimeoutMs?: number;
+}
+
+const enc = (s: string) => Buffer.from(s, 'utf8');
+
+/** The end of the key range `prefix*` (etcd's "prefix end"): the prefix with its last byte < 0xff incremented. */
+export function prefixRangeEnd(prefix: Buffer): Buffer {
+  const end = Buffer.from(prefix);
+  for (let i = end.length - 1; i >= 0; i--) {
+    if (end[i]! < 0xff) {
+      end[i] = end[i]! + 1;
+      return end.subarray(0, i + 1);
+    }
+  }
+  return Buffer.from([0]); // every key
+}
+
+function toKeyValue(kv: IKeyValue): KeyValue {
+  return {
+    key: kv.key.toString('utf8'),
+    value: kv.value.toString('utf8'),
+    createRevision: Number(kv.create_revision),
+    modRevision: Number(kv.mod_revision),
+    version: Number(kv.version),
+    ...(kv.lease && kv.lease !== '0' ? { lease: String(kv.lease) } : {}),
+  };
+}
+
+function toRequestOp(op: TxnOp): IRequestOp {
+  if ('put' in op) return { request_put: { key: enc(op.put), value: enc(op.value), ...(op.lease ? { lease: op.lease } : {}) } };
+  if ('delete' in op) return { request_delete_range: { key: enc(op.delete) } };
+  const key = enc(op.deletePrefix);
+  return { request_delete_range: { key, range_end: prefixRangeEnd(key) } };
+}
+
+/**
+ * Failures that say "try another member": etcd3's recoverable errors plus
+ * UNAVAILABLE (a member that is down), but not CANCELLED, which is also
+ * what our own watch cancellations look like, nor etcd's "unhealthy
+ * cluster" answer to a member add, which every member gives alike.
+ */
+function hostFailure(err: Error): boolean {
+  if (err instanceof GRPCCancelledError || /unhealthy cluster/.test(err.message)) return false; // not the host's fault
+  return isRecoverableError(err) || err instanceof GRPCUnavailableError;
+}
+
+function isLeaseNotFound(err: unknown): boolean {
+  return err instanceof Error && /requested lease not found/.test(err.message); // etcd's rpctypes.ErrLeaseNotFound
+}
+
+export class EtcdStore implements ClusterStore {
+  private readonly client: Etcd3;
+  private readonly timeoutMs: number;
+  private readonly endpoints: string;
+
+  constructor(o: EtcdStoreOptions) {
+    this.timeoutMs = o.requestTimeoutMs ?? 5000;
+    this.endpoints = o.endpoints.join(',');
+    const deadline = this.timeoutMs;
+    this.client = new Etcd3({
+      hosts: o.endpoints,
+      credentials: { rootCertificate: readFileSync(o.tls.caFile), certChain: readFileSync(o.tls.certFile), privateKey: readFileSync(o.tls.keyFile) },
+      dialTimeout: deadline,
+      defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + deadline }),
+      faultHandling: {
+        // A host failing twice in a row is skipped for 2 s; a failed call is retried (on another host) after 100 ms.
+        host: () => circuitBreaker(handleWhen(hostFailure), { halfOpenAfter: 2000, breaker: new ConsecutiveBreaker(2) }),
+        global: retry(handleWhen(hostFailure), { maxAttempts: 3, backoff: new ConstantBackoff(100) }),
+        // etcd3 calls .next() on it first: it wants the factory, whatever its .d.ts says.
+        watchBackoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 2000 }) as unknown as IBackoff<unknown>,
+      },
+    });
+  }
+
+  /** Runs one request under the store's deadline; a timeout or an unreachable cluster becomes StoreUnavailable. */
+  private async call<T>(what: string, fn: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new StoreUnavailable(`cluster store: no answer to ${what} within ${this.timeoutMs} ms from ${this.endpoints} (etcd down or quorum lost)`)), this.timeoutMs);
+    });
+    try {
+      return await Promise.race([fn(), timeout]);
+    } catch (err) {
+      if (err instanceof StoreUnavailable || err instanceof LeaseNotFound) throw err;
+      if (hostFailure(err as Error) || /deadline|unavailable|timed out|no leader|circuit/i.test((err as Error).message)) {
+        throw new StoreUnavailable(`cluster store: ${what} failed on ${this.endpoints} (etcd down or quorum lost): ${(err as Error).message}`, { cause: err });
+      }
+      throw err;
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async get(key: string): Promise<KeyValue | undefined> {
+    const r = await this.call(`get ${key}`, () => this.client.kv.range({ key: enc(key) }));
+    return r.kvs[0] && toKeyValue(r.kvs[0]);
+  }
+
+  async list(prefix: string): Promise<ListResult> {
+    const key = enc(prefix);
+    const r = await this.call(`list ${prefix}`, () => this.client.kv.range({ key, range_end: prefixRangeEnd(key), sort_order: 'Ascend', sort_target: 'Key' }));
+    return { items: r.kvs.map(toKeyValue), revision: Number(r.header.revision) };
+  }
+
+  async put(key: string, value: string, opts: PutOptions = {}): Promise<number> {
+    try {
+      const r = await this.call(`put ${key}`, () => this.client.kv.put({ key: enc(key), value: enc(value), ...(opts.lease ? { lease: opts.lease } : {}) }));
+      return Number(r.header.revision);
+    } catch (err) {
+      if (opts.lease && isLeaseNotFound(err)) throw new LeaseNotFound(opts.lease);
+      throw err;
+    }
+  }
+
+  async delete(key: string): Promise<boolean> {
+    const r = await this.call(`delete ${key}`, () => this.client.kv.deleteRange({ key: enc(key) }));
+    return Number(r.deleted) > 0;
+  }
+
+  async deletePrefix(prefix: string): Promise<number> {
+    const key = enc(prefix);
+    const r = await this.call(`delete ${prefix}*`, () => this.client.kv.deleteRange({ key, range_end: prefixRangeEnd(key) }));
+    return Number(r.deleted);
+  }
+
+  async txn(t: Txn): Promise<TxnResult> {
+    const r = await this.call('transaction', () =>
+      this.client.kv.txn({
+        compare: t.compare.map((c) => ({ key: enc(c.key), target: 'Mod', result: 'Equal', mod_revision: c.modRevision })),
+        success: t.success.map(toRequestOp),
+        failure: (t.failure ?? []).map(toRequestOp),
+      }),
+    );
+    return { succeeded: r.succeeded, revision: Number(r.header.revision) };
+  }
+
+  async *watch(prefix: string, opts: WatchOptions = {}): AsyncIterable<WatchEvent> {
+    const queue: WatchEvent[] = [];
+    let failure: Error | undefined;
+    let wake: (() => void) | undefined;
+    const notify = () => {
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
+    let b = this.client.watch().prefix(prefix);
+    if (opts.fromRevision !== undefined) b = b.startRevision(String(opts.fromRevision));
+    const watcher: Watcher = b.watcher();
+    watcher.on('data', (res) => {
+      for (const e of res.events) {
+        const kv = toKeyValue(e.kv);
+        queue.push({ type: e.type === 'Delete' ? 'delete' : 'put', key: kv.key, value: e.type === 'Delete' ? '' : kv.value, modRevision: kv.modRevision });
+      }
+      notify();
+    });
+    watcher.on('error', (err: Error) => {
+      failure = /compacted/.test(err.message) ? new StoreCompacted(0) : err;
+      notify();
+    });
+    const onAbort = () => notify();
+    opts.signal?.addEventListener('abort', onAbort);
+    try {
+      while (!opts.signal?.aborted) {
+        while (queue.length && !opts.signal?.aborted) yield queue.shift()!;
+        if (failure) throw failure;
+        if (opts.signal?.aborted) break;
+        await new Promise<void>((r) => {
+          wake = r;
+        });
+      }
+    } finally {
+      opts.signal?.removeEventListener('abort', onAbort);
+      await watcher.cancel().catch(() => {});
+    }
+  }
+
+  async grantLease(ttlSeconds: number, opts: LeaseOptions = {}): Promise<Lease> {
+    const lease: EtcdLease = this.client.lease(ttlSeconds, { autoKeepAlive: opts.keepAlive ?? true });
+    lease.on('lost', () => {}); // reported through onLost
+    const id = await this.call('lease grant', () => lease.grant());
+    return {
+      id,
+      ttlSeconds,
+      keepAliveOnce: async () => {
+        try {
+          await this.call(`lease ${id} keep-alive`, () => lease.keepaliveOnce());
+        } catch (err) {
+          if (isLeaseNotFound(err) || lease.revoked()) throw new LeaseNotFound(id);
+          throw err;
+        }
+      },
+      revoke: () => this.call(`lease ${id} revoke`, () => lease.revoke()),
+      release: () => lease.release(),
+      onLost: (fn) => {
+        lease.on('lost', (err: Error) => fn(isLeaseNotFound(err) ? new LeaseNotFound(id) : err));
+      },
+    };
+  }
+
+  async listMembers(): Promise<Member[]> {
+    const r = await this.call('member list', () => this.client.cluster.memberList({}));
+    return r.members.map((m) => ({ id: String(m.ID), name: m.name, peerUrls: m.peerURLs, clientUrls: m.clientURLs }));
+  }
+
+  /**
+   * etcd refuses a member add ("unhealthy cluster") unless every voting
+   * member has been connected for 5 s, so an add right after a join is
+   * retried for up to `memberAddWaitMs` (default 20 s) before giving up.
+   */
+  async addMember(peerUrls: string[], memberAddWaitMs = 20_000): Promise<{ member: Member; members: Member[] }> {
+    const deadline = Date.now() + memberAddWaitMs;
+    let r;
+    for (;;) {
+      try {
+        r = await this.call('member add', () => this.client.cluster.memberAdd({ peerURLs: peerUrls }));
+        break;
+      } catch (err) {
+        if (!/unhealthy cluster/.test((err as Error).message)) throw err;
+        if (Date.now() > deadline) {
+          throw new StoreUnavailable(`cluster store: etcd refused to add ${peerUrls.join(',')} for ${memberAddWaitMs} ms: not every member has been up and connected for 5 s (a member is down or joined just now)`, { cause: err });
+        }
+        await new Promise((res) => setTimeout(res, 500));
+      }
+    }
+    const conv = (m: (typeof r.members)[number]): Member => ({ id: String(m.ID), name: m.name, peerUrls: m.peerURLs, clientUrls: m.clientURLs ?? [] });
+    return { member: conv(r.member), members: r.members.map(conv) };
+  }
+
+  async removeMember(id: string): Promise<void> {
+    await this.call('member remove', () => this.client.cluster.memberRemove({ ID: id }));
+  }
+
+  async close(): Promise<void> {
+    this.client.close();
+  }
+}

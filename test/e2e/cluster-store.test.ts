@@ -1,0 +1,177 @@
+/**
+ * The cluster store on real etcd (Debian etcd-server, 3.4): the conformance
+ * suite on a 1-member and a 3-member cluster started by EtcdMember with
+ * TLS on 127.0.0.1, then the failures a swarm must survive: a member killed
+ * (-9) while the store keeps answering, quorum lost (a clear error within
+ * the request timeout, not a hang), berthd restarting (a new EtcdMember
+ * adopts the running process) and etcd dying under a running berthd
+ * (supervision starts it again). Every etcd is killed by pid at the end.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { storeConformance } from '../../src/daemon/cluster/conformance.js';
+import { isEtcdFor, leaveCluster } from '../../src/daemon/cluster/etcd-member.js';
+import { StoreUnavailable } from '../../src/daemon/cluster/store.js';
+import { EtcdStore } from '../../src/daemon/cluster/etcd-store.js';
+import { makeEtcdCerts, TestEtcdCluster, type TestMember } from '../support/etcd.js';
+import { waitFor } from '../support/wait.js';
+
+describe('one etcd member', () => {
+  let cluster: TestEtcdCluster;
+  let m1: TestMember;
+  before(async () => {
+    cluster = new TestEtcdCluster();
+    m1 = await cluster.startFirst('m1');
+  });
+  after(() => cluster.teardown());
+
+  storeConformance('etcd, 1 member', async () => {
+    const store = cluster.store();
+    return { store, cleanup: () => store.close() };
+  });
+
+  test('the member runs detached in its own session, with its pid file and log under the data root', () => {
+    const pid = m1.member.pid!;
+    assert.equal(readFileSync(m1.member.paths.pidFile, 'utf8').trim(), String(pid));
+    assert.ok(m1.member.paths.dir.startsWith(`${m1.dataRoot}/swarm/etcd`));
+    assert.ok(existsSync(`${m1.member.paths.dataDir}/member`));
+    assert.ok(readFileSync(m1.member.paths.logFile, 'utf8').length > 0);
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const [, , pgrp, session] = stat.slice(stat.lastIndexOf(')') + 2).split(' ').map(Number);
+    assert.equal(session, pid, 'etcd leads its own session (setsid), so it outlives berthd');
+    assert.equal(pgrp, pid);
+  });
+
+  test('a client without a certificate from the cluster CA is refused', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'berth-etcd-stranger-'));
+    try {
+      const strangerCerts = makeEtcdCerts(dir);
+      const stranger = new EtcdStore({ endpoints: [m1.clientUrl], tls: { ...strangerCerts.client, caFile: cluster.certs.client.caFile }, requestTimeoutMs: 2000 });
+      await assert.rejects(stranger.get('/x'));
+      await stranger.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('berthd restarting: a new EtcdMember for the same data dir adopts the running etcd', async () => {
+    const before = m1.member.pid!;
+    m1.member.release(); // the old berthd is gone; etcd keeps running
+    const again = cluster.memberFor(m1, `m1=${m1.peerUrl}`, 'new');
+    const r = await again.start();
+    assert.deepEqual(r, { pid: before, adopted: true });
+    assert.ok(isEtcdFor(before, again.paths.dataDir));
+    const store = cluster.store();
+    await store.put('/adopted', 'yes');
+    assert.equal((await store.get('/adopted'))?.value, 'yes');
+    await store.close();
+    m1.member = again;
+  });
+
+  test('etcd killed under a running berthd is started again, keeping its data', async () => {
+    const store = cluster.store();
+    await store.put('/survives', 'kill -9');
+    const old = m1.member.pid!;
+    process.kill(old, 'SIGKILL');
+    await waitFor(async () => m1.member.pid !== old && m1.member.alive(), 10_000, 'etcd restarted');
+    cluster.remember(m1.member.pid);
+    assert.equal(m1.member.restarts, 1);
+    await m1.member.waitHealthy(15_000);
+    assert.equal((await store.get('/survives'))?.value, 'kill -9');
+    await store.close();
+  });
+
+  test('an EtcdMember whose recorded pid is dead starts a new etcd', async () => {
+    const old = m1.member.pid!;
+    m1.member.release();
+    process.kill(old, 'SIGKILL');
+    await waitFor(async () => !isEtcdFor(old, m1.member.paths.dataDir), 5000, 'etcd gone');
+    const fresh = cluster.memberFor(m1, `m1=${m1.peerUrl}`, 'new');
+    const r = await fresh.start();
+    cluster.remember(r.pid);
+    assert.equal(r.adopted, false);
+    assert.notEqual(r.pid, old);
+    m1.member = fresh;
+    await fresh.waitHealthy(15_000);
+  });
+});
+
+describe('three etcd members', () => {
+  let cluster: TestEtcdCluster;
+  let members: TestMember[];
+  before(async () => {
+    cluster = new TestEtcdCluster();
+    const m1 = await cluster.startFirst('m1');
+    const m2 = await cluster.join('m2');
+    const m3 = await cluster.join('m3');
+    members = [m1, m2, m3];
+  });
+  after(() => cluster.teardown());
+
+  test('members joined through the API and are listed with their URLs', async () => {
+    const store = cluster.store();
+    const list = await store.listMembers();
+    assert.deepEqual(list.map((m) => m.name).sort(), ['m1', 'm2', 'm3']);
+    assert.deepEqual(list.map((m) => m.clientUrls[0]).sort(), members.map((m) => m.clientUrl).sort());
+    await store.close();
+  });
+
+  storeConformance('etcd, 3 members', async () => {
+    const store = cluster.store();
+    return { store, cleanup: () => store.close() };
+  });
+
+  test('swarm leave: a member removed then stopped leaves a working 2-member cluster, and can join again', async () => {
+    const store = cluster.store();
+    const m3 = members[2]!;
+    await leaveCluster(m3.member, store);
+    assert.equal(existsSync(m3.member.paths.dir), false, 'data deleted');
+    assert.deepEqual((await store.listMembers()).map((m) => m.name).sort(), ['m1', 'm2']);
+    await store.put('/after-leave', 'ok');
+    await store.close();
+    cluster.members.splice(cluster.members.indexOf(m3), 1);
+    members[2] = await cluster.join('m3b');
+  });
+
+  test('with one member killed (-9) the store still answers, reads and writes', async () => {
+    const store = cluster.store(5000);
+    const victim = members[1]!;
+    victim.member.release();
+    process.kill(victim.member.pid!, 'SIGKILL');
+    const t0 = Date.now();
+    for (let i = 0; i < 10; i++) {
+      await store.put(`/one-down/${i}`, String(i));
+      assert.equal((await store.get(`/one-down/${i}`))?.value, String(i));
+    }
+    const read = (await store.get('/one-down/9'))!;
+    const r = await store.txn({ compare: [{ key: '/one-down/9', modRevision: read.modRevision }], success: [{ put: '/one-down/9', value: 'txn' }] });
+    assert.equal(r.succeeded, true);
+    assert.equal((await store.list('/one-down/')).items.length, 10);
+    assert.ok(Date.now() - t0 < 15_000);
+    await store.close();
+  });
+
+  test('with quorum lost (two of three killed) a write fails fast with a clear error', async () => {
+    const store = cluster.store(3000);
+    const victim = members[2]!;
+    victim.member.release();
+    process.kill(victim.member.pid!, 'SIGKILL');
+    const t0 = Date.now();
+    const err = await store.put('/no-quorum', 'x').then(
+      () => assert.fail('a write without quorum succeeded'),
+      (e: unknown) => e,
+    );
+    const ms = Date.now() - t0;
+    assert.ok(err instanceof StoreUnavailable, String(err));
+    assert.equal(err.code, 'cluster.store_unavailable');
+    assert.match(err.message, /quorum/);
+    assert.ok(ms < 4500, `failed after ${ms} ms`);
+    const t1 = Date.now();
+    await assert.rejects(store.get('/one-down/1'), StoreUnavailable);
+    assert.ok(Date.now() - t1 < 4500);
+    await store.close();
+  });
+});

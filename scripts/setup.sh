@@ -11,10 +11,11 @@ cd "$(dirname "$0")/.."
 # the syscall probe of the security tests; apache2-utils (htpasswd -B) for registry auth tests;
 # radosgw + ceph-mon + ceph-osd: a throwaway Ceph on 127.0.0.1 as the S3 server of the
 # registry's s3 driver tests (test/support/ceph.ts); debootstrap: the Debian base of the real-image
-# test (scripts/debootstrap-base.sh).
+# test (scripts/debootstrap-base.sh); etcd-server: the cluster store of swarm mode (3.4, /usr/bin/etcd),
+# whose members berthd starts itself (src/daemon/cluster/etcd-member.ts), never the Debian service.
 PACKAGES=(runc containerd busybox-static tini iptables iproute2 containernetworking-plugins
   docker.io docker-compose docker-registry apache2-utils skopeo umoci podman socat gcc libc6-dev openssl openssh-client openssh-server curl
-  radosgw ceph-mon ceph-osd uuid-runtime debootstrap)
+  radosgw ceph-mon ceph-osd uuid-runtime debootstrap etcd-server)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -23,7 +24,8 @@ done
 if ((${#missing[@]})); then
   echo "setup: installing ${missing[*]}" >&2
   export DEBIAN_FRONTEND=noninteractive
-  # Debian's docker.io must not start its own daemon: we never touch a system dockerd.
+  # Debian's docker.io and etcd-server must not start their own daemons: we never touch a system
+  # dockerd, and berthd runs its own etcd members (a packaged etcd would also hold ports 2379/2380).
   if [[ ! -e /usr/sbin/policy-rc.d ]]; then
     printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d
     trap 'rm -f /usr/sbin/policy-rc.d' EXIT

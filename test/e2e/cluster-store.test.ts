@@ -71,9 +71,20 @@ describe('one etcd member', () => {
     m1.member = again;
   });
 
-  test('etcd killed under a running berthd is started again, keeping its data', async () => {
+  test('etcd killed under a running berthd is started again, keeping its data; a watch resumes across it', async () => {
     const store = cluster.store();
-    await store.put('/survives', 'kill -9');
+    const from = (await store.put('/survives', 'kill -9')) + 1;
+    const ac = new AbortController();
+    const seen: string[] = [];
+    const watching = (async () => {
+      for await (const e of store.watch('/resume/', { fromRevision: from, signal: ac.signal })) {
+        seen.push(`${e.type} ${e.key}=${e.value}`);
+        if (seen.length === 4) break;
+      }
+    })();
+    await store.put('/resume/a', '1');
+    await store.put('/resume/b', '2');
+    await waitFor(async () => seen.length === 2, 5000, 'events before the kill');
     const old = m1.member.pid!;
     process.kill(old, 'SIGKILL');
     await waitFor(async () => m1.member.pid !== old && m1.member.alive(), 10_000, 'etcd restarted');
@@ -81,6 +92,11 @@ describe('one etcd member', () => {
     assert.equal(m1.member.restarts, 1);
     await m1.member.waitHealthy(15_000);
     assert.equal((await store.get('/survives'))?.value, 'kill -9');
+    await store.put('/resume/c', '3');
+    await store.delete('/resume/a');
+    await Promise.race([watching, new Promise((_, rej) => setTimeout(() => rej(new Error(`watch after restart saw only ${seen.join(', ')}`)), 15_000).unref())]);
+    ac.abort();
+    assert.deepEqual(seen, ['put /resume/a=1', 'put /resume/b=2', 'put /resume/c=3', 'delete /resume/a=']);
     await store.close();
   });
 

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import type { ClusterStore, WatchEvent } from './store.js';
+import { LeaseNotFound, StoreCompacted, type ClusterStore, type WatchEvent } from './store.js';
 
 export interface StoreUnderTest {
   store: ClusterStore;
@@ -153,6 +153,19 @@ export function storeConformance(label: string, make: () => Promise<StoreUnderTe
     assert.equal(await ended, 'ended');
   });
 
+  withStore('a watch from a compacted revision is refused with StoreCompacted; one from after it works', async (s, p) => {
+    const r1 = await s.put(`${p}a`, '1');
+    const r2 = await s.put(`${p}a`, '2');
+    await s.compact(r2);
+    await assert.rejects(async () => {
+      for await (const _ of s.watch(p, { fromRevision: r1 })) void _;
+    }, StoreCompacted);
+    const ac = new AbortController();
+    const seen = await take(s.watch(p, { fromRevision: r2, signal: ac.signal }), 1);
+    ac.abort();
+    assert.equal(seen[0]?.value, '2');
+  });
+
   withStore('a lease that is not renewed expires and takes its keys', async (s, p) => {
     const lease = await s.grantLease(2, { keepAlive: false });
     await s.put(`${p}node/a`, 'alive', { lease: lease.id });
@@ -171,6 +184,9 @@ export function storeConformance(label: string, make: () => Promise<StoreUnderTe
     assert.equal((await s.get(`${p}node/a`))?.value, 'alive');
     await lease.keepAliveOnce();
     await lease.revoke();
+    assert.equal(await s.get(`${p}node/a`), undefined);
+    await assert.rejects(lease.keepAliveOnce(), LeaseNotFound);
+    await assert.rejects(s.put(`${p}node/a`, 'late', { lease: lease.id }), LeaseNotFound);
     assert.equal(await s.get(`${p}node/a`), undefined);
   });
 

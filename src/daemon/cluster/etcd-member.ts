@@ -104,6 +104,10 @@ export function etcdArgs(o: EtcdMemberOptions): string[] {
     `--peer-trusted-ca-file=${o.peerTls.caFile}`,
     `--peer-cert-file=${o.peerTls.certFile}`,
     `--peer-key-file=${o.peerTls.keyFile}`,
+    // Keep an hour of history for watchers that reconnect, then compact: without it the
+    // database only grows until etcd's 2 GiB quota stops every write.
+    '--auto-compaction-mode=periodic',
+    '--auto-compaction-retention=1h',
     '--logger=zap',
     '--log-outputs=stderr',
   ];

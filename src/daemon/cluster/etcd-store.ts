@@ -182,6 +182,10 @@ export class EtcdStore implements ClusterStore {
     return { succeeded: r.succeeded, revision: Number(r.header.revision) };
   }
 
+  async compact(revision: number): Promise<void> {
+    await this.call(`compact to ${revision}`, () => this.client.kv.compact({ revision }));
+  }
+
   async *watch(prefix: string, opts: WatchOptions = {}): AsyncIterable<WatchEvent> {
     const queue: WatchEvent[] = [];
     let failure: Error | undefined;
@@ -202,7 +206,7 @@ export class EtcdStore implements ClusterStore {
       notify();
     });
     watcher.on('error', (err: Error) => {
-      failure = /compacted/.test(err.message) ? new StoreCompacted(0) : err;
+      failure = err; // the server cancelled the watch: it is gone, nothing to cancel
       notify();
     });
     const onAbort = () => notify();
@@ -210,7 +214,7 @@ export class EtcdStore implements ClusterStore {
     try {
       while (!opts.signal?.aborted) {
         while (queue.length && !opts.signal?.aborted) yield queue.shift()!;
-        if (failure) throw failure;
+        if (failure) throw await this.watchFailure(prefix, opts.fromRevision, failure);
         if (opts.signal?.aborted) break;
         await new Promise<void>((r) => {
           wake = r;
@@ -218,7 +222,22 @@ export class EtcdStore implements ClusterStore {
       }
     } finally {
       opts.signal?.removeEventListener('abort', onAbort);
-      await watcher.cancel().catch(() => {});
+      if (!failure) await Promise.race([watcher.cancel().catch(() => {}), new Promise((r) => setTimeout(r, 1000).unref())]);
+    }
+  }
+
+  /**
+   * Why etcd cancelled a watch. etcd3 reports a cancel as "Watcher canceled:
+   * <reason>" and drops its compact_revision (etcd 3.4 sends no reason for a
+   * compaction), so ask: a read at the start revision fails if it is compacted.
+   */
+  private async watchFailure(prefix: string, fromRevision: number | undefined, err: Error): Promise<Error> {
+    if (fromRevision === undefined) return err;
+    try {
+      await this.call('watch check', () => this.client.kv.range({ key: enc(prefix), revision: fromRevision, keys_only: true, limit: 1 }));
+      return err;
+    } catch (e) {
+      return /compacted/.test((e as Error).message) ? new StoreCompacted() : err;
     }
   }
 

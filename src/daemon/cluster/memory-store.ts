@@ -124,7 +124,7 @@ export class MemoryStore implements ClusterStore {
   }
 
   /** Forgets the change log below `revision`: watches from before it get `StoreCompacted`. */
-  compact(revision: number): void {
+  async compact(revision: number): Promise<void> {
     this.compactedBelow = revision;
     while (this.log.length && this.log[0]!.modRevision < revision) this.log.shift();
   }

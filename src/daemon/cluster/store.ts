@@ -159,7 +159,13 @@ export interface Membership {
   removeMember(id: string): Promise<void>;
 }
 
-export interface ClusterStore extends KeyValueStore, Watches, Leases, Membership {
+/** History: etcd keeps every revision until compacted (members also compact on their own after an hour). */
+export interface Compaction {
+  /** Drops the history before `revision`: a later watch from an older revision rejects with `StoreCompacted`. */
+  compact(revision: number): Promise<void>;
+}
+
+export interface ClusterStore extends KeyValueStore, Watches, Leases, Membership, Compaction {
   close(): Promise<void>;
 }
 
@@ -172,8 +178,9 @@ export class StoreUnavailable extends Unavailable {
 
 /** A watch asked for a revision the store has already compacted away. */
 export class StoreCompacted extends Conflict {
-  constructor(readonly compactRevision: number) {
-    super('cluster.store_compacted', `cluster store: revision compacted (oldest available is ${compactRevision})`);
+  /** The oldest revision still available, when the store says. */
+  constructor(readonly compactRevision?: number) {
+    super('cluster.store_compacted', `cluster store: the revision asked for is compacted${compactRevision ? ` (oldest available is ${compactRevision})` : ''}; list again and watch from there`);
   }
 }
 

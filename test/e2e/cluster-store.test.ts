@@ -182,7 +182,7 @@ describe('three etcd members', () => {
     );
     const ms = Date.now() - t0;
     assert.ok(err instanceof StoreUnavailable, String(err));
-    assert.equal(err.code, 'cluster.store_unavailable');
+    assert.equal(err.code, 'swarm.store_unavailable');
     assert.match(err.message, /quorum/);
     assert.ok(ms < 4500, `failed after ${ms} ms`);
     const t1 = Date.now();

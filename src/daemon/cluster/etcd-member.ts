@@ -185,7 +185,7 @@ export class EtcdMember {
    * supervises it until `release()` or `stop()`.
    */
   async start(): Promise<{ pid: number; adopted: boolean }> {
-    if (!existsSync(this.binary)) throw new Unavailable('cluster.etcd_missing', `etcd is not installed at ${this.binary}: install the Debian package etcd-server`);
+    if (!existsSync(this.binary)) throw new Unavailable('swarm.etcd_missing', `etcd is not installed at ${this.binary}: install the Debian package etcd-server`);
     mkdirSync(this.paths.dir, { recursive: true, mode: 0o700 });
     this.stopping = false;
     const recorded = readPid(this.paths.pidFile);
@@ -196,7 +196,7 @@ export class EtcdMember {
     } else {
       this.spawnMember();
       await sleep(200);
-      if (!this.alive()) throw new SystemError('cluster.etcd_start_failed', `etcd exited at start-up; see ${this.paths.logFile}:\n${this.logTail()}`);
+      if (!this.alive()) throw new SystemError('swarm.etcd_start_failed', `etcd exited at start-up; see ${this.paths.logFile}:\n${this.logTail()}`);
     }
     this.supervise();
     return { pid: this.currentPid!, adopted };
@@ -213,7 +213,7 @@ export class EtcdMember {
       closeSync(log);
     }
     child.unref();
-    if (child.pid === undefined) throw new SystemError('cluster.etcd_start_failed', `could not start ${this.binary}; see ${this.paths.logFile}`);
+    if (child.pid === undefined) throw new SystemError('swarm.etcd_start_failed', `could not start ${this.binary}; see ${this.paths.logFile}`);
     child.on('error', () => {}); // reported through 'exit' / liveness
     child.on('exit', () => this.onExit(child));
     this.child = child;
@@ -267,7 +267,7 @@ export class EtcdMember {
       if (last === 'true') return;
       await sleep(200);
     }
-    throw new SystemError('cluster.etcd_start_failed', `etcd member ${this.o.name} not healthy within ${timeoutMs} ms (${last}); see ${this.paths.logFile}:\n${this.logTail()}`);
+    throw new SystemError('swarm.etcd_start_failed', `etcd member ${this.o.name} not healthy within ${timeoutMs} ms (${last}); see ${this.paths.logFile}:\n${this.logTail()}`);
   }
 
   /** etcd's own answer to GET /health over the client URL: 'true' when it serves. */

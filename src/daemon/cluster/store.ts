@@ -172,7 +172,7 @@ export interface ClusterStore extends KeyValueStore, Watches, Leases, Membership
 /** The store did not answer in time: etcd is down or has lost quorum. */
 export class StoreUnavailable extends Unavailable {
   constructor(message: string, options?: { cause?: unknown }) {
-    super('cluster.store_unavailable', message, options);
+    super('swarm.store_unavailable', message, options);
   }
 }
 
@@ -180,14 +180,14 @@ export class StoreUnavailable extends Unavailable {
 export class StoreCompacted extends Conflict {
   /** The oldest revision still available, when the store says. */
   constructor(readonly compactRevision?: number) {
-    super('cluster.store_compacted', `cluster store: the revision asked for is compacted${compactRevision ? ` (oldest available is ${compactRevision})` : ''}; list again and watch from there`);
+    super('swarm.store_compacted', `cluster store: the revision asked for is compacted${compactRevision ? ` (oldest available is ${compactRevision})` : ''}; list again and watch from there`);
   }
 }
 
 /** A lease that expired or was revoked. */
 export class LeaseNotFound extends Conflict {
   constructor(id: LeaseId) {
-    super('cluster.lease_not_found', `cluster store: lease ${id} not found (expired or revoked)`);
+    super('swarm.lease_not_found', `cluster store: lease ${id} not found (expired or revoked)`);
   }
 }
 

@@ -190,6 +190,19 @@ export function storeConformance(label: string, make: () => Promise<StoreUnderTe
     assert.equal(await s.get(`${p}node/a`), undefined);
   });
 
+  withStore("a lease revoked by someone else: its keys go and its holder is told", async (s, p) => {
+    const lease = await s.grantLease(2);
+    let lost: Error | undefined;
+    lease.onLost((err) => (lost = err));
+    await s.put(`${p}node/a`, 'alive', { lease: lease.id });
+    await s.revokeLease(lease.id);
+    assert.equal(await s.get(`${p}node/a`), undefined);
+    await until(async () => lost !== undefined, 5000, 'onLost');
+    assert.ok(lost instanceof LeaseNotFound, String(lost));
+    await assert.rejects(s.revokeLease(lease.id), LeaseNotFound);
+    lease.release();
+  });
+
   withStore('members are listed with their URLs', async (s) => {
     const members = await s.listMembers();
     assert.ok(members.length >= 1);

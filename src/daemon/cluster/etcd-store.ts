@@ -20,7 +20,7 @@
  * endpoint, so one dead member costs one failed attempt at most.
  */
 import { readFileSync } from 'node:fs';
-import { Etcd3, GRPCCancelledError, GRPCUnavailableError, isRecoverableError, type IKeyValue, type IRequestOp, type Lease as EtcdLease, type Watcher } from 'etcd3';
+import { Etcd3, EtcdLeaseInvalidError, GRPCCancelledError, GRPCUnavailableError, isRecoverableError, type IKeyValue, type IRequestOp, type Lease as EtcdLease, type Watcher } from 'etcd3';
 import { circuitBreaker, ConsecutiveBreaker, ConstantBackoff, ExponentialBackoff, handleWhen, retry, type IBackoff } from 'cockatiel';
 import {
   LeaseNotFound,
@@ -93,7 +93,8 @@ function hostFailure(err: Error): boolean {
 }
 
 function isLeaseNotFound(err: unknown): boolean {
-  return err instanceof Error && /requested lease not found/.test(err.message); // etcd's rpctypes.ErrLeaseNotFound
+  // etcd3's own error for a keep-alive answered with TTL 0, or etcd's rpctypes.ErrLeaseNotFound
+  return err instanceof EtcdLeaseInvalidError || (err instanceof Error && /requested lease not found/.test(err.message));
 }
 
 export class EtcdStore implements ClusterStore {
@@ -258,10 +259,20 @@ export class EtcdStore implements ClusterStore {
       },
       revoke: () => this.call(`lease ${id} revoke`, () => lease.revoke()),
       release: () => lease.release(),
+      // etcd3 reports a loss when a keep-alive finds the lease gone, or when it could not renew for longer than the TTL.
       onLost: (fn) => {
-        lease.on('lost', (err: Error) => fn(isLeaseNotFound(err) ? new LeaseNotFound(id) : err));
+        lease.on('lost', (err: Error) => fn(Object.assign(new LeaseNotFound(id), { cause: err })));
       },
     };
+  }
+
+  async revokeLease(id: string): Promise<void> {
+    try {
+      await this.call(`lease ${id} revoke`, () => this.client.leaseClient.leaseRevoke({ ID: id }));
+    } catch (err) {
+      if (isLeaseNotFound(err)) throw new LeaseNotFound(id);
+      throw err;
+    }
   }
 
   async listMembers(): Promise<Member[]> {

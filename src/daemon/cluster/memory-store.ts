@@ -192,6 +192,13 @@ export class MemoryStore implements ClusterStore {
     for (const [id, s] of this.leases) if (s.expiresAt <= now) this.dropLease(id);
   }
 
+  async revokeLease(id: LeaseId): Promise<void> {
+    const s = this.leases.get(id);
+    if (!s) throw new LeaseNotFound(id);
+    this.dropLease(id);
+    if (s.timer) setImmediate(() => s.lost.forEach((fn) => fn(new LeaseNotFound(id)))); // its holder finds out at its next renewal
+  }
+
   private dropLease(id: LeaseId): void {
     const s = this.leases.get(id);
     if (!s) return;

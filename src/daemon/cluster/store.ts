@@ -129,7 +129,7 @@ export interface Lease {
   revoke(): Promise<void>;
   /** Stops automatic renewal (if any) without revoking: the lease expires on its own. */
   release(): void;
-  /** Called once if automatic renewal finds the lease gone (expired or revoked elsewhere). */
+  /** Called once, with a `LeaseNotFound`, if automatic renewal finds the lease gone (expired or revoked elsewhere). */
   onLost(fn: (err: Error) => void): void;
 }
 
@@ -140,6 +140,8 @@ export interface LeaseOptions {
 
 export interface Leases {
   grantLease(ttlSeconds: number, opts?: LeaseOptions): Promise<Lease>;
+  /** Revokes someone else's lease by id (a node removed by force): its keys go, its holder's `onLost` fires. */
+  revokeLease(id: LeaseId): Promise<void>;
 }
 
 export interface Member {

@@ -140,6 +140,23 @@ describe('three etcd members', () => {
     return { store, cleanup: () => store.close() };
   });
 
+  test('two managers talking to different members race on the same read: exactly one wins each time', async () => {
+    const a = cluster.store(5000, [members[0]!]);
+    const b = cluster.store(5000, [members[1]!]);
+    await a.put('/race/svc', 'v0');
+    for (let round = 0; round < 10; round++) {
+      const [ra, rb] = await Promise.all([a.get('/race/svc'), b.get('/race/svc')]);
+      assert.equal(ra!.modRevision, rb!.modRevision, 'both read the same revision (linearizable reads)');
+      const write = (s: typeof a, who: string, rev: number) =>
+        s.txn({ compare: [{ key: '/race/svc', modRevision: rev }], success: [{ put: '/race/svc', value: `${who}@${round}` }, { put: `/race/task/${round}/${who}`, value: '1' }] });
+      const [wa, wb] = await Promise.all([write(a, 'a', ra!.modRevision), write(b, 'b', rb!.modRevision)]);
+      assert.equal(Number(wa.succeeded) + Number(wb.succeeded), 1);
+      assert.equal((await b.list(`/race/task/${round}/`)).items.length, 1);
+    }
+    await a.close();
+    await b.close();
+  });
+
   test('swarm leave: a member removed then stopped leaves a working 2-member cluster, and can join again', async () => {
     const store = cluster.store();
     const m3 = members[2]!;

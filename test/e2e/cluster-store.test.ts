@@ -157,6 +157,40 @@ describe('three etcd members', () => {
     await b.close();
   });
 
+  test('a watch on a member cut off from the others (SIGSTOP) is told it is disconnected, then resumes without a gap', async () => {
+    const [m1, m2, m3] = members as [TestMember, TestMember, TestMember];
+    const onM3 = cluster.store(5000, [m3]);
+    const writer = cluster.store(5000);
+    const from = (await writer.put('/cutoff/a', '1')) + 1;
+    const states: boolean[] = [];
+    const seen: string[] = [];
+    const ac = new AbortController();
+    const watching = (async () => {
+      for await (const e of onM3.watch('/cutoff/', { fromRevision: from - 1, signal: ac.signal, onConnection: (c) => states.push(c) })) {
+        seen.push(e.value);
+        if (seen.length === 3) break;
+      }
+    })();
+    await waitFor(async () => seen.length === 1, 5000, 'first event');
+    const paused = [m1.member.pid!, m2.member.pid!];
+    m1.member.release();
+    m2.member.release();
+    try {
+      for (const pid of paused) process.kill(pid, 'SIGSTOP');
+      await waitFor(async () => states.includes(false), 10_000, 'the watch is told it lost its leader');
+    } finally {
+      for (const pid of paused) process.kill(pid, 'SIGCONT');
+    }
+    await writer.put('/cutoff/b', '2');
+    await writer.put('/cutoff/c', '3');
+    await Promise.race([watching, new Promise((_, rej) => setTimeout(() => rej(new Error(`saw ${seen.join(',')}, states ${states.join(',')}`)), 15_000).unref())]);
+    ac.abort();
+    assert.deepEqual(seen, ['1', '2', '3']);
+    assert.equal(states.at(-1), true, 'connected again');
+    await onM3.close();
+    await writer.close();
+  });
+
   test('swarm leave: a member removed then stopped leaves a working 2-member cluster, and can join again', async () => {
     const store = cluster.store();
     const m3 = members[2]!;

@@ -20,6 +20,7 @@
  * endpoint, so one dead member costs one failed attempt at most.
  */
 import { readFileSync } from 'node:fs';
+import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
 import { Etcd3, EtcdLeaseInvalidError, GRPCCancelledError, GRPCUnavailableError, isRecoverableError, type IKeyValue, type IRequestOp, type Lease as EtcdLease, type Watcher } from 'etcd3';
 import { circuitBreaker, ConsecutiveBreaker, ConstantBackoff, ExponentialBackoff, handleWhen, retry, type IBackoff } from 'cockatiel';
 import {
@@ -92,6 +93,20 @@ function hostFailure(err: Error): boolean {
   return isRecoverableError(err) || err instanceof GRPCUnavailableError;
 }
 
+/**
+ * Asks etcd to end a watch or keep-alive stream when its member has no
+ * leader (cut off from the others), as etcd's Go client does with
+ * WithRequireLeader: otherwise a member in a minority keeps the stream
+ * open and silent, and its watchers would act on a stale view.
+ */
+const requireLeader: Interceptor = (options, next) =>
+  new InterceptingCall(next(options), {
+    start(metadata, listener, start) {
+      metadata.set('hasleader', 'true'); // rpctypes.MetadataRequireLeaderKey / MetadataHasLeader
+      start(metadata, listener);
+    },
+  });
+
 function isLeaseNotFound(err: unknown): boolean {
   // etcd3's own error for a keep-alive answered with TTL 0, or etcd's rpctypes.ErrLeaseNotFound
   return err instanceof EtcdLeaseInvalidError || (err instanceof Error && /requested lease not found/.test(err.message));
@@ -110,7 +125,7 @@ export class EtcdStore implements ClusterStore {
       hosts: o.endpoints,
       credentials: { rootCertificate: readFileSync(o.tls.caFile), certChain: readFileSync(o.tls.certFile), privateKey: readFileSync(o.tls.keyFile) },
       dialTimeout: deadline,
-      defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + deadline }),
+      defaultCallOptions: (ctx) => (!ctx.isStream ? { deadline: Date.now() + deadline } : ctx.service === 'Watch' || ctx.method === 'leaseKeepAlive' ? { interceptors: [requireLeader] } : {}),
       faultHandling: {
         // A host failing twice in a row is skipped for 2 s; a failed call is retried (on another host) after 100 ms.
         host: () => circuitBreaker(handleWhen(hostFailure), { halfOpenAfter: 2000, breaker: new ConsecutiveBreaker(2) }),
@@ -210,6 +225,13 @@ export class EtcdStore implements ClusterStore {
       failure = err; // the server cancelled the watch: it is gone, nothing to cancel
       notify();
     });
+    let connected = true;
+    watcher.on('disconnected', (err: Error) => {
+      if (connected) opts.onConnection?.((connected = false), err);
+    });
+    watcher.on('connected', () => {
+      if (!connected) opts.onConnection?.((connected = true));
+    });
     const onAbort = () => notify();
     opts.signal?.addEventListener('abort', onAbort);
     try {
@@ -281,31 +303,33 @@ export class EtcdStore implements ClusterStore {
   }
 
   /**
-   * etcd refuses a member add ("unhealthy cluster") unless every voting
-   * member has been connected for 5 s, so an add right after a join is
-   * retried for up to `memberAddWaitMs` (default 20 s) before giving up.
+   * etcd refuses a member add or remove ("unhealthy cluster") unless the
+   * members that stay have been connected for 5 s, so one right after a
+   * join or a restart is retried for up to `reconfigWaitMs` (default 20 s).
    */
-  async addMember(peerUrls: string[], memberAddWaitMs = 20_000): Promise<{ member: Member; members: Member[] }> {
-    const deadline = Date.now() + memberAddWaitMs;
-    let r;
-    for (;;) {
-      try {
-        r = await this.call('member add', () => this.client.cluster.memberAdd({ peerURLs: peerUrls }));
-        break;
-      } catch (err) {
-        if (!/unhealthy cluster/.test((err as Error).message)) throw err;
-        if (Date.now() > deadline) {
-          throw new StoreUnavailable(`cluster store: etcd refused to add ${peerUrls.join(',')} for ${memberAddWaitMs} ms: not every member has been up and connected for 5 s (a member is down or joined just now)`, { cause: err });
-        }
-        await new Promise((res) => setTimeout(res, 500));
-      }
-    }
+  async addMember(peerUrls: string[], reconfigWaitMs = 20_000): Promise<{ member: Member; members: Member[] }> {
+    const r = await this.reconfigure(`add ${peerUrls.join(',')}`, reconfigWaitMs, () => this.client.cluster.memberAdd({ peerURLs: peerUrls }));
     const conv = (m: (typeof r.members)[number]): Member => ({ id: String(m.ID), name: m.name, peerUrls: m.peerURLs, clientUrls: m.clientURLs ?? [] });
     return { member: conv(r.member), members: r.members.map(conv) };
   }
 
-  async removeMember(id: string): Promise<void> {
-    await this.call('member remove', () => this.client.cluster.memberRemove({ ID: id }));
+  async removeMember(id: string, reconfigWaitMs = 20_000): Promise<void> {
+    await this.reconfigure(`remove ${id}`, reconfigWaitMs, () => this.client.cluster.memberRemove({ ID: id }));
+  }
+
+  private async reconfigure<T>(what: string, waitMs: number, fn: () => Promise<T>): Promise<T> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      try {
+        return await this.call(`member ${what}`, fn);
+      } catch (err) {
+        if (!/unhealthy cluster/.test((err as Error).message)) throw err;
+        if (Date.now() > deadline) {
+          throw new StoreUnavailable(`cluster store: etcd refused to ${what} for ${waitMs} ms: not every member has been up and connected for 5 s (a member is down or joined just now)`, { cause: err });
+        }
+        await new Promise((res) => setTimeout(res, 500));
+      }
+    }
   }
 
   async close(): Promise<void> {

@@ -108,6 +108,13 @@ export interface WatchOptions {
   fromRevision?: number;
   /** Aborting ends the iteration (the loop exits normally). */
   signal?: AbortSignal;
+  /**
+   * Told when the watch loses its stream (member down, or cut off from its
+   * leader: events may be late, act on nothing that needs a fresh view) and
+   * when it is back (it resumes where it stopped). The in-memory store never
+   * disconnects.
+   */
+  onConnection?: (connected: boolean, err?: Error) => void;
 }
 
 /**

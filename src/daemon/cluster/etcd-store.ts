@@ -17,7 +17,9 @@
  * default 5 s) covering the library's retries and host fail-over, after
  * which it rejects with `StoreUnavailable`; with quorum lost, a write is
  * refused within that time, it never hangs. A retry goes to another
- * endpoint, so one dead member costs one failed attempt at most.
+ * endpoint, so one dead member costs one failed attempt at most. Watch and
+ * lease keep-alive streams require a leader, so a member cut off from the
+ * others ends them (the watch reconnects and resumes) instead of going silent.
  */
 import { readFileSync } from 'node:fs';
 import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';

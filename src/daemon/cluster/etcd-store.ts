@@ -129,9 +129,11 @@ export class EtcdStore implements ClusterStore {
       dialTimeout: deadline,
       defaultCallOptions: (ctx) => (!ctx.isStream ? { deadline: Date.now() + deadline } : ctx.service === 'Watch' || ctx.method === 'leaseKeepAlive' ? { interceptors: [requireLeader] } : {}),
       faultHandling: {
-        // A host failing twice in a row is skipped for 2 s; a failed call is retried (on another host) after 100 ms.
+        // A host failing twice in a row is skipped for 2 s; a call it refused is retried on another after 100 ms.
         host: () => circuitBreaker(handleWhen(hostFailure), { halfOpenAfter: 2000, breaker: new ConsecutiveBreaker(2) }),
-        global: retry(handleWhen(hostFailure), { maxAttempts: 3, backoff: new ConstantBackoff(100) }),
+        // Only UNAVAILABLE (the member is down or unreachable) is retried: after a deadline or an
+        // internal error a write may have landed, and a retried compare would then report a loss.
+        global: retry(handleWhen((e) => e instanceof GRPCUnavailableError && hostFailure(e)), { maxAttempts: 3, backoff: new ConstantBackoff(100) }),
         // etcd3 calls .next() on it first: it wants the factory, whatever its .d.ts says.
         watchBackoff: new ExponentialBackoff({ initialDelay: 100, maxDelay: 2000 }) as unknown as IBackoff<unknown>,
       },

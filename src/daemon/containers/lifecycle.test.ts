@@ -316,3 +316,40 @@ test('the shim dies under a running daemon: the exit is recorded as 255 (contact
   assert.equal((await waited).StatusCode, 255);
   assert.equal(d.rec(id).state.Running, false);
 });
+
+test('daemon restart with a container in every state: created, exited, paused and in a restart backoff each come back as they were (the backoff as exited)', async () => {
+  const d = await daemon();
+  const created = await d.create();
+  const exited = await d.create();
+  const paused = await d.create();
+  const backoff = await d.create({ HostConfig: { RestartPolicy: { Name: 'always', MaximumRetryCount: 0 } } });
+  await d.service.start(exited);
+  d.fake.process(exited).exit(3);
+  await until('the exit', () => d.rec(exited).state.Status === 'exited');
+  await d.service.start(paused);
+  await d.service.pause(paused);
+  await d.service.start(backoff);
+  const first = d.fake.process(backoff).pid;
+  d.fake.process(backoff).exit(1);
+  await until('the first restart', () => d.rec(backoff).state.Running && d.rec(backoff).state.Pid !== first);
+  d.fake.process(backoff).exit(1);
+  await until('the backoff', () => d.rec(backoff).state.Restarting);
+  const pausedPid = d.fake.process(paused).pid;
+
+  const d2 = await d.restart();
+  const state = (id: string) => {
+    const s = d2.rec(id).state;
+    return [s.Status, s.Running, s.Paused, s.Restarting, s.ExitCode];
+  };
+  assert.deepEqual(state(created), ['created', false, false, false, 0]);
+  assert.deepEqual(state(exited), ['exited', false, false, false, 3]);
+  assert.deepEqual(state(paused), ['paused', true, true, false, 0]);
+  assert.equal(d2.rec(paused).state.Pid, pausedPid, 'the paused process is reattached, not restarted');
+  assert.deepEqual(state(backoff).slice(0, 4), ['exited', false, false, false]);
+  assert.deepEqual(await d2.fake.list(), [paused]);
+  await d2.service.unpause(paused);
+  await d2.service.kill(paused);
+  await d2.service.start(created);
+  assert.equal(d2.rec(created).state.Running, true, 'a created container still starts');
+  await d2.service.kill(created);
+});

@@ -34,6 +34,8 @@ export interface ShimRuntimeOptions {
   log?: Logger;
 }
 
+/** How long a delete waits for the shim to exit after its Shutdown answer. */
+const SHIM_EXIT_WAIT_MS = 2_000;
 const SHIM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 export class ShimRuntime implements Runtime {
@@ -170,6 +172,8 @@ export class ShimRuntime implements Runtime {
     } catch {
       // the shim exits while answering: a closed connection is success
     }
+    // the shim answers Shutdown, then exits: the task is gone only once the shim is
+    await client.whenClosed(SHIM_EXIT_WAIT_MS);
     client.close();
     await rm(this.bundleOf(id), { recursive: true, force: true });
   }

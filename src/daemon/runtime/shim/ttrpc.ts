@@ -123,6 +123,19 @@ export class TtrpcClient {
     return this.closed;
   }
 
+  /** Resolves when the other side has closed the connection (a shim that exits), or after `ms`. */
+  whenClosed(ms: number): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      function done(): void {
+        clearTimeout(timer);
+        resolve();
+      }
+      this.socket.once('close', done);
+    });
+  }
+
   async call<T extends Message>(service: string, method: string, reqSchema: Schema, req: Message, resSchema: Schema): Promise<T> {
     if (this.closed) throw new TtrpcClosedError();
     const id = this.nextId;

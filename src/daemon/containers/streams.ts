@@ -50,6 +50,15 @@ export class ContainerStreams {
   private stdinEnded = false;
   private opts: ConnectOptions | undefined;
   private running = false;
+  /** Output streams of the current run not yet ended. */
+  private outputsOpen = 0;
+  /**
+   * Clients that attached after the run's output had ended but before its
+   * exit was recorded: nothing of that run can reach them, so they get the
+   * next one (docker-compose attaches right after its start, then starts a
+   * container that already exited again).
+   */
+  private readonly forNextRun = new Set<Attachment>();
 
   /** Adds a client; returns the function that detaches it. */
   attach(a: Attachment): () => void {
@@ -58,11 +67,13 @@ export class ContainerStreams {
       if (detached) return;
       detached = true;
       this.attachments.delete(a);
+      this.forNextRun.delete(a);
       a.stdin?.removeAllListeners('data');
       // what it still sends goes nowhere, so that its socket sees the end of the connection
       if (a.stdin && this.held.delete(a.stdin)) a.stdin.resume();
     };
     this.attachments.set(a, detach);
+    if (this.running && this.outputsOpen === 0) this.forNextRun.add(a);
     if (a.stdin) {
       const source = a.stdin;
       const matcher = a.detachKeys ? new DetachMatcher(a.detachKeys) : undefined;
@@ -138,6 +149,7 @@ export class ContainerStreams {
     }
     const outputs: [Readable, LogStream][] = [[io.stdout, 'stdout']];
     if (io.stderr) outputs.push([io.stderr, 'stderr']);
+    this.outputsOpen = outputs.length;
     return Promise.all(outputs.map(([r, name]) => this.pump(r, name, log))).then(() => {});
   }
 
@@ -159,7 +171,11 @@ export class ContainerStreams {
           void Promise.all(pending).finally(() => source.resume());
         }
       });
+      let finished = false;
       const finish = () => {
+        if (finished) return;
+        finished = true;
+        this.outputsOpen--;
         lines.end();
         resolve();
       };
@@ -175,18 +191,22 @@ export class ContainerStreams {
    */
   endRun(): void {
     this.running = false;
+    this.outputsOpen = 0;
     this.stdinTarget = undefined;
     this.stdinEnded = false;
     this.waitingForDrain = false;
     for (const [a, detach] of this.attachments) {
+      if (this.forNextRun.has(a)) continue;
       detach();
       a.onEnd();
     }
+    this.forNextRun.clear();
   }
 
   /** Ends every attachment without output (start failed, or the container is going away). */
   endAll(): void {
     this.pendingStdin = [];
+    this.forNextRun.clear();
     this.endRun();
   }
 }

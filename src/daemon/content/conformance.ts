@@ -180,8 +180,7 @@ export function contentStoreConformance(label: string, make: () => Promise<Conte
     if (!h.reopen) return;
     const kept = await h.store.put('kept');
     const w = h.store.writer(); // never committed nor discarded: the daemon died
-    w.write('half a layer');
-    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => w.write('half a layer', r)); // written: its file exists
     assert.ok((await h.inProgress()).length > 0, 'the abandoned write is on the side');
     const store = await h.reopen();
     w.destroy();

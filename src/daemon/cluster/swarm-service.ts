@@ -1,0 +1,424 @@
+/**
+ * Swarm mode on this node: `swarm init`, `leave`, the swarm and node objects
+ * a manager reads and writes, and the `Swarm` block of `docker info`.
+ *
+ *   <data-root>/swarm/
+ *   ├── state.json          this node's membership: node id, cluster id, role, advertise IP, etcd URLs
+ *   │                       (written last by init, removed first by leave: no file = not in a swarm)
+ *   ├── certificates/       swarm-root-ca.crt, swarm-root-ca.key, swarm-node.crt, swarm-node.key (pki-files.ts)
+ *   └── etcd/               the local etcd member (etcd-member.ts)
+ *
+ * A daemon never in a swarm has no state.json: `start()` reads one missing
+ * file and returns, no etcd, no timers. A manager's berthd starting again
+ * adopts the etcd member that kept running (or starts it), reconnects the
+ * store and renews its node's heartbeat lease under a new lease id.
+ *
+ * etcd addresses: the member listens for clients on https://<advertise
+ * IP>:2379 and for peers on https://<advertise IP>:2380 (the ports are
+ * options), TLS both ways with the node certificate, which carries the
+ * advertise IP as a SAN. They are recorded in state.json at init, so a
+ * restart uses the same ones.
+ */
+import { networkInterfaces } from 'node:os';
+import { readFile, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Filters } from '../../api/filters.js';
+import type { NodeSpec, NodeView, SwarmInfoView, SwarmInitRequest, SwarmSpec, SwarmView } from '../../api/types/index.js';
+import { Conflict, InvalidParameter, NotFound, Unavailable } from '../../errdefs/index.js';
+import { writeJsonAtomic } from '../../lib/atomic-file.js';
+import { resolveAdvertiseIp } from './advertise-addr.js';
+import { createRootCA, rootCAFromPem } from './ca.js';
+import { EtcdMember, type TlsFiles } from './etcd-member.js';
+import { newSwarmId } from './ids.js';
+import { generateJoinTokens, rotateJoinTokens } from './join-token.js';
+import { issueNodeCertificate } from './node-cert.js';
+import { NODE_CERT_FILE, NODE_KEY_FILE, ROOT_CA_CERT_FILE, saveNodeCredentials, saveRootCA } from './pki-files.js';
+import type { ClusterStore, KeyValue, Lease } from './store.js';
+import {
+  applyNodeSpec, checkSupportedSpec, CLUSTER_KEY, clusterInfoView, defaultSwarmSpec, heartbeatKey, HEARTBEATS_PREFIX, mergeSwarmSpec,
+  NODE_FILTERS, NODE_LEASE_TTL_SECONDS, nodeKey, nodeMatches, NODES_PREFIX, nodeView, resolveNodeRef, SWARM_PORT, swarmView,
+  type ClusterRecord, type NodeRecord,
+} from './swarm-objects.js';
+
+/** What this node remembers of its swarm, in <data-root>/swarm/state.json. */
+export interface LocalSwarmState {
+  nodeId: string;
+  clusterId: string;
+  role: 'manager' | 'worker';
+  advertiseIp: string;
+  listenAddr: string;
+  clientUrl: string;
+  peerUrl: string;
+}
+
+export interface SwarmServiceDeps {
+  dataRoot: string;
+  hostname: string;
+  engineVersion: string;
+  ncpu: number;
+  memTotal: number;
+  /** Interfaces never chosen as the advertise address (the daemon's own bridge). */
+  skipInterfaces?: string[];
+  etcdClientPort?: number;
+  etcdPeerPort?: number;
+  etcdBinary?: string;
+  log: { info(msg: string, f?: Record<string, unknown>): void; warn(msg: string, f?: Record<string, unknown>): void };
+  /** The store over the local member; EtcdStore unless a test says otherwise. */
+  openStore?: (endpoints: string[], tls: TlsFiles) => ClusterStore;
+}
+
+export interface SwarmUpdateFlags {
+  version: number;
+  rotateWorkerToken: boolean;
+  rotateManagerToken: boolean;
+}
+
+const NOT_MANAGER = 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
+const SWARM_EXISTS = 'This node is already part of a swarm. Use "docker swarm leave" to leave this swarm and join another one.';
+const NO_SWARM = 'This node is not part of a swarm';
+const LAST_MANAGER = 'You are attempting to leave the swarm on a node that is participating as a manager. Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message. ';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export class SwarmService {
+  private state: LocalSwarmState | undefined;
+  private store: ClusterStore | undefined;
+  private member: EtcdMember | undefined;
+  private heartbeat: AbortController | undefined;
+  private lastError = '';
+  /** One init/leave/start at a time. */
+  private busy: Promise<unknown> = Promise.resolve();
+
+  constructor(private readonly d: SwarmServiceDeps) {}
+
+  get dir(): string {
+    return join(this.d.dataRoot, 'swarm');
+  }
+
+  private get certDir(): string {
+    return join(this.dir, 'certificates');
+  }
+
+  private get tlsFiles(): TlsFiles {
+    return { caFile: join(this.certDir, ROOT_CA_CERT_FILE), certFile: join(this.certDir, NODE_CERT_FILE), keyFile: join(this.certDir, NODE_KEY_FILE) };
+  }
+
+  private serial<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.busy.then(fn, fn);
+    this.busy = next.catch(() => {});
+    return next;
+  }
+
+  /** At daemon start: nothing unless this node was in a swarm; then adopt etcd, reconnect, beat. */
+  start(): Promise<void> {
+    return this.serial(async () => {
+      let raw: string;
+      try {
+        raw = await readFile(join(this.dir, 'state.json'), 'utf8');
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+        throw err;
+      }
+      const state = JSON.parse(raw) as LocalSwarmState;
+      this.state = state;
+      try {
+        if (state.role === 'manager') {
+          const { pid, adopted } = await this.memberFor(state, 'new').start();
+          this.d.log.info(adopted ? 'swarm: adopted the running etcd member' : 'swarm: started the etcd member', { pid, node: state.nodeId });
+        }
+        this.store = await this.openStore(state);
+        this.startHeartbeat(state.nodeId);
+      } catch (err) {
+        this.lastError = (err as Error).message;
+        this.d.log.warn('swarm: could not resume swarm mode', { error: this.lastError });
+      }
+    });
+  }
+
+  /** berthd stopping: etcd keeps running, the lease is left to expire (the node shows down after its TTL). */
+  async shutdown(): Promise<void> {
+    this.heartbeat?.abort();
+    this.member?.release();
+    await this.store?.close().catch(() => {});
+  }
+
+  private memberFor(state: LocalSwarmState, clusterState: 'new' | 'existing'): EtcdMember {
+    const tls = this.tlsFiles;
+    this.member = new EtcdMember({
+      name: state.nodeId, dataRoot: this.d.dataRoot, clientUrl: state.clientUrl, peerUrl: state.peerUrl,
+      clientTls: tls, peerTls: tls, initialCluster: `${state.nodeId}=${state.peerUrl}`, clusterState,
+      ...(this.d.etcdBinary ? { etcdBinary: this.d.etcdBinary } : {}),
+      log: (msg) => this.d.log.warn(msg),
+    });
+    return this.member;
+  }
+
+  /** The etcd client (and gRPC) load here, on first use: a daemon outside a swarm never reads them. */
+  private async openStore(state: LocalSwarmState): Promise<ClusterStore> {
+    if (this.d.openStore) return this.d.openStore([state.clientUrl], this.tlsFiles);
+    const { EtcdStore } = await import('./etcd-store.js');
+    return new EtcdStore({ endpoints: [state.clientUrl], tls: this.tlsFiles });
+  }
+
+  /** Grants a lease, binds the node's heartbeat key to it, and starts again whenever the lease is lost. */
+  private startHeartbeat(nodeId: string, first?: Lease): void {
+    this.heartbeat?.abort();
+    const ctl = new AbortController();
+    this.heartbeat = ctl;
+    const loop = async () => {
+      let lease = first;
+      while (!ctl.signal.aborted) {
+        try {
+          if (!lease) lease = await this.beatOnce(nodeId);
+          this.lastError = '';
+          const held = lease;
+          await new Promise<void>((resolve) => {
+            held.onLost(() => resolve());
+            ctl.signal.addEventListener('abort', () => { held.release(); resolve(); }, { once: true });
+          });
+        } catch (err) {
+          if (!ctl.signal.aborted) this.lastError = (err as Error).message;
+          await sleep(1000);
+        }
+        lease = undefined;
+      }
+    };
+    void loop();
+  }
+
+  private async beatOnce(nodeId: string): Promise<Lease> {
+    const lease = await this.store!.grantLease(NODE_LEASE_TTL_SECONDS);
+    await this.store!.put(heartbeatKey(nodeId), new Date().toISOString(), { lease: lease.id });
+    return lease;
+  }
+
+  // --- swarm ----------------------------------------------------------------
+
+  init(req: SwarmInitRequest): Promise<string> {
+    return this.serial(async () => {
+      if (this.state) throw new Unavailable('swarm.exists', SWARM_EXISTS);
+      if (req.ForceNewCluster) throw new InvalidParameter('swarm.unsupported_option', '--force-new-cluster is not supported by berth');
+      checkSupportedSpec(req.Spec);
+      const spec = mergeSwarmSpec(defaultSwarmSpec(), req.Spec);
+      const advertiseIp = resolveAdvertiseIp({
+        ...(req.AdvertiseAddr ? { advertiseAddr: req.AdvertiseAddr } : {}), listenAddr: req.ListenAddr || '0.0.0.0:2377',
+        ...(this.d.skipInterfaces ? { skipInterfaces: this.d.skipInterfaces } : {}),
+      }, networkInterfaces());
+      const host = advertiseIp.includes(':') ? `[${advertiseIp}]` : advertiseIp;
+      const state: LocalSwarmState = {
+        nodeId: newSwarmId(), clusterId: newSwarmId(), role: 'manager', advertiseIp, listenAddr: req.ListenAddr || '0.0.0.0:2377',
+        clientUrl: `https://${host}:${this.d.etcdClientPort ?? 2379}`, peerUrl: `https://${host}:${this.d.etcdPeerPort ?? 2380}`,
+      };
+      // an init interrupted by a crash may have left a member running on this data root
+      await this.memberFor(state, 'new').stop().catch(() => {});
+      await rm(this.dir, { recursive: true, force: true });
+      try {
+        const ca = await createRootCA();
+        const creds = await issueNodeCertificate(ca, { nodeId: state.nodeId, role: 'manager', clusterId: state.clusterId, ipAddresses: [...new Set([advertiseIp, '127.0.0.1'])] });
+        await saveRootCA(this.certDir, ca, { withKey: true });
+        await saveNodeCredentials(this.certDir, creds);
+        const member = this.memberFor(state, 'new');
+        await member.start();
+        await member.waitHealthy();
+        const store = await this.openStore(state);
+        this.store = store;
+        const now = new Date().toISOString();
+        const cluster: ClusterRecord = {
+          id: state.clusterId, createdAt: now, updatedAt: now, spec, joinTokens: generateJoinTokens(ca.digest), rootCaCertPem: ca.certPem,
+          defaultAddrPool: req.DefaultAddrPool?.length ? req.DefaultAddrPool : ['10.0.0.0/8'], subnetSize: req.SubnetSize || 24,
+          dataPathPort: req.DataPathPort || 4789, leaderId: state.nodeId,
+        };
+        const node: NodeRecord = {
+          id: state.nodeId, createdAt: now, updatedAt: now, spec: { Labels: {}, Role: 'manager', Availability: 'active' },
+          description: this.description(), addr: advertiseIp, managerAddr: `${host}:${SWARM_PORT}`,
+        };
+        const r = await store.txn({
+          compare: [{ key: CLUSTER_KEY, modRevision: 0 }],
+          success: [{ put: CLUSTER_KEY, value: JSON.stringify(cluster) }, { put: nodeKey(node.id), value: JSON.stringify(node) }],
+        });
+        if (!r.succeeded) throw new Conflict('swarm.exists', 'the new etcd member already holds a swarm');
+        this.startHeartbeat(state.nodeId, await this.beatOnce(state.nodeId));
+        this.state = state;
+        await writeJsonAtomic(join(this.dir, 'state.json'), state);
+        this.d.log.info('swarm initialized', { node: state.nodeId, cluster: state.clusterId, advertise: advertiseIp, etcd: state.clientUrl });
+        return state.nodeId;
+      } catch (err) {
+        this.state = undefined;
+        await this.teardown();
+        throw err;
+      }
+    });
+  }
+
+  private description(): NodeRecord['description'] {
+    return {
+      Hostname: this.d.hostname,
+      Platform: { Architecture: process.arch === 'x64' ? 'x86_64' : process.arch, OS: 'linux' },
+      Resources: { NanoCPUs: this.d.ncpu * 1e9, MemoryBytes: this.d.memTotal },
+      Engine: {
+        EngineVersion: this.d.engineVersion,
+        Plugins: [
+          { Type: 'Log', Name: 'json-file' }, { Type: 'Network', Name: 'bridge' }, { Type: 'Network', Name: 'host' },
+          { Type: 'Network', Name: 'null' }, { Type: 'Volume', Name: 'local' },
+        ],
+      },
+      TLSInfo: { TrustRoot: '', CertIssuerSubject: '', CertIssuerPublicKey: '' },
+    };
+  }
+
+  /** Stops the heartbeat, the store and the member, and removes every swarm file. */
+  private async teardown(): Promise<void> {
+    this.heartbeat?.abort();
+    this.heartbeat = undefined;
+    await this.store?.close().catch(() => {});
+    this.store = undefined;
+    await this.member?.destroy().catch((err: Error) => this.d.log.warn('swarm: could not stop the etcd member', { error: err.message }));
+    this.member = undefined;
+    await rm(this.dir, { recursive: true, force: true });
+  }
+
+  leave(force: boolean): Promise<void> {
+    return this.serial(async () => {
+      if (!this.state) throw new Unavailable('swarm.not_in_swarm', NO_SWARM);
+      // one manager per swarm today: a manager leaving is always the last one
+      if (this.state.role === 'manager' && !force) throw new Unavailable('swarm.leave_last_manager', LAST_MANAGER);
+      // the state file goes first: a crash from here on restarts as a daemon outside any swarm
+      await rm(join(this.dir, 'state.json'), { force: true });
+      this.state = undefined;
+      if (!this.member) this.memberFor({ nodeId: 'leaving', clientUrl: 'https://127.0.0.1:1', peerUrl: 'https://127.0.0.1:1' } as LocalSwarmState, 'new');
+      await this.teardown();
+      this.lastError = '';
+    });
+  }
+
+  private manager(): { state: LocalSwarmState; store: ClusterStore } {
+    if (!this.state || !this.store) throw new Unavailable('swarm.not_manager', NOT_MANAGER);
+    if (this.state.role !== 'manager') {
+      throw new Unavailable('swarm.not_manager', "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager.");
+    }
+    return { state: this.state, store: this.store };
+  }
+
+  private async cluster(store: ClusterStore): Promise<{ record: ClusterRecord; kv: KeyValue }> {
+    const kv = await store.get(CLUSTER_KEY);
+    if (!kv) throw new Unavailable('swarm.not_manager', NOT_MANAGER);
+    return { record: JSON.parse(kv.value) as ClusterRecord, kv };
+  }
+
+  async inspect(): Promise<SwarmView> {
+    const { store } = this.manager();
+    const { record, kv } = await this.cluster(store);
+    return swarmView(record, kv.modRevision);
+  }
+
+  async update(spec: SwarmSpec, flags: SwarmUpdateFlags): Promise<void> {
+    const { store } = this.manager();
+    checkSupportedSpec(spec);
+    const { record, kv } = await this.cluster(store);
+    if (flags.version !== kv.modRevision) throw new Conflict('swarm.update_out_of_sequence', 'update out of sequence');
+    const digest = rootCAFromPem(record.rootCaCertPem).digest;
+    const next: ClusterRecord = {
+      ...record,
+      updatedAt: new Date().toISOString(),
+      spec: mergeSwarmSpec(record.spec, spec),
+      joinTokens: rotateJoinTokens(record.joinTokens, digest, { worker: flags.rotateWorkerToken, manager: flags.rotateManagerToken }),
+    };
+    const r = await store.txn({ compare: [{ key: CLUSTER_KEY, modRevision: kv.modRevision }], success: [{ put: CLUSTER_KEY, value: JSON.stringify(next) }] });
+    if (!r.succeeded) throw new Conflict('swarm.update_out_of_sequence', 'update out of sequence');
+  }
+
+  /** Autolock is refused at init and update, so a manager has no unlock key: Docker's answer is an empty one. */
+  async unlockKey(): Promise<{ UnlockKey: string }> {
+    this.manager();
+    return { UnlockKey: '' };
+  }
+
+  // --- nodes ----------------------------------------------------------------
+
+  private async allNodes(store: ClusterStore): Promise<{ views: NodeView[]; records: { record: NodeRecord; kv: KeyValue }[] }> {
+    const [{ record: cluster }, nodes, beats] = await Promise.all([this.cluster(store), store.list(NODES_PREFIX), store.list(HEARTBEATS_PREFIX)]);
+    const alive = new Set(beats.items.map((kv) => kv.key.slice(HEARTBEATS_PREFIX.length)));
+    const records = nodes.items.map((kv) => ({ record: JSON.parse(kv.value) as NodeRecord, kv }));
+    const views = records.map(({ record, kv }) => nodeView(record, kv.modRevision, alive.has(record.id), cluster.leaderId, cluster.rootCaCertPem));
+    return { views, records };
+  }
+
+  async listNodes(filters: Filters): Promise<NodeView[]> {
+    const { store } = this.manager();
+    filters.accept(NODE_FILTERS);
+    const { views } = await this.allNodes(store);
+    return views.filter((v) => nodeMatches(filters, v));
+  }
+
+  private async findNode(store: ClusterStore, ref: string): Promise<{ view: NodeView; record: NodeRecord; kv: KeyValue }> {
+    const { views, records } = await this.allNodes(store);
+    const all = views.map((view, i) => ({ id: view.ID, name: view.Spec.Name || view.Description.Hostname, view, ...records[i]! }));
+    const found = resolveNodeRef(ref, all);
+    if (found === 'ambiguous') {
+      throw new InvalidParameter('swarm.node_ambiguous', `node ${ref} is ambiguous (${all.filter((n) => n.id.startsWith(ref) || n.name === ref).length} matches found)`);
+    }
+    if (!found) throw new NotFound('swarm.node_not_found', `node ${ref} not found`);
+    return found;
+  }
+
+  async inspectNode(ref: string): Promise<NodeView> {
+    const { store } = this.manager();
+    return (await this.findNode(store, ref)).view;
+  }
+
+  async updateNode(ref: string, version: number, spec: NodeSpec): Promise<void> {
+    const { store } = this.manager();
+    const { record, kv } = await this.findNode(store, ref);
+    if (version !== kv.modRevision) throw new Conflict('swarm.update_out_of_sequence', 'update out of sequence');
+    const next = applyNodeSpec(record, spec, new Date().toISOString());
+    if (next.spec.Role !== record.spec.Role) {
+      if (record.spec.Role === 'manager') throw new Conflict('swarm.node_role', 'attempting to demote the last manager of the swarm');
+      throw new InvalidParameter('swarm.unsupported_option', 'promoting a worker to manager is not supported by berth yet');
+    }
+    const r = await store.txn({ compare: [{ key: kv.key, modRevision: kv.modRevision }], success: [{ put: kv.key, value: JSON.stringify(next) }] });
+    if (!r.succeeded) throw new Conflict('swarm.update_out_of_sequence', 'update out of sequence');
+  }
+
+  async removeNode(ref: string, force: boolean): Promise<void> {
+    const { store } = this.manager();
+    const { record, view, kv } = await this.findNode(store, ref);
+    if (record.spec.Role === 'manager') {
+      throw new Conflict('swarm.node_remove_refused', `node ${record.id} is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal`);
+    }
+    if (view.Status.State === 'ready' && !force) throw new Conflict('swarm.node_remove_refused', `node ${record.id} is not down and can't be removed`);
+    const beat = await store.get(heartbeatKey(record.id));
+    if (beat?.lease) await store.revokeLease(beat.lease).catch(() => {});
+    await store.txn({ compare: [{ key: kv.key, modRevision: kv.modRevision }], success: [{ delete: kv.key }, { delete: heartbeatKey(record.id) }] });
+  }
+
+  // --- info -----------------------------------------------------------------
+
+  /** The `Swarm` block of `GET /info` and the `Swarm` header of `/_ping`. */
+  async info(): Promise<SwarmInfoView> {
+    const state = this.state;
+    if (!state) return { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null };
+    const host = state.advertiseIp.includes(':') ? `[${state.advertiseIp}]` : state.advertiseIp;
+    const out: SwarmInfoView = {
+      NodeID: state.nodeId, NodeAddr: state.advertiseIp, LocalNodeState: 'active', ControlAvailable: state.role === 'manager', Error: this.lastError,
+      RemoteManagers: [{ NodeID: state.nodeId, Addr: `${host}:${SWARM_PORT}` }],
+    };
+    if (state.role !== 'manager' || !this.store) return out;
+    try {
+      const { record, kv } = await this.cluster(this.store);
+      const { views } = await this.allNodes(this.store);
+      out.Nodes = views.length;
+      out.Managers = views.filter((v) => v.Spec.Role === 'manager').length;
+      out.RemoteManagers = views.filter((v) => v.ManagerStatus).map((v) => ({ NodeID: v.ID, Addr: v.ManagerStatus!.Addr }));
+      out.Cluster = clusterInfoView(record, kv.modRevision);
+    } catch (err) {
+      out.Error = (err as Error).message;
+    }
+    return out;
+  }
+
+  /** `active/manager`, `active/worker` or `inactive`, for the `Swarm` header of `/_ping`. */
+  pingState(): string {
+    return this.state ? `active/${this.state.role}` : 'inactive';
+  }
+
+}

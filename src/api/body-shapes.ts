@@ -154,3 +154,8 @@ export const SWARM_INIT: Shape = {
 };
 
 export const NODE_SPEC: Shape = { struct: 'NodeSpec', fields: { Name: 'string', Labels: stringMap, Role: 'string', Availability: 'string' } };
+
+export const SWARM_JOIN: Shape = {
+  struct: 'JoinRequest',
+  fields: { ListenAddr: 'string', AdvertiseAddr: 'string', DataPathAddr: 'string', RemoteAddrs: strings, JoinToken: 'string', Availability: 'string' },
+};

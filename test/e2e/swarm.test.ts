@@ -160,3 +160,68 @@ describe('swarm init, nodes and leave with the docker CLI', () => {
     assert.equal((await docker(['info', '--format', '{{.Swarm.LocalNodeState}}'])).trim(), 'inactive');
   });
 });
+
+describe('a worker joins with the docker CLI', () => {
+  let c: TestCluster;
+  let n1: TestNode;
+  let n2: TestNode;
+  const pids = (n: TestNode): number[] => {
+    const dataDir = join(n.daemon.dataRoot, 'swarm', 'etcd', 'data');
+    try {
+      const pid = Number(readFileSync(join(n.daemon.dataRoot, 'swarm', 'etcd', 'etcd.pid'), 'utf8').trim());
+      return isEtcdFor(pid, dataDir) ? [pid] : [];
+    } catch {
+      return [];
+    }
+  };
+  const ok = async (n: TestNode, args: string[]) => {
+    const r = await n.docker(args);
+    assert.equal(r.code, 0, `${n.name}: docker ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
+  };
+
+  before(async () => {
+    c = await TestCluster.start(2);
+    [n1, n2] = c.nodes as [TestNode, TestNode];
+  });
+  after(async () => {
+    for (const n of c?.nodes ?? []) for (const pid of pids(n)) process.kill(pid, 'SIGKILL');
+    await c?.destroy();
+  });
+
+  test('join with the worker token; node ls on the manager shows both nodes Ready', async () => {
+    await ok(n1, ['swarm', 'init', '--advertise-addr', n1.ip]);
+    const token = (await ok(n1, ['swarm', 'join-token', '-q', 'worker'])).trim();
+    const bad = await n2.docker(['swarm', 'join', '--token', `${token.slice(0, -25)}${'0'.repeat(25)}`, `${n1.ip}:2377`]);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /A valid join token is necessary to join this cluster/, n2.daemon.logs.slice(-3000));
+    assert.match(bad.stderr, /A valid join token is necessary to join this cluster/);
+    const joined = await ok(n2, ['swarm', 'join', '--token', token, `${n1.ip}:2377`]);
+    assert.match(joined, /This node joined a swarm as a worker\./);
+    assert.deepEqual(pids(n2), [], 'a worker runs no etcd');
+    const info = JSON.parse(await ok(n2, ['info', '--format', '{{json .Swarm}}'])) as { LocalNodeState: string; ControlAvailable: boolean; NodeAddr: string; RemoteManagers: { Addr: string }[] };
+    assert.equal(info.LocalNodeState, 'active');
+    assert.equal(info.ControlAvailable, false);
+    assert.equal(info.NodeAddr, n2.ip);
+    assert.deepEqual(info.RemoteManagers.map((m) => m.Addr), [`${n1.ip}:2377`]);
+    const rows = (await ok(n1, ['node', 'ls', '--format', '{{.Status}} {{.Availability}} {{.ManagerStatus}}|{{.Hostname}}'])).trim().split('\n').map((l) => l.split('|')[0]).sort();
+    assert.deepEqual(rows, ['Ready Active ', 'Ready Active Leader']);
+    const worker = JSON.parse(await ok(n1, ['node', 'ls', '--filter', 'role=worker', '--format', '{{json .}}'])) as { ID: string };
+    const [inspect] = JSON.parse(await ok(n1, ['node', 'inspect', worker.ID])) as [{ Status: { Addr: string }; Spec: { Role: string } }];
+    assert.equal(inspect.Status.Addr, n2.ip);
+    assert.equal(inspect.Spec.Role, 'worker');
+    const refused = await n2.docker(['node', 'ls']);
+    assert.match(refused.stderr, /This node is not a swarm manager\. Worker nodes can't be used to view or modify cluster state\./);
+  });
+
+  test('the worker leaves without --force; the manager shows it Down and can remove it', async () => {
+    assert.match(await ok(n2, ['swarm', 'leave']), /Node left the swarm\./);
+    assert.equal(existsSync(join(n2.daemon.dataRoot, 'swarm')), false);
+    const id = (await ok(n1, ['node', 'ls', '-q', '--filter', 'role=worker'])).trim();
+    await waitFor(async () => (await ok(n1, ['node', 'inspect', '--format', '{{.Status.State}}', id])).trim() === 'down', 15_000, 'worker down');
+    await ok(n1, ['node', 'rm', id]);
+    assert.equal((await ok(n1, ['node', 'ls', '-q'])).trim().split('\n').length, 1);
+    await ok(n1, ['swarm', 'leave', '--force']);
+    assert.deepEqual(pids(n1), []);
+  });
+});

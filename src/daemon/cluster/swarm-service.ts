@@ -26,13 +26,15 @@ import type { Filters } from '../../api/filters.js';
 import type { NodeSpec, NodeView, SwarmInfoView, SwarmInitRequest, SwarmSpec, SwarmView } from '../../api/types/index.js';
 import { Conflict, InvalidParameter, NotFound, Unavailable } from '../../errdefs/index.js';
 import { writeJsonAtomic } from '../../lib/atomic-file.js';
-import { resolveAdvertiseIp } from './advertise-addr.js';
-import { createRootCA, rootCAFromPem } from './ca.js';
+import { hostOf, resolveAdvertiseIp } from './advertise-addr.js';
+import type { Server } from 'node:https';
+import { createRootCA, publicRootCA, rootCAFromPem } from './ca.js';
+import { requestJoin, serveSwarmPort, type JoinAnswer, type JoinRequest } from './join-protocol.js';
 import { EtcdMember, type TlsFiles } from './etcd-member.js';
 import { newSwarmId } from './ids.js';
-import { generateJoinTokens, rotateJoinTokens } from './join-token.js';
+import { generateJoinTokens, roleForJoinToken, rotateJoinTokens } from './join-token.js';
 import { issueNodeCertificate } from './node-cert.js';
-import { NODE_CERT_FILE, NODE_KEY_FILE, ROOT_CA_CERT_FILE, saveNodeCredentials, saveRootCA } from './pki-files.js';
+import { loadNodeCredentials, loadRootCA, NODE_CERT_FILE, NODE_KEY_FILE, ROOT_CA_CERT_FILE, saveNodeCredentials, saveRootCA } from './pki-files.js';
 import type { ClusterStore, KeyValue, Lease } from './store.js';
 import {
   applyNodeSpec, checkSupportedSpec, CLUSTER_KEY, clusterInfoView, defaultSwarmSpec, heartbeatKey, HEARTBEATS_PREFIX, mergeSwarmSpec,
@@ -47,8 +49,13 @@ export interface LocalSwarmState {
   role: 'manager' | 'worker';
   advertiseIp: string;
   listenAddr: string;
+  /** The local member's client URL (managers); '' on a worker. */
   clientUrl: string;
   peerUrl: string;
+  /** The etcd client URLs this node's store uses (a worker's: its managers'). */
+  etcdEndpoints?: string[];
+  /** The managers a worker joined through (`Info.Swarm.RemoteManagers`). */
+  managers?: { nodeId: string; addr: string }[];
 }
 
 export interface SwarmServiceDeps {
@@ -85,6 +92,7 @@ export class SwarmService {
   private store: ClusterStore | undefined;
   private member: EtcdMember | undefined;
   private heartbeat: AbortController | undefined;
+  private swarmPort: Server | undefined;
   private lastError = '';
   /** One init/leave/start at a time. */
   private busy: Promise<unknown> = Promise.resolve();
@@ -125,6 +133,7 @@ export class SwarmService {
         if (state.role === 'manager') {
           const { pid, adopted } = await this.memberFor(state, 'new').start();
           this.d.log.info(adopted ? 'swarm: adopted the running etcd member' : 'swarm: started the etcd member', { pid, node: state.nodeId });
+          await this.openSwarmPort(state);
         }
         this.store = await this.openStore(state);
         this.startHeartbeat(state.nodeId);
@@ -137,6 +146,7 @@ export class SwarmService {
 
   /** berthd stopping: etcd keeps running, the lease is left to expire (the node shows down after its TTL). */
   async shutdown(): Promise<void> {
+    await this.closeSwarmPort();
     this.heartbeat?.abort();
     this.member?.release();
     await this.store?.close().catch(() => {});
@@ -155,9 +165,82 @@ export class SwarmService {
 
   /** The etcd client (and gRPC) load here, on first use: a daemon outside a swarm never reads them. */
   private async openStore(state: LocalSwarmState): Promise<ClusterStore> {
-    if (this.d.openStore) return this.d.openStore([state.clientUrl], this.tlsFiles);
+    const endpoints = state.etcdEndpoints ?? [state.clientUrl];
+    if (this.d.openStore) return this.d.openStore(endpoints, this.tlsFiles);
     const { EtcdStore } = await import('./etcd-store.js');
-    return new EtcdStore({ endpoints: [state.clientUrl], tls: this.tlsFiles });
+    return new EtcdStore({ endpoints, tls: this.tlsFiles });
+  }
+
+  /** A manager serves the join protocol (join-protocol.ts) on its listen address, port 2377 by default. */
+  private async openSwarmPort(state: LocalSwarmState): Promise<void> {
+    const creds = await loadNodeCredentials(this.certDir);
+    const ca = await loadRootCA(this.certDir);
+    if (!creds || !ca) throw new Unavailable('swarm.not_manager', 'this manager has no certificates');
+    const listen = state.listenAddr || `0.0.0.0:${SWARM_PORT}`;
+    const port = Number(/:(\d+)$/.exec(listen)?.[1] ?? SWARM_PORT);
+    const host = hostOf(listen);
+    this.swarmPort = await serveSwarmPort(host.includes('.') || host.includes(':') ? host : '0.0.0.0', port, creds, ca.certPem, {
+      rootCaPem: async () => ca.certPem,
+      admit: (req) => this.admit(req, ca),
+    });
+  }
+
+  private async closeSwarmPort(): Promise<void> {
+    const server = this.swarmPort;
+    this.swarmPort = undefined;
+    if (server) await new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections(); });
+  }
+
+  /** The manager's side of a join: the token decides the role; a worker gets a certificate and a node record. */
+  private async admit(req: JoinRequest, ca: { certPem: string; keyPem?: string; digest: string }): Promise<JoinAnswer> {
+    const { state, store } = this.manager();
+    const { record: cluster } = await this.cluster(store);
+    const role = roleForJoinToken(req.token, cluster.joinTokens);
+    if (role === 'manager') throw new InvalidParameter('swarm.unsupported_option', 'joining as a manager is not supported by berth yet; join with the worker token');
+    const nodeId = newSwarmId();
+    const creds = await issueNodeCertificate(ca, { nodeId, role: 'worker', clusterId: state.clusterId, ...(req.addr ? { ipAddresses: [req.addr] } : {}) });
+    const now = new Date().toISOString();
+    const node: NodeRecord = {
+      id: nodeId, createdAt: now, updatedAt: now, spec: { Labels: {}, Role: 'worker', Availability: 'active' },
+      description: { ...req.description, TLSInfo: { TrustRoot: '', CertIssuerSubject: '', CertIssuerPublicKey: '' } }, addr: req.addr,
+    };
+    await store.txn({ compare: [{ key: nodeKey(nodeId), modRevision: 0 }], success: [{ put: nodeKey(nodeId), value: JSON.stringify(node) }] });
+    const { views } = await this.allNodes(store);
+    this.d.log.info('swarm: a worker joined', { node: nodeId, addr: req.addr });
+    return {
+      nodeId, addr: req.addr, clusterId: state.clusterId, role: 'worker', certPem: creds.certPem, keyPem: creds.keyPem, caPem: publicRootCA(ca).certPem,
+      managers: views.filter((v) => v.ManagerStatus).map((v) => ({ nodeId: v.ID, addr: v.ManagerStatus!.Addr })),
+      etcdEndpoints: [state.clientUrl],
+    };
+  }
+
+  /** `docker swarm join` as a worker: pin the CA, present the token, become an etcd client with the certificate. */
+  join(req: { RemoteAddrs?: string[]; JoinToken?: string; AdvertiseAddr?: string; ListenAddr?: string }): Promise<void> {
+    return this.serial(async () => {
+      if (this.state) throw new Unavailable('swarm.exists', SWARM_EXISTS);
+      const remote = req.RemoteAddrs?.[0];
+      if (!remote) throw new InvalidParameter('swarm.join_request', 'at least 1 RemoteAddr is required to join');
+      const advertise = req.AdvertiseAddr ? resolveAdvertiseIp({ advertiseAddr: req.AdvertiseAddr }, networkInterfaces()) : undefined;
+      const answer = await requestJoin(remote.includes(':') ? remote : `${remote}:${SWARM_PORT}`, req.JoinToken ?? '', advertise, this.description());
+      await rm(this.dir, { recursive: true, force: true });
+      try {
+        await saveRootCA(this.certDir, rootCAFromPem(answer.caPem));
+        await saveNodeCredentials(this.certDir, { certPem: answer.certPem, keyPem: answer.keyPem });
+        const state: LocalSwarmState = {
+          nodeId: answer.nodeId, clusterId: answer.clusterId, role: 'worker', advertiseIp: answer.addr, listenAddr: req.ListenAddr || `0.0.0.0:${SWARM_PORT}`,
+          clientUrl: '', peerUrl: '', etcdEndpoints: answer.etcdEndpoints, managers: answer.managers,
+        };
+        this.store = await this.openStore(state);
+        this.startHeartbeat(state.nodeId, await this.beatOnce(state.nodeId));
+        this.state = state;
+        await writeJsonAtomic(join(this.dir, 'state.json'), state);
+        this.d.log.info('swarm: joined as a worker', { node: state.nodeId, managers: answer.managers.map((m) => m.addr) });
+      } catch (err) {
+        this.state = undefined;
+        await this.teardown();
+        throw err;
+      }
+    });
   }
 
   /** Grants a lease, binds the node's heartbeat key to it, and starts again whenever the lease is lost. */
@@ -239,6 +322,7 @@ export class SwarmService {
         if (!r.succeeded) throw new Conflict('swarm.exists', 'the new etcd member already holds a swarm');
         this.startHeartbeat(state.nodeId, await this.beatOnce(state.nodeId));
         this.state = state;
+        await this.openSwarmPort(state);
         await writeJsonAtomic(join(this.dir, 'state.json'), state);
         this.d.log.info('swarm initialized', { node: state.nodeId, cluster: state.clusterId, advertise: advertiseIp, etcd: state.clientUrl });
         return state.nodeId;
@@ -268,6 +352,7 @@ export class SwarmService {
 
   /** Stops the heartbeat, the store and the member, and removes every swarm file. */
   private async teardown(): Promise<void> {
+    await this.closeSwarmPort();
     this.heartbeat?.abort();
     this.heartbeat = undefined;
     await this.store?.close().catch(() => {});
@@ -282,6 +367,8 @@ export class SwarmService {
       if (!this.state) throw new Unavailable('swarm.not_in_swarm', NO_SWARM);
       // one manager per swarm today: a manager leaving is always the last one
       if (this.state.role === 'manager' && !force) throw new Unavailable('swarm.leave_last_manager', LAST_MANAGER);
+      // a worker's heartbeat goes at once: managers show it down (it stays listed until `node rm`, as in Docker)
+      if (this.state.role === 'worker') await this.store?.delete(heartbeatKey(this.state.nodeId)).catch(() => false);
       // the state file goes first: a crash from here on restarts as a daemon outside any swarm
       await rm(join(this.dir, 'state.json'), { force: true });
       this.state = undefined;
@@ -400,7 +487,7 @@ export class SwarmService {
     const host = state.advertiseIp.includes(':') ? `[${state.advertiseIp}]` : state.advertiseIp;
     const out: SwarmInfoView = {
       NodeID: state.nodeId, NodeAddr: state.advertiseIp, LocalNodeState: 'active', ControlAvailable: state.role === 'manager', Error: this.lastError,
-      RemoteManagers: [{ NodeID: state.nodeId, Addr: `${host}:${SWARM_PORT}` }],
+      RemoteManagers: state.role === 'manager' ? [{ NodeID: state.nodeId, Addr: `${host}:${SWARM_PORT}` }] : (state.managers ?? []).map((m) => ({ NodeID: m.nodeId, Addr: m.addr })),
     };
     if (state.role !== 'manager' || !this.store) return out;
     try {

@@ -5,6 +5,7 @@ import type { NodeSpec, NodeView, SwarmInitRequest, SwarmSpec, SwarmView } from 
 export interface SwarmBackend {
   /** Returns the new node's id. */
   init(req: SwarmInitRequest): Promise<string>;
+  join(req: { RemoteAddrs?: string[]; JoinToken?: string; AdvertiseAddr?: string; ListenAddr?: string }): Promise<void>;
   inspect(): Promise<SwarmView>;
   update(spec: SwarmSpec, flags: { version: number; rotateWorkerToken: boolean; rotateManagerToken: boolean }): Promise<void>;
   unlockKey(): Promise<{ UnlockKey: string }>;

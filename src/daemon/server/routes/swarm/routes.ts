@@ -1,6 +1,6 @@
-import { NODE_SPEC, SWARM_INIT, SWARM_SPEC } from '../../../../api/body-shapes.js';
+import { NODE_SPEC, SWARM_INIT, SWARM_JOIN, SWARM_SPEC } from '../../../../api/body-shapes.js';
 import type { NodeSpec, SwarmInitRequest, SwarmSpec } from '../../../../api/types/index.js';
-import { InvalidParameter, NotImplemented } from '../../../../errdefs/index.js';
+import { InvalidParameter } from '../../../../errdefs/index.js';
 import type { Request } from '../../request.js';
 import type { Handler } from '../../request.js';
 import type { Router } from '../../router.js';
@@ -20,8 +20,9 @@ export function swarmRoutes(r: Router<Handler>, b: SwarmBackend): void {
     if (body.AutoLockManagers) body.Spec = { ...body.Spec, EncryptionConfig: { AutoLockManagers: true } };
     reply.json(200, await b.init(body));
   });
-  r.add('POST', '/swarm/join', () => {
-    throw new NotImplemented('swarm.join_unsupported', 'joining a swarm is not supported by berth yet');
+  r.add('POST', '/swarm/join', async (req, reply) => {
+    await b.join((await req.json<{ RemoteAddrs?: string[]; JoinToken?: string; AdvertiseAddr?: string; ListenAddr?: string }>(SWARM_JOIN)) ?? {});
+    reply.empty(200);
   });
   r.add('GET', '/swarm', async (_req, reply) => reply.json(200, await b.inspect()));
   r.add('POST', '/swarm/update', async (req, reply) => {

@@ -214,6 +214,14 @@ describe('a worker joins with the docker CLI', () => {
     assert.match(refused.stderr, /This node is not a swarm manager\. Worker nodes can't be used to view or modify cluster state\./);
   });
 
+  test('a worker killed with -9 and restarted is still in the swarm and Ready again', async () => {
+    const before = (await ok(n2, ['info', '--format', '{{.Swarm.NodeID}}'])).trim();
+    n2.kill9();
+    await n2.restart();
+    assert.equal((await ok(n2, ['info', '--format', '{{.Swarm.LocalNodeState}} {{.Swarm.NodeID}}'])).trim(), `active ${before}`);
+    await waitFor(async () => (await ok(n1, ['node', 'inspect', '--format', '{{.Status.State}}', before])).trim() === 'ready', 15_000, 'worker ready');
+  });
+
   test('the worker leaves without --force; the manager shows it Down and can remove it', async () => {
     assert.match(await ok(n2, ['swarm', 'leave']), /Node left the swarm\./);
     assert.equal(existsSync(join(n2.daemon.dataRoot, 'swarm')), false);

@@ -242,7 +242,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   }));
   execRoutes(router, execs);
   swarmRoutes(router, swarm);
-  nodeRoutes(router, swarm);
+  nodeRoutes(router, swarm.nodes);
   const server = new ApiServer({
     router, engineVersion: ENGINE_VERSION, log,
     ...(transport.tls ? { tls: transport.tls } : {}), socketGid: transport.socketGroup.gid, limits: transport.limits,

@@ -4,9 +4,10 @@ import { Filters } from '../../api/filters.js';
 import { resolveAdvertiseIp, hostOf, type Interfaces } from './advertise-addr.js';
 import { MemoryStore } from './memory-store.js';
 import {
-  applyNodeSpec, checkSupportedSpec, CLUSTER_KEY, defaultSwarmSpec, heartbeatKey, mergeSwarmSpec, nodeMatches, nodeView, resolveNodeRef,
+  applyNodeSpec, checkSupportedSpec, CLUSTER_KEY, defaultSwarmSpec, heartbeatKey, mergeSwarmSpec, nodeKey, nodeMatches, nodeView, resolveNodeRef,
   type NodeRecord,
 } from './swarm-objects.js';
+import { SwarmNodes } from './swarm-nodes.js';
 
 const node = (over: Partial<NodeRecord> = {}): NodeRecord => ({
   id: 'abcdefghijklmnopqrstuvwxy', createdAt: 't0', updatedAt: 't0',
@@ -124,5 +125,49 @@ describe('advertise address', () => {
     assert.equal(resolveAdvertiseIp({ skipInterfaces: ['berth0'] }, ifaces), '10.1.2.3');
     assert.throws(() => resolveAdvertiseIp({}, ifaces), /could not choose an IP address to advertise since this system has multiple addresses on different interfaces \(10\.1\.2\.3 on eth0 and 10\.200\.0\.1 on berth0\)/);
     assert.equal(resolveAdvertiseIp({ listenAddr: '10.1.2.3:2377' }, ifaces), '10.1.2.3');
+  });
+});
+
+describe('node objects on a manager (SwarmNodes over the memory store)', () => {
+  const seed = async () => {
+    const store = new MemoryStore();
+    const cluster = { id: 'c', createdAt: 't', updatedAt: 't', spec: defaultSwarmSpec(), joinTokens: { worker: 'w', manager: 'm' }, rootCaCertPem: '', defaultAddrPool: [], subnetSize: 24, dataPathPort: 4789, leaderId: 'abcdefghijklmnopqrstuvwxy' };
+    await store.put(CLUSTER_KEY, JSON.stringify(cluster));
+    await store.put(nodeKey('abcdefghijklmnopqrstuvwxy'), JSON.stringify(node()));
+    const worker = node({ id: 'zzzzzzzzzzzzzzzzzzzzzzzzz', addr: '10.0.0.2', spec: { Labels: {}, Role: 'worker', Availability: 'active' } });
+    worker.description = { ...worker.description, Hostname: 'host2' };
+    await store.put(nodeKey(worker.id), JSON.stringify(worker));
+    const lease = await store.grantLease(10, { keepAlive: false });
+    await store.put(heartbeatKey('abcdefghijklmnopqrstuvwxy'), 'now', { lease: lease.id });
+    return { store, nodes: new SwarmNodes(() => store) };
+  };
+
+  test('ls: the manager with a heartbeat is ready, the worker without one is down; filters apply', async () => {
+    const { store, nodes } = await seed();
+    const all = await nodes.listNodes(new Filters());
+    assert.deepEqual(all.map((n) => [n.Description.Hostname, n.Status.State, n.ManagerStatus?.Leader ?? false]), [['host1', 'ready', true], ['host2', 'down', false]]);
+    assert.deepEqual((await nodes.listNodes(new Filters({ role: ['worker'] }))).map((n) => n.ID), ['zzzzzzzzzzzzzzzzzzzzzzzzz']);
+    await assert.rejects(nodes.listNodes(new Filters({ color: ['red'] })), /invalid filter 'color'/);
+    await store.close();
+  });
+
+  test('update carries the version it read: a stale one is refused, the current one lands', async () => {
+    const { store, nodes } = await seed();
+    const v = await nodes.inspectNode('host1');
+    await nodes.updateNode(v.ID, v.Version.Index, { ...v.Spec, Labels: { zone: 'a' } });
+    await assert.rejects(nodes.updateNode(v.ID, v.Version.Index, { ...v.Spec, Labels: { zone: 'b' } }), /update out of sequence/);
+    assert.deepEqual((await nodes.inspectNode(v.ID)).Spec.Labels, { zone: 'a' });
+    const again = await nodes.inspectNode(v.ID);
+    await assert.rejects(nodes.updateNode(v.ID, again.Version.Index, { ...again.Spec, Role: 'worker' }), /attempting to demote the last manager/);
+    await store.close();
+  });
+
+  test('rm: a manager never, a ready node only with force, a down worker at once; unknown refs are not found', async () => {
+    const { store, nodes } = await seed();
+    await assert.rejects(nodes.removeNode('host1', true), /is a cluster manager/);
+    await assert.rejects(nodes.inspectNode('nosuch'), /node nosuch not found/);
+    await nodes.removeNode('zzz', false);
+    assert.deepEqual((await nodes.listNodes(new Filters())).map((n) => n.Description.Hostname), ['host1']);
+    await store.close();
   });
 });

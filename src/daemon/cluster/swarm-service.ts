@@ -22,9 +22,8 @@
 import { networkInterfaces } from 'node:os';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Filters } from '../../api/filters.js';
-import type { NodeSpec, NodeView, SwarmInfoView, SwarmInitRequest, SwarmSpec, SwarmView } from '../../api/types/index.js';
-import { Conflict, InvalidParameter, NotFound, Unavailable } from '../../errdefs/index.js';
+import type { SwarmInfoView, SwarmInitRequest, SwarmSpec, SwarmView } from '../../api/types/index.js';
+import { Conflict, InvalidParameter, Unavailable } from '../../errdefs/index.js';
 import { writeJsonAtomic } from '../../lib/atomic-file.js';
 import { hostOf, resolveAdvertiseIp } from './advertise-addr.js';
 import type { Server } from 'node:https';
@@ -35,12 +34,12 @@ import { newSwarmId } from './ids.js';
 import { generateJoinTokens, roleForJoinToken, rotateJoinTokens } from './join-token.js';
 import { issueNodeCertificate } from './node-cert.js';
 import { loadNodeCredentials, loadRootCA, NODE_CERT_FILE, NODE_KEY_FILE, ROOT_CA_CERT_FILE, saveNodeCredentials, saveRootCA } from './pki-files.js';
-import type { ClusterStore, KeyValue, Lease } from './store.js';
+import type { ClusterStore, Lease } from './store.js';
 import {
-  applyNodeSpec, checkSupportedSpec, CLUSTER_KEY, clusterInfoView, defaultSwarmSpec, heartbeatKey, HEARTBEATS_PREFIX, mergeSwarmSpec,
-  NODE_FILTERS, NODE_LEASE_TTL_SECONDS, nodeKey, nodeMatches, NODES_PREFIX, nodeView, resolveNodeRef, SWARM_PORT, swarmView,
+  checkSupportedSpec, CLUSTER_KEY, clusterInfoView, defaultSwarmSpec, heartbeatKey, mergeSwarmSpec, NODE_LEASE_TTL_SECONDS, nodeKey, SWARM_PORT, swarmView,
   type ClusterRecord, type NodeRecord,
 } from './swarm-objects.js';
+import { readCluster, readNodes, SwarmNodes } from './swarm-nodes.js';
 
 /** What this node remembers of its swarm, in <data-root>/swarm/state.json. */
 export interface LocalSwarmState {
@@ -194,7 +193,7 @@ export class SwarmService {
   /** The manager's side of a join: the token decides the role; a worker gets a certificate and a node record. */
   private async admit(req: JoinRequest, ca: { certPem: string; keyPem?: string; digest: string }): Promise<JoinAnswer> {
     const { state, store } = this.manager();
-    const { record: cluster } = await this.cluster(store);
+    const { record: cluster } = await readCluster(store);
     const role = roleForJoinToken(req.token, cluster.joinTokens);
     if (role === 'manager') throw new InvalidParameter('swarm.unsupported_option', 'joining as a manager is not supported by berth yet; join with the worker token');
     const nodeId = newSwarmId();
@@ -205,7 +204,7 @@ export class SwarmService {
       description: { ...req.description, TLSInfo: { TrustRoot: '', CertIssuerSubject: '', CertIssuerPublicKey: '' } }, addr: req.addr,
     };
     await store.txn({ compare: [{ key: nodeKey(nodeId), modRevision: 0 }], success: [{ put: nodeKey(nodeId), value: JSON.stringify(node) }] });
-    const { views } = await this.allNodes(store);
+    const { views } = await readNodes(store);
     this.d.log.info('swarm: a worker joined', { node: nodeId, addr: req.addr });
     return {
       nodeId, addr: req.addr, clusterId: state.clusterId, role: 'worker', certPem: creds.certPem, keyPem: creds.keyPem, caPem: publicRootCA(ca).certPem,
@@ -369,14 +368,18 @@ export class SwarmService {
       if (this.state.role === 'manager' && !force) throw new Unavailable('swarm.leave_last_manager', LAST_MANAGER);
       // a worker's heartbeat goes at once: managers show it down (it stays listed until `node rm`, as in Docker)
       if (this.state.role === 'worker') await this.store?.delete(heartbeatKey(this.state.nodeId)).catch(() => false);
+      // a manager whose resume failed has no member object: make one to stop (by pid) and delete what runs
+      if (this.state.role === 'manager' && !this.member) this.memberFor(this.state, 'new');
       // the state file goes first: a crash from here on restarts as a daemon outside any swarm
       await rm(join(this.dir, 'state.json'), { force: true });
       this.state = undefined;
-      if (!this.member) this.memberFor({ nodeId: 'leaving', clientUrl: 'https://127.0.0.1:1', peerUrl: 'https://127.0.0.1:1' } as LocalSwarmState, 'new');
       await this.teardown();
       this.lastError = '';
     });
   }
+
+  /** The node and cluster routes' half: reads and writes of node objects, on a manager. */
+  readonly nodes = new SwarmNodes(() => this.manager().store);
 
   private manager(): { state: LocalSwarmState; store: ClusterStore } {
     if (!this.state || !this.store) throw new Unavailable('swarm.not_manager', NOT_MANAGER);
@@ -386,22 +389,16 @@ export class SwarmService {
     return { state: this.state, store: this.store };
   }
 
-  private async cluster(store: ClusterStore): Promise<{ record: ClusterRecord; kv: KeyValue }> {
-    const kv = await store.get(CLUSTER_KEY);
-    if (!kv) throw new Unavailable('swarm.not_manager', NOT_MANAGER);
-    return { record: JSON.parse(kv.value) as ClusterRecord, kv };
-  }
-
   async inspect(): Promise<SwarmView> {
     const { store } = this.manager();
-    const { record, kv } = await this.cluster(store);
+    const { record, kv } = await readCluster(store);
     return swarmView(record, kv.modRevision);
   }
 
   async update(spec: SwarmSpec, flags: SwarmUpdateFlags): Promise<void> {
     const { store } = this.manager();
     checkSupportedSpec(spec);
-    const { record, kv } = await this.cluster(store);
+    const { record, kv } = await readCluster(store);
     if (flags.version !== kv.modRevision) throw new Conflict('swarm.update_out_of_sequence', 'update out of sequence');
     const digest = rootCAFromPem(record.rootCaCertPem).digest;
     const next: ClusterRecord = {
@@ -420,64 +417,6 @@ export class SwarmService {
     return { UnlockKey: '' };
   }
 
-  // --- nodes ----------------------------------------------------------------
-
-  private async allNodes(store: ClusterStore): Promise<{ views: NodeView[]; records: { record: NodeRecord; kv: KeyValue }[] }> {
-    const [{ record: cluster }, nodes, beats] = await Promise.all([this.cluster(store), store.list(NODES_PREFIX), store.list(HEARTBEATS_PREFIX)]);
-    const alive = new Set(beats.items.map((kv) => kv.key.slice(HEARTBEATS_PREFIX.length)));
-    const records = nodes.items.map((kv) => ({ record: JSON.parse(kv.value) as NodeRecord, kv }));
-    const views = records.map(({ record, kv }) => nodeView(record, kv.modRevision, alive.has(record.id), cluster.leaderId, cluster.rootCaCertPem));
-    return { views, records };
-  }
-
-  async listNodes(filters: Filters): Promise<NodeView[]> {
-    const { store } = this.manager();
-    filters.accept(NODE_FILTERS);
-    const { views } = await this.allNodes(store);
-    return views.filter((v) => nodeMatches(filters, v));
-  }
-
-  private async findNode(store: ClusterStore, ref: string): Promise<{ view: NodeView; record: NodeRecord; kv: KeyValue }> {
-    const { views, records } = await this.allNodes(store);
-    const all = views.map((view, i) => ({ id: view.ID, name: view.Spec.Name || view.Description.Hostname, view, ...records[i]! }));
-    const found = resolveNodeRef(ref, all);
-    if (found === 'ambiguous') {
-      throw new InvalidParameter('swarm.node_ambiguous', `node ${ref} is ambiguous (${all.filter((n) => n.id.startsWith(ref) || n.name === ref).length} matches found)`);
-    }
-    if (!found) throw new NotFound('swarm.node_not_found', `node ${ref} not found`);
-    return found;
-  }
-
-  async inspectNode(ref: string): Promise<NodeView> {
-    const { store } = this.manager();
-    return (await this.findNode(store, ref)).view;
-  }
-
-  async updateNode(ref: string, version: number, spec: NodeSpec): Promise<void> {
-    const { store } = this.manager();
-    const { record, kv } = await this.findNode(store, ref);
-    if (version !== kv.modRevision) throw new Conflict('swarm.update_out_of_sequence', 'update out of sequence');
-    const next = applyNodeSpec(record, spec, new Date().toISOString());
-    if (next.spec.Role !== record.spec.Role) {
-      if (record.spec.Role === 'manager') throw new Conflict('swarm.node_role', 'attempting to demote the last manager of the swarm');
-      throw new InvalidParameter('swarm.unsupported_option', 'promoting a worker to manager is not supported by berth yet');
-    }
-    const r = await store.txn({ compare: [{ key: kv.key, modRevision: kv.modRevision }], success: [{ put: kv.key, value: JSON.stringify(next) }] });
-    if (!r.succeeded) throw new Conflict('swarm.update_out_of_sequence', 'update out of sequence');
-  }
-
-  async removeNode(ref: string, force: boolean): Promise<void> {
-    const { store } = this.manager();
-    const { record, view, kv } = await this.findNode(store, ref);
-    if (record.spec.Role === 'manager') {
-      throw new Conflict('swarm.node_remove_refused', `node ${record.id} is a cluster manager and is a member of the raft cluster. It must be demoted to worker before removal`);
-    }
-    if (view.Status.State === 'ready' && !force) throw new Conflict('swarm.node_remove_refused', `node ${record.id} is not down and can't be removed`);
-    const beat = await store.get(heartbeatKey(record.id));
-    if (beat?.lease) await store.revokeLease(beat.lease).catch(() => {});
-    await store.txn({ compare: [{ key: kv.key, modRevision: kv.modRevision }], success: [{ delete: kv.key }, { delete: heartbeatKey(record.id) }] });
-  }
-
   // --- info -----------------------------------------------------------------
 
   /** The `Swarm` block of `GET /info` and the `Swarm` header of `/_ping`. */
@@ -491,8 +430,8 @@ export class SwarmService {
     };
     if (state.role !== 'manager' || !this.store) return out;
     try {
-      const { record, kv } = await this.cluster(this.store);
-      const { views } = await this.allNodes(this.store);
+      const { record, kv } = await readCluster(this.store);
+      const { views } = await readNodes(this.store);
       out.Nodes = views.length;
       out.Managers = views.filter((v) => v.Spec.Role === 'manager').length;
       out.RemoteManagers = views.filter((v) => v.ManagerStatus).map((v) => ({ NodeID: v.ID, Addr: v.ManagerStatus!.Addr }));

@@ -8,6 +8,7 @@ import {
   type NodeRecord,
 } from './swarm-objects.js';
 import { SwarmNodes } from './swarm-nodes.js';
+import { NodeHeartbeat } from './node-heartbeat.js';
 
 const node = (over: Partial<NodeRecord> = {}): NodeRecord => ({
   id: 'abcdefghijklmnopqrstuvwxy', createdAt: 't0', updatedAt: 't0',
@@ -168,6 +169,29 @@ describe('node objects on a manager (SwarmNodes over the memory store)', () => {
     await assert.rejects(nodes.inspectNode('nosuch'), /node nosuch not found/);
     await nodes.removeNode('zzz', false);
     assert.deepEqual((await nodes.listNodes(new Filters())).map((n) => n.Description.Hostname), ['host1']);
+    await store.close();
+  });
+});
+
+describe('node heartbeat (memory store)', () => {
+  test('the key lives while beating; a lease revoked elsewhere is granted again and the key rebound; stop lets it expire', async () => {
+    const store = new MemoryStore();
+    const hb = new NodeHeartbeat(store, 'n1', { ttlSeconds: 1, retryMs: 50 });
+    await hb.startNow();
+    const first = await store.get(heartbeatKey('n1'));
+    assert.ok(first?.lease);
+    await store.revokeLease(first.lease);
+    const deadline = Date.now() + 3000;
+    let again = await store.get(heartbeatKey('n1'));
+    while ((!again || again.lease === first.lease) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+      again = await store.get(heartbeatKey('n1'));
+    }
+    assert.ok(again && again.lease !== first.lease, 'rebound to a new lease');
+    hb.stop();
+    const gone = Date.now() + 4000;
+    while ((await store.get(heartbeatKey('n1'))) && Date.now() < gone) await new Promise((r) => setTimeout(r, 100));
+    assert.equal(await store.get(heartbeatKey('n1')), undefined, 'expired after stop');
     await store.close();
   });
 });

@@ -34,12 +34,13 @@ import { newSwarmId } from './ids.js';
 import { generateJoinTokens, roleForJoinToken, rotateJoinTokens } from './join-token.js';
 import { issueNodeCertificate } from './node-cert.js';
 import { loadNodeCredentials, loadRootCA, NODE_CERT_FILE, NODE_KEY_FILE, ROOT_CA_CERT_FILE, saveNodeCredentials, saveRootCA } from './pki-files.js';
-import type { ClusterStore, Lease } from './store.js';
+import type { ClusterStore } from './store.js';
 import {
-  checkSupportedSpec, CLUSTER_KEY, clusterInfoView, defaultSwarmSpec, heartbeatKey, mergeSwarmSpec, NODE_LEASE_TTL_SECONDS, nodeKey, SWARM_PORT, swarmView,
+  checkSupportedSpec, CLUSTER_KEY, clusterInfoView, defaultSwarmSpec, heartbeatKey, mergeSwarmSpec, nodeKey, SWARM_PORT, swarmView,
   type ClusterRecord, type NodeRecord,
 } from './swarm-objects.js';
 import { readCluster, readNodes, SwarmNodes } from './swarm-nodes.js';
+import { NodeHeartbeat } from './node-heartbeat.js';
 
 /** What this node remembers of its swarm, in <data-root>/swarm/state.json. */
 export interface LocalSwarmState {
@@ -84,13 +85,12 @@ const SWARM_EXISTS = 'This node is already part of a swarm. Use "docker swarm le
 const NO_SWARM = 'This node is not part of a swarm';
 const LAST_MANAGER = 'You are attempting to leave the swarm on a node that is participating as a manager. Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message. ';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class SwarmService {
   private state: LocalSwarmState | undefined;
   private store: ClusterStore | undefined;
   private member: EtcdMember | undefined;
-  private heartbeat: AbortController | undefined;
+  private heartbeat: NodeHeartbeat | undefined;
   private swarmPort: Server | undefined;
   private lastError = '';
   /** One init/leave/start at a time. */
@@ -135,7 +135,8 @@ export class SwarmService {
           await this.openSwarmPort(state);
         }
         this.store = await this.openStore(state);
-        this.startHeartbeat(state.nodeId);
+        this.heartbeat = new NodeHeartbeat(this.store, state.nodeId);
+        this.heartbeat.startInBackground();
       } catch (err) {
         this.lastError = (err as Error).message;
         this.d.log.warn('swarm: could not resume swarm mode', { error: this.lastError });
@@ -146,7 +147,7 @@ export class SwarmService {
   /** berthd stopping: etcd keeps running, the lease is left to expire (the node shows down after its TTL). */
   async shutdown(): Promise<void> {
     await this.closeSwarmPort();
-    this.heartbeat?.abort();
+    this.heartbeat?.stop();
     this.member?.release();
     await this.store?.close().catch(() => {});
   }
@@ -230,7 +231,8 @@ export class SwarmService {
           clientUrl: '', peerUrl: '', etcdEndpoints: answer.etcdEndpoints, managers: answer.managers,
         };
         this.store = await this.openStore(state);
-        this.startHeartbeat(state.nodeId, await this.beatOnce(state.nodeId));
+        this.heartbeat = new NodeHeartbeat(this.store, state.nodeId);
+        await this.heartbeat.startNow();
         this.state = state;
         await writeJsonAtomic(join(this.dir, 'state.json'), state);
         this.d.log.info('swarm: joined as a worker', { node: state.nodeId, managers: answer.managers.map((m) => m.addr) });
@@ -240,38 +242,6 @@ export class SwarmService {
         throw err;
       }
     });
-  }
-
-  /** Grants a lease, binds the node's heartbeat key to it, and starts again whenever the lease is lost. */
-  private startHeartbeat(nodeId: string, first?: Lease): void {
-    this.heartbeat?.abort();
-    const ctl = new AbortController();
-    this.heartbeat = ctl;
-    const loop = async () => {
-      let lease = first;
-      while (!ctl.signal.aborted) {
-        try {
-          if (!lease) lease = await this.beatOnce(nodeId);
-          this.lastError = '';
-          const held = lease;
-          await new Promise<void>((resolve) => {
-            held.onLost(() => resolve());
-            ctl.signal.addEventListener('abort', () => { held.release(); resolve(); }, { once: true });
-          });
-        } catch (err) {
-          if (!ctl.signal.aborted) this.lastError = (err as Error).message;
-          await sleep(1000);
-        }
-        lease = undefined;
-      }
-    };
-    void loop();
-  }
-
-  private async beatOnce(nodeId: string): Promise<Lease> {
-    const lease = await this.store!.grantLease(NODE_LEASE_TTL_SECONDS);
-    await this.store!.put(heartbeatKey(nodeId), new Date().toISOString(), { lease: lease.id });
-    return lease;
   }
 
   // --- swarm ----------------------------------------------------------------
@@ -319,7 +289,8 @@ export class SwarmService {
           success: [{ put: CLUSTER_KEY, value: JSON.stringify(cluster) }, { put: nodeKey(node.id), value: JSON.stringify(node) }],
         });
         if (!r.succeeded) throw new Conflict('swarm.exists', 'the new etcd member already holds a swarm');
-        this.startHeartbeat(state.nodeId, await this.beatOnce(state.nodeId));
+        this.heartbeat = new NodeHeartbeat(this.store, state.nodeId);
+        await this.heartbeat.startNow();
         this.state = state;
         await this.openSwarmPort(state);
         await writeJsonAtomic(join(this.dir, 'state.json'), state);
@@ -352,7 +323,7 @@ export class SwarmService {
   /** Stops the heartbeat, the store and the member, and removes every swarm file. */
   private async teardown(): Promise<void> {
     await this.closeSwarmPort();
-    this.heartbeat?.abort();
+    this.heartbeat?.stop();
     this.heartbeat = undefined;
     await this.store?.close().catch(() => {});
     this.store = undefined;
@@ -425,7 +396,7 @@ export class SwarmService {
     if (!state) return { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null };
     const host = state.advertiseIp.includes(':') ? `[${state.advertiseIp}]` : state.advertiseIp;
     const out: SwarmInfoView = {
-      NodeID: state.nodeId, NodeAddr: state.advertiseIp, LocalNodeState: 'active', ControlAvailable: state.role === 'manager', Error: this.lastError,
+      NodeID: state.nodeId, NodeAddr: state.advertiseIp, LocalNodeState: 'active', ControlAvailable: state.role === 'manager', Error: this.lastError || this.heartbeat?.lastError || '',
       RemoteManagers: state.role === 'manager' ? [{ NodeID: state.nodeId, Addr: `${host}:${SWARM_PORT}` }] : (state.managers ?? []).map((m) => ({ NodeID: m.nodeId, Addr: m.addr })),
     };
     if (state.role !== 'manager' || !this.store) return out;

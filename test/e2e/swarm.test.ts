@@ -159,6 +159,14 @@ describe('swarm init, nodes and leave with the docker CLI', () => {
     assert.equal(existsSync(swarmDir()), false, 'the swarm dir is gone');
     assert.equal((await docker(['info', '--format', '{{.Swarm.LocalNodeState}}'])).trim(), 'inactive');
   });
+
+  test('init without --advertise-addr picks the LAN address (not the daemon\'s own bridge)', async () => {
+    await docker(['swarm', 'init']);
+    assert.equal((await docker(['info', '--format', '{{.Swarm.NodeAddr}}'])).trim(), n1.ip);
+    await docker(['swarm', 'leave', '--force']);
+    assert.equal(etcdPid(), undefined);
+    assert.equal(existsSync(swarmDir()), false);
+  });
 });
 
 describe('a worker joins with the docker CLI', () => {

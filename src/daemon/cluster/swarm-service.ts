@@ -132,11 +132,12 @@ export class SwarmService {
         if (state.role === 'manager') {
           const { pid, adopted } = await this.memberFor(state, 'new').start();
           this.d.log.info(adopted ? 'swarm: adopted the running etcd member' : 'swarm: started the etcd member', { pid, node: state.nodeId });
-          await this.openSwarmPort(state);
         }
         this.store = await this.openStore(state);
         this.heartbeat = new NodeHeartbeat(this.store, state.nodeId);
         this.heartbeat.startInBackground();
+        // last: a busy swarm port stops joins, not the store, the heartbeat or `docker node ls`
+        if (state.role === 'manager') await this.openSwarmPort(state);
       } catch (err) {
         this.lastError = (err as Error).message;
         this.d.log.warn('swarm: could not resume swarm mode', { error: this.lastError });

@@ -1,19 +1,28 @@
 // Bundles each program into one file so that `berth` starts by reading one
 // module instead of resolving dozens (CLI start-up time is user-visible).
+// Code reached only through a dynamic import() (berthd's etcd client, loaded
+// at `swarm init` or when a swarm node starts) goes to a chunk of its own,
+// read only then. etcd3 reads its .proto files next to its own sources
+// (__dirname), so it and the gRPC packages it shares instances with stay
+// in node_modules and are imported from there, never bundled.
 import { build } from 'esbuild';
 
 const programs = ['berth', 'berthd', 'berth-registry'];
 await Promise.all(
   programs.map((p) =>
     build({
-      entryPoints: [`src/bin/${p}.ts`],
-      outfile: `dist/bundle/${p}.mjs`,
+      entryPoints: { [p]: `src/bin/${p}.ts` },
+      outdir: 'dist/bundle',
+      outExtension: { '.js': '.mjs' },
+      chunkNames: `${p}-chunks/[name]-[hash]`,
+      splitting: true,
       bundle: true,
       platform: 'node',
       target: 'node20',
       format: 'esm',
       sourcemap: 'linked',
       logLevel: 'warning',
+      external: ['etcd3', '@grpc/grpc-js', '@grpc/proto-loader'],
       // Some CommonJS dependencies call require(); give the ESM bundle one.
       banner: { js: "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);" },
     }),

@@ -132,3 +132,30 @@ export const AUTH_CONFIG: Shape = {
     identitytoken: 'string', registrytoken: 'string',
   },
 };
+
+export const SWARM_SPEC: Shape = {
+  struct: 'Spec',
+  fields: {
+    Name: 'string', Labels: stringMap,
+    Orchestration: { struct: 'OrchestrationConfig', fields: { TaskHistoryRetentionLimit: 'int' } },
+    Raft: { struct: 'RaftConfig', fields: { SnapshotInterval: 'uint', KeepOldSnapshots: 'uint', LogEntriesForSlowFollowers: 'uint', ElectionTick: 'int', HeartbeatTick: 'int' } },
+    Dispatcher: { struct: 'DispatcherConfig', fields: { HeartbeatPeriod: 'int' } },
+    CAConfig: { struct: 'CAConfig', fields: { NodeCertExpiry: 'int', SigningCACert: 'string', SigningCAKey: 'string', ForceRotate: 'uint' } },
+    EncryptionConfig: { struct: 'EncryptionConfig', fields: { AutoLockManagers: 'bool' } },
+  },
+};
+
+export const SWARM_INIT: Shape = {
+  struct: 'InitRequest',
+  fields: {
+    ListenAddr: 'string', AdvertiseAddr: 'string', DataPathAddr: 'string', DataPathPort: 'uint', ForceNewCluster: 'bool',
+    Spec: SWARM_SPEC, AutoLockManagers: 'bool', Availability: 'string', DefaultAddrPool: strings, SubnetSize: 'uint',
+  },
+};
+
+export const NODE_SPEC: Shape = { struct: 'NodeSpec', fields: { Name: 'string', Labels: stringMap, Role: 'string', Availability: 'string' } };
+
+export const SWARM_JOIN: Shape = {
+  struct: 'JoinRequest',
+  fields: { ListenAddr: 'string', AdvertiseAddr: 'string', DataPathAddr: 'string', RemoteAddrs: strings, JoinToken: 'string', Availability: 'string' },
+};

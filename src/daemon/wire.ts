@@ -63,6 +63,8 @@ import { Registries } from './distribution/registries.js';
 import { networkRoutes } from './server/routes/networks/routes.js';
 import { volumeRoutes } from './server/routes/volumes/routes.js';
 import { systemRoutes } from './server/routes/system/routes.js';
+import { nodeRoutes, swarmRoutes } from './server/routes/swarm/routes.js';
+import { SwarmService } from './cluster/swarm-service.js';
 import { gatherHostFacts } from './system/host-facts.js';
 import { DiskUsageService } from './system/disk-usage.js';
 import { SystemService } from './system/system-service.js';
@@ -187,6 +189,12 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     images, layers, content, layerBlobs, events, log, tmpRoot: join(storeRoot, 'tmp'), engineVersion: ENGINE_VERSION,
   });
   await filesystem.init();
+  const swarm = new SwarmService({
+    dataRoot: cfg.dataRoot, hostname: facts.hostname, engineVersion: ENGINE_VERSION, ncpu: facts.ncpu, memTotal: facts.memTotal,
+    skipInterfaces: [cfg.bridge], log,
+  });
+  // reads one missing file unless this node was in a swarm
+  await swarm.start();
   const system = new SystemService({
     engineVersion: ENGINE_VERSION,
     daemonId: await engineId(cfg.dataRoot),
@@ -197,6 +205,8 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     liveRestore: cfg.liveRestore,
     debug: cfg.logLevel === 'debug',
     counts: () => ({ containers: containerViews.counts(), images: images.list().length }),
+    swarm: () => swarm.info(),
+    swarmPingState: () => swarm.pingState(),
   });
 
   await run.restore(records);
@@ -231,6 +241,8 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     volumes: () => volumes.usage(),
   }));
   execRoutes(router, execs);
+  swarmRoutes(router, swarm);
+  nodeRoutes(router, swarm.nodes);
   const server = new ApiServer({
     router, engineVersion: ENGINE_VERSION, log,
     ...(transport.tls ? { tls: transport.tls } : {}), socketGid: transport.socketGroup.gid, limits: transport.limits,
@@ -243,6 +255,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     for (const l of transport.listeners) await server.listen(l.host);
   } catch (err) {
     await server.close();
+    await swarm.shutdown();
     await runtime.close();
     await networks.shutdown(false);
     await netns.close();
@@ -259,6 +272,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
       await networks.shutdown(cfg.liveRestore);
       await netns.close();
       await runtime.close();
+      await swarm.shutdown();
       log.info('berthd stopped');
     },
   };

@@ -5,3 +5,4 @@ export * from './network.js';
 export * from './requests.js';
 export * from './system.js';
 export * from './volume.js';
+export * from './swarm.js';

@@ -1,6 +1,6 @@
 /** `/version`, `/info` and `/events`: what the daemon says about itself. */
 import { arch } from 'node:os';
-import type { EventMessage, VersionResponse } from '../../api/types/index.js';
+import type { EventMessage, SwarmInfoView, VersionResponse } from '../../api/types/index.js';
 import { API_VERSION, MIN_API_VERSION } from '../../api/version.js';
 import { matchesEvent, type EventBus, type EventFilter } from '../events/event-bus.js';
 import type { HostFacts } from './host-facts.js';
@@ -15,6 +15,10 @@ export interface SystemDeps {
   debug: boolean;
   /** `name=seccomp,profile=builtin`, `name=userns`, ... (defaults to cgroupns on v2 only). */
   securityOptions?: string[];
+  /** The `Swarm` block of /info; inactive when not given. */
+  swarm?: () => Promise<SwarmInfoView>;
+  /** The `Swarm` header of /_ping: `inactive`, `active/manager`, ... */
+  swarmPingState?: () => string;
   counts(): { containers: { total: number; running: number; paused: number; stopped: number }; images: number };
 }
 
@@ -46,6 +50,10 @@ export class SystemService {
       KernelVersion: f.kernel,
       BuildTime: '',
     };
+  }
+
+  swarmPingState(): string {
+    return this.d.swarmPingState?.() ?? 'inactive';
   }
 
   async info(): Promise<Record<string, unknown>> {
@@ -106,7 +114,7 @@ export class SystemService {
       ServerVersion: this.d.engineVersion,
       Runtimes: { runc: { path: 'runc' } },
       DefaultRuntime: 'runc',
-      Swarm: { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
+      Swarm: this.d.swarm ? await this.d.swarm() : { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null },
       LiveRestoreEnabled: this.d.liveRestore,
       Isolation: '',
       InitBinary: 'docker-init',

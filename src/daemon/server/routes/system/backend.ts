@@ -12,6 +12,8 @@ export interface EventFilter {
 export interface SystemBackend {
   version(): VersionResponse;
   info(): Promise<Record<string, unknown>>;
+  /** The `Swarm` header of /_ping: `inactive`, `active/manager`, `active/worker`. */
+  swarmPingState?(): string;
   /** Past events matching the filter, then live ones until `signal` aborts or `until` passes. */
   events(filter: EventFilter, signal: AbortSignal): AsyncIterable<EventMessage>;
 }

@@ -8,12 +8,12 @@ const PING_HEADERS = {
   'Cache-Control': 'no-cache, no-store, must-revalidate',
   Pragma: 'no-cache',
   'Builder-Version': '1',
-  Swarm: 'inactive',
 };
 
 export function systemRoutes(r: Router<Handler>, b: SystemBackend): void {
-  r.add('GET', '/_ping', (_req, reply) => reply.text(200, 'OK', 'text/plain; charset=utf-8', PING_HEADERS));
-  r.add('HEAD', '/_ping', (_req, reply) => reply.empty(200, { ...PING_HEADERS, 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': 0 }));
+  const ping = () => ({ ...PING_HEADERS, Swarm: b.swarmPingState?.() ?? 'inactive' });
+  r.add('GET', '/_ping', (_req, reply) => reply.text(200, 'OK', 'text/plain; charset=utf-8', ping()));
+  r.add('HEAD', '/_ping', (_req, reply) => reply.empty(200, { ...ping(), 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': 0 }));
   r.add('GET', '/version', (_req, reply) => reply.json(200, b.version()));
   r.add('GET', '/info', async (_req, reply) => reply.json(200, await b.info()));
   r.add('GET', '/events', async (req, reply) => {

@@ -1,0 +1,172 @@
+/**
+ * The swarm port (2377): how a node joins, over HTTPS with the cluster's
+ * certificates. Two requests, both JSON errors `{"message": ...}` with the
+ * status errdefs gives their kind:
+ *
+ *   GET  /v1/ca      → 200 text: the root CA bundle (PEM). Fetched WITHOUT
+ *                      verifying the server: the joiner pins what it gets
+ *                      against the digest in its token (checkCaAgainstToken)
+ *                      and trusts nothing until that matches.
+ *   POST /v1/join    { token, addr, description } over TLS verified against
+ *                      the pinned CA (the server must hold a swarm-manager
+ *                      certificate) →
+ *                    200 { nodeId, clusterId, role, certPem, keyPem, managers: [{ nodeId, addr }], etcdEndpoints }
+ *
+ * The manager matches the token in constant time (roleForJoinToken), issues
+ * a worker certificate (CN = a new node id, O = the cluster id, the joiner's
+ * address as an IP SAN), writes the node's record, and answers with the etcd
+ * client URLs: the worker then reads and writes the store as an etcd
+ * client authenticated by that certificate.
+ *
+ * Unlike swarmkit, the manager makes the worker's key (openssl-signer signs
+ * only keys it holds); it travels once, inside the TLS session the joiner
+ * verified against the pinned CA. Joining as a manager is refused for now.
+ */
+import { createServer, request, type Server } from 'node:https';
+import { checkServerIdentity, type PeerCertificate, type TLSSocket } from 'node:tls';
+import type { IncomingMessage } from 'node:http';
+import { BerthError, httpStatusOf, InvalidParameter, Unavailable } from '../../errdefs/index.js';
+import { MANAGER_OU } from './cert-profile.js';
+import { checkCaAgainstToken, parseJoinToken } from './join-token.js';
+import type { NodeCredentials } from './node-cert.js';
+import { CLUSTER_CIPHERS, serverTlsOptions } from './tls-options.js';
+import type { NodeRecord } from './swarm-objects.js';
+
+export interface JoinRequest {
+  token: string;
+  /** The joiner's address as it reaches the manager (its advertise IP). */
+  addr: string;
+  description: NodeRecord['description'];
+}
+
+export interface JoinAnswer {
+  nodeId: string;
+  /** The joiner's address, as the manager recorded it. */
+  addr: string;
+  clusterId: string;
+  role: 'worker';
+  certPem: string;
+  keyPem: string;
+  caPem: string;
+  managers: { nodeId: string; addr: string }[];
+  etcdEndpoints: string[];
+}
+
+/** What the swarm port serves: the manager's side. */
+export interface JoinAuthority {
+  rootCaPem(): Promise<string>;
+  admit(req: JoinRequest): Promise<JoinAnswer>;
+}
+
+const MAX_BODY = 1 << 20;
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let size = 0;
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => {
+      size += c.length;
+      if (size > MAX_BODY) req.destroy(new InvalidParameter('swarm.join_request', 'join request too large'));
+      else chunks.push(c);
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+/** Serves the join protocol on `host:port` with the manager's certificate. */
+export async function serveSwarmPort(host: string, port: number, creds: NodeCredentials, caPem: string, authority: JoinAuthority): Promise<Server> {
+  const server = createServer(serverTlsOptions(creds, caPem, { requireClientCert: false }), (req, res) => {
+    const send = (status: number, body: string, type = 'application/json') => {
+      res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
+      res.end(body);
+    };
+    void (async () => {
+      try {
+        if (req.method === 'GET' && req.url === '/v1/ca') return send(200, await authority.rootCaPem(), 'application/x-pem-file');
+        if (req.method === 'POST' && req.url === '/v1/join') {
+          let body: JoinRequest;
+          try {
+            body = JSON.parse(await readBody(req)) as JoinRequest;
+          } catch {
+            throw new InvalidParameter('swarm.join_request', 'invalid join request');
+          }
+          if (typeof body?.token !== 'string' || typeof body.addr !== 'string') throw new InvalidParameter('swarm.join_request', 'invalid join request');
+          return send(200, JSON.stringify(await authority.admit(body)));
+        }
+        send(404, JSON.stringify({ message: 'page not found' }));
+      } catch (err) {
+        const status = err instanceof BerthError ? httpStatusOf(err) : 500;
+        send(status, JSON.stringify({ message: (err as Error).message }));
+      }
+    })();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return server;
+}
+
+interface Exchange {
+  status: number;
+  body: string;
+  localAddress: string;
+}
+
+function exchange(remote: string, method: string, path: string, tls: { ca?: string }, body?: string): Promise<Exchange> {
+  const url = new URL(`https://${remote}${path}`);
+  return new Promise((resolve, reject) => {
+    const req = request(url, {
+      method, timeout: 10_000, minVersion: 'TLSv1.2', ciphers: CLUSTER_CIPHERS,
+      ...(tls.ca
+        ? { ca: tls.ca, rejectUnauthorized: true, checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(MANAGER_OU, cert) }
+        : { rejectUnauthorized: false }),
+      headers: body ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } : {},
+    }, (res) => {
+      const chunks: Buffer[] = [];
+      // the socket is detached from the response by its end: read the address now
+      const localAddress = (res.socket as TLSSocket | null)?.localAddress ?? '';
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8'), localAddress }));
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error('timed out')));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+function errorOf(x: Exchange): string {
+  try {
+    return (JSON.parse(x.body) as { message?: string }).message ?? x.body;
+  } catch {
+    return x.body;
+  }
+}
+
+/**
+ * The joiner's side: fetch and pin the CA, then present the token. `addr`
+ * undefined means "the address this host reaches the manager from".
+ */
+export async function requestJoin(remote: string, token: string, addr: string | undefined, description: NodeRecord['description']): Promise<JoinAnswer> {
+  const parsed = parseJoinToken(token);
+  let ca: Exchange;
+  try {
+    ca = await exchange(remote, 'GET', '/v1/ca', {});
+  } catch (err) {
+    throw new Unavailable('swarm.join_unreachable', `could not reach the manager at ${remote}: ${(err as Error).message}`);
+  }
+  if (ca.status !== 200) throw new Unavailable('swarm.join_unreachable', `the manager at ${remote} did not give its CA: ${errorOf(ca)}`);
+  checkCaAgainstToken(parsed, ca.body);
+  const own = addr ?? ca.localAddress.replace(/^::ffff:/, '');
+  const res = await exchange(remote, 'POST', '/v1/join', { ca: ca.body }, JSON.stringify({ token, addr: own, description } satisfies JoinRequest));
+  if (res.status !== 200) {
+    const message = errorOf(res);
+    throw res.status === 400 ? new InvalidParameter('swarm.join_token_rejected', message) : new Unavailable('swarm.join_refused', message);
+  }
+  return { ...(JSON.parse(res.body) as JoinAnswer), caPem: ca.body };
+}

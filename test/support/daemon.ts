@@ -136,9 +136,11 @@ export class TestDaemon {
     return this.proc?.pid;
   }
 
-  async launch(): Promise<void> {
+  /** Starts berthd; `o.liveRestore: false` drops --live-restore (a cleanup stop must take the networks down). */
+  async launch(o: { liveRestore?: false } = {}): Promise<void> {
+    const extra = (this.opts.extraArgs ?? []).filter((a) => o.liveRestore !== false || a !== '--live-restore');
     const args = ['-H', this.host, '--data-root', this.dataRoot, '--exec-root', this.execRoot, '--cgroup-parent', this.cgroupParent,
-      '--config-file', join(this.dir, 'daemon.json'), '-l', 'debug', '--bridge', this.bridge, '--bip', this.bip, ...(this.opts.extraArgs ?? [])];
+      '--config-file', join(this.dir, 'daemon.json'), '-l', 'debug', '--bridge', this.bridge, '--bip', this.bip, ...extra];
     if (this.opts.netns && !this.hostReady) this.prepareHost(this.opts.netns);
     // nsenter execs berthd in place: proc.pid is berthd's pid
     const proc = this.opts.netns
@@ -315,8 +317,8 @@ export class TestDaemon {
     await this.stopDaemon();
     const net = this.netLeftovers();
     if (net.links.length || net.rules.length || net.netns.length) {
-      // killed, not stopped: a clean start and stop takes the daemon's networks down
-      await this.launch().then(() => this.stopDaemon(), () => this.stopDaemon());
+      // killed, or stopped with --live-restore (which keeps them): a clean start and stop without it takes the networks down
+      await this.launch({ liveRestore: false }).then(() => this.stopDaemon(), () => this.stopDaemon());
     }
     const left = this.leftovers();
     // container processes whose shim is gone live on in our cgroup parent: ours to end

@@ -115,12 +115,16 @@ export class ShimRuntime implements Runtime {
   /**
    * Bundle dir with its `log` file, `shim start`, connection. `start` only
    * reads config.json for grouping annotations, so a stub stands in until
-   * `create` writes the real spec.
+   * `create` writes the real spec. `create` renames the spec in while this
+   * runs: the stub is written only where no spec is yet (`wx`), never over it.
    */
   private async startShim(id: string): Promise<TtrpcClient> {
     const bundle = this.bundleOf(id);
     await mkdir(bundle, { recursive: true });
-    await Promise.all([writeFile(join(bundle, 'log'), ''), writeFile(join(bundle, 'config.json'), '{}')]);
+    const stub = writeFile(join(bundle, 'config.json'), '{}', { flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'EEXIST') throw err;
+    });
+    await Promise.all([writeFile(join(bundle, 'log'), ''), stub]);
     const { stdout } = await run(this.opts.shimBinary, this.shimArgs(id, 'start'), { cwd: bundle, env: this.shimEnv(), detached: true });
     return TtrpcClient.connect(socketPathOf(stdout));
   }

@@ -87,7 +87,11 @@ export class TestEtcdCluster {
   /** Starts the first member (`new`) and waits until it serves. */
   async startFirst(name = 'm1'): Promise<TestMember> {
     const d = await this.describe(name);
-    const member = this.memberFor(d, `${name}=${d.peerUrl}`, 'new');
+    return this.launch(d, this.memberFor(d, `${name}=${d.peerUrl}`, 'new'));
+  }
+
+  /** Starts a member, tracks it for teardown, and waits until it serves. */
+  private async launch(d: Awaited<ReturnType<typeof this.describe>>, member: EtcdMember): Promise<TestMember> {
     await member.start();
     this.track(member);
     await member.waitHealthy(20_000);
@@ -102,13 +106,7 @@ export class TestEtcdCluster {
     const store = this.store();
     try {
       const { members } = await store.addMember([d.peerUrl]);
-      const member = this.memberFor(d, initialClusterOf(members, name, d.peerUrl), 'existing');
-      await member.start();
-      this.track(member);
-      await member.waitHealthy(20_000);
-      const t = { ...d, member };
-      this.members.push(t);
-      return t;
+      return await this.launch(d, this.memberFor(d, initialClusterOf(members, name, d.peerUrl), 'existing'));
     } finally {
       await store.close();
     }

@@ -120,3 +120,11 @@ test('fromFlags and toQuery: the CLI side, as the docker CLI sends --filter', ()
     assert.throws(() => Filters.fromFlags([bad]), (err: unknown) => err instanceof InvalidParameter && err.code === 'filter.bad_format' && err.message === 'bad format of filter (expected name=value)');
   }
 });
+
+test('a pattern that would backtrack catastrophically runs in linear time (RE2 semantics, as dockerd)', () => {
+  const f = Filters.parse(JSON.stringify({ name: ['(a+)+$', '(a|aa)*c'] }));
+  const started = Date.now();
+  assert.equal(f.match('name', `${'a'.repeat(40)}!`), false);
+  assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`);
+  assert.equal(Filters.parse(JSON.stringify({ name: ['(w)\\1'] })).match('name', 'ww'), false, 'back-references are no RE2: exact match only');
+});

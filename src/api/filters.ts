@@ -18,6 +18,7 @@
  */
 import { InvalidParameter } from '../errdefs/index.js';
 import { timestampMs } from '../lib/go-time.js';
+import { linearRegExp } from '../lib/linear-regexp.js';
 
 function invalid(message: string): InvalidParameter {
   return new InvalidParameter('filter.invalid', message);
@@ -164,7 +165,7 @@ export class Filters {
     if (!vs || vs.length === 0 || vs.includes(source)) return true;
     return vs.some((v) => {
       try {
-        return new RegExp(v).test(source);
+        return linearRegExp(v).test(source);
       } catch {
         return false;
       }

@@ -37,3 +37,9 @@ test('fuzz: random patterns and paths never throw or hang', () => {
   }
   assert.ok(Date.now() - start < 5000);
 });
+
+test('many stars against a long path run in linear time', () => {
+  const started = Date.now();
+  assert.equal(patternRegExp(`${'*a'.repeat(30)}b`).test('a'.repeat(60)), false);
+  assert.ok(Date.now() - started < 1000, `took ${Date.now() - started} ms`);
+});

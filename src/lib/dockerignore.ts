@@ -5,6 +5,7 @@
  * and a pattern that matches a directory matches everything below it.
  */
 import { posix } from 'node:path';
+import { linearRegExp } from './linear-regexp.js';
 
 interface Pattern {
   re: RegExp;
@@ -70,9 +71,9 @@ export function patternRegExp(pattern: string): RegExp {
     } else re += escape(c);
   }
   try {
-    return new RegExp(`${re}$`);
+    return linearRegExp(`${re}$`);
   } catch {
-    return new RegExp(`^${escape(pattern)}$`);
+    return linearRegExp(`^${escape(pattern)}$`);
   }
 }
 

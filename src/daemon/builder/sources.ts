@@ -7,6 +7,7 @@ import { lstat, readdir } from 'node:fs/promises';
 import { posix } from 'node:path';
 import { InvalidParameter, NotFound } from '../../errdefs/index.js';
 import { resolveInRoot } from '../../lib/scoped-path.js';
+import { linearRegExp } from '../../lib/linear-regexp.js';
 
 export interface Source {
   /** Path relative to the root, '' for the root itself. */
@@ -79,7 +80,7 @@ export function globRegExp(p: string): RegExp {
       i = end;
     } else re += escapeRe(c);
   }
-  return new RegExp(`^${re}$`);
+  return linearRegExp(`^${re}$`);
 }
 
 function escapeRe(c: string): string {

@@ -7,6 +7,7 @@
 import { createdAfter, type Filters } from '../../api/filters.js';
 import { InvalidParameter } from '../../errdefs/index.js';
 import type { Digest, ImageConfig } from '../../oci/index.js';
+import { linearRegExp } from '../../lib/linear-regexp.js';
 
 const KEYS = ['dangling', 'label', 'label!', 'reference', 'before', 'since', 'until'];
 /** What `image prune` accepts. */
@@ -31,7 +32,7 @@ function createdMs(img: FilterableImage): number {
 /** The `reference` filter: `busybox`, `busybox:*`, `org/*`, `localhost:5000/x:1`. */
 export function referenceMatches(pattern: string, tag: string): boolean {
   const full = pattern.includes(':') || pattern.includes('@') ? pattern : `${pattern}:*`;
-  const re = new RegExp('^' + full.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, '\\$&')).join('[^/]*') + '$');
+  const re = linearRegExp('^' + full.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, '\\$&')).join('[^/]*') + '$');
   return re.test(tag) || re.test(tag.replace(/:[^:/]+$/, ''));
 }
 

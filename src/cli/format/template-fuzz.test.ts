@@ -68,10 +68,10 @@ function randomTemplate(r: () => number): string {
 
 test('random and mutated templates fail only with TemplateError', () => {
   const r = rng(0xbe47);
-  const deadline = Date.now() + 1000;
+  // A fixed count, not a time budget: the suite must not depend on the machine's load.
   let runs = 0;
   let parsed = 0;
-  while (Date.now() < deadline) {
+  while (runs < 3000) {
     const text = randomTemplate(r);
     runs++;
     try {
@@ -87,7 +87,6 @@ test('random and mutated templates fail only with TemplateError', () => {
       assert.match(e.message, /^template: /, JSON.stringify(text));
     }
   }
-  assert.ok(runs > 1000, `only ${runs} templates in a second`);
   assert.ok(parsed > 0 && parsed < runs, `${parsed} of ${runs} parsed: the generator is not exercising both paths`);
 });
 
@@ -100,7 +99,8 @@ test('pathological nesting fails cleanly', () => {
   assert.throws(() => t.execute(1), { name: 'TemplateError', message: /exceeded maximum template depth/ });
 });
 
-test('a parsed template executes 10k times well under a second', () => {
+// The bounds below only catch a pathological slowdown (quadratic, a hang); figures are bench/'s job.
+test('a parsed template executes 10k times without a pathological slowdown', () => {
   const t = parseTemplate(
     '{{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}\t{{.Label "com.example.app"}}\t{{if .Size}}{{.Size}}{{end}}',
   );
@@ -119,14 +119,14 @@ test('a parsed template executes 10k times well under a second', () => {
   const start = performance.now();
   for (let i = 0; i < 10_000; i++) t.execute(row);
   const ms = performance.now() - start;
-  assert.ok(ms < 500, `10k executions took ${ms.toFixed(0)} ms`);
+  assert.ok(ms < 10_000, `10k executions took ${ms.toFixed(0)} ms`);
 });
 
-test('a 1000-row table renders quickly', () => {
+test('a 1000-row table renders without a pathological slowdown', () => {
   const rows = Array.from({ length: 1000 }, (_, i) => ({ ID: `id${i}`, Names: `name-${i}`, Image: i % 2 ? 'nginx' : 'redis:7-alpine' }));
   const start = performance.now();
   const out = renderList({ format: '', defaultFormat: 'table {{.ID}}\\t{{.Image}}\\t{{.Names}}', rows, headers: { ID: 'CONTAINER ID', Image: 'IMAGE', Names: 'NAMES' } });
   const ms = performance.now() - start;
   assert.equal(out.split('\n').length, 1002);
-  assert.ok(ms < 500, `1000 rows took ${ms.toFixed(0)} ms`);
+  assert.ok(ms < 10_000, `1000 rows took ${ms.toFixed(0)} ms`);
 });

@@ -73,6 +73,9 @@ export interface ContainerNetworkingDeps {
   hostResolvConf?: string;
 }
 
+/** Drivers whose networks a container joins through CNI (the others are host and none). */
+const CNI_DRIVERS = new Set(['bridge', 'macvlan']);
+
 type Mode = { kind: 'bridge' } | { kind: 'host' } | { kind: 'none' } | { kind: 'container'; ref: string };
 
 export function networkMode(rec: ContainerRecord): Mode {
@@ -133,7 +136,7 @@ export class ContainerNetworking {
     const out: Record<string, EndpointSettings> = {};
     for (const ref of refs) {
       const n = this.d.networks.get(ref);
-      if (n.driver !== 'bridge') {
+      if (!CNI_DRIVERS.has(n.driver)) {
         throw new InvalidParameter('network.mixed_modes', `container cannot be connected to network ${n.name} and to other networks`);
       }
       const cfg = endpoints[ref] ?? (ref === primaryRef ? endpoints.default : undefined);
@@ -145,7 +148,9 @@ export class ContainerNetworking {
 
   private checkEndpoint(n: NetworkRecord, cfg: EndpointSettings | undefined): void {
     const ip = cfg?.IPAMConfig?.IPv4Address;
-    if (ip) checkStaticIp(ip, this.d.networks.plan(n));
+    if (ip && this.d.networks.reserved(n).includes(checkStaticIp(ip, this.d.networks.plan(n)))) {
+      throw new Forbidden('network.static_ip', 'Address already in use'); // an --aux-address (libnetwork's words)
+    }
     if (cfg?.Aliases?.length && n.predefined) {
       throw new InvalidParameter('network.alias_default_bridge', 'network-scoped alias is supported only for containers in user defined networks');
     }
@@ -165,7 +170,8 @@ export class ContainerNetworking {
     }
     const nets = Object.keys(rec.networkSettings.Networks).map((name) => this.d.networks.get(rec.networkSettings.Networks[name]?.NetworkID || name));
     const primary = nets[0];
-    const maps = mode.kind === 'bridge' ? portMappings(rec.config.ExposedPorts, rec.hostConfig.PortBindings, !!rec.hostConfig.PublishAllPorts) : [];
+    // a macvlan container is on the parent's LAN itself: no host ports, as with libnetwork
+    const maps = mode.kind === 'bridge' && primary?.driver === 'bridge' ? portMappings(rec.config.ExposedPorts, rec.hostConfig.PortBindings, !!rec.hostConfig.PublishAllPorts) : [];
     // host ports first: a taken port is refused before anything exists
     const reserved = maps.length ? await this.d.ports.reserve(rec.id, rec.name, maps) : [];
     const state: SandboxState = { containerId: rec.id, netns: this.d.netns.path(rec.id), attachments: [] };
@@ -184,7 +190,7 @@ export class ContainerNetworking {
     const primaryEp = primary && mode.kind === 'bridge' ? rec.networkSettings.Networks[primary.name] : undefined;
     if (primaryEp?.IPAddress) this.d.ports.route(rec.id, primaryEp.IPAddress);
     const ips = primaryEp?.IPAddress ? [primaryEp.IPAddress] : [];
-    const embedded = !!primary && !primary.predefined && mode.kind === 'bridge' && !!primaryEp?.IPAddress;
+    const embedded = !!primary && primary.driver === 'bridge' && !primary.predefined && mode.kind === 'bridge' && !!primaryEp?.IPAddress;
     if (embedded) {
       try {
         await this.routeEmbeddedDns(state.netns, state.attachments[0]!.ifName, this.d.networks.gateway(primary), primaryEp!.IPAddress!);
@@ -222,7 +228,7 @@ export class ContainerNetworking {
   private async addEndpoint(rec: ContainerRecord, state: SandboxState, n: NetworkRecord, ifName: string, ports: PortMapping[]): Promise<void> {
     const ep = rec.networkSettings.Networks[n.name] ?? emptyEndpoint(n, undefined);
     const staticIp = ep.IPAMConfig?.IPv4Address || undefined;
-    const a: Attachment = { networkId: n.id, ifName, confList: this.d.networks.confList(n), rc: runtimeConfig(ports, staticIp) };
+    const a: Attachment = { networkId: n.id, ifName, confList: this.d.networks.confList(n, staticIp), rc: runtimeConfig(ports, staticIp) };
     state.attachments.push(a);
     await writeJsonAtomic(this.statePath(rec.id), state);
     a.result = await this.d.cni.add(a.confList, { containerId: rec.id, netns: state.netns, ifName }, a.rc);
@@ -231,7 +237,8 @@ export class ContainerNetworking {
     const [addr = '', prefix = '0'] = (ipInfo?.address ?? '').split('/');
     const iface = a.result.interfaces?.find((i) => i.name === ifName && i.sandbox);
     rec.networkSettings.Networks[n.name] = {
-      ...ep, NetworkID: n.id, EndpointID: newId(), Gateway: ipInfo?.gateway ?? '', IPAddress: addr, IPPrefixLen: Number(prefix),
+      // an internal macvlan endpoint has no gateway (no default route), as in libnetwork
+      ...ep, NetworkID: n.id, EndpointID: newId(), Gateway: n.driver === 'macvlan' && n.internal ? '' : ipInfo?.gateway ?? '', IPAddress: addr, IPPrefixLen: Number(prefix),
       MacAddress: iface?.mac ?? '', DNSNames: n.predefined ? null : this.d.networks.dnsNames(rec, ep.Aliases ?? []),
     };
     this.d.events.publish('network', 'connect', n.id, { container: rec.id, name: n.name, type: n.driver });
@@ -267,7 +274,7 @@ export class ContainerNetworking {
     const rec = this.d.containers.get(containerRef);
     await this.d.containers.withLock(rec.id, async () => {
       const mode = networkMode(rec);
-      if (n.driver !== 'bridge' || mode.kind !== 'bridge') {
+      if (!CNI_DRIVERS.has(n.driver) || mode.kind !== 'bridge') {
         throw new InvalidParameter('network.mixed_modes', n.driver === 'host' || mode.kind === 'host'
           ? 'container cannot be disconnected from host network or connected to host network'
           : 'container cannot be connected to multiple networks with one of the networks in private (none) mode');
@@ -303,7 +310,7 @@ export class ContainerNetworking {
     await this.d.containers.withLock(rec.id, async () => {
       const ep = rec.networkSettings.Networks[n.name];
       if (!ep) throw new InvalidParameter('network.not_connected', `container ${rec.id} is not connected to network ${n.name}`);
-      if (n.driver !== 'bridge') throw new InvalidParameter('network.mixed_modes', 'container cannot be disconnected from host network or connected to host network');
+      if (!CNI_DRIVERS.has(n.driver)) throw new InvalidParameter('network.mixed_modes', 'container cannot be disconnected from host network or connected to host network');
       const state = rec.state.Running ? await this.readState(rec.id) : undefined;
       const a = state?.attachments.find((x) => x.networkId === n.id);
       if (state && a) {

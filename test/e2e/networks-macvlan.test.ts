@@ -60,6 +60,11 @@ describe('macvlan networks', () => {
     assert.equal(await ipOf('c2', 'mv1'), `${prefix}.200`, '--ip may lie outside --ip-range, inside the subnet');
     ok(await n.docker(['exec', 'c1', 'ping', '-c', '1', '-W', '2', `${prefix}.200`]), 'c1 -> c2');
     ok(await n.docker(['exec', 'c2', 'ping', '-c', '1', '-W', '2', ip1]), 'c2 -> c1');
+    // names, as on user bridge networks: berth's DNS server answers on 127.0.0.11 inside each container
+    assert.match((await n.docker(['exec', 'c1', 'cat', '/etc/resolv.conf'])).stdout, /^nameserver 127\.0\.0\.11$/m);
+    ok(await n.docker(['exec', 'c1', 'ping', '-c', '1', '-W', '2', 'c2']), 'c1 -> c2 by name');
+    ok(await n.docker(['exec', 'c2', 'ping', '-c', '1', '-W', '2', 'c1']), 'c2 -> c1 by name');
+    assert.match((await n.docker(['exec', 'c1', 'nslookup', 'c2'])).stdout, new RegExp(`Address:\\s+${prefix.replace(/\./g, '\\.')}\\.200`));
     ok(await lanPing(ip1), 'LAN -> c1');
     ok(await n.docker(['exec', 'c1', 'ping', '-c', '1', '-W', '2', gateway]), 'c1 -> the gateway on the LAN');
     assert.match((await n.docker(['exec', 'c1', 'ip', 'route'])).stdout, new RegExp(`^default via ${gateway.replace(/\./g, '\\.')} dev eth0`, 'm'));
@@ -75,6 +80,15 @@ describe('macvlan networks', () => {
     const several = [];
     for (let i = 0; i < 3; i++) several.push((await n.docker(['run', '--rm', '--network', 'mv1', 'busybox', 'ip', '-4', '-o', 'addr', 'show', 'eth0'])).stdout);
     for (const s of several) assert.doesNotMatch(s, new RegExp(`inet (${prefix.replace(/\./g, '\\.')}\\.(129|130))/`), s);
+  });
+
+  test('after berthd is killed and comes back, the running containers still find each other by name', async () => {
+    n.kill9();
+    await n.restart();
+    // the containers lived on with their shims; the DNS socket in their namespaces died with berthd and is made again
+    const running = (await n.docker(['ps', '--format', '{{.Names}}'])).stdout.split('\n').filter(Boolean).sort();
+    assert.deepEqual(running, ['c1', 'c2']);
+    ok(await n.docker(['exec', 'c1', 'ping', '-c', '1', '-W', '2', 'c2']), 'c1 -> c2 by name after the restart');
   });
 
   test('a parent another macvlan network uses, a missing parent, and lo are refused with Docker\'s errors', async () => {

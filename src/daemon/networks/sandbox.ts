@@ -23,6 +23,7 @@ import type { ContainerRecord } from '../containers/record.js';
 import type { EventBus } from '../events/event-bus.js';
 import { runtimeConfig, type NetworkConfList, type RuntimeConfig } from './cni-config.js';
 import type { CniResult, CniRunner } from './cni.js';
+import type { DnsServer } from './dns-server.js';
 import type { HostPorts } from './host-ports.js';
 import { checkStaticIp } from './ipam.js';
 import type { NetnsDir } from './netns.js';
@@ -95,6 +96,9 @@ function emptyEndpoint(n: NetworkRecord, cfg: EndpointSettings | undefined): End
 }
 
 export class ContainerNetworking {
+  /** DNS servers inside containers' namespaces (macvlan primaries), by container id. */
+  private readonly inNetnsDns = new Map<string, DnsServer>();
+
   constructor(private readonly d: ContainerNetworkingDeps) {}
 
   private statePath(id: string): string {
@@ -190,10 +194,12 @@ export class ContainerNetworking {
     const primaryEp = primary && mode.kind === 'bridge' ? rec.networkSettings.Networks[primary.name] : undefined;
     if (primaryEp?.IPAddress) this.d.ports.route(rec.id, primaryEp.IPAddress);
     const ips = primaryEp?.IPAddress ? [primaryEp.IPAddress] : [];
-    const embedded = !!primary && primary.driver === 'bridge' && !primary.predefined && mode.kind === 'bridge' && !!primaryEp?.IPAddress;
+    const embedded = !!primary && !primary.predefined && mode.kind === 'bridge' && !!primaryEp?.IPAddress;
     if (embedded) {
       try {
-        await this.routeEmbeddedDns(state.netns, state.attachments[0]!.ifName, this.d.networks.gateway(primary), primaryEp!.IPAddress!);
+        // a macvlan gateway is a router on the LAN, not this host: the server comes into the namespace instead
+        if (primary.driver === 'macvlan') this.inNetnsDns.set(rec.id, await this.d.networks.serveDnsIn(primary, state.netns));
+        else await this.routeEmbeddedDns(state.netns, state.attachments[0]!.ifName, this.d.networks.gateway(primary), primaryEp!.IPAddress!);
       } catch (err) {
         await this.teardown(rec.id, state);
         throw err;
@@ -258,6 +264,8 @@ export class ContainerNetworking {
   }
 
   private async teardown(id: string, state: SandboxState): Promise<void> {
+    this.inNetnsDns.get(id)?.close();
+    this.inNetnsDns.delete(id);
     for (const a of [...state.attachments].reverse()) {
       await this.d.cni.del(a.confList, { containerId: id, netns: state.netns, ifName: a.ifName }, a.rc, a.result)
         .catch((err: Error) => this.d.log.warn('CNI DEL failed', { id, error: err.message }));
@@ -354,6 +362,11 @@ export class ContainerNetworking {
         if (held.length) await this.d.ports.reserve(id, rec.name, held).catch((err: Error) => this.d.log.warn('could not hold host ports again', { id, error: err.message }));
         const primary = Object.values(rec.networkSettings.Networks)[0];
         if (primary?.IPAddress) this.d.ports.route(id, primary.IPAddress);
+        const n = primary?.IPAddress ? this.d.networks.find(primary.NetworkID ?? '') : undefined;
+        if (n?.driver === 'macvlan') {
+          // the DNS socket in its namespace went with the old daemon
+          await this.d.networks.serveDnsIn(n, state.netns).then((s) => this.inNetnsDns.set(id, s), cleanupFailed(this.d.log, 'serve DNS in a container again', { id }));
+        }
         continue;
       }
       this.d.log.info('removing the network of a container that is not running', { id });

@@ -27,7 +27,8 @@ import { applyFirewall, chainNames, removeFirewall, removeIdlePortmapChains, typ
 import { auxAddresses, hostRoutes, ipamConfigOf, pickSubnet, planFromBip, planFromConfig, type AddressPlan } from './ipam.js';
 import { deleteLink, ensureBridge, linkExists, validBridgeName } from './links.js';
 import type { NetworkRecord, NetworkStore } from './network-store.js';
-import { hostNameservers } from './sandbox-files.js';
+import { bindUdpInNetns } from './netns-socket.js';
+import { EMBEDDED_DNS, hostNameservers } from './sandbox-files.js';
 
 export const BRIDGE_NAME_OPTION = 'com.docker.network.bridge.name';
 const LIST_FILTERS = new Set(['driver', 'id', 'label', 'label!', 'name', 'scope', 'type', 'dangling']);
@@ -132,6 +133,18 @@ export class NetworkService {
     } catch (err) {
       this.d.log.warn('the DNS server of a network could not start', { network: n.name, error: (err as Error).message });
     }
+  }
+
+  /**
+   * The network's DNS server inside one container's namespace, on
+   * 127.0.0.11:53 itself: for networks whose gateway is not on this host
+   * (macvlan), where 127.0.0.11 cannot be DNATed to a server here.
+   */
+  async serveDnsIn(n: NetworkRecord, netnsPath: string): Promise<DnsServer> {
+    const socket = await bindUdpInNetns(netnsPath, EMBEDDED_DNS, 53);
+    const server = new DnsServer(EMBEDDED_DNS, (name) => this.lookup(n, name), () => this.upstreams, this.d.log);
+    server.serve(socket);
+    return server;
   }
 
   /**

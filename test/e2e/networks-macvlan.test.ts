@@ -91,11 +91,21 @@ describe('macvlan networks', () => {
     ok(await n.docker(['exec', 'c1', 'ping', '-c', '1', '-W', '2', 'c2']), 'c1 -> c2 by name after the restart');
   });
 
-  test('a parent another macvlan network uses, a missing parent, and lo are refused with Docker\'s errors', async () => {
+  test('networks share a parent, except in passthru mode; a missing parent, lo and a bad mode are refused with Docker\'s errors', async () => {
     const id = (await n.docker(['network', 'inspect', '-f', '{{.Id}}', 'mv1'])).stdout.trim();
-    const busy = await n.docker(['network', 'create', '-d', 'macvlan', '-o', 'parent=eth0', '--subnet', '10.99.7.0/24', 'mv-busy']);
+    ok(await n.docker(['network', 'create', '-d', 'macvlan', '-o', 'parent=eth0', '--subnet', '10.99.7.0/24', 'mv-share']), 'a second network on eth0');
+    const shared = await n.docker(['run', '--rm', '--network', 'mv-share', 'busybox', 'ip', '-4', '-o', 'addr', 'show', 'eth0']);
+    assert.match(shared.stdout, /inet 10\.99\.7\.2\/24/);
+    ok(await n.docker(['network', 'rm', 'mv-share']), 'rm mv-share');
+    const busy = await n.docker(['network', 'create', '-d', 'macvlan', '-o', 'parent=eth0', '-o', 'macvlan_mode=passthru', '--subnet', '10.99.7.0/24', 'mv-busy']);
     assert.notEqual(busy.code, 0);
-    assert.match(busy.stderr, new RegExp(`Error response from daemon: network dm-${id.slice(0, 12)} is already using parent interface eth0`));
+    assert.match(busy.stderr, new RegExp(`Error response from daemon: cannot use mode passthru, macvlan network ${id} is already using parent interface eth0`));
+    ok(await n.sh('sh', ['-ec', 'ip link add mvr0 type veth peer name mvr1 && ip link set mvr0 up && ip link set mvr1 up']), 'veth');
+    ok(await n.docker(['network', 'create', '-d', 'macvlan', '-o', 'parent=mvr0', '-o', 'macvlan_mode=passthru', '--subnet', '10.99.6.0/24', 'mv-pt']), 'passthru');
+    const ptId = (await n.docker(['network', 'inspect', '-f', '{{.Id}}', 'mv-pt'])).stdout.trim();
+    const onPt = await n.docker(['network', 'create', '-d', 'macvlan', '-o', 'parent=mvr0', '--subnet', '10.99.5.0/24', 'mv-busy']);
+    assert.match(onPt.stderr, new RegExp(`macvlan network ${ptId} is already using parent interface mvr0 in mode passthru`));
+    ok(await n.docker(['network', 'rm', 'mv-pt']), 'rm mv-pt');
     const missing = await n.docker(['network', 'create', '-d', 'macvlan', '-o', 'parent=nosuch0', '--subnet', '10.99.8.0/24', 'mv-missing']);
     assert.match(missing.stderr, /invalid subinterface vlan name nosuch0, example formatting is eth0\.10/);
     const missingVlan = await n.docker(['network', 'create', '-d', 'macvlan', '-o', 'parent=nosuch0.10', '--subnet', '10.99.8.0/24', 'mv-missing']);

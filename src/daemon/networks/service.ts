@@ -315,7 +315,7 @@ export class NetworkService {
     try {
       await this.d.store.save(rec);
     } catch (err) {
-      await removeMacvlanParent(macvlan).catch(cleanupFailed(this.d.log, 'remove a macvlan parent link', { link: macvlan.parent }));
+      await removeMacvlanParent(macvlan, this.d.store.list()).catch(cleanupFailed(this.d.log, 'remove a macvlan parent link', { link: macvlan.parent }));
       throw err;
     }
     this.d.events.publish('network', 'create', id, { name: req.Name, type: 'macvlan' });
@@ -327,7 +327,7 @@ export class NetworkService {
     this.dns.delete(n.id);
     await this.d.store.delete(n.id);
     if (n.bridge) await deleteLink(n.bridge);
-    if (n.macvlan) await removeMacvlanParent(n.macvlan);
+    if (n.macvlan) await removeMacvlanParent(n.macvlan, this.d.store.list()); // the record is gone already: only the others count
     await this.applyRules();
     await rm(join(this.d.store.ipamDir, cniNetworkName(n.id)), { recursive: true, force: true });
   }

@@ -9,14 +9,21 @@ const ip = (s: string) => parseIp(s)!;
 const ID = 'a1b2c3d4e5f6'.padEnd(64, '0');
 const OTHER = 'ffeeddccbbaa'.padEnd(64, '1');
 
-test('macvlan options: mode defaults to bridge; a bad mode, lo, or a parent another network uses are refused with libnetwork words', () => {
+test('macvlan options: mode defaults to bridge; a bad mode, lo, or passthru on a shared parent are refused with libnetwork words', () => {
   assert.deepEqual(macvlanConfig(ID, { parent: 'eth0' }, []), { parent: 'eth0', mode: 'bridge' });
   assert.deepEqual(macvlanConfig(ID, { parent: 'eth0', macvlan_mode: 'passthru' }, []), { parent: 'eth0', mode: 'passthru' });
   assert.throws(() => macvlanConfig(ID, { parent: 'eth0', macvlan_mode: 'l3' }, []), /requested macvlan mode 'l3' is not valid, 'bridge' mode is the macvlan driver default/);
   assert.throws(() => macvlanConfig(ID, { parent: 'lo' }, []), /loopback interface is not a valid macvlan parent link/);
   const others = [{ id: OTHER, macvlan: { parent: 'eth0', mode: 'bridge' } }, { id: ID.replace('a', 'b') }];
-  assert.throws(() => macvlanConfig(ID, { parent: 'eth0' }, others), /network dm-ffeeddccbbaa is already using parent interface eth0/);
-  assert.deepEqual(macvlanConfig(ID, { parent: 'eth1' }, others).parent, 'eth1');
+  // networks share a parent, except with passthru on either side
+  assert.deepEqual(macvlanConfig(ID, { parent: 'eth0', macvlan_mode: 'private' }, others), { parent: 'eth0', mode: 'private' });
+  assert.throws(() => macvlanConfig(ID, { parent: 'eth0', macvlan_mode: 'passthru' }, others),
+    new RegExp(`^Conflict: cannot use mode passthru, macvlan network ${OTHER} is already using parent interface eth0$`));
+  const passthru = [{ id: OTHER, macvlan: { parent: 'eth0', mode: 'passthru' } }];
+  assert.throws(() => macvlanConfig(ID, { parent: 'eth0' }, passthru), new RegExp(`macvlan network ${OTHER} is already using parent interface eth0 in mode passthru`));
+  assert.deepEqual(macvlanConfig(ID, { parent: 'eth1' }, passthru).parent, 'eth1');
+  // a VLAN link another network made is removed by the last network on it
+  assert.equal(macvlanConfig(ID, { parent: 'eth0.10' }, [{ id: OTHER, macvlan: { parent: 'eth0.10', mode: 'bridge', createdParent: 'vlan' } }]).createdParent, 'vlan');
   // no parent: libnetwork's dummy, named after the network
   assert.equal(macvlanConfig(ID, {}, others).parent, 'dm-a1b2c3d4e5f6');
   assert.equal(dummyParentName(ID), 'dm-a1b2c3d4e5f6');

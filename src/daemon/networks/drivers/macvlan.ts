@@ -40,7 +40,13 @@ export function dummyParentName(networkId: string): string {
   return `dm-${networkId.slice(0, 12)}`;
 }
 
-/** The driver options of a new network, checked against the other macvlan networks (pure). */
+/**
+ * The driver options of a new network, checked against the other macvlan
+ * networks (pure). Networks may share a parent (moby since 27.1, #47318),
+ * except where one of them is in passthru mode, which takes the parent
+ * for one macvlan link alone. A parent another network made (a VLAN link)
+ * counts as made by this one too, so the last network to go removes it.
+ */
 export function macvlanConfig(networkId: string, options: Record<string, string>, others: { id: string; macvlan?: MacvlanState }[]): MacvlanState {
   const mode = options[MODE_OPTION] || 'bridge';
   if (!MACVLAN_MODES.includes(mode)) {
@@ -49,9 +55,13 @@ export function macvlanConfig(networkId: string, options: Record<string, string>
   const given = options[PARENT_OPTION] ?? '';
   if (given === 'lo') throw new InvalidParameter('network.macvlan_parent', 'loopback interface is not a valid macvlan parent link');
   const parent = given || dummyParentName(networkId);
-  const user = others.find((o) => o.macvlan?.parent === parent);
-  if (user) throw new Conflict('network.parent_in_use', `network ${dummyParentName(user.id)} is already using parent interface ${parent}`);
-  return { parent, mode };
+  const sharing = others.filter((o) => o.macvlan?.parent === parent);
+  for (const o of sharing) {
+    if (mode === 'passthru') throw new Conflict('network.parent_in_use', `cannot use mode passthru, macvlan network ${o.id} is already using parent interface ${parent}`);
+    if (o.macvlan!.mode === 'passthru') throw new Conflict('network.parent_in_use', `macvlan network ${o.id} is already using parent interface ${parent} in mode passthru`);
+  }
+  const made = sharing.find((o) => o.macvlan!.createdParent)?.macvlan!.createdParent;
+  return { parent, mode, ...(made ? { createdParent: made } : {}) };
 }
 
 /** The kernel has no link kind of that name (ip's words for EOPNOTSUPP from rtnetlink). */
@@ -75,7 +85,7 @@ export function parseVlanParent(name: string): { link: string; vid: number } {
 
 /** Makes the parent when it is missing: the VLAN sub-interface, or the dummy of a parent-less network. */
 export async function ensureMacvlanParent(cfg: MacvlanState, networkId: string): Promise<MacvlanState> {
-  if (await linkExists(cfg.parent)) return cfg;
+  if (await linkExists(cfg.parent)) return cfg; // found (or made for a network sharing it: createdParent is kept)
   if (cfg.parent === dummyParentName(networkId)) {
     await addLink(cfg.parent, `the dummy parent link ${cfg.parent}`, ['name', cfg.parent, 'type', 'dummy'],
       `this kernel has no dummy links, which a macvlan network without a parent (or --internal without -o parent) uses as its parent: give one with -o parent=<interface>`);
@@ -104,9 +114,9 @@ async function addLink(name: string, what: string, spec: string[], unsupported: 
   }
 }
 
-/** Removes the parent link the network made (never one it found). */
-export async function removeMacvlanParent(state: MacvlanState): Promise<void> {
-  if (state.createdParent) await deleteLink(state.parent);
+/** Removes the parent link the network made (never one it found), once no other network uses it. */
+export async function removeMacvlanParent(state: MacvlanState, others: { macvlan?: MacvlanState }[]): Promise<void> {
+  if (state.createdParent && !others.some((o) => o.macvlan?.parent === state.parent)) await deleteLink(state.parent);
 }
 
 export interface MacvlanNetworkInput {

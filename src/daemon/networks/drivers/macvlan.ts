@@ -42,7 +42,7 @@ export function dummyParentName(networkId: string): string {
 
 /**
  * The driver options of a new network, checked against the other macvlan
- * networks (pure). Networks may share a parent (moby since 27.1, #47318),
+ * networks (pure). Networks may share a parent (moby#47318, merged 2024),
  * except where one of them is in passthru mode, which takes the parent
  * for one macvlan link alone. A parent another network made (a VLAN link)
  * counts as made by this one too, so the last network to go removes it.

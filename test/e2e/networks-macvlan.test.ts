@@ -91,6 +91,16 @@ describe('macvlan networks', () => {
     ok(await n.docker(['exec', 'c1', 'ping', '-c', '1', '-W', '2', 'c2']), 'c1 -> c2 by name after the restart');
   });
 
+  test('network connect and disconnect: a container on the default bridge joins the macvlan network and leaves it', async () => {
+    ok(await n.docker(['run', '-d', '--name', 'b1', 'busybox', 'sleep', '300']), 'run b1');
+    ok(await n.docker(['network', 'connect', '--ip', `${prefix}.201`, 'mv1', 'b1']), 'connect');
+    assert.match((await n.docker(['exec', 'b1', 'ip', '-4', '-o', 'addr', 'show', 'eth1'])).stdout, new RegExp(`inet ${prefix.replace(/\./g, '\\.')}\\.201/24`));
+    ok(await n.docker(['exec', 'b1', 'ping', '-c', '1', '-W', '2', await ipOf('c1', 'mv1')]), 'b1 -> c1 over the macvlan');
+    ok(await n.docker(['network', 'disconnect', 'mv1', 'b1']), 'disconnect');
+    assert.notEqual((await n.docker(['exec', 'b1', 'ip', 'link', 'show', 'eth1'])).code, 0, 'eth1 is gone');
+    ok(await n.docker(['rm', '-f', 'b1']), 'rm b1');
+  });
+
   test('networks share a parent, except in passthru mode; a missing parent, lo and a bad mode are refused with Docker\'s errors', async () => {
     const id = (await n.docker(['network', 'inspect', '-f', '{{.Id}}', 'mv1'])).stdout.trim();
     ok(await n.docker(['network', 'create', '-d', 'macvlan', '-o', 'parent=eth0', '--subnet', '10.99.7.0/24', 'mv-share']), 'a second network on eth0');
@@ -177,8 +187,11 @@ describe('macvlan networks', () => {
     ok(await n.docker(['network', 'rm', 'mv1', 'mv-int']), 'network rm');
     assert.equal(await nodeLinks('macvlan'), '');
     assert.deepEqual(n.daemon.netLeftovers().netns, []);
-    const ipam = await n.sh('ls', [`${n.daemon.dataRoot}/networks/ipam`]);
-    assert.equal(ipam.stdout.trim(), '', 'host-local state of removed networks goes');
+    // host-local state: only that of networks still there (the default bridge, which b1 used)
+    const ids = (await n.docker(['network', 'ls', '-q', '--no-trunc'])).stdout.split('\n').filter(Boolean);
+    const leases = (await n.sh('ls', [`${n.daemon.dataRoot}/networks/ipam`])).stdout.split('\n').filter(Boolean);
+    assert.ok(leases.length > 0, 'the listing works');
+    assert.deepEqual(leases.filter((d) => !ids.some((id) => d === `berth-${id.slice(0, 12)}`)), [], 'host-local state of removed networks goes');
     assert.doesNotMatch((await n.docker(['network', 'ls', '--format', '{{.Driver}}'])).stdout, /macvlan/);
   });
 });

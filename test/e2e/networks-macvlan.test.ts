@@ -162,6 +162,18 @@ describe('macvlan networks', () => {
     assert.equal(await nodeLinks('dummy'), '');
   });
 
+  test('a parent that went away after the network was made: the container does not start, with Docker\'s words', async () => {
+    const sandboxes = n.daemon.netLeftovers().netns; // the running containers'
+    ok(await n.sh('ip', ['link', 'add', 'mvs0', 'type', 'veth', 'peer', 'name', 'mvs1']), 'veth');
+    ok(await n.docker(['network', 'create', '-d', 'macvlan', '-o', 'parent=mvs0', '--subnet', '10.99.16.0/24', 'mv-gone']), 'create');
+    ok(await n.sh('ip', ['link', 'del', 'mvs0']), 'the parent goes');
+    const r = await n.docker(['run', '--rm', '--network', 'mv-gone', 'busybox', 'true']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /the requested parent interface mvs0 was not found on the Docker host/);
+    ok(await n.docker(['network', 'rm', 'mv-gone']), 'rm');
+    assert.deepEqual(n.daemon.netLeftovers().netns, sandboxes, 'the failed start left no namespace');
+  });
+
   test('berth network create -d macvlan with --aux-address and --internal, and berth run --ip', async () => {
     ok(await n.sh('sh', ['-ec', 'ip link add mvq0 type veth peer name mvq1 && ip link set mvq0 up && ip link set mvq1 up']), 'veth');
     const r = await n.berth(['network', 'create', '-d', 'macvlan', '-o', 'parent=mvq0', '--subnet', '10.99.14.0/24', '--gateway', '10.99.14.254',

@@ -24,6 +24,7 @@ import type { EventBus } from '../events/event-bus.js';
 import { runtimeConfig, type NetworkConfList, type RuntimeConfig } from './cni-config.js';
 import type { CniResult, CniRunner } from './cni.js';
 import type { DnsServer } from './dns-server.js';
+import { checkMacvlanParent } from './drivers/macvlan.js';
 import type { HostPorts } from './host-ports.js';
 import { checkStaticIp } from './ipam.js';
 import type { NetnsDir } from './netns.js';
@@ -235,6 +236,7 @@ export class ContainerNetworking {
     const ep = rec.networkSettings.Networks[n.name] ?? emptyEndpoint(n, undefined);
     const staticIp = ep.IPAMConfig?.IPv4Address || undefined;
     const a: Attachment = { networkId: n.id, ifName, confList: this.d.networks.confList(n, staticIp), rc: runtimeConfig(ports, staticIp) };
+    if (n.macvlan) await checkMacvlanParent(n.macvlan);
     state.attachments.push(a);
     await writeJsonAtomic(this.statePath(rec.id), state);
     a.result = await this.d.cni.add(a.confList, { containerId: rec.id, netns: state.netns, ifName }, a.rc);

@@ -16,7 +16,7 @@
  * without 802.1q or dummy links (as the one berth is tested on) get an
  * error that says so: the link is tried, and nothing is left behind.
  */
-import { Conflict, InvalidParameter, NotImplemented } from '../../../errdefs/index.js';
+import { Conflict, InvalidParameter, NotImplemented, SystemError } from '../../../errdefs/index.js';
 import { ExecError, run } from '../../../lib/exec.js';
 import { CNI_VERSION, type NetworkConfList } from '../cni-config.js';
 import type { AddressPlan } from '../ipam.js';
@@ -111,6 +111,13 @@ async function addLink(name: string, what: string, spec: string[], unsupported: 
   } catch (err) {
     await deleteLink(name).catch(() => {});
     throw err;
+  }
+}
+
+/** Before a container joins: the parent may have gone since the network was made (libnetwork's words). */
+export async function checkMacvlanParent(state: MacvlanState): Promise<void> {
+  if (!(await linkExists(state.parent))) {
+    throw new SystemError('network.macvlan_parent_gone', `the requested parent interface ${state.parent} was not found on the Docker host`);
   }
 }
 

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseIp } from '../../../lib/ipv4.js';
+import { pluginInput, runtimeConfig } from '../cni-config.js';
 import { auxAddresses, planFromConfig } from '../ipam.js';
 import { hostLocalRanges } from './host-local.js';
 import { dummyParentName, macvlanConfig, macvlanConfList, parseVlanParent } from './macvlan.js';
@@ -70,4 +71,7 @@ test('the CNI list of a macvlan network: master and mode, host-local IPAM; inter
   assert.equal(ipam.ranges[0]![0]!.rangeStart, '10.5.0.1');
   assert.equal(ipam.ranges[0]![1]!.rangeStart, '10.5.0.3');
   assert.deepEqual((macvlanConfList({ ...input, internal: true }).plugins[0]!.ipam as { routes: unknown[] }).routes, []);
+  // --ip reaches host-local through the macvlan plugin's stdin, as through the bridge plugin's
+  const withIp = macvlanConfList({ ...input, staticIp: ip('10.5.0.9') });
+  assert.deepEqual(pluginInput(withIp, withIp.plugins[0]!, runtimeConfig([], '10.5.0.9')).runtimeConfig, { ips: ['10.5.0.9'] });
 });

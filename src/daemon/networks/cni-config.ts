@@ -94,8 +94,8 @@ export function pluginInput(list: NetworkConfList, plugin: PluginConf, rc: Runti
   const caps = (plugin.capabilities ?? {}) as Record<string, boolean>;
   const runtime: Record<string, unknown> = {};
   if (caps.portMappings && rc.portMappings) runtime.portMappings = rc.portMappings;
-  // the bridge plugin hands its whole input to host-local, which reads `ips` for --ip
-  if (plugin.type === 'bridge' && rc.ips) runtime.ips = rc.ips;
+  // the bridge and macvlan plugins hand their whole input to host-local, which reads `ips` for --ip
+  if ((plugin.type === 'bridge' || plugin.type === 'macvlan') && rc.ips) runtime.ips = rc.ips;
   if (Object.keys(runtime).length) conf.runtimeConfig = runtime;
   if (prevResult !== undefined) conf.prevResult = prevResult;
   return conf;

@@ -34,6 +34,11 @@ export class DnsServer {
         resolve();
       });
     });
+    this.serve(s);
+  }
+
+  /** Serves on a socket bound elsewhere (inside a container's namespace: netns-socket.ts). */
+  serve(s: Socket): void {
     s.on('error', (err) => this.log.warn('dns server error', { address: this.address, error: err.message }));
     s.on('message', (msg, from) => void this.handle(msg, from.address, from.port));
     s.unref();

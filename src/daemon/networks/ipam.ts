@@ -123,3 +123,21 @@ function countBits(n: number): number {
   for (let v = n >>> 0; v; v >>>= 1) c += v & 1;
   return c;
 }
+
+/**
+ * `--aux-address name=IP`: addresses IPAM never hands out (routers, hosts
+ * already on a macvlan's LAN), each checked to be in the subnet and not
+ * its gateway. Returns them as numbers.
+ */
+export function auxAddresses(aux: Record<string, string> | undefined, p: AddressPlan): number[] {
+  const out: number[] = [];
+  for (const [name, ip] of Object.entries(aux ?? {})) {
+    const n = parseIp(ip);
+    if (n === undefined) throw new InvalidParameter('network.invalid_ipam', `failed to parse aux address for ${name}: invalid IPv4 address: ${ip}`);
+    if (!contains(p.subnet, n)) {
+      throw new Forbidden('network.invalid_ipam', `auxiliary address: (${name}:${ip}) must belong to the master pool: ${formatCidr(p.subnet)}`);
+    }
+    out.push(n);
+  }
+  return out;
+}

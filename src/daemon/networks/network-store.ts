@@ -10,12 +10,13 @@ import { join } from 'node:path';
 import type { IpamConfig } from '../../api/types/index.js';
 import { NotFound } from '../../errdefs/index.js';
 import { readJson, TEMP_PREFIX, writeJsonAtomic } from '../../lib/atomic-file.js';
+import type { MacvlanState } from './drivers/macvlan.js';
 
 export interface NetworkRecord {
   id: string;
   name: string;
   created: string;
-  driver: 'bridge' | 'host' | 'null';
+  driver: 'bridge' | 'macvlan' | 'host' | 'null';
   internal: boolean;
   attachable: boolean;
   ipam: { driver: string; options: Record<string, string> | null; config: IpamConfig[] };
@@ -25,6 +26,8 @@ export interface NetworkRecord {
   labels: Record<string, string>;
   /** The bridge device (bridge driver only). */
   bridge?: string;
+  /** The parent link and mode (macvlan driver only). */
+  macvlan?: MacvlanState;
   /** Docker's predefined networks: bridge, host, none. */
   predefined?: boolean;
 }

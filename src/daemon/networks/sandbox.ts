@@ -23,6 +23,8 @@ import type { ContainerRecord } from '../containers/record.js';
 import type { EventBus } from '../events/event-bus.js';
 import { runtimeConfig, type NetworkConfList, type RuntimeConfig } from './cni-config.js';
 import type { CniResult, CniRunner } from './cni.js';
+import type { DnsServer } from './dns-server.js';
+import { checkMacvlanParent } from './drivers/macvlan.js';
 import type { HostPorts } from './host-ports.js';
 import { checkStaticIp } from './ipam.js';
 import type { NetnsDir } from './netns.js';
@@ -73,6 +75,9 @@ export interface ContainerNetworkingDeps {
   hostResolvConf?: string;
 }
 
+/** Drivers whose networks a container joins through CNI (the others are host and none). */
+const CNI_DRIVERS = new Set(['bridge', 'macvlan']);
+
 type Mode = { kind: 'bridge' } | { kind: 'host' } | { kind: 'none' } | { kind: 'container'; ref: string };
 
 export function networkMode(rec: ContainerRecord): Mode {
@@ -92,6 +97,9 @@ function emptyEndpoint(n: NetworkRecord, cfg: EndpointSettings | undefined): End
 }
 
 export class ContainerNetworking {
+  /** DNS servers inside containers' namespaces (macvlan primaries), by container id. */
+  private readonly inNetnsDns = new Map<string, DnsServer>();
+
   constructor(private readonly d: ContainerNetworkingDeps) {}
 
   private statePath(id: string): string {
@@ -133,7 +141,7 @@ export class ContainerNetworking {
     const out: Record<string, EndpointSettings> = {};
     for (const ref of refs) {
       const n = this.d.networks.get(ref);
-      if (n.driver !== 'bridge') {
+      if (!CNI_DRIVERS.has(n.driver)) {
         throw new InvalidParameter('network.mixed_modes', `container cannot be connected to network ${n.name} and to other networks`);
       }
       const cfg = endpoints[ref] ?? (ref === primaryRef ? endpoints.default : undefined);
@@ -145,7 +153,9 @@ export class ContainerNetworking {
 
   private checkEndpoint(n: NetworkRecord, cfg: EndpointSettings | undefined): void {
     const ip = cfg?.IPAMConfig?.IPv4Address;
-    if (ip) checkStaticIp(ip, this.d.networks.plan(n));
+    if (ip && this.d.networks.reserved(n).includes(checkStaticIp(ip, this.d.networks.plan(n)))) {
+      throw new Forbidden('network.static_ip', 'Address already in use'); // an --aux-address (libnetwork's words)
+    }
     if (cfg?.Aliases?.length && n.predefined) {
       throw new InvalidParameter('network.alias_default_bridge', 'network-scoped alias is supported only for containers in user defined networks');
     }
@@ -165,7 +175,8 @@ export class ContainerNetworking {
     }
     const nets = Object.keys(rec.networkSettings.Networks).map((name) => this.d.networks.get(rec.networkSettings.Networks[name]?.NetworkID || name));
     const primary = nets[0];
-    const maps = mode.kind === 'bridge' ? portMappings(rec.config.ExposedPorts, rec.hostConfig.PortBindings, !!rec.hostConfig.PublishAllPorts) : [];
+    // a macvlan container is on the parent's LAN itself: no host ports, as with libnetwork
+    const maps = mode.kind === 'bridge' && primary?.driver === 'bridge' ? portMappings(rec.config.ExposedPorts, rec.hostConfig.PortBindings, !!rec.hostConfig.PublishAllPorts) : [];
     // host ports first: a taken port is refused before anything exists
     const reserved = maps.length ? await this.d.ports.reserve(rec.id, rec.name, maps) : [];
     const state: SandboxState = { containerId: rec.id, netns: this.d.netns.path(rec.id), attachments: [] };
@@ -187,7 +198,9 @@ export class ContainerNetworking {
     const embedded = !!primary && !primary.predefined && mode.kind === 'bridge' && !!primaryEp?.IPAddress;
     if (embedded) {
       try {
-        await this.routeEmbeddedDns(state.netns, state.attachments[0]!.ifName, this.d.networks.gateway(primary), primaryEp!.IPAddress!);
+        // a macvlan gateway is a router on the LAN, not this host: the server comes into the namespace instead
+        if (primary.driver === 'macvlan') this.inNetnsDns.set(rec.id, await this.d.networks.serveDnsIn(primary, state.netns));
+        else await this.routeEmbeddedDns(state.netns, state.attachments[0]!.ifName, this.d.networks.gateway(primary), primaryEp!.IPAddress!);
       } catch (err) {
         await this.teardown(rec.id, state);
         throw err;
@@ -222,7 +235,8 @@ export class ContainerNetworking {
   private async addEndpoint(rec: ContainerRecord, state: SandboxState, n: NetworkRecord, ifName: string, ports: PortMapping[]): Promise<void> {
     const ep = rec.networkSettings.Networks[n.name] ?? emptyEndpoint(n, undefined);
     const staticIp = ep.IPAMConfig?.IPv4Address || undefined;
-    const a: Attachment = { networkId: n.id, ifName, confList: this.d.networks.confList(n), rc: runtimeConfig(ports, staticIp) };
+    const a: Attachment = { networkId: n.id, ifName, confList: this.d.networks.confList(n, staticIp), rc: runtimeConfig(ports, staticIp) };
+    if (n.macvlan) await checkMacvlanParent(n.macvlan);
     state.attachments.push(a);
     await writeJsonAtomic(this.statePath(rec.id), state);
     a.result = await this.d.cni.add(a.confList, { containerId: rec.id, netns: state.netns, ifName }, a.rc);
@@ -231,7 +245,8 @@ export class ContainerNetworking {
     const [addr = '', prefix = '0'] = (ipInfo?.address ?? '').split('/');
     const iface = a.result.interfaces?.find((i) => i.name === ifName && i.sandbox);
     rec.networkSettings.Networks[n.name] = {
-      ...ep, NetworkID: n.id, EndpointID: newId(), Gateway: ipInfo?.gateway ?? '', IPAddress: addr, IPPrefixLen: Number(prefix),
+      // an internal macvlan endpoint has no gateway (no default route), as in libnetwork
+      ...ep, NetworkID: n.id, EndpointID: newId(), Gateway: n.driver === 'macvlan' && n.internal ? '' : ipInfo?.gateway ?? '', IPAddress: addr, IPPrefixLen: Number(prefix),
       MacAddress: iface?.mac ?? '', DNSNames: n.predefined ? null : this.d.networks.dnsNames(rec, ep.Aliases ?? []),
     };
     this.d.events.publish('network', 'connect', n.id, { container: rec.id, name: n.name, type: n.driver });
@@ -251,6 +266,8 @@ export class ContainerNetworking {
   }
 
   private async teardown(id: string, state: SandboxState): Promise<void> {
+    this.inNetnsDns.get(id)?.close();
+    this.inNetnsDns.delete(id);
     for (const a of [...state.attachments].reverse()) {
       await this.d.cni.del(a.confList, { containerId: id, netns: state.netns, ifName: a.ifName }, a.rc, a.result)
         .catch((err: Error) => this.d.log.warn('CNI DEL failed', { id, error: err.message }));
@@ -267,7 +284,7 @@ export class ContainerNetworking {
     const rec = this.d.containers.get(containerRef);
     await this.d.containers.withLock(rec.id, async () => {
       const mode = networkMode(rec);
-      if (n.driver !== 'bridge' || mode.kind !== 'bridge') {
+      if (!CNI_DRIVERS.has(n.driver) || mode.kind !== 'bridge') {
         throw new InvalidParameter('network.mixed_modes', n.driver === 'host' || mode.kind === 'host'
           ? 'container cannot be disconnected from host network or connected to host network'
           : 'container cannot be connected to multiple networks with one of the networks in private (none) mode');
@@ -303,7 +320,7 @@ export class ContainerNetworking {
     await this.d.containers.withLock(rec.id, async () => {
       const ep = rec.networkSettings.Networks[n.name];
       if (!ep) throw new InvalidParameter('network.not_connected', `container ${rec.id} is not connected to network ${n.name}`);
-      if (n.driver !== 'bridge') throw new InvalidParameter('network.mixed_modes', 'container cannot be disconnected from host network or connected to host network');
+      if (!CNI_DRIVERS.has(n.driver)) throw new InvalidParameter('network.mixed_modes', 'container cannot be disconnected from host network or connected to host network');
       const state = rec.state.Running ? await this.readState(rec.id) : undefined;
       const a = state?.attachments.find((x) => x.networkId === n.id);
       if (state && a) {
@@ -347,6 +364,11 @@ export class ContainerNetworking {
         if (held.length) await this.d.ports.reserve(id, rec.name, held).catch((err: Error) => this.d.log.warn('could not hold host ports again', { id, error: err.message }));
         const primary = Object.values(rec.networkSettings.Networks)[0];
         if (primary?.IPAddress) this.d.ports.route(id, primary.IPAddress);
+        const n = primary?.IPAddress ? this.d.networks.find(primary.NetworkID ?? '') : undefined;
+        if (n?.driver === 'macvlan') {
+          // the DNS socket in its namespace went with the old daemon
+          await this.d.networks.serveDnsIn(n, state.netns).then((s) => this.inNetnsDns.set(id, s), cleanupFailed(this.d.log, 'serve DNS in a container again', { id }));
+        }
         continue;
       }
       this.d.log.info('removing the network of a container that is not running', { id });

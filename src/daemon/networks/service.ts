@@ -11,7 +11,7 @@
  */
 import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Network, NetworkContainer, NetworkCreateRequest, NetworkPruneResponse } from '../../api/types/index.js';
+import type { IpamConfig, Network, NetworkContainer, NetworkCreateRequest, NetworkPruneResponse } from '../../api/types/index.js';
 import { createdAfter, Filters } from '../../api/filters.js';
 import { Conflict, Forbidden, InvalidParameter, NotFound } from '../../errdefs/index.js';
 import { newId } from '../../lib/ids.js';
@@ -21,11 +21,14 @@ import type { ContainerRecord } from '../containers/record.js';
 import type { EventBus } from '../events/event-bus.js';
 import { bridgeConfList, cniNetworkName, type NetworkConfList } from './cni-config.js';
 import { DnsServer } from './dns-server.js';
+import { refuseIpvlan } from './drivers/ipvlan.js';
+import { ensureMacvlanParent, macvlanConfig, macvlanConfList, PARENT_OPTION, removeMacvlanParent } from './drivers/macvlan.js';
 import { applyFirewall, chainNames, removeFirewall, removeIdlePortmapChains, type FirewallChains } from './firewall.js';
-import { hostRoutes, ipamConfigOf, pickSubnet, planFromBip, planFromConfig, type AddressPlan } from './ipam.js';
+import { auxAddresses, hostRoutes, ipamConfigOf, pickSubnet, planFromBip, planFromConfig, type AddressPlan } from './ipam.js';
 import { deleteLink, ensureBridge, linkExists, validBridgeName } from './links.js';
 import type { NetworkRecord, NetworkStore } from './network-store.js';
-import { hostNameservers } from './sandbox-files.js';
+import { bindUdpInNetns } from './netns-socket.js';
+import { EMBEDDED_DNS, hostNameservers } from './sandbox-files.js';
 
 export const BRIDGE_NAME_OPTION = 'com.docker.network.bridge.name';
 const LIST_FILTERS = new Set(['driver', 'id', 'label', 'label!', 'name', 'scope', 'type', 'dangling']);
@@ -132,10 +135,26 @@ export class NetworkService {
     }
   }
 
-  /** Subnets no new network may overlap: other networks' and the host's routes. */
-  private async takenSubnets(except?: string): Promise<Cidr[]> {
-    const own = this.bridges().filter((n) => n.id !== except).map((n) => parseCidr(n.ipam.config[0]!.Subnet!)!.cidr);
-    const routes = hostRoutes(await readFile('/proc/net/route', 'utf8').catch(() => ''));
+  /**
+   * The network's DNS server inside one container's namespace, on
+   * 127.0.0.11:53 itself: for networks whose gateway is not on this host
+   * (macvlan), where 127.0.0.11 cannot be DNATed to a server here.
+   */
+  async serveDnsIn(n: NetworkRecord, netnsPath: string): Promise<DnsServer> {
+    const socket = await bindUdpInNetns(netnsPath, EMBEDDED_DNS, 53);
+    const server = new DnsServer(EMBEDDED_DNS, (name) => this.lookup(n, name), () => this.upstreams, this.d.log);
+    server.serve(socket);
+    return server;
+  }
+
+  /**
+   * Subnets no new network may overlap: other networks' and the host's
+   * routes. A macvlan subnet the user gives is the parent's LAN, which the
+   * host may well route: only other networks count then.
+   */
+  private async takenSubnets(except?: string, hostRoutesToo = true): Promise<Cidr[]> {
+    const own = this.d.store.list().filter((n) => n.id !== except && n.ipam.config[0]?.Subnet).map((n) => parseCidr(n.ipam.config[0]!.Subnet!)!.cidr);
+    const routes = hostRoutesToo ? hostRoutes(await readFile('/proc/net/route', 'utf8').catch(() => '')) : [];
     return [...own, ...routes];
   }
 
@@ -155,8 +174,20 @@ export class NetworkService {
     return { subnet, gateway: parseIp(c.Gateway!)!, range: c.IPRange ? parseCidr(c.IPRange)!.cidr : subnet, userConfigured: n.userSubnet };
   }
 
-  confList(n: NetworkRecord): NetworkConfList {
-    return bridgeConfList({ name: cniNetworkName(n.id), bridge: n.bridge!, plan: this.plan(n), ipamDir: this.d.store.ipamDir });
+  /** The CNI list of one attachment to the network (a container's --ip may shape it). */
+  confList(n: NetworkRecord, staticIp?: string): NetworkConfList {
+    const name = cniNetworkName(n.id);
+    if (n.driver === 'macvlan') {
+      const plan = this.plan(n);
+      const aux = auxAddresses(n.ipam.config[0]?.AuxiliaryAddresses, plan);
+      return macvlanConfList({ name, state: n.macvlan!, plan, aux, ipamDir: this.d.store.ipamDir, internal: n.internal, staticIp: staticIp ? parseIp(staticIp) : undefined });
+    }
+    return bridgeConfList({ name, bridge: n.bridge!, plan: this.plan(n), ipamDir: this.d.store.ipamDir });
+  }
+
+  /** Addresses of the network that no container may have (--aux-address). */
+  reserved(n: NetworkRecord): number[] {
+    return auxAddresses(n.ipam.config[0]?.AuxiliaryAddresses, this.plan(n));
   }
 
   gateway(n: NetworkRecord): string {
@@ -229,13 +260,15 @@ export class NetworkService {
     if (!name) throw new InvalidParameter('network.no_name', 'network name must not be empty');
     const driver = req.Driver || 'bridge';
     if (driver === 'host' || driver === 'null') throw new Forbidden('network.predefined_driver', `only one instance of "${driver}" network is allowed`);
-    if (driver !== 'bridge') throw new NotFound('network.unknown_driver', `could not find plugin ${driver} in v1 plugin registry: plugin not found`);
+    if (driver === 'ipvlan') await refuseIpvlan();
+    if (driver !== 'bridge' && driver !== 'macvlan') throw new NotFound('network.unknown_driver', `could not find plugin ${driver} in v1 plugin registry: plugin not found`);
     if (this.d.store.byName(name)) throw new Conflict('network.name_in_use', `network with name ${name} already exists`);
     if (req.EnableIPv6) throw new InvalidParameter('network.ipv6', 'berth does not support IPv6 networks');
     if (req.ConfigOnly || req.ConfigFrom?.Network || req.Ingress) throw new InvalidParameter('network.swarm', 'config-only, config-from and ingress networks need swarm mode');
     const configs = (req.IPAM?.Config ?? []).filter((c) => !(c.Subnet ?? '').includes(':'));
     if (configs.length > 1) throw new InvalidParameter('network.invalid_ipam', 'berth supports one IPv4 subnet per network');
     if (req.IPAM?.Driver && req.IPAM.Driver !== 'default') throw new NotFound('network.unknown_ipam', `could not find plugin ${req.IPAM.Driver} in v1 plugin registry: plugin not found`);
+    if (driver === 'macvlan') return this.createMacvlan(req, configs[0]);
     const id = newId();
     const options = { ...(req.Options ?? {}) };
     const bridge = options[BRIDGE_NAME_OPTION] || `br-${id.slice(0, 12)}`;
@@ -264,11 +297,37 @@ export class NetworkService {
     return { Id: id, Warning: '' };
   }
 
+  private async createMacvlan(req: NetworkCreateRequest, cfg: IpamConfig | undefined): Promise<{ Id: string; Warning: string }> {
+    const id = newId();
+    const options = { ...(req.Options ?? {}) };
+    const wanted = macvlanConfig(id, options, this.d.store.list());
+    const taken = await this.takenSubnets(undefined, !cfg);
+    const plan = cfg ? planFromConfig(cfg, taken) : pickSubnet(taken);
+    const aux = cfg?.AuxiliaryAddresses ?? {};
+    auxAddresses(aux, plan); // validates
+    const macvlan = await ensureMacvlanParent(wanted, id);
+    const rec: NetworkRecord = {
+      // no parent: libnetwork's dummy parent reaches nothing, so the network is internal
+      id, name: req.Name, created: new Date().toISOString(), driver: 'macvlan', internal: !!req.Internal || !options[PARENT_OPTION],
+      attachable: !!req.Attachable, ipam: { driver: 'default', options: req.IPAM?.Options ?? {}, config: [{ ...ipamConfigOf(plan), ...(Object.keys(aux).length ? { AuxiliaryAddresses: aux } : {}) }] },
+      userSubnet: !!cfg, options, labels: req.Labels ?? {}, macvlan,
+    };
+    try {
+      await this.d.store.save(rec);
+    } catch (err) {
+      await removeMacvlanParent(macvlan, this.d.store.list()).catch(cleanupFailed(this.d.log, 'remove a macvlan parent link', { link: macvlan.parent }));
+      throw err;
+    }
+    this.d.events.publish('network', 'create', id, { name: req.Name, type: 'macvlan' });
+    return { Id: id, Warning: '' };
+  }
+
   private async teardown(n: NetworkRecord): Promise<void> {
     this.dns.get(n.id)?.close();
     this.dns.delete(n.id);
     await this.d.store.delete(n.id);
-    await deleteLink(n.bridge!);
+    if (n.bridge) await deleteLink(n.bridge);
+    if (n.macvlan) await removeMacvlanParent(n.macvlan, this.d.store.list()); // the record is gone already: only the others count
     await this.applyRules();
     await rm(join(this.d.store.ipamDir, cniNetworkName(n.id)), { recursive: true, force: true });
   }

@@ -1,7 +1,8 @@
 /** `berth network create|ls|inspect|rm|prune|connect|disconnect` (docker network's flags and output). */
 import { Command } from 'commander';
 import { Filters } from '../../../api/filters.js';
-import type { Network, NetworkPruneResponse } from '../../../api/types/index.js';
+import type { IpamConfig, Network, NetworkPruneResponse } from '../../../api/types/index.js';
+import { contains, parseCidr, parseIp } from '../../../lib/ipv4.js';
 import { collect, keyValues, type CliContext } from '../../context.js';
 import { forEachRef, inspectEach } from '../../each.js';
 import { renderList } from '../../format/formatter.js';
@@ -14,14 +15,16 @@ export function networkCommands(ctx: CliContext): Command[] {
     .option('--subnet <string>', 'Subnet in CIDR format that represents a network segment', collect, [])
     .option('--gateway <string>', 'IPv4 Gateway for the master subnet', collect, [])
     .option('--ip-range <string>', 'Allocate container ip from a sub-range', collect, [])
+    .option('--aux-address <map>', 'Auxiliary IPv4 or IPv6 addresses used by Network driver', collect, [])
     .option('--internal', 'Restrict external access to the network')
     .option('--attachable', 'Enable manual container attachment')
     .option('--label <list>', 'Set metadata on a network', collect, [])
     .option('-o, --opt <map>', 'Set driver specific options', collect, [])
     .option('--ipv6', 'Enable IPv6 networking')
-    .action(async (name: string, o: { driver: string; subnet: string[]; gateway: string[]; ipRange: string[]; internal?: boolean; attachable?: boolean; label: string[]; opt: string[]; ipv6?: boolean }) => {
+    .action(async (name: string, o: { driver: string; subnet: string[]; gateway: string[]; ipRange: string[]; auxAddress: string[]; internal?: boolean; attachable?: boolean; label: string[]; opt: string[]; ipv6?: boolean }) => {
       const c = await ctx.client();
-      const config = o.subnet.map((s, i) => ({ Subnet: s, ...(o.gateway[i] ? { Gateway: o.gateway[i] } : {}), ...(o.ipRange[i] ? { IPRange: o.ipRange[i] } : {}) }));
+      const config: IpamConfig[] = o.subnet.map((s, i) => ({ Subnet: s, ...(o.gateway[i] ? { Gateway: o.gateway[i] } : {}), ...(o.ipRange[i] ? { IPRange: o.ipRange[i] } : {}) }));
+      addAuxAddresses(config, keyValues(o.auxAddress));
       const res = await c.json<{ Id: string }>('POST', '/networks/create', {
         body: {
           Name: name, Driver: o.driver, IPAM: { Driver: 'default', Options: {}, Config: config }, Internal: !!o.internal,
@@ -114,4 +117,17 @@ export function networkCommands(ctx: CliContext): Command[] {
     });
 
   return [create, ls, inspect, rm, prune, connect, disconnect];
+}
+
+/** docker's rule: each --aux-address goes to the --subnet that holds it. */
+function addAuxAddresses(config: IpamConfig[], aux: Record<string, string>): void {
+  for (const [name, ip] of Object.entries(aux)) {
+    const addr = parseIp(ip);
+    const target = addr === undefined ? undefined : config.find((c) => {
+      const subnet = parseCidr(c.Subnet ?? '');
+      return subnet !== undefined && contains(subnet.cidr, addr);
+    });
+    if (!target) throw new Error(`no matching subnet for aux-address ${ip}`);
+    target.AuxiliaryAddresses = { ...(target.AuxiliaryAddresses ?? {}), [name]: ip };
+  }
 }

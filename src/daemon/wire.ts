@@ -70,6 +70,9 @@ import { DiskUsageService } from './system/disk-usage.js';
 import { SystemService } from './system/system-service.js';
 import { VolumeService } from './volumes/service.js';
 import { VolumeStore } from './volumes/volume-store.js';
+import { PluginLocator } from './plugins/discovery.js';
+import { PluginRegistry } from './plugins/registry.js';
+import { PluginVolumeDrivers } from './plugins/volume-driver.js';
 import { diskUsageRoutes } from './server/routes/system/df-routes.js';
 import { imageSummary } from './images/views.js';
 
@@ -122,11 +125,15 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   const live = new LiveContainers();
   const locks = new KeyedLock();
   await runtime.init();
+  const pluginTimeoutMs = cfg.pluginTimeout * 1000;
+  const plugins = new PluginRegistry({
+    locator: new PluginLocator({ socketDir: cfg.pluginSocketDir, specDirs: cfg.pluginSpecDirs }), timeoutMs: pluginTimeoutMs, log,
+  });
   const volumeStore = new VolumeStore(join(storeRoot, 'volumes'));
   await volumeStore.init();
   const usingVolume = (r: ContainerRecord, name: string) => r.mounts.some((m) => m.Type === 'volume' && m.Name === name);
   const volumes = new VolumeService({
-    store: volumeStore, events, log,
+    store: volumeStore, events, log, drivers: new PluginVolumeDrivers(plugins, pluginTimeoutMs, log),
     users: {
       usersOf: (name) => containerStore.list().filter((r) => usingVolume(r, name)).map((r) => r.id),
       runningUsersOf: (name) => containerStore.list().filter((r) => r.state.Running && usingVolume(r, name)).map((r) => r.id),

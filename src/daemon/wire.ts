@@ -5,6 +5,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Logger } from '../lib/logger.js';
+import { InvalidParameter } from '../errdefs/index.js';
 import { ContentStore, FileContentStore } from './content/content-store.js';
 import { LayerBlobIndex } from './content/layer-blobs.js';
 import { ArchiveService } from './containers/archive/archive.js';
@@ -73,6 +74,7 @@ import { VolumeStore } from './volumes/volume-store.js';
 import { PluginLocator } from './plugins/discovery.js';
 import { PluginRegistry } from './plugins/registry.js';
 import { PluginVolumeDrivers } from './plugins/volume-driver.js';
+import { AuthzPlugins } from './plugins/authz.js';
 import { diskUsageRoutes } from './server/routes/system/df-routes.js';
 import { imageSummary } from './images/views.js';
 
@@ -88,6 +90,15 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   const transport = await prepareTransport(cfg, log);
   await preflight(cfg.shimBinary);
   await networkPreflight();
+  const pluginTimeoutMs = cfg.pluginTimeout * 1000;
+  const plugins = new PluginRegistry({
+    locator: new PluginLocator({ socketDir: cfg.pluginSocketDir, specDirs: cfg.pluginSpecDirs }), timeoutMs: pluginTimeoutMs, log,
+  });
+  // dockerd refuses to start when an authorization plugin is missing: never serve unguarded
+  const authz = cfg.authorizationPlugins.length ? new AuthzPlugins(cfg.authorizationPlugins, plugins) : undefined;
+  await authz?.validate().catch((err: Error) => {
+    throw new InvalidParameter('daemon.authz_plugin', `failed to validate authorization plugin: ${err.message}`);
+  });
   await mkdir(cfg.dataRoot, { recursive: true, mode: 0o711 });
   await mkdir(cfg.execRoot, { recursive: true, mode: 0o700 });
   const facts = await gatherHostFacts(cfg.shimBinary);
@@ -125,10 +136,6 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   const live = new LiveContainers();
   const locks = new KeyedLock();
   await runtime.init();
-  const pluginTimeoutMs = cfg.pluginTimeout * 1000;
-  const plugins = new PluginRegistry({
-    locator: new PluginLocator({ socketDir: cfg.pluginSocketDir, specDirs: cfg.pluginSpecDirs }), timeoutMs: pluginTimeoutMs, log,
-  });
   const volumeStore = new VolumeStore(join(storeRoot, 'volumes'));
   await volumeStore.init();
   const usingVolume = (r: ContainerRecord, name: string) => r.mounts.some((m) => m.Type === 'volume' && m.Name === name);
@@ -251,7 +258,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   swarmRoutes(router, swarm);
   nodeRoutes(router, swarm.nodes);
   const server = new ApiServer({
-    router, engineVersion: ENGINE_VERSION, log,
+    router, engineVersion: ENGINE_VERSION, log, ...(authz ? { authorizer: authz } : {}),
     ...(transport.tls ? { tls: transport.tls } : {}), socketGid: transport.socketGroup.gid, limits: transport.limits,
   });
   try {

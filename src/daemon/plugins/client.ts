@@ -91,7 +91,7 @@ async function target(spec: PluginSpec): Promise<Target> {
   if (url.protocol === 'unix:') {
     return { request: httpRequest, options: { socketPath: url.pathname, host: 'plugin' }, dial: `dial unix ${url.pathname}` };
   }
-  const base: RequestOptions = { host: url.hostname, port: Number(url.port) };
+  const base: RequestOptions = { host: url.hostname, port: url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80 };
   if (url.protocol !== 'https:') return { request: httpRequest, options: base, dial: `dial tcp ${url.host}` };
   const t = spec.tls ?? { insecureSkipVerify: false };
   const [ca, cert, key] = await Promise.all([t.caFile, t.certFile, t.keyFile].map((f) => (f ? readFile(f) : Promise.resolve(undefined))));

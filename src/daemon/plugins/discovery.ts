@@ -50,7 +50,8 @@ function checkAddr(name: string, addr: string): string {
     throw new InvalidParameter('plugin.invalid_spec', `plugin ${name}: Unknown protocol: "${addr}"`);
   }
   if (!SCHEMES.has(url.protocol)) throw new InvalidParameter('plugin.invalid_spec', `plugin ${name}: unsupported protocol: "${url.protocol.slice(0, -1)}"`);
-  if (url.protocol === 'unix:' ? !url.pathname || url.pathname === '/' : !url.hostname || !url.port) {
+  // http(s) may leave out a default port (URL drops it); tcp has none
+  if (url.protocol === 'unix:' ? !url.pathname || url.pathname === '/' : !url.hostname || (url.protocol === 'tcp:' && !url.port)) {
     throw new InvalidParameter('plugin.invalid_spec', `plugin ${name}: incomplete address: "${addr}"`);
   }
   return addr;

@@ -81,6 +81,9 @@ describe('volume plugins', () => {
     const b = await d.docker(['run', '-d', '--name', 'pb', '-v', 'rv:/data', 'busybox', 'sleep', '60']);
     assert.equal(b.code, 0, b.stderr);
     assert.equal((await d.docker(['exec', 'pb', 'cat', '/data/f'])).stdout, 'hi\n');
+    const mp = JSON.parse((await d.docker(['inspect', '-f', '{{json .Mounts}}', 'pb'])).stdout)[0];
+    assert.equal(mp.Driver, 'runvol');
+    assert.equal(mp.Source, join(s, 'volumes/rv'));
     const [v] = JSON.parse((await d.docker(['volume', 'inspect', 'rv'])).stdout);
     assert.equal(v.Status.mounts, 2, 'two containers hold the volume, under two ids');
     const rm = await d.docker(['volume', 'rm', 'rv']);

@@ -53,8 +53,8 @@ export class VolumeDriverProxy implements ExternalVolumeDriver {
     return this.client.name;
   }
 
-  private async call<T extends Answer>(method: string, args: unknown, long = false): Promise<T> {
-    const ret = await this.client.call<T>(`VolumeDriver.${method}`, args, { timeoutMs: long ? 2 * this.timeoutMs : this.timeoutMs });
+  private async call<T extends Answer>(method: string, args: unknown, long = false, retry = true): Promise<T> {
+    const ret = await this.client.call<T>(`VolumeDriver.${method}`, args, { timeoutMs: long ? 2 * this.timeoutMs : this.timeoutMs, retry });
     if (ret && typeof ret.Err === 'string' && ret.Err) throw new VolumeDriverError(ret.Err);
     return (ret && typeof ret === 'object' ? ret : {}) as T;
   }
@@ -90,7 +90,8 @@ export class VolumeDriverProxy implements ExternalVolumeDriver {
   }
 
   async list(): Promise<ExternalVolume[]> {
-    const r = await this.call<Answer & { Volumes?: unknown }>('List', {});
+    // `volume ls` asks every plugin: one that is down adds a warning at once instead of holding the listing for the retry window
+    const r = await this.call<Answer & { Volumes?: unknown }>('List', {}, false, false);
     return Array.isArray(r.Volumes) ? r.Volumes.map(asVolume).filter((v): v is ExternalVolume => !!v) : [];
   }
 

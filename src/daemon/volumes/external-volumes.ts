@@ -102,6 +102,15 @@ export class ExternalVolumes {
     };
   }
 
+  /** Where the plugin keeps the volume (a container's mount point Source), or '' when it cannot say. */
+  async path(v: VolumeRecord): Promise<string> {
+    try {
+      return await (await this.lookup(v.driver!)).path(v.name);
+    } catch {
+      return ''; // the start asks again (Mount), and fails clearly then
+    }
+  }
+
   /** Mounts for one container mount point (once per id); returns the host path to bind. */
   async mount(v: VolumeRecord, id: string): Promise<string> {
     const drv = await this.lookup(v.driver!);

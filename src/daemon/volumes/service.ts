@@ -240,7 +240,7 @@ export class VolumeService {
         });
         mp.Name = v.name;
         mp.Driver = v.driver ?? 'local';
-        mp.Source = v.driver ? '' : this.d.store.dataPath(v.name);
+        mp.Source = v.driver ? await this.external.path(v) : this.d.store.dataPath(v.name);
       }
       mounts.push(mp);
     }

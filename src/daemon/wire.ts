@@ -223,6 +223,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     swarmPingState: () => swarm.pingState(),
   });
 
+  volumes.adoptMounts(records);
   await run.restore(records);
   await sandboxes.reconcile(containerStore.list());
 

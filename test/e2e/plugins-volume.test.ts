@@ -183,5 +183,44 @@ describe('volume plugins', () => {
     assert.match(run.stderr, /error while mounting volume 'cv': VolumeDriver.Mount: .*connection refused/);
     // the record stays: the plugin may come back
     assert.match((await d.docker(['volume', 'inspect', '-f', '{{.Name}}', 'cv'])).stderr, /connection refused/);
+    const ls = JSON.parse((await d.http('GET', '/volumes')).body);
+    assert.ok(ls.Warnings.some((w: string) => /^crashvol: VolumeDriver.List: .*connection refused$/.test(w)), ls.Warnings);
+    // rm -f purges what the plugin cannot remove, as dockerd
+    const forced = await d.docker(['volume', 'rm', '-f', 'cv']);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.equal(existsSync(join(d.dataRoot, 'volumes/cv')), false);
+  });
+});
+
+describe('volume plugins across a --live-restore restart', () => {
+  let d: TestDaemon;
+  let dirs: PluginDirs;
+  let state: string;
+  let plugin: RunningPlugin;
+  before(async () => {
+    dirs = pluginDirs(3);
+    state = mkdtempSync('/tmp/berth-e2e-plugin-state-');
+    plugin = await startPlugin('volume-plugin.mjs', dirs.sockets, 'lrvol', [state]);
+    d = await TestDaemon.start({ extraArgs: [...dirs.daemonArgs, '--live-restore'] });
+    await d.busybox();
+  });
+  after(async () => {
+    await d?.destroy();
+    await plugin?.stop();
+    dirs?.remove();
+    rmSync(state, { recursive: true, force: true });
+  });
+
+  test('a container still running after the restart sends its Unmount when it stops', async () => {
+    assert.equal((await d.docker(['run', '-d', '--name', 'lr', '-v', 'lv:/data', '--volume-driver', 'lrvol', 'busybox', 'sleep', '300'])).code, 0);
+    await d.restart();
+    assert.equal((await d.docker(['inspect', '-f', '{{.State.Running}}', 'lr'])).stdout.trim(), 'true');
+    assert.equal((await d.docker(['rm', '-f', 'lr'])).code, 0);
+    const calls = pluginCalls(state);
+    const mounts = calls.filter((x) => x.method === 'VolumeDriver.Mount').map((x) => x.body.ID);
+    const unmounts = calls.filter((x) => x.method === 'VolumeDriver.Unmount').map((x) => x.body.ID);
+    assert.equal(mounts.length, 1);
+    assert.deepEqual(unmounts, mounts);
+    assert.equal((await d.docker(['volume', 'rm', 'lv'])).code, 0);
   });
 });

@@ -158,7 +158,29 @@ export class VolumeService {
     }
     const users = this.d.users.usersOf(name);
     if (users.length) throw new Conflict('volume.in_use', `remove ${name}: volume is in use - [${users.join(', ')}]`);
-    await this.destroy(v);
+    try {
+      await this.destroy(v);
+    } catch (err) {
+      // `rm -f` of a plugin's volume the plugin cannot remove (it is gone): dockerd purges the record
+      if (!force || !v.driver) throw err;
+      this.d.log.warn('volume plugin could not remove the volume; record purged (rm -f)', { name, driver: v.driver, error: (err as Error).message });
+      await this.d.store.delete(v.name);
+      this.d.events.publish('volume', 'destroy', v.name, { driver: v.driver });
+    }
+  }
+
+  /**
+   * At daemon start, before containers are restored: plugin volumes of
+   * containers that were running are held by them (their Mount was sent by
+   * the daemon before this one), so their stop sends the Unmount.
+   */
+  adoptMounts(records: ContainerRecord[]): void {
+    for (const rec of records) {
+      if (!rec.state.Running) continue;
+      for (const mp of rec.mounts) {
+        if (mp.Type === 'volume' && mp.Name && this.d.store.find(mp.Name)?.driver) this.external.refs.add(mp.Name, mountId(rec.id, mp.Destination));
+      }
+    }
   }
 
   private async destroy(v: VolumeRecord): Promise<void> {

@@ -221,6 +221,8 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     counts: () => ({ containers: containerViews.counts(), images: images.list().length }),
     swarm: () => swarm.info(),
     swarmPingState: () => swarm.pingState(),
+    authorizationPlugins: cfg.authorizationPlugins,
+    volumePlugins: () => plugins.activeNames('VolumeDriver'),
   });
 
   volumes.adoptMounts(records);

@@ -49,6 +49,7 @@ describe('authorization plugins', () => {
     assert.deepEqual(JSON.parse(req.body!).Labels, { team: 'a' });
     assert.match(req.headers['User-Agent']!, /^Docker-Client\//);
     assert.equal(req.headers['Content-Type'], 'application/json');
+    assert.equal((await d.docker(['info', '--format', '{{json .Plugins.Authorization}}'])).stdout.trim(), '["authz1"]');
     const res = seen().find((s) => s.call === 'AuthZPlugin.AuthZRes' && s.uri.endsWith('/volumes/create'))!;
     assert.equal(res.status, 201);
     assert.equal(JSON.parse(res.responseBody!).Name, 'allowed');

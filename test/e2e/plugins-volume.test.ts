@@ -48,6 +48,7 @@ describe('volume plugins', () => {
     assert.equal(calls[0]!.body.accept, 'application/vnd.docker.plugins.v1.2+json');
     assert.deepEqual(calls.find((x) => x.method === 'VolumeDriver.Create')!.body, { Name: 'pv1', Opts: { size: '1G' }, accept: 'application/vnd.docker.plugins.v1.2+json' });
 
+    assert.match((await d.docker(['info', '--format', '{{json .Plugins.Volume}}'])).stdout.trim(), /^\["local",.*"tvol".*\]$/);
     const [v] = JSON.parse((await d.docker(['volume', 'inspect', 'pv1'])).stdout);
     assert.equal(v.Driver, 'tvol');
     assert.equal(v.Mountpoint, join(s, 'volumes/pv1'));

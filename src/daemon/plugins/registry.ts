@@ -43,6 +43,8 @@ export interface PluginRegistryOptions {
 
 export class PluginRegistry {
   private readonly active = new Map<string, Promise<ActivePlugin>>();
+  /** The handshakes that succeeded (and are still current). */
+  private readonly ready = new Map<string, ActivePlugin>();
 
   constructor(private readonly o: PluginRegistryOptions) {}
 
@@ -66,14 +68,22 @@ export class PluginRegistry {
     return found.filter((p): p is ActivePlugin => !!p && p.manifest.Implements.includes(kind));
   }
 
+  /** Names of the plugins activated so far that implement `kind` (`docker info`'s Plugins). */
+  activeNames(kind: string): string[] {
+    return [...this.ready.entries()].filter(([, p]) => p.manifest.Implements.includes(kind)).map(([n]) => n).sort();
+  }
+
   private activate(name: string, retry: boolean): Promise<ActivePlugin> {
     let p = this.active.get(name);
     if (!p) {
       p = this.handshake(name, retry);
       this.active.set(name, p);
+      const current = p;
       // a failed handshake is not remembered: the plugin may come up later
-      p.catch(() => {
-        if (this.active.get(name) === p) this.active.delete(name);
+      current.then((ok) => {
+        if (this.active.get(name) === current) this.ready.set(name, ok);
+      }, () => {
+        if (this.active.get(name) === current) this.active.delete(name);
       });
     }
     return p;

@@ -50,8 +50,19 @@ export function canonicalHeader(name: string): string {
 
 const SECRET_HEADERS = new Set(['authorization', 'x-registry-config', 'x-registry-auth']);
 
-/** The request as moby shows it to plugins; credentials headers left out. Reads a small JSON body (returned, so the handler still gets it). */
-export async function describeRequest(raw: IncomingMessage, upgradeBody?: Buffer): Promise<AuthzRequest> {
+/** Counts bytes held in memory across requests (the server's JSON body budget). */
+export interface BodyBudget {
+  take(n: number): void;
+  give(n: number): void;
+}
+
+/**
+ * The request as moby shows it to plugins; credentials headers left out.
+ * Reads a small JSON body (returned, so the handler still gets it); its
+ * bytes are taken from `budget`, and the caller gives them back when the
+ * request is done.
+ */
+export async function describeRequest(raw: IncomingMessage, upgradeBody?: Buffer, budget?: BodyBudget): Promise<AuthzRequest> {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(raw.headers)) {
     if (SECRET_HEADERS.has(k) || v === undefined) continue;
@@ -63,14 +74,22 @@ export async function describeRequest(raw: IncomingMessage, upgradeBody?: Buffer
   const r: AuthzRequest = { user, authMethod: user ? 'TLS' : '', method: raw.method ?? 'GET', uri, headers };
   const length = Number(raw.headers['content-length'] ?? 0);
   if (raw.headers['content-type'] === 'application/json' && !uri.endsWith('/auth') && length > 0 && length < AUTHZ_MAX_BODY) {
-    r.body = upgradeBody ?? (await readAll(raw));
+    r.body = upgradeBody ?? (await readAll(raw, budget));
   }
   return r;
 }
 
-async function readAll(raw: IncomingMessage): Promise<Buffer> {
+async function readAll(raw: IncomingMessage, budget?: BodyBudget): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const c of raw as AsyncIterable<Buffer>) chunks.push(c);
+  try {
+    for await (const c of raw as AsyncIterable<Buffer>) {
+      budget?.take(c.length);
+      chunks.push(c);
+    }
+  } catch (err) {
+    budget?.give(chunks.reduce((n, c) => n + c.length, 0));
+    throw err;
+  }
   return Buffer.concat(chunks);
 }
 

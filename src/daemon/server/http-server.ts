@@ -155,12 +155,16 @@ export class ApiServer {
       if (!authz) {
         await match.handler(new Request(raw, match.params, url.searchParams, version, upgradeBody, limits), reply);
       } else {
-        const asked = await describeRequest(raw, upgradeBody);
-        await authz.authorizeRequest(asked);
-        const gated = new GatedReply(reply);
-        // a JSON body the plugin was shown has been read: the handler gets those bytes
-        await match.handler(new Request(raw, match.params, url.searchParams, version, asked.body ?? upgradeBody, limits), gated);
-        await gated.release(authz, asked);
+        const asked = await describeRequest(raw, upgradeBody, this.jsonBudget);
+        try {
+          await authz.authorizeRequest(asked);
+          const gated = new GatedReply(reply);
+          // a JSON body the plugin was shown has been read: the handler gets those bytes
+          await match.handler(new Request(raw, match.params, url.searchParams, version, asked.body ?? upgradeBody, limits), gated);
+          await gated.release(authz, asked);
+        } finally {
+          if (asked.body && !upgradeBody) this.jsonBudget.give(asked.body.length);
+        }
       }
     } catch (err) {
       this.fail(reply, err, raw, path);

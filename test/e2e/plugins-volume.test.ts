@@ -105,6 +105,15 @@ describe('volume plugins', () => {
     const create = pluginCalls(s).find((x) => x.method === 'VolumeDriver.Create' && x.body.Name === 'mv');
     assert.deepEqual(create?.body.Opts, { color: 'blue' });
     assert.equal((await d.docker(['volume', 'rm', 'rv', 'mv'])).code, 0);
+
+    // an anonymous volume of the plugin goes with --rm, through Remove
+    const anon = await d.docker(['run', '--rm', '-v', '/scratch', '--volume-driver', 'runvol', 'busybox', 'sh', '-c', 'touch /scratch/x']);
+    assert.equal(anon.code, 0, anon.stderr);
+    const created = pluginCalls(s).filter((x) => x.method === 'VolumeDriver.Create').map((x) => x.body.Name as string);
+    const anonName = created.at(-1)!;
+    assert.match(anonName, /^[0-9a-f]{64}$/);
+    assert.ok(pluginCalls(s).some((x) => x.method === 'VolumeDriver.Remove' && x.body.Name === anonName));
+    assert.equal(existsSync(join(s, 'volumes', anonName)), false);
   });
 
   test('spec files name plugins listening elsewhere (.spec URL and .json)', async () => {

@@ -94,6 +94,18 @@ test('an unreachable plugin fails once the retry window (bounded by the timeout)
   await assert.rejects(c2.call('X.Y', {}, { retry: false }), PluginUnreachable);
 });
 
+test('tcp:// addresses speak plain HTTP to host:port', async () => {
+  const tcp = createServer((req, res) => res.end(JSON.stringify({ Path: req.url })));
+  await new Promise<void>((r) => tcp.listen(0, '127.0.0.1', r));
+  try {
+    const port = (tcp.address() as { port: number }).port;
+    const c = await PluginClient.connect({ name: 't', addr: `tcp://127.0.0.1:${port}` }, { timeoutMs: 2_000 });
+    assert.deepEqual(await c.call('VolumeDriver.List', {}), { Path: '/VolumeDriver.List' });
+  } finally {
+    await new Promise((r) => tcp.close(r));
+  }
+});
+
 test('backoff doubles from 1s and stops at 30s (moby\'s)', () => {
   assert.deepEqual([0, 1, 2, 3, 4, 5, 9].map(backoffMs), [1_000, 2_000, 4_000, 8_000, 16_000, 30_000, 30_000]);
 });

@@ -6,25 +6,27 @@ import type { PluginClient } from './client.js';
 import type { PluginSpec } from './discovery.js';
 import { PluginRegistry } from './registry.js';
 
-function registry(answers: Record<string, () => Promise<unknown>>) {
+function registry(answers: Record<string, () => Promise<unknown>>, timeoutMs = 1_000) {
   const activations: string[] = [];
+  const options: unknown[] = [];
   const r = new PluginRegistry({
     locator: {
       find: async (name) => (name in answers ? { name, addr: `unix:///x/${name}.sock` } : undefined),
       scan: async () => Object.keys(answers),
     },
-    timeoutMs: 1_000,
+    timeoutMs,
     log: new Logger('error'),
     connect: async (spec: PluginSpec) => ({
       name: spec.name,
-      call: async (method: string) => {
+      call: async (method: string, _args: unknown, o: unknown) => {
         assert.equal(method, 'Plugin.Activate');
+        options.push(o);
         activations.push(spec.name);
         return answers[spec.name]!();
       },
     }) as unknown as PluginClient,
   });
-  return { r, activations };
+  return { r, activations, options };
 }
 
 test('a plugin is activated once, concurrent users share the handshake, and Implements is honoured', async () => {
@@ -54,11 +56,15 @@ test('an unknown plugin is NotFound; a failed handshake is forgotten so the next
 });
 
 test('getAll: the plugins implementing a kind; broken ones are skipped', async () => {
-  const { r } = registry({
+  const { r, options } = registry({
     a: async () => ({ Implements: ['VolumeDriver'] }),
     b: async () => ({ Implements: ['authz'] }),
     c: async () => { throw new Error('down'); },
     d: async () => 'garbage',
-  });
+  }, 60_000);
   assert.deepEqual((await r.getAll('VolumeDriver')).map((p) => p.name), ['a']);
+  // while scanning: no retries, and a short handshake deadline
+  for (const o of options) assert.deepEqual(o, { retry: false, timeoutMs: 5_000 });
+  assert.deepEqual(r.activeNames('VolumeDriver'), ['a']);
+  assert.deepEqual(r.activeNames('authz'), ['b']);
 });

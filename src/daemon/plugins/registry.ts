@@ -29,6 +29,9 @@ export interface ActivePlugin {
 /** moby's ErrNotImplements. */
 export const NOT_IMPLEMENTS = 'Plugin does not implement the requested driver';
 
+/** Handshake deadline while scanning (`volume ls`): a socket that is not a plugin must not hold a listing for minutes. */
+export const SCAN_ACTIVATE_MS = 5_000;
+
 export function pluginNotFound(name: string): NotFound {
   return new NotFound('plugin.not_found', `plugin "${name}" not found`);
 }
@@ -95,7 +98,7 @@ export class PluginRegistry {
     const client = await (this.o.connect ?? ((s) => PluginClient.connect(s, { timeoutMs: this.o.timeoutMs })))(spec);
     let m: Partial<Manifest>;
     try {
-      m = await client.call<Partial<Manifest>>('Plugin.Activate', undefined, { retry });
+      m = await client.call<Partial<Manifest>>('Plugin.Activate', undefined, retry ? {} : { retry, timeoutMs: Math.min(this.o.timeoutMs, SCAN_ACTIVATE_MS) });
     } catch (err) {
       throw new SystemError('plugin.activate_failed', `legacy plugin: ${(err as Error).message}`, { cause: err });
     }

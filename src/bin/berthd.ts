@@ -57,6 +57,10 @@ const program = new Command('berthd')
   .option('--registry-certs-dir <dir>', `CA certificates per registry, <dir>/<host:port>/ca.crt (default ${DEFAULTS.registryCertsDir})`)
   .option('--max-upload-size <bytes>', `largest streamed request body: image load/import, build context, archive (default ${DEFAULTS.maxUploadSize})`, positive)
   .option('--max-layer-size <bytes>', `largest layer as an uncompressed tar, and unpacked build context (default ${DEFAULTS.maxLayerSize})`, positive)
+  .option('--plugin-socket-dir <dir>', `directory of legacy plugin sockets (default ${DEFAULTS.pluginSocketDir})`)
+  .option('--plugin-spec-dir <dir>', `directory of plugin .spec/.json files, repeatable (default ${DEFAULTS.pluginSpecDirs.join(', ')})`, collect)
+  .option('--plugin-timeout <seconds>', `time one plugin call may take (default ${DEFAULTS.pluginTimeout})`, positive)
+  .option('--authorization-plugin <name>', 'authorization plugin asked about every API request (repeatable)', collect)
   .version('27.0.0-berth', '-v, --version');
 
 program.parse();
@@ -67,6 +71,7 @@ interface Flags {
   insecureRegistry?: string[]; registryMirror?: string[]; maxConcurrentDownloads?: number; maxConcurrentUploads?: number; registryCertsDir?: string;
   apiMaxHeaderSize?: number; apiMaxJsonBody?: number; apiHeadersTimeout?: number; apiBodyTimeout?: number; apiMaxConnections?: number;
   maxUploadSize?: number; maxLayerSize?: number;
+  pluginSocketDir?: string; pluginSpecDir?: string[]; pluginTimeout?: number; authorizationPlugin?: string[];
 }
 const o = program.opts<Flags>();
 const fileGiven = program.getOptionValueSource('configFile') === 'cli';
@@ -102,6 +107,10 @@ async function main(): Promise<void> {
     apiMaxConnections: o.apiMaxConnections,
     maxUploadSize: o.maxUploadSize,
     maxLayerSize: o.maxLayerSize,
+    pluginSocketDir: o.pluginSocketDir,
+    pluginSpecDirs: o.pluginSpecDir,
+    pluginTimeout: o.pluginTimeout,
+    authorizationPlugins: o.authorizationPlugin,
   };
   const cfg = await loadConfig(flags, o.configFile, fileGiven);
   const log = new Logger(cfg.logLevel);

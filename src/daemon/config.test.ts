@@ -42,3 +42,21 @@ test('wrongly typed daemon.json values are refused', async () => {
   }
   await assert.rejects(loadConfig({ apiMaxConnections: 0 }, undefined, false), /must be a positive number/);
 });
+
+test('plugins: Docker\'s directories by default; daemon.json sets authorization-plugins and the directories', async () => {
+  const dflt = await loadConfig({}, undefined, false);
+  assert.equal(dflt.pluginSocketDir, '/run/docker/plugins');
+  assert.deepEqual(dflt.pluginSpecDirs, ['/etc/docker/plugins', '/usr/lib/docker/plugins']);
+  assert.deepEqual(dflt.authorizationPlugins, []);
+  const file = withFile({ 'authorization-plugins': ['authz-a', 'authz-b'], 'plugin-socket-dir': '/tmp/p', 'plugin-spec-dirs': ['/tmp/s'], 'plugin-timeout': 5 });
+  try {
+    const cfg = await loadConfig({}, file, true);
+    assert.deepEqual(cfg.authorizationPlugins, ['authz-a', 'authz-b']);
+    assert.equal(cfg.pluginSocketDir, '/tmp/p');
+    assert.deepEqual(cfg.pluginSpecDirs, ['/tmp/s']);
+    assert.equal(cfg.pluginTimeout, 5);
+    await assert.rejects(loadConfig({ authorizationPlugins: ['x'] }, file, true), /specified both as a flag and in the configuration file: authorization-plugins/);
+  } finally {
+    rmSync(join(file, '..'), { recursive: true });
+  }
+});

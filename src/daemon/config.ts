@@ -39,6 +39,14 @@ export interface DaemonConfig extends TransportSettings {
   maxUploadSize: number;
   /** Bytes of one layer as an uncompressed tar (load, pull, import, commit, builds), and of an unpacked build context. */
   maxLayerSize: number;
+  /** Where legacy plugins put their sockets (`NAME.sock`, `NAME/NAME.sock`); Docker's /run/docker/plugins. */
+  pluginSocketDir: string;
+  /** Where `NAME.spec` / `NAME.json` files are looked for, in order. */
+  pluginSpecDirs: string[];
+  /** Seconds one plugin call may take (Docker: 60, and 120 for create/remove/mount/unmount); also bounds the activation retries. */
+  pluginTimeout: number;
+  /** Authorization plugins asked about every API request, in order (dockerd's --authorization-plugin). */
+  authorizationPlugins: string[];
 }
 
 export const DEFAULT_UNIX_HOST = 'unix:///run/berth.sock';
@@ -69,6 +77,10 @@ export const DEFAULTS: DaemonConfig = {
   // larger than any real image's layer; they exist so one request cannot fill the disk unbounded
   maxUploadSize: 64 * 2 ** 30,
   maxLayerSize: 64 * 2 ** 30,
+  pluginSocketDir: '/run/docker/plugins',
+  pluginSpecDirs: ['/etc/docker/plugins', '/usr/lib/docker/plugins'],
+  pluginTimeout: 60,
+  authorizationPlugins: [],
 };
 
 type ValueType = 'string' | 'boolean' | 'number' | 'string[]';
@@ -103,6 +115,10 @@ const FILE_KEYS: Record<string, [keyof DaemonConfig, ValueType]> = {
   'max-concurrent-uploads': ['maxConcurrentUploads', 'number'],
   'max-upload-size': ['maxUploadSize', 'number'],
   'max-layer-size': ['maxLayerSize', 'number'],
+  'plugin-socket-dir': ['pluginSocketDir', 'string'],
+  'plugin-spec-dirs': ['pluginSpecDirs', 'string[]'],
+  'plugin-timeout': ['pluginTimeout', 'number'],
+  'authorization-plugins': ['authorizationPlugins', 'string[]'],
 };
 
 function hasType(v: unknown, t: ValueType): boolean {
@@ -143,7 +159,7 @@ export async function loadConfig(flags: Partial<DaemonConfig>, configFile: strin
   const hosts = (given.hosts ?? []).map((h) => h.trim()).filter(Boolean);
   cfg.hosts = hosts.length ? hosts : [cfg.tls || cfg.tlsVerify ? DEFAULT_TLS_HOST : DEFAULT_UNIX_HOST];
   if (!isLogLevel(cfg.logLevel)) throw new InvalidParameter('daemon.log_level', `invalid log level: ${cfg.logLevel}`);
-  for (const k of ['apiMaxHeaderSize', 'apiMaxJsonBody', 'apiHeadersTimeout', 'apiBodyTimeout', 'apiMaxConnections', 'maxConcurrentDownloads', 'maxConcurrentUploads', 'maxUploadSize', 'maxLayerSize'] as const) {
+  for (const k of ['apiMaxHeaderSize', 'apiMaxJsonBody', 'apiHeadersTimeout', 'apiBodyTimeout', 'apiMaxConnections', 'maxConcurrentDownloads', 'maxConcurrentUploads', 'maxUploadSize', 'maxLayerSize', 'pluginTimeout'] as const) {
     if (!Number.isFinite(cfg[k]) || cfg[k] <= 0) throw new InvalidParameter('daemon.config_value', `invalid value for ${k}: ${cfg[k]} (must be a positive number)`);
   }
   return cfg;

@@ -5,6 +5,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Logger } from '../lib/logger.js';
+import { InvalidParameter } from '../errdefs/index.js';
 import { ContentStore, FileContentStore } from './content/content-store.js';
 import { LayerBlobIndex } from './content/layer-blobs.js';
 import { ArchiveService } from './containers/archive/archive.js';
@@ -70,6 +71,10 @@ import { DiskUsageService } from './system/disk-usage.js';
 import { SystemService } from './system/system-service.js';
 import { VolumeService } from './volumes/service.js';
 import { VolumeStore } from './volumes/volume-store.js';
+import { PluginLocator } from './plugins/discovery.js';
+import { PluginRegistry } from './plugins/registry.js';
+import { PluginVolumeDrivers } from './plugins/volume-driver.js';
+import { AuthzPlugins } from './plugins/authz.js';
 import { diskUsageRoutes } from './server/routes/system/df-routes.js';
 import { imageSummary } from './images/views.js';
 
@@ -85,6 +90,15 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   const transport = await prepareTransport(cfg, log);
   await preflight(cfg.shimBinary);
   await networkPreflight();
+  const pluginTimeoutMs = cfg.pluginTimeout * 1000;
+  const plugins = new PluginRegistry({
+    locator: new PluginLocator({ socketDir: cfg.pluginSocketDir, specDirs: cfg.pluginSpecDirs }), timeoutMs: pluginTimeoutMs, log,
+  });
+  // dockerd refuses to start when an authorization plugin is missing: never serve unguarded
+  const authz = cfg.authorizationPlugins.length ? new AuthzPlugins(cfg.authorizationPlugins, plugins) : undefined;
+  await authz?.validate().catch((err: Error) => {
+    throw new InvalidParameter('daemon.authz_plugin', `failed to validate authorization plugin: ${err.message}`);
+  });
   await mkdir(cfg.dataRoot, { recursive: true, mode: 0o711 });
   await mkdir(cfg.execRoot, { recursive: true, mode: 0o700 });
   const facts = await gatherHostFacts(cfg.shimBinary);
@@ -126,7 +140,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   await volumeStore.init();
   const usingVolume = (r: ContainerRecord, name: string) => r.mounts.some((m) => m.Type === 'volume' && m.Name === name);
   const volumes = new VolumeService({
-    store: volumeStore, events, log,
+    store: volumeStore, events, log, drivers: new PluginVolumeDrivers(plugins, pluginTimeoutMs, log),
     users: {
       usersOf: (name) => containerStore.list().filter((r) => usingVolume(r, name)).map((r) => r.id),
       runningUsersOf: (name) => containerStore.list().filter((r) => r.state.Running && usingVolume(r, name)).map((r) => r.id),
@@ -207,8 +221,11 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     counts: () => ({ containers: containerViews.counts(), images: images.list().length }),
     swarm: () => swarm.info(),
     swarmPingState: () => swarm.pingState(),
+    authorizationPlugins: cfg.authorizationPlugins,
+    volumePlugins: () => plugins.activeNames('VolumeDriver'),
   });
 
+  volumes.adoptMounts(records);
   await run.restore(records);
   await sandboxes.reconcile(containerStore.list());
 
@@ -244,7 +261,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   swarmRoutes(router, swarm);
   nodeRoutes(router, swarm.nodes);
   const server = new ApiServer({
-    router, engineVersion: ENGINE_VERSION, log,
+    router, engineVersion: ENGINE_VERSION, log, ...(authz ? { authorizer: authz } : {}),
     ...(transport.tls ? { tls: transport.tls } : {}), socketGid: transport.socketGroup.gid, limits: transport.limits,
   });
   try {

@@ -6,7 +6,10 @@ export interface Volume {
   Mountpoint: string;
   Name: string;
   Options: Record<string, string> | null;
-  Scope: 'local';
+  /** `global` for a plugin that says its volumes are cluster-wide. */
+  Scope: 'local' | 'global';
+  /** What a volume plugin reports about the volume (its Get answer), absent for local ones. */
+  Status?: Record<string, unknown>;
   UsageData?: { Size: number; RefCount: number } | null;
 }
 

@@ -21,6 +21,7 @@ import { ByteBudget, DEFAULT_LIMITS, guardRequestBody, type ApiLimits } from './
 import { parseDaemonHost } from './transport/plan.js';
 import type { ServerTls } from './transport/prepare.js';
 import { listenUnix } from './transport/unix-socket.js';
+import { describeRequest, GatedReply, type RequestAuthorizer } from './authz-gate.js';
 
 const VERSION_PREFIX = /^\/v([0-9]+(?:\.[0-9]+)*)(\/.*)$/;
 
@@ -33,6 +34,8 @@ export interface ApiServerOptions {
   /** Group owning unix sockets (default: the daemon's own group). */
   socketGid?: number;
   limits?: Partial<ApiLimits>;
+  /** Authorization plugins (dockerd's --authorization-plugin): asked about every routed request and its answer. */
+  authorizer?: RequestAuthorizer;
 }
 
 export class ApiServer {
@@ -147,7 +150,22 @@ export class ApiServer {
       }
       const match = this.opts.router.match(raw.method ?? 'GET', path);
       if (!match) throw new NotFound('api.page_not_found', 'page not found');
-      await match.handler(new Request(raw, match.params, url.searchParams, version, upgradeBody, { maxJsonBody: this.limits.maxJsonBody, budget: this.jsonBudget, maxUpload: this.limits.maxUpload }), reply);
+      const limits = { maxJsonBody: this.limits.maxJsonBody, budget: this.jsonBudget, maxUpload: this.limits.maxUpload };
+      const authz = this.opts.authorizer;
+      if (!authz) {
+        await match.handler(new Request(raw, match.params, url.searchParams, version, upgradeBody, limits), reply);
+      } else {
+        const asked = await describeRequest(raw, upgradeBody, this.jsonBudget);
+        try {
+          await authz.authorizeRequest(asked);
+          const gated = new GatedReply(reply);
+          // a JSON body the plugin was shown has been read: the handler gets those bytes
+          await match.handler(new Request(raw, match.params, url.searchParams, version, asked.body ?? upgradeBody, limits), gated);
+          await gated.release(authz, asked);
+        } finally {
+          if (asked.body && !upgradeBody) this.jsonBudget.give(asked.body.length);
+        }
+      }
     } catch (err) {
       this.fail(reply, err, raw, path);
     }

@@ -19,6 +19,10 @@ export interface SystemDeps {
   swarm?: () => Promise<SwarmInfoView>;
   /** The `Swarm` header of /_ping: `inactive`, `active/manager`, ... */
   swarmPingState?: () => string;
+  /** `--authorization-plugin` names, shown by `docker info`. */
+  authorizationPlugins?: string[];
+  /** Volume plugins in use (activated), after `local`. */
+  volumePlugins?: () => string[];
   counts(): { containers: { total: number; running: number; paused: number; stopped: number }; images: number };
 }
 
@@ -68,7 +72,10 @@ export class SystemService {
       Images: c.images,
       Driver: 'overlay2',
       DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true'], ['Using metacopy', 'false'], ['Native Overlay Diff', 'true'], ['userxattr', 'false']],
-      Plugins: { Volume: ['local'], Network: ['bridge', 'host', 'null'], Authorization: null, Log: ['json-file'] },
+      Plugins: {
+        Volume: ['local', ...(this.d.volumePlugins?.() ?? [])], Network: ['bridge', 'host', 'null'],
+        Authorization: this.d.authorizationPlugins?.length ? this.d.authorizationPlugins : null, Log: ['json-file'],
+      },
       MemoryLimit: true,
       SwapLimit: true,
       CpuCfsPeriod: true,

@@ -22,7 +22,7 @@ const CONSISTENCY = ['consistent', 'cached', 'delegated'];
 /** A mount point with what the plan knows before volumes exist. */
 export interface PlannedMount extends MountPoint {
   /** For a volume: create it with these options if it does not exist yet. */
-  create?: { driverOpts?: Record<string, string>; labels?: Record<string, string> };
+  create?: { driver?: string; driverOpts?: Record<string, string>; labels?: Record<string, string> };
   /** `-v /host:/x` creates a missing host directory; `--mount type=bind` refuses it. */
   createSource?: boolean;
 }
@@ -114,8 +114,8 @@ export function parseMountSpec(m: MountSpec): PlannedMount {
     case 'volume': {
       if (m.Source) checkVolumeName(m.Source);
       const driver = m.VolumeOptions?.DriverConfig?.Name;
-      if (driver && driver !== 'local') throw new InvalidParameter('volume.unknown_driver', `error looking up volume plugin ${driver}: plugin "${driver}" not found`);
       const create: PlannedMount['create'] = {};
+      if (driver) create.driver = driver;
       if (m.VolumeOptions?.DriverConfig?.Options) create.driverOpts = m.VolumeOptions.DriverConfig.Options;
       if (m.VolumeOptions?.Labels) create.labels = m.VolumeOptions.Labels;
       return { Type: 'volume', Name: m.Source ?? '', Source: '', Destination: dest, Driver: 'local', Mode: '', RW: rw, Propagation: '', create };
@@ -194,12 +194,12 @@ export function mountSpecTmpfsOptions(m: MountSpec | undefined): string[] {
  * The runtime-spec mounts of a container (pure): its mount points, with
  * volume sources resolved by `volumePath`, plus `--tmpfs`.
  */
-export function specMounts(mounts: MountPoint[], hc: HostConfig, volumePath: (name: string) => string): SpecMount[] {
+export function specMounts(mounts: MountPoint[], hc: HostConfig, volumePath: (name: string, destination: string) => string): SpecMount[] {
   const out: SpecMount[] = [];
   const mountSpecs = new Map((hc.Mounts ?? []).map((m) => [posix.normalize(m.Target).replace(/(.)\/$/, '$1'), m]));
   for (const mp of mounts) {
     if (mp.Type === 'volume') {
-      out.push({ destination: mp.Destination, type: 'bind', source: volumePath(mp.Name!), options: ['rbind', ...(mp.RW ? [] : ['ro'])] });
+      out.push({ destination: mp.Destination, type: 'bind', source: volumePath(mp.Name!, mp.Destination), options: ['rbind', ...(mp.RW ? [] : ['ro'])] });
     } else if (mp.Type === 'bind') {
       out.push({ destination: mp.Destination, type: 'bind', source: mp.Source, options: ['rbind', mp.RW ? 'rw' : 'ro', mp.Propagation || 'rprivate'] });
     } else if (mp.Type === 'tmpfs') {

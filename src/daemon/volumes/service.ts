@@ -21,6 +21,9 @@ import type { EventBus } from '../events/event-bus.js';
 import { copyUp, mountOptionsVolume, needsMount, unmountOptionsVolume, validateDriverOptions } from './local-driver.js';
 import { checkVolumeName, noCopy, parseVolumesFrom, planMounts, specMounts } from './mount-plan.js';
 import type { VolumeRecord, VolumeStore } from './volume-store.js';
+import { NO_EXTERNAL_DRIVERS, type ExternalVolumeDrivers } from './external-driver.js';
+import { ExternalVolumes } from './external-volumes.js';
+import { mountId } from './mount-refs.js';
 
 /** Docker's label on volumes created without a name (moby ≥ 23; `volume prune` keys on it). */
 export const ANONYMOUS_LABEL = 'com.docker.volume.anonymous';
@@ -41,6 +44,16 @@ export interface VolumeServiceDeps {
   events: EventBus;
   log: Logger;
   users: VolumeUsers;
+  /** Volume plugins (none: only `local`). */
+  drivers?: ExternalVolumeDrivers;
+}
+
+/** What a volume is created with; `driver` undefined = whatever driver has it, else local (`-v name:/p`). */
+interface Ensure {
+  name?: string;
+  driver?: string;
+  driverOpts?: Record<string, string> | null;
+  labels?: Record<string, string> | null;
 }
 
 /** `all` of `volume prune`: one value in Go's strconv.ParseBool grammar. */
@@ -55,7 +68,11 @@ function pruneAll(filters: Filters, dflt: boolean): boolean {
 }
 
 export class VolumeService {
-  constructor(private readonly d: VolumeServiceDeps) {}
+  private readonly external: ExternalVolumes;
+
+  constructor(private readonly d: VolumeServiceDeps) {
+    this.external = new ExternalVolumes(d.drivers ?? NO_EXTERNAL_DRIVERS, d.log);
+  }
 
   private view(v: VolumeRecord): Volume {
     return {
@@ -67,42 +84,70 @@ export class VolumeService {
   // ------------------------------------------------------------------ API
 
   async create(req: VolumeCreateRequest): Promise<Volume> {
-    const driver = req.Driver || 'local';
-    if (driver !== 'local') throw new NotFound('volume.unknown_driver', `error looking up volume plugin ${driver}: plugin "${driver}" not found`);
-    if (req.Name) checkVolumeName(req.Name);
-    validateDriverOptions(req.DriverOpts);
-    const name = req.Name || newId();
-    const existed = this.d.store.find(name);
-    const v = await this.d.store.create({
-      name,
-      labels: req.Labels ?? (req.Name ? null : { [ANONYMOUS_LABEL]: '' }),
-      options: req.DriverOpts && Object.keys(req.DriverOpts).length ? req.DriverOpts : null,
-      createdAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
-      anonymous: !req.Name,
+    const v = await this.ensure({ ...(req.Name ? { name: req.Name } : {}), driver: req.Driver || 'local', driverOpts: req.DriverOpts ?? null, labels: req.Labels ?? null });
+    return this.viewOf(v, true);
+  }
+
+  /** A volume as the API shows it; a plugin's is asked for its mount point and status. */
+  private async viewOf(v: VolumeRecord, tolerant = false): Promise<Volume> {
+    if (!v.driver) return this.view(v);
+    return this.external.inspect(v).catch((err: unknown) => {
+      if (!tolerant) throw err;
+      return { ...this.view(v), Driver: v.driver!, Mountpoint: '' };
     });
-    if (!existed) this.d.events.publish('volume', 'create', name, { driver: 'local' });
-    return this.view(v);
+  }
+
+  /** Creates the volume unless it exists; an existing one under another driver than the one asked for is a conflict. */
+  private async ensure(o: Ensure): Promise<VolumeRecord> {
+    if (o.name) checkVolumeName(o.name);
+    const driver = o.driver ?? this.d.store.find(o.name ?? '')?.driver ?? 'local';
+    if (driver === 'local') validateDriverOptions(o.driverOpts);
+    const name = o.name || newId();
+    const existing = this.d.store.find(name);
+    if (existing) {
+      const has = existing.driver ?? 'local';
+      if (has !== driver) throw new Conflict('volume.name_conflict', `create ${name}: driver '${has}' already has volume '${name}': volume name must be unique`);
+      return existing;
+    }
+    const rec: VolumeRecord = {
+      name,
+      labels: o.labels ?? (o.name ? null : { [ANONYMOUS_LABEL]: '' }),
+      options: o.driverOpts && Object.keys(o.driverOpts).length ? o.driverOpts : null,
+      createdAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      anonymous: !o.name,
+      ...(driver !== 'local' ? { driver } : {}),
+    };
+    const v = driver === 'local'
+      ? await this.d.store.create(rec)
+      : await this.external.create(driver, name, o.driverOpts ?? {}, () => this.d.store.create(rec));
+    this.d.events.publish('volume', 'create', name, { driver });
+    return v;
   }
 
   /** Every volume with its size and number of containers using it (`system df`). */
   async usage(): Promise<Volume[]> {
+    // a plugin's volumes have no size Docker could measure: -1, as dockerd
     return Promise.all(this.d.store.list().map(async (v) => ({
-      ...this.view(v), UsageData: { Size: await directorySize(this.d.store.dataPath(v.name)), RefCount: this.d.users.usersOf(v.name).length },
+      ...this.view(v), ...(v.driver ? { Driver: v.driver } : {}),
+      UsageData: { Size: v.driver ? -1 : await directorySize(this.d.store.dataPath(v.name)), RefCount: this.d.users.usersOf(v.name).length },
     })));
   }
 
-  inspect(name: string): Volume {
-    return this.view(this.d.store.get(name));
+  async inspect(name: string): Promise<Volume> {
+    return this.viewOf(this.d.store.get(name));
   }
 
-  list(filters: Filters): VolumeListResponse {
+  async list(filters: Filters): Promise<VolumeListResponse> {
     filters.accept(LIST_FILTERS);
     const dangling = filters.has('dangling') ? filters.bool('dangling', false) : undefined;
-    const out = this.d.store.list().filter((v) => {
-      if (dangling !== undefined && dangling !== (this.d.users.usersOf(v.name).length === 0)) return false;
-      return filters.match('name', v.name) && filters.exact('driver', 'local') && filters.labels(v.labels);
+    const records = this.d.store.list();
+    const plugins = await this.external.list(records.filter((v) => v.driver));
+    const local = records.filter((v) => !v.driver).map((v) => this.view(v));
+    const out = [...local, ...plugins.volumes].filter((v) => {
+      if (dangling !== undefined && dangling !== (this.d.users.usersOf(v.Name).length === 0)) return false;
+      return filters.match('name', v.Name) && filters.exact('driver', v.Driver) && filters.labels(v.Labels);
     });
-    return { Volumes: out.map((v) => this.view(v)), Warnings: null };
+    return { Volumes: out, Warnings: plugins.warnings.length ? plugins.warnings : null };
   }
 
   async remove(name: string, force = false): Promise<void> {
@@ -113,14 +158,41 @@ export class VolumeService {
     }
     const users = this.d.users.usersOf(name);
     if (users.length) throw new Conflict('volume.in_use', `remove ${name}: volume is in use - [${users.join(', ')}]`);
-    await this.destroy(v);
+    try {
+      await this.destroy(v);
+    } catch (err) {
+      // `rm -f` of a plugin's volume the plugin cannot remove (it is gone): dockerd purges the record
+      if (!force || !v.driver) throw err;
+      this.d.log.warn('volume plugin could not remove the volume; record purged (rm -f)', { name, driver: v.driver, error: (err as Error).message });
+      await this.d.store.delete(v.name);
+      this.d.events.publish('volume', 'destroy', v.name, { driver: v.driver });
+    }
+  }
+
+  /**
+   * At daemon start, before containers are restored: plugin volumes of
+   * containers that were running are held by them (their Mount was sent by
+   * the daemon before this one), so their stop sends the Unmount.
+   */
+  adoptMounts(records: ContainerRecord[]): void {
+    for (const rec of records) {
+      if (!rec.state.Running) continue;
+      for (const mp of rec.mounts) {
+        if (mp.Type === 'volume' && mp.Name && this.d.store.find(mp.Name)?.driver) this.external.refs.add(mp.Name, mountId(rec.id, mp.Destination));
+      }
+    }
   }
 
   private async destroy(v: VolumeRecord): Promise<void> {
-    // never let a recursive delete walk into a mounted device or host directory
-    await unmountOptionsVolume(this.d.store.dataPath(v.name));
+    if (v.driver) {
+      // the plugin first: a volume it refuses to remove keeps its record
+      await this.external.remove(v);
+    } else {
+      // never let a recursive delete walk into a mounted device or host directory
+      await unmountOptionsVolume(this.d.store.dataPath(v.name));
+    }
     await this.d.store.delete(v.name);
-    this.d.events.publish('volume', 'destroy', v.name, { driver: 'local' });
+    this.d.events.publish('volume', 'destroy', v.name, { driver: v.driver ?? 'local' });
   }
 
   /** `all`: every unused volume (API < 1.42, or `filters={"all":["true"]}`); otherwise only anonymous ones. */
@@ -132,7 +204,7 @@ export class VolumeService {
       if (!all && !(v.labels && ANONYMOUS_LABEL in v.labels)) continue;
       if (!filters.labels(v.labels)) continue;
       if (this.d.users.usersOf(v.name).length) continue;
-      const size = needsMount(v.options) ? 0 : await directorySize(this.d.store.dataPath(v.name)).catch(() => 0);
+      const size = v.driver || needsMount(v.options) ? 0 : await directorySize(this.d.store.dataPath(v.name)).catch(() => 0);
       try {
         await this.destroy(v);
         deleted.push(v.name);
@@ -154,9 +226,6 @@ export class VolumeService {
    */
   async attach(rec: ContainerRecord): Promise<void> {
     const hc = rec.hostConfig;
-    if (hc.VolumeDriver && hc.VolumeDriver !== 'local') {
-      throw new NotFound('volume.unknown_driver', `error looking up volume plugin ${hc.VolumeDriver}: plugin "${hc.VolumeDriver}" not found`);
-    }
     const volumesFrom = (hc.VolumesFrom ?? []).map((spec) => {
       const { ref, mode } = parseVolumesFrom(spec);
       return { mounts: this.d.users.mountsOf(ref), mode };
@@ -165,7 +234,14 @@ export class VolumeService {
       binds: hc.Binds ?? [], mounts: hc.Mounts ?? [], tmpfs: hc.Tmpfs ?? {}, volumesFrom,
       imageVolumes: Object.keys(rec.config.Volumes ?? {}),
     });
-    for (const p of plan) if (p.create?.driverOpts) validateDriverOptions(p.create.driverOpts);
+    // --mount's volume-driver, else --volume-driver; none: the driver that has the volume, else local
+    const driverOf = (p: (typeof plan)[number]) => p.create?.driver || hc.VolumeDriver || undefined;
+    for (const p of plan) {
+      if (p.Type !== 'volume') continue;
+      const driver = driverOf(p);
+      if (driver && driver !== 'local') await this.external.lookup(driver);
+      else if (p.create?.driverOpts && (driver === 'local' || !this.d.store.find(p.Name ?? '')?.driver)) validateDriverOptions(p.create.driverOpts);
+    }
     for (const p of plan) {
       if (p.Type === 'bind' && !p.createSource && !(await stat(p.Source).then(() => true, () => false))) {
         throw new InvalidParameter('volume.invalid_mount', `invalid mount config for type "bind": bind source path does not exist: ${p.Source}`);
@@ -177,13 +253,16 @@ export class VolumeService {
       void createSource;
       if (mp.Type === 'volume') {
         const named = !!mp.Name;
-        const v = await this.create({
-          ...(named ? { Name: mp.Name } : {}),
-          ...(create?.driverOpts ? { DriverOpts: create.driverOpts } : {}),
-          ...(create?.labels ? { Labels: named ? create.labels : { ...create.labels, [ANONYMOUS_LABEL]: '' } } : {}),
+        const driver = driverOf(p);
+        const v = await this.ensure({
+          ...(named ? { name: mp.Name } : {}),
+          ...(driver ? { driver } : {}),
+          ...(create?.driverOpts ? { driverOpts: create.driverOpts } : {}),
+          ...(create?.labels ? { labels: named ? create.labels : { ...create.labels, [ANONYMOUS_LABEL]: '' } } : {}),
         });
-        mp.Name = v.Name;
-        mp.Source = v.Mountpoint;
+        mp.Name = v.name;
+        mp.Driver = v.driver ?? 'local';
+        mp.Source = v.driver ? await this.external.path(v) : this.d.store.dataPath(v.name);
       }
       mounts.push(mp);
     }
@@ -193,23 +272,37 @@ export class VolumeService {
   /** Before the task starts: option mounts, missing bind sources, copy-up; the spec mounts. */
   async mount(rec: ContainerRecord, rootfs: string): Promise<SpecMount[]> {
     const binds = new Map((rec.hostConfig.Binds ?? []).map((b) => [b.split(':')[1], b]));
-    for (const mp of rec.mounts) {
-      if (mp.Type === 'bind' && binds.has(mp.Destination)) {
-        // `-v /host/dir:/x` creates a missing host directory (docker's legacy behaviour)
-        await mkdir(mp.Source, { recursive: true });
+    // where each plugin volume is mounted; what this call mounted goes again if a later step fails
+    const pluginPaths = new Map<string, string>();
+    const mounted: Array<{ v: VolumeRecord; id: string }> = [];
+    try {
+      for (const mp of rec.mounts) {
+        if (mp.Type === 'bind' && binds.has(mp.Destination)) {
+          // `-v /host/dir:/x` creates a missing host directory (docker's legacy behaviour)
+          await mkdir(mp.Source, { recursive: true });
+        }
+        if (mp.Type !== 'volume') continue;
+        const v = this.d.store.find(mp.Name!) ?? (await this.d.store.create({
+          name: mp.Name!, labels: null, options: null, createdAt: new Date().toISOString(), anonymous: false,
+        }));
+        let data = this.d.store.dataPath(v.name);
+        if (v.driver) {
+          const id = mountId(rec.id, mp.Destination);
+          const fresh = !this.external.refs.has(v.name, id);
+          data = await this.external.mount(v, id);
+          if (fresh) mounted.push({ v, id });
+          pluginPaths.set(`${v.name}\0${mp.Destination}`, data);
+        } else if (needsMount(v.options)) await mountOptionsVolume(v.options!, data);
+        if (!noCopy(mp, rec.hostConfig)) await copyUp(rootfs, mp.Destination, data);
+        this.d.events.publish('volume', 'mount', v.name, {
+          container: rec.id, destination: mp.Destination, driver: v.driver ?? 'local', propagation: mp.Propagation, 'read/write': String(mp.RW),
+        });
       }
-      if (mp.Type !== 'volume') continue;
-      const v = this.d.store.find(mp.Name!) ?? (await this.d.store.create({
-        name: mp.Name!, labels: null, options: null, createdAt: new Date().toISOString(), anonymous: false,
-      }));
-      const data = this.d.store.dataPath(v.name);
-      if (needsMount(v.options)) await mountOptionsVolume(v.options!, data);
-      if (!noCopy(mp, rec.hostConfig)) await copyUp(rootfs, mp.Destination, data);
-      this.d.events.publish('volume', 'mount', v.name, {
-        container: rec.id, destination: mp.Destination, driver: 'local', propagation: mp.Propagation, 'read/write': String(mp.RW),
-      });
+    } catch (err) {
+      for (const m of mounted.reverse()) await this.external.unmount(m.v, m.id);
+      throw err;
     }
-    return specMounts(rec.mounts, rec.hostConfig, (name) => this.d.store.dataPath(name));
+    return specMounts(rec.mounts, rec.hostConfig, (name, destination) => pluginPaths.get(`${name}\0${destination}`) ?? this.d.store.dataPath(name));
   }
 
   /** After the task exited: unmount option volumes nobody else running uses. */
@@ -218,10 +311,11 @@ export class VolumeService {
       if (mp.Type !== 'volume' || !mp.Name) continue;
       const v = this.d.store.find(mp.Name);
       if (!v) continue;
-      if (needsMount(v.options) && this.d.users.runningUsersOf(v.name).every((id) => id === rec.id)) {
+      if (v.driver) await this.external.unmount(v, mountId(rec.id, mp.Destination));
+      else if (needsMount(v.options) && this.d.users.runningUsersOf(v.name).every((id) => id === rec.id)) {
         await unmountOptionsVolume(this.d.store.dataPath(v.name));
       }
-      this.d.events.publish('volume', 'unmount', v.name, { container: rec.id, driver: 'local' });
+      this.d.events.publish('volume', 'unmount', v.name, { container: rec.id, driver: v.driver ?? 'local' });
     }
   }
 

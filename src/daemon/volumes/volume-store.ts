@@ -1,8 +1,8 @@
 /**
  * Volume records of the local driver on disk, with an in-memory index.
  *
- *   volumes/<name>/volume.json   { name, labels, options, createdAt, anonymous }
- *   volumes/<name>/_data/        the content (or a mount point for --opt type=...)
+ *   volumes/<name>/volume.json   { name, labels, options, createdAt, anonymous, driver? }
+ *   volumes/<name>/_data/        the content (or a mount point for --opt type=...); none for a plugin's volume
  *   volumes/.tmp-*               creations and removals in progress (swept at start-up)
  *
  * A volume appears by renaming a complete temp directory into place and
@@ -20,6 +20,8 @@ export interface VolumeRecord {
   options: Record<string, string> | null;
   createdAt: string;
   anonymous: boolean;
+  /** A volume plugin's name; absent for the local driver. The data lives with the plugin (no `_data`). */
+  driver?: string;
 }
 
 export function noSuchVolume(name: string): NotFound {
@@ -69,7 +71,7 @@ export class VolumeStore {
     const existing = this.byName.get(rec.name);
     if (existing) return existing;
     const tmp = tempPathFor(join(this.root, rec.name));
-    await mkdir(join(tmp, '_data'), { recursive: true, mode: 0o755 });
+    await mkdir(rec.driver ? tmp : join(tmp, '_data'), { recursive: true, mode: 0o755 });
     try {
       await writeJsonAtomic(join(tmp, 'volume.json'), rec);
       await rename(tmp, join(this.root, rec.name));

@@ -4,8 +4,8 @@ import type { Volume, VolumeCreateRequest, VolumeListResponse, VolumePruneRespon
 /** What the volume routes call; implemented by VolumeService. */
 export interface VolumesBackend {
   create(req: VolumeCreateRequest): Promise<Volume>;
-  list(filters: Filters): VolumeListResponse;
-  inspect(name: string): Volume;
+  list(filters: Filters): Promise<VolumeListResponse>;
+  inspect(name: string): Promise<Volume>;
   remove(name: string, force: boolean): Promise<void>;
   prune(filters: Filters, allByDefault: boolean): Promise<VolumePruneResponse>;
 }

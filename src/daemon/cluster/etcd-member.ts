@@ -343,6 +343,8 @@ export class EtcdMember {
  * arithmetic right; a member stopped without removal still counts.
  */
 export async function leaveCluster(member: EtcdMember, membership: Membership): Promise<void> {
+  // a removed member exits by itself: supervision must not start it again
+  member.release();
   const self = (await membership.listMembers()).find((m) => m.name === member.name);
   if (self) await membership.removeMember(self.id);
   await member.destroy();

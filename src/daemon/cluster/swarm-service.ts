@@ -22,19 +22,22 @@
 import { networkInterfaces } from 'node:os';
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Server } from 'node:https';
 import type { SwarmInfoView, SwarmInitRequest, SwarmSpec, SwarmView } from '../../api/types/index.js';
 import { Conflict, InvalidParameter, Unavailable } from '../../errdefs/index.js';
 import { writeJsonAtomic } from '../../lib/atomic-file.js';
 import { hostOf, resolveAdvertiseIp } from './advertise-addr.js';
-import type { Server } from 'node:https';
-import { createRootCA, publicRootCA, rootCAFromPem } from './ca.js';
-import { requestJoin, serveSwarmPort, type JoinAnswer, type JoinRequest } from './join-protocol.js';
-import { EtcdMember, type TlsFiles } from './etcd-member.js';
+import { createRootCA, rootCAFromPem } from './ca.js';
+import { requestCertificate, requestJoin, serveSwarmPort } from './join-protocol.js';
+import { EtcdMember, leaveCluster, type TlsFiles } from './etcd-member.js';
 import { newSwarmId } from './ids.js';
-import { generateJoinTokens, roleForJoinToken, rotateJoinTokens } from './join-token.js';
+import { generateJoinTokens, rotateJoinTokens } from './join-token.js';
+import { LeaderElection, Leadership } from './leader-election.js';
+import { joinEtcdCluster, leaveManagerRefusal, managerStats, watchOwnRole, withNoLeaderErrors } from './manager-membership.js';
 import { issueNodeCertificate } from './node-cert.js';
-import { loadNodeCredentials, loadRootCA, NODE_CERT_FILE, NODE_KEY_FILE, ROOT_CA_CERT_FILE, saveNodeCredentials, saveRootCA } from './pki-files.js';
+import { loadNodeCredentials, loadRootCA, NODE_CERT_FILE, NODE_KEY_FILE, ROOT_CA_CERT_FILE, ROOT_CA_KEY_FILE, saveNodeCredentials, saveRootCA } from './pki-files.js';
 import type { ClusterStore } from './store.js';
+import { SwarmAuthority } from './swarm-authority.js';
 import {
   checkSupportedSpec, CLUSTER_KEY, clusterInfoView, defaultSwarmSpec, heartbeatKey, mergeSwarmSpec, nodeKey, SWARM_PORT, swarmView,
   type ClusterRecord, type NodeRecord,
@@ -72,6 +75,8 @@ export interface SwarmServiceDeps {
   log: { info(msg: string, f?: Record<string, unknown>): void; warn(msg: string, f?: Record<string, unknown>): void };
   /** The store over the local member; EtcdStore unless a test says otherwise. */
   openStore?: (endpoints: string[], tls: TlsFiles) => ClusterStore;
+  /** How long a store request may take before it fails (no quorum); default 3000 ms. */
+  storeTimeoutMs?: number;
 }
 
 export interface SwarmUpdateFlags {
@@ -83,15 +88,19 @@ export interface SwarmUpdateFlags {
 const NOT_MANAGER = 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
 const SWARM_EXISTS = 'This node is already part of a swarm. Use "docker swarm leave" to leave this swarm and join another one.';
 const NO_SWARM = 'This node is not part of a swarm';
-const LAST_MANAGER = 'You are attempting to leave the swarm on a node that is participating as a manager. Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message. ';
-
 
 export class SwarmService {
   private state: LocalSwarmState | undefined;
   private store: ClusterStore | undefined;
+  /** The same store for API requests: a store without quorum answers dockerd's "no leader" (503). */
+  private apiStore: ClusterStore | undefined;
   private member: EtcdMember | undefined;
   private heartbeat: NodeHeartbeat | undefined;
+  private election: LeaderElection | undefined;
+  private stopRoleWatch: (() => void) | undefined;
   private swarmPort: Server | undefined;
+  /** Whether this node leads the swarm now; for the orchestrator. Stable across restarts of swarm mode. */
+  readonly leadership = new Leadership();
   private lastError = '';
   /** One init/leave/start at a time. */
   private busy: Promise<unknown> = Promise.resolve();
@@ -133,9 +142,7 @@ export class SwarmService {
           const { pid, adopted } = await this.memberFor(state, 'new').start();
           this.d.log.info(adopted ? 'swarm: adopted the running etcd member' : 'swarm: started the etcd member', { pid, node: state.nodeId });
         }
-        this.store = await this.openStore(state);
-        this.heartbeat = new NodeHeartbeat(this.store, state.nodeId);
-        this.heartbeat.startInBackground();
+        await this.openSession(state, { wait: false });
         // last: a busy swarm port stops joins, not the store, the heartbeat or `docker node ls`
         if (state.role === 'manager') await this.openSwarmPort(state);
       } catch (err) {
@@ -147,17 +154,48 @@ export class SwarmService {
 
   /** berthd stopping: etcd keeps running, the lease is left to expire (the node shows down after its TTL). */
   async shutdown(): Promise<void> {
-    await this.closeSwarmPort();
-    this.heartbeat?.stop();
+    await this.closeSession();
     this.member?.release();
-    await this.store?.close().catch(() => {});
   }
 
-  private memberFor(state: LocalSwarmState, clusterState: 'new' | 'existing'): EtcdMember {
+  /**
+   * The store, the heartbeat, the election (managers) and the watch on this
+   * node's role. `wait`: the first beat and campaign happen before returning
+   * (init, join), else in the background (daemon start: etcd may be down).
+   */
+  private async openSession(state: LocalSwarmState, o: { wait: boolean }): Promise<void> {
+    const store = await this.openStore(state);
+    this.store = store;
+    this.apiStore = withNoLeaderErrors(store);
+    this.heartbeat = new NodeHeartbeat(store, state.nodeId);
+    if (o.wait) await this.heartbeat.startNow();
+    else this.heartbeat.startInBackground();
+    if (state.role === 'manager') {
+      this.election = new LeaderElection(store, state.nodeId, this.leadership, { log: (msg, f) => this.d.log.info(msg, f) });
+      await this.election.start({ wait: o.wait });
+    }
+    this.stopRoleWatch = watchOwnRole(store, state.nodeId, (role) => this.onRole(role));
+  }
+
+  /** Everything openSession and openSwarmPort started; the local etcd member stays as it is. */
+  private async closeSession(): Promise<void> {
+    this.stopRoleWatch?.();
+    this.stopRoleWatch = undefined;
+    await this.closeSwarmPort();
+    await this.election?.stop();
+    this.election = undefined;
+    this.heartbeat?.stop();
+    this.heartbeat = undefined;
+    await this.store?.close().catch(() => {});
+    this.store = undefined;
+    this.apiStore = undefined;
+  }
+
+  private memberFor(state: LocalSwarmState, clusterState: 'new' | 'existing', initialCluster = `${state.nodeId}=${state.peerUrl}`): EtcdMember {
     const tls = this.tlsFiles;
     this.member = new EtcdMember({
       name: state.nodeId, dataRoot: this.d.dataRoot, clientUrl: state.clientUrl, peerUrl: state.peerUrl,
-      clientTls: tls, peerTls: tls, initialCluster: `${state.nodeId}=${state.peerUrl}`, clusterState,
+      clientTls: tls, peerTls: tls, initialCluster, clusterState,
       ...(this.d.etcdBinary ? { etcdBinary: this.d.etcdBinary } : {}),
       log: (msg) => this.d.log.warn(msg),
     });
@@ -169,7 +207,7 @@ export class SwarmService {
     const endpoints = state.etcdEndpoints ?? [state.clientUrl];
     if (this.d.openStore) return this.d.openStore(endpoints, this.tlsFiles);
     const { EtcdStore } = await import('./etcd-store.js');
-    return new EtcdStore({ endpoints, tls: this.tlsFiles });
+    return new EtcdStore({ endpoints, tls: this.tlsFiles, requestTimeoutMs: this.d.storeTimeoutMs ?? 3000 });
   }
 
   /** A manager serves the join protocol (join-protocol.ts) on its listen address, port 2377 by default. */
@@ -180,10 +218,8 @@ export class SwarmService {
     const listen = state.listenAddr || `0.0.0.0:${SWARM_PORT}`;
     const port = Number(/:(\d+)$/.exec(listen)?.[1] ?? SWARM_PORT);
     const host = hostOf(listen);
-    this.swarmPort = await serveSwarmPort(host.includes('.') || host.includes(':') ? host : '0.0.0.0', port, creds, ca.certPem, {
-      rootCaPem: async () => ca.certPem,
-      admit: (req) => this.admit(req, ca),
-    });
+    const authority = new SwarmAuthority({ store: () => this.manager().store, clusterId: state.clusterId, ca, log: (msg, f) => this.d.log.info(msg, f) });
+    this.swarmPort = await serveSwarmPort(host.includes('.') || host.includes(':') ? host : '0.0.0.0', port, creds, ca.certPem, authority);
   }
 
   private async closeSwarmPort(): Promise<void> {
@@ -192,30 +228,11 @@ export class SwarmService {
     if (server) await new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections(); });
   }
 
-  /** The manager's side of a join: the token decides the role; a worker gets a certificate and a node record. */
-  private async admit(req: JoinRequest, ca: { certPem: string; keyPem?: string; digest: string }): Promise<JoinAnswer> {
-    const { state, store } = this.manager();
-    const { record: cluster } = await readCluster(store);
-    const role = roleForJoinToken(req.token, cluster.joinTokens);
-    if (role === 'manager') throw new InvalidParameter('swarm.unsupported_option', 'joining as a manager is not supported by berth yet; join with the worker token');
-    const nodeId = newSwarmId();
-    const creds = await issueNodeCertificate(ca, { nodeId, role: 'worker', clusterId: state.clusterId, ...(req.addr ? { ipAddresses: [req.addr] } : {}) });
-    const now = new Date().toISOString();
-    const node: NodeRecord = {
-      id: nodeId, createdAt: now, updatedAt: now, spec: { Labels: {}, Role: 'worker', Availability: 'active' },
-      description: { ...req.description, TLSInfo: { TrustRoot: '', CertIssuerSubject: '', CertIssuerPublicKey: '' } }, addr: req.addr,
-    };
-    await store.txn({ compare: [{ key: nodeKey(nodeId), modRevision: 0 }], success: [{ put: nodeKey(nodeId), value: JSON.stringify(node) }] });
-    const { views } = await readNodes(store);
-    this.d.log.info('swarm: a worker joined', { node: nodeId, addr: req.addr });
-    return {
-      nodeId, addr: req.addr, clusterId: state.clusterId, role: 'worker', certPem: creds.certPem, keyPem: creds.keyPem, caPem: publicRootCA(ca).certPem,
-      managers: views.filter((v) => v.ManagerStatus).map((v) => ({ nodeId: v.ID, addr: v.ManagerStatus!.Addr })),
-      etcdEndpoints: [state.clientUrl],
-    };
-  }
-
-  /** `docker swarm join` as a worker: pin the CA, present the token, become an etcd client with the certificate. */
+  /**
+   * `docker swarm join`: pin the CA, present the token. A worker becomes an
+   * etcd client with its certificate; a manager also adds itself to etcd
+   * (through the members it was told of) and starts its own member.
+   */
   join(req: { RemoteAddrs?: string[]; JoinToken?: string; AdvertiseAddr?: string; ListenAddr?: string }): Promise<void> {
     return this.serial(async () => {
       if (this.state) throw new Unavailable('swarm.exists', SWARM_EXISTS);
@@ -225,24 +242,102 @@ export class SwarmService {
       const answer = await requestJoin(remote.includes(':') ? remote : `${remote}:${SWARM_PORT}`, req.JoinToken ?? '', advertise, this.description());
       await rm(this.dir, { recursive: true, force: true });
       try {
-        await saveRootCA(this.certDir, rootCAFromPem(answer.caPem));
+        await saveRootCA(this.certDir, rootCAFromPem(answer.caPem, answer.caKeyPem), { withKey: answer.role === 'manager' });
         await saveNodeCredentials(this.certDir, { certPem: answer.certPem, keyPem: answer.keyPem });
         const state: LocalSwarmState = {
-          nodeId: answer.nodeId, clusterId: answer.clusterId, role: 'worker', advertiseIp: answer.addr, listenAddr: req.ListenAddr || `0.0.0.0:${SWARM_PORT}`,
-          clientUrl: '', peerUrl: '', etcdEndpoints: answer.etcdEndpoints, managers: answer.managers,
+          ...this.etcdUrls(answer.role, answer.addr), nodeId: answer.nodeId, clusterId: answer.clusterId, role: answer.role, advertiseIp: answer.addr,
+          listenAddr: req.ListenAddr || `0.0.0.0:${SWARM_PORT}`, etcdEndpoints: answer.etcdEndpoints, managers: answer.managers,
         };
-        this.store = await this.openStore(state);
-        this.heartbeat = new NodeHeartbeat(this.store, state.nodeId);
-        await this.heartbeat.startNow();
+        if (state.role === 'manager') await this.becomeMember(state, answer.etcdEndpoints);
         this.state = state;
+        await this.openSession(state, { wait: true });
+        if (state.role === 'manager') await this.openSwarmPort(state);
         await writeJsonAtomic(join(this.dir, 'state.json'), state);
-        this.d.log.info('swarm: joined as a worker', { node: state.nodeId, managers: answer.managers.map((m) => m.addr) });
+        this.d.log.info(`swarm: joined as a ${state.role}`, { node: state.nodeId, managers: answer.managers.map((m) => m.addr) });
       } catch (err) {
         this.state = undefined;
         await this.teardown();
         throw err;
       }
     });
+  }
+
+  /** A manager's etcd URLs on its advertise address; none for a worker. */
+  private etcdUrls(role: 'manager' | 'worker', advertiseIp: string): Pick<LocalSwarmState, 'clientUrl' | 'peerUrl'> {
+    if (role === 'worker') return { clientUrl: '', peerUrl: '' };
+    const host = advertiseIp.includes(':') ? `[${advertiseIp}]` : advertiseIp;
+    return { clientUrl: `https://${host}:${this.d.etcdClientPort ?? 2379}`, peerUrl: `https://${host}:${this.d.etcdPeerPort ?? 2380}` };
+  }
+
+  /** Adds this node's etcd member through the members at `endpoints`; the store then uses every member, its own first. */
+  private async becomeMember(state: LocalSwarmState, endpoints: string[]): Promise<void> {
+    const bootstrap = await this.openStore({ ...state, etcdEndpoints: endpoints });
+    try {
+      await joinEtcdCluster(bootstrap, { name: state.nodeId, peerUrl: state.peerUrl }, (initialCluster) => this.memberFor(state, 'existing', initialCluster));
+    } finally {
+      await bootstrap.close().catch(() => {});
+    }
+    state.etcdEndpoints = [state.clientUrl, ...endpoints.filter((u) => u !== state.clientUrl)];
+    delete state.managers;
+  }
+
+  /** This node's record says another role (`node promote/demote`): follow it, in turn with other swarm operations. */
+  private onRole(role: 'manager' | 'worker' | 'removed'): void {
+    if (role === 'removed' || !this.state || role === this.state.role) return;
+    void this.serial(async () => {
+      const state = this.state;
+      if (!state || state.role === role) return;
+      if (role === 'manager') await this.promoteSelf(state);
+      else await this.demoteSelf(state);
+      this.lastError = '';
+    }).catch((err: Error) => {
+      this.lastError = `could not become a ${role}: ${err.message}`;
+      this.d.log.warn('swarm: role change failed; retrying', { role, error: err.message });
+      // the record said so once: ask again, it may have changed back meanwhile
+      setTimeout(() => void this.store?.get(nodeKey(this.state?.nodeId ?? '')).then((kv) => kv && this.onRole((JSON.parse(kv.value) as NodeRecord).spec.Role)).catch(() => {}), 3000).unref();
+    });
+  }
+
+  /** Worker to manager: a manager certificate (and the CA key) from a manager, then an etcd member of its own. */
+  private async promoteSelf(state: LocalSwarmState): Promise<void> {
+    const store = this.store!;
+    const [{ views }, creds, ca] = await Promise.all([readNodes(store), loadNodeCredentials(this.certDir), loadRootCA(this.certDir)]);
+    if (!creds || !ca) throw new Unavailable('swarm.not_manager', 'this node has no certificates');
+    const managers = views.filter((v) => v.ManagerStatus?.Reachability === 'reachable').map((v) => v.ManagerStatus!.Addr);
+    const answer = await requestCertificate(managers, ca.certPem, creds);
+    if (answer.role !== 'manager') return;
+    await saveRootCA(this.certDir, rootCAFromPem(ca.certPem, answer.caKeyPem), { withKey: true });
+    await saveNodeCredentials(this.certDir, answer);
+    const next: LocalSwarmState = { ...state, ...this.etcdUrls('manager', state.advertiseIp), role: 'manager' };
+    await this.becomeMember(next, answer.etcdEndpoints);
+    await this.closeSession();
+    this.state = next;
+    await writeJsonAtomic(join(this.dir, 'state.json'), next);
+    await this.openSession(next, { wait: false });
+    await this.openSwarmPort(next);
+    this.d.log.info('swarm: this node is now a manager', { node: next.nodeId });
+  }
+
+  /** Manager to worker: resign, remove this etcd member cleanly, keep a worker certificate (issued here, while the CA key is at hand). */
+  private async demoteSelf(state: LocalSwarmState): Promise<void> {
+    const store = this.store!;
+    const ca = await loadRootCA(this.certDir);
+    if (!ca?.keyPem) throw new Unavailable('swarm.not_manager', 'this manager has no CA key');
+    const creds = await issueNodeCertificate(ca, { nodeId: state.nodeId, role: 'worker', clusterId: state.clusterId, ipAddresses: [state.advertiseIp] });
+    const others = (await store.listMembers()).filter((m) => m.name !== state.nodeId).flatMap((m) => m.clientUrls);
+    await this.election?.stop();
+    this.election = undefined;
+    await this.closeSwarmPort();
+    await leaveCluster(this.member ?? this.memberFor(state, 'new'), store);
+    this.member = undefined;
+    await this.closeSession();
+    await saveNodeCredentials(this.certDir, creds);
+    await rm(join(this.certDir, ROOT_CA_KEY_FILE), { force: true });
+    const next: LocalSwarmState = { ...state, role: 'worker', clientUrl: '', peerUrl: '', etcdEndpoints: others };
+    this.state = next;
+    await writeJsonAtomic(join(this.dir, 'state.json'), next);
+    await this.openSession(next, { wait: false });
+    this.d.log.info('swarm: this node is now a worker', { node: next.nodeId });
   }
 
   // --- swarm ----------------------------------------------------------------
@@ -259,8 +354,7 @@ export class SwarmService {
       }, networkInterfaces());
       const host = advertiseIp.includes(':') ? `[${advertiseIp}]` : advertiseIp;
       const state: LocalSwarmState = {
-        nodeId: newSwarmId(), clusterId: newSwarmId(), role: 'manager', advertiseIp, listenAddr: req.ListenAddr || '0.0.0.0:2377',
-        clientUrl: `https://${host}:${this.d.etcdClientPort ?? 2379}`, peerUrl: `https://${host}:${this.d.etcdPeerPort ?? 2380}`,
+        nodeId: newSwarmId(), clusterId: newSwarmId(), role: 'manager', advertiseIp, listenAddr: req.ListenAddr || '0.0.0.0:2377', ...this.etcdUrls('manager', advertiseIp),
       };
       // an init interrupted by a crash may have left a member running on this data root
       await this.memberFor(state, 'new').stop().catch(() => {});
@@ -274,7 +368,6 @@ export class SwarmService {
         await member.start();
         await member.waitHealthy();
         const store = await this.openStore(state);
-        this.store = store;
         const now = new Date().toISOString();
         const cluster: ClusterRecord = {
           id: state.clusterId, createdAt: now, updatedAt: now, spec, joinTokens: generateJoinTokens(ca.digest), rootCaCertPem: ca.certPem,
@@ -289,10 +382,10 @@ export class SwarmService {
           compare: [{ key: CLUSTER_KEY, modRevision: 0 }],
           success: [{ put: CLUSTER_KEY, value: JSON.stringify(cluster) }, { put: nodeKey(node.id), value: JSON.stringify(node) }],
         });
+        await store.close();
         if (!r.succeeded) throw new Conflict('swarm.exists', 'the new etcd member already holds a swarm');
-        this.heartbeat = new NodeHeartbeat(this.store, state.nodeId);
-        await this.heartbeat.startNow();
         this.state = state;
+        await this.openSession(state, { wait: true });
         await this.openSwarmPort(state);
         await writeJsonAtomic(join(this.dir, 'state.json'), state);
         this.d.log.info('swarm initialized', { node: state.nodeId, cluster: state.clusterId, advertise: advertiseIp, etcd: state.clientUrl });
@@ -323,25 +416,35 @@ export class SwarmService {
 
   /** Stops the heartbeat, the store and the member, and removes every swarm file. */
   private async teardown(): Promise<void> {
-    await this.closeSwarmPort();
-    this.heartbeat?.stop();
-    this.heartbeat = undefined;
-    await this.store?.close().catch(() => {});
-    this.store = undefined;
+    await this.closeSession();
     await this.member?.destroy().catch((err: Error) => this.d.log.warn('swarm: could not stop the etcd member', { error: err.message }));
     this.member = undefined;
     await rm(this.dir, { recursive: true, force: true });
   }
 
+  /**
+   * A manager leaves only with --force (dockerd's message says why); it
+   * resigns and removes its etcd member first when others remain, so their
+   * quorum counts only the members left.
+   */
   leave(force: boolean): Promise<void> {
     return this.serial(async () => {
-      if (!this.state) throw new Unavailable('swarm.not_in_swarm', NO_SWARM);
-      // one manager per swarm today: a manager leaving is always the last one
-      if (this.state.role === 'manager' && !force) throw new Unavailable('swarm.leave_last_manager', LAST_MANAGER);
-      // a worker's heartbeat goes at once: managers show it down (it stays listed until `node rm`, as in Docker)
-      if (this.state.role === 'worker') await this.store?.delete(heartbeatKey(this.state.nodeId)).catch(() => false);
+      const state = this.state;
+      if (!state) throw new Unavailable('swarm.not_in_swarm', NO_SWARM);
+      if (state.role === 'manager' && !force) {
+        const stats = this.apiStore ? await readNodes(this.apiStore).then((r) => managerStats(r.views, state.nodeId), () => undefined) : undefined;
+        const refusal = leaveManagerRefusal(stats);
+        throw new Unavailable(refusal.code, refusal.message);
+      }
+      await this.election?.stop();
+      // the heartbeat goes at once: managers show this node down (it stays listed until `node rm`, as in Docker)
+      await this.store?.delete(heartbeatKey(state.nodeId)).catch(() => false);
       // a manager whose resume failed has no member object: make one to stop (by pid) and delete what runs
-      if (this.state.role === 'manager' && !this.member) this.memberFor(this.state, 'new');
+      if (state.role === 'manager' && !this.member) this.memberFor(state, 'new');
+      if (state.role === 'manager' && this.store) {
+        const others = await this.store.listMembers().then((ms) => ms.some((m) => m.name !== state.nodeId), () => false);
+        if (others) await leaveCluster(this.member!, this.store).catch((err: Error) => this.d.log.warn('swarm: could not remove this etcd member', { error: err.message }));
+      }
       // the state file goes first: a crash from here on restarts as a daemon outside any swarm
       await rm(join(this.dir, 'state.json'), { force: true });
       this.state = undefined;
@@ -353,12 +456,13 @@ export class SwarmService {
   /** The node and cluster routes' half: reads and writes of node objects, on a manager. */
   readonly nodes = new SwarmNodes(() => this.manager().store);
 
+  /** This node's state and its API store, if it is a manager; else dockerd's refusal. */
   private manager(): { state: LocalSwarmState; store: ClusterStore } {
-    if (!this.state || !this.store) throw new Unavailable('swarm.not_manager', NOT_MANAGER);
+    if (!this.state || !this.apiStore) throw new Unavailable('swarm.not_manager', NOT_MANAGER);
     if (this.state.role !== 'manager') {
       throw new Unavailable('swarm.not_manager', "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager.");
     }
-    return { state: this.state, store: this.store };
+    return { state: this.state, store: this.apiStore };
   }
 
   async inspect(): Promise<SwarmView> {
@@ -400,10 +504,10 @@ export class SwarmService {
       NodeID: state.nodeId, NodeAddr: state.advertiseIp, LocalNodeState: 'active', ControlAvailable: state.role === 'manager', Error: this.lastError || this.heartbeat?.lastError || '',
       RemoteManagers: state.role === 'manager' ? [{ NodeID: state.nodeId, Addr: `${host}:${SWARM_PORT}` }] : (state.managers ?? []).map((m) => ({ NodeID: m.nodeId, Addr: m.addr })),
     };
-    if (state.role !== 'manager' || !this.store) return out;
+    if (state.role !== 'manager' || !this.apiStore) return out;
     try {
-      const { record, kv } = await readCluster(this.store);
-      const { views } = await readNodes(this.store);
+      // one round of reads: without quorum, `docker info` waits one store timeout, not several
+      const { views, cluster: { record, kv } } = await readNodes(this.apiStore);
       out.Nodes = views.length;
       out.Managers = views.filter((v) => v.Spec.Role === 'manager').length;
       out.RemoteManagers = views.filter((v) => v.ManagerStatus).map((v) => ({ NodeID: v.ID, Addr: v.ManagerStatus!.Addr }));

@@ -6,6 +6,7 @@
  *   /berth/swarm/cluster              ClusterRecord (one per swarm)
  *   /berth/swarm/nodes/<node id>      NodeRecord (spec, description, addresses)
  *   /berth/swarm/heartbeats/<node id> bound to the node's lease (TTL 10 s): present = ready, gone = down
+ *   /berth/swarm/leader               the leading manager's id, bound to its lease (leader-election.ts)
  *
  * An object's `Version.Index` is the etcd modRevision of its key: an update
  * carries the index it read, and the write is a transaction on that
@@ -40,8 +41,6 @@ export interface ClusterRecord {
   defaultAddrPool: string[];
   subnetSize: number;
   dataPathPort: number;
-  /** The manager that leads; one manager today, so the one that ran `swarm init`. */
-  leaderId: string;
 }
 
 export interface NodeRecord {
@@ -151,7 +150,7 @@ export function swarmView(c: ClusterRecord, modRevision: number): SwarmView {
   return { ...clusterInfoView(c, modRevision), JoinTokens: { Worker: c.joinTokens.worker, Manager: c.joinTokens.manager } };
 }
 
-/** `GET /nodes/{id}`: ready while its heartbeat key lives. */
+/** `GET /nodes/{id}`: ready (and reachable, for a manager) while its heartbeat key lives; `leaderId` holds the election key. */
 export function nodeView(n: NodeRecord, modRevision: number, alive: boolean, leaderId: string, rootCaCertPem: string): NodeView {
   const view: NodeView = {
     ID: n.id,

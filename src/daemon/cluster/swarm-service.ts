@@ -372,7 +372,7 @@ export class SwarmService {
         const cluster: ClusterRecord = {
           id: state.clusterId, createdAt: now, updatedAt: now, spec, joinTokens: generateJoinTokens(ca.digest), rootCaCertPem: ca.certPem,
           defaultAddrPool: req.DefaultAddrPool?.length ? req.DefaultAddrPool : ['10.0.0.0/8'], subnetSize: req.SubnetSize || 24,
-          dataPathPort: req.DataPathPort || 4789, leaderId: state.nodeId,
+          dataPathPort: req.DataPathPort || 4789,
         };
         const node: NodeRecord = {
           id: state.nodeId, createdAt: now, updatedAt: now, spec: { Labels: {}, Role: 'manager', Availability: 'active' },

@@ -206,3 +206,20 @@ export function applyNodeSpec(n: NodeRecord, spec: NodeSpec, now: string): NodeR
   if (!['active', 'pause', 'drain'].includes(availability)) throw new InvalidParameter('swarm.invalid_node_spec', `invalid availability "${String(availability)}"`);
   return { ...n, updatedAt: now, spec: { ...(spec.Name ? { Name: spec.Name } : {}), Labels: spec.Labels ?? {}, Role: role, Availability: availability } };
 }
+
+/** What a node says of itself when it joins or inits (`Description` of its node object). */
+export function nodeDescription(d: { hostname: string; engineVersion: string; ncpu: number; memTotal: number }): NodeRecord['description'] {
+  return {
+    Hostname: d.hostname,
+    Platform: { Architecture: process.arch === 'x64' ? 'x86_64' : process.arch, OS: 'linux' },
+    Resources: { NanoCPUs: d.ncpu * 1e9, MemoryBytes: d.memTotal },
+    Engine: {
+      EngineVersion: d.engineVersion,
+      Plugins: [
+        { Type: 'Log', Name: 'json-file' }, { Type: 'Network', Name: 'bridge' }, { Type: 'Network', Name: 'host' },
+        { Type: 'Network', Name: 'null' }, { Type: 'Volume', Name: 'local' },
+      ],
+    },
+    TLSInfo: { TrustRoot: '', CertIssuerSubject: '', CertIssuerPublicKey: '' },
+  };
+}

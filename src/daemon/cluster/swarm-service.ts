@@ -3,8 +3,7 @@
  * a manager reads and writes, and the `Swarm` block of `docker info`.
  *
  *   <data-root>/swarm/
- *   ├── state.json          this node's membership: node id, cluster id, role, advertise IP, etcd URLs
- *   │                       (written last by init, removed first by leave: no file = not in a swarm)
+ *   ├── state.json          this node's membership (swarm-state.ts)
  *   ├── certificates/       swarm-root-ca.crt, swarm-root-ca.key, swarm-node.crt, swarm-node.key (pki-files.ts)
  *   └── etcd/               the local etcd member (etcd-member.ts)
  *
@@ -20,46 +19,34 @@
  * restart uses the same ones.
  */
 import { networkInterfaces } from 'node:os';
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Server } from 'node:https';
 import type { SwarmInfoView, SwarmInitRequest, SwarmSpec, SwarmView } from '../../api/types/index.js';
 import { Conflict, InvalidParameter, Unavailable } from '../../errdefs/index.js';
-import { writeJsonAtomic } from '../../lib/atomic-file.js';
 import { hostOf, resolveAdvertiseIp } from './advertise-addr.js';
 import { createRootCA, rootCAFromPem } from './ca.js';
-import { requestCertificate, requestJoin, serveSwarmPort } from './join-protocol.js';
+import { requestJoin, serveSwarmPort } from './join-protocol.js';
 import { EtcdMember, leaveCluster, type TlsFiles } from './etcd-member.js';
 import { newSwarmId } from './ids.js';
 import { generateJoinTokens, rotateJoinTokens } from './join-token.js';
 import { LeaderElection, Leadership } from './leader-election.js';
 import { joinEtcdCluster, leaveManagerRefusal, managerStats, watchOwnRole, withNoLeaderErrors } from './manager-membership.js';
 import { issueNodeCertificate } from './node-cert.js';
-import { loadNodeCredentials, loadRootCA, NODE_CERT_FILE, NODE_KEY_FILE, ROOT_CA_CERT_FILE, ROOT_CA_KEY_FILE, saveNodeCredentials, saveRootCA } from './pki-files.js';
+import { loadNodeCredentials, loadRootCA, NODE_CERT_FILE, NODE_KEY_FILE, ROOT_CA_CERT_FILE, saveNodeCredentials, saveRootCA } from './pki-files.js';
 import type { ClusterStore } from './store.js';
 import { SwarmAuthority } from './swarm-authority.js';
 import {
-  checkSupportedSpec, CLUSTER_KEY, clusterInfoView, defaultSwarmSpec, heartbeatKey, mergeSwarmSpec, nodeKey, SWARM_PORT, swarmView,
+  checkSupportedSpec, CLUSTER_KEY, defaultSwarmSpec, heartbeatKey, mergeSwarmSpec, nodeDescription, nodeKey, SWARM_PORT, swarmView,
   type ClusterRecord, type NodeRecord,
 } from './swarm-objects.js';
 import { readCluster, readNodes, SwarmNodes } from './swarm-nodes.js';
 import { NodeHeartbeat } from './node-heartbeat.js';
+import { demoteSelf, promoteSelf, type RoleChangeHost } from './swarm-roles.js';
+import { swarmInfo } from './swarm-info.js';
+import { readSwarmState, writeSwarmState, type LocalSwarmState } from './swarm-state.js';
 
-/** What this node remembers of its swarm, in <data-root>/swarm/state.json. */
-export interface LocalSwarmState {
-  nodeId: string;
-  clusterId: string;
-  role: 'manager' | 'worker';
-  advertiseIp: string;
-  listenAddr: string;
-  /** The local member's client URL (managers); '' on a worker. */
-  clientUrl: string;
-  peerUrl: string;
-  /** The etcd client URLs this node's store uses (a worker's: its managers'). */
-  etcdEndpoints?: string[];
-  /** The managers a worker joined through (`Info.Swarm.RemoteManagers`). */
-  managers?: { nodeId: string; addr: string }[];
-}
+export type { LocalSwarmState } from './swarm-state.js';
 
 export interface SwarmServiceDeps {
   dataRoot: string;
@@ -128,14 +115,8 @@ export class SwarmService {
   /** At daemon start: nothing unless this node was in a swarm; then adopt etcd, reconnect, beat. */
   start(): Promise<void> {
     return this.serial(async () => {
-      let raw: string;
-      try {
-        raw = await readFile(join(this.dir, 'state.json'), 'utf8');
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-        throw err;
-      }
-      const state = JSON.parse(raw) as LocalSwarmState;
+      const state = await readSwarmState(this.dir);
+      if (!state) return;
       this.state = state;
       try {
         if (state.role === 'manager') {
@@ -239,7 +220,7 @@ export class SwarmService {
       const remote = req.RemoteAddrs?.[0];
       if (!remote) throw new InvalidParameter('swarm.join_request', 'at least 1 RemoteAddr is required to join');
       const advertise = req.AdvertiseAddr ? resolveAdvertiseIp({ advertiseAddr: req.AdvertiseAddr }, networkInterfaces()) : undefined;
-      const answer = await requestJoin(remote.includes(':') ? remote : `${remote}:${SWARM_PORT}`, req.JoinToken ?? '', advertise, this.description());
+      const answer = await requestJoin(remote.includes(':') ? remote : `${remote}:${SWARM_PORT}`, req.JoinToken ?? '', advertise, nodeDescription(this.d));
       await rm(this.dir, { recursive: true, force: true });
       try {
         await saveRootCA(this.certDir, rootCAFromPem(answer.caPem, answer.caKeyPem), { withKey: answer.role === 'manager' });
@@ -252,7 +233,7 @@ export class SwarmService {
         this.state = state;
         await this.openSession(state, { wait: true });
         if (state.role === 'manager') await this.openSwarmPort(state);
-        await writeJsonAtomic(join(this.dir, 'state.json'), state);
+        await writeSwarmState(this.dir, state);
         this.d.log.info(`swarm: joined as a ${state.role}`, { node: state.nodeId, managers: answer.managers.map((m) => m.addr) });
       } catch (err) {
         this.state = undefined;
@@ -281,14 +262,37 @@ export class SwarmService {
     delete state.managers;
   }
 
+  /** What swarm-roles.ts uses of this service to change this node's role. */
+  private get roleHost(): RoleChangeHost {
+    return {
+      certDir: this.certDir,
+      etcdUrls: (role, ip) => this.etcdUrls(role, ip),
+      becomeMember: (state, endpoints) => this.becomeMember(state, endpoints),
+      localMember: (state) => this.member ?? this.memberFor(state, 'new'),
+      forgetMember: () => { this.member = undefined; },
+      stopManaging: async () => {
+        await this.election?.stop();
+        this.election = undefined;
+        await this.closeSwarmPort();
+      },
+      switchState: async (next) => {
+        await this.closeSession();
+        this.state = next;
+        await writeSwarmState(this.dir, next);
+        await this.openSession(next, { wait: false });
+        if (next.role === 'manager') await this.openSwarmPort(next);
+      },
+    };
+  }
+
   /** This node's record says another role (`node promote/demote`): follow it, in turn with other swarm operations. */
   private onRole(role: 'manager' | 'worker' | 'removed'): void {
     if (role === 'removed' || !this.state || role === this.state.role) return;
     void this.serial(async () => {
       const state = this.state;
       if (!state || state.role === role) return;
-      if (role === 'manager') await this.promoteSelf(state);
-      else await this.demoteSelf(state);
+      const next = role === 'manager' ? await promoteSelf(this.roleHost, state, this.store!) : await demoteSelf(this.roleHost, state, this.store!);
+      if (next) this.d.log.info(`swarm: this node is now a ${next.role}`, { node: next.nodeId });
       this.lastError = '';
     }).catch((err: Error) => {
       this.lastError = `could not become a ${role}: ${err.message}`;
@@ -296,48 +300,6 @@ export class SwarmService {
       // the record said so once: ask again, it may have changed back meanwhile
       setTimeout(() => void this.store?.get(nodeKey(this.state?.nodeId ?? '')).then((kv) => kv && this.onRole((JSON.parse(kv.value) as NodeRecord).spec.Role)).catch(() => {}), 3000).unref();
     });
-  }
-
-  /** Worker to manager: a manager certificate (and the CA key) from a manager, then an etcd member of its own. */
-  private async promoteSelf(state: LocalSwarmState): Promise<void> {
-    const store = this.store!;
-    const [{ views }, creds, ca] = await Promise.all([readNodes(store), loadNodeCredentials(this.certDir), loadRootCA(this.certDir)]);
-    if (!creds || !ca) throw new Unavailable('swarm.not_manager', 'this node has no certificates');
-    const managers = views.filter((v) => v.ManagerStatus?.Reachability === 'reachable').map((v) => v.ManagerStatus!.Addr);
-    const answer = await requestCertificate(managers, ca.certPem, creds);
-    if (answer.role !== 'manager') return;
-    await saveRootCA(this.certDir, rootCAFromPem(ca.certPem, answer.caKeyPem), { withKey: true });
-    await saveNodeCredentials(this.certDir, answer);
-    const next: LocalSwarmState = { ...state, ...this.etcdUrls('manager', state.advertiseIp), role: 'manager' };
-    await this.becomeMember(next, answer.etcdEndpoints);
-    await this.closeSession();
-    this.state = next;
-    await writeJsonAtomic(join(this.dir, 'state.json'), next);
-    await this.openSession(next, { wait: false });
-    await this.openSwarmPort(next);
-    this.d.log.info('swarm: this node is now a manager', { node: next.nodeId });
-  }
-
-  /** Manager to worker: resign, remove this etcd member cleanly, keep a worker certificate (issued here, while the CA key is at hand). */
-  private async demoteSelf(state: LocalSwarmState): Promise<void> {
-    const store = this.store!;
-    const ca = await loadRootCA(this.certDir);
-    if (!ca?.keyPem) throw new Unavailable('swarm.not_manager', 'this manager has no CA key');
-    const creds = await issueNodeCertificate(ca, { nodeId: state.nodeId, role: 'worker', clusterId: state.clusterId, ipAddresses: [state.advertiseIp] });
-    const others = (await store.listMembers()).filter((m) => m.name !== state.nodeId).flatMap((m) => m.clientUrls);
-    await this.election?.stop();
-    this.election = undefined;
-    await this.closeSwarmPort();
-    await leaveCluster(this.member ?? this.memberFor(state, 'new'), store);
-    this.member = undefined;
-    await this.closeSession();
-    await saveNodeCredentials(this.certDir, creds);
-    await rm(join(this.certDir, ROOT_CA_KEY_FILE), { force: true });
-    const next: LocalSwarmState = { ...state, role: 'worker', clientUrl: '', peerUrl: '', etcdEndpoints: others };
-    this.state = next;
-    await writeJsonAtomic(join(this.dir, 'state.json'), next);
-    await this.openSession(next, { wait: false });
-    this.d.log.info('swarm: this node is now a worker', { node: next.nodeId });
   }
 
   // --- swarm ----------------------------------------------------------------
@@ -376,7 +338,7 @@ export class SwarmService {
         };
         const node: NodeRecord = {
           id: state.nodeId, createdAt: now, updatedAt: now, spec: { Labels: {}, Role: 'manager', Availability: 'active' },
-          description: this.description(), addr: advertiseIp, managerAddr: `${host}:${SWARM_PORT}`,
+          description: nodeDescription(this.d), addr: advertiseIp, managerAddr: `${host}:${SWARM_PORT}`,
         };
         const r = await store.txn({
           compare: [{ key: CLUSTER_KEY, modRevision: 0 }],
@@ -387,7 +349,7 @@ export class SwarmService {
         this.state = state;
         await this.openSession(state, { wait: true });
         await this.openSwarmPort(state);
-        await writeJsonAtomic(join(this.dir, 'state.json'), state);
+        await writeSwarmState(this.dir, state);
         this.d.log.info('swarm initialized', { node: state.nodeId, cluster: state.clusterId, advertise: advertiseIp, etcd: state.clientUrl });
         return state.nodeId;
       } catch (err) {
@@ -396,22 +358,6 @@ export class SwarmService {
         throw err;
       }
     });
-  }
-
-  private description(): NodeRecord['description'] {
-    return {
-      Hostname: this.d.hostname,
-      Platform: { Architecture: process.arch === 'x64' ? 'x86_64' : process.arch, OS: 'linux' },
-      Resources: { NanoCPUs: this.d.ncpu * 1e9, MemoryBytes: this.d.memTotal },
-      Engine: {
-        EngineVersion: this.d.engineVersion,
-        Plugins: [
-          { Type: 'Log', Name: 'json-file' }, { Type: 'Network', Name: 'bridge' }, { Type: 'Network', Name: 'host' },
-          { Type: 'Network', Name: 'null' }, { Type: 'Volume', Name: 'local' },
-        ],
-      },
-      TLSInfo: { TrustRoot: '', CertIssuerSubject: '', CertIssuerPublicKey: '' },
-    };
   }
 
   /** Stops the heartbeat, the store and the member, and removes every swarm file. */
@@ -495,32 +441,13 @@ export class SwarmService {
 
   // --- info -----------------------------------------------------------------
 
-  /** The `Swarm` block of `GET /info` and the `Swarm` header of `/_ping`. */
-  async info(): Promise<SwarmInfoView> {
-    const state = this.state;
-    if (!state) return { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null };
-    const host = state.advertiseIp.includes(':') ? `[${state.advertiseIp}]` : state.advertiseIp;
-    const out: SwarmInfoView = {
-      NodeID: state.nodeId, NodeAddr: state.advertiseIp, LocalNodeState: 'active', ControlAvailable: state.role === 'manager', Error: this.lastError || this.heartbeat?.lastError || '',
-      RemoteManagers: state.role === 'manager' ? [{ NodeID: state.nodeId, Addr: `${host}:${SWARM_PORT}` }] : (state.managers ?? []).map((m) => ({ NodeID: m.nodeId, Addr: m.addr })),
-    };
-    if (state.role !== 'manager' || !this.apiStore) return out;
-    try {
-      // one round of reads: without quorum, `docker info` waits one store timeout, not several
-      const { views, cluster: { record, kv } } = await readNodes(this.apiStore);
-      out.Nodes = views.length;
-      out.Managers = views.filter((v) => v.Spec.Role === 'manager').length;
-      out.RemoteManagers = views.filter((v) => v.ManagerStatus).map((v) => ({ NodeID: v.ID, Addr: v.ManagerStatus!.Addr }));
-      out.Cluster = clusterInfoView(record, kv.modRevision);
-    } catch (err) {
-      out.Error = (err as Error).message;
-    }
-    return out;
+  /** The `Swarm` block of `GET /info`. */
+  info(): Promise<SwarmInfoView> {
+    return swarmInfo(this.state, this.apiStore, this.lastError || this.heartbeat?.lastError || '');
   }
 
   /** `active/manager`, `active/worker` or `inactive`, for the `Swarm` header of `/_ping`. */
   pingState(): string {
     return this.state ? `active/${this.state.role}` : 'inactive';
   }
-
 }

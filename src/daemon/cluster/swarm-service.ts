@@ -255,6 +255,10 @@ export class SwarmService {
     const bootstrap = await this.openStore({ ...state, etcdEndpoints: endpoints });
     try {
       await joinEtcdCluster(bootstrap, { name: state.nodeId, peerUrl: state.peerUrl }, (initialCluster) => this.memberFor(state, 'existing', initialCluster));
+    } catch (err) {
+      // a joiner that never became a member leaves no manager record behind to count against the quorum
+      if (state.role === 'manager' && !this.state) await bootstrap.delete(nodeKey(state.nodeId)).catch(() => false);
+      throw err;
     } finally {
       await bootstrap.close().catch(() => {});
     }

@@ -61,3 +61,28 @@ test('a listener that throws does not stop the others from hearing the change', 
   l.set(false);
   assert.deepEqual(seen, [true]);
 });
+
+test('a leader whose renewals hang (cut off from quorum) steps down within its TTL', async () => {
+  const store = new MemoryStore();
+  let hang = false;
+  const cutOff = Object.assign(Object.create(store) as MemoryStore, {
+    grantLease: async (ttl: number, o?: { keepAlive?: boolean }) => {
+      const lease = await store.grantLease(ttl, o);
+      return { ...lease, keepAliveOnce: () => (hang ? new Promise<void>(() => {}) : lease.keepAliveOnce()) };
+    },
+  });
+  const l = new Leadership();
+  const e = new LeaderElection(cutOff, 'node-a', l, { ttlSeconds: 1 });
+  await e.start({ wait: true });
+  assert.equal(l.isLeader, true);
+  await new Promise((r) => setTimeout(r, 700));
+  assert.equal(l.isLeader, true, 'renewals keep it leading');
+  let steppedDownAt = 0;
+  l.onChange((leading) => { if (!leading && !steppedDownAt) steppedDownAt = Date.now(); });
+  hang = true;
+  const t0 = Date.now();
+  await waitFor(() => steppedDownAt > 0, 2000, 'steps down');
+  assert.ok(steppedDownAt - t0 <= 1100, `stepped down after ${steppedDownAt - t0} ms`);
+  await e.stop();
+  await store.close();
+});

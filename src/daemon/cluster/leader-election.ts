@@ -129,20 +129,29 @@ export class LeaderElection {
     }
   }
 
-  /** Renews the lease until it is lost, or not renewed for a whole TTL; then steps down. */
+  /**
+   * Renews the lease until it is lost, or not renewed for a whole TTL; then
+   * steps down. The TTL is counted from when the last successful renewal was
+   * sent (etcd restarted it no earlier), and a renewal that hangs does not
+   * hold the step-down back: by then etcd may have given the key to another.
+   */
   private async hold(signal: AbortSignal): Promise<void> {
     const lease = this.lease!;
-    let renewed = Date.now();
+    const ttlMs = this.ttl * 1000;
+    let renewedAt = Date.now();
     while (!signal.aborted) {
-      await sleep((this.ttl * 1000) / 3, signal);
+      await sleep(ttlMs / 3, signal);
       if (signal.aborted) return;
-      try {
-        await lease.keepAliveOnce();
-        renewed = Date.now();
-      } catch (err) {
-        const lost = err instanceof LeaseNotFound;
-        if (lost || Date.now() - renewed >= this.ttl * 1000) break;
-      }
+      const sentAt = Date.now();
+      const left = renewedAt + ttlMs - sentAt;
+      let timer: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([
+        lease.keepAliveOnce().then(() => 'renewed' as const, (err: unknown) => (err instanceof LeaseNotFound ? ('lost' as const) : ('failed' as const))),
+        new Promise<'expired'>((r) => { timer = setTimeout(() => r('expired'), Math.max(0, left)); }),
+      ]);
+      clearTimeout(timer);
+      if (outcome === 'renewed') renewedAt = sentAt;
+      else if (outcome !== 'failed' || Date.now() - renewedAt >= ttlMs) break;
     }
     if (signal.aborted) return;
     this.lease = undefined;

@@ -347,8 +347,7 @@ export class SwarmService {
         const r = await store.txn({
           compare: [{ key: CLUSTER_KEY, modRevision: 0 }],
           success: [{ put: CLUSTER_KEY, value: JSON.stringify(cluster) }, { put: nodeKey(node.id), value: JSON.stringify(node) }],
-        });
-        await store.close();
+        }).finally(() => store.close());
         if (!r.succeeded) throw new Conflict('swarm.exists', 'the new etcd member already holds a swarm');
         this.state = state;
         await this.openSession(state, { wait: true });

@@ -87,7 +87,7 @@ describe('one etcd member', () => {
     await waitFor(async () => seen.length === 2, 5000, 'events before the kill');
     const old = m1.member.pid!;
     process.kill(old, 'SIGKILL');
-    await waitFor(async () => m1.member.pid !== old && m1.member.alive(), 10_000, 'etcd restarted');
+    await waitFor(async () => m1.member.pid !== old && (await m1.member.alive()), 10_000, 'etcd restarted');
     cluster.remember(m1.member.pid);
     assert.equal(m1.member.restarts, 1);
     await m1.member.waitHealthy(15_000);

@@ -33,7 +33,8 @@
  * dir. A reused pid belonging to another process is never adopted or killed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { access, constants, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:https';
 import { basename, join, resolve } from 'node:path';
 import { SystemError, Unavailable } from '../../errdefs/index.js';
@@ -125,20 +126,32 @@ export function initialClusterOf(members: Member[], selfName: string, selfPeerUr
     .join(',');
 }
 
-/** Whether `pid` is an etcd serving `dataDir` (not a reused pid of some other process). */
-export function isEtcdFor(pid: number, dataDir: string): boolean {
-  let argv: string[];
-  try {
-    argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-  } catch {
-    return false;
-  }
+function cmdlineIsEtcdFor(cmdline: string, dataDir: string): boolean {
+  const argv = cmdline.split('\0');
   return argv.length > 0 && basename(argv[0]!) === 'etcd' && argv.includes(`--data-dir=${dataDir}`);
 }
 
-function readPid(file: string): number | undefined {
+/** Whether `pid` is an etcd serving `dataDir` (not a reused pid of some other process). For tests; the daemon uses etcdRunsFor. */
+export function isEtcdFor(pid: number, dataDir: string): boolean {
   try {
-    const n = Number(readFileSync(file, 'utf8').trim());
+    return cmdlineIsEtcdFor(readFileSync(`/proc/${pid}/cmdline`, 'utf8'), dataDir);
+  } catch {
+    return false;
+  }
+}
+
+/** isEtcdFor without blocking the event loop. */
+export async function etcdRunsFor(pid: number, dataDir: string): Promise<boolean> {
+  try {
+    return cmdlineIsEtcdFor(await readFile(`/proc/${pid}/cmdline`, 'utf8'), dataDir);
+  } catch {
+    return false;
+  }
+}
+
+async function readPid(file: string): Promise<number | undefined> {
+  try {
+    const n = Number((await readFile(file, 'utf8')).trim());
     return Number.isInteger(n) && n > 0 ? n : undefined;
   } catch {
     return undefined;
@@ -156,6 +169,8 @@ export class EtcdMember {
   private stopping = false;
   private poll: NodeJS.Timeout | undefined;
   private restartTimer: NodeJS.Timeout | undefined;
+  /** A restart in flight: stop() waits for it, so it never misses the pid it is writing. */
+  private spawning: Promise<void> | undefined;
   private backoffMs: number;
   private startedAt = 0;
   /** Restarts done by supervision since this object was created. */
@@ -176,8 +191,8 @@ export class EtcdMember {
   }
 
   /** Whether the member process is running now. */
-  alive(): boolean {
-    return this.currentPid !== undefined && isEtcdFor(this.currentPid, this.paths.dataDir);
+  async alive(): Promise<boolean> {
+    return this.currentPid !== undefined && etcdRunsFor(this.currentPid, this.paths.dataDir);
   }
 
   /**
@@ -185,32 +200,34 @@ export class EtcdMember {
    * supervises it until `release()` or `stop()`.
    */
   async start(): Promise<{ pid: number; adopted: boolean }> {
-    if (!existsSync(this.binary)) throw new Unavailable('swarm.etcd_missing', `etcd is not installed at ${this.binary}: install the Debian package etcd-server`);
-    mkdirSync(this.paths.dir, { recursive: true, mode: 0o700 });
+    await access(this.binary, constants.X_OK).catch(() => {
+      throw new Unavailable('swarm.etcd_missing', `etcd is not installed at ${this.binary}: install the Debian package etcd-server`);
+    });
+    await mkdir(this.paths.dir, { recursive: true, mode: 0o700 });
     this.stopping = false;
-    const recorded = readPid(this.paths.pidFile);
+    const recorded = await readPid(this.paths.pidFile);
     let adopted = false;
-    if (recorded !== undefined && isEtcdFor(recorded, this.paths.dataDir)) {
+    if (recorded !== undefined && (await etcdRunsFor(recorded, this.paths.dataDir))) {
       this.currentPid = recorded;
       adopted = true;
     } else {
-      this.spawnMember();
+      await this.spawnMember();
       await sleep(200);
-      if (!this.alive()) throw new SystemError('swarm.etcd_start_failed', `etcd exited at start-up; see ${this.paths.logFile}:\n${this.logTail()}`);
+      if (!(await this.alive())) throw new SystemError('swarm.etcd_start_failed', `etcd exited at start-up; see ${this.paths.logFile}:\n${await this.logTail()}`);
     }
     this.supervise();
     return { pid: this.currentPid!, adopted };
   }
 
-  private spawnMember(): void {
-    const log = openSync(this.paths.logFile, 'a', 0o600);
+  private async spawnMember(): Promise<void> {
+    const log = await open(this.paths.logFile, 'a', 0o600);
     // etcd reads ETCD_* variables as flags: only ours count.
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ETCD_')));
     let child: ChildProcess;
     try {
-      child = spawn(this.binary, etcdArgs(this.o), { detached: true, stdio: ['ignore', log, log], env, cwd: this.paths.dir });
+      child = spawn(this.binary, etcdArgs(this.o), { detached: true, stdio: ['ignore', log.fd, log.fd], env, cwd: this.paths.dir });
     } finally {
-      closeSync(log);
+      await log.close();
     }
     child.unref();
     if (child.pid === undefined) throw new SystemError('swarm.etcd_start_failed', `could not start ${this.binary}; see ${this.paths.logFile}`);
@@ -220,8 +237,8 @@ export class EtcdMember {
     this.currentPid = child.pid;
     this.startedAt = Date.now();
     const tmp = `${this.paths.pidFile}.tmp`;
-    writeFileSync(tmp, `${child.pid}\n`, { mode: 0o600 });
-    renameSync(tmp, this.paths.pidFile);
+    await writeFile(tmp, `${child.pid}\n`, { mode: 0o600 });
+    await rename(tmp, this.paths.pidFile);
   }
 
   private supervise(): void {
@@ -229,7 +246,10 @@ export class EtcdMember {
     clearInterval(this.poll);
     // Our own child reports its exit; an adopted member is polled.
     this.poll = setInterval(() => {
-      if (this.child === undefined && !this.alive()) this.onExit(undefined);
+      if (this.child !== undefined) return;
+      void this.alive().then((up) => {
+        if (!up && this.child === undefined) this.onExit(undefined);
+      });
     }, this.o.pollMs ?? 1000);
     this.poll.unref();
   }
@@ -244,15 +264,21 @@ export class EtcdMember {
     this.backoffMs = Math.min(this.backoffMs * 2, max);
     this.o.log?.(`etcd member ${this.o.name} (pid ${this.currentPid}) exited; restarting in ${wait} ms`);
     this.restartTimer = setTimeout(() => {
-      this.restartTimer = undefined;
-      if (!this.supervising || this.stopping) return;
-      try {
-        this.spawnMember();
-        this.restarts++;
-      } catch (err) {
-        this.o.log?.(`etcd member ${this.o.name}: restart failed: ${(err as Error).message}`);
-        this.onExit(undefined);
+      if (!this.supervising || this.stopping) {
+        this.restartTimer = undefined;
+        return;
       }
+      this.spawning = this.spawnMember().then(
+        () => {
+          this.restartTimer = undefined;
+          this.restarts++;
+        },
+        (err: Error) => {
+          this.restartTimer = undefined;
+          this.o.log?.(`etcd member ${this.o.name}: restart failed: ${err.message}`);
+          this.onExit(undefined);
+        },
+      );
     }, wait);
     this.restartTimer.unref();
   }
@@ -262,21 +288,22 @@ export class EtcdMember {
     const deadline = Date.now() + timeoutMs;
     let last = '';
     while (Date.now() < deadline) {
-      if (this.currentPid !== undefined && !this.alive() && !this.supervising) break;
+      if (this.currentPid !== undefined && !this.supervising && !(await this.alive())) break;
       last = await this.health().catch((err: Error) => err.message);
       if (last === 'true') return;
       await sleep(200);
     }
-    throw new SystemError('swarm.etcd_start_failed', `etcd member ${this.o.name} not healthy within ${timeoutMs} ms (${last}); see ${this.paths.logFile}:\n${this.logTail()}`);
+    throw new SystemError('swarm.etcd_start_failed', `etcd member ${this.o.name} not healthy within ${timeoutMs} ms (${last}); see ${this.paths.logFile}:\n${await this.logTail()}`);
   }
 
   /** etcd's own answer to GET /health over the client URL: 'true' when it serves. */
-  health(): Promise<string> {
+  async health(): Promise<string> {
     const t = this.o.clientTls;
+    const [ca, cert, key] = await Promise.all([readFile(t.caFile), readFile(t.certFile), readFile(t.keyFile)]);
     return new Promise((resolve, reject) => {
       const req = request(
         new URL('/health', this.o.clientUrl),
-        { ca: readFileSync(t.caFile), cert: readFileSync(t.certFile), key: readFileSync(t.keyFile), timeout: 2000 },
+        { ca, cert, key, timeout: 2000 },
         (res) => {
           let body = '';
           res.setEncoding('utf8');
@@ -310,26 +337,28 @@ export class EtcdMember {
   async stop(graceMs = 10_000): Promise<void> {
     this.stopping = true;
     this.release();
-    const pid = this.currentPid ?? readPid(this.paths.pidFile);
-    if (pid === undefined || !isEtcdFor(pid, this.paths.dataDir)) return;
+    await this.spawning;
+    const pid = this.currentPid ?? (await readPid(this.paths.pidFile));
+    const running = () => (pid === undefined ? Promise.resolve(false) : etcdRunsFor(pid, this.paths.dataDir));
+    if (pid === undefined || !(await running())) return;
     process.kill(pid, 'SIGTERM');
     const deadline = Date.now() + graceMs;
-    while (Date.now() < deadline && isEtcdFor(pid, this.paths.dataDir)) await sleep(100);
-    if (isEtcdFor(pid, this.paths.dataDir)) process.kill(pid, 'SIGKILL');
-    while (isEtcdFor(pid, this.paths.dataDir)) await sleep(50);
-    rmSync(this.paths.pidFile, { force: true });
+    while (Date.now() < deadline && (await running())) await sleep(100);
+    if (await running()) process.kill(pid, 'SIGKILL');
+    while (await running()) await sleep(50);
+    await rm(this.paths.pidFile, { force: true });
     this.currentPid = undefined;
   }
 
   /** Stops the member and deletes its data, pid file and log. */
   async destroy(): Promise<void> {
     await this.stop();
-    rmSync(this.paths.dir, { recursive: true, force: true });
+    await rm(this.paths.dir, { recursive: true, force: true });
   }
 
-  private logTail(): string {
+  private async logTail(): Promise<string> {
     try {
-      return readFileSync(this.paths.logFile, 'utf8').split('\n').slice(-15).join('\n');
+      return (await readFile(this.paths.logFile, 'utf8')).split('\n').slice(-15).join('\n');
     } catch {
       return '';
     }
@@ -343,6 +372,8 @@ export class EtcdMember {
  * arithmetic right; a member stopped without removal still counts.
  */
 export async function leaveCluster(member: EtcdMember, membership: Membership): Promise<void> {
+  // a removed member exits by itself: supervision must not start it again
+  member.release();
   const self = (await membership.listMembers()).find((m) => m.name === member.name);
   if (self) await membership.removeMember(self.id);
   await member.destroy();

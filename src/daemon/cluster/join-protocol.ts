@@ -10,7 +10,11 @@
  *   POST /v1/join    { token, addr, description } over TLS verified against
  *                      the pinned CA (the server must hold a swarm-manager
  *                      certificate) →
- *                    200 { nodeId, clusterId, role, certPem, keyPem, managers: [{ nodeId, addr }], etcdEndpoints }
+ *                    200 { nodeId, clusterId, role, certPem, keyPem, caKeyPem?, managers: [{ nodeId, addr }], etcdEndpoints }
+ *   POST /v1/certificate  mutual TLS: a member node presents its node
+ *                      certificate and gets a new one for the role its node
+ *                      record now has (a promotion or demotion) →
+ *                    200 { role, certPem, keyPem, caKeyPem?, managers, etcdEndpoints }
  *
  * The manager matches the token in constant time (roleForJoinToken), issues
  * a worker certificate (CN = a new node id, O = the cluster id, the joiner's
@@ -20,7 +24,9 @@
  *
  * Unlike swarmkit, the manager makes the worker's key (openssl-signer signs
  * only keys it holds); it travels once, inside the TLS session the joiner
- * verified against the pinned CA. Joining as a manager is refused for now.
+ * verified against the pinned CA. A manager (by token or by promotion) also
+ * gets the root CA's key, as swarmkit managers hold it: any manager can then
+ * admit nodes and issue certificates.
  */
 import { createServer, request, type Server } from 'node:https';
 import { checkServerIdentity, type PeerCertificate, type TLSSocket } from 'node:tls';
@@ -28,8 +34,8 @@ import type { IncomingMessage } from 'node:http';
 import { BerthError, httpStatusOf, InvalidParameter, Unavailable } from '../../errdefs/index.js';
 import { MANAGER_OU } from './cert-profile.js';
 import { checkCaAgainstToken, parseJoinToken } from './join-token.js';
-import type { NodeCredentials } from './node-cert.js';
-import { CLUSTER_CIPHERS, serverTlsOptions } from './tls-options.js';
+import type { NodeCredentials, NodeIdentity } from './node-cert.js';
+import { CLUSTER_CIPHERS, peerIdentity, serverTlsOptions } from './tls-options.js';
 import type { NodeRecord } from './swarm-objects.js';
 
 export interface JoinRequest {
@@ -39,23 +45,31 @@ export interface JoinRequest {
   description: NodeRecord['description'];
 }
 
-export interface JoinAnswer {
+/** A node's new credentials for its role, and where the swarm's managers and store are. */
+export interface CertificateAnswer {
+  role: 'manager' | 'worker';
+  certPem: string;
+  keyPem: string;
+  /** The root CA's key: managers only. */
+  caKeyPem?: string;
+  managers: { nodeId: string; addr: string }[];
+  etcdEndpoints: string[];
+}
+
+export interface JoinAnswer extends CertificateAnswer {
   nodeId: string;
   /** The joiner's address, as the manager recorded it. */
   addr: string;
   clusterId: string;
-  role: 'worker';
-  certPem: string;
-  keyPem: string;
   caPem: string;
-  managers: { nodeId: string; addr: string }[];
-  etcdEndpoints: string[];
 }
 
 /** What the swarm port serves: the manager's side. */
 export interface JoinAuthority {
   rootCaPem(): Promise<string>;
   admit(req: JoinRequest): Promise<JoinAnswer>;
+  /** `peer` is the verified identity of the client certificate. */
+  certificate(peer: NodeIdentity): Promise<CertificateAnswer>;
 }
 
 const MAX_BODY = 1 << 20;
@@ -84,6 +98,9 @@ export async function serveSwarmPort(host: string, port: number, creds: NodeCred
     void (async () => {
       try {
         if (req.method === 'GET' && req.url === '/v1/ca') return send(200, await authority.rootCaPem(), 'application/x-pem-file');
+        if (req.method === 'POST' && req.url === '/v1/certificate') {
+          return send(200, JSON.stringify(await authority.certificate(peerIdentity(req.socket as TLSSocket, caPem))));
+        }
         if (req.method === 'POST' && req.url === '/v1/join') {
           let body: JoinRequest;
           try {
@@ -117,7 +134,7 @@ interface Exchange {
   localAddress: string;
 }
 
-function exchange(remote: string, method: string, path: string, tls: { ca?: string }, body?: string): Promise<Exchange> {
+function exchange(remote: string, method: string, path: string, tls: { ca?: string; creds?: NodeCredentials }, body?: string): Promise<Exchange> {
   const url = new URL(`https://${remote}${path}`);
   return new Promise((resolve, reject) => {
     const req = request(url, {
@@ -125,6 +142,7 @@ function exchange(remote: string, method: string, path: string, tls: { ca?: stri
       ...(tls.ca
         ? { ca: tls.ca, rejectUnauthorized: true, checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(MANAGER_OU, cert) }
         : { rejectUnauthorized: false }),
+      ...(tls.creds ? { cert: tls.creds.certPem, key: tls.creds.keyPem, agent: false } : {}),
       headers: body ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } : {},
     }, (res) => {
       const chunks: Buffer[] = [];
@@ -169,4 +187,23 @@ export async function requestJoin(remote: string, token: string, addr: string | 
     throw res.status === 400 ? new InvalidParameter('swarm.join_token_rejected', message) : new Unavailable('swarm.join_refused', message);
   }
   return { ...(JSON.parse(res.body) as JoinAnswer), caPem: ca.body };
+}
+
+/**
+ * A member node asks a manager for credentials matching its node record's
+ * role (after `node promote` or `demote`), authenticated by its current
+ * certificate. Tries each manager address in turn.
+ */
+export async function requestCertificate(managers: string[], caPem: string, creds: NodeCredentials): Promise<CertificateAnswer> {
+  let last: Error = new Unavailable('swarm.join_unreachable', 'no manager to ask for a certificate');
+  for (const remote of managers) {
+    try {
+      const res = await exchange(remote, 'POST', '/v1/certificate', { ca: caPem, creds });
+      if (res.status === 200) return JSON.parse(res.body) as CertificateAnswer;
+      last = new Unavailable('swarm.join_refused', `the manager at ${remote} refused a certificate: ${errorOf(res)}`);
+    } catch (err) {
+      last = new Unavailable('swarm.join_unreachable', `could not reach the manager at ${remote}: ${(err as Error).message}`);
+    }
+  }
+  throw last;
 }

@@ -9,6 +9,7 @@
 import type { Filters } from '../../api/filters.js';
 import type { NodeSpec, NodeView } from '../../api/types/index.js';
 import { Conflict, InvalidParameter, NotFound, Unavailable } from '../../errdefs/index.js';
+import { currentLeader } from './leader-election.js';
 import type { ClusterStore, KeyValue } from './store.js';
 import {
   applyNodeSpec, CLUSTER_KEY, heartbeatKey, HEARTBEATS_PREFIX, NODE_FILTERS, nodeMatches, NODES_PREFIX, nodeView, resolveNodeRef,
@@ -22,13 +23,25 @@ export async function readCluster(store: ClusterStore): Promise<{ record: Cluste
   return { record: JSON.parse(kv.value) as ClusterRecord, kv };
 }
 
-/** Every node record and its view (ready while its heartbeat key lives). */
-export async function readNodes(store: ClusterStore): Promise<{ views: NodeView[]; records: { record: NodeRecord; kv: KeyValue }[] }> {
-  const [{ record: cluster }, nodes, beats] = await Promise.all([readCluster(store), store.list(NODES_PREFIX), store.list(HEARTBEATS_PREFIX)]);
+/** Every node record and its view (ready while its heartbeat key lives; the leader as the election says), and the cluster record. */
+export async function readNodes(store: ClusterStore): Promise<{ views: NodeView[]; records: { record: NodeRecord; kv: KeyValue }[]; cluster: { record: ClusterRecord; kv: KeyValue } }> {
+  const [cluster, nodes, beats, leaderId] = await Promise.all([readCluster(store), store.list(NODES_PREFIX), store.list(HEARTBEATS_PREFIX), currentLeader(store)]);
   const alive = new Set(beats.items.map((kv) => kv.key.slice(HEARTBEATS_PREFIX.length)));
   const records = nodes.items.map((kv) => ({ record: JSON.parse(kv.value) as NodeRecord, kv }));
-  const views = records.map(({ record, kv }) => nodeView(record, kv.modRevision, alive.has(record.id), cluster.leaderId, cluster.rootCaCertPem));
-  return { views, records };
+  const views = records.map(({ record, kv }) => nodeView(record, kv.modRevision, alive.has(record.id), leaderId ?? '', cluster.record.rootCaCertPem));
+  return { views, records, cluster };
+}
+
+/**
+ * swarmkit's demotion checks: never the last manager, and never one whose
+ * removal leaves the reachable managers without a majority of those that remain.
+ */
+export function checkDemotion(views: NodeView[], nodeId: string): void {
+  const managers = views.filter((v) => v.Spec.Role === 'manager');
+  if (managers.length === 1 && managers[0]!.ID === nodeId) throw new Conflict('swarm.node_role', 'attempting to demote the last manager of the swarm');
+  const remaining = managers.filter((v) => v.ID !== nodeId);
+  const reachable = remaining.filter((v) => v.ManagerStatus?.Reachability === 'reachable').length;
+  if (reachable <= remaining.length / 2) throw new Conflict('swarm.node_role', "can't remove member from the raft: this would result in a loss of quorum");
 }
 
 const outOfSequence = () => new Conflict('swarm.update_out_of_sequence', 'update out of sequence');
@@ -44,7 +57,7 @@ export class SwarmNodes {
     return views.filter((v) => nodeMatches(filters, v));
   }
 
-  private async findNode(store: ClusterStore, ref: string): Promise<{ view: NodeView; record: NodeRecord; kv: KeyValue }> {
+  private async findNode(store: ClusterStore, ref: string): Promise<{ view: NodeView; record: NodeRecord; kv: KeyValue; views: NodeView[] }> {
     const { views, records } = await readNodes(store);
     const all = views.map((view, i) => ({ id: view.ID, name: view.Spec.Name || view.Description.Hostname, view, ...records[i]! }));
     const found = resolveNodeRef(ref, all);
@@ -52,7 +65,7 @@ export class SwarmNodes {
       throw new InvalidParameter('swarm.node_ambiguous', `node ${ref} is ambiguous (${all.filter((n) => n.id.startsWith(ref) || n.name === ref).length} matches found)`);
     }
     if (!found) throw new NotFound('swarm.node_not_found', `node ${ref} not found`);
-    return found;
+    return { ...found, views };
   }
 
   async inspectNode(ref: string): Promise<NodeView> {
@@ -61,16 +74,20 @@ export class SwarmNodes {
 
   async updateNode(ref: string, version: number, spec: NodeSpec): Promise<void> {
     const store = this.store();
-    const { record, kv } = await this.findNode(store, ref);
+    const { record, kv, view, views } = await this.findNode(store, ref);
     if (version !== kv.modRevision) throw outOfSequence();
     const next = applyNodeSpec(record, spec, new Date().toISOString());
-    if (next.spec.Role !== record.spec.Role) {
-      // one manager per swarm today, so a demotion is always of the last one
-      if (record.spec.Role === 'manager') throw new Conflict('swarm.node_role', 'attempting to demote the last manager of the swarm');
-      throw new InvalidParameter('swarm.unsupported_option', 'promoting a worker to manager is not supported by berth yet');
-    }
+    const demoting = record.spec.Role === 'manager' && next.spec.Role === 'worker';
+    if (demoting) checkDemotion(views, record.id);
     const r = await store.txn({ compare: [{ key: kv.key, modRevision: kv.modRevision }], success: [{ put: kv.key, value: JSON.stringify(next) }] });
     if (!r.succeeded) throw outOfSequence();
+    // A promoted or demoted node's daemon sees its record change and moves its etcd member itself
+    // (manager-membership.ts). A demoted manager that is down cannot: its member goes from here, or
+    // it would count against the quorum of the managers that remain.
+    if (demoting && view.Status.State === 'down') {
+      const member = (await store.listMembers()).find((m) => m.name === record.id);
+      if (member) await store.removeMember(member.id);
+    }
   }
 
   async removeNode(ref: string, force: boolean): Promise<void> {

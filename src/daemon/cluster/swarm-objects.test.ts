@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Filters } from '../../api/filters.js';
 import { resolveAdvertiseIp, hostOf, type Interfaces } from './advertise-addr.js';
+import { LEADER_KEY } from './leader-election.js';
 import { MemoryStore } from './memory-store.js';
 import {
   applyNodeSpec, checkSupportedSpec, CLUSTER_KEY, defaultSwarmSpec, heartbeatKey, mergeSwarmSpec, nodeKey, nodeMatches, nodeView, resolveNodeRef,
@@ -132,8 +133,10 @@ describe('advertise address', () => {
 describe('node objects on a manager (SwarmNodes over the memory store)', () => {
   const seed = async () => {
     const store = new MemoryStore();
-    const cluster = { id: 'c', createdAt: 't', updatedAt: 't', spec: defaultSwarmSpec(), joinTokens: { worker: 'w', manager: 'm' }, rootCaCertPem: '', defaultAddrPool: [], subnetSize: 24, dataPathPort: 4789, leaderId: 'abcdefghijklmnopqrstuvwxy' };
+    const cluster = { id: 'c', createdAt: 't', updatedAt: 't', spec: defaultSwarmSpec(), joinTokens: { worker: 'w', manager: 'm' }, rootCaCertPem: '', defaultAddrPool: [], subnetSize: 24, dataPathPort: 4789 };
     await store.put(CLUSTER_KEY, JSON.stringify(cluster));
+    // the leader is whoever holds the election key (leader-election.ts)
+    await store.put(LEADER_KEY, 'abcdefghijklmnopqrstuvwxy');
     await store.put(nodeKey('abcdefghijklmnopqrstuvwxy'), JSON.stringify(node()));
     const worker = node({ id: 'zzzzzzzzzzzzzzzzzzzzzzzzz', addr: '10.0.0.2', spec: { Labels: {}, Role: 'worker', Availability: 'active' } });
     worker.description = { ...worker.description, Hostname: 'host2' };

@@ -6,6 +6,7 @@
  *   /berth/swarm/cluster              ClusterRecord (one per swarm)
  *   /berth/swarm/nodes/<node id>      NodeRecord (spec, description, addresses)
  *   /berth/swarm/heartbeats/<node id> bound to the node's lease (TTL 10 s): present = ready, gone = down
+ *   /berth/swarm/leader               the leading manager's id, bound to its lease (leader-election.ts)
  *
  * An object's `Version.Index` is the etcd modRevision of its key: an update
  * carries the index it read, and the write is a transaction on that
@@ -40,8 +41,6 @@ export interface ClusterRecord {
   defaultAddrPool: string[];
   subnetSize: number;
   dataPathPort: number;
-  /** The manager that leads; one manager today, so the one that ran `swarm init`. */
-  leaderId: string;
 }
 
 export interface NodeRecord {
@@ -151,7 +150,7 @@ export function swarmView(c: ClusterRecord, modRevision: number): SwarmView {
   return { ...clusterInfoView(c, modRevision), JoinTokens: { Worker: c.joinTokens.worker, Manager: c.joinTokens.manager } };
 }
 
-/** `GET /nodes/{id}`: ready while its heartbeat key lives. */
+/** `GET /nodes/{id}`: ready (and reachable, for a manager) while its heartbeat key lives; `leaderId` holds the election key. */
 export function nodeView(n: NodeRecord, modRevision: number, alive: boolean, leaderId: string, rootCaCertPem: string): NodeView {
   const view: NodeView = {
     ID: n.id,
@@ -206,4 +205,21 @@ export function applyNodeSpec(n: NodeRecord, spec: NodeSpec, now: string): NodeR
   if (role !== 'manager' && role !== 'worker') throw new InvalidParameter('swarm.invalid_node_spec', `invalid role "${String(role)}"`);
   if (!['active', 'pause', 'drain'].includes(availability)) throw new InvalidParameter('swarm.invalid_node_spec', `invalid availability "${String(availability)}"`);
   return { ...n, updatedAt: now, spec: { ...(spec.Name ? { Name: spec.Name } : {}), Labels: spec.Labels ?? {}, Role: role, Availability: availability } };
+}
+
+/** What a node says of itself when it joins or inits (`Description` of its node object). */
+export function nodeDescription(d: { hostname: string; engineVersion: string; ncpu: number; memTotal: number }): NodeRecord['description'] {
+  return {
+    Hostname: d.hostname,
+    Platform: { Architecture: process.arch === 'x64' ? 'x86_64' : process.arch, OS: 'linux' },
+    Resources: { NanoCPUs: d.ncpu * 1e9, MemoryBytes: d.memTotal },
+    Engine: {
+      EngineVersion: d.engineVersion,
+      Plugins: [
+        { Type: 'Log', Name: 'json-file' }, { Type: 'Network', Name: 'bridge' }, { Type: 'Network', Name: 'host' },
+        { Type: 'Network', Name: 'null' }, { Type: 'Volume', Name: 'local' },
+      ],
+    },
+    TLSInfo: { TrustRoot: '', CertIssuerSubject: '', CertIssuerPublicKey: '' },
+  };
 }

@@ -3,8 +3,7 @@
  * a manager reads and writes, and the `Swarm` block of `docker info`.
  *
  *   <data-root>/swarm/
- *   ├── state.json          this node's membership: node id, cluster id, role, advertise IP, etcd URLs
- *   │                       (written last by init, removed first by leave: no file = not in a swarm)
+ *   ├── state.json          this node's membership (swarm-state.ts)
  *   ├── certificates/       swarm-root-ca.crt, swarm-root-ca.key, swarm-node.crt, swarm-node.key (pki-files.ts)
  *   └── etcd/               the local etcd member (etcd-member.ts)
  *
@@ -20,43 +19,34 @@
  * restart uses the same ones.
  */
 import { networkInterfaces } from 'node:os';
-import { readFile, rm } from 'node:fs/promises';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Server } from 'node:https';
 import type { SwarmInfoView, SwarmInitRequest, SwarmSpec, SwarmView } from '../../api/types/index.js';
 import { Conflict, InvalidParameter, Unavailable } from '../../errdefs/index.js';
-import { writeJsonAtomic } from '../../lib/atomic-file.js';
 import { hostOf, resolveAdvertiseIp } from './advertise-addr.js';
-import type { Server } from 'node:https';
-import { createRootCA, publicRootCA, rootCAFromPem } from './ca.js';
-import { requestJoin, serveSwarmPort, type JoinAnswer, type JoinRequest } from './join-protocol.js';
-import { EtcdMember, type TlsFiles } from './etcd-member.js';
+import { createRootCA, rootCAFromPem } from './ca.js';
+import { requestJoin, serveSwarmPort } from './join-protocol.js';
+import { EtcdMember, leaveCluster, type TlsFiles } from './etcd-member.js';
 import { newSwarmId } from './ids.js';
-import { generateJoinTokens, roleForJoinToken, rotateJoinTokens } from './join-token.js';
+import { generateJoinTokens, rotateJoinTokens } from './join-token.js';
+import { LeaderElection, Leadership } from './leader-election.js';
+import { joinEtcdCluster, leaveManagerRefusal, managerStats, watchOwnRole, withNoLeaderErrors } from './manager-membership.js';
 import { issueNodeCertificate } from './node-cert.js';
 import { loadNodeCredentials, loadRootCA, NODE_CERT_FILE, NODE_KEY_FILE, ROOT_CA_CERT_FILE, saveNodeCredentials, saveRootCA } from './pki-files.js';
 import type { ClusterStore } from './store.js';
+import { SwarmAuthority } from './swarm-authority.js';
 import {
-  checkSupportedSpec, CLUSTER_KEY, clusterInfoView, defaultSwarmSpec, heartbeatKey, mergeSwarmSpec, nodeKey, SWARM_PORT, swarmView,
+  checkSupportedSpec, CLUSTER_KEY, defaultSwarmSpec, heartbeatKey, mergeSwarmSpec, nodeDescription, nodeKey, SWARM_PORT, swarmView,
   type ClusterRecord, type NodeRecord,
 } from './swarm-objects.js';
 import { readCluster, readNodes, SwarmNodes } from './swarm-nodes.js';
 import { NodeHeartbeat } from './node-heartbeat.js';
+import { demoteSelf, promoteSelf, type RoleChangeHost } from './swarm-roles.js';
+import { swarmInfo } from './swarm-info.js';
+import { readSwarmState, writeSwarmState, type LocalSwarmState } from './swarm-state.js';
 
-/** What this node remembers of its swarm, in <data-root>/swarm/state.json. */
-export interface LocalSwarmState {
-  nodeId: string;
-  clusterId: string;
-  role: 'manager' | 'worker';
-  advertiseIp: string;
-  listenAddr: string;
-  /** The local member's client URL (managers); '' on a worker. */
-  clientUrl: string;
-  peerUrl: string;
-  /** The etcd client URLs this node's store uses (a worker's: its managers'). */
-  etcdEndpoints?: string[];
-  /** The managers a worker joined through (`Info.Swarm.RemoteManagers`). */
-  managers?: { nodeId: string; addr: string }[];
-}
+export type { LocalSwarmState } from './swarm-state.js';
 
 export interface SwarmServiceDeps {
   dataRoot: string;
@@ -72,6 +62,8 @@ export interface SwarmServiceDeps {
   log: { info(msg: string, f?: Record<string, unknown>): void; warn(msg: string, f?: Record<string, unknown>): void };
   /** The store over the local member; EtcdStore unless a test says otherwise. */
   openStore?: (endpoints: string[], tls: TlsFiles) => ClusterStore;
+  /** How long a store request may take before it fails (no quorum); default 3000 ms. */
+  storeTimeoutMs?: number;
 }
 
 export interface SwarmUpdateFlags {
@@ -83,15 +75,19 @@ export interface SwarmUpdateFlags {
 const NOT_MANAGER = 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
 const SWARM_EXISTS = 'This node is already part of a swarm. Use "docker swarm leave" to leave this swarm and join another one.';
 const NO_SWARM = 'This node is not part of a swarm';
-const LAST_MANAGER = 'You are attempting to leave the swarm on a node that is participating as a manager. Removing the last manager erases all current state of the swarm. Use `--force` to ignore this message. ';
-
 
 export class SwarmService {
   private state: LocalSwarmState | undefined;
   private store: ClusterStore | undefined;
+  /** The same store for API requests: a store without quorum answers dockerd's "no leader" (503). */
+  private apiStore: ClusterStore | undefined;
   private member: EtcdMember | undefined;
   private heartbeat: NodeHeartbeat | undefined;
+  private election: LeaderElection | undefined;
+  private stopRoleWatch: (() => void) | undefined;
   private swarmPort: Server | undefined;
+  /** Whether this node leads the swarm now; for the orchestrator. Stable across restarts of swarm mode. */
+  readonly leadership = new Leadership();
   private lastError = '';
   /** One init/leave/start at a time. */
   private busy: Promise<unknown> = Promise.resolve();
@@ -119,23 +115,15 @@ export class SwarmService {
   /** At daemon start: nothing unless this node was in a swarm; then adopt etcd, reconnect, beat. */
   start(): Promise<void> {
     return this.serial(async () => {
-      let raw: string;
-      try {
-        raw = await readFile(join(this.dir, 'state.json'), 'utf8');
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
-        throw err;
-      }
-      const state = JSON.parse(raw) as LocalSwarmState;
+      const state = await readSwarmState(this.dir);
+      if (!state) return;
       this.state = state;
       try {
         if (state.role === 'manager') {
           const { pid, adopted } = await this.memberFor(state, 'new').start();
           this.d.log.info(adopted ? 'swarm: adopted the running etcd member' : 'swarm: started the etcd member', { pid, node: state.nodeId });
         }
-        this.store = await this.openStore(state);
-        this.heartbeat = new NodeHeartbeat(this.store, state.nodeId);
-        this.heartbeat.startInBackground();
+        await this.openSession(state, { wait: false });
         // last: a busy swarm port stops joins, not the store, the heartbeat or `docker node ls`
         if (state.role === 'manager') await this.openSwarmPort(state);
       } catch (err) {
@@ -147,17 +135,48 @@ export class SwarmService {
 
   /** berthd stopping: etcd keeps running, the lease is left to expire (the node shows down after its TTL). */
   async shutdown(): Promise<void> {
-    await this.closeSwarmPort();
-    this.heartbeat?.stop();
+    await this.closeSession();
     this.member?.release();
-    await this.store?.close().catch(() => {});
   }
 
-  private memberFor(state: LocalSwarmState, clusterState: 'new' | 'existing'): EtcdMember {
+  /**
+   * The store, the heartbeat, the election (managers) and the watch on this
+   * node's role. `wait`: the first beat and campaign happen before returning
+   * (init, join), else in the background (daemon start: etcd may be down).
+   */
+  private async openSession(state: LocalSwarmState, o: { wait: boolean }): Promise<void> {
+    const store = await this.openStore(state);
+    this.store = store;
+    this.apiStore = withNoLeaderErrors(store);
+    this.heartbeat = new NodeHeartbeat(store, state.nodeId);
+    if (o.wait) await this.heartbeat.startNow();
+    else this.heartbeat.startInBackground();
+    if (state.role === 'manager') {
+      this.election = new LeaderElection(store, state.nodeId, this.leadership, { log: (msg, f) => this.d.log.info(msg, f) });
+      await this.election.start({ wait: o.wait });
+    }
+    this.stopRoleWatch = watchOwnRole(store, state.nodeId, (role) => this.onRole(role));
+  }
+
+  /** Everything openSession and openSwarmPort started; the local etcd member stays as it is. */
+  private async closeSession(): Promise<void> {
+    this.stopRoleWatch?.();
+    this.stopRoleWatch = undefined;
+    await this.closeSwarmPort();
+    await this.election?.stop();
+    this.election = undefined;
+    this.heartbeat?.stop();
+    this.heartbeat = undefined;
+    await this.store?.close().catch(() => {});
+    this.store = undefined;
+    this.apiStore = undefined;
+  }
+
+  private memberFor(state: LocalSwarmState, clusterState: 'new' | 'existing', initialCluster = `${state.nodeId}=${state.peerUrl}`): EtcdMember {
     const tls = this.tlsFiles;
     this.member = new EtcdMember({
       name: state.nodeId, dataRoot: this.d.dataRoot, clientUrl: state.clientUrl, peerUrl: state.peerUrl,
-      clientTls: tls, peerTls: tls, initialCluster: `${state.nodeId}=${state.peerUrl}`, clusterState,
+      clientTls: tls, peerTls: tls, initialCluster, clusterState,
       ...(this.d.etcdBinary ? { etcdBinary: this.d.etcdBinary } : {}),
       log: (msg) => this.d.log.warn(msg),
     });
@@ -169,7 +188,7 @@ export class SwarmService {
     const endpoints = state.etcdEndpoints ?? [state.clientUrl];
     if (this.d.openStore) return this.d.openStore(endpoints, this.tlsFiles);
     const { EtcdStore } = await import('./etcd-store.js');
-    return new EtcdStore({ endpoints, tls: this.tlsFiles });
+    return new EtcdStore({ endpoints, tls: this.tlsFiles, requestTimeoutMs: this.d.storeTimeoutMs ?? 3000 });
   }
 
   /** A manager serves the join protocol (join-protocol.ts) on its listen address, port 2377 by default. */
@@ -180,10 +199,8 @@ export class SwarmService {
     const listen = state.listenAddr || `0.0.0.0:${SWARM_PORT}`;
     const port = Number(/:(\d+)$/.exec(listen)?.[1] ?? SWARM_PORT);
     const host = hostOf(listen);
-    this.swarmPort = await serveSwarmPort(host.includes('.') || host.includes(':') ? host : '0.0.0.0', port, creds, ca.certPem, {
-      rootCaPem: async () => ca.certPem,
-      admit: (req) => this.admit(req, ca),
-    });
+    const authority = new SwarmAuthority({ store: () => this.manager().store, clusterId: state.clusterId, ca, log: (msg, f) => this.d.log.info(msg, f) });
+    this.swarmPort = await serveSwarmPort(host.includes('.') || host.includes(':') ? host : '0.0.0.0', port, creds, ca.certPem, authority);
   }
 
   private async closeSwarmPort(): Promise<void> {
@@ -192,56 +209,100 @@ export class SwarmService {
     if (server) await new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections(); });
   }
 
-  /** The manager's side of a join: the token decides the role; a worker gets a certificate and a node record. */
-  private async admit(req: JoinRequest, ca: { certPem: string; keyPem?: string; digest: string }): Promise<JoinAnswer> {
-    const { state, store } = this.manager();
-    const { record: cluster } = await readCluster(store);
-    const role = roleForJoinToken(req.token, cluster.joinTokens);
-    if (role === 'manager') throw new InvalidParameter('swarm.unsupported_option', 'joining as a manager is not supported by berth yet; join with the worker token');
-    const nodeId = newSwarmId();
-    const creds = await issueNodeCertificate(ca, { nodeId, role: 'worker', clusterId: state.clusterId, ...(req.addr ? { ipAddresses: [req.addr] } : {}) });
-    const now = new Date().toISOString();
-    const node: NodeRecord = {
-      id: nodeId, createdAt: now, updatedAt: now, spec: { Labels: {}, Role: 'worker', Availability: 'active' },
-      description: { ...req.description, TLSInfo: { TrustRoot: '', CertIssuerSubject: '', CertIssuerPublicKey: '' } }, addr: req.addr,
-    };
-    await store.txn({ compare: [{ key: nodeKey(nodeId), modRevision: 0 }], success: [{ put: nodeKey(nodeId), value: JSON.stringify(node) }] });
-    const { views } = await readNodes(store);
-    this.d.log.info('swarm: a worker joined', { node: nodeId, addr: req.addr });
-    return {
-      nodeId, addr: req.addr, clusterId: state.clusterId, role: 'worker', certPem: creds.certPem, keyPem: creds.keyPem, caPem: publicRootCA(ca).certPem,
-      managers: views.filter((v) => v.ManagerStatus).map((v) => ({ nodeId: v.ID, addr: v.ManagerStatus!.Addr })),
-      etcdEndpoints: [state.clientUrl],
-    };
-  }
-
-  /** `docker swarm join` as a worker: pin the CA, present the token, become an etcd client with the certificate. */
+  /**
+   * `docker swarm join`: pin the CA, present the token. A worker becomes an
+   * etcd client with its certificate; a manager also adds itself to etcd
+   * (through the members it was told of) and starts its own member.
+   */
   join(req: { RemoteAddrs?: string[]; JoinToken?: string; AdvertiseAddr?: string; ListenAddr?: string }): Promise<void> {
     return this.serial(async () => {
       if (this.state) throw new Unavailable('swarm.exists', SWARM_EXISTS);
       const remote = req.RemoteAddrs?.[0];
       if (!remote) throw new InvalidParameter('swarm.join_request', 'at least 1 RemoteAddr is required to join');
       const advertise = req.AdvertiseAddr ? resolveAdvertiseIp({ advertiseAddr: req.AdvertiseAddr }, networkInterfaces()) : undefined;
-      const answer = await requestJoin(remote.includes(':') ? remote : `${remote}:${SWARM_PORT}`, req.JoinToken ?? '', advertise, this.description());
+      const answer = await requestJoin(remote.includes(':') ? remote : `${remote}:${SWARM_PORT}`, req.JoinToken ?? '', advertise, nodeDescription(this.d));
       await rm(this.dir, { recursive: true, force: true });
       try {
-        await saveRootCA(this.certDir, rootCAFromPem(answer.caPem));
+        await saveRootCA(this.certDir, rootCAFromPem(answer.caPem, answer.caKeyPem), { withKey: answer.role === 'manager' });
         await saveNodeCredentials(this.certDir, { certPem: answer.certPem, keyPem: answer.keyPem });
         const state: LocalSwarmState = {
-          nodeId: answer.nodeId, clusterId: answer.clusterId, role: 'worker', advertiseIp: answer.addr, listenAddr: req.ListenAddr || `0.0.0.0:${SWARM_PORT}`,
-          clientUrl: '', peerUrl: '', etcdEndpoints: answer.etcdEndpoints, managers: answer.managers,
+          ...this.etcdUrls(answer.role, answer.addr), nodeId: answer.nodeId, clusterId: answer.clusterId, role: answer.role, advertiseIp: answer.addr,
+          listenAddr: req.ListenAddr || `0.0.0.0:${SWARM_PORT}`, etcdEndpoints: answer.etcdEndpoints, managers: answer.managers,
         };
-        this.store = await this.openStore(state);
-        this.heartbeat = new NodeHeartbeat(this.store, state.nodeId);
-        await this.heartbeat.startNow();
+        if (state.role === 'manager') await this.becomeMember(state, answer.etcdEndpoints);
         this.state = state;
-        await writeJsonAtomic(join(this.dir, 'state.json'), state);
-        this.d.log.info('swarm: joined as a worker', { node: state.nodeId, managers: answer.managers.map((m) => m.addr) });
+        await this.openSession(state, { wait: true });
+        if (state.role === 'manager') await this.openSwarmPort(state);
+        await writeSwarmState(this.dir, state);
+        this.d.log.info(`swarm: joined as a ${state.role}`, { node: state.nodeId, managers: answer.managers.map((m) => m.addr) });
       } catch (err) {
         this.state = undefined;
         await this.teardown();
         throw err;
       }
+    });
+  }
+
+  /** A manager's etcd URLs on its advertise address; none for a worker. */
+  private etcdUrls(role: 'manager' | 'worker', advertiseIp: string): Pick<LocalSwarmState, 'clientUrl' | 'peerUrl'> {
+    if (role === 'worker') return { clientUrl: '', peerUrl: '' };
+    const host = advertiseIp.includes(':') ? `[${advertiseIp}]` : advertiseIp;
+    return { clientUrl: `https://${host}:${this.d.etcdClientPort ?? 2379}`, peerUrl: `https://${host}:${this.d.etcdPeerPort ?? 2380}` };
+  }
+
+  /** Adds this node's etcd member through the members at `endpoints`; the store then uses every member, its own first. */
+  private async becomeMember(state: LocalSwarmState, endpoints: string[]): Promise<void> {
+    const bootstrap = await this.openStore({ ...state, etcdEndpoints: endpoints });
+    try {
+      await joinEtcdCluster(bootstrap, { name: state.nodeId, peerUrl: state.peerUrl }, (initialCluster) => this.memberFor(state, 'existing', initialCluster));
+    } catch (err) {
+      // a joiner that never became a member leaves no manager record behind to count against the quorum
+      if (state.role === 'manager' && !this.state) await bootstrap.delete(nodeKey(state.nodeId)).catch(() => false);
+      throw err;
+    } finally {
+      await bootstrap.close().catch(() => {});
+    }
+    state.etcdEndpoints = [state.clientUrl, ...endpoints.filter((u) => u !== state.clientUrl)];
+    delete state.managers;
+  }
+
+  /** What swarm-roles.ts uses of this service to change this node's role. */
+  private get roleHost(): RoleChangeHost {
+    return {
+      certDir: this.certDir,
+      etcdUrls: (role, ip) => this.etcdUrls(role, ip),
+      becomeMember: (state, endpoints) => this.becomeMember(state, endpoints),
+      localMember: (state) => this.member ?? this.memberFor(state, 'new'),
+      forgetMember: () => { this.member = undefined; },
+      stopManaging: async () => {
+        await this.election?.stop();
+        this.election = undefined;
+        await this.closeSwarmPort();
+      },
+      switchState: async (next) => {
+        await this.closeSession();
+        this.state = next;
+        await writeSwarmState(this.dir, next);
+        await this.openSession(next, { wait: false });
+        if (next.role === 'manager') await this.openSwarmPort(next);
+      },
+    };
+  }
+
+  /** This node's record says another role (`node promote/demote`): follow it, in turn with other swarm operations. */
+  private onRole(role: 'manager' | 'worker' | 'removed'): void {
+    if (role === 'removed' || !this.state || role === this.state.role) return;
+    void this.serial(async () => {
+      const state = this.state;
+      if (!state || state.role === role) return;
+      const next = role === 'manager' ? await promoteSelf(this.roleHost, state, this.store!) : await demoteSelf(this.roleHost, state, this.store!);
+      if (next) this.d.log.info(`swarm: this node is now a ${next.role}`, { node: next.nodeId });
+      this.lastError = '';
+    }).catch((err: Error) => {
+      this.lastError = `could not become a ${role}: ${err.message}`;
+      this.d.log.warn('swarm: role change failed; retrying', { role, error: err.message });
+      // the record said so once: ask again, it may have changed back meanwhile
+      setTimeout(() => void this.store?.get(nodeKey(this.state?.nodeId ?? '')).then((kv) => kv && this.onRole((JSON.parse(kv.value) as NodeRecord).spec.Role)).catch(() => {}), 3000).unref();
     });
   }
 
@@ -259,8 +320,7 @@ export class SwarmService {
       }, networkInterfaces());
       const host = advertiseIp.includes(':') ? `[${advertiseIp}]` : advertiseIp;
       const state: LocalSwarmState = {
-        nodeId: newSwarmId(), clusterId: newSwarmId(), role: 'manager', advertiseIp, listenAddr: req.ListenAddr || '0.0.0.0:2377',
-        clientUrl: `https://${host}:${this.d.etcdClientPort ?? 2379}`, peerUrl: `https://${host}:${this.d.etcdPeerPort ?? 2380}`,
+        nodeId: newSwarmId(), clusterId: newSwarmId(), role: 'manager', advertiseIp, listenAddr: req.ListenAddr || '0.0.0.0:2377', ...this.etcdUrls('manager', advertiseIp),
       };
       // an init interrupted by a crash may have left a member running on this data root
       await this.memberFor(state, 'new').stop().catch(() => {});
@@ -274,27 +334,25 @@ export class SwarmService {
         await member.start();
         await member.waitHealthy();
         const store = await this.openStore(state);
-        this.store = store;
         const now = new Date().toISOString();
         const cluster: ClusterRecord = {
           id: state.clusterId, createdAt: now, updatedAt: now, spec, joinTokens: generateJoinTokens(ca.digest), rootCaCertPem: ca.certPem,
           defaultAddrPool: req.DefaultAddrPool?.length ? req.DefaultAddrPool : ['10.0.0.0/8'], subnetSize: req.SubnetSize || 24,
-          dataPathPort: req.DataPathPort || 4789, leaderId: state.nodeId,
+          dataPathPort: req.DataPathPort || 4789,
         };
         const node: NodeRecord = {
           id: state.nodeId, createdAt: now, updatedAt: now, spec: { Labels: {}, Role: 'manager', Availability: 'active' },
-          description: this.description(), addr: advertiseIp, managerAddr: `${host}:${SWARM_PORT}`,
+          description: nodeDescription(this.d), addr: advertiseIp, managerAddr: `${host}:${SWARM_PORT}`,
         };
         const r = await store.txn({
           compare: [{ key: CLUSTER_KEY, modRevision: 0 }],
           success: [{ put: CLUSTER_KEY, value: JSON.stringify(cluster) }, { put: nodeKey(node.id), value: JSON.stringify(node) }],
-        });
+        }).finally(() => store.close());
         if (!r.succeeded) throw new Conflict('swarm.exists', 'the new etcd member already holds a swarm');
-        this.heartbeat = new NodeHeartbeat(this.store, state.nodeId);
-        await this.heartbeat.startNow();
         this.state = state;
+        await this.openSession(state, { wait: true });
         await this.openSwarmPort(state);
-        await writeJsonAtomic(join(this.dir, 'state.json'), state);
+        await writeSwarmState(this.dir, state);
         this.d.log.info('swarm initialized', { node: state.nodeId, cluster: state.clusterId, advertise: advertiseIp, etcd: state.clientUrl });
         return state.nodeId;
       } catch (err) {
@@ -305,43 +363,37 @@ export class SwarmService {
     });
   }
 
-  private description(): NodeRecord['description'] {
-    return {
-      Hostname: this.d.hostname,
-      Platform: { Architecture: process.arch === 'x64' ? 'x86_64' : process.arch, OS: 'linux' },
-      Resources: { NanoCPUs: this.d.ncpu * 1e9, MemoryBytes: this.d.memTotal },
-      Engine: {
-        EngineVersion: this.d.engineVersion,
-        Plugins: [
-          { Type: 'Log', Name: 'json-file' }, { Type: 'Network', Name: 'bridge' }, { Type: 'Network', Name: 'host' },
-          { Type: 'Network', Name: 'null' }, { Type: 'Volume', Name: 'local' },
-        ],
-      },
-      TLSInfo: { TrustRoot: '', CertIssuerSubject: '', CertIssuerPublicKey: '' },
-    };
-  }
-
   /** Stops the heartbeat, the store and the member, and removes every swarm file. */
   private async teardown(): Promise<void> {
-    await this.closeSwarmPort();
-    this.heartbeat?.stop();
-    this.heartbeat = undefined;
-    await this.store?.close().catch(() => {});
-    this.store = undefined;
+    await this.closeSession();
     await this.member?.destroy().catch((err: Error) => this.d.log.warn('swarm: could not stop the etcd member', { error: err.message }));
     this.member = undefined;
     await rm(this.dir, { recursive: true, force: true });
   }
 
+  /**
+   * A manager leaves only with --force (dockerd's message says why); it
+   * resigns and removes its etcd member first when others remain, so their
+   * quorum counts only the members left.
+   */
   leave(force: boolean): Promise<void> {
     return this.serial(async () => {
-      if (!this.state) throw new Unavailable('swarm.not_in_swarm', NO_SWARM);
-      // one manager per swarm today: a manager leaving is always the last one
-      if (this.state.role === 'manager' && !force) throw new Unavailable('swarm.leave_last_manager', LAST_MANAGER);
-      // a worker's heartbeat goes at once: managers show it down (it stays listed until `node rm`, as in Docker)
-      if (this.state.role === 'worker') await this.store?.delete(heartbeatKey(this.state.nodeId)).catch(() => false);
+      const state = this.state;
+      if (!state) throw new Unavailable('swarm.not_in_swarm', NO_SWARM);
+      if (state.role === 'manager' && !force) {
+        const stats = this.apiStore ? await readNodes(this.apiStore).then((r) => managerStats(r.views, state.nodeId), () => undefined) : undefined;
+        const refusal = leaveManagerRefusal(stats);
+        throw new Unavailable(refusal.code, refusal.message);
+      }
+      await this.election?.stop();
+      // the heartbeat goes at once: managers show this node down (it stays listed until `node rm`, as in Docker)
+      await this.store?.delete(heartbeatKey(state.nodeId)).catch(() => false);
       // a manager whose resume failed has no member object: make one to stop (by pid) and delete what runs
-      if (this.state.role === 'manager' && !this.member) this.memberFor(this.state, 'new');
+      if (state.role === 'manager' && !this.member) this.memberFor(state, 'new');
+      if (state.role === 'manager' && this.store) {
+        const others = await this.store.listMembers().then((ms) => ms.some((m) => m.name !== state.nodeId), () => false);
+        if (others) await leaveCluster(this.member!, this.store).catch((err: Error) => this.d.log.warn('swarm: could not remove this etcd member', { error: err.message }));
+      }
       // the state file goes first: a crash from here on restarts as a daemon outside any swarm
       await rm(join(this.dir, 'state.json'), { force: true });
       this.state = undefined;
@@ -353,12 +405,13 @@ export class SwarmService {
   /** The node and cluster routes' half: reads and writes of node objects, on a manager. */
   readonly nodes = new SwarmNodes(() => this.manager().store);
 
+  /** This node's state and its API store, if it is a manager; else dockerd's refusal. */
   private manager(): { state: LocalSwarmState; store: ClusterStore } {
-    if (!this.state || !this.store) throw new Unavailable('swarm.not_manager', NOT_MANAGER);
+    if (!this.state || !this.apiStore) throw new Unavailable('swarm.not_manager', NOT_MANAGER);
     if (this.state.role !== 'manager') {
       throw new Unavailable('swarm.not_manager', "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager.");
     }
-    return { state: this.state, store: this.store };
+    return { state: this.state, store: this.apiStore };
   }
 
   async inspect(): Promise<SwarmView> {
@@ -391,32 +444,13 @@ export class SwarmService {
 
   // --- info -----------------------------------------------------------------
 
-  /** The `Swarm` block of `GET /info` and the `Swarm` header of `/_ping`. */
-  async info(): Promise<SwarmInfoView> {
-    const state = this.state;
-    if (!state) return { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null };
-    const host = state.advertiseIp.includes(':') ? `[${state.advertiseIp}]` : state.advertiseIp;
-    const out: SwarmInfoView = {
-      NodeID: state.nodeId, NodeAddr: state.advertiseIp, LocalNodeState: 'active', ControlAvailable: state.role === 'manager', Error: this.lastError || this.heartbeat?.lastError || '',
-      RemoteManagers: state.role === 'manager' ? [{ NodeID: state.nodeId, Addr: `${host}:${SWARM_PORT}` }] : (state.managers ?? []).map((m) => ({ NodeID: m.nodeId, Addr: m.addr })),
-    };
-    if (state.role !== 'manager' || !this.store) return out;
-    try {
-      const { record, kv } = await readCluster(this.store);
-      const { views } = await readNodes(this.store);
-      out.Nodes = views.length;
-      out.Managers = views.filter((v) => v.Spec.Role === 'manager').length;
-      out.RemoteManagers = views.filter((v) => v.ManagerStatus).map((v) => ({ NodeID: v.ID, Addr: v.ManagerStatus!.Addr }));
-      out.Cluster = clusterInfoView(record, kv.modRevision);
-    } catch (err) {
-      out.Error = (err as Error).message;
-    }
-    return out;
+  /** The `Swarm` block of `GET /info`. */
+  info(): Promise<SwarmInfoView> {
+    return swarmInfo(this.state, this.apiStore, this.lastError || this.heartbeat?.lastError || '');
   }
 
   /** `active/manager`, `active/worker` or `inactive`, for the `Swarm` header of `/_ping`. */
   pingState(): string {
     return this.state ? `active/${this.state.role}` : 'inactive';
   }
-
 }

@@ -1,0 +1,194 @@
+/**
+ * Swarm managers on etcd, with the real docker CLI on one 3-node cluster,
+ * in order: two nodes join with the manager token (each an etcd member);
+ * one leader elected through etcd; a manager's berthd killed with its etcd
+ * (the rest keep answering, it shows Down/Unreachable, then comes back);
+ * an etcd surviving its berthd keeps counting for quorum; quorum lost ->
+ * dockerd's "no leader" error, fast; demote/promote move the etcd member;
+ * leave and node rm refusals in dockerd's words. Every etcd started here is
+ * killed by pid in `after` if a test failed before leave did it.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TestCluster, type TestNode } from '../support/cluster.js';
+import { isEtcdFor } from '../../src/daemon/cluster/etcd-member.js';
+import { waitFor } from '../support/wait.js';
+
+const NO_LEADER = "The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.";
+
+describe('swarm managers on etcd with the docker CLI', () => {
+  let c: TestCluster;
+  let n1: TestNode;
+  let n2: TestNode;
+  let n3: TestNode;
+  const ids = new Map<TestNode, string>();
+  const etcdDir = (n: TestNode) => join(n.daemon.dataRoot, 'swarm', 'etcd');
+  const etcdPid = (n: TestNode): number | undefined => {
+    try {
+      const pid = Number(readFileSync(join(etcdDir(n), 'etcd.pid'), 'utf8').trim());
+      return isEtcdFor(pid, join(etcdDir(n), 'data')) ? pid : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const ok = async (n: TestNode, args: string[]) => {
+    const r = await n.docker(args);
+    assert.equal(r.code, 0, `${n.name}: docker ${args.join(' ')}: ${r.stderr}\n${n.daemon.logs.slice(-2000)}`);
+    return r.stdout;
+  };
+  /** node id -> "STATUS MANAGER-STATUS" as `docker node ls` on `on` shows them. */
+  const table = async (on: TestNode): Promise<Map<string, string>> => {
+    const out = await ok(on, ['node', 'ls', '--format', '{{.ID}} {{.Status}} {{.ManagerStatus}}']);
+    return new Map(out.trim().split('\n').map((l) => { const [id, ...rest] = l.trim().split(' '); return [id!, rest.join(' ').trim()]; }));
+  };
+  /** The same, or an empty map while the swarm answers "no leader" (etcd re-electing after a member died, ~1-2 s). */
+  const tableWhileElecting = async (on: TestNode): Promise<Map<string, string>> => {
+    const r = await on.docker(['node', 'ls', '--format', '{{.ID}} {{.Status}} {{.ManagerStatus}}']);
+    if (r.code !== 0) {
+      assert.match(r.stderr, /The swarm does not have a leader/);
+      return new Map();
+    }
+    return new Map(r.stdout.trim().split('\n').map((l) => { const [id, ...rest] = l.trim().split(' '); return [id!, rest.join(' ').trim()]; }));
+  };
+  const etcdMembers = async (on: TestNode): Promise<string[]> => {
+    const certs = join(on.daemon.dataRoot, 'swarm', 'certificates');
+    const r = await on.sh('etcdctl', ['--endpoints', `https://${on.ip}:2379`, '--cacert', join(certs, 'swarm-root-ca.crt'), '--cert', join(certs, 'swarm-node.crt'),
+      '--key', join(certs, 'swarm-node.key'), '--command-timeout=5s', 'member', 'list', '-w', 'simple']);
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout.trim().split('\n').map((l) => l.split(', ')[2]!).sort();
+  };
+  /** kill -9 of berthd, then of its etcd (berthd first, or it would restart etcd). */
+  const crash = (n: TestNode) => {
+    n.kill9();
+    const pid = etcdPid(n);
+    if (pid) process.kill(pid, 'SIGKILL');
+  };
+
+  before(async () => {
+    c = await TestCluster.start(3);
+    [n1, n2, n3] = c.nodes as [TestNode, TestNode, TestNode];
+  });
+  after(async () => {
+    for (const n of c?.nodes ?? []) {
+      const pid = etcdPid(n);
+      if (pid) process.kill(pid, 'SIGKILL');
+    }
+    await c?.destroy();
+  });
+
+  test('two nodes join with the manager token: each runs an etcd member and the swarm shows three managers', async () => {
+    await ok(n1, ['swarm', 'init', '--advertise-addr', n1.ip]);
+    const token = (await ok(n1, ['swarm', 'join-token', '-q', 'manager'])).trim();
+    assert.match(await ok(n2, ['swarm', 'join', '--token', token, `${n1.ip}:2377`]), /This node joined a swarm as a manager\./);
+    // n3 joins through n2: any manager admits
+    assert.match(await ok(n3, ['swarm', 'join', '--token', token, `${n2.ip}:2377`]), /This node joined a swarm as a manager\./);
+    for (const n of [n1, n2, n3]) {
+      ids.set(n, (await ok(n, ['info', '--format', '{{.Swarm.NodeID}}'])).trim());
+      assert.ok(etcdPid(n), `${n.name} runs etcd`);
+    }
+    assert.deepEqual(await etcdMembers(n3), [...ids.values()].sort());
+    const info = JSON.parse(await ok(n3, ['info', '--format', '{{json .Swarm}}'])) as { ControlAvailable: boolean; Managers: number; Nodes: number; RemoteManagers: { NodeID: string; Addr: string }[] };
+    assert.equal(info.ControlAvailable, true);
+    assert.equal(info.Managers, 3);
+    assert.equal(info.Nodes, 3);
+    assert.deepEqual(info.RemoteManagers.map((m) => m.Addr).sort(), [n1, n2, n3].map((n) => `${n.ip}:2377`).sort());
+    const rows = [...(await table(n2)).values()].sort();
+    assert.deepEqual(rows, ['Ready Leader', 'Ready Reachable', 'Ready Reachable']);
+    const [leader] = JSON.parse(await ok(n3, ['node', 'inspect', ids.get(n1)!])) as [{ ManagerStatus: unknown }];
+    assert.deepEqual(leader.ManagerStatus, { Leader: true, Reachability: 'reachable', Addr: `${n1.ip}:2377` });
+  });
+
+  test('swarm leave on one of three managers is refused in dockerd\'s words', async () => {
+    const r = await n3.docker(['swarm', 'leave']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /You are attempting to leave the swarm on a node that is participating as a manager\. The only way to restore a swarm that has lost consensus is to reinitialize it with `--force-new-cluster`\. Use `--force` to suppress this message\./);
+    const rm = await n1.docker(['node', 'rm', ids.get(n3)!]);
+    assert.match(rm.stderr, new RegExp(`node ${ids.get(n3)} is a cluster manager and is a member of the raft cluster\\. It must be demoted to worker before removal`));
+  });
+
+  test('a manager whose berthd dies keeps its etcd in the quorum; one killed with its etcd shows Down/Unreachable, a new leader is elected, and it comes back', async () => {
+    const n3etcd = etcdPid(n3);
+    n3.kill9(); // berthd only: its etcd keeps serving
+    crash(n1); // the leader, with its etcd: quorum now rests on n2's and n3's members
+    await waitFor(async () => (await tableWhileElecting(n2)).get(ids.get(n1)!) === 'Down Unreachable', 15_000, 'n1 down and unreachable');
+    // the leader key went with n1's lease; n2 is the only manager whose berthd campaigns
+    await waitFor(async () => (await table(n2)).get(ids.get(n2)!) === 'Ready Leader', 10_000, 'n2 leader');
+    assert.equal(etcdPid(n3), n3etcd, "n3's etcd kept running without its berthd");
+    await Promise.all([n1.restart(), n3.restart()]);
+    assert.equal(etcdPid(n3), n3etcd, 'the restarted berthd adopted it');
+    await waitFor(async () => [...(await tableWhileElecting(n1)).values()].filter((v) => v === 'Ready Reachable').length === 2, 20_000, 'n1 and n3 back, reachable');
+    assert.equal([...(await table(n3)).values()].filter((v) => v === 'Ready Leader').length, 1);
+  });
+
+  test('two of three managers lost: docker node ls fails fast with dockerd\'s "no leader" message, never hangs', async (t) => {
+    crash(n1);
+    crash(n3);
+    // etcd notices the lost quorum after an election timeout; then every request fails within the store timeout
+    await new Promise((r) => setTimeout(r, 2000));
+    const t0 = Date.now();
+    const r = await n2.docker(['node', 'ls'], { timeoutMs: 30_000 });
+    const took = Date.now() - t0;
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, new RegExp(NO_LEADER.replace(/[.()]/g, '\\$&')));
+    assert.ok(took < 10_000, `took ${took} ms`);
+    t.diagnostic(`docker node ls failed after ${took} ms`);
+    const http = await n2.daemon.http('GET', '/nodes');
+    assert.equal(http.status, 503);
+    await Promise.all([n1.restart(), n3.restart()]);
+    await waitFor(async () => [...(await tableWhileElecting(n2)).values()].filter((v) => v.startsWith('Ready')).length === 3, 30_000, 'all three ready again');
+  });
+
+  test('node demote moves a manager\'s etcd member out and it goes on as a worker; node update --role manager brings it back', async () => {
+    const id3 = ids.get(n3)!;
+    assert.match(await ok(n1, ['node', 'demote', id3]), new RegExp(`Manager ${id3} demoted in the swarm\\.`));
+    await waitFor(async () => (await ok(n3, ['info', '--format', '{{.Swarm.ControlAvailable}}'])).trim() === 'false', 30_000, 'n3 a worker');
+    await waitFor(async () => etcdPid(n3) === undefined, 10_000, 'n3 etcd stopped');
+    assert.equal(existsSync(etcdDir(n3)), false);
+    assert.deepEqual(await etcdMembers(n1), [ids.get(n1)!, ids.get(n2)!].sort());
+    await waitFor(async () => (await table(n1)).get(id3) === 'Ready', 15_000, 'n3 ready as a worker');
+    assert.match((await n3.docker(['node', 'ls'])).stderr, /Worker nodes can't be used to view or modify cluster state/);
+
+    await ok(n2, ['node', 'update', '--role', 'manager', id3]);
+    await waitFor(async () => (await ok(n3, ['info', '--format', '{{.Swarm.ControlAvailable}}'])).trim() === 'true', 40_000, 'n3 a manager again');
+    assert.ok(etcdPid(n3));
+    assert.deepEqual(await etcdMembers(n3), [...ids.values()].sort());
+    await waitFor(async () => (await table(n3)).get(id3) === 'Ready Reachable', 15_000, 'n3 reachable');
+  });
+
+  test('leave --force on a manager removes its member; the others keep working; rm needs a demote first, then works', async () => {
+    const id3 = ids.get(n3)!;
+    assert.match(await ok(n3, ['swarm', 'leave', '--force']), /Node left the swarm\./);
+    assert.equal(etcdPid(n3), undefined);
+    assert.deepEqual(await etcdMembers(n1), [ids.get(n1)!, ids.get(n2)!].sort());
+    await waitFor(async () => (await table(n2)).get(id3) === 'Down Unreachable', 15_000, 'n3 down');
+    const rm = await n1.docker(['node', 'rm', id3]);
+    assert.match(rm.stderr, /must be demoted to worker before removal/);
+    await ok(n1, ['node', 'demote', id3]);
+    await ok(n1, ['node', 'rm', id3]);
+    assert.deepEqual([...(await table(n2)).values()].sort(), ['Ready Leader', 'Ready Reachable']);
+    // two managers: leaving would break the quorum, and dockerd says so
+    const r = await n2.docker(['swarm', 'leave']);
+    assert.match(r.stderr, /Removing this node leaves 1 managers out of 2\. Without a Raft quorum your swarm will be inaccessible\./);
+  });
+
+  test('node rm of a ready worker needs --force; the last manager cannot be demoted', async () => {
+    const token = (await ok(n1, ['swarm', 'join-token', '-q', 'worker'])).trim();
+    await ok(n3, ['swarm', 'join', '--token', token, `${n1.ip}:2377`]);
+    const id3 = (await ok(n3, ['info', '--format', '{{.Swarm.NodeID}}'])).trim();
+    const rm = await n1.docker(['node', 'rm', id3]);
+    assert.match(rm.stderr, new RegExp(`node ${id3} is not down and can't be removed`));
+    await ok(n1, ['node', 'rm', '--force', id3]);
+    assert.equal((await table(n1)).has(id3), false);
+    await ok(n3, ['swarm', 'leave', '--force']);
+
+    await ok(n1, ['node', 'demote', ids.get(n2)!]);
+    await waitFor(async () => etcdPid(n2) === undefined, 30_000, 'n2 etcd stopped');
+    const last = await n1.docker(['node', 'demote', ids.get(n1)!]);
+    assert.match(last.stderr, /attempting to demote the last manager of the swarm/);
+    await ok(n2, ['swarm', 'leave']);
+    await ok(n1, ['swarm', 'leave', '--force']);
+    assert.equal(etcdPid(n1), undefined);
+  });
+});

@@ -41,6 +41,7 @@ import { NetworkStore } from './networks/network-store.js';
 import { networkPreflight } from './networks/preflight.js';
 import { ContainerNetworking } from './networks/sandbox.js';
 import { NetworkService } from './networks/service.js';
+import { OverlayNetworks } from './networks/overlay/overlay-networks.js';
 import { preflight } from './preflight.js';
 import { ShimRuntime } from './runtime/shim/shim-runtime.js';
 import { ApiServer } from './server/http-server.js';
@@ -211,6 +212,11 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
 
   await run.restore(records);
   await sandboxes.reconcile(containerStore.list());
+  // overlay networks follow the swarm membership; first sync after the sandboxes are known (its endpoints are kept)
+  const overlay = new OverlayNetworks({ networks, log, containerRunning: (id) => !!containerStore.find(id)?.state.Running });
+  networks.useOverlay(overlay);
+  swarm.onMembership((m) => void overlay.setMembership(m));
+  await overlay.setMembership(swarm.membership());
 
   const router = new Router<Handler>();
   systemRoutes(router, system);
@@ -255,6 +261,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     for (const l of transport.listeners) await server.listen(l.host);
   } catch (err) {
     await server.close();
+    overlay.stop();
     await swarm.shutdown();
     await runtime.close();
     await networks.shutdown(false);
@@ -269,6 +276,8 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
       await server.close();
       if (cfg.liveRestore) await run.detachAll();
       else await run.stopAll();
+      if (cfg.liveRestore) overlay.stop();
+      else await overlay.shutdown();
       await networks.shutdown(cfg.liveRestore);
       await netns.close();
       await runtime.close();

@@ -144,10 +144,54 @@ describe('overlay networks across hosts with the docker CLI', () => {
     assert.ok(tx > 0, 'node1 sent through its VXLAN device');
   });
 
-  test('network rm is refused while containers are attached, then removes it on every node', async () => {
+  test('a node\'s berthd killed with -9 and restarted keeps its overlay: its container is reached again, both ways', async () => {
+    const ipB = (await ok(n2, ['inspect', '--format', '{{.NetworkSettings.Networks.ovl.IPAddress}}', 'bravo'])).trim();
+    n2.kill9();
+    await n2.restart();
+    assert.equal((await ok(n2, ['inspect', '--format', '{{.State.Running}}', 'bravo'])).trim(), 'true');
+    await waitFor(async () => (await n1.docker(['exec', 'alpha', 'ping', '-c1', '-W2', ipB])).code === 0, 20_000, 'alpha pings bravo after node2 restarted');
+    await waitFor(async () => (await n2.docker(['exec', 'bravo', 'ping', '-c1', '-W2', 'alpha'])).code === 0, 20_000, 'bravo pings alpha by name after the restart');
+    // node1 restarting (the manager, its etcd adopted) keeps it too
+    n1.kill9();
+    await n1.restart();
+    await waitFor(async () => (await n2.docker(['exec', 'bravo', 'ping', '-c1', '-W2', 'alpha'])).code === 0, 30_000, 'bravo pings alpha after node1 restarted');
+  });
+
+  test('a network removed while a node was down is gone from it when it comes back (devices swept at start)', async () => {
+    const id = (await ok(n1, ['network', 'create', '-d', 'overlay', 'gone'])).trim();
+    await waitFor(async () => (await links(n3)).includes(`vx-${id.slice(0, 12)}`), 15_000, 'node3 has the device');
+    n3.kill9();
+    await ok(n1, ['network', 'rm', 'gone']);
+    await n3.restart();
+    await waitFor(async () => !(await links(n3)).some((l) => l.endsWith(id.slice(0, 12))), 15_000, 'node3 swept the devices of the removed network');
+    assert.equal((await ok(n3, ['network', 'ls', '--filter', 'name=gone', '-q'])).trim(), '');
+  });
+
+  test('--internal: no route out; a normal overlay container reaches the LAN through its node', async () => {
+    await ok(n1, ['network', 'create', '-d', 'overlay', '--attachable', '--internal', 'ovi']);
+    await waitFor(async () => (await n2.docker(['network', 'inspect', 'ovi'])).code === 0, 15_000, 'node2 knows ovi');
+    const routes = await ok(n2, ['run', '--rm', '--network', 'ovi', 'busybox', 'ip', 'route']);
+    assert.doesNotMatch(routes, /default/);
+    const out = await n2.docker(['run', '--rm', '--network', 'ovi', 'busybox', 'ping', '-c1', '-W1', n1.ip]);
+    assert.notEqual(out.code, 0, 'an internal network has no way out');
+    await ok(n2, ['exec', 'bravo', 'ping', '-c1', '-W2', n1.ip]);
+    await ok(n1, ['network', 'rm', 'ovi']);
+  });
+
+  test('--opt encrypted is refused with a clear error', async () => {
+    const r = await n1.docker(['network', 'create', '-d', 'overlay', '--opt', 'encrypted', 'enc']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /cannot encrypt overlay traffic: this kernel has no IPsec \(ESP\/xfrm\) support/);
+    assert.equal((await n1.docker(['network', 'inspect', 'enc'])).code, 1);
+  });
+
+  test('network rm is refused on a worker and while containers are attached, then removes it on every node', async () => {
+    const worker = await n2.docker(['network', 'rm', 'ovl']);
+    assert.notEqual(worker.code, 0);
+    assert.match(worker.stderr, /This node is not a swarm manager\. Worker nodes can't be used to view or modify cluster state\./);
     const refused = await n1.docker(['network', 'rm', 'ovl']);
     assert.notEqual(refused.code, 0);
-    assert.match(refused.stderr, /is in use by task/);
+    assert.match(refused.stderr, new RegExp(`rpc error: code = FailedPrecondition desc = network ${ovl.Id} is in use by task [0-9a-f]{25}`));
     await ok(n1, ['rm', '-f', 'alpha']);
     await ok(n2, ['rm', '-f', 'bravo']);
     await ok(n1, ['network', 'rm', 'ovl']);

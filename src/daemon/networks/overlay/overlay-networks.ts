@@ -19,7 +19,7 @@
  * their own change at once, so the caller never waits for its own watch.
  */
 import type { NetworkCreateRequest } from '../../../api/types/index.js';
-import { Forbidden, InvalidParameter, NotFound, Unavailable } from '../../../errdefs/index.js';
+import { InvalidParameter, NotFound, Unavailable } from '../../../errdefs/index.js';
 import { parseIp, type Cidr } from '../../../lib/ipv4.js';
 import type { Logger } from '../../../lib/logger.js';
 import {
@@ -81,9 +81,12 @@ export class OverlayNetworks implements OverlayDriver {
     if (!m) return this.serial(() => this.leaveAll());
     const s: Session = { m, abort: new AbortController(), nets: new Map(), endpoints: new Map(), peers: new Map() };
     this.session = s;
-    return this.serial(() => this.resync(s)).then(() => this.watchLoop(s), (err: Error) => {
+    // resolves after the first sync (daemon start waits for it); the watch runs on in the background
+    return this.serial(() => this.resync(s)).then((revision) => {
+      void this.watchLoop(s, revision + 1);
+    }, (err: Error) => {
       this.d.log.warn('overlay: first sync failed; retrying', { error: err.message });
-      void this.watchLoop(s, true);
+      void this.watchLoop(s, 0);
     });
   }
 
@@ -101,12 +104,11 @@ export class OverlayNetworks implements OverlayDriver {
     });
   }
 
-  private async watchLoop(s: Session, resyncFirst = false): Promise<void> {
-    let from = 0;
+  /** Watches from `from` (0: list again first); after any loss, lists again and goes on. */
+  private async watchLoop(s: Session, from: number): Promise<void> {
     while (!s.abort.signal.aborted) {
       try {
-        if (resyncFirst || !from) from = (await this.serial(() => this.resync(s))) + 1;
-        resyncFirst = true;
+        if (!from) from = (await this.serial(() => this.resync(s))) + 1;
         for await (const ev of s.m.store.watch(OVERLAY_PREFIX, { fromRevision: from, signal: s.abort.signal })) {
           await this.serial(() => this.onEvent(s, ev.type, ev.key, ev.value));
           from = ev.modRevision + 1;
@@ -115,6 +117,7 @@ export class OverlayNetworks implements OverlayDriver {
         if (s.abort.signal.aborted) return;
         this.d.log.warn('overlay: watch ended; listing again', { error: (err as Error).message });
       }
+      from = 0;
       if (s.abort.signal.aborted) return;
       await new Promise((r) => setTimeout(r, RESYNC_DELAY_MS));
     }
@@ -267,7 +270,8 @@ export class OverlayNetworks implements OverlayDriver {
 
   async remove(n: NetworkRecord): Promise<void> {
     const s = this.manager();
-    await removeNetwork(s.m.store, n.id, (containerId) => new Forbidden('network.in_use',
+    // swarmkit's words; berth has no attachment tasks, so the "task" is the container's id, cut to a task id's length
+    await removeNetwork(s.m.store, n.id, (containerId) => new InvalidParameter('network.in_use',
       `rpc error: code = FailedPrecondition desc = network ${n.id} is in use by task ${containerId.slice(0, 25)}`));
     await this.serial(async () => {
       if (this.session !== s) return;

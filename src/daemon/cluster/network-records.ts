@@ -16,7 +16,7 @@
  * Each allocation is a transaction on the revisions it read; on a lost race
  * the caller reads again and decides again (a few rounds, then Unavailable).
  */
-import { Conflict, InvalidParameter, NotFound, Unavailable } from '../../errdefs/index.js';
+import { Conflict, Forbidden, InvalidParameter, NotFound, Unavailable } from '../../errdefs/index.js';
 import { broadcast, contains, formatCidr, formatIp, nth, overlaps, parseCidr, parseIp, size, type Cidr } from '../../lib/ipv4.js';
 import type { KeyValueStore, TxnOp } from './store.js';
 import { SWARM_PREFIX } from './swarm-objects.js';
@@ -121,7 +121,7 @@ export function freeSubnet(pool: AddressPool, taken: Cidr[]): Cidr {
       if (!taken.some((t) => overlaps(t, c))) return c;
     }
   }
-  throw new Unavailable('network.pools_exhausted', 'could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network');
+  throw new Forbidden('network.pools_exhausted', 'could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network');
 }
 
 export async function createNetwork(kv: KeyValueStore, id: string, req: NetworkRequest, pool: AddressPool): Promise<OverlayNetworkRecord> {

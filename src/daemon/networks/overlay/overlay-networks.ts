@@ -271,7 +271,7 @@ export class OverlayNetworks implements OverlayDriver {
   async remove(n: NetworkRecord): Promise<void> {
     const s = this.manager();
     // swarmkit's words; berth has no attachment tasks, so the "task" is the container's id, cut to a task id's length
-    await removeNetwork(s.m.store, n.id, (containerId) => new InvalidParameter('network.in_use',
+    await removeNetwork(s.m.store, n.id, (containerId) => new InvalidParameter('network.in_use_by_task',
       `rpc error: code = FailedPrecondition desc = network ${n.id} is in use by task ${containerId.slice(0, 25)}`));
     await this.serial(async () => {
       if (this.session !== s) return;

@@ -210,11 +210,11 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     swarmPingState: () => swarm.pingState(),
   });
 
-  await run.restore(records);
-  await sandboxes.reconcile(containerStore.list());
-  // overlay networks follow the swarm membership; first sync after the sandboxes are known (its endpoints are kept)
   const overlay = new OverlayNetworks({ networks, log, containerRunning: (id) => !!containerStore.find(id)?.state.Running });
   networks.useOverlay(overlay);
+  await run.restore(records);
+  await sandboxes.reconcile(containerStore.list());
+  // overlay networks follow the swarm membership; the first sync after the sandboxes are settled (it releases the leases of dead containers)
   swarm.onMembership((m) => void overlay.setMembership(m));
   await overlay.setMembership(swarm.membership());
 

@@ -202,4 +202,16 @@ describe('overlay networks across hosts with the docker CLI', () => {
       assert.deepEqual((await links(n)).filter((l) => l.startsWith('veth')), [], `${n.name}: no veth left`);
     }
   });
+
+  test('a worker leaving the swarm takes every overlay network off its host; the others keep it', async () => {
+    const id = (await ok(n1, ['network', 'create', '-d', 'overlay', 'stay'])).trim();
+    await waitFor(async () => (await links(n3)).includes(`vx-${id.slice(0, 12)}`), 15_000, 'node3 has the device');
+    await ok(n3, ['swarm', 'leave']);
+    await waitFor(async () => !(await links(n3)).some((l) => l.startsWith('vx-') || l.startsWith('ov-')), 15_000, 'node3 has no overlay device');
+    assert.equal((await ok(n3, ['network', 'ls', '--filter', 'driver=overlay', '-q'])).trim(), '');
+    assert.equal(await ruleCount(n3, 'ov-'), 0);
+    assert.ok((await links(n2)).includes(`vx-${id.slice(0, 12)}`), 'node2 still has it');
+    await ok(n1, ['network', 'rm', 'stay']);
+    await waitFor(async () => !(await links(n2)).some((l) => l.startsWith('vx-') || l.startsWith('ov-')), 15_000, 'node2: devices gone');
+  });
 });

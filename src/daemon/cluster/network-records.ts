@@ -242,3 +242,11 @@ export function parseOverlayKey(key: string): { kind: 'networks' | 'endpoints' |
   if (kind !== 'networks' && !sub) return undefined;
   return { kind, net, ...(sub ? { sub } : {}) };
 }
+
+/** The network and address of a lease key (ipam/<net>/<ip>). */
+export function parseLeaseKey(key: string): { net: string; ip: string } | undefined {
+  if (!key.startsWith(IPAM_PREFIX)) return undefined;
+  const [net, ip] = key.slice(IPAM_PREFIX.length).split('/');
+  return net && ip ? { net, ip } : undefined;
+}
+

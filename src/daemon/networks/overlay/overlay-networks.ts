@@ -23,7 +23,7 @@ import { InvalidParameter, NotFound, Unavailable } from '../../../errdefs/index.
 import { parseIp, type Cidr } from '../../../lib/ipv4.js';
 import type { Logger } from '../../../lib/logger.js';
 import {
-  allocateAddress, createNetwork, ENDPOINTS_PREFIX, OVERLAY_MTU, OVERLAY_PREFIX, parseOverlayKey,
+  allocateAddress, createNetwork, ENDPOINTS_PREFIX, OVERLAY_MTU, OVERLAY_PREFIX, parseLeaseKey, parseOverlayKey,
   putEndpoint, putPeer, releaseAddress, removeNetwork, VXLAN_PORT,
   type OverlayEndpointRecord, type OverlayNetworkRecord, type PeerRecord,
 } from '../../cluster/network-records.js';
@@ -55,6 +55,8 @@ interface Session {
   /** network id -> container id -> endpoint */
   endpoints: Map<string, Map<string, OverlayEndpointRecord>>;
   peers: Map<string, Map<string, PeerRecord>>;
+  /** The first sync of the session is done. */
+  synced?: boolean;
 }
 
 export class OverlayNetworks implements OverlayDriver {
@@ -138,15 +140,34 @@ export class OverlayNetworks implements OverlayDriver {
     }
     for (const net of s.nets.values()) await this.setUp(s, net);
     await this.sweepLinks();
-    for (const [netId, eps] of s.endpoints) {
-      for (const ep of eps.values()) {
-        if (ep.nodeId === s.m.nodeId && !this.d.containerRunning(ep.containerId)) {
-          this.d.log.info('overlay: releasing the address of a container that no longer runs', { network: netId, container: ep.containerId });
-          await releaseAddress(s.m.store, netId, ep.containerId, ep.ip).catch((err: Error) => this.d.log.warn('overlay: release failed', { error: err.message }));
-        }
-      }
-    }
+    // only at the first sync: later ones (after a lost watch) may meet a container between its lease and its start
+    if (!s.synced) await this.releaseStale(s, r.items);
+    s.synced = true;
     return r.revision;
+  }
+
+  /**
+   * Leases and endpoints of this node whose container no longer runs: it
+   * died while berthd was down, or berthd crashed between the lease and the
+   * endpoint, or the store could not answer when it left.
+   */
+  private async releaseStale(s: Session, items: { key: string; value: string }[]): Promise<void> {
+    const stale = new Map<string, { net: string; containerId: string; ip: string }>();
+    for (const [net, eps] of s.endpoints) {
+      for (const ep of eps.values()) if (ep.nodeId === s.m.nodeId) stale.set(`${net}/${ep.containerId}`, { net, containerId: ep.containerId, ip: ep.ip });
+    }
+    for (const kv of items) {
+      const lease = parseLeaseKey(kv.key);
+      if (!lease) continue;
+      const owner = JSON.parse(kv.value) as { containerId: string; nodeId: string };
+      if (owner.nodeId === s.m.nodeId) stale.set(`${lease.net}/${owner.containerId}`, { net: lease.net, containerId: owner.containerId, ip: lease.ip });
+    }
+    for (const x of stale.values()) {
+      if (this.d.containerRunning(x.containerId)) continue;
+      this.d.log.info('overlay: releasing the address of a container that no longer runs', { network: x.net, container: x.containerId, ip: x.ip });
+      s.endpoints.get(x.net)?.delete(x.containerId);
+      await releaseAddress(s.m.store, x.net, x.containerId, x.ip).catch((err: Error) => this.d.log.warn('overlay: release failed', { error: err.message }));
+    }
   }
 
   /** Stray overlay links (of networks removed while this node was away) go. */

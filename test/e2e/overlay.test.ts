@@ -53,6 +53,13 @@ describe('overlay networks across hosts with the docker CLI', () => {
   const ruleCount = async (n: TestNode, what: string): Promise<number> =>
     (await n.sh('iptables-save', [])).stdout.split('\n').filter((l) => l.includes(what)).length;
 
+  /** What a failure message needs: the container's state, the node's links, FDB and neighbours, its daemon's log. */
+  const diag = async (n: TestNode, container: string): Promise<string> => {
+    const state = (await n.docker(['inspect', '--format', '{{json .State}} {{json .NetworkSettings.Networks}}', container])).stdout;
+    const fdb = (await n.sh('sh', ['-c', 'for d in /sys/class/net/vx-*; do bridge fdb show dev ${d##*/}; ip neigh show dev ${d##*/}; done'])).stdout;
+    return `--- ${n.name} ${container}: ${state}\n${fdb}\n${n.daemon.logs.slice(-2500)}`;
+  };
+
   before(async () => {
     c = await TestCluster.start(3, { busybox: true });
     [n1, n2, n3] = c.nodes as [TestNode, TestNode, TestNode];
@@ -144,11 +151,31 @@ describe('overlay networks across hosts with the docker CLI', () => {
     assert.ok(tx > 0, 'node1 sent through its VXLAN device');
   });
 
+  test('network connect and disconnect of a running container on a third node: its endpoint appears and goes on the others', async () => {
+    await ok(n3, ['run', '-d', '--name', 'charlie', 'busybox', 'sleep', '600']);
+    await ok(n3, ['network', 'connect', 'ovl', 'charlie']);
+    const macC = (await ok(n3, ['inspect', '--format', '{{.NetworkSettings.Networks.ovl.MacAddress}}', 'charlie'])).trim();
+    assert.equal((await ok(n3, ['exec', 'charlie', 'cat', '/sys/class/net/eth1/mtu'])).trim(), '1450');
+    // charlie's primary network is the default bridge, so its resolv.conf is the host's (as in Docker): by address here
+    const ipA = (await ok(n1, ['inspect', '--format', '{{.NetworkSettings.Networks.ovl.IPAddress}}', 'alpha'])).trim();
+    await waitFor(async () => (await n3.docker(['exec', 'charlie', 'ping', '-c1', '-W2', ipA])).code === 0, 20_000, 'charlie pings alpha')
+      .catch(async (err: Error) => assert.fail(`${err.message}\n${await diag(n3, 'charlie')}\n${await diag(n1, 'alpha')}`));
+    await ok(n2, ['exec', 'bravo', 'ping', '-c1', '-W2', 'charlie']);
+    const vx = `vx-${ovl.Id.slice(0, 12)}`;
+    assert.match((await n1.sh('bridge', ['fdb', 'show', 'dev', vx])).stdout, new RegExp(`${macC} dst ${n3.ip.replace(/\./g, '\\.')} self permanent`));
+    await ok(n3, ['network', 'disconnect', 'ovl', 'charlie']);
+    // the VXLAN entry (self, dst) goes; what the bridge itself learned ages out on its own
+    await waitFor(async () => !(await n1.sh('bridge', ['fdb', 'show', 'dev', vx])).stdout.includes(`${macC} dst`), 15_000, 'node1 forgot where charlie is');
+    assert.doesNotMatch((await n1.sh('ip', ['neigh', 'show', 'dev', vx])).stdout, new RegExp(macC));
+    await waitFor(async () => (await n2.docker(['exec', 'bravo', 'nslookup', 'charlie'])).code !== 0, 15_000, 'charlie no longer resolves on node2');
+    await ok(n3, ['rm', '-f', 'charlie']);
+  });
+
   test('a node\'s berthd killed with -9 and restarted keeps its overlay: its container is reached again, both ways', async () => {
     const ipB = (await ok(n2, ['inspect', '--format', '{{.NetworkSettings.Networks.ovl.IPAddress}}', 'bravo'])).trim();
     n2.kill9();
     await n2.restart();
-    assert.equal((await ok(n2, ['inspect', '--format', '{{.State.Running}}', 'bravo'])).trim(), 'true');
+    assert.equal((await ok(n2, ['inspect', '--format', '{{.State.Running}}', 'bravo'])).trim(), 'true', await diag(n2, 'bravo'));
     await waitFor(async () => (await n1.docker(['exec', 'alpha', 'ping', '-c1', '-W2', ipB])).code === 0, 20_000, 'alpha pings bravo after node2 restarted');
     await waitFor(async () => (await n2.docker(['exec', 'bravo', 'ping', '-c1', '-W2', 'alpha'])).code === 0, 20_000, 'bravo pings alpha by name after the restart');
     // node1 restarting (the manager, its etcd adopted) keeps it too

@@ -215,8 +215,9 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   await run.restore(records);
   await sandboxes.reconcile(containerStore.list());
   // overlay networks follow the swarm membership; the first sync after the sandboxes are settled (it releases the leases of dead containers)
-  swarm.onMembership((m) => void overlay.setMembership(m));
-  await overlay.setMembership(swarm.membership());
+  const member = () => swarm.pingState() !== 'inactive';
+  swarm.onMembership((m) => void overlay.setMembership(m, member()));
+  await overlay.setMembership(swarm.membership(), member());
 
   const router = new Router<Handler>();
   systemRoutes(router, system);

@@ -287,7 +287,9 @@ export class NetworkService {
     if (driver === 'overlay') {
       if (!this.overlay) throw new Unavailable('swarm.not_manager', NOT_IN_SWARM);
       if (this.d.store.byName(name)) throw new Conflict('network.name_in_use', `network with name ${name} already exists`);
-      return this.overlay.create(req);
+      const made = await this.overlay.create(req);
+      this.d.events.publish('network', 'create', made.Id, { name, type: 'overlay' });
+      return made;
     }
     if (driver !== 'bridge') throw new NotFound('network.unknown_driver', `could not find plugin ${driver} in v1 plugin registry: plugin not found`);
     if (this.d.store.byName(name)) throw new Conflict('network.name_in_use', `network with name ${name} already exists`);

@@ -74,13 +74,17 @@ export class OverlayNetworks implements OverlayDriver {
 
   // ------------------------------------------------------------------ membership
 
-  /** The swarm membership changed (or was announced again): start, keep or end the session. */
-  setMembership(m: SwarmMembership | undefined): Promise<void> {
+  /**
+   * The swarm membership changed (or was announced again): start, keep or
+   * end the session. `stillMember`: no store, but the node has not left (its
+   * swarm could not resume): the networks stay as they are, devices and all.
+   */
+  setMembership(m: SwarmMembership | undefined, stillMember = false): Promise<void> {
     const cur = this.session;
     if (cur && m && cur.m.store === m.store && cur.m.nodeId === m.nodeId) return Promise.resolve();
     if (cur) cur.abort.abort();
     this.session = undefined;
-    if (!m) return this.serial(() => this.leaveAll());
+    if (!m) return stillMember ? Promise.resolve() : this.serial(() => this.leaveAll());
     const s: Session = { m, abort: new AbortController(), nets: new Map(), endpoints: new Map(), peers: new Map() };
     this.session = s;
     // resolves after the first sync (daemon start waits for it); the watch runs on in the background

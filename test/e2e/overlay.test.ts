@@ -189,6 +189,23 @@ describe('overlay networks across hosts with the docker CLI', () => {
     await waitFor(async () => (await n2.docker(['exec', 'bravo', 'ping', '-c1', '-W2', 'alpha'])).code === 0, 30_000, 'bravo pings alpha after node1 restarted');
   });
 
+  test('a container that died while its node\'s berthd was down has its address released at the next start', async () => {
+    await ok(n1, ['network', 'create', '-d', 'overlay', '--attachable', 'ovs']);
+    await waitFor(async () => (await n2.docker(['network', 'inspect', 'ovs'])).code === 0, 15_000, 'node2 knows ovs');
+    await ok(n2, ['run', '-d', '--network', 'ovs', '--name', 'delta', 'busybox', 'sleep', '600']);
+    const pid = Number((await ok(n2, ['inspect', '--format', '{{.State.Pid}}', 'delta'])).trim());
+    assert.ok(pid > 1);
+    n2.kill9();
+    process.kill(pid, 'SIGKILL');
+    await n2.restart();
+    await waitFor(async () => (await ok(n2, ['inspect', '--format', '{{.State.Running}}', 'delta'])).trim() === 'false', 15_000, 'delta seen exited');
+    // its lease and endpoint are gone from the cluster: the manager may remove the network
+    await waitFor(async () => (await n1.docker(['network', 'rm', 'ovs'])).code === 0, 15_000, 'ovs removable')
+      .catch(async (err: Error) => assert.fail(`${err.message}\n${(await n1.docker(['network', 'rm', 'ovs'])).stderr}\n${await diag(n2, 'delta')}`));
+    assert.match(n2.daemon.logs, /overlay: releasing the address of a container that no longer runs/);
+    await ok(n2, ['rm', 'delta']);
+  });
+
   test('a network removed while a node was down is gone from it when it comes back (devices swept at start)', async () => {
     const id = (await ok(n1, ['network', 'create', '-d', 'overlay', 'gone'])).trim();
     await waitFor(async () => (await links(n3)).includes(`vx-${id.slice(0, 12)}`), 15_000, 'node3 has the device');

@@ -183,9 +183,17 @@ describe('overlay networks across hosts with the docker CLI', () => {
     assert.equal((await ok(n2, ['inspect', '--format', '{{.State.Running}}', 'bravo'])).trim(), 'true', await diag(n2, 'bravo'));
     await waitFor(async () => (await n1.docker(['exec', 'alpha', 'ping', '-c1', '-W2', ipB])).code === 0, 20_000, 'alpha pings bravo after node2 restarted');
     await waitFor(async () => (await n2.docker(['exec', 'bravo', 'ping', '-c1', '-W2', 'alpha'])).code === 0, 20_000, 'bravo pings alpha by name after the restart');
-    // node1 restarting (the manager, its etcd adopted) keeps it too
+    // node1 restarting (the manager, its etcd adopted) keeps it too, and drops the entries of an endpoint that went meanwhile
+    await ok(n3, ['run', '-d', '--network', 'ovl', '--name', 'echo', 'busybox', 'sleep', '600']);
+    const macE = (await ok(n3, ['inspect', '--format', '{{.NetworkSettings.Networks.ovl.MacAddress}}', 'echo'])).trim();
+    const ipE = (await ok(n3, ['inspect', '--format', '{{.NetworkSettings.Networks.ovl.IPAddress}}', 'echo'])).trim();
+    const vx = `vx-${ovl.Id.slice(0, 12)}`;
+    await waitFor(async () => (await n1.sh('bridge', ['fdb', 'show', 'dev', vx])).stdout.includes(`${macE} dst`), 15_000, 'node1 knows echo');
     n1.kill9();
+    await ok(n3, ['rm', '-f', 'echo']);
     await n1.restart();
+    assert.doesNotMatch((await n1.sh('bridge', ['fdb', 'show', 'dev', vx])).stdout, new RegExp(`${macE} dst`));
+    assert.doesNotMatch((await n1.sh('ip', ['neigh', 'show', 'dev', vx])).stdout, new RegExp(`^${ipE.replace(/\./g, '\\.')} `, 'm'));
     await waitFor(async () => (await n2.docker(['exec', 'bravo', 'ping', '-c1', '-W2', 'alpha'])).code === 0, 30_000, 'bravo pings alpha after node1 restarted');
   });
 

@@ -34,7 +34,7 @@ import { CNI_VERSION, cniNetworkName, type NetworkConfList } from '../cni-config
 import { planFromConfig } from '../ipam.js';
 import type { NetworkRecord } from '../network-store.js';
 import type { NetworkService, OverlayDriver } from '../service.js';
-import { addPeer, ensureOverlayDevices, overlayDevices, overlayLinks, removeOverlayDevices, removePeer } from './vxlan.js';
+import { addPeer, currentPeers, ensureOverlayDevices, overlayDevices, overlayLinks, removeOverlayDevices, removePeer } from './vxlan.js';
 import { deleteLink } from '../links.js';
 
 const NOT_MANAGER = 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
@@ -233,9 +233,14 @@ export class OverlayNetworks implements OverlayDriver {
     const prefix = net.subnet.split('/')[1];
     await ensureOverlayDevices({ bridge, vxlan, vni: net.vni, local: s.m.advertiseIp, port: VXLAN_PORT, mtu: OVERLAY_MTU, gatewayCidr: `${net.gateway}/${prefix}` });
     await this.d.networks.adoptOverlay(localRecord(net, bridge, vxlan));
-    for (const ep of s.endpoints.get(net.id)?.values() ?? []) {
-      if (ep.nodeId !== s.m.nodeId) await addPeer(vxlan, ep.ip, ep.mac, ep.vtep);
-    }
+    const remote = [...(s.endpoints.get(net.id)?.values() ?? [])].filter((ep) => ep.nodeId !== s.m.nodeId);
+    for (const ep of remote) await addPeer(vxlan, ep.ip, ep.mac, ep.vtep);
+    // entries of endpoints that went while this node was not watching (its devices outlive berthd)
+    const cur = await currentPeers(vxlan);
+    const macs = new Set(remote.map((ep) => ep.mac));
+    const ips = new Set(remote.map((ep) => ep.ip));
+    for (const [mac] of cur.fdb) if (!macs.has(mac)) await removePeer(vxlan, '', mac);
+    for (const [ip] of cur.neigh) if (!ips.has(ip)) await removePeer(vxlan, ip, '');
     if (!s.peers.get(net.id)?.has(s.m.nodeId)) {
       await putPeer(s.m.store, net.id, s.m.nodeId, { name: s.m.hostname, ip: s.m.advertiseIp });
     }

@@ -74,26 +74,23 @@ export async function addPeer(vxlan: string, ip: string, mac: string, vtep: stri
   await run('ip', ['neigh', 'replace', ip, 'lladdr', mac, 'dev', vxlan, 'nud', 'permanent']);
 }
 
+/** Either half may be '' (a stale neighbour or FDB entry alone). */
 export async function removePeer(vxlan: string, ip: string, mac: string): Promise<void> {
   const quiet = (cmd: string, args: string[]) => run(cmd, args).catch((err) => {
     if (!(err instanceof ExecError)) throw err;
   });
-  await quiet('ip', ['neigh', 'del', ip, 'dev', vxlan]);
-  await quiet('bridge', ['fdb', 'del', mac, 'dev', vxlan, 'self']);
+  if (ip) await quiet('ip', ['neigh', 'del', ip, 'dev', vxlan]);
+  if (mac) await quiet('bridge', ['fdb', 'del', mac, 'dev', vxlan, 'self']);
 }
 
-/** The static entries on a VXLAN device now: mac -> dst, ip -> mac. */
+/** The static entries on a VXLAN device now: FDB (mac -> VTEP) and neighbours (ip -> mac). */
 export async function currentPeers(vxlan: string): Promise<{ fdb: Map<string, string>; neigh: Map<string, string> }> {
   const fdb = new Map<string, string>();
   const neigh = new Map<string, string>();
-  try {
-    const f = JSON.parse((await run('bridge', ['-j', 'fdb', 'show', 'dev', vxlan])).stdout) as { mac: string; dst?: string; state?: string }[];
-    for (const e of f) if (e.dst && e.mac !== '00:00:00:00:00:00') fdb.set(e.mac, e.dst);
-    const n = JSON.parse((await run('ip', ['-j', 'neigh', 'show', 'dev', vxlan])).stdout) as { dst: string; lladdr?: string }[];
-    for (const e of n) if (e.lladdr) neigh.set(e.dst, e.lladdr);
-  } catch {
-    // no device: nothing programmed
-  }
+  const f = JSON.parse((await run('bridge', ['-j', 'fdb', 'show', 'dev', vxlan])).stdout || '[]') as { mac: string; dst?: string }[];
+  // entries with a destination are the device's own (self); the bridge's learned ones have none
+  for (const e of f) if (e.dst && e.mac !== '00:00:00:00:00:00') fdb.set(e.mac, e.dst);
+  const n = JSON.parse((await run('ip', ['-j', 'neigh', 'show', 'dev', vxlan])).stdout || '[]') as { dst: string; lladdr?: string }[];
+  for (const e of n) if (e.lladdr) neigh.set(e.dst, e.lladdr);
   return { fdb, neigh };
 }
-

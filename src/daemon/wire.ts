@@ -42,6 +42,7 @@ import { NetworkStore } from './networks/network-store.js';
 import { networkPreflight } from './networks/preflight.js';
 import { ContainerNetworking } from './networks/sandbox.js';
 import { NetworkService } from './networks/service.js';
+import { OverlayNetworks } from './networks/overlay/overlay-networks.js';
 import { preflight } from './preflight.js';
 import { ShimRuntime } from './runtime/shim/shim-runtime.js';
 import { ApiServer } from './server/http-server.js';
@@ -226,8 +227,14 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   });
 
   volumes.adoptMounts(records);
+  const overlay = new OverlayNetworks({ networks, log, containerRunning: (id) => !!containerStore.find(id)?.state.Running });
+  networks.useOverlay(overlay);
   await run.restore(records);
   await sandboxes.reconcile(containerStore.list());
+  // overlay networks follow the swarm membership; the first sync after the sandboxes are settled (it releases the leases of dead containers)
+  const member = () => swarm.pingState() !== 'inactive';
+  swarm.onMembership((m) => void overlay.setMembership(m, member()));
+  await overlay.setMembership(swarm.membership(), member());
 
   const router = new Router<Handler>();
   systemRoutes(router, system);
@@ -272,6 +279,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     for (const l of transport.listeners) await server.listen(l.host);
   } catch (err) {
     await server.close();
+    overlay.stop();
     await swarm.shutdown();
     await runtime.close();
     await networks.shutdown(false);
@@ -286,6 +294,8 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
       await server.close();
       if (cfg.liveRestore) await run.detachAll();
       else await run.stopAll();
+      if (cfg.liveRestore) overlay.stop();
+      else await overlay.shutdown();
       await networks.shutdown(cfg.liveRestore);
       await netns.close();
       await runtime.close();

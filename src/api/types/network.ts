@@ -20,7 +20,7 @@ export interface Network {
   Name: string;
   Id: string;
   Created: string;
-  Scope: 'local';
+  Scope: 'local' | 'swarm';
   Driver: string;
   EnableIPv6: boolean;
   IPAM: { Driver: string; Options: Record<string, string> | null; Config: IpamConfig[] };
@@ -32,6 +32,8 @@ export interface Network {
   Containers: Record<string, NetworkContainer>;
   Options: Record<string, string>;
   Labels: Record<string, string>;
+  /** Swarm-scoped networks: the nodes that have it set up. */
+  Peers?: { Name: string; IP: string }[];
 }
 
 export interface NetworkCreateRequest {

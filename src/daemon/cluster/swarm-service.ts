@@ -48,6 +48,14 @@ import { readSwarmState, writeSwarmState, type LocalSwarmState } from './swarm-s
 
 export type { LocalSwarmState } from './swarm-state.js';
 
+export interface SwarmMembership {
+  store: ClusterStore;
+  nodeId: string;
+  advertiseIp: string;
+  role: 'manager' | 'worker';
+  hostname: string;
+}
+
 export interface SwarmServiceDeps {
   dataRoot: string;
   hostname: string;
@@ -91,6 +99,7 @@ export class SwarmService {
   private lastError = '';
   /** One init/leave/start at a time. */
   private busy: Promise<unknown> = Promise.resolve();
+  private readonly membershipListeners: ((m: SwarmMembership | undefined) => void)[] = [];
 
   constructor(private readonly d: SwarmServiceDeps) {}
 
@@ -109,7 +118,26 @@ export class SwarmService {
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const next = this.busy.then(fn, fn);
     this.busy = next.catch(() => {});
+    // listeners hear of every init, join, leave and start, once it is done
+    void next.then(() => this.announce(), () => this.announce());
     return next;
+  }
+
+  /** This node in its swarm, for the cluster's other users (overlay networks); undefined outside a swarm. */
+  membership(): SwarmMembership | undefined {
+    const { state, store } = this;
+    if (!state || !store) return undefined;
+    return { store, nodeId: state.nodeId, advertiseIp: state.advertiseIp, role: state.role, hostname: this.d.hostname };
+  }
+
+  /** `fn` hears the membership after each change (and may be told the same one again). */
+  onMembership(fn: (m: SwarmMembership | undefined) => void): void {
+    this.membershipListeners.push(fn);
+  }
+
+  private announce(): void {
+    const m = this.membership();
+    for (const fn of this.membershipListeners) fn(m);
   }
 
   /** At daemon start: nothing unless this node was in a swarm; then adopt etcd, reconnect, beat. */

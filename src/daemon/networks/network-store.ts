@@ -1,7 +1,8 @@
 /**
  * Network records on disk and their in-memory index.
  *
- *   networks/<id>.json            one record per network, written atomically
+ *   networks/<id>.json            one record per network, written atomically (overlay: the
+ *                                 cluster's record as this node last saw it)
  *   networks/ipam/<cni name>/     host-local IPAM state (one file per leased address)
  *   networks/endpoints/<cid>.json a running container's attachments (for DEL after a crash)
  */
@@ -16,7 +17,7 @@ export interface NetworkRecord {
   id: string;
   name: string;
   created: string;
-  driver: 'bridge' | 'macvlan' | 'host' | 'null';
+  driver: 'bridge' | 'macvlan' | 'host' | 'null' | 'overlay';
   internal: boolean;
   attachable: boolean;
   ipam: { driver: string; options: Record<string, string> | null; config: IpamConfig[] };
@@ -28,6 +29,8 @@ export interface NetworkRecord {
   bridge?: string;
   /** The parent link and mode (macvlan driver only). */
   macvlan?: MacvlanState;
+  /** Overlay networks (a copy of the cluster's record): the VXLAN id and device. */
+  overlay?: { vni: number; vxlan: string };
   /** Docker's predefined networks: bridge, host, none. */
   predefined?: boolean;
 }
@@ -54,7 +57,7 @@ export class NetworkStore {
     await mkdir(this.endpointsDir, { recursive: true, mode: 0o700 });
     for (const f of await readdir(this.root)) {
       if (f.startsWith(TEMP_PREFIX)) await rm(join(this.root, f), { force: true });
-      if (!/^[0-9a-f]{64}\.json$/.test(f)) continue;
+      if (!/^([0-9a-f]{64}|[0-9a-z]{25})\.json$/.test(f)) continue; // local ids, or swarm ids (overlay)
       const rec = await readJson<NetworkRecord>(join(this.root, f));
       this.byId.set(rec.id, rec);
     }

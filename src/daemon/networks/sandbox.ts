@@ -39,6 +39,8 @@ interface Attachment {
   confList: NetworkConfList;
   rc: RuntimeConfig;
   result?: CniResult;
+  /** Overlay networks: the address leased in the cluster store (released after the DEL). */
+  clusterIp?: string;
 }
 
 /** endpoints/<container id>.json */
@@ -76,7 +78,7 @@ export interface ContainerNetworkingDeps {
 }
 
 /** Drivers whose networks a container joins through CNI (the others are host and none). */
-const CNI_DRIVERS = new Set(['bridge', 'macvlan']);
+const CNI_DRIVERS = new Set(['bridge', 'macvlan', 'overlay']);
 
 type Mode = { kind: 'bridge' } | { kind: 'host' } | { kind: 'none' } | { kind: 'container'; ref: string };
 
@@ -144,6 +146,7 @@ export class ContainerNetworking {
       if (!CNI_DRIVERS.has(n.driver)) {
         throw new InvalidParameter('network.mixed_modes', `container cannot be connected to network ${n.name} and to other networks`);
       }
+      checkAttachable(n, ref);
       const cfg = endpoints[ref] ?? (ref === primaryRef ? endpoints.default : undefined);
       this.checkEndpoint(n, cfg);
       out[n.name] = emptyEndpoint(n, cfg);
@@ -152,6 +155,9 @@ export class ContainerNetworking {
   }
 
   private checkEndpoint(n: NetworkRecord, cfg: EndpointSettings | undefined): void {
+    if (n.driver === 'overlay' && cfg?.IPAMConfig?.IPv4Address && !n.userSubnet) {
+      throw new InvalidParameter('network.static_ip', 'user specified IP address is supported only when connecting to networks with user configured subnets');
+    }
     const ip = cfg?.IPAMConfig?.IPv4Address;
     if (ip && this.d.networks.reserved(n).includes(checkStaticIp(ip, this.d.networks.plan(n)))) {
       throw new Forbidden('network.static_ip', 'Address already in use'); // an --aux-address (libnetwork's words)
@@ -235,8 +241,16 @@ export class ContainerNetworking {
   private async addEndpoint(rec: ContainerRecord, state: SandboxState, n: NetworkRecord, ifName: string, ports: PortMapping[]): Promise<void> {
     const ep = rec.networkSettings.Networks[n.name] ?? emptyEndpoint(n, undefined);
     const staticIp = ep.IPAMConfig?.IPv4Address || undefined;
-    const a: Attachment = { networkId: n.id, ifName, confList: this.d.networks.confList(n, staticIp), rc: runtimeConfig(ports, staticIp) };
-    if (n.macvlan) await checkMacvlanParent(n.macvlan);
+    const overlay = n.driver === 'overlay' ? this.d.networks.overlayDriver() : undefined;
+    let a: Attachment;
+    if (overlay) {
+      // the address comes from the cluster (no two nodes lease the same); written down before anything uses it
+      const addr = await overlay.allocate(n, rec.id, staticIp);
+      a = { networkId: n.id, ifName, confList: overlay.confList(n, addr), rc: {}, clusterIp: addr.ip };
+    } else {
+      a = { networkId: n.id, ifName, confList: this.d.networks.confList(n, staticIp), rc: runtimeConfig(ports, staticIp) };
+      if (n.macvlan) await checkMacvlanParent(n.macvlan);
+    }
     state.attachments.push(a);
     await writeJsonAtomic(this.statePath(rec.id), state);
     a.result = await this.d.cni.add(a.confList, { containerId: rec.id, netns: state.netns, ifName }, a.rc);
@@ -244,10 +258,12 @@ export class ContainerNetworking {
     const ipInfo = a.result.ips?.[0];
     const [addr = '', prefix = '0'] = (ipInfo?.address ?? '').split('/');
     const iface = a.result.interfaces?.find((i) => i.name === ifName && i.sandbox);
+    const dnsNames = n.predefined ? null : this.d.networks.dnsNames(rec, ep.Aliases ?? []);
+    if (overlay) await overlay.publish(n, { containerId: rec.id, name: rec.name, dnsNames: dnsNames ?? [], ip: addr, mac: iface?.mac ?? '' });
     rec.networkSettings.Networks[n.name] = {
       // an internal macvlan endpoint has no gateway (no default route), as in libnetwork
       ...ep, NetworkID: n.id, EndpointID: newId(), Gateway: n.driver === 'macvlan' && n.internal ? '' : ipInfo?.gateway ?? '', IPAddress: addr, IPPrefixLen: Number(prefix),
-      MacAddress: iface?.mac ?? '', DNSNames: n.predefined ? null : this.d.networks.dnsNames(rec, ep.Aliases ?? []),
+      MacAddress: iface?.mac ?? '', DNSNames: dnsNames,
     };
     this.d.events.publish('network', 'connect', n.id, { container: rec.id, name: n.name, type: n.driver });
   }
@@ -271,10 +287,21 @@ export class ContainerNetworking {
     for (const a of [...state.attachments].reverse()) {
       await this.d.cni.del(a.confList, { containerId: id, netns: state.netns, ifName: a.ifName }, a.rc, a.result)
         .catch((err: Error) => this.d.log.warn('CNI DEL failed', { id, error: err.message }));
+      await this.releaseClusterIp(id, a);
     }
     this.d.ports.release(id);
     await this.d.netns.remove(id).catch((err: Error) => this.d.log.warn('netns removal failed', { id, error: err.message }));
     await rm(this.statePath(id), { force: true });
+  }
+
+  /** An overlay address goes back to the cluster (a store that cannot answer leaves it to the next start's resync). */
+  private async releaseClusterIp(id: string, a: Attachment): Promise<void> {
+    if (!a.clusterIp) return;
+    try {
+      await this.d.networks.overlayDriver().release(a.networkId, id, a.clusterIp);
+    } catch (err) {
+      this.d.log.warn('overlay address release failed', { id, network: a.networkId, error: (err as Error).message });
+    }
   }
 
   // ------------------------------------------------------------------ connect / disconnect
@@ -290,6 +317,7 @@ export class ContainerNetworking {
           : 'container cannot be connected to multiple networks with one of the networks in private (none) mode');
       }
       if (rec.networkSettings.Networks[n.name]) throw new Forbidden('network.already_connected', `endpoint with name ${rec.name} already exists in network ${n.name}`);
+      checkAttachable(n, netRef);
       this.checkEndpoint(n, cfg ?? undefined);
       rec.networkSettings.Networks[n.name] = emptyEndpoint(n, cfg ?? undefined);
       const state = rec.state.Running ? await this.readState(rec.id) : undefined;
@@ -325,6 +353,7 @@ export class ContainerNetworking {
       const a = state?.attachments.find((x) => x.networkId === n.id);
       if (state && a) {
         await this.d.cni.del(a.confList, { containerId: rec.id, netns: state.netns, ifName: a.ifName }, a.rc, a.result);
+        await this.releaseClusterIp(rec.id, a);
         state.attachments = state.attachments.filter((x) => x !== a);
         await writeJsonAtomic(this.statePath(rec.id), state);
         this.d.events.publish('network', 'disconnect', n.id, { container: rec.id, name: n.name, type: n.driver });
@@ -377,6 +406,13 @@ export class ContainerNetworking {
     for (const short of await this.d.netns.list()) {
       if (!kept.has(short)) await this.d.netns.remove(short).catch(cleanupFailed(this.d.log, 'remove a leftover network namespace', { netns: short }));
     }
+  }
+}
+
+/** Standalone containers join only overlay networks created with --attachable (dockerd's words). */
+function checkAttachable(n: NetworkRecord, ref: string): void {
+  if (n.driver === 'overlay' && !n.attachable) {
+    throw new Forbidden('network.not_attachable', `Could not attach to network ${ref}: rpc error: code = PermissionDenied desc = network ${n.name} not manually attachable`);
   }
 }
 

@@ -13,7 +13,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { IpamConfig, Network, NetworkContainer, NetworkCreateRequest, NetworkPruneResponse } from '../../api/types/index.js';
 import { createdAfter, Filters } from '../../api/filters.js';
-import { Conflict, Forbidden, InvalidParameter, NotFound } from '../../errdefs/index.js';
+import { Conflict, Forbidden, InvalidParameter, NotFound, Unavailable } from '../../errdefs/index.js';
 import { newId } from '../../lib/ids.js';
 import { formatIp, parseCidr, parseIp, type Cidr } from '../../lib/ipv4.js';
 import { cleanupFailed, type Logger } from '../../lib/logger.js';
@@ -32,7 +32,28 @@ import { EMBEDDED_DNS, hostNameservers } from './sandbox-files.js';
 
 export const BRIDGE_NAME_OPTION = 'com.docker.network.bridge.name';
 const LIST_FILTERS = new Set(['driver', 'id', 'label', 'label!', 'name', 'scope', 'type', 'dangling']);
+const NOT_IN_SWARM = 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
 const PRUNE_FILTERS = new Set(['until', 'label', 'label!']);
+
+/** Overlay networks (overlay/overlay-networks.ts), present once the daemon has a swarm service. */
+export interface OverlayDriver {
+  create(req: NetworkCreateRequest): Promise<{ Id: string; Warning: string }>;
+  remove(n: NetworkRecord): Promise<void>;
+  /** Addresses of a name on the network, on any node. */
+  lookup(networkId: string, name: string): number[] | undefined;
+  peers(networkId: string): { Name: string; IP: string }[];
+  /** A container's address on the network, cluster-wide; then its CNI config; then its endpoint for the other nodes. */
+  allocate(n: NetworkRecord, containerId: string, wanted?: string): Promise<OverlayAddress>;
+  confList(n: NetworkRecord, addr: OverlayAddress): NetworkConfList;
+  publish(n: NetworkRecord, ep: { containerId: string; name: string; dnsNames: string[]; ip: string; mac: string }): Promise<void>;
+  release(networkId: string, containerId: string, ip: string): Promise<void>;
+}
+
+export interface OverlayAddress {
+  ip: string;
+  prefix: number;
+  gateway: string;
+}
 
 export interface NetworkServiceDeps {
   store: NetworkStore;
@@ -61,12 +82,23 @@ export class NetworkService {
   private readonly dns = new Map<string, DnsServer>();
   private readonly chains: FirewallChains;
   private upstreams: string[] = [];
+  private overlay: OverlayDriver | undefined;
 
   constructor(private readonly d: NetworkServiceDeps) {
     this.chains = chainNames(d.bridgeName);
   }
 
   // ------------------------------------------------------------------ daemon start and stop
+
+  useOverlay(o: OverlayDriver): void {
+    this.overlay = o;
+  }
+
+  /** The overlay driver, for a container joining an overlay network. */
+  overlayDriver(): OverlayDriver {
+    if (!this.overlay) throw new Unavailable('swarm.not_in_swarm', 'This node is not part of a swarm');
+    return this.overlay;
+  }
 
   async init(): Promise<void> {
     await this.d.store.init();
@@ -122,7 +154,28 @@ export class NetworkService {
   }
 
   private async applyRules(): Promise<void> {
-    await applyFirewall(this.chains, this.bridges().map((n) => ({ bridge: n.bridge!, subnet: n.ipam.config[0]!.Subnet!, internal: n.internal })));
+    const nets = this.d.store.list().filter((n) => n.driver === 'bridge' || n.driver === 'overlay');
+    await applyFirewall(this.chains, nets.map((n) => ({ bridge: n.bridge!, subnet: n.ipam.config[0]!.Subnet!, internal: n.internal })));
+  }
+
+  /** A network of the cluster set up on this node (its devices exist): record, rules, DNS. */
+  async adoptOverlay(rec: NetworkRecord): Promise<void> {
+    await this.d.store.save(rec);
+    await this.applyRules();
+    if (!this.dns.has(rec.id)) await this.startDns(rec);
+  }
+
+  /** An overlay network leaving this node: its DNS, rules and record (the driver deletes the devices after). */
+  async dropOverlay(id: string): Promise<void> {
+    this.dns.get(id)?.close();
+    this.dns.delete(id);
+    await this.d.store.delete(id);
+    await this.applyRules();
+    await rm(join(this.d.store.ipamDir, cniNetworkName(id)), { recursive: true, force: true });
+  }
+
+  overlays(): NetworkRecord[] {
+    return this.d.store.list().filter((n) => n.driver === 'overlay');
   }
 
   private async startDns(n: NetworkRecord): Promise<void> {
@@ -199,7 +252,7 @@ export class NetworkService {
   }
 
   /** Running containers with an endpoint on the network. */
-  private attached(n: NetworkRecord): ContainerRecord[] {
+  attached(n: NetworkRecord): ContainerRecord[] {
     return this.d.containers().filter((r) => r.state.Running && r.networkSettings.Networks[n.name]?.EndpointID);
   }
 
@@ -209,6 +262,7 @@ export class NetworkService {
   }
 
   private lookup(n: NetworkRecord, name: string): number[] | undefined {
+    if (n.driver === 'overlay') return this.overlay?.lookup(n.id, name);
     const ips: number[] = [];
     for (const r of this.attached(n)) {
       const ep = r.networkSettings.Networks[n.name]!;
@@ -231,10 +285,11 @@ export class NetworkService {
       }
     }
     return {
-      Name: n.name, Id: n.id, Created: n.created, Scope: 'local', Driver: n.driver, EnableIPv6: false,
+      Name: n.name, Id: n.id, Created: n.created, Scope: n.driver === 'overlay' ? 'swarm' : 'local', Driver: n.driver, EnableIPv6: false,
       IPAM: { Driver: n.ipam.driver, Options: n.ipam.options, Config: n.ipam.config },
       Internal: n.internal, Attachable: n.attachable, Ingress: false, ConfigFrom: { Network: '' }, ConfigOnly: false,
       Containers: containers, Options: n.options, Labels: n.labels,
+      ...(n.driver === 'overlay' && withContainers ? { Peers: this.overlay?.peers(n.id) ?? [] } : {}),
     };
   }
 
@@ -248,7 +303,7 @@ export class NetworkService {
     for (const t of filters.get('type')) if (t !== 'custom' && t !== 'builtin') throw Filters.invalid(`invalid filter: 'type'='${t}'`);
     return this.d.store.list().filter((n) => {
       if (!filters.exact('driver', n.driver) || !filters.prefix('id', n.id) || !filters.match('name', n.name)) return false;
-      if (!filters.exact('scope', 'local') || !filters.exact('type', n.predefined ? 'builtin' : 'custom')) return false;
+      if (!filters.exact('scope', n.driver === 'overlay' ? 'swarm' : 'local') || !filters.exact('type', n.predefined ? 'builtin' : 'custom')) return false;
       if (!filters.labels(n.labels)) return false;
       if (dangling !== undefined && dangling !== (!n.predefined && this.attached(n).length === 0)) return false;
       return true;
@@ -261,6 +316,13 @@ export class NetworkService {
     const driver = req.Driver || 'bridge';
     if (driver === 'host' || driver === 'null') throw new Forbidden('network.predefined_driver', `only one instance of "${driver}" network is allowed`);
     if (driver === 'ipvlan') await refuseIpvlan();
+    if (driver === 'overlay') {
+      if (!this.overlay) throw new Unavailable('swarm.not_manager', NOT_IN_SWARM);
+      if (this.d.store.byName(name)) throw new Conflict('network.name_in_use', `network with name ${name} already exists`);
+      const made = await this.overlay.create(req);
+      this.d.events.publish('network', 'create', made.Id, { name, type: 'overlay' });
+      return made;
+    }
     if (driver !== 'bridge' && driver !== 'macvlan') throw new NotFound('network.unknown_driver', `could not find plugin ${driver} in v1 plugin registry: plugin not found`);
     if (this.d.store.byName(name)) throw new Conflict('network.name_in_use', `network with name ${name} already exists`);
     if (req.EnableIPv6) throw new InvalidParameter('network.ipv6', 'berth does not support IPv6 networks');
@@ -335,6 +397,12 @@ export class NetworkService {
   async remove(ref: string): Promise<void> {
     const n = this.d.store.get(ref);
     if (n.predefined) throw new Forbidden('network.predefined', `${n.name} is a pre-defined network and cannot be removed`);
+    if (n.driver === 'overlay') {
+      if (!this.overlay) throw new Unavailable('swarm.not_manager', NOT_IN_SWARM);
+      await this.overlay.remove(n);
+      this.d.events.publish('network', 'destroy', n.id, { name: n.name, type: n.driver });
+      return;
+    }
     const users = this.attached(n);
     if (users.length) {
       throw new Forbidden('network.in_use', `error while removing network: network ${n.name} id ${n.id} has active endpoints`);

@@ -153,14 +153,17 @@ use() { # CLUSTER_DIR : dk talks to its nodes
 dk() { local k=$1; shift; timeout 180 docker -H "unix://$C/node$k/sock" "$@"; }
 ms_since() { local t; now_us t; echo $(((t - $1) / 1000)); }
 
-swarm_setup() { # -> ms from `swarm init` to 3 Ready nodes in `node ls`
-  local t0 tok k
+swarm_setup() { # -> "TOTAL INIT JOINS READY" ms: from `swarm init` to 3 Ready nodes in `node ls`, and its parts
+  local t0 t1 t2 tok k
   now_us t0
   dk 1 swarm init --advertise-addr "${NIP[1]}" >/dev/null || return 1
+  now_us t1
   tok=$(dk 1 swarm join-token -q worker) || return 1
   for k in 2 3; do dk "$k" swarm join --token "$tok" --advertise-addr "${NIP[k]}" "${NIP[1]}:2377" >/dev/null || return 1; done
+  now_us t2
   for _ in $(seq 1 2400); do
-    [[ $(dk 1 node ls --format '{{.Status}}' 2>/dev/null | grep -c '^Ready$') == 3 ]] && { ms_since "$t0"; return 0; }
+    [[ $(dk 1 node ls --format '{{.Status}}' 2>/dev/null | grep -c '^Ready$') == 3 ]] && {
+      echo "$(ms_since "$t0") $(((t1 - t0) / 1000)) $(((t2 - t1) / 1000)) $(ms_since "$t2")"; return 0; }
     sleep 0.05
   done
   log "3 Ready nodes not seen in 120 s"; return 1
@@ -232,12 +235,16 @@ HAVE_IPERF=1
 make_image || { HAVE_IPERF=0; log "no iperf3: throughput is not measured"; }
 
 # 1. setup, a fresh cluster of each kind per round (alternating); the last ones stay up for 2 and 3
-declare -A SET=([berth]="" [docker]="")
+declare -A SET=([berth]="" [docker]="") INIT=([berth]="" [docker]="") JOIN=([berth]="" [docker]="") READY=([berth]="" [docker]="")
 declare -A LAST
 for r in $(seq 1 "$ROUNDS"); do
   for kind in berth docker; do
     cluster_up "$kind"
-    if ms=$(swarm_setup); then SET[$kind]+=" $ms"; log "setup $kind round $r: $ms ms"; else log "setup $kind round $r failed"; fi
+    if t=$(swarm_setup); then
+      read -r ms a b c <<<"$t"
+      SET[$kind]+=" $ms"; INIT[$kind]+=" $a"; JOIN[$kind]+=" $b"; READY[$kind]+=" $c"
+      log "setup $kind round $r: $ms ms (init $a, token + 2 joins $b, then Ready $c)"
+    else log "setup $kind round $r failed"; fi
     if ((r < ROUNDS)); then cluster_down "$C"; else LAST[$kind]=$C; fi
   done
 done
@@ -282,6 +289,9 @@ fi
 # shellcheck disable=SC2086
 {
   sb=$(med ${SET[berth]}); sd=$(med ${SET[docker]})
+  ib=$(med ${INIT[berth]}); id=$(med ${INIT[docker]})
+  jb=$(med ${JOIN[berth]}); jd=$(med ${JOIN[docker]})
+  rb=$(med ${READY[berth]}); rd=$(med ${READY[docker]})
   ob=$(med ${OVL[berth]}); od=$(med ${OVL[docker]})
   tb=$(med ${TPO[berth]}); td=$(med ${TPO[docker]})
   fb=$(med ${TPB[berth]}); fd=$(med ${TPB[docker]})
@@ -294,6 +304,9 @@ echo "3-node swarms, $(date -u +%Y-%m-%dT%H:%MZ), load average $(cut -d' ' -f1-3
 echo "| metric | dockerd $("$DOCKERD" --version | awk '{print $3}' | tr -d ,) | berthd | berth / docker |"
 echo "| --- | --- | --- | --- |"
 row "setup: init + 2 worker joins to 3 Ready, ms (fresh cluster, $ROUNDS rounds)" "$sd [${SET[docker]# }]" "$sb [${SET[berth]# }]" "$(ratio "$sb" "$sd")"
+row "… of which \`swarm init\`, ms" "$id [${INIT[docker]# }]" "$ib [${INIT[berth]# }]" "$(ratio "$ib" "$id")"
+row "… \`join-token\` + 2 \`swarm join\`, ms" "$jd [${JOIN[docker]# }]" "$jb [${JOIN[berth]# }]" "$(ratio "$jb" "$jd")"
+row "… then until \`node ls\` shows 3 Ready, ms" "$rd [${READY[docker]# }]" "$rb [${READY[berth]# }]" "$(ratio "$rb" "$rd")"
 row "overlay: create to first ping node3 → node2, ms ($REPS rounds)" "$od [${OVL[docker]# }]" "$ob${OVL[berth]:+ [${OVL[berth]# }]}" "$(ratio "$ob" "$od")"
 row "overlay TCP node3 → node2, iperf3 ${SECS} s, MiB/s" "$td [${TPO[docker]# }]" "$tb${TPO[berth]:+ [${TPO[berth]# }]}" "$(ratio "$tb" "$td")"
 row "floor: default bridge on node2, iperf3 ${SECS} s, MiB/s" "$fd [${TPB[docker]# }]" "$fb [${TPB[berth]# }]" "$(ratio "$fb" "$fd")"

@@ -179,8 +179,9 @@ overlay_ping() { # I -> ms from `network create` to the first ping from node3 to
   dk 1 network create -d overlay --attachable "ovl$i" >/dev/null 2>"$C/ovl.err" || { log "$(basename "$C"): $(cat "$C/ovl.err")"; return 2; }
   dk 2 run -d --network "ovl$i" --name "a$i" "$IMG" sleep 3600 >/dev/null
   ip=$(cip 2 "a$i" "ovl$i")
-  for _ in $(seq 1 300); do
-    dk 3 run --rm --network "ovl$i" "$IMG" ping -c1 -W1 "$ip" >/dev/null 2>&1 && { ms_since "$t0"; break; }
+  local n
+  for n in $(seq 1 300); do
+    dk 3 run --rm --network "ovl$i" "$IMG" ping -c1 -W1 "$ip" >/dev/null 2>&1 && { ms_since "$t0"; log "$(basename "$C"): ping answered at attempt $n"; break; }
   done
   dk 2 rm -f "a$i" >/dev/null 2>&1 || true
   # never waited for: a lingering attachment only delays the removal
@@ -224,6 +225,24 @@ make_image() { # busybox (lib.sh) + iperf3 with its libraries, as $WORK/image.ta
   [[ -x $r/usr/bin/iperf3 ]]
 }
 
+# A floor for berth's init: etcd 3.4 alone, a fresh single member from exec to a healthy
+# /health (plain HTTP on loopback, in a network namespace of its own); berthd's init starts
+# one (with TLS) and waits for it to serve before it writes the swarm.
+etcd_floor() { # -> ms
+  rm -rf "$WORK/etcd"
+  unshare --net -- bash -c '
+    ip link set lo up
+    t0=${EPOCHREALTIME/./}
+    etcd --data-dir "$1" --listen-client-urls http://127.0.0.1:2379 --advertise-client-urls http://127.0.0.1:2379 \
+      --listen-peer-urls http://127.0.0.1:2380 --initial-advertise-peer-urls http://127.0.0.1:2380 \
+      --initial-cluster default=http://127.0.0.1:2380 >/dev/null 2>&1 &
+    for _ in $(seq 1 1500); do
+      curl -fs http://127.0.0.1:2379/health 2>/dev/null | grep -q "\"health\":\"true\"" && { echo $(((${EPOCHREALTIME/./} - t0) / 1000)); break; }
+      sleep 0.02
+    done
+    kill $! 2>/dev/null; wait' _ "$WORK/etcd"
+}
+
 med() { printf '%s\n' "$@" | { grep -E '^[0-9.]+$' || true; } | stats | awk '$1 != "nan" {print $1}'; }
 ratio() { # B D -> B / D, or - when either is no figure
   [[ $1 =~ ^[0-9.]+$ && $2 =~ ^[0-9.]+$ ]] || { echo -; return; }
@@ -253,6 +272,9 @@ for kind in berth docker; do
   use "${LAST[$kind]}"
   for k in 1 2 3; do dk "$k" import "$WORK/image.tar" "$IMG" >/dev/null; done
 done
+
+ETCD=""
+if command -v etcd >/dev/null; then for _ in $(seq 1 "$ROUNDS"); do ETCD+=" $(etcd_floor)"; done; fi
 
 # 2. overlay: time to the first ping across nodes, alternating
 declare -A OVL=([berth]="" [docker]="") OVL_OK=([berth]=1 [docker]=1)
@@ -307,6 +329,7 @@ row "setup: init + 2 worker joins to 3 Ready, ms (fresh cluster, $ROUNDS rounds)
 row "… of which \`swarm init\`, ms" "$id [${INIT[docker]# }]" "$ib [${INIT[berth]# }]" "$(ratio "$ib" "$id")"
 row "… \`join-token\` + 2 \`swarm join\`, ms" "$jd [${JOIN[docker]# }]" "$jb [${JOIN[berth]# }]" "$(ratio "$jb" "$jd")"
 row "… then until \`node ls\` shows 3 Ready, ms" "$rd [${READY[docker]# }]" "$rb [${READY[berth]# }]" "$(ratio "$rb" "$rd")"
+row "floor: a fresh etcd 3.4 member, exec to healthy, ms" "" "$(med $ETCD) [${ETCD# }]" ""
 row "overlay: create to first ping node3 → node2, ms ($REPS rounds)" "$od [${OVL[docker]# }]" "$ob${OVL[berth]:+ [${OVL[berth]# }]}" "$(ratio "$ob" "$od")"
 row "overlay TCP node3 → node2, iperf3 ${SECS} s, MiB/s" "$td [${TPO[docker]# }]" "$tb${TPO[berth]:+ [${TPO[berth]# }]}" "$(ratio "$tb" "$td")"
 row "floor: default bridge on node2, iperf3 ${SECS} s, MiB/s" "$fd [${TPB[docker]# }]" "$fb [${TPB[berth]# }]" "$(ratio "$fb" "$fd")"

@@ -173,15 +173,18 @@ cip() { # K NAME NET -> the container's address on NET
   dk "$1" inspect -f "{{(index .NetworkSettings.Networks \"$3\").IPAddress}}" "$2"
 }
 
-overlay_ping() { # I -> ms from `network create` to the first ping from node3 to a container on node2; rc 2: no overlay
-  local i=$1 t0 ip
+overlay_ping() { # I -> "TOTAL CREATE RUN PING" ms: from `network create` to the first ping from node3 to a container on node2, and its parts; rc 2: no overlay
+  local i=$1 t0 t1 t2 ip n
   now_us t0
   dk 1 network create -d overlay --attachable "ovl$i" >/dev/null 2>"$C/ovl.err" || { log "$(basename "$C"): $(cat "$C/ovl.err")"; return 2; }
+  now_us t1
   dk 2 run -d --network "ovl$i" --name "a$i" "$IMG" sleep 3600 >/dev/null
   ip=$(cip 2 "a$i" "ovl$i")
-  local n
+  now_us t2
   for n in $(seq 1 300); do
-    dk 3 run --rm --network "ovl$i" "$IMG" ping -c1 -W1 "$ip" >/dev/null 2>&1 && { ms_since "$t0"; log "$(basename "$C"): ping answered at attempt $n"; break; }
+    dk 3 run --rm --network "ovl$i" "$IMG" ping -c1 -W1 "$ip" >/dev/null 2>&1 && {
+      echo "$(ms_since "$t0") $(((t1 - t0) / 1000)) $(((t2 - t1) / 1000)) $(ms_since "$t2")"
+      log "$(basename "$C"): ping answered at attempt $n"; break; }
   done
   dk 2 rm -f "a$i" >/dev/null 2>&1 || true
   # never waited for: a lingering attachment only delays the removal
@@ -277,15 +280,16 @@ ETCD=""
 if command -v etcd >/dev/null; then for _ in $(seq 1 "$ROUNDS"); do ETCD+=" $(etcd_floor)"; done; fi
 
 # 2. overlay: time to the first ping across nodes, alternating
-declare -A OVL=([berth]="" [docker]="") OVL_OK=([berth]=1 [docker]=1)
+declare -A OVL=([berth]="" [docker]="") OVL_OK=([berth]=1 [docker]=1) OC=([berth]="" [docker]="") OR=([berth]="" [docker]="") OP=([berth]="" [docker]="")
 for i in $(seq 1 "$REPS"); do
   for kind in berth docker; do
     ((OVL_OK[$kind])) || continue
     use "${LAST[$kind]}"
-    rc=0; ms=$(overlay_ping "$i") || rc=$?
+    rc=0; t=$(overlay_ping "$i") || rc=$?
     if ((rc == 2)); then OVL_OK[$kind]=0; log "$kind: no overlay network"; continue; fi
-    [[ -n $ms ]] && OVL[$kind]+=" $ms" || log "overlay $kind round $i: no ping within the retries"
-    log "overlay $kind round $i: ${ms:-failed} ms"
+    read -r ms a b c <<<"$t" || true
+    if [[ -n ${ms:-} ]]; then OVL[$kind]+=" $ms"; OC[$kind]+=" $a"; OR[$kind]+=" $b"; OP[$kind]+=" $c"; else log "overlay $kind round $i: no ping within the retries"; fi
+    log "overlay $kind round $i: ${ms:-failed} ms (create ${a:-}, run -d on node2 ${b:-}, then the first ping from node3 ${c:-})"
   done
 done
 
@@ -315,10 +319,13 @@ fi
   jb=$(med ${JOIN[berth]}); jd=$(med ${JOIN[docker]})
   rb=$(med ${READY[berth]}); rd=$(med ${READY[docker]})
   ob=$(med ${OVL[berth]}); od=$(med ${OVL[docker]})
+  ocb=$(med ${OC[berth]}); ocd=$(med ${OC[docker]})
+  orb=$(med ${OR[berth]}); ord=$(med ${OR[docker]})
+  opb=$(med ${OP[berth]}); opd=$(med ${OP[docker]})
   tb=$(med ${TPO[berth]}); td=$(med ${TPO[docker]})
   fb=$(med ${TPB[berth]}); fd=$(med ${TPB[docker]})
 }
-((OVL_OK[berth])) || { ob=$NA; [[ -z ${TPO[berth]} ]] && tb=$NA; }
+((OVL_OK[berth])) || { ob=$NA; ocb=$NA; orb=$NA; opb=$NA; [[ -z ${TPO[berth]} ]] && tb=$NA; }
 ((HAVE_IPERF)) || { tb="not measured"; td="not measured"; fb="not measured"; fd="not measured"; }
 row() { printf '| %s | %s | %s | %s |\n' "$1" "${2:--}" "${3:--}" "$4"; }
 echo
@@ -331,5 +338,8 @@ row "… \`join-token\` + 2 \`swarm join\`, ms" "$jd [${JOIN[docker]# }]" "$jb [
 row "… then until \`node ls\` shows 3 Ready, ms" "$rd [${READY[docker]# }]" "$rb [${READY[berth]# }]" "$(ratio "$rb" "$rd")"
 row "floor: a fresh etcd 3.4 member, exec to healthy, ms" "" "$(med $ETCD) [${ETCD# }]" ""
 row "overlay: create to first ping node3 → node2, ms ($REPS rounds)" "$od [${OVL[docker]# }]" "$ob${OVL[berth]:+ [${OVL[berth]# }]}" "$(ratio "$ob" "$od")"
+row "… of which \`network create -d overlay\`, ms" "$ocd [${OC[docker]# }]" "$ocb${OC[berth]:+ [${OC[berth]# }]}" "$(ratio "$ocb" "$ocd")"
+row "… \`run -d --network\` on node2, ms" "$ord [${OR[docker]# }]" "$orb${OR[berth]:+ [${OR[berth]# }]}" "$(ratio "$orb" "$ord")"
+row "… then \`run --rm ... ping\` on node3 until one answers, ms" "$opd [${OP[docker]# }]" "$opb${OP[berth]:+ [${OP[berth]# }]}" "$(ratio "$opb" "$opd")"
 row "overlay TCP node3 → node2, iperf3 ${SECS} s, MiB/s" "$td [${TPO[docker]# }]" "$tb${TPO[berth]:+ [${TPO[berth]# }]}" "$(ratio "$tb" "$td")"
 row "floor: default bridge on node2, iperf3 ${SECS} s, MiB/s" "$fd [${TPB[docker]# }]" "$fb [${TPB[berth]# }]" "$(ratio "$fb" "$fd")"

@@ -33,11 +33,12 @@ ROUNDS=${ROUNDS:-3}
 REPS=${REPS:-5}
 SECS=${SECS:-5}
 DOCKERD=${DOCKERD:-/usr/sbin/dockerd}
+BERTHD=${BERTHD:-$REPO/bin/berthd} # another build of berthd, e.g. a branch's
 IMG=bench/cluster:1
 NA="n/a (not supported)"
 
 [[ $(id -u) == 0 ]] || die "run as root"
-[[ -x $REPO/bin/berthd && -f $REPO/dist/test/support/netns.js ]] || die "build first: npm run build"
+[[ -x $BERTHD && -f $REPO/dist/test/support/netns.js ]] || die "build first: npm run build"
 [[ -x $DOCKERD ]] || die "no $DOCKERD (apt-get install docker.io)"
 # dockerd would use a system containerd found there instead of starting its own
 [[ -e /run/containerd/containerd.sock ]] && die "a system containerd is running (/run/containerd/containerd.sock); not touching it"
@@ -113,7 +114,7 @@ node_up() { # KIND K IP : namespaces, then the daemon started (not waited for)
   node "$HERE/cluster-ns.mjs" mountns "$n/mnt.ns" "$n.net" "$n"
   local run=(nsenter --net="$n.net" --mount="$n/mnt.ns" --)
   if [[ $kind == berth ]]; then
-    "${run[@]}" "$REPO/bin/berthd" -H "unix://$n/sock" --data-root "$n/data" --exec-root "$n/exec" \
+    "${run[@]}" "$BERTHD" -H "unix://$n/sock" --data-root "$n/data" --exec-root "$n/exec" \
       --cgroup-parent "$(cat "$n/cgroup")" --config-file "$n/daemon.json" >"$n/log" 2>&1 &
   else
     "${run[@]}" "$DOCKERD" -H "unix://$n/sock" --data-root "$n/data" --exec-root "$n/exec" \

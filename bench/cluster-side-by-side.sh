@@ -12,6 +12,11 @@
 #      over the overlay, and the same pair on node2's default bridge (floor)
 #
 #   ROUNDS=3 REPS=5 SECS=5 bash bench/cluster-side-by-side.sh     (as root, after npm run build)
+#   BERTHD=/path/to/bin/berthd ...                                   (another build, e.g. a branch's)
+#
+# The image on both sides is lib.sh's busybox plus iperf3 with its libraries:
+# the host's iperf3, else Debian's packages fetched by `apt-get download` and
+# unpacked (not installed); without either, throughput is not measured.
 #
 # The layout is the one of test/support/cluster.ts: a LAN network namespace
 # with a bridge, and per node a network namespace with a veth eth0 on it and a
@@ -71,7 +76,8 @@ cluster_down() { # DIR
     for _ in $(seq 1 300); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$pid" 2>/dev/null || true
   done
-  # containerd, shims, etcd: every process still inside a node namespace is ours
+  # containerd, shims, etcd: every process still inside a node namespace is ours (the
+  # namespace files are still mounted here, so no other namespace can have their ids)
   # (one find over /proc: a readlink per process took tens of seconds on a loaded machine)
   inodes=()
   for n in "$c"/node?; do inodes+=(-o -lname "net:\[$(ns_inode "$n.net")\]" -o -lname "mnt:\[$(ns_inode "$n/mnt.ns")\]"); done
@@ -256,7 +262,8 @@ log "image: busybox + iperf3"
 HAVE_IPERF=1
 make_image || { HAVE_IPERF=0; log "no iperf3: throughput is not measured"; }
 
-# A daemon killed at start was seen once under load (SIGKILL from outside the script): one more try
+# A daemon SIGKILLed at start from outside was seen twice, while cluster tests of other
+# worktrees tore down (see test/support/cluster.ts endProcesses): one more try
 cluster_up_retry() { # KIND
   cluster_up "$1" && return 0
   cluster_down "$C"

@@ -245,7 +245,10 @@ export class TestCluster {
    * them a moment, then end them by pid and wait until they are gone.
    */
   private async endProcesses(): Promise<void> {
-    const inside = () => [...new Set(this.made.flatMap((m) => namespaceHolders(m.kind, m.id).pids))];
+    // only the network namespaces, still held by our files: a daemon's mount namespace was released by
+    // its destroy(), and the kernel reuses namespace ids at once, so its id may already be someone else's
+    const held = this.made.filter((m) => m.kind === 'net');
+    const inside = () => [...new Set(held.flatMap((m) => namespaceHolders(m.kind, m.id).pids))];
     const settle = async (ms: number) => {
       const deadline = Date.now() + ms;
       while (inside().length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));

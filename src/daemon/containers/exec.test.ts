@@ -50,8 +50,7 @@ test('exec: stdout and stderr stay apart, and the exit code is the process\'s', 
   const { Id } = d.execs.create(id, { Cmd: ['report'], AttachStdout: true, AttachStderr: true });
   const c = client();
   const started = d.execs.start(Id, { output: c.output, tty: false });
-  await new Promise((r) => setTimeout(r, 20));
-  const p = d.fake.process(id, Id);
+  const p = await d.fake.whenProcess(id, Id);
   assert.deepEqual(p.args, ['report']);
   p.write('out');
   p.writeErr('err');
@@ -102,7 +101,7 @@ test('the container stops during an attached exec: the exec dies with 137 and th
   const { Id } = d.execs.create(id, { Cmd: ['sleep', '1000'], AttachStdout: true });
   const c = client();
   const started = d.execs.start(Id, { output: c.output, tty: false });
-  await new Promise((r) => setTimeout(r, 20));
+  await d.fake.whenProcess(id, Id);
   await d.service.stop(id, { timeout: 0 });
   await started;
   assert.ok(c.output.writableEnded);
@@ -117,8 +116,7 @@ test('exec with a tty: raw output, and the console size reaches the pty', async 
   const { Id } = d.execs.create(id, { Cmd: ['sh'], Tty: true, AttachStdout: true });
   const c = client(true);
   const started = d.execs.start(Id, { output: c.output, tty: true }, [30, 90]);
-  await new Promise((r) => setTimeout(r, 20));
-  const p = d.fake.process(id, Id);
+  const p = await d.fake.whenProcess(id, Id);
   assert.deepEqual(p.size, { width: 90, height: 30 });
   await d.execs.resize(Id, 40, 120);
   assert.deepEqual(p.size, { width: 120, height: 40 });

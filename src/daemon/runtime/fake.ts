@@ -88,6 +88,19 @@ export class FakeRuntime implements Runtime {
     return proc;
   }
 
+  /** `process(id, execId)` once it exists: a start runs through several awaits, more of them on a loaded machine. */
+  async whenProcess(id: string, execId = '', timeoutMs = 10_000): Promise<FakeProcess> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        return this.process(id, execId);
+      } catch (err) {
+        if (Date.now() > deadline) throw err;
+        await new Promise((r) => setTimeout(r, 5));
+      }
+    }
+  }
+
   /** The init of every run of `id`, oldest first. */
   runs(id: string): FakeProcess[] {
     return (this.host.history.get(id) ?? []).map((e) => e.init);

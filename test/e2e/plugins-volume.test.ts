@@ -164,15 +164,16 @@ describe('volume plugins', () => {
     await start('hangvol', ['--hang', 'VolumeDriver.Create']);
     const started = Date.now();
     const create = d.docker(['volume', 'create', '-d', 'hangvol', 'hv']);
+    let createEnded = false;
+    void create.then(() => (createEnded = true));
     await new Promise((r) => setTimeout(r, 500));
-    const t0 = Date.now();
     const ps = await d.docker(['ps']);
     assert.equal(ps.code, 0, ps.stderr);
-    assert.ok(Date.now() - t0 < 2_000, `docker ps took ${Date.now() - t0}ms while a plugin hung`);
+    assert.equal(createEnded, false, 'docker ps was answered while the create still hung (an order, not a speed)');
     const r = await create;
     const took = Date.now() - started;
     assert.match(r.stderr, /create hv: VolumeDriver.Create: plugin hangvol did not answer within 6s/);
-    assert.ok(took < 10_000, `the hung create took ${took}ms`);
+    assert.ok(took < 20_000, `the hung create took ${took}ms`);
     assert.doesNotMatch((await d.docker(['volume', 'ls', '-q'])).stdout, /^hv$/m);
   });
 

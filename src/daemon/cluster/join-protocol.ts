@@ -10,11 +10,11 @@
  *   POST /v1/join    { token, addr, description } over TLS verified against
  *                      the pinned CA (the server must hold a swarm-manager
  *                      certificate) →
- *                    200 { nodeId, clusterId, role, certPem, keyPem, caKeyPem?, managers: [{ nodeId, addr }], etcdEndpoints }
+ *                    200 { nodeId, clusterId, role, certPem, keyPem, caKeyPem?, dataKey?, managers: [{ nodeId, addr }], etcdEndpoints }
  *   POST /v1/certificate  mutual TLS: a member node presents its node
  *                      certificate and gets a new one for the role its node
  *                      record now has (a promotion or demotion) →
- *                    200 { role, certPem, keyPem, caKeyPem?, managers, etcdEndpoints }
+ *                    200 { role, certPem, keyPem, caKeyPem?, dataKey?, managers, etcdEndpoints }
  *
  * The manager matches the token in constant time (roleForJoinToken), issues
  * a worker certificate (CN = a new node id, O = the cluster id, the joiner's
@@ -52,6 +52,8 @@ export interface CertificateAnswer {
   keyPem: string;
   /** The root CA's key: managers only. */
   caKeyPem?: string;
+  /** The cluster data key (data-key.ts), base64: managers only, as the CA key. */
+  dataKey?: string;
   managers: { nodeId: string; addr: string }[];
   etcdEndpoints: string[];
 }

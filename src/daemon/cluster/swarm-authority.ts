@@ -29,6 +29,8 @@ export interface SwarmAuthorityDeps {
   clusterId: string;
   /** The root CA with its key. */
   ca: RootCA;
+  /** The cluster data key, handed to managers with the CA key (undefined: a swarm made before data keys). */
+  dataKey?: () => Promise<Buffer | undefined>;
   log: (msg: string, f?: Record<string, unknown>) => void;
 }
 
@@ -48,10 +50,12 @@ export class SwarmAuthority implements JoinAuthority {
     return this.d.ca.certPem;
   }
 
-  private async issue(nodeId: string, role: 'manager' | 'worker', addr: string): Promise<Pick<CertificateAnswer, 'certPem' | 'keyPem' | 'caKeyPem'>> {
+  private async issue(nodeId: string, role: 'manager' | 'worker', addr: string): Promise<Pick<CertificateAnswer, 'certPem' | 'keyPem' | 'caKeyPem' | 'dataKey'>> {
     const ips = role === 'manager' ? [...new Set([addr, '127.0.0.1'].filter(Boolean))] : addr ? [addr] : [];
     const creds = await issueNodeCertificate(this.d.ca, { nodeId, role, clusterId: this.d.clusterId, ...(ips.length ? { ipAddresses: ips } : {}) });
-    return { ...creds, ...(role === 'manager' ? { caKeyPem: this.d.ca.keyPem! } : {}) };
+    if (role !== 'manager') return creds;
+    const dataKey = await this.d.dataKey?.();
+    return { ...creds, caKeyPem: this.d.ca.keyPem!, ...(dataKey ? { dataKey: dataKey.toString('base64') } : {}) };
   }
 
   async admit(req: JoinRequest): Promise<JoinAnswer> {

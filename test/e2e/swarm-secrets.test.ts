@@ -147,6 +147,32 @@ describe('swarm secrets and configs with the docker CLI', () => {
     assert.match(await fails(n3, ['config', 'inspect', 'x']), words);
   });
 
+  test('a worker gets a secret\'s data over the swarm port only for a task assigned to it', async () => {
+    const n3Id = (await ok(n3, ['info', '--format', '{{.Swarm.NodeID}}'])).trim();
+    const apiKeyId = (await ok(n1, ['secret', 'inspect', '--format', '{{.ID}}', 'api_key'])).trim();
+    const ask = async (secrets: string[]) => {
+      const certs = certDir(n3);
+      const r = await n3.sh('curl', ['-sS', '-w', '\n%{http_code}', '--cacert', join(certs, 'swarm-root-ca.crt'), '--cert', join(certs, 'swarm-node.crt'), '--key', join(certs, 'swarm-node.key'),
+        '-X', 'POST', '-H', 'Content-Type: application/json', '-d', JSON.stringify({ secrets, configs: [] }), `https://${n1.ip}:2377/v1/task-files`]);
+      assert.equal(r.code, 0, r.stderr);
+      const lines = r.stdout.trim().split('\n');
+      return { status: Number(lines.pop()), body: JSON.parse(lines.join('\n')) as { message?: string; secrets?: Record<string, string> } };
+    };
+    const before = await ask([secretId]);
+    assert.equal(before.status, 403);
+    assert.match(before.body.message!, new RegExp(`Permission denied: no task assigned to node ${n3Id} references secret ${secretId}`));
+    const task = { ID: 'task1', NodeID: n3Id, Spec: { ContainerSpec: { Image: 'busybox', Secrets: [{ SecretID: secretId, SecretName: 'db_pw' }] } } };
+    await etcdctl(n1, ['put', '/berth/swarm/tasks/task1', JSON.stringify(task)]);
+    try {
+      const granted = await ask([secretId]);
+      assert.equal(granted.status, 200, JSON.stringify(granted.body));
+      assert.equal(Buffer.from(granted.body.secrets![secretId]!, 'base64').toString(), PLAINTEXT);
+      assert.equal((await ask([secretId, apiKeyId])).status, 403, 'a secret its task does not reference stays refused');
+    } finally {
+      await etcdctl(n1, ['del', '/berth/swarm/tasks/task1']);
+    }
+  });
+
   test('removing a secret a service uses is refused; once the service is gone it goes', async () => {
     const service = { ID: 'svc1', spec: { Name: 'web', TaskTemplate: { ContainerSpec: { Image: 'busybox', Secrets: [{ SecretID: secretId, SecretName: 'db_pw' }] } } } };
     await etcdctl(n1, ['put', '/berth/swarm/services/svc1', JSON.stringify(service)]);

@@ -71,3 +71,19 @@ test('in-use check: the services whose spec references the id, in Docker\'s word
   assert.equal(inUseError('secret', 'pw', ['web']).message, "rpc error: code = InvalidArgument desc = secret 'pw' is in use by the following service: web");
   assert.equal(inUseError('config', 'cf', ['web', 'api']).message, "rpc error: code = InvalidArgument desc = config 'cf' is in use by the following services: web, api");
 });
+
+test('a worker may read only the secrets and configs its own tasks reference', async () => {
+  const { nodeMayRead, taskRefsOf } = await import('./secret-objects.js');
+  const tasks = [
+    taskRefsOf(JSON.stringify({ ID: 't1', NodeID: 'n1', Spec: { ContainerSpec: { Secrets: [{ SecretID: 's1' }], Configs: [{ ConfigID: 'c1' }] } } }))!,
+    taskRefsOf(JSON.stringify({ id: 't2', nodeId: 'n2', spec: { ContainerSpec: { Secrets: [{ SecretID: 's2' }] } } }))!,
+    taskRefsOf(JSON.stringify({ ID: 't3', Spec: { ContainerSpec: { Secrets: [{ SecretID: 's3' }] } } }))!, // not assigned yet
+  ];
+  assert.equal(nodeMayRead('secret', 's1', 'n1', tasks), true);
+  assert.equal(nodeMayRead('config', 'c1', 'n1', tasks), true);
+  assert.equal(nodeMayRead('secret', 'c1', 'n1', tasks), false, 'a config reference grants no secret');
+  assert.equal(nodeMayRead('secret', 's2', 'n1', tasks), false, "another node's task");
+  assert.equal(nodeMayRead('secret', 's2', 'n2', tasks), true);
+  assert.equal(nodeMayRead('secret', 's3', 'n1', tasks), false, 'an unassigned task');
+  assert.equal(taskRefsOf('not json'), undefined);
+});

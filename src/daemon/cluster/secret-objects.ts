@@ -202,3 +202,35 @@ export function serviceSpecOf(value: string): ServiceSpecRefs | undefined {
     return undefined;
   }
 }
+
+export const TASKS_PREFIX = `${SWARM_PREFIX}tasks/`;
+
+/** The part of a task record (Engine API `Task`) that says where it runs and what it references. */
+export interface TaskRefs {
+  NodeID?: string;
+  Spec?: ServiceSpecRefs['TaskTemplate'];
+}
+
+/** A task record's node and spec, whichever way the services code spells them (`nodeId`/`spec` or the API's). */
+export function taskRefsOf(value: string): TaskRefs | undefined {
+  try {
+    const v = JSON.parse(value) as { NodeID?: string; nodeId?: string; Spec?: TaskRefs['Spec']; spec?: TaskRefs['Spec'] };
+    const spec = v.Spec ?? v.spec;
+    return { ...(v.NodeID ?? v.nodeId ? { NodeID: v.NodeID ?? v.nodeId } : {}), ...(spec ? { Spec: spec } : {}) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether a worker may have the data of this secret or config: only if a
+ * task assigned to it references it, as swarmkit's dispatcher sends a node
+ * only its tasks' secrets.
+ */
+export function nodeMayRead(kind: SwarmFileKind, id: string, nodeId: string, tasks: TaskRefs[]): boolean {
+  return tasks.some((t) => {
+    if (t.NodeID !== nodeId) return false;
+    const cs = t.Spec?.ContainerSpec;
+    return kind === 'secret' ? (cs?.Secrets ?? []).some((r) => r.SecretID === id) : (cs?.Configs ?? []).some((r) => r.ConfigID === id);
+  });
+}

@@ -29,6 +29,7 @@ import { hostOf, resolveAdvertiseIp } from './advertise-addr.js';
 import { createRootCA, rootCAFromPem } from './ca.js';
 import { loadDataKey, newDataKey, requireDataKey, saveDataKey } from './data-key.js';
 import { requestJoin, serveSwarmPort } from './join-protocol.js';
+import { taskFileSource, type TaskFileRefs, type TaskFileSource } from './task-file-source.js';
 import { EtcdMember, leaveCluster, type TlsFiles } from './etcd-member.js';
 import { newSwarmId } from './ids.js';
 import { generateJoinTokens, rotateJoinTokens } from './join-token.js';
@@ -204,6 +205,7 @@ export class SwarmService {
     const host = hostOf(listen);
     const authority = new SwarmAuthority({
       store: () => this.manager().store, clusterId: state.clusterId, ca, dataKey: () => loadDataKey(this.certDir), log: (msg, f) => this.d.log.info(msg, f),
+      fileData: (kind, id) => (kind === 'secret' ? this.secrets : this.configs).data(id),
     });
     this.swarmPort = await serveSwarmPort(host.includes('.') || host.includes(':') ? host : '0.0.0.0', port, creds, ca.certPem, authority);
   }
@@ -415,6 +417,18 @@ export class SwarmService {
   /** Secrets, sealed with the cluster data key this manager holds (data-key.ts), and configs. */
   readonly secrets = new SwarmFileObjects<SecretView>('secret', () => this.manager().store, sealedWith(() => requireDataKey(this.certDir)));
   readonly configs = new SwarmFileObjects<ConfigView>('config', () => this.manager().store, plainBase64);
+
+  /**
+   * Where a task's secret and config data come from on this node, for
+   * resolveTaskFiles (task-files.ts): the store on a manager (which holds
+   * the data key); on a worker, a manager over the swarm port, which gives
+   * only what a task assigned to this node references.
+   */
+  taskFileSource(refs: TaskFileRefs): Promise<TaskFileSource> {
+    const state = this.state;
+    if (!state || !this.store) return Promise.reject(new Unavailable('swarm.not_in_swarm', NO_SWARM));
+    return taskFileSource(refs, { role: state.role, managers: state.managers ?? [], store: this.store, certDir: this.certDir, secrets: this.secrets, configs: this.configs });
+  }
 
   /** This node's state and its API store, if it is a manager; else dockerd's refusal. */
   private manager(): { state: LocalSwarmState; store: ClusterStore } {

@@ -10,9 +10,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestCluster, type TestNode } from '../support/cluster.js';
+import { waitFor } from '../support/wait.js';
 import { isEtcdFor } from '../../src/daemon/cluster/etcd-member.js';
 import { DATA_KEY_FILE, openValue } from '../../src/daemon/cluster/data-key.js';
 
@@ -107,6 +108,27 @@ describe('swarm secrets and configs with the docker CLI', () => {
     assert.equal((await ok(n1, ['secret', 'inspect', '--format', '{{.Spec.Name}}', secretId.slice(0, 7)])).trim(), 'db_pw');
     assert.equal((await ok(n1, ['secret', 'inspect', '--format', '{{json .Spec.Labels}}', 'api_key'])).trim(), '{"env":"prod","tier":""}');
     assert.match(await fails(n1, ['secret', 'inspect', 'nosuch']), /secret nosuch not found/);
+  });
+
+  test('the API: create 201, duplicate 409, update changes only labels (400 otherwise, 409 when stale), delete 204', async () => {
+    const api = (method: string, path: string, body?: unknown) => n1.daemon.http(method, path, body === undefined ? undefined : JSON.stringify(body));
+    const created = await api('POST', '/secrets/create', { Name: 'via_api', Data: Buffer.from('x').toString('base64') });
+    assert.equal(created.status, 201, created.body);
+    const { ID } = JSON.parse(created.body) as { ID: string };
+    const dup = await api('POST', '/secrets/create', { Name: 'via_api', Data: Buffer.from('y').toString('base64') });
+    assert.deepEqual([dup.status, JSON.parse(dup.body)], [409, { message: 'rpc error: code = AlreadyExists desc = secret via_api already exists' }]);
+    const version = (JSON.parse((await api('GET', `/secrets/${ID}`)).body) as { Version: { Index: number } }).Version.Index;
+    const renamed = await api('POST', `/secrets/${ID}/update?version=${version}`, { Name: 'other', Labels: {} });
+    assert.deepEqual([renamed.status, JSON.parse(renamed.body)], [400, { message: 'rpc error: code = InvalidArgument desc = only updates to Labels are allowed' }]);
+    assert.equal((await api('POST', `/secrets/${ID}/update?version=x`, { Name: 'via_api' })).status, 400);
+    const labelled = await api('POST', `/secrets/${ID}/update?version=${version}`, { Name: 'via_api', Labels: { rotated: 'no' } });
+    assert.equal(labelled.status, 200, labelled.body);
+    assert.equal((await ok(n1, ['secret', 'inspect', '--format', '{{json .Spec.Labels}}', 'via_api'])).trim(), '{"rotated":"no"}');
+    const stale = await api('POST', `/secrets/${ID}/update?version=${version}`, { Name: 'via_api', Labels: {} });
+    assert.equal(stale.status, 409);
+    assert.match(stale.body, /update out of sequence/);
+    assert.equal((await api('DELETE', `/secrets/${ID}`)).status, 204);
+    assert.equal((await api('GET', `/secrets/${ID}`)).status, 404);
   });
 
   test('a duplicate name, a bad name and an oversized secret are refused in swarmkit\'s words', async () => {
@@ -226,6 +248,19 @@ describe('swarm secrets and configs with the docker CLI', () => {
     assert.equal((await berth(['secret', 'rm', 'b_pw'])).trim(), 'b_pw');
     assert.equal((await berth(['config', 'rm', 'b_conf'])).trim(), 'b_conf');
     assert.equal((await ok(n1, ['secret', 'ls', '-q'])).trim() + (await ok(n1, ['config', 'ls', '-q'])).trim(), '');
+  });
+
+  test('a promoted worker receives the data key with the CA key; demoted, it deletes it', async () => {
+    const keyFile = join(certDir(n3), DATA_KEY_FILE);
+    const key1 = readFileSync(join(certDir(n1), DATA_KEY_FILE), 'utf8');
+    const n3Id = (await ok(n3, ['info', '--format', '{{.Swarm.NodeID}}'])).trim();
+    await ok(n1, ['node', 'promote', n3Id]);
+    await waitFor(async () => existsSync(keyFile), 60_000, 'n3 holds the data key after promotion');
+    assert.equal(readFileSync(keyFile, 'utf8'), key1);
+    await waitFor(async () => (await n3.docker(['secret', 'ls'])).code === 0, 60_000, 'n3 answers secret ls as a manager');
+    await ok(n1, ['node', 'demote', n3Id]);
+    await waitFor(async () => !existsSync(keyFile), 60_000, 'n3 deleted the data key after demotion');
+    await waitFor(async () => /Worker nodes can't be used/.test((await n3.docker(['secret', 'ls'])).stderr), 60_000, 'n3 refuses as a worker again');
   });
 
   test('everyone leaves; no etcd stays behind', async () => {

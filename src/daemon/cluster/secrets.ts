@@ -126,11 +126,17 @@ export class SwarmFileObjects<View extends SecretView | ConfigView> {
     const marked: SwarmFileRecord = { ...record, removing: true };
     const m = await store.txn({ compare: [{ key: kv.key, modRevision: kv.modRevision }], success: [{ put: kv.key, value: JSON.stringify(marked) }] });
     if (!m.succeeded) throw outOfSequence();
-    const { items } = await store.list(SERVICES_PREFIX);
-    const users = servicesUsing(this.kind, record.id, items.flatMap((s) => serviceSpecOf(s.value) ?? []));
+    let users: string[];
+    try {
+      const { items } = await store.list(SERVICES_PREFIX);
+      users = servicesUsing(this.kind, record.id, items.flatMap((s) => serviceSpecOf(s.value) ?? []));
+    } catch (err) {
+      users = [];
+      await this.unmark(store, marked, m.revision).catch(() => {});
+      throw err;
+    }
     if (users.length) {
-      const { removing: _, ...unmarked } = marked;
-      await store.txn({ compare: [{ key: kv.key, modRevision: m.revision }], success: [{ put: kv.key, value: JSON.stringify(unmarked) }] });
+      await this.unmark(store, marked, m.revision);
       throw inUseError(this.kind, record.name, users);
     }
     const d = await store.txn({
@@ -138,6 +144,12 @@ export class SwarmFileObjects<View extends SecretView | ConfigView> {
       success: [{ delete: kv.key }, { delete: nameKey(this.kind, record.name) }],
     });
     if (!d.succeeded) throw outOfSequence();
+  }
+
+  /** Clears the removal mark, if nothing wrote the record since it was set. */
+  private async unmark(store: ClusterStore, marked: SwarmFileRecord, revision: number): Promise<void> {
+    const { removing: _, ...unmarked } = marked;
+    await store.txn({ compare: [{ key: swarmFileKey(this.kind, marked.id), modRevision: revision }], success: [{ put: swarmFileKey(this.kind, marked.id), value: JSON.stringify(unmarked) }] });
   }
 
   /**

@@ -137,6 +137,9 @@ describe('swarm secrets and configs with the docker CLI', () => {
     const big = join(c.dir, 'big');
     writeFileSync(big, Buffer.alloc(500 * 1024, 0x61));
     assert.match(await fails(n1, ['secret', 'create', 'big', big]), /secret data must be larger than 0 and less than 512000 bytes/);
+    assert.match(await fails(n1, ['secret', 'create', '--driver', 'vault', 'drv']), /secret drivers \(--driver vault\) are not supported by berth/);
+    assert.match(await fails(n1, ['secret', 'create', '--template-driver', 'golang', 'tpl', '-'], 'x'), /secret templating \(--template-driver golang\) is not supported by berth/);
+    assert.match(await fails(n1, ['config', 'create', '--template-driver', 'golang', 'tpl', '-'], 'x'), /config templating \(--template-driver golang\) is not supported by berth/);
   });
 
   test('the secret\'s plaintext is not in etcd: the raw value is an AES-256-GCM envelope', async () => {

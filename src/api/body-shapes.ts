@@ -159,3 +159,9 @@ export const SWARM_JOIN: Shape = {
   struct: 'JoinRequest',
   fields: { ListenAddr: 'string', AdvertiseAddr: 'string', DataPathAddr: 'string', RemoteAddrs: strings, JoinToken: 'string', Availability: 'string' },
 };
+
+const swarmDriver: Shape = { struct: 'Driver', fields: { Name: 'string', Options: stringMap } };
+
+export const SECRET_SPEC: Shape = { struct: 'SecretSpec', fields: { Name: 'string', Labels: stringMap, Data: 'string', Driver: swarmDriver, Templating: swarmDriver } };
+
+export const CONFIG_SPEC: Shape = { struct: 'ConfigSpec', fields: { Name: 'string', Labels: stringMap, Data: 'string', Templating: swarmDriver } };

@@ -16,6 +16,8 @@ import { imageCommands, imageShortcuts } from './commands/image/index.js';
 import { loginCommand, logoutCommand } from './commands/registry/index.js';
 import { networkCommands } from './commands/network/index.js';
 import { volumeCommands } from './commands/volume/index.js';
+import { secretCommands } from './commands/secret/index.js';
+import { configCommands } from './commands/config/index.js';
 import { systemCommands, systemShortcuts } from './commands/system/index.js';
 import { CLIENT_VERSION } from './commands/system/version.js';
 
@@ -52,6 +54,8 @@ export async function main(argv: string[]): Promise<number> {
     ['image', 'Manage images', imageCommands(ctx)],
     ['network', 'Manage networks', networkCommands(ctx)],
     ['volume', 'Manage volumes', volumeCommands(ctx)],
+    ['secret', 'Manage swarm secrets', secretCommands(ctx)],
+    ['config', 'Manage swarm configs', configCommands(ctx)],
     ['system', 'Manage berth', systemCommands(ctx)],
     ['context', 'Manage contexts', contextCommands(ctx)],
     ['certs', 'Make TLS certificates for the Engine API', certsCommands(ctx)],

@@ -66,6 +66,7 @@ import { networkRoutes } from './server/routes/networks/routes.js';
 import { volumeRoutes } from './server/routes/volumes/routes.js';
 import { systemRoutes } from './server/routes/system/routes.js';
 import { nodeRoutes, swarmRoutes } from './server/routes/swarm/routes.js';
+import { configRoutes, secretRoutes } from './server/routes/secrets/routes.js';
 import { SwarmService } from './cluster/swarm-service.js';
 import { gatherHostFacts } from './system/host-facts.js';
 import { DiskUsageService } from './system/disk-usage.js';
@@ -267,6 +268,8 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   execRoutes(router, execs);
   swarmRoutes(router, swarm);
   nodeRoutes(router, swarm.nodes);
+  secretRoutes(router, swarm.secrets);
+  configRoutes(router, swarm.configs);
   const server = new ApiServer({
     router, engineVersion: ENGINE_VERSION, log, ...(authz ? { authorizer: authz } : {}),
     ...(transport.tls ? { tls: transport.tls } : {}), socketGid: transport.socketGroup.gid, limits: transport.limits,

@@ -84,3 +84,44 @@ export interface SwarmInfoView {
   Managers?: number;
   Cluster?: ClusterInfoView;
 }
+
+/** A secret's or config's driver (`Driver`, `Templating`): a name and options. */
+export interface SwarmDriver {
+  Name: string;
+  Options?: Record<string, string>;
+}
+
+/** `POST /secrets/create` and `POST /secrets/{id}/update`; `Data` is base64. */
+export interface SecretSpec {
+  Name?: string;
+  Labels?: Record<string, string>;
+  Data?: string;
+  Driver?: SwarmDriver;
+  Templating?: SwarmDriver;
+}
+
+/** `GET /secrets/{id}`: the spec never carries `Data`. */
+export interface SecretView {
+  ID: string;
+  Version: ObjectVersion;
+  CreatedAt: string;
+  UpdatedAt: string;
+  Spec: { Name: string; Labels: Record<string, string> };
+}
+
+/** `POST /configs/create` and `POST /configs/{id}/update`; `Data` is base64. */
+export interface ConfigSpec {
+  Name?: string;
+  Labels?: Record<string, string>;
+  Data?: string;
+  Templating?: SwarmDriver;
+}
+
+/** `GET /configs/{id}`: configs are not secret, so `Data` is shown. */
+export interface ConfigView {
+  ID: string;
+  Version: ObjectVersion;
+  CreatedAt: string;
+  UpdatedAt: string;
+  Spec: { Name: string; Labels: Record<string, string>; Data: string };
+}

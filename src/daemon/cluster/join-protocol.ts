@@ -10,11 +10,16 @@
  *   POST /v1/join    { token, addr, description } over TLS verified against
  *                      the pinned CA (the server must hold a swarm-manager
  *                      certificate) →
- *                    200 { nodeId, clusterId, role, certPem, keyPem, caKeyPem?, managers: [{ nodeId, addr }], etcdEndpoints }
+ *                    200 { nodeId, clusterId, role, certPem, keyPem, caKeyPem?, dataKey?, managers: [{ nodeId, addr }], etcdEndpoints }
  *   POST /v1/certificate  mutual TLS: a member node presents its node
  *                      certificate and gets a new one for the role its node
  *                      record now has (a promotion or demotion) →
- *                    200 { role, certPem, keyPem, caKeyPem?, managers, etcdEndpoints }
+ *                    200 { role, certPem, keyPem, caKeyPem?, dataKey?, managers, etcdEndpoints }
+ *   POST /v1/task-files  mutual TLS: a node asks for the data of secrets and
+ *                      configs by id { secrets: [id], configs: [id] } →
+ *                    200 { secrets: { id: base64 }, configs: { id: base64 } };
+ *                      a worker gets only what a task assigned to it
+ *                      references (the data key stays on managers)
  *
  * The manager matches the token in constant time (roleForJoinToken), issues
  * a worker certificate (CN = a new node id, O = the cluster id, the joiner's
@@ -31,7 +36,7 @@
 import { createServer, request, type Server } from 'node:https';
 import { checkServerIdentity, type PeerCertificate, type TLSSocket } from 'node:tls';
 import type { IncomingMessage } from 'node:http';
-import { BerthError, httpStatusOf, InvalidParameter, Unavailable } from '../../errdefs/index.js';
+import { BerthError, Forbidden, httpStatusOf, InvalidParameter, NotFound, Unavailable } from '../../errdefs/index.js';
 import { MANAGER_OU } from './cert-profile.js';
 import { checkCaAgainstToken, parseJoinToken } from './join-token.js';
 import type { NodeCredentials, NodeIdentity } from './node-cert.js';
@@ -52,6 +57,8 @@ export interface CertificateAnswer {
   keyPem: string;
   /** The root CA's key: managers only. */
   caKeyPem?: string;
+  /** The cluster data key (data-key.ts), base64: managers only, as the CA key. */
+  dataKey?: string;
   managers: { nodeId: string; addr: string }[];
   etcdEndpoints: string[];
 }
@@ -64,12 +71,26 @@ export interface JoinAnswer extends CertificateAnswer {
   caPem: string;
 }
 
+/** Ids of the secrets and configs a node needs the data of. */
+export interface TaskFilesRequest {
+  secrets: string[];
+  configs: string[];
+}
+
+/** Their data, base64, by id. */
+export interface TaskFilesAnswer {
+  secrets: Record<string, string>;
+  configs: Record<string, string>;
+}
+
 /** What the swarm port serves: the manager's side. */
 export interface JoinAuthority {
   rootCaPem(): Promise<string>;
   admit(req: JoinRequest): Promise<JoinAnswer>;
   /** `peer` is the verified identity of the client certificate. */
   certificate(peer: NodeIdentity): Promise<CertificateAnswer>;
+  /** Secret and config data for `peer`'s tasks. */
+  taskFiles(peer: NodeIdentity, req: TaskFilesRequest): Promise<TaskFilesAnswer>;
 }
 
 const MAX_BODY = 1 << 20;
@@ -100,6 +121,20 @@ export async function serveSwarmPort(host: string, port: number, creds: NodeCred
         if (req.method === 'GET' && req.url === '/v1/ca') return send(200, await authority.rootCaPem(), 'application/x-pem-file');
         if (req.method === 'POST' && req.url === '/v1/certificate') {
           return send(200, JSON.stringify(await authority.certificate(peerIdentity(req.socket as TLSSocket, caPem))));
+        }
+        if (req.method === 'POST' && req.url === '/v1/task-files') {
+          const peer = peerIdentity(req.socket as TLSSocket, caPem);
+          let body: TaskFilesRequest;
+          try {
+            body = JSON.parse(await readBody(req)) as TaskFilesRequest;
+          } catch {
+            throw new InvalidParameter('swarm.join_request', 'invalid task files request');
+          }
+          const ids = (v: unknown) => (Array.isArray(v) && v.every((x) => typeof x === 'string') ? v as string[] : undefined);
+          const secrets = ids(body?.secrets ?? []);
+          const configs = ids(body?.configs ?? []);
+          if (!secrets || !configs) throw new InvalidParameter('swarm.join_request', 'invalid task files request');
+          return send(200, JSON.stringify(await authority.taskFiles(peer, { secrets, configs })));
         }
         if (req.method === 'POST' && req.url === '/v1/join') {
           let body: JoinRequest;
@@ -204,6 +239,29 @@ export async function requestCertificate(managers: string[], caPem: string, cred
     } catch (err) {
       last = new Unavailable('swarm.join_unreachable', `could not reach the manager at ${remote}: ${(err as Error).message}`);
     }
+  }
+  throw last;
+}
+
+/**
+ * A worker's agent asks a manager for the data of its task's secrets and
+ * configs, authenticated by its node certificate. Tries each manager in turn;
+ * a refusal (403, 404) is final, an unreachable manager is not.
+ */
+export async function requestTaskFiles(managers: string[], caPem: string, creds: NodeCredentials, want: TaskFilesRequest): Promise<TaskFilesAnswer> {
+  let last: Error = new Unavailable('swarm.join_unreachable', 'no manager to ask for secrets');
+  for (const remote of managers) {
+    let res: Exchange;
+    try {
+      res = await exchange(remote, 'POST', '/v1/task-files', { ca: caPem, creds }, JSON.stringify(want));
+    } catch (err) {
+      last = new Unavailable('swarm.join_unreachable', `could not reach the manager at ${remote}: ${(err as Error).message}`);
+      continue;
+    }
+    if (res.status === 200) return JSON.parse(res.body) as TaskFilesAnswer;
+    if (res.status === 403) throw new Forbidden('swarm.permission_denied', errorOf(res));
+    if (res.status === 404) throw new NotFound('swarm.task_file_not_found', errorOf(res));
+    last = new Unavailable('swarm.join_refused', `the manager at ${remote} refused the task files: ${errorOf(res)}`);
   }
   throw last;
 }

@@ -66,3 +66,48 @@ test('a member node gets a certificate for the role its record has now; a remove
   await assert.rejects(authority.certificate(peer), /not found/);
   await store.close();
 });
+
+test('managers get the cluster data key with the CA key; workers never', async () => {
+  const { store, tokens } = await seed();
+  const dataKey = Buffer.alloc(32, 7);
+  const authority = new SwarmAuthority({ store: () => store, clusterId, ca, log: () => {}, dataKey: async () => dataKey });
+  assert.equal((await authority.admit({ token: tokens.manager, addr: '10.0.0.2', description })).dataKey, dataKey.toString('base64'));
+  const worker = await authority.admit({ token: tokens.worker, addr: '10.0.0.3', description });
+  assert.equal(worker.dataKey, undefined);
+  const kv = (await store.get(nodeKey(worker.nodeId)))!;
+  await store.put(kv.key, JSON.stringify({ ...(JSON.parse(kv.value) as NodeRecord), spec: { Labels: {}, Role: 'manager', Availability: 'active' } }));
+  assert.equal((await authority.certificate(verifyNodeCertificate(worker.certPem, ca.certPem))).dataKey, dataKey.toString('base64'), 'a promoted worker gets it');
+  await store.close();
+});
+
+test('task files over the swarm port: a worker gets only what its assigned tasks reference; a stale manager certificate counts as a worker', async () => {
+  const { serveSwarmPort, requestTaskFiles } = await import('./join-protocol.js');
+  const { issueNodeCertificate } = await import('./node-cert.js');
+  const { store, tokens } = await seed();
+  const data: Record<string, string> = { s1: 'one', s2: 'two', c1: 'conf' };
+  const authority = new SwarmAuthority({
+    store: () => store, clusterId, ca, log: () => {},
+    fileData: async (_kind, id) => (data[id] !== undefined ? Buffer.from(data[id]!) : Promise.reject(new (await import('../../errdefs/index.js')).NotFound('swarm.secret_not_found', `secret ${id} not found`))),
+  });
+  const serverCreds = await issueNodeCertificate(ca, { nodeId: newSwarmId(), role: 'manager', clusterId, ipAddresses: ['127.0.0.1'] });
+  const server = await serveSwarmPort('127.0.0.1', 0, serverCreds, ca.certPem, authority);
+  try {
+    const port = (server.address() as { port: number }).port;
+    const worker = await authority.admit({ token: tokens.worker, addr: '127.0.0.1', description });
+    const ask = (want: { secrets: string[]; configs: string[] }, creds = worker) => requestTaskFiles([`127.0.0.1:${port}`], ca.certPem, creds, want);
+    await assert.rejects(ask({ secrets: ['s1'], configs: [] }), (e: Error & { code?: string }) => e.code === 'swarm.permission_denied' && /no task assigned to node .* references secret s1/.test(e.message));
+    await store.put('/berth/swarm/tasks/t1', JSON.stringify({ ID: 't1', NodeID: worker.nodeId, Spec: { ContainerSpec: { Secrets: [{ SecretID: 's1' }], Configs: [{ ConfigID: 'c1' }] } } }));
+    const got = await ask({ secrets: ['s1'], configs: ['c1'] });
+    assert.deepEqual(got, { secrets: { s1: Buffer.from('one').toString('base64') }, configs: { c1: Buffer.from('conf').toString('base64') } });
+    await assert.rejects(ask({ secrets: ['s1', 's2'], configs: [] }), /references secret s2/);
+    // a manager certificate whose node record says worker (demoted while down) is treated as a worker
+    const stale = await issueNodeCertificate(ca, { nodeId: worker.nodeId, role: 'manager', clusterId, ipAddresses: ['127.0.0.1'] });
+    await assert.rejects(ask({ secrets: ['s2'], configs: [] }, { ...worker, ...stale }), /references secret s2/);
+    const manager = await authority.admit({ token: tokens.manager, addr: '127.0.0.1', description });
+    assert.deepEqual((await ask({ secrets: ['s2'], configs: [] }, manager)).secrets, { s2: Buffer.from('two').toString('base64') });
+    await assert.rejects(ask({ secrets: ['nope'], configs: [] }, manager), (e: Error & { code?: string }) => e.code === 'swarm.task_file_not_found');
+  } finally {
+    await new Promise<void>((r) => { server.close(() => r()); server.closeAllConnections(); });
+    await store.close();
+  }
+});

@@ -12,10 +12,11 @@
  * written here, before the joiner has started anything: a manager joiner
  * then adds itself to etcd with `addMember` (manager-membership.ts).
  */
-import { Forbidden, NotFound } from '../../errdefs/index.js';
+import { Forbidden, NotFound, Unavailable } from '../../errdefs/index.js';
 import { publicRootCA, type RootCA } from './ca.js';
 import { MANAGER_OU, WORKER_OU } from './cert-profile.js';
-import type { CertificateAnswer, JoinAnswer, JoinAuthority, JoinRequest } from './join-protocol.js';
+import type { CertificateAnswer, JoinAnswer, JoinAuthority, JoinRequest, TaskFilesAnswer, TaskFilesRequest } from './join-protocol.js';
+import { nodeMayRead, taskRefsOf, TASKS_PREFIX, type SwarmFileKind } from './secret-objects.js';
 import { roleForJoinToken } from './join-token.js';
 import { newSwarmId } from './ids.js';
 import { issueNodeCertificate, type NodeIdentity } from './node-cert.js';
@@ -29,6 +30,10 @@ export interface SwarmAuthorityDeps {
   clusterId: string;
   /** The root CA with its key. */
   ca: RootCA;
+  /** The cluster data key, handed to managers with the CA key (undefined: a swarm made before data keys). */
+  dataKey?: () => Promise<Buffer | undefined>;
+  /** The data of a secret or config by id, in clear (secrets.ts); for `/v1/task-files`. */
+  fileData?: (kind: SwarmFileKind, id: string) => Promise<Buffer>;
   log: (msg: string, f?: Record<string, unknown>) => void;
 }
 
@@ -48,10 +53,12 @@ export class SwarmAuthority implements JoinAuthority {
     return this.d.ca.certPem;
   }
 
-  private async issue(nodeId: string, role: 'manager' | 'worker', addr: string): Promise<Pick<CertificateAnswer, 'certPem' | 'keyPem' | 'caKeyPem'>> {
+  private async issue(nodeId: string, role: 'manager' | 'worker', addr: string): Promise<Pick<CertificateAnswer, 'certPem' | 'keyPem' | 'caKeyPem' | 'dataKey'>> {
     const ips = role === 'manager' ? [...new Set([addr, '127.0.0.1'].filter(Boolean))] : addr ? [addr] : [];
     const creds = await issueNodeCertificate(this.d.ca, { nodeId, role, clusterId: this.d.clusterId, ...(ips.length ? { ipAddresses: ips } : {}) });
-    return { ...creds, ...(role === 'manager' ? { caKeyPem: this.d.ca.keyPem! } : {}) };
+    if (role !== 'manager') return creds;
+    const dataKey = await this.d.dataKey?.();
+    return { ...creds, caKeyPem: this.d.ca.keyPem!, ...(dataKey ? { dataKey: dataKey.toString('base64') } : {}) };
   }
 
   async admit(req: JoinRequest): Promise<JoinAnswer> {
@@ -72,6 +79,31 @@ export class SwarmAuthority implements JoinAuthority {
     return {
       nodeId, addr: req.addr, clusterId: this.d.clusterId, role, ...creds, caPem: publicRootCA(this.d.ca).certPem, ...(await swarmContacts(store)),
     };
+  }
+
+  /**
+   * Secret and config data for a node: a manager may have any (it holds
+   * the data key anyway); a worker only what a task assigned to it
+   * references, as swarmkit's dispatcher sends it.
+   */
+  async taskFiles(peer: NodeIdentity, req: TaskFilesRequest): Promise<TaskFilesAnswer> {
+    const nodeId = authorizeNode(peer, this.d.clusterId, [MANAGER_OU, WORKER_OU]);
+    const fileData = this.d.fileData;
+    if (!fileData) throw new Unavailable('swarm.not_manager', 'this manager does not serve secrets');
+    const store = this.d.store();
+    // a manager certificate counts only while the node's record still says manager (one demoted while down keeps its old certificate)
+    const record = await store.get(nodeKey(nodeId)).then((kv) => (kv ? (JSON.parse(kv.value) as NodeRecord) : undefined));
+    if (!record) throw new NotFound('swarm.node_not_found', `node ${nodeId} not found`);
+    if (peer.role !== 'manager' || record.spec.Role !== 'manager') {
+      const tasks = (await store.list(TASKS_PREFIX)).items.flatMap((kv) => taskRefsOf(kv.value) ?? []);
+      for (const [kind, ids] of [['secret', req.secrets], ['config', req.configs]] as const) {
+        const denied = ids.find((id) => !nodeMayRead(kind, id, nodeId, tasks));
+        if (denied) throw new Forbidden('swarm.permission_denied', `Permission denied: no task assigned to node ${nodeId} references ${kind} ${denied}`);
+      }
+    }
+    const read = async (kind: SwarmFileKind, ids: string[]) => Object.fromEntries(await Promise.all(ids.map(async (id) => [id, (await fileData(kind, id)).toString('base64')] as const)));
+    this.d.log('swarm: sent task files', { node: nodeId, secrets: req.secrets.length, configs: req.configs.length });
+    return { secrets: await read('secret', req.secrets), configs: await read('config', req.configs) };
   }
 
   async certificate(peer: NodeIdentity): Promise<CertificateAnswer> {

@@ -3,20 +3,21 @@
  * update --role`), as swarmkit's node does after a role change: the steps,
  * over what the swarm service lends it (`RoleChangeHost`).
  *
- *   worker -> manager: a manager certificate and the CA key from a manager
+ *   worker -> manager: a manager certificate, the CA key and the data key from a manager
  *     (POST /v1/certificate on 2377, authenticated by the worker's
  *     certificate), then its own etcd member (addMember + start `existing`),
  *     then the session again as a manager (store on every member, election,
  *     swarm port).
  *   manager -> worker: a worker certificate issued here while the CA key is
  *     at hand, resign, remove its etcd member (member remove, stop, delete
- *     the data), drop the CA key, then the session again as a worker (store
+ *     the data), drop the CA key and the data key, then the session again as a worker (store
  *     on the remaining members).
  */
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Unavailable } from '../../errdefs/index.js';
 import { rootCAFromPem } from './ca.js';
+import { DATA_KEY_FILE, saveDataKey } from './data-key.js';
 import { leaveCluster, type EtcdMember } from './etcd-member.js';
 import { requestCertificate } from './join-protocol.js';
 import { issueNodeCertificate } from './node-cert.js';
@@ -47,6 +48,7 @@ export async function promoteSelf(host: RoleChangeHost, state: LocalSwarmState, 
   const answer = await requestCertificate(managers, ca.certPem, creds);
   if (answer.role !== 'manager') return undefined; // demoted again meanwhile
   await saveRootCA(host.certDir, rootCAFromPem(ca.certPem, answer.caKeyPem), { withKey: true });
+  if (answer.dataKey) await saveDataKey(host.certDir, Buffer.from(answer.dataKey, 'base64'));
   await saveNodeCredentials(host.certDir, answer);
   const next: LocalSwarmState = { ...state, ...host.etcdUrls('manager', state.advertiseIp), role: 'manager' };
   await host.becomeMember(next, answer.etcdEndpoints);
@@ -64,6 +66,7 @@ export async function demoteSelf(host: RoleChangeHost, state: LocalSwarmState, s
   host.forgetMember();
   await saveNodeCredentials(host.certDir, creds);
   await rm(join(host.certDir, ROOT_CA_KEY_FILE), { force: true });
+  await rm(join(host.certDir, DATA_KEY_FILE), { force: true });
   const next: LocalSwarmState = { ...state, role: 'worker', clientUrl: '', peerUrl: '', etcdEndpoints: others };
   await host.switchState(next);
   return next;

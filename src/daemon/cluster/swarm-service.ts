@@ -4,7 +4,8 @@
  *
  *   <data-root>/swarm/
  *   ├── state.json          this node's membership (swarm-state.ts)
- *   ├── certificates/       swarm-root-ca.crt, swarm-root-ca.key, swarm-node.crt, swarm-node.key (pki-files.ts)
+ *   ├── certificates/       swarm-root-ca.crt, swarm-root-ca.key, swarm-node.crt, swarm-node.key (pki-files.ts),
+ *   │                       swarm-data.key (managers: the key secrets are sealed with, data-key.ts)
  *   └── etcd/               the local etcd member (etcd-member.ts)
  *
  * A daemon never in a swarm has no state.json: `start()` reads one missing
@@ -22,11 +23,13 @@ import { networkInterfaces } from 'node:os';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Server } from 'node:https';
-import type { SwarmInfoView, SwarmInitRequest, SwarmSpec, SwarmView } from '../../api/types/index.js';
+import type { ConfigView, SecretView, SwarmInfoView, SwarmInitRequest, SwarmSpec, SwarmView } from '../../api/types/index.js';
 import { Conflict, InvalidParameter, Unavailable } from '../../errdefs/index.js';
 import { hostOf, resolveAdvertiseIp } from './advertise-addr.js';
 import { createRootCA, rootCAFromPem } from './ca.js';
+import { loadDataKey, newDataKey, requireDataKey, saveDataKey } from './data-key.js';
 import { requestJoin, serveSwarmPort } from './join-protocol.js';
+import { taskFileSource, type TaskFileRefs, type TaskFileSource } from './task-file-source.js';
 import { EtcdMember, leaveCluster, type TlsFiles } from './etcd-member.js';
 import { newSwarmId } from './ids.js';
 import { generateJoinTokens, rotateJoinTokens } from './join-token.js';
@@ -36,6 +39,7 @@ import { issueNodeCertificate } from './node-cert.js';
 import { loadNodeCredentials, loadRootCA, NODE_CERT_FILE, NODE_KEY_FILE, ROOT_CA_CERT_FILE, saveNodeCredentials, saveRootCA } from './pki-files.js';
 import type { ClusterStore } from './store.js';
 import { SwarmAuthority } from './swarm-authority.js';
+import { plainBase64, sealedWith, SwarmFileObjects } from './secrets.js';
 import {
   checkSupportedSpec, CLUSTER_KEY, defaultSwarmSpec, heartbeatKey, mergeSwarmSpec, nodeDescription, nodeKey, SWARM_PORT, swarmView,
   type ClusterRecord, type NodeRecord,
@@ -227,7 +231,10 @@ export class SwarmService {
     const listen = state.listenAddr || `0.0.0.0:${SWARM_PORT}`;
     const port = Number(/:(\d+)$/.exec(listen)?.[1] ?? SWARM_PORT);
     const host = hostOf(listen);
-    const authority = new SwarmAuthority({ store: () => this.manager().store, clusterId: state.clusterId, ca, log: (msg, f) => this.d.log.info(msg, f) });
+    const authority = new SwarmAuthority({
+      store: () => this.manager().store, clusterId: state.clusterId, ca, dataKey: () => loadDataKey(this.certDir), log: (msg, f) => this.d.log.info(msg, f),
+      fileData: (kind, id) => (kind === 'secret' ? this.secrets : this.configs).data(id),
+    });
     this.swarmPort = await serveSwarmPort(host.includes('.') || host.includes(':') ? host : '0.0.0.0', port, creds, ca.certPem, authority);
   }
 
@@ -252,6 +259,7 @@ export class SwarmService {
       await rm(this.dir, { recursive: true, force: true });
       try {
         await saveRootCA(this.certDir, rootCAFromPem(answer.caPem, answer.caKeyPem), { withKey: answer.role === 'manager' });
+        if (answer.role === 'manager' && answer.dataKey) await saveDataKey(this.certDir, Buffer.from(answer.dataKey, 'base64'));
         await saveNodeCredentials(this.certDir, { certPem: answer.certPem, keyPem: answer.keyPem });
         const state: LocalSwarmState = {
           ...this.etcdUrls(answer.role, answer.addr), nodeId: answer.nodeId, clusterId: answer.clusterId, role: answer.role, advertiseIp: answer.addr,
@@ -357,6 +365,7 @@ export class SwarmService {
         const ca = await createRootCA();
         const creds = await issueNodeCertificate(ca, { nodeId: state.nodeId, role: 'manager', clusterId: state.clusterId, ipAddresses: [...new Set([advertiseIp, '127.0.0.1'])] });
         await saveRootCA(this.certDir, ca, { withKey: true });
+        await saveDataKey(this.certDir, newDataKey());
         await saveNodeCredentials(this.certDir, creds);
         const member = this.memberFor(state, 'new');
         await member.start();
@@ -432,6 +441,22 @@ export class SwarmService {
 
   /** The node and cluster routes' half: reads and writes of node objects, on a manager. */
   readonly nodes = new SwarmNodes(() => this.manager().store);
+
+  /** Secrets, sealed with the cluster data key this manager holds (data-key.ts), and configs. */
+  readonly secrets = new SwarmFileObjects<SecretView>('secret', () => this.manager().store, sealedWith(() => requireDataKey(this.certDir)));
+  readonly configs = new SwarmFileObjects<ConfigView>('config', () => this.manager().store, plainBase64);
+
+  /**
+   * Where a task's secret and config data come from on this node, for
+   * resolveTaskFiles (task-files.ts): the store on a manager (which holds
+   * the data key); on a worker, a manager over the swarm port, which gives
+   * only what a task assigned to this node references.
+   */
+  taskFileSource(refs: TaskFileRefs): Promise<TaskFileSource> {
+    const state = this.state;
+    if (!state || !this.store) return Promise.reject(new Unavailable('swarm.not_in_swarm', NO_SWARM));
+    return taskFileSource(refs, { role: state.role, managers: state.managers ?? [], store: this.store, certDir: this.certDir, secrets: this.secrets, configs: this.configs });
+  }
 
   /** This node's state and its API store, if it is a manager; else dockerd's refusal. */
   private manager(): { state: LocalSwarmState; store: ClusterStore } {

@@ -159,3 +159,12 @@ export const SWARM_JOIN: Shape = {
   struct: 'JoinRequest',
   fields: { ListenAddr: 'string', AdvertiseAddr: 'string', DataPathAddr: 'string', RemoteAddrs: strings, JoinToken: 'string', Availability: 'string' },
 };
+
+export const SERVICE_SPEC: Shape = {
+  struct: 'ServiceSpec',
+  fields: {
+    Name: 'string', Labels: stringMap, TaskTemplate: { struct: 'TaskSpec', fields: { ContainerSpec: { struct: 'ContainerSpec', fields: { Image: 'string', Args: { list: 'string' }, Command: { list: 'string' }, Env: { list: 'string' } } }, ForceUpdate: 'uint', Runtime: 'string' } },
+    Mode: { struct: 'ServiceMode', fields: { Replicated: { struct: 'ReplicatedService', fields: { Replicas: 'uint' } }, Global: 'any' } },
+    UpdateConfig: 'any', RollbackConfig: 'any', Networks: 'any', EndpointSpec: 'any',
+  },
+};

@@ -94,6 +94,8 @@ describe('swarm services with the docker CLI', () => {
     const r = await n1.docker(['service', 'create', '--name', 'fg', '--replicas', '2', 'busybox', 'sleep', '3600'], { timeoutMs: 90_000 });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout + r.stderr, /converged/);
+    // no registry on this LAN: dockerd's answer to /distribution/busybox/json is an error, and the CLI goes on unpinned
+    assert.match(r.stderr, /image busybox:latest could not be accessed on a registry to record\s+its digest/);
     assert.equal(await replicas('fg'), '2/2');
     await ok(n1, ['service', 'rm', 'fg']);
   });
@@ -144,6 +146,21 @@ describe('swarm services with the docker CLI', () => {
       assert.equal(await replicas('nowhere'), '0/1');
     } finally {
       await ok(n1, ['service', 'rm', 'nowhere']);
+    }
+  });
+
+  test('a task that exits non-zero is replaced in its slot until its restart attempts are spent', async () => {
+    await ok(n1, ['service', 'create', '-d', '--name', 'crash', '--restart-delay', '1s', '--restart-max-attempts', '2', 'busybox', 'sh', '-c', 'exit 3']);
+    try {
+      await waitFor(async () => (await tasks('crash')).filter((r) => r.current.startsWith('Failed')).length === 3, 60_000, 'three failed tasks');
+      await new Promise((r) => setTimeout(r, 4000));
+      const rows = await tasks('crash');
+      assert.equal(rows.length, 3, 'no fourth attempt');
+      for (const r of rows) assert.equal(r.err, '"task: non-zero exit (3)"');
+      const names = (await ok(n1, ['service', 'ps', 'crash', '--format', '{{.Name}}'])).trim().split('\n').map((l) => l.trim().replace(/^\\_ /, ''));
+      assert.deepEqual([...new Set(names)], ['crash.1'], 'every attempt in slot 1');
+    } finally {
+      await ok(n1, ['service', 'rm', 'crash']);
     }
   });
 

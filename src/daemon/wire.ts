@@ -246,8 +246,8 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
 
   volumes.adoptMounts(records);
   await run.restore(records);
-  containersRestored();
   await sandboxes.reconcile(containerStore.list());
+  containersRestored();
 
   const router = new Router<Handler>();
   systemRoutes(router, system);

@@ -68,9 +68,10 @@ export class Reconciler {
       } catch (err) {
         if (signal.aborted) return;
         this.o.log('orchestrator: watch failed; watching again', { error: (err as Error).message });
-        await sleep(1000, signal);
-        this.kick();
       }
+      // ended or failed: watch again after a pause (never a tight loop), and look at everything once
+      await sleep(1000, signal);
+      this.kick();
     }
   }
 
@@ -148,8 +149,10 @@ export class Reconciler {
   }
 }
 
+/** Waits `ms` or until aborted; the abort listener goes either way (a loop that fails often must not pile them up). */
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
+    const done = () => { clearTimeout(t); signal.removeEventListener('abort', done); resolve(); };
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
   });

@@ -94,8 +94,9 @@ export class TaskAgent {
           this.kick();
         }
       } catch {
-        await new Promise((r) => setTimeout(r, 1000));
+        // etcd3 resumes a watch itself; one that fails outright is opened again, not in a tight loop
       }
+      if (!signal.aborted) await new Promise((r) => setTimeout(r, 1000));
     }
   }
 

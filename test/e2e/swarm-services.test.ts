@@ -106,16 +106,20 @@ describe('swarm services with the docker CLI', () => {
     assert.match(r.stderr, /This node is not a swarm manager\. Worker nodes can't be used to view or modify cluster state\./);
   });
 
-  test('service scale web=5: five running tasks', async () => {
-    await ok(n1, ['service', 'scale', '-d', 'web=5']);
-    await waitFor(async () => (await replicas('web')) === '5/5', 60_000, 'web 5/5');
+  test('service scale web=5 waits for five running tasks', async () => {
+    // without -d the CLI follows the new tasks (the `_up-to-date` task filter) until they run
+    const out = await ok(n1, ['service', 'scale', 'web=5'], { timeoutMs: 120_000 });
+    assert.match(out, /web scaled to 5/);
+    assert.equal(await replicas('web'), '5/5');
     const counts = await spread('web');
     assert.equal(counts.reduce((a, b) => a + b, 0), 5);
     assert.ok(counts.every((k) => k >= 1 && k <= 2), `spread ${counts.join(',')}`);
   });
 
-  test('service update --env-add replaces every task with one that has the variable', async () => {
-    await ok(n1, ['service', 'update', '-d', '--env-add', 'FOO=bar', 'web']);
+  test('service update --env-add waits while every task is replaced by one that has the variable', async () => {
+    const r = await n1.docker(['service', 'update', '--env-add', 'FOO=bar', 'web'], { timeoutMs: 180_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout + r.stderr, /converged/);
     await waitFor(async () => {
       const rows = await tasks('web', ['--filter', 'desired-state=running']);
       if (rows.length !== 5 || !rows.every((r) => r.current.startsWith('Running'))) return false;

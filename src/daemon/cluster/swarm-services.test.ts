@@ -44,6 +44,13 @@ test('update: the version must be the current one; scaling keeps the spec versio
   const v3 = await services.inspectService('web');
   await assert.rejects(services.updateService('web', v3.Version.Index, { ...v3.Spec, Mode: { Global: {} } }), /service mode change is not allowed/);
   await assert.rejects(services.updateService('web', v3.Version.Index, { ...v3.Spec, Name: 'other' }), /renaming services is not supported/);
+  // rollback: the previous spec comes back (the env change undone), and a new template version is made
+  await services.updateService('web', v3.Version.Index, v3.Spec, { rollback: true });
+  const v4 = await services.inspectService('web');
+  assert.equal(v4.Spec.TaskTemplate?.ContainerSpec?.Env, undefined);
+  assert.equal((await rec()).specVersion, 3);
+  const { ID } = await services.createService(spec({ Name: 'fresh' }));
+  await assert.rejects(services.updateService(ID, (await services.inspectService(ID)).Version.Index, spec({ Name: 'fresh' }), { rollback: true }), /does not have a previous spec/);
   await store.close();
 });
 

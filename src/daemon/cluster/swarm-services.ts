@@ -105,12 +105,15 @@ export class SwarmServices {
     return serviceView(s, kv.modRevision, serviceStatus(s, snap.tasks.map((t) => t.record), new Set(snap.nodes.filter((n) => n.ready).map((n) => n.id))));
   }
 
-  async updateService(ref: string, version: number, spec: ServiceSpecView): Promise<{ Warnings: string[] }> {
+  /** `rollback`: back to the previous spec (`docker service rollback`), whatever spec was sent. */
+  async updateService(ref: string, version: number, given: ServiceSpecView, o: { rollback?: boolean } = {}): Promise<{ Warnings: string[] }> {
     const store = this.store();
     const all = await this.services(store);
     const s = resolveService(ref, all.map((x) => x.record));
     const kv = all.find((x) => x.record.id === s.id)!.kv;
     if (version !== kv.modRevision) throw outOfSequence();
+    if (o.rollback && !s.previousSpec) throw new Conflict('swarm.no_previous_spec', `rpc error: code = FailedPrecondition desc = service ${s.id} does not have a previous spec`);
+    const spec = o.rollback ? s.previousSpec! : given;
     validateServiceSpec(spec);
     if ((spec.Name || s.spec.Name) !== s.spec.Name) throw new InvalidParameter('swarm.service_rename', 'rpc error: code = Unimplemented desc = renaming services is not supported');
     if (isGlobal(spec) !== isGlobal(s.spec)) throw new InvalidParameter('swarm.service_mode_change', 'rpc error: code = InvalidArgument desc = service mode change is not allowed');

@@ -16,7 +16,7 @@ export function serviceRoutes(r: Router<Handler>, b: ServicesBackend): void {
     const raw = req.str('version') ?? '';
     if (!/^\d+$/.test(raw)) throw new InvalidParameter('swarm.invalid_version', `invalid service version '${raw}': strconv.ParseUint: parsing "${raw}": invalid syntax`);
     const spec = (await req.json<ServiceSpecView>(SERVICE_SPEC)) ?? {};
-    reply.json(200, await b.updateService(req.param('id'), Number(raw), spec));
+    reply.json(200, await b.updateService(req.param('id'), Number(raw), spec, { rollback: req.str('rollback') === 'previous' }));
   });
   r.add('DELETE', '/services/:id', async (req, reply) => {
     await b.removeService(req.param('id'));

@@ -2,7 +2,8 @@
  * Swarm services with the real docker CLI on one 3-node cluster (n1 the
  * manager, n2 and n3 workers, busybox loaded on each), in order: create
  * (detached and waiting for convergence), ls and ps, spread on three nodes,
- * scale, a spec change replacing tasks, constraints (possible and not),
+ * scale, a spec change replacing tasks and its rollback, constraints (possible and not),
+ * the restart policy,
  * global mode, drain, a worker's berthd killed (its tasks run elsewhere
  * within 30 s), rm removing every container on every node. The etcd member
  * started here is killed by pid in `after` if a test failed before.
@@ -132,6 +133,22 @@ describe('swarm services with the docker CLI', () => {
     }, 120_000, 'every web task replaced');
     const shut = (await tasks('web')).filter((r) => r.desired === 'Shutdown');
     assert.ok(shut.length >= 5, `the replaced tasks are kept as history: ${shut.length}`);
+  });
+
+  test('service rollback brings the previous spec back: the tasks lose the variable again', async () => {
+    await ok(n1, ['service', 'rollback', '-d', 'web']);
+    await waitFor(async () => {
+      const rows = await tasks('web', ['--filter', 'desired-state=running']);
+      if (rows.length !== 5 || !rows.every((r) => r.current.startsWith('Running'))) return false;
+      for (const n of [n1, n2, n3]) {
+        for (const name of await running(n, 'web')) {
+          if ((await ok(n, ['inspect', '--format', '{{json .Config.Env}}', name])).includes('FOO=bar')) return false;
+        }
+      }
+      return (await spread('web')).reduce((a, b) => a + b, 0) === 5;
+    }, 120_000, 'every web task rolled back');
+    const spec = JSON.parse(await ok(n1, ['service', 'inspect', '--format', '{{json .Spec.TaskTemplate.ContainerSpec}}', 'web'])) as { Env?: string[] };
+    assert.ok(!spec.Env?.includes('FOO=bar'), JSON.stringify(spec));
   });
 
   test('--constraint node.role==manager puts every task on the manager', async () => {

@@ -165,3 +165,12 @@ const swarmDriver: Shape = { struct: 'Driver', fields: { Name: 'string', Options
 export const SECRET_SPEC: Shape = { struct: 'SecretSpec', fields: { Name: 'string', Labels: stringMap, Data: 'string', Driver: swarmDriver, Templating: swarmDriver } };
 
 export const CONFIG_SPEC: Shape = { struct: 'ConfigSpec', fields: { Name: 'string', Labels: stringMap, Data: 'string', Templating: swarmDriver } };
+
+export const SERVICE_SPEC: Shape = {
+  struct: 'ServiceSpec',
+  fields: {
+    Name: 'string', Labels: stringMap, TaskTemplate: { struct: 'TaskSpec', fields: { ContainerSpec: { struct: 'ContainerSpec', fields: { Image: 'string', Args: { list: 'string' }, Command: { list: 'string' }, Env: { list: 'string' } } }, ForceUpdate: 'uint', Runtime: 'string' } },
+    Mode: { struct: 'ServiceMode', fields: { Replicated: { struct: 'ReplicatedService', fields: { Replicas: 'uint' } }, Global: 'any' } },
+    UpdateConfig: 'any', RollbackConfig: 'any', Networks: 'any', EndpointSpec: 'any',
+  },
+};

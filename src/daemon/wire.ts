@@ -68,6 +68,8 @@ import { systemRoutes } from './server/routes/system/routes.js';
 import { nodeRoutes, swarmRoutes } from './server/routes/swarm/routes.js';
 import { configRoutes, secretRoutes } from './server/routes/secrets/routes.js';
 import { SwarmService } from './cluster/swarm-service.js';
+import { taskContainers } from './cluster/task-containers.js';
+import { serviceRoutes } from './server/routes/services/routes.js';
 import { gatherHostFacts } from './system/host-facts.js';
 import { DiskUsageService } from './system/disk-usage.js';
 import { SystemService } from './system/system-service.js';
@@ -205,9 +207,26 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     images, layers, content, layerBlobs, events, log, tmpRoot: join(storeRoot, 'tmp'), engineVersion: ENGINE_VERSION,
   });
   await filesystem.init();
+  // the swarm agent acts on task containers only once their states are restored
+  let containersRestored!: () => void;
+  const restored = new Promise<void>((r) => { containersRestored = r; });
   const swarm = new SwarmService({
     dataRoot: cfg.dataRoot, hostname: facts.hostname, engineVersion: ENGINE_VERSION, ncpu: facts.ncpu, memTotal: facts.memTotal,
     skipInterfaces: [cfg.bridge], log,
+    taskContainers: taskContainers({
+      restored,
+      records: () => containerStore.list(),
+      hasImage: (ref) => !!images.tryResolve(ref),
+      pull: async (ref) => {
+        const r = withDefaultTag(parseReference(ref));
+        await distribution.pull(`${r.domain}/${r.path}`, r.digest ?? r.tag, hostPlatform(), {}, () => {});
+      },
+      create: (req, name) => containers.create(req, name),
+      start: (id) => containers.start(id),
+      stop: (id) => containers.stop(id),
+      remove: (id) => containers.remove(id, { force: true }),
+      events,
+    }),
   });
   // reads one missing file unless this node was in a swarm
   await swarm.start();
@@ -236,6 +255,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   const member = () => swarm.pingState() !== 'inactive';
   swarm.onMembership((m) => void overlay.setMembership(m, member()));
   await overlay.setMembership(swarm.membership(), member());
+  containersRestored();
 
   const router = new Router<Handler>();
   systemRoutes(router, system);
@@ -270,6 +290,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   nodeRoutes(router, swarm.nodes);
   secretRoutes(router, swarm.secrets);
   configRoutes(router, swarm.configs);
+  serviceRoutes(router, swarm.services);
   const server = new ApiServer({
     router, engineVersion: ENGINE_VERSION, log, ...(authz ? { authorizer: authz } : {}),
     ...(transport.tls ? { tls: transport.tls } : {}), socketGid: transport.socketGroup.gid, limits: transport.limits,

@@ -48,6 +48,9 @@ import { readCluster, readNodes, SwarmNodes } from './swarm-nodes.js';
 import { NodeHeartbeat } from './node-heartbeat.js';
 import { demoteSelf, promoteSelf, type RoleChangeHost } from './swarm-roles.js';
 import { swarmInfo } from './swarm-info.js';
+import { SwarmServices } from './swarm-services.js';
+import { SwarmWorkloads } from './swarm-workloads.js';
+import type { TaskContainers } from './task-agent.js';
 import { readSwarmState, writeSwarmState, type LocalSwarmState } from './swarm-state.js';
 
 export type { LocalSwarmState } from './swarm-state.js';
@@ -76,6 +79,8 @@ export interface SwarmServiceDeps {
   openStore?: (endpoints: string[], tls: TlsFiles) => ClusterStore;
   /** How long a store request may take before it fails (no quorum); default 3000 ms. */
   storeTimeoutMs?: number;
+  /** This node's containers, for the tasks the swarm gives it; without, the node runs none. */
+  taskContainers?: TaskContainers;
 }
 
 export interface SwarmUpdateFlags {
@@ -101,11 +106,14 @@ export class SwarmService {
   /** Whether this node leads the swarm now; for the orchestrator. Stable across restarts of swarm mode. */
   readonly leadership = new Leadership();
   private lastError = '';
+  private readonly workloads: SwarmWorkloads;
   /** One init/leave/start at a time. */
   private busy: Promise<unknown> = Promise.resolve();
   private readonly membershipListeners: ((m: SwarmMembership | undefined) => void)[] = [];
 
-  constructor(private readonly d: SwarmServiceDeps) {}
+  constructor(private readonly d: SwarmServiceDeps) {
+    this.workloads = new SwarmWorkloads(d.taskContainers, this.leadership, (msg, f) => d.log.info(msg, f));
+  }
 
   get dir(): string {
     return join(this.d.dataRoot, 'swarm');
@@ -188,10 +196,12 @@ export class SwarmService {
       await this.election.start({ wait: o.wait });
     }
     this.stopRoleWatch = watchOwnRole(store, state.nodeId, (role) => this.onRole(role));
+    this.workloads.open(store, state.nodeId, state.role);
   }
 
   /** Everything openSession and openSwarmPort started; the local etcd member stays as it is. */
   private async closeSession(): Promise<void> {
+    await this.workloads.close();
     this.stopRoleWatch?.();
     this.stopRoleWatch = undefined;
     await this.closeSwarmPort();
@@ -457,6 +467,9 @@ export class SwarmService {
     if (!state || !this.store) return Promise.reject(new Unavailable('swarm.not_in_swarm', NO_SWARM));
     return taskFileSource(refs, { role: state.role, managers: state.managers ?? [], store: this.store, certDir: this.certDir, secrets: this.secrets, configs: this.configs });
   }
+
+  /** The service and task routes' half, on a manager. */
+  readonly services = new SwarmServices(() => this.manager().store);
 
   /** This node's state and its API store, if it is a manager; else dockerd's refusal. */
   private manager(): { state: LocalSwarmState; store: ClusterStore } {

@@ -1,0 +1,100 @@
+/**
+ * The scheduler: pending tasks → nodes. Pure; reconciler.ts writes each
+ * assignment as a transaction on the task's revision.
+ *
+ * A node fits when it is ready and active, meets the service's placement
+ * constraints and has the task's reservations (CPU, memory) left after its
+ * live tasks'. Among those, the one with the fewest live tasks of the
+ * service, then the fewest live tasks overall (swarmkit's spread), then the
+ * lowest id. A task no node fits stays pending with swarmkit's explanation,
+ * `no suitable node (scheduling constraints not satisfied on 3 nodes)`.
+ * A global task is made for its node: it is assigned there when the node is
+ * ready.
+ */
+import { constraintsMatch, parseConstraints, type NodeInfo } from './placement.js';
+import { isTerminal, type TaskRecord } from './service-records.js';
+import type { Versioned } from './orchestrator.js';
+
+export interface SchedulerInput {
+  tasks: Versioned<TaskRecord>[];
+  nodes: NodeInfo[];
+  now: number;
+}
+
+const plural = (n: number) => `${n} node${n === 1 ? '' : 's'}`;
+
+/** Takes up room on its node: meant to run and not yet ended. */
+const holdsNode = (t: TaskRecord) => !!t.nodeId && t.desiredState === 'running' && !isTerminal(t.status.state);
+
+export function schedule(input: SchedulerInput): Versioned<TaskRecord>[] {
+  const now = new Date(input.now).toISOString();
+  const perNode = new Map<string, { all: number; byService: Map<string, number>; cpu: number; mem: number }>();
+  const load = (id: string) => {
+    let l = perNode.get(id);
+    if (!l) perNode.set(id, (l = { all: 0, byService: new Map(), cpu: 0, mem: 0 }));
+    return l;
+  };
+  const place = (t: TaskRecord, nodeId: string) => {
+    const l = load(nodeId);
+    l.all++;
+    l.byService.set(t.serviceId, (l.byService.get(t.serviceId) ?? 0) + 1);
+    l.cpu += t.spec.Resources?.Reservations?.NanoCPUs ?? 0;
+    l.mem += t.spec.Resources?.Reservations?.MemoryBytes ?? 0;
+  };
+  for (const t of input.tasks) if (holdsNode(t.record) && t.record.status.state !== 'pending') place(t.record, t.record.nodeId!);
+
+  const out: Versioned<TaskRecord>[] = [];
+  const pending = input.tasks.filter((t) => t.record.desiredState === 'running' && t.record.status.state === 'pending')
+    .sort((a, b) => a.record.createdAt.localeCompare(b.record.createdAt) || (a.record.slot ?? 0) - (b.record.slot ?? 0));
+  for (const { record: t, modRevision } of pending) {
+    const assign = (nodeId: string) => {
+      place(t, nodeId);
+      out.push({
+        record: { ...t, nodeId, updatedAt: now, status: { state: 'assigned', message: 'scheduler assigned task to node', timestamp: now } },
+        modRevision,
+      });
+    };
+    if (t.nodeId) {
+      const n = input.nodes.find((x) => x.id === t.nodeId);
+      if (n?.ready && n.availability === 'active') assign(n.id);
+      continue;
+    }
+    const { fits, explanation } = candidates(t, input.nodes, perNode);
+    const best = fits.sort((a, b) => {
+      const la = perNode.get(a.id);
+      const lb = perNode.get(b.id);
+      return (la?.byService.get(t.serviceId) ?? 0) - (lb?.byService.get(t.serviceId) ?? 0) || (la?.all ?? 0) - (lb?.all ?? 0) || a.id.localeCompare(b.id);
+    })[0];
+    if (best) assign(best.id);
+    else {
+      const err = `no suitable node${explanation ? ` (${explanation})` : ''}`;
+      if (t.status.err !== err) out.push({ record: { ...t, updatedAt: now, status: { ...t.status, err, timestamp: now } }, modRevision });
+    }
+  }
+  return out;
+}
+
+/** The nodes that fit, and swarmkit's pipeline explanation of the others (each counted at the first filter it fails). */
+function candidates(t: TaskRecord, nodes: NodeInfo[], perNode: Map<string, { cpu: number; mem: number }>): { fits: NodeInfo[]; explanation: string } {
+  let constraints: ReturnType<typeof parseConstraints>;
+  try {
+    constraints = parseConstraints(t.spec.Placement?.Constraints ?? []);
+  } catch {
+    return { fits: [], explanation: `scheduling constraints not satisfied on ${plural(nodes.length)}` };
+  }
+  const cpu = t.spec.Resources?.Reservations?.NanoCPUs ?? 0;
+  const mem = t.spec.Resources?.Reservations?.MemoryBytes ?? 0;
+  const failed = { ready: 0, resources: 0, constraints: 0 };
+  const fits = nodes.filter((n) => {
+    if (!n.ready || n.availability !== 'active') return (failed.ready++, false);
+    const used = perNode.get(n.id);
+    if ((cpu && cpu > n.nanoCpus - (used?.cpu ?? 0)) || (mem && mem > n.memoryBytes - (used?.mem ?? 0))) return (failed.resources++, false);
+    if (!constraintsMatch(constraints, n)) return (failed.constraints++, false);
+    return true;
+  });
+  const parts: string[] = [];
+  if (failed.ready) parts.push(`${plural(failed.ready)} not available for new tasks`);
+  if (failed.resources) parts.push(`insufficient resources on ${plural(failed.resources)}`);
+  if (failed.constraints) parts.push(`scheduling constraints not satisfied on ${plural(failed.constraints)}`);
+  return { fits, explanation: parts.join('; ') };
+}

@@ -1,0 +1,133 @@
+/**
+ * Services and tasks as they sit in the cluster store, and their API views.
+ * Pure: the orchestrator, scheduler, agent and API read and write these.
+ *
+ *   /berth/swarm/services/<id>     ServiceRecord; Version.Index = the key's modRevision
+ *   /berth/swarm/service-locks/<id> rewritten by every orchestrator write for the service:
+ *                                  writes compare it, so two managers deciding from
+ *                                  the same read never both create a slot's task
+ *   /berth/swarm/tasks/<id>        TaskRecord; Version.Index = the key's modRevision
+ *
+ * A task's life (swarmkit's states, in order): pending (created by the
+ * orchestrator, waiting for a node) → assigned (scheduler) → preparing →
+ * starting → running (the node's agent) → complete | failed | shutdown |
+ * rejected. `desiredState` is what the managers want (running, shutdown,
+ * remove); `status.state` is what the agent saw. A task is never moved back:
+ * a restart is a new task in the same slot.
+ */
+import type { ServiceSpecView, ServiceView, TaskSpecView, TaskState, TaskView } from '../../api/types/index.js';
+import { SWARM_PREFIX } from './swarm-objects.js';
+
+export const SERVICES_PREFIX = `${SWARM_PREFIX}services/`;
+export const SERVICE_LOCKS_PREFIX = `${SWARM_PREFIX}service-locks/`;
+export const TASKS_PREFIX = `${SWARM_PREFIX}tasks/`;
+export const serviceKey = (id: string) => `${SERVICES_PREFIX}${id}`;
+export const serviceLockKey = (id: string) => `${SERVICE_LOCKS_PREFIX}${id}`;
+export const taskKey = (id: string) => `${TASKS_PREFIX}${id}`;
+
+export interface ServiceRecord {
+  id: string;
+  createdAt: string;
+  updatedAt: string;
+  spec: ServiceSpecView;
+  previousSpec?: ServiceSpecView;
+  /** Bumped by each spec change; a task made from this spec carries it (moby's `_up-to-date` filter compares them). */
+  specVersion: number;
+}
+
+export interface TaskStatus {
+  state: TaskState;
+  message: string;
+  err?: string;
+  /** RFC 3339. */
+  timestamp: string;
+  containerStatus?: { containerId?: string; pid?: number; exitCode?: number };
+}
+
+export interface TaskRecord {
+  id: string;
+  serviceId: string;
+  /** The service's name when the task was made: the container's name and labels. */
+  serviceName: string;
+  /** Replicated services: 1..replicas. Global services have none: the node is the slot. */
+  slot?: number;
+  nodeId?: string;
+  desiredState: TaskState;
+  status: TaskStatus;
+  /** A copy of the service's task template (networks will be attached here later). */
+  spec: TaskSpecView;
+  specVersion: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Swarmkit's order of task states: a task only ever moves forward. */
+export const TASK_STATE_ORDER: TaskState[] = [
+  'new', 'pending', 'assigned', 'accepted', 'preparing', 'ready', 'starting', 'running', 'complete', 'shutdown', 'failed', 'rejected', 'remove', 'orphaned',
+];
+export const stateRank = (s: TaskState): number => TASK_STATE_ORDER.indexOf(s === 'allocated' ? 'pending' : s);
+/** The task's container has ended, or never will run. */
+export const isTerminal = (s: TaskState): boolean => stateRank(s) > stateRank('running');
+
+export function isGlobal(spec: ServiceSpecView): boolean {
+  return !!spec.Mode?.Global;
+}
+
+export function replicasOf(spec: ServiceSpecView): number {
+  return spec.Mode?.Replicated?.Replicas ?? 1;
+}
+
+/** `<service>.<slot>` or `<service>.<node id>` (global), as `docker service ps` and the container name use it. */
+export function taskName(t: Pick<TaskRecord, 'serviceName' | 'slot' | 'nodeId' | 'id'>): string {
+  return `${t.serviceName}.${t.slot ?? t.nodeId ?? ''}`;
+}
+
+/** The task's container: `<service>.<slot>.<task id>`, as dockerd's executor names it. */
+export function containerName(t: TaskRecord): string {
+  return `${taskName(t)}.${t.id}`;
+}
+
+export function serviceView(s: ServiceRecord, modRevision: number, status?: ServiceView['ServiceStatus']): ServiceView {
+  return {
+    ID: s.id,
+    Version: { Index: modRevision },
+    CreatedAt: s.createdAt,
+    UpdatedAt: s.updatedAt,
+    Spec: s.spec,
+    ...(s.previousSpec ? { PreviousSpec: s.previousSpec } : {}),
+    Endpoint: { Spec: { Mode: s.spec.EndpointSpec?.Mode ?? 'vip' } },
+    ...(status ? { ServiceStatus: status } : {}),
+  };
+}
+
+export function taskView(t: TaskRecord, modRevision: number): TaskView {
+  const cs = t.status.containerStatus;
+  return {
+    ID: t.id,
+    Version: { Index: modRevision },
+    CreatedAt: t.createdAt,
+    UpdatedAt: t.updatedAt,
+    Labels: {},
+    Spec: t.spec,
+    ServiceID: t.serviceId,
+    ...(t.slot !== undefined ? { Slot: t.slot } : {}),
+    ...(t.nodeId ? { NodeID: t.nodeId } : {}),
+    Status: {
+      Timestamp: t.status.timestamp,
+      State: t.status.state,
+      Message: t.status.message,
+      ...(t.status.err ? { Err: t.status.err } : {}),
+      ...(cs ? { ContainerStatus: { ...(cs.containerId ? { ContainerID: cs.containerId } : {}), ...(cs.pid ? { PID: cs.pid } : {}), ...(cs.exitCode !== undefined ? { ExitCode: cs.exitCode } : {}) } } : {}),
+      PortStatus: {},
+    },
+    DesiredState: t.desiredState,
+  };
+}
+
+/** moby's ServiceStatus for `service ls`: running tasks on live nodes against the replicas (or, global, the tasks meant to run). */
+export function serviceStatus(s: ServiceRecord, tasks: TaskRecord[], liveNodes: Set<string>): NonNullable<ServiceView['ServiceStatus']> {
+  const mine = tasks.filter((t) => t.serviceId === s.id);
+  const running = mine.filter((t) => t.status.state === 'running' && t.nodeId && liveNodes.has(t.nodeId) && t.desiredState === 'running').length;
+  const desired = isGlobal(s.spec) ? mine.filter((t) => t.desiredState === 'running' && t.nodeId && liveNodes.has(t.nodeId)).length : replicasOf(s.spec);
+  return { RunningTasks: running, DesiredTasks: desired, CompletedTasks: mine.filter((t) => t.status.state === 'complete').length };
+}

@@ -1,0 +1,190 @@
+/**
+ * `docker service create/ls/inspect/update/rm` and `docker service ps`
+ * (`/tasks`) on a manager, as reads and transactions on the cluster store.
+ * The API only writes services; the leader's reconciler makes the tasks.
+ *
+ *   const services = new SwarmServices(() => store);
+ *   const { ID } = await services.createService({ Name: 'web', TaskTemplate: { ContainerSpec: { Image: 'busybox' } } });
+ *   await services.updateService('web', view.Version.Index, { ...view.Spec, Mode: { Replicated: { Replicas: 5 } } });
+ */
+import { isDeepStrictEqual } from 'node:util';
+import type { Filters } from '../../api/filters.js';
+import type { ServiceSpecView, ServiceView, TaskView } from '../../api/types/index.js';
+import { Conflict, InvalidParameter, NotFound } from '../../errdefs/index.js';
+import { randomName } from '../containers/names.js';
+import { readSnapshot } from './cluster-snapshot.js';
+import { newSwarmId } from './ids.js';
+import { parseConstraints } from './placement.js';
+import {
+  isGlobal, serviceKey, serviceLockKey, SERVICES_PREFIX, serviceStatus, serviceView, taskName, TASKS_PREFIX, taskView,
+  type ServiceRecord, type TaskRecord,
+} from './service-records.js';
+import type { ClusterStore, KeyValue } from './store.js';
+import { resolveNodeRef } from './swarm-objects.js';
+
+export const SERVICE_FILTERS = ['id', 'label', 'mode', 'name'];
+export const TASK_FILTERS = ['_up-to-date', 'desired-state', 'id', 'label', 'name', 'node', 'service'];
+
+const outOfSequence = () => new Conflict('swarm.update_out_of_sequence', 'rpc error: code = Unknown desc = update out of sequence');
+
+/** swarmkit's spec checks, in its words. */
+export function validateServiceSpec(spec: ServiceSpecView): void {
+  const c = spec.TaskTemplate?.ContainerSpec;
+  if (!c?.Image) throw new InvalidParameter('swarm.invalid_service_spec', 'rpc error: code = InvalidArgument desc = ContainerSpec: image reference must be provided');
+  if (spec.Mode?.Replicated && spec.Mode.Global) throw new InvalidParameter('swarm.invalid_service_spec', 'rpc error: code = InvalidArgument desc = service mode must be either replicated or global');
+  if (spec.Mode?.ReplicatedJob || spec.Mode?.GlobalJob) throw new InvalidParameter('swarm.unsupported_option', 'job mode services are not supported by berth yet');
+  if ((spec.Mode?.Replicated?.Replicas ?? 0) < 0) throw new InvalidParameter('swarm.invalid_service_spec', 'rpc error: code = InvalidArgument desc = replicas cannot be negative');
+  if (spec.Name && !/^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/.test(spec.Name)) {
+    throw new InvalidParameter('swarm.invalid_service_spec', `rpc error: code = InvalidArgument desc = name must be valid as a DNS name component`);
+  }
+  try {
+    parseConstraints(spec.TaskTemplate?.Placement?.Constraints ?? []);
+  } catch (err) {
+    throw new InvalidParameter('swarm.invalid_constraint', `rpc error: code = InvalidArgument desc = ${(err as Error).message}`);
+  }
+  if (spec.EndpointSpec?.Ports?.length) throw new InvalidParameter('swarm.unsupported_option', 'published ports of services are not supported by berth yet');
+  if (spec.TaskTemplate?.Networks?.length || spec.Networks?.length) throw new InvalidParameter('swarm.unsupported_option', 'networks of services are not supported by berth yet');
+}
+
+/** The service a reference names: full id, then name, then a unique id prefix (moby's getService). */
+export function resolveService(ref: string, services: ServiceRecord[]): ServiceRecord {
+  const found = services.find((s) => s.id === ref) ?? services.find((s) => s.spec.Name === ref);
+  if (found) return found;
+  const byPrefix = services.filter((s) => s.id.startsWith(ref));
+  if (byPrefix.length > 1) throw new InvalidParameter('swarm.service_ambiguous', `service ${ref} is ambiguous (${byPrefix.length} matches found)`);
+  if (!byPrefix[0]) throw new NotFound('swarm.service_not_found', `service ${ref} not found`);
+  return byPrefix[0];
+}
+
+export class SwarmServices {
+  /** `store()` throws the not-a-manager error when this node cannot answer. */
+  constructor(private readonly store: () => ClusterStore) {}
+
+  private async services(store: ClusterStore): Promise<{ record: ServiceRecord; kv: KeyValue }[]> {
+    const { items } = await store.list(SERVICES_PREFIX);
+    return items.map((kv) => ({ record: JSON.parse(kv.value) as ServiceRecord, kv }));
+  }
+
+  async createService(spec: ServiceSpecView): Promise<{ ID: string; Warnings?: string[] }> {
+    const store = this.store();
+    validateServiceSpec(spec);
+    const existing = await this.services(store);
+    const names = new Set(existing.map((s) => s.record.spec.Name));
+    const name = spec.Name || randomName((n) => names.has(n));
+    if (names.has(name)) throw new Conflict('swarm.service_name_conflict', 'rpc error: code = AlreadyExists desc = name conflicts with an existing object');
+    const now = new Date().toISOString();
+    const record: ServiceRecord = {
+      id: newSwarmId(), createdAt: now, updatedAt: now, specVersion: 1,
+      spec: { ...spec, Name: name, Mode: spec.Mode?.Global ? { Global: {} } : { Replicated: { Replicas: spec.Mode?.Replicated?.Replicas ?? 1 } } },
+    };
+    const r = await store.txn({ compare: [{ key: serviceKey(record.id), modRevision: 0 }], success: [{ put: serviceKey(record.id), value: JSON.stringify(record) }] });
+    if (!r.succeeded) throw new Conflict('swarm.service_name_conflict', 'rpc error: code = AlreadyExists desc = name conflicts with an existing object');
+    return { ID: record.id };
+  }
+
+  async listServices(filters: Filters, withStatus: boolean): Promise<ServiceView[]> {
+    const store = this.store();
+    filters.accept(SERVICE_FILTERS);
+    for (const m of filters.get('mode')) if (m !== 'replicated' && m !== 'global') throw new InvalidParameter('filter.invalid', `Invalid filter: 'mode'='${m}'`);
+    const snap = withStatus ? await readSnapshot(store) : undefined;
+    const live = new Set(snap?.nodes.filter((n) => n.ready).map((n) => n.id) ?? []);
+    const tasks = snap?.tasks.map((t) => t.record) ?? [];
+    return (await this.services(store))
+      .filter(({ record: s }) => filters.prefix('id', s.id) && filters.prefix('name', s.spec.Name ?? '') && filters.matchKVList('label', s.spec.Labels ?? {})
+        && filters.exact('mode', isGlobal(s.spec) ? 'global' : 'replicated'))
+      .map(({ record, kv }) => serviceView(record, kv.modRevision, snap ? serviceStatus(record, tasks, live) : undefined));
+  }
+
+  async inspectService(ref: string, withStatus = false): Promise<ServiceView> {
+    const store = this.store();
+    const all = await this.services(store);
+    const s = resolveService(ref, all.map((x) => x.record));
+    const kv = all.find((x) => x.record.id === s.id)!.kv;
+    if (!withStatus) return serviceView(s, kv.modRevision);
+    const snap = await readSnapshot(store);
+    return serviceView(s, kv.modRevision, serviceStatus(s, snap.tasks.map((t) => t.record), new Set(snap.nodes.filter((n) => n.ready).map((n) => n.id))));
+  }
+
+  /** `rollback`: back to the previous spec (`docker service rollback`), whatever spec was sent. */
+  async updateService(ref: string, version: number, given: ServiceSpecView, o: { rollback?: boolean } = {}): Promise<{ Warnings: string[] }> {
+    const store = this.store();
+    const all = await this.services(store);
+    const s = resolveService(ref, all.map((x) => x.record));
+    const kv = all.find((x) => x.record.id === s.id)!.kv;
+    if (version !== kv.modRevision) throw outOfSequence();
+    if (o.rollback && !s.previousSpec) throw new Conflict('swarm.no_previous_spec', `rpc error: code = FailedPrecondition desc = service ${s.id} does not have a previous spec`);
+    const spec = o.rollback ? s.previousSpec! : given;
+    validateServiceSpec(spec);
+    if ((spec.Name || s.spec.Name) !== s.spec.Name) throw new InvalidParameter('swarm.service_rename', 'rpc error: code = Unimplemented desc = renaming services is not supported');
+    if (isGlobal(spec) !== isGlobal(s.spec)) throw new InvalidParameter('swarm.service_mode_change', 'rpc error: code = InvalidArgument desc = service mode change is not allowed');
+    const templateChanged = !isDeepStrictEqual(normalize(spec.TaskTemplate), normalize(s.spec.TaskTemplate));
+    const next: ServiceRecord = {
+      ...s, updatedAt: new Date().toISOString(), previousSpec: s.spec, spec: { ...spec, Name: s.spec.Name },
+      specVersion: templateChanged ? s.specVersion + 1 : s.specVersion,
+    };
+    const r = await store.txn({ compare: [{ key: kv.key, modRevision: kv.modRevision }], success: [{ put: kv.key, value: JSON.stringify(next) }] });
+    if (!r.succeeded) throw outOfSequence();
+    return { Warnings: [] };
+  }
+
+  /** The service goes; the reconciler sets its tasks to remove and each agent removes their containers. */
+  async removeService(ref: string): Promise<void> {
+    const store = this.store();
+    const all = await this.services(store);
+    const s = resolveService(ref, all.map((x) => x.record));
+    const kv = all.find((x) => x.record.id === s.id)!.kv;
+    await store.txn({ compare: [{ key: kv.key, modRevision: kv.modRevision }], success: [{ delete: kv.key }, { delete: serviceLockKey(s.id) }] });
+  }
+
+  async listTasks(filters: Filters): Promise<TaskView[]> {
+    const store = this.store();
+    filters.accept(TASK_FILTERS);
+    const snap = await readSnapshot(store);
+    const services = snap.services.map((s) => s.record);
+    const serviceIds = new Set(filters.get('service').map((ref) => resolveService(ref, services).id));
+    const nodeRefs = snap.nodes.map((n) => ({ id: n.id, name: n.hostname }));
+    const nodeIds = new Set(filters.get('node').map((ref) => {
+      const n = resolveNodeRef(ref, nodeRefs);
+      if (n === 'ambiguous') throw new InvalidParameter('swarm.node_ambiguous', `node ${ref} is ambiguous`);
+      if (!n) throw new NotFound('swarm.node_not_found', `node ${ref} not found`);
+      return n.id;
+    }));
+    for (const d of filters.get('desired-state')) {
+      if (!['running', 'shutdown', 'accepted'].includes(d)) throw new InvalidParameter('filter.invalid', `Invalid desired-state filter: '${d}'`);
+    }
+    const upToDate = filters.has('_up-to-date');
+    const specVersion = new Map(services.map((s) => [s.id, s.specVersion]));
+    const match = (t: TaskRecord) => (!serviceIds.size || serviceIds.has(t.serviceId))
+      && (!nodeIds.size || (!!t.nodeId && nodeIds.has(t.nodeId)))
+      && filters.prefix('id', t.id)
+      && filters.prefix('name', taskName(t))
+      && filters.matchKVList('label', {})
+      && (!filters.has('desired-state') || filters.get('desired-state').some((d) => d === t.desiredState || (d === 'accepted' && t.desiredState === 'running')))
+      && (!upToDate || specVersion.get(t.serviceId) === t.specVersion);
+    return snap.tasks.filter((t) => match(t.record)).map((t) => taskView(t.record, t.modRevision));
+  }
+
+  async inspectTask(ref: string): Promise<TaskView> {
+    const { items } = await this.store().list(TASKS_PREFIX);
+    const all = items.map((kv) => ({ t: JSON.parse(kv.value) as TaskRecord, kv }));
+    const exact = all.find((x) => x.t.id === ref);
+    const found = exact ? [exact] : all.filter((x) => x.t.id.startsWith(ref));
+    if (found.length > 1) throw new InvalidParameter('swarm.task_ambiguous', `task ${ref} is ambiguous (${found.length} matches found)`);
+    if (!found[0]) throw new NotFound('swarm.task_not_found', `task ${ref} not found`);
+    return taskView(found[0].t, found[0].kv.modRevision);
+  }
+}
+
+/** A template as the CLI echoes it back: empty fields and key order do not count as a change. */
+function normalize(v: unknown): unknown {
+  if (Array.isArray(v)) return v.length ? v.map(normalize) : undefined;
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) {
+      const n = normalize((v as Record<string, unknown>)[k]);
+      if (n !== undefined) out[k] = n;
+    }
+    return Object.keys(out).length ? out : undefined;
+  }
+  return v === '' || v === null || v === 0 || v === false ? undefined : v;
+}

@@ -1,0 +1,49 @@
+/**
+ * What runs services on this node while it is in a swarm: the task agent
+ * (every node) and, on the manager that leads, the reconciler. Opened with
+ * the swarm session and closed before it; the reconciler follows
+ * leadership (started when this manager wins, stopped when it loses).
+ */
+import type { Leadership } from './leader-election.js';
+import { Reconciler } from './reconciler.js';
+import type { ClusterStore } from './store.js';
+import { TaskAgent, type TaskContainers } from './task-agent.js';
+
+export class SwarmWorkloads {
+  private agent: TaskAgent | undefined;
+  private reconciler: Reconciler | undefined;
+  private unfollow: (() => void) | undefined;
+
+  constructor(
+    private readonly containers: TaskContainers | undefined,
+    private readonly leadership: Leadership,
+    private readonly log: (msg: string, f?: Record<string, unknown>) => void,
+  ) {}
+
+  open(store: ClusterStore, nodeId: string, role: 'manager' | 'worker'): void {
+    if (this.containers) {
+      this.agent = new TaskAgent(store, nodeId, this.containers, { log: this.log });
+      this.agent.start();
+    }
+    if (role !== 'manager') return;
+    const reconciler = new Reconciler(store, { log: this.log });
+    this.reconciler = reconciler;
+    const follow = (leading: boolean) => {
+      if (leading) {
+        this.log('orchestrator: leading, reconciling services');
+        reconciler.start();
+      } else void reconciler.stop().then(() => this.log('orchestrator: stepped down'));
+    };
+    this.unfollow = this.leadership.onChange(follow);
+    if (this.leadership.isLeader) follow(true);
+  }
+
+  async close(): Promise<void> {
+    this.unfollow?.();
+    this.unfollow = undefined;
+    await this.reconciler?.stop();
+    this.reconciler = undefined;
+    await this.agent?.stop();
+    this.agent = undefined;
+  }
+}

@@ -1,0 +1,53 @@
+/**
+ * A task's container as dockerd's swarm executor makes it: its create
+ * request (pure) and the labels that tie it to its task.
+ *
+ *   name   web.1.<task id>   (global: web.<node id>.<task id>)
+ *   labels com.docker.swarm.service.id/name, task, task.id/name, node.id
+ */
+import type { ContainerCreateRequest } from '../../api/types/index.js';
+import { containerName, type TaskRecord } from './service-records.js';
+
+export const TASK_ID_LABEL = 'com.docker.swarm.task.id';
+
+export function taskContainerLabels(t: TaskRecord, nodeId: string): Record<string, string> {
+  return {
+    'com.docker.swarm.node.id': nodeId,
+    'com.docker.swarm.service.id': t.serviceId,
+    'com.docker.swarm.service.name': t.serviceName,
+    'com.docker.swarm.task': '',
+    [TASK_ID_LABEL]: t.id,
+    'com.docker.swarm.task.name': containerName(t),
+  };
+}
+
+const NS_PER_S = 1_000_000_000;
+
+export function taskContainerRequest(t: TaskRecord, nodeId: string): ContainerCreateRequest {
+  const c = t.spec.ContainerSpec ?? {};
+  const limits = t.spec.Resources?.Limits;
+  return {
+    Image: c.Image ?? '',
+    ...(c.Args?.length ? { Cmd: c.Args } : {}),
+    ...(c.Command?.length ? { Entrypoint: c.Command } : {}),
+    Env: c.Env ?? [],
+    Labels: { ...(c.Labels ?? {}), ...taskContainerLabels(t, nodeId) },
+    ...(c.Dir ? { WorkingDir: c.Dir } : {}),
+    ...(c.User ? { User: c.User } : {}),
+    ...(c.Hostname ? { Hostname: c.Hostname } : {}),
+    ...(c.TTY ? { Tty: true } : {}),
+    ...(c.OpenStdin ? { OpenStdin: true } : {}),
+    ...(c.StopSignal ? { StopSignal: c.StopSignal } : {}),
+    ...(c.StopGracePeriod !== undefined ? { StopTimeout: Math.round(c.StopGracePeriod / NS_PER_S) } : {}),
+    HostConfig: {
+      ...(limits?.NanoCPUs ? { NanoCpus: limits.NanoCPUs } : {}),
+      ...(limits?.MemoryBytes ? { Memory: limits.MemoryBytes } : {}),
+      ...(c.Init !== undefined ? { Init: c.Init } : {}),
+    },
+  };
+}
+
+/** The image reference to run: a digest the CLI pinned (`busybox:latest@sha256:…`) is kept as given. */
+export function taskImage(t: TaskRecord): string {
+  return t.spec.ContainerSpec?.Image ?? '';
+}

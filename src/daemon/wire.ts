@@ -75,6 +75,10 @@ import { PluginLocator } from './plugins/discovery.js';
 import { PluginRegistry } from './plugins/registry.js';
 import { PluginVolumeDrivers } from './plugins/volume-driver.js';
 import { AuthzPlugins } from './plugins/authz.js';
+import { ManagedPlugins } from './plugins/managed/manager.js';
+import { PluginStore } from './plugins/managed/plugin-store.js';
+import { withLatest } from './plugins/managed/config.js';
+import { pluginRoutes } from './server/routes/plugins/routes.js';
 import { diskUsageRoutes } from './server/routes/system/df-routes.js';
 import { imageSummary } from './images/views.js';
 
@@ -225,6 +229,17 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     volumePlugins: () => plugins.activeNames('VolumeDriver'),
   });
 
+  // plugins run in a runtime of their own: the container runner's restore never sees their tasks
+  const pluginRuntime = new ShimRuntime({ execRoot: join(cfg.execRoot, 'plugins'), namespace: 'berth-plugins', shimBinary: cfg.shimBinary, log });
+  await pluginRuntime.init();
+  const managedPlugins = new ManagedPlugins({
+    store: new PluginStore(join(storeRoot, 'plugins'), log), runtime: pluginRuntime, socketRoot: cfg.pluginSocketDir,
+    cgroupParent: cfg.cgroupParent, cgroupVersion: facts.cgroupVersion, timeoutMs: pluginTimeoutMs, log, events,
+    usersOf: (name) => volumeStore.list().filter((v) => v.driver && withLatest(v.driver) === name).length, maxBytes: cfg.maxLayerSize,
+  });
+  await managedPlugins.init();
+  plugins.attachManaged(managedPlugins);
+
   volumes.adoptMounts(records);
   await run.restore(records);
   await sandboxes.reconcile(containerStore.list());
@@ -247,6 +262,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   });
   distributionRoutes(router, distribution);
   volumeRoutes(router, volumes);
+  pluginRoutes(router, managedPlugins);
   networkRoutes(router, networks, sandboxes);
   filesystemRoutes(router, filesystem);
   diskUsageRoutes(router, new DiskUsageService({
@@ -272,6 +288,8 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     for (const l of transport.listeners) await server.listen(l.host);
   } catch (err) {
     await server.close();
+    await managedPlugins.shutdown(false);
+    await pluginRuntime.close();
     await swarm.shutdown();
     await runtime.close();
     await networks.shutdown(false);
@@ -288,7 +306,9 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
       else await run.stopAll();
       await networks.shutdown(cfg.liveRestore);
       await netns.close();
+      await managedPlugins.shutdown(cfg.liveRestore);
       await runtime.close();
+      await pluginRuntime.close();
       await swarm.shutdown();
       log.info('berthd stopped');
     },

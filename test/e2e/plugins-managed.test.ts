@@ -1,0 +1,154 @@
+/**
+ * Managed plugins through the real docker CLI: `plugin create` from a
+ * directory, enable, a volume of its driver used by a container (the data
+ * lands in the plugin's own root), in-use refusals, set, supervision after
+ * kill -9, enabled plugins coming back with berthd, and rm -f leaving
+ * nothing behind.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TestDaemon } from '../support/daemon.js';
+import { pluginDirs, type PluginDirs } from '../support/plugins.js';
+import { managedVolumePluginDir, pluginPids } from '../support/managed-plugins.js';
+
+async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+describe('managed plugins', () => {
+  let d: TestDaemon;
+  let dirs: PluginDirs;
+  let src: ReturnType<typeof managedVolumePluginDir>;
+  let id = '';
+  const rootfs = () => join(d.dataRoot, 'plugins', id, 'rootfs');
+
+  before(async () => {
+    dirs = pluginDirs(10);
+    src = managedVolumePluginDir();
+    d = await TestDaemon.start({ extraArgs: dirs.daemonArgs, dataRoot: undefined });
+    await d.busybox();
+  });
+  after(async () => {
+    await d?.docker(['plugin', 'rm', '-f', 'tvp']);
+    await d?.destroy();
+    dirs?.remove();
+    src?.remove();
+  });
+
+  test('plugin create makes a disabled plugin that ls and inspect show as Docker does', async () => {
+    const c = await d.docker(['plugin', 'create', 'tvp', src.path]);
+    assert.equal(c.code, 0, c.stderr);
+    assert.equal(c.stdout.trim(), 'tvp');
+    const ls = await d.docker(['plugin', 'ls', '--format', '{{.Name}} {{.Enabled}} {{.Description}}']);
+    assert.equal(ls.stdout.trim(), 'tvp:latest false a test volume plugin');
+    const [p] = JSON.parse((await d.docker(['plugin', 'inspect', 'tvp'])).stdout);
+    id = p.Id;
+    assert.match(id, /^[0-9a-f]{64}$/);
+    assert.equal(p.Name, 'tvp:latest');
+    assert.equal(p.Enabled, false);
+    assert.deepEqual(p.Settings.Env, ['DATA=/data', 'FIXED=1']);
+    assert.deepEqual(p.Config.Interface.Types, ['docker.volumedriver/1.0']);
+    assert.ok(existsSync(join(rootfs(), 'volplug')));
+    const again = await d.docker(['plugin', 'create', 'tvp', src.path]);
+    assert.notEqual(again.code, 0);
+    assert.match(again.stderr, /plugin tvp:latest already exists/);
+    const disabledUse = await d.docker(['volume', 'create', '-d', 'tvp', 'nope']);
+    assert.notEqual(disabledUse.code, 0);
+    assert.match(disabledUse.stderr, /plugin tvp:latest found but disabled/);
+  });
+
+  test('an enabled plugin serves docker volume create -d, and a container writes into its storage', async () => {
+    const e = await d.docker(['plugin', 'enable', 'tvp']);
+    assert.equal(e.code, 0, e.stderr + d.logs.slice(-3000));
+    assert.equal(e.stdout.trim(), 'tvp');
+    assert.equal((await d.docker(['plugin', 'ls', '--format', '{{.Enabled}}'])).stdout.trim(), 'true');
+    const v = await d.docker(['volume', 'create', '-d', 'tvp', 'mv1']);
+    assert.equal(v.code, 0, v.stderr);
+    const r = await d.docker(['run', '--rm', '-v', 'mv1:/d', 'busybox', 'sh', '-c', 'echo hi > /d/f']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(readFileSync(join(rootfs(), 'data/mv1/f'), 'utf8'), 'hi\n');
+    const [vol] = JSON.parse((await d.docker(['volume', 'inspect', 'mv1'])).stdout);
+    // Docker names the driver by the plugin's full name
+    assert.equal(vol.Driver, 'tvp:latest');
+    assert.equal(vol.Mountpoint, join(rootfs(), 'data/mv1'));
+    const ls = await d.docker(['volume', 'ls', '--format', '{{.Driver}} {{.Name}}']);
+    assert.match(ls.stdout, /^tvp:latest mv1$/m);
+  });
+
+  test('disable and rm are refused while a volume of the plugin exists; set while enabled is refused', async () => {
+    const dis = await d.docker(['plugin', 'disable', 'tvp']);
+    assert.notEqual(dis.code, 0);
+    assert.match(dis.stderr, /plugin tvp:latest is in use/);
+    const rm = await d.docker(['plugin', 'rm', 'tvp']);
+    assert.notEqual(rm.code, 0);
+    assert.match(rm.stderr, /plugin tvp:latest is in use/);
+    const set = await d.docker(['plugin', 'set', 'tvp', 'DATA=/store']);
+    assert.notEqual(set.code, 0);
+    assert.match(set.stderr, /cannot set on an active plugin, disable plugin before setting/);
+    const en = await d.docker(['plugin', 'enable', 'tvp']);
+    assert.notEqual(en.code, 0);
+    assert.match(en.stderr, /plugin already enabled/);
+  });
+
+  test('a plugin killed with SIGKILL is started again and keeps serving its volumes', async () => {
+    const pid = await until('the plugin process', () => pluginPids(id)[0]);
+    process.kill(pid!, 'SIGKILL');
+    const next = await until('a new plugin process', () => pluginPids(id).find((p) => p !== pid));
+    assert.notEqual(next, pid);
+    const r = await until('the volume to mount again', async () => {
+      const x = await d.docker(['run', '--rm', '-v', 'mv1:/d', 'busybox', 'cat', '/d/f']);
+      return x.code === 0 ? x : undefined;
+    });
+    assert.equal(r.stdout, 'hi\n');
+  });
+
+  test('an enabled plugin is running again after berthd restarts', async () => {
+    await d.restart();
+    assert.equal((await d.docker(['plugin', 'ls', '--format', '{{.Name}} {{.Enabled}}'])).stdout.trim(), 'tvp:latest true');
+    const r = await d.docker(['run', '--rm', '-v', 'mv1:/d', 'busybox', 'cat', '/d/f']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'hi\n');
+    assert.equal(pluginPids(id).length, 1);
+  });
+
+  test('plugin set changes settable env on a disabled plugin, with Docker errors for the others', async () => {
+    assert.equal((await d.docker(['volume', 'rm', 'mv1'])).code, 0);
+    assert.ok(!existsSync(join(rootfs(), 'data/mv1')), 'VolumeDriver.Remove reached the plugin');
+    const dis = await d.docker(['plugin', 'disable', 'tvp']);
+    assert.equal(dis.code, 0, dis.stderr);
+    assert.deepEqual(pluginPids(id), []);
+    const fixed = await d.docker(['plugin', 'set', 'tvp', 'FIXED=2']);
+    assert.match(fixed.stderr, /"FIXED" is not settable/);
+    const unknown = await d.docker(['plugin', 'set', 'tvp', 'NOPE=1']);
+    assert.match(unknown.stderr, /setting "NOPE" not found in the plugin configuration/);
+    const set = await d.docker(['plugin', 'set', 'tvp', 'DATA=/store']);
+    assert.equal(set.code, 0, set.stderr);
+    const [p] = JSON.parse((await d.docker(['plugin', 'inspect', 'tvp'])).stdout);
+    assert.deepEqual(p.Settings.Env, ['DATA=/store', 'FIXED=1']);
+    assert.equal((await d.docker(['plugin', 'enable', 'tvp'])).code, 0);
+    assert.equal((await d.docker(['volume', 'create', '-d', 'tvp', 'mv2'])).code, 0);
+    assert.equal((await d.docker(['run', '--rm', '-v', 'mv2:/d', 'busybox', 'touch', '/d/g'])).code, 0);
+    assert.ok(existsSync(join(rootfs(), 'store/mv2/g')));
+  });
+
+  test('plugin rm -f removes an enabled plugin in use, and leaves no process, shim or socket behind', async () => {
+    const rm = await d.docker(['plugin', 'rm', '-f', 'tvp']);
+    assert.equal(rm.code, 0, rm.stderr);
+    assert.equal((await d.docker(['plugin', 'ls', '-q'])).stdout.trim(), '');
+    assert.ok(!existsSync(join(d.dataRoot, 'plugins', id)));
+    assert.ok(!existsSync(join(dirs.sockets, id)));
+    assert.deepEqual(d.leftovers().shims, []);
+    const insp = await d.docker(['plugin', 'inspect', 'tvp']);
+    assert.match(insp.stderr, /plugin "tvp" not found|No such plugin/);
+    // the volume's record outlives its plugin, as in Docker; removing it now fails in the driver lookup
+    await d.docker(['volume', 'rm', '-f', 'mv2']);
+  });
+});

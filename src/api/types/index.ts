@@ -6,3 +6,4 @@ export * from './requests.js';
 export * from './system.js';
 export * from './volume.js';
 export * from './swarm.js';
+export * from './plugin.js';

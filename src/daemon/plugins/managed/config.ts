@@ -13,71 +13,9 @@
  */
 import { InvalidParameter } from '../../../errdefs/index.js';
 
-export interface PluginMount {
-  Name?: string;
-  Description?: string;
-  Settable?: string[] | null;
-  Source?: string | null;
-  Destination: string;
-  Type?: string;
-  Options?: string[] | null;
-}
+import type { PluginConfig, PluginDevice, PluginEnv, PluginMount, PluginPrivilege, PluginSettings } from '../../../api/types/plugin.js';
 
-export interface PluginDevice {
-  Name?: string;
-  Description?: string;
-  Settable?: string[] | null;
-  Path?: string | null;
-}
-
-export interface PluginEnv {
-  Name: string;
-  Description?: string;
-  Settable?: string[] | null;
-  Value?: string | null;
-}
-
-export interface PluginConfig {
-  DockerVersion?: string;
-  Description: string;
-  Documentation: string;
-  Interface: { Types: string[]; Socket: string; ProtocolScheme?: string };
-  Entrypoint: string[] | null;
-  WorkDir: string;
-  User?: { UID?: number; GID?: number };
-  Network: { Type: string };
-  Linux: { Capabilities: string[] | null; AllowAllDevices: boolean; Devices: PluginDevice[] | null };
-  PropagatedMount: string;
-  IpcHost: boolean;
-  PidHost: boolean;
-  Mounts: PluginMount[];
-  Env: PluginEnv[];
-  Args: { Name: string; Description: string; Settable: string[] | null; Value: string[] | null };
-  rootfs?: { type: string; diff_ids: string[] };
-}
-
-export interface PluginSettings {
-  Mounts: PluginMount[];
-  Env: string[];
-  Args: string[];
-  Devices: PluginDevice[];
-}
-
-/** The API's Plugin object; also the record kept on disk. */
-export interface PluginObject {
-  Id: string;
-  Name: string;
-  Enabled: boolean;
-  Settings: PluginSettings;
-  PluginReference?: string;
-  Config: PluginConfig;
-}
-
-export interface PluginPrivilege {
-  Name: string;
-  Description: string;
-  Value: string[];
-}
+export type { PluginConfig, PluginDevice, PluginEnv, PluginMount, PluginObject, PluginPrivilege, PluginSettings } from '../../../api/types/plugin.js';
 
 /** A config.json is hostile input: bounded, typed, and only what the API knows. */
 export const MAX_CONFIG_BYTES = 1 << 20;

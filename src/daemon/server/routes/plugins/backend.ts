@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { PluginObject, PluginPrivilege } from '../../../plugins/managed/config.js';
+import type { PluginObject, PluginPrivilege } from '../../../../api/types/plugin.js';
 
 /** What the plugin routes call; implemented by ManagedPlugins (and PluginDistribution for the registry ones). */
 export interface PluginsBackend {

@@ -78,6 +78,7 @@ import { AuthzPlugins } from './plugins/authz.js';
 import { ManagedPlugins } from './plugins/managed/manager.js';
 import { PluginStore } from './plugins/managed/plugin-store.js';
 import { withLatest } from './plugins/managed/config.js';
+import { PluginDistribution } from './plugins/managed/plugin-distribution.js';
 import { pluginRoutes } from './server/routes/plugins/routes.js';
 import { diskUsageRoutes } from './server/routes/system/df-routes.js';
 import { imageSummary } from './images/views.js';
@@ -196,9 +197,9 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     images, layers, content, layerBlobs, events, log, engineVersion: ENGINE_VERSION, containerLayers,
     containersUsing: (id) => containerStore.list().filter((r) => r.image === id).map((r) => ({ id: r.id, running: r.state.Running })),
   });
+  const registries = new Registries({ insecureRegistries: cfg.insecureRegistries, registryMirrors: cfg.registryMirrors, certsDir: cfg.registryCertsDir });
   const distribution = new DistributionService({
-    content, layerBlobs, layers, images, events, log,
-    registries: new Registries({ insecureRegistries: cfg.insecureRegistries, registryMirrors: cfg.registryMirrors, certsDir: cfg.registryCertsDir }),
+    content, layerBlobs, layers, images, events, log, registries,
     maxConcurrentDownloads: cfg.maxConcurrentDownloads, maxConcurrentUploads: cfg.maxConcurrentUploads, maxLayerSize: cfg.maxLayerSize,
   });
   const filesystem = new ContainerFilesystem({
@@ -232,8 +233,9 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   // plugins run in a runtime of their own: the container runner's restore never sees their tasks
   const pluginRuntime = new ShimRuntime({ execRoot: join(cfg.execRoot, 'plugins'), namespace: 'berth-plugins', shimBinary: cfg.shimBinary, log });
   await pluginRuntime.init();
+  const pluginStore = new PluginStore(join(storeRoot, 'plugins'), log);
   const managedPlugins = new ManagedPlugins({
-    store: new PluginStore(join(storeRoot, 'plugins'), log), runtime: pluginRuntime, socketRoot: cfg.pluginSocketDir,
+    store: pluginStore, runtime: pluginRuntime, socketRoot: cfg.pluginSocketDir,
     cgroupParent: cfg.cgroupParent, cgroupVersion: facts.cgroupVersion, timeoutMs: pluginTimeoutMs, log, events,
     usersOf: (name) => volumeStore.list().filter((v) => v.driver && withLatest(v.driver) === name).length, maxBytes: cfg.maxLayerSize,
   });
@@ -262,7 +264,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   });
   distributionRoutes(router, distribution);
   volumeRoutes(router, volumes);
-  pluginRoutes(router, managedPlugins);
+  pluginRoutes(router, managedPlugins, new PluginDistribution({ plugins: managedPlugins, store: pluginStore, content, registries }));
   networkRoutes(router, networks, sandboxes);
   filesystemRoutes(router, filesystem);
   diskUsageRoutes(router, new DiskUsageService({

@@ -165,6 +165,21 @@ export class ManagedPlugins {
     return p;
   }
 
+  /** Replaces a disabled plugin's config and rootfs (upgrade); settings start again from the new config. */
+  async upgrade(id: string, config: PluginConfig, rootfs: string, reference: string): Promise<void> {
+    checkRunnable(config);
+    await this.serial(id, async () => {
+      const cur = this.o.store.get(id);
+      if (cur.Enabled) throw new Conflict('plugin.enabled', `plugin must be disabled before upgrading: plugin ${cur.Name} is enabled`);
+      const old = `${this.o.store.rootfs(id)}.old`;
+      await rm(old, { recursive: true, force: true });
+      await rename(this.o.store.rootfs(id), old);
+      await rename(rootfs, this.o.store.rootfs(id));
+      await this.o.store.save({ ...cur, Config: config, Settings: initialSettings(config), PluginReference: reference });
+      await rm(old, { recursive: true, force: true });
+    });
+  }
+
   async enable(ref: string, timeoutS?: number): Promise<void> {
     const p = this.o.store.get(ref);
     await this.serial(p.Id, async () => {

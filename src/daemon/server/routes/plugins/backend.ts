@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { AuthConfig } from '../../../../api/registry-auth.js';
 import type { PluginObject, PluginPrivilege } from '../../../../api/types/plugin.js';
 
 /** What the plugin routes call; implemented by ManagedPlugins (and PluginDistribution for the registry ones). */
@@ -14,8 +15,9 @@ export interface PluginsBackend {
 
 /** Plugins to and from registries. */
 export interface PluginRegistryBackend {
-  privileges(remote: string, auth: string | undefined): Promise<PluginPrivilege[]>;
-  pull(remote: string, name: string, granted: PluginPrivilege[], auth: string | undefined, emit: (m: unknown) => void): Promise<void>;
-  push(name: string, auth: string | undefined, emit: (m: unknown) => void): Promise<void>;
-  upgrade(name: string, remote: string, granted: PluginPrivilege[], auth: string | undefined, emit: (m: unknown) => void): Promise<void>;
+  privileges(remote: string, auth: AuthConfig): Promise<PluginPrivilege[]>;
+  localName(remote: string, name: string): string;
+  pull(remote: string, name: string, granted: PluginPrivilege[], auth: AuthConfig, emit: (m: object) => void): Promise<void>;
+  push(name: string, auth: AuthConfig, emit: (m: object) => void): Promise<void>;
+  upgrade(name: string, remote: string, granted: PluginPrivilege[], auth: AuthConfig, emit: (m: object) => void): Promise<void>;
 }

@@ -16,6 +16,7 @@ import { imageCommands, imageShortcuts } from './commands/image/index.js';
 import { loginCommand, logoutCommand } from './commands/registry/index.js';
 import { networkCommands } from './commands/network/index.js';
 import { volumeCommands } from './commands/volume/index.js';
+import { pluginCommands } from './commands/plugin/index.js';
 import { systemCommands, systemShortcuts } from './commands/system/index.js';
 import { CLIENT_VERSION } from './commands/system/version.js';
 
@@ -52,6 +53,7 @@ export async function main(argv: string[]): Promise<number> {
     ['image', 'Manage images', imageCommands(ctx)],
     ['network', 'Manage networks', networkCommands(ctx)],
     ['volume', 'Manage volumes', volumeCommands(ctx)],
+    ['plugin', 'Manage plugins', pluginCommands(ctx)],
     ['system', 'Manage berth', systemCommands(ctx)],
     ['context', 'Manage contexts', contextCommands(ctx)],
     ['certs', 'Make TLS certificates for the Engine API', certsCommands(ctx)],

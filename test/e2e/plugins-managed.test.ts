@@ -7,11 +7,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestDaemon } from '../support/daemon.js';
 import { pluginDirs, type PluginDirs } from '../support/plugins.js';
-import { managedVolumePluginDir, pluginPids } from '../support/managed-plugins.js';
+import { managedVolumePluginDir, pluginPids, VOLUME_PLUGIN_CONFIG } from '../support/managed-plugins.js';
+import { tarOf } from '../support/archives.js';
+import { request } from 'node:http';
 
 async function until<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, ms = 30_000): Promise<T> {
   const deadline = Date.now() + ms;
@@ -150,5 +152,52 @@ describe('managed plugins', () => {
     assert.match(insp.stderr, /plugin "tvp" not found|No such plugin/);
     // the volume's record outlives its plugin, as in Docker; removing it now fails in the driver lookup
     await d.docker(['volume', 'rm', '-f', 'mv2']);
+  });
+
+  const postTar = (query: string, body: Buffer) => new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = request({ socketPath: d.socket, method: 'POST', path: `/v1.47/plugins/create?${query}`, headers: { 'Content-Type': 'application/x-tar', 'Content-Length': body.length } }, (res) => {
+      let text = '';
+      res.on('data', (c: Buffer) => (text += c.toString()));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+
+  test('a hostile create tar is refused and leaves nothing behind: names climbing out, writes through symlinks, bad configs', async () => {
+    const config = JSON.stringify(VOLUME_PLUGIN_CONFIG);
+    const cases: [string, Parameters<typeof tarOf>[0], RegExp][] = [
+      ['climb', [{ name: 'config.json', body: config }, { name: 'rootfs/' }, { name: '../../../../tmp/berth-plugin-escape', body: 'x' }], /escapes the layer root/],
+      ['symlink', [{ name: 'config.json', body: config }, { name: 'rootfs', type: 'symlink', linkname: '/tmp' }, { name: 'rootfs/berth-plugin-escape', body: 'x' }], /entry reached through a symlink/],
+      ['badsock', [{ name: 'config.json', body: JSON.stringify({ ...VOLUME_PLUGIN_CONFIG, Interface: { Types: ['docker.volumedriver/1.0'], Socket: '../../x.sock' } }) }, { name: 'rootfs/' }], /must be a file name/],
+      ['noconfig', [{ name: 'rootfs/' }], /no config.json found/],
+      ['norootfs', [{ name: 'config.json', body: config }], /no rootfs found/],
+    ];
+    for (const [name, entries, msg] of cases) {
+      const r = await postTar(`name=${name}`, await tarOf(entries));
+      assert.equal(r.status, 400, `${name}: ${r.body}`);
+      assert.match(JSON.parse(r.body).message, msg, name);
+    }
+    assert.ok(!existsSync('/tmp/berth-plugin-escape'));
+    assert.equal((await d.docker(['plugin', 'ls', '-q'])).stdout.trim(), '');
+    assert.deepEqual(readdirSync(join(d.dataRoot, 'plugins', 'tmp')), []);
+  });
+
+  test('berth plugin create, ls, enable, inspect, disable and rm speak the same API', async () => {
+    const c = await d.berth(['plugin', 'create', 'bvp', src.path]);
+    assert.equal(c.code, 0, c.stderr);
+    assert.equal(c.stdout.trim(), 'bvp');
+    const ls = await d.berth(['plugin', 'ls']);
+    assert.match(ls.stdout, /^ID\s+NAME\s+DESCRIPTION\s+ENABLED$/m);
+    assert.match(ls.stdout, /^[0-9a-f]{12}\s+bvp:latest\s+a test volume plugin\s+false$/m);
+    assert.equal((await d.berth(['plugin', 'set', 'bvp', 'DATA=/b'])).code, 0);
+    assert.equal((await d.berth(['plugin', 'enable', 'bvp'])).stdout.trim(), 'bvp');
+    assert.equal((await d.berth(['plugin', 'inspect', '-f', '{{.Enabled}} {{.Settings.Env}}', 'bvp'])).stdout.trim(), 'true [DATA=/b FIXED=1]');
+    const bad = await d.berth(['plugin', 'rm', 'bvp']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /plugin bvp:latest is enabled/);
+    assert.equal((await d.berth(['plugin', 'disable', 'bvp'])).code, 0);
+    assert.equal((await d.berth(['plugin', 'rm', 'bvp'])).stdout.trim(), 'bvp');
+    assert.equal((await d.docker(['plugin', 'ls', '-q'])).stdout.trim(), '');
   });
 });

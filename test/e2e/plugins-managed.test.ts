@@ -201,3 +201,40 @@ describe('managed plugins', () => {
     assert.equal((await d.docker(['plugin', 'ls', '-q'])).stdout.trim(), '');
   });
 });
+
+describe('managed plugins with --live-restore', () => {
+  let d: TestDaemon;
+  let dirs: PluginDirs;
+  let src: ReturnType<typeof managedVolumePluginDir>;
+
+  before(async () => {
+    dirs = pluginDirs(10);
+    src = managedVolumePluginDir();
+    d = await TestDaemon.start({ extraArgs: [...dirs.daemonArgs, '--live-restore'] });
+    await d.busybox();
+  });
+  after(async () => {
+    await d?.docker(['plugin', 'rm', '-f', 'lvp']);
+    await d?.destroy();
+    dirs?.remove();
+    src?.remove();
+  });
+
+  test('a running plugin outlives a berthd restart and is adopted, not started again', async () => {
+    assert.equal((await d.docker(['plugin', 'create', 'lvp', src.path])).code, 0);
+    assert.equal((await d.docker(['plugin', 'enable', 'lvp'])).code, 0);
+    const [p] = JSON.parse((await d.docker(['plugin', 'inspect', 'lvp'])).stdout);
+    const before = await until('the plugin process', () => pluginPids(p.Id)[0]);
+    await d.restart();
+    assert.deepEqual(pluginPids(p.Id), [before]);
+    assert.equal((await d.docker(['volume', 'create', '-d', 'lvp', 'lv'])).code, 0);
+    const r = await d.docker(['run', '--rm', '-v', 'lv:/d', 'busybox', 'sh', '-c', 'echo kept > /d/f && cat /d/f']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'kept\n');
+    assert.deepEqual(pluginPids(p.Id), [before]);
+    assert.equal((await d.docker(['plugin', 'rm', '-f', 'lvp'])).code, 0);
+    assert.deepEqual(pluginPids(p.Id), []);
+    assert.deepEqual(d.leftovers().shims, []);
+    await d.docker(['volume', 'rm', '-f', 'lv']);
+  });
+});

@@ -74,4 +74,15 @@ describe('managed plugin config', () => {
     assert.deepEqual(spec.mounts.find((m) => m.destination === '/run/docker/plugins')?.source, '/run/docker/plugins/a');
     assert.deepEqual(spec.mounts.find((m) => m.destination === '/state'), { destination: '/state', type: 'bind', source: '/var/lib/x', options: ['rbind'] });
   });
+
+  test('device settings become device nodes with an allow rule', () => {
+    const c = parsePluginConfig(JSON.stringify(base));
+    const spec = pluginSpec({
+      plugin: { Id: 'a'.repeat(64), Name: 'p:latest', Enabled: true, Settings: initialSettings(c), Config: c },
+      rootfs: '/r', runtimeDir: '/run/docker/plugins/a', cgroupsPath: '/berth/plugin-a', cgroupVersion: 2,
+      devices: [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229 }],
+    });
+    assert.deepEqual(spec.linux.devices, [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 0o660, uid: 0, gid: 0 }]);
+    assert.deepEqual(spec.linux.resources!.devices!.at(-1), { allow: true, type: 'c', major: 10, minor: 229, access: 'rwm' });
+  });
 });

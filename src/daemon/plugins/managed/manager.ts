@@ -309,6 +309,7 @@ export class ManagedPlugins {
     const spec = pluginSpec({
       plugin: p, rootfs: this.o.store.rootfs(p.Id), runtimeDir: dir,
       cgroupsPath: `${this.o.cgroupParent}/plugin-${p.Id}`, cgroupVersion: this.o.cgroupVersion,
+      devices: await hostDevices(p.Settings.Devices.flatMap((d) => (d.Path ? [d.Path] : []))),
     });
     const task = await this.o.runtime.create({ id: p.Id, spec, rootfs: [], terminal: false, stdin: false });
     r.task = task;
@@ -397,6 +398,20 @@ async function readConfig(path: string): Promise<PluginConfig> {
   if (!s?.isFile()) throw new InvalidParameter('plugin.invalid_config', 'no config.json found in the plugin directory');
   if (s.size > MAX_CONFIG_BYTES) throw new InvalidParameter('plugin.invalid_config', 'invalid plugin config: config.json is too large');
   return parsePluginConfig(await readFile(path, 'utf8'));
+}
+
+/** Settings.Devices: host device nodes, given to the plugin at the same path. */
+async function hostDevices(paths: string[]): Promise<{ path: string; type: 'c' | 'b'; major: number; minor: number }[]> {
+  const out: { path: string; type: 'c' | 'b'; major: number; minor: number }[] = [];
+  for (const path of paths) {
+    const s = await stat(path, { bigint: true }).catch(() => undefined);
+    if (!s || !(s.isCharacterDevice() || s.isBlockDevice())) throw new InvalidParameter('plugin.invalid_device', `error gathering device information while adding custom device "${path}": not a device node`);
+    // glibc's gnu_dev_major/minor
+    const major = Number(((s.rdev >> 8n) & 0xfffn) | ((s.rdev >> 32n) & ~0xfffn));
+    const minor = Number((s.rdev & 0xffn) | ((s.rdev >> 12n) & ~0xffn));
+    out.push({ path, type: s.isBlockDevice() ? 'b' : 'c', major, minor });
+  }
+  return out;
 }
 
 function answers(sock: string): Promise<boolean> {

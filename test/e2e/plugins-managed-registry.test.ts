@@ -105,4 +105,31 @@ describe('managed plugins through a registry', () => {
     assert.ok(existsSync(join(d2.dataRoot, 'plugins', p.Id, 'rootfs/inst/rv/f')));
     assert.equal((await d2.docker(['volume', 'rm', 'rv'])).code, 0);
   });
+
+  test('plugin upgrade replaces a disabled plugin with a newer push, keeping its id and name', async () => {
+    const v2dir = managedVolumePluginDir({ ...VOLUME_PLUGIN_CONFIG, Description: 'version two', Linux: { Capabilities: ['CAP_SYS_ADMIN'] } });
+    try {
+      assert.equal((await d1.docker(['plugin', 'create', `${ref}:v2`, v2dir.path])).code, 0);
+      const p = await d1.docker(['plugin', 'push', `${ref}:v2`], { timeoutMs: 120_000 });
+      assert.equal(p.code, 0, p.stderr);
+    } finally {
+      v2dir.remove();
+      await d1.docker(['plugin', 'rm', '-f', `${ref}:v2`]);
+    }
+    const [before] = JSON.parse((await d2.docker(['plugin', 'inspect', 'tvp2'])).stdout);
+    const refused = await d2.docker(['plugin', 'upgrade', '--grant-all-permissions', 'tvp2', `${ref}:v2`]);
+    assert.notEqual(refused.code, 0);
+    assert.match(refused.stderr, /plugin must be disabled before upgrading/);
+    assert.equal((await d2.docker(['plugin', 'disable', 'tvp2'])).code, 0);
+    const up = await d2.docker(['plugin', 'upgrade', '--grant-all-permissions', '--skip-remote-check', 'tvp2', `${ref}:v2`], { timeoutMs: 120_000 });
+    assert.equal(up.code, 0, up.stderr + up.stdout);
+    const [after] = JSON.parse((await d2.docker(['plugin', 'inspect', 'tvp2'])).stdout);
+    assert.equal(after.Id, before.Id);
+    assert.equal(after.Name, 'tvp2:latest');
+    assert.equal(after.Config.Description, 'version two', up.stdout + up.stderr);
+    assert.equal(after.PluginReference, `${ref}:v2`);
+    assert.equal((await d2.docker(['plugin', 'enable', 'tvp2'])).code, 0);
+    assert.equal((await d2.docker(['volume', 'create', '-d', 'tvp2', 'uv'])).code, 0);
+    assert.equal((await d2.docker(['volume', 'rm', 'uv'])).code, 0);
+  });
 });

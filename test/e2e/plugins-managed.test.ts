@@ -238,3 +238,47 @@ describe('managed plugins with --live-restore', () => {
     await d.docker(['volume', 'rm', '-f', 'lv']);
   });
 });
+
+describe('managed plugins with a PropagatedMount', () => {
+  let d: TestDaemon;
+  let dirs: PluginDirs;
+  let src: ReturnType<typeof managedVolumePluginDir>;
+
+  before(async () => {
+    dirs = pluginDirs(10);
+    src = managedVolumePluginDir({
+      ...VOLUME_PLUGIN_CONFIG, PropagatedMount: '/data', Linux: { Capabilities: ['CAP_SYS_ADMIN'] },
+      Env: [...VOLUME_PLUGIN_CONFIG.Env, { Name: 'TMPFS', Value: '1' }],
+    });
+    d = await TestDaemon.start({ extraArgs: dirs.daemonArgs });
+    await d.busybox();
+  });
+  after(async () => {
+    await d?.docker(['plugin', 'rm', '-f', 'pvp']);
+    await d?.destroy();
+    dirs?.remove();
+    src?.remove();
+  });
+
+  test('a mount the plugin makes under its PropagatedMount is what containers get, and nothing stays mounted after rm', async () => {
+    assert.equal((await d.docker(['plugin', 'create', 'pvp', src.path])).code, 0);
+    const e = await d.docker(['plugin', 'enable', 'pvp']);
+    assert.equal(e.code, 0, e.stderr);
+    const [p] = JSON.parse((await d.docker(['plugin', 'inspect', 'pvp'])).stdout);
+    const propagated = join(d.dataRoot, 'plugins', p.Id, 'propagated-mount');
+    const c = await d.docker(['volume', 'create', '-d', 'pvp', 'pv']);
+    assert.equal(c.code, 0, c.stderr);
+    const [vol] = JSON.parse((await d.docker(['volume', 'inspect', 'pv'])).stdout);
+    assert.equal(vol.Mountpoint, join(propagated, 'pv'));
+    // the plugin's tmpfs reached the host through the shared mount
+    assert.match(readFileSync('/proc/self/mounts', 'utf8'), new RegExp(`^tmpfs ${propagated}/pv tmpfs`, 'm'));
+    const r = await d.docker(['run', '--rm', '-v', 'pv:/d', 'busybox', 'sh', '-c', 'echo prop > /d/f']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(readFileSync(join(propagated, 'pv/f'), 'utf8'), 'prop\n');
+    assert.ok(!existsSync(join(d.dataRoot, 'plugins', p.Id, 'rootfs/data/pv/f')), 'the data is in the tmpfs, not under the rootfs');
+    assert.equal((await d.docker(['plugin', 'rm', '-f', 'pvp'])).code, 0);
+    assert.doesNotMatch(readFileSync('/proc/self/mounts', 'utf8'), new RegExp(p.Id));
+    assert.deepEqual(d.leftovers().mounts, []);
+    await d.docker(['volume', 'rm', '-f', 'pv']);
+  });
+});

@@ -3,6 +3,7 @@
  * test time so that its rootfs holds nothing but this binary. It serves the
  * VolumeDriver protocol on /run/docker/plugins/<argv[1]> and keeps each
  * volume as a directory under $DATA (default /data) inside its own root.
+ * With TMPFS=1 each volume is a tmpfs it mounts there (for PropagatedMount).
  * One request per connection (it answers with Connection: close).
  */
 #define _GNU_SOURCE
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -104,11 +106,14 @@ static void handle(int fd) {
     struct stat st;
     int exists = stat(path, &st) == 0;
     if (strcmp(method, "VolumeDriver.Create") == 0) {
+      const char *tmpfs = getenv("TMPFS");
       if (mkdir(path, 0755) != 0 && errno != EEXIST) reply(fd, "{\"Err\":\"mkdir failed\"}");
+      else if (tmpfs && *tmpfs == '1' && mount("tmpfs", path, "tmpfs", 0, "size=1m") != 0) reply(fd, "{\"Err\":\"mount failed\"}");
       else reply(fd, "{\"Err\":\"\"}");
     } else if (!exists) {
       reply(fd, "{\"Err\":\"no such volume\"}");
     } else if (strcmp(method, "VolumeDriver.Remove") == 0) {
+      umount2(path, MNT_DETACH);
       nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
       reply(fd, "{\"Err\":\"\"}");
     } else if (strcmp(method, "VolumeDriver.Mount") == 0 || strcmp(method, "VolumeDriver.Path") == 0) {

@@ -19,6 +19,8 @@ import type { Readable } from 'node:stream';
 import { createInterface } from 'node:readline';
 import { Conflict, InvalidParameter, SystemError } from '../../../errdefs/index.js';
 import { cleanupFailed, type Logger } from '../../../lib/logger.js';
+import { run } from '../../../lib/exec.js';
+import { mount, mountsUnder, unmount } from '../../../lib/mount.js';
 import type { Runtime, Task } from '../../runtime/runtime.js';
 import { applyLayer } from '../../layers/apply.js';
 import { decompressed } from '../../layers/decompress.js';
@@ -134,7 +136,7 @@ export class ManagedPlugins {
   /** `docker plugin create NAME DIR`: the body is a tar (maybe gzip) of config.json and rootfs/. */
   async create(name: string, tar: Readable): Promise<void> {
     const full = checkName(name);
-    if (this.o.store.byName(full)) throw new Conflict('plugin.exists', `plugin ${full} already exists`);
+    // the name is checked again once the body is read (install): answering before would cut the client's upload short
     const tmp = await this.o.store.tempDir();
     try {
       const unpacked = join(tmp, 'context');
@@ -262,10 +264,16 @@ export class ManagedPlugins {
 
   private active(p: PluginObject, client: PluginClient): ActivePlugin {
     const rootfs = this.o.store.rootfs(p.Id);
+    const propagated = p.Config.PropagatedMount ? posix.resolve('/', p.Config.PropagatedMount) : undefined;
+    const propagatedDir = this.propagatedDir(p.Id);
     return {
       name: p.Name, client, manifest: { Implements: implementsOf(p.Config) },
       // paths a plugin answers are inside its own root (moby's ScopedPath); `..` cannot climb out
-      scopePath: (path: string) => join(rootfs, posix.resolve('/', path)),
+      scopePath: (path: string) => {
+        const clean = posix.resolve('/', path);
+        if (propagated && (clean === propagated || clean.startsWith(`${propagated}/`))) return join(propagatedDir, clean.slice(propagated.length));
+        return join(rootfs, clean);
+      },
     };
   }
 
@@ -278,6 +286,26 @@ export class ManagedPlugins {
       return;
     }
     await Promise.all(ids.map((id) => this.stop(id)));
+  }
+
+  private propagatedDir(id: string): string {
+    return join(this.o.store.dir(id), 'propagated-mount');
+  }
+
+  /** The host side of PropagatedMount: bound onto itself and made rshared, so mounts the plugin makes there reach the host. */
+  private async sharePropagated(id: string): Promise<string> {
+    const dir = this.propagatedDir(id);
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    if (!(await mountsUnder(dir)).includes(dir)) await mount({ type: 'none', source: dir, options: ['bind'] }, dir);
+    await run('mount', ['--make-rshared', dir]);
+    return dir;
+  }
+
+  /** Unmounts what the plugin left under its propagated mount, then the mount itself (deepest first). */
+  private async releasePropagated(id: string): Promise<void> {
+    for (const m of await mountsUnder(this.propagatedDir(id))) {
+      await unmount(m, true).catch(cleanupFailed(this.o.log, 'unmount a plugin propagated mount', { id, mount: m }));
+    }
   }
 
   private socketDir(id: string): string {
@@ -310,6 +338,7 @@ export class ManagedPlugins {
       plugin: p, rootfs: this.o.store.rootfs(p.Id), runtimeDir: dir,
       cgroupsPath: `${this.o.cgroupParent}/plugin-${p.Id}`, cgroupVersion: this.o.cgroupVersion,
       devices: await hostDevices(p.Settings.Devices.flatMap((d) => (d.Path ? [d.Path] : []))),
+      ...(p.Config.PropagatedMount ? { propagatedMount: await this.sharePropagated(p.Id) } : {}),
     });
     const task = await this.o.runtime.create({ id: p.Id, spec, rootfs: [], terminal: false, stdin: false });
     r.task = task;
@@ -381,6 +410,7 @@ export class ManagedPlugins {
       }
     }
     await rm(this.socketDir(id), { recursive: true, force: true });
+    await this.releasePropagated(id);
   }
 }
 

@@ -21,6 +21,8 @@ export interface PluginSpecInputs {
   runtimeDir: string;
   cgroupsPath: string;
   cgroupVersion: 1 | 2;
+  /** Host side of Config.PropagatedMount: a shared mount the plugin's mounts propagate back to. */
+  propagatedMount?: string;
   /** Host device nodes for Settings.Devices (resolved by the caller). */
   devices?: { path: string; type: 'c' | 'b'; major: number; minor: number }[];
 }
@@ -50,6 +52,9 @@ export function pluginSpec(i: PluginSpecInputs): RuntimeSpec {
     const opts = m.Options ?? [];
     mounts.push({ destination: m.Destination, type, source: m.Source, options: type === 'bind' && !opts.some((o) => o === 'bind' || o === 'rbind') ? ['rbind', ...opts] : opts });
   }
+  if (c.PropagatedMount && i.propagatedMount) {
+    mounts.push({ destination: c.PropagatedMount, type: 'bind', source: i.propagatedMount, options: ['rbind', 'rshared'] });
+  }
   const res = resources(hc);
   if (c.Linux.AllowAllDevices) res.devices = [{ allow: true, access: 'rwm' }];
   const spec: RuntimeSpec = {
@@ -73,6 +78,8 @@ export function pluginSpec(i: PluginSpecInputs): RuntimeSpec {
       readonlyPaths: DEFAULT_READONLY_PATHS,
     },
   };
+  // without a shared root, the propagated mount would be a slave inside the plugin (moby sets the same)
+  if (c.PropagatedMount && i.propagatedMount) spec.linux.rootfsPropagation = 'rshared';
   if (i.devices?.length) {
     spec.linux.devices = i.devices.map((d) => ({ path: d.path, type: d.type, major: d.major, minor: d.minor, fileMode: 0o660, uid: 0, gid: 0 }));
     for (const d of i.devices) res.devices!.push({ allow: true, type: d.type, major: d.major, minor: d.minor, access: 'rwm' });

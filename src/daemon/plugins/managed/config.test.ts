@@ -85,4 +85,14 @@ describe('managed plugin config', () => {
     assert.deepEqual(spec.linux.devices, [{ path: '/dev/fuse', type: 'c', major: 10, minor: 229, fileMode: 0o660, uid: 0, gid: 0 }]);
     assert.deepEqual(spec.linux.resources!.devices!.at(-1), { allow: true, type: 'c', major: 10, minor: 229, access: 'rwm' });
   });
+
+  test('a PropagatedMount is bound rshared from its host directory, with an rshared root', () => {
+    const c = parsePluginConfig(JSON.stringify({ ...base, PropagatedMount: '/mnt/vols' }));
+    const plugin = { Id: 'a'.repeat(64), Name: 'p:latest', Enabled: true, Settings: initialSettings(c), Config: c };
+    const spec = pluginSpec({ plugin, rootfs: '/r', runtimeDir: '/s', cgroupsPath: '/c', cgroupVersion: 1, propagatedMount: '/d/propagated-mount' });
+    assert.deepEqual(spec.mounts.find((m) => m.destination === '/mnt/vols'), { destination: '/mnt/vols', type: 'bind', source: '/d/propagated-mount', options: ['rbind', 'rshared'] });
+    assert.equal(spec.linux.rootfsPropagation, 'rshared');
+    const plain = pluginSpec({ plugin: { ...plugin, Config: { ...c, PropagatedMount: '' } }, rootfs: '/r', runtimeDir: '/s', cgroupsPath: '/c', cgroupVersion: 1 });
+    assert.equal(plain.linux.rootfsPropagation, undefined);
+  });
 });

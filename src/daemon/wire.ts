@@ -264,7 +264,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   });
   distributionRoutes(router, distribution);
   volumeRoutes(router, volumes);
-  pluginRoutes(router, managedPlugins, new PluginDistribution({ plugins: managedPlugins, store: pluginStore, content, registries }));
+  pluginRoutes(router, managedPlugins, new PluginDistribution({ plugins: managedPlugins, store: pluginStore, content, registries, maxLayerSize: cfg.maxLayerSize }));
   networkRoutes(router, networks, sandboxes);
   filesystemRoutes(router, filesystem);
   diskUsageRoutes(router, new DiskUsageService({

@@ -13,6 +13,7 @@
 import { spawn } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { AuthConfig } from '../../../api/registry-auth.js';
@@ -38,6 +39,8 @@ export interface PluginDistributionDeps {
   store: PluginStore;
   content: ContentStore;
   registries: Registries;
+  /** Bound of a layer, compressed and unpacked (the daemon's --max-layer-size). */
+  maxLayerSize?: number;
 }
 
 interface PluginManifest {
@@ -49,6 +52,20 @@ interface PluginManifest {
 function remoteRef(remote: string): Reference & { tag: string } {
   const r = withDefaultTag(parseReference(remote));
   return { ...r, tag: r.tag ?? 'latest' };
+}
+
+/** A registry's blob cut off once it sends more than its descriptor said. */
+function atMost(source: Readable, size: number, what: string): Readable {
+  let seen = 0;
+  const cap = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      seen += chunk.length;
+      if (seen > size) cb(new InvalidParameter('plugin.invalid_config', `${what}: the registry sent more than the ${size} bytes its descriptor declares`));
+      else cb(null, chunk);
+    },
+  });
+  source.on('error', (err) => cap.destroy(err));
+  return source.pipe(cap);
 }
 
 function short(d: string): string {
@@ -72,9 +89,10 @@ export class PluginDistribution {
     if (!cfg || cfg.mediaType !== PLUGIN_CONFIG_MEDIA_TYPE || typeof cfg.digest !== 'string') {
       throw new InvalidParameter('plugin.invalid_config', `did not find plugin config for specified reference ${fullString(ref)}`);
     }
-    if ((cfg.size ?? 0) > MAX_CONFIG_BYTES) throw new InvalidParameter('plugin.invalid_config', 'invalid plugin config: config.json is too large');
+    // the registry is not trusted with sizes either: the descriptor must say one, and the bytes must match it
+    if (typeof cfg.size !== 'number' || cfg.size > MAX_CONFIG_BYTES) throw new InvalidParameter('plugin.invalid_config', 'invalid plugin config: config.json is too large or has no size');
     const res = await open.client.blob(cfg.digest as Digest);
-    const w = await this.d.content.ingest(res, { digest: cfg.digest as Digest, ...(cfg.size !== undefined ? { size: cfg.size } : {}) });
+    const w = await this.d.content.ingest(atMost(res, cfg.size, 'plugin config'), { digest: cfg.digest as Digest, size: cfg.size });
     const text = (await this.d.content.readBytes(w.digest)).toString('utf8');
     if (w.created) await this.d.content.delete(w.digest).catch(() => undefined);
     return { config: parsePluginConfig(text), manifest, open };
@@ -119,14 +137,15 @@ export class PluginDistribution {
       const layers = manifest.layers ?? [];
       if (layers.length !== diffIds.length) throw new InvalidParameter('plugin.invalid_config', 'plugin config diff_ids do not match the manifest layers');
       for (const [i, l] of layers.entries()) {
-        if (typeof l.digest !== 'string') throw new InvalidParameter('plugin.invalid_config', 'a plugin layer has no digest');
+        if (typeof l.digest !== 'string' || typeof l.size !== 'number') throw new InvalidParameter('plugin.invalid_config', 'a plugin layer has no digest or size');
+        if (this.d.maxLayerSize && l.size > this.d.maxLayerSize) throw new InvalidParameter('plugin.invalid_config', `plugin layer is larger than the daemon's max-layer-size of ${this.d.maxLayerSize} bytes`);
         emit({ status: 'Downloading', id: short(l.digest) });
         const res = await open.client.blob(l.digest as Digest);
-        const w = await this.d.content.ingest(res, { digest: l.digest as Digest, ...(l.size !== undefined ? { size: l.size } : {}) });
+        const w = await this.d.content.ingest(atMost(res, l.size, `layer ${l.digest}`), { digest: l.digest as Digest, size: l.size });
         try {
           const { stream } = await decompressed(this.d.content.read(w.digest));
           // whiteouts stay files: a plugin's rootfs is one layer in practice
-          const applied = await applyLayer(stream, rootfs, { whiteouts: 'oci' });
+          const applied = await applyLayer(stream, rootfs, { whiteouts: 'oci', ...(this.d.maxLayerSize ? { maxBytes: this.d.maxLayerSize } : {}) });
           if (applied.diffId !== diffIds[i]) throw new InvalidParameter('plugin.invalid_config', `layer ${l.digest}: diff id ${applied.diffId} does not match the config's ${diffIds[i]}`);
         } finally {
           if (w.created) await this.d.content.delete(w.digest).catch(() => undefined);

@@ -183,6 +183,21 @@ describe('managed plugins', () => {
     assert.deepEqual(readdirSync(join(d.dataRoot, 'plugins', 'tmp')), []);
   });
 
+  test('a plugin that cannot start fails enable, stays disabled and leaves no task behind', async () => {
+    const bad = managedVolumePluginDir({ ...VOLUME_PLUGIN_CONFIG, Entrypoint: ['/missing'] });
+    try {
+      assert.equal((await d.docker(['plugin', 'create', 'badp', bad.path])).code, 0);
+      const e = await d.docker(['plugin', 'enable', '--timeout', '5', 'badp']);
+      assert.notEqual(e.code, 0);
+      assert.match(e.stderr, /missing|no such file/i);
+      assert.equal((await d.docker(['plugin', 'inspect', '-f', '{{.Enabled}}', 'badp'])).stdout.trim(), 'false');
+      assert.deepEqual(d.leftovers().shims, []);
+      assert.equal((await d.docker(['plugin', 'rm', 'badp'])).code, 0);
+    } finally {
+      bad.remove();
+    }
+  });
+
   test('berth plugin create, ls, enable, inspect, disable and rm speak the same API', async () => {
     const c = await d.berth(['plugin', 'create', 'bvp', src.path]);
     assert.equal(c.code, 0, c.stderr);

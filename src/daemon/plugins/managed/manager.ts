@@ -317,8 +317,32 @@ export class ManagedPlugins {
     const r: Running = { stopping: false, restarts: 0, ready: Promise.resolve(undefined as unknown as PluginClient) };
     this.running.set(p.Id, r);
     r.ready = this.startTask(p, r, timeoutMs);
-    r.ready.catch((err: Error) => this.o.log.warn('plugin did not start', { plugin: p.Name, error: err.message }));
+    r.ready.catch((err: Error) => this.startFailed(p, r, err));
     return r;
+  }
+
+  /**
+   * A start that failed: a task that never answered is killed (its exit then
+   * restarts it through supervision); with no task, another start is tried
+   * later. Either way only while the plugin is enabled and nobody stops it.
+   */
+  private startFailed(p: PluginObject, r: Running, err: Error): void {
+    this.o.log.warn('plugin did not start', { plugin: p.Name, error: err.message });
+    if (r.stopping || this.running.get(p.Id) !== r) return;
+    if (r.task) void r.task.killAll(SIGKILL).catch(cleanupFailed(this.o.log, 'kill a plugin that did not answer', { id: p.Id }));
+    else this.restartLater(p.Id, r);
+  }
+
+  private restartLater(id: string, r: Running): void {
+    const pause = Math.min(RESTART_MIN_MS * 2 ** r.restarts, RESTART_MAX_MS);
+    r.restarts++;
+    setTimeout(() => {
+      const p = this.o.store.find(id);
+      // during `enable` the record still says disabled: enable owns that start
+      if (r.stopping || this.running.get(id) !== r || !p?.Enabled) return;
+      r.ready = this.startTask(p, r, this.o.timeoutMs);
+      r.ready.catch((err: Error) => this.startFailed(p, r, err));
+    }, pause).unref();
   }
 
   private adopt(p: PluginObject, task: Task): void {
@@ -326,7 +350,7 @@ export class ManagedPlugins {
     this.running.set(p.Id, r);
     drain(task, p.Name, this.o.log);
     r.ready = this.connectSocket(p, r, this.o.timeoutMs);
-    r.ready.catch((err: Error) => this.o.log.warn('plugin did not answer after restart', { plugin: p.Name, error: err.message }));
+    r.ready.catch((err: Error) => this.startFailed(p, r, err));
     this.supervise(p.Id, r, task);
   }
 
@@ -381,13 +405,8 @@ export class ManagedPlugins {
       await task.delete().catch(cleanupFailed(this.o.log, 'delete a dead plugin task', { id }));
       const p = this.o.store.find(id);
       if (!p?.Enabled || r.stopping) return;
-      const pause = Math.min(RESTART_MIN_MS * 2 ** r.restarts, RESTART_MAX_MS);
-      r.restarts++;
-      this.o.log.warn('plugin exited; starting it again', { plugin: p.Name, exitCode: exit.exitCode, inMs: pause });
-      await new Promise((res) => setTimeout(res, pause));
-      if (r.stopping || this.running.get(id) !== r) return;
-      r.ready = this.startTask(p, r, this.o.timeoutMs);
-      r.ready.catch((err: Error) => this.o.log.warn('plugin restart failed', { plugin: p.Name, error: err.message }));
+      this.o.log.warn('plugin exited; starting it again', { plugin: p.Name, exitCode: exit.exitCode, restarts: r.restarts });
+      this.restartLater(id, r);
     }, () => undefined);
   }
 

@@ -18,6 +18,7 @@ import { networkCommands } from './commands/network/index.js';
 import { volumeCommands } from './commands/volume/index.js';
 import { secretCommands } from './commands/secret/index.js';
 import { configCommands } from './commands/config/index.js';
+import { pluginCommands } from './commands/plugin/index.js';
 import { systemCommands, systemShortcuts } from './commands/system/index.js';
 import { CLIENT_VERSION } from './commands/system/version.js';
 
@@ -56,6 +57,7 @@ export async function main(argv: string[]): Promise<number> {
     ['volume', 'Manage volumes', volumeCommands(ctx)],
     ['secret', 'Manage swarm secrets', secretCommands(ctx)],
     ['config', 'Manage swarm configs', configCommands(ctx)],
+    ['plugin', 'Manage plugins', pluginCommands(ctx)],
     ['system', 'Manage berth', systemCommands(ctx)],
     ['context', 'Manage contexts', contextCommands(ctx)],
     ['certs', 'Make TLS certificates for the Engine API', certsCommands(ctx)],

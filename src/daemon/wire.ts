@@ -79,6 +79,11 @@ import { PluginLocator } from './plugins/discovery.js';
 import { PluginRegistry } from './plugins/registry.js';
 import { PluginVolumeDrivers } from './plugins/volume-driver.js';
 import { AuthzPlugins } from './plugins/authz.js';
+import { ManagedPlugins } from './plugins/managed/manager.js';
+import { PluginStore } from './plugins/managed/plugin-store.js';
+import { withLatest } from './plugins/managed/config.js';
+import { PluginDistribution } from './plugins/managed/plugin-distribution.js';
+import { pluginRoutes } from './server/routes/plugins/routes.js';
 import { diskUsageRoutes } from './server/routes/system/df-routes.js';
 import { imageSummary } from './images/views.js';
 
@@ -196,9 +201,9 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     images, layers, content, layerBlobs, events, log, engineVersion: ENGINE_VERSION, containerLayers,
     containersUsing: (id) => containerStore.list().filter((r) => r.image === id).map((r) => ({ id: r.id, running: r.state.Running })),
   });
+  const registries = new Registries({ insecureRegistries: cfg.insecureRegistries, registryMirrors: cfg.registryMirrors, certsDir: cfg.registryCertsDir });
   const distribution = new DistributionService({
-    content, layerBlobs, layers, images, events, log,
-    registries: new Registries({ insecureRegistries: cfg.insecureRegistries, registryMirrors: cfg.registryMirrors, certsDir: cfg.registryCertsDir }),
+    content, layerBlobs, layers, images, events, log, registries,
     maxConcurrentDownloads: cfg.maxConcurrentDownloads, maxConcurrentUploads: cfg.maxConcurrentUploads, maxLayerSize: cfg.maxLayerSize,
   });
   const filesystem = new ContainerFilesystem({
@@ -246,6 +251,18 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     volumePlugins: () => plugins.activeNames('VolumeDriver'),
   });
 
+  // plugins run in a runtime of their own: the container runner's restore never sees their tasks
+  const pluginRuntime = new ShimRuntime({ execRoot: join(cfg.execRoot, 'plugins'), namespace: 'berth-plugins', shimBinary: cfg.shimBinary, log });
+  await pluginRuntime.init();
+  const pluginStore = new PluginStore(join(storeRoot, 'plugins'), log);
+  const managedPlugins = new ManagedPlugins({
+    store: pluginStore, runtime: pluginRuntime, socketRoot: cfg.pluginSocketDir,
+    cgroupParent: cfg.cgroupParent, cgroupVersion: facts.cgroupVersion, timeoutMs: pluginTimeoutMs, log, events,
+    usersOf: (name) => volumeStore.list().filter((v) => v.driver && withLatest(v.driver) === name).length, maxBytes: cfg.maxLayerSize,
+  });
+  await managedPlugins.init();
+  plugins.attachManaged(managedPlugins);
+
   volumes.adoptMounts(records);
   const overlay = new OverlayNetworks({ networks, log, containerRunning: (id) => !!containerStore.find(id)?.state.Running });
   networks.useOverlay(overlay);
@@ -275,6 +292,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   });
   distributionRoutes(router, distribution);
   volumeRoutes(router, volumes);
+  pluginRoutes(router, managedPlugins, new PluginDistribution({ plugins: managedPlugins, store: pluginStore, content, registries, maxLayerSize: cfg.maxLayerSize }));
   networkRoutes(router, networks, sandboxes);
   filesystemRoutes(router, filesystem);
   diskUsageRoutes(router, new DiskUsageService({
@@ -304,6 +322,8 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   } catch (err) {
     await server.close();
     overlay.stop();
+    await managedPlugins.shutdown(false);
+    await pluginRuntime.close();
     await swarm.shutdown();
     await runtime.close();
     await networks.shutdown(false);
@@ -322,7 +342,9 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
       else await overlay.shutdown();
       await networks.shutdown(cfg.liveRestore);
       await netns.close();
+      await managedPlugins.shutdown(cfg.liveRestore);
       await runtime.close();
+      await pluginRuntime.close();
       await swarm.shutdown();
       log.info('berthd stopped');
     },

@@ -7,3 +7,4 @@ export * from './system.js';
 export * from './volume.js';
 export * from './swarm.js';
 export * from './service.js';
+export * from './plugin.js';

@@ -94,7 +94,7 @@ export function processEnv(hostname: string, tty: boolean, env: string[] | null)
 }
 
 /** Docker's default mounts, in its order; `writableCgroups` lifts the read-only cgroup mount. */
-function defaultMounts(hc: ContainerRecord['hostConfig'], cgroupVersion: 1 | 2, writableCgroups: boolean): SpecMount[] {
+export function defaultMounts(hc: ContainerRecord['hostConfig'], cgroupVersion: 1 | 2, writableCgroups: boolean): SpecMount[] {
   const privileged = !!hc.Privileged;
   const shm = hc.ShmSize || DEFAULT_SHM_SIZE;
   return [

@@ -68,3 +68,24 @@ test('getAll: the plugins implementing a kind; broken ones are skipped', async (
   assert.deepEqual(r.activeNames('VolumeDriver'), ['a']);
   assert.deepEqual(r.activeNames('authz'), ['b']);
 });
+
+test('managed plugins are asked first: they win over a legacy plugin of the name, a disabled one is an error, getAll lists both', async () => {
+  const { r, activations } = registry({ vol: async () => ({ Implements: ['VolumeDriver'] }), legacy: async () => ({ Implements: ['VolumeDriver'] }) });
+  const client = { name: 'vol:latest' } as unknown as PluginClient;
+  const managed = { name: 'vol:latest', client, manifest: { Implements: ['VolumeDriver'] }, scopePath: (p: string) => `/root${p}` };
+  r.attachManaged({
+    lookup: async (name) => {
+      if (name === 'off') throw new SystemError('plugin.disabled', 'plugin off:latest found but disabled');
+      return name === 'vol' ? managed : undefined;
+    },
+    enabled: async () => [managed],
+    readyNames: () => [managed],
+  });
+  assert.equal(await r.get('vol', 'VolumeDriver'), managed);
+  await assert.rejects(r.get('vol', 'authz'), /plugin does not provide authz capability/);
+  await assert.rejects(r.get('off', 'VolumeDriver'), /plugin off:latest found but disabled/);
+  assert.deepEqual(activations, []);
+  assert.equal((await r.get('legacy', 'VolumeDriver')).name, 'legacy');
+  assert.deepEqual((await r.getAll('VolumeDriver')).map((p) => p.name), ['vol:latest', 'vol', 'legacy']);
+  assert.deepEqual(r.activeNames('VolumeDriver'), ['legacy', 'vol', 'vol:latest']);
+});

@@ -24,6 +24,17 @@ export interface ActivePlugin {
   name: string;
   client: PluginClient;
   manifest: Manifest;
+  /** A managed plugin's paths are inside its rootfs: this maps one to the host's view. */
+  scopePath?: (path: string) => string;
+}
+
+/** Managed plugins (`docker plugin …`), asked before the plugin directories as moby's store does. */
+export interface ManagedPluginSource {
+  /** The enabled plugin `name` once it answers; undefined when none has that name; throws when it is disabled. */
+  lookup(name: string): Promise<ActivePlugin | undefined>;
+  /** Enabled plugins that are up now. */
+  enabled(): Promise<ActivePlugin[]>;
+  readyNames(): ActivePlugin[];
 }
 
 /** moby's ErrNotImplements. */
@@ -48,14 +59,26 @@ export class PluginRegistry {
   private readonly active = new Map<string, Promise<ActivePlugin>>();
   /** The handshakes that succeeded (and are still current). */
   private readonly ready = new Map<string, ActivePlugin>();
+  private managed: ManagedPluginSource | undefined;
 
   constructor(private readonly o: PluginRegistryOptions) {}
+
+  /** Managed plugins are built after the registry (they need the runtime): attached once they exist. */
+  attachManaged(source: ManagedPluginSource): void {
+    this.managed = source;
+  }
 
   /**
    * The plugin `name` implementing `kind`. NotFound when no socket or spec
    * file names it; otherwise Docker's `legacy plugin: …` errors.
    */
   async get(name: string, kind: string): Promise<ActivePlugin> {
+    const m = await this.managed?.lookup(name);
+    if (m) {
+      // moby's ErrInadequateCapability
+      if (!m.manifest.Implements.includes(kind)) throw new SystemError('plugin.not_implements', `plugin does not provide ${kind} capability`);
+      return m;
+    }
     const p = await this.activate(name, true);
     if (!p.manifest.Implements.includes(kind)) throw new SystemError('plugin.not_implements', `legacy plugin: ${NOT_IMPLEMENTS}`);
     return p;
@@ -63,17 +86,19 @@ export class PluginRegistry {
 
   /** Every plugin in the directories implementing `kind`; ones that fail to activate are skipped (not retried). */
   async getAll(kind: string): Promise<ActivePlugin[]> {
+    const managed = (await this.managed?.enabled() ?? []).filter((p) => p.manifest.Implements.includes(kind));
     const names = await this.o.locator.scan();
     const found = await Promise.all(names.map((n) => this.activate(n, false).catch((err: Error) => {
       this.o.log.debug('plugin skipped', { plugin: n, error: err.message });
       return undefined;
     })));
-    return found.filter((p): p is ActivePlugin => !!p && p.manifest.Implements.includes(kind));
+    return [...managed, ...found.filter((p): p is ActivePlugin => !!p && p.manifest.Implements.includes(kind))];
   }
 
   /** Names of the plugins activated so far that implement `kind` (`docker info`'s Plugins). */
   activeNames(kind: string): string[] {
-    return [...this.ready.entries()].filter(([, p]) => p.manifest.Implements.includes(kind)).map(([n]) => n).sort();
+    const managed = (this.managed?.readyNames() ?? []).filter((p) => p.manifest.Implements.includes(kind)).map((p) => p.name);
+    return [...managed, ...[...this.ready.entries()].filter(([, p]) => p.manifest.Implements.includes(kind)).map(([n]) => n)].sort();
   }
 
   private activate(name: string, retry: boolean): Promise<ActivePlugin> {

@@ -18,7 +18,7 @@ import { SystemError } from '../../errdefs/index.js';
 import type { Logger } from '../../lib/logger.js';
 import type { ExternalVolume, ExternalVolumeDriver, ExternalVolumeDrivers } from '../volumes/external-driver.js';
 import type { PluginClient } from './client.js';
-import type { PluginRegistry } from './registry.js';
+import type { ActivePlugin, PluginRegistry } from './registry.js';
 
 export const VOLUME_DRIVER = 'VolumeDriver';
 
@@ -47,7 +47,11 @@ function asVolume(v: unknown): ExternalVolume | undefined {
 export class VolumeDriverProxy implements ExternalVolumeDriver {
   private capabilities?: Promise<'local' | 'global'>;
 
-  constructor(private readonly client: PluginClient, private readonly timeoutMs: number, private readonly log: Logger) {}
+  constructor(
+    private readonly client: PluginClient, private readonly timeoutMs: number, private readonly log: Logger,
+    /** A managed plugin answers paths inside its rootfs. */
+    private readonly scopePath: (path: string) => string = (p) => p,
+  ) {}
 
   get name(): string {
     return this.client.name;
@@ -72,7 +76,7 @@ export class VolumeDriverProxy implements ExternalVolumeDriver {
     if (typeof r.Mountpoint !== 'string' || !r.Mountpoint.startsWith('/')) {
       throw new VolumeDriverError(`VolumeDriver.Mount: plugin ${this.name} returned no absolute Mountpoint for ${volume}`);
     }
-    return r.Mountpoint;
+    return this.scopePath(r.Mountpoint);
   }
 
   async unmount(volume: string, id: string): Promise<void> {
@@ -81,18 +85,22 @@ export class VolumeDriverProxy implements ExternalVolumeDriver {
 
   async path(volume: string): Promise<string> {
     const r = await this.call<Answer & { Mountpoint?: unknown }>('Path', { Name: volume });
-    return typeof r.Mountpoint === 'string' ? r.Mountpoint : '';
+    return typeof r.Mountpoint === 'string' && r.Mountpoint ? this.scopePath(r.Mountpoint) : '';
   }
 
   async get(volume: string): Promise<ExternalVolume> {
     const r = await this.call<Answer & { Volume?: unknown }>('Get', { Name: volume });
-    return asVolume(r.Volume) ?? { Name: volume };
+    return this.scoped(asVolume(r.Volume)) ?? { Name: volume };
   }
 
   async list(): Promise<ExternalVolume[]> {
     // `volume ls` asks every plugin: one that is down adds a warning at once instead of holding the listing for the retry window
     const r = await this.call<Answer & { Volumes?: unknown }>('List', {}, false, false);
-    return Array.isArray(r.Volumes) ? r.Volumes.map(asVolume).filter((v): v is ExternalVolume => !!v) : [];
+    return Array.isArray(r.Volumes) ? r.Volumes.map((v) => this.scoped(asVolume(v))).filter((v): v is ExternalVolume => !!v) : [];
+  }
+
+  private scoped(v: ExternalVolume | undefined): ExternalVolume | undefined {
+    return v?.Mountpoint ? { ...v, Mountpoint: this.scopePath(v.Mountpoint) } : v;
   }
 
   /** Asked once; a plugin without the call (or failing it) is `local`, as in Docker. */
@@ -114,20 +122,20 @@ export class PluginVolumeDrivers implements ExternalVolumeDrivers {
 
   constructor(private readonly registry: PluginRegistry, private readonly timeoutMs: number, private readonly log: Logger) {}
 
-  private proxy(client: PluginClient): VolumeDriverProxy {
-    let p = this.proxies.get(client);
+  private proxy(active: ActivePlugin): VolumeDriverProxy {
+    let p = this.proxies.get(active.client);
     if (!p) {
-      p = new VolumeDriverProxy(client, this.timeoutMs, this.log);
-      this.proxies.set(client, p);
+      p = new VolumeDriverProxy(active.client, this.timeoutMs, this.log, active.scopePath);
+      this.proxies.set(active.client, p);
     }
     return p;
   }
 
   async get(name: string): Promise<ExternalVolumeDriver> {
-    return this.proxy((await this.registry.get(name, VOLUME_DRIVER)).client);
+    return this.proxy(await this.registry.get(name, VOLUME_DRIVER));
   }
 
   async all(): Promise<ExternalVolumeDriver[]> {
-    return (await this.registry.getAll(VOLUME_DRIVER)).map((p) => this.proxy(p.client));
+    return (await this.registry.getAll(VOLUME_DRIVER)).map((p) => this.proxy(p));
   }
 }

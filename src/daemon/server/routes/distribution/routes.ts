@@ -31,13 +31,13 @@ export async function pull(b: DistributionBackend, req: Request, reply: Reply, f
   await progressStream(reply, (progress) => b.pull(fromImage, tag, platform, creds(req), progress));
 }
 
-function creds(req: Request): AuthConfig {
+export function creds(req: Request): AuthConfig {
   const h = req.raw.headers['x-registry-auth'];
   return decodeAuthHeader(Array.isArray(h) ? h[0] : h);
 }
 
 /** An error before the first message is a plain HTTP error (Docker does the same); after it, an errorDetail line. */
-async function progressStream(reply: Reply, op: (progress: (m: object) => void) => Promise<void>): Promise<void> {
+export async function progressStream(reply: Reply, op: (progress: (m: object) => void) => Promise<void>): Promise<void> {
   const out = lazyJsonLines(reply);
   try {
     await op((m) => out.write(m));

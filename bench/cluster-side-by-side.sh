@@ -13,6 +13,8 @@
 #
 #   ROUNDS=3 REPS=5 SECS=5 bash bench/cluster-side-by-side.sh     (as root, after npm run build)
 #   BERTHD=/path/to/bin/berthd ...                                   (another build, e.g. a branch's)
+#   SETUP_ONLY=1 ROUNDS=3 bash bench/cluster-side-by-side.sh       (1 and the etcd floor only: no image, overlay or iperf3)
+#   SETUP_ONLY=1 KINDS=berth ...                                      (one side only, while iterating)
 #
 # The image on both sides is lib.sh's busybox plus iperf3 with its libraries:
 # the host's iperf3, else Debian's packages fetched by `apt-get download` and
@@ -37,6 +39,8 @@ SHARED=${SHARED:-$REPO/../shared/bench}
 ROUNDS=${ROUNDS:-3}
 REPS=${REPS:-5}
 SECS=${SECS:-5}
+SETUP_ONLY=${SETUP_ONLY:-0}
+KINDS=${KINDS:-berth docker} # with SETUP_ONLY=1: KINDS=berth to time one side while iterating
 DOCKERD=${DOCKERD:-/usr/sbin/dockerd}
 BERTHD=${BERTHD:-$REPO/bin/berthd} # another build of berthd, e.g. a branch's
 IMG=bench/cluster:1
@@ -258,9 +262,12 @@ ratio() { # B D -> B / D, or - when either is no figure
   awk -v b="$1" -v d="$2" 'BEGIN { if (d == 0) print "-"; else printf "%.2f\n", b / d }'
 }
 
-log "image: busybox + iperf3"
-HAVE_IPERF=1
-make_image || { HAVE_IPERF=0; log "no iperf3: throughput is not measured"; }
+HAVE_IPERF=0
+if ((!SETUP_ONLY)); then
+  log "image: busybox + iperf3"
+  HAVE_IPERF=1
+  make_image || { HAVE_IPERF=0; log "no iperf3: throughput is not measured"; }
+fi
 
 # A daemon SIGKILLed at start from outside was seen twice, while cluster tests of other
 # worktrees tore down (see test/support/cluster.ts endProcesses): one more try
@@ -275,7 +282,7 @@ cluster_up_retry() { # KIND
 declare -A SET=([berth]="" [docker]="") INIT=([berth]="" [docker]="") JOIN=([berth]="" [docker]="") READY=([berth]="" [docker]="")
 declare -A LAST
 for r in $(seq 1 "$ROUNDS"); do
-  for kind in berth docker; do
+  for kind in $KINDS; do
     cluster_up_retry "$kind"
     if t=$(swarm_setup); then
       read -r ms a b c <<<"$t"
@@ -286,16 +293,18 @@ for r in $(seq 1 "$ROUNDS"); do
   done
 done
 
-for kind in berth docker; do
-  use "${LAST[$kind]}"
-  for k in 1 2 3; do dk "$k" import "$WORK/image.tar" "$IMG" >/dev/null; done
-done
+if ((!SETUP_ONLY)); then
+  for kind in berth docker; do
+    use "${LAST[$kind]}"
+    for k in 1 2 3; do dk "$k" import "$WORK/image.tar" "$IMG" >/dev/null; done
+  done
+fi
 
 ETCD=""
 if command -v etcd >/dev/null; then for _ in $(seq 1 "$ROUNDS"); do ETCD+=" $(etcd_floor)"; done; fi
 
 # 2. overlay: time to the first ping across nodes, alternating
-declare -A OVL=([berth]="" [docker]="") OVL_OK=([berth]=1 [docker]=1) OC=([berth]="" [docker]="") OR=([berth]="" [docker]="") OP=([berth]="" [docker]="")
+declare -A OVL=([berth]="" [docker]="") OVL_OK=([berth]=$((!SETUP_ONLY)) [docker]=$((!SETUP_ONLY))) OC=([berth]="" [docker]="") OR=([berth]="" [docker]="") OP=([berth]="" [docker]="")
 for i in $(seq 1 "$REPS"); do
   for kind in berth docker; do
     ((OVL_OK[$kind])) || continue
@@ -340,7 +349,7 @@ fi
   tb=$(med ${TPO[berth]}); td=$(med ${TPO[docker]})
   fb=$(med ${TPB[berth]}); fd=$(med ${TPB[docker]})
 }
-((OVL_OK[berth])) || { ob=$NA; ocb=$NA; orb=$NA; opb=$NA; [[ -z ${TPO[berth]} ]] && tb=$NA; }
+((OVL_OK[berth] || SETUP_ONLY)) || { ob=$NA; ocb=$NA; orb=$NA; opb=$NA; [[ -z ${TPO[berth]} ]] && tb=$NA; }
 ((HAVE_IPERF)) || { tb="not measured"; td="not measured"; fb="not measured"; fd="not measured"; }
 row() { printf '| %s | %s | %s | %s |\n' "$1" "${2:--}" "${3:--}" "$4"; }
 echo
@@ -352,9 +361,11 @@ row "… of which \`swarm init\`, ms" "$id [${INIT[docker]# }]" "$ib [${INIT[ber
 row "… \`join-token\` + 2 \`swarm join\`, ms" "$jd [${JOIN[docker]# }]" "$jb [${JOIN[berth]# }]" "$(ratio "$jb" "$jd")"
 row "… then until \`node ls\` shows 3 Ready, ms" "$rd [${READY[docker]# }]" "$rb [${READY[berth]# }]" "$(ratio "$rb" "$rd")"
 row "floor: a fresh etcd 3.4 member, exec to healthy, ms" "" "$(med $ETCD) [${ETCD# }]" ""
-row "overlay: create to first ping node3 → node2, ms ($REPS rounds)" "$od [${OVL[docker]# }]" "$ob${OVL[berth]:+ [${OVL[berth]# }]}" "$(ratio "$ob" "$od")"
-row "… of which \`network create -d overlay\`, ms" "$ocd [${OC[docker]# }]" "$ocb${OC[berth]:+ [${OC[berth]# }]}" "$(ratio "$ocb" "$ocd")"
-row "… \`run -d --network\` on node2, ms" "$ord [${OR[docker]# }]" "$orb${OR[berth]:+ [${OR[berth]# }]}" "$(ratio "$orb" "$ord")"
-row "… then \`run --rm ... ping\` on node3 until one answers, ms" "$opd [${OP[docker]# }]" "$opb${OP[berth]:+ [${OP[berth]# }]}" "$(ratio "$opb" "$opd")"
-row "overlay TCP node3 → node2, iperf3 ${SECS} s, MiB/s" "$td [${TPO[docker]# }]" "$tb${TPO[berth]:+ [${TPO[berth]# }]}" "$(ratio "$tb" "$td")"
-row "floor: default bridge on node2, iperf3 ${SECS} s, MiB/s" "$fd [${TPB[docker]# }]" "$fb [${TPB[berth]# }]" "$(ratio "$fb" "$fd")"
+if ((!SETUP_ONLY)); then
+  row "overlay: create to first ping node3 → node2, ms ($REPS rounds)" "$od [${OVL[docker]# }]" "$ob${OVL[berth]:+ [${OVL[berth]# }]}" "$(ratio "$ob" "$od")"
+  row "… of which \`network create -d overlay\`, ms" "$ocd [${OC[docker]# }]" "$ocb${OC[berth]:+ [${OC[berth]# }]}" "$(ratio "$ocb" "$ocd")"
+  row "… \`run -d --network\` on node2, ms" "$ord [${OR[docker]# }]" "$orb${OR[berth]:+ [${OR[berth]# }]}" "$(ratio "$orb" "$ord")"
+  row "… then \`run --rm ... ping\` on node3 until one answers, ms" "$opd [${OP[docker]# }]" "$opb${OP[berth]:+ [${OP[berth]# }]}" "$(ratio "$opb" "$opd")"
+  row "overlay TCP node3 → node2, iperf3 ${SECS} s, MiB/s" "$td [${TPO[docker]# }]" "$tb${TPO[berth]:+ [${TPO[berth]# }]}" "$(ratio "$tb" "$td")"
+  row "floor: default bridge on node2, iperf3 ${SECS} s, MiB/s" "$fd [${TPB[docker]# }]" "$fb [${TPB[berth]# }]" "$(ratio "$fb" "$fd")"
+fi

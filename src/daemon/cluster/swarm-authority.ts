@@ -66,6 +66,9 @@ export class SwarmAuthority implements JoinAuthority {
     const { record: cluster } = await readCluster(store);
     const role = roleForJoinToken(req.token, cluster.joinTokens);
     const nodeId = newSwarmId();
+    // a worker is not among the managers it is told of: its contacts need not wait for its record
+    const early = role === 'worker' ? swarmContacts(store) : undefined;
+    early?.catch(() => {}); // awaited below
     const creds = await this.issue(nodeId, role, req.addr);
     const now = new Date().toISOString();
     const host = req.addr.includes(':') ? `[${req.addr}]` : req.addr;
@@ -76,8 +79,9 @@ export class SwarmAuthority implements JoinAuthority {
     };
     await store.txn({ compare: [{ key: nodeKey(nodeId), modRevision: 0 }], success: [{ put: nodeKey(nodeId), value: JSON.stringify(node) }] });
     this.d.log(`swarm: a ${role} joined`, { node: nodeId, addr: req.addr });
+    const contacts = await (early ?? swarmContacts(store));
     return {
-      nodeId, addr: req.addr, clusterId: this.d.clusterId, role, ...creds, caPem: publicRootCA(this.d.ca).certPem, ...(await swarmContacts(store)),
+      nodeId, addr: req.addr, clusterId: this.d.clusterId, role, ...creds, caPem: publicRootCA(this.d.ca).certPem, ...contacts,
     };
   }
 

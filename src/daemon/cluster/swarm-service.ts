@@ -93,6 +93,12 @@ const NOT_MANAGER = 'This node is not a swarm manager. Use "docker swarm init" o
 const SWARM_EXISTS = 'This node is already part of a swarm. Use "docker swarm leave" to leave this swarm and join another one.';
 const NO_SWARM = 'This node is not part of a swarm';
 
+/** Waits for every one of `work` (none is left running behind a failure), then throws the first failure. */
+async function allDone(work: Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(work)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 export class SwarmService {
   private state: LocalSwarmState | undefined;
   private store: ClusterStore | undefined;
@@ -103,6 +109,8 @@ export class SwarmService {
   private election: LeaderElection | undefined;
   private stopRoleWatch: (() => void) | undefined;
   private swarmPort: Server | undefined;
+  /** The etcd client module, loading or loaded (preloadStore). */
+  private etcdModule: Promise<typeof import('./etcd-store.js')> | undefined;
   /** Whether this node leads the swarm now; for the orchestrator. Stable across restarts of swarm mode. */
   readonly leadership = new Leadership();
   private lastError = '';
@@ -157,6 +165,7 @@ export class SwarmService {
     return this.serial(async () => {
       const state = await readSwarmState(this.dir);
       if (!state) return;
+      this.preloadStore();
       this.state = state;
       try {
         if (state.role === 'manager') {
@@ -184,17 +193,20 @@ export class SwarmService {
    * node's role. `wait`: the first beat and campaign happen before returning
    * (init, join), else in the background (daemon start: etcd may be down).
    */
-  private async openSession(state: LocalSwarmState, o: { wait: boolean }): Promise<void> {
-    const store = await this.openStore(state);
+  private async openSession(state: LocalSwarmState, o: { wait: boolean; store?: ClusterStore }): Promise<void> {
+    const store = o.store ?? (await this.openStore(state));
     this.store = store;
     this.apiStore = withNoLeaderErrors(store);
     this.heartbeat = new NodeHeartbeat(store, state.nodeId);
-    if (o.wait) await this.heartbeat.startNow();
+    // the first beat and the first campaign are independent: one round of waiting, not two
+    const first: Promise<void>[] = [];
+    if (o.wait) first.push(this.heartbeat.startNow());
     else this.heartbeat.startInBackground();
     if (state.role === 'manager') {
       this.election = new LeaderElection(store, state.nodeId, this.leadership, { log: (msg, f) => this.d.log.info(msg, f) });
-      await this.election.start({ wait: o.wait });
+      first.push(this.election.start({ wait: o.wait }));
     }
+    await allDone(first);
     this.stopRoleWatch = watchOwnRole(store, state.nodeId, (role) => this.onRole(role));
     this.workloads.open(store, state.nodeId, state.role);
   }
@@ -225,11 +237,23 @@ export class SwarmService {
     return this.member;
   }
 
-  /** The etcd client (and gRPC) load here, on first use: a daemon outside a swarm never reads them. */
+  /**
+   * Starts loading the etcd client (gRPC and protobufjs: 0.3 to 3 s on a
+   * loaded machine) without waiting for it, so that it overlaps work that
+   * has to happen anyway (etcd's start, the join exchange). A daemon outside
+   * a swarm never loads it.
+   */
+  private preloadStore(): void {
+    if (this.d.openStore || this.etcdModule) return;
+    this.etcdModule = import('./etcd-store.js');
+    this.etcdModule.catch(() => {}); // openStore reports it
+  }
+
   private async openStore(state: LocalSwarmState): Promise<ClusterStore> {
     const endpoints = state.etcdEndpoints ?? [state.clientUrl];
     if (this.d.openStore) return this.d.openStore(endpoints, this.tlsFiles);
-    const { EtcdStore } = await import('./etcd-store.js');
+    this.preloadStore();
+    const { EtcdStore } = await this.etcdModule!;
     return new EtcdStore({ endpoints, tls: this.tlsFiles, requestTimeoutMs: this.d.storeTimeoutMs ?? 3000 });
   }
 
@@ -265,12 +289,15 @@ export class SwarmService {
       const remote = req.RemoteAddrs?.[0];
       if (!remote) throw new InvalidParameter('swarm.join_request', 'at least 1 RemoteAddr is required to join');
       const advertise = req.AdvertiseAddr ? resolveAdvertiseIp({ advertiseAddr: req.AdvertiseAddr }, networkInterfaces()) : undefined;
+      this.preloadStore();
       const answer = await requestJoin(remote.includes(':') ? remote : `${remote}:${SWARM_PORT}`, req.JoinToken ?? '', advertise, nodeDescription(this.d));
       await rm(this.dir, { recursive: true, force: true });
       try {
-        await saveRootCA(this.certDir, rootCAFromPem(answer.caPem, answer.caKeyPem), { withKey: answer.role === 'manager' });
-        if (answer.role === 'manager' && answer.dataKey) await saveDataKey(this.certDir, Buffer.from(answer.dataKey, 'base64'));
-        await saveNodeCredentials(this.certDir, { certPem: answer.certPem, keyPem: answer.keyPem });
+        await Promise.all([
+          saveRootCA(this.certDir, rootCAFromPem(answer.caPem, answer.caKeyPem), { withKey: answer.role === 'manager' }),
+          answer.role === 'manager' && answer.dataKey ? saveDataKey(this.certDir, Buffer.from(answer.dataKey, 'base64')) : undefined,
+          saveNodeCredentials(this.certDir, { certPem: answer.certPem, keyPem: answer.keyPem }),
+        ]);
         const state: LocalSwarmState = {
           ...this.etcdUrls(answer.role, answer.addr), nodeId: answer.nodeId, clusterId: answer.clusterId, role: answer.role, advertiseIp: answer.addr,
           listenAddr: req.ListenAddr || `0.0.0.0:${SWARM_PORT}`, etcdEndpoints: answer.etcdEndpoints, managers: answer.managers,
@@ -374,11 +401,12 @@ export class SwarmService {
       try {
         const ca = await createRootCA();
         const creds = await issueNodeCertificate(ca, { nodeId: state.nodeId, role: 'manager', clusterId: state.clusterId, ipAddresses: [...new Set([advertiseIp, '127.0.0.1'])] });
-        await saveRootCA(this.certDir, ca, { withKey: true });
-        await saveDataKey(this.certDir, newDataKey());
-        await saveNodeCredentials(this.certDir, creds);
+        await Promise.all([saveRootCA(this.certDir, ca, { withKey: true }), saveDataKey(this.certDir, newDataKey()), saveNodeCredentials(this.certDir, creds)]);
         const member = this.memberFor(state, 'new');
         await member.start();
+        // while etcd comes up the main thread only polls its /health: load the client meanwhile (not
+        // earlier: its hundreds of file reads would hold up the certificates' and etcd's spawn on libuv's pool)
+        this.preloadStore();
         await member.waitHealthy();
         const store = await this.openStore(state);
         const now = new Date().toISOString();
@@ -391,14 +419,20 @@ export class SwarmService {
           id: state.nodeId, createdAt: now, updatedAt: now, spec: { Labels: {}, Role: 'manager', Availability: 'active' },
           description: nodeDescription(this.d), addr: advertiseIp, managerAddr: `${host}:${SWARM_PORT}`,
         };
+        // the session keeps this store: one connection to etcd, not a second one
         const r = await store.txn({
           compare: [{ key: CLUSTER_KEY, modRevision: 0 }],
           success: [{ put: CLUSTER_KEY, value: JSON.stringify(cluster) }, { put: nodeKey(node.id), value: JSON.stringify(node) }],
-        }).finally(() => store.close());
-        if (!r.succeeded) throw new Conflict('swarm.exists', 'the new etcd member already holds a swarm');
+        }).catch(async (err: unknown) => {
+          await store.close().catch(() => {});
+          throw err;
+        });
+        if (!r.succeeded) {
+          await store.close().catch(() => {});
+          throw new Conflict('swarm.exists', 'the new etcd member already holds a swarm');
+        }
         this.state = state;
-        await this.openSession(state, { wait: true });
-        await this.openSwarmPort(state);
+        await allDone([this.openSession(state, { wait: true, store }), this.openSwarmPort(state)]);
         await writeSwarmState(this.dir, state);
         this.d.log.info('swarm initialized', { node: state.nodeId, cluster: state.clusterId, advertise: advertiseIp, etcd: state.clientUrl });
         return state.nodeId;

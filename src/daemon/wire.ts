@@ -75,6 +75,7 @@ import { VolumeStore } from './volumes/volume-store.js';
 import { PluginLocator } from './plugins/discovery.js';
 import { PluginRegistry } from './plugins/registry.js';
 import { PluginVolumeDrivers } from './plugins/volume-driver.js';
+import { PluginNetworkDrivers } from './plugins/network-driver.js';
 import { AuthzPlugins } from './plugins/authz.js';
 import { diskUsageRoutes } from './server/routes/system/df-routes.js';
 import { imageSummary } from './images/views.js';
@@ -151,6 +152,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   const networkStore = new NetworkStore(join(storeRoot, 'networks'));
   const networks = new NetworkService({
     store: networkStore, events, log, containers: () => containerStore.list(), bridgeName: cfg.bridge, bip: cfg.bip,
+    plugins: new PluginNetworkDrivers(plugins),
   });
   await networks.init();
   const netns = new NetnsDir(join(cfg.execRoot, 'netns'), remap ? { idMap: remap.map } : {});

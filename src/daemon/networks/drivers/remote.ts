@@ -128,7 +128,7 @@ export function hostLocalOnly(name: string, plan: AddressPlan, aux: number[], ip
   return {
     cniVersion: CNI_VERSION,
     name,
-    plugins: [{ type: 'host-local', ipam: { type: 'host-local', ranges: hostLocalRanges(plan, aux, staticIp), dataDir: ipamDir } }],
+    plugins: [{ type: 'host-local', ipam: { type: 'host-local', ranges: [hostLocalRanges(plan, aux, staticIp)], dataDir: ipamDir } }],
   };
 }
 

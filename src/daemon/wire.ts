@@ -226,6 +226,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     swarmPingState: () => swarm.pingState(),
     authorizationPlugins: cfg.authorizationPlugins,
     volumePlugins: () => plugins.activeNames('VolumeDriver'),
+    networkPlugins: () => plugins.activeNames('NetworkDriver'),
   });
 
   volumes.adoptMounts(records);

@@ -85,6 +85,7 @@ describe('network and IPAM plugins', () => {
     ok(await n.docker(['exec', 'p1', 'ping', '-c', '1', '-W', '2', '10.88.0.1']), 'p1 -> the gateway on the plugin\'s bridge');
     assert.match((await n.docker(['exec', 'p1', 'cat', '/etc/resolv.conf'])).stdout, /^nameserver 127\.0\.0\.11$/m);
     ok(await n.docker(['exec', 'p1', 'ping', '-c', '1', '-W', '2', 'p2']), 'p1 -> p2 by name');
+    assert.ok(JSON.parse((await n.docker(['info', '--format', '{{json .Plugins.Network}}'])).stdout).includes('tnet'), 'docker info lists the plugin');
     const inNet = JSON.parse((await n.docker(['network', 'inspect', 'pn1'])).stdout)[0];
     assert.equal(Object.keys(inNet.Containers).length, 2);
 

@@ -183,6 +183,23 @@ describe('network and IPAM plugins', () => {
     assert.deepEqual(await pluginLinks(), [], JSON.stringify(calls('tnethang').map((x) => x.method)));
   });
 
+  test('berthd killed and started again: a container on a plugin network keeps its link and names; its removal then calls Leave and DeleteEndpoint', async () => {
+    ok(await n.docker(['network', 'create', '-d', 'tnet', '--subnet', '10.92.0.0/24', 'pr1']), 'network create');
+    ok(await n.docker(['run', '-d', '--name', 'r1', '--network', 'pr1', 'busybox', 'sleep', '300']), 'run r1');
+    ok(await n.docker(['run', '-d', '--name', 'r2', '--network', 'pr1', 'busybox', 'sleep', '300']), 'run r2');
+    const epId = String((await inspect('r1', 'pr1')).EndpointID);
+    n.kill9();
+    await n.restart();
+    assert.equal((await n.docker(['inspect', '-f', '{{.State.Running}}', 'r1'])).stdout.trim(), 'true');
+    assert.match((await n.docker(['exec', 'r1', 'ip', 'addr', 'show', 'eth0'])).stdout, /inet 10\.92\.0\.2\/24/);
+    ok(await n.docker(['exec', 'r1', 'ping', '-c', '1', '-W', '2', 'r2']), 'r1 -> r2 by name after the restart');
+    ok(await n.docker(['rm', '-f', 'r1', 'r2']), 'rm');
+    const mine = calls('tnet').filter((x) => x.body.EndpointID === epId).map((x) => x.method.replace('NetworkDriver.', ''));
+    assert.deepEqual(mine, ['CreateEndpoint', 'Join', 'Leave', 'DeleteEndpoint']);
+    ok(await n.docker(['network', 'rm', 'pr1']), 'network rm');
+    assert.deepEqual(await pluginLinks(), []);
+  });
+
   test('an unknown driver or IPAM driver is refused in Docker\'s words', async () => {
     let r = await n.docker(['network', 'create', '-d', 'nosuch', 'x1']);
     assert.match(r.stderr, /could not find plugin nosuch in v1 plugin registry: plugin not found/);

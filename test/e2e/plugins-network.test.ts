@@ -164,6 +164,18 @@ describe('network and IPAM plugins', () => {
     assert.deepEqual(await pluginLinks(), []);
   });
 
+  test('a plugin that refuses CreateNetwork: no network, and the IPAM plugin\'s pool and gateway go back', async () => {
+    const p = await startPlugin('network-plugin.mjs', dirs.sockets, 'tnetcn', [join(state, 'tnetcn'), '--fail', 'NetworkDriver.CreateNetwork'], { netns: n.netns });
+    running.push(p);
+    const r = await n.docker(['network', 'create', '-d', 'tnetcn', '--ipam-driver', 'tnetcn', 'cn1']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /NetworkDriver\.CreateNetwork: NetworkDriver\.CreateNetwork refused by the test plugin/);
+    assert.equal((await n.docker(['network', 'ls', '-q', '--filter', 'name=cn1'])).stdout.trim(), '');
+    const ipam = calls('tnetcn', 'IpamDriver.').map((x) => `${x.method.replace('IpamDriver.', '')} ${String(x.body.Address ?? x.body.PoolID ?? '')}`.trim());
+    assert.deepEqual(ipam, ['GetDefaultAddressSpaces', 'RequestPool', 'RequestAddress', 'GetDefaultAddressSpaces', 'ReleaseAddress 10.77.0.1', 'ReleasePool tpool-1']);
+    assert.deepEqual(await pluginLinks(), []);
+  });
+
   test('a plugin that hangs at Join: the start fails with a timeout while the API goes on answering', async () => {
     ok(await n.docker(['network', 'create', '-d', 'tnethang', '--subnet', '10.91.0.0/24', 'hang1']), 'network create');
     const started = Date.now();

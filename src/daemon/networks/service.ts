@@ -369,7 +369,8 @@ export class NetworkService {
     }
     let plan: AddressPlan;
     let pool: PluginPool | undefined;
-    if (ipam) ({ plan, pool } = await requestPluginPool(ipam, configs[0], req.IPAM?.Options ?? {}));
+    let addressSpace = 'LocalDefault'; // libnetwork's default IPAM's
+    if (ipam) ({ plan, pool, addressSpace } = await requestPluginPool(ipam, configs[0], req.IPAM?.Options ?? {}));
     else {
       const taken = await this.takenSubnets();
       plan = configs[0] ? planFromConfig(configs[0], taken) : pickSubnet(taken);
@@ -380,7 +381,7 @@ export class NetworkService {
       ipam: { driver: ipamDriver ?? 'default', options: req.IPAM?.Options ?? {}, config: [{ ...ipamConfigOf(plan), ...(Object.keys(aux).length ? { AuxiliaryAddresses: aux } : {}) }] },
       userSubnet: !!configs[0], options, labels: req.Labels ?? {}, ...(bridge ? { bridge } : {}), ...(pool ? { ipamPool: pool } : {}),
     };
-    if (plugin) return this.createRemote(rec, plugin, ipam, plan);
+    if (plugin) return this.createRemote(rec, plugin, ipam, plan, addressSpace);
     // the record first: a crash after it is repaired at start-up (bridges are ensured from records)
     await this.d.store.save(rec);
     try {
@@ -396,13 +397,12 @@ export class NetworkService {
   }
 
   /** A network plugin's network: its CreateNetwork first, the record once it said yes. */
-  private async createRemote(rec: NetworkRecord, plugin: NetworkDriverProxy, ipam: IpamDriverProxy | undefined, plan: AddressPlan): Promise<{ Id: string; Warning: string }> {
+  private async createRemote(rec: NetworkRecord, plugin: NetworkDriverProxy, ipam: IpamDriverProxy | undefined, plan: AddressPlan, addressSpace: string): Promise<{ Id: string; Warning: string }> {
     try {
       auxAddresses(rec.ipam.config[0]!.AuxiliaryAddresses, plan); // validates
       const caps = await plugin.capabilities();
       rec.remote = { scope: caps.scope };
-      const space = ipam ? (await ipam.defaultAddressSpaces()).local : 'LocalDefault';
-      await plugin.createNetwork(rec.id, createNetworkOptions(rec.options, rec.internal), [ipv4Data(space, plan, rec.ipam.config[0]!.AuxiliaryAddresses ?? {})]);
+      await plugin.createNetwork(rec.id, createNetworkOptions(rec.options, rec.internal), [ipv4Data(addressSpace, plan, rec.ipam.config[0]!.AuxiliaryAddresses ?? {})]);
     } catch (err) {
       if (ipam && rec.ipamPool) await releasePluginPool(ipam, rec.ipamPool, this.d.log);
       throw err;

@@ -60,7 +60,7 @@ const LINK_NAME = /^[A-Za-z0-9_.-]{1,15}$/;
 
 /** The plan of a network whose pool comes from a remote IPAM driver; the gateway as libnetwork gets it. */
 export async function requestPluginPool(ipam: IpamDriverProxy, cfg: { Subnet?: string; IPRange?: string; Gateway?: string } | undefined,
-  options: Record<string, string>): Promise<{ plan: AddressPlan; pool: PluginPool }> {
+  options: Record<string, string>): Promise<{ plan: AddressPlan; pool: PluginPool; addressSpace: string }> {
   const spaces = await ipam.defaultAddressSpaces();
   const r = await ipam.requestPool({ AddressSpace: spaces.local, Pool: cfg?.Subnet ?? '', SubPool: cfg?.IPRange ?? '', Options: options });
   const release = () => ipam.releasePool(r.poolId).catch(() => {});
@@ -89,6 +89,7 @@ export async function requestPluginPool(ipam: IpamDriverProxy, cfg: { Subnet?: s
   }
   const range = cfg?.IPRange ? parseCidr(cfg.IPRange)?.cidr ?? p.cidr : p.cidr;
   return {
+    addressSpace: spaces.local,
     plan: { subnet: p.cidr, gateway: gw, range, userConfigured: !!cfg?.Subnet },
     pool: { poolId: r.poolId, ...(requested ? { gatewayRequested: requested.split('/')[0]! } : {}) },
   };

@@ -110,6 +110,9 @@ describe('network and IPAM plugins', () => {
     assert.deepEqual(net.IPAM.Config, [{ Subnet: '10.66.0.0/24', Gateway: '10.66.0.1' }]);
     ok(await n.docker(['run', '-d', '--name', 'i1', '--network', 'ib1', 'busybox', 'sleep', '300']), 'run i1');
     ok(await n.docker(['run', '-d', '--name', 'i2', '--network', 'ib1', '--ip', '10.66.0.50', 'busybox', 'sleep', '300']), 'run i2 --ip');
+    const taken = await n.docker(['run', '--rm', '--network', 'ib1', '--ip', '10.66.0.50', 'busybox', 'true']);
+    assert.notEqual(taken.code, 0);
+    assert.match(taken.stderr, /IpamDriver\.RequestAddress: address 10\.66\.0\.50 in use/);
     assert.equal((await inspect('i1', 'ib1')).IPAddress, '10.66.0.10', 'the plugin\'s first address (host-local would give .2)');
     assert.equal((await inspect('i2', 'ib1')).IPAddress, '10.66.0.50');
     assert.match((await n.docker(['exec', 'i1', 'ip', 'addr', 'show', 'eth0'])).stdout, /inet 10\.66\.0\.10\/24/);
@@ -129,9 +132,9 @@ describe('network and IPAM plugins', () => {
     ok(await n.docker(['network', 'rm', 'ib1', 'pn2']), 'network rm');
     const ipam = calls('tnet', 'IpamDriver.').map((x) => `${x.method.replace('IpamDriver.', '')} ${String(x.body.Address ?? x.body.Pool ?? '')}`.trim());
     const count = (s: string) => ipam.filter((x) => x === s).length;
-    assert.equal(count('RequestAddress 10.66.0.50'), 1);
+    assert.equal(count('RequestAddress 10.66.0.50'), 2, 'i2, and the run refused');
     assert.equal(count('ReleaseAddress 10.66.0.10'), 1, `i1's address released: ${ipam.join(', ')}`);
-    assert.equal(count('ReleaseAddress 10.66.0.50'), 1);
+    assert.equal(count('ReleaseAddress 10.66.0.50'), 1, 'only i2 had it');
     assert.equal(count('ReleaseAddress 10.77.0.10'), 1, 'released at disconnect');
     assert.equal(count('ReleaseAddress 10.66.0.1'), 1, 'the gateway');
     assert.equal(ipam.filter((x) => x.startsWith('ReleasePool')).length, 2);

@@ -9,7 +9,7 @@
  *
  *   node network-plugin.mjs <socket> <state-dir> [--fail Method] [--softfail Method] [--hang Method] [--pool 10.77.0.0/24]
  *
- * --fail answers 500 {"Err": "<Method> refused by the test plugin"} (IPAM: {"Error": ...}); --softfail the same with 200.
+ * --fail answers 500 {"Err": "<Method> refused by the test plugin"}; --softfail answers 200 with it in Err (IPAM: Error).
  * IPAM hands out addresses from .10 upwards (host-local would start at .2), the gateway at .1.
  */
 import { execFileSync } from 'node:child_process';
@@ -108,12 +108,12 @@ const handlers = {
   },
   'IpamDriver.RequestAddress': (b) => {
     const p = pools.get(b.PoolID);
-    if (!p) return [500, { Error: `no pool ${b.PoolID}` }];
+    if (!p) return [500, { Err: `no pool ${b.PoolID}` }];
     let n;
     if (b.Address) n = toInt(b.Address);
     else if (b.Options?.RequestAddressType === 'com.docker.network.gateway') n = p.base + 1;
     else for (n = p.base + 10; p.used.has(n); n++);
-    if (p.used.has(n)) return [500, { Error: `address ${toIp(n)} in use` }];
+    if (p.used.has(n)) return [500, { Err: `address ${toIp(n)} in use` }];
     p.used.add(n);
     return { Address: `${toIp(n)}/${p.prefix}`, Data: {} };
   },
@@ -131,13 +131,14 @@ const server = createServer((req, res) => {
     const body = raw.trim() ? JSON.parse(raw) : {};
     appendFileSync(join(state, 'calls.jsonl'), `${JSON.stringify({ method, body })}\n`);
     if (hang.has(method)) return; // never answers
-    const errField = method.startsWith('IpamDriver.') ? 'Error' : 'Err';
+    // a failed call answers 500 {"Err"} (go-plugins-helpers does so for IPAM too); a 200 answer's error field is Err, or Error for IPAM
+    const softField = method.startsWith('IpamDriver.') ? 'Error' : 'Err';
     const send = (status, doc) => {
       res.writeHead(status, { 'Content-Type': 'application/vnd.docker.plugins.v1.2+json' });
       res.end(`${JSON.stringify(doc)}\n`);
     };
-    if (fail.has(method)) return send(500, { [errField]: `${method} refused by the test plugin` });
-    if (softfail.has(method)) return send(200, { [errField]: `${method} refused by the test plugin` });
+    if (fail.has(method)) return send(500, { Err: `${method} refused by the test plugin` });
+    if (softfail.has(method)) return send(200, { [softField]: `${method} refused by the test plugin` });
     const h = handlers[method];
     if (!h) {
       res.writeHead(404);
@@ -148,7 +149,7 @@ const server = createServer((req, res) => {
       const [status, doc] = Array.isArray(out) ? out : [200, out];
       send(status, doc);
     } catch (err) {
-      send(500, { [errField]: `${method}: ${err.stderr?.toString().trim() || err.message}` });
+      send(500, { Err: `${method}: ${err.stderr?.toString().trim() || err.message}` });
     }
   });
 });

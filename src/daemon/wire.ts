@@ -78,6 +78,7 @@ import { VolumeStore } from './volumes/volume-store.js';
 import { PluginLocator } from './plugins/discovery.js';
 import { PluginRegistry } from './plugins/registry.js';
 import { PluginVolumeDrivers } from './plugins/volume-driver.js';
+import { PluginNetworkDrivers } from './plugins/network-driver.js';
 import { AuthzPlugins } from './plugins/authz.js';
 import { ManagedPlugins } from './plugins/managed/manager.js';
 import { PluginStore } from './plugins/managed/plugin-store.js';
@@ -159,6 +160,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   const networkStore = new NetworkStore(join(storeRoot, 'networks'));
   const networks = new NetworkService({
     store: networkStore, events, log, containers: () => containerStore.list(), bridgeName: cfg.bridge, bip: cfg.bip,
+    plugins: new PluginNetworkDrivers(plugins),
   });
   await networks.init();
   const netns = new NetnsDir(join(cfg.execRoot, 'netns'), remap ? { idMap: remap.map } : {});
@@ -249,6 +251,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     swarmPingState: () => swarm.pingState(),
     authorizationPlugins: cfg.authorizationPlugins,
     volumePlugins: () => plugins.activeNames('VolumeDriver'),
+    networkPlugins: () => plugins.activeNames('NetworkDriver'),
   });
 
   // plugins run in a runtime of their own: the container runner's restore never sees their tasks

@@ -56,10 +56,17 @@ export class RunningPlugin {
   }
 }
 
-/** Starts test/support/plugins/<script> serving `<dir>/<name>.sock`; resolves once it listens. */
-export async function startPlugin(script: string, dir: string, name: string, args: string[] = []): Promise<RunningPlugin> {
+/**
+ * Starts test/support/plugins/<script> serving `<dir>/<name>.sock`; resolves once it listens.
+ * With `netns`, in that network namespace (a network plugin makes its links beside a netns daemon's).
+ */
+export async function startPlugin(script: string, dir: string, name: string, args: string[] = [], o: { netns?: string } = {}): Promise<RunningPlugin> {
   const socket = join(dir, `${name}.sock`);
-  const proc = spawn(process.execPath, [join(REPO, 'test/support/plugins', script), socket, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const argv = [join(REPO, 'test/support/plugins', script), socket, ...args];
+  // nsenter execs node in place: the child's pid is the plugin's
+  const proc = o.netns
+    ? spawn('nsenter', [`--net=${o.netns}`, '--', process.execPath, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn(process.execPath, argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   proc.stderr!.on('data', (d: Buffer) => (out += d.toString()));
@@ -74,7 +81,7 @@ export async function startPlugin(script: string, dir: string, name: string, arg
   return new RunningPlugin(name, socket, proc, () => out);
 }
 
-/** The calls a volume-plugin.mjs received, in order. */
+/** The calls a test plugin (volume-plugin.mjs, network-plugin.mjs) received, in order. */
 export function pluginCalls(stateDir: string): Array<{ method: string; body: Record<string, unknown> }> {
   const f = join(stateDir, 'calls.jsonl');
   if (!existsSync(f)) return [];

@@ -20,7 +20,7 @@ export interface Network {
   Name: string;
   Id: string;
   Created: string;
-  Scope: 'local' | 'swarm';
+  Scope: 'local' | 'swarm' | 'global';
   Driver: string;
   EnableIPv6: boolean;
   IPAM: { Driver: string; Options: Record<string, string> | null; Config: IpamConfig[] };

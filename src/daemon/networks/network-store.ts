@@ -12,12 +12,14 @@ import type { IpamConfig } from '../../api/types/index.js';
 import { NotFound } from '../../errdefs/index.js';
 import { readJson, TEMP_PREFIX, writeJsonAtomic } from '../../lib/atomic-file.js';
 import type { MacvlanState } from './drivers/macvlan.js';
+import type { PluginPool, RemoteState } from './drivers/remote.js';
 
 export interface NetworkRecord {
   id: string;
   name: string;
   created: string;
-  driver: 'bridge' | 'macvlan' | 'host' | 'null' | 'overlay';
+  /** A built-in driver, or the name of a network plugin (then `remote` is set). */
+  driver: 'bridge' | 'macvlan' | 'host' | 'null' | 'overlay' | (string & {});
   internal: boolean;
   attachable: boolean;
   ipam: { driver: string; options: Record<string, string> | null; config: IpamConfig[] };
@@ -31,6 +33,10 @@ export interface NetworkRecord {
   macvlan?: MacvlanState;
   /** Overlay networks (a copy of the cluster's record): the VXLAN id and device. */
   overlay?: { vni: number; vxlan: string };
+  /** Networks of a network plugin (drivers/remote.ts). */
+  remote?: RemoteState;
+  /** The pool of a remote IPAM driver (`ipam.driver` names it). */
+  ipamPool?: PluginPool;
   /** Docker's predefined networks: bridge, host, none. */
   predefined?: boolean;
 }

@@ -32,8 +32,9 @@ import type { NetworkRecord, NetworkStore } from './network-store.js';
 import { portMap, portMappings, type PortMapping } from './ports.js';
 import { EMBEDDED_DNS, embeddedDnsRules, hostsFile, resolvConf, type ResolvMode } from './sandbox-files.js';
 import type { NetworkService } from './service.js';
+import { involvesPlugin, PluginEndpoints, type PluginAttachment } from './plugin-endpoints.js';
 
-interface Attachment {
+interface Attachment extends PluginAttachment {
   networkId: string;
   ifName: string;
   confList: NetworkConfList;
@@ -80,6 +81,11 @@ export interface ContainerNetworkingDeps {
 /** Drivers whose networks a container joins through CNI (the others are host and none). */
 const CNI_DRIVERS = new Set(['bridge', 'macvlan', 'overlay']);
 
+/** Networks a container joins with others: CNI ones and network plugins' (not host or none). */
+function joinable(n: NetworkRecord): boolean {
+  return CNI_DRIVERS.has(n.driver) || !!n.remote;
+}
+
 type Mode = { kind: 'bridge' } | { kind: 'host' } | { kind: 'none' } | { kind: 'container'; ref: string };
 
 export function networkMode(rec: ContainerRecord): Mode {
@@ -101,8 +107,11 @@ function emptyEndpoint(n: NetworkRecord, cfg: EndpointSettings | undefined): End
 export class ContainerNetworking {
   /** DNS servers inside containers' namespaces (macvlan primaries), by container id. */
   private readonly inNetnsDns = new Map<string, DnsServer>();
+  private readonly pluginEndpoints: PluginEndpoints;
 
-  constructor(private readonly d: ContainerNetworkingDeps) {}
+  constructor(private readonly d: ContainerNetworkingDeps) {
+    this.pluginEndpoints = new PluginEndpoints({ networks: d.networks, cni: d.cni, ipamDir: d.store.ipamDir, log: d.log });
+  }
 
   private statePath(id: string): string {
     return join(this.d.store.endpointsDir, `${id}.json`);
@@ -143,7 +152,7 @@ export class ContainerNetworking {
     const out: Record<string, EndpointSettings> = {};
     for (const ref of refs) {
       const n = this.d.networks.get(ref);
-      if (!CNI_DRIVERS.has(n.driver)) {
+      if (!joinable(n)) {
         throw new InvalidParameter('network.mixed_modes', `container cannot be connected to network ${n.name} and to other networks`);
       }
       checkAttachable(n, ref);
@@ -205,7 +214,7 @@ export class ContainerNetworking {
     if (embedded) {
       try {
         // a macvlan gateway is a router on the LAN, not this host: the server comes into the namespace instead
-        if (primary.driver === 'macvlan') this.inNetnsDns.set(rec.id, await this.d.networks.serveDnsIn(primary, state.netns));
+        if (primary.driver === 'macvlan' || primary.remote) this.inNetnsDns.set(rec.id, await this.d.networks.serveDnsIn(primary, state.netns));
         else await this.routeEmbeddedDns(state.netns, state.attachments[0]!.ifName, this.d.networks.gateway(primary), primaryEp!.IPAddress!);
       } catch (err) {
         await this.teardown(rec.id, state);
@@ -241,6 +250,7 @@ export class ContainerNetworking {
   private async addEndpoint(rec: ContainerRecord, state: SandboxState, n: NetworkRecord, ifName: string, ports: PortMapping[]): Promise<void> {
     const ep = rec.networkSettings.Networks[n.name] ?? emptyEndpoint(n, undefined);
     const staticIp = ep.IPAMConfig?.IPv4Address || undefined;
+    if (involvesPlugin(n)) return this.addPluginEndpoint(rec, state, n, ifName, ports, ep);
     const overlay = n.driver === 'overlay' ? this.d.networks.overlayDriver() : undefined;
     let a: Attachment;
     if (overlay) {
@@ -268,6 +278,28 @@ export class ContainerNetworking {
     this.d.events.publish('network', 'connect', n.id, { container: rec.id, name: n.name, type: n.driver });
   }
 
+  /** addEndpoint for networks with a plugin (plugin-endpoints.ts): on failure nothing of it stays, in the state either. */
+  private async addPluginEndpoint(rec: ContainerRecord, state: SandboxState, n: NetworkRecord, ifName: string, ports: PortMapping[], ep: EndpointSettings): Promise<void> {
+    const staticIp = ep.IPAMConfig?.IPv4Address || undefined;
+    const a: Attachment = { networkId: n.id, ifName, confList: { cniVersion: '1.0.0', name: '', plugins: [] }, rc: runtimeConfig(ports) };
+    state.attachments.push(a);
+    const save = () => writeJsonAtomic(this.statePath(rec.id), state);
+    let addr;
+    try {
+      await save();
+      addr = await this.pluginEndpoints.add(n, a, { containerId: rec.id, netns: state.netns, ifName }, { staticIp, primary: state.attachments.length === 1, save });
+    } catch (err) {
+      state.attachments = state.attachments.filter((x) => x !== a);
+      await save();
+      throw err;
+    }
+    rec.networkSettings.Networks[n.name] = {
+      ...ep, NetworkID: n.id, EndpointID: a.remote?.endpointId ?? newId(), Gateway: addr.gateway, IPAddress: addr.ip, IPPrefixLen: addr.prefix,
+      MacAddress: addr.mac, DNSNames: n.predefined ? null : this.d.networks.dnsNames(rec, ep.Aliases ?? []),
+    };
+    this.d.events.publish('network', 'connect', n.id, { container: rec.id, name: n.name, type: n.driver });
+  }
+
   /** After the task exited: DEL every endpoint, the namespace and the host ports go. */
   async detach(rec: ContainerRecord): Promise<void> {
     const state = await this.readState(rec.id);
@@ -285,6 +317,10 @@ export class ContainerNetworking {
     this.inNetnsDns.get(id)?.close();
     this.inNetnsDns.delete(id);
     for (const a of [...state.attachments].reverse()) {
+      if (a.remote || a.pluginAddress) {
+        await this.pluginEndpoints.remove(a, { containerId: id, netns: state.netns, ifName: a.ifName });
+        continue;
+      }
       await this.d.cni.del(a.confList, { containerId: id, netns: state.netns, ifName: a.ifName }, a.rc, a.result)
         .catch((err: Error) => this.d.log.warn('CNI DEL failed', { id, error: err.message }));
       await this.releaseClusterIp(id, a);
@@ -311,7 +347,7 @@ export class ContainerNetworking {
     const rec = this.d.containers.get(containerRef);
     await this.d.containers.withLock(rec.id, async () => {
       const mode = networkMode(rec);
-      if (!CNI_DRIVERS.has(n.driver) || mode.kind !== 'bridge') {
+      if (!joinable(n) || mode.kind !== 'bridge') {
         throw new InvalidParameter('network.mixed_modes', n.driver === 'host' || mode.kind === 'host'
           ? 'container cannot be disconnected from host network or connected to host network'
           : 'container cannot be connected to multiple networks with one of the networks in private (none) mode');
@@ -348,11 +384,12 @@ export class ContainerNetworking {
     await this.d.containers.withLock(rec.id, async () => {
       const ep = rec.networkSettings.Networks[n.name];
       if (!ep) throw new InvalidParameter('network.not_connected', `container ${rec.id} is not connected to network ${n.name}`);
-      if (!CNI_DRIVERS.has(n.driver)) throw new InvalidParameter('network.mixed_modes', 'container cannot be disconnected from host network or connected to host network');
+      if (!joinable(n)) throw new InvalidParameter('network.mixed_modes', 'container cannot be disconnected from host network or connected to host network');
       const state = rec.state.Running ? await this.readState(rec.id) : undefined;
       const a = state?.attachments.find((x) => x.networkId === n.id);
       if (state && a) {
-        await this.d.cni.del(a.confList, { containerId: rec.id, netns: state.netns, ifName: a.ifName }, a.rc, a.result);
+        if (a.remote || a.pluginAddress) await this.pluginEndpoints.remove(a, { containerId: rec.id, netns: state.netns, ifName: a.ifName });
+        else await this.d.cni.del(a.confList, { containerId: rec.id, netns: state.netns, ifName: a.ifName }, a.rc, a.result);
         await this.releaseClusterIp(rec.id, a);
         state.attachments = state.attachments.filter((x) => x !== a);
         await writeJsonAtomic(this.statePath(rec.id), state);
@@ -394,7 +431,7 @@ export class ContainerNetworking {
         const primary = Object.values(rec.networkSettings.Networks)[0];
         if (primary?.IPAddress) this.d.ports.route(id, primary.IPAddress);
         const n = primary?.IPAddress ? this.d.networks.find(primary.NetworkID ?? '') : undefined;
-        if (n?.driver === 'macvlan') {
+        if (n?.driver === 'macvlan' || n?.remote) {
           // the DNS socket in its namespace went with the old daemon
           await this.d.networks.serveDnsIn(n, state.netns).then((s) => this.inNetnsDns.set(id, s), cleanupFailed(this.d.log, 'serve DNS in a container again', { id }));
         }

@@ -22,6 +22,8 @@ import type { EventBus } from '../events/event-bus.js';
 import { bridgeConfList, cniNetworkName, type NetworkConfList } from './cni-config.js';
 import { DnsServer } from './dns-server.js';
 import { refuseIpvlan } from './drivers/ipvlan.js';
+import { createNetworkOptions, ipv4Data, releasePluginPool, requestPluginPool, type PluginPool } from './drivers/remote.js';
+import type { IpamDriverProxy, NetworkDriverProxy, RemoteNetworkPlugins } from '../plugins/network-driver.js';
 import { ensureMacvlanParent, macvlanConfig, macvlanConfList, PARENT_OPTION, removeMacvlanParent } from './drivers/macvlan.js';
 import { applyFirewall, chainNames, removeFirewall, removeIdlePortmapChains, type FirewallChains } from './firewall.js';
 import { auxAddresses, hostRoutes, ipamConfigOf, pickSubnet, planFromBip, planFromConfig, type AddressPlan } from './ipam.js';
@@ -66,6 +68,15 @@ export interface NetworkServiceDeps {
   bip: string;
   /** The host's resolv.conf, read for DNS forwarding. */
   hostResolvConf?: string;
+  /** Network and IPAM plugins (remote drivers). */
+  plugins?: RemoteNetworkPlugins;
+}
+
+/** Drivers berth has built in; any other name is a network plugin's. */
+const BUILTIN_DRIVERS = new Set(['bridge', 'macvlan', 'overlay', 'host', 'null', 'ipvlan']);
+
+function unknownPlugin(code: string, name: string): NotFound {
+  return new NotFound(code, `could not find plugin ${name} in v1 plugin registry: plugin not found`);
 }
 
 /** `dangling` of `network ls`: one value, `true`/`1` or `false`/`0` (dockerd's own words, not GetBoolOrDefault's). */
@@ -213,6 +224,22 @@ export class NetworkService {
 
   // ------------------------------------------------------------------ for containers
 
+  /** The network plugin of a remote network (NotFound in Docker's words when it is not there). */
+  async networkPlugin(name: string): Promise<NetworkDriverProxy> {
+    if (!this.d.plugins) throw unknownPlugin('network.unknown_driver', name);
+    return this.d.plugins.network(name).catch((err: Error) => {
+      throw err instanceof NotFound ? unknownPlugin('network.unknown_driver', name) : err;
+    });
+  }
+
+  /** The IPAM plugin of a network. */
+  async ipamPlugin(name: string): Promise<IpamDriverProxy> {
+    if (!this.d.plugins) throw unknownPlugin('network.unknown_ipam', name);
+    return this.d.plugins.ipam(name).catch((err: Error) => {
+      throw err instanceof NotFound ? unknownPlugin('network.unknown_ipam', name) : err;
+    });
+  }
+
   get(ref: string): NetworkRecord {
     return this.d.store.get(ref);
   }
@@ -285,7 +312,7 @@ export class NetworkService {
       }
     }
     return {
-      Name: n.name, Id: n.id, Created: n.created, Scope: n.driver === 'overlay' ? 'swarm' : 'local', Driver: n.driver, EnableIPv6: false,
+      Name: n.name, Id: n.id, Created: n.created, Scope: n.driver === 'overlay' ? 'swarm' : n.remote?.scope ?? 'local', Driver: n.driver, EnableIPv6: false,
       IPAM: { Driver: n.ipam.driver, Options: n.ipam.options, Config: n.ipam.config },
       Internal: n.internal, Attachable: n.attachable, Ingress: false, ConfigFrom: { Network: '' }, ConfigOnly: false,
       Containers: containers, Options: n.options, Labels: n.labels,
@@ -303,7 +330,7 @@ export class NetworkService {
     for (const t of filters.get('type')) if (t !== 'custom' && t !== 'builtin') throw Filters.invalid(`invalid filter: 'type'='${t}'`);
     return this.d.store.list().filter((n) => {
       if (!filters.exact('driver', n.driver) || !filters.prefix('id', n.id) || !filters.match('name', n.name)) return false;
-      if (!filters.exact('scope', n.driver === 'overlay' ? 'swarm' : 'local') || !filters.exact('type', n.predefined ? 'builtin' : 'custom')) return false;
+      if (!filters.exact('scope', n.driver === 'overlay' ? 'swarm' : n.remote?.scope ?? 'local') || !filters.exact('type', n.predefined ? 'builtin' : 'custom')) return false;
       if (!filters.labels(n.labels)) return false;
       if (dangling !== undefined && dangling !== (!n.predefined && this.attached(n).length === 0)) return false;
       return true;
@@ -323,32 +350,42 @@ export class NetworkService {
       this.d.events.publish('network', 'create', made.Id, { name, type: 'overlay' });
       return made;
     }
-    if (driver !== 'bridge' && driver !== 'macvlan') throw new NotFound('network.unknown_driver', `could not find plugin ${driver} in v1 plugin registry: plugin not found`);
     if (this.d.store.byName(name)) throw new Conflict('network.name_in_use', `network with name ${name} already exists`);
+    const plugin = BUILTIN_DRIVERS.has(driver) ? undefined : await this.networkPlugin(driver);
     if (req.EnableIPv6) throw new InvalidParameter('network.ipv6', 'berth does not support IPv6 networks');
     if (req.ConfigOnly || req.ConfigFrom?.Network || req.Ingress) throw new InvalidParameter('network.swarm', 'config-only, config-from and ingress networks need swarm mode');
     const configs = (req.IPAM?.Config ?? []).filter((c) => !(c.Subnet ?? '').includes(':'));
     if (configs.length > 1) throw new InvalidParameter('network.invalid_ipam', 'berth supports one IPv4 subnet per network');
-    if (req.IPAM?.Driver && req.IPAM.Driver !== 'default') throw new NotFound('network.unknown_ipam', `could not find plugin ${req.IPAM.Driver} in v1 plugin registry: plugin not found`);
+    const ipamDriver = req.IPAM?.Driver && req.IPAM.Driver !== 'default' ? req.IPAM.Driver : undefined;
+    const ipam = ipamDriver ? await this.ipamPlugin(ipamDriver) : undefined;
+    if (ipam && driver === 'macvlan') throw new InvalidParameter('network.unknown_ipam', 'berth does not support IPAM plugins on macvlan networks');
     if (driver === 'macvlan') return this.createMacvlan(req, configs[0]);
     const id = newId();
     const options = { ...(req.Options ?? {}) };
-    const bridge = options[BRIDGE_NAME_OPTION] || `br-${id.slice(0, 12)}`;
-    if (!validBridgeName(bridge)) throw new InvalidParameter('network.invalid_bridge_name', `invalid bridge name: ${bridge}`);
-    if (this.bridges().some((n) => n.bridge === bridge) || (await linkExists(bridge))) {
+    const bridge = plugin ? undefined : options[BRIDGE_NAME_OPTION] || `br-${id.slice(0, 12)}`;
+    if (bridge && !validBridgeName(bridge)) throw new InvalidParameter('network.invalid_bridge_name', `invalid bridge name: ${bridge}`);
+    if (bridge && (this.bridges().some((n) => n.bridge === bridge) || (await linkExists(bridge)))) {
       throw new Conflict('network.bridge_in_use', `bridge name ${bridge} is already in use`);
     }
-    const taken = await this.takenSubnets();
-    const plan = configs[0] ? planFromConfig(configs[0], taken) : pickSubnet(taken);
+    let plan: AddressPlan;
+    let pool: PluginPool | undefined;
+    let addressSpace = 'LocalDefault'; // libnetwork's default IPAM's
+    if (ipam) ({ plan, pool, addressSpace } = await requestPluginPool(ipam, configs[0], req.IPAM?.Options ?? {}));
+    else {
+      const taken = await this.takenSubnets();
+      plan = configs[0] ? planFromConfig(configs[0], taken) : pickSubnet(taken);
+    }
+    const aux = plugin ? configs[0]?.AuxiliaryAddresses ?? {} : {}; // the bridge driver keeps none (as before)
     const rec: NetworkRecord = {
-      id, name, created: new Date().toISOString(), driver: 'bridge', internal: !!req.Internal, attachable: !!req.Attachable,
-      ipam: { driver: 'default', options: req.IPAM?.Options ?? {}, config: [ipamConfigOf(plan)] },
-      userSubnet: !!configs[0], options, labels: req.Labels ?? {}, bridge,
+      id, name, created: new Date().toISOString(), driver: plugin ? driver : 'bridge', internal: !!req.Internal, attachable: !!req.Attachable,
+      ipam: { driver: ipamDriver ?? 'default', options: req.IPAM?.Options ?? {}, config: [{ ...ipamConfigOf(plan), ...(Object.keys(aux).length ? { AuxiliaryAddresses: aux } : {}) }] },
+      userSubnet: !!configs[0], options, labels: req.Labels ?? {}, ...(bridge ? { bridge } : {}), ...(pool ? { ipamPool: pool } : {}),
     };
+    if (plugin) return this.createRemote(rec, plugin, ipam, plan, addressSpace);
     // the record first: a crash after it is repaired at start-up (bridges are ensured from records)
     await this.d.store.save(rec);
     try {
-      await ensureBridge(bridge, this.gatewayCidr(rec));
+      await ensureBridge(bridge!, this.gatewayCidr(rec));
       await this.applyRules();
       await this.startDns(rec);
     } catch (err) {
@@ -357,6 +394,28 @@ export class NetworkService {
     }
     this.d.events.publish('network', 'create', id, { name, type: 'bridge' });
     return { Id: id, Warning: '' };
+  }
+
+  /** A network plugin's network: its CreateNetwork first, the record once it said yes. */
+  private async createRemote(rec: NetworkRecord, plugin: NetworkDriverProxy, ipam: IpamDriverProxy | undefined, plan: AddressPlan, addressSpace: string): Promise<{ Id: string; Warning: string }> {
+    try {
+      auxAddresses(rec.ipam.config[0]!.AuxiliaryAddresses, plan); // validates
+      const caps = await plugin.capabilities();
+      rec.remote = { scope: caps.scope };
+      await plugin.createNetwork(rec.id, createNetworkOptions(rec.options, rec.internal), [ipv4Data(addressSpace, plan, rec.ipam.config[0]!.AuxiliaryAddresses ?? {})]);
+    } catch (err) {
+      if (ipam && rec.ipamPool) await releasePluginPool(ipam, rec.ipamPool, this.d.log);
+      throw err;
+    }
+    try {
+      await this.d.store.save(rec);
+    } catch (err) {
+      await plugin.deleteNetwork(rec.id).catch(cleanupFailed(this.d.log, 'delete a plugin network', { network: rec.id }));
+      if (ipam && rec.ipamPool) await releasePluginPool(ipam, rec.ipamPool, this.d.log);
+      throw err;
+    }
+    this.d.events.publish('network', 'create', rec.id, { name: rec.name, type: rec.driver });
+    return { Id: rec.id, Warning: '' };
   }
 
   private async createMacvlan(req: NetworkCreateRequest, cfg: IpamConfig | undefined): Promise<{ Id: string; Warning: string }> {
@@ -387,6 +446,13 @@ export class NetworkService {
   private async teardown(n: NetworkRecord): Promise<void> {
     this.dns.get(n.id)?.close();
     this.dns.delete(n.id);
+    if (n.remote) {
+      // libnetwork goes on with the removal when the plugin fails (it may have lost the network already)
+      await this.networkPlugin(n.driver).then((p) => p.deleteNetwork(n.id)).catch(cleanupFailed(this.d.log, 'DeleteNetwork of a network plugin', { network: n.id }));
+    }
+    if (n.ipamPool) {
+      await this.ipamPlugin(n.ipam.driver).then((p) => releasePluginPool(p, n.ipamPool!, this.d.log)).catch(cleanupFailed(this.d.log, 'release an IPAM plugin pool', { network: n.id }));
+    }
     await this.d.store.delete(n.id);
     if (n.bridge) await deleteLink(n.bridge);
     if (n.macvlan) await removeMacvlanParent(n.macvlan, this.d.store.list()); // the record is gone already: only the others count

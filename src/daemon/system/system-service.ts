@@ -23,6 +23,8 @@ export interface SystemDeps {
   authorizationPlugins?: string[];
   /** Volume plugins in use (activated), after `local`. */
   volumePlugins?: () => string[];
+  /** Network plugins in use (activated), after the built-in drivers. */
+  networkPlugins?: () => string[];
   counts(): { containers: { total: number; running: number; paused: number; stopped: number }; images: number };
 }
 
@@ -73,7 +75,7 @@ export class SystemService {
       Driver: 'overlay2',
       DriverStatus: [['Backing Filesystem', 'extfs'], ['Supports d_type', 'true'], ['Using metacopy', 'false'], ['Native Overlay Diff', 'true'], ['userxattr', 'false']],
       Plugins: {
-        Volume: ['local', ...(this.d.volumePlugins?.() ?? [])], Network: ['bridge', 'host', 'null'],
+        Volume: ['local', ...(this.d.volumePlugins?.() ?? [])], Network: ['bridge', 'host', 'null', ...(this.d.networkPlugins?.() ?? [])],
         Authorization: this.d.authorizationPlugins?.length ? this.d.authorizationPlugins : null, Log: ['json-file'],
       },
       MemoryLimit: true,

@@ -149,13 +149,14 @@ export class TestDaemon {
     this.proc = proc;
     proc.stdout!.on('data', (d: Buffer) => (this.logs += d.toString()));
     proc.stderr!.on('data', (d: Buffer) => (this.logs += d.toString()));
-    const deadline = Date.now() + 15_000;
+    // a hang guard, not a speed check: a swarm node's start (etcd client, store, overlay sync) took over 15 s on a loaded machine
+    const deadline = Date.now() + 45_000;
     while (Date.now() < deadline) {
       if (proc.exitCode !== null) throw new Error(`berthd exited at start:\n${this.logs}`);
       if (await this.ping()) return;
       await new Promise((r) => setTimeout(r, 50));
     }
-    throw new Error(`berthd did not answer within 15 s:\n${this.logs}`);
+    throw new Error(`berthd did not answer within 45 s:\n${this.logs}`);
   }
 
   /** The shared data and exec roots, then the mount namespace that copies them (see the header). */

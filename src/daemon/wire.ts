@@ -217,7 +217,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   // the swarm agent acts on task containers only once their states are restored
   let containersRestored!: () => void;
   const restored = new Promise<void>((r) => { containersRestored = r; });
-  const swarm = new SwarmService({
+  const swarm: SwarmService = new SwarmService({
     dataRoot: cfg.dataRoot, hostname: facts.hostname, engineVersion: ENGINE_VERSION, ncpu: facts.ncpu, memTotal: facts.memTotal,
     skipInterfaces: [cfg.bridge], log,
     taskContainers: taskContainers({
@@ -233,6 +233,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
       stop: (id) => containers.stop(id),
       remove: (id) => containers.remove(id, { force: true }),
       events,
+      files: { dir: join(cfg.dataRoot, 'swarm-task-files'), source: (refs) => swarm.taskFileSource(refs) },
     }),
   });
   // reads one missing file unless this node was in a swarm

@@ -19,7 +19,17 @@ export interface ContainerSpecView {
   StopSignal?: string;
   StopGracePeriod?: number;
   Init?: boolean;
+  Secrets?: { SecretID: string; SecretName?: string; File?: SwarmFileTarget }[] | null;
+  Configs?: { ConfigID: string; ConfigName?: string; File?: SwarmFileTarget; Runtime?: Record<string, never> }[] | null;
   [k: string]: unknown;
+}
+
+/** Where a secret or config appears in a task's container (`File` of a SecretReference / ConfigReference). */
+export interface SwarmFileTarget {
+  Name: string;
+  UID?: string;
+  GID?: string;
+  Mode?: number;
 }
 
 export interface ResourceValues {

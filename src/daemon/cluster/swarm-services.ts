@@ -43,7 +43,8 @@ export function validateServiceSpec(spec: ServiceSpecView): void {
     throw new InvalidParameter('swarm.invalid_constraint', `rpc error: code = InvalidArgument desc = ${(err as Error).message}`);
   }
   if (spec.EndpointSpec?.Ports?.length) throw new InvalidParameter('swarm.unsupported_option', 'published ports of services are not supported by berth yet');
-  if (spec.TaskTemplate?.Networks?.length || spec.Networks?.length) throw new InvalidParameter('swarm.unsupported_option', 'networks of services are not supported by berth yet');
+  // the deprecated top-level Networks: the CLI sends TaskTemplate.Networks
+  if (spec.Networks?.length) throw new InvalidParameter('swarm.unsupported_option', 'networks of services are not supported by berth yet');
 }
 
 /** The service a reference names: full id, then name, then a unique id prefix (moby's getService). */

@@ -7,6 +7,8 @@ import type { ContainerCreateRequest, TaskState } from '../../api/types/index.js
 
 /** This node's containers, in memory: `exit(id, code)` plays a container ending. */
 class FakeContainers implements TaskContainers {
+  prepareFiles?: TaskContainers['prepareFiles'];
+  cleanupFiles?: TaskContainers['cleanupFiles'];
   readonly all = new Map<string, TaskContainer & { name: string; req: ContainerCreateRequest }>();
   private readonly exits = new Set<(id: string) => void>();
   images = new Set(['busybox']);
@@ -106,6 +108,32 @@ test('an image that cannot be had rejects the task with the error; after a resta
   assert.equal((await read(store, 'x')).status.err, 'No such image: missing');
   await until('y running', stateIs(store, 'y', 'running'));
   assert.equal(fake.all.size, 1, 'no second container for y');
+  await agent.stop();
+  await store.close();
+});
+
+test('a task\'s secret files are bound into its container, and removed with it or when its create fails', async () => {
+  const store = new MemoryStore();
+  const fake = new FakeContainers();
+  const prepared: string[] = [];
+  const cleaned: string[] = [];
+  fake.prepareFiles = async (t: TaskRecord) => {
+    prepared.push(t.id);
+    return [{ Type: 'bind' as const, Source: `/files/${t.id}/0-s1`, Target: '/run/secrets/pw', ReadOnly: true }];
+  };
+  fake.cleanupFiles = async (taskId: string) => { cleaned.push(taskId); };
+  await store.put(taskKey('s'), JSON.stringify(task('s')));
+  await store.put(taskKey('bad'), JSON.stringify(task('bad', { slot: 2, spec: { ContainerSpec: { Image: 'missing' } } })));
+  const agent = new TaskAgent(store, 'me', fake, { log: () => {}, tickMs: 100 });
+  agent.start();
+  await until('s running', stateIs(store, 's', 'running'));
+  await until('bad rejected', stateIs(store, 'bad', 'rejected'));
+  assert.deepEqual(fake.list().map((c) => fake.all.get(c.id)!.req.HostConfig?.Mounts), [[{ Type: 'bind', Source: '/files/s/0-s1', Target: '/run/secrets/pw', ReadOnly: true }]]);
+  assert.deepEqual(cleaned, ['bad'], 'a failed preparation leaves no files');
+  await store.put(taskKey('s'), JSON.stringify({ ...(await read(store, 's')), desiredState: 'remove' }));
+  await until('s removed', () => fake.all.size === 0);
+  await until('s files cleaned', () => cleaned.includes('s'));
+  assert.deepEqual(prepared, ['s'], 'the image is had before any file is made');
   await agent.stop();
   await store.close();
 });

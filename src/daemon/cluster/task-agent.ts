@@ -19,7 +19,7 @@
  * retried when the leader changed the task in between; a state never moves
  * backwards.
  */
-import type { ContainerCreateRequest } from '../../api/types/index.js';
+import type { ContainerCreateRequest, MountSpec } from '../../api/types/index.js';
 import { stateRank, TASKS_PREFIX, taskKey, containerName, type TaskRecord, type TaskStatus } from './service-records.js';
 import type { ClusterStore } from './store.js';
 import { taskContainerRequest, taskImage } from './task-container.js';
@@ -42,6 +42,10 @@ export interface TaskContainers {
   list(): TaskContainer[];
   /** Pulls the image if this node has it not; returns the reference to create the container from. */
   ensureImage(ref: string): Promise<string>;
+  /** Makes the task's secrets and configs (tmpfs) and returns the binds that show them; none if it references none. */
+  prepareFiles?(t: TaskRecord): Promise<MountSpec[]>;
+  /** Removes them, once the task's container is gone. */
+  cleanupFiles?(taskId: string): Promise<void>;
   create(req: ContainerCreateRequest, name: string): Promise<string>;
   start(id: string): Promise<void>;
   stop(id: string): Promise<void>;
@@ -130,7 +134,7 @@ export class TaskAgent {
       if (known.has(taskId) || this.busy.has(taskId)) continue;
       // its task was deleted (history reaped, service removed): the container goes too
       this.busy.add(taskId);
-      void this.containers.remove(c.id).catch(() => {}).finally(() => this.busy.delete(taskId));
+      void this.containers.remove(c.id).then(() => this.containers.cleanupFiles?.(taskId)).catch(() => {}).finally(() => this.busy.delete(taskId));
     }
   }
 
@@ -154,15 +158,20 @@ export class TaskAgent {
     // shutdown or remove
     if (c?.running) return async () => {
       await this.containers.stop(c.id);
-      if (t.desiredState === 'remove') await this.containers.remove(c.id);
+      if (t.desiredState === 'remove') await this.remove(t.id, c.id);
       await this.report(t.id, { state: 'shutdown', message: 'shutdown' });
     };
     if (c && t.desiredState === 'remove') return async () => {
-      await this.containers.remove(c.id);
+      await this.remove(t.id, c.id);
       await this.report(t.id, { state: 'shutdown', message: 'shutdown' });
     };
     if (rank < stateRank('shutdown')) return () => this.report(t.id, { state: 'shutdown', message: 'shutdown' });
     return undefined;
+  }
+
+  private async remove(taskId: string, containerId: string): Promise<void> {
+    await this.containers.remove(containerId);
+    await this.containers.cleanupFiles?.(taskId);
   }
 
   private async run(t: TaskRecord): Promise<void> {
@@ -170,8 +179,12 @@ export class TaskAgent {
     let id: string;
     try {
       const image = await this.containers.ensureImage(taskImage(t));
-      id = await this.containers.create({ ...taskContainerRequest(t, this.nodeId), Image: image }, containerName(t));
+      const files = (await this.containers.prepareFiles?.(t)) ?? [];
+      const req = taskContainerRequest(t, this.nodeId);
+      const mounts = [...(req.HostConfig?.Mounts ?? []), ...files];
+      id = await this.containers.create({ ...req, Image: image, HostConfig: { ...req.HostConfig, ...(mounts.length ? { Mounts: mounts } : {}) } }, containerName(t));
     } catch (err) {
+      await this.containers.cleanupFiles?.(t.id).catch(() => {});
       await this.report(t.id, { state: 'rejected', message: 'preparing', err: (err as Error).message });
       return;
     }

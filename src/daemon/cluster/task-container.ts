@@ -23,10 +23,24 @@ export function taskContainerLabels(t: TaskRecord, nodeId: string): Record<strin
 
 const NS_PER_S = 1_000_000_000;
 
+/**
+ * The task's networks (overlay, by id) as the container's: the first is its
+ * network mode, each endpoint answers in DNS to the service name and
+ * `tasks.<service>` as well as its own names, so both resolve to every task.
+ */
+function taskNetworks(t: TaskRecord): Pick<ContainerCreateRequest, 'NetworkingConfig'> & { mode?: string } {
+  const nets = t.spec.Networks ?? [];
+  if (!nets.length) return {};
+  const EndpointsConfig = Object.fromEntries(nets.map((n) => [n.Target, { Aliases: [t.serviceName, `tasks.${t.serviceName}`, ...(n.Aliases ?? [])] }]));
+  return { mode: nets[0]!.Target, NetworkingConfig: { EndpointsConfig } };
+}
+
 export function taskContainerRequest(t: TaskRecord, nodeId: string): ContainerCreateRequest {
   const c = t.spec.ContainerSpec ?? {};
   const limits = t.spec.Resources?.Limits;
+  const { mode, ...networking } = taskNetworks(t);
   return {
+    ...networking,
     Image: c.Image ?? '',
     ...(c.Args?.length ? { Cmd: c.Args } : {}),
     ...(c.Command?.length ? { Entrypoint: c.Command } : {}),
@@ -43,6 +57,7 @@ export function taskContainerRequest(t: TaskRecord, nodeId: string): ContainerCr
       ...(limits?.NanoCPUs ? { NanoCpus: limits.NanoCPUs } : {}),
       ...(limits?.MemoryBytes ? { Memory: limits.MemoryBytes } : {}),
       ...(c.Init !== undefined ? { Init: c.Init } : {}),
+      ...(mode ? { NetworkMode: mode } : {}),
     },
   };
 }

@@ -2,11 +2,15 @@
  * The agent's view of this node's container service (task-agent.ts's
  * `TaskContainers`), over the daemon's own services: wire.ts builds it.
  */
-import type { ContainerCreateRequest } from '../../api/types/index.js';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ContainerCreateRequest, MountSpec } from '../../api/types/index.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { ContainerRecord } from '../containers/record.js';
 import { TASK_ID_LABEL } from './task-container.js';
 import type { TaskContainer, TaskContainers } from './task-agent.js';
+import type { TaskFileRefs, TaskFileSource } from './task-file-source.js';
+import { cleanupTaskFiles, materializeTaskFiles, resolveTaskFiles } from './task-files.js';
 
 export interface TaskContainersDeps {
   /** Resolves once the containers' states are restored after a daemon start. */
@@ -19,6 +23,8 @@ export interface TaskContainersDeps {
   stop: (id: string) => Promise<void>;
   remove: (id: string) => Promise<void>;
   events: Pick<EventBus, 'subscribe'>;
+  /** Secrets and configs: each task's tmpfs goes under `dir/<task id>`; `source` fetches their data (SwarmService.taskFileSource). */
+  files: { dir: string; source: (refs: TaskFileRefs) => Promise<TaskFileSource> };
 }
 
 const ZERO = '0001-01-01T00:00:00Z';
@@ -39,6 +45,15 @@ export function taskContainers(d: TaskContainersDeps): TaskContainers {
       await d.pull(ref);
       return ref;
     },
+    async prepareFiles(t) {
+      const refs = t.spec.ContainerSpec ?? {};
+      if (!refs.Secrets?.length && !refs.Configs?.length) return [];
+      const files = await resolveTaskFiles(refs, await d.files.source(refs));
+      const made = await materializeTaskFiles(join(d.files.dir, t.id), files);
+      return made.mounts.map((m): MountSpec => ({ Type: 'bind', Source: m.source!, Target: m.destination, ReadOnly: true }));
+    },
+    // the tmpfs is unmounted only once its container is gone (a bind keeps it busy otherwise)
+    cleanupFiles: (taskId) => cleanupTaskFiles(join(d.files.dir, taskId)).then(() => rm(join(d.files.dir, taskId), { recursive: true, force: true })),
     create: async (req, name) => (await d.create(req, name)).Id,
     start: (id) => d.start(id),
     stop: (id) => d.stop(id),

@@ -155,7 +155,8 @@ export class ContainerNetworking {
       if (!joinable(n)) {
         throw new InvalidParameter('network.mixed_modes', `container cannot be connected to network ${n.name} and to other networks`);
       }
-      checkAttachable(n, ref);
+      // a swarm task joins its service's networks, attachable or not (dockerd: a cluster-managed container)
+      if (!rec.config.Labels?.['com.docker.swarm.task.id']) checkAttachable(n, ref);
       const cfg = endpoints[ref] ?? (ref === primaryRef ? endpoints.default : undefined);
       this.checkEndpoint(n, cfg);
       out[n.name] = emptyEndpoint(n, cfg);

@@ -1,0 +1,108 @@
+/**
+ * Service tasks on overlay networks, with the real docker CLI on a 2-node
+ * cluster (n1 the manager, n2 a worker, busybox on each): a service with
+ * one task on each node on a non-attachable overlay network; the tasks
+ * reach each other by IP; `tasks.<name>` and the service name resolve to
+ * every task's IP (dnsrr and the default mode alike); service rm frees the
+ * endpoints. The etcd member started here is killed by pid in `after`.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TestCluster, type TestNode } from '../support/cluster.js';
+import { isEtcdFor } from '../../src/daemon/cluster/etcd-member.js';
+import { waitFor } from '../support/wait.js';
+
+describe('service tasks on overlay networks', () => {
+  let c: TestCluster;
+  let n1: TestNode;
+  let n2: TestNode;
+  const etcdPid = (n: TestNode): number | undefined => {
+    try {
+      const dir = join(n.daemon.dataRoot, 'swarm', 'etcd');
+      const pid = Number(readFileSync(join(dir, 'etcd.pid'), 'utf8').trim());
+      return isEtcdFor(pid, join(dir, 'data')) ? pid : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  const ok = async (n: TestNode, args: string[], input?: string) => {
+    const r = await n.docker(args, input === undefined ? {} : { input });
+    assert.equal(r.code, 0, `${n.name}: docker ${args.join(' ')}: ${r.stderr}\n${n.daemon.logs.slice(-3000)}`);
+    return r.stdout;
+  };
+  const running = async (n: TestNode, service: string): Promise<string[]> => {
+    const out = await ok(n, ['ps', '--filter', `label=com.docker.swarm.service.name=${service}`, '--format', '{{.Names}}']);
+    return out.trim().split('\n').filter(Boolean);
+  };
+  before(async () => {
+    c = await TestCluster.start(2, { busybox: true });
+    [n1, n2] = c.nodes as [TestNode, TestNode];
+  });
+  after(async () => {
+    for (const n of c?.nodes ?? []) {
+      const pid = etcdPid(n);
+      if (pid) process.kill(pid, 'SIGKILL');
+    }
+    await c?.destroy();
+  });
+
+  /** The service's tasks as (node, container name, overlay IP). */
+  const taskIps = async (service: string, net: string) => {
+    const out: { node: TestNode; name: string; ip: string }[] = [];
+    for (const n of [n1, n2]) {
+      for (const name of await running(n, service)) {
+        const ip = (await ok(n, ['inspect', '--format', `{{(index .NetworkSettings.Networks "${net}").IPAddress}}`, name])).trim();
+        out.push({ node: n, name, ip });
+      }
+    }
+    return out;
+  };
+  /** The A records a name has in a container, as busybox nslookup prints them. */
+  const resolve = async (n: TestNode, container: string, name: string) => {
+    const r = await n.docker(['exec', container, 'nslookup', name]);
+    return [...r.stdout.split(/^Name:/m).slice(1).join('\n').matchAll(/Address:\s*(\d+\.\d+\.\d+\.\d+)/g)].map((m) => m[1]!).sort();
+  };
+
+  test('a manager and a worker; a non-attachable overlay network', async () => {
+    await ok(n1, ['swarm', 'init', '--advertise-addr', n1.ip]);
+    const token = (await ok(n1, ['swarm', 'join-token', '-q', 'worker'])).trim();
+    await ok(n2, ['swarm', 'join', '--token', token, `${n1.ip}:2377`]);
+    await ok(n1, ['network', 'create', '-d', 'overlay', '--subnet', '10.77.0.0/24', 'ovl']);
+  });
+
+  test('service create --network: one task on each node, on the overlay network, reaching the other by IP', async () => {
+    await ok(n1, ['service', 'create', '-d', '--name', 'web', '--replicas', '2', '--network', 'ovl', 'busybox', 'sleep', '3600']);
+    await waitFor(async () => (await running(n1, 'web')).length === 1 && (await running(n2, 'web')).length === 1, 60_000, 'web on n1 and n2');
+    const t = await taskIps('web', 'ovl');
+    assert.equal(t.length, 2);
+    for (const x of t) assert.match(x.ip, /^10\.77\.0\.\d+$/);
+    const [a, b] = t as [typeof t[0], typeof t[0]];
+    assert.equal((await a.node.docker(['exec', a.name, 'ping', '-c', '1', '-W', '3', b.ip])).code, 0, `${a.name} pings ${b.ip}`);
+    assert.equal((await b.node.docker(['exec', b.name, 'ping', '-c', '1', '-W', '3', a.ip])).code, 0, `${b.name} pings ${a.ip}`);
+  });
+
+  test('tasks.<service> and the service name resolve to every task\'s IP', async () => {
+    const t = await taskIps('web', 'ovl');
+    const ips = t.map((x) => x.ip).sort();
+    for (const x of t) {
+      await waitFor(async () => (await resolve(x.node, x.name, 'tasks.web')).join() === ips.join(), 20_000, `tasks.web in ${x.name}`);
+      assert.deepEqual(await resolve(x.node, x.name, 'web'), ips);
+    }
+  });
+
+  test('--endpoint-mode dnsrr: the name resolves to the tasks of that service only', async () => {
+    await ok(n1, ['service', 'create', '-d', '--name', 'rr', '--replicas', '2', '--endpoint-mode', 'dnsrr', '--network', 'ovl', 'busybox', 'sleep', '3600']);
+    await waitFor(async () => (await taskIps('rr', 'ovl')).length === 2, 60_000, 'rr running');
+    const ips = (await taskIps('rr', 'ovl')).map((x) => x.ip).sort();
+    const [w] = await taskIps('web', 'ovl');
+    await waitFor(async () => (await resolve(w!.node, w!.name, 'rr')).join() === ips.join(), 20_000, 'rr from a web task');
+  });
+
+  test('service rm frees the tasks\' endpoints: the network can be removed', async () => {
+    await ok(n1, ['service', 'rm', 'web', 'rr']);
+    await waitFor(async () => (await running(n1, 'web')).length + (await running(n2, 'web')).length + (await running(n1, 'rr')).length + (await running(n2, 'rr')).length === 0, 60_000, 'no task left');
+    await waitFor(async () => (await n1.docker(['network', 'rm', 'ovl'])).code === 0, 30_000, 'network rm ovl');
+  });
+});

@@ -228,7 +228,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
         const r = withDefaultTag(parseReference(ref));
         await distribution.pull(`${r.domain}/${r.path}`, r.digest ?? r.tag, hostPlatform(), {}, () => {});
       },
-      create: (req, name) => containers.create(req, name),
+      create: (req, name) => containers.create(req, name, { managed: true }),
       start: (id) => containers.start(id),
       stop: (id) => containers.stop(id),
       remove: (id) => containers.remove(id, { force: true }),

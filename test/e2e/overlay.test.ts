@@ -131,6 +131,9 @@ describe('overlay networks across hosts with the docker CLI', () => {
     const notAttachable = await n2.docker(['run', '--rm', '--network', 'ovl2', 'busybox', 'true']);
     assert.notEqual(notAttachable.code, 0);
     assert.match(notAttachable.stderr, /network ovl2 not manually attachable/);
+    // only the node's swarm agent makes task containers: a task label from the client is no pass
+    const forged = await n2.docker(['run', '--rm', '--label', 'com.docker.swarm.task.id=x', '--network', 'ovl2', 'busybox', 'true']);
+    assert.match(forged.stderr, /network ovl2 not manually attachable/);
     await ok(n1, ['network', 'rm', 'ovl2']);
   });
 

@@ -33,6 +33,8 @@ export interface ContainerRecord {
   layer?: Digest;
   mounts: MountPoint[];
   networkSettings: NetworkSettingsRecord;
+  /** Made by this node's swarm agent for a task (dockerd's Container.Managed): it may join non-attachable overlay networks. */
+  managed?: boolean;
 }
 
 export function initialState(): ContainerStateJSON {

@@ -51,7 +51,8 @@ export class ContainerService {
     return this.d.runner;
   }
 
-  async create(req: ContainerCreateRequest, name?: string): Promise<{ Id: string; Warnings: string[] }> {
+  /** `managed`: a swarm task's container, never set from the API (a label would be the client's to forge). */
+  async create(req: ContainerCreateRequest, name?: string, o: { managed?: boolean } = {}): Promise<{ Id: string; Warnings: string[] }> {
     if (!req.Image) throw new InvalidParameter('container.no_image', 'Config cannot be empty in order to create a container');
     const image = this.d.images.resolve(req.Image);
     const id = newId();
@@ -60,6 +61,7 @@ export class ContainerService {
       id, name: cname, request: req, imageId: image.id, imageConfig: image.config.config ?? {},
       cgroupVersion: this.d.cgroupVersion, ...(image.chainId ? { layer: image.chainId } : {}),
     });
+    if (o.managed) rec.managed = true;
     this.d.security?.validateCreate(rec.hostConfig);
     this.d.store.reserveName(cname, id);
     try {

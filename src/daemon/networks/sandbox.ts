@@ -156,7 +156,7 @@ export class ContainerNetworking {
         throw new InvalidParameter('network.mixed_modes', `container cannot be connected to network ${n.name} and to other networks`);
       }
       // a swarm task joins its service's networks, attachable or not (dockerd: a cluster-managed container)
-      if (!rec.config.Labels?.['com.docker.swarm.task.id']) checkAttachable(n, ref);
+      if (!rec.managed) checkAttachable(n, ref);
       const cfg = endpoints[ref] ?? (ref === primaryRef ? endpoints.default : undefined);
       this.checkEndpoint(n, cfg);
       out[n.name] = emptyEndpoint(n, cfg);

@@ -18,6 +18,9 @@ import { networkCommands } from './commands/network/index.js';
 import { volumeCommands } from './commands/volume/index.js';
 import { secretCommands } from './commands/secret/index.js';
 import { configCommands } from './commands/config/index.js';
+import { swarmCommands } from './commands/swarm/index.js';
+import { nodeCommands } from './commands/node/index.js';
+import { serviceCommands } from './commands/service/index.js';
 import { systemCommands, systemShortcuts } from './commands/system/index.js';
 import { CLIENT_VERSION } from './commands/system/version.js';
 
@@ -54,6 +57,9 @@ export async function main(argv: string[]): Promise<number> {
     ['image', 'Manage images', imageCommands(ctx)],
     ['network', 'Manage networks', networkCommands(ctx)],
     ['volume', 'Manage volumes', volumeCommands(ctx)],
+    ['swarm', 'Manage Swarm', swarmCommands(ctx)],
+    ['node', 'Manage Swarm nodes', nodeCommands(ctx)],
+    ['service', 'Manage Swarm services', serviceCommands(ctx)],
     ['secret', 'Manage swarm secrets', secretCommands(ctx)],
     ['config', 'Manage swarm configs', configCommands(ctx)],
     ['system', 'Manage berth', systemCommands(ctx)],

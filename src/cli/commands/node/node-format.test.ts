@@ -30,7 +30,7 @@ describe('node ls formatting', () => {
 });
 
 describe('service convergence', () => {
-  const svc = (replicas: number): ServiceView => ({ ID: 's', Version: { Index: 1 }, CreatedAt: '', UpdatedAt: '', Spec: { Mode: { Replicated: { Replicas: replicas } } }, Endpoint: { Spec: { Mode: 'vip' } } });
+  const svc = (replicas: number): ServiceView => ({ ID: 's', Version: { Index: 1 }, CreatedAt: '', UpdatedAt: '', Spec: { TaskTemplate: {}, Mode: { Replicated: { Replicas: replicas } } }, Endpoint: { Spec: { Mode: 'vip' } } });
   const task = (desired: TaskView['DesiredState'], state: TaskView['Status']['State']): TaskView => ({
     ID: 't', Version: { Index: 1 }, CreatedAt: '', UpdatedAt: '', Labels: {}, Spec: {}, ServiceID: 's', Slot: 1,
     Status: { Timestamp: '', State: state, Message: '', PortStatus: {} }, DesiredState: desired,
@@ -40,5 +40,12 @@ describe('service convergence', () => {
     assert.equal(converged(svc(2), [task('running', 'running'), task('running', 'preparing')]).done, false);
     assert.equal(converged(svc(1), [task('running', 'running'), task('shutdown', 'running')]).done, false);
     assert.deepEqual(converged(svc(1), [task('running', 'running'), task('shutdown', 'shutdown')]), { running: 1, desired: 1, done: true });
+  });
+  test('a running task on an older template is not converged', () => {
+    const s = svc(1);
+    s.Spec.TaskTemplate = { ContainerSpec: { Image: 'busybox', Env: ['B=2'] } };
+    const old = { ...task('running', 'running'), Spec: { ContainerSpec: { Env: ['A=1'], Image: 'busybox' } } };
+    assert.equal(converged(s, [old]).done, false);
+    assert.equal(converged(s, [{ ...old, Spec: { ContainerSpec: { Env: ['B=2'], Image: 'busybox' } } }]).done, true, 'key order does not matter');
   });
 });

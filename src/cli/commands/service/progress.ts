@@ -11,11 +11,25 @@ import type { CliContext } from '../../context.js';
 const POLL_MS = 500;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Converged: every task meant to run is running, none meant to stop still runs, and a replicated service has them all. */
+/** JSON with keys sorted, to compare a task's spec with its service's template. */
+function canonical(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  if (v && typeof v === 'object') return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical((v as Record<string, unknown>)[k])}`).join(',')}}`;
+  return JSON.stringify(v ?? null);
+}
+
+/**
+ * Converged: every task meant to run is running on the service's current
+ * template (an update replacing tasks one by one is not done while an old
+ * one still runs), none meant to stop still runs, and a replicated service
+ * has them all.
+ */
 export function converged(svc: ServiceView, tasks: TaskView[]): { running: number; desired: number; done: boolean } {
+  const template = canonical(svc.Spec.TaskTemplate ?? {});
   const mine = tasks.filter((t) => t.ServiceID === svc.ID);
   const wanted = mine.filter((t) => t.DesiredState === 'running');
-  const running = wanted.filter((t) => t.Status.State === 'running').length;
+  const current = wanted.filter((t) => canonical(t.Spec) === template);
+  const running = current.filter((t) => t.Status.State === 'running').length;
   const replicas = svc.Spec.Mode?.Replicated ? (svc.Spec.Mode.Replicated.Replicas ?? 1) : undefined;
   const desired = replicas ?? wanted.length;
   const lingering = mine.some((t) => t.DesiredState !== 'running' && t.Status.State === 'running');

@@ -28,21 +28,17 @@ export interface TaskTableOptions {
 export function renderTasks(tasks: TaskView[], services: Map<string, ServiceView>, nodes: Map<string, NodeView>, o: TaskTableOptions): string {
   const now = o.now ?? Date.now();
   const trunc = o.trunc && !o.quiet; // docker's -q prints whole task IDs
+  const indent = !o.format || o.format === 'table'; // a custom --format gets the bare names
   const name = (t: TaskView) => {
     const svc = services.get(t.ServiceID)?.Spec.Name ?? t.ServiceID;
     return `${svc}.${t.Slot ? t.Slot : t.NodeID ?? ''}`;
   };
-  const sorted = [...tasks].sort((a, b) => {
-    const an = name(a);
-    const bn = name(b);
-    if (a.ServiceID !== b.ServiceID) return an.localeCompare(bn);
-    if (an !== bn) return (a.Slot ?? 0) - (b.Slot ?? 0) || an.localeCompare(bn);
-    return Date.parse(b.CreatedAt) - Date.parse(a.CreatedAt);
-  });
+  // docker's tasksSortable: names in natural order (web.2 before web.10), the newest first within a name
+  const sorted = [...tasks].sort((a, b) => name(a).localeCompare(name(b), 'en', { numeric: true }) || Date.parse(b.CreatedAt) - Date.parse(a.CreatedAt));
   let previous = '';
   const rows = sorted.map((t) => {
     const n = name(t);
-    const shown = n === previous ? ` \\_ ${n}` : n;
+    const shown = n === previous && indent ? ` \\_ ${n}` : n;
     previous = n;
     const image = t.Spec.ContainerSpec?.Image ?? '';
     const err = t.Status.Err ?? '';

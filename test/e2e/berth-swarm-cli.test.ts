@@ -144,7 +144,11 @@ describe('berth swarm, node and service commands', () => {
     assert.match(lines[0]!, /^[0-9a-z]{25}$/);
     assert.ok(lines.includes('overall progress: 1 out of 1 tasks'), waited);
     assert.equal(lines.at(-1), `verify: Service ${lines[0]} converged`);
+    assert.ok(lines.includes('verify: Waiting 5 seconds to verify that tasks are stable...'), waited);
     assert.equal(await replicas('once'), '1/1');
+    const bad = await n1.berth(['service', 'scale', 'once']);
+    const dockerBad = await n1.docker(['service', 'scale', 'once']);
+    assert.deepEqual([bad.code, bad.stderr], [dockerBad.code, dockerBad.stderr]);
 
     assert.equal(await berth(n1, ['service', 'rm', 'web', 'once']), 'web\nonce\n');
     assert.equal(await docker(n1, ['service', 'ls', '-q']), '');

@@ -217,7 +217,7 @@ export function serviceCommands(ctx: CliContext): Command[] {
     .option('-d, --detach', 'Exit immediately instead of waiting for the service to converge')
     .action(async (pairs: string[], o: { detach?: boolean }) => {
       for (const p of pairs) {
-        if (!/^[^=]+=\d+$/.test(p)) throw new ExitError(1, `Invalid scale specifier '${p}'.\nSee 'docker service scale --help'.\n\nUsage:  docker service scale SERVICE=REPLICAS [SERVICE=REPLICAS...]\n\nScale one or multiple replicated services`);
+        if (!/^[^=]+=\d+$/.test(p)) throw new ExitError(1, `invalid scale specifier '${p}'.\nSee 'docker service scale --help'.\n\nUsage:  docker service scale SERVICE=REPLICAS [SERVICE=REPLICAS...]\n\nScale one or multiple replicated services`);
       }
       const c = await ctx.client();
       const scaled: string[] = [];

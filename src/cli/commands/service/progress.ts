@@ -1,7 +1,8 @@
 /**
  * `service create|update|scale|rollback` without -d: wait until the
  * service's tasks match its spec, printing docker's progress lines as they
- * change (the non-terminal form: one line per change), then `verify:`.
+ * change (the non-terminal form: one line per change), then docker's 5 s
+ * `verify:` watch before it says converged.
  */
 import { Filters } from '../../../api/filters.js';
 import type { ServiceView, TaskView } from '../../../api/types/index.js';
@@ -9,6 +10,7 @@ import type { EngineClient } from '../../../client/engine-client.js';
 import type { CliContext } from '../../context.js';
 
 const POLL_MS = 500;
+const STABLE_MS = 5000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** JSON with keys sorted, to compare a task's spec with its service's template. */
@@ -42,6 +44,8 @@ export async function waitOnService(ctx: CliContext, c: EngineClient, serviceId:
   };
   let lastOverall = '';
   const lastSlot = new Map<string, string>();
+  let stableSince: number | undefined;
+  let lastVerify = '';
   for (;;) {
     const svc = await c.get<ServiceView>(`/services/${encodeURIComponent(serviceId)}`);
     const tasks = await c.get<TaskView[]>('/tasks', { filters: Filters.fromFlags([`service=${svc.ID}`]).toQuery() });
@@ -56,7 +60,17 @@ export async function waitOnService(ctx: CliContext, c: EngineClient, serviceId:
       if (lastSlot.get(key) !== line) say(line);
       lastSlot.set(key, line);
     }
-    if (state.done) break;
+    if (!state.done) {
+      stableSince = undefined;
+    } else {
+      // docker watches a converged service for 5 s before it believes it (a task may crash right away)
+      stableSince ??= Date.now();
+      const left = Math.ceil((STABLE_MS - (Date.now() - stableSince)) / 1000);
+      if (left <= 0) break;
+      const line = `verify: Waiting ${left} seconds to verify that tasks are stable...`;
+      if (line !== lastVerify) say(line);
+      lastVerify = line;
+    }
     await sleep(POLL_MS);
   }
   say(`verify: Service ${serviceId} converged`);

@@ -19,6 +19,9 @@ import { volumeCommands } from './commands/volume/index.js';
 import { secretCommands } from './commands/secret/index.js';
 import { configCommands } from './commands/config/index.js';
 import { pluginCommands } from './commands/plugin/index.js';
+import { swarmCommands } from './commands/swarm/index.js';
+import { nodeCommands } from './commands/node/index.js';
+import { serviceCommands } from './commands/service/index.js';
 import { systemCommands, systemShortcuts } from './commands/system/index.js';
 import { CLIENT_VERSION } from './commands/system/version.js';
 
@@ -55,6 +58,9 @@ export async function main(argv: string[]): Promise<number> {
     ['image', 'Manage images', imageCommands(ctx)],
     ['network', 'Manage networks', networkCommands(ctx)],
     ['volume', 'Manage volumes', volumeCommands(ctx)],
+    ['swarm', 'Manage Swarm', swarmCommands(ctx)],
+    ['node', 'Manage Swarm nodes', nodeCommands(ctx)],
+    ['service', 'Manage Swarm services', serviceCommands(ctx)],
     ['secret', 'Manage swarm secrets', secretCommands(ctx)],
     ['config', 'Manage swarm configs', configCommands(ctx)],
     ['plugin', 'Manage plugins', pluginCommands(ctx)],

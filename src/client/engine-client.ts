@@ -84,7 +84,7 @@ async function errorFrom(res: IncomingMessage): Promise<BerthError> {
   let message = body.trim();
   if ((res.headers['content-type'] ?? '').startsWith('application/json')) {
     try {
-      message = (JSON.parse(body) as { message?: string }).message ?? message;
+      message = ((JSON.parse(body) as { message?: string }).message ?? message).trim(); // docker's client trims it too
     } catch {
       // not JSON after all: show it raw
     }

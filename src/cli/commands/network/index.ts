@@ -21,7 +21,8 @@ export function networkCommands(ctx: CliContext): Command[] {
     .option('--label <list>', 'Set metadata on a network', collect, [])
     .option('-o, --opt <map>', 'Set driver specific options', collect, [])
     .option('--ipv6', 'Enable IPv6 networking')
-    .action(async (name: string, o: { driver: string; subnet: string[]; gateway: string[]; ipRange: string[]; auxAddress: string[]; internal?: boolean; attachable?: boolean; label: string[]; opt: string[]; ipv6?: boolean }) => {
+    .option('--scope <string>', "Control the network's scope")
+    .action(async (name: string, o: { scope?: string; driver: string; subnet: string[]; gateway: string[]; ipRange: string[]; auxAddress: string[]; internal?: boolean; attachable?: boolean; label: string[]; opt: string[]; ipv6?: boolean }) => {
       const c = await ctx.client();
       const config: IpamConfig[] = o.subnet.map((s, i) => ({ Subnet: s, ...(o.gateway[i] ? { Gateway: o.gateway[i] } : {}), ...(o.ipRange[i] ? { IPRange: o.ipRange[i] } : {}) }));
       addAuxAddresses(config, keyValues(o.auxAddress));
@@ -29,6 +30,7 @@ export function networkCommands(ctx: CliContext): Command[] {
         body: {
           Name: name, Driver: o.driver, IPAM: { Driver: 'default', Options: {}, Config: config }, Internal: !!o.internal,
           Attachable: !!o.attachable, EnableIPv6: !!o.ipv6, Options: keyValues(o.opt), Labels: keyValues(o.label),
+          ...(o.scope ? { Scope: o.scope } : {}),
         },
       });
       ctx.print(res.Id);

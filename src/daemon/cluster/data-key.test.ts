@@ -50,3 +50,16 @@ test('the key file is 0600 and reads back; no file = no key', async () => {
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('the key is saved into a certificate directory that does not exist yet (init writes it beside the CA, at once)', async () => {
+  const root = await mkdtemp(join(tmpdir(), 'berth-datakey-'));
+  try {
+    const dir = join(root, 'certificates');
+    const key = newDataKey();
+    await saveDataKey(dir, key);
+    assert.deepEqual(await loadDataKey(dir), key);
+    assert.equal((await stat(dir)).mode & 0o777, 0o700);
+  } finally {
+    await rm(root, { recursive: true, force: true });
+  }
+});

@@ -24,7 +24,7 @@
  * records (configs, services) stay plaintext, as in swarmkit.
  */
 import { createCipheriv, createDecipheriv, createHash, randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SystemError, Unavailable } from '../../errdefs/index.js';
 import { writeFileAtomic } from '../../lib/atomic-file.js';
@@ -92,6 +92,8 @@ export function openValue(key: Buffer, sealed: string, context: string): Buffer 
 
 export async function saveDataKey(certDir: string, key: Buffer): Promise<void> {
   checkKey(key);
+  // written beside the CA and node files, maybe at the same time as they make the directory
+  await mkdir(certDir, { recursive: true, mode: 0o700 });
   await writeFileAtomic(join(certDir, DATA_KEY_FILE), key.toString('base64'), 0o600);
 }
 

@@ -151,6 +151,57 @@ describe('swarm services with the docker CLI', () => {
     assert.ok(!spec.Env?.includes('FOO=bar'), JSON.stringify(spec));
   });
 
+  /** The service's tasks as the API has them (CreatedAt, spec version fields the CLI does not print). */
+  const taskObjects = async (service: string) => {
+    const ids = (await ok(n1, ['service', 'ps', service, '--no-trunc', '-q'])).trim().split('\n').filter(Boolean);
+    return JSON.parse(await ok(n1, ['inspect', '--type', 'task', ...ids])) as { ID: string; CreatedAt: string; DesiredState: string; Status: { State: string }; Spec: { ContainerSpec: { Env?: string[]; Args?: string[] } } }[];
+  };
+  const updateState = async (service: string) => (await ok(n1, ['service', 'inspect', '--format', '{{if .UpdateStatus}}{{.UpdateStatus.State}}|{{.UpdateStatus.Message}}{{end}}', service])).trim();
+  const runningTotal = async (service: string) => (await spread(service)).reduce((a, b) => a + b, 0);
+
+  test('service update --update-parallelism 2 --update-delay 1s replaces the tasks two at a time, a second apart', async () => {
+    await ok(n1, ['service', 'create', '-d', '--name', 'roll', '--replicas', '4', 'busybox', 'sleep', '3600']);
+    await waitFor(async () => (await replicas('roll')) === '4/4', 90_000, 'roll 4/4');
+    const r = await n1.docker(['service', 'update', '--env-add', 'V=2', '--update-parallelism', '2', '--update-delay', '1s', 'roll'], { timeoutMs: 180_000 });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout + r.stderr, /converged/);
+    assert.match(await updateState('roll'), /^completed\|update completed$/);
+    const created = (await taskObjects('roll')).filter((t) => t.Spec.ContainerSpec.Env?.includes('V=2')).map((t) => Date.parse(t.CreatedAt)).sort((a, b) => a - b);
+    assert.equal(created.length, 4, `four new tasks: ${created.length}`);
+    // batch 1 = the first two; the third waits for them to run plus the 1 s delay
+    assert.ok(created[1]! - created[0]! < 1000, `the first two together: ${created.map((c) => c - created[0]!)}`);
+    assert.ok(created[2]! - created[1]! >= 1000, `the second batch a delay later: ${created.map((c) => c - created[0]!)}`);
+    // the old containers go after their stop grace (busybox sleep ignores SIGTERM), after the CLI says converged, as with dockerd
+    await waitFor(async () => (await runningTotal('roll')) === 4, 60_000, 'roll: the old containers gone');
+  });
+
+  test('--update-failure-action rollback: a spec whose tasks exit 1 is rolled back automatically (rollback_completed)', async () => {
+    await ok(n1, ['service', 'update', '-d', '--update-failure-action', 'rollback', '--update-monitor', '2s', '--args', 'false', 'roll'], { timeoutMs: 60_000 });
+    await waitFor(async () => (await updateState('roll')).startsWith('rollback_completed'), 120_000, 'roll rolled back');
+    assert.match(await updateState('roll'), /^rollback_completed\|rollback completed$/);
+    const spec = JSON.parse(await ok(n1, ['service', 'inspect', '--format', '{{json .Spec.TaskTemplate.ContainerSpec}}', 'roll'])) as { Args?: string[] };
+    assert.deepEqual(spec.Args, ['sleep', '3600']);
+    await waitFor(async () => (await runningTotal('roll')) === 4, 60_000, 'roll back to 4 running');
+    const live = (await taskObjects('roll')).filter((t) => t.DesiredState === 'running');
+    assert.ok(live.every((t) => t.Spec.ContainerSpec.Args?.[0] === 'sleep'), JSON.stringify(live.map((t) => t.Spec.ContainerSpec.Args)));
+    assert.ok((await taskObjects('roll')).some((t) => t.Spec.ContainerSpec.Args?.[0] === 'false' && t.Status.State === 'failed'), 'the failed task is in the history');
+  });
+
+  test('--update-order start-first never lets the running tasks drop below the replica count', async () => {
+    await ok(n1, ['service', 'update', '-d', '--update-order', 'start-first', '--update-failure-action', 'pause', '--env-add', 'V=3', 'roll'], { timeoutMs: 60_000 });
+    let lowest = Infinity;
+    let highest = 0;
+    await waitFor(async () => {
+      lowest = Math.min(lowest, await runningTotal('roll'));
+      // start-first keeps the old task desired running until its replacement runs: five for a moment (stop-first never has more than four)
+      highest = Math.max(highest, (await tasks('roll', ['--filter', 'desired-state=running'])).length);
+      return (await updateState('roll')).startsWith('completed');
+    }, 180_000, 'start-first update completed');
+    assert.ok(lowest >= 4, `running containers never below 4: lowest ${lowest}`);
+    assert.ok(highest >= 5, `a new task was started beside an old one: highest desired-running ${highest}`);
+    await ok(n1, ['service', 'rm', 'roll']);
+  });
+
   test('--constraint node.role==manager puts every task on the manager', async () => {
     await ok(n1, ['service', 'create', '-d', '--name', 'mgr', '--replicas', '2', '--constraint', 'node.role==manager', 'busybox', 'sleep', '3600']);
     await waitFor(async () => (await replicas('mgr')) === '2/2', 60_000, 'mgr 2/2');

@@ -76,6 +76,7 @@ export interface ServiceView {
   UpdatedAt: string;
   Spec: ServiceSpecView;
   PreviousSpec?: ServiceSpecView;
+  UpdateStatus?: { State: string; StartedAt?: string; CompletedAt?: string; Message?: string };
   Endpoint: { Spec: { Mode: string } };
   ServiceStatus?: { RunningTasks: number; DesiredTasks: number; CompletedTasks: number };
 }

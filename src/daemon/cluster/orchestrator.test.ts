@@ -80,15 +80,115 @@ test('a task on a node that is down is shut down (orphaned) and replaced; on a d
   assert.deepEqual(p!.creates.map((t) => t.slot).sort(), [1, 2]);
 });
 
-test('a spec change replaces one task at a time: the next once the new one runs', () => {
+test('a spec change replaces one task at a time by default and marks the update started', () => {
   const svc = service({ Mode: { Replicated: { Replicas: 3 } } }, { specVersion: 2 });
   const old = [1, 2, 3].map((slot) => task({ slot, id: `o${slot}` }));
   const [p] = run({ services: [svc], tasks: old }).plans;
   assert.deepEqual(p!.updates.map((u) => [u.record.id, u.record.desiredState]), [['o1', 'shutdown']]);
   assert.deepEqual(p!.creates.map((t) => [t.slot, t.specVersion]), [[1, 2]]);
+  assert.deepEqual(p!.service?.updateStatus, { state: 'updating', startedAt: new Date(NOW).toISOString(), message: 'update in progress' });
   // the replacement is still starting: nothing more
-  const inFlight = [{ ...old[0]!, record: { ...old[0]!.record, desiredState: 'shutdown' as const } }, task({ slot: 1, specVersion: 2, state: 'starting' }), old[1]!, old[2]!];
-  assert.deepEqual(run({ services: [svc], tasks: inFlight }).plans.flatMap((x) => x.creates), []);
+  const started = { ...svc, record: { ...svc.record, updateStatus: p!.service!.updateStatus! } };
+  const inFlight = [{ ...old[0]!, record: { ...old[0]!.record, desiredState: 'shutdown' as const } }, task({ slot: 1, specVersion: 2, state: 'starting', at: NOW }), old[1]!, old[2]!];
+  assert.deepEqual(run({ services: [started], tasks: inFlight }).plans.flatMap((x) => x.creates), []);
+});
+
+const UPDATING = { state: 'updating' as const, startedAt: new Date(NOW - 20_000).toISOString(), message: 'update in progress' };
+const S = 1e9;
+/** A service of 4 replicas on spec 2 (previously 1) being updated with this UpdateConfig. */
+function updating(UpdateConfig: Record<string, unknown>, o: Partial<ServiceRecord> = {}) {
+  return service({ Mode: { Replicated: { Replicas: 4 } }, UpdateConfig }, { specVersion: 2, previousSpec: { Name: 'web', TaskTemplate: { ContainerSpec: { Image: 'old' } }, Mode: { Replicated: { Replicas: 4 } } }, previousSpecVersion: 1, updateStatus: UPDATING, ...o });
+}
+/** A new task (spec 2) in a slot, created during the update, running since `ranAgo` ms (undefined: not yet running). */
+function fresh(slot: number, ranAgo?: number, o: Partial<TaskRecord> & { state?: TaskState } = {}): Versioned<TaskRecord> {
+  return task({ slot, id: `n${slot}`, specVersion: 2, at: NOW - 15_000, state: ranAgo === undefined ? 'starting' : 'running', ...(ranAgo !== undefined ? { runningAt: new Date(NOW - ranAgo).toISOString() } : {}), ...o });
+}
+
+test('parallelism 2: two slots at a time; the next pair once both replacements run and the delay has passed', () => {
+  const svc = updating({ Parallelism: 2, Delay: 3 * S });
+  const old = [1, 2, 3, 4].map((slot) => task({ slot, id: `o${slot}` }));
+  const first = run({ services: [{ ...svc, record: { ...svc.record, updateStatus: undefined } }], tasks: old }).plans[0]!;
+  assert.deepEqual(first.updates.map((u) => u.record.id), ['o1', 'o2']);
+  assert.deepEqual(first.creates.map((t) => t.slot), [1, 2]);
+  // slot 1 runs, slot 2 still starting: one slot busy, one free
+  const mid = run({ services: [svc], tasks: [fresh(1, 10_000), fresh(2), old[2]!, old[3]!] }).plans[0]!;
+  assert.deepEqual(mid.updates.map((u) => u.record.id), ['o3']);
+  // both run but slot 2 only for 1 s of the 3 s delay: still busy, and the orchestrator wakes when it ends
+  const delayed = run({ services: [svc], tasks: [fresh(1, 10_000), fresh(2, 1000), old[2]!, old[3]!] });
+  assert.deepEqual(delayed.plans[0]!.updates.map((u) => u.record.id), ['o3']);
+  assert.equal(delayed.wakeAt, NOW + 2000);
+});
+
+test('parallelism 0 replaces every slot at once', () => {
+  const old = [1, 2, 3, 4].map((slot) => task({ slot, id: `o${slot}` }));
+  const [p] = run({ services: [updating({ Parallelism: 0 })], tasks: old }).plans;
+  assert.deepEqual(p!.updates.map((u) => u.record.id), ['o1', 'o2', 'o3', 'o4']);
+  assert.equal(p!.creates.length, 4);
+});
+
+test('completed once nothing is outdated and the newest task has run for Monitor', () => {
+  const svc = updating({ Parallelism: 1, Monitor: 5 * S });
+  const early = run({ services: [svc], tasks: [1, 2, 3, 4].map((i) => fresh(i, i === 4 ? 2000 : 10_000)) });
+  assert.deepEqual(early.plans, []);
+  assert.equal(early.wakeAt, NOW + 3000);
+  const [p] = run({ services: [svc], tasks: [1, 2, 3, 4].map((i) => fresh(i, 10_000)) }).plans;
+  assert.deepEqual(p!.service?.updateStatus, { ...UPDATING, state: 'completed', message: 'update completed', completedAt: new Date(NOW).toISOString() });
+});
+
+test('a new task that fails within Monitor pauses the update (default action) with swarmkit\'s message', () => {
+  const svc = updating({ Parallelism: 1, Monitor: 5 * S });
+  const failedAt = new Date(NOW - 1000).toISOString();
+  const failed = fresh(1, 3000, { state: 'failed', status: { state: 'failed', message: 'started', err: 'task: non-zero exit (1)', timestamp: failedAt } });
+  const old = [2, 3, 4].map((slot) => task({ slot, id: `o${slot}` }));
+  const [p] = run({ services: [svc], tasks: [failed, ...old] }).plans;
+  assert.equal(p!.service?.updateStatus?.state, 'paused');
+  assert.equal(p!.service?.updateStatus?.message, 'update paused due to failure or early termination of task n1');
+  assert.ok(!p!.updates.some((u) => u.record.id.startsWith('o')), 'no old task is replaced');
+  // paused: nothing more is replaced
+  const paused = { ...svc, record: { ...svc.record, updateStatus: p!.service!.updateStatus! } };
+  assert.ok(!run({ services: [paused], tasks: [fresh(1, 10_000), ...old] }).plans.some((x) => x.updates.length || x.creates.length));
+  // a failure after Monitor does not count
+  const late = fresh(1, 30_000, { state: 'failed', status: { state: 'failed', message: 'started', timestamp: failedAt } });
+  assert.notEqual(run({ services: [svc], tasks: [late, ...old] }).plans[0]?.service?.updateStatus?.state, 'paused');
+  // under MaxFailureRatio (1 of 4 slots = 0.25 <= 0.5): the update goes on
+  const tolerant = updating({ Parallelism: 1, Monitor: 5 * S, MaxFailureRatio: 0.5 });
+  assert.deepEqual(run({ services: [tolerant], tasks: [failed, ...old] }).plans[0]!.updates.map((u) => [u.record.id, u.record.desiredState]).filter(([id]) => id === 'o2'), [['o2', 'shutdown']]);
+  // continue: failures are ignored
+  assert.ok(run({ services: [updating({ Parallelism: 1, FailureAction: 'continue' })], tasks: [failed, ...old] }).plans[0]!.updates.some((u) => u.record.id === 'o2'));
+});
+
+test('failure action rollback: the spec goes back to PreviousSpec and its version, rollback_started; a failing rollback pauses', () => {
+  const svc = updating({ Parallelism: 1, FailureAction: 'rollback' });
+  const failed = fresh(1, undefined, { state: 'failed' });
+  const old = [2, 3, 4].map((slot) => task({ slot, id: `o${slot}` }));
+  const [p] = run({ services: [svc], tasks: [failed, ...old] }).plans;
+  assert.deepEqual([p!.service?.spec.TaskTemplate?.ContainerSpec?.Image, p!.service?.specVersion, p!.service?.previousSpecVersion], ['old', 1, 2]);
+  assert.deepEqual([p!.service?.updateStatus?.state, p!.service?.updateStatus?.message], ['rollback_started', 'update rolled back due to failure or early termination of task n1']);
+  assert.deepEqual([p!.creates, p!.updates], [[], []]);
+  // rolling back: the old tasks (spec 1) stay; the failed slot gets a spec-1 task; then rollback_completed
+  const back = { ...svc, record: p!.service! };
+  const [q] = run({ services: [back], tasks: [{ ...failed, record: { ...failed.record, desiredState: 'running' } }, ...old] }).plans;
+  assert.deepEqual(q!.creates.map((t) => [t.slot, t.specVersion]), [[1, 1]]);
+  assert.ok(!q!.updates.some((u) => u.record.id.startsWith('o')));
+  const rolledBack = [task({ slot: 1, id: 'r1', at: NOW - 15_000, runningAt: new Date(NOW - 10_000).toISOString() }), ...old];
+  assert.deepEqual(run({ services: [back], tasks: rolledBack }).plans[0]!.service?.updateStatus?.state, 'rollback_completed');
+  // a rollback whose new task fails is paused, never rolled back again
+  const failing = run({ services: [back], tasks: [task({ slot: 1, id: 'r1', at: NOW - 15_000, state: 'failed' }), ...old] }).plans[0]!;
+  assert.deepEqual([failing.service?.updateStatus?.state, failing.service?.updateStatus?.message], ['rollback_paused', 'rollback paused due to failure or early termination of task r1']);
+});
+
+test('start-first: the new task starts beside the old one, which is shut down once the new one runs', () => {
+  const svc = updating({ Parallelism: 1, Order: 'start-first' });
+  const old = [1, 2, 3, 4].map((slot) => task({ slot, id: `o${slot}` }));
+  const [p] = run({ services: [svc], tasks: old }).plans;
+  assert.deepEqual(p!.updates, []);
+  assert.deepEqual(p!.creates.map((t) => t.slot), [1]);
+  // the new one is starting: both stay
+  assert.deepEqual(run({ services: [svc], tasks: [...old, fresh(1)] }).plans, []);
+  // the new one runs: the old one goes
+  const [q] = run({ services: [svc], tasks: [...old, fresh(1, 10_000)] }).plans;
+  assert.deepEqual(q!.updates.map((u) => [u.record.id, u.record.desiredState]), [['o1', 'shutdown']]);
+  assert.deepEqual(q!.creates.map((t) => t.slot), [2]);
 });
 
 test('global: one task per ready, active node meeting the constraints; none on a paused node, shut down on a drained one', () => {

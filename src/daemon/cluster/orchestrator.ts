@@ -9,8 +9,8 @@
  * down). A live task that ended (failed, complete, rejected) is replaced in
  * its slot when its restart policy says so, after the delay; one on a node
  * that is down, drained or gone is shut down and replaced. A live task made
- * from an older spec is replaced, one at a time (the next once the new one
- * runs).
+ * from an older spec is replaced by the rolling update (rollingUpdate
+ * below: parallelism, delay, order, monitor, failure action).
  *
  * Global: one live task per node that is ready, active and meets the
  * constraints; a task on a node that stops qualifying is shut down.
@@ -22,6 +22,7 @@
 import type { TaskState } from '../../api/types/index.js';
 import { constraintsMatch, parseConstraints, type NodeInfo } from './placement.js';
 import { isGlobal, isTerminal, replicasOf, type ServiceRecord, type TaskRecord } from './service-records.js';
+import { activePolicy } from './update-policy.js';
 
 export interface Versioned<T> {
   record: T;
@@ -46,6 +47,8 @@ export interface ServicePlan {
   creates: TaskRecord[];
   updates: Versioned<TaskRecord>[];
   deletes: { id: string; modRevision: number }[];
+  /** The service record rewritten (its UpdateStatus, or an automatic rollback's spec). */
+  service?: ServiceRecord;
 }
 
 export interface OrchestratorResult {
@@ -132,9 +135,10 @@ export function orchestrate(input: OrchestratorInput): OrchestratorResult {
       plan.updates.push({ record: withDesired(t, desired, now, status), modRevision: rev.get(t.id)! });
     };
     const occupied = new Set<string>();
+    const holder = new Map<string, TaskRecord>();
     const replace: { slot?: number; nodeId?: string }[] = [];
     let outdated: TaskRecord[] = [];
-    let updateInFlight = false;
+    const touched = (t: TaskRecord) => plan.updates.some((u) => u.record.id === t.id);
 
     const live = tasks.map((t) => t.record).filter((t) => t.desiredState === 'running')
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
@@ -142,9 +146,22 @@ export function orchestrate(input: OrchestratorInput): OrchestratorResult {
       const node = t.nodeId ? nodes.get(t.nodeId) : undefined;
       const slot = slotOf(t);
       if (occupied.has(slot)) {
-        update(t, 'shutdown');
+        const first = holder.get(slot);
+        // start-first: the new task runs beside the old one; the old goes once the new one runs
+        if (!first || first.specVersion === s.specVersion || t.specVersion !== s.specVersion || touched(first)) {
+          update(t, 'shutdown');
+          continue;
+        }
+        outdated = outdated.filter((o) => o.id !== first.id);
+        if (t.status.state === 'running') update(first, 'shutdown');
+        holder.set(slot, t);
+        if (isTerminal(t.status.state)) {
+          const d = restartDecision(s, t, bySlot.get(slot) ?? [], now);
+          if (d === 'now') { update(t, 'shutdown'); replace.push(global ? { nodeId: t.nodeId! } : { slot: t.slot! }); } else if (typeof d === 'number') wake(d);
+        }
         continue;
       }
+      holder.set(slot, t);
       if (t.nodeId && (!node || !node.ready || node.availability === 'drain' || (global && !qualifies(node)))) {
         // its node is down, drained, gone (or, global, no longer qualifies): shut down, replaced elsewhere
         update(t, 'shutdown', node && !node.ready ? { state: 'orphaned', message: 'task belongs to a node that is down' } : undefined);
@@ -162,7 +179,6 @@ export function orchestrate(input: OrchestratorInput): OrchestratorResult {
       }
       occupied.add(slot);
       if (t.specVersion !== s.specVersion) outdated.push(t);
-      else if (t.status.state !== 'running') updateInFlight = true;
     }
 
     if (global) {
@@ -176,18 +192,98 @@ export function orchestrate(input: OrchestratorInput): OrchestratorResult {
       for (const t of extras) update(t, 'remove');
       outdated = outdated.filter((t) => (t.slot ?? 0) <= replicas);
     }
-    // a spec change: one task at a time, the next once the previous replacement runs
-    if (outdated.length && !updateInFlight && !replace.length) {
-      const t = outdated.sort((a, b) => slotOf(a).localeCompare(slotOf(b), undefined, { numeric: true }))[0]!;
-      update(t, 'shutdown');
+    const rolled = rollingUpdate({ s, tasks: tasks.map((t) => t.record), outdated, slots: occupied.size + replace.length, now, wake });
+    if (rolled.rollback) {
+      // the spec changes back: decide the tasks again from it on the next pass
+      plans.push({ serviceId: s.id, serviceRevision: svc.modRevision, creates: [], updates: [], deletes: [], service: rolled.rollback });
+      continue;
+    }
+    if (rolled.service) plan.service = rolled.service;
+    const startFirst = activePolicy(rolled.service ?? s).order === 'start-first';
+    for (const t of rolled.replace) {
+      if (!startFirst) update(t, 'shutdown');
       replace.push(global ? { nodeId: t.nodeId! } : { slot: t.slot! });
     }
     for (const where of replace) plan.creates.push(newTask(s, input.newId(), now, where));
 
     reapHistory(plan, tasks, slotOf, nodes, input.historyLimit);
-    if (plan.creates.length || plan.updates.length || plan.deletes.length) plans.push(plan);
+    if (plan.creates.length || plan.updates.length || plan.deletes.length || plan.service) plans.push(plan);
   }
   return { plans, ...(wakeAt !== undefined ? { wakeAt } : {}) };
+}
+
+const FAILED_STATES = new Set(['failed', 'rejected', 'complete']);
+
+/**
+ * The rolling update, decided from the store alone (swarmkit's updater keeps
+ * this in memory; here the service's UpdateStatus and the tasks' times carry
+ * it). Tasks of the current spec created since the update started are its
+ * new tasks. A slot is busy from its replacement's creation until the
+ * replacement has run for Delay; at most Parallelism slots are busy. A new
+ * task that ends (failed, rejected, complete) before it ran, or within
+ * Monitor of starting, is a failure; failures over MaxFailureRatio of the
+ * slots pause the update, roll it back to PreviousSpec (with
+ * RollbackConfig), or are ignored (continue). The update completes once no
+ * slot is outdated or busy and the newest task has run for Monitor.
+ */
+function rollingUpdate(a: { s: ServiceRecord; tasks: TaskRecord[]; outdated: TaskRecord[]; slots: number; now: number; wake: (at: number) => void }):
+  { replace: TaskRecord[]; service?: ServiceRecord; rollback?: ServiceRecord } {
+  const { s, now } = a;
+  let status = s.updateStatus;
+  let service: ServiceRecord | undefined;
+  const idle = !status || status.state === 'completed' || status.state === 'rollback_completed';
+  if (!a.outdated.length && idle) return { replace: [] };
+  if (idle) {
+    status = { state: 'updating', startedAt: iso(now), message: 'update in progress' };
+    service = { ...s, updateStatus: status };
+  }
+  const st = status!;
+  if (st.state === 'paused' || st.state === 'rollback_paused') return { replace: [] };
+  const policy = activePolicy({ ...s, updateStatus: st });
+  const since = Date.parse(st.startedAt);
+  const fresh = a.tasks.filter((t) => t.specVersion === s.specVersion && Date.parse(t.createdAt) >= since);
+
+  const failed = fresh.filter((t) => FAILED_STATES.has(t.status.state)
+    && (!t.runningAt || Date.parse(t.status.timestamp) - Date.parse(t.runningAt) <= policy.monitorMs))
+    .sort((x, y) => x.status.timestamp.localeCompare(y.status.timestamp));
+  if (policy.failureAction !== 'continue' && failed.length && failed.length / Math.max(1, a.slots) > policy.maxFailureRatio) {
+    const culprit = failed[failed.length - 1]!.id;
+    if (policy.failureAction === 'rollback' && st.state === 'updating' && s.previousSpec) {
+      return {
+        replace: [],
+        rollback: {
+          ...s, spec: s.previousSpec, previousSpec: s.spec,
+          specVersion: s.previousSpecVersion ?? s.specVersion + 1, previousSpecVersion: s.specVersion,
+          updateStatus: { ...st, state: 'rollback_started', message: `update rolled back due to failure or early termination of task ${culprit}` },
+        },
+      };
+    }
+    // never roll back a rollback (swarmkit): it pauses
+    const rollingBack = st.state === 'rollback_started';
+    const paused = { ...st, state: rollingBack ? 'rollback_paused' as const : 'paused' as const,
+      message: `${rollingBack ? 'rollback' : 'update'} paused due to failure or early termination of task ${culprit}` };
+    return { replace: [], service: { ...s, updateStatus: paused } };
+  }
+
+  const live = fresh.filter((t) => t.desiredState === 'running' && !isTerminal(t.status.state));
+  let busy = 0;
+  let lastRun = 0;
+  for (const t of live) {
+    const ran = t.runningAt && t.status.state === 'running' ? Date.parse(t.runningAt) : undefined;
+    if (ran === undefined) { busy++; continue; }
+    lastRun = Math.max(lastRun, ran);
+    if (ran + policy.delayMs > now) { busy++; a.wake(ran + policy.delayMs); }
+  }
+  if (!a.outdated.length) {
+    if (busy) return { replace: [], ...(service ? { service } : {}) };
+    if (lastRun + policy.monitorMs > now) { a.wake(lastRun + policy.monitorMs); return { replace: [], ...(service ? { service } : {}) }; }
+    const back = st.state === 'rollback_started';
+    return { replace: [], service: { ...s, updateStatus: { ...st, state: back ? 'rollback_completed' : 'completed', message: back ? 'rollback completed' : 'update completed', completedAt: iso(now) } } };
+  }
+  const room = policy.parallelism === 0 ? a.outdated.length : Math.max(0, policy.parallelism - busy);
+  const order = (x: TaskRecord) => String(x.slot ?? x.nodeId ?? '');
+  const next = [...a.outdated].sort((x, y) => order(x).localeCompare(order(y), undefined, { numeric: true })).slice(0, room);
+  return { replace: next, ...(service ? { service } : {}) };
 }
 
 function safeConstraints(exprs: string[]) {

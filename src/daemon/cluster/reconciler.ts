@@ -129,6 +129,7 @@ export class Reconciler {
       // the service as read (a spec change in between: decide again) and its lock (another manager's decision in between)
       compare.push({ key: serviceKey(p.serviceId), modRevision: p.serviceRevision }, { key: serviceLockKey(p.serviceId), modRevision: lockRevision });
       success.push({ put: serviceLockKey(p.serviceId), value: String(Date.now()) });
+      if (p.service) success.push({ put: serviceKey(p.serviceId), value: JSON.stringify(p.service) });
     } else {
       compare.push({ key: serviceKey(p.serviceId), modRevision: 0 });
     }

@@ -33,6 +33,20 @@ export interface ServiceRecord {
   previousSpec?: ServiceSpecView;
   /** Bumped by each spec change; a task made from this spec carries it (moby's `_up-to-date` filter compares them). */
   specVersion: number;
+  /** previousSpec's specVersion: a rollback goes back to it, so tasks still on that spec stay. */
+  previousSpecVersion?: number;
+  /** The rolling update in progress or last done (swarmkit's UpdateStatus); cleared by each `service update`. */
+  updateStatus?: UpdateStatusRecord;
+}
+
+export type UpdateState = 'updating' | 'paused' | 'completed' | 'rollback_started' | 'rollback_paused' | 'rollback_completed';
+
+export interface UpdateStatusRecord {
+  state: UpdateState;
+  /** RFC 3339. */
+  startedAt: string;
+  completedAt?: string;
+  message: string;
 }
 
 export interface TaskStatus {
@@ -59,6 +73,8 @@ export interface TaskRecord {
   specVersion: number;
   createdAt: string;
   updatedAt: string;
+  /** When the agent first saw it running (the update monitor counts from here). */
+  runningAt?: string;
 }
 
 /** Swarmkit's order of task states: a task only ever moves forward. */
@@ -95,9 +111,14 @@ export function serviceView(s: ServiceRecord, modRevision: number, status?: Serv
     UpdatedAt: s.updatedAt,
     Spec: s.spec,
     ...(s.previousSpec ? { PreviousSpec: s.previousSpec } : {}),
+    ...(s.updateStatus ? { UpdateStatus: updateStatusView(s.updateStatus) } : {}),
     Endpoint: { Spec: { Mode: s.spec.EndpointSpec?.Mode ?? 'vip' } },
     ...(status ? { ServiceStatus: status } : {}),
   };
+}
+
+function updateStatusView(u: UpdateStatusRecord): NonNullable<ServiceView['UpdateStatus']> {
+  return { State: u.state, StartedAt: u.startedAt, ...(u.completedAt ? { CompletedAt: u.completedAt } : {}), Message: u.message };
 }
 
 export function taskView(t: TaskRecord, modRevision: number): TaskView {

@@ -44,11 +44,16 @@ test('update: the version must be the current one; scaling keeps the spec versio
   const v3 = await services.inspectService('web');
   await assert.rejects(services.updateService('web', v3.Version.Index, { ...v3.Spec, Mode: { Global: {} } }), /service mode change is not allowed/);
   await assert.rejects(services.updateService('web', v3.Version.Index, { ...v3.Spec, Name: 'other' }), /renaming services is not supported/);
-  // rollback: the previous spec comes back (the env change undone), and a new template version is made
+  // rollback: the previous spec comes back (the env change undone) with its version, so tasks still on it stay; swarmkit's status
   await services.updateService('web', v3.Version.Index, v3.Spec, { rollback: true });
   const v4 = await services.inspectService('web');
   assert.equal(v4.Spec.TaskTemplate?.ContainerSpec?.Env, undefined);
+  assert.equal((await rec()).specVersion, 1);
+  assert.deepEqual([v4.UpdateStatus?.State, v4.UpdateStatus?.Message], ['rollback_started', 'manually requested rollback']);
+  // the next change gets a version never used (not the rolled-back 2), and clears the update status
+  await services.updateService('web', v4.Version.Index, env);
   assert.equal((await rec()).specVersion, 3);
+  assert.equal((await services.inspectService('web')).UpdateStatus, undefined);
   const { ID } = await services.createService(spec({ Name: 'fresh' }));
   await assert.rejects(services.updateService(ID, (await services.inspectService(ID)).Version.Index, spec({ Name: 'fresh' }), { rollback: true }), /does not have a previous spec/);
   await store.close();

@@ -119,9 +119,16 @@ export class SwarmServices {
     if ((spec.Name || s.spec.Name) !== s.spec.Name) throw new InvalidParameter('swarm.service_rename', 'rpc error: code = Unimplemented desc = renaming services is not supported');
     if (isGlobal(spec) !== isGlobal(s.spec)) throw new InvalidParameter('swarm.service_mode_change', 'rpc error: code = InvalidArgument desc = service mode change is not allowed');
     const templateChanged = !isDeepStrictEqual(normalize(spec.TaskTemplate), normalize(s.spec.TaskTemplate));
+    const now = new Date().toISOString();
+    // a rollback returns to the previous spec's version (tasks still on it stay); a new spec gets one never used
+    const specVersion = !templateChanged ? s.specVersion
+      : o.rollback && s.previousSpecVersion !== undefined ? s.previousSpecVersion : Math.max(s.specVersion, s.previousSpecVersion ?? 0) + 1;
+    const { updateStatus: _done, ...rest } = s;
+    void _done;
     const next: ServiceRecord = {
-      ...s, updatedAt: new Date().toISOString(), previousSpec: s.spec, spec: { ...spec, Name: s.spec.Name },
-      specVersion: templateChanged ? s.specVersion + 1 : s.specVersion,
+      ...rest, updatedAt: now, previousSpec: s.spec, spec: { ...spec, Name: s.spec.Name }, specVersion, previousSpecVersion: s.specVersion,
+      // swarmkit: a new spec clears the update status; a rollback starts one
+      ...(o.rollback ? { updateStatus: { state: 'rollback_started' as const, startedAt: now, message: 'manually requested rollback' } } : {}),
     };
     const r = await store.txn({ compare: [{ key: kv.key, modRevision: kv.modRevision }], success: [{ put: kv.key, value: JSON.stringify(next) }] });
     if (!r.succeeded) throw outOfSequence();

@@ -212,7 +212,7 @@ export class TaskAgent {
       if (t.nodeId !== this.nodeId || stateRank(s.state) < stateRank(t.status.state)) return;
       if (s.state === t.status.state && s.message === t.status.message && s.err === t.status.err) return;
       const now = new Date().toISOString();
-      const next: TaskRecord = { ...t, updatedAt: now, status: { ...s, timestamp: now, ...(s.containerStatus ?? t.status.containerStatus ? { containerStatus: s.containerStatus ?? t.status.containerStatus } : {}) } };
+      const next: TaskRecord = { ...t, updatedAt: now, ...(s.state === 'running' && !t.runningAt ? { runningAt: now } : {}), status: { ...s, timestamp: now, ...(s.containerStatus ?? t.status.containerStatus ? { containerStatus: s.containerStatus ?? t.status.containerStatus } : {}) } };
       const r = await this.store.txn({ compare: [{ key: kv.key, modRevision: kv.modRevision }], success: [{ put: kv.key, value: JSON.stringify(next) }] });
       if (r.succeeded) return;
     }

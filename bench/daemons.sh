@@ -48,8 +48,9 @@ start_dockerd() {
   command -v dockerd >/dev/null || { echo "dockerd not installed (apt-get install docker.io)" >&2; return 1; }
   mkdir -p "$BENCH_DIR/docker"
   echo '{}' >"$BENCH_DIR/docker/daemon.json"
-  # its own containerd (managed by dockerd under the exec root), no bridge and no iptables changes
-  dockerd -H "unix://$BENCH_DIR/docker.sock" --data-root "$BENCH_DIR/docker/data" --exec-root "$BENCH_DIR/docker/exec" \
+  # its own containerd (managed by dockerd under the exec root), no bridge and no iptables changes;
+  # DOCKERD_WRAP: a command that execs its arguments (e.g. in a private mount namespace), so the pid stays dockerd's
+  ${DOCKERD_WRAP:-} dockerd -H "unix://$BENCH_DIR/docker.sock" --data-root "$BENCH_DIR/docker/data" --exec-root "$BENCH_DIR/docker/exec" \
     --pidfile "$BENCH_DIR/docker/docker.pid" --config-file "$BENCH_DIR/docker/daemon.json" \
     $(tls_args "$DOCKER_TLS_PORT") ${DOCKERD_ARGS:---bridge=none --iptables=false --ip-forward=false --ip-masq=false} >"$BENCH_DIR/dockerd.log" 2>&1 &
   DOCKERD_PID=$!

@@ -9,10 +9,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { TestCluster, type TestNode } from '../support/cluster.js';
-import { isEtcdFor } from '../../src/daemon/cluster/etcd-member.js';
 import { waitFor } from '../support/wait.js';
 
 interface NetworkView {
@@ -33,14 +30,6 @@ describe('overlay networks across hosts with the docker CLI', () => {
   let n1: TestNode;
   let n2: TestNode;
   let n3: TestNode;
-  const etcdPids = (n: TestNode): number[] => {
-    try {
-      const pid = Number(readFileSync(join(n.daemon.dataRoot, 'swarm', 'etcd', 'etcd.pid'), 'utf8').trim());
-      return isEtcdFor(pid, join(n.daemon.dataRoot, 'swarm', 'etcd', 'data')) ? [pid] : [];
-    } catch {
-      return [];
-    }
-  };
   const ok = async (n: TestNode, args: string[]) => {
     const r = await n.docker(args);
     assert.equal(r.code, 0, `${n.name}: docker ${args.join(' ')}: ${r.stderr}\n${n.daemon.logs.slice(-2000)}`);
@@ -65,7 +54,6 @@ describe('overlay networks across hosts with the docker CLI', () => {
     [n1, n2, n3] = c.nodes as [TestNode, TestNode, TestNode];
   });
   after(async () => {
-    for (const n of c?.nodes ?? []) for (const pid of etcdPids(n)) process.kill(pid, 'SIGKILL');
     await c?.destroy();
     if (!c) return;
     const left = c.leftovers();

@@ -10,10 +10,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestCluster, type TestNode } from '../support/cluster.js';
-import { isEtcdFor } from '../../src/daemon/cluster/etcd-member.js';
 import { waitFor } from '../support/wait.js';
 
 const NO_LEADER = "The swarm does not have a leader. It's possible that too few managers are online. Make sure more than half of the managers are online.";
@@ -25,14 +24,6 @@ describe('swarm managers on etcd with the docker CLI', () => {
   let n3: TestNode;
   const ids = new Map<TestNode, string>();
   const etcdDir = (n: TestNode) => join(n.daemon.dataRoot, 'swarm', 'etcd');
-  const etcdPid = (n: TestNode): number | undefined => {
-    try {
-      const pid = Number(readFileSync(join(etcdDir(n), 'etcd.pid'), 'utf8').trim());
-      return isEtcdFor(pid, join(etcdDir(n), 'data')) ? pid : undefined;
-    } catch {
-      return undefined;
-    }
-  };
   const ok = async (n: TestNode, args: string[]) => {
     const r = await n.docker(args);
     assert.equal(r.code, 0, `${n.name}: docker ${args.join(' ')}: ${r.stderr}\n${n.daemon.logs.slice(-2000)}`);
@@ -62,7 +53,7 @@ describe('swarm managers on etcd with the docker CLI', () => {
   /** kill -9 of berthd, then of its etcd (berthd first, or it would restart etcd). */
   const crash = (n: TestNode) => {
     n.kill9();
-    const pid = etcdPid(n);
+    const pid = n.etcdPid();
     if (pid) process.kill(pid, 'SIGKILL');
   };
 
@@ -70,13 +61,7 @@ describe('swarm managers on etcd with the docker CLI', () => {
     c = await TestCluster.start(3);
     [n1, n2, n3] = c.nodes as [TestNode, TestNode, TestNode];
   });
-  after(async () => {
-    for (const n of c?.nodes ?? []) {
-      const pid = etcdPid(n);
-      if (pid) process.kill(pid, 'SIGKILL');
-    }
-    await c?.destroy();
-  });
+  after(() => c?.destroy());
 
   test('two nodes join with the manager token: each runs an etcd member and the swarm shows three managers', async () => {
     await ok(n1, ['swarm', 'init', '--advertise-addr', n1.ip]);
@@ -86,7 +71,7 @@ describe('swarm managers on etcd with the docker CLI', () => {
     assert.match(await ok(n3, ['swarm', 'join', '--token', token, `${n2.ip}:2377`]), /This node joined a swarm as a manager\./);
     for (const n of [n1, n2, n3]) {
       ids.set(n, (await ok(n, ['info', '--format', '{{.Swarm.NodeID}}'])).trim());
-      assert.ok(etcdPid(n), `${n.name} runs etcd`);
+      assert.ok(n.etcdPid(), `${n.name} runs etcd`);
     }
     assert.deepEqual(await etcdMembers(n3), [...ids.values()].sort());
     const info = JSON.parse(await ok(n3, ['info', '--format', '{{json .Swarm}}'])) as { ControlAvailable: boolean; Managers: number; Nodes: number; RemoteManagers: { NodeID: string; Addr: string }[] };
@@ -109,15 +94,15 @@ describe('swarm managers on etcd with the docker CLI', () => {
   });
 
   test('a manager whose berthd dies keeps its etcd in the quorum; one killed with its etcd shows Down/Unreachable, a new leader is elected, and it comes back', async () => {
-    const n3etcd = etcdPid(n3);
+    const n3etcd = n3.etcdPid();
     n3.kill9(); // berthd only: its etcd keeps serving
     crash(n1); // the leader, with its etcd: quorum now rests on n2's and n3's members
     await waitFor(async () => (await tableWhileElecting(n2)).get(ids.get(n1)!) === 'Down Unreachable', 15_000, 'n1 down and unreachable');
     // the leader key went with n1's lease; n2 is the only manager whose berthd campaigns
     await waitFor(async () => (await table(n2)).get(ids.get(n2)!) === 'Ready Leader', 10_000, 'n2 leader');
-    assert.equal(etcdPid(n3), n3etcd, "n3's etcd kept running without its berthd");
+    assert.equal(n3.etcdPid(), n3etcd, "n3's etcd kept running without its berthd");
     await Promise.all([n1.restart(), n3.restart()]);
-    assert.equal(etcdPid(n3), n3etcd, 'the restarted berthd adopted it');
+    assert.equal(n3.etcdPid(), n3etcd, 'the restarted berthd adopted it');
     await waitFor(async () => [...(await tableWhileElecting(n1)).values()].filter((v) => v === 'Ready Reachable').length === 2, 20_000, 'n1 and n3 back, reachable');
     assert.equal([...(await table(n3)).values()].filter((v) => v === 'Ready Leader').length, 1);
   });
@@ -144,7 +129,7 @@ describe('swarm managers on etcd with the docker CLI', () => {
     const id3 = ids.get(n3)!;
     assert.match(await ok(n1, ['node', 'demote', id3]), new RegExp(`Manager ${id3} demoted in the swarm\\.`));
     await waitFor(async () => (await ok(n3, ['info', '--format', '{{.Swarm.ControlAvailable}}'])).trim() === 'false', 30_000, 'n3 a worker');
-    await waitFor(async () => etcdPid(n3) === undefined, 10_000, 'n3 etcd stopped');
+    await waitFor(async () => n3.etcdPid() === undefined, 10_000, 'n3 etcd stopped');
     assert.equal(existsSync(etcdDir(n3)), false);
     assert.deepEqual(await etcdMembers(n1), [ids.get(n1)!, ids.get(n2)!].sort());
     await waitFor(async () => (await table(n1)).get(id3) === 'Ready', 15_000, 'n3 ready as a worker');
@@ -152,7 +137,7 @@ describe('swarm managers on etcd with the docker CLI', () => {
 
     await ok(n2, ['node', 'update', '--role', 'manager', id3]);
     await waitFor(async () => (await ok(n3, ['info', '--format', '{{.Swarm.ControlAvailable}}'])).trim() === 'true', 40_000, 'n3 a manager again');
-    assert.ok(etcdPid(n3));
+    assert.ok(n3.etcdPid());
     assert.deepEqual(await etcdMembers(n3), [...ids.values()].sort());
     await waitFor(async () => (await table(n3)).get(id3) === 'Ready Reachable', 15_000, 'n3 reachable');
   });
@@ -160,7 +145,7 @@ describe('swarm managers on etcd with the docker CLI', () => {
   test('leave --force on a manager removes its member; the others keep working; rm needs a demote first, then works', async () => {
     const id3 = ids.get(n3)!;
     assert.match(await ok(n3, ['swarm', 'leave', '--force']), /Node left the swarm\./);
-    assert.equal(etcdPid(n3), undefined);
+    assert.equal(n3.etcdPid(), undefined);
     assert.deepEqual(await etcdMembers(n1), [ids.get(n1)!, ids.get(n2)!].sort());
     await waitFor(async () => (await table(n2)).get(id3) === 'Down Unreachable', 15_000, 'n3 down');
     const rm = await n1.docker(['node', 'rm', id3]);
@@ -184,11 +169,11 @@ describe('swarm managers on etcd with the docker CLI', () => {
     await ok(n3, ['swarm', 'leave', '--force']);
 
     await ok(n1, ['node', 'demote', ids.get(n2)!]);
-    await waitFor(async () => etcdPid(n2) === undefined, 30_000, 'n2 etcd stopped');
+    await waitFor(async () => n2.etcdPid() === undefined, 30_000, 'n2 etcd stopped');
     const last = await n1.docker(['node', 'demote', ids.get(n1)!]);
     assert.match(last.stderr, /attempting to demote the last manager of the swarm/);
     await ok(n2, ['swarm', 'leave']);
     await ok(n1, ['swarm', 'leave', '--force']);
-    assert.equal(etcdPid(n1), undefined);
+    assert.equal(n1.etcdPid(), undefined);
   });
 });

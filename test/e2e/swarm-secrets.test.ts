@@ -14,7 +14,6 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestCluster, type TestNode } from '../support/cluster.js';
 import { waitFor } from '../support/wait.js';
-import { isEtcdFor } from '../../src/daemon/cluster/etcd-member.js';
 import { DATA_KEY_FILE, openValue } from '../../src/daemon/cluster/data-key.js';
 
 const PLAINTEXT = 'correct-horse-battery-staple';
@@ -24,15 +23,6 @@ describe('swarm secrets and configs with the docker CLI', () => {
   let n1: TestNode;
   let n2: TestNode;
   let n3: TestNode;
-  const etcdPid = (n: TestNode): number | undefined => {
-    const dir = join(n.daemon.dataRoot, 'swarm', 'etcd');
-    try {
-      const pid = Number(readFileSync(join(dir, 'etcd.pid'), 'utf8').trim());
-      return isEtcdFor(pid, join(dir, 'data')) ? pid : undefined;
-    } catch {
-      return undefined;
-    }
-  };
   const ok = async (n: TestNode, args: string[], input?: string) => {
     const r = await n.docker(args, input === undefined ? {} : { input });
     assert.equal(r.code, 0, `${n.name}: docker ${args.join(' ')}: ${r.stderr}\n${n.daemon.logs.slice(-1500)}`);
@@ -56,13 +46,7 @@ describe('swarm secrets and configs with the docker CLI', () => {
     c = await TestCluster.start(3);
     [n1, n2, n3] = c.nodes as [TestNode, TestNode, TestNode];
   });
-  after(async () => {
-    for (const n of c?.nodes ?? []) {
-      const pid = etcdPid(n);
-      if (pid) process.kill(pid, 'SIGKILL');
-    }
-    await c?.destroy();
-  });
+  after(() => c?.destroy());
 
   test('outside a swarm, secret and config commands get dockerd\'s "not a swarm manager"', async () => {
     assert.match(await fails(n1, ['secret', 'ls']), /This node is not a swarm manager\. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again\./);
@@ -270,6 +254,6 @@ describe('swarm secrets and configs with the docker CLI', () => {
     await ok(n3, ['swarm', 'leave']);
     await ok(n2, ['swarm', 'leave', '--force']);
     await ok(n1, ['swarm', 'leave', '--force']);
-    for (const n of [n1, n2, n3]) assert.equal(etcdPid(n), undefined, n.name);
+    for (const n of [n1, n2, n3]) assert.equal(n.etcdPid(), undefined, n.name);
   });
 });

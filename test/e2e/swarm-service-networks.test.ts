@@ -8,25 +8,13 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { TestCluster, type TestNode } from '../support/cluster.js';
-import { isEtcdFor } from '../../src/daemon/cluster/etcd-member.js';
 import { waitFor } from '../support/wait.js';
 
 describe('service tasks on overlay networks', () => {
   let c: TestCluster;
   let n1: TestNode;
   let n2: TestNode;
-  const etcdPid = (n: TestNode): number | undefined => {
-    try {
-      const dir = join(n.daemon.dataRoot, 'swarm', 'etcd');
-      const pid = Number(readFileSync(join(dir, 'etcd.pid'), 'utf8').trim());
-      return isEtcdFor(pid, join(dir, 'data')) ? pid : undefined;
-    } catch {
-      return undefined;
-    }
-  };
   const ok = async (n: TestNode, args: string[], input?: string) => {
     const r = await n.docker(args, input === undefined ? {} : { input });
     assert.equal(r.code, 0, `${n.name}: docker ${args.join(' ')}: ${r.stderr}\n${n.daemon.logs.slice(-3000)}`);
@@ -40,13 +28,7 @@ describe('service tasks on overlay networks', () => {
     c = await TestCluster.start(2, { busybox: true });
     [n1, n2] = c.nodes as [TestNode, TestNode];
   });
-  after(async () => {
-    for (const n of c?.nodes ?? []) {
-      const pid = etcdPid(n);
-      if (pid) process.kill(pid, 'SIGKILL');
-    }
-    await c?.destroy();
-  });
+  after(() => c?.destroy());
 
   /** The service's tasks as (node, container name, overlay IP). */
   const taskIps = async (service: string, net: string) => {

@@ -10,10 +10,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { TestCluster, type TestNode } from '../support/cluster.js';
-import { isEtcdFor } from '../../src/daemon/cluster/etcd-member.js';
 import { waitFor } from '../support/wait.js';
 
 describe('swarm services with the docker CLI', () => {
@@ -22,15 +19,6 @@ describe('swarm services with the docker CLI', () => {
   let n2: TestNode;
   let n3: TestNode;
   const ids = new Map<TestNode, string>();
-  const etcdPid = (n: TestNode): number | undefined => {
-    try {
-      const dir = join(n.daemon.dataRoot, 'swarm', 'etcd');
-      const pid = Number(readFileSync(join(dir, 'etcd.pid'), 'utf8').trim());
-      return isEtcdFor(pid, join(dir, 'data')) ? pid : undefined;
-    } catch {
-      return undefined;
-    }
-  };
   const ok = async (n: TestNode, args: string[], o?: { timeoutMs?: number }) => {
     const r = await n.docker(args, o);
     assert.equal(r.code, 0, `${n.name}: docker ${args.join(' ')}: ${r.stderr}\n${n.daemon.logs.slice(-3000)}`);
@@ -54,13 +42,7 @@ describe('swarm services with the docker CLI', () => {
     c = await TestCluster.start(3, { busybox: true });
     [n1, n2, n3] = c.nodes as [TestNode, TestNode, TestNode];
   });
-  after(async () => {
-    for (const n of c?.nodes ?? []) {
-      const pid = etcdPid(n);
-      if (pid) process.kill(pid, 'SIGKILL');
-    }
-    await c?.destroy();
-  });
+  after(() => c?.destroy());
 
   test('a manager and two workers', async () => {
     await ok(n1, ['swarm', 'init', '--advertise-addr', n1.ip]);

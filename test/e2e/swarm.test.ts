@@ -23,14 +23,6 @@ describe('swarm init, nodes and leave with the docker CLI', () => {
   let nodeId = '';
   const swarmDir = () => join(n1.daemon.dataRoot, 'swarm');
   const etcdDataDir = () => join(swarmDir(), 'etcd', 'data');
-  const etcdPid = (): number | undefined => {
-    try {
-      const pid = Number(readFileSync(join(swarmDir(), 'etcd', 'etcd.pid'), 'utf8').trim());
-      return isEtcdFor(pid, etcdDataDir()) ? pid : undefined;
-    } catch {
-      return undefined;
-    }
-  };
   const docker = async (args: string[]) => {
     const r = await n1.docker(args);
     assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
@@ -41,11 +33,7 @@ describe('swarm init, nodes and leave with the docker CLI', () => {
     c = await TestCluster.start(1);
     n1 = c.nodes[0]!;
   });
-  after(async () => {
-    const pid = n1 && etcdPid();
-    if (pid) process.kill(pid, 'SIGKILL');
-    await c?.destroy();
-  });
+  after(() => c?.destroy());
 
   test('a daemon never in a swarm reports inactive and refuses manager commands with Docker\'s words', async () => {
     assert.equal((await docker(['info', '--format', '{{.Swarm.LocalNodeState}}'])).trim(), 'inactive');
@@ -63,7 +51,7 @@ describe('swarm init, nodes and leave with the docker CLI', () => {
     assert.ok(m, out);
     nodeId = m[1]!;
     assert.match(out, new RegExp(`docker swarm join --token SWMTKN-1-[0-9a-z]{50}-[0-9a-z]{25} ${n1.ip.replace(/\./g, '\\.')}:2377`));
-    assert.ok(etcdPid(), 'an etcd member runs for this data root');
+    assert.ok(n1.etcdPid(), 'an etcd member runs for this data root');
     for (const f of ['swarm-root-ca.crt', 'swarm-root-ca.key', 'swarm-node.crt', 'swarm-node.key']) {
       assert.ok(existsSync(join(swarmDir(), 'certificates', f)), f);
     }
@@ -138,11 +126,11 @@ describe('swarm init, nodes and leave with the docker CLI', () => {
   });
 
   test('berthd killed with -9 leaves etcd running; the restarted daemon adopts it and keeps the swarm', async () => {
-    const pid = etcdPid();
+    const pid = n1.etcdPid();
     assert.ok(pid);
     n1.kill9();
     await n1.restart();
-    assert.equal(etcdPid(), pid, 'the same etcd process, adopted');
+    assert.equal(n1.etcdPid(), pid, 'the same etcd process, adopted');
     assert.equal((await docker(['info', '--format', '{{.Swarm.LocalNodeState}} {{.Swarm.NodeID}}'])).trim(), `active ${nodeId}`);
     await waitFor(async () => (await docker(['node', 'ls', '--format', '{{.Status}}'])).trim() === 'Ready', 15_000, "node ready after restart");
     assert.equal((await docker(['node', 'inspect', '--format', '{{index .Spec.Labels "zone"}}', 'self'])).trim(), 'a');
@@ -152,7 +140,7 @@ describe('swarm init, nodes and leave with the docker CLI', () => {
     const r = await n1.docker(['swarm', 'leave']);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /You are attempting to leave the swarm on a node that is participating as a manager\. Removing the last manager erases all current state of the swarm\. Use `--force` to ignore this message\./);
-    const pid = etcdPid();
+    const pid = n1.etcdPid();
     assert.ok(pid);
     assert.match(await docker(['swarm', 'leave', '--force']), /Node left the swarm\./);
     assert.equal(existsSync(`/proc/${pid}`) && isEtcdFor(pid, etcdDataDir()), false, 'etcd is gone');
@@ -164,7 +152,7 @@ describe('swarm init, nodes and leave with the docker CLI', () => {
     await docker(['swarm', 'init']);
     assert.equal((await docker(['info', '--format', '{{.Swarm.NodeAddr}}'])).trim(), n1.ip);
     await docker(['swarm', 'leave', '--force']);
-    assert.equal(etcdPid(), undefined);
+    assert.equal(n1.etcdPid(), undefined);
     assert.equal(existsSync(swarmDir()), false);
   });
 });

@@ -48,6 +48,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { isEtcdFor } from '../../src/daemon/cluster/etcd-member.js';
 import { onSharedMount } from '../../src/daemon/networks/netns.js';
 import { sweepOrphanClusters, writeOwner } from './cluster-sweep.js';
 import { TestDaemon, runProgram, type CommandOptions, type DaemonOptions, type Run } from './daemon.js';
@@ -75,6 +76,17 @@ export class TestNode {
 
   get pid(): number | undefined {
     return this.daemon.pid;
+  }
+
+  /** The etcd member this node's berthd runs (detached from it), if one runs for its data root. */
+  etcdPid(): number | undefined {
+    const dir = join(this.daemon.dataRoot, 'swarm', 'etcd');
+    try {
+      const pid = Number(readFileSync(join(dir, 'etcd.pid'), 'utf8').trim());
+      return isEtcdFor(pid, join(dir, 'data')) ? pid : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   docker(args: string[], o?: CommandOptions): Promise<Run> {
@@ -231,6 +243,11 @@ export class TestCluster {
   }
 
   private async teardown(): Promise<void> {
+    // a manager's etcd is detached from its berthd on purpose: it outlives the daemon's stop
+    for (const n of this.nodes) {
+      const pid = n.etcdPid();
+      if (pid) process.kill(pid, 'SIGKILL');
+    }
     await Promise.allSettled(this.daemons.map((d) => d.destroy()));
     await this.endProcesses();
     for (const h of this.hosts) releaseNamespace(h.netns);

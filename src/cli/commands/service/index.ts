@@ -184,10 +184,9 @@ export function serviceCommands(ctx: CliContext): Command[] {
         try {
           const s = await inspectService(c, r);
           services.set(s.ID, s);
-        } catch (err) {
+        } catch {
           missing = true;
           ctx.err.write(`no such service: ${r}\n`);
-          void err;
         }
       }
       if (!services.size) throw new ExitError(1);

@@ -123,6 +123,8 @@ describe('swarm managers on etcd with the docker CLI', () => {
     assert.equal(http.status, 503);
     await Promise.all([n1.restart(), n3.restart()]);
     await waitFor(async () => [...(await tableWhileElecting(n2)).values()].filter((v) => v.startsWith('Ready')).length === 3, 30_000, 'all three ready again');
+    // each restarted manager answers through its own member, and one of the three leads
+    for (const n of [n1, n3]) await waitFor(async () => [...(await tableWhileElecting(n)).values()].includes('Ready Leader'), 15_000, `${n.name} answers with a leader`);
   });
 
   test('node demote moves a manager\'s etcd member out and it goes on as a worker; node update --role manager brings it back', async () => {

@@ -24,7 +24,7 @@
 import { readFileSync } from 'node:fs';
 import { InterceptingCall, type Interceptor } from '@grpc/grpc-js';
 import { Etcd3, EtcdLeaseInvalidError, GRPCCancelledError, GRPCUnavailableError, isRecoverableError, type IKeyValue, type IRequestOp, type Lease as EtcdLease, type Watcher } from 'etcd3';
-import { circuitBreaker, ConsecutiveBreaker, ConstantBackoff, ExponentialBackoff, handleWhen, retry, type IBackoff } from 'cockatiel';
+import { circuitBreaker, ConsecutiveBreaker, ConstantBackoff, ExponentialBackoff, handleWhen, noop, retry, type IBackoff } from 'cockatiel';
 import {
   LeaseNotFound,
   StoreCompacted,
@@ -130,7 +130,9 @@ export class EtcdStore implements ClusterStore {
       defaultCallOptions: (ctx) => (!ctx.isStream ? { deadline: Date.now() + deadline } : ctx.service === 'Watch' || ctx.method === 'leaseKeepAlive' ? { interceptors: [requireLeader] } : {}),
       faultHandling: {
         // A host failing twice in a row is skipped for 2 s; a call it refused is retried on another after 100 ms.
-        host: () => circuitBreaker(handleWhen(hostFailure), { halfOpenAfter: 2000, breaker: new ConsecutiveBreaker(2) }),
+        // With one endpoint there is no other to try: a breaker would only keep failing calls for 2 s
+        // after the member is back (a manager whose etcd just restarted answered 503s).
+        host: () => (o.endpoints.length > 1 ? circuitBreaker(handleWhen(hostFailure), { halfOpenAfter: 2000, breaker: new ConsecutiveBreaker(2) }) : noop),
         // Only UNAVAILABLE (the member is down or unreachable) is retried: after a deadline or an
         // internal error a write may have landed, and a retried compare would then report a loss.
         global: retry(handleWhen((e) => e instanceof GRPCUnavailableError && hostFailure(e)), { maxAttempts: 3, backoff: new ConstantBackoff(100) }),

@@ -9,11 +9,14 @@
  *
  * A failing step leaves the steps before it as cache and no tagged image.
  */
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { BuildRequest, ContainerCreateRequest, JSONMessage } from '../../api/types/index.js';
-import { BuildStepError, InvalidParameter, NotFound } from '../../errdefs/index.js';
+import type { BuildRequest, ContainerCreateRequest, JSONMessage, MountSpec } from '../../api/types/index.js';
+import { BuildStepError, Forbidden, InvalidParameter, NotFound } from '../../errdefs/index.js';
+import { DockerIgnore } from '../../lib/dockerignore.js';
 import { shortId } from '../../lib/ids.js';
 import { resolveInRoot } from '../../lib/scoped-path.js';
 import { chainIds, hostArchitecture, type ContainerDefaults, type Digest, type ImageConfig } from '../../oci/index.js';
@@ -23,8 +26,13 @@ import type { LayerBlobIndex } from '../content/layer-blobs.js';
 import type { Image, ImageStore } from '../images/image-store.js';
 import type { LayerInfo, LayerStore } from '../layers/layer-store.js';
 import { MediaType } from '../../oci/media-types.js';
-import { parseDockerfile, type Instruction } from './dockerfile.js';
-import { expandWord } from './expand.js';
+import { heredocMarkers, parseDockerfile, type Heredoc, type Instruction } from './dockerfile.js';
+import { expandHeredoc, expandWord } from './expand.js';
+import { parseChmod } from './chmod.js';
+import { mountKey, parseRunMount, parseRunNetwork, type RunMount } from './run-mounts.js';
+import { prepareMounts } from './run-mount-setup.js';
+import { secretDigest } from './secret-key.js';
+import { platformArgs } from './platform-args.js';
 import { applyMetadata, DEFAULT_SHELL, historyComment, substitutionEnv } from './metadata.js';
 import { planStages, stageRef, type Stage } from './stages.js';
 import { resolveSources, type Source } from './sources.js';
@@ -54,6 +62,12 @@ export interface BuilderDeps {
   };
   /** FROM of an image that is not here (or `--pull`). */
   pull(ref: string, progress: (m: JSONMessage) => void): Promise<void>;
+  /** Where RUN --mount=type=cache directories live across builds. */
+  cacheRoot: string;
+  /** The per-daemon key secrets are hashed with for cache keys. */
+  secretKey(): Promise<Buffer>;
+  /** RUN --security=insecure is granted (daemon.json `allow-insecure-entitlement`). */
+  allowInsecure?: boolean;
 }
 
 const EMPTY_TAR_DIGEST = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';
@@ -82,9 +96,13 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
     await mkdir(ctx);
     const hashes = await unpackContext(context, ctx, d.maxContextSize);
     const df = parseDockerfile(await readDockerfile(ctx, o.dockerfile || 'Dockerfile'));
+    if (df.checkDirective !== undefined) say(`Note: the "# check=${df.checkDirective}" directive is ignored: berth runs no build checks\n`);
     const plan = planStages(df, o.target);
     const total = plan.needed.reduce((n, i) => n + 1 + plan.stages[i]!.body.length, 0);
-    const globalArgs = new Map<string, string>();
+    // BuildKit's automatic platform ARGs are in the global scope; a stage sees them once it declares them
+    const globalArgs = new Map<string, string>(platformArgs(o.buildArgs));
+    const secrets = new Map(Object.entries(o.secrets ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')]));
+    const counter = { n: 0 };
     for (const ins of plan.globalArgs) for (const [k, v] of argPairs(ins, o, globalArgs, df.escape)) globalArgs.set(k, v);
     const done = new Map<number, StageState>();
     let step = 0;
@@ -95,12 +113,12 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
       say('\n');
       state = await fromStep(d, stage, plan.stages, done, globalArgs, o, emit, df.escape);
       if (state.image) say(` ---> ${shortId(state.image.id)}\n`);
-      const ctxOf = () => ({ stage, stages: plan.stages, done, ctx, hashes, work, roots, o, say, escape: df.escape, globalArgs });
+      const ctxOf = (): StepContext => ({ stage, stages: plan.stages, done, ctx, hashes, work, roots, o, say, escape: df.escape, globalArgs, secrets, counter });
       state = await runTriggers(d, state, ctxOf(), say);
       for (const ins of stage.body) {
         say(`Step ${++step}/${total} : ${ins.original}`);
         say('\n');
-        state = await runStep(d, ins, state, { stage, stages: plan.stages, done, ctx, hashes, work, roots, o, say, escape: df.escape, globalArgs });
+        state = await runStep(d, ins, state, ctxOf());
       }
       done.set(index, state);
     }
@@ -194,6 +212,10 @@ interface StepContext {
   say: (text: string) => void;
   escape: string;
   globalArgs: Map<string, string>;
+  /** `--secret` values by id (berth build's X-Berth-Build-Secrets header). */
+  secrets: Map<string, Buffer>;
+  /** Numbers the build's scratch directories. */
+  counter: { n: number };
 }
 
 async function runStep(d: BuilderDeps, ins: Instruction, s: StageState, c: StepContext): Promise<StageState> {
@@ -271,25 +293,55 @@ async function newImage(d: BuilderDeps, s: StageState, config: ContainerDefaults
 async function runInstruction(d: BuilderDeps, ins: Instruction, s: StageState, c: StepContext): Promise<StageState> {
   if (!s.image) throw new InvalidParameter('build.run_on_scratch', 'RUN needs a base image: the stage starts FROM scratch and has no layers yet');
   const defaults = s.config.config ?? {};
-  const cmd = ins.json ?? [...(defaults.Shell ?? DEFAULT_SHELL), ins.rest];
+  const env = substitutionEnv(defaults, s.args);
+  const mounts = (ins.flagList.mount ?? []).map((spec) => parseRunMount(expandWord(spec, env, c.escape)));
+  const network = parseRunNetwork(ins.flags.network);
+  const security = ins.flags.security ?? 'sandbox';
+  if (security !== 'sandbox' && security !== 'insecure') throw new InvalidParameter('build.bad_security', `unsupported security mode "${security}"`);
+  if (security === 'insecure' && !d.allowInsecure) {
+    throw new Forbidden('build.insecure_not_allowed', 'RUN --security=insecure is not allowed: start berthd with "allow-insecure-entitlement": true in daemon.json to grant it');
+  }
+  const { cmd, pipes } = runCommand(ins, defaults.Shell ?? DEFAULT_SHELL);
   const argEnv = [...s.args].filter(([k]) => !(defaults.Env ?? []).some((e) => e.startsWith(`${k}=`))).map(([k, v]) => `${k}=${v}`);
   const predefined = PREDEFINED_ARGS.filter((k) => typeof c.o.buildArgs[k] === 'string').map((k) => `${k}=${c.o.buildArgs[k]}`);
-  const key = `run:${JSON.stringify(cmd)}:${JSON.stringify(argEnv)}`;
+  // secrets enter the key only as a keyed hash of their value: a new value misses, the plaintext is never stored
+  const secretKeys = mounts.some((m) => m.type === 'secret') ? await d.secretKey() : undefined;
+  const mountKeys = mounts.map((m) => (m.type === 'secret' ? `${mountKey(m)}:${secretDigest(secretKeys!, m.id, c.secrets.get(m.id))}` : mountKey(m)));
+  const extras = mounts.length || network !== 'default' || security !== 'sandbox' || pipes.length
+    ? `:${JSON.stringify({ mounts: mountKeys, network, security, pipes })}` : '';
+  const key = `run:${JSON.stringify(cmd)}:${JSON.stringify(argEnv)}${extras}`;
   const cached = cachedImage(d, s, key, c.o);
   if (cached) {
     c.say(' ---> Using cache\n');
     c.say(` ---> ${shortId(cached.id)}\n`);
     return { ...s, image: cached, config: cached.config };
   }
-  const id = await d.containers.create({
-    Image: s.image.id, Cmd: cmd, Entrypoint: [''], Env: [...(defaults.Env ?? []), ...argEnv, ...predefined],
-    WorkingDir: defaults.WorkingDir ?? '', User: defaults.User ?? '', AttachStdout: true, AttachStderr: true, Tty: false,
-    HostConfig: { NetworkMode: c.o.networkMode || 'default' },
+  const stepDir = join(c.work, `run-${++c.counter.n}`);
+  const prepared = await prepareMounts(mounts, {
+    cacheRoot: d.cacheRoot, stepDir, secrets: c.secrets,
+    rootOf: (from) => (from === undefined ? Promise.resolve(c.ctx) : fromRoot(d, from, c)),
   });
+  let id: string;
+  try {
+    const pipeMounts = await writePipes(pipes, stepDir);
+    id = await d.containers.create({
+      Image: s.image.id, Cmd: cmd, Entrypoint: [''], Env: [...(defaults.Env ?? []), ...argEnv, ...predefined, ...prepared.env],
+      WorkingDir: defaults.WorkingDir ?? '', User: defaults.User ?? '', AttachStdout: true, AttachStderr: true, Tty: false,
+      HostConfig: {
+        NetworkMode: network === 'default' ? c.o.networkMode || 'default' : network,
+        Mounts: [...prepared.mounts, ...pipeMounts],
+        ...(security === 'insecure' ? { Privileged: true } : {}),
+      },
+    });
+  } catch (err) {
+    prepared.release();
+    throw err;
+  }
   c.say(` ---> Running in ${shortId(id)}\n`);
   let removeAfter = c.o.forceRm;
+  const redact = secretRedactor(c.secrets, mounts);
   try {
-    const code = await d.containers.run(id, (data) => c.say(data.toString('utf8')));
+    const code = await d.containers.run(id, (data) => c.say(redact(data.toString('utf8'))));
     if (code !== 0) {
       throw new BuildStepError(`The command '${(ins.json ? ins.json : cmd).join(' ')}' returned a non-zero code: ${code}`, code);
     }
@@ -301,8 +353,42 @@ async function runInstruction(d: BuilderDeps, ins: Instruction, s: StageState, c
     c.say(` ---> ${shortId(next.image!.id)}\n`);
     return next;
   } finally {
+    prepared.release();
     if (removeAfter) await d.containers.remove(id).catch(() => {});
   }
+}
+
+/**
+ * The RUN's command, heredocs as BuildKit's dispatchRun makes them: one
+ * heredoc that is the whole command runs as a script (a `#!` line picks
+ * the interpreter: the file is mounted at /dev/pipes/<name> and executed),
+ * any other heredoc use goes to the shell with the bodies put back.
+ */
+function runCommand(ins: Instruction, shell: string[]): { cmd: string[]; pipes: { name: string; content: string }[] } {
+  if (ins.json || !ins.heredocs?.length) return { cmd: ins.json ?? [...shell, ins.rest], pipes: [] };
+  const [first] = ins.heredocs;
+  if (ins.heredocs.length === 1 && ins.rest.trim() === heredocMarkers(ins.rest)[0]?.word) {
+    if (first!.content.startsWith('#!')) return { cmd: [...shell, `/dev/pipes/${first!.name}`], pipes: [{ name: first!.name, content: first!.content }] };
+    return { cmd: [...shell, first!.content], pipes: [] };
+  }
+  return { cmd: [...shell, ins.rest + ins.heredocs.map((h) => `\n${h.raw}${h.name}`).join('')], pipes: [] };
+}
+
+async function writePipes(pipes: { name: string; content: string }[], stepDir: string): Promise<MountSpec[]> {
+  const out: MountSpec[] = [];
+  for (const p of pipes) {
+    const file = join(stepDir, `pipe-${p.name}`);
+    await writeFile(file, p.content, { mode: 0o755 });
+    out.push({ Type: 'bind', Source: file, Target: `/dev/pipes/${p.name}`, ReadOnly: true });
+  }
+  return out;
+}
+
+/** A RUN's output with its secrets' values masked, so `cat /run/secrets/x` does not print one into the log. */
+function secretRedactor(secrets: Map<string, Buffer>, mounts: RunMount[]): (text: string) => string {
+  const values = mounts.flatMap((m) => (m.type === 'secret' ? [secrets.get(m.id)?.toString('utf8').trim()] : [])).filter((v): v is string => !!v && v.length >= 3);
+  if (values.length === 0) return (t) => t;
+  return (t) => values.reduce((acc, v) => acc.split(v).join('****'), t);
 }
 
 async function copyInstruction(d: BuilderDeps, ins: Instruction, s: StageState, c: StepContext): Promise<StageState> {
@@ -310,32 +396,64 @@ async function copyInstruction(d: BuilderDeps, ins: Instruction, s: StageState, 
   const env = substitutionEnv(s.config.config ?? {}, s.args);
   const words = ins.json ?? splitArgs(ins.rest);
   if (words.length < 2) throw new InvalidParameter('build.copy_args', `${verb} requires at least two arguments, but only one was provided. Destination could not be determined.`);
-  const expanded = words.map((w) => (ins.json ? expandWord(JSON.stringify(w).slice(1, -1), env, c.escape) : expandWord(w, env, c.escape)));
+  const heredocWords = new Map((ins.heredocs ?? []).map((h, i) => [heredocMarkers(ins.rest)[i]!.word, h]));
+  const expanded = words.map((w) => (heredocWords.has(w) ? w : ins.json ? expandWord(JSON.stringify(w).slice(1, -1), env, c.escape) : expandWord(w, env, c.escape)));
   const rawDest = expanded.at(-1)!;
   const patterns = expanded.slice(0, -1);
-  if (patterns.some((p) => /^https?:\/\//.test(p))) {
+  if (patterns.some((p) => /^https?:\/\//.test(p) || /^git@/.test(p))) {
     if (ins.cmd === 'copy') throw new InvalidParameter('build.copy_url', 'COPY failed: source can\'t be a URL for COPY');
-    throw new InvalidParameter('build.add_url', 'ADD from a URL is not supported by berth');
+    throw new InvalidParameter('build.add_url', 'ADD from a URL or git repository is not supported by berth: its builder has no network to fetch sources; download them into the build context');
   }
   const root = await sourceRoot(d, ins, c);
   const sources: Source[] = [];
-  for (const p of patterns) sources.push(...(await resolveSources(root, p, verb)));
+  const pivots = new Map<Source, string>();
+  for (const p of patterns) {
+    const doc = heredocWords.get(p);
+    if (doc) {
+      sources.push(await heredocSource(doc, env, c));
+      continue;
+    }
+    const found = await resolveSources(root, p, verb);
+    // --parents keeps each source's path, from the root or from a `/./` pivot in the pattern
+    const pivot = p.includes('/./') ? posix.normalize(`/${p.slice(0, p.indexOf('/./'))}`).slice(1) : '';
+    for (const src of found) pivots.set(src, pivot);
+    sources.push(...found);
+  }
+  const excludes = ins.flagList.exclude?.map((e) => expandWord(e, env, c.escape));
+  const ignore = excludes?.length ? new DockerIgnore(excludes.join('\n')) : undefined;
+  const kept = ignore ? sources.filter((src) => !ignore.excludes(src.rel) && !ignore.excludes(posix.basename(src.rel))) : sources;
+  if (kept.length === 0) throw new NotFound('build.source_not_found', `${verb} failed: no source files were specified (all excluded by --exclude)`);
+  const parents = ins.flags.parents !== undefined && ins.flags.parents !== 'false';
   const workdir = s.config.config?.WorkingDir || '/';
   const dest = posix.resolve(workdir, rawDest);
   const destKind = await imageKind(d, s, dest);
-  const destIsDir = rawDest.endsWith('/') || sources.length > 1 || destKind === 'dir' || rawDest === '.';
-  if (sources.length > 1 && !rawDest.endsWith('/') && destKind !== 'dir') {
+  const destIsDir = parents || rawDest.endsWith('/') || kept.length > 1 || destKind === 'dir' || rawDest === '.';
+  if (kept.length > 1 && !rawDest.endsWith('/') && destKind !== 'dir') {
     throw new InvalidParameter('build.copy_dest', `When using ${verb} with more than one source file, the destination must be a directory and end with a /`);
   }
+  const parentsOf = parents ? (src: Source) => {
+    const pivot = pivots.get(src) ?? '';
+    return pivot && src.rel.startsWith(`${pivot}/`) ? src.rel.slice(pivot.length + 1) : src.rel;
+  } : undefined;
   const missingDirs: string[] = [];
-  const dirOf = sources.length === 1 && !sources[0]!.isDir && !destIsDir ? posix.dirname(dest) : dest;
-  for (let p = dirOf; p !== '/'; p = posix.dirname(p)) if (!(await imageKind(d, s, p))) missingDirs.unshift(p);
-  const owner = ins.flags.chown ? await parseOwner(ins.flags.chown, () => stageAccounts(d, s, c)) : undefined;
-  const chmod = ins.flags.chmod ? parseInt(ins.flags.chmod, 8) : undefined;
-  if (chmod !== undefined && (!Number.isInteger(chmod) || chmod < 0 || chmod > 0o7777)) throw new InvalidParameter('build.bad_chmod', `invalid chmod parameter: ${ins.flags.chmod}`);
+  const dirOf = kept.length === 1 && !kept[0]!.isDir && !destIsDir ? posix.dirname(dest) : dest;
+  const wanted = new Set<string>();
+  for (let p = dirOf; p !== '/'; p = posix.dirname(p)) wanted.add(p);
+  if (parentsOf) {
+    for (const src of kept) {
+      const below = src.isDir ? parentsOf(src) : posix.dirname(parentsOf(src));
+      for (let p = posix.join(dest, below); p !== dest && p !== '/'; p = posix.dirname(p)) wanted.add(p);
+    }
+  }
+  for (const p of [...wanted].sort()) if (!(await imageKind(d, s, p))) missingDirs.push(p);
+  const owner = ins.flags.chown ? await parseOwner(expandWord(ins.flags.chown, env, c.escape), () => stageAccounts(d, s, c)) : undefined;
+  const modeChange = ins.flags.chmod ? parseChmod(ins.flags.chmod) : undefined;
+  if (ins.flags.checksum !== undefined) await verifyChecksum(ins.flags.checksum, kept);
   const copy = {
-    sources, dest, destIsDir, missingDirs, extractArchives: ins.cmd === 'add',
-    ...(owner ? { owner } : {}), ...(chmod !== undefined ? { chmod } : {}),
+    sources: kept, dest, destIsDir, missingDirs, extractArchives: ins.cmd === 'add',
+    ...(owner ? { owner } : {}), ...(modeChange ? { chmod: modeChange } : {}),
+    ...(ignore ? { exclude: (rel: string) => rel !== '' && ignore.excludes(rel) } : {}),
+    ...(parentsOf ? { parentsOf } : {}),
   };
   const checksum = await copyChecksum(copy, c.hashes);
   const key = `${ins.cmd}:${checksum}:${dest}`;
@@ -349,7 +467,7 @@ async function copyInstruction(d: BuilderDeps, ins: Instruction, s: StageState, 
   const parentChain = chainIds(s.config.rootfs.diff_ids).at(-1);
   const layer = await d.layers.apply(parentChain, d.content.read(blob.digest));
   await d.layerBlobs.record(layer.diffId, blob.size, { mediaType: MediaType.OciLayer, digest: blob.digest, size: blob.size });
-  const what = sources.length === 1 && !sources[0]!.isDir ? 'file' : sources.length === 1 ? 'dir' : 'multi';
+  const what = kept.length === 1 && !kept[0]!.isDir ? 'file' : kept.length === 1 ? 'dir' : 'multi';
   // moby writes the chown flag glued to the source hash: `COPY --chown=1:1file:… in /x `
   const chownComment = ins.flags.chown ? `--chown=${ins.flags.chown}` : '';
   const next = await newImage(d, s, s.config.config ?? {}, `/bin/sh -c #(nop) ${verb} ${chownComment}${what}:${checksum} in ${rawDest} `, key, layer);
@@ -357,10 +475,34 @@ async function copyInstruction(d: BuilderDeps, ins: Instruction, s: StageState, 
   return next;
 }
 
+/** `COPY <<EOF /path`: the body as a file named after the heredoc, substituted unless its name was quoted. */
+async function heredocSource(doc: Heredoc, env: Map<string, string>, c: StepContext): Promise<Source> {
+  const dir = join(c.work, `heredoc-${++c.counter.n}`);
+  await mkdir(dir);
+  const abs = join(dir, doc.name);
+  await writeFile(abs, doc.expand ? expandHeredoc(doc.content, env) : doc.content, { mode: 0o644 });
+  await chmod(abs, 0o644); // the umask must not decide the copied mode
+  return { rel: doc.name, abs, isDir: false };
+}
+
+/** ADD --checksum=sha256:<hex>: a local source must have exactly that content. */
+async function verifyChecksum(spec: string, sources: Source[]): Promise<void> {
+  const m = /^sha256:([a-f0-9]{64})$/.exec(spec);
+  if (!m) throw new InvalidParameter('build.bad_checksum', `invalid checksum digest format: ${spec}`);
+  if (sources.length !== 1 || sources[0]!.isDir) throw new InvalidParameter('build.bad_checksum', 'checksum can only be verified for a single file source');
+  const hash = createHash('sha256');
+  for await (const chunk of createReadStream(sources[0]!.abs)) hash.update(chunk as Buffer);
+  const actual = `sha256:${hash.digest('hex')}`;
+  if (actual !== spec) throw new InvalidParameter('build.checksum_mismatch', `digest mismatch for ${sources[0]!.rel}: expected ${spec}, got ${actual}`);
+}
+
 /** COPY --from: a stage's or an image's filesystem; otherwise the build context. */
 async function sourceRoot(d: BuilderDeps, ins: Instruction, c: StepContext): Promise<string> {
-  const from = ins.flags.from;
-  if (from === undefined) return c.ctx;
+  return ins.flags.from === undefined ? c.ctx : fromRoot(d, ins.flags.from, c);
+}
+
+/** A stage's (by name or index) or an image's filesystem, mounted for the rest of the build. */
+async function fromRoot(d: BuilderDeps, from: string, c: StepContext): Promise<string> {
   const dep = stageRef(c.stages, from, c.stage.index);
   let image: Image | undefined;
   if (dep !== undefined) image = c.done.get(dep)?.image;

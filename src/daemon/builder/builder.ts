@@ -57,8 +57,8 @@ export interface BuilderDeps {
     /** Starts it with its output going to `output`; resolves with the exit code once the output ended. */
     run(id: string, output: (data: Buffer) => void): Promise<number>;
     remove(id: string): Promise<void>;
-    /** The container's changes as a layer (diffID of the empty tar when it changed nothing). */
-    captureLayer(id: string): Promise<LayerInfo>;
+    /** The container's changes as a layer (diffID of the empty tar when it changed nothing); `stubs` are mount points to drop if left empty. */
+    captureLayer(id: string, stubs?: string[]): Promise<LayerInfo>;
   };
   /** FROM of an image that is not here (or `--pull`). */
   pull(ref: string, progress: (m: JSONMessage) => void): Promise<void>;
@@ -322,7 +322,9 @@ async function runInstruction(d: BuilderDeps, ins: Instruction, s: StageState, c
     rootOf: (from) => (from === undefined ? Promise.resolve(c.ctx) : fromRoot(d, from, c)),
   });
   let id: string;
+  let stubs: string[];
   try {
+    stubs = await mountStubs(d, s, prepared.mounts);
     const pipeMounts = await writePipes(pipes, stepDir);
     id = await d.containers.create({
       Image: s.image.id, Cmd: cmd, Entrypoint: [''], Env: [...(defaults.Env ?? []), ...argEnv, ...predefined, ...prepared.env],
@@ -346,7 +348,7 @@ async function runInstruction(d: BuilderDeps, ins: Instruction, s: StageState, c
       throw new BuildStepError(`The command '${(ins.json ? ins.json : cmd).join(' ')}' returned a non-zero code: ${code}`, code);
     }
     removeAfter = c.o.rm || c.o.forceRm;
-    const layer = await d.containers.captureLayer(id);
+    const layer = await d.containers.captureLayer(id, stubs);
     const createdBy = argEnv.length ? `|${argEnv.length} ${argEnv.join(' ')} ${cmd.join(' ')}` : cmd.join(' ');
     const next = await newImage(d, s, defaults, createdBy, key, layer.diffId === EMPTY_TAR_DIGEST ? undefined : layer);
     if (removeAfter) c.say(`Removing intermediate container ${shortId(id)}\n`);
@@ -372,6 +374,16 @@ function runCommand(ins: Instruction, shell: string[]): { cmd: string[]; pipes: 
     return { cmd: [...shell, first!.content], pipes: [] };
   }
   return { cmd: [...shell, ins.rest + ins.heredocs.map((h) => `\n${h.raw}${h.name}`).join('')], pipes: [] };
+}
+
+/** Mount targets (and their parents) the image lacks: the runtime creates them, and empty they are no change of the step's. */
+async function mountStubs(d: BuilderDeps, s: StageState, mounts: MountSpec[]): Promise<string[]> {
+  const out = new Set<string>();
+  for (const m of mounts) {
+    for (let p = posix.normalize(m.Target); p !== '/' && !(await imageKind(d, s, p)); p = posix.dirname(p)) out.add(p);
+  }
+  // deepest first, so a parent is looked at once its stub child is gone
+  return [...out].sort((a, b) => b.split('/').length - a.split('/').length);
 }
 
 async function writePipes(pipes: { name: string; content: string }[], stepDir: string): Promise<MountSpec[]> {

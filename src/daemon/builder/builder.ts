@@ -9,9 +9,7 @@
  *
  * A failing step leaves the steps before it as cache and no tagged image.
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { BuildRequest, ContainerCreateRequest, JSONMessage, MountSpec } from '../../api/types/index.js';
@@ -26,13 +24,15 @@ import type { LayerBlobIndex } from '../content/layer-blobs.js';
 import type { Image, ImageStore } from '../images/image-store.js';
 import type { LayerInfo, LayerStore } from '../layers/layer-store.js';
 import { MediaType } from '../../oci/media-types.js';
-import { heredocMarkers, parseDockerfile, type Heredoc, type Instruction } from './dockerfile.js';
-import { expandHeredoc, expandWord } from './expand.js';
+import { heredocMarkers, parseDockerfile, type Instruction } from './dockerfile.js';
+import { expandWord } from './expand.js';
 import { parseChmod } from './chmod.js';
-import { mountKey, parseRunMount, parseRunNetwork, type RunMount } from './run-mounts.js';
+import { mountKey, parseRunMount, parseRunNetwork } from './run-mounts.js';
 import { prepareMounts } from './run-mount-setup.js';
 import { secretDigest } from './secret-key.js';
 import { platformArgs } from './platform-args.js';
+import { runCommand, secretRedactor, writePipes } from './run-command.js';
+import { heredocSource, verifyChecksum } from './copy-flags.js';
 import { applyMetadata, DEFAULT_SHELL, historyComment, substitutionEnv } from './metadata.js';
 import { planStages, stageRef, type Stage } from './stages.js';
 import { resolveSources, type Source } from './sources.js';
@@ -360,22 +360,6 @@ async function runInstruction(d: BuilderDeps, ins: Instruction, s: StageState, c
   }
 }
 
-/**
- * The RUN's command, heredocs as BuildKit's dispatchRun makes them: one
- * heredoc that is the whole command runs as a script (a `#!` line picks
- * the interpreter: the file is mounted at /dev/pipes/<name> and executed),
- * any other heredoc use goes to the shell with the bodies put back.
- */
-function runCommand(ins: Instruction, shell: string[]): { cmd: string[]; pipes: { name: string; content: string }[] } {
-  if (ins.json || !ins.heredocs?.length) return { cmd: ins.json ?? [...shell, ins.rest], pipes: [] };
-  const [first] = ins.heredocs;
-  if (ins.heredocs.length === 1 && ins.rest.trim() === heredocMarkers(ins.rest)[0]?.word) {
-    if (first!.content.startsWith('#!')) return { cmd: [...shell, `/dev/pipes/${first!.name}`], pipes: [{ name: first!.name, content: first!.content }] };
-    return { cmd: [...shell, first!.content], pipes: [] };
-  }
-  return { cmd: [...shell, ins.rest + ins.heredocs.map((h) => `\n${h.raw}${h.name}`).join('')], pipes: [] };
-}
-
 /** Mount targets (and their parents) the image lacks: the runtime creates them, and empty they are no change of the step's. */
 async function mountStubs(d: BuilderDeps, s: StageState, mounts: MountSpec[]): Promise<string[]> {
   const out = new Set<string>();
@@ -384,23 +368,6 @@ async function mountStubs(d: BuilderDeps, s: StageState, mounts: MountSpec[]): P
   }
   // deepest first, so a parent is looked at once its stub child is gone
   return [...out].sort((a, b) => b.split('/').length - a.split('/').length);
-}
-
-async function writePipes(pipes: { name: string; content: string }[], stepDir: string): Promise<MountSpec[]> {
-  const out: MountSpec[] = [];
-  for (const p of pipes) {
-    const file = join(stepDir, `pipe-${p.name}`);
-    await writeFile(file, p.content, { mode: 0o755 });
-    out.push({ Type: 'bind', Source: file, Target: `/dev/pipes/${p.name}`, ReadOnly: true });
-  }
-  return out;
-}
-
-/** A RUN's output with its secrets' values masked, so `cat /run/secrets/x` does not print one into the log. */
-function secretRedactor(secrets: Map<string, Buffer>, mounts: RunMount[]): (text: string) => string {
-  const values = mounts.flatMap((m) => (m.type === 'secret' ? [secrets.get(m.id)?.toString('utf8').trim()] : [])).filter((v): v is string => !!v && v.length >= 3);
-  if (values.length === 0) return (t) => t;
-  return (t) => values.reduce((acc, v) => acc.split(v).join('****'), t);
 }
 
 async function copyInstruction(d: BuilderDeps, ins: Instruction, s: StageState, c: StepContext): Promise<StageState> {
@@ -422,7 +389,7 @@ async function copyInstruction(d: BuilderDeps, ins: Instruction, s: StageState, 
   for (const p of patterns) {
     const doc = heredocWords.get(p);
     if (doc) {
-      sources.push(await heredocSource(doc, env, c));
+      sources.push(await heredocSource(doc, env, join(c.work, `heredoc-${++c.counter.n}`)));
       continue;
     }
     const found = await resolveSources(root, p, verb);
@@ -485,27 +452,6 @@ async function copyInstruction(d: BuilderDeps, ins: Instruction, s: StageState, 
   const next = await newImage(d, s, s.config.config ?? {}, `/bin/sh -c #(nop) ${verb} ${chownComment}${what}:${checksum} in ${rawDest} `, key, layer);
   c.say(` ---> ${shortId(next.image!.id)}\n`);
   return next;
-}
-
-/** `COPY <<EOF /path`: the body as a file named after the heredoc, substituted unless its name was quoted. */
-async function heredocSource(doc: Heredoc, env: Map<string, string>, c: StepContext): Promise<Source> {
-  const dir = join(c.work, `heredoc-${++c.counter.n}`);
-  await mkdir(dir);
-  const abs = join(dir, doc.name);
-  await writeFile(abs, doc.expand ? expandHeredoc(doc.content, env) : doc.content, { mode: 0o644 });
-  await chmod(abs, 0o644); // the umask must not decide the copied mode
-  return { rel: doc.name, abs, isDir: false };
-}
-
-/** ADD --checksum=sha256:<hex>: a local source must have exactly that content. */
-async function verifyChecksum(spec: string, sources: Source[]): Promise<void> {
-  const m = /^sha256:([a-f0-9]{64})$/.exec(spec);
-  if (!m) throw new InvalidParameter('build.bad_checksum', `invalid checksum digest format: ${spec}`);
-  if (sources.length !== 1 || sources[0]!.isDir) throw new InvalidParameter('build.bad_checksum', 'checksum can only be verified for a single file source');
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(sources[0]!.abs)) hash.update(chunk as Buffer);
-  const actual = `sha256:${hash.digest('hex')}`;
-  if (actual !== spec) throw new InvalidParameter('build.checksum_mismatch', `digest mismatch for ${sources[0]!.rel}: expected ${spec}, got ${actual}`);
 }
 
 /** COPY --from: a stage's or an image's filesystem; otherwise the build context. */

@@ -164,7 +164,7 @@ export function heredocMarkers(rest: string): { name: string; expand: boolean; c
     const m = /^\d*<<(-?)(.+)$/.exec(word);
     if (!m || m[2]!.startsWith('<')) continue;
     const name = unquote(m[2]!);
-    if (!/^[A-Za-z0-9_.-]+$/.test(name)) continue;
+    if (!/^[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(name)) continue;
     out.push({ name, expand: !/["']/.test(m[2]!), chomp: m[1] === '-', word });
   }
   return out;

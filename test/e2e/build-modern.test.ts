@@ -113,6 +113,22 @@ describe('build with BuildKit-era Dockerfiles', () => {
     assert.match(await build('3'), downloaded);
   });
 
+  test('a bind mount from the context is part of the step\'s cache key: an edited file runs the step again', async () => {
+    const dir = sub('bind');
+    mkdirSync(join(dir, 'conf'));
+    dockerfile(dir, ['FROM busybox', 'RUN --mount=type=bind,source=conf,target=/conf cat /conf/app.txt > /seen']);
+    const build = async (content: string) => {
+      writeFileSync(join(dir, 'conf/app.txt'), content);
+      const out = await ok(['build', '-t', 'modern-bind:1', dir]);
+      return { out, seen: (await ok(['run', '--rm', 'modern-bind:1', 'cat', '/seen'])).trim() };
+    };
+    assert.equal((await build('one')).seen, 'one');
+    assert.match((await build('one')).out, /Using cache/);
+    const edited = await build('two');
+    assert.doesNotMatch(edited.out, /Using cache/);
+    assert.equal(edited.seen, 'two');
+  });
+
   test('a secret reaches RUN as a file and an env var, never a layer, the history or the log; a new value misses the cache', async () => {
     const dir = sub('secret');
     const token = 's3cr3t-token-f00d';

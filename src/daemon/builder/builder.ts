@@ -9,7 +9,7 @@
  *
  * A failing step leaves the steps before it as cache and no tagged image.
  */
-import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { lstat, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { BuildRequest, ContainerCreateRequest, JSONMessage, MountSpec } from '../../api/types/index.js';
@@ -27,7 +27,7 @@ import { MediaType } from '../../oci/media-types.js';
 import { heredocMarkers, parseDockerfile, type Instruction } from './dockerfile.js';
 import { expandWord } from './expand.js';
 import { parseChmod } from './chmod.js';
-import { mountKey, parseRunMount, parseRunNetwork } from './run-mounts.js';
+import { mountKey, parseRunMount, parseRunNetwork, type RunMount } from './run-mounts.js';
 import { prepareMounts } from './run-mount-setup.js';
 import { secretDigest } from './secret-key.js';
 import { platformArgs } from './platform-args.js';
@@ -306,7 +306,12 @@ async function runInstruction(d: BuilderDeps, ins: Instruction, s: StageState, c
   const predefined = PREDEFINED_ARGS.filter((k) => typeof c.o.buildArgs[k] === 'string').map((k) => `${k}=${c.o.buildArgs[k]}`);
   // secrets enter the key only as a keyed hash of their value: a new value misses, the plaintext is never stored
   const secretKeys = mounts.some((m) => m.type === 'secret') ? await d.secretKey() : undefined;
-  const mountKeys = mounts.map((m) => (m.type === 'secret' ? `${mountKey(m)}:${secretDigest(secretKeys!, m.id, c.secrets.get(m.id))}` : mountKey(m)));
+  const mountKeys: string[] = [];
+  for (const m of mounts) {
+    if (m.type === 'secret') mountKeys.push(`${mountKey(m)}:${secretDigest(secretKeys!, m.id, c.secrets.get(m.id))}`);
+    else if (m.type === 'bind') mountKeys.push(`${mountKey(m)}:${await bindSourceKey(d, m, c)}`);
+    else mountKeys.push(mountKey(m));
+  }
   const extras = mounts.length || network !== 'default' || security !== 'sandbox' || pipes.length
     ? `:${JSON.stringify({ mounts: mountKeys, network, security, pipes })}` : '';
   const key = `run:${JSON.stringify(cmd)}:${JSON.stringify(argEnv)}${extras}`;
@@ -358,6 +363,23 @@ async function runInstruction(d: BuilderDeps, ins: Instruction, s: StageState, c
     prepared.release();
     if (removeAfter) await d.containers.remove(id).catch(() => {});
   }
+}
+
+/**
+ * What a bind mount shows the step, for its cache key: a stage's or an
+ * image's id, or the checksum of the context files under the source (as
+ * COPY's), so an edited file runs the step again.
+ */
+async function bindSourceKey(d: BuilderDeps, m: Extract<RunMount, { type: 'bind' }>, c: StepContext): Promise<string> {
+  if (m.from !== undefined) {
+    const dep = stageRef(c.stages, m.from, c.stage.index);
+    return `from:${dep !== undefined ? c.done.get(dep)?.image?.id ?? 'scratch' : d.images.tryResolve(m.from)?.id ?? m.from}`;
+  }
+  const abs = await resolveInRoot(c.ctx, m.source || '/');
+  const st = await lstat(abs).catch(() => {
+    throw new NotFound('build.mount_source', `failed to compute cache key: "${m.source}" not found`);
+  });
+  return copyChecksum({ sources: [{ rel: m.source, abs, isDir: st.isDirectory() }], dest: '/', destIsDir: true, missingDirs: [], extractArchives: false }, c.hashes);
 }
 
 /** Mount targets (and their parents) the image lacks: the runtime creates them, and empty they are no change of the step's. */

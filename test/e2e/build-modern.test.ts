@@ -3,7 +3,8 @@
  * the real docker CLI (DOCKER_BUILDKIT=0) and `berth build`: heredoc
  * scripts, RUN --mount (cache, bind from a stage, tmpfs, secret),
  * --network=none, COPY --chmod/--chown by name/--exclude/--parents/--link,
- * ADD --checksum, platform ARGs, # syntax; secrets kept out of layers,
+ * ADD --checksum, platform ARGs, # syntax, --security=insecure when granted;
+ * secrets kept out of layers,
  * history and the log; builder prune clearing cache mounts.
  */
 import { after, before, describe, test } from 'node:test';
@@ -236,5 +237,18 @@ describe('build with BuildKit-era Dockerfiles', () => {
       assert.match(r.stderr, message, text.join('\n'));
     }
     assert.equal((await ok(['ps', '-aq'])).trim(), '');
+  });
+
+  test('RUN --security=insecure runs privileged once daemon.json grants allow-insecure-entitlement', async () => {
+    writeFileSync(join(d.dir, 'daemon.json'), JSON.stringify({ 'allow-insecure-entitlement': true }));
+    await d.restart();
+    const dir = sub('insecure');
+    dockerfile(dir, ['FROM busybox', 'RUN grep CapEff /proc/self/status > /sandbox', 'RUN --security=insecure grep CapEff /proc/self/status > /insecure']);
+    await ok(['build', '-t', 'modern-insecure:1', dir]);
+    const [sandbox, insecure] = (await ok(['run', '--rm', 'modern-insecure:1', 'cat', '/sandbox', '/insecure'])).trim().split('\n');
+    const caps = (line: string | undefined) => BigInt(`0x${/CapEff:\s+([0-9a-f]+)/.exec(line ?? '')![1]}`);
+    const CAP_SYS_ADMIN = 21n;
+    assert.equal((caps(sandbox) >> CAP_SYS_ADMIN) & 1n, 0n);
+    assert.equal((caps(insecure) >> CAP_SYS_ADMIN) & 1n, 1n, insecure);
   });
 });

@@ -345,14 +345,15 @@ async function runInstruction(d: BuilderDeps, ins: Instruction, s: StageState, c
     throw err;
   }
   c.say(` ---> Running in ${shortId(id)}\n`);
-  let removeAfter = c.o.forceRm;
+  // a failed step's container is kept for debugging, unless it holds a secret in its env (inspect would show it)
+  let removeAfter = c.o.forceRm || prepared.env.length > 0;
   const redact = secretRedactor(c.secrets, mounts);
   try {
     const code = await d.containers.run(id, (data) => c.say(redact(data.toString('utf8'))));
     if (code !== 0) {
       throw new BuildStepError(`The command '${(ins.json ? ins.json : cmd).join(' ')}' returned a non-zero code: ${code}`, code);
     }
-    removeAfter = c.o.rm || c.o.forceRm;
+    removeAfter = c.o.rm || removeAfter;
     const layer = await d.containers.captureLayer(id, stubs);
     const createdBy = argEnv.length ? `|${argEnv.length} ${argEnv.join(' ')} ${cmd.join(' ')}` : cmd.join(' ');
     const next = await newImage(d, s, defaults, createdBy, key, layer.diffId === EMPTY_TAR_DIGEST ? undefined : layer);

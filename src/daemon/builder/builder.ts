@@ -9,36 +9,34 @@
  *
  * A failing step leaves the steps before it as cache and no tagged image.
  */
-import { lstat, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { BuildRequest, ContainerCreateRequest, JSONMessage, MountSpec } from '../../api/types/index.js';
-import { BuildStepError, Forbidden, InvalidParameter, NotFound } from '../../errdefs/index.js';
+import type { BuildRequest, ContainerCreateRequest, JSONMessage } from '../../api/types/index.js';
+import { InvalidParameter, NotFound } from '../../errdefs/index.js';
 import { DockerIgnore } from '../../lib/dockerignore.js';
 import { shortId } from '../../lib/ids.js';
 import { resolveInRoot } from '../../lib/scoped-path.js';
-import { chainIds, hostArchitecture, type ContainerDefaults, type Digest, type ImageConfig } from '../../oci/index.js';
+import { chainIds, hostArchitecture, type ContainerDefaults, type Digest } from '../../oci/index.js';
 import { familiarString, parseReference, withDefaultTag } from '../../oci/reference.js';
 import type { ContentStore } from '../content/content-store.js';
 import type { LayerBlobIndex } from '../content/layer-blobs.js';
-import type { Image, ImageStore } from '../images/image-store.js';
+import type { ImageStore } from '../images/image-store.js';
 import type { LayerInfo, LayerStore } from '../layers/layer-store.js';
 import { MediaType } from '../../oci/media-types.js';
 import { heredocMarkers, parseDockerfile, type Instruction } from './dockerfile.js';
 import { expandWord } from './expand.js';
 import { parseChmod } from './chmod.js';
-import { mountKey, parseRunMount, parseRunNetwork, type RunMount } from './run-mounts.js';
-import { prepareMounts } from './run-mount-setup.js';
-import { secretDigest } from './secret-key.js';
 import { platformArgs } from './platform-args.js';
-import { runCommand, secretRedactor, writePipes } from './run-command.js';
 import { heredocSource, verifyChecksum } from './copy-flags.js';
-import { applyMetadata, DEFAULT_SHELL, historyComment, substitutionEnv } from './metadata.js';
+import { applyMetadata, historyComment, substitutionEnv } from './metadata.js';
 import { planStages, stageRef, type Stage } from './stages.js';
 import { resolveSources, type Source } from './sources.js';
-import { unpackContext, type ContentHashes } from './context.js';
+import { unpackContext } from './context.js';
 import { copyChecksum, writeCopyLayer } from './copy-layer.js';
 import { StageRoot } from './stage-root.js';
+import { runInstruction } from './run-step.js';
+import { cachedImage, fromRoot, imageKind, newImage, type StageState, type StepContext } from './step-state.js';
 import { readRootfsFile } from '../containers/archive/rootfs-file.js';
 import { parseGroup, parsePasswd } from '../containers/user.js';
 
@@ -68,22 +66,6 @@ export interface BuilderDeps {
   secretKey(): Promise<Buffer>;
   /** RUN --security=insecure is granted (daemon.json `allow-insecure-entitlement`). */
   allowInsecure?: boolean;
-}
-
-const EMPTY_TAR_DIGEST = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';
-
-/** Args every build knows without declaring them (Docker's predefined proxy args). */
-const PREDEFINED_ARGS = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy'];
-
-interface StageState {
-  image?: Image;
-  config: ImageConfig;
-  /** ARGs declared in this stage, with their values. */
-  args: Map<string, string>;
-  /** A CMD was given in this stage: a later ENTRYPOINT keeps it (moby's cmdSet). */
-  cmdSet?: boolean;
-  /** MAINTAINER of this stage: a built image's author comes from its own stage only. */
-  maintainer?: string;
 }
 
 export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, emit: (m: JSONMessage) => void): Promise<Digest> {
@@ -199,25 +181,6 @@ async function fromStep(d: BuilderDeps, stage: Stage, stages: Stage[], done: Map
   return { image, config: image.config, args: new Map() };
 }
 
-interface StepContext {
-  stage: Stage;
-  stages: Stage[];
-  done: Map<number, StageState>;
-  ctx: string;
-  /** Content hashes of the context's files, from unpacking it. */
-  hashes: ContentHashes;
-  work: string;
-  roots: StageRoot[];
-  o: BuildRequest;
-  say: (text: string) => void;
-  escape: string;
-  globalArgs: Map<string, string>;
-  /** `--secret` values by id (berth build's X-Berth-Build-Secrets header). */
-  secrets: Map<string, Buffer>;
-  /** Numbers the build's scratch directories. */
-  counter: { n: number };
-}
-
 async function runStep(d: BuilderDeps, ins: Instruction, s: StageState, c: StepContext): Promise<StageState> {
   switch (ins.cmd) {
     case 'run':
@@ -258,139 +221,6 @@ async function commitStep(d: BuilderDeps, s: StageState, config: ContainerDefaul
   const next = await newImage(d, s, config, `/bin/sh -c #(nop)  ${text}`, key, undefined);
   say(` ---> ${shortId(next.image!.id)}\n`);
   return next;
-}
-
-function cachedImage(d: BuilderDeps, s: StageState, key: string, o: BuildRequest): Image | undefined {
-  if (o.noCache) return undefined;
-  return d.images.findCached(s.image?.id, key);
-}
-
-/** Records the step's image: the config with a history entry, and the new layer when there is one. */
-async function newImage(d: BuilderDeps, s: StageState, config: ContainerDefaults, createdBy: string, key: string, layer: LayerInfo | undefined): Promise<StageState> {
-  const now = new Date().toISOString();
-  const diffIds = [...s.config.rootfs.diff_ids, ...(layer ? [layer.diffId] : [])];
-  const imageConfig: ImageConfig = {
-    ...s.config,
-    created: now,
-    docker_version: d.engineVersion,
-    config,
-    history: [...(s.config.history ?? []), { created: now, created_by: createdBy, ...(layer ? {} : { empty_layer: true }) }],
-    rootfs: { type: 'layers', diff_ids: diffIds },
-  };
-  delete imageConfig.container;
-  delete imageConfig.container_config;
-  delete imageConfig.comment; // dockerd's NewChildImage: a base's "Imported from -" is not the built image's
-  if (s.maintainer) imageConfig.author = s.maintainer;
-  else delete imageConfig.author;
-  const chainId = chainIds(diffIds).at(-1);
-  const image = await d.images.create(Buffer.from(JSON.stringify(imageConfig)), {
-    size: (s.image?.size ?? 0) + (layer?.size ?? 0), cacheKey: key,
-    ...(s.image ? { parent: s.image.id } : {}), ...(chainId ? { chainId } : {}),
-  });
-  return { ...s, image, config: image.config };
-}
-
-async function runInstruction(d: BuilderDeps, ins: Instruction, s: StageState, c: StepContext): Promise<StageState> {
-  if (!s.image) throw new InvalidParameter('build.run_on_scratch', 'RUN needs a base image: the stage starts FROM scratch and has no layers yet');
-  const defaults = s.config.config ?? {};
-  const env = substitutionEnv(defaults, s.args);
-  const mounts = (ins.flagList.mount ?? []).map((spec) => parseRunMount(expandWord(spec, env, c.escape)));
-  const network = parseRunNetwork(ins.flags.network);
-  const security = ins.flags.security ?? 'sandbox';
-  if (security !== 'sandbox' && security !== 'insecure') throw new InvalidParameter('build.bad_security', `unsupported security mode "${security}"`);
-  if (security === 'insecure' && !d.allowInsecure) {
-    throw new Forbidden('build.insecure_not_allowed', 'RUN --security=insecure is not allowed: start berthd with "allow-insecure-entitlement": true in daemon.json to grant it');
-  }
-  const { cmd, pipes } = runCommand(ins, defaults.Shell ?? DEFAULT_SHELL);
-  const argEnv = [...s.args].filter(([k]) => !(defaults.Env ?? []).some((e) => e.startsWith(`${k}=`))).map(([k, v]) => `${k}=${v}`);
-  const predefined = PREDEFINED_ARGS.filter((k) => typeof c.o.buildArgs[k] === 'string').map((k) => `${k}=${c.o.buildArgs[k]}`);
-  // secrets enter the key only as a keyed hash of their value: a new value misses, the plaintext is never stored
-  const secretKeys = mounts.some((m) => m.type === 'secret') ? await d.secretKey() : undefined;
-  const mountKeys: string[] = [];
-  for (const m of mounts) {
-    if (m.type === 'secret') mountKeys.push(`${mountKey(m)}:${secretDigest(secretKeys!, m.id, c.secrets.get(m.id))}`);
-    else if (m.type === 'bind') mountKeys.push(`${mountKey(m)}:${await bindSourceKey(d, m, c)}`);
-    else mountKeys.push(mountKey(m));
-  }
-  const extras = mounts.length || network !== 'default' || security !== 'sandbox' || pipes.length
-    ? `:${JSON.stringify({ mounts: mountKeys, network, security, pipes })}` : '';
-  const key = `run:${JSON.stringify(cmd)}:${JSON.stringify(argEnv)}${extras}`;
-  const cached = cachedImage(d, s, key, c.o);
-  if (cached) {
-    c.say(' ---> Using cache\n');
-    c.say(` ---> ${shortId(cached.id)}\n`);
-    return { ...s, image: cached, config: cached.config };
-  }
-  const stepDir = join(c.work, `run-${++c.counter.n}`);
-  const prepared = await prepareMounts(mounts, {
-    cacheRoot: d.cacheRoot, stepDir, secrets: c.secrets,
-    rootOf: (from) => (from === undefined ? Promise.resolve(c.ctx) : fromRoot(d, from, c)),
-  });
-  let id: string;
-  let stubs: string[];
-  try {
-    stubs = await mountStubs(d, s, prepared.mounts);
-    const pipeMounts = await writePipes(pipes, stepDir);
-    id = await d.containers.create({
-      Image: s.image.id, Cmd: cmd, Entrypoint: [''], Env: [...(defaults.Env ?? []), ...argEnv, ...predefined, ...prepared.env],
-      WorkingDir: defaults.WorkingDir ?? '', User: defaults.User ?? '', AttachStdout: true, AttachStderr: true, Tty: false,
-      HostConfig: {
-        NetworkMode: network === 'default' ? c.o.networkMode || 'default' : network,
-        Mounts: [...prepared.mounts, ...pipeMounts],
-        ...(security === 'insecure' ? { Privileged: true } : {}),
-      },
-    });
-  } catch (err) {
-    prepared.release();
-    throw err;
-  }
-  c.say(` ---> Running in ${shortId(id)}\n`);
-  // a failed step's container is kept for debugging, unless it holds a secret in its env (inspect would show it)
-  let removeAfter = c.o.forceRm || prepared.env.length > 0;
-  const redact = secretRedactor(c.secrets, mounts);
-  try {
-    const code = await d.containers.run(id, (data) => c.say(redact(data.toString('utf8'))));
-    if (code !== 0) {
-      throw new BuildStepError(`The command '${(ins.json ? ins.json : cmd).join(' ')}' returned a non-zero code: ${code}`, code);
-    }
-    removeAfter = c.o.rm || removeAfter;
-    const layer = await d.containers.captureLayer(id, stubs);
-    const createdBy = argEnv.length ? `|${argEnv.length} ${argEnv.join(' ')} ${cmd.join(' ')}` : cmd.join(' ');
-    const next = await newImage(d, s, defaults, createdBy, key, layer.diffId === EMPTY_TAR_DIGEST ? undefined : layer);
-    if (removeAfter) c.say(`Removing intermediate container ${shortId(id)}\n`);
-    c.say(` ---> ${shortId(next.image!.id)}\n`);
-    return next;
-  } finally {
-    prepared.release();
-    if (removeAfter) await d.containers.remove(id).catch(() => {});
-  }
-}
-
-/**
- * What a bind mount shows the step, for its cache key: a stage's or an
- * image's id, or the checksum of the context files under the source (as
- * COPY's), so an edited file runs the step again.
- */
-async function bindSourceKey(d: BuilderDeps, m: Extract<RunMount, { type: 'bind' }>, c: StepContext): Promise<string> {
-  if (m.from !== undefined) {
-    const dep = stageRef(c.stages, m.from, c.stage.index);
-    return `from:${dep !== undefined ? c.done.get(dep)?.image?.id ?? 'scratch' : d.images.tryResolve(m.from)?.id ?? m.from}`;
-  }
-  const abs = await resolveInRoot(c.ctx, m.source || '/');
-  const st = await lstat(abs).catch(() => {
-    throw new NotFound('build.mount_source', `failed to compute cache key: "${m.source}" not found`);
-  });
-  return copyChecksum({ sources: [{ rel: m.source, abs, isDir: st.isDirectory() }], dest: '/', destIsDir: true, missingDirs: [], extractArchives: false }, c.hashes);
-}
-
-/** Mount targets (and their parents) the image lacks: the runtime creates them, and empty they are no change of the step's. */
-async function mountStubs(d: BuilderDeps, s: StageState, mounts: MountSpec[]): Promise<string[]> {
-  const out = new Set<string>();
-  for (const m of mounts) {
-    for (let p = posix.normalize(m.Target); p !== '/' && !(await imageKind(d, s, p)); p = posix.dirname(p)) out.add(p);
-  }
-  // deepest first, so a parent is looked at once its stub child is gone
-  return [...out].sort((a, b) => b.split('/').length - a.split('/').length);
 }
 
 async function copyInstruction(d: BuilderDeps, ins: Instruction, s: StageState, c: StepContext): Promise<StageState> {
@@ -480,30 +310,6 @@ async function copyInstruction(d: BuilderDeps, ins: Instruction, s: StageState, 
 /** COPY --from: a stage's or an image's filesystem; otherwise the build context. */
 async function sourceRoot(d: BuilderDeps, ins: Instruction, c: StepContext): Promise<string> {
   return ins.flags.from === undefined ? c.ctx : fromRoot(d, ins.flags.from, c);
-}
-
-/** A stage's (by name or index) or an image's filesystem, mounted for the rest of the build. */
-async function fromRoot(d: BuilderDeps, from: string, c: StepContext): Promise<string> {
-  const dep = stageRef(c.stages, from, c.stage.index);
-  let image: Image | undefined;
-  if (dep !== undefined) image = c.done.get(dep)?.image;
-  else {
-    image = d.images.tryResolve(from);
-    if (!image) {
-      await d.pull(from, () => {});
-      image = d.images.resolve(from);
-    }
-  }
-  const root = new StageRoot(d.layers, image?.chainId, join(c.work, `from-${c.roots.length}`));
-  c.roots.push(root);
-  return root.open();
-}
-
-/** What `path` is in the stage's image so far: 'dir', 'other' or undefined (absent). */
-async function imageKind(d: BuilderDeps, s: StageState, path: string): Promise<'dir' | 'other' | undefined> {
-  const chain = chainIds(s.config.rootfs.diff_ids).at(-1);
-  if (!chain) return undefined;
-  return StageRoot.kindIn(await d.layers.lowerDirs(chain), path);
 }
 
 function splitArgs(rest: string): string[] {

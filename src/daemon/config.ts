@@ -47,6 +47,8 @@ export interface DaemonConfig extends TransportSettings {
   pluginTimeout: number;
   /** Authorization plugins asked about every API request, in order (dockerd's --authorization-plugin). */
   authorizationPlugins: string[];
+  /** Builds may `RUN --security=insecure` (a privileged step); BuildKit's security.insecure entitlement. */
+  allowInsecureEntitlement: boolean;
 }
 
 export const DEFAULT_UNIX_HOST = 'unix:///run/berth.sock';
@@ -81,6 +83,7 @@ export const DEFAULTS: DaemonConfig = {
   pluginSpecDirs: ['/etc/docker/plugins', '/usr/lib/docker/plugins'],
   pluginTimeout: 60,
   authorizationPlugins: [],
+  allowInsecureEntitlement: false,
 };
 
 type ValueType = 'string' | 'boolean' | 'number' | 'string[]';
@@ -119,6 +122,7 @@ const FILE_KEYS: Record<string, [keyof DaemonConfig, ValueType]> = {
   'plugin-spec-dirs': ['pluginSpecDirs', 'string[]'],
   'plugin-timeout': ['pluginTimeout', 'number'],
   'authorization-plugins': ['authorizationPlugins', 'string[]'],
+  'allow-insecure-entitlement': ['allowInsecureEntitlement', 'boolean'],
 };
 
 function hasType(v: unknown, t: ValueType): boolean {

@@ -58,6 +58,8 @@ import { distributionRoutes } from './server/routes/distribution/routes.js';
 import { DistributionService } from './distribution/service.js';
 import { build } from './builder/builder.js';
 import { buildContainers } from './builder/containers.js';
+import { pruneCacheMounts } from './builder/run-mount-setup.js';
+import { secretKey } from './builder/secret-key.js';
 import { buildRoutes } from './server/routes/build/routes.js';
 import { hostPlatform } from '../oci/platform.js';
 import { parseReference, withDefaultTag } from '../oci/reference.js';
@@ -287,12 +289,20 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     build: (context, o, emit) => build({
       images, layers, content, layerBlobs, tmpRoot: join(storeRoot, 'tmp'), maxContextSize: cfg.maxLayerSize, engineVersion: ENGINE_VERSION,
       containers: buildContainers(containers, filesystem),
+      cacheRoot: join(storeRoot, 'build-cache-mounts'),
+      secretKey: () => secretKey(join(storeRoot, 'build-secret.key')),
+      allowInsecure: cfg.allowInsecureEntitlement,
       pull: async (ref, progress) => {
         const r = withDefaultTag(parseReference(ref));
         await distribution.pull(`${r.domain}/${r.path}`, r.digest ?? r.tag, hostPlatform(), {}, progress);
       },
     }, context, o, emit),
-    prune: () => imageService.pruneBuildCache(),
+    prune: async () => {
+      const images = await imageService.pruneBuildCache();
+      const mounts = await pruneCacheMounts(join(storeRoot, 'build-cache-mounts'));
+      const deleted = [...(images.CachesDeleted ?? []), ...mounts.ids];
+      return { CachesDeleted: deleted.length ? deleted : null, SpaceReclaimed: images.SpaceReclaimed + mounts.bytes };
+    },
   });
   distributionRoutes(router, distribution);
   volumeRoutes(router, volumes);

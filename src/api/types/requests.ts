@@ -15,6 +15,8 @@ export interface BuildRequest {
   quiet: boolean;
   target?: string;
   networkMode?: string;
+  /** RUN --mount=type=secret values by id, base64 (berth's `X-Berth-Build-Secrets` header; never stored). */
+  secrets?: Record<string, string>;
 }
 
 /** `POST /commit` as the route reads it. */

@@ -13,24 +13,30 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { BuildRequest, ContainerCreateRequest, JSONMessage } from '../../api/types/index.js';
-import { BuildStepError, InvalidParameter, NotFound } from '../../errdefs/index.js';
+import { InvalidParameter, NotFound } from '../../errdefs/index.js';
+import { DockerIgnore } from '../../lib/dockerignore.js';
 import { shortId } from '../../lib/ids.js';
 import { resolveInRoot } from '../../lib/scoped-path.js';
-import { chainIds, hostArchitecture, type ContainerDefaults, type Digest, type ImageConfig } from '../../oci/index.js';
+import { chainIds, hostArchitecture, type ContainerDefaults, type Digest } from '../../oci/index.js';
 import { familiarString, parseReference, withDefaultTag } from '../../oci/reference.js';
 import type { ContentStore } from '../content/content-store.js';
 import type { LayerBlobIndex } from '../content/layer-blobs.js';
-import type { Image, ImageStore } from '../images/image-store.js';
+import type { ImageStore } from '../images/image-store.js';
 import type { LayerInfo, LayerStore } from '../layers/layer-store.js';
 import { MediaType } from '../../oci/media-types.js';
-import { parseDockerfile, type Instruction } from './dockerfile.js';
+import { heredocMarkers, parseDockerfile, type Instruction } from './dockerfile.js';
 import { expandWord } from './expand.js';
-import { applyMetadata, DEFAULT_SHELL, historyComment, substitutionEnv } from './metadata.js';
+import { parseChmod } from './chmod.js';
+import { platformArgs } from './platform-args.js';
+import { heredocSource, verifyChecksum } from './copy-flags.js';
+import { applyMetadata, historyComment, substitutionEnv } from './metadata.js';
 import { planStages, stageRef, type Stage } from './stages.js';
 import { resolveSources, type Source } from './sources.js';
-import { unpackContext, type ContentHashes } from './context.js';
+import { unpackContext } from './context.js';
 import { copyChecksum, writeCopyLayer } from './copy-layer.js';
 import { StageRoot } from './stage-root.js';
+import { runInstruction } from './run-step.js';
+import { cachedImage, fromRoot, imageKind, newImage, type StageState, type StepContext } from './step-state.js';
 import { readRootfsFile } from '../containers/archive/rootfs-file.js';
 import { parseGroup, parsePasswd } from '../containers/user.js';
 
@@ -49,27 +55,17 @@ export interface BuilderDeps {
     /** Starts it with its output going to `output`; resolves with the exit code once the output ended. */
     run(id: string, output: (data: Buffer) => void): Promise<number>;
     remove(id: string): Promise<void>;
-    /** The container's changes as a layer (diffID of the empty tar when it changed nothing). */
-    captureLayer(id: string): Promise<LayerInfo>;
+    /** The container's changes as a layer (diffID of the empty tar when it changed nothing); `stubs` are mount points to drop if left empty. */
+    captureLayer(id: string, stubs?: string[]): Promise<LayerInfo>;
   };
   /** FROM of an image that is not here (or `--pull`). */
   pull(ref: string, progress: (m: JSONMessage) => void): Promise<void>;
-}
-
-const EMPTY_TAR_DIGEST = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';
-
-/** Args every build knows without declaring them (Docker's predefined proxy args). */
-const PREDEFINED_ARGS = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy'];
-
-interface StageState {
-  image?: Image;
-  config: ImageConfig;
-  /** ARGs declared in this stage, with their values. */
-  args: Map<string, string>;
-  /** A CMD was given in this stage: a later ENTRYPOINT keeps it (moby's cmdSet). */
-  cmdSet?: boolean;
-  /** MAINTAINER of this stage: a built image's author comes from its own stage only. */
-  maintainer?: string;
+  /** Where RUN --mount=type=cache directories live across builds. */
+  cacheRoot: string;
+  /** The per-daemon key secrets are hashed with for cache keys. */
+  secretKey(): Promise<Buffer>;
+  /** RUN --security=insecure is granted (daemon.json `allow-insecure-entitlement`). */
+  allowInsecure?: boolean;
 }
 
 export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, emit: (m: JSONMessage) => void): Promise<Digest> {
@@ -82,9 +78,13 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
     await mkdir(ctx);
     const hashes = await unpackContext(context, ctx, d.maxContextSize);
     const df = parseDockerfile(await readDockerfile(ctx, o.dockerfile || 'Dockerfile'));
+    if (df.checkDirective !== undefined) say(`Note: the "# check=${df.checkDirective}" directive is ignored: berth runs no build checks\n`);
     const plan = planStages(df, o.target);
     const total = plan.needed.reduce((n, i) => n + 1 + plan.stages[i]!.body.length, 0);
-    const globalArgs = new Map<string, string>();
+    // BuildKit's automatic platform ARGs are in the global scope; a stage sees them once it declares them
+    const globalArgs = new Map<string, string>(platformArgs(o.buildArgs));
+    const secrets = new Map(Object.entries(o.secrets ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64')]));
+    const counter = { n: 0 };
     for (const ins of plan.globalArgs) for (const [k, v] of argPairs(ins, o, globalArgs, df.escape)) globalArgs.set(k, v);
     const done = new Map<number, StageState>();
     let step = 0;
@@ -95,12 +95,12 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
       say('\n');
       state = await fromStep(d, stage, plan.stages, done, globalArgs, o, emit, df.escape);
       if (state.image) say(` ---> ${shortId(state.image.id)}\n`);
-      const ctxOf = () => ({ stage, stages: plan.stages, done, ctx, hashes, work, roots, o, say, escape: df.escape, globalArgs });
+      const ctxOf = (): StepContext => ({ stage, stages: plan.stages, done, ctx, hashes, work, roots, o, say, escape: df.escape, globalArgs, secrets, counter });
       state = await runTriggers(d, state, ctxOf(), say);
       for (const ins of stage.body) {
         say(`Step ${++step}/${total} : ${ins.original}`);
         say('\n');
-        state = await runStep(d, ins, state, { stage, stages: plan.stages, done, ctx, hashes, work, roots, o, say, escape: df.escape, globalArgs });
+        state = await runStep(d, ins, state, ctxOf());
       }
       done.set(index, state);
     }
@@ -181,21 +181,6 @@ async function fromStep(d: BuilderDeps, stage: Stage, stages: Stage[], done: Map
   return { image, config: image.config, args: new Map() };
 }
 
-interface StepContext {
-  stage: Stage;
-  stages: Stage[];
-  done: Map<number, StageState>;
-  ctx: string;
-  /** Content hashes of the context's files, from unpacking it. */
-  hashes: ContentHashes;
-  work: string;
-  roots: StageRoot[];
-  o: BuildRequest;
-  say: (text: string) => void;
-  escape: string;
-  globalArgs: Map<string, string>;
-}
-
 async function runStep(d: BuilderDeps, ins: Instruction, s: StageState, c: StepContext): Promise<StageState> {
   switch (ins.cmd) {
     case 'run':
@@ -238,104 +223,69 @@ async function commitStep(d: BuilderDeps, s: StageState, config: ContainerDefaul
   return next;
 }
 
-function cachedImage(d: BuilderDeps, s: StageState, key: string, o: BuildRequest): Image | undefined {
-  if (o.noCache) return undefined;
-  return d.images.findCached(s.image?.id, key);
-}
-
-/** Records the step's image: the config with a history entry, and the new layer when there is one. */
-async function newImage(d: BuilderDeps, s: StageState, config: ContainerDefaults, createdBy: string, key: string, layer: LayerInfo | undefined): Promise<StageState> {
-  const now = new Date().toISOString();
-  const diffIds = [...s.config.rootfs.diff_ids, ...(layer ? [layer.diffId] : [])];
-  const imageConfig: ImageConfig = {
-    ...s.config,
-    created: now,
-    docker_version: d.engineVersion,
-    config,
-    history: [...(s.config.history ?? []), { created: now, created_by: createdBy, ...(layer ? {} : { empty_layer: true }) }],
-    rootfs: { type: 'layers', diff_ids: diffIds },
-  };
-  delete imageConfig.container;
-  delete imageConfig.container_config;
-  delete imageConfig.comment; // dockerd's NewChildImage: a base's "Imported from -" is not the built image's
-  if (s.maintainer) imageConfig.author = s.maintainer;
-  else delete imageConfig.author;
-  const chainId = chainIds(diffIds).at(-1);
-  const image = await d.images.create(Buffer.from(JSON.stringify(imageConfig)), {
-    size: (s.image?.size ?? 0) + (layer?.size ?? 0), cacheKey: key,
-    ...(s.image ? { parent: s.image.id } : {}), ...(chainId ? { chainId } : {}),
-  });
-  return { ...s, image, config: image.config };
-}
-
-async function runInstruction(d: BuilderDeps, ins: Instruction, s: StageState, c: StepContext): Promise<StageState> {
-  if (!s.image) throw new InvalidParameter('build.run_on_scratch', 'RUN needs a base image: the stage starts FROM scratch and has no layers yet');
-  const defaults = s.config.config ?? {};
-  const cmd = ins.json ?? [...(defaults.Shell ?? DEFAULT_SHELL), ins.rest];
-  const argEnv = [...s.args].filter(([k]) => !(defaults.Env ?? []).some((e) => e.startsWith(`${k}=`))).map(([k, v]) => `${k}=${v}`);
-  const predefined = PREDEFINED_ARGS.filter((k) => typeof c.o.buildArgs[k] === 'string').map((k) => `${k}=${c.o.buildArgs[k]}`);
-  const key = `run:${JSON.stringify(cmd)}:${JSON.stringify(argEnv)}`;
-  const cached = cachedImage(d, s, key, c.o);
-  if (cached) {
-    c.say(' ---> Using cache\n');
-    c.say(` ---> ${shortId(cached.id)}\n`);
-    return { ...s, image: cached, config: cached.config };
-  }
-  const id = await d.containers.create({
-    Image: s.image.id, Cmd: cmd, Entrypoint: [''], Env: [...(defaults.Env ?? []), ...argEnv, ...predefined],
-    WorkingDir: defaults.WorkingDir ?? '', User: defaults.User ?? '', AttachStdout: true, AttachStderr: true, Tty: false,
-    HostConfig: { NetworkMode: c.o.networkMode || 'default' },
-  });
-  c.say(` ---> Running in ${shortId(id)}\n`);
-  let removeAfter = c.o.forceRm;
-  try {
-    const code = await d.containers.run(id, (data) => c.say(data.toString('utf8')));
-    if (code !== 0) {
-      throw new BuildStepError(`The command '${(ins.json ? ins.json : cmd).join(' ')}' returned a non-zero code: ${code}`, code);
-    }
-    removeAfter = c.o.rm || c.o.forceRm;
-    const layer = await d.containers.captureLayer(id);
-    const createdBy = argEnv.length ? `|${argEnv.length} ${argEnv.join(' ')} ${cmd.join(' ')}` : cmd.join(' ');
-    const next = await newImage(d, s, defaults, createdBy, key, layer.diffId === EMPTY_TAR_DIGEST ? undefined : layer);
-    if (removeAfter) c.say(`Removing intermediate container ${shortId(id)}\n`);
-    c.say(` ---> ${shortId(next.image!.id)}\n`);
-    return next;
-  } finally {
-    if (removeAfter) await d.containers.remove(id).catch(() => {});
-  }
-}
-
 async function copyInstruction(d: BuilderDeps, ins: Instruction, s: StageState, c: StepContext): Promise<StageState> {
   const verb = ins.cmd.toUpperCase();
   const env = substitutionEnv(s.config.config ?? {}, s.args);
   const words = ins.json ?? splitArgs(ins.rest);
   if (words.length < 2) throw new InvalidParameter('build.copy_args', `${verb} requires at least two arguments, but only one was provided. Destination could not be determined.`);
-  const expanded = words.map((w) => (ins.json ? expandWord(JSON.stringify(w).slice(1, -1), env, c.escape) : expandWord(w, env, c.escape)));
+  const heredocWords = new Map((ins.heredocs ?? []).map((h, i) => [heredocMarkers(ins.rest)[i]!.word, h]));
+  const expanded = words.map((w) => (heredocWords.has(w) ? w : ins.json ? expandWord(JSON.stringify(w).slice(1, -1), env, c.escape) : expandWord(w, env, c.escape)));
   const rawDest = expanded.at(-1)!;
   const patterns = expanded.slice(0, -1);
-  if (patterns.some((p) => /^https?:\/\//.test(p))) {
+  if (patterns.some((p) => /^https?:\/\//.test(p) || /^git@/.test(p))) {
     if (ins.cmd === 'copy') throw new InvalidParameter('build.copy_url', 'COPY failed: source can\'t be a URL for COPY');
-    throw new InvalidParameter('build.add_url', 'ADD from a URL is not supported by berth');
+    throw new InvalidParameter('build.add_url', 'ADD from a URL or git repository is not supported by berth: its builder has no network to fetch sources; download them into the build context');
   }
   const root = await sourceRoot(d, ins, c);
   const sources: Source[] = [];
-  for (const p of patterns) sources.push(...(await resolveSources(root, p, verb)));
+  const pivots = new Map<Source, string>();
+  for (const p of patterns) {
+    const doc = heredocWords.get(p);
+    if (doc) {
+      sources.push(await heredocSource(doc, env, join(c.work, `heredoc-${++c.counter.n}`)));
+      continue;
+    }
+    const found = await resolveSources(root, p, verb);
+    // --parents keeps each source's path, from the root or from a `/./` pivot in the pattern
+    const pivot = p.includes('/./') ? posix.normalize(`/${p.slice(0, p.indexOf('/./'))}`).slice(1) : '';
+    for (const src of found) pivots.set(src, pivot);
+    sources.push(...found);
+  }
+  const excludes = ins.flagList.exclude?.map((e) => expandWord(e, env, c.escape));
+  const ignore = excludes?.length ? new DockerIgnore(excludes.join('\n')) : undefined;
+  const kept = ignore ? sources.filter((src) => !ignore.excludes(src.rel) && !ignore.excludes(posix.basename(src.rel))) : sources;
+  if (kept.length === 0) throw new NotFound('build.source_not_found', `${verb} failed: no source files were specified (all excluded by --exclude)`);
+  const parents = ins.flags.parents !== undefined && ins.flags.parents !== 'false';
   const workdir = s.config.config?.WorkingDir || '/';
   const dest = posix.resolve(workdir, rawDest);
   const destKind = await imageKind(d, s, dest);
-  const destIsDir = rawDest.endsWith('/') || sources.length > 1 || destKind === 'dir' || rawDest === '.';
-  if (sources.length > 1 && !rawDest.endsWith('/') && destKind !== 'dir') {
+  const destIsDir = parents || rawDest.endsWith('/') || kept.length > 1 || destKind === 'dir' || rawDest === '.';
+  if (kept.length > 1 && !rawDest.endsWith('/') && destKind !== 'dir') {
     throw new InvalidParameter('build.copy_dest', `When using ${verb} with more than one source file, the destination must be a directory and end with a /`);
   }
+  const parentsOf = parents ? (src: Source) => {
+    const pivot = pivots.get(src) ?? '';
+    return pivot && src.rel.startsWith(`${pivot}/`) ? src.rel.slice(pivot.length + 1) : src.rel;
+  } : undefined;
   const missingDirs: string[] = [];
-  const dirOf = sources.length === 1 && !sources[0]!.isDir && !destIsDir ? posix.dirname(dest) : dest;
-  for (let p = dirOf; p !== '/'; p = posix.dirname(p)) if (!(await imageKind(d, s, p))) missingDirs.unshift(p);
-  const owner = ins.flags.chown ? await parseOwner(ins.flags.chown, () => stageAccounts(d, s, c)) : undefined;
-  const chmod = ins.flags.chmod ? parseInt(ins.flags.chmod, 8) : undefined;
-  if (chmod !== undefined && (!Number.isInteger(chmod) || chmod < 0 || chmod > 0o7777)) throw new InvalidParameter('build.bad_chmod', `invalid chmod parameter: ${ins.flags.chmod}`);
+  const dirOf = kept.length === 1 && !kept[0]!.isDir && !destIsDir ? posix.dirname(dest) : dest;
+  const wanted = new Set<string>();
+  for (let p = dirOf; p !== '/'; p = posix.dirname(p)) wanted.add(p);
+  if (parentsOf) {
+    for (const src of kept) {
+      const below = src.isDir ? parentsOf(src) : posix.dirname(parentsOf(src));
+      for (let p = posix.join(dest, below); p !== dest && p !== '/'; p = posix.dirname(p)) wanted.add(p);
+    }
+  }
+  for (const p of [...wanted].sort()) if (!(await imageKind(d, s, p))) missingDirs.push(p);
+  const owner = ins.flags.chown ? await parseOwner(expandWord(ins.flags.chown, env, c.escape), () => stageAccounts(d, s, c)) : undefined;
+  const modeChange = ins.flags.chmod ? parseChmod(ins.flags.chmod) : undefined;
+  if (ins.flags.checksum !== undefined) await verifyChecksum(ins.flags.checksum, kept);
   const copy = {
-    sources, dest, destIsDir, missingDirs, extractArchives: ins.cmd === 'add',
-    ...(owner ? { owner } : {}), ...(chmod !== undefined ? { chmod } : {}),
+    sources: kept, dest, destIsDir, missingDirs, extractArchives: ins.cmd === 'add',
+    ...(owner ? { owner } : {}), ...(modeChange ? { chmod: modeChange } : {}),
+    ...(ignore ? { exclude: (rel: string) => rel !== '' && ignore.excludes(rel) } : {}),
+    ...(parentsOf ? { parentsOf } : {}),
   };
   const checksum = await copyChecksum(copy, c.hashes);
   const key = `${ins.cmd}:${checksum}:${dest}`;
@@ -349,7 +299,7 @@ async function copyInstruction(d: BuilderDeps, ins: Instruction, s: StageState, 
   const parentChain = chainIds(s.config.rootfs.diff_ids).at(-1);
   const layer = await d.layers.apply(parentChain, d.content.read(blob.digest));
   await d.layerBlobs.record(layer.diffId, blob.size, { mediaType: MediaType.OciLayer, digest: blob.digest, size: blob.size });
-  const what = sources.length === 1 && !sources[0]!.isDir ? 'file' : sources.length === 1 ? 'dir' : 'multi';
+  const what = kept.length === 1 && !kept[0]!.isDir ? 'file' : kept.length === 1 ? 'dir' : 'multi';
   // moby writes the chown flag glued to the source hash: `COPY --chown=1:1file:… in /x `
   const chownComment = ins.flags.chown ? `--chown=${ins.flags.chown}` : '';
   const next = await newImage(d, s, s.config.config ?? {}, `/bin/sh -c #(nop) ${verb} ${chownComment}${what}:${checksum} in ${rawDest} `, key, layer);
@@ -359,28 +309,7 @@ async function copyInstruction(d: BuilderDeps, ins: Instruction, s: StageState, 
 
 /** COPY --from: a stage's or an image's filesystem; otherwise the build context. */
 async function sourceRoot(d: BuilderDeps, ins: Instruction, c: StepContext): Promise<string> {
-  const from = ins.flags.from;
-  if (from === undefined) return c.ctx;
-  const dep = stageRef(c.stages, from, c.stage.index);
-  let image: Image | undefined;
-  if (dep !== undefined) image = c.done.get(dep)?.image;
-  else {
-    image = d.images.tryResolve(from);
-    if (!image) {
-      await d.pull(from, () => {});
-      image = d.images.resolve(from);
-    }
-  }
-  const root = new StageRoot(d.layers, image?.chainId, join(c.work, `from-${c.roots.length}`));
-  c.roots.push(root);
-  return root.open();
-}
-
-/** What `path` is in the stage's image so far: 'dir', 'other' or undefined (absent). */
-async function imageKind(d: BuilderDeps, s: StageState, path: string): Promise<'dir' | 'other' | undefined> {
-  const chain = chainIds(s.config.rootfs.diff_ids).at(-1);
-  if (!chain) return undefined;
-  return StageRoot.kindIn(await d.layers.lowerDirs(chain), path);
+  return ins.flags.from === undefined ? c.ctx : fromRoot(d, ins.flags.from, c);
 }
 
 function splitArgs(rest: string): string[] {

@@ -25,6 +25,6 @@ export function buildContainers(containers: ContainerService, filesystem: Contai
       }
     },
     remove: (id) => containers.remove(id, { force: true }),
-    captureLayer: (id) => filesystem.captureLayer(id),
+    captureLayer: (id, stubs) => filesystem.captureLayer(id, stubs),
   };
 }

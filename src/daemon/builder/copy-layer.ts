@@ -16,6 +16,7 @@ import { decompressed } from '../layers/decompress.js';
 import { cleanEntryPath } from '../layers/paths.js';
 import type { ContentHashes } from './context.js';
 import type { Source } from './sources.js';
+import type { ModeChange } from './chmod.js';
 
 export interface CopyPlan {
   sources: Source[];
@@ -26,7 +27,12 @@ export interface CopyPlan {
   /** Directories on the way to `dest` that the image lacks (absolute), created 0755 root. */
   missingDirs: string[];
   owner?: { uid: number; gid: number };
-  chmod?: number;
+  /** --chmod: octal or symbolic, applied to each entry's own mode. */
+  chmod?: ModeChange;
+  /** --exclude: is this path (relative to the source being copied) left out? */
+  exclude?: (rel: string) => boolean;
+  /** --parents: where each source lands below `dest` (its path from the context root or the `/./` pivot). */
+  parentsOf?: (src: Source) => string;
   /** ADD: local tar archives (any compression) are unpacked into `dest`. */
   extractArchives: boolean;
 }
@@ -74,7 +80,8 @@ async function produce(plan: CopyPlan, out: Writable, known?: ContentHashes): Pr
         continue;
       }
       // a directory's contents go into dest; a file goes into dest, or is dest
-      const target = src.isDir || !plan.destIsDir ? plan.dest : posix.join(plan.dest, posix.basename(src.rel));
+      const target = plan.parentsOf ? posix.join(plan.dest, plan.parentsOf(src))
+        : src.isDir || !plan.destIsDir ? plan.dest : posix.join(plan.dest, posix.basename(src.rel));
       await addTree(add, src.abs, target, plan, src.isDir);
     }
     await tar.finish();
@@ -119,11 +126,12 @@ function typeOf(st: Awaited<ReturnType<typeof lstat>>): TarEntryType | undefined
 
 /** A file, link or directory; a directory's contents go under `target` (the directory itself becomes `target` unless it is `/`). */
 async function addTree(add: AddEntry, abs: string, target: string, plan: CopyPlan, topIsDir: boolean): Promise<void> {
-  const walk = async (hostPath: string, name: string, top: boolean): Promise<void> => {
+  const walk = async (hostPath: string, name: string, top: boolean, inSource: string): Promise<void> => {
+    if (!top && plan.exclude?.(inSource)) return;
     const st = await lstat(hostPath);
     const type = typeOf(st);
     if (!type) return;
-    const mode = plan.chmod ?? (st.mode & 0o7777);
+    const mode = plan.chmod ? plan.chmod(st.mode & 0o7777, type === 'dir') : (st.mode & 0o7777);
     const h = headerDefaults({
       name: type === 'dir' ? `${name}/` : name, type, mode,
       uid: plan.owner?.uid ?? 0, gid: plan.owner?.gid ?? 0,
@@ -132,9 +140,13 @@ async function addTree(add: AddEntry, abs: string, target: string, plan: CopyPla
     if (type === 'symlink') h.linkname = await readlink(hostPath);
     // COPY dir/ dest: the directory's own entry is dest itself (when it is not the root)
     if (!(top && type === 'dir' && name === '')) await add(h, type === 'file' ? (await open(hostPath, READ_NOFOLLOW)).createReadStream() : undefined, hostPath);
-    if (type === 'dir') for (const child of (await readdir(hostPath)).sort()) await walk(posix.join(hostPath, child), name ? `${name}/${child}` : child, false);
+    if (type === 'dir') {
+      for (const child of (await readdir(hostPath)).sort()) {
+        await walk(posix.join(hostPath, child), name ? `${name}/${child}` : child, false, inSource ? `${inSource}/${child}` : child);
+      }
+    }
   };
-  await walk(abs, rel(target), topIsDir);
+  await walk(abs, rel(target), topIsDir, '');
 }
 
 /**

@@ -76,3 +76,22 @@ function matchingBrace(s: string, from: number): number {
   }
   return -1;
 }
+
+/**
+ * A heredoc body's substitution (COPY <<EOF): variables and `\$` only;
+ * quotes are content, as BuildKit's heredoc word processing keeps them.
+ */
+export function expandHeredoc(s: string, env: Map<string, string>): string {
+  let out = '';
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i]!;
+    if (c === '\\' && (s[i + 1] === '$' || s[i + 1] === '\\')) {
+      out += s[++i];
+    } else if (c === '$') {
+      const [value, used] = variable(s, i, env);
+      out += value;
+      i += used - 1;
+    } else out += c;
+  }
+  return out;
+}

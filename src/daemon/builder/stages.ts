@@ -1,7 +1,8 @@
 /**
  * A Dockerfile cut into build stages: global ARGs, then one stage per FROM.
  * With a target, only the stages it needs are built (FROM <stage> and
- * COPY --from=<stage> dependencies); the others are skipped.
+ * COPY --from=<stage> and RUN --mount=from=<stage> dependencies); the
+ * others are skipped.
  */
 import { InvalidParameter } from '../../errdefs/index.js';
 import type { Dockerfile, Instruction } from './dockerfile.js';
@@ -58,6 +59,12 @@ export function planStages(df: Dockerfile, target?: string): StagePlan {
       const from = ins.flags.from;
       if ((ins.cmd === 'copy' || ins.cmd === 'add') && from !== undefined) {
         const d = stageRef(stages, from, i);
+        if (d !== undefined) visit(d);
+      }
+      // RUN --mount=…,from=<stage>: the stage is needed too
+      for (const spec of ins.cmd === 'run' ? ins.flagList.mount ?? [] : []) {
+        const m = /(?:^|,)from=([^,]+)/.exec(spec);
+        const d = m ? stageRef(stages, m[1]!, i) : undefined;
         if (d !== undefined) visit(d);
       }
     }

@@ -26,6 +26,7 @@ import { applyChanges } from '../images/changes.js';
 import type { ImageStore } from '../images/image-store.js';
 import type { LayerInfo, LayerStore } from '../layers/layer-store.js';
 import { directoryTar, upperChanges, upperLayerTar, type Change } from '../layers/upper-dir.js';
+import { removeMountStubs } from '../layers/mount-stubs.js';
 import type { Task } from '../runtime/runtime.js';
 import type { ContainerRecord } from './record.js';
 import type { ContainerPaths } from './rootfs.js';
@@ -165,10 +166,13 @@ export class ContainerFilesystem {
   /**
    * The builder's commit: the container's changes as a layer (stored and
    * unpacked), without making an image; an empty change set gives the empty
-   * tar's diffID and no layer is kept for it.
+   * tar's diffID and no layer is kept for it. `stubs` are mount points the
+   * runtime made for the step's mounts: left empty, they are not changes.
    */
-  async captureLayer(ref: string): Promise<LayerInfo> {
-    const layer = await this.storeUpperLayer(this.d.container(ref));
+  async captureLayer(ref: string, stubs: string[] = []): Promise<LayerInfo> {
+    const rec = this.d.container(ref);
+    await removeMountStubs(this.d.paths(rec.id).upper, stubs);
+    const layer = await this.storeUpperLayer(rec);
     if (layer.diffId === EMPTY_TAR_DIGEST && !this.d.images.list().some((i) => i.chainId === layer.chainId)) await this.d.layers.remove(layer.chainId);
     return layer;
   }

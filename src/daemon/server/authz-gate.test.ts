@@ -1,14 +1,24 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Writable } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
+import { PassThrough, type Writable } from 'node:stream';
 import { Forbidden } from '../../errdefs/index.js';
-import { canonicalHeader, GatedReply, type AuthzResponse, type RequestAuthorizer } from './authz-gate.js';
+import { canonicalHeader, describeRequest, GatedReply, type AuthzResponse, type RequestAuthorizer } from './authz-gate.js';
 import type { Reply } from './reply.js';
 
 test('header names go to plugins in Go\'s canonical form', () => {
   assert.equal(canonicalHeader('content-type'), 'Content-Type');
   assert.equal(canonicalHeader('user-agent'), 'User-Agent');
   assert.equal(canonicalHeader('x-foo-bar'), 'X-Foo-Bar');
+});
+
+test('credentials and build secrets never reach a plugin', async () => {
+  const raw = Object.assign(new PassThrough(), {
+    url: '/v1.47/build', method: 'POST', socket: {},
+    headers: { 'content-type': 'application/x-tar', 'x-registry-auth': 'cred', 'x-berth-build-secrets': 'e30=', authorization: 'Bearer x' },
+  }) as unknown as IncomingMessage;
+  const r = await describeRequest(raw);
+  assert.deepEqual(r.headers, { 'Content-Type': 'application/x-tar' });
 });
 
 function fakeReply() {

@@ -48,7 +48,8 @@ export function canonicalHeader(name: string): string {
   return name.toLowerCase().replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase());
 }
 
-const SECRET_HEADERS = new Set(['authorization', 'x-registry-config', 'x-registry-auth']);
+// x-berth-build-secrets: `berth build --secret` values (routes/build)
+const SECRET_HEADERS = new Set(['authorization', 'x-registry-config', 'x-registry-auth', 'x-berth-build-secrets']);
 
 /** Counts bytes held in memory across requests (the server's JSON body budget). */
 export interface BodyBudget {

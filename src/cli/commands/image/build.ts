@@ -28,6 +28,7 @@ interface BuildFlags {
   forceRm?: boolean;
   iidfile?: string;
   network?: string;
+  secret: string[];
 }
 
 export function buildCommand(ctx: CliContext): Command {
@@ -46,6 +47,7 @@ export function buildCommand(ctx: CliContext): Command {
     .option('--force-rm', 'Always remove intermediate containers')
     .option('--iidfile <string>', 'Write the image ID to the file')
     .option('--network <string>', 'Set the networking mode for the RUN instructions during build')
+    .option('--secret <stringArray>', 'Secret to expose to the build (format: "id=mysecret[,src=/local/secret]" or "id=x,env=VAR")', collect, [])
     .action(async (path: string, o: BuildFlags) => {
       const { body, dockerfile } = await contextTar(path, o.file);
       const c = await ctx.client();
@@ -53,6 +55,7 @@ export function buildCommand(ctx: CliContext): Command {
         const i = a.indexOf('=');
         return i < 0 ? [a, process.env[a] ?? null] : [a.slice(0, i), a.slice(i + 1)];
       }));
+      const secrets = await readSecrets(o.secret);
       const labels = Object.fromEntries(o.label.map((l) => [l.split('=')[0], l.slice(l.indexOf('=') + 1)]));
       const res = await c.call('POST', '/build', {
         query: {
@@ -61,7 +64,10 @@ export function buildCommand(ctx: CliContext): Command {
           target: o.target, rm: o.rm ? undefined : '0', forcerm: o.forceRm ? '1' : undefined, networkmode: o.network, version: '1',
         },
         stream: body,
-        headers: { 'Content-Type': 'application/x-tar', 'Transfer-Encoding': 'chunked', 'X-Registry-Config': 'e30=' },
+        headers: {
+          'Content-Type': 'application/x-tar', 'Transfer-Encoding': 'chunked', 'X-Registry-Config': 'e30=',
+          ...(secrets ? { 'X-Berth-Build-Secrets': secrets } : {}),
+        },
       });
       const view = new ProgressRenderer(ctx.out);
       let id = '';
@@ -74,6 +80,30 @@ export function buildCommand(ctx: CliContext): Command {
       if (o.quiet) ctx.print(id);
       if (o.iidfile) await writeFile(o.iidfile, id);
     });
+}
+
+/**
+ * `--secret id=x,src=FILE` / `id=x,env=VAR` (buildx's forms; `type=file|env`
+ * accepted, a lone `id=x` reads $x, then the file named x): the values go in
+ * the X-Berth-Build-Secrets header, base64 JSON.
+ */
+async function readSecrets(specs: string[]): Promise<string | undefined> {
+  if (specs.length === 0) return undefined;
+  const out: Record<string, string> = {};
+  for (const spec of specs) {
+    const kv = new Map(spec.split(',').map((f) => [f.slice(0, f.indexOf('=') < 0 ? f.length : f.indexOf('=')), f.slice(f.indexOf('=') + 1)]));
+    const id = kv.get('id');
+    if (!id) throw new ExitError(1, `invalid secret "${spec}": an id is required`);
+    const src = kv.get('src') ?? kv.get('source');
+    const env = kv.get('env');
+    let value: Buffer | undefined;
+    if (src !== undefined || kv.get('type') === 'file') value = await readFile(src ?? id).catch(() => undefined);
+    else if (env !== undefined) value = process.env[env] !== undefined ? Buffer.from(process.env[env]!) : undefined;
+    else value = process.env[id] !== undefined ? Buffer.from(process.env[id]!) : await readFile(id).catch(() => undefined);
+    if (value === undefined) throw new ExitError(1, `failed to read secret "${id}": ${src ? `open ${src}: no such file or directory` : `no value for it in ${env ?? id}`}`);
+    out[id] = value.toString('base64');
+  }
+  return Buffer.from(JSON.stringify(out)).toString('base64');
 }
 
 /** The context as a tar: a directory (with .dockerignore), or a tar on stdin; a Dockerfile outside the context is added. */

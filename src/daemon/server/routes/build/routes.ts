@@ -23,6 +23,7 @@ export function buildRoutes(r: Router<Handler>, b: BuildBackend): void {
       quiet: req.bool('q'),
       ...(req.str('target') ? { target: req.str('target')! } : {}),
       ...(req.str('networkmode') ? { networkMode: req.str('networkmode')! } : {}),
+      ...secretsHeader(req),
     };
     // the 200 goes out with the first message: a Dockerfile that does not parse is a plain 400, as in Docker
     const out = lazyJsonLines(reply);
@@ -40,6 +41,24 @@ export function buildRoutes(r: Router<Handler>, b: BuildBackend): void {
   });
 
   r.add('POST', '/build/prune', async (_req, reply) => reply.json(200, await b.prune()));
+}
+
+/**
+ * `berth build --secret`: the classic /build API has no BuildKit session to
+ * ask the client for secrets, so berth's CLI sends them in one header,
+ * base64 of a JSON object `{"id": "<base64 value>"}`; a header is never
+ * logged with the query nor stored with the build.
+ */
+function secretsHeader(req: Request): { secrets?: Record<string, string> } {
+  const raw = req.raw.headers['x-berth-build-secrets'];
+  if (typeof raw !== 'string' || raw === '') return {};
+  try {
+    const v = JSON.parse(Buffer.from(raw, 'base64').toString('utf8')) as unknown;
+    if (v && typeof v === 'object' && !Array.isArray(v) && Object.values(v).every((x) => typeof x === 'string')) return { secrets: v as Record<string, string> };
+  } catch {
+    // reported below
+  }
+  throw new InvalidParameter('build.bad_param', 'invalid X-Berth-Build-Secrets header: not base64 of a JSON object of strings');
 }
 
 function jsonParam<T extends object>(req: Request, name: string): T {

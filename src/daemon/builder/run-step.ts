@@ -1,0 +1,131 @@
+/**
+ * A RUN step: its mounts, network and security mode, the command (with
+ * heredocs) run in a container whose changes become the layer, and the
+ * cache key that covers all of them.
+ */
+import { lstat } from 'node:fs/promises';
+import { join, posix } from 'node:path';
+import type { MountSpec } from '../../api/types/index.js';
+import { BuildStepError, Forbidden, InvalidParameter, NotFound } from '../../errdefs/index.js';
+import { shortId } from '../../lib/ids.js';
+import { resolveInRoot } from '../../lib/scoped-path.js';
+import type { BuilderDeps } from './builder.js';
+import type { Instruction } from './dockerfile.js';
+import { expandWord } from './expand.js';
+import { DEFAULT_SHELL, substitutionEnv } from './metadata.js';
+import { mountKey, parseRunMount, parseRunNetwork, type RunMount } from './run-mounts.js';
+import { prepareMounts } from './run-mount-setup.js';
+import { secretDigest } from './secret-key.js';
+import { runCommand, secretRedactor, writePipes } from './run-command.js';
+import { copyChecksum } from './copy-layer.js';
+import { stageRef } from './stages.js';
+import { cachedImage, fromRoot, imageKind, newImage, type StageState, type StepContext } from './step-state.js';
+
+const EMPTY_TAR_DIGEST = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';
+
+/** Args every build knows without declaring them (Docker's predefined proxy args). */
+const PREDEFINED_ARGS = ['HTTP_PROXY', 'http_proxy', 'HTTPS_PROXY', 'https_proxy', 'FTP_PROXY', 'ftp_proxy', 'NO_PROXY', 'no_proxy', 'ALL_PROXY', 'all_proxy'];
+
+export async function runInstruction(d: BuilderDeps, ins: Instruction, s: StageState, c: StepContext): Promise<StageState> {
+  if (!s.image) throw new InvalidParameter('build.run_on_scratch', 'RUN needs a base image: the stage starts FROM scratch and has no layers yet');
+  const defaults = s.config.config ?? {};
+  const env = substitutionEnv(defaults, s.args);
+  const mounts = (ins.flagList.mount ?? []).map((spec) => parseRunMount(expandWord(spec, env, c.escape)));
+  const network = parseRunNetwork(ins.flags.network);
+  const security = ins.flags.security ?? 'sandbox';
+  if (security !== 'sandbox' && security !== 'insecure') throw new InvalidParameter('build.bad_security', `unsupported security mode "${security}"`);
+  if (security === 'insecure' && !d.allowInsecure) {
+    throw new Forbidden('build.insecure_not_allowed', 'RUN --security=insecure is not allowed: start berthd with "allow-insecure-entitlement": true in daemon.json to grant it');
+  }
+  const { cmd, pipes } = runCommand(ins, defaults.Shell ?? DEFAULT_SHELL);
+  const argEnv = [...s.args].filter(([k]) => !(defaults.Env ?? []).some((e) => e.startsWith(`${k}=`))).map(([k, v]) => `${k}=${v}`);
+  const predefined = PREDEFINED_ARGS.filter((k) => typeof c.o.buildArgs[k] === 'string').map((k) => `${k}=${c.o.buildArgs[k]}`);
+  // secrets enter the key only as a keyed hash of their value: a new value misses, the plaintext is never stored
+  const secretKeys = mounts.some((m) => m.type === 'secret') ? await d.secretKey() : undefined;
+  const mountKeys: string[] = [];
+  for (const m of mounts) {
+    if (m.type === 'secret') mountKeys.push(`${mountKey(m)}:${secretDigest(secretKeys!, m.id, c.secrets.get(m.id))}`);
+    else if (m.type === 'bind') mountKeys.push(`${mountKey(m)}:${await bindSourceKey(d, m, c)}`);
+    else mountKeys.push(mountKey(m));
+  }
+  const extras = mounts.length || network !== 'default' || security !== 'sandbox' || pipes.length
+    ? `:${JSON.stringify({ mounts: mountKeys, network, security, pipes })}` : '';
+  const key = `run:${JSON.stringify(cmd)}:${JSON.stringify(argEnv)}${extras}`;
+  const cached = cachedImage(d, s, key, c.o);
+  if (cached) {
+    c.say(' ---> Using cache\n');
+    c.say(` ---> ${shortId(cached.id)}\n`);
+    return { ...s, image: cached, config: cached.config };
+  }
+  const stepDir = join(c.work, `run-${++c.counter.n}`);
+  const prepared = await prepareMounts(mounts, {
+    cacheRoot: d.cacheRoot, stepDir, secrets: c.secrets,
+    rootOf: (from) => (from === undefined ? Promise.resolve(c.ctx) : fromRoot(d, from, c)),
+  });
+  let id: string;
+  let stubs: string[];
+  try {
+    stubs = await mountStubs(d, s, prepared.mounts);
+    const pipeMounts = await writePipes(pipes, stepDir);
+    id = await d.containers.create({
+      Image: s.image.id, Cmd: cmd, Entrypoint: [''], Env: [...(defaults.Env ?? []), ...argEnv, ...predefined, ...prepared.env],
+      WorkingDir: defaults.WorkingDir ?? '', User: defaults.User ?? '', AttachStdout: true, AttachStderr: true, Tty: false,
+      HostConfig: {
+        NetworkMode: network === 'default' ? c.o.networkMode || 'default' : network,
+        Mounts: [...prepared.mounts, ...pipeMounts],
+        ...(security === 'insecure' ? { Privileged: true } : {}),
+      },
+    });
+  } catch (err) {
+    prepared.release();
+    throw err;
+  }
+  c.say(` ---> Running in ${shortId(id)}\n`);
+  // a failed step's container is kept for debugging, unless it holds a secret in its env (inspect would show it)
+  let removeAfter = c.o.forceRm || prepared.env.length > 0;
+  const redact = secretRedactor(c.secrets, mounts);
+  try {
+    const code = await d.containers.run(id, (data) => c.say(redact(data.toString('utf8'))));
+    if (code !== 0) {
+      throw new BuildStepError(`The command '${(ins.json ? ins.json : cmd).join(' ')}' returned a non-zero code: ${code}`, code);
+    }
+    removeAfter = c.o.rm || removeAfter;
+    const layer = await d.containers.captureLayer(id, stubs);
+    const createdBy = argEnv.length ? `|${argEnv.length} ${argEnv.join(' ')} ${cmd.join(' ')}` : cmd.join(' ');
+    const next = await newImage(d, s, defaults, createdBy, key, layer.diffId === EMPTY_TAR_DIGEST ? undefined : layer);
+    if (removeAfter) c.say(`Removing intermediate container ${shortId(id)}\n`);
+    c.say(` ---> ${shortId(next.image!.id)}\n`);
+    return next;
+  } finally {
+    prepared.release();
+    if (removeAfter) await d.containers.remove(id).catch(() => {});
+  }
+}
+
+/**
+ * What a bind mount shows the step, for its cache key: a stage's or an
+ * image's id, or the checksum of the context files under the source (as
+ * COPY's), so an edited file runs the step again.
+ */
+async function bindSourceKey(d: BuilderDeps, m: Extract<RunMount, { type: 'bind' }>, c: StepContext): Promise<string> {
+  if (m.from !== undefined) {
+    const dep = stageRef(c.stages, m.from, c.stage.index);
+    return `from:${dep !== undefined ? c.done.get(dep)?.image?.id ?? 'scratch' : d.images.tryResolve(m.from)?.id ?? m.from}`;
+  }
+  const abs = await resolveInRoot(c.ctx, m.source || '/');
+  const st = await lstat(abs).catch(() => {
+    throw new NotFound('build.mount_source', `failed to compute cache key: "${m.source}" not found`);
+  });
+  return copyChecksum({ sources: [{ rel: m.source, abs, isDir: st.isDirectory() }], dest: '/', destIsDir: true, missingDirs: [], extractArchives: false }, c.hashes);
+}
+
+/** Mount targets (and their parents) the image lacks: the runtime creates them, and empty they are no change of the step's. */
+async function mountStubs(d: BuilderDeps, s: StageState, mounts: MountSpec[]): Promise<string[]> {
+  const out = new Set<string>();
+  for (const m of mounts) {
+    for (let p = posix.normalize(m.Target); p !== '/' && !(await imageKind(d, s, p)); p = posix.dirname(p)) out.add(p);
+  }
+  // deepest first, so a parent is looked at once its stub child is gone
+  return [...out].sort((a, b) => b.split('/').length - a.split('/').length);
+}
+

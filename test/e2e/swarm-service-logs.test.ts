@@ -39,12 +39,13 @@ describe('docker service logs across nodes', () => {
   };
 
   before(async () => {
+    // (the tasks pause between their lines: stdout and stderr are two pipes, which the daemon may read in either order)
     c = await TestCluster.start(3, { busybox: true });
     [n1, n2, n3] = c.nodes as [TestNode, TestNode, TestNode];
     await ok(n1, ['swarm', 'init', '--advertise-addr', n1.ip]);
     const token = (await ok(n1, ['swarm', 'join-token', '-q', 'worker'])).trim();
     for (const n of [n2, n3]) await ok(n, ['swarm', 'join', '--token', token, `${n1.ip}:2377`]);
-    await ok(n1, ['service', 'create', '-d', '--name', 'logs', '--replicas', '3', 'busybox', 'sh', '-c', 'echo "one $(hostname)"; echo "two $(hostname)" >&2; exec sleep 3600']);
+    await ok(n1, ['service', 'create', '-d', '--name', 'logs', '--replicas', '3', 'busybox', 'sh', '-c', 'echo "one $(hostname)"; sleep 0.5; echo "two $(hostname)" >&2; exec sleep 3600']);
     await waitFor(async () => {
       for (const n of [n1, n2, n3]) {
         const out = (await ok(n, ['ps', '--no-trunc', '--filter', 'label=com.docker.swarm.service.name=logs', '--format', '{{.ID}} {{.Label "com.docker.swarm.task.id"}}'])).trim();

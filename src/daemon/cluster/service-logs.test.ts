@@ -26,11 +26,13 @@ async function cluster() {
     id, serviceId: 's1', serviceName: 'web', slot, nodeId, desiredState: 'running', specVersion: 1, spec: {}, createdAt: '', updatedAt: '',
     status: { state: 'running', message: '', timestamp: '' },
   });
-  for (const [id, n, slot] of [['t1', 'n1', 1], ['t2', 'n2', 2], ['t3', 'n3', 3], ['t4', 'n2', 4]] as const) await store.put(taskKey(id), JSON.stringify(task(id, n, slot)));
+  for (const [id, n, slot] of [['t1', 'n1', 1], ['t2', 'n2', 2], ['t3', 'n3', 3]] as const) await store.put(taskKey(id), JSON.stringify(task(id, n, slot)));
+  // an ended task: its container's lines count while the container exists
+  await store.put(taskKey('t4'), JSON.stringify({ ...task('t4', 'n2', 2), desiredState: 'shutdown', status: { state: 'complete', message: '', timestamp: '' } }));
   return store;
 }
 
-test('service logs: this node\'s tasks read locally, another live node\'s asked on its swarm port, a down node a warning; each line with its details', async () => {
+test('service logs: this node\'s tasks read locally (ended ones too), another live node\'s asked on its swarm port, a down node a warning; each line with its details', async () => {
   const store = await cluster();
   const asked: { nodeId: string; addr: string; tasks: string[] }[] = [];
   const { tty, entries } = await serviceLogs({ service: 'web' }, Q, new AbortController().signal, {

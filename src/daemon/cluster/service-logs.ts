@@ -16,7 +16,7 @@
 import { InvalidParameter, NotFound } from '../../errdefs/index.js';
 import { mergeAsync } from '../../lib/merge-async.js';
 import { nowNs, rfc3339Nano } from '../logs/entry.js';
-import type { LogLine } from '../server/log-stream.js';
+import type { LogEntry } from '../logs/entry.js';
 import { SERVICES_PREFIX, TASKS_PREFIX, type ServiceRecord, type TaskRecord } from './service-records.js';
 import type { KeyValueStore } from './store.js';
 import { resolveService } from './swarm-services.js';
@@ -37,7 +37,7 @@ export interface ServiceLogDeps {
 const CTX = 'com.docker.swarm';
 
 /** Resolves the selector now (NotFound before any byte is written), then streams. */
-export async function serviceLogs(sel: LogSelector, q: TaskLogQuery, signal: AbortSignal, d: ServiceLogDeps): Promise<{ tty: boolean; entries: AsyncIterable<LogLine> }> {
+export async function serviceLogs(sel: LogSelector, q: TaskLogQuery, signal: AbortSignal, d: ServiceLogDeps): Promise<{ tty: boolean; entries: AsyncIterable<LogEntry> }> {
   const [services, tasks, nodes, beats] = await Promise.all([SERVICES_PREFIX, TASKS_PREFIX, NODES_PREFIX, HEARTBEATS_PREFIX].map((p) => d.store.list(p)));
   const taskRecords = tasks!.items.map((kv) => JSON.parse(kv.value) as TaskRecord);
   let chosen: TaskRecord[];
@@ -80,9 +80,9 @@ export function swarmPortOf(n: NodeRecord): string {
 
 async function* nodeLines(
   nodeId: string, tasks: TaskRecord[], node: NodeRecord | undefined, alive: boolean, q: TaskLogQuery, signal: AbortSignal, d: ServiceLogDeps,
-): AsyncGenerator<LogLine> {
+): AsyncGenerator<LogEntry> {
   const byId = new Map(tasks.map((t) => [t.id, t]));
-  const warning = (why: string): LogLine => ({
+  const warning = (why: string): LogEntry => ({
     stream: 'stderr', time: rfc3339Nano(nowNs()), attrs: detailsOf(tasks[0]!),
     log: `warning: the logs of node ${node?.description.Hostname ?? nodeId} are left out: ${why}\n`,
   });

@@ -53,7 +53,7 @@ import { SwarmWorkloads } from './swarm-workloads.js';
 import { serviceLogs, type LogSelector } from './service-logs.js';
 import { requestTaskLogs } from './task-log-protocol.js';
 import { nodeTaskLogs, type TaskLogQuery, type TaskLogReader } from './task-log-source.js';
-import type { LogLine } from '../server/log-stream.js';
+import type { LogEntry } from '../logs/entry.js';
 import type { TaskContainers } from './task-agent.js';
 import { readSwarmState, writeSwarmState, type LocalSwarmState } from './swarm-state.js';
 
@@ -527,7 +527,7 @@ export class SwarmService {
   readonly services = new SwarmServices(() => this.manager().store);
 
   /** `docker service logs` (a service or a task): this node's tasks read here, the others' asked of their nodes. */
-  async serviceLogs(sel: LogSelector, q: TaskLogQuery, signal: AbortSignal): Promise<{ tty: boolean; entries: AsyncIterable<LogLine> }> {
+  async serviceLogs(sel: LogSelector, q: TaskLogQuery, signal: AbortSignal): Promise<{ tty: boolean; entries: AsyncIterable<LogEntry> }> {
     const { state, store } = this.manager();
     const [creds, ca] = await Promise.all([loadNodeCredentials(this.certDir), loadRootCA(this.certDir)]);
     const reader = this.d.taskLogs;

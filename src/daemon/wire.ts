@@ -71,6 +71,7 @@ import { nodeRoutes, swarmRoutes } from './server/routes/swarm/routes.js';
 import { configRoutes, secretRoutes } from './server/routes/secrets/routes.js';
 import { SwarmService } from './cluster/swarm-service.js';
 import { taskContainers } from './cluster/task-containers.js';
+import { TASK_ID_LABEL } from './cluster/task-container.js';
 import { serviceRoutes } from './server/routes/services/routes.js';
 import { gatherHostFacts } from './system/host-facts.js';
 import { DiskUsageService } from './system/disk-usage.js';
@@ -237,6 +238,10 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
       events,
       files: { dir: join(cfg.dataRoot, 'swarm-task-files'), source: (refs) => swarm.taskFileSource(refs) },
     }),
+    taskLogs: {
+      containers: () => containerStore.list().flatMap((r) => (r.config.Labels?.[TASK_ID_LABEL] ? [{ id: r.id, taskId: r.config.Labels[TASK_ID_LABEL] }] : [])),
+      logs: (id, q, signal) => containerViews.logs(id, q, signal).entries,
+    },
   });
   // reads one missing file unless this node was in a swarm
   await swarm.start();
@@ -322,7 +327,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   nodeRoutes(router, swarm.nodes);
   secretRoutes(router, swarm.secrets);
   configRoutes(router, swarm.configs);
-  serviceRoutes(router, swarm.services);
+  serviceRoutes(router, swarm.services, swarm);
   const server = new ApiServer({
     router, engineVersion: ENGINE_VERSION, log, ...(authz ? { authorizer: authz } : {}),
     ...(transport.tls ? { tls: transport.tls } : {}), socketGid: transport.socketGroup.gid, limits: transport.limits,

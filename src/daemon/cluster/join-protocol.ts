@@ -20,6 +20,10 @@
  *                    200 { secrets: { id: base64 }, configs: { id: base64 } };
  *                      a worker gets only what a task assigned to it
  *                      references (the data key stays on managers)
+ *   POST /v1/task-logs   mutual TLS: a manager asks a node for its task
+ *                      containers' log lines (task-log-protocol.ts). Every
+ *                      node serves the port for this one; a worker answers
+ *                      the others with the not-a-manager error
  *
  * The manager matches the token in constant time (roleForJoinToken), issues
  * a worker certificate (CN = a new node id, O = the cluster id, the joiner's
@@ -42,6 +46,7 @@ import { checkCaAgainstToken, parseJoinToken } from './join-token.js';
 import type { NodeCredentials, NodeIdentity } from './node-cert.js';
 import { CLUSTER_CIPHERS, peerIdentity, serverTlsOptions } from './tls-options.js';
 import type { NodeRecord } from './swarm-objects.js';
+import { serveTaskLogs, TASK_LOGS_PATH, type TaskLogServer } from './task-log-protocol.js';
 
 export interface JoinRequest {
   token: string;
@@ -109,8 +114,13 @@ function readBody(req: IncomingMessage): Promise<string> {
   });
 }
 
-/** Serves the join protocol on `host:port` with the manager's certificate. */
-export async function serveSwarmPort(host: string, port: number, creds: NodeCredentials, caPem: string, authority: JoinAuthority): Promise<Server> {
+/**
+ * Serves the swarm port on `host:port` with the node's certificate: the join
+ * protocol on a manager (`authority`), task logs on every node (`taskLogs`).
+ */
+export async function serveSwarmPort(
+  host: string, port: number, creds: NodeCredentials, caPem: string, authority: JoinAuthority | undefined, taskLogs?: TaskLogServer,
+): Promise<Server> {
   const server = createServer(serverTlsOptions(creds, caPem, { requireClientCert: false }), (req, res) => {
     const send = (status: number, body: string, type = 'application/json') => {
       res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
@@ -118,6 +128,10 @@ export async function serveSwarmPort(host: string, port: number, creds: NodeCred
     };
     void (async () => {
       try {
+        if (req.method === 'POST' && req.url === TASK_LOGS_PATH && taskLogs) {
+          return await serveTaskLogs(res, peerIdentity(req.socket as TLSSocket, caPem), await readBody(req), taskLogs);
+        }
+        if (!authority) throw new Unavailable('swarm.not_manager', 'This node is not a swarm manager.');
         if (req.method === 'GET' && req.url === '/v1/ca') return send(200, await authority.rootCaPem(), 'application/x-pem-file');
         if (req.method === 'POST' && req.url === '/v1/certificate') {
           return send(200, JSON.stringify(await authority.certificate(peerIdentity(req.socket as TLSSocket, caPem))));
@@ -148,6 +162,7 @@ export async function serveSwarmPort(host: string, port: number, creds: NodeCred
         }
         send(404, JSON.stringify({ message: 'page not found' }));
       } catch (err) {
+        if (res.headersSent) return void res.destroy();
         const status = err instanceof BerthError ? httpStatusOf(err) : 500;
         send(status, JSON.stringify({ message: (err as Error).message }));
       }

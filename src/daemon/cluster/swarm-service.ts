@@ -50,6 +50,10 @@ import { demoteSelf, promoteSelf, type RoleChangeHost } from './swarm-roles.js';
 import { swarmInfo } from './swarm-info.js';
 import { SwarmServices } from './swarm-services.js';
 import { SwarmWorkloads } from './swarm-workloads.js';
+import { serviceLogs, type LogSelector } from './service-logs.js';
+import { requestTaskLogs } from './task-log-protocol.js';
+import { nodeTaskLogs, type TaskLogQuery, type TaskLogReader } from './task-log-source.js';
+import type { LogEntry } from '../logs/entry.js';
 import type { TaskContainers } from './task-agent.js';
 import { readSwarmState, writeSwarmState, type LocalSwarmState } from './swarm-state.js';
 
@@ -81,6 +85,8 @@ export interface SwarmServiceDeps {
   storeTimeoutMs?: number;
   /** This node's containers, for the tasks the swarm gives it; without, the node runs none. */
   taskContainers?: TaskContainers;
+  /** This node's task containers' logs, for `docker service logs` (its own and a manager's request over the swarm port). */
+  taskLogs?: TaskLogReader;
 }
 
 export interface SwarmUpdateFlags {
@@ -174,7 +180,7 @@ export class SwarmService {
         }
         await this.openSession(state, { wait: false });
         // last: a busy swarm port stops joins, not the store, the heartbeat or `docker node ls`
-        if (state.role === 'manager') await this.openSwarmPort(state);
+        await this.openSwarmPort(state);
       } catch (err) {
         this.lastError = (err as Error).message;
         this.d.log.warn('swarm: could not resume swarm mode', { error: this.lastError });
@@ -257,7 +263,12 @@ export class SwarmService {
     return new EtcdStore({ endpoints, tls: this.tlsFiles, requestTimeoutMs: this.d.storeTimeoutMs ?? 3000 });
   }
 
-  /** A manager serves the join protocol (join-protocol.ts) on its listen address, port 2377 by default. */
+  /**
+   * Every node serves the swarm port (join-protocol.ts) on its listen
+   * address, port 2377 by default: a manager the join protocol and its task
+   * logs, a worker only its task logs (a manager's `docker service logs`).
+   * A worker that cannot listen keeps running; its logs are then left out.
+   */
   private async openSwarmPort(state: LocalSwarmState): Promise<void> {
     const creds = await loadNodeCredentials(this.certDir);
     const ca = await loadRootCA(this.certDir);
@@ -265,11 +276,21 @@ export class SwarmService {
     const listen = state.listenAddr || `0.0.0.0:${SWARM_PORT}`;
     const port = Number(/:(\d+)$/.exec(listen)?.[1] ?? SWARM_PORT);
     const host = hostOf(listen);
+    const bindHost = host.includes('.') || host.includes(':') ? host : '0.0.0.0';
+    const reader = this.d.taskLogs;
+    const taskLogs = { clusterId: state.clusterId, logs: (ids: string[], q: TaskLogQuery, signal: AbortSignal) => (reader ? nodeTaskLogs(ids, q, signal, reader) : (async function* () {})()) };
+    if (state.role !== 'manager') {
+      this.swarmPort = await serveSwarmPort(bindHost, port, creds, ca.certPem, undefined, taskLogs).catch((err: Error) => {
+        this.d.log.warn('swarm: could not serve task logs on the swarm port', { error: err.message, listen });
+        return undefined;
+      });
+      return;
+    }
     const authority = new SwarmAuthority({
       store: () => this.manager().store, clusterId: state.clusterId, ca, dataKey: () => loadDataKey(this.certDir), log: (msg, f) => this.d.log.info(msg, f),
       fileData: (kind, id) => (kind === 'secret' ? this.secrets : this.configs).data(id),
     });
-    this.swarmPort = await serveSwarmPort(host.includes('.') || host.includes(':') ? host : '0.0.0.0', port, creds, ca.certPem, authority);
+    this.swarmPort = await serveSwarmPort(bindHost, port, creds, ca.certPem, authority, taskLogs);
   }
 
   private async closeSwarmPort(): Promise<void> {
@@ -305,7 +326,7 @@ export class SwarmService {
         if (state.role === 'manager') await this.becomeMember(state, answer.etcdEndpoints);
         this.state = state;
         await this.openSession(state, { wait: true });
-        if (state.role === 'manager') await this.openSwarmPort(state);
+        await this.openSwarmPort(state);
         await writeSwarmState(this.dir, state);
         this.d.log.info(`swarm: joined as a ${state.role}`, { node: state.nodeId, managers: answer.managers.map((m) => m.addr) });
       } catch (err) {
@@ -357,7 +378,7 @@ export class SwarmService {
         this.state = next;
         await writeSwarmState(this.dir, next);
         await this.openSession(next, { wait: false });
-        if (next.role === 'manager') await this.openSwarmPort(next);
+        await this.openSwarmPort(next);
       },
     };
   }
@@ -504,6 +525,21 @@ export class SwarmService {
 
   /** The service and task routes' half, on a manager. */
   readonly services = new SwarmServices(() => this.manager().store);
+
+  /** `docker service logs` (a service or a task): this node's tasks read here, the others' asked of their nodes. */
+  async serviceLogs(sel: LogSelector, q: TaskLogQuery, signal: AbortSignal): Promise<{ tty: boolean; entries: AsyncIterable<LogEntry> }> {
+    const { state, store } = this.manager();
+    const [creds, ca] = await Promise.all([loadNodeCredentials(this.certDir), loadRootCA(this.certDir)]);
+    const reader = this.d.taskLogs;
+    return serviceLogs(sel, q, signal, {
+      store, self: state.nodeId,
+      local: (ids, lq, s) => (reader ? nodeTaskLogs(ids, lq, s, reader) : (async function* () {})()),
+      remote: (target, ids, lq, s) => {
+        if (!creds || !ca) throw new Unavailable('swarm.not_manager', 'this manager has no certificates');
+        return requestTaskLogs(target, ca.certPem, creds, ids, lq, s);
+      },
+    });
+  }
 
   /** This node's state and its API store, if it is a manager; else dockerd's refusal. */
   private manager(): { state: LocalSwarmState; store: ClusterStore } {

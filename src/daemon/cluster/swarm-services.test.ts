@@ -84,3 +84,21 @@ test('tasks: filters by service name, desired state, node, name, and _up-to-date
   assert.deepEqual(await services.listServices(new Filters(), false), []);
   await store.close();
 });
+
+test('a stack\'s names (underscores) are valid service names, as in swarmkit; a task\'s label filter matches its service\'s labels', async () => {
+  const { store, services } = await setup();
+  const { ID } = await services.createService(spec({ Name: 'app_web', Labels: { 'com.docker.stack.namespace': 'app' } }));
+  for (const bad of ['_web', 'web_', 'a.b', 'x'.repeat(64)]) await assert.rejects(services.createService(spec({ Name: bad })), /name must be (valid as a DNS name component|63 characters or fewer)/);
+  const { ID: other } = await services.createService(spec({ Name: 'lone' }));
+  const t = (id: string, serviceId: string, serviceName: string): TaskRecord => ({
+    id, serviceId, serviceName, slot: 1, nodeId: 'n1', desiredState: 'running', specVersion: 1, spec: {}, createdAt: '', updatedAt: '',
+    status: { state: 'running', message: 'started', timestamp: '' },
+  });
+  await store.put(taskKey('aaa'), JSON.stringify(t('aaa', ID, 'app_web')));
+  await store.put(taskKey('bbb'), JSON.stringify(t('bbb', other, 'lone')));
+  const ids = async (f: Record<string, string[]>) => (await services.listTasks(new Filters(f))).map((x) => x.ID).sort();
+  assert.deepEqual(await ids({ label: ['com.docker.stack.namespace=app'] }), ['aaa']);
+  assert.deepEqual(await ids({ label: ['com.docker.stack.namespace'] }), ['aaa']);
+  assert.deepEqual(await ids({ label: ['com.docker.stack.namespace=other'] }), []);
+  await store.close();
+});

@@ -34,9 +34,11 @@ export function validateServiceSpec(spec: ServiceSpecView): void {
   if (spec.Mode?.Replicated && spec.Mode.Global) throw new InvalidParameter('swarm.invalid_service_spec', 'rpc error: code = InvalidArgument desc = service mode must be either replicated or global');
   if (spec.Mode?.ReplicatedJob || spec.Mode?.GlobalJob) throw new InvalidParameter('swarm.unsupported_option', 'job mode services are not supported by berth yet');
   if ((spec.Mode?.Replicated?.Replicas ?? 0) < 0) throw new InvalidParameter('swarm.invalid_service_spec', 'rpc error: code = InvalidArgument desc = replicas cannot be negative');
-  if (spec.Name && !/^[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$/.test(spec.Name)) {
+  // swarmkit's isValidDNSName (unambiguous, so no backtracking): underscores too (`docker stack deploy` names services <stack>_<service>)
+  if (spec.Name && !/^[a-zA-Z0-9]+(?:[-_]+[a-zA-Z0-9]+)*$/.test(spec.Name)) {
     throw new InvalidParameter('swarm.invalid_service_spec', `rpc error: code = InvalidArgument desc = name must be valid as a DNS name component`);
   }
+  if (spec.Name && spec.Name.length > 63) throw new InvalidParameter('swarm.invalid_service_spec', 'rpc error: code = InvalidArgument desc = name must be 63 characters or fewer');
   try {
     parseConstraints(spec.TaskTemplate?.Placement?.Constraints ?? []);
   } catch (err) {
@@ -162,11 +164,13 @@ export class SwarmServices {
     }
     const upToDate = filters.has('_up-to-date');
     const specVersion = new Map(services.map((s) => [s.id, s.specVersion]));
+    const serviceLabels = new Map(services.map((s) => [s.id, s.spec.Labels ?? {}]));
     const match = (t: TaskRecord) => (!serviceIds.size || serviceIds.has(t.serviceId))
       && (!nodeIds.size || (!!t.nodeId && nodeIds.has(t.nodeId)))
       && filters.prefix('id', t.id)
       && filters.prefix('name', taskName(t))
-      && filters.matchKVList('label', {})
+      // swarmkit matches a task's label filter on its service's labels (`docker stack ps`: label=com.docker.stack.namespace=app)
+      && filters.matchKVList('label', serviceLabels.get(t.serviceId) ?? {})
       && (!filters.has('desired-state') || filters.get('desired-state').some((d) => d === t.desiredState || (d === 'accepted' && t.desiredState === 'running')))
       && (!upToDate || specVersion.get(t.serviceId) === t.specVersion);
     return snap.tasks.filter((t) => match(t.record)).map((t) => taskView(t.record, t.modRevision));

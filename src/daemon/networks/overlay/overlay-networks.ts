@@ -18,12 +18,13 @@
  * Requests (create, rm, container attach) write to the store and then apply
  * their own change at once, so the caller never waits for its own watch.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { NetworkCreateRequest } from '../../../api/types/index.js';
 import { InvalidParameter, NotFound, Unavailable } from '../../../errdefs/index.js';
 import { parseIp, type Cidr } from '../../../lib/ipv4.js';
 import type { Logger } from '../../../lib/logger.js';
 import {
-  allocateAddress, createNetwork, ENDPOINTS_PREFIX, OVERLAY_MTU, OVERLAY_PREFIX, parseLeaseKey, parseOverlayKey,
+  allocateAddress, createNetwork, endpointKey, ENDPOINTS_PREFIX, OVERLAY_MTU, OVERLAY_PREFIX, parseLeaseKey, parseOverlayKey,
   putEndpoint, putPeer, releaseAddress, removeNetwork, VXLAN_PORT,
   type OverlayEndpointRecord, type OverlayNetworkRecord, type PeerRecord,
 } from '../../cluster/network-records.js';
@@ -36,6 +37,10 @@ import type { NetworkRecord } from '../network-store.js';
 import type { NetworkService, OverlayDriver } from '../service.js';
 import { addPeer, currentPeers, ensureOverlayDevices, overlayDevices, overlayLinks, removeOverlayDevices, removePeer } from './vxlan.js';
 import { deleteLink } from '../links.js';
+import { isLeavingTaskContainer } from '../../cluster/leaving-task-container.js';
+
+/** How long a network removal waits for the task containers of removed services to leave it. */
+const LEAVING_WAIT_MS = 30_000;
 
 const NOT_MANAGER = 'This node is not a swarm manager. Use "docker swarm init" or "docker swarm join" to connect this node to swarm and try again.';
 const WORKER = "This node is not a swarm manager. Worker nodes can't be used to view or modify cluster state. Please run this command on a manager node or promote the current node to a manager.";
@@ -301,8 +306,23 @@ export class OverlayNetworks implements OverlayDriver {
   async remove(n: NetworkRecord): Promise<void> {
     const s = this.manager();
     // swarmkit's words; berth has no attachment tasks, so the "task" is the container's id, cut to a task id's length
-    await removeNetwork(s.m.store, n.id, (containerId) => new InvalidParameter('network.in_use_by_task',
-      `rpc error: code = FailedPrecondition desc = network ${n.id} is in use by task ${containerId.slice(0, 25)}`));
+    const inUse = (containerId: string) => Object.assign(new InvalidParameter('network.in_use_by_task',
+      `rpc error: code = FailedPrecondition desc = network ${n.id} is in use by task ${containerId.slice(0, 25)}`), { containerId });
+    // task containers on their way out (a service just removed: `docker stack rm`) are waited for, not refused
+    const deadline = Date.now() + LEAVING_WAIT_MS;
+    for (;;) {
+      try {
+        await removeNetwork(s.m.store, n.id, inUse);
+        break;
+      } catch (err) {
+        const containerId = (err as { containerId?: string }).containerId;
+        if (containerId === undefined || Date.now() > deadline) throw err;
+        const ep = await s.m.store.get(endpointKey(n.id, containerId));
+        const name = ep ? (JSON.parse(ep.value) as OverlayEndpointRecord).name : undefined;
+        if (!(await isLeavingTaskContainer(s.m.store, { containerId, ...(name ? { name } : {}) }))) throw err;
+        await sleep(250);
+      }
+    }
     await this.serial(async () => {
       if (this.session !== s) return;
       s.nets.delete(n.id);

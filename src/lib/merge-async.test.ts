@@ -1,0 +1,43 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { mergeAsync } from './merge-async.js';
+
+async function* slow(tag: string, n: number, ms: number): AsyncGenerator<string> {
+  for (let i = 0; i < n; i++) {
+    await sleep(ms);
+    yield `${tag}${i}`;
+  }
+}
+
+test('mergeAsync yields every item of every source, each as it comes', async () => {
+  const out: string[] = [];
+  for await (const x of mergeAsync([slow('a', 3, 5), slow('b', 2, 12), slow('c', 0, 1)])) out.push(x);
+  assert.deepEqual([...out].sort(), ['a0', 'a1', 'a2', 'b0', 'b1']);
+  assert.equal(out[0], 'a0');
+});
+
+test('mergeAsync ending early ends every source', async () => {
+  let ended = 0;
+  async function* forever(tag: string): AsyncGenerator<string> {
+    try {
+      for (;;) {
+        await sleep(2);
+        yield tag;
+      }
+    } finally {
+      ended++;
+    }
+  }
+  for await (const x of mergeAsync([forever('a'), forever('b')])) if (x) break;
+  await sleep(20);
+  assert.equal(ended, 2);
+});
+
+test('mergeAsync passes a source failure on', async () => {
+  async function* failing(): AsyncGenerator<string> {
+    await sleep(1);
+    throw new Error('boom');
+  }
+  await assert.rejects(async () => { for await (const _ of mergeAsync([failing(), slow('a', 1, 10)])) void _; }, /boom/);
+});

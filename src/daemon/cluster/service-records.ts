@@ -6,6 +6,8 @@
  *   /berth/swarm/service-locks/<id> rewritten by every orchestrator write for the service:
  *                                  writes compare it, so two managers deciding from
  *                                  the same read never both create a slot's task
+ *   /berth/swarm/service-names/<name> the service's id; created in the create transaction only if
+ *                                  absent (lower case: swarmkit's names are case-insensitive)
  *   /berth/swarm/tasks/<id>        TaskRecord; Version.Index = the key's modRevision
  *
  * A task's life (swarmkit's states, in order): pending (created by the
@@ -23,6 +25,7 @@ export const SERVICE_LOCKS_PREFIX = `${SWARM_PREFIX}service-locks/`;
 export const TASKS_PREFIX = `${SWARM_PREFIX}tasks/`;
 export const serviceKey = (id: string) => `${SERVICES_PREFIX}${id}`;
 export const serviceLockKey = (id: string) => `${SERVICE_LOCKS_PREFIX}${id}`;
+export const serviceNameKey = (name: string) => `${SWARM_PREFIX}service-names/${name.toLowerCase()}`;
 export const taskKey = (id: string) => `${TASKS_PREFIX}${id}`;
 
 export interface ServiceRecord {

@@ -12,7 +12,7 @@
  * ready.
  */
 import { constraintsMatch, parseConstraints, type NodeInfo } from './placement.js';
-import { isTerminal, type TaskRecord } from './service-records.js';
+import { isLive, isTerminal, type TaskRecord } from './service-records.js';
 import type { Versioned } from './orchestrator.js';
 
 export interface SchedulerInput {
@@ -24,7 +24,7 @@ export interface SchedulerInput {
 const plural = (n: number) => `${n} node${n === 1 ? '' : 's'}`;
 
 /** Takes up room on its node: meant to run and not yet ended. */
-const holdsNode = (t: TaskRecord) => !!t.nodeId && t.desiredState === 'running' && !isTerminal(t.status.state);
+const holdsNode = (t: TaskRecord) => !!t.nodeId && isLive(t) && !isTerminal(t.status.state);
 
 export function schedule(input: SchedulerInput): Versioned<TaskRecord>[] {
   const now = new Date(input.now).toISOString();
@@ -44,7 +44,8 @@ export function schedule(input: SchedulerInput): Versioned<TaskRecord>[] {
   for (const t of input.tasks) if (holdsNode(t.record) && t.record.status.state !== 'pending') place(t.record, t.record.nodeId!);
 
   const out: Versioned<TaskRecord>[] = [];
-  const pending = input.tasks.filter((t) => t.record.desiredState === 'running' && t.record.status.state === 'pending')
+  // a waiting replacement (desired ready) is placed at once, so its node can prepare it
+  const pending = input.tasks.filter((t) => isLive(t.record) && t.record.status.state === 'pending')
     .sort((a, b) => a.record.createdAt.localeCompare(b.record.createdAt) || (a.record.slot ?? 0) - (b.record.slot ?? 0));
   for (const { record: t, modRevision } of pending) {
     const assign = (nodeId: string) => {

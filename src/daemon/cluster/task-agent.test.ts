@@ -137,3 +137,20 @@ test('a task\'s secret files are bound into its container, and removed with it o
   await agent.stop();
   await store.close();
 });
+
+test('a task desired ready gets its container created but not started (reported ready); desired running then starts it', async () => {
+  const store = new MemoryStore();
+  const fake = new FakeContainers();
+  await store.put(taskKey('w'), JSON.stringify(task('w', { desiredState: 'ready' })));
+  const agent = new TaskAgent(store, 'me', fake, { log: () => {}, tickMs: 100 });
+  agent.start();
+  await until('w ready', stateIs(store, 'w', 'ready'));
+  assert.deepEqual(fake.list().map((c) => [c.taskId, c.started]), [['w', false]]);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(fake.list()[0]!.started, false, 'still not started while desired ready');
+  await store.put(taskKey('w'), JSON.stringify({ ...(await read(store, 'w')), desiredState: 'running' }));
+  await until('w running', stateIs(store, 'w', 'running'));
+  assert.deepEqual(fake.list().map((c) => [c.taskId, c.running]), [['w', true]]);
+  await agent.stop();
+  await store.close();
+});

@@ -8,7 +8,8 @@
  *
  * Each pass reads the tasks and this node's task containers and, per task:
  * desired running and no container → pull the image if missing, create,
- * start, report running (or rejected with the error); a container that
+ * start, report running (or rejected with the error); desired ready (a
+ * replacement that waits) → the same without the start, report ready; a container that
  * exited → complete or failed (its exit code); desired shutdown → stop,
  * report shutdown; desired remove → stop and remove. A container whose task
  * is gone is removed. A pass runs on every change to the tasks and every
@@ -141,6 +142,11 @@ export class TaskAgent {
   /** The one thing to do for this task now, if any. */
   private decide(t: TaskRecord, c: TaskContainer | undefined): (() => Promise<void>) | undefined {
     const rank = stateRank(t.status.state);
+    if (t.desiredState === 'ready') {
+      // a replacement waiting for its restart delay or its predecessor's stop: create, do not start
+      if (!c && rank >= stateRank('assigned') && rank < stateRank('ready')) return () => this.run(t, false);
+      return undefined;
+    }
     if (t.desiredState === 'running') {
       if (rank > stateRank('running')) return undefined;
       if (!c) {
@@ -174,7 +180,7 @@ export class TaskAgent {
     await this.containers.cleanupFiles?.(taskId);
   }
 
-  private async run(t: TaskRecord): Promise<void> {
+  private async run(t: TaskRecord, start = true): Promise<void> {
     await this.report(t.id, { state: 'preparing', message: 'preparing' });
     let id: string;
     try {
@@ -188,6 +194,7 @@ export class TaskAgent {
       await this.report(t.id, { state: 'rejected', message: 'preparing', err: (err as Error).message });
       return;
     }
+    if (!start) return this.report(t.id, { state: 'ready', message: 'prepared', containerStatus: { containerId: id } });
     await this.startExisting(t, { id, taskId: t.id, running: false, started: false, exitCode: 0, pid: 0 });
   }
 

@@ -33,6 +33,8 @@ export interface TaskContainer {
   started: boolean;
   exitCode: number;
   pid: number;
+  /** Its healthcheck's status, when it has one (the image's or the task's). */
+  health?: 'starting' | 'healthy' | 'unhealthy';
 }
 
 /** What the agent uses of the node's container service. */
@@ -51,7 +53,7 @@ export interface TaskContainers {
   start(id: string): Promise<void>;
   stop(id: string): Promise<void>;
   remove(id: string): Promise<void>;
-  /** Called when a task container exits; returns an unsubscribe function. */
+  /** Called when a task container exits or its health changes; returns an unsubscribe function. */
   onExit(fn: (containerId: string) => void): () => void;
 }
 
@@ -155,8 +157,10 @@ export class TaskAgent {
         return undefined;
       }
       if (c.running) {
-        if (t.status.state !== 'running') return () => this.report(t.id, running(c));
-        return undefined;
+        // moby's executor: a container with a healthcheck is started only once healthy; unhealthy fails the task
+        if (c.health === 'unhealthy') return () => this.failUnhealthy(t, c);
+        if (c.health === 'starting' || t.status.state === 'running') return undefined;
+        return () => this.report(t.id, running(c));
       }
       if (c.started) return () => this.report(t.id, exited(c));
       return () => this.startExisting(t, c);
@@ -207,7 +211,15 @@ export class TaskAgent {
       return;
     }
     const now = this.containers.list().find((x) => x.id === c.id);
-    await this.report(t.id, now && !now.running ? exited(now) : running(now ?? c));
+    if (now && !now.running) return this.report(t.id, exited(now));
+    // with a healthcheck the task stays starting until a probe passes (the next passes look again)
+    if (now?.health === 'starting' || now?.health === 'unhealthy') return;
+    await this.report(t.id, running(now ?? c));
+  }
+
+  private async failUnhealthy(t: TaskRecord, c: TaskContainer): Promise<void> {
+    await this.containers.stop(c.id);
+    await this.report(t.id, { state: 'failed', message: 'started', err: UNHEALTHY, containerStatus: { containerId: c.id, exitCode: this.containers.list().find((x) => x.id === c.id)?.exitCode ?? 0 } });
   }
 
   /** Writes the task's status if it moves it forward; reads again and retries when the task changed meanwhile. */
@@ -225,6 +237,9 @@ export class TaskAgent {
     }
   }
 }
+
+/** moby's ErrContainerUnhealthy, as the task's Err. */
+const UNHEALTHY = 'dockerexec: unhealthy container';
 
 function running(c: TaskContainer): Omit<TaskStatus, 'timestamp'> {
   return { state: 'running', message: 'started', containerStatus: { containerId: c.id, pid: c.pid, exitCode: 0 } };

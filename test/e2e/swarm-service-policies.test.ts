@@ -62,7 +62,7 @@ describe('swarm service policies with the docker CLI', () => {
   test('a failed task is Shutdown/Failed at once, its restart waits as Ready; MaxAttempts holds beyond the history kept', async () => {
     // history of 2 per slot, 3 attempts: the old count (over the tasks kept) never reached 3
     await ok(n1, ['swarm', 'update', '--task-history-limit', '2']);
-    await ok(n1, ['service', 'create', '-d', '--name', 'crash', '--restart-delay', '3s', '--restart-max-attempts', '3', 'busybox', 'sh', '-c', 'exit 3']);
+    await ok(n1, ['service', 'create', '-d', '--name', 'crash', '--restart-delay', '2s', '--restart-max-attempts', '3', 'busybox', 'sh', '-c', 'exit 3']);
     try {
       // the CLI's table: the waiting restart on top, the failed task below it as history
       let table = '';
@@ -76,7 +76,8 @@ describe('swarm service policies with the docker CLI', () => {
         return seen.size >= 4;
       }, 60_000, 'the first task and three restarts');
       await waitFor(async () => (await tasks('crash')).every((r) => r.desired === 'Shutdown' && r.current.startsWith('Failed')), 20_000, 'the last attempt failed');
-      await new Promise((r) => setTimeout(r, 5000));
+      // longer than the 2 s delay: a fourth restart would have been created by now
+      await new Promise((r) => setTimeout(r, 4000));
       for (const r of await tasks('crash')) seen.add(r.id);
       assert.equal(seen.size, 4, 'no fifth task');
     } finally {

@@ -52,7 +52,8 @@ describe('swarm services with the docker CLI', () => {
   });
 
   test('service create -d runs three replicas, one on each node; ls shows 3/3 and ps Running', async () => {
-    const id = (await ok(n1, ['service', 'create', '-d', '--name', 'web', '--replicas', '3', 'busybox', 'sleep', '3600'])).trim();
+    // KILL: stop-first updates wait for each old task to stop, and busybox sleep ignores TERM (10 s grace per task)
+    const id = (await ok(n1, ['service', 'create', '-d', '--name', 'web', '--replicas', '3', '--stop-signal', 'KILL', 'busybox', 'sleep', '3600'])).trim();
     assert.match(id, /^[0-9a-z]{25}$/);
     await waitFor(async () => (await replicas('web')) === '3/3', 60_000, 'web 3/3');
     assert.deepEqual(await spread('web'), [1, 1, 1]);

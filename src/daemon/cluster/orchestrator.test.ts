@@ -72,6 +72,9 @@ test('restart conditions: none never restarts; on-failure leaves a complete task
   assert.deepEqual(run({ services: [spec({ Condition: 'none', Delay: 0 })], tasks: [task({ slot: 1, state: 'failed', desiredState: 'shutdown' })] }).plans, []);
   assert.deepEqual(run({ services: [spec({ Condition: 'on-failure', Delay: 0 })], tasks: [task({ slot: 1, state: 'complete' })] }).plans[0]!.creates, []);
   assert.equal(run({ services: [spec({ Condition: 'on-failure', Delay: 0 })], tasks: [task({ slot: 1, state: 'failed' })] }).plans[0]!.creates.length, 1);
+  // a new spec (service update, --force) fills a slot left empty by the policy
+  const changed = { ...spec({ Condition: 'none' }), record: { ...spec({ Condition: 'none' }).record, specVersion: 2 } };
+  assert.equal(run({ services: [changed], tasks: [task({ slot: 1, state: 'failed', desiredState: 'shutdown' })] }).plans[0]!.creates[0]!.desiredState, 'running');
   // a slot whose last task was shut down by the managers (not ended on its own) is filled at once
   assert.equal(run({ services: [spec({ Condition: 'none' })], tasks: [task({ slot: 1, state: 'shutdown', desiredState: 'shutdown' })] }).plans[0]!.creates[0]!.desiredState, 'running');
 });

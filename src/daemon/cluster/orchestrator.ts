@@ -193,11 +193,14 @@ export function orchestrate(input: OrchestratorInput): OrchestratorResult {
       if (t.specVersion !== s.specVersion) outdated.push(t);
     }
 
-    /** A slot with no live task: filled now, unless its last task ended on its own and the restart policy says wait or never. */
+    /**
+     * A slot with no live task: filled now, unless its last task ended on its own on the current
+     * spec and the restart policy says wait or never (a new spec, e.g. `update --force`, starts afresh).
+     */
     const refill = (slot: string, where: Placement) => {
       const last = (bySlot.get(slot) ?? []).filter((t) => t.desiredState === 'shutdown' && !touched(t))
         .sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
-      if (!last || !endedByItself(last)) return void replace.push(where);
+      if (!last || !endedByItself(last) || last.specVersion !== s.specVersion) return void replace.push(where);
       const r = restartOf(last);
       if (r) replace.push(r);
     };

@@ -4,11 +4,13 @@
  * calls it, and writes each service's decisions in one transaction on the
  * revisions read here.
  *
- * Replicated: slots 1..N. A slot is held by its live task (desired running).
- * Missing slots get a new pending task; slots above N are removed (scale
- * down). A live task that ended (failed, complete, rejected) is replaced in
- * its slot when its restart policy says so, after the delay; one on a node
- * that is down, drained or gone is shut down and replaced. A live task made
+ * Replicated: slots 1..N. A slot is held by its live task (desired running,
+ * or ready: waiting to start). Missing slots get a new pending task; slots
+ * above N are removed (scale down). A live task that ended (failed,
+ * complete, rejected) is shut down at once and, when its restart policy
+ * says so (restart-policy.ts), replaced in its slot by a task desired ready
+ * that is set running once the delay has passed; one on a node that is
+ * down, drained or gone is shut down and replaced. A live task made
  * from an older spec is replaced by the rolling update (rollingUpdate
  * below: parallelism, delay, order, monitor, failure action).
  *

@@ -52,7 +52,8 @@ describe('swarm services with the docker CLI', () => {
   });
 
   test('service create -d runs three replicas, one on each node; ls shows 3/3 and ps Running', async () => {
-    const id = (await ok(n1, ['service', 'create', '-d', '--name', 'web', '--replicas', '3', 'busybox', 'sleep', '3600'])).trim();
+    // KILL: stop-first updates wait for each old task to stop, and busybox sleep ignores TERM (10 s grace per task)
+    const id = (await ok(n1, ['service', 'create', '-d', '--name', 'web', '--replicas', '3', '--stop-signal', 'KILL', 'busybox', 'sleep', '3600'])).trim();
     assert.match(id, /^[0-9a-z]{25}$/);
     await waitFor(async () => (await replicas('web')) === '3/3', 60_000, 'web 3/3');
     assert.deepEqual(await spread('web'), [1, 1, 1]);
@@ -164,8 +165,8 @@ describe('swarm services with the docker CLI', () => {
     const spec = JSON.parse(await ok(n1, ['service', 'inspect', '--format', '{{json .Spec.TaskTemplate.ContainerSpec}}', 'roll'])) as { Args?: string[] };
     assert.deepEqual(spec.Args, ['sleep', '3600']);
     await waitFor(async () => (await runningTotal('roll')) === 4, 60_000, 'roll back to 4 running');
-    // running ones: a failed task keeps desired=running until its restart delay has passed (a known difference from swarmkit, which marks it shutdown at once)
-    const live = (await taskObjects('roll')).filter((t) => t.Status.State === 'running');
+    // a failed task is marked desired shutdown at once (swarmkit), so every task still meant to run is on the old spec
+    const live = (await taskObjects('roll')).filter((t) => t.DesiredState === 'running');
     assert.ok(live.every((t) => t.Spec.ContainerSpec.Args?.[0] === 'sleep'), JSON.stringify(live.map((t) => t.Spec.ContainerSpec.Args)));
     assert.ok((await taskObjects('roll')).some((t) => t.Spec.ContainerSpec.Args?.[0] === 'false' && t.Status.State === 'failed'), 'the failed task is in the history');
   });

@@ -1,4 +1,5 @@
 /** Swarm services and tasks as the Engine API shapes them (swagger: ServiceSpec, TaskSpec, Service, Task, TaskState). */
+import type { HealthConfig } from '../../oci/image.js';
 import type { ObjectVersion } from './swarm.js';
 
 export type TaskState =
@@ -19,6 +20,8 @@ export interface ContainerSpecView {
   StopSignal?: string;
   StopGracePeriod?: number;
   Init?: boolean;
+  /** `--health-*`, `--no-healthcheck` (Test ["NONE"]): the task container's healthcheck. */
+  Healthcheck?: HealthConfig;
   Secrets?: { SecretID: string; SecretName?: string; File?: SwarmFileTarget }[] | null;
   Configs?: { ConfigID: string; ConfigName?: string; File?: SwarmFileTarget; Runtime?: Record<string, never> }[] | null;
   [k: string]: unknown;

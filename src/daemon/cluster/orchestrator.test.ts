@@ -49,27 +49,67 @@ test('scale down removes the tasks above the replica count, highest slot first',
   assert.deepEqual(p!.creates, []);
 });
 
-test('a failed task is replaced in its slot once the restart delay has passed (condition any)', () => {
+test('a failed task is shut down at once; its replacement waits (desired ready) for the restart delay, then starts', () => {
   const svc = service({ Mode: { Replicated: { Replicas: 1 } }, TaskTemplate: { ContainerSpec: { Image: 'busybox' }, RestartPolicy: { Delay: 5e9 } } });
-  const early = run({ services: [svc], tasks: [task({ slot: 1, id: 'f', state: 'failed', at: NOW - 2000 })] });
+  const [p] = run({ services: [svc], tasks: [task({ slot: 1, id: 'f', state: 'failed', at: NOW - 2000 })] }).plans;
+  assert.deepEqual(p!.updates.map((u) => [u.record.id, u.record.desiredState, u.record.status.state]), [['f', 'shutdown', 'failed']]);
+  assert.deepEqual(p!.creates.map((t) => [t.slot, t.desiredState, t.startAfter]), [[1, 'ready', new Date(NOW + 3000).toISOString()]]);
+  // the delay still runs: nothing to write, a wake-up when it ends
+  const failed = task({ slot: 1, id: 'f', state: 'failed', desiredState: 'shutdown', at: NOW - 2000 });
+  const waiting = { record: { ...p!.creates[0]!, status: { ...p!.creates[0]!.status, state: 'ready' as const } }, modRevision: 99 };
+  const early = run({ services: [svc], tasks: [failed, waiting] });
   assert.deepEqual(early.plans, []);
   assert.equal(early.wakeAt, NOW + 3000);
-  const [p] = run({ services: [svc], tasks: [task({ slot: 1, id: 'f', state: 'failed', at: NOW - 6000 })] }).plans;
-  assert.deepEqual(p!.updates.map((u) => [u.record.id, u.record.desiredState]), [['f', 'shutdown']]);
-  assert.deepEqual(p!.creates.map((t) => t.slot), [1]);
+  const [q] = run({ services: [svc], tasks: [failed, waiting], now: NOW + 3000 }).plans;
+  assert.deepEqual(q!.updates.map((u) => [u.record.id, u.record.desiredState]), [['new1', 'running']]);
+  assert.deepEqual(q!.creates, []);
 });
 
-test('restart conditions: none never restarts; on-failure leaves a complete task; max attempts in the window', () => {
+test('restart conditions: none never restarts; on-failure leaves a complete task; the slot stays empty on later passes', () => {
   const spec = (RestartPolicy: object) => service({ Mode: { Replicated: { Replicas: 1 } }, TaskTemplate: { ContainerSpec: { Image: 'busybox' }, RestartPolicy } });
-  assert.deepEqual(run({ services: [spec({ Condition: 'none', Delay: 0 })], tasks: [task({ slot: 1, state: 'failed' })] }).plans, []);
-  assert.deepEqual(run({ services: [spec({ Condition: 'on-failure', Delay: 0 })], tasks: [task({ slot: 1, state: 'complete' })] }).plans, []);
+  const none = run({ services: [spec({ Condition: 'none', Delay: 0 })], tasks: [task({ slot: 1, id: 'f', state: 'failed' })] }).plans[0]!;
+  assert.deepEqual([none.updates.map((u) => u.record.desiredState), none.creates], [['shutdown'], []]);
+  assert.deepEqual(run({ services: [spec({ Condition: 'none', Delay: 0 })], tasks: [task({ slot: 1, state: 'failed', desiredState: 'shutdown' })] }).plans, []);
+  assert.deepEqual(run({ services: [spec({ Condition: 'on-failure', Delay: 0 })], tasks: [task({ slot: 1, state: 'complete' })] }).plans[0]!.creates, []);
   assert.equal(run({ services: [spec({ Condition: 'on-failure', Delay: 0 })], tasks: [task({ slot: 1, state: 'failed' })] }).plans[0]!.creates.length, 1);
-  const history = [task({ slot: 1, state: 'failed', desiredState: 'shutdown' }), task({ slot: 1, state: 'failed', desiredState: 'shutdown' })];
-  const exhausted = run({ services: [spec({ MaxAttempts: 2, Delay: 0 })], tasks: [...history, task({ slot: 1, state: 'failed' })] });
+  // a new spec (service update, --force) fills a slot left empty by the policy
+  const changed = { ...spec({ Condition: 'none' }), record: { ...spec({ Condition: 'none' }).record, specVersion: 2 } };
+  assert.equal(run({ services: [changed], tasks: [task({ slot: 1, state: 'failed', desiredState: 'shutdown' })] }).plans[0]!.creates[0]!.desiredState, 'running');
+  // a slot whose last task was shut down by the managers (not ended on its own) is filled at once
+  assert.equal(run({ services: [spec({ Condition: 'none' })], tasks: [task({ slot: 1, state: 'shutdown', desiredState: 'shutdown' })] }).plans[0]!.creates[0]!.desiredState, 'running');
+});
+
+test('max attempts: counted on the slot\'s tasks (restarts), not over the history kept; within the window', () => {
+  const spec = (RestartPolicy: object) => service({ Mode: { Replicated: { Replicas: 1 } }, TaskTemplate: { ContainerSpec: { Image: 'busybox' }, RestartPolicy } });
+  const ago = (ms: number) => new Date(NOW - ms).toISOString();
+  // history limit 2 keeps one dead task per slot: three restarts already happened, MaxAttempts 3 stops a fourth
+  const third = task({ slot: 1, state: 'failed', restarts: [ago(40_000), ago(30_000), ago(20_000)] });
+  const exhausted = run({ services: [spec({ MaxAttempts: 3, Delay: 0 })], historyLimit: 2, tasks: [task({ slot: 1, state: 'failed', desiredState: 'shutdown', at: NOW - 50_000 }), third] });
   assert.deepEqual(exhausted.plans.flatMap((p) => p.creates), []);
-  // outside a 10 s window the earlier failures do not count
-  const windowed = run({ services: [spec({ MaxAttempts: 2, Delay: 0, Window: 10e9 })], tasks: [...history, task({ slot: 1, state: 'failed' })] });
-  assert.equal(windowed.plans[0]!.creates.length, 1);
+  const second = task({ slot: 1, state: 'failed', restarts: [ago(30_000), ago(20_000)] });
+  const [p] = run({ services: [spec({ MaxAttempts: 3, Delay: 0 })], historyLimit: 2, tasks: [second] }).plans;
+  assert.deepEqual(p!.creates[0]!.restarts, [ago(30_000), ago(20_000), ago(0)]);
+  // outside a 25 s window only one earlier restart counts
+  assert.equal(run({ services: [spec({ MaxAttempts: 3, Delay: 0, Window: 25e9 })], tasks: [third] }).plans[0]!.creates.length, 1);
+});
+
+test('stop-first: the new task waits (desired ready) until the old one has stopped; start-first does not wait', () => {
+  const svc = updating({ Parallelism: 1 });
+  const old = [1, 2, 3, 4].map((slot) => task({ slot, id: `o${slot}` }));
+  const [p] = run({ services: [svc], tasks: old }).plans;
+  assert.deepEqual(p!.updates.map((u) => [u.record.id, u.record.desiredState]), [['o1', 'shutdown']]);
+  assert.deepEqual(p!.creates.map((t) => [t.slot, t.desiredState]), [[1, 'ready']]);
+  const stopping = { ...old[0]!, record: { ...old[0]!.record, desiredState: 'shutdown' as const } };
+  const waiting = fresh(1, undefined, { desiredState: 'ready', state: 'ready' });
+  assert.deepEqual(run({ services: [svc], tasks: [stopping, waiting, ...old.slice(1)] }).plans, []);
+  // the old one reported shutdown: the new one starts
+  const stopped = { ...stopping, record: { ...stopping.record, status: { ...stopping.record.status, state: 'shutdown' as const } } };
+  const [q] = run({ services: [svc], tasks: [stopped, waiting, ...old.slice(1)] }).plans;
+  assert.deepEqual(q!.updates.map((u) => [u.record.id, u.record.desiredState]), [['n1', 'running']]);
+  // an old task that never stops holds it up one minute at most (swarmkit's restart supervisor)
+  const [r] = run({ services: [svc], tasks: [stopping, waiting, ...old.slice(1)], now: NOW + 60_000 }).plans;
+  assert.deepEqual(r!.updates.map((u) => [u.record.id, u.record.desiredState]), [['n1', 'running']]);
+  assert.deepEqual(run({ services: [updating({ Parallelism: 1, Order: 'start-first' })], tasks: old }).plans[0]!.creates.map((t) => t.desiredState), ['running']);
 });
 
 test('a task on a node that is down is shut down (orphaned) and replaced; on a drained node, shut down and replaced', () => {

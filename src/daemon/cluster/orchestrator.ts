@@ -4,11 +4,13 @@
  * calls it, and writes each service's decisions in one transaction on the
  * revisions read here.
  *
- * Replicated: slots 1..N. A slot is held by its live task (desired running).
- * Missing slots get a new pending task; slots above N are removed (scale
- * down). A live task that ended (failed, complete, rejected) is replaced in
- * its slot when its restart policy says so, after the delay; one on a node
- * that is down, drained or gone is shut down and replaced. A live task made
+ * Replicated: slots 1..N. A slot is held by its live task (desired running,
+ * or ready: waiting to start). Missing slots get a new pending task; slots
+ * above N are removed (scale down). A live task that ended (failed,
+ * complete, rejected) is shut down at once and, when its restart policy
+ * says so (restart-policy.ts), replaced in its slot by a task desired ready
+ * that is set running once the delay has passed; one on a node that is
+ * down, drained or gone is shut down and replaced. A live task made
  * from an older spec is replaced by the rolling update (rollingUpdate
  * below: parallelism, delay, order, monitor, failure action).
  *
@@ -21,7 +23,8 @@
  */
 import type { TaskState } from '../../api/types/index.js';
 import { constraintsMatch, parseConstraints, type NodeInfo } from './placement.js';
-import { isGlobal, isTerminal, replicasOf, type ServiceRecord, type TaskRecord } from './service-records.js';
+import { endedByItself, restartAt, restartsAfter } from './restart-policy.js';
+import { isGlobal, isLive, isTerminal, replicasOf, type ServiceRecord, type TaskRecord } from './service-records.js';
 import { activePolicy } from './update-policy.js';
 
 export interface Versioned<T> {
@@ -57,16 +60,25 @@ export interface OrchestratorResult {
   wakeAt?: number;
 }
 
-const NS_PER_MS = 1_000_000;
-const DEFAULT_RESTART_DELAY_MS = 5000;
+/** swarmkit's restart supervisor starts a replacement anyway when its predecessor has not stopped within a minute. */
+const OLD_TASK_TIMEOUT_MS = 60_000;
+
+/** Where a new task goes and, for a restart or a stop-first replacement, that it waits (desired `ready`). */
+interface Placement {
+  slot?: number;
+  nodeId?: string;
+  ready?: { startAfter: number; restarts?: string[] };
+}
 
 function iso(ms: number): string {
   return new Date(ms).toISOString();
 }
 
-export function newTask(s: ServiceRecord, id: string, now: number, where: { slot?: number; nodeId?: string }): TaskRecord {
+export function newTask(s: ServiceRecord, id: string, now: number, where: Placement): TaskRecord {
+  const { ready, ...at } = where;
   return {
-    id, serviceId: s.id, serviceName: s.spec.Name ?? s.id, ...where, desiredState: 'running',
+    id, serviceId: s.id, serviceName: s.spec.Name ?? s.id, ...at, desiredState: ready ? 'ready' : 'running',
+    ...(ready ? { startAfter: iso(Math.max(now, ready.startAfter)), ...(ready.restarts ? { restarts: ready.restarts } : {}) } : {}),
     status: { state: 'pending', message: 'pending task scheduling', timestamp: iso(now) },
     spec: structuredClone(s.spec.TaskTemplate ?? {}), specVersion: s.specVersion, createdAt: iso(now), updatedAt: iso(now),
   };
@@ -74,23 +86,6 @@ export function newTask(s: ServiceRecord, id: string, now: number, where: { slot
 
 function withDesired(t: TaskRecord, desired: TaskState, now: number, status?: Partial<TaskRecord['status']>): TaskRecord {
   return { ...t, desiredState: desired, updatedAt: iso(now), status: status ? { ...t.status, ...status, timestamp: iso(now) } : t.status };
-}
-
-/** Whether the restart policy replaces this ended task now, later (ms), or never. */
-function restartDecision(s: ServiceRecord, t: TaskRecord, siblings: TaskRecord[], now: number): 'now' | 'never' | number {
-  const p = s.spec.TaskTemplate?.RestartPolicy ?? {};
-  const condition = p.Condition ?? 'any';
-  if (condition === 'none') return 'never';
-  if (condition === 'on-failure' && t.status.state === 'complete') return 'never';
-  if (p.MaxAttempts) {
-    const windowMs = (p.Window ?? 0) / NS_PER_MS;
-    const earlier = siblings.filter((o) => o.id !== t.id && isTerminal(o.status.state) && o.status.state !== 'shutdown'
-      && (!windowMs || Date.parse(o.status.timestamp) >= now - windowMs));
-    if (earlier.length >= p.MaxAttempts) return 'never';
-  }
-  const delay = p.Delay !== undefined ? p.Delay / NS_PER_MS : DEFAULT_RESTART_DELAY_MS;
-  const at = Date.parse(t.status.timestamp) + delay;
-  return at <= now ? 'now' : at;
 }
 
 export function orchestrate(input: OrchestratorInput): OrchestratorResult {
@@ -136,11 +131,30 @@ export function orchestrate(input: OrchestratorInput): OrchestratorResult {
     };
     const occupied = new Set<string>();
     const holder = new Map<string, TaskRecord>();
-    const replace: { slot?: number; nodeId?: string }[] = [];
+    const replace: Placement[] = [];
     let outdated: TaskRecord[] = [];
     const touched = (t: TaskRecord) => plan.updates.some((u) => u.record.id === t.id);
+    const at = (t: TaskRecord): Placement => (global ? { nodeId: t.nodeId! } : { slot: t.slot! });
+    /** The replacement of a task that ended on its own (desired ready until its delay passed), or none. */
+    const restartOf = (t: TaskRecord): Placement | undefined => {
+      const when = restartAt(s, t, now);
+      return when === 'never' ? undefined : { ...at(t), ready: { startAfter: when, restarts: restartsAfter(s, t, now) } };
+    };
+    /** A task of the slot the managers stopped that has not stopped yet: a waiting replacement must not start. */
+    const stopping = (slot: string, self: TaskRecord) => (bySlot.get(slot) ?? []).some((o) => o.id !== self.id && !isLive(o)
+      && !isTerminal(o.status.state) && !!o.nodeId && !!nodes.get(o.nodeId)?.ready);
 
-    const live = tasks.map((t) => t.record).filter((t) => t.desiredState === 'running')
+    /** A waiting task starts once its delay passed and the slot's stopped tasks have stopped. */
+    const promote = (t: TaskRecord, slot: string) => {
+      if (t.desiredState !== 'ready') return;
+      const startAfter = Date.parse(t.startAfter ?? t.createdAt);
+      const giveUp = Date.parse(t.createdAt) + OLD_TASK_TIMEOUT_MS;
+      if (startAfter > now) wake(startAfter);
+      else if (!stopping(slot, t) || giveUp <= now) update(t, 'running');
+      else wake(giveUp);
+    };
+
+    const live = tasks.map((t) => t.record).filter(isLive)
       .sort((a, b) => a.createdAt.localeCompare(b.createdAt));
     for (const t of live) {
       const node = t.nodeId ? nodes.get(t.nodeId) : undefined;
@@ -156,9 +170,10 @@ export function orchestrate(input: OrchestratorInput): OrchestratorResult {
         if (t.status.state === 'running') update(first, 'shutdown');
         holder.set(slot, t);
         if (isTerminal(t.status.state)) {
-          const d = restartDecision(s, t, bySlot.get(slot) ?? [], now);
-          if (d === 'now') { update(t, 'shutdown'); replace.push(global ? { nodeId: t.nodeId! } : { slot: t.slot! }); } else if (typeof d === 'number') wake(d);
-        }
+          update(t, 'shutdown');
+          const r = restartOf(t);
+          if (r) replace.push(r);
+        } else promote(t, slot);
         continue;
       }
       holder.set(slot, t);
@@ -168,24 +183,34 @@ export function orchestrate(input: OrchestratorInput): OrchestratorResult {
         if (!global) { occupied.add(slot); replace.push({ slot: t.slot! }); }
         continue;
       }
+      occupied.add(slot);
       if (isTerminal(t.status.state)) {
-        const d = restartDecision(s, t, bySlot.get(slot) ?? [], now);
-        occupied.add(slot);
-        if (d === 'now') {
-          update(t, 'shutdown');
-          replace.push(global ? { nodeId: t.nodeId! } : { slot: t.slot! });
-        } else if (typeof d === 'number') wake(d);
+        // swarmkit: shut down at once; the replacement waits (desired ready) for the restart delay
+        update(t, 'shutdown');
+        const r = restartOf(t);
+        if (r) replace.push(r);
         continue;
       }
-      occupied.add(slot);
+      promote(t, slot);
       if (t.specVersion !== s.specVersion) outdated.push(t);
     }
 
+    /**
+     * A slot with no live task: filled now, unless its last task ended on its own on the current
+     * spec and the restart policy says wait or never (a new spec, e.g. `update --force`, starts afresh).
+     */
+    const refill = (slot: string, where: Placement) => {
+      const last = (bySlot.get(slot) ?? []).filter((t) => t.desiredState === 'shutdown' && !touched(t))
+        .sort((a, b) => b.createdAt.localeCompare(a.createdAt))[0];
+      if (!last || !endedByItself(last) || last.specVersion !== s.specVersion) return void replace.push(where);
+      const r = restartOf(last);
+      if (r) replace.push(r);
+    };
     if (global) {
-      for (const n of input.nodes) if (eligible(n) && !occupied.has(n.id)) replace.push({ nodeId: n.id });
+      for (const n of input.nodes) if (eligible(n) && !occupied.has(n.id)) refill(n.id, { nodeId: n.id });
     } else {
       const replicas = replicasOf(s.spec);
-      for (let i = 1; i <= replicas; i++) if (!occupied.has(String(i))) replace.push({ slot: i });
+      for (let i = 1; i <= replicas; i++) if (!occupied.has(String(i))) refill(String(i), { slot: i });
       // scale down: every live task above the replica count goes, highest slot first
       const extras = live.filter((t) => (t.slot ?? 0) > replicas && !plan.updates.some((u) => u.record.id === t.id))
         .sort((a, b) => (b.slot ?? 0) - (a.slot ?? 0));
@@ -201,8 +226,10 @@ export function orchestrate(input: OrchestratorInput): OrchestratorResult {
     if (rolled.service) plan.service = rolled.service;
     const startFirst = activePolicy(rolled.service ?? s).order === 'start-first';
     for (const t of rolled.replace) {
-      if (!startFirst) update(t, 'shutdown');
-      replace.push(global ? { nodeId: t.nodeId! } : { slot: t.slot! });
+      if (startFirst) { replace.push(at(t)); continue; }
+      // stop-first: the new task is prepared but starts only once the old one has stopped
+      update(t, 'shutdown');
+      replace.push({ ...at(t), ready: { startAfter: now } });
     }
     for (const where of replace) plan.creates.push(newTask(s, input.newId(), now, where));
 
@@ -265,7 +292,7 @@ function rollingUpdate(a: { s: ServiceRecord; tasks: TaskRecord[]; outdated: Tas
     return { replace: [], service: { ...s, updateStatus: paused } };
   }
 
-  const live = fresh.filter((t) => t.desiredState === 'running' && !isTerminal(t.status.state));
+  const live = fresh.filter((t) => isLive(t) && !isTerminal(t.status.state));
   let busy = 0;
   let lastRun = 0;
   for (const t of live) {
@@ -304,17 +331,20 @@ function reapHistory(plan: ServicePlan, tasks: Versioned<TaskRecord>[], slotOf: 
   const touched = new Set(plan.updates.map((u) => u.record.id));
   const gone = (t: TaskRecord) => isTerminal(t.status.state) || !t.nodeId || !nodes.get(t.nodeId)?.ready;
   const slots = new Map<string, Versioned<TaskRecord>[]>();
+  const liveSlots = new Set(tasks.filter((t) => isLive(t.record)).map((t) => slotOf(t.record)));
   for (const t of tasks) {
     if (touched.has(t.record.id)) continue;
     if (t.record.desiredState === 'remove' && gone(t.record)) {
       plan.deletes.push({ id: t.record.id, modRevision: t.modRevision });
       continue;
     }
-    if (t.record.desiredState === 'running' || t.record.desiredState === 'remove' || !gone(t.record)) continue;
+    if (isLive(t.record) || t.record.desiredState === 'remove' || !gone(t.record)) continue;
     slots.set(slotOf(t.record), [...(slots.get(slotOf(t.record)) ?? []), t]);
   }
-  for (const [, dead] of slots) {
+  for (const [slot, dead] of slots) {
     dead.sort((a, b) => b.record.createdAt.localeCompare(a.record.createdAt));
-    for (const t of dead.slice(Math.max(0, limit - 1))) plan.deletes.push({ id: t.record.id, modRevision: t.modRevision });
+    // a slot with no live task keeps its last task: the restart policy reads it (restart-policy.ts)
+    const keep = liveSlots.has(slot) ? Math.max(0, limit - 1) : Math.max(1, limit - 1);
+    for (const t of dead.slice(keep)) plan.deletes.push({ id: t.record.id, modRevision: t.modRevision });
   }
 }

@@ -37,8 +37,8 @@ export function parseConstraints(exprs: string[]): Constraint[] {
   });
 }
 
-/** The node's value for a constraint key, or undefined (a label it has not). */
-function valueOf(key: string, n: NodeInfo): string | undefined {
+/** The node's value for a constraint or spread key, or undefined (a label it has not). */
+export function valueOf(key: string, n: NodeInfo): string | undefined {
   switch (key) {
     case 'node.id': return n.id;
     case 'node.hostname': return n.hostname;
@@ -64,4 +64,17 @@ export function constraintsMatch(cs: Constraint[], n: NodeInfo): boolean {
     const same = v !== undefined && v.toLowerCase() === c.value.toLowerCase();
     return c.equal ? same : !same;
   });
+}
+
+/**
+ * The label keys of `--placement-pref spread=node.labels.X` (Spec.Placement.Preferences),
+ * outermost first. swarmkit knows only spread; others are ignored as it does.
+ */
+export function spreadKeys(prefs: unknown[] | undefined): string[] {
+  const keys: string[] = [];
+  for (const p of prefs ?? []) {
+    const d = (p as { Spread?: { SpreadDescriptor?: unknown } } | null)?.Spread?.SpreadDescriptor;
+    if (typeof d === 'string' && d) keys.push(d.toLowerCase());
+  }
+  return keys;
 }

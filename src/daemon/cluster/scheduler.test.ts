@@ -70,3 +70,29 @@ test('reservations count against what the node has left after its live tasks', (
   assert.deepEqual(placed(out.filter((t) => t.record.status.state === 'assigned')), ['a', 'b']);
   assert.equal(out[2]!.record.status.err, 'no suitable node (insufficient resources on 2 nodes)');
 });
+
+test('placement preference spread=node.labels.zone: tasks go evenly over the zones, nodes without the label as one group', () => {
+  const spec: TaskSpecView = { Placement: { Preferences: [{ Spread: { SpreadDescriptor: 'node.labels.zone' } }] } };
+  // zone a has three nodes, zone b one, and one node has no zone: per node spreading would put 3 of 5 in zone a
+  const nodes = [node('a1', { labels: { zone: 'a' } }), node('a2', { labels: { zone: 'a' } }), node('a3', { labels: { zone: 'a' } }), node('b1', { labels: { zone: 'b' } }), node('x')];
+  const out = schedule({ tasks: [1, 2, 3, 4, 5, 6].map(() => task({ spec })), nodes, now: NOW });
+  const zoneOf = (id: string | undefined) => nodes.find((n) => n.id === id)!.labels.zone ?? '-';
+  const perZone = new Map<string, number>();
+  for (const id of placed(out)) perZone.set(zoneOf(id), (perZone.get(zoneOf(id)) ?? 0) + 1);
+  assert.deepEqual([...perZone.entries()].sort(), [['-', 2], ['a', 2], ['b', 2]]);
+  // inside zone a, per node as before
+  assert.equal(new Set(placed(out).filter((id) => zoneOf(id) === 'a')).size, 2);
+  // tasks already running count toward their zone
+  const running = [task({ nodeId: 'b1', state: 'running' }), task({ nodeId: 'x', state: 'running' })];
+  assert.equal(zoneOf(placed(schedule({ tasks: [...running, task({ spec })], nodes, now: NOW }))[0]), 'a');
+});
+
+test('--replicas-max-per-node: no node gets more; the rest stay pending with swarmkit\'s reason', () => {
+  const spec: TaskSpecView = { Placement: { MaxReplicas: 1 } };
+  const out = schedule({ tasks: [task({ spec }), task({ spec }), task({ spec })], nodes: [node('a'), node('b')], now: NOW });
+  assert.deepEqual(placed(out.filter((t) => t.record.status.state === 'assigned')).sort(), ['a', 'b']);
+  assert.equal(out[2]!.record.status.err, 'no suitable node (max replicas per node limit exceed)');
+  // other services' tasks do not count
+  const busy = [task({ nodeId: 'a', state: 'running', serviceId: 'other' })];
+  assert.deepEqual(placed(schedule({ tasks: [...busy, task({ spec })], nodes: [node('a')], now: NOW })), ['a']);
+});

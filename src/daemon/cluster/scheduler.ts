@@ -4,15 +4,20 @@
  *
  * A node fits when it is ready and active, meets the service's placement
  * constraints and has the task's reservations (CPU, memory) left after its
- * live tasks'. Among those, the one with the fewest live tasks of the
+ * live tasks', and has fewer than `MaxReplicas` live tasks of the service
+ * (`--replicas-max-per-node`). Placement preferences (`--placement-pref
+ * spread=node.labels.zone`, nested in the order given) first pick the
+ * label value, among those of the nodes that fit, whose nodes hold the
+ * fewest tasks of the service (nodes without the label form one group, as
+ * in swarmkit's tree). Then the node with the fewest live tasks of the
  * service, then the fewest live tasks overall (swarmkit's spread), then the
  * lowest id. A task no node fits stays pending with swarmkit's explanation,
  * `no suitable node (scheduling constraints not satisfied on 3 nodes)`.
  * A global task is made for its node: it is assigned there when the node is
  * ready.
  */
-import { constraintsMatch, parseConstraints, type NodeInfo } from './placement.js';
-import { isTerminal, type TaskRecord } from './service-records.js';
+import { constraintsMatch, parseConstraints, spreadKeys, valueOf, type NodeInfo } from './placement.js';
+import { isLive, isTerminal, type TaskRecord } from './service-records.js';
 import type { Versioned } from './orchestrator.js';
 
 export interface SchedulerInput {
@@ -24,7 +29,7 @@ export interface SchedulerInput {
 const plural = (n: number) => `${n} node${n === 1 ? '' : 's'}`;
 
 /** Takes up room on its node: meant to run and not yet ended. */
-const holdsNode = (t: TaskRecord) => !!t.nodeId && t.desiredState === 'running' && !isTerminal(t.status.state);
+const holdsNode = (t: TaskRecord) => !!t.nodeId && isLive(t) && !isTerminal(t.status.state);
 
 export function schedule(input: SchedulerInput): Versioned<TaskRecord>[] {
   const now = new Date(input.now).toISOString();
@@ -44,7 +49,8 @@ export function schedule(input: SchedulerInput): Versioned<TaskRecord>[] {
   for (const t of input.tasks) if (holdsNode(t.record) && t.record.status.state !== 'pending') place(t.record, t.record.nodeId!);
 
   const out: Versioned<TaskRecord>[] = [];
-  const pending = input.tasks.filter((t) => t.record.desiredState === 'running' && t.record.status.state === 'pending')
+  // a waiting replacement (desired ready) is placed at once, so its node can prepare it
+  const pending = input.tasks.filter((t) => isLive(t.record) && t.record.status.state === 'pending')
     .sort((a, b) => a.record.createdAt.localeCompare(b.record.createdAt) || (a.record.slot ?? 0) - (b.record.slot ?? 0));
   for (const { record: t, modRevision } of pending) {
     const assign = (nodeId: string) => {
@@ -60,10 +66,13 @@ export function schedule(input: SchedulerInput): Versioned<TaskRecord>[] {
       continue;
     }
     const { fits, explanation } = candidates(t, input.nodes, perNode);
+    const mine = (n: NodeInfo) => perNode.get(n.id)?.byService.get(t.serviceId) ?? 0;
+    const groups = spreadGroups(spreadKeys(t.spec.Placement?.Preferences), fits, mine);
     const best = fits.sort((a, b) => {
+      for (const g of groups) if (g(a) !== g(b)) return g(a) - g(b);
       const la = perNode.get(a.id);
       const lb = perNode.get(b.id);
-      return (la?.byService.get(t.serviceId) ?? 0) - (lb?.byService.get(t.serviceId) ?? 0) || (la?.all ?? 0) - (lb?.all ?? 0) || a.id.localeCompare(b.id);
+      return mine(a) - mine(b) || (la?.all ?? 0) - (lb?.all ?? 0) || a.id.localeCompare(b.id);
     })[0];
     if (best) assign(best.id);
     else {
@@ -74,8 +83,21 @@ export function schedule(input: SchedulerInput): Versioned<TaskRecord>[] {
   return out;
 }
 
+/**
+ * Per spread level, a node → the service's tasks on the fitting nodes that share its values of
+ * the keys down to that level: comparing these level by level walks swarmkit's preference tree.
+ */
+function spreadGroups(keys: string[], fits: NodeInfo[], mine: (n: NodeInfo) => number): ((n: NodeInfo) => number)[] {
+  return keys.map((_, level) => {
+    const path = (n: NodeInfo) => JSON.stringify(keys.slice(0, level + 1).map((k) => valueOf(k, n) ?? ''));
+    const count = new Map<string, number>();
+    for (const n of fits) count.set(path(n), (count.get(path(n)) ?? 0) + mine(n));
+    return (n: NodeInfo) => count.get(path(n)) ?? 0;
+  });
+}
+
 /** The nodes that fit, and swarmkit's pipeline explanation of the others (each counted at the first filter it fails). */
-function candidates(t: TaskRecord, nodes: NodeInfo[], perNode: Map<string, { cpu: number; mem: number }>): { fits: NodeInfo[]; explanation: string } {
+function candidates(t: TaskRecord, nodes: NodeInfo[], perNode: Map<string, { cpu: number; mem: number; byService: Map<string, number> }>): { fits: NodeInfo[]; explanation: string } {
   let constraints: ReturnType<typeof parseConstraints>;
   try {
     constraints = parseConstraints(t.spec.Placement?.Constraints ?? []);
@@ -84,17 +106,21 @@ function candidates(t: TaskRecord, nodes: NodeInfo[], perNode: Map<string, { cpu
   }
   const cpu = t.spec.Resources?.Reservations?.NanoCPUs ?? 0;
   const mem = t.spec.Resources?.Reservations?.MemoryBytes ?? 0;
-  const failed = { ready: 0, resources: 0, constraints: 0 };
+  const maxReplicas = t.spec.Placement?.MaxReplicas ?? 0;
+  const failed = { ready: 0, resources: 0, constraints: 0, maxReplicas: 0 };
   const fits = nodes.filter((n) => {
     if (!n.ready || n.availability !== 'active') return (failed.ready++, false);
     const used = perNode.get(n.id);
     if ((cpu && cpu > n.nanoCpus - (used?.cpu ?? 0)) || (mem && mem > n.memoryBytes - (used?.mem ?? 0))) return (failed.resources++, false);
     if (!constraintsMatch(constraints, n)) return (failed.constraints++, false);
+    if (maxReplicas && (used?.byService.get(t.serviceId) ?? 0) >= maxReplicas) return (failed.maxReplicas++, false);
     return true;
   });
   const parts: string[] = [];
   if (failed.ready) parts.push(`${plural(failed.ready)} not available for new tasks`);
   if (failed.resources) parts.push(`insufficient resources on ${plural(failed.resources)}`);
   if (failed.constraints) parts.push(`scheduling constraints not satisfied on ${plural(failed.constraints)}`);
+  // swarmkit's MaxReplicasFilter explains itself without a count
+  if (failed.maxReplicas) parts.push('max replicas per node limit exceed');
   return { fits, explanation: parts.join('; ') };
 }

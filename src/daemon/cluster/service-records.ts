@@ -6,13 +6,16 @@
  *   /berth/swarm/service-locks/<id> rewritten by every orchestrator write for the service:
  *                                  writes compare it, so two managers deciding from
  *                                  the same read never both create a slot's task
+ *   /berth/swarm/service-names/<name> the service's id; created in the create transaction only if
+ *                                  absent (lower case: swarmkit's names are case-insensitive)
  *   /berth/swarm/tasks/<id>        TaskRecord; Version.Index = the key's modRevision
  *
  * A task's life (swarmkit's states, in order): pending (created by the
  * orchestrator, waiting for a node) → assigned (scheduler) → preparing →
  * starting → running (the node's agent) → complete | failed | shutdown |
- * rejected. `desiredState` is what the managers want (running, shutdown,
- * remove); `status.state` is what the agent saw. A task is never moved back:
+ * rejected. `desiredState` is what the managers want (ready: prepare the
+ * container but do not start it yet; running, shutdown, remove);
+ * `status.state` is what the agent saw. A task is never moved back:
  * a restart is a new task in the same slot.
  */
 import type { ServiceSpecView, ServiceView, TaskSpecView, TaskState, TaskView } from '../../api/types/index.js';
@@ -23,6 +26,7 @@ export const SERVICE_LOCKS_PREFIX = `${SWARM_PREFIX}service-locks/`;
 export const TASKS_PREFIX = `${SWARM_PREFIX}tasks/`;
 export const serviceKey = (id: string) => `${SERVICES_PREFIX}${id}`;
 export const serviceLockKey = (id: string) => `${SERVICE_LOCKS_PREFIX}${id}`;
+export const serviceNameKey = (name: string) => `${SWARM_PREFIX}service-names/${name.toLowerCase()}`;
 export const taskKey = (id: string) => `${TASKS_PREFIX}${id}`;
 
 export interface ServiceRecord {
@@ -75,7 +79,14 @@ export interface TaskRecord {
   updatedAt: string;
   /** When the agent first saw it running (the update monitor counts from here). */
   runningAt?: string;
+  /** Desired `ready` (a restart or a stop-first replacement): not started before this time (RFC 3339). */
+  startAfter?: string;
+  /** The times of the restarts that led to this task in its slot, newest last (restart-policy.ts). */
+  restarts?: string[];
 }
+
+/** Meant to hold its slot: running, or ready to start once its predecessor stopped and its delay passed. */
+export const isLive = (t: Pick<TaskRecord, 'desiredState'>): boolean => t.desiredState === 'running' || t.desiredState === 'ready';
 
 /** Swarmkit's order of task states: a task only ever moves forward. */
 export const TASK_STATE_ORDER: TaskState[] = [

@@ -500,6 +500,7 @@ export class SwarmService {
       await rm(join(this.dir, 'state.json'), { force: true });
       this.state = undefined;
       await this.teardown();
+      await this.workloads.removeTaskContainers();
       this.lastError = '';
     });
   }

@@ -26,6 +26,20 @@ test('create, then inspect by id, name and id prefix; a second service of that n
   await store.close();
 });
 
+test('two creates of one name at the same instant: one wins, the other gets swarmkit\'s AlreadyExists; rm frees the name', async () => {
+  const { store, services } = await setup();
+  // both read the services before either writes: only the name key in the create transaction can tell them apart
+  const results = await Promise.allSettled([services.createService(spec()), services.createService(spec({ Name: 'WEB' }))]);
+  assert.equal(results.filter((r) => r.status === 'fulfilled').length, 1);
+  const lost = results.find((r) => r.status === 'rejected') as PromiseRejectedResult;
+  assert.match(String(lost.reason.message), /^rpc error: code = AlreadyExists desc = name conflicts with an existing object: service (web|WEB) already exists$/);
+  assert.equal((await services.listServices(new Filters(), false)).length, 1);
+  await services.removeService((await services.listServices(new Filters(), false))[0]!.ID);
+  assert.equal((await store.list('/berth/swarm/service-names/')).items.length, 0);
+  await services.createService(spec());
+  await store.close();
+});
+
 test('update: the version must be the current one; scaling keeps the spec version, an env change bumps it', async () => {
   const { store, services } = await setup();
   await services.createService(spec());

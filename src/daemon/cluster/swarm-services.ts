@@ -16,7 +16,7 @@ import { readSnapshot } from './cluster-snapshot.js';
 import { newSwarmId } from './ids.js';
 import { parseConstraints } from './placement.js';
 import {
-  isGlobal, serviceKey, serviceLockKey, SERVICES_PREFIX, serviceStatus, serviceView, taskName, TASKS_PREFIX, taskView,
+  isGlobal, serviceKey, serviceLockKey, serviceNameKey, SERVICES_PREFIX, serviceStatus, serviceView, taskName, TASKS_PREFIX, taskView,
   type ServiceRecord, type TaskRecord,
 } from './service-records.js';
 import type { ClusterStore, KeyValue } from './store.js';
@@ -24,6 +24,10 @@ import { resolveNodeRef } from './swarm-objects.js';
 
 export const SERVICE_FILTERS = ['id', 'label', 'mode', 'name'];
 export const TASK_FILTERS = ['_up-to-date', 'desired-state', 'id', 'label', 'name', 'node', 'service'];
+
+/** swarmkit's controlapi words for store.ErrNameConflict on a service create. */
+const nameConflict = (name: string) =>
+  new Conflict('swarm.service_name_conflict', `rpc error: code = AlreadyExists desc = name conflicts with an existing object: service ${name} already exists`);
 
 const outOfSequence = () => new Conflict('swarm.update_out_of_sequence', 'rpc error: code = Unknown desc = update out of sequence');
 
@@ -72,16 +76,21 @@ export class SwarmServices {
     const store = this.store();
     validateServiceSpec(spec);
     const existing = await this.services(store);
-    const names = new Set(existing.map((s) => s.record.spec.Name));
-    const name = spec.Name || randomName((n) => names.has(n));
-    if (names.has(name)) throw new Conflict('swarm.service_name_conflict', 'rpc error: code = AlreadyExists desc = name conflicts with an existing object');
+    // swarmkit's name index is case-insensitive; the read also covers services made before the index existed
+    const names = new Set(existing.map((s) => (s.record.spec.Name ?? '').toLowerCase()));
+    const name = spec.Name || randomName((n) => names.has(n.toLowerCase()));
+    if (names.has(name.toLowerCase())) throw nameConflict(name);
     const now = new Date().toISOString();
     const record: ServiceRecord = {
       id: newSwarmId(), createdAt: now, updatedAt: now, specVersion: 1,
       spec: { ...spec, Name: name, Mode: spec.Mode?.Global ? { Global: {} } : { Replicated: { Replicas: spec.Mode?.Replicated?.Replicas ?? 1 } } },
     };
-    const r = await store.txn({ compare: [{ key: serviceKey(record.id), modRevision: 0 }], success: [{ put: serviceKey(record.id), value: JSON.stringify(record) }] });
-    if (!r.succeeded) throw new Conflict('swarm.service_name_conflict', 'rpc error: code = AlreadyExists desc = name conflicts with an existing object');
+    // the name key is created only if absent: of two creates racing for one name, one wins in the store
+    const r = await store.txn({
+      compare: [{ key: serviceKey(record.id), modRevision: 0 }, { key: serviceNameKey(name), modRevision: 0 }],
+      success: [{ put: serviceKey(record.id), value: JSON.stringify(record) }, { put: serviceNameKey(name), value: record.id }],
+    });
+    if (!r.succeeded) throw nameConflict(name);
     return { ID: record.id };
   }
 
@@ -143,7 +152,10 @@ export class SwarmServices {
     const all = await this.services(store);
     const s = resolveService(ref, all.map((x) => x.record));
     const kv = all.find((x) => x.record.id === s.id)!.kv;
-    await store.txn({ compare: [{ key: kv.key, modRevision: kv.modRevision }], success: [{ delete: kv.key }, { delete: serviceLockKey(s.id) }] });
+    await store.txn({
+      compare: [{ key: kv.key, modRevision: kv.modRevision }],
+      success: [{ delete: kv.key }, { delete: serviceLockKey(s.id) }, { delete: serviceNameKey(s.spec.Name ?? '') }],
+    });
   }
 
   async listTasks(filters: Filters): Promise<TaskView[]> {

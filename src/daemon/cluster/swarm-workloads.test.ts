@@ -46,3 +46,22 @@ test('the reconciler runs on the manager that leads only, and moves with leaders
   for (const w of workloads) await w.close();
   await store.close();
 });
+
+test('leaving: every task container is removed with its files, others are left alone', async () => {
+  const removed: string[] = [];
+  const cleaned: string[] = [];
+  const containers = {
+    ready: async () => {},
+    list: () => [{ id: 'c1', taskId: 't1', running: true, started: true, exitCode: 0, pid: 1 }, { id: 'c2', taskId: 't2', running: false, started: true, exitCode: 1, pid: 0 }],
+    ensureImage: async (ref: string) => ref,
+    cleanupFiles: async (taskId: string) => { cleaned.push(taskId); },
+    create: async () => 'x',
+    start: async () => {},
+    stop: async () => {},
+    remove: async (id: string) => { removed.push(id); },
+    onExit: () => () => {},
+  };
+  const w = new SwarmWorkloads(containers, new Leadership(), () => {});
+  await w.removeTaskContainers();
+  assert.deepEqual([removed.sort(), cleaned.sort()], [['c1', 'c2'], ['t1', 't2']]);
+});

@@ -38,6 +38,23 @@ export class SwarmWorkloads {
     if (this.leadership.isLeader) follow(true);
   }
 
+  /**
+   * `swarm leave`, once closed: the tasks' containers go with the swarm (as
+   * dockerd's executor removes them, forced), and their secret files.
+   */
+  async removeTaskContainers(): Promise<void> {
+    const containers = this.containers;
+    if (!containers) return;
+    await Promise.all(containers.list().map(async (c) => {
+      try {
+        await containers.remove(c.id);
+        await containers.cleanupFiles?.(c.taskId);
+      } catch (err) {
+        this.log('swarm: could not remove a task container on leave', { container: c.id, error: (err as Error).message });
+      }
+    }));
+  }
+
   async close(): Promise<void> {
     this.unfollow?.();
     this.unfollow = undefined;

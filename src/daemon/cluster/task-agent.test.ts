@@ -137,3 +137,47 @@ test('a task\'s secret files are bound into its container, and removed with it o
   await agent.stop();
   await store.close();
 });
+
+test('a task desired ready gets its container created but not started (reported ready); desired running then starts it', async () => {
+  const store = new MemoryStore();
+  const fake = new FakeContainers();
+  await store.put(taskKey('w'), JSON.stringify(task('w', { desiredState: 'ready' })));
+  const agent = new TaskAgent(store, 'me', fake, { log: () => {}, tickMs: 100 });
+  agent.start();
+  await until('w ready', stateIs(store, 'w', 'ready'));
+  assert.deepEqual(fake.list().map((c) => [c.taskId, c.started]), [['w', false]]);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(fake.list()[0]!.started, false, 'still not started while desired ready');
+  await store.put(taskKey('w'), JSON.stringify({ ...(await read(store, 'w')), desiredState: 'running' }));
+  await until('w running', stateIs(store, 'w', 'running'));
+  assert.deepEqual(fake.list().map((c) => [c.taskId, c.running]), [['w', true]]);
+  await agent.stop();
+  await store.close();
+});
+
+test('with a healthcheck a task stays starting until its container is healthy; an unhealthy one is stopped and failed', async () => {
+  const store = new MemoryStore();
+  const fake = new FakeContainers();
+  const check = { Test: ['CMD', 'true'] };
+  // the daemon sets health to starting when a container with a check starts (health-checks.ts)
+  const start = fake.start.bind(fake);
+  fake.start = async (id: string) => { await start(id); fake.all.get(id)!.health = 'starting'; };
+  await store.put(taskKey('h'), JSON.stringify(task('h', { spec: { ContainerSpec: { Image: 'busybox', Healthcheck: check } } })));
+  await store.put(taskKey('u'), JSON.stringify(task('u', { slot: 2, spec: { ContainerSpec: { Image: 'busybox', Healthcheck: check } } })));
+  const agent = new TaskAgent(store, 'me', fake, { log: () => {}, tickMs: 100 });
+  agent.start();
+  await until('both starting', async () => (await read(store, 'h')).status.state === 'starting' && (await read(store, 'u')).status.state === 'starting' && fake.all.size === 2);
+  const byTask = (id: string) => [...fake.all.values()].find((c) => c.taskId === id)!;
+  assert.deepEqual(byTask('h').req.Healthcheck, check, 'the task\'s healthcheck reaches its container');
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal((await read(store, 'h')).status.state, 'starting', 'not running while health is starting');
+  byTask('h').health = 'healthy';
+  byTask('u').health = 'unhealthy';
+  await until('h running', stateIs(store, 'h', 'running'));
+  assert.ok((await read(store, 'h')).runningAt);
+  await until('u failed', stateIs(store, 'u', 'failed'));
+  assert.equal((await read(store, 'u')).status.err, 'dockerexec: unhealthy container');
+  assert.equal(byTask('u').running, false, 'the unhealthy container is stopped');
+  await agent.stop();
+  await store.close();
+});

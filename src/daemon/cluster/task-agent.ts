@@ -8,7 +8,8 @@
  *
  * Each pass reads the tasks and this node's task containers and, per task:
  * desired running and no container → pull the image if missing, create,
- * start, report running (or rejected with the error); a container that
+ * start, report running (or rejected with the error); desired ready (a
+ * replacement that waits) → the same without the start, report ready; a container that
  * exited → complete or failed (its exit code); desired shutdown → stop,
  * report shutdown; desired remove → stop and remove. A container whose task
  * is gone is removed. A pass runs on every change to the tasks and every
@@ -32,6 +33,8 @@ export interface TaskContainer {
   started: boolean;
   exitCode: number;
   pid: number;
+  /** Its healthcheck's status, when it has one (the image's or the task's). */
+  health?: 'starting' | 'healthy' | 'unhealthy';
 }
 
 /** What the agent uses of the node's container service. */
@@ -50,7 +53,7 @@ export interface TaskContainers {
   start(id: string): Promise<void>;
   stop(id: string): Promise<void>;
   remove(id: string): Promise<void>;
-  /** Called when a task container exits; returns an unsubscribe function. */
+  /** Called when a task container exits or its health changes; returns an unsubscribe function. */
   onExit(fn: (containerId: string) => void): () => void;
 }
 
@@ -141,6 +144,11 @@ export class TaskAgent {
   /** The one thing to do for this task now, if any. */
   private decide(t: TaskRecord, c: TaskContainer | undefined): (() => Promise<void>) | undefined {
     const rank = stateRank(t.status.state);
+    if (t.desiredState === 'ready') {
+      // a replacement waiting for its restart delay or its predecessor's stop: create, do not start
+      if (!c && rank >= stateRank('assigned') && rank < stateRank('ready')) return () => this.run(t, false);
+      return undefined;
+    }
     if (t.desiredState === 'running') {
       if (rank > stateRank('running')) return undefined;
       if (!c) {
@@ -149,8 +157,10 @@ export class TaskAgent {
         return undefined;
       }
       if (c.running) {
-        if (t.status.state !== 'running') return () => this.report(t.id, running(c));
-        return undefined;
+        // moby's executor: a container with a healthcheck is started only once healthy; unhealthy fails the task
+        if (c.health === 'unhealthy') return () => this.failUnhealthy(t, c);
+        if (c.health === 'starting' || t.status.state === 'running') return undefined;
+        return () => this.report(t.id, running(c));
       }
       if (c.started) return () => this.report(t.id, exited(c));
       return () => this.startExisting(t, c);
@@ -174,7 +184,7 @@ export class TaskAgent {
     await this.containers.cleanupFiles?.(taskId);
   }
 
-  private async run(t: TaskRecord): Promise<void> {
+  private async run(t: TaskRecord, start = true): Promise<void> {
     await this.report(t.id, { state: 'preparing', message: 'preparing' });
     let id: string;
     try {
@@ -188,6 +198,7 @@ export class TaskAgent {
       await this.report(t.id, { state: 'rejected', message: 'preparing', err: (err as Error).message });
       return;
     }
+    if (!start) return this.report(t.id, { state: 'ready', message: 'prepared', containerStatus: { containerId: id } });
     await this.startExisting(t, { id, taskId: t.id, running: false, started: false, exitCode: 0, pid: 0 });
   }
 
@@ -200,7 +211,15 @@ export class TaskAgent {
       return;
     }
     const now = this.containers.list().find((x) => x.id === c.id);
-    await this.report(t.id, now && !now.running ? exited(now) : running(now ?? c));
+    if (now && !now.running) return this.report(t.id, exited(now));
+    // with a healthcheck the task stays starting until a probe passes (the next passes look again)
+    if (now?.health === 'starting' || now?.health === 'unhealthy') return;
+    await this.report(t.id, running(now ?? c));
+  }
+
+  private async failUnhealthy(t: TaskRecord, c: TaskContainer): Promise<void> {
+    await this.containers.stop(c.id);
+    await this.report(t.id, { state: 'failed', message: 'started', err: UNHEALTHY, containerStatus: { containerId: c.id, exitCode: this.containers.list().find((x) => x.id === c.id)?.exitCode ?? 0 } });
   }
 
   /** Writes the task's status if it moves it forward; reads again and retries when the task changed meanwhile. */
@@ -218,6 +237,9 @@ export class TaskAgent {
     }
   }
 }
+
+/** moby's ErrContainerUnhealthy, as the task's Err. */
+const UNHEALTHY = 'dockerexec: unhealthy container';
 
 function running(c: TaskContainer): Omit<TaskStatus, 'timestamp'> {
   return { state: 'running', message: 'started', containerStatus: { containerId: c.id, pid: c.pid, exitCode: 0 } };

@@ -53,6 +53,7 @@ export function taskContainerRequest(t: TaskRecord, nodeId: string): ContainerCr
     ...(c.OpenStdin ? { OpenStdin: true } : {}),
     ...(c.StopSignal ? { StopSignal: c.StopSignal } : {}),
     ...(c.StopGracePeriod !== undefined ? { StopTimeout: Math.round(c.StopGracePeriod / NS_PER_S) } : {}),
+    ...(c.Healthcheck ? { Healthcheck: c.Healthcheck } : {}),
     HostConfig: {
       ...(limits?.NanoCPUs ? { NanoCpus: limits.NanoCPUs } : {}),
       ...(limits?.MemoryBytes ? { Memory: limits.MemoryBytes } : {}),

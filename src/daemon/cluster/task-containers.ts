@@ -35,7 +35,10 @@ export function taskContainers(d: TaskContainersDeps): TaskContainers {
     list: () => d.records().flatMap((r): TaskContainer[] => {
       const taskId = r.config.Labels?.[TASK_ID_LABEL];
       if (!taskId) return [];
-      return [{ id: r.id, taskId, running: r.state.Running, started: r.state.StartedAt !== ZERO && !!r.state.StartedAt, exitCode: r.state.ExitCode, pid: r.state.Pid }];
+      return [{
+        id: r.id, taskId, running: r.state.Running, started: r.state.StartedAt !== ZERO && !!r.state.StartedAt, exitCode: r.state.ExitCode, pid: r.state.Pid,
+        ...(r.state.Health ? { health: r.state.Health.Status } : {}),
+      }];
     }),
     async ensureImage(ref) {
       if (d.hasImage(ref)) return ref;
@@ -61,7 +64,8 @@ export function taskContainers(d: TaskContainersDeps): TaskContainers {
     onExit(fn) {
       // any container's exit: the agent's pass matches it to a task by the record's label
       const { unsubscribe } = d.events.subscribe((e) => {
-        if (e.Type === 'container' && e.Action === 'die') fn(e.Actor.ID);
+        // a health change moves a task from starting to running, or fails it
+        if (e.Type === 'container' && (e.Action === 'die' || e.Action.startsWith('health_status'))) fn(e.Actor.ID);
       });
       return unsubscribe;
     },

@@ -21,7 +21,7 @@
  */
 import type { TaskState } from '../../api/types/index.js';
 import { constraintsMatch, parseConstraints, type NodeInfo } from './placement.js';
-import { isGlobal, isTerminal, replicasOf, type ServiceRecord, type TaskRecord } from './service-records.js';
+import { hostModePorts, isGlobal, isTerminal, replicasOf, type ServiceRecord, type TaskRecord } from './service-records.js';
 import { activePolicy } from './update-policy.js';
 
 export interface Versioned<T> {
@@ -69,6 +69,7 @@ export function newTask(s: ServiceRecord, id: string, now: number, where: { slot
     id, serviceId: s.id, serviceName: s.spec.Name ?? s.id, ...where, desiredState: 'running',
     status: { state: 'pending', message: 'pending task scheduling', timestamp: iso(now) },
     spec: structuredClone(s.spec.TaskTemplate ?? {}), specVersion: s.specVersion, createdAt: iso(now), updatedAt: iso(now),
+    ...(hostModePorts(s.spec).length ? { hostPorts: hostModePorts(s.spec) } : {}),
   };
 }
 

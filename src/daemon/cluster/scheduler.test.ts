@@ -70,3 +70,17 @@ test('reservations count against what the node has left after its live tasks', (
   assert.deepEqual(placed(out.filter((t) => t.record.status.state === 'assigned')), ['a', 'b']);
   assert.equal(out[2]!.record.status.err, 'no suitable node (insufficient resources on 2 nodes)');
 });
+
+test('host-mode ports: a node whose live task holds the published port is skipped; none left → pending with swarmkit\'s reason', () => {
+  const nodes = [node('a'), node('b')];
+  const hostPorts = [{ Protocol: 'tcp' as const, TargetPort: 80, PublishedPort: 8080, PublishMode: 'host' as const }];
+  const holding = task({ nodeId: 'a', state: 'running', hostPorts });
+  const out = schedule({ tasks: [holding, task({ hostPorts }), task({ hostPorts })], nodes, now: NOW });
+  assert.deepEqual(placed(out), ['b', undefined]);
+  assert.equal(out[1]!.record.status.state, 'pending');
+  assert.equal(out[1]!.record.status.err, 'no suitable node (host-mode port already in use on 2 nodes)');
+  const udp = [{ ...hostPorts[0]!, Protocol: 'udp' as const }];
+  assert.deepEqual(placed(schedule({ tasks: [holding, task({ hostPorts: udp })], nodes: [node('a')], now: NOW })), ['a'], 'another protocol does not conflict');
+  const ended = task({ nodeId: 'a', state: 'failed', hostPorts });
+  assert.deepEqual(placed(schedule({ tasks: [ended, task({ hostPorts })], nodes: [node('a')], now: NOW })), ['a'], 'an ended task holds nothing');
+});

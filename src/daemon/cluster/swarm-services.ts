@@ -16,9 +16,11 @@ import { readSnapshot } from './cluster-snapshot.js';
 import { newSwarmId } from './ids.js';
 import { parseConstraints } from './placement.js';
 import {
-  isGlobal, serviceKey, serviceLockKey, SERVICES_PREFIX, serviceStatus, serviceView, taskName, TASKS_PREFIX, taskView,
+  hostModePorts, isGlobal, serviceKey, serviceLockKey, SERVICES_PREFIX, serviceStatus, serviceView, taskName, TASKS_PREFIX, taskView,
   type ServiceRecord, type TaskRecord,
 } from './service-records.js';
+import { listNetworks, VIPS_PREFIX, type VipRecord } from './network-records.js';
+import { applyVipPlan, planVips, releaseServiceVips, serviceVips } from './service-vips.js';
 import type { ClusterStore, KeyValue } from './store.js';
 import { resolveNodeRef } from './swarm-objects.js';
 
@@ -42,7 +44,10 @@ export function validateServiceSpec(spec: ServiceSpecView): void {
   } catch (err) {
     throw new InvalidParameter('swarm.invalid_constraint', `rpc error: code = InvalidArgument desc = ${(err as Error).message}`);
   }
-  if (spec.EndpointSpec?.Ports?.length) throw new InvalidParameter('swarm.unsupported_option', 'published ports of services are not supported by berth yet');
+  for (const p of spec.EndpointSpec?.Ports ?? []) {
+    if ((p.PublishMode ?? 'ingress') !== 'host') throw new InvalidParameter('swarm.unsupported_option', 'published ports in mode ingress are not supported by berth yet');
+    if (!p.TargetPort) throw new InvalidParameter('swarm.invalid_service_spec', 'rpc error: code = InvalidArgument desc = EndpointSpec: TargetPort must be provided');
+  }
   // the deprecated top-level Networks: the CLI sends TaskTemplate.Networks
   if (spec.Networks?.length) throw new InvalidParameter('swarm.unsupported_option', 'networks of services are not supported by berth yet');
 }
@@ -78,8 +83,13 @@ export class SwarmServices {
       id: newSwarmId(), createdAt: now, updatedAt: now, specVersion: 1,
       spec: { ...spec, Name: name, Mode: spec.Mode?.Global ? { Global: {} } : { Replicated: { Replicas: spec.Mode?.Replicated?.Replicas ?? 1 } } },
     };
+    // the VIPs exist before the service does, so no task ever starts without them
+    await applyVipPlan(store, record.id, planVips(record.spec, await listNetworks(store), new Map()));
     const r = await store.txn({ compare: [{ key: serviceKey(record.id), modRevision: 0 }], success: [{ put: serviceKey(record.id), value: JSON.stringify(record) }] });
-    if (!r.succeeded) throw new Conflict('swarm.service_name_conflict', 'rpc error: code = AlreadyExists desc = name conflicts with an existing object');
+    if (!r.succeeded) {
+      await releaseServiceVips(store, record.id);
+      throw new Conflict('swarm.service_name_conflict', 'rpc error: code = AlreadyExists desc = name conflicts with an existing object');
+    }
     return { ID: record.id };
   }
 
@@ -90,10 +100,11 @@ export class SwarmServices {
     const snap = withStatus ? await readSnapshot(store) : undefined;
     const live = new Set(snap?.nodes.filter((n) => n.ready).map((n) => n.id) ?? []);
     const tasks = snap?.tasks.map((t) => t.record) ?? [];
+    const vips = await virtualIps(store);
     return (await this.services(store))
       .filter(({ record: s }) => filters.prefix('id', s.id) && filters.prefix('name', s.spec.Name ?? '') && filters.matchKVList('label', s.spec.Labels ?? {})
         && filters.exact('mode', isGlobal(s.spec) ? 'global' : 'replicated'))
-      .map(({ record, kv }) => serviceView(record, kv.modRevision, snap ? serviceStatus(record, tasks, live) : undefined));
+      .map(({ record, kv }) => serviceView(record, kv.modRevision, snap ? serviceStatus(record, tasks, live) : undefined, vips.get(record.id)));
   }
 
   async inspectService(ref: string, withStatus = false): Promise<ServiceView> {
@@ -101,9 +112,10 @@ export class SwarmServices {
     const all = await this.services(store);
     const s = resolveService(ref, all.map((x) => x.record));
     const kv = all.find((x) => x.record.id === s.id)!.kv;
-    if (!withStatus) return serviceView(s, kv.modRevision);
+    const vips = (await virtualIps(store)).get(s.id);
+    if (!withStatus) return serviceView(s, kv.modRevision, undefined, vips);
     const snap = await readSnapshot(store);
-    return serviceView(s, kv.modRevision, serviceStatus(s, snap.tasks.map((t) => t.record), new Set(snap.nodes.filter((n) => n.ready).map((n) => n.id))));
+    return serviceView(s, kv.modRevision, serviceStatus(s, snap.tasks.map((t) => t.record), new Set(snap.nodes.filter((n) => n.ready).map((n) => n.id))), vips);
   }
 
   /** `rollback`: back to the previous spec (`docker service rollback`), whatever spec was sent. */
@@ -118,7 +130,9 @@ export class SwarmServices {
     validateServiceSpec(spec);
     if ((spec.Name || s.spec.Name) !== s.spec.Name) throw new InvalidParameter('swarm.service_rename', 'rpc error: code = Unimplemented desc = renaming services is not supported');
     if (isGlobal(spec) !== isGlobal(s.spec)) throw new InvalidParameter('swarm.service_mode_change', 'rpc error: code = InvalidArgument desc = service mode change is not allowed');
-    const templateChanged = !isDeepStrictEqual(normalize(spec.TaskTemplate), normalize(s.spec.TaskTemplate));
+    // host-mode ports are bound by the tasks' containers: a change replaces them (swarmkit's IsTaskDirty)
+    const templateChanged = !isDeepStrictEqual(normalize(spec.TaskTemplate), normalize(s.spec.TaskTemplate))
+      || !isDeepStrictEqual(hostModePorts(spec), hostModePorts(s.spec));
     const now = new Date().toISOString();
     // a rollback returns to the previous spec's version (tasks still on it stay); a new spec gets one never used
     const specVersion = !templateChanged ? s.specVersion
@@ -130,8 +144,13 @@ export class SwarmServices {
       // swarmkit: a new spec clears the update status; a rollback starts one
       ...(o.rollback ? { updateStatus: { state: 'rollback_started' as const, startedAt: now, message: 'manually requested rollback' } } : {}),
     };
+    const current = await serviceVips(store, s.id);
+    const plan = planVips(next.spec, await listNetworks(store), current);
+    // new VIPs before the write (its tasks may start at once); VIPs no longer wanted only after it
+    await applyVipPlan(store, s.id, { want: plan.want, drop: [] });
     const r = await store.txn({ compare: [{ key: kv.key, modRevision: kv.modRevision }], success: [{ put: kv.key, value: JSON.stringify(next) }] });
     if (!r.succeeded) throw outOfSequence();
+    await applyVipPlan(store, s.id, { want: new Map(), drop: plan.drop });
     return { Warnings: [] };
   }
 
@@ -141,7 +160,8 @@ export class SwarmServices {
     const all = await this.services(store);
     const s = resolveService(ref, all.map((x) => x.record));
     const kv = all.find((x) => x.record.id === s.id)!.kv;
-    await store.txn({ compare: [{ key: kv.key, modRevision: kv.modRevision }], success: [{ delete: kv.key }, { delete: serviceLockKey(s.id) }] });
+    const r = await store.txn({ compare: [{ key: kv.key, modRevision: kv.modRevision }], success: [{ delete: kv.key }, { delete: serviceLockKey(s.id) }] });
+    if (r.succeeded) await releaseServiceVips(store, s.id);
   }
 
   async listTasks(filters: Filters): Promise<TaskView[]> {
@@ -181,6 +201,18 @@ export class SwarmServices {
     if (!found[0]) throw new NotFound('swarm.task_not_found', `task ${ref} not found`);
     return taskView(found[0].t, found[0].kv.modRevision);
   }
+}
+
+/** Endpoint.VirtualIPs of every service, by service id. */
+async function virtualIps(store: ClusterStore): Promise<Map<string, { NetworkID: string; Addr: string }[]>> {
+  const out = new Map<string, { NetworkID: string; Addr: string }[]>();
+  for (const i of (await store.list(VIPS_PREFIX)).items) {
+    const v = JSON.parse(i.value) as VipRecord;
+    const list = out.get(v.serviceId) ?? [];
+    list.push({ NetworkID: i.key.slice(VIPS_PREFIX.length).split('/')[0]!, Addr: `${v.ip}/${v.prefix}` });
+    out.set(v.serviceId, list);
+  }
+  return out;
 }
 
 /** A template as the CLI echoes it back: empty fields and key order do not count as a change. */

@@ -47,7 +47,8 @@ export interface OverlayDriver {
   /** A container's address on the network, cluster-wide; then its CNI config; then its endpoint for the other nodes. */
   allocate(n: NetworkRecord, containerId: string, wanted?: string): Promise<OverlayAddress>;
   confList(n: NetworkRecord, addr: OverlayAddress): NetworkConfList;
-  publish(n: NetworkRecord, ep: { containerId: string; name: string; dnsNames: string[]; ip: string; mac: string }): Promise<void>;
+  /** `netnsPath`: the container's namespace, which gets the network's service VIP rules. */
+  publish(n: NetworkRecord, ep: { containerId: string; name: string; dnsNames: string[]; ip: string; mac: string; serviceId?: string }, netnsPath?: string): Promise<void>;
   release(networkId: string, containerId: string, ip: string): Promise<void>;
 }
 

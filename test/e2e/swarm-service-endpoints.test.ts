@@ -1,0 +1,110 @@
+/**
+ * Service endpoints with the real docker CLI on a 3-node cluster (n1 the
+ * manager, n2 and n3 workers, busybox on each): the default endpoint mode
+ * `vip` gives each service a virtual IP on its overlay networks that
+ * load-balances (iptables, lb-rules.ts) over the running tasks. One cluster
+ * for the whole file; the responder is busybox `nc -ll -p 80 -e hostname`,
+ * so each connection answers the hostname of the task it reached.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TestCluster, type TestNode } from '../support/cluster.js';
+import { waitFor } from '../support/wait.js';
+
+const RESPONDER = ['--stop-grace-period', '1s', 'busybox', 'nc', '-ll', '-p', '80', '-e', 'hostname'];
+
+describe('service endpoints: VIPs', () => {
+  let c: TestCluster;
+  let n1: TestNode, n2: TestNode, n3: TestNode;
+  const ok = async (n: TestNode, args: string[]) => {
+    const r = await n.docker(args);
+    assert.equal(r.code, 0, `${n.name}: docker ${args.join(' ')}: ${r.stderr}\n${n.daemon.logs.slice(-3000)}`);
+    return r.stdout;
+  };
+  const running = async (service: string): Promise<number> => {
+    let count = 0;
+    for (const n of c.nodes) {
+      const out = await ok(n, ['ps', '--filter', `label=com.docker.swarm.service.name=${service}`, '--format', '{{.Names}}']);
+      count += out.trim().split('\n').filter(Boolean).length;
+    }
+    return count;
+  };
+  const resolve = async (n: TestNode, container: string, name: string) => {
+    const r = await n.docker(['exec', container, 'nslookup', name]);
+    return [...r.stdout.split(/^Name:/m).slice(1).join('\n').matchAll(/Address:\s*(\d+\.\d+\.\d+\.\d+)/g)].map((m) => m[1]!).sort();
+  };
+  /** The hostnames `count` connections to host:80 answered, from a container. */
+  const hits = async (n: TestNode, container: string, host: string, count: number): Promise<string[]> => {
+    const r = await n.docker(['exec', container, 'sh', '-c', `for i in $(seq ${count}); do nc -w 3 ${host} 80 </dev/null; done`]);
+    return r.stdout.split('\n').map((l) => l.trim()).filter(Boolean);
+  };
+
+  before(async () => {
+    c = await TestCluster.start(3, { busybox: true });
+    [n1, n2, n3] = c.nodes as [TestNode, TestNode, TestNode];
+    await ok(n1, ['swarm', 'init', '--advertise-addr', n1.ip]);
+    const token = (await ok(n1, ['swarm', 'join-token', '-q', 'worker'])).trim();
+    await Promise.all([n2, n3].map((n) => ok(n, ['swarm', 'join', '--token', token, `${n1.ip}:2377`])));
+    await ok(n1, ['network', 'create', '-d', 'overlay', '--attachable', '--subnet', '10.78.0.0/24', 'lbnet']);
+  });
+  after(() => c?.destroy());
+
+  let vip = '';
+
+  test('service create: inspect shows Endpoint.VirtualIPs, one on its overlay network', async () => {
+    await ok(n1, ['service', 'create', '-d', '--name', 'echo', '--replicas', '3', '--network', 'name=lbnet,alias=hello', ...RESPONDER]);
+    const netId = (await ok(n1, ['network', 'inspect', '--format', '{{.Id}}', 'lbnet'])).trim();
+    const ep = JSON.parse(await ok(n1, ['service', 'inspect', '--format', '{{json .Endpoint}}', 'echo'])) as { Spec: { Mode: string }; VirtualIPs: { NetworkID: string; Addr: string }[] };
+    assert.equal(ep.Spec.Mode, 'vip');
+    assert.equal(ep.VirtualIPs.length, 1);
+    assert.equal(ep.VirtualIPs[0]!.NetworkID, netId);
+    assert.match(ep.VirtualIPs[0]!.Addr, /^10\.78\.0\.\d+\/24$/);
+    vip = ep.VirtualIPs[0]!.Addr.split('/')[0]!;
+    await waitFor(async () => (await running('echo')) === 3, 90_000, 'three echo tasks running');
+  });
+
+  test('the service name and its alias resolve to the VIP, tasks.<name> to the three task IPs', async () => {
+    await ok(n1, ['run', '-d', '--name', 'client1', '--network', 'lbnet', 'busybox', 'sleep', '600']);
+    await waitFor(async () => (await resolve(n1, 'client1', 'tasks.echo')).length === 3, 30_000, 'tasks.echo has three addresses');
+    const tasks = await resolve(n1, 'client1', 'tasks.echo');
+    assert.ok(!tasks.includes(vip));
+    assert.deepEqual(await resolve(n1, 'client1', 'echo'), [vip]);
+    assert.deepEqual(await resolve(n1, 'client1', 'hello'), [vip]);
+  });
+
+  test('connections to the VIP are spread over the tasks, from containers on any node', async () => {
+    await ok(n3, ['run', '-d', '--name', 'client3', '--network', 'lbnet', 'busybox', 'sleep', '600']);
+    for (const [n, client] of [[n1, 'client1'], [n3, 'client3']] as const) {
+      const got = await hits(n, client, 'echo', 24);
+      assert.equal(got.length, 24, `${client}: every connection answered: ${got.join(',')}`);
+      assert.ok(new Set(got).size > 1, `${client}: more than one task answered: ${got.join(',')}`);
+    }
+  });
+
+  test('after scale to 1, every connection reaches the one task left', async () => {
+    await ok(n1, ['service', 'scale', '-d', 'echo=1']);
+    await waitFor(async () => (await running('echo')) === 1, 60_000, 'one echo task');
+    await waitFor(async () => (await resolve(n1, 'client1', 'tasks.echo')).length === 1, 30_000, 'tasks.echo has one address');
+    await waitFor(async () => new Set(await hits(n1, 'client1', vip, 3)).size === 1, 15_000, 'rules down to one task');
+    const got = await hits(n1, 'client1', vip, 12);
+    assert.equal(got.length, 12, got.join(','));
+    assert.equal(new Set(got).size, 1, got.join(','));
+  });
+
+  test('--endpoint-mode dnsrr: no VirtualIPs, the name resolves to the task IPs', async () => {
+    await ok(n1, ['service', 'create', '-d', '--name', 'rr', '--replicas', '2', '--endpoint-mode', 'dnsrr', '--network', 'lbnet', ...RESPONDER]);
+    assert.equal((await ok(n1, ['service', 'inspect', '--format', '{{json .Endpoint.VirtualIPs}}', 'rr'])).trim(), 'null');
+    await waitFor(async () => (await resolve(n1, 'client1', 'rr')).length === 2, 60_000, 'rr resolves to two tasks');
+  });
+
+  test('a network a service uses cannot be removed; service rm frees the VIP and then it can', async () => {
+    const r = await n1.docker(['network', 'rm', 'lbnet']);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /is in use by (service|task)/);
+    await ok(n1, ['rm', '-f', 'client1']);
+    await ok(n3, ['rm', '-f', 'client3']);
+    await ok(n1, ['service', 'rm', 'echo', 'rr']);
+    await waitFor(async () => (await running('echo')) + (await running('rr')) === 0, 60_000, 'no task left');
+    await waitFor(async () => (await n1.docker(['network', 'rm', 'lbnet'])).code === 0, 30_000, 'network rm lbnet');
+  });
+});

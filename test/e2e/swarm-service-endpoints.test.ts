@@ -2,7 +2,9 @@
  * Service endpoints with the real docker CLI on a 3-node cluster (n1 the
  * manager, n2 and n3 workers, busybox on each): the default endpoint mode
  * `vip` gives each service a virtual IP on its overlay networks that
- * load-balances (iptables, lb-rules.ts) over the running tasks. One cluster
+ * load-balances (iptables, lb-rules.ts) over the running tasks; published
+ * ports in mode host are bound on the node running the task, one task per
+ * node and port. One cluster
  * for the whole file; the responder is busybox `nc -ll -p 80 -e hostname`,
  * so each connection answers the hostname of the task it reached.
  */
@@ -106,5 +108,35 @@ describe('service endpoints: VIPs', () => {
     await ok(n1, ['service', 'rm', 'echo', 'rr']);
     await waitFor(async () => (await running('echo')) + (await running('rr')) === 0, 60_000, 'no task left');
     await waitFor(async () => (await n1.docker(['network', 'rm', 'lbnet'])).code === 0, 30_000, 'network rm lbnet');
+  });
+
+  test('--publish mode=host: the port is bound on the task\'s node; PortStatus and Endpoint.Ports show it', async () => {
+    await ok(n1, ['service', 'create', '-d', '--name', 'hostp', '--publish', 'mode=host,published=8080,target=80', ...RESPONDER]);
+    await waitFor(async () => (await running('hostp')) === 1, 60_000, 'hostp running');
+    const ports = JSON.parse(await ok(n1, ['service', 'inspect', '--format', '{{json .Endpoint.Ports}}', 'hostp']));
+    assert.deepEqual(ports, [{ Protocol: 'tcp', TargetPort: 80, PublishedPort: 8080, PublishMode: 'host' }]);
+    assert.equal((await ok(n1, ['service', 'ps', '--format', '{{.Ports}}', 'hostp'])).trim(), '*:8080->80/tcp');
+    let where: TestNode | undefined, name = '';
+    for (const n of c.nodes) {
+      const out = (await ok(n, ['ps', '--filter', 'label=com.docker.swarm.service.name=hostp', '--format', '{{.Names}}'])).trim();
+      if (out) [where, name] = [n, out];
+    }
+    const host = (await ok(where!, ['inspect', '--format', '{{.Config.Hostname}}', name])).trim();
+    const other = c.nodes.find((n) => n !== where)!;
+    await waitFor(async () => (await other.sh('busybox', ['nc', '-w', '3', where!.ip, '8080'], { input: '' })).stdout.trim() === host, 15_000, `${where!.ip}:8080 answers ${host}`);
+    assert.equal((await where!.sh('busybox', ['nc', '-w', '2', other.ip, '8080'], { input: '' })).stdout.trim(), '', 'a node without the task does not answer');
+  });
+
+  test('one task per node and host port: a fourth task on three nodes stays pending, host-mode port already in use', async () => {
+    await ok(n1, ['service', 'scale', '-d', 'hostp=4']);
+    await waitFor(async () => (await running('hostp')) === 3, 60_000, 'three hostp tasks, one per node');
+    await waitFor(async () => {
+      const out = await ok(n1, ['service', 'ps', '--filter', 'desired-state=running', '--format', '{{.CurrentState}}|{{.Error}}', '--no-trunc', 'hostp']);
+      return out.includes('Pending') && out.includes('no suitable node (host-mode port already in use on 3 nodes)');
+    }, 30_000, 'the fourth task pending with the host-port reason');
+    for (const n of c.nodes) assert.equal((await ok(n, ['ps', '--filter', 'label=com.docker.swarm.service.name=hostp', '-q'])).trim().split('\n').length, 1, n.name);
+    await ok(n1, ['service', 'rm', 'hostp']);
+    await waitFor(async () => (await running('hostp')) === 0, 60_000, 'hostp gone');
+    await waitFor(async () => (await n2.sh('busybox', ['nc', '-w', '2', n1.ip, '8080'], { input: '' })).stdout.trim() === '', 15_000, 'port 8080 closed on n1');
   });
 });

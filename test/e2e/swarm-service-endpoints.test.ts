@@ -4,7 +4,8 @@
  * `vip` gives each service a virtual IP on its overlay networks that
  * load-balances (iptables, lb-rules.ts) over the running tasks; published
  * ports in mode host are bound on the node running the task, one task per
- * node and port. One cluster
+ * node and port; published ports in mode ingress (the routing mesh) answer
+ * on every node, also one without a task. One cluster
  * for the whole file; the responder is busybox `nc -ll -p 80 -e hostname`,
  * so each connection answers the hostname of the task it reached.
  */
@@ -138,5 +139,57 @@ describe('service endpoints: VIPs', () => {
     await ok(n1, ['service', 'rm', 'hostp']);
     await waitFor(async () => (await running('hostp')) === 0, 60_000, 'hostp gone');
     await waitFor(async () => (await n2.sh('busybox', ['nc', '-w', '2', n1.ip, '8080'], { input: '' })).stdout.trim() === '', 15_000, 'port 8080 closed on n1');
+  });
+
+  test('the swarm has Docker\'s ingress network: 10.0.0.0/24, Ingress true', async () => {
+    const ing = JSON.parse(await ok(n2, ['network', 'inspect', '--format', '{{json .}}', 'ingress'])) as { Ingress: boolean; Driver: string; Scope: string; IPAM: { Config: { Subnet: string }[] } };
+    assert.deepEqual([ing.Ingress, ing.Driver, ing.Scope, ing.IPAM.Config[0]!.Subnet], [true, 'overlay', 'swarm', '10.0.0.0/24']);
+  });
+
+  test('--publish 8080:80 (routing mesh): every node answers on 8080, also one without a task, spread over the tasks', async () => {
+    await ok(n1, ['service', 'create', '-d', '--name', 'mesh', '--replicas', '2', '--publish', 'published=8080,target=80', ...RESPONDER]);
+    const ingressId = (await ok(n1, ['network', 'inspect', '--format', '{{.Id}}', 'ingress'])).trim();
+    const ep = JSON.parse(await ok(n1, ['service', 'inspect', '--format', '{{json .Endpoint}}', 'mesh'])) as { Ports: unknown[]; VirtualIPs: { NetworkID: string; Addr: string }[] };
+    assert.deepEqual(ep.Ports, [{ Protocol: 'tcp', TargetPort: 80, PublishedPort: 8080, PublishMode: 'ingress' }]);
+    assert.deepEqual(ep.VirtualIPs.map((v) => v.NetworkID), [ingressId]);
+    assert.match(ep.VirtualIPs[0]!.Addr, /^10\.0\.0\.\d+\/24$/);
+    await waitFor(async () => (await running('mesh')) === 2, 60_000, 'two mesh tasks');
+    const hosts = new Set<string>();
+    for (const n of c.nodes) {
+      for (const name of (await ok(n, ['ps', '--filter', 'label=com.docker.swarm.service.name=mesh', '--format', '{{.Names}}'])).trim().split('\n').filter(Boolean)) {
+        hosts.add((await ok(n, ['inspect', '--format', '{{.Config.Hostname}}', name])).trim());
+      }
+    }
+    const seen = new Set<string>();
+    for (const [from, to] of [[n2, n1], [n3, n2], [n1, n3]] as const) {
+      await waitFor(async () => hosts.has((await from.sh('busybox', ['nc', '-w', '3', to.ip, '8080'], { input: '' })).stdout.trim()), 20_000, `${to.name} answers on 8080`);
+      for (let i = 0; i < 8; i++) {
+        const got = (await from.sh('busybox', ['nc', '-w', '3', to.ip, '8080'], { input: '' })).stdout.trim();
+        assert.ok(hosts.has(got), `${to.name}:8080 answered ${JSON.stringify(got)}`);
+        seen.add(got);
+      }
+    }
+    assert.equal(seen.size, 2, 'both tasks answered');
+  });
+
+  test('a published port left out is assigned from 30000; one another service holds is refused with dockerd\'s words', async () => {
+    await ok(n1, ['service', 'create', '-d', '--name', 'auto', '--publish', 'target=80', ...RESPONDER]);
+    assert.equal((await ok(n1, ['service', 'inspect', '--format', '{{(index .Endpoint.Ports 0).PublishedPort}}', 'auto'])).trim(), '30000');
+    const meshId = (await ok(n1, ['service', 'inspect', '--format', '{{.ID}}', 'mesh'])).trim();
+    const r = await n1.docker(['service', 'create', '-d', '--name', 'clash', '--publish', '8080:80', ...RESPONDER]);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, new RegExp(`port '8080' is already in use by service 'mesh' \\(${meshId}\\) as an ingress port`));
+  });
+
+  test('service rm closes the port on every node; swarm leave takes the mesh\'s rules off the node', async () => {
+    await ok(n1, ['service', 'rm', 'mesh', 'auto']);
+    await waitFor(async () => (await running('mesh')) + (await running('auto')) === 0, 60_000, 'no mesh task left');
+    for (const n of c.nodes) {
+      await waitFor(async () => !(await n.sh('iptables-save', ['-t', 'nat'])).stdout.includes('--dport 8080'), 15_000, `${n.name}: no rule for 8080`);
+    }
+    await ok(n3, ['swarm', 'leave']);
+    await waitFor(async () => !(await n3.sh('iptables-save', [])).stdout.includes('BERTH-INGRESS'), 15_000, 'node3: no ingress chain left');
+    await waitFor(async () => !/\b(ov|vx)-/.test((await n3.sh('ip', ['-o', 'link'])).stdout), 15_000, 'node3: no overlay device left');
+    assert.doesNotMatch((await n3.sh('ip', ['-o', 'addr'])).stdout, /\b10\.0\.0\./, 'node3: no ingress address left');
   });
 });

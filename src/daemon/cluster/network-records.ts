@@ -58,6 +58,8 @@ export interface OverlayNetworkRecord {
   attachable: boolean;
   options: Record<string, string>;
   labels: Record<string, string>;
+  /** The routing mesh's network (`ingress`, made at swarm init). */
+  ingress?: boolean;
 }
 
 export interface OverlayEndpointRecord {
@@ -81,6 +83,8 @@ export interface VipRecord {
   prefix: number;
   /** The service name and the aliases of its attachment to this network. */
   names: string[];
+  /** On the ingress network: the service's published ports (mode ingress), which every node forwards here. */
+  ports?: { protocol: 'tcp' | 'udp'; published: number; target: number }[];
 }
 
 export interface PeerRecord {
@@ -164,6 +168,16 @@ export async function createNetwork(kv: KeyValueStore, id: string, req: NetworkR
     if (r.succeeded) return rec;
   }
   throw lostRaces();
+}
+
+/** Docker's `ingress` network, made with the swarm: the first subnet of the pool (10.0.0.0/24), VNI 4096. */
+export function ingressNetworkOps(id: string, pool: AddressPool, now: string): { rec: OverlayNetworkRecord; ops: TxnOp[] } {
+  const subnet = freeSubnet(pool, []);
+  const rec: OverlayNetworkRecord = {
+    id, name: 'ingress', created: now, vni: VNI_FIRST, subnet: formatCidr(subnet), gateway: formatIp(nth(subnet, 1)), userSubnet: false,
+    internal: false, attachable: false, options: {}, labels: {}, ingress: true,
+  };
+  return { rec, ops: [{ put: ALLOC_KEY, value: id }, { put: networkKey(id), value: JSON.stringify(rec) }] };
 }
 
 /** Removes the network and everything under it, unless an endpoint uses it (Docker's words in `inUse`). */

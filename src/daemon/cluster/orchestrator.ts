@@ -70,6 +70,7 @@ export function newTask(s: ServiceRecord, id: string, now: number, where: { slot
     status: { state: 'pending', message: 'pending task scheduling', timestamp: iso(now) },
     spec: structuredClone(s.spec.TaskTemplate ?? {}), specVersion: s.specVersion, createdAt: iso(now), updatedAt: iso(now),
     ...(hostModePorts(s.spec).length ? { hostPorts: hostModePorts(s.spec) } : {}),
+    ...(s.ingressNetworkId ? { ingressNetworkId: s.ingressNetworkId } : {}),
   };
 }
 

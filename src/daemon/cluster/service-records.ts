@@ -37,6 +37,10 @@ export interface ServiceRecord {
   previousSpecVersion?: number;
   /** The rolling update in progress or last done (swarmkit's UpdateStatus); cleared by each `service update`. */
   updateStatus?: UpdateStatusRecord;
+  /** Endpoint.Ports: the spec's published ports, ingress ones with the port assigned (ingress-ports.ts). */
+  endpointPorts?: PortConfigView[];
+  /** Set while the service publishes ports in mode ingress: its tasks join that network. */
+  ingressNetworkId?: string;
 }
 
 export type UpdateState = 'updating' | 'paused' | 'completed' | 'rollback_started' | 'rollback_paused' | 'rollback_completed';
@@ -73,6 +77,8 @@ export interface TaskRecord {
   specVersion: number;
   /** The service's published ports in mode host when the task was made: bound on the task's node. */
   hostPorts?: PortConfigView[];
+  /** The ingress network, when the service publishes ports through the routing mesh: the task joins it. */
+  ingressNetworkId?: string;
   createdAt: string;
   updatedAt: string;
   /** When the agent first saw it running (the update monitor counts from here). */
@@ -128,7 +134,7 @@ export function serviceView(s: ServiceRecord, modRevision: number, status?: Serv
     ...(s.updateStatus ? { UpdateStatus: updateStatusView(s.updateStatus) } : {}),
     Endpoint: {
       Spec: { Mode: s.spec.EndpointSpec?.Mode ?? 'vip', ...(s.spec.EndpointSpec?.Ports?.length ? { Ports: s.spec.EndpointSpec.Ports } : {}) },
-      ...(s.spec.EndpointSpec?.Ports?.length ? { Ports: endpointPorts(s.spec) } : {}),
+      ...(s.spec.EndpointSpec?.Ports?.length ? { Ports: s.endpointPorts ?? endpointPorts(s.spec) } : {}),
       ...(vips.length ? { VirtualIPs: vips } : {}),
     },
     ...(status ? { ServiceStatus: status } : {}),

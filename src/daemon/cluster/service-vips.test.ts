@@ -15,12 +15,15 @@ describe('service VIPs', () => {
     const b = await createNetwork(kv, 'netb', req('b'), POOL);
     const spec = { Name: 'web', TaskTemplate: { Networks: [{ Target: 'neta' }, { Target: 'b', Aliases: ['www'] }, { Target: 'nope' }] } };
     const plan = planVips(spec, [a, b], new Map());
-    assert.deepEqual([...plan.want], [['neta', ['web']], ['netb', ['web', 'www']]]);
+    assert.deepEqual([...plan.want], [['neta', { names: ['web'] }], ['netb', { names: ['web', 'www'] }]]);
     assert.deepEqual(plan.drop, []);
     const cur = new Map([['neta', { serviceId: 's', ip: '10.0.0.2', prefix: 24, names: ['web'] }]]);
     assert.deepEqual([...planVips(spec, [a, b], cur).want.keys()], ['netb'], 'an unchanged VIP is left alone');
     assert.deepEqual(planVips({ ...spec, EndpointSpec: { Mode: 'dnsrr' } }, [a, b], cur), { want: new Map(), drop: ['neta'] });
     assert.deepEqual(planVips({ Name: 'web', TaskTemplate: { Networks: [{ Target: 'b' }] } }, [a, b], cur).drop, ['neta']);
+    const ports = [{ protocol: 'tcp' as const, published: 8080, target: 80 }];
+    const withIngress = planVips({ ...spec, EndpointSpec: { Mode: 'dnsrr' } }, [a, b], cur, { netId: 'ing', ports });
+    assert.deepEqual([...withIngress.want], [['ing', { names: [], ports }]], 'published ports: an ingress VIP, in dnsrr mode too');
     await kv.close();
   });
 

@@ -25,9 +25,20 @@ import type { KeyValueStore } from './store.js';
 
 const ROUNDS = 20;
 
+export interface VipWant {
+  names: string[];
+  ports?: NonNullable<VipRecord['ports']>;
+}
+
+/** The ingress network and the service's published ports there (mode ingress). */
+export interface IngressWant {
+  netId: string;
+  ports: NonNullable<VipRecord['ports']>;
+}
+
 export interface VipPlan {
-  /** network id -> names: a VIP to lease (or whose names changed). */
-  want: Map<string, string[]>;
+  /** network id -> names (and, on ingress, ports): a VIP to lease, or whose names or ports changed. */
+  want: Map<string, VipWant>;
   /** network ids whose VIP goes. */
   drop: string[];
 }
@@ -41,27 +52,23 @@ export function findNetwork(target: string, nets: OverlayNetworkRecord[]): Overl
 }
 
 /** What VIPs the spec needs against those it has (`current`: network id -> record). */
-export function planVips(spec: ServiceSpecView, nets: OverlayNetworkRecord[], current: Map<string, VipRecord>, extra: string[] = []): VipPlan {
-  const want = new Map<string, string[]>();
+export function planVips(spec: ServiceSpecView, nets: OverlayNetworkRecord[], current: Map<string, VipRecord>, ingress?: IngressWant): VipPlan {
+  const want = new Map<string, VipWant>();
+  // published ports need the ingress VIP in either endpoint mode: the mesh forwards to it
+  if (ingress?.ports.length) want.set(ingress.netId, { names: [], ports: ingress.ports });
   if ((spec.EndpointSpec?.Mode ?? 'vip') === 'vip') {
     for (const a of spec.TaskTemplate?.Networks ?? []) {
       const net = findNetwork(a.Target, nets);
-      if (net) want.set(net.id, [...new Set([spec.Name ?? '', ...(a.Aliases ?? [])].filter(Boolean))]);
+      if (net && !net.ingress) want.set(net.id, { names: [...new Set([spec.Name ?? '', ...(a.Aliases ?? [])].filter(Boolean))] });
     }
-    // the ingress network (published ports): a VIP without names
-    for (const id of extra) if (!want.has(id)) want.set(id, []);
   }
-  for (const [id, names] of [...want]) {
+  const wanted = new Set(want.keys());
+  for (const [id, w] of [...want]) {
     const cur = current.get(id);
-    if (cur && cur.names.join('\0') === names.join('\0')) want.delete(id);
+    if (cur && cur.names.join('\0') === w.names.join('\0') && JSON.stringify(cur.ports ?? []) === JSON.stringify(w.ports ?? [])) want.delete(id);
   }
-  const drop = [...current.keys()].filter((id) => !want.has(id) && !isWanted(spec, nets, id, extra));
+  const drop = [...current.keys()].filter((id) => !wanted.has(id));
   return { want, drop };
-}
-
-function isWanted(spec: ServiceSpecView, nets: OverlayNetworkRecord[], id: string, extra: string[]): boolean {
-  if ((spec.EndpointSpec?.Mode ?? 'vip') !== 'vip') return false;
-  return extra.includes(id) || (spec.TaskTemplate?.Networks ?? []).some((a) => findNetwork(a.Target, nets)?.id === id);
 }
 
 /** The service's VIPs, by network id. */
@@ -76,7 +83,7 @@ export async function serviceVips(kv: KeyValueStore, serviceId: string): Promise
 }
 
 /** Leases (or renames) the VIP of the service on the network: one transaction on the network, the address and the record. */
-export async function allocateVip(kv: KeyValueStore, netId: string, serviceId: string, names: string[]): Promise<VipRecord> {
+export async function allocateVip(kv: KeyValueStore, netId: string, serviceId: string, names: string[], ports?: VipRecord['ports']): Promise<VipRecord> {
   for (let round = 0; round < ROUNDS; round++) {
     const netKv = await kv.get(networkKey(netId));
     if (!netKv) throw new Unavailable('network.not_found', `network ${netId} not found`);
@@ -84,13 +91,15 @@ export async function allocateVip(kv: KeyValueStore, netId: string, serviceId: s
     const prefix = parseCidr(net.subnet)!.cidr.prefix;
     const curKv = await kv.get(vipKey(netId, serviceId));
     if (curKv) {
-      const rec: VipRecord = { ...(JSON.parse(curKv.value) as VipRecord), names };
+      const { ports: _old, ...cur } = JSON.parse(curKv.value) as VipRecord;
+      void _old;
+      const rec: VipRecord = { ...cur, names, ...(ports?.length ? { ports } : {}) };
       const r = await kv.txn({ compare: [{ key: curKv.key, modRevision: curKv.modRevision }], success: [{ put: curKv.key, value: JSON.stringify(rec) }] });
       if (r.succeeded) return rec;
       continue;
     }
     const ip = formatIp(freeAddress(net, await leasedAddresses(kv, netId)));
-    const rec: VipRecord = { serviceId, ip, prefix, names };
+    const rec: VipRecord = { serviceId, ip, prefix, names, ...(ports?.length ? { ports } : {}) };
     const r = await kv.txn({
       compare: [{ key: networkKey(netId), modRevision: netKv.modRevision }, { key: ipKey(netId, ip), modRevision: 0 }, { key: vipKey(netId, serviceId), modRevision: 0 }],
       success: [
@@ -113,7 +122,7 @@ export async function releaseVip(kv: KeyValueStore, netId: string, serviceId: st
 }
 
 export async function applyVipPlan(kv: KeyValueStore, serviceId: string, plan: VipPlan): Promise<void> {
-  for (const [net, names] of plan.want) await allocateVip(kv, net, serviceId, names);
+  for (const [net, w] of plan.want) await allocateVip(kv, net, serviceId, w.names, w.ports);
   for (const net of plan.drop) await releaseVip(kv, net, serviceId);
 }
 

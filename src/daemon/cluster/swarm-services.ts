@@ -9,7 +9,7 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { Filters } from '../../api/filters.js';
-import type { ServiceSpecView, ServiceView, TaskView } from '../../api/types/index.js';
+import type { PortConfigView, ServiceSpecView, ServiceView, TaskView } from '../../api/types/index.js';
 import { Conflict, InvalidParameter, NotFound } from '../../errdefs/index.js';
 import { randomName } from '../containers/names.js';
 import { readSnapshot } from './cluster-snapshot.js';
@@ -19,8 +19,9 @@ import {
   hostModePorts, isGlobal, serviceKey, serviceLockKey, SERVICES_PREFIX, serviceStatus, serviceView, taskName, TASKS_PREFIX, taskView,
   type ServiceRecord, type TaskRecord,
 } from './service-records.js';
-import { listNetworks, VIPS_PREFIX, type VipRecord } from './network-records.js';
-import { applyVipPlan, planVips, releaseServiceVips, serviceVips } from './service-vips.js';
+import { assignPorts, claimOps, INGRESS_PORTS_PREFIX, ingressKeys, parseClaims } from './ingress-ports.js';
+import { listNetworks, VIPS_PREFIX, type OverlayNetworkRecord, type VipRecord } from './network-records.js';
+import { applyVipPlan, planVips, releaseServiceVips, serviceVips, type IngressWant } from './service-vips.js';
 import type { ClusterStore, KeyValue } from './store.js';
 import { resolveNodeRef } from './swarm-objects.js';
 
@@ -45,7 +46,10 @@ export function validateServiceSpec(spec: ServiceSpecView): void {
     throw new InvalidParameter('swarm.invalid_constraint', `rpc error: code = InvalidArgument desc = ${(err as Error).message}`);
   }
   for (const p of spec.EndpointSpec?.Ports ?? []) {
-    if ((p.PublishMode ?? 'ingress') !== 'host') throw new InvalidParameter('swarm.unsupported_option', 'published ports in mode ingress are not supported by berth yet');
+    if (p.Protocol === 'sctp' && (p.PublishMode ?? 'ingress') === 'ingress') throw new InvalidParameter('swarm.unsupported_option', 'berth publishes sctp ports in mode host only');
+    if ((p.PublishMode ?? 'ingress') === 'ingress' && spec.EndpointSpec?.Mode === 'dnsrr') {
+      throw new InvalidParameter('swarm.invalid_service_spec', "rpc error: code = InvalidArgument desc = EndpointSpec: port published with ingress mode can't be used with dnsrr mode");
+    }
     if (!p.TargetPort) throw new InvalidParameter('swarm.invalid_service_spec', 'rpc error: code = InvalidArgument desc = EndpointSpec: TargetPort must be provided');
   }
   // the deprecated top-level Networks: the CLI sends TaskTemplate.Networks
@@ -83,14 +87,43 @@ export class SwarmServices {
       id: newSwarmId(), createdAt: now, updatedAt: now, specVersion: 1,
       spec: { ...spec, Name: name, Mode: spec.Mode?.Global ? { Global: {} } : { Replicated: { Replicas: spec.Mode?.Replicated?.Replicas ?? 1 } } },
     };
+    const nets = await listNetworks(store);
+    const { ingress, claim } = await this.publishedPorts(store, record, nets);
     // the VIPs exist before the service does, so no task ever starts without them
-    await applyVipPlan(store, record.id, planVips(record.spec, await listNetworks(store), new Map()));
-    const r = await store.txn({ compare: [{ key: serviceKey(record.id), modRevision: 0 }], success: [{ put: serviceKey(record.id), value: JSON.stringify(record) }] });
+    await applyVipPlan(store, record.id, planVips(record.spec, nets, new Map(), ingress));
+    const r = await store.txn({
+      compare: [{ key: serviceKey(record.id), modRevision: 0 }, ...claim.compare],
+      success: [{ put: serviceKey(record.id), value: JSON.stringify(record) }, ...claim.ops],
+    });
     if (!r.succeeded) {
       await releaseServiceVips(store, record.id);
+      // a port claimed meanwhile says so; else it was the name
+      await this.publishedPorts(store, record, nets);
       throw new Conflict('swarm.service_name_conflict', 'rpc error: code = AlreadyExists desc = name conflicts with an existing object');
     }
     return { ID: record.id };
+  }
+
+  /**
+   * Assigns the service's published ports (in `record`, which is changed:
+   * endpointPorts, ingressNetworkId) and returns the ingress VIP's ports and
+   * the claim writes for the service's transaction.
+   */
+  private async publishedPorts(store: ClusterStore, record: ServiceRecord, nets: OverlayNetworkRecord[], previous?: PortConfigView[]): Promise<{ ingress?: IngressWant; claim: ReturnType<typeof claimOps> }> {
+    const claims = parseClaims((await store.list(INGRESS_PORTS_PREFIX)).items);
+    const ports = assignPorts(record.spec, record.id, claims, previous);
+    const onIngress = ports.filter((p) => p.PublishMode === 'ingress');
+    const net = nets.find((n) => n.ingress);
+    if (onIngress.length && !net) {
+      throw new InvalidParameter('swarm.no_ingress', 'rpc error: code = FailedPrecondition desc = service needs ingress network, but no ingress network is present');
+    }
+    if (ports.length) record.endpointPorts = ports;
+    else delete record.endpointPorts;
+    if (onIngress.length) record.ingressNetworkId = net!.id;
+    else delete record.ingressNetworkId;
+    const claim = claimOps(record.id, record.spec.Name ?? '', ingressKeys(previous ?? []), ingressKeys(ports));
+    if (!onIngress.length) return { claim };
+    return { claim, ingress: { netId: net!.id, ports: onIngress.map((p) => ({ protocol: p.Protocol === 'udp' ? 'udp' : 'tcp', published: p.PublishedPort!, target: p.TargetPort! })) } };
   }
 
   async listServices(filters: Filters, withStatus: boolean): Promise<ServiceView[]> {
@@ -145,10 +178,14 @@ export class SwarmServices {
       ...(o.rollback ? { updateStatus: { state: 'rollback_started' as const, startedAt: now, message: 'manually requested rollback' } } : {}),
     };
     const current = await serviceVips(store, s.id);
-    const plan = planVips(next.spec, await listNetworks(store), current);
+    const nets = await listNetworks(store);
+    const { ingress, claim } = await this.publishedPorts(store, next, nets, s.endpointPorts);
+    // joining or leaving the ingress network replaces the tasks
+    if (next.ingressNetworkId !== s.ingressNetworkId && next.specVersion === s.specVersion) next.specVersion = Math.max(s.specVersion, s.previousSpecVersion ?? 0) + 1;
+    const plan = planVips(next.spec, nets, current, ingress);
     // new VIPs before the write (its tasks may start at once); VIPs no longer wanted only after it
     await applyVipPlan(store, s.id, { want: plan.want, drop: [] });
-    const r = await store.txn({ compare: [{ key: kv.key, modRevision: kv.modRevision }], success: [{ put: kv.key, value: JSON.stringify(next) }] });
+    const r = await store.txn({ compare: [{ key: kv.key, modRevision: kv.modRevision }, ...claim.compare], success: [{ put: kv.key, value: JSON.stringify(next) }, ...claim.ops] });
     if (!r.succeeded) throw outOfSequence();
     await applyVipPlan(store, s.id, { want: new Map(), drop: plan.drop });
     return { Warnings: [] };
@@ -160,7 +197,8 @@ export class SwarmServices {
     const all = await this.services(store);
     const s = resolveService(ref, all.map((x) => x.record));
     const kv = all.find((x) => x.record.id === s.id)!.kv;
-    const r = await store.txn({ compare: [{ key: kv.key, modRevision: kv.modRevision }], success: [{ delete: kv.key }, { delete: serviceLockKey(s.id) }] });
+    const claim = claimOps(s.id, s.spec.Name ?? '', ingressKeys(s.endpointPorts ?? []), []);
+    const r = await store.txn({ compare: [{ key: kv.key, modRevision: kv.modRevision }], success: [{ delete: kv.key }, { delete: serviceLockKey(s.id) }, ...claim.ops] });
     if (r.succeeded) await releaseServiceVips(store, s.id);
   }
 

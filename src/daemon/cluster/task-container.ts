@@ -29,9 +29,13 @@ const NS_PER_S = 1_000_000_000;
  * `tasks.<service>` as well as its own names, so both resolve to every task.
  */
 function taskNetworks(t: TaskRecord): Pick<ContainerCreateRequest, 'NetworkingConfig'> & { mode?: string } {
-  const nets = t.spec.Networks ?? [];
+  const nets = [...(t.spec.Networks ?? [])];
+  // the routing mesh reaches the task on the ingress network (no names there, as in Docker)
+  if (t.ingressNetworkId) nets.push({ Target: t.ingressNetworkId });
   if (!nets.length) return {};
-  const EndpointsConfig = Object.fromEntries(nets.map((n) => [n.Target, { Aliases: [t.serviceName, `tasks.${t.serviceName}`, ...(n.Aliases ?? [])] }]));
+  const EndpointsConfig = Object.fromEntries(nets.map((n) => [n.Target, {
+    Aliases: n.Target === t.ingressNetworkId ? [] : [t.serviceName, `tasks.${t.serviceName}`, ...(n.Aliases ?? [])],
+  }]));
   return { mode: nets[0]!.Target, NetworkingConfig: { EndpointsConfig } };
 }
 

@@ -40,3 +40,11 @@ describe('VIP load-balancing rules', () => {
     assert.equal(lbApplyScript('OUTPUT'), 'iptables-restore -w --noflush && { iptables -w -t nat -C OUTPUT -j BERTH-LB 2>/dev/null || iptables -w -t nat -I OUTPUT -j BERTH-LB; }');
   });
 });
+
+describe('routing mesh rules', () => {
+  test('no VIP address: the rule matches the port only (the chain is jumped to for local addresses)', () => {
+    const rules = lbRules([{ vip: '', backends: ['10.0.0.5', '10.0.0.6'], port: { protocol: 'tcp', published: 8080, target: 80 } }], 'BERTH-INGRESS');
+    assert.match(rules, /^-A BERTH-INGRESS -p tcp -m tcp --dport 8080 -m statistic --mode random --probability 0\.50000000000 -j DNAT --to-destination 10\.0\.0\.5:80$/m);
+    assert.match(rules, /^-A BERTH-INGRESS -p tcp -m tcp --dport 8080 -j DNAT --to-destination 10\.0\.0\.6:80$/m);
+  });
+});

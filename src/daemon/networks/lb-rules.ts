@@ -19,7 +19,7 @@ import { run } from '../../lib/exec.js';
 export const LB_CHAIN = 'BERTH-LB';
 
 export interface VipBackends {
-  /** The virtual address, e.g. 10.0.1.2 */
+  /** The virtual address, e.g. 10.0.1.2; '' matches any destination (the chain's jump says which). */
   vip: string;
   /** The task addresses behind it; none: the VIP leads nowhere (no rule). */
   backends: string[];
@@ -38,7 +38,8 @@ export function lbRules(vips: VipBackends[], chain = LB_CHAIN): string {
   const sorted = [...vips].sort((a, b) => a.vip.localeCompare(b.vip) || (a.port?.published ?? 0) - (b.port?.published ?? 0));
   for (const v of sorted) {
     const backends = [...new Set(v.backends)].sort();
-    const match = v.port ? `-d ${v.vip}/32 -p ${v.port.protocol} -m ${v.port.protocol} --dport ${v.port.published}` : `-d ${v.vip}/32`;
+    const dst = v.vip ? [`-d ${v.vip}/32`] : [];
+    const match = [...dst, ...(v.port ? [`-p ${v.port.protocol} -m ${v.port.protocol} --dport ${v.port.published}`] : [])].join(' ');
     backends.forEach((b, i) => {
       const to = v.port ? `${b}:${v.port.target}` : b;
       const pick = i < backends.length - 1 ? ` -m statistic --mode random --probability ${ruleProbability(i, backends.length)}` : '';

@@ -315,7 +315,7 @@ export class NetworkService {
     return {
       Name: n.name, Id: n.id, Created: n.created, Scope: n.driver === 'overlay' ? 'swarm' : n.remote?.scope ?? 'local', Driver: n.driver, EnableIPv6: false,
       IPAM: { Driver: n.ipam.driver, Options: n.ipam.options, Config: n.ipam.config },
-      Internal: n.internal, Attachable: n.attachable, Ingress: false, ConfigFrom: { Network: '' }, ConfigOnly: false,
+      Internal: n.internal, Attachable: n.attachable, Ingress: !!n.overlay?.ingress, ConfigFrom: { Network: '' }, ConfigOnly: false,
       Containers: containers, Options: n.options, Labels: n.labels,
       ...(n.driver === 'overlay' && withContainers ? { Peers: this.overlay?.peers(n.id) ?? [] } : {}),
     };

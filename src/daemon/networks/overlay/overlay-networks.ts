@@ -31,6 +31,7 @@ import type { SwarmMembership } from '../../cluster/swarm-service.js';
 import { readCluster } from '../../cluster/swarm-nodes.js';
 import { newSwarmId } from '../../cluster/ids.js';
 import { VipBalancer } from './vip-balancer.js';
+import { IngressMesh, ingressEndpointId } from './ingress-mesh.js';
 import { CNI_VERSION, cniNetworkName, type NetworkConfList } from '../cni-config.js';
 import { planFromConfig } from '../ipam.js';
 import type { NetworkRecord } from '../network-store.js';
@@ -68,9 +69,14 @@ export class OverlayNetworks implements OverlayDriver {
   private queue: Promise<unknown> = Promise.resolve();
 
   private readonly balancer: VipBalancer;
+  private readonly mesh: IngressMesh;
 
   constructor(private readonly d: OverlayNetworksDeps) {
     this.balancer = new VipBalancer({
+      vips: (net) => this.session?.vips.get(net)?.values() ?? [],
+      endpoints: (net) => this.session?.endpoints.get(net)?.values() ?? [],
+    }, d.log);
+    this.mesh = new IngressMesh({
       vips: (net) => this.session?.vips.get(net)?.values() ?? [],
       endpoints: (net) => this.session?.endpoints.get(net)?.values() ?? [],
     }, d.log);
@@ -116,6 +122,7 @@ export class OverlayNetworks implements OverlayDriver {
   async shutdown(): Promise<void> {
     this.stop();
     await this.serial(async () => {
+      await this.mesh.teardown(false);
       for (const n of this.d.networks.overlays()) await removeOverlayDevices(n.bridge!, n.overlay!.vxlan).catch(() => {});
     });
   }
@@ -183,7 +190,7 @@ export class OverlayNetworks implements OverlayDriver {
       if (owner.nodeId === s.m.nodeId) stale.set(`${lease.net}/${owner.containerId}`, { net: lease.net, containerId: owner.containerId, ip: lease.ip });
     }
     for (const x of stale.values()) {
-      if (this.d.containerRunning(x.containerId)) continue;
+      if (this.d.containerRunning(x.containerId) || x.containerId === ingressEndpointId(s.m.nodeId)) continue;
       this.d.log.info('overlay: releasing the address of a container that no longer runs', { network: x.net, container: x.containerId, ip: x.ip });
       s.endpoints.get(x.net)?.delete(x.containerId);
       await releaseAddress(s.m.store, x.net, x.containerId, x.ip).catch((err: Error) => this.d.log.warn('overlay: release failed', { error: err.message }));
@@ -228,8 +235,10 @@ export class OverlayNetworks implements OverlayDriver {
         else await this.teardown(s, k.net);
       } else if (k.kind === 'vips') {
         this.balancer.changed(k.net);
+        if (this.mesh.isIngress(k.net)) await this.mesh.apply();
       } else if (k.kind === 'endpoints') {
         this.balancer.changed(k.net);
+        if (this.mesh.isIngress(k.net)) await this.mesh.apply();
         const rec = this.d.networks.find(k.net);
         if (!rec?.overlay) return;
         if (before && before.nodeId !== s.m.nodeId) await removePeer(rec.overlay.vxlan, before.ip, before.mac);
@@ -263,6 +272,7 @@ export class OverlayNetworks implements OverlayDriver {
     if (!s.peers.get(net.id)?.has(s.m.nodeId)) {
       await putPeer(s.m.store, net.id, s.m.nodeId, { name: s.m.hostname, ip: s.m.advertiseIp });
     }
+    if (net.ingress) await this.mesh.setUp(s.m, net, bridge).catch((err: Error) => this.d.log.warn('ingress: could not set up the routing mesh', { error: err.message }));
   }
 
   private async teardown(s: Session | undefined, id: string): Promise<void> {
@@ -271,6 +281,7 @@ export class OverlayNetworks implements OverlayDriver {
     for (const c of this.d.networks.attached(rec)) {
       this.d.log.warn('overlay: the network was removed from the cluster while a container of this node used it', { network: rec.name, container: c.id });
     }
+    if (this.mesh.isIngress(id)) await this.mesh.teardown(false);
     await this.d.networks.dropOverlay(id);
     await removeOverlayDevices(rec.bridge!, rec.overlay!.vxlan);
     if (s) {
@@ -411,6 +422,6 @@ export function localRecord(net: OverlayNetworkRecord, bridge: string, vxlan: st
     id: net.id, name: net.name, created: net.created, driver: 'overlay', internal: net.internal, attachable: net.attachable,
     ipam: { driver: 'default', options: null, config: [ipam] }, userSubnet: net.userSubnet,
     options: { ...net.options, 'com.docker.network.driver.overlay.vxlanid_list': String(net.vni) }, labels: net.labels, bridge,
-    overlay: { vni: net.vni, vxlan },
+    overlay: { vni: net.vni, vxlan, ...(net.ingress ? { ingress: true } : {}) },
   };
 }

@@ -120,13 +120,14 @@ export class IngressMesh {
   /** Leaving, the network removed, or the daemon stopping: rules and address go; `release` frees the lease too. */
   async teardown(release: boolean): Promise<void> {
     const c = this.current;
+    // nothing set up on this node (no swarm, or not yet): no iptables to spawn on every daemon stop
+    if (!c) return;
     this.current = undefined;
     for (const [table, hook, match, chain] of JUMPS) await ipt(`-t ${table} -D ${hook} ${match} -j ${chain}`).catch(() => {});
     for (const [table, chain] of [['nat', INGRESS_CHAIN], ['nat', POST_CHAIN], ['filter', FWD_CHAIN]] as const) {
       await ipt(`-t ${table} -F ${chain}`).catch(() => {});
       await ipt(`-t ${table} -X ${chain}`).catch(() => {});
     }
-    if (!c) return;
     await run('ip', ['addr', 'del', `${c.ip}/${c.prefix}`, 'dev', c.bridge]).catch(() => {});
     if (release) {
       await releaseAddress(c.m.store, c.netId, ingressEndpointId(c.m.nodeId), c.ip)

@@ -70,7 +70,7 @@ export interface SwarmServiceDeps {
   engineVersion: string;
   ncpu: number;
   memTotal: number;
-  /** Interfaces never chosen as the advertise address (the daemon's own bridge). */
+  /** Interfaces never chosen as the advertise address (the daemon's own bridges); `name*` is a prefix. */
   skipInterfaces?: string[];
   etcdClientPort?: number;
   etcdPeerPort?: number;

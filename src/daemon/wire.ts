@@ -43,6 +43,7 @@ import { networkPreflight } from './networks/preflight.js';
 import { ContainerNetworking } from './networks/sandbox.js';
 import { NetworkService } from './networks/service.js';
 import { OverlayNetworks } from './networks/overlay/overlay-networks.js';
+import { BRIDGE_PREFIX as OVERLAY_BRIDGE_PREFIX } from './networks/overlay/vxlan.js';
 import { preflight } from './preflight.js';
 import { ShimRuntime } from './runtime/shim/shim-runtime.js';
 import { ApiServer } from './server/http-server.js';
@@ -222,7 +223,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   const restored = new Promise<void>((r) => { containersRestored = r; });
   const swarm: SwarmService = new SwarmService({
     dataRoot: cfg.dataRoot, hostname: facts.hostname, engineVersion: ENGINE_VERSION, ncpu: facts.ncpu, memTotal: facts.memTotal,
-    skipInterfaces: [cfg.bridge], log,
+    skipInterfaces: [cfg.bridge, `${OVERLAY_BRIDGE_PREFIX}*`], log,
     taskContainers: taskContainers({
       restored,
       records: () => containerStore.list(),

@@ -84,17 +84,18 @@ describe('overlay networks across hosts with the docker CLI', () => {
     const id = (await ok(n1, ['network', 'create', '-d', 'overlay', '--attachable', 'ovl'])).trim();
     assert.match(id, /^[0-9a-z]{25}$/);
     for (const n of [n1, n2, n3]) {
-      await waitFor(async () => (await n.docker(['network', 'ls', '--filter', 'driver=overlay', '--format', '{{.Name}} {{.Scope}} {{.Driver}}'])).stdout.trim() === 'ovl swarm overlay', 15_000, `${n.name} lists ovl`);
+      await waitFor(async () => (await n.docker(['network', 'ls', '--filter', 'driver=overlay', '--format', '{{.Name}} {{.Scope}} {{.Driver}}'])).stdout.trim() === 'ingress swarm overlay\novl swarm overlay', 15_000, `${n.name} lists ingress and ovl`);
     }
     ovl = await inspect(n1, 'ovl');
     assert.equal(ovl.Id, id);
     assert.equal(ovl.Scope, 'swarm');
     assert.equal(ovl.Driver, 'overlay');
     assert.equal(ovl.Attachable, true);
-    assert.equal(ovl.IPAM.Config[0]!.Subnet, '10.0.0.0/24');
-    assert.equal(ovl.IPAM.Config[0]!.Gateway, '10.0.0.1');
+    // the swarm's ingress network holds 10.0.0.0/24 and VNI 4096, as in Docker
+    assert.equal(ovl.IPAM.Config[0]!.Subnet, '10.0.1.0/24');
+    assert.equal(ovl.IPAM.Config[0]!.Gateway, '10.0.1.1');
     const vni = Number(ovl.Options['com.docker.network.driver.overlay.vxlanid_list']);
-    assert.equal(vni, 4096);
+    assert.equal(vni, 4097);
     for (const n of [n1, n2, n3]) {
       const vx = `vx-${id.slice(0, 12)}`;
       const d = JSON.parse((await n.sh('ip', ['-d', '-j', 'link', 'show', 'dev', vx])).stdout) as { mtu: number; master: string; linkinfo: { info_data: { id: number; port: number; local: string; learning: boolean; proxy: boolean } } }[];
@@ -109,9 +110,9 @@ describe('overlay networks across hosts with the docker CLI', () => {
   test('a second network gets the next subnet and VNI; a user subnet overlapping it is refused', async () => {
     await ok(n1, ['network', 'create', '-d', 'overlay', 'ovl2']);
     const two = await inspect(n1, 'ovl2');
-    assert.equal(two.IPAM.Config[0]!.Subnet, '10.0.1.0/24');
-    assert.equal(two.Options['com.docker.network.driver.overlay.vxlanid_list'], '4097');
-    const r = await n1.docker(['network', 'create', '-d', 'overlay', '--subnet', '10.0.1.128/25', 'ovl3']);
+    assert.equal(two.IPAM.Config[0]!.Subnet, '10.0.2.0/24');
+    assert.equal(two.Options['com.docker.network.driver.overlay.vxlanid_list'], '4098');
+    const r = await n1.docker(['network', 'create', '-d', 'overlay', '--subnet', '10.0.2.128/25', 'ovl3']);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /invalid pool request: Pool overlaps with other one on this address space/);
     const dup = await n1.docker(['network', 'create', '-d', 'overlay', 'ovl2']);
@@ -130,8 +131,8 @@ describe('overlay networks across hosts with the docker CLI', () => {
     await ok(n2, ['run', '-d', '--network', 'ovl', '--name', 'bravo', 'busybox', 'sleep', '600']);
     const ipA = (await ok(n1, ['inspect', '--format', '{{.NetworkSettings.Networks.ovl.IPAddress}}', 'alpha'])).trim();
     const ipB = (await ok(n2, ['inspect', '--format', '{{.NetworkSettings.Networks.ovl.IPAddress}}', 'bravo'])).trim();
-    assert.match(ipA, /^10\.0\.0\.\d+$/);
-    assert.match(ipB, /^10\.0\.0\.\d+$/);
+    assert.match(ipA, /^10\.0\.1\.\d+$/);
+    assert.match(ipB, /^10\.0\.1\.\d+$/);
     assert.notEqual(ipA, ipB, 'addresses are allocated cluster-wide');
     assert.equal((await ok(n2, ['exec', 'bravo', 'cat', '/sys/class/net/eth0/mtu'])).trim(), '1450');
     await waitFor(async () => (await n2.docker(['exec', 'bravo', 'ping', '-c1', '-W2', ipA])).code === 0, 20_000, 'bravo pings alpha by address');
@@ -243,10 +244,12 @@ describe('overlay networks across hosts with the docker CLI', () => {
     await ok(n1, ['rm', '-f', 'alpha']);
     await ok(n2, ['rm', '-f', 'bravo']);
     await ok(n1, ['network', 'rm', 'ovl']);
+    const short = ovl.Id.slice(0, 12);
     for (const n of [n1, n2, n3]) {
-      await waitFor(async () => !(await links(n)).some((l) => l.startsWith('vx-') || l.startsWith('ov-')), 15_000, `${n.name}: overlay devices gone`);
-      assert.equal((await n.docker(['network', 'ls', '--filter', 'driver=overlay', '-q'])).stdout.trim(), '', n.name);
-      assert.equal(await ruleCount(n, 'ov-'), 0, `${n.name}: no rule of the overlay bridge`);
+      // the swarm's ingress network stays
+      await waitFor(async () => !(await links(n)).some((l) => l === `vx-${short}` || l === `ov-${short}`), 15_000, `${n.name}: overlay devices gone`);
+      assert.equal((await n.docker(['network', 'ls', '--filter', 'driver=overlay', '--format', '{{.Name}}'])).stdout.trim(), 'ingress', n.name);
+      assert.equal(await ruleCount(n, `ov-${short}`), 0, `${n.name}: no rule of the overlay bridge`);
       assert.deepEqual((await links(n)).filter((l) => l.startsWith('veth')), [], `${n.name}: no veth left`);
     }
   });
@@ -260,6 +263,7 @@ describe('overlay networks across hosts with the docker CLI', () => {
     assert.equal(await ruleCount(n3, 'ov-'), 0);
     assert.ok((await links(n2)).includes(`vx-${id.slice(0, 12)}`), 'node2 still has it');
     await ok(n1, ['network', 'rm', 'stay']);
-    await waitFor(async () => !(await links(n2)).some((l) => l.startsWith('vx-') || l.startsWith('ov-')), 15_000, 'node2: devices gone');
+    // the ingress network's devices stay while node2 is in the swarm
+    await waitFor(async () => !(await links(n2)).some((l) => l === `vx-${id.slice(0, 12)}` || l === `ov-${id.slice(0, 12)}`), 15_000, 'node2: devices gone');
   });
 });

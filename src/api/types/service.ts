@@ -69,7 +69,16 @@ export interface ServiceSpecView {
   UpdateConfig?: Record<string, unknown>;
   RollbackConfig?: Record<string, unknown>;
   Networks?: unknown[];
-  EndpointSpec?: { Mode?: string; Ports?: unknown[] };
+  EndpointSpec?: { Mode?: string; Ports?: PortConfigView[] };
+}
+
+/** swarm.PortConfig */
+export interface PortConfigView {
+  Name?: string;
+  Protocol?: 'tcp' | 'udp' | 'sctp';
+  TargetPort?: number;
+  PublishedPort?: number;
+  PublishMode?: 'ingress' | 'host';
 }
 
 export interface ServiceView {
@@ -80,7 +89,7 @@ export interface ServiceView {
   Spec: ServiceSpecView;
   PreviousSpec?: ServiceSpecView;
   UpdateStatus?: { State: string; StartedAt?: string; CompletedAt?: string; Message?: string };
-  Endpoint: { Spec: { Mode: string } };
+  Endpoint: { Spec: { Mode: string; Ports?: PortConfigView[] }; Ports?: PortConfigView[]; VirtualIPs?: { NetworkID: string; Addr: string }[] };
   ServiceStatus?: { RunningTasks: number; DesiredTasks: number; CompletedTasks: number };
 }
 
@@ -90,7 +99,7 @@ export interface TaskStatusView {
   Message: string;
   Err?: string;
   ContainerStatus?: { ContainerID?: string; PID?: number; ExitCode?: number };
-  PortStatus: Record<string, never>;
+  PortStatus: { Ports?: PortConfigView[] };
 }
 
 export interface TaskView {

@@ -60,7 +60,8 @@ export function resolveAdvertiseIp(req: { advertiseAddr?: string; listenAddr?: s
   }
   const found: { ip: string; iface: string }[] = [];
   for (const [name, list] of Object.entries(ifaces)) {
-    if (req.skipInterfaces?.includes(name)) continue;
+    // `ov-*`: a prefix (berth's overlay bridges, e.g. the ingress one a leave is still taking down)
+    if (req.skipInterfaces?.some((skip) => (skip.endsWith('*') ? name.startsWith(skip.slice(0, -1)) : name === skip))) continue;
     for (const a of list ?? []) if (!a.internal && a.family === 'IPv4') found.push({ ip: a.address, iface: name });
   }
   if (found.length === 0) throw invalid("could not find the system's IP address - specify one with --advertise-addr");

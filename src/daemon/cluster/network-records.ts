@@ -11,6 +11,7 @@
  *   │                                  so no endpoint appears between its check and its delete
  *   ├── ipam/<id>/<ip>                 one key per leased address: {containerId, nodeId}
  *   ├── endpoints/<id>/<container id>  OverlayEndpointRecord (name, aliases, IP, MAC, node, VTEP)
+ *   ├── vips/<id>/<service id>         VipRecord: a service's virtual IP on the network (service-vips.ts)
  *   └── peers/<id>/<node id>           a node that has the network set up: {name, ip}
  *
  * Each allocation is a transaction on the revisions it read; on a lost race
@@ -26,14 +27,16 @@ const ALLOC_KEY = `${OVERLAY_PREFIX}alloc`;
 export const NETWORKS_PREFIX = `${OVERLAY_PREFIX}networks/`;
 export const ENDPOINTS_PREFIX = `${OVERLAY_PREFIX}endpoints/`;
 export const PEERS_PREFIX = `${OVERLAY_PREFIX}peers/`;
+export const VIPS_PREFIX = `${OVERLAY_PREFIX}vips/`;
 const IPAM_PREFIX = `${OVERLAY_PREFIX}ipam/`;
 const USERS_PREFIX = `${OVERLAY_PREFIX}users/`;
 
 export const networkKey = (id: string) => `${NETWORKS_PREFIX}${id}`;
 export const endpointKey = (net: string, containerId: string) => `${ENDPOINTS_PREFIX}${net}/${containerId}`;
 export const peerKey = (net: string, nodeId: string) => `${PEERS_PREFIX}${net}/${nodeId}`;
-const ipKey = (net: string, ip: string) => `${IPAM_PREFIX}${net}/${ip}`;
-const usersKey = (net: string) => `${USERS_PREFIX}${net}`;
+export const vipKey = (net: string, serviceId: string) => `${VIPS_PREFIX}${net}/${serviceId}`;
+export const ipKey = (net: string, ip: string) => `${IPAM_PREFIX}${net}/${ip}`;
+export const usersKey = (net: string) => `${USERS_PREFIX}${net}`;
 
 /** libnetwork's overlay driver: VNIs from 4096 up; the data path port and the MTU under VXLAN's 50 bytes. */
 export const VNI_FIRST = 4096;
@@ -55,6 +58,8 @@ export interface OverlayNetworkRecord {
   attachable: boolean;
   options: Record<string, string>;
   labels: Record<string, string>;
+  /** The routing mesh's network (`ingress`, made at swarm init). */
+  ingress?: boolean;
 }
 
 export interface OverlayEndpointRecord {
@@ -67,6 +72,19 @@ export interface OverlayEndpointRecord {
   nodeId: string;
   /** The node's advertise address: where VXLAN frames for this endpoint go. */
   vtep: string;
+  /** A task container's service (its label): the endpoint is a backend of the service's VIP. */
+  serviceId?: string;
+}
+
+/** A service's virtual IP on one network: its names resolve to `ip`, which load-balances over the service's endpoints. */
+export interface VipRecord {
+  serviceId: string;
+  ip: string;
+  prefix: number;
+  /** The service name and the aliases of its attachment to this network. */
+  names: string[];
+  /** On the ingress network: the service's published ports (mode ingress), which every node forwards here. */
+  ports?: { protocol: 'tcp' | 'udp'; published: number; target: number }[];
 }
 
 export interface PeerRecord {
@@ -152,11 +170,26 @@ export async function createNetwork(kv: KeyValueStore, id: string, req: NetworkR
   throw lostRaces();
 }
 
+/** Docker's `ingress` network, made with the swarm: the first subnet of the pool (10.0.0.0/24), VNI 4096. */
+export function ingressNetworkOps(id: string, pool: AddressPool, now: string): { rec: OverlayNetworkRecord; ops: TxnOp[] } {
+  const subnet = freeSubnet(pool, []);
+  const rec: OverlayNetworkRecord = {
+    id, name: 'ingress', created: now, vni: VNI_FIRST, subnet: formatCidr(subnet), gateway: formatIp(nth(subnet, 1)), userSubnet: false,
+    internal: false, attachable: false, options: {}, labels: {}, ingress: true,
+  };
+  return { rec, ops: [{ put: ALLOC_KEY, value: id }, { put: networkKey(id), value: JSON.stringify(rec) }] };
+}
+
 /** Removes the network and everything under it, unless an endpoint uses it (Docker's words in `inUse`). */
-export async function removeNetwork(kv: KeyValueStore, id: string, inUse: (containerId: string) => Error): Promise<void> {
+export async function removeNetwork(kv: KeyValueStore, id: string, inUse: (containerId: string) => Error, inUseByService?: (serviceId: string) => Error): Promise<void> {
   for (let round = 0; round < ROUNDS; round++) {
     const net = await kv.get(networkKey(id));
     if (!net) throw new NotFound('network.not_found', `network ${id} not found`);
+    const vips = await kv.list(`${VIPS_PREFIX}${id}/`);
+    if (vips.items.length) {
+      const sid = (JSON.parse(vips.items[0]!.value) as VipRecord).serviceId;
+      throw inUseByService ? inUseByService(sid) : inUse(sid);
+    }
     const users = await kv.get(usersKey(id));
     const leases = await kv.list(`${IPAM_PREFIX}${id}/`);
     const eps = await listValues<OverlayEndpointRecord>(kv, `${ENDPOINTS_PREFIX}${id}/`);
@@ -169,11 +202,30 @@ export async function removeNetwork(kv: KeyValueStore, id: string, inUse: (conta
       success: [
         { delete: networkKey(id) }, { delete: usersKey(id) }, { put: ALLOC_KEY, value: id },
         { deletePrefix: `${ENDPOINTS_PREFIX}${id}/` }, { deletePrefix: `${IPAM_PREFIX}${id}/` }, { deletePrefix: `${PEERS_PREFIX}${id}/` },
+        { deletePrefix: `${VIPS_PREFIX}${id}/` },
       ],
     });
     if (r.succeeded) return;
   }
   throw lostRaces();
+}
+
+export async function leasedAddresses(kv: KeyValueStore, netId: string): Promise<Set<number>> {
+  const leases = await kv.list(`${IPAM_PREFIX}${netId}/`);
+  return new Set(leases.items.map((i) => parseIp(i.key.slice(i.key.lastIndexOf('/') + 1))!));
+}
+
+/** The first address of the network's range that is no gateway, network or broadcast address and not in `used`. */
+export function freeAddress(net: OverlayNetworkRecord, used: Set<number>): number {
+  const subnet = parseCidr(net.subnet)!.cidr;
+  const range = net.ipRange ? parseCidr(net.ipRange)!.cidr : subnet;
+  const gateway = parseIp(net.gateway)!;
+  for (let i = 1; i < size(range); i++) {
+    const c = (range.base + i) >>> 0;
+    if (c === gateway || c === subnet.base || c === broadcast(subnet) || used.has(c)) continue;
+    return c;
+  }
+  throw new Unavailable('network.no_address', `no available IPv4 addresses on this network's address pools: ${net.name} (${net.id})`);
 }
 
 /** The first free address of the network (or `wanted`), leased to the container; the network must still exist. */
@@ -183,23 +235,14 @@ export async function allocateAddress(kv: KeyValueStore, netId: string, owner: {
     if (!netKv) throw new NotFound('network.not_found', `network ${netId} not found`);
     const net = JSON.parse(netKv.value) as OverlayNetworkRecord;
     const subnet = parseCidr(net.subnet)!.cidr;
-    const range = net.ipRange ? parseCidr(net.ipRange)!.cidr : subnet;
-    const gateway = parseIp(net.gateway)!;
-    const leases = await kv.list(`${IPAM_PREFIX}${netId}/`);
-    const used = new Set(leases.items.map((i) => parseIp(i.key.slice(i.key.lastIndexOf('/') + 1))));
+    const used = await leasedAddresses(kv, netId);
     let ip: number | undefined;
     if (wanted) {
       ip = parseIp(wanted);
       if (ip === undefined || !contains(subnet, ip)) throw new InvalidParameter('network.static_ip', `no configured subnet or ip-range contain the IP address ${wanted}`);
       if (used.has(ip)) throw new Conflict('network.address_in_use', `Address already in use`);
     } else {
-      for (let i = 1; i < size(range); i++) {
-        const c = (range.base + i) >>> 0;
-        if (c === gateway || c === subnet.base || c === broadcast(subnet) || used.has(c)) continue;
-        ip = c;
-        break;
-      }
-      if (ip === undefined) throw new Unavailable('network.no_address', `no available IPv4 addresses on this network's address pools: ${net.name} (${net.id})`);
+      ip = freeAddress(net, used);
     }
     const addr = formatIp(ip);
     const r = await kv.txn({
@@ -235,10 +278,10 @@ export async function putPeer(kv: KeyValueStore, netId: string, nodeId: string, 
 }
 
 /** The parts of a key under OVERLAY_PREFIX: kind, network id, and the rest (container or node id). */
-export function parseOverlayKey(key: string): { kind: 'networks' | 'endpoints' | 'peers'; net: string; sub?: string } | undefined {
+export function parseOverlayKey(key: string): { kind: 'networks' | 'endpoints' | 'peers' | 'vips'; net: string; sub?: string } | undefined {
   if (!key.startsWith(OVERLAY_PREFIX)) return undefined;
   const [kind, net, sub] = key.slice(OVERLAY_PREFIX.length).split('/');
-  if ((kind !== 'networks' && kind !== 'endpoints' && kind !== 'peers') || !net) return undefined;
+  if ((kind !== 'networks' && kind !== 'endpoints' && kind !== 'peers' && kind !== 'vips') || !net) return undefined;
   if (kind !== 'networks' && !sub) return undefined;
   return { kind, net, ...(sub ? { sub } : {}) };
 }

@@ -24,7 +24,7 @@
 import type { TaskState } from '../../api/types/index.js';
 import { constraintsMatch, parseConstraints, type NodeInfo } from './placement.js';
 import { endedByItself, restartAt, restartsAfter } from './restart-policy.js';
-import { isGlobal, isLive, isTerminal, replicasOf, type ServiceRecord, type TaskRecord } from './service-records.js';
+import { hostModePorts, isGlobal, isLive, isTerminal, replicasOf, type ServiceRecord, type TaskRecord } from './service-records.js';
 import { activePolicy } from './update-policy.js';
 
 export interface Versioned<T> {
@@ -81,6 +81,8 @@ export function newTask(s: ServiceRecord, id: string, now: number, where: Placem
     ...(ready ? { startAfter: iso(Math.max(now, ready.startAfter)), ...(ready.restarts ? { restarts: ready.restarts } : {}) } : {}),
     status: { state: 'pending', message: 'pending task scheduling', timestamp: iso(now) },
     spec: structuredClone(s.spec.TaskTemplate ?? {}), specVersion: s.specVersion, createdAt: iso(now), updatedAt: iso(now),
+    ...(hostModePorts(s.spec).length ? { hostPorts: hostModePorts(s.spec) } : {}),
+    ...(s.ingressNetworkId ? { ingressNetworkId: s.ingressNetworkId } : {}),
   };
 }
 

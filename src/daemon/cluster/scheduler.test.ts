@@ -96,3 +96,17 @@ test('--replicas-max-per-node: no node gets more; the rest stay pending with swa
   const busy = [task({ nodeId: 'a', state: 'running', serviceId: 'other' })];
   assert.deepEqual(placed(schedule({ tasks: [...busy, task({ spec })], nodes: [node('a')], now: NOW })), ['a']);
 });
+
+test('host-mode ports: a node whose live task holds the published port is skipped; none left → pending with swarmkit\'s reason', () => {
+  const nodes = [node('a'), node('b')];
+  const hostPorts = [{ Protocol: 'tcp' as const, TargetPort: 80, PublishedPort: 8080, PublishMode: 'host' as const }];
+  const holding = task({ nodeId: 'a', state: 'running', hostPorts });
+  const out = schedule({ tasks: [holding, task({ hostPorts }), task({ hostPorts })], nodes, now: NOW });
+  assert.deepEqual(placed(out), ['b', undefined]);
+  assert.equal(out[1]!.record.status.state, 'pending');
+  assert.equal(out[1]!.record.status.err, 'no suitable node (host-mode port already in use on 2 nodes)');
+  const udp = [{ ...hostPorts[0]!, Protocol: 'udp' as const }];
+  assert.deepEqual(placed(schedule({ tasks: [holding, task({ hostPorts: udp })], nodes: [node('a')], now: NOW })), ['a'], 'another protocol does not conflict');
+  const ended = task({ nodeId: 'a', state: 'failed', hostPorts });
+  assert.deepEqual(placed(schedule({ tasks: [ended, task({ hostPorts })], nodes: [node('a')], now: NOW })), ['a'], 'an ended task holds nothing');
+});

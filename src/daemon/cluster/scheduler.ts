@@ -11,7 +11,8 @@
  * fewest tasks of the service (nodes without the label form one group, as
  * in swarmkit's tree). Then the node with the fewest live tasks of the
  * service, then the fewest live tasks overall (swarmkit's spread), then the
- * lowest id. A task no node fits stays pending with swarmkit's explanation,
+ * lowest id. A task whose published host-mode port a live task on a node
+ * already holds does not go there (swarmkit's HostPortFilter). A task no node fits stays pending with swarmkit's explanation,
  * `no suitable node (scheduling constraints not satisfied on 3 nodes)`.
  * A global task is made for its node: it is assigned there when the node is
  * ready.
@@ -33,10 +34,10 @@ const holdsNode = (t: TaskRecord) => !!t.nodeId && isLive(t) && !isTerminal(t.st
 
 export function schedule(input: SchedulerInput): Versioned<TaskRecord>[] {
   const now = new Date(input.now).toISOString();
-  const perNode = new Map<string, { all: number; byService: Map<string, number>; cpu: number; mem: number }>();
+  const perNode = new Map<string, NodeLoad>();
   const load = (id: string) => {
     let l = perNode.get(id);
-    if (!l) perNode.set(id, (l = { all: 0, byService: new Map(), cpu: 0, mem: 0 }));
+    if (!l) perNode.set(id, (l = { all: 0, byService: new Map(), cpu: 0, mem: 0, hostPorts: new Set() }));
     return l;
   };
   const place = (t: TaskRecord, nodeId: string) => {
@@ -45,6 +46,7 @@ export function schedule(input: SchedulerInput): Versioned<TaskRecord>[] {
     l.byService.set(t.serviceId, (l.byService.get(t.serviceId) ?? 0) + 1);
     l.cpu += t.spec.Resources?.Reservations?.NanoCPUs ?? 0;
     l.mem += t.spec.Resources?.Reservations?.MemoryBytes ?? 0;
+    for (const p of hostPortKeys(t)) l.hostPorts.add(p);
   };
   for (const t of input.tasks) if (holdsNode(t.record) && t.record.status.state !== 'pending') place(t.record, t.record.nodeId!);
 
@@ -96,8 +98,22 @@ function spreadGroups(keys: string[], fits: NodeInfo[], mine: (n: NodeInfo) => n
   });
 }
 
+interface NodeLoad {
+  all: number;
+  byService: Map<string, number>;
+  cpu: number;
+  mem: number;
+  /** `8080/tcp` of each host-mode port its live tasks hold */
+  hostPorts: Set<string>;
+}
+
+/** The host-mode ports a task binds, as `published/protocol` (a port left to the node to pick never conflicts). */
+function hostPortKeys(t: TaskRecord): string[] {
+  return (t.hostPorts ?? []).filter((p) => p.PublishedPort).map((p) => `${p.PublishedPort}/${p.Protocol ?? 'tcp'}`);
+}
+
 /** The nodes that fit, and swarmkit's pipeline explanation of the others (each counted at the first filter it fails). */
-function candidates(t: TaskRecord, nodes: NodeInfo[], perNode: Map<string, { cpu: number; mem: number; byService: Map<string, number> }>): { fits: NodeInfo[]; explanation: string } {
+function candidates(t: TaskRecord, nodes: NodeInfo[], perNode: Map<string, NodeLoad>): { fits: NodeInfo[]; explanation: string } {
   let constraints: ReturnType<typeof parseConstraints>;
   try {
     constraints = parseConstraints(t.spec.Placement?.Constraints ?? []);
@@ -107,12 +123,14 @@ function candidates(t: TaskRecord, nodes: NodeInfo[], perNode: Map<string, { cpu
   const cpu = t.spec.Resources?.Reservations?.NanoCPUs ?? 0;
   const mem = t.spec.Resources?.Reservations?.MemoryBytes ?? 0;
   const maxReplicas = t.spec.Placement?.MaxReplicas ?? 0;
-  const failed = { ready: 0, resources: 0, constraints: 0, maxReplicas: 0 };
+  const failed = { ready: 0, resources: 0, constraints: 0, hostPorts: 0, maxReplicas: 0 };
+  const ports = hostPortKeys(t);
   const fits = nodes.filter((n) => {
     if (!n.ready || n.availability !== 'active') return (failed.ready++, false);
     const used = perNode.get(n.id);
     if ((cpu && cpu > n.nanoCpus - (used?.cpu ?? 0)) || (mem && mem > n.memoryBytes - (used?.mem ?? 0))) return (failed.resources++, false);
     if (!constraintsMatch(constraints, n)) return (failed.constraints++, false);
+    if (ports.some((p) => used?.hostPorts.has(p))) return (failed.hostPorts++, false);
     if (maxReplicas && (used?.byService.get(t.serviceId) ?? 0) >= maxReplicas) return (failed.maxReplicas++, false);
     return true;
   });
@@ -120,6 +138,7 @@ function candidates(t: TaskRecord, nodes: NodeInfo[], perNode: Map<string, { cpu
   if (failed.ready) parts.push(`${plural(failed.ready)} not available for new tasks`);
   if (failed.resources) parts.push(`insufficient resources on ${plural(failed.resources)}`);
   if (failed.constraints) parts.push(`scheduling constraints not satisfied on ${plural(failed.constraints)}`);
+  if (failed.hostPorts) parts.push(`host-mode port already in use on ${plural(failed.hostPorts)}`);
   // swarmkit's MaxReplicasFilter explains itself without a count
   if (failed.maxReplicas) parts.push('max replicas per node limit exceed');
   return { fits, explanation: parts.join('; ') };

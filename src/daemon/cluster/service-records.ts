@@ -18,7 +18,7 @@
  * `status.state` is what the agent saw. A task is never moved back:
  * a restart is a new task in the same slot.
  */
-import type { ServiceSpecView, ServiceView, TaskSpecView, TaskState, TaskView } from '../../api/types/index.js';
+import type { PortConfigView, ServiceSpecView, ServiceView, TaskSpecView, TaskState, TaskView } from '../../api/types/index.js';
 import { SWARM_PREFIX } from './swarm-objects.js';
 
 export const SERVICES_PREFIX = `${SWARM_PREFIX}services/`;
@@ -41,6 +41,10 @@ export interface ServiceRecord {
   previousSpecVersion?: number;
   /** The rolling update in progress or last done (swarmkit's UpdateStatus); cleared by each `service update`. */
   updateStatus?: UpdateStatusRecord;
+  /** Endpoint.Ports: the spec's published ports, ingress ones with the port assigned (ingress-ports.ts). */
+  endpointPorts?: PortConfigView[];
+  /** Set while the service publishes ports in mode ingress: its tasks join that network. */
+  ingressNetworkId?: string;
 }
 
 export type UpdateState = 'updating' | 'paused' | 'completed' | 'rollback_started' | 'rollback_paused' | 'rollback_completed';
@@ -75,6 +79,10 @@ export interface TaskRecord {
   /** A copy of the service's task template (networks will be attached here later). */
   spec: TaskSpecView;
   specVersion: number;
+  /** The service's published ports in mode host when the task was made: bound on the task's node. */
+  hostPorts?: PortConfigView[];
+  /** The ingress network, when the service publishes ports through the routing mesh: the task joins it. */
+  ingressNetworkId?: string;
   createdAt: string;
   updatedAt: string;
   /** When the agent first saw it running (the update monitor counts from here). */
@@ -104,6 +112,17 @@ export function replicasOf(spec: ServiceSpecView): number {
   return spec.Mode?.Replicated?.Replicas ?? 1;
 }
 
+/** A spec's published ports with swarmkit's defaults filled in (protocol tcp, mode ingress). */
+export function endpointPorts(spec: ServiceSpecView): PortConfigView[] {
+  return (spec.EndpointSpec?.Ports ?? []).map((p) => ({
+    ...(p.Name ? { Name: p.Name } : {}), Protocol: p.Protocol ?? 'tcp', TargetPort: p.TargetPort ?? 0, PublishedPort: p.PublishedPort ?? 0, PublishMode: p.PublishMode ?? 'ingress',
+  }));
+}
+
+export function hostModePorts(spec: ServiceSpecView): PortConfigView[] {
+  return endpointPorts(spec).filter((p) => p.PublishMode === 'host');
+}
+
 /** `<service>.<slot>` or `<service>.<node id>` (global), as `docker service ps` and the container name use it. */
 export function taskName(t: Pick<TaskRecord, 'serviceName' | 'slot' | 'nodeId' | 'id'>): string {
   return `${t.serviceName}.${t.slot ?? t.nodeId ?? ''}`;
@@ -114,7 +133,8 @@ export function containerName(t: TaskRecord): string {
   return `${taskName(t)}.${t.id}`;
 }
 
-export function serviceView(s: ServiceRecord, modRevision: number, status?: ServiceView['ServiceStatus']): ServiceView {
+/** `vips`: the service's virtual IPs (service-vips.ts), as Endpoint.VirtualIPs. */
+export function serviceView(s: ServiceRecord, modRevision: number, status?: ServiceView['ServiceStatus'], vips: { NetworkID: string; Addr: string }[] = []): ServiceView {
   return {
     ID: s.id,
     Version: { Index: modRevision },
@@ -123,7 +143,11 @@ export function serviceView(s: ServiceRecord, modRevision: number, status?: Serv
     Spec: s.spec,
     ...(s.previousSpec ? { PreviousSpec: s.previousSpec } : {}),
     ...(s.updateStatus ? { UpdateStatus: updateStatusView(s.updateStatus) } : {}),
-    Endpoint: { Spec: { Mode: s.spec.EndpointSpec?.Mode ?? 'vip' } },
+    Endpoint: {
+      Spec: { Mode: s.spec.EndpointSpec?.Mode ?? 'vip', ...(s.spec.EndpointSpec?.Ports?.length ? { Ports: s.spec.EndpointSpec.Ports } : {}) },
+      ...(s.spec.EndpointSpec?.Ports?.length ? { Ports: s.endpointPorts ?? endpointPorts(s.spec) } : {}),
+      ...(vips.length ? { VirtualIPs: vips } : {}),
+    },
     ...(status ? { ServiceStatus: status } : {}),
   };
 }
@@ -150,7 +174,8 @@ export function taskView(t: TaskRecord, modRevision: number): TaskView {
       Message: t.status.message,
       ...(t.status.err ? { Err: t.status.err } : {}),
       ...(cs ? { ContainerStatus: { ...(cs.containerId ? { ContainerID: cs.containerId } : {}), ...(cs.pid ? { PID: cs.pid } : {}), ...(cs.exitCode !== undefined ? { ExitCode: cs.exitCode } : {}) } } : {}),
-      PortStatus: {},
+      // the host ports a running task holds on its node
+      PortStatus: t.hostPorts?.length && t.status.state === 'running' ? { Ports: t.hostPorts } : {},
     },
     DesiredState: t.desiredState,
   };

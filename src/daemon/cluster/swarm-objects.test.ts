@@ -128,6 +128,11 @@ describe('advertise address', () => {
     assert.throws(() => resolveAdvertiseIp({}, ifaces), /could not choose an IP address to advertise since this system has multiple addresses on different interfaces \(10\.1\.2\.3 on eth0 and 10\.200\.0\.1 on berth0\)/);
     assert.equal(resolveAdvertiseIp({ listenAddr: '10.1.2.3:2377' }, ifaces), '10.1.2.3');
   });
+  test('a skipped prefix: an overlay bridge a leave has not taken down yet is never the advertise address', () => {
+    const withOverlay = { ...ifaces, 'ov-abc': [{ address: '10.0.0.1', family: 'IPv4', internal: false }] } as unknown as typeof ifaces;
+    assert.equal(resolveAdvertiseIp({ skipInterfaces: ['berth0', 'ov-*'] }, withOverlay), '10.1.2.3');
+    assert.throws(() => resolveAdvertiseIp({ skipInterfaces: ['berth0'] }, withOverlay), /multiple addresses/);
+  });
 });
 
 describe('node objects on a manager (SwarmNodes over the memory store)', () => {

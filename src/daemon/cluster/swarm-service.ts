@@ -23,6 +23,7 @@ import { networkInterfaces } from 'node:os';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Server } from 'node:https';
+import { ingressNetworkOps } from './network-records.js';
 import type { ConfigView, SecretView, SwarmInfoView, SwarmInitRequest, SwarmSpec, SwarmView } from '../../api/types/index.js';
 import { Conflict, InvalidParameter, Unavailable } from '../../errdefs/index.js';
 import { hostOf, resolveAdvertiseIp } from './advertise-addr.js';
@@ -73,7 +74,7 @@ export interface SwarmServiceDeps {
   engineVersion: string;
   ncpu: number;
   memTotal: number;
-  /** Interfaces never chosen as the advertise address (the daemon's own bridge). */
+  /** Interfaces never chosen as the advertise address (the daemon's own bridges); `name*` is a prefix. */
   skipInterfaces?: string[];
   etcdClientPort?: number;
   etcdPeerPort?: number;
@@ -443,7 +444,10 @@ export class SwarmService {
         // the session keeps this store: one connection to etcd, not a second one
         const r = await store.txn({
           compare: [{ key: CLUSTER_KEY, modRevision: 0 }],
-          success: [{ put: CLUSTER_KEY, value: JSON.stringify(cluster) }, { put: nodeKey(node.id), value: JSON.stringify(node) }],
+          success: [
+            { put: CLUSTER_KEY, value: JSON.stringify(cluster) }, { put: nodeKey(node.id), value: JSON.stringify(node) },
+            ...ingressNetworkOps(newSwarmId(), { pools: cluster.defaultAddrPool!, subnetSize: cluster.subnetSize || 24 }, now).ops,
+          ],
         }).catch(async (err: unknown) => {
           await store.close().catch(() => {});
           throw err;

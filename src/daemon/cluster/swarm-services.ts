@@ -9,16 +9,19 @@
  */
 import { isDeepStrictEqual } from 'node:util';
 import type { Filters } from '../../api/filters.js';
-import type { ServiceSpecView, ServiceView, TaskView } from '../../api/types/index.js';
+import type { PortConfigView, ServiceSpecView, ServiceView, TaskView } from '../../api/types/index.js';
 import { Conflict, InvalidParameter, NotFound } from '../../errdefs/index.js';
 import { randomName } from '../containers/names.js';
 import { readSnapshot } from './cluster-snapshot.js';
 import { newSwarmId } from './ids.js';
 import { parseConstraints } from './placement.js';
 import {
-  isGlobal, serviceKey, serviceLockKey, serviceNameKey, SERVICES_PREFIX, serviceStatus, serviceView, taskName, TASKS_PREFIX, taskView,
+  hostModePorts, isGlobal, serviceKey, serviceLockKey, serviceNameKey, SERVICES_PREFIX, serviceStatus, serviceView, taskName, TASKS_PREFIX, taskView,
   type ServiceRecord, type TaskRecord,
 } from './service-records.js';
+import { assignPorts, claimOps, INGRESS_PORTS_PREFIX, ingressKeys, parseClaims } from './ingress-ports.js';
+import { listNetworks, VIPS_PREFIX, type OverlayNetworkRecord, type VipRecord } from './network-records.js';
+import { applyVipPlan, planVips, releaseServiceVips, serviceVips, type IngressWant } from './service-vips.js';
 import type { ClusterStore, KeyValue } from './store.js';
 import { resolveNodeRef } from './swarm-objects.js';
 
@@ -48,7 +51,13 @@ export function validateServiceSpec(spec: ServiceSpecView): void {
   } catch (err) {
     throw new InvalidParameter('swarm.invalid_constraint', `rpc error: code = InvalidArgument desc = ${(err as Error).message}`);
   }
-  if (spec.EndpointSpec?.Ports?.length) throw new InvalidParameter('swarm.unsupported_option', 'published ports of services are not supported by berth yet');
+  for (const p of spec.EndpointSpec?.Ports ?? []) {
+    if (p.Protocol === 'sctp' && (p.PublishMode ?? 'ingress') === 'ingress') throw new InvalidParameter('swarm.unsupported_option', 'berth publishes sctp ports in mode host only');
+    if ((p.PublishMode ?? 'ingress') === 'ingress' && spec.EndpointSpec?.Mode === 'dnsrr') {
+      throw new InvalidParameter('swarm.invalid_service_spec', "rpc error: code = InvalidArgument desc = EndpointSpec: port published with ingress mode can't be used with dnsrr mode");
+    }
+    if (!p.TargetPort) throw new InvalidParameter('swarm.invalid_service_spec', 'rpc error: code = InvalidArgument desc = EndpointSpec: TargetPort must be provided');
+  }
   // the deprecated top-level Networks: the CLI sends TaskTemplate.Networks
   if (spec.Networks?.length) throw new InvalidParameter('swarm.unsupported_option', 'networks of services are not supported by berth yet');
 }
@@ -85,13 +94,44 @@ export class SwarmServices {
       id: newSwarmId(), createdAt: now, updatedAt: now, specVersion: 1,
       spec: { ...spec, Name: name, Mode: spec.Mode?.Global ? { Global: {} } : { Replicated: { Replicas: spec.Mode?.Replicated?.Replicas ?? 1 } } },
     };
+    const nets = await listNetworks(store);
+    const { ingress, claim } = await this.publishedPorts(store, record, nets);
+    // the VIPs exist before the service does, so no task ever starts without them
+    await applyVipPlan(store, record.id, planVips(record.spec, nets, new Map(), ingress));
     // the name key is created only if absent: of two creates racing for one name, one wins in the store
     const r = await store.txn({
-      compare: [{ key: serviceKey(record.id), modRevision: 0 }, { key: serviceNameKey(name), modRevision: 0 }],
-      success: [{ put: serviceKey(record.id), value: JSON.stringify(record) }, { put: serviceNameKey(name), value: record.id }],
+      compare: [{ key: serviceKey(record.id), modRevision: 0 }, { key: serviceNameKey(name), modRevision: 0 }, ...claim.compare],
+      success: [{ put: serviceKey(record.id), value: JSON.stringify(record) }, { put: serviceNameKey(name), value: record.id }, ...claim.ops],
     });
-    if (!r.succeeded) throw nameConflict(name);
+    if (!r.succeeded) {
+      await releaseServiceVips(store, record.id);
+      // a port claimed meanwhile says so; else it was the name
+      await this.publishedPorts(store, record, nets);
+      throw nameConflict(name);
+    }
     return { ID: record.id };
+  }
+
+  /**
+   * Assigns the service's published ports (in `record`, which is changed:
+   * endpointPorts, ingressNetworkId) and returns the ingress VIP's ports and
+   * the claim writes for the service's transaction.
+   */
+  private async publishedPorts(store: ClusterStore, record: ServiceRecord, nets: OverlayNetworkRecord[], previous?: PortConfigView[]): Promise<{ ingress?: IngressWant; claim: ReturnType<typeof claimOps> }> {
+    const claims = parseClaims((await store.list(INGRESS_PORTS_PREFIX)).items);
+    const ports = assignPorts(record.spec, record.id, claims, previous);
+    const onIngress = ports.filter((p) => p.PublishMode === 'ingress');
+    const net = nets.find((n) => n.ingress);
+    if (onIngress.length && !net) {
+      throw new InvalidParameter('swarm.no_ingress', 'rpc error: code = FailedPrecondition desc = service needs ingress network, but no ingress network is present');
+    }
+    if (ports.length) record.endpointPorts = ports;
+    else delete record.endpointPorts;
+    if (onIngress.length) record.ingressNetworkId = net!.id;
+    else delete record.ingressNetworkId;
+    const claim = claimOps(record.id, record.spec.Name ?? '', ingressKeys(previous ?? []), ingressKeys(ports));
+    if (!onIngress.length) return { claim };
+    return { claim, ingress: { netId: net!.id, ports: onIngress.map((p) => ({ protocol: p.Protocol === 'udp' ? 'udp' : 'tcp', published: p.PublishedPort!, target: p.TargetPort! })) } };
   }
 
   async listServices(filters: Filters, withStatus: boolean): Promise<ServiceView[]> {
@@ -101,10 +141,11 @@ export class SwarmServices {
     const snap = withStatus ? await readSnapshot(store) : undefined;
     const live = new Set(snap?.nodes.filter((n) => n.ready).map((n) => n.id) ?? []);
     const tasks = snap?.tasks.map((t) => t.record) ?? [];
+    const vips = await virtualIps(store);
     return (await this.services(store))
       .filter(({ record: s }) => filters.prefix('id', s.id) && filters.prefix('name', s.spec.Name ?? '') && filters.matchKVList('label', s.spec.Labels ?? {})
         && filters.exact('mode', isGlobal(s.spec) ? 'global' : 'replicated'))
-      .map(({ record, kv }) => serviceView(record, kv.modRevision, snap ? serviceStatus(record, tasks, live) : undefined));
+      .map(({ record, kv }) => serviceView(record, kv.modRevision, snap ? serviceStatus(record, tasks, live) : undefined, vips.get(record.id)));
   }
 
   async inspectService(ref: string, withStatus = false): Promise<ServiceView> {
@@ -112,9 +153,10 @@ export class SwarmServices {
     const all = await this.services(store);
     const s = resolveService(ref, all.map((x) => x.record));
     const kv = all.find((x) => x.record.id === s.id)!.kv;
-    if (!withStatus) return serviceView(s, kv.modRevision);
+    const vips = (await virtualIps(store)).get(s.id);
+    if (!withStatus) return serviceView(s, kv.modRevision, undefined, vips);
     const snap = await readSnapshot(store);
-    return serviceView(s, kv.modRevision, serviceStatus(s, snap.tasks.map((t) => t.record), new Set(snap.nodes.filter((n) => n.ready).map((n) => n.id))));
+    return serviceView(s, kv.modRevision, serviceStatus(s, snap.tasks.map((t) => t.record), new Set(snap.nodes.filter((n) => n.ready).map((n) => n.id))), vips);
   }
 
   /** `rollback`: back to the previous spec (`docker service rollback`), whatever spec was sent. */
@@ -129,7 +171,9 @@ export class SwarmServices {
     validateServiceSpec(spec);
     if ((spec.Name || s.spec.Name) !== s.spec.Name) throw new InvalidParameter('swarm.service_rename', 'rpc error: code = Unimplemented desc = renaming services is not supported');
     if (isGlobal(spec) !== isGlobal(s.spec)) throw new InvalidParameter('swarm.service_mode_change', 'rpc error: code = InvalidArgument desc = service mode change is not allowed');
-    const templateChanged = !isDeepStrictEqual(normalize(spec.TaskTemplate), normalize(s.spec.TaskTemplate));
+    // host-mode ports are bound by the tasks' containers: a change replaces them (swarmkit's IsTaskDirty)
+    const templateChanged = !isDeepStrictEqual(normalize(spec.TaskTemplate), normalize(s.spec.TaskTemplate))
+      || !isDeepStrictEqual(hostModePorts(spec), hostModePorts(s.spec));
     const now = new Date().toISOString();
     // a rollback returns to the previous spec's version (tasks still on it stay); a new spec gets one never used
     const specVersion = !templateChanged ? s.specVersion
@@ -141,8 +185,17 @@ export class SwarmServices {
       // swarmkit: a new spec clears the update status; a rollback starts one
       ...(o.rollback ? { updateStatus: { state: 'rollback_started' as const, startedAt: now, message: 'manually requested rollback' } } : {}),
     };
-    const r = await store.txn({ compare: [{ key: kv.key, modRevision: kv.modRevision }], success: [{ put: kv.key, value: JSON.stringify(next) }] });
+    const current = await serviceVips(store, s.id);
+    const nets = await listNetworks(store);
+    const { ingress, claim } = await this.publishedPorts(store, next, nets, s.endpointPorts);
+    // joining or leaving the ingress network replaces the tasks
+    if (next.ingressNetworkId !== s.ingressNetworkId && next.specVersion === s.specVersion) next.specVersion = Math.max(s.specVersion, s.previousSpecVersion ?? 0) + 1;
+    const plan = planVips(next.spec, nets, current, ingress);
+    // new VIPs before the write (its tasks may start at once); VIPs no longer wanted only after it
+    await applyVipPlan(store, s.id, { want: plan.want, drop: [] });
+    const r = await store.txn({ compare: [{ key: kv.key, modRevision: kv.modRevision }, ...claim.compare], success: [{ put: kv.key, value: JSON.stringify(next) }, ...claim.ops] });
     if (!r.succeeded) throw outOfSequence();
+    await applyVipPlan(store, s.id, { want: new Map(), drop: plan.drop });
     return { Warnings: [] };
   }
 
@@ -152,10 +205,12 @@ export class SwarmServices {
     const all = await this.services(store);
     const s = resolveService(ref, all.map((x) => x.record));
     const kv = all.find((x) => x.record.id === s.id)!.kv;
-    await store.txn({
+    const claim = claimOps(s.id, s.spec.Name ?? '', ingressKeys(s.endpointPorts ?? []), []);
+    const r = await store.txn({
       compare: [{ key: kv.key, modRevision: kv.modRevision }],
-      success: [{ delete: kv.key }, { delete: serviceLockKey(s.id) }, { delete: serviceNameKey(s.spec.Name ?? '') }],
+      success: [{ delete: kv.key }, { delete: serviceLockKey(s.id) }, { delete: serviceNameKey(s.spec.Name ?? '') }, ...claim.ops],
     });
+    if (r.succeeded) await releaseServiceVips(store, s.id);
   }
 
   async listTasks(filters: Filters): Promise<TaskView[]> {
@@ -197,6 +252,18 @@ export class SwarmServices {
     if (!found[0]) throw new NotFound('swarm.task_not_found', `task ${ref} not found`);
     return taskView(found[0].t, found[0].kv.modRevision);
   }
+}
+
+/** Endpoint.VirtualIPs of every service, by service id. */
+async function virtualIps(store: ClusterStore): Promise<Map<string, { NetworkID: string; Addr: string }[]>> {
+  const out = new Map<string, { NetworkID: string; Addr: string }[]>();
+  for (const i of (await store.list(VIPS_PREFIX)).items) {
+    const v = JSON.parse(i.value) as VipRecord;
+    const list = out.get(v.serviceId) ?? [];
+    list.push({ NetworkID: i.key.slice(VIPS_PREFIX.length).split('/')[0]!, Addr: `${v.ip}/${v.prefix}` });
+    out.set(v.serviceId, list);
+  }
+  return out;
 }
 
 /** A template as the CLI echoes it back: empty fields and key order do not count as a change. */

@@ -5,7 +5,7 @@
  *   name   web.1.<task id>   (global: web.<node id>.<task id>)
  *   labels com.docker.swarm.service.id/name, task, task.id/name, node.id
  */
-import type { ContainerCreateRequest } from '../../api/types/index.js';
+import type { ContainerCreateRequest, PortMap } from '../../api/types/index.js';
 import { containerName, type TaskRecord } from './service-records.js';
 
 export const TASK_ID_LABEL = 'com.docker.swarm.task.id';
@@ -29,18 +29,35 @@ const NS_PER_S = 1_000_000_000;
  * `tasks.<service>` as well as its own names, so both resolve to every task.
  */
 function taskNetworks(t: TaskRecord): Pick<ContainerCreateRequest, 'NetworkingConfig'> & { mode?: string } {
-  const nets = t.spec.Networks ?? [];
+  const nets = [...(t.spec.Networks ?? [])];
+  // the routing mesh reaches the task on the ingress network (no names there, as in Docker)
+  if (t.ingressNetworkId) nets.push({ Target: t.ingressNetworkId });
   if (!nets.length) return {};
-  const EndpointsConfig = Object.fromEntries(nets.map((n) => [n.Target, { Aliases: [t.serviceName, `tasks.${t.serviceName}`, ...(n.Aliases ?? [])] }]));
+  const EndpointsConfig = Object.fromEntries(nets.map((n) => [n.Target, {
+    Aliases: n.Target === t.ingressNetworkId ? [] : [t.serviceName, `tasks.${t.serviceName}`, ...(n.Aliases ?? [])],
+  }]));
   return { mode: nets[0]!.Target, NetworkingConfig: { EndpointsConfig } };
+}
+
+/** Published ports in mode host: bound on this node as `docker run -p` binds them (published 0: a free port). */
+function hostPortBindings(t: TaskRecord): Pick<ContainerCreateRequest, 'ExposedPorts'> & { bindings?: PortMap } {
+  if (!t.hostPorts?.length) return {};
+  const bindings: PortMap = {};
+  for (const p of t.hostPorts) {
+    const key = `${p.TargetPort}/${p.Protocol ?? 'tcp'}`;
+    (bindings[key] ??= []).push({ HostIp: '', HostPort: p.PublishedPort ? String(p.PublishedPort) : '' });
+  }
+  return { ExposedPorts: Object.fromEntries(Object.keys(bindings).map((k) => [k, {}])), bindings };
 }
 
 export function taskContainerRequest(t: TaskRecord, nodeId: string): ContainerCreateRequest {
   const c = t.spec.ContainerSpec ?? {};
   const limits = t.spec.Resources?.Limits;
   const { mode, ...networking } = taskNetworks(t);
+  const { bindings, ...exposed } = hostPortBindings(t);
   return {
     ...networking,
+    ...exposed,
     Image: c.Image ?? '',
     ...(c.Args?.length ? { Cmd: c.Args } : {}),
     ...(c.Command?.length ? { Entrypoint: c.Command } : {}),
@@ -59,6 +76,7 @@ export function taskContainerRequest(t: TaskRecord, nodeId: string): ContainerCr
       ...(limits?.MemoryBytes ? { Memory: limits.MemoryBytes } : {}),
       ...(c.Init !== undefined ? { Init: c.Init } : {}),
       ...(mode ? { NetworkMode: mode } : {}),
+      ...(bindings ? { PortBindings: bindings } : {}),
     },
   };
 }

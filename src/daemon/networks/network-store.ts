@@ -32,7 +32,7 @@ export interface NetworkRecord {
   /** The parent link and mode (macvlan driver only). */
   macvlan?: MacvlanState;
   /** Overlay networks (a copy of the cluster's record): the VXLAN id and device. */
-  overlay?: { vni: number; vxlan: string };
+  overlay?: { vni: number; vxlan: string; ingress?: boolean };
   /** Networks of a network plugin (drivers/remote.ts). */
   remote?: RemoteState;
   /** The pool of a remote IPAM driver (`ipam.driver` names it). */

@@ -270,7 +270,10 @@ export class ContainerNetworking {
     const [addr = '', prefix = '0'] = (ipInfo?.address ?? '').split('/');
     const iface = a.result.interfaces?.find((i) => i.name === ifName && i.sandbox);
     const dnsNames = n.predefined ? null : this.d.networks.dnsNames(rec, ep.Aliases ?? []);
-    if (overlay) await overlay.publish(n, { containerId: rec.id, name: rec.name, dnsNames: dnsNames ?? [], ip: addr, mac: iface?.mac ?? '' });
+    if (overlay) {
+      const serviceId = rec.config.Labels?.['com.docker.swarm.service.id'];
+      await overlay.publish(n, { containerId: rec.id, name: rec.name, dnsNames: dnsNames ?? [], ip: addr, mac: iface?.mac ?? '', ...(serviceId ? { serviceId } : {}) }, state.netns);
+    }
     rec.networkSettings.Networks[n.name] = {
       // an internal macvlan endpoint has no gateway (no default route), as in libnetwork
       ...ep, NetworkID: n.id, EndpointID: newId(), Gateway: n.driver === 'macvlan' && n.internal ? '' : ipInfo?.gateway ?? '', IPAddress: addr, IPPrefixLen: Number(prefix),

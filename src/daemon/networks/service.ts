@@ -47,7 +47,8 @@ export interface OverlayDriver {
   /** A container's address on the network, cluster-wide; then its CNI config; then its endpoint for the other nodes. */
   allocate(n: NetworkRecord, containerId: string, wanted?: string): Promise<OverlayAddress>;
   confList(n: NetworkRecord, addr: OverlayAddress): NetworkConfList;
-  publish(n: NetworkRecord, ep: { containerId: string; name: string; dnsNames: string[]; ip: string; mac: string }): Promise<void>;
+  /** `netnsPath`: the container's namespace, which gets the network's service VIP rules. */
+  publish(n: NetworkRecord, ep: { containerId: string; name: string; dnsNames: string[]; ip: string; mac: string; serviceId?: string }, netnsPath?: string): Promise<void>;
   release(networkId: string, containerId: string, ip: string): Promise<void>;
 }
 
@@ -314,7 +315,7 @@ export class NetworkService {
     return {
       Name: n.name, Id: n.id, Created: n.created, Scope: n.driver === 'overlay' ? 'swarm' : n.remote?.scope ?? 'local', Driver: n.driver, EnableIPv6: false,
       IPAM: { Driver: n.ipam.driver, Options: n.ipam.options, Config: n.ipam.config },
-      Internal: n.internal, Attachable: n.attachable, Ingress: false, ConfigFrom: { Network: '' }, ConfigOnly: false,
+      Internal: n.internal, Attachable: n.attachable, Ingress: !!n.overlay?.ingress, ConfigFrom: { Network: '' }, ConfigOnly: false,
       Containers: containers, Options: n.options, Labels: n.labels,
       ...(n.driver === 'overlay' && withContainers ? { Peers: this.overlay?.peers(n.id) ?? [] } : {}),
     };

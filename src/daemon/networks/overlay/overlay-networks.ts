@@ -26,11 +26,13 @@ import type { Logger } from '../../../lib/logger.js';
 import {
   allocateAddress, createNetwork, endpointKey, ENDPOINTS_PREFIX, OVERLAY_MTU, OVERLAY_PREFIX, parseLeaseKey, parseOverlayKey,
   putEndpoint, putPeer, releaseAddress, removeNetwork, VXLAN_PORT,
-  type OverlayEndpointRecord, type OverlayNetworkRecord, type PeerRecord,
+  type OverlayEndpointRecord, type OverlayNetworkRecord, type PeerRecord, type VipRecord,
 } from '../../cluster/network-records.js';
 import type { SwarmMembership } from '../../cluster/swarm-service.js';
 import { readCluster } from '../../cluster/swarm-nodes.js';
 import { newSwarmId } from '../../cluster/ids.js';
+import { VipBalancer } from './vip-balancer.js';
+import { IngressMesh, ingressEndpointId } from './ingress-mesh.js';
 import { CNI_VERSION, cniNetworkName, type NetworkConfList } from '../cni-config.js';
 import { planFromConfig } from '../ipam.js';
 import type { NetworkRecord } from '../network-store.js';
@@ -60,6 +62,8 @@ interface Session {
   /** network id -> container id -> endpoint */
   endpoints: Map<string, Map<string, OverlayEndpointRecord>>;
   peers: Map<string, Map<string, PeerRecord>>;
+  /** network id -> service id -> the service's VIP there */
+  vips: Map<string, Map<string, VipRecord>>;
   /** The first sync of the session is done. */
   synced?: boolean;
 }
@@ -69,7 +73,19 @@ export class OverlayNetworks implements OverlayDriver {
   /** Every change to this host's devices runs here, one at a time. */
   private queue: Promise<unknown> = Promise.resolve();
 
-  constructor(private readonly d: OverlayNetworksDeps) {}
+  private readonly balancer: VipBalancer;
+  private readonly mesh: IngressMesh;
+
+  constructor(private readonly d: OverlayNetworksDeps) {
+    this.balancer = new VipBalancer({
+      vips: (net) => this.session?.vips.get(net)?.values() ?? [],
+      endpoints: (net) => this.session?.endpoints.get(net)?.values() ?? [],
+    }, d.log);
+    this.mesh = new IngressMesh({
+      vips: (net) => this.session?.vips.get(net)?.values() ?? [],
+      endpoints: (net) => this.session?.endpoints.get(net)?.values() ?? [],
+    }, d.log);
+  }
 
   private serial<T>(fn: () => Promise<T>): Promise<T> {
     const next = this.queue.then(fn, fn);
@@ -90,7 +106,7 @@ export class OverlayNetworks implements OverlayDriver {
     if (cur) cur.abort.abort();
     this.session = undefined;
     if (!m) return stillMember ? Promise.resolve() : this.serial(() => this.leaveAll());
-    const s: Session = { m, abort: new AbortController(), nets: new Map(), endpoints: new Map(), peers: new Map() };
+    const s: Session = { m, abort: new AbortController(), nets: new Map(), endpoints: new Map(), peers: new Map(), vips: new Map() };
     this.session = s;
     // resolves after the first sync (daemon start waits for it); the watch runs on in the background
     return this.serial(() => this.resync(s)).then((revision) => {
@@ -111,6 +127,7 @@ export class OverlayNetworks implements OverlayDriver {
   async shutdown(): Promise<void> {
     this.stop();
     await this.serial(async () => {
+      await this.mesh.teardown(false);
       for (const n of this.d.networks.overlays()) await removeOverlayDevices(n.bridge!, n.overlay!.vxlan).catch(() => {});
     });
   }
@@ -143,12 +160,18 @@ export class OverlayNetworks implements OverlayDriver {
     s.nets.clear();
     s.endpoints.clear();
     s.peers.clear();
+    s.vips.clear();
     for (const kv of r.items) this.remember(s, 'put', kv.key, kv.value);
     for (const n of this.d.networks.overlays()) {
       if (!s.nets.has(n.id)) await this.teardown(s, n.id);
     }
     for (const net of s.nets.values()) await this.setUp(s, net);
     await this.sweepLinks();
+    // this node's containers (running since before a restart too) get their VIP rules again
+    for (const n of this.d.networks.overlays()) {
+      for (const c of this.d.networks.attached(n)) if (c.networkSettings.SandboxKey) this.balancer.join(c.id, c.networkSettings.SandboxKey, n.id);
+      this.balancer.changed(n.id);
+    }
     // only at the first sync: later ones (after a lost watch) may meet a container between its lease and its start
     if (!s.synced) await this.releaseStale(s, r.items);
     s.synced = true;
@@ -172,7 +195,7 @@ export class OverlayNetworks implements OverlayDriver {
       if (owner.nodeId === s.m.nodeId) stale.set(`${lease.net}/${owner.containerId}`, { net: lease.net, containerId: owner.containerId, ip: lease.ip });
     }
     for (const x of stale.values()) {
-      if (this.d.containerRunning(x.containerId)) continue;
+      if (this.d.containerRunning(x.containerId) || x.containerId === ingressEndpointId(s.m.nodeId)) continue;
       this.d.log.info('overlay: releasing the address of a container that no longer runs', { network: x.net, container: x.containerId, ip: x.ip });
       s.endpoints.get(x.net)?.delete(x.containerId);
       await releaseAddress(s.m.store, x.net, x.containerId, x.ip).catch((err: Error) => this.d.log.warn('overlay: release failed', { error: err.message }));
@@ -197,7 +220,7 @@ export class OverlayNetworks implements OverlayDriver {
       if (type === 'put') s.nets.set(k.net, JSON.parse(value) as OverlayNetworkRecord);
       else s.nets.delete(k.net);
     } else {
-      const map = k.kind === 'endpoints' ? s.endpoints : s.peers;
+      const map = k.kind === 'endpoints' ? s.endpoints : k.kind === 'vips' ? s.vips : s.peers;
       let inner = map.get(k.net) as Map<string, unknown> | undefined;
       if (!inner) map.set(k.net, (inner = new Map()) as never);
       if (type === 'put') inner.set(k.sub!, JSON.parse(value));
@@ -215,7 +238,12 @@ export class OverlayNetworks implements OverlayDriver {
       if (k.kind === 'networks') {
         if (type === 'put') await this.setUp(s, s.nets.get(k.net)!);
         else await this.teardown(s, k.net);
+      } else if (k.kind === 'vips') {
+        this.balancer.changed(k.net);
+        if (this.mesh.isIngress(k.net)) await this.mesh.apply();
       } else if (k.kind === 'endpoints') {
+        this.balancer.changed(k.net);
+        if (this.mesh.isIngress(k.net)) await this.mesh.apply();
         const rec = this.d.networks.find(k.net);
         if (!rec?.overlay) return;
         if (before && before.nodeId !== s.m.nodeId) await removePeer(rec.overlay.vxlan, before.ip, before.mac);
@@ -249,6 +277,7 @@ export class OverlayNetworks implements OverlayDriver {
     if (!s.peers.get(net.id)?.has(s.m.nodeId)) {
       await putPeer(s.m.store, net.id, s.m.nodeId, { name: s.m.hostname, ip: s.m.advertiseIp });
     }
+    if (net.ingress) await this.mesh.setUp(s.m, net, bridge).catch((err: Error) => this.d.log.warn('ingress: could not set up the routing mesh', { error: err.message }));
   }
 
   private async teardown(s: Session | undefined, id: string): Promise<void> {
@@ -257,15 +286,18 @@ export class OverlayNetworks implements OverlayDriver {
     for (const c of this.d.networks.attached(rec)) {
       this.d.log.warn('overlay: the network was removed from the cluster while a container of this node used it', { network: rec.name, container: c.id });
     }
+    if (this.mesh.isIngress(id)) await this.mesh.teardown(false);
     await this.d.networks.dropOverlay(id);
     await removeOverlayDevices(rec.bridge!, rec.overlay!.vxlan);
     if (s) {
       s.endpoints.delete(id);
       s.peers.delete(id);
+      s.vips.delete(id);
     }
   }
 
   private async leaveAll(): Promise<void> {
+    this.balancer.clear();
     for (const n of this.d.networks.overlays()) await this.teardown(undefined, n.id);
   }
 
@@ -312,7 +344,8 @@ export class OverlayNetworks implements OverlayDriver {
     const deadline = Date.now() + LEAVING_WAIT_MS;
     for (;;) {
       try {
-        await removeNetwork(s.m.store, n.id, inUse);
+        await removeNetwork(s.m.store, n.id, inUse, (serviceId) => new InvalidParameter('network.in_use_by_service',
+          `rpc error: code = FailedPrecondition desc = network ${n.id} is in use by service ${serviceId}`));
         break;
       } catch (err) {
         const containerId = (err as { containerId?: string }).containerId;
@@ -330,7 +363,11 @@ export class OverlayNetworks implements OverlayDriver {
     });
   }
 
+  /** A service name or alias in endpoint mode vip answers its VIP; `tasks.<service>` and dnsrr names the task addresses. */
   lookup(networkId: string, name: string): number[] | undefined {
+    for (const v of this.session?.vips.get(networkId)?.values() ?? []) {
+      if (v.names.some((n) => n.toLowerCase() === name)) return [parseIp(v.ip)!];
+    }
     const eps = this.session?.endpoints.get(networkId);
     if (!eps) return undefined;
     const ips: number[] = [];
@@ -357,7 +394,7 @@ export class OverlayNetworks implements OverlayDriver {
   }
 
   /** The container's endpoint, for every node's FDB, neighbours and DNS. */
-  async publish(n: NetworkRecord, ep: Omit<OverlayEndpointRecord, 'nodeId' | 'vtep'>): Promise<void> {
+  async publish(n: NetworkRecord, ep: Omit<OverlayEndpointRecord, 'nodeId' | 'vtep'>, netnsPath?: string): Promise<void> {
     const s = this.member();
     const rec: OverlayEndpointRecord = { ...ep, nodeId: s.m.nodeId, vtep: s.m.advertiseIp };
     await putEndpoint(s.m.store, n.id, rec);
@@ -365,12 +402,18 @@ export class OverlayNetworks implements OverlayDriver {
     let eps = s.endpoints.get(n.id);
     if (!eps) s.endpoints.set(n.id, (eps = new Map()));
     eps.set(ep.containerId, rec);
+    if (netnsPath) this.balancer.join(ep.containerId, netnsPath, n.id);
+    this.balancer.changed(n.id);
+    // the container starts with its VIP rules in place
+    await this.balancer.settled();
   }
 
   async release(networkId: string, containerId: string, ip: string): Promise<void> {
     const s = this.session;
     if (!s) return;
     s.endpoints.get(networkId)?.delete(containerId);
+    this.balancer.leave(containerId, networkId);
+    this.balancer.changed(networkId);
     await releaseAddress(s.m.store, networkId, containerId, ip);
   }
 
@@ -399,6 +442,6 @@ export function localRecord(net: OverlayNetworkRecord, bridge: string, vxlan: st
     id: net.id, name: net.name, created: net.created, driver: 'overlay', internal: net.internal, attachable: net.attachable,
     ipam: { driver: 'default', options: null, config: [ipam] }, userSubnet: net.userSubnet,
     options: { ...net.options, 'com.docker.network.driver.overlay.vxlanid_list': String(net.vni) }, labels: net.labels, bridge,
-    overlay: { vni: net.vni, vxlan },
+    overlay: { vni: net.vni, vxlan, ...(net.ingress ? { ingress: true } : {}) },
   };
 }

@@ -7,6 +7,10 @@
  * changes become the layer; COPY/ADD write their layer directly from the
  * sources; the other instructions only change the config.
  *
+ * Stages that do not read each other build concurrently (each waits only
+ * for the stages its FROM, COPY --from and RUN --mount=from= name); their
+ * output is kept in sequential order by OrderedOutput.
+ *
  * A failing step leaves the steps before it as cache and no tagged image.
  */
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -31,6 +35,7 @@ import { platformArgs } from './platform-args.js';
 import { heredocSource, verifyChecksum } from './copy-flags.js';
 import { applyMetadata, historyComment, substitutionEnv } from './metadata.js';
 import { planStages, stageRef, type Stage } from './stages.js';
+import { OrderedOutput } from './ordered-output.js';
 import { resolveSources, type Source } from './sources.js';
 import { unpackContext } from './context.js';
 import { copyChecksum, writeCopyLayer } from './copy-layer.js';
@@ -87,23 +92,56 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
     const counter = { n: 0 };
     for (const ins of plan.globalArgs) for (const [k, v] of argPairs(ins, o, globalArgs, df.escape)) globalArgs.set(k, v);
     const done = new Map<number, StageState>();
-    let step = 0;
-    let state: StageState | undefined;
-    for (const index of plan.needed) {
+    // Step numbers as a sequential build would give them, whatever order the stages finish in
+    const firstStep = new Map<number, number>();
+    let steps = 0;
+    for (const i of plan.needed) { firstStep.set(i, steps); steps += 1 + plan.stages[i]!.body.length; }
+    const out = new OrderedOutput(plan.needed, emit);
+    const started = new Map<number, Promise<StageState>>();
+    let failure: { error: unknown } | undefined;
+    const buildStage = async (index: number): Promise<StageState> => {
+      await Promise.all(plan.deps.get(index)!.map(startStage));
       const stage = plan.stages[index]!;
-      say(`Step ${++step}/${total} : ${stage.from.original}`);
-      say('\n');
-      state = await fromStep(d, stage, plan.stages, done, globalArgs, o, emit, df.escape);
-      if (state.image) say(` ---> ${shortId(state.image.id)}\n`);
-      const ctxOf = (): StepContext => ({ stage, stages: plan.stages, done, ctx, hashes, work, roots, o, say, escape: df.escape, globalArgs, secrets, counter });
-      state = await runTriggers(d, state, ctxOf(), say);
-      for (const ins of stage.body) {
-        say(`Step ${++step}/${total} : ${ins.original}`);
-        say('\n');
-        state = await runStep(d, ins, state, ctxOf());
+      const emitStage = out.writer(index);
+      const sayStage = (text: string) => { if (!o.quiet) emitStage({ stream: text }); };
+      // a stage stops at its next step once another has failed: the build fails with the first error
+      const check = () => { if (failure) throw failure.error; };
+      let step = firstStep.get(index)!;
+      try {
+        check();
+        sayStage(`Step ${++step}/${total} : ${stage.from.original}`);
+        sayStage('\n');
+        let state = await fromStep(d, stage, plan.stages, done, globalArgs, o, emitStage, df.escape);
+        if (state.image) sayStage(` ---> ${shortId(state.image.id)}\n`);
+        const c: StepContext = { stage, stages: plan.stages, done, ctx, hashes, work, roots, o, say: sayStage, escape: df.escape, globalArgs, secrets, counter };
+        state = await runTriggers(d, state, c, sayStage);
+        for (const ins of stage.body) {
+          check();
+          sayStage(`Step ${++step}/${total} : ${ins.original}`);
+          sayStage('\n');
+          state = await runStep(d, ins, state, c);
+        }
+        done.set(index, state);
+        return state;
+      } catch (error) {
+        failure ??= { error };
+        throw error;
+      } finally {
+        out.finish(index);
       }
-      done.set(index, state);
-    }
+    };
+    const startStage = (index: number): Promise<StageState> => {
+      let p = started.get(index);
+      if (!p) started.set(index, p = buildStage(index));
+      return p;
+    };
+    const target = plan.needed.at(-1)!;
+    // every needed stage starts now; each waits only for the stages it reads
+    for (const i of plan.needed) startStage(i).catch(() => {});
+    await Promise.allSettled(started.values());
+    out.flushAll();
+    if (failure) throw failure.error;
+    const state = done.get(target);
     let final = state!;
     if (Object.keys(o.labels).length) {
       const config = { ...(final.config.config ?? {}), Labels: { ...(final.config.config?.Labels ?? {}), ...o.labels } };

@@ -1,0 +1,97 @@
+/**
+ * Multi-stage builds through the docker CLI's classic path (DOCKER_BUILDKIT=0):
+ * stages that do not read each other build at the same time, stages the
+ * target does not need are skipped, and the Step stream reads as a
+ * sequential build's.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { TestDaemon, type CommandOptions } from '../support/daemon.js';
+
+const legacy: CommandOptions = { env: { DOCKER_BUILDKIT: '0' }, timeoutMs: 120_000 };
+
+describe('multi-stage builds', () => {
+  let d: TestDaemon;
+  let ctx: string;
+  before(async () => {
+    d = await TestDaemon.start();
+    await d.busybox();
+    ctx = mkdtempSync('/tmp/berth-build-stages-');
+  });
+  after(async () => {
+    if (d) assert.deepEqual(d.leftovers(), { mounts: [], shims: [], cgroups: [] });
+    await d?.destroy();
+    if (ctx) rmSync(ctx, { recursive: true, force: true });
+  });
+
+  const dockerfile = (name: string, lines: string[]) => {
+    const dir = join(ctx, name);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'Dockerfile'), `${lines.join('\n')}\n`);
+    return dir;
+  };
+
+  test('two independent stages run at the same time: their recorded intervals overlap', async () => {
+    // busybox's date has no %N: /proc/uptime is the host's clock in 1/100 s, the same in every container
+    const stamp = (name: string) => `RUN cut -d" " -f1 /proc/uptime > /${name}.start && sleep 2 && cut -d" " -f1 /proc/uptime > /${name}.end`;
+    const dir = dockerfile('parallel', [
+      'FROM busybox AS a',
+      stamp('a'),
+      'FROM busybox AS b',
+      stamp('b'),
+      'FROM busybox',
+      'COPY --from=a /a.start /a.end /stamps/',
+      'COPY --from=b /b.start /b.end /stamps/',
+    ]);
+    const r = await d.docker(['build', '-t', 'stages:parallel', dir], legacy);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    // the stream reads as a sequential build's: every Step in order, each stage's lines together
+    const steps = [...r.stdout.matchAll(/^Step (\d+)\/(\d+) : (.*)$/gm)].map((m) => `${m[1]}/${m[2]} ${m[3]}`);
+    assert.deepEqual(steps, [
+      '1/7 FROM busybox AS a', `2/7 ${stamp('a')}`, '3/7 FROM busybox AS b', `4/7 ${stamp('b')}`,
+      '5/7 FROM busybox', '6/7 COPY --from=a /a.start /a.end /stamps/', '7/7 COPY --from=b /b.start /b.end /stamps/',
+    ]);
+    const out = await d.docker(['run', '--rm', 'stages:parallel', 'sh', '-c', 'cat /stamps/a.start /stamps/a.end /stamps/b.start /stamps/b.end']);
+    assert.equal(out.code, 0, out.stderr);
+    const [aStart, aEnd, bStart, bEnd] = out.stdout.trim().split('\n').map(Number);
+    assert.ok(aStart! < aEnd! && bStart! < bEnd!, out.stdout);
+    assert.ok(aStart! < bEnd! && bStart! < aEnd!, `intervals a=[${aStart}, ${aEnd}] b=[${bStart}, ${bEnd}] do not overlap`);
+  });
+
+  test('a stage the target does not need is not built', async () => {
+    const dir = dockerfile('skip', [
+      'FROM busybox AS broken',
+      'RUN echo unused-stage-ran && exit 3',
+      'FROM busybox AS used',
+      'RUN echo used > /used',
+      'FROM busybox',
+      'COPY --from=used /used /used',
+    ]);
+    const r = await d.docker(['build', '-t', 'stages:skip', dir], legacy);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    assert.doesNotMatch(r.stdout, /unused-stage-ran/);
+    assert.match(r.stdout, /^Step 1\/4 : FROM busybox AS used$/m);
+    const t = await d.docker(['build', '--target', 'used', '-q', dir], legacy);
+    assert.equal(t.code, 0, t.stderr);
+  });
+
+  test('a failing stage fails the build with its error while the other stage is stopped', async () => {
+    const dir = dockerfile('fail', [
+      'FROM busybox AS slow',
+      'RUN sleep 1',
+      'RUN echo slow-second-step',
+      'FROM busybox AS bad',
+      'RUN echo bad-stage && exit 7',
+      'FROM busybox',
+      'COPY --from=slow /etc/hostname /a',
+      'COPY --from=bad /etc/hostname /b',
+    ]);
+    const r = await d.docker(['build', dir], legacy);
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr + r.stdout, /returned a non-zero code: 7/);
+    assert.match(r.stdout, /bad-stage/);
+    assert.doesNotMatch(r.stdout, /slow-second-step/);
+  });
+});

@@ -286,7 +286,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   archiveRoutes(router, archive);
   imageRoutes(router, imageService, distribution);
   buildRoutes(router, {
-    build: (context, o, emit) => build({
+    build: (context, o, emit, exportFiles) => build({
       images, layers, content, layerBlobs, tmpRoot: join(storeRoot, 'tmp'), maxContextSize: cfg.maxLayerSize, engineVersion: ENGINE_VERSION,
       containers: buildContainers(containers, filesystem),
       cacheRoot: join(storeRoot, 'build-cache-mounts'),
@@ -296,7 +296,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
         const r = withDefaultTag(parseReference(ref));
         await distribution.pull(`${r.domain}/${r.path}`, r.digest ?? r.tag, hostPlatform(), {}, progress);
       },
-    }, context, o, emit),
+    }, context, o, emit, exportFiles),
     prune: async () => {
       const images = await imageService.pruneBuildCache();
       const mounts = await pruneCacheMounts(join(storeRoot, 'build-cache-mounts'));

@@ -2,11 +2,12 @@
  * Multi-stage builds through the docker CLI's classic path (DOCKER_BUILDKIT=0):
  * stages that do not read each other build at the same time, stages the
  * target does not need are skipped, and the Step stream reads as a
- * sequential build's.
+ * sequential build's; `berth build -o` exports the target's files.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { TestDaemon, type CommandOptions } from '../support/daemon.js';
 
@@ -93,5 +94,36 @@ describe('multi-stage builds', () => {
     assert.match(r.stderr + r.stdout, /returned a non-zero code: 7/);
     assert.match(r.stdout, /bad-stage/);
     assert.doesNotMatch(r.stdout, /slow-second-step/);
+  });
+
+  test('berth build -o exports the target stage\'s files (a directory, a tar, the DIR shorthand) and tags no image (its steps stay as cache)', async () => {
+    const dir = dockerfile('export', [
+      'FROM busybox AS gen',
+      'RUN mkdir -p /out/sub && echo hello > /out/sub/a.txt && ln -s /etc/passwd /out/abs-link && ln -s ../../../../.. /out/up-link',
+      'FROM scratch',
+      'COPY --from=gen /out /',
+    ]);
+    const before = (await d.docker(['images', '--filter', 'dangling=false', '-q'])).stdout;
+    const dest = join(ctx, 'export-out');
+    const local = await d.berth(['build', '-o', `type=local,dest=${dest}`, dir], { timeoutMs: 120_000 });
+    assert.equal(local.code, 0, local.stderr + local.stdout);
+    assert.match(local.stdout, /Step 4\/4 : COPY --from=gen \/out \//);
+    assert.deepEqual(readdirSync(dest).sort(), ['abs-link', 'sub', 'up-link']);
+    assert.equal(readFileSync(join(dest, 'sub/a.txt'), 'utf8'), 'hello\n');
+    // links arrive as links, not followed out of DEST
+    assert.equal(readlinkSync(join(dest, 'abs-link')), '/etc/passwd');
+    assert.equal(readlinkSync(join(dest, 'up-link')), '../../../../..');
+    assert.equal((await d.docker(['images', '--filter', 'dangling=false', '-q'])).stdout, before, 'no image tagged');
+
+    const file = join(ctx, 'export.tar');
+    const tar = await d.berth(['build', '-q', '-o', `type=tar,dest=${file}`, dir], { timeoutMs: 120_000 });
+    assert.equal(tar.code, 0, tar.stderr);
+    const names = execFileSync('tar', ['-tf', file], { encoding: 'utf8' }).trim().split('\n').sort();
+    assert.deepEqual(names, ['abs-link', 'sub/', 'sub/a.txt', 'up-link']);
+
+    const short = join(ctx, 'export-short');
+    const bare = await d.berth(['build', '-q', '-o', short, dir], { timeoutMs: 120_000 });
+    assert.equal(bare.code, 0, bare.stderr);
+    assert.equal(readFileSync(join(short, 'sub/a.txt'), 'utf8'), 'hello\n');
   });
 });

@@ -27,6 +27,7 @@ import type { ContentStore } from '../content/content-store.js';
 import type { LayerBlobIndex } from '../content/layer-blobs.js';
 import type { ImageStore } from '../images/image-store.js';
 import type { LayerInfo, LayerStore } from '../layers/layer-store.js';
+import { directoryTar } from '../layers/upper-dir.js';
 import { MediaType } from '../../oci/media-types.js';
 import { heredocMarkers, parseDockerfile, type Instruction } from './dockerfile.js';
 import { expandWord } from './expand.js';
@@ -73,7 +74,12 @@ export interface BuilderDeps {
   allowInsecure?: boolean;
 }
 
-export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, emit: (m: JSONMessage) => void): Promise<Digest> {
+/**
+ * `exportFiles`: `-o type=local|tar`: the target stage's files go to it as a
+ * tar stream instead of tags (the step images stay, as cache).
+ */
+export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, emit: (m: JSONMessage) => void,
+  exportFiles?: (tar: Readable) => Promise<void>): Promise<Digest> {
   await mkdir(d.tmpRoot, { recursive: true });
   const work = await mkdtemp(join(d.tmpRoot, 'build-'));
   const say = (text: string) => { if (!o.quiet) emit({ stream: text }); };
@@ -152,6 +158,12 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
     emit({ aux: { ID: id } });
     // with -q the docker CLI prints (and writes --iidfile from) the stream's text: the id alone
     if (o.quiet) emit({ stream: `${id}\n` });
+    if (exportFiles) {
+      const root = new StageRoot(d.layers, final.image.chainId, join(work, 'export'));
+      roots.push(root);
+      await exportFiles(await directoryTar(await root.open()));
+      return id;
+    }
     say(`Successfully built ${shortId(id)}\n`);
     for (const t of o.tags) {
       const name = familiarString(withDefaultTag(parseReference(t)));

@@ -4,16 +4,19 @@
  * the query, the daemon's step stream shown as it comes.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { Command } from 'commander';
+import type { JSONMessage } from '../../../api/types/index.js';
+import { readBuildExport } from '../../../client/build-export.js';
 import { jsonMessages } from '../../../client/json-stream.js';
 import { DockerIgnore } from '../../../lib/dockerignore.js';
 import { headerDefaults, TarWriter, readTar } from '../../../lib/tar/index.js';
 import { collect, ExitError, type CliContext } from '../../context.js';
 import { ProgressRenderer } from '../../progress.js';
-import { tarDirectory } from '../container/cp-local.js';
+import { extractLocal, tarDirectory } from '../container/cp-local.js';
 
 interface BuildFlags {
   tag: string[];
@@ -29,6 +32,7 @@ interface BuildFlags {
   iidfile?: string;
   network?: string;
   secret: string[];
+  output?: string;
 }
 
 export function buildCommand(ctx: CliContext): Command {
@@ -47,8 +51,10 @@ export function buildCommand(ctx: CliContext): Command {
     .option('--force-rm', 'Always remove intermediate containers')
     .option('--iidfile <string>', 'Write the image ID to the file')
     .option('--network <string>', 'Set the networking mode for the RUN instructions during build')
+    .option('-o, --output <stringArray>', 'Output destination (format: "type=local,dest=path", "type=tar,dest=file", a directory, or "-" for a tar on stdout)')
     .option('--secret <stringArray>', 'Secret to expose to the build (format: "id=mysecret[,src=/local/secret]" or "id=x,env=VAR")', collect, [])
     .action(async (path: string, o: BuildFlags) => {
+      const output = o.output !== undefined ? parseOutput(o.output) : undefined;
       const { body, dockerfile } = await contextTar(path, o.file);
       const c = await ctx.client();
       const buildargs = Object.fromEntries(o.buildArg.map((a) => {
@@ -62,6 +68,7 @@ export function buildCommand(ctx: CliContext): Command {
           t: o.tag, dockerfile, buildargs: JSON.stringify(buildargs), labels: JSON.stringify(labels),
           nocache: o.cache ? undefined : '1', pull: o.pull ? '1' : undefined, q: o.quiet ? '1' : undefined,
           target: o.target, rm: o.rm ? undefined : '0', forcerm: o.forceRm ? '1' : undefined, networkmode: o.network, version: '1',
+          outputs: output ? JSON.stringify([{ Type: output.type, Attrs: {} }]) : undefined,
         },
         stream: body,
         headers: {
@@ -69,7 +76,14 @@ export function buildCommand(ctx: CliContext): Command {
           ...(secrets ? { 'X-Berth-Build-Secrets': secrets } : {}),
         },
       });
-      const view = new ProgressRenderer(ctx.out);
+      const view = new ProgressRenderer(output?.dest === '-' ? process.stderr : ctx.out);
+      if (output) {
+        await exportFiles(res, output, (m) => {
+          if (m.errorDetail) throw new ExitError(m.errorDetail.code || 1, m.errorDetail.message);
+          if (!o.quiet && !m.aux) view.write(m);
+        });
+        return;
+      }
       let id = '';
       for await (const m of jsonMessages(res)) {
         if (m.errorDetail) throw new ExitError(m.errorDetail.code || 1, m.errorDetail.message);
@@ -80,6 +94,44 @@ export function buildCommand(ctx: CliContext): Command {
       if (o.quiet) ctx.print(id);
       if (o.iidfile) await writeFile(o.iidfile, id);
     });
+}
+
+interface OutputSpec {
+  type: 'local' | 'tar';
+  dest: string;
+}
+
+/** buildx's `-o`: `type=local,dest=DIR`, `type=tar,dest=FILE`, a bare DIR, `-` (a tar on stdout). */
+export function parseOutput(spec: string): OutputSpec {
+  if (spec === '-') return { type: 'tar', dest: '-' };
+  if (!spec.includes('=')) return { type: 'local', dest: spec };
+  const kv = new Map(spec.split(',').map((f) => [f.slice(0, f.indexOf('=') < 0 ? f.length : f.indexOf('=')), f.slice(f.indexOf('=') + 1)]));
+  const type = kv.get('type') ?? 'local';
+  if (type !== 'local' && type !== 'tar') throw new ExitError(1, `output type "${type}" is not supported by berth build: use local or tar`);
+  const dest = kv.get('dest');
+  if (!dest) throw new ExitError(1, `dest is required for ${type} exporter`);
+  return { type, dest };
+}
+
+/** The export's tar into a directory (extracted, nothing may land outside it) or a file / stdout. */
+export async function exportFiles(res: AsyncIterable<Buffer>, out: OutputSpec, progress: (m: JSONMessage) => void): Promise<void> {
+  if (out.type === 'tar') {
+    const file = out.dest === '-' ? process.stdout : createWriteStream(out.dest);
+    await readBuildExport(res, file, progress);
+    if (file !== process.stdout) await new Promise<void>((resolve, reject) => file.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    return;
+  }
+  await mkdir(out.dest, { recursive: true });
+  const tar = new PassThrough();
+  const extracting = extractLocal(tar, out.dest);
+  // a failed extraction stops the reading too: the stream errors out of readBuildExport's write
+  extracting.catch((err: Error) => tar.destroy(err));
+  try {
+    await readBuildExport(res, tar, progress);
+  } finally {
+    tar.end();
+  }
+  await extracting;
 }
 
 /**

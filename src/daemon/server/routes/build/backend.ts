@@ -4,6 +4,7 @@ import type { BuildRequest, JSONMessage } from '../../../../api/types/index.js';
 
 /** What the build routes call. */
 export interface BuildBackend {
-  build(context: Readable, o: BuildRequest, emit: (m: JSONMessage) => void): Promise<string>;
+  /** With `exportFiles` (`-o`), the target's files are handed to it as a tar instead of tagging an image. */
+  build(context: Readable, o: BuildRequest, emit: (m: JSONMessage) => void, exportFiles?: (tar: Readable) => Promise<void>): Promise<string>;
   prune(): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }>;
 }

@@ -1,9 +1,10 @@
 import type { JSONMessage } from '../../../../api/types/index.js';
-import { BuildStepError, InvalidParameter, NotImplemented } from '../../../../errdefs/index.js';
+import { asBerthError, BuildStepError, InvalidParameter, NotImplemented } from '../../../../errdefs/index.js';
 import type { Handler, Request } from '../../request.js';
 import type { Router } from '../../router.js';
 import { lazyJsonLines } from '../../streams.js';
 import type { BuildBackend } from './backend.js';
+import { ExportStream, wantsFileExport } from './export-stream.js';
 
 export function buildRoutes(r: Router<Handler>, b: BuildBackend): void {
   r.add('POST', '/build', async (req, reply) => {
@@ -25,6 +26,19 @@ export function buildRoutes(r: Router<Handler>, b: BuildBackend): void {
       ...(req.str('networkmode') ? { networkMode: req.str('networkmode')! } : {}),
       ...secretsHeader(req),
     };
+    if (wantsFileExport(req.str('outputs'))) {
+      const ex = new ExportStream(reply);
+      try {
+        await b.build(req.upload(), o, (m) => ex.progress(m), (tar) => ex.files(tar));
+      } catch (err) {
+        req.raw.resume();
+        if (!ex.started) throw err;
+        const message = asBerthError(err).message;
+        ex.progress({ errorDetail: { ...(err instanceof BuildStepError ? { code: err.exitCode } : {}), message }, error: message });
+      }
+      ex.end();
+      return;
+    }
     // the 200 goes out with the first message: a Dockerfile that does not parse is a plain 400, as in Docker
     const out = lazyJsonLines(reply);
     try {

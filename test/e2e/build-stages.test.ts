@@ -126,4 +126,26 @@ describe('multi-stage builds', () => {
     assert.equal(bare.code, 0, bare.stderr);
     assert.equal(readFileSync(join(short, 'sub/a.txt'), 'utf8'), 'hello\n');
   });
+
+  test('--build-context: a directory for COPY --from and RUN --mount from=, an image for FROM', async () => {
+    const extra = join(ctx, 'extra-dir');
+    mkdirSync(extra, { recursive: true });
+    writeFileSync(join(extra, 'data.txt'), 'from the named context\n');
+    const dir = dockerfile('named', [
+      'FROM base',
+      'COPY --from=extra /data.txt /copied.txt',
+      'RUN --mount=from=extra,target=/m cat /m/data.txt > /mounted.txt',
+    ]);
+    writeFileSync(join(dir, 'main.txt'), 'main\n');
+    const args = ['build', '-t', 'stages:named', '--build-context', `extra=${extra}`, '--build-context', 'base=docker-image://busybox:latest', dir];
+    const r = await d.berth(args, { timeoutMs: 120_000 });
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const out = await d.docker(['run', '--rm', 'stages:named', 'sh', '-c', 'cat /copied.txt /mounted.txt; ls /.berth-build-contexts 2>&1 | head -1']);
+    assert.equal(out.stdout, 'from the named context\nfrom the named context\nls: /.berth-build-contexts: No such file or directory\n');
+    // the named directory's content is in the cache key: an edit runs the COPY again
+    writeFileSync(join(extra, 'data.txt'), 'changed\n');
+    const again = await d.berth(args, { timeoutMs: 120_000 });
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal((await d.docker(['run', '--rm', 'stages:named', 'cat', '/copied.txt', '/mounted.txt'])).stdout, 'changed\nchanged\n');
+  });
 });

@@ -17,7 +17,7 @@ import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { BuildRequest, ContainerCreateRequest, JSONMessage } from '../../api/types/index.js';
-import { InvalidParameter, NotFound } from '../../errdefs/index.js';
+import { InvalidParameter, NotFound, NotImplemented } from '../../errdefs/index.js';
 import { DockerIgnore } from '../../lib/dockerignore.js';
 import { shortId } from '../../lib/ids.js';
 import { resolveInRoot } from '../../lib/scoped-path.js';
@@ -37,6 +37,7 @@ import { heredocSource, verifyChecksum } from './copy-flags.js';
 import { applyMetadata, historyComment, substitutionEnv } from './metadata.js';
 import { planStages, stageRef, type Stage } from './stages.js';
 import { OrderedOutput } from './ordered-output.js';
+import { namedContexts, type NamedContext } from './named-contexts.js';
 import { resolveSources, type Source } from './sources.js';
 import { unpackContext } from './context.js';
 import { copyChecksum, writeCopyLayer } from './copy-layer.js';
@@ -88,6 +89,7 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
     const ctx = join(work, 'context');
     await mkdir(ctx);
     const hashes = await unpackContext(context, ctx, d.maxContextSize);
+    const named = await namedContexts(o.buildContexts, ctx, work);
     const df = parseDockerfile(await readDockerfile(ctx, o.dockerfile || 'Dockerfile'));
     if (df.checkDirective !== undefined) say(`Note: the "# check=${df.checkDirective}" directive is ignored: berth runs no build checks\n`);
     const plan = planStages(df, o.target);
@@ -117,9 +119,9 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
         check();
         sayStage(`Step ${++step}/${total} : ${stage.from.original}`);
         sayStage('\n');
-        let state = await fromStep(d, stage, plan.stages, done, globalArgs, o, emitStage, df.escape);
+        let state = await fromStep(d, stage, plan.stages, done, globalArgs, o, emitStage, df.escape, named);
         if (state.image) sayStage(` ---> ${shortId(state.image.id)}\n`);
-        const c: StepContext = { stage, stages: plan.stages, done, ctx, hashes, work, roots, o, say: sayStage, escape: df.escape, globalArgs, secrets, counter };
+        const c: StepContext = { stage, stages: plan.stages, done, ctx, hashes, work, roots, o, say: sayStage, escape: df.escape, globalArgs, secrets, named, counter };
         state = await runTriggers(d, state, c, sayStage);
         for (const ins of stage.body) {
           check();
@@ -213,13 +215,17 @@ function argPairs(ins: Instruction, o: BuildRequest, scope: Map<string, string>,
 }
 
 async function fromStep(d: BuilderDeps, stage: Stage, stages: Stage[], done: Map<number, StageState>, globalArgs: Map<string, string>,
-  o: BuildRequest, emit: (m: JSONMessage) => void, escape: string): Promise<StageState> {
-  const base = expandWord(stage.base, globalArgs, escape);
+  o: BuildRequest, emit: (m: JSONMessage) => void, escape: string, named: Map<string, NamedContext>): Promise<StageState> {
+  let base = expandWord(stage.base, globalArgs, escape);
   const dep = stageRef(stages, base, stage.index);
   if (dep !== undefined) {
     const s = done.get(dep)!;
     return { ...s, args: new Map() };
   }
+  // a --build-context of that name stands in for the image (stage names come first)
+  const ctxNamed = named.get(base.toLowerCase());
+  if (ctxNamed?.kind === 'local') throw new NotImplemented('build.context_source', `FROM ${base}: a directory build context can be used by COPY --from and RUN --mount from=, not as a base image, in berth`);
+  if (ctxNamed) base = ctxNamed.ref;
   if (base.toLowerCase() === 'scratch') {
     return { config: { architecture: hostArchitecture(), os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [] }, history: [] }, args: new Map() };
   }

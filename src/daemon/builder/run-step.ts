@@ -110,6 +110,11 @@ export async function runInstruction(d: BuilderDeps, ins: Instruction, s: StageS
 async function bindSourceKey(d: BuilderDeps, m: Extract<RunMount, { type: 'bind' }>, c: StepContext): Promise<string> {
   if (m.from !== undefined) {
     const dep = stageRef(c.stages, m.from, c.stage.index);
+    const named = dep === undefined ? c.named.get(m.from.toLowerCase()) : undefined;
+    if (named?.kind === 'local') {
+      return `named:${await copyChecksum({ sources: [{ rel: '', abs: named.dir, isDir: true }], dest: '/', destIsDir: true, missingDirs: [], extractArchives: false })}`;
+    }
+    if (named) return `from:${d.images.tryResolve(named.ref)?.id ?? named.ref}`;
     return `from:${dep !== undefined ? c.done.get(dep)?.image?.id ?? 'scratch' : d.images.tryResolve(m.from)?.id ?? m.from}`;
   }
   const abs = await resolveInRoot(c.ctx, m.source || '/');

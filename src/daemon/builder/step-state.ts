@@ -10,6 +10,7 @@ import type { Image } from '../images/image-store.js';
 import type { LayerInfo } from '../layers/layer-store.js';
 import type { BuilderDeps } from './builder.js';
 import type { ContentHashes } from './context.js';
+import type { NamedContext } from './named-contexts.js';
 import { StageRoot } from './stage-root.js';
 import { stageRef, type Stage } from './stages.js';
 
@@ -39,6 +40,8 @@ export interface StepContext {
   globalArgs: Map<string, string>;
   /** `--secret` values by id (berth build's X-Berth-Build-Secrets header). */
   secrets: Map<string, Buffer>;
+  /** `--build-context` names (lower case): an image, or a directory sent with the context. */
+  named: Map<string, NamedContext>;
   /** Numbers the build's scratch directories. */
   counter: { n: number };
 }
@@ -77,12 +80,15 @@ export async function newImage(d: BuilderDeps, s: StageState, config: ContainerD
 export async function fromRoot(d: BuilderDeps, from: string, c: StepContext): Promise<string> {
   const dep = stageRef(c.stages, from, c.stage.index);
   let image: Image | undefined;
+  const named = dep === undefined ? c.named.get(from.toLowerCase()) : undefined;
+  if (named?.kind === 'local') return named.dir;
   if (dep !== undefined) image = c.done.get(dep)?.image;
   else {
-    image = d.images.tryResolve(from);
+    const ref = named?.ref ?? from;
+    image = d.images.tryResolve(ref);
     if (!image) {
-      await d.pull(from, () => {});
-      image = d.images.resolve(from);
+      await d.pull(ref, () => {});
+      image = d.images.resolve(ref);
     }
   }
   const root = new StageRoot(d.layers, image?.chainId, join(c.work, `from-${c.roots.length}`));

@@ -33,6 +33,7 @@ interface BuildFlags {
   network?: string;
   secret: string[];
   output?: string;
+  buildContext: string[];
 }
 
 export function buildCommand(ctx: CliContext): Command {
@@ -52,10 +53,12 @@ export function buildCommand(ctx: CliContext): Command {
     .option('--iidfile <string>', 'Write the image ID to the file')
     .option('--network <string>', 'Set the networking mode for the RUN instructions during build')
     .option('-o, --output <stringArray>', 'Output destination (format: "type=local,dest=path", "type=tar,dest=file", a directory, or "-" for a tar on stdout)')
+    .option('--build-context <stringArray>', 'Additional build contexts (e.g., name=path or name=docker-image://ref)', collect, [])
     .option('--secret <stringArray>', 'Secret to expose to the build (format: "id=mysecret[,src=/local/secret]" or "id=x,env=VAR")', collect, [])
     .action(async (path: string, o: BuildFlags) => {
       const output = o.output !== undefined ? parseOutput(o.output) : undefined;
-      const { body, dockerfile } = await contextTar(path, o.file);
+      const named = parseBuildContexts(o.buildContext);
+      const { body, dockerfile } = await contextTar(path, o.file, named.dirs);
       const c = await ctx.client();
       const buildargs = Object.fromEntries(o.buildArg.map((a) => {
         const i = a.indexOf('=');
@@ -68,6 +71,7 @@ export function buildCommand(ctx: CliContext): Command {
           t: o.tag, dockerfile, buildargs: JSON.stringify(buildargs), labels: JSON.stringify(labels),
           nocache: o.cache ? undefined : '1', pull: o.pull ? '1' : undefined, q: o.quiet ? '1' : undefined,
           target: o.target, rm: o.rm ? undefined : '0', forcerm: o.forceRm ? '1' : undefined, networkmode: o.network, version: '1',
+          buildcontexts: o.buildContext.length ? JSON.stringify(named.query) : undefined,
           outputs: output ? JSON.stringify([{ Type: output.type, Attrs: {} }]) : undefined,
         },
         stream: body,
@@ -95,6 +99,9 @@ export function buildCommand(ctx: CliContext): Command {
       if (o.iidfile) await writeFile(o.iidfile, id);
     });
 }
+
+/** Where named directories travel in the context tar (the daemon's builder/named-contexts.ts moves them out). */
+const NAMED_CONTEXTS_PREFIX = '.berth-build-contexts';
 
 interface OutputSpec {
   type: 'local' | 'tar';
@@ -158,9 +165,35 @@ async function readSecrets(specs: string[]): Promise<string | undefined> {
   return Buffer.from(JSON.stringify(out)).toString('base64');
 }
 
-/** The context as a tar: a directory (with .dockerignore), or a tar on stdin; a Dockerfile outside the context is added. */
-async function contextTar(path: string, file: string | undefined): Promise<{ body: Readable; dockerfile: string }> {
-  if (path === '-') return { body: process.stdin, dockerfile: file ?? 'Dockerfile' };
+/**
+ * `--build-context name=DIR|docker-image://ref`: an image goes as it is in
+ * the `buildcontexts` query; a directory is sent inside the context tar
+ * under `.berth-build-contexts/<name>/` (the classic API has one upload)
+ * and named `local` in the query.
+ */
+function parseBuildContexts(specs: string[]): { query: Record<string, string>; dirs: Map<string, string> } {
+  const query: Record<string, string> = {};
+  const dirs = new Map<string, string>();
+  for (const spec of specs) {
+    const eq = spec.indexOf('=');
+    if (eq <= 0) throw new ExitError(1, `invalid context value: ${spec}, expected key=value`);
+    const [name, value] = [spec.slice(0, eq), spec.slice(eq + 1)];
+    if (value.startsWith('docker-image://')) query[name] = value;
+    else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) throw new ExitError(1, `build context "${name}": only a directory or docker-image:// is supported by berth build`);
+    else {
+      query[name] = 'local';
+      dirs.set(name, resolve(value));
+    }
+  }
+  return { query, dirs };
+}
+
+/** The context as a tar: a directory (with .dockerignore), or a tar on stdin; a Dockerfile outside the context and named directories are added. */
+async function contextTar(path: string, file: string | undefined, named: Map<string, string> = new Map()): Promise<{ body: Readable; dockerfile: string }> {
+  if (path === '-') {
+    if (named.size) throw new ExitError(1, 'a directory --build-context cannot be used with a context from stdin');
+    return { body: process.stdin, dockerfile: file ?? 'Dockerfile' };
+  }
   const dir = resolve(path);
   const dfPath = file ? resolve(file) : resolve(dir, 'Dockerfile');
   const inside = !relative(dir, dfPath).startsWith('..');
@@ -176,7 +209,7 @@ async function contextTar(path: string, file: string | undefined): Promise<{ bod
     if (!ignore || keep.has(name) || !ignore.excludes(name)) return false;
     return !(isDir && ignore.hasExclusions); // a ! pattern may bring back something below an excluded directory
   });
-  if (inside) return { body: context, dockerfile };
+  if (inside && named.size === 0) return { body: context, dockerfile };
   // the Dockerfile lives elsewhere: append it to the context under a private name, as the docker CLI does
   const tar = new TarWriter();
   const out = new PassThrough();
@@ -184,8 +217,18 @@ async function contextTar(path: string, file: string | undefined): Promise<{ bod
   void (async () => {
     try {
       for await (const e of readTar(context)) await tar.add(e.header, e.header.type === 'file' ? e.body : undefined);
-      const text = await readFile(dfPath);
-      await tar.add(headerDefaults({ name: dockerfile, type: 'file', size: text.length, mode: 0o644 }), text);
+      for (const [name, dir] of named) {
+        const prefix = `${NAMED_CONTEXTS_PREFIX}/${name}`;
+        await tar.add(headerDefaults({ name: `${prefix}/`, type: 'dir' }));
+        for await (const e of readTar(tarDirectory(dir, () => false))) {
+          await tar.add({ ...e.header, name: `${prefix}/${e.header.name}`, ...(e.header.type === 'link' ? { linkname: `${prefix}/${e.header.linkname}` } : {}) },
+            e.header.type === 'file' ? e.body : undefined);
+        }
+      }
+      if (!inside) {
+        const text = await readFile(dfPath);
+        await tar.add(headerDefaults({ name: dockerfile, type: 'file', size: text.length, mode: 0o644 }), text);
+      }
       await tar.finish();
     } catch (err) {
       tar.abort(err as Error);

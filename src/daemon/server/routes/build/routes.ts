@@ -25,6 +25,7 @@ export function buildRoutes(r: Router<Handler>, b: BuildBackend): void {
       ...(req.str('target') ? { target: req.str('target')! } : {}),
       ...(req.str('networkmode') ? { networkMode: req.str('networkmode')! } : {}),
       ...secretsHeader(req),
+      ...(req.str('buildcontexts') ? { buildContexts: jsonParam<Record<string, string>>(req, 'buildcontexts') } : {}),
     };
     if (wantsFileExport(req.str('outputs'))) {
       const ex = new ExportStream(reply);

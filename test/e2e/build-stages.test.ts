@@ -148,4 +148,42 @@ describe('multi-stage builds', () => {
     assert.equal(again.code, 0, again.stderr);
     assert.equal((await d.docker(['run', '--rm', 'stages:named', 'cat', '/copied.txt', '/mounted.txt'])).stdout, 'changed\nchanged\n');
   });
+
+  test('build cache in system df (row and -v records); builder prune honours until and keep-storage, then clears what no image holds', async () => {
+    const dir = dockerfile('cache', [
+      'FROM busybox',
+      'RUN --mount=type=cache,target=/cache dd if=/dev/zero of=/cache/blob bs=1024 count=300 2>/dev/null',
+      'RUN echo dangling > /dangling',
+    ]);
+    const r = await d.docker(['build', dir], legacy); // untagged: its steps are build cache only
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const kept = await d.docker(['build', '-t', 'stages:kept', dockerfile('kept', ['FROM busybox', 'RUN echo kept > /kept'])], legacy);
+    assert.equal(kept.code, 0, kept.stderr);
+
+    const row = (await d.docker(['system', 'df', '--format', '{{.Type}}|{{.TotalCount}}|{{.Size}}|{{.Reclaimable}}'])).stdout.split('\n').find((l) => l.startsWith('Build Cache'))!;
+    const [, total, size] = row.split('|');
+    assert.ok(Number(total) >= 4, row);
+    assert.notEqual(size, '0B', row);
+    const verbose = (await d.docker(['system', 'df', '-v'])).stdout;
+    const table = verbose.slice(verbose.indexOf('Build cache usage:'));
+    assert.match(table, /CACHE ID\s+CACHE TYPE\s+SIZE\s+CREATED\s+LAST USED\s+USAGE\s+SHARED/);
+    assert.match(table, /exec\.cachemount\s+30\dkB/);
+    assert.match(table, /regular\s.*\strue\n/, 'the tagged image\'s step is shared');
+    assert.match(table, /regular\s.*\sfalse\n/, 'the untagged build\'s steps are not');
+
+    const prune = (args: string[]) => d.docker(['builder', 'prune', '-f', ...args], legacy);
+    const recent = await prune(['--filter', 'until=24h']);
+    assert.equal(recent.code, 0, recent.stderr);
+    assert.match(recent.stdout, /Total reclaimed space: 0B/, 'everything was used just now');
+    const roomy = await prune(['--keep-storage', '1GB']);
+    assert.match(roomy.stdout, /Total reclaimed space: 0B/, 'the cache is under 1GB');
+    const all = await prune(['--all']);
+    assert.equal(all.code, 0, all.stderr);
+    assert.match(all.stdout, /Deleted build cache objects:\n/);
+    assert.match(all.stdout, /Total reclaimed space: [1-9]/);
+    const after = (await d.docker(['system', 'df', '-v'])).stdout;
+    const left = after.slice(after.indexOf('Build cache usage:')).split('\n').filter((l) => /regular|exec\./.test(l));
+    assert.ok(left.length > 0 && left.every((l) => /\strue$/.test(l.trim()) || /\strue\s*$/.test(l)), left.join('\n'));
+    assert.equal((await d.docker(['run', '--rm', 'stages:kept', 'cat', '/kept'])).stdout, 'kept\n');
+  });
 });

@@ -37,6 +37,7 @@ import { heredocSource, verifyChecksum } from './copy-flags.js';
 import { applyMetadata, historyComment, substitutionEnv } from './metadata.js';
 import { planStages, stageRef, type Stage } from './stages.js';
 import { OrderedOutput } from './ordered-output.js';
+import type { CacheUsage } from './cache-usage.js';
 import { namedContexts, type NamedContext } from './named-contexts.js';
 import { resolveSources, type Source } from './sources.js';
 import { unpackContext } from './context.js';
@@ -73,6 +74,8 @@ export interface BuilderDeps {
   secretKey(): Promise<Buffer>;
   /** RUN --security=insecure is granted (daemon.json `allow-insecure-entitlement`). */
   allowInsecure?: boolean;
+  /** Records when step images and cache mounts are used (system df, builder prune). */
+  cacheUsage?: CacheUsage;
 }
 
 /**
@@ -174,6 +177,7 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
     }
     return id;
   } finally {
+    await d.cacheUsage?.save().catch(() => {}); // only figures for df and prune: a failed write loses no build
     for (const r of roots) await r.release();
     await rm(work, { recursive: true, force: true });
   }

@@ -14,7 +14,7 @@ import type { Instruction } from './dockerfile.js';
 import { expandWord } from './expand.js';
 import { DEFAULT_SHELL, substitutionEnv } from './metadata.js';
 import { mountKey, parseRunMount, parseRunNetwork, type RunMount } from './run-mounts.js';
-import { prepareMounts } from './run-mount-setup.js';
+import { cacheDirName, prepareMounts } from './run-mount-setup.js';
 import { secretDigest } from './secret-key.js';
 import { runCommand, secretRedactor, writePipes } from './run-command.js';
 import { copyChecksum } from './copy-layer.js';
@@ -58,6 +58,7 @@ export async function runInstruction(d: BuilderDeps, ins: Instruction, s: StageS
     return { ...s, image: cached, config: cached.config };
   }
   const stepDir = join(c.work, `run-${++c.counter.n}`);
+  for (const m of mounts) if (m.type === 'cache') d.cacheUsage?.used(cacheDirName(m.id));
   const prepared = await prepareMounts(mounts, {
     cacheRoot: d.cacheRoot, stepDir, secrets: c.secrets,
     rootOf: (from) => (from === undefined ? Promise.resolve(c.ctx) : fromRoot(d, from, c)),

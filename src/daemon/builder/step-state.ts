@@ -48,7 +48,9 @@ export interface StepContext {
 
 export function cachedImage(d: BuilderDeps, s: StageState, key: string, o: BuildRequest): Image | undefined {
   if (o.noCache) return undefined;
-  return d.images.findCached(s.image?.id, key);
+  const hit = d.images.findCached(s.image?.id, key);
+  if (hit) d.cacheUsage?.used(hit.id);
+  return hit;
 }
 
 /** Records the step's image: the config with a history entry, and the new layer when there is one. */
@@ -73,6 +75,7 @@ export async function newImage(d: BuilderDeps, s: StageState, config: ContainerD
     size: (s.image?.size ?? 0) + (layer?.size ?? 0), cacheKey: key,
     ...(s.image ? { parent: s.image.id } : {}), ...(chainId ? { chainId } : {}),
   });
+  d.cacheUsage?.used(image.id);
   return { ...s, image, config: image.config };
 }
 

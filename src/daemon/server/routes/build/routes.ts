@@ -55,7 +55,12 @@ export function buildRoutes(r: Router<Handler>, b: BuildBackend): void {
     out.end();
   });
 
-  r.add('POST', '/build/prune', async (_req, reply) => reply.json(200, await b.prune()));
+  // docker builder prune: `all` changes nothing here (shared records belong to images and go with them), `until`, `keep-storage`
+  r.add('POST', '/build/prune', async (req, reply) => {
+    const until = req.filters().accept(['until']).until();
+    const keep = req.int('keep-storage') ?? req.int('reserved-space');
+    reply.json(200, await b.prune({ ...(until !== undefined ? { until } : {}), ...(keep ? { keepStorage: keep } : {}) }));
+  });
 }
 
 /**

@@ -186,4 +186,20 @@ describe('multi-stage builds', () => {
     assert.ok(left.length > 0 && left.every((l) => /\strue$/.test(l.trim()) || /\strue\s*$/.test(l)), left.join('\n'));
     assert.equal((await d.docker(['run', '--rm', 'stages:kept', 'cat', '/kept'])).stdout, 'kept\n');
   });
+
+  test('--cache-from: a loaded image\'s history and layers stand in for steps no local cache has', async () => {
+    const dir = dockerfile('cache-from', ['FROM busybox', 'ENV STAGE=one', 'RUN cut -d" " -f1 /proc/uptime > /stamp', 'COPY Dockerfile /copied']);
+    const first = await d.docker(['build', '-t', 'stages:cf', dir], legacy);
+    assert.equal(first.code, 0, first.stderr);
+    const stamp = (await d.docker(['run', '--rm', 'stages:cf', 'cat', '/stamp'])).stdout;
+    const tar = join(ctx, 'cf.tar');
+    assert.equal((await d.docker(['save', '-o', tar, 'stages:cf'])).code, 0);
+    assert.equal((await d.docker(['rmi', 'stages:cf'])).code, 0); // its step images go with it: no local cache
+    assert.equal((await d.docker(['load', '-i', tar])).code, 0);
+    const again = await d.docker(['build', '--cache-from', 'stages:cf', '-t', 'stages:cf2', dir], legacy);
+    assert.equal(again.code, 0, again.stderr + again.stdout);
+    assert.equal([...again.stdout.matchAll(/Using cache/g)].length, 3, again.stdout);
+    // a RUN that ran again would have written another uptime
+    assert.equal((await d.docker(['run', '--rm', 'stages:cf2', 'cat', '/stamp'])).stdout, stamp, 'the RUN did not run again');
+  });
 });

@@ -19,6 +19,8 @@ export interface BuildRequest {
   secrets?: Record<string, string>;
   /** `--build-context`: name -> `docker-image://ref`, or `local` (sent in the context tar under `.berth-build-contexts/<name>/`). */
   buildContexts?: Record<string, string>;
+  /** `--cache-from` image references. */
+  cacheFrom?: string[];
 }
 
 /** `POST /commit` as the route reads it. */

@@ -25,7 +25,7 @@ import { chainIds, hostArchitecture, type ContainerDefaults, type Digest } from 
 import { familiarString, parseReference, withDefaultTag } from '../../oci/reference.js';
 import type { ContentStore } from '../content/content-store.js';
 import type { LayerBlobIndex } from '../content/layer-blobs.js';
-import type { ImageStore } from '../images/image-store.js';
+import type { Image, ImageStore } from '../images/image-store.js';
 import type { LayerInfo, LayerStore } from '../layers/layer-store.js';
 import { directoryTar } from '../layers/upper-dir.js';
 import { MediaType } from '../../oci/media-types.js';
@@ -44,7 +44,7 @@ import { unpackContext } from './context.js';
 import { copyChecksum, writeCopyLayer } from './copy-layer.js';
 import { StageRoot } from './stage-root.js';
 import { runInstruction } from './run-step.js';
-import { cachedImage, fromRoot, imageKind, newImage, type StageState, type StepContext } from './step-state.js';
+import { reuseStep, fromRoot, imageKind, newImage, type StageState, type StepContext } from './step-state.js';
 import { readRootfsFile } from '../containers/archive/rootfs-file.js';
 import { parseGroup, parsePasswd } from '../containers/user.js';
 
@@ -93,6 +93,13 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
     await mkdir(ctx);
     const hashes = await unpackContext(context, ctx, d.maxContextSize);
     const named = await namedContexts(o.buildContexts, ctx, work);
+    // moby skips a --cache-from image it cannot find, with a note
+    const cacheFrom: Image[] = [];
+    for (const ref of o.cacheFrom ?? []) {
+      const img = d.images.tryResolve(ref);
+      if (img) cacheFrom.push(img);
+      else say(`Note: --cache-from image ${ref} not found: not used\n`);
+    }
     const df = parseDockerfile(await readDockerfile(ctx, o.dockerfile || 'Dockerfile'));
     if (df.checkDirective !== undefined) say(`Note: the "# check=${df.checkDirective}" directive is ignored: berth runs no build checks\n`);
     const plan = planStages(df, o.target);
@@ -124,7 +131,7 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
         sayStage('\n');
         let state = await fromStep(d, stage, plan.stages, done, globalArgs, o, emitStage, df.escape, named);
         if (state.image) sayStage(` ---> ${shortId(state.image.id)}\n`);
-        const c: StepContext = { stage, stages: plan.stages, done, ctx, hashes, work, roots, o, say: sayStage, escape: df.escape, globalArgs, secrets, named, counter };
+        const c: StepContext = { stage, stages: plan.stages, done, ctx, hashes, work, roots, o, say: sayStage, escape: df.escape, globalArgs, secrets, named, cacheFrom, counter };
         state = await runTriggers(d, state, c, sayStage);
         for (const ins of stage.body) {
           check();
@@ -258,25 +265,25 @@ async function runStep(d: BuilderDeps, ins: Instruction, s: StageState, c: StepC
       }
       const next = { ...s, args };
       const key = `arg:${ins.rest}:${JSON.stringify([...args])}`;
-      return commitStep(d, next, s.config.config ?? {}, ins.original, key, c.o, c.say);
+      return commitStep(d, next, s.config.config ?? {}, ins.original, key, c.o, c.say, c.cacheFrom);
     }
     default: {
       const config = applyMetadata(ins, s.config.config ?? {}, s.args, c.escape, s.cmdSet);
       const next = ins.cmd === 'maintainer' ? { ...s, maintainer: ins.rest } : ins.cmd === 'cmd' ? { ...s, cmdSet: true } : s;
       const comment = historyComment(ins, config, s.config.config ?? {}, s.args, c.escape);
-      return commitStep(d, next, config, comment, `meta:${ins.cmd}:${JSON.stringify(config)}`, c.o, c.say);
+      return commitStep(d, next, config, comment, `meta:${ins.cmd}:${JSON.stringify(config)}`, c.o, c.say, c.cacheFrom);
     }
   }
 }
 
 /** A config-only step: a new image on the same layers (or the cached one). */
 async function commitStep(d: BuilderDeps, s: StageState, config: ContainerDefaults, text: string, key: string, o: BuildRequest,
-  say: (t: string) => void = () => {}): Promise<StageState> {
-  const cached = cachedImage(d, s, key, o);
-  if (cached) {
+  say: (t: string) => void = () => {}, cacheFrom: Image[] = []): Promise<StageState> {
+  const reused = await reuseStep(d, s, key, `/bin/sh -c #(nop)  ${text}`, config, o, cacheFrom);
+  if (reused) {
     say(' ---> Using cache\n');
-    say(` ---> ${shortId(cached.id)}\n`);
-    return { ...s, image: cached, config: cached.config };
+    say(` ---> ${shortId(reused.image!.id)}\n`);
+    return reused;
   }
   const next = await newImage(d, s, config, `/bin/sh -c #(nop)  ${text}`, key, undefined);
   say(` ---> ${shortId(next.image!.id)}\n`);
@@ -349,20 +356,21 @@ async function copyInstruction(d: BuilderDeps, ins: Instruction, s: StageState, 
   };
   const checksum = await copyChecksum(copy, c.hashes);
   const key = `${ins.cmd}:${checksum}:${dest}`;
-  const cached = cachedImage(d, s, key, c.o);
-  if (cached) {
+  const what = kept.length === 1 && !kept[0]!.isDir ? 'file' : kept.length === 1 ? 'dir' : 'multi';
+  // moby writes the chown flag glued to the source hash: `COPY --chown=1:1file:… in /x `
+  const chownComment = ins.flags.chown ? `--chown=${ins.flags.chown}` : '';
+  const createdBy = `/bin/sh -c #(nop) ${verb} ${chownComment}${what}:${checksum} in ${rawDest} `;
+  const reused = await reuseStep(d, s, key, createdBy, s.config.config ?? {}, c.o, c.cacheFrom);
+  if (reused) {
     c.say(' ---> Using cache\n');
-    c.say(` ---> ${shortId(cached.id)}\n`);
-    return { ...s, image: cached, config: cached.config };
+    c.say(` ---> ${shortId(reused.image!.id)}\n`);
+    return reused;
   }
   const { blob } = await writeCopyLayer(copy, d.content);
   const parentChain = chainIds(s.config.rootfs.diff_ids).at(-1);
   const layer = await d.layers.apply(parentChain, d.content.read(blob.digest));
   await d.layerBlobs.record(layer.diffId, blob.size, { mediaType: MediaType.OciLayer, digest: blob.digest, size: blob.size });
-  const what = kept.length === 1 && !kept[0]!.isDir ? 'file' : kept.length === 1 ? 'dir' : 'multi';
-  // moby writes the chown flag glued to the source hash: `COPY --chown=1:1file:… in /x `
-  const chownComment = ins.flags.chown ? `--chown=${ins.flags.chown}` : '';
-  const next = await newImage(d, s, s.config.config ?? {}, `/bin/sh -c #(nop) ${verb} ${chownComment}${what}:${checksum} in ${rawDest} `, key, layer);
+  const next = await newImage(d, s, s.config.config ?? {}, createdBy, key, layer);
   c.say(` ---> ${shortId(next.image!.id)}\n`);
   return next;
 }

@@ -19,7 +19,7 @@ import { secretDigest } from './secret-key.js';
 import { runCommand, secretRedactor, writePipes } from './run-command.js';
 import { copyChecksum } from './copy-layer.js';
 import { stageRef } from './stages.js';
-import { cachedImage, fromRoot, imageKind, newImage, type StageState, type StepContext } from './step-state.js';
+import { reuseStep, fromRoot, imageKind, newImage, type StageState, type StepContext } from './step-state.js';
 
 const EMPTY_TAR_DIGEST = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';
 
@@ -51,11 +51,12 @@ export async function runInstruction(d: BuilderDeps, ins: Instruction, s: StageS
   const extras = mounts.length || network !== 'default' || security !== 'sandbox' || pipes.length
     ? `:${JSON.stringify({ mounts: mountKeys, network, security, pipes })}` : '';
   const key = `run:${JSON.stringify(cmd)}:${JSON.stringify(argEnv)}${extras}`;
-  const cached = cachedImage(d, s, key, c.o);
-  if (cached) {
+  const createdBy = argEnv.length ? `|${argEnv.length} ${argEnv.join(' ')} ${cmd.join(' ')}` : cmd.join(' ');
+  const reused = await reuseStep(d, s, key, createdBy, defaults, c.o, c.cacheFrom);
+  if (reused) {
     c.say(' ---> Using cache\n');
-    c.say(` ---> ${shortId(cached.id)}\n`);
-    return { ...s, image: cached, config: cached.config };
+    c.say(` ---> ${shortId(reused.image!.id)}\n`);
+    return reused;
   }
   const stepDir = join(c.work, `run-${++c.counter.n}`);
   for (const m of mounts) if (m.type === 'cache') d.cacheUsage?.used(cacheDirName(m.id));
@@ -92,7 +93,6 @@ export async function runInstruction(d: BuilderDeps, ins: Instruction, s: StageS
     }
     removeAfter = c.o.rm || removeAfter;
     const layer = await d.containers.captureLayer(id, stubs);
-    const createdBy = argEnv.length ? `|${argEnv.length} ${argEnv.join(' ')} ${cmd.join(' ')}` : cmd.join(' ');
     const next = await newImage(d, s, defaults, createdBy, key, layer.diffId === EMPTY_TAR_DIGEST ? undefined : layer);
     if (removeAfter) c.say(`Removing intermediate container ${shortId(id)}\n`);
     c.say(` ---> ${shortId(next.image!.id)}\n`);

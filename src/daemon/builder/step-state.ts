@@ -12,6 +12,7 @@ import type { BuilderDeps } from './builder.js';
 import type { ContentHashes } from './context.js';
 import type { NamedContext } from './named-contexts.js';
 import { StageRoot } from './stage-root.js';
+import { matchCacheFrom } from './cache-from.js';
 import { stageRef, type Stage } from './stages.js';
 
 export interface StageState {
@@ -42,6 +43,8 @@ export interface StepContext {
   secrets: Map<string, Buffer>;
   /** `--build-context` names (lower case): an image, or a directory sent with the context. */
   named: Map<string, NamedContext>;
+  /** `--cache-from` images found here. */
+  cacheFrom: Image[];
   /** Numbers the build's scratch directories. */
   counter: { n: number };
 }
@@ -51,6 +54,22 @@ export function cachedImage(d: BuilderDeps, s: StageState, key: string, o: Build
   const hit = d.images.findCached(s.image?.id, key);
   if (hit) d.cacheUsage?.used(hit.id);
   return hit;
+}
+
+/**
+ * The step's image without running it: a local step image made by the same
+ * step from the same parent, else (--cache-from) a cache source's matching
+ * history entry and layer, recorded as a new step image.
+ */
+export async function reuseStep(d: BuilderDeps, s: StageState, key: string, createdBy: string, config: ContainerDefaults,
+  o: BuildRequest, cacheFrom: Image[]): Promise<StageState | undefined> {
+  const hit = cachedImage(d, s, key, o);
+  if (hit) return { ...s, image: hit, config: hit.config };
+  if (o.noCache || cacheFrom.length === 0) return undefined;
+  const m = matchCacheFrom(cacheFrom, s.config, createdBy);
+  if (!m) return undefined;
+  const layer = m.layerIndex !== undefined ? await d.layers.get(chainIds(m.source.config.rootfs.diff_ids)[m.layerIndex]!) : undefined;
+  return newImage(d, s, config, createdBy, key, layer);
 }
 
 /** Records the step's image: the config with a history entry, and the new layer when there is one. */

@@ -34,6 +34,7 @@ interface BuildFlags {
   secret: string[];
   output?: string;
   buildContext: string[];
+  cacheFrom: string[];
 }
 
 export function buildCommand(ctx: CliContext): Command {
@@ -53,6 +54,7 @@ export function buildCommand(ctx: CliContext): Command {
     .option('--iidfile <string>', 'Write the image ID to the file')
     .option('--network <string>', 'Set the networking mode for the RUN instructions during build')
     .option('-o, --output <stringArray>', 'Output destination (format: "type=local,dest=path", "type=tar,dest=file", a directory, or "-" for a tar on stdout)')
+    .option('--cache-from <strings>', 'Images to consider as cache sources', collect, [])
     .option('--build-context <stringArray>', 'Additional build contexts (e.g., name=path or name=docker-image://ref)', collect, [])
     .option('--secret <stringArray>', 'Secret to expose to the build (format: "id=mysecret[,src=/local/secret]" or "id=x,env=VAR")', collect, [])
     .action(async (path: string, o: BuildFlags) => {
@@ -71,6 +73,7 @@ export function buildCommand(ctx: CliContext): Command {
           t: o.tag, dockerfile, buildargs: JSON.stringify(buildargs), labels: JSON.stringify(labels),
           nocache: o.cache ? undefined : '1', pull: o.pull ? '1' : undefined, q: o.quiet ? '1' : undefined,
           target: o.target, rm: o.rm ? undefined : '0', forcerm: o.forceRm ? '1' : undefined, networkmode: o.network, version: '1',
+          cachefrom: o.cacheFrom.length ? JSON.stringify(o.cacheFrom) : undefined,
           buildcontexts: o.buildContext.length ? JSON.stringify(named.query) : undefined,
           outputs: output ? JSON.stringify([{ Type: output.type, Attrs: {} }]) : undefined,
         },

@@ -25,6 +25,7 @@ export function buildRoutes(r: Router<Handler>, b: BuildBackend): void {
       ...(req.str('target') ? { target: req.str('target')! } : {}),
       ...(req.str('networkmode') ? { networkMode: req.str('networkmode')! } : {}),
       ...secretsHeader(req),
+      ...(req.str('cachefrom') ? { cacheFrom: jsonList(req, 'cachefrom') } : {}),
       ...(req.str('buildcontexts') ? { buildContexts: jsonParam<Record<string, string>>(req, 'buildcontexts') } : {}),
     };
     if (wantsFileExport(req.str('outputs'))) {
@@ -79,6 +80,16 @@ function secretsHeader(req: Request): { secrets?: Record<string, string> } {
     // reported below
   }
   throw new InvalidParameter('build.bad_param', 'invalid X-Berth-Build-Secrets header: not base64 of a JSON object of strings');
+}
+
+function jsonList(req: Request, name: string): string[] {
+  try {
+    const v = JSON.parse(req.str(name)!) as unknown;
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
+  } catch {
+    // reported below
+  }
+  throw new InvalidParameter('build.bad_param', `invalid ${name} parameter: not a JSON list of strings`);
 }
 
 function jsonParam<T extends object>(req: Request, name: string): T {

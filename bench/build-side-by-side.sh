@@ -4,7 +4,14 @@
 #   a 10-step Dockerfile with a 50 MB COPY: cold build (--no-cache), fully
 #   cached rebuild, and a rebuild after one small file changed (ms).
 #
+# Then against dockerd 20.10's embedded BuildKit (Debian's docker 20.10 CLI,
+# /usr/bin/docker, DOCKER_BUILDKIT=1; berth through the same CLI with
+# DOCKER_BUILDKIT=0; RUN on the host network on both: the bench dockerd has no bridge): the same Dockerfile cold / fully cached / one file
+# changed, and a two-stage build whose stages are independent (each RUN
+# sleeps 1 s: run in parallel ~1 s, in sequence ~2 s).
+#
 #   bench/build-side-by-side.sh                 # N=5 BIG_MB=50
+#   PARTS=buildkit bench/build-side-by-side.sh  # only the BuildKit comparison
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=daemons.sh
@@ -41,8 +48,10 @@ start_dockerd
 DOCKER_HOST=$BERTH_HOST_URL "$BENCH_REPO/bin/berth" image bootstrap busybox >/dev/null
 DOCKER_HOST=$BERTH_HOST_URL docker save busybox | DOCKER_HOST=$DOCKER_HOST_URL docker load >/dev/null
 
+PARTS=${PARTS:-classic,buildkit}
+DOCKER20=${DOCKER20:-/usr/bin/docker}
 declare -A R
-for who in docker berth; do
+[[ $PARTS == *classic* ]] && for who in docker berth; do
   if [[ $who == docker ]]; then export DOCKER_HOST=$DOCKER_HOST_URL; else export DOCKER_HOST=$BERTH_HOST_URL; fi
   colds=(); cached=(); touched=()
   docker build -q -t bench/build "$CTX" >/dev/null 2>&1 # warm the page cache and the base image
@@ -57,11 +66,57 @@ for who in docker berth; do
   R[$who.touched]=$(printf '%s\n' "${touched[@]}" | median)
 done
 
+# BuildKit side: docker 20.10 CLI + DOCKER_BUILDKIT=1 for dockerd; berth gets the classic API through the same CLI
+mkdir -p "$W/two"
+cat >"$W/two/Dockerfile" <<'DOCKERFILE'
+FROM busybox AS a
+ARG NONCE
+RUN sleep 1 && echo "a $NONCE" > /a
+FROM busybox AS b
+ARG NONCE
+RUN sleep 1 && echo "b $NONCE" > /b
+FROM busybox
+COPY --from=a /a /a
+COPY --from=b /b /b
+DOCKERFILE
+bk() { # WHO ARGS...: one build, quiet (its output shown when it fails)
+  local who=$1 rc=0; shift
+  if [[ $who == docker ]]; then DOCKER_HOST=$DOCKER_HOST_URL DOCKER_BUILDKIT=1 "$DOCKER20" build -q --network host "$@" >"$W/bk.log" 2>&1 || rc=$?
+  else DOCKER_HOST=$BERTH_HOST_URL DOCKER_BUILDKIT=0 "$DOCKER20" build -q --network host "$@" >"$W/bk.log" 2>&1 || rc=$?; fi
+  [[ $rc == 0 ]] || cat "$W/bk.log" >&2
+  return $rc
+}
+[[ $PARTS == *buildkit* ]] && for who in docker berth; do
+  colds=(); cached=(); touched=(); two=()
+  bk "$who" -t bench/bk "$CTX" || { echo "$who: build failed" >&2; exit 1; }
+  for i in $(seq 1 "$N"); do
+    t=$(now); bk "$who" --no-cache -t bench/bk "$CTX"; colds+=($(( $(now) - t )))
+    t=$(now); bk "$who" -t bench/bk "$CTX"; cached+=($(( $(now) - t )))
+    echo "bk small $i" >"$CTX/small.txt"
+    t=$(now); bk "$who" -t bench/bk "$CTX"; touched+=($(( $(now) - t )))
+    t=$(now); bk "$who" --build-arg "NONCE=$who$i$RANDOM" -t bench/two "$W/two"; two+=($(( $(now) - t )))
+  done
+  R[bk.$who.cold]=$(printf '%s\n' "${colds[@]}" | median)
+  R[bk.$who.cached]=$(printf '%s\n' "${cached[@]}" | median)
+  R[bk.$who.touched]=$(printf '%s\n' "${touched[@]}" | median)
+  R[bk.$who.two]=$(printf '%s\n' "${two[@]}" | median)
+done
+
 ms() { awk -v ns="$1" 'BEGIN {printf "%.0f", ns/1e6}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", b/a}'; }
 row() { printf '%-34s %14s %10s %12s\n' "$1" "$2" "$3" "$4"; }
-echo "10 steps, ${BIG_MB} MB COPY; medians of N=$N; ms, lower is better"
-row metric "dockerd $(DOCKER_HOST=$DOCKER_HOST_URL docker version --format '{{.Server.Version}}')" berthd 'berth/docker'
-row "cold build (--no-cache)" "$(ms "${R[docker.cold]}")" "$(ms "${R[berth.cold]}")" "$(ratio "${R[docker.cold]}" "${R[berth.cold]}")"
-row "cached rebuild" "$(ms "${R[docker.cached]}")" "$(ms "${R[berth.cached]}")" "$(ratio "${R[docker.cached]}" "${R[berth.cached]}")"
-row "rebuild, one small file changed" "$(ms "${R[docker.touched]}")" "$(ms "${R[berth.touched]}")" "$(ratio "${R[docker.touched]}" "${R[berth.touched]}")"
+if [[ $PARTS == *classic* ]]; then
+  echo "10 steps, ${BIG_MB} MB COPY; medians of N=$N; ms, lower is better"
+  row metric "dockerd $(DOCKER_HOST=$DOCKER_HOST_URL docker version --format '{{.Server.Version}}')" berthd 'berth/docker'
+  row "cold build (--no-cache)" "$(ms "${R[docker.cold]}")" "$(ms "${R[berth.cold]}")" "$(ratio "${R[docker.cold]}" "${R[berth.cold]}")"
+  row "cached rebuild" "$(ms "${R[docker.cached]}")" "$(ms "${R[berth.cached]}")" "$(ratio "${R[docker.cached]}" "${R[berth.cached]}")"
+  row "rebuild, one small file changed" "$(ms "${R[docker.touched]}")" "$(ms "${R[berth.touched]}")" "$(ratio "${R[docker.touched]}" "${R[berth.touched]}")"
+fi
+if [[ $PARTS == *buildkit* ]]; then
+  echo "vs BuildKit: docker $("$DOCKER20" --version | awk '{print $3}' | tr -d ,) CLI; medians of N=$N; ms, lower is better"
+  row metric "dockerd $(DOCKER_HOST=$DOCKER_HOST_URL docker version --format '{{.Server.Version}}') BuildKit" berthd 'berth/buildkit'
+  row "cold build (--no-cache)" "$(ms "${R[bk.docker.cold]}")" "$(ms "${R[bk.berth.cold]}")" "$(ratio "${R[bk.docker.cold]}" "${R[bk.berth.cold]}")"
+  row "fully cached" "$(ms "${R[bk.docker.cached]}")" "$(ms "${R[bk.berth.cached]}")" "$(ratio "${R[bk.docker.cached]}" "${R[bk.berth.cached]}")"
+  row "one source file changed" "$(ms "${R[bk.docker.touched]}")" "$(ms "${R[bk.berth.touched]}")" "$(ratio "${R[bk.docker.touched]}" "${R[bk.berth.touched]}")"
+  row "two independent stages (1 s each)" "$(ms "${R[bk.docker.two]}")" "$(ms "${R[bk.berth.two]}")" "$(ratio "${R[bk.docker.two]}" "${R[bk.berth.two]}")"
+fi

@@ -59,7 +59,8 @@ import { distributionRoutes } from './server/routes/distribution/routes.js';
 import { DistributionService } from './distribution/service.js';
 import { build } from './builder/builder.js';
 import { buildContainers } from './builder/containers.js';
-import { pruneCacheMounts } from './builder/run-mount-setup.js';
+import { BuildCacheService } from './builder/build-cache-service.js';
+import { CacheUsage } from './builder/cache-usage.js';
 import { secretKey } from './builder/secret-key.js';
 import { buildRoutes } from './server/routes/build/routes.js';
 import { hostPlatform } from '../oci/platform.js';
@@ -291,24 +292,25 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   containerRoutes(router, containers, containerViews);
   archiveRoutes(router, archive);
   imageRoutes(router, imageService, distribution);
+  const cacheUsage = new CacheUsage(join(storeRoot, 'build-cache-usage.json'));
+  const buildCache = new BuildCacheService({
+    images: () => images.list(), tagsOf: (id) => images.tagsOf(id), usedByContainer: (id) => containerStore.list().some((r) => r.image === id),
+    removeImage: (id) => imageService.removeCacheImage(id), cacheRoot: join(storeRoot, 'build-cache-mounts'), usage: cacheUsage,
+  });
   buildRoutes(router, {
-    build: (context, o, emit) => build({
+    build: (context, o, emit, exportFiles) => build({
       images, layers, content, layerBlobs, tmpRoot: join(storeRoot, 'tmp'), maxContextSize: cfg.maxLayerSize, engineVersion: ENGINE_VERSION,
       containers: buildContainers(containers, filesystem),
       cacheRoot: join(storeRoot, 'build-cache-mounts'),
       secretKey: () => secretKey(join(storeRoot, 'build-secret.key')),
       allowInsecure: cfg.allowInsecureEntitlement,
+      cacheUsage,
       pull: async (ref, progress) => {
         const r = withDefaultTag(parseReference(ref));
         await distribution.pull(`${r.domain}/${r.path}`, r.digest ?? r.tag, hostPlatform(), {}, progress);
       },
-    }, context, o, emit),
-    prune: async () => {
-      const images = await imageService.pruneBuildCache();
-      const mounts = await pruneCacheMounts(join(storeRoot, 'build-cache-mounts'));
-      const deleted = [...(images.CachesDeleted ?? []), ...mounts.ids];
-      return { CachesDeleted: deleted.length ? deleted : null, SpaceReclaimed: images.SpaceReclaimed + mounts.bytes };
-    },
+    }, context, o, emit, exportFiles),
+    prune: (o) => buildCache.prune(o),
   });
   distributionRoutes(router, distribution);
   volumeRoutes(router, volumes);
@@ -322,6 +324,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     containers: () => containerViews.diskUsage(),
     isIntermediate: (img) => images.isIntermediate(img.id),
     volumes: () => volumes.usage(),
+    buildCache: () => buildCache.records(),
   }));
   execRoutes(router, execs);
   swarmRoutes(router, swarm);

@@ -17,6 +17,10 @@ export interface BuildRequest {
   networkMode?: string;
   /** RUN --mount=type=secret values by id, base64 (berth's `X-Berth-Build-Secrets` header; never stored). */
   secrets?: Record<string, string>;
+  /** `--build-context`: name -> `docker-image://ref`, or `local` (sent in the context tar under `.berth-build-contexts/<name>/`). */
+  buildContexts?: Record<string, string>;
+  /** `--cache-from` image references. */
+  cacheFrom?: string[];
 }
 
 /** `POST /commit` as the route reads it. */

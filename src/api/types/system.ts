@@ -37,11 +37,27 @@ export interface ErrorResponse {
   message: string;
 }
 
-/** `GET /system/df`. BuildCache stays an empty list: the classic builder's cache is its intermediate images. */
+/** `GET /system/df`. BuildCache: step images and RUN cache mounts, as BuildKit's records (builder/build-cache.ts). */
 export interface DiskUsage {
   LayersSize: number;
   Images: import('./image.js').ImageSummary[];
   Containers: import('./container.js').ContainerSummary[];
   Volumes: import('./volume.js').Volume[];
-  BuildCache: unknown[];
+  BuildCache: BuildCacheRecord[];
+  /** Bytes of the build cache not shared with images (the docker CLI's Reclaimable starts from it). */
+  BuilderSize?: number;
+}
+
+/** Docker's types.BuildCache. */
+export interface BuildCacheRecord {
+  ID: string;
+  Parents: string[] | null;
+  Type: string;
+  Description: string;
+  InUse: boolean;
+  Shared: boolean;
+  Size: number;
+  CreatedAt: string;
+  LastUsedAt: string | null;
+  UsageCount: number;
 }

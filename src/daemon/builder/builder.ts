@@ -7,13 +7,17 @@
  * changes become the layer; COPY/ADD write their layer directly from the
  * sources; the other instructions only change the config.
  *
+ * Stages that do not read each other build concurrently (each waits only
+ * for the stages its FROM, COPY --from and RUN --mount=from= name); their
+ * output is kept in sequential order by OrderedOutput.
+ *
  * A failing step leaves the steps before it as cache and no tagged image.
  */
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { BuildRequest, ContainerCreateRequest, JSONMessage } from '../../api/types/index.js';
-import { InvalidParameter, NotFound } from '../../errdefs/index.js';
+import { InvalidParameter, NotFound, NotImplemented } from '../../errdefs/index.js';
 import { DockerIgnore } from '../../lib/dockerignore.js';
 import { shortId } from '../../lib/ids.js';
 import { resolveInRoot } from '../../lib/scoped-path.js';
@@ -21,8 +25,9 @@ import { chainIds, hostArchitecture, type ContainerDefaults, type Digest } from 
 import { familiarString, parseReference, withDefaultTag } from '../../oci/reference.js';
 import type { ContentStore } from '../content/content-store.js';
 import type { LayerBlobIndex } from '../content/layer-blobs.js';
-import type { ImageStore } from '../images/image-store.js';
+import type { Image, ImageStore } from '../images/image-store.js';
 import type { LayerInfo, LayerStore } from '../layers/layer-store.js';
+import { directoryTar } from '../layers/upper-dir.js';
 import { MediaType } from '../../oci/media-types.js';
 import { heredocMarkers, parseDockerfile, type Instruction } from './dockerfile.js';
 import { expandWord } from './expand.js';
@@ -31,12 +36,15 @@ import { platformArgs } from './platform-args.js';
 import { heredocSource, verifyChecksum } from './copy-flags.js';
 import { applyMetadata, historyComment, substitutionEnv } from './metadata.js';
 import { planStages, stageRef, type Stage } from './stages.js';
+import { OrderedOutput } from './ordered-output.js';
+import type { CacheUsage } from './cache-usage.js';
+import { namedContexts, type NamedContext } from './named-contexts.js';
 import { resolveSources, type Source } from './sources.js';
 import { unpackContext } from './context.js';
 import { copyChecksum, writeCopyLayer } from './copy-layer.js';
 import { StageRoot } from './stage-root.js';
 import { runInstruction } from './run-step.js';
-import { cachedImage, fromRoot, imageKind, newImage, type StageState, type StepContext } from './step-state.js';
+import { reuseStep, fromRoot, imageKind, newImage, type StageState, type StepContext } from './step-state.js';
 import { readRootfsFile } from '../containers/archive/rootfs-file.js';
 import { parseGroup, parsePasswd } from '../containers/user.js';
 
@@ -66,9 +74,16 @@ export interface BuilderDeps {
   secretKey(): Promise<Buffer>;
   /** RUN --security=insecure is granted (daemon.json `allow-insecure-entitlement`). */
   allowInsecure?: boolean;
+  /** Records when step images and cache mounts are used (system df, builder prune). */
+  cacheUsage?: CacheUsage;
 }
 
-export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, emit: (m: JSONMessage) => void): Promise<Digest> {
+/**
+ * `exportFiles`: `-o type=local|tar`: the target stage's files go to it as a
+ * tar stream instead of tags (the step images stay, as cache).
+ */
+export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, emit: (m: JSONMessage) => void,
+  exportFiles?: (tar: Readable) => Promise<void>): Promise<Digest> {
   await mkdir(d.tmpRoot, { recursive: true });
   const work = await mkdtemp(join(d.tmpRoot, 'build-'));
   const say = (text: string) => { if (!o.quiet) emit({ stream: text }); };
@@ -77,6 +92,14 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
     const ctx = join(work, 'context');
     await mkdir(ctx);
     const hashes = await unpackContext(context, ctx, d.maxContextSize);
+    const named = await namedContexts(o.buildContexts, ctx, work);
+    // moby skips a --cache-from image it cannot find, with a note
+    const cacheFrom: Image[] = [];
+    for (const ref of o.cacheFrom ?? []) {
+      const img = d.images.tryResolve(ref);
+      if (img) cacheFrom.push(img);
+      else say(`Note: --cache-from image ${ref} not found: not used\n`);
+    }
     const df = parseDockerfile(await readDockerfile(ctx, o.dockerfile || 'Dockerfile'));
     if (df.checkDirective !== undefined) say(`Note: the "# check=${df.checkDirective}" directive is ignored: berth runs no build checks\n`);
     const plan = planStages(df, o.target);
@@ -87,23 +110,56 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
     const counter = { n: 0 };
     for (const ins of plan.globalArgs) for (const [k, v] of argPairs(ins, o, globalArgs, df.escape)) globalArgs.set(k, v);
     const done = new Map<number, StageState>();
-    let step = 0;
-    let state: StageState | undefined;
-    for (const index of plan.needed) {
+    // Step numbers as a sequential build would give them, whatever order the stages finish in
+    const firstStep = new Map<number, number>();
+    let steps = 0;
+    for (const i of plan.needed) { firstStep.set(i, steps); steps += 1 + plan.stages[i]!.body.length; }
+    const out = new OrderedOutput(plan.needed, emit);
+    const started = new Map<number, Promise<StageState>>();
+    let failure: { error: unknown } | undefined;
+    const buildStage = async (index: number): Promise<StageState> => {
+      await Promise.all(plan.deps.get(index)!.map(startStage));
       const stage = plan.stages[index]!;
-      say(`Step ${++step}/${total} : ${stage.from.original}`);
-      say('\n');
-      state = await fromStep(d, stage, plan.stages, done, globalArgs, o, emit, df.escape);
-      if (state.image) say(` ---> ${shortId(state.image.id)}\n`);
-      const ctxOf = (): StepContext => ({ stage, stages: plan.stages, done, ctx, hashes, work, roots, o, say, escape: df.escape, globalArgs, secrets, counter });
-      state = await runTriggers(d, state, ctxOf(), say);
-      for (const ins of stage.body) {
-        say(`Step ${++step}/${total} : ${ins.original}`);
-        say('\n');
-        state = await runStep(d, ins, state, ctxOf());
+      const emitStage = out.writer(index);
+      const sayStage = (text: string) => { if (!o.quiet) emitStage({ stream: text }); };
+      // a stage stops at its next step once another has failed: the build fails with the first error
+      const check = () => { if (failure) throw failure.error; };
+      let step = firstStep.get(index)!;
+      try {
+        check();
+        sayStage(`Step ${++step}/${total} : ${stage.from.original}`);
+        sayStage('\n');
+        let state = await fromStep(d, stage, plan.stages, done, globalArgs, o, emitStage, df.escape, named);
+        if (state.image) sayStage(` ---> ${shortId(state.image.id)}\n`);
+        const c: StepContext = { stage, stages: plan.stages, done, ctx, hashes, work, roots, o, say: sayStage, escape: df.escape, globalArgs, secrets, named, cacheFrom, counter };
+        state = await runTriggers(d, state, c, sayStage);
+        for (const ins of stage.body) {
+          check();
+          sayStage(`Step ${++step}/${total} : ${ins.original}`);
+          sayStage('\n');
+          state = await runStep(d, ins, state, c);
+        }
+        done.set(index, state);
+        return state;
+      } catch (error) {
+        failure ??= { error };
+        throw error;
+      } finally {
+        out.finish(index);
       }
-      done.set(index, state);
-    }
+    };
+    const startStage = (index: number): Promise<StageState> => {
+      let p = started.get(index);
+      if (!p) started.set(index, p = buildStage(index));
+      return p;
+    };
+    const target = plan.needed.at(-1)!;
+    // every needed stage starts now; each waits only for the stages it reads
+    for (const i of plan.needed) startStage(i).catch(() => {});
+    await Promise.allSettled(started.values());
+    out.flushAll();
+    if (failure) throw failure.error;
+    const state = done.get(target);
     let final = state!;
     if (Object.keys(o.labels).length) {
       const config = { ...(final.config.config ?? {}), Labels: { ...(final.config.config?.Labels ?? {}), ...o.labels } };
@@ -114,6 +170,12 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
     emit({ aux: { ID: id } });
     // with -q the docker CLI prints (and writes --iidfile from) the stream's text: the id alone
     if (o.quiet) emit({ stream: `${id}\n` });
+    if (exportFiles) {
+      const root = new StageRoot(d.layers, final.image.chainId, join(work, 'export'));
+      roots.push(root);
+      await exportFiles(await directoryTar(await root.open()));
+      return id;
+    }
     say(`Successfully built ${shortId(id)}\n`);
     for (const t of o.tags) {
       const name = familiarString(withDefaultTag(parseReference(t)));
@@ -122,6 +184,7 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
     }
     return id;
   } finally {
+    await d.cacheUsage?.save().catch(() => {}); // only figures for df and prune: a failed write loses no build
     for (const r of roots) await r.release();
     await rm(work, { recursive: true, force: true });
   }
@@ -163,13 +226,17 @@ function argPairs(ins: Instruction, o: BuildRequest, scope: Map<string, string>,
 }
 
 async function fromStep(d: BuilderDeps, stage: Stage, stages: Stage[], done: Map<number, StageState>, globalArgs: Map<string, string>,
-  o: BuildRequest, emit: (m: JSONMessage) => void, escape: string): Promise<StageState> {
-  const base = expandWord(stage.base, globalArgs, escape);
+  o: BuildRequest, emit: (m: JSONMessage) => void, escape: string, named: Map<string, NamedContext>): Promise<StageState> {
+  let base = expandWord(stage.base, globalArgs, escape);
   const dep = stageRef(stages, base, stage.index);
   if (dep !== undefined) {
     const s = done.get(dep)!;
     return { ...s, args: new Map() };
   }
+  // a --build-context of that name stands in for the image (stage names come first)
+  const ctxNamed = named.get(base.toLowerCase());
+  if (ctxNamed?.kind === 'local') throw new NotImplemented('build.context_source', `FROM ${base}: a directory build context can be used by COPY --from and RUN --mount from=, not as a base image, in berth`);
+  if (ctxNamed) base = ctxNamed.ref;
   if (base.toLowerCase() === 'scratch') {
     return { config: { architecture: hostArchitecture(), os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [] }, history: [] }, args: new Map() };
   }
@@ -198,25 +265,25 @@ async function runStep(d: BuilderDeps, ins: Instruction, s: StageState, c: StepC
       }
       const next = { ...s, args };
       const key = `arg:${ins.rest}:${JSON.stringify([...args])}`;
-      return commitStep(d, next, s.config.config ?? {}, ins.original, key, c.o, c.say);
+      return commitStep(d, next, s.config.config ?? {}, ins.original, key, c.o, c.say, c.cacheFrom);
     }
     default: {
       const config = applyMetadata(ins, s.config.config ?? {}, s.args, c.escape, s.cmdSet);
       const next = ins.cmd === 'maintainer' ? { ...s, maintainer: ins.rest } : ins.cmd === 'cmd' ? { ...s, cmdSet: true } : s;
       const comment = historyComment(ins, config, s.config.config ?? {}, s.args, c.escape);
-      return commitStep(d, next, config, comment, `meta:${ins.cmd}:${JSON.stringify(config)}`, c.o, c.say);
+      return commitStep(d, next, config, comment, `meta:${ins.cmd}:${JSON.stringify(config)}`, c.o, c.say, c.cacheFrom);
     }
   }
 }
 
 /** A config-only step: a new image on the same layers (or the cached one). */
 async function commitStep(d: BuilderDeps, s: StageState, config: ContainerDefaults, text: string, key: string, o: BuildRequest,
-  say: (t: string) => void = () => {}): Promise<StageState> {
-  const cached = cachedImage(d, s, key, o);
-  if (cached) {
+  say: (t: string) => void = () => {}, cacheFrom: Image[] = []): Promise<StageState> {
+  const reused = await reuseStep(d, s, key, `/bin/sh -c #(nop)  ${text}`, config, o, cacheFrom);
+  if (reused) {
     say(' ---> Using cache\n');
-    say(` ---> ${shortId(cached.id)}\n`);
-    return { ...s, image: cached, config: cached.config };
+    say(` ---> ${shortId(reused.image!.id)}\n`);
+    return reused;
   }
   const next = await newImage(d, s, config, `/bin/sh -c #(nop)  ${text}`, key, undefined);
   say(` ---> ${shortId(next.image!.id)}\n`);
@@ -289,20 +356,21 @@ async function copyInstruction(d: BuilderDeps, ins: Instruction, s: StageState, 
   };
   const checksum = await copyChecksum(copy, c.hashes);
   const key = `${ins.cmd}:${checksum}:${dest}`;
-  const cached = cachedImage(d, s, key, c.o);
-  if (cached) {
+  const what = kept.length === 1 && !kept[0]!.isDir ? 'file' : kept.length === 1 ? 'dir' : 'multi';
+  // moby writes the chown flag glued to the source hash: `COPY --chown=1:1file:… in /x `
+  const chownComment = ins.flags.chown ? `--chown=${ins.flags.chown}` : '';
+  const createdBy = `/bin/sh -c #(nop) ${verb} ${chownComment}${what}:${checksum} in ${rawDest} `;
+  const reused = await reuseStep(d, s, key, createdBy, s.config.config ?? {}, c.o, c.cacheFrom);
+  if (reused) {
     c.say(' ---> Using cache\n');
-    c.say(` ---> ${shortId(cached.id)}\n`);
-    return { ...s, image: cached, config: cached.config };
+    c.say(` ---> ${shortId(reused.image!.id)}\n`);
+    return reused;
   }
   const { blob } = await writeCopyLayer(copy, d.content);
   const parentChain = chainIds(s.config.rootfs.diff_ids).at(-1);
   const layer = await d.layers.apply(parentChain, d.content.read(blob.digest));
   await d.layerBlobs.record(layer.diffId, blob.size, { mediaType: MediaType.OciLayer, digest: blob.digest, size: blob.size });
-  const what = kept.length === 1 && !kept[0]!.isDir ? 'file' : kept.length === 1 ? 'dir' : 'multi';
-  // moby writes the chown flag glued to the source hash: `COPY --chown=1:1file:… in /x `
-  const chownComment = ins.flags.chown ? `--chown=${ins.flags.chown}` : '';
-  const next = await newImage(d, s, s.config.config ?? {}, `/bin/sh -c #(nop) ${verb} ${chownComment}${what}:${checksum} in ${rawDest} `, key, layer);
+  const next = await newImage(d, s, s.config.config ?? {}, createdBy, key, layer);
   c.say(` ---> ${shortId(next.image!.id)}\n`);
   return next;
 }

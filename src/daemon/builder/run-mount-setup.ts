@@ -136,23 +136,22 @@ async function exists(p: string): Promise<boolean> {
 }
 
 /** `builder prune`: every cache mount's directory goes; the bytes they held. */
-export async function pruneCacheMounts(cacheRoot: string): Promise<{ ids: string[]; bytes: number }> {
-  let names: string[];
-  try {
-    names = await readdir(cacheRoot);
-  } catch {
-    return { ids: [], bytes: 0 };
-  }
-  let bytes = 0;
-  const ids: string[] = [];
+/** A cache directory a running step holds (locked or private). */
+export function cacheMountInUse(dir: string): boolean {
+  return cacheLocks.has(dir) || cacheInUse.has(dir);
+}
+
+/** The cache directories kept across builds, with their size and times. */
+export async function listCacheMounts(cacheRoot: string): Promise<{ name: string; dir: string; size: number; created: number; modified: number }[]> {
+  const names = await readdir(cacheRoot).catch(() => [] as string[]);
+  const out = [];
   for (const name of names) {
     const dir = join(cacheRoot, name);
-    if (cacheLocks.has(dir) || cacheInUse.has(dir)) continue;
-    bytes += await duBytes(dir);
-    await rm(dir, { recursive: true, force: true });
-    ids.push(name);
+    const st = await stat(dir).catch(() => undefined);
+    if (!st?.isDirectory()) continue;
+    out.push({ name, dir, size: await duBytes(dir), created: st.birthtimeMs || st.ctimeMs, modified: st.mtimeMs });
   }
-  return { ids, bytes };
+  return out;
 }
 
 async function duBytes(p: string): Promise<number> {

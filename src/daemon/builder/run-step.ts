@@ -14,12 +14,12 @@ import type { Instruction } from './dockerfile.js';
 import { expandWord } from './expand.js';
 import { DEFAULT_SHELL, substitutionEnv } from './metadata.js';
 import { mountKey, parseRunMount, parseRunNetwork, type RunMount } from './run-mounts.js';
-import { prepareMounts } from './run-mount-setup.js';
+import { cacheDirName, prepareMounts } from './run-mount-setup.js';
 import { secretDigest } from './secret-key.js';
 import { runCommand, secretRedactor, writePipes } from './run-command.js';
 import { copyChecksum } from './copy-layer.js';
 import { stageRef } from './stages.js';
-import { cachedImage, fromRoot, imageKind, newImage, type StageState, type StepContext } from './step-state.js';
+import { reuseStep, fromRoot, imageKind, newImage, type StageState, type StepContext } from './step-state.js';
 
 const EMPTY_TAR_DIGEST = 'sha256:5f70bf18a086007016e948b04aed3b82103a36bea41755b6cddfaf10ace3c6ef';
 
@@ -51,13 +51,15 @@ export async function runInstruction(d: BuilderDeps, ins: Instruction, s: StageS
   const extras = mounts.length || network !== 'default' || security !== 'sandbox' || pipes.length
     ? `:${JSON.stringify({ mounts: mountKeys, network, security, pipes })}` : '';
   const key = `run:${JSON.stringify(cmd)}:${JSON.stringify(argEnv)}${extras}`;
-  const cached = cachedImage(d, s, key, c.o);
-  if (cached) {
+  const createdBy = argEnv.length ? `|${argEnv.length} ${argEnv.join(' ')} ${cmd.join(' ')}` : cmd.join(' ');
+  const reused = await reuseStep(d, s, key, createdBy, defaults, c.o, c.cacheFrom);
+  if (reused) {
     c.say(' ---> Using cache\n');
-    c.say(` ---> ${shortId(cached.id)}\n`);
-    return { ...s, image: cached, config: cached.config };
+    c.say(` ---> ${shortId(reused.image!.id)}\n`);
+    return reused;
   }
   const stepDir = join(c.work, `run-${++c.counter.n}`);
+  for (const m of mounts) if (m.type === 'cache') d.cacheUsage?.used(cacheDirName(m.id));
   const prepared = await prepareMounts(mounts, {
     cacheRoot: d.cacheRoot, stepDir, secrets: c.secrets,
     rootOf: (from) => (from === undefined ? Promise.resolve(c.ctx) : fromRoot(d, from, c)),
@@ -91,7 +93,6 @@ export async function runInstruction(d: BuilderDeps, ins: Instruction, s: StageS
     }
     removeAfter = c.o.rm || removeAfter;
     const layer = await d.containers.captureLayer(id, stubs);
-    const createdBy = argEnv.length ? `|${argEnv.length} ${argEnv.join(' ')} ${cmd.join(' ')}` : cmd.join(' ');
     const next = await newImage(d, s, defaults, createdBy, key, layer.diffId === EMPTY_TAR_DIGEST ? undefined : layer);
     if (removeAfter) c.say(`Removing intermediate container ${shortId(id)}\n`);
     c.say(` ---> ${shortId(next.image!.id)}\n`);
@@ -110,6 +111,11 @@ export async function runInstruction(d: BuilderDeps, ins: Instruction, s: StageS
 async function bindSourceKey(d: BuilderDeps, m: Extract<RunMount, { type: 'bind' }>, c: StepContext): Promise<string> {
   if (m.from !== undefined) {
     const dep = stageRef(c.stages, m.from, c.stage.index);
+    const named = dep === undefined ? c.named.get(m.from.toLowerCase()) : undefined;
+    if (named?.kind === 'local') {
+      return `named:${await copyChecksum({ sources: [{ rel: '', abs: named.dir, isDir: true }], dest: '/', destIsDir: true, missingDirs: [], extractArchives: false })}`;
+    }
+    if (named) return `from:${d.images.tryResolve(named.ref)?.id ?? named.ref}`;
     return `from:${dep !== undefined ? c.done.get(dep)?.image?.id ?? 'scratch' : d.images.tryResolve(m.from)?.id ?? m.from}`;
   }
   const abs = await resolveInRoot(c.ctx, m.source || '/');

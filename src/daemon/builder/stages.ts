@@ -2,7 +2,7 @@
  * A Dockerfile cut into build stages: global ARGs, then one stage per FROM.
  * With a target, only the stages it needs are built (FROM <stage> and
  * COPY --from=<stage> and RUN --mount=from=<stage> dependencies); the
- * others are skipped.
+ * others are skipped, as BuildKit skips them.
  */
 import { InvalidParameter } from '../../errdefs/index.js';
 import type { Dockerfile, Instruction } from './dockerfile.js';
@@ -22,6 +22,8 @@ export interface StagePlan {
   stages: Stage[];
   /** Indexes of the stages to build, in order; the last is the target. */
   needed: number[];
+  /** For each needed stage, the needed stages it waits for; stages that do not wait on each other build concurrently. */
+  deps: Map<number, number[]>;
 }
 
 export function planStages(df: Dockerfile, target?: string): StagePlan {
@@ -49,28 +51,39 @@ export function planStages(df: Dockerfile, target?: string): StagePlan {
     last = t.index;
   }
   const need = new Set<number>();
+  const deps = new Map<number, number[]>();
   const visit = (i: number) => {
     if (need.has(i)) return;
     need.add(i);
-    const s = stages[i]!;
-    const dep = stageRef(stages, s.base, i);
-    if (dep !== undefined) visit(dep);
-    for (const ins of s.body) {
-      const from = ins.flags.from;
-      if ((ins.cmd === 'copy' || ins.cmd === 'add') && from !== undefined) {
-        const d = stageRef(stages, from, i);
-        if (d !== undefined) visit(d);
-      }
-      // RUN --mount=…,from=<stage>: the stage is needed too
-      for (const spec of ins.cmd === 'run' ? ins.flagList.mount ?? [] : []) {
-        const m = /(?:^|,)from=([^,]+)/.exec(spec);
-        const d = m ? stageRef(stages, m[1]!, i) : undefined;
-        if (d !== undefined) visit(d);
-      }
-    }
+    const direct = stageDeps(stages, i);
+    deps.set(i, direct);
+    for (const d of direct) visit(d);
   };
   visit(last);
-  return { globalArgs, stages, needed: [...need].sort((a, b) => a - b) };
+  return { globalArgs, stages, needed: [...need].sort((a, b) => a - b), deps };
+}
+
+/**
+ * The earlier stages stage `i` reads: its FROM, COPY/ADD --from and
+ * RUN --mount=…,from=. Names are matched before ARG substitution, as the
+ * plan is made before any stage runs.
+ */
+export function stageDeps(stages: Stage[], i: number): number[] {
+  const out = new Set<number>();
+  const s = stages[i]!;
+  const add = (ref: string) => {
+    const d = stageRef(stages, ref, i);
+    if (d !== undefined) out.add(d);
+  };
+  add(s.base);
+  for (const ins of s.body) {
+    if ((ins.cmd === 'copy' || ins.cmd === 'add') && ins.flags.from !== undefined) add(ins.flags.from);
+    for (const spec of ins.cmd === 'run' ? ins.flagList.mount ?? [] : []) {
+      const m = /(?:^|,)from=([^,]+)/.exec(spec);
+      if (m) add(m[1]!);
+    }
+  }
+  return [...out].sort((a, b) => a - b);
 }
 
 /** The earlier stage a name or index refers to, if it is one (else it is an image). */

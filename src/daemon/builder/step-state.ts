@@ -10,7 +10,9 @@ import type { Image } from '../images/image-store.js';
 import type { LayerInfo } from '../layers/layer-store.js';
 import type { BuilderDeps } from './builder.js';
 import type { ContentHashes } from './context.js';
+import type { NamedContext } from './named-contexts.js';
 import { StageRoot } from './stage-root.js';
+import { matchCacheFrom } from './cache-from.js';
 import { stageRef, type Stage } from './stages.js';
 
 export interface StageState {
@@ -39,13 +41,35 @@ export interface StepContext {
   globalArgs: Map<string, string>;
   /** `--secret` values by id (berth build's X-Berth-Build-Secrets header). */
   secrets: Map<string, Buffer>;
+  /** `--build-context` names (lower case): an image, or a directory sent with the context. */
+  named: Map<string, NamedContext>;
+  /** `--cache-from` images found here. */
+  cacheFrom: Image[];
   /** Numbers the build's scratch directories. */
   counter: { n: number };
 }
 
 export function cachedImage(d: BuilderDeps, s: StageState, key: string, o: BuildRequest): Image | undefined {
   if (o.noCache) return undefined;
-  return d.images.findCached(s.image?.id, key);
+  const hit = d.images.findCached(s.image?.id, key);
+  if (hit) d.cacheUsage?.used(hit.id);
+  return hit;
+}
+
+/**
+ * The step's image without running it: a local step image made by the same
+ * step from the same parent, else (--cache-from) a cache source's matching
+ * history entry and layer, recorded as a new step image.
+ */
+export async function reuseStep(d: BuilderDeps, s: StageState, key: string, createdBy: string, config: ContainerDefaults,
+  o: BuildRequest, cacheFrom: Image[]): Promise<StageState | undefined> {
+  const hit = cachedImage(d, s, key, o);
+  if (hit) return { ...s, image: hit, config: hit.config };
+  if (o.noCache || cacheFrom.length === 0) return undefined;
+  const m = matchCacheFrom(cacheFrom, s.config, createdBy);
+  if (!m) return undefined;
+  const layer = m.layerIndex !== undefined ? await d.layers.get(chainIds(m.source.config.rootfs.diff_ids)[m.layerIndex]!) : undefined;
+  return newImage(d, s, config, createdBy, key, layer);
 }
 
 /** Records the step's image: the config with a history entry, and the new layer when there is one. */
@@ -70,6 +94,7 @@ export async function newImage(d: BuilderDeps, s: StageState, config: ContainerD
     size: (s.image?.size ?? 0) + (layer?.size ?? 0), cacheKey: key,
     ...(s.image ? { parent: s.image.id } : {}), ...(chainId ? { chainId } : {}),
   });
+  d.cacheUsage?.used(image.id);
   return { ...s, image, config: image.config };
 }
 
@@ -77,12 +102,15 @@ export async function newImage(d: BuilderDeps, s: StageState, config: ContainerD
 export async function fromRoot(d: BuilderDeps, from: string, c: StepContext): Promise<string> {
   const dep = stageRef(c.stages, from, c.stage.index);
   let image: Image | undefined;
+  const named = dep === undefined ? c.named.get(from.toLowerCase()) : undefined;
+  if (named?.kind === 'local') return named.dir;
   if (dep !== undefined) image = c.done.get(dep)?.image;
   else {
-    image = d.images.tryResolve(from);
+    const ref = named?.ref ?? from;
+    image = d.images.tryResolve(ref);
     if (!image) {
-      await d.pull(from, () => {});
-      image = d.images.resolve(from);
+      await d.pull(ref, () => {});
+      image = d.images.resolve(ref);
     }
   }
   const root = new StageRoot(d.layers, image?.chainId, join(c.work, `from-${c.roots.length}`));

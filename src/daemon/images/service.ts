@@ -213,19 +213,11 @@ export class ImageService {
    * `builder prune`: the build cache is the untagged step images builds
    * left; each one no container, child or tag holds goes, leaves first.
    */
-  async pruneBuildCache(): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }> {
-    const before = await this.layersSize();
-    const deleted: string[] = [];
-    for (let progress = true; progress;) {
-      progress = false;
-      for (const img of this.d.images.list()) {
-        if (!img.cacheKey || this.d.images.tagsOf(img.id).length || this.d.images.children(img.id).length || this.d.containersUsing(img.id).length) continue;
-        await this.deleteImage(img, []);
-        deleted.push(img.id);
-        progress = true;
-      }
-    }
-    return { CachesDeleted: deleted.length ? deleted : null, SpaceReclaimed: Math.max(0, before - (await this.layersSize())) };
+  /** `builder prune`: one step image (untagged, with no children and no containers), its layers released. */
+  async removeCacheImage(id: Digest): Promise<void> {
+    const img = this.d.images.get(id);
+    if (!img || !img.cacheKey || this.d.images.tagsOf(id).length || this.d.images.children(id).length || this.d.containersUsing(id).length) return;
+    await this.deleteImage(img, []);
   }
 
   private async layersSize(): Promise<number> {

@@ -5,7 +5,7 @@
  * their size and users. Layer sizes come from layer.json (measured at
  * unpack time), so only upper dirs and volumes are walked.
  */
-import type { ContainerSummary, DiskUsage, ImageSummary, Volume } from '../../api/types/index.js';
+import type { BuildCacheRecord, ContainerSummary, DiskUsage, ImageSummary, Volume } from '../../api/types/index.js';
 import { directorySize } from '../../lib/disk-usage.js';
 import { chainIds, type Digest } from '../../oci/index.js';
 import type { Image } from '../images/image-store.js';
@@ -21,6 +21,8 @@ export interface DiskUsageDeps {
   isIntermediate(img: Image): boolean;
   /** Volumes with UsageData. */
   volumes(): Promise<Volume[]>;
+  /** The builder's cache records. */
+  buildCache(): Promise<BuildCacheRecord[]>;
 }
 
 export class DiskUsageService {
@@ -46,12 +48,14 @@ export class DiskUsageService {
       const rw = await directorySize(c.upperDir);
       containerSummaries.push({ ...c.summary, SizeRw: rw, SizeRootFs: rw + (sizeOf.get(c.imageId) ?? 0) });
     }
+    const buildCache = await this.d.buildCache();
     return {
       LayersSize: layers.reduce((n, l) => n + l.size, 0),
       Images: imageSummaries,
       Containers: containerSummaries,
       Volumes: await this.d.volumes(),
-      BuildCache: [],
+      BuildCache: buildCache,
+      BuilderSize: buildCache.filter((b) => !b.Shared).reduce((n, b) => n + b.Size, 0),
     };
   }
 }

@@ -4,16 +4,19 @@
  * the query, the daemon's step stream shown as it comes.
  */
 import { randomBytes } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { createWriteStream } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { Command } from 'commander';
+import type { JSONMessage } from '../../../api/types/index.js';
+import { readBuildExport } from '../../../client/build-export.js';
 import { jsonMessages } from '../../../client/json-stream.js';
 import { DockerIgnore } from '../../../lib/dockerignore.js';
 import { headerDefaults, TarWriter, readTar } from '../../../lib/tar/index.js';
 import { collect, ExitError, type CliContext } from '../../context.js';
 import { ProgressRenderer } from '../../progress.js';
-import { tarDirectory } from '../container/cp-local.js';
+import { extractLocal, tarDirectory } from '../container/cp-local.js';
 
 interface BuildFlags {
   tag: string[];
@@ -29,6 +32,9 @@ interface BuildFlags {
   iidfile?: string;
   network?: string;
   secret: string[];
+  output?: string;
+  buildContext: string[];
+  cacheFrom: string[];
 }
 
 export function buildCommand(ctx: CliContext): Command {
@@ -47,9 +53,14 @@ export function buildCommand(ctx: CliContext): Command {
     .option('--force-rm', 'Always remove intermediate containers')
     .option('--iidfile <string>', 'Write the image ID to the file')
     .option('--network <string>', 'Set the networking mode for the RUN instructions during build')
+    .option('-o, --output <stringArray>', 'Output destination (format: "type=local,dest=path", "type=tar,dest=file", a directory, or "-" for a tar on stdout)')
+    .option('--cache-from <strings>', 'Images to consider as cache sources', collect, [])
+    .option('--build-context <stringArray>', 'Additional build contexts (e.g., name=path or name=docker-image://ref)', collect, [])
     .option('--secret <stringArray>', 'Secret to expose to the build (format: "id=mysecret[,src=/local/secret]" or "id=x,env=VAR")', collect, [])
     .action(async (path: string, o: BuildFlags) => {
-      const { body, dockerfile } = await contextTar(path, o.file);
+      const output = o.output !== undefined ? parseOutput(o.output) : undefined;
+      const named = parseBuildContexts(o.buildContext);
+      const { body, dockerfile } = await contextTar(path, o.file, named.dirs);
       const c = await ctx.client();
       const buildargs = Object.fromEntries(o.buildArg.map((a) => {
         const i = a.indexOf('=');
@@ -62,6 +73,9 @@ export function buildCommand(ctx: CliContext): Command {
           t: o.tag, dockerfile, buildargs: JSON.stringify(buildargs), labels: JSON.stringify(labels),
           nocache: o.cache ? undefined : '1', pull: o.pull ? '1' : undefined, q: o.quiet ? '1' : undefined,
           target: o.target, rm: o.rm ? undefined : '0', forcerm: o.forceRm ? '1' : undefined, networkmode: o.network, version: '1',
+          cachefrom: o.cacheFrom.length ? JSON.stringify(o.cacheFrom) : undefined,
+          buildcontexts: o.buildContext.length ? JSON.stringify(named.query) : undefined,
+          outputs: output ? JSON.stringify([{ Type: output.type, Attrs: {} }]) : undefined,
         },
         stream: body,
         headers: {
@@ -69,7 +83,14 @@ export function buildCommand(ctx: CliContext): Command {
           ...(secrets ? { 'X-Berth-Build-Secrets': secrets } : {}),
         },
       });
-      const view = new ProgressRenderer(ctx.out);
+      const view = new ProgressRenderer(output?.dest === '-' ? process.stderr : ctx.out);
+      if (output) {
+        await exportFiles(res, output, (m) => {
+          if (m.errorDetail) throw new ExitError(m.errorDetail.code || 1, m.errorDetail.message);
+          if (!o.quiet && !m.aux) view.write(m);
+        });
+        return;
+      }
       let id = '';
       for await (const m of jsonMessages(res)) {
         if (m.errorDetail) throw new ExitError(m.errorDetail.code || 1, m.errorDetail.message);
@@ -80,6 +101,47 @@ export function buildCommand(ctx: CliContext): Command {
       if (o.quiet) ctx.print(id);
       if (o.iidfile) await writeFile(o.iidfile, id);
     });
+}
+
+/** Where named directories travel in the context tar (the daemon's builder/named-contexts.ts moves them out). */
+const NAMED_CONTEXTS_PREFIX = '.berth-build-contexts';
+
+interface OutputSpec {
+  type: 'local' | 'tar';
+  dest: string;
+}
+
+/** buildx's `-o`: `type=local,dest=DIR`, `type=tar,dest=FILE`, a bare DIR, `-` (a tar on stdout). */
+export function parseOutput(spec: string): OutputSpec {
+  if (spec === '-') return { type: 'tar', dest: '-' };
+  if (!spec.includes('=')) return { type: 'local', dest: spec };
+  const kv = new Map(spec.split(',').map((f) => [f.slice(0, f.indexOf('=') < 0 ? f.length : f.indexOf('=')), f.slice(f.indexOf('=') + 1)]));
+  const type = kv.get('type') ?? 'local';
+  if (type !== 'local' && type !== 'tar') throw new ExitError(1, `output type "${type}" is not supported by berth build: use local or tar`);
+  const dest = kv.get('dest');
+  if (!dest) throw new ExitError(1, `dest is required for ${type} exporter`);
+  return { type, dest };
+}
+
+/** The export's tar into a directory (extracted, nothing may land outside it) or a file / stdout. */
+export async function exportFiles(res: AsyncIterable<Buffer>, out: OutputSpec, progress: (m: JSONMessage) => void): Promise<void> {
+  if (out.type === 'tar') {
+    const file = out.dest === '-' ? process.stdout : createWriteStream(out.dest);
+    await readBuildExport(res, file, progress);
+    if (file !== process.stdout) await new Promise<void>((resolve, reject) => file.end((err?: Error | null) => (err ? reject(err) : resolve())));
+    return;
+  }
+  await mkdir(out.dest, { recursive: true });
+  const tar = new PassThrough();
+  const extracting = extractLocal(tar, out.dest);
+  // a failed extraction stops the reading too: the stream errors out of readBuildExport's write
+  extracting.catch((err: Error) => tar.destroy(err));
+  try {
+    await readBuildExport(res, tar, progress);
+  } finally {
+    tar.end();
+  }
+  await extracting;
 }
 
 /**
@@ -106,9 +168,35 @@ async function readSecrets(specs: string[]): Promise<string | undefined> {
   return Buffer.from(JSON.stringify(out)).toString('base64');
 }
 
-/** The context as a tar: a directory (with .dockerignore), or a tar on stdin; a Dockerfile outside the context is added. */
-async function contextTar(path: string, file: string | undefined): Promise<{ body: Readable; dockerfile: string }> {
-  if (path === '-') return { body: process.stdin, dockerfile: file ?? 'Dockerfile' };
+/**
+ * `--build-context name=DIR|docker-image://ref`: an image goes as it is in
+ * the `buildcontexts` query; a directory is sent inside the context tar
+ * under `.berth-build-contexts/<name>/` (the classic API has one upload)
+ * and named `local` in the query.
+ */
+function parseBuildContexts(specs: string[]): { query: Record<string, string>; dirs: Map<string, string> } {
+  const query: Record<string, string> = {};
+  const dirs = new Map<string, string>();
+  for (const spec of specs) {
+    const eq = spec.indexOf('=');
+    if (eq <= 0) throw new ExitError(1, `invalid context value: ${spec}, expected key=value`);
+    const [name, value] = [spec.slice(0, eq), spec.slice(eq + 1)];
+    if (value.startsWith('docker-image://')) query[name] = value;
+    else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) throw new ExitError(1, `build context "${name}": only a directory or docker-image:// is supported by berth build`);
+    else {
+      query[name] = 'local';
+      dirs.set(name, resolve(value));
+    }
+  }
+  return { query, dirs };
+}
+
+/** The context as a tar: a directory (with .dockerignore), or a tar on stdin; a Dockerfile outside the context and named directories are added. */
+async function contextTar(path: string, file: string | undefined, named: Map<string, string> = new Map()): Promise<{ body: Readable; dockerfile: string }> {
+  if (path === '-') {
+    if (named.size) throw new ExitError(1, 'a directory --build-context cannot be used with a context from stdin');
+    return { body: process.stdin, dockerfile: file ?? 'Dockerfile' };
+  }
   const dir = resolve(path);
   const dfPath = file ? resolve(file) : resolve(dir, 'Dockerfile');
   const inside = !relative(dir, dfPath).startsWith('..');
@@ -124,7 +212,7 @@ async function contextTar(path: string, file: string | undefined): Promise<{ bod
     if (!ignore || keep.has(name) || !ignore.excludes(name)) return false;
     return !(isDir && ignore.hasExclusions); // a ! pattern may bring back something below an excluded directory
   });
-  if (inside) return { body: context, dockerfile };
+  if (inside && named.size === 0) return { body: context, dockerfile };
   // the Dockerfile lives elsewhere: append it to the context under a private name, as the docker CLI does
   const tar = new TarWriter();
   const out = new PassThrough();
@@ -132,8 +220,18 @@ async function contextTar(path: string, file: string | undefined): Promise<{ bod
   void (async () => {
     try {
       for await (const e of readTar(context)) await tar.add(e.header, e.header.type === 'file' ? e.body : undefined);
-      const text = await readFile(dfPath);
-      await tar.add(headerDefaults({ name: dockerfile, type: 'file', size: text.length, mode: 0o644 }), text);
+      for (const [name, dir] of named) {
+        const prefix = `${NAMED_CONTEXTS_PREFIX}/${name}`;
+        await tar.add(headerDefaults({ name: `${prefix}/`, type: 'dir' }));
+        for await (const e of readTar(tarDirectory(dir, () => false))) {
+          await tar.add({ ...e.header, name: `${prefix}/${e.header.name}`, ...(e.header.type === 'link' ? { linkname: `${prefix}/${e.header.linkname}` } : {}) },
+            e.header.type === 'file' ? e.body : undefined);
+        }
+      }
+      if (!inside) {
+        const text = await readFile(dfPath);
+        await tar.add(headerDefaults({ name: dockerfile, type: 'file', size: text.length, mode: 0o644 }), text);
+      }
       await tar.finish();
     } catch (err) {
       tar.abort(err as Error);

@@ -21,8 +21,19 @@ export function dfRows(du: DiskUsage): Record<string, string>[] {
     { Type: 'Images', TotalCount: String(du.Images.length), Active: String(imagesActive.length), Size: humanSize(du.LayersSize), Reclaimable: reclaimable(Math.max(0, du.LayersSize - used), du.LayersSize) },
     { Type: 'Containers', TotalCount: String(du.Containers.length), Active: String(du.Containers.filter((c) => c.State === 'running').length), Size: humanSize(containerSize), Reclaimable: reclaimable(idle, containerSize) },
     { Type: 'Local Volumes', TotalCount: String(du.Volumes.length), Active: String(du.Volumes.filter((v) => (v.UsageData?.RefCount ?? 0) > 0).length), Size: humanSize(volumeSize), Reclaimable: reclaimable(unusedVolumes, volumeSize) },
-    { Type: 'Build Cache', TotalCount: String(du.BuildCache.length), Active: '0', Size: '0B', Reclaimable: '0B' },
+    buildCacheRow(du),
   ];
+}
+
+/** docker's diskUsageBuilderContext: size of unshared records; reclaimable = BuilderSize minus unshared records in use. */
+function buildCacheRow(du: DiskUsage): Record<string, string> {
+  const unshared = du.BuildCache.filter((b) => !b.Shared);
+  const size = unshared.reduce((n, b) => n + b.Size, 0);
+  const inUse = unshared.filter((b) => b.InUse).reduce((n, b) => n + b.Size, 0);
+  return {
+    Type: 'Build Cache', TotalCount: String(du.BuildCache.length), Active: String(du.BuildCache.filter((b) => b.InUse).length),
+    Size: humanSize(size), Reclaimable: humanSize((du.BuilderSize ?? size) - inUse),
+  };
 }
 
 export function dfCommand(ctx: CliContext): Command {
@@ -68,11 +79,14 @@ export function dfCommand(ctx: CliContext): Command {
       ctx.print('\nLocal Volumes space usage:\n');
       ctx.out.write(renderList({ defaultFormat: 'table {{.Name}}\t{{.Links}}\t{{.Size}}', headers: { Name: 'VOLUME NAME', Links: 'LINKS', Size: 'SIZE' },
         rows: du.Volumes.map((v) => ({ Name: v.Name, Links: String(v.UsageData?.RefCount ?? 0), Size: humanSize(Math.max(0, v.UsageData?.Size ?? 0)) })) }));
-      ctx.print('\nBuild cache usage: 0B\n');
+      ctx.print(`\nBuild cache usage: ${humanSize(du.BuilderSize ?? 0)}\n`);
       ctx.out.write(renderList({
         defaultFormat: 'table {{.ID}}\t{{.CacheType}}\t{{.Size}}\t{{.CreatedSince}}\t{{.LastUsedSince}}\t{{.UsageCount}}\t{{.Shared}}',
         headers: { ID: 'CACHE ID', CacheType: 'CACHE TYPE', Size: 'SIZE', CreatedSince: 'CREATED', LastUsedSince: 'LAST USED', UsageCount: 'USAGE', Shared: 'SHARED' },
-        rows: [],
+        rows: du.BuildCache.map((b) => ({
+          ID: b.ID.replace(/^sha256:/, '').slice(0, 12), CacheType: b.Type, Size: humanSize(b.Size), CreatedSince: `${humanDuration(now - Date.parse(b.CreatedAt))} ago`,
+          LastUsedSince: b.LastUsedAt ? `${humanDuration(now - Date.parse(b.LastUsedAt))} ago` : '', UsageCount: String(b.UsageCount), Shared: String(b.Shared),
+        })),
       }));
     });
 }

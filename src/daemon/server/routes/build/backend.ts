@@ -4,6 +4,8 @@ import type { BuildRequest, JSONMessage } from '../../../../api/types/index.js';
 
 /** What the build routes call. */
 export interface BuildBackend {
-  build(context: Readable, o: BuildRequest, emit: (m: JSONMessage) => void): Promise<string>;
-  prune(): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }>;
+  /** With `exportFiles` (`-o`), the target's files are handed to it as a tar instead of tagging an image. */
+  build(context: Readable, o: BuildRequest, emit: (m: JSONMessage) => void, exportFiles?: (tar: Readable) => Promise<void>): Promise<string>;
+  /** `until`: only what was last used before it (ms); `keepStorage`: least recently used first until the rest fits. */
+  prune(o: { until?: number; keepStorage?: number }): Promise<{ CachesDeleted: string[] | null; SpaceReclaimed: number }>;
 }

@@ -1,9 +1,10 @@
 import type { JSONMessage } from '../../../../api/types/index.js';
-import { BuildStepError, InvalidParameter, NotImplemented } from '../../../../errdefs/index.js';
+import { asBerthError, BuildStepError, InvalidParameter, NotImplemented } from '../../../../errdefs/index.js';
 import type { Handler, Request } from '../../request.js';
 import type { Router } from '../../router.js';
 import { lazyJsonLines } from '../../streams.js';
 import type { BuildBackend } from './backend.js';
+import { ExportStream, wantsFileExport } from './export-stream.js';
 
 export function buildRoutes(r: Router<Handler>, b: BuildBackend): void {
   r.add('POST', '/build', async (req, reply) => {
@@ -24,7 +25,22 @@ export function buildRoutes(r: Router<Handler>, b: BuildBackend): void {
       ...(req.str('target') ? { target: req.str('target')! } : {}),
       ...(req.str('networkmode') ? { networkMode: req.str('networkmode')! } : {}),
       ...secretsHeader(req),
+      ...(req.str('cachefrom') ? { cacheFrom: jsonList(req, 'cachefrom') } : {}),
+      ...(req.str('buildcontexts') ? { buildContexts: jsonParam<Record<string, string>>(req, 'buildcontexts') } : {}),
     };
+    if (wantsFileExport(req.str('outputs'))) {
+      const ex = new ExportStream(reply);
+      try {
+        await b.build(req.upload(), o, (m) => ex.progress(m), (tar) => ex.files(tar));
+      } catch (err) {
+        req.raw.resume();
+        if (!ex.started) throw err;
+        const message = asBerthError(err).message;
+        ex.progress({ errorDetail: { ...(err instanceof BuildStepError ? { code: err.exitCode } : {}), message }, error: message });
+      }
+      ex.end();
+      return;
+    }
     // the 200 goes out with the first message: a Dockerfile that does not parse is a plain 400, as in Docker
     const out = lazyJsonLines(reply);
     try {
@@ -40,7 +56,12 @@ export function buildRoutes(r: Router<Handler>, b: BuildBackend): void {
     out.end();
   });
 
-  r.add('POST', '/build/prune', async (_req, reply) => reply.json(200, await b.prune()));
+  // docker builder prune: `all` changes nothing here (shared records belong to images and go with them), `until`, `keep-storage`
+  r.add('POST', '/build/prune', async (req, reply) => {
+    const until = req.filters().accept(['until']).until();
+    const keep = req.int('keep-storage') ?? req.int('reserved-space');
+    reply.json(200, await b.prune({ ...(until !== undefined ? { until } : {}), ...(keep ? { keepStorage: keep } : {}) }));
+  });
 }
 
 /**
@@ -59,6 +80,16 @@ function secretsHeader(req: Request): { secrets?: Record<string, string> } {
     // reported below
   }
   throw new InvalidParameter('build.bad_param', 'invalid X-Berth-Build-Secrets header: not base64 of a JSON object of strings');
+}
+
+function jsonList(req: Request, name: string): string[] {
+  try {
+    const v = JSON.parse(req.str(name)!) as unknown;
+    if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v as string[];
+  } catch {
+    // reported below
+  }
+  throw new InvalidParameter('build.bad_param', `invalid ${name} parameter: not a JSON list of strings`);
 }
 
 function jsonParam<T extends object>(req: Request, name: string): T {

@@ -4,7 +4,9 @@
  * one leader elected through etcd; a manager's berthd killed with its etcd
  * (the rest keep answering, it shows Down/Unreachable, then comes back);
  * an etcd surviving its berthd keeps counting for quorum; quorum lost ->
- * dockerd's "no leader" error, fast; demote/promote move the etcd member;
+ * dockerd's "no leader" error, fast; the leader's berthd killed -> another
+ * manager orchestrates (a service keeps its replicas, a new one is created);
+ * demote/promote move the etcd member;
  * leave and node rm refusals in dockerd's words. Every etcd started here is
  * killed by pid in `after` if a test failed before leave did it.
  */
@@ -58,7 +60,7 @@ describe('swarm managers on etcd with the docker CLI', () => {
   };
 
   before(async () => {
-    c = await TestCluster.start(3);
+    c = await TestCluster.start(3, { busybox: true });
     [n1, n2, n3] = c.nodes as [TestNode, TestNode, TestNode];
   });
   after(() => c?.destroy());
@@ -125,6 +127,28 @@ describe('swarm managers on etcd with the docker CLI', () => {
     await waitFor(async () => [...(await tableWhileElecting(n2)).values()].filter((v) => v.startsWith('Ready')).length === 3, 30_000, 'all three ready again');
     // each restarted manager answers through its own member, and one of the three leads
     for (const n of [n1, n3]) await waitFor(async () => [...(await tableWhileElecting(n)).values()].includes('Ready Leader'), 15_000, `${n.name} answers with a leader`);
+  });
+
+  test('kill -9 of the leading manager\'s berthd: another manager orchestrates within 15 s, the service keeps its replicas, a new service can be created', async () => {
+    await ok(n2, ['service', 'create', '-d', '--name', 'keep', '--replicas', '3', '--stop-signal', 'KILL', 'busybox', 'sleep', '1d']);
+    const replicas = async (on: TestNode, name: string) => (await ok(on, ['service', 'ls', '--filter', `name=${name}`, '--format', '{{.Replicas}}'])).trim();
+    await waitFor(async () => (await replicas(n2, 'keep')) === '3/3', 60_000, 'keep 3/3');
+    const leaderId = [...(await table(n2)).entries()].find(([, v]) => v === 'Ready Leader')![0];
+    const leader = [n1, n2, n3].find((n) => ids.get(n) === leaderId)!;
+    const [a, b] = [n1, n2, n3].filter((n) => n !== leader) as [TestNode, TestNode];
+    leader.kill9(); // berthd only: its etcd member stays, so the quorum holds
+    const t0 = Date.now();
+    await waitFor(async () => [...(await tableWhileElecting(a)).entries()].some(([id, v]) => id !== leaderId && v === 'Ready Leader'), 15_000, 'a new leader');
+    const took = Date.now() - t0;
+    assert.ok(took < 15_000, `a new leader after ${took} ms`);
+    // the dead node's task is replaced once its heartbeat expires; the count never stays short
+    await waitFor(async () => (await tableWhileElecting(a)).get(leaderId) === 'Down Unreachable', 30_000, 'old leader down');
+    await waitFor(async () => (await replicas(a, 'keep')) === '3/3', 60_000, 'keep 3/3 on the two live nodes');
+    await ok(b, ['service', 'create', '-d', '--name', 'after', '--replicas', '2', '--stop-signal', 'KILL', 'busybox', 'sleep', '1d']);
+    await waitFor(async () => (await replicas(a, 'after')) === '2/2', 60_000, 'after 2/2');
+    await leader.restart();
+    await ok(a, ['service', 'rm', 'keep', 'after']);
+    for (const n of [n1, n2, n3]) await waitFor(async () => (await ok(n, ['ps', '-aq'])).trim() === '', 60_000, `${n.name}: task containers gone`);
   });
 
   test('node demote moves a manager\'s etcd member out and it goes on as a worker; node update --role manager brings it back', async () => {

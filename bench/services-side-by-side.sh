@@ -14,8 +14,8 @@
 #      busybox httpd, 2 replicas on the workers) on an attachable overlay, and a
 #      client container on node1 doing $REQS sequential `wget` of the name (GNU
 #      wget, a process, a DNS lookup and a TCP connection each). Not the default VIP
-#      mode: berth has no VIPs on main yet, and dockerd's VIPs need IPVS, which
-#      this kernel lacks (a VIP service's name never answered here)
+#      mode: dockerd's VIPs need IPVS, which this kernel lacks (a VIP service's
+#      name never answered here); berth's VIP (iptables) is measured alone (3b)
 #   4. reschedule: kill -9 of node3's daemon (berthd; dockerd, whose containerd
 #      and shims stay, as berth's shims do), until $REPLICAS tasks of 1b's
 #      service run on node1 and node2
@@ -116,6 +116,13 @@ svc_round() { # KIND ROUND
   dk 1 run -d --name cli --network ovl "$IMG" sleep 1d >/dev/null || return 1
   wait_for replicas "$(sock 1)" echo 2 || return 1
   if v=$(req_rate echo); then RATE[$kind]+=" $v"; log "$kind round $r: dnsrr name, $REQS requests: $v req/s"; fi
+  # 3b. the same through a VIP (the default endpoint mode): berth only, dockerd's needs IPVS
+  if [[ $kind == berth ]]; then
+    dk 1 service create -d --no-resolve-image --name vecho --network ovl --replicas 2 \
+      --constraint node.role==worker "$IMG" httpd -f -p 8080 -h /etc >/dev/null || return 1
+    wait_for replicas "$(sock 1)" vecho 2 || return 1
+    if v=$(req_rate vecho); then VRATE+=" $v"; log "$kind round $r: VIP name, $REQS requests: $v req/s"; fi
+  fi
 
   # 4. node3's daemon killed: until every replica runs on node1 and node2
   id3=$(dk 3 info -f '{{.Swarm.NodeID}}') || return 1
@@ -129,6 +136,7 @@ svc_round() { # KIND ROUND
 
 declare -A CD=([berth]="" [docker]="") CW=([berth]="" [docker]="") UP=([berth]="" [docker]="") RS=([berth]="" [docker]="") \
   RATE=([berth]="" [docker]="") ON3=([berth]="" [docker]="")
+VRATE=""
 for r in $(seq 1 "$ROUNDS"); do
   order=$KINDS
   # the side that goes first alternates between rounds
@@ -158,3 +166,5 @@ row "\`service create --replicas $REPLICAS\` (CLI waits, incl. its 5 s monitor),
 row "rolling update, \`--update-parallelism 5 --env-add\`, until completed, ms" "$upd [${UP[docker]# }]" "$upb [${UP[berth]# }]" "$(ratio "$upb" "$upd")"
 row "kill -9 of a worker's daemon (tasks on it: [${ON3[docker]# }] / [${ON3[berth]# }]) until $REPLICAS run on the others, ms" "$rsd [${RS[docker]# }]" "$rsb [${RS[berth]# }]" "$(ratio "$rsb" "$rsd")"
 row "dnsrr service name, $REQS sequential \`wget\` across the overlay, req/s" "$rtd [${RATE[docker]# }]" "$rtb [${RATE[berth]# }]" "$(ratio "$rtb" "$rtd")"
+# shellcheck disable=SC2086
+row "VIP service name (default mode), the same requests, req/s" "(no IPVS in this kernel)" "$(med $VRATE) [${VRATE# }]" "-"

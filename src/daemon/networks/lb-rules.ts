@@ -1,7 +1,7 @@
 /**
  * Load balancing of a virtual IP over its backends with iptables, used by
  * service VIPs (in each container namespace on an overlay network) and by
- * the ingress routing mesh (in the ingress sandbox). This kernel has no
+ * the ingress routing mesh (in each node's own nat table). This kernel has no
  * IPVS, so instead of IPVS's per-connection scheduler each new connection
  * to the VIP meets a chain of DNAT rules with the `statistic` match:
  *

@@ -4,6 +4,7 @@
  * and stream helpers the cases and test files share.
  */
 import { randomBytes } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { RuntimeSpec, SpecProcess } from '../../oci/runtime-spec.js';
 import type { ProcessIO, Runtime } from './runtime.js';
@@ -80,4 +81,19 @@ export function closeIO(io: ProcessIO): void {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
+}
+
+/**
+ * Resolves once `pid` runs its own program: `start` returns when runc has
+ * released its init, which may still be runc's Go code for a moment, and
+ * that code dies of a SIGTERM (exit 2) where the program would ignore it.
+ * A pid with no /proc entry (a fake runtime's) counts as started.
+ */
+export async function programStarted(pid: number, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const comm = await readFile(`/proc/${pid}/comm`, 'utf8').catch(() => '');
+    if (!comm.startsWith('runc')) return;
+    await sleep(10);
+  }
 }

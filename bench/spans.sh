@@ -4,6 +4,7 @@
 # the real docker CLI, then the medians of GET /debug/spans per request.
 #
 #   N=15 bench/spans.sh
+#   DEBUG=0 N=15 bench/spans.sh    # timings only, berthd without --debug (the cost of tracing)
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=daemons.sh
@@ -11,9 +12,10 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 trap stop_daemons EXIT
 N=${N:-15}
 IMG=bench/busybox:latest
-BERTHD_ARGS="--debug --bridge bspans0 --bip 10.240.9.1/24" start_berthd
+DEBUG=${DEBUG:-1}
+BERTHD_ARGS="$([[ $DEBUG == 1 ]] && echo --debug) --bridge bspans0 --bip 10.240.9.1/24" start_berthd
 export DOCKER_HOST=$BERTH_HOST_URL
-spans() { curl -fs --unix-socket "$BENCH_DIR/berth.sock" http://x/debug/spans; }
+spans() { [[ $DEBUG == 1 ]] && curl -fs --unix-socket "$BENCH_DIR/berth.sock" http://x/debug/spans || echo "[]"; }
 if ! docker image inspect "$IMG" >/dev/null 2>&1; then
   docker import --change 'CMD ["sh"]' - "$IMG" < <(cd /tmp && mkdir -p "$BENCH_DIR/rootfs/bin" && cp /bin/busybox "$BENCH_DIR/rootfs/bin/" && for a in sh true sleep; do ln -sf busybox "$BENCH_DIR/rootfs/bin/$a"; done && tar -C "$BENCH_DIR/rootfs" -c .) >/dev/null
 fi

@@ -36,6 +36,7 @@ const program = new Command('berthd')
   .option('-G, --group <group>', 'group for the unix socket (created if missing; default: berth, else docker, else root)')
   .option('--data-root <dir>', `root of persistent state (default ${DEFAULTS.dataRoot})`)
   .option('--exec-root <dir>', `root of runtime state (default ${DEFAULTS.execRoot})`)
+  .option('-D, --debug', 'debug mode: debug log level, per-request spans at GET /debug/spans')
   .option('-l, --log-level <level>', 'debug, info, warn or error')
   .option('--config-file <file>', 'daemon.json-style configuration file', '/etc/berth/daemon.json')
   .option('--cgroup-parent <path>', `cgroup parent of containers (default ${DEFAULTS.cgroupParent})`)
@@ -66,7 +67,7 @@ const program = new Command('berthd')
 program.parse();
 interface Flags {
   host?: string[]; tls?: boolean; tlsverify?: boolean; tlscacert?: string; tlscert?: string; tlskey?: string; group?: string;
-  dataRoot?: string; execRoot?: string; logLevel?: string; configFile: string; cgroupParent?: string; liveRestore?: boolean;
+  dataRoot?: string; execRoot?: string; logLevel?: string; debug?: boolean; configFile: string; cgroupParent?: string; liveRestore?: boolean;
   usernsRemap?: string; init?: boolean; initPath?: string; bridge?: string; bip?: string;
   insecureRegistry?: string[]; registryMirror?: string[]; maxConcurrentDownloads?: number; maxConcurrentUploads?: number; registryCertsDir?: string;
   apiMaxHeaderSize?: number; apiMaxJsonBody?: number; apiHeadersTimeout?: number; apiBodyTimeout?: number; apiMaxConnections?: number;
@@ -82,6 +83,7 @@ async function main(): Promise<void> {
     dataRoot: o.dataRoot,
     execRoot: o.execRoot,
     logLevel: o.logLevel as LogLevel | undefined,
+    debug: o.debug,
     cgroupParent: o.cgroupParent,
     liveRestore: o.liveRestore,
     usernsRemap: o.usernsRemap,

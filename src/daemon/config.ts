@@ -12,6 +12,8 @@ export interface DaemonConfig extends TransportSettings {
   dataRoot: string;
   execRoot: string;
   logLevel: LogLevel;
+  /** dockerd's --debug: debug log level, and per-request spans kept for GET /debug/spans. */
+  debug: boolean;
   /** cgroup parent of every container (cgroupfs path). */
   cgroupParent: string;
   /** Keep containers running when berthd stops (they are always re-attached at start). */
@@ -60,6 +62,7 @@ export const DEFAULTS: DaemonConfig = {
   dataRoot: '/var/lib/berth',
   execRoot: '/run/berth',
   logLevel: 'info',
+  debug: false,
   cgroupParent: '/berth',
   liveRestore: false,
   shimBinary: 'containerd-shim-runc-v2',
@@ -94,6 +97,7 @@ const FILE_KEYS: Record<string, [keyof DaemonConfig, ValueType]> = {
   'data-root': ['dataRoot', 'string'],
   'exec-root': ['execRoot', 'string'],
   'log-level': ['logLevel', 'string'],
+  debug: ['debug', 'boolean'],
   'cgroup-parent': ['cgroupParent', 'string'],
   'live-restore': ['liveRestore', 'boolean'],
   tls: ['tls', 'boolean'],
@@ -162,6 +166,8 @@ export async function loadConfig(flags: Partial<DaemonConfig>, configFile: strin
   // dockerd: with --tls (or --tlsverify) and no host, listen on tcp://localhost:2376 instead of the socket
   const hosts = (given.hosts ?? []).map((h) => h.trim()).filter(Boolean);
   cfg.hosts = hosts.length ? hosts : [cfg.tls || cfg.tlsVerify ? DEFAULT_TLS_HOST : DEFAULT_UNIX_HOST];
+  // dockerd: --debug means the debug log level unless one was given
+  if (cfg.debug && given.logLevel === undefined) cfg.logLevel = 'debug';
   if (!isLogLevel(cfg.logLevel)) throw new InvalidParameter('daemon.log_level', `invalid log level: ${cfg.logLevel}`);
   for (const k of ['apiMaxHeaderSize', 'apiMaxJsonBody', 'apiHeadersTimeout', 'apiBodyTimeout', 'apiMaxConnections', 'maxConcurrentDownloads', 'maxConcurrentUploads', 'maxUploadSize', 'maxLayerSize', 'pluginTimeout'] as const) {
     if (!Number.isFinite(cfg[k]) || cfg[k] <= 0) throw new InvalidParameter('daemon.config_value', `invalid value for ${k}: ${cfg[k]} (must be a positive number)`);

@@ -50,6 +50,8 @@ import { ApiServer } from './server/http-server.js';
 import { prepareTransport } from './server/transport/prepare.js';
 import type { Handler } from './server/request.js';
 import { Router } from './server/router.js';
+import { debugRoutes } from './server/routes/system/debug-routes.js';
+import { tracer } from '../lib/spans.js';
 import { archiveRoutes } from './server/routes/containers/archive-routes.js';
 import { filesystemRoutes } from './server/routes/containers/filesystem-routes.js';
 import { containerRoutes } from './server/routes/containers/routes.js';
@@ -99,6 +101,9 @@ export interface Daemon {
   /** Stops serving; stops containers unless live-restore is on. */
   shutdown(): Promise<void>;
 }
+
+/** Requests whose spans GET /debug/spans keeps (with --debug). */
+const DEBUG_SPAN_TRACES = 100;
 
 export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLevel)): Promise<Daemon> {
   // first: a bad certificate or an insecure -H tcp:// must stop berthd before it touches anything
@@ -255,7 +260,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     securityOptions: ['name=seccomp,profile=builtin', ...(facts.cgroupVersion === 2 ? ['name=cgroupns'] : []), ...(remap ? ['name=userns'] : [])],
     events,
     liveRestore: cfg.liveRestore,
-    debug: cfg.logLevel === 'debug',
+    debug: cfg.debug || cfg.logLevel === 'debug',
     counts: () => ({ containers: containerViews.counts(), images: images.list().length }),
     swarm: () => swarm.info(),
     swarmPingState: () => swarm.pingState(),
@@ -289,6 +294,11 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
 
   const router = new Router<Handler>();
   systemRoutes(router, system);
+  // dockerd serves /debug only in debug mode; the spans are recorded only then too
+  if (cfg.debug) {
+    tracer.enable(DEBUG_SPAN_TRACES);
+    debugRoutes(router, tracer);
+  }
   containerRoutes(router, containers, containerViews);
   archiveRoutes(router, archive);
   imageRoutes(router, imageService, distribution);

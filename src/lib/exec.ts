@@ -2,6 +2,7 @@ import { spawn, type SpawnOptions } from 'node:child_process';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
 import { redactSecrets } from './redact.js';
+import { span } from './spans.js';
 
 /**
  * A program that failed. The message names the program, not its argv:
@@ -38,6 +39,10 @@ export interface RunResult {
 
 /** Runs a program to completion, resolving with its output or rejecting with ExecError. */
 export function run(cmd: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  return span(`exec ${basename(cmd)}`, () => runProgram(cmd, args, opts));
+}
+
+function runProgram(cmd: string, args: readonly string[], opts: RunOptions): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const spawnOpts: SpawnOptions = {
       cwd: opts.cwd,

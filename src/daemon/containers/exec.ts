@@ -9,6 +9,7 @@ import type { ExecCreateRequest, ExecInspect } from '../../api/types/index.js';
 import { frame, StdStream } from '../../api/stdcopy.js';
 import { Conflict, InvalidParameter } from '../../errdefs/index.js';
 import { newId } from '../../lib/ids.js';
+import { span } from '../../lib/spans.js';
 import { consume, whenWritable } from '../../lib/streams.js';
 import { cleanupFailed, type Logger } from '../../lib/logger.js';
 import type { SpecProcess } from '../../oci/runtime-spec.js';
@@ -91,15 +92,16 @@ export class ExecService {
     let outputDone: Promise<void> = Promise.resolve();
     let inputDone: Promise<void> | undefined;
     try {
-      const process = await this.processSpec(rec, e);
-      proc = await task.exec({ execId: id, process, terminal: tty, stdin: !!e.config.AttachStdin && !!stream?.stdin });
+      const process = await span('exec process spec', () => this.processSpec(rec, e));
+      proc = await span('task exec', () => task.exec({ execId: id, process, terminal: tty, stdin: !!e.config.AttachStdin && !!stream?.stdin }));
       e.process = proc;
       if (stream) ({ outputDone, inputDone } = this.pipe(proc, stream));
       else {
         proc.io.stdout.resume(); // nobody reads a detached exec's output: drain it so it never blocks
         proc.io.stderr?.resume();
       }
-      await proc.start();
+      const p = proc;
+      await span('exec start', () => p.start());
       // the shim opens an exec's stdin at start: EOF can only be delivered after it
       const started = proc;
       void inputDone?.then(() => started.closeStdin()).catch(cleanupFailed(this.d.log, 'close the exec stdin', { id }));
@@ -130,13 +132,13 @@ export class ExecService {
   private async finish(e: ExecRecord, proc: NonNullable<ExecRecord['process']>, rec: ContainerRecord, outputDone: Promise<void>): Promise<void> {
     let code = 255;
     try {
-      code = (await proc.wait()).exitCode;
+      code = (await span('exec wait', () => proc.wait())).exitCode;
     } catch (err) {
       this.d.log.warn('exec wait failed', { id: e.id, error: (err as Error).message });
     }
     // the process is gone; give its last output a moment to drain, but never hang on it
-    await Promise.race([outputDone, new Promise((r) => setTimeout(r, 2000).unref())]);
-    await proc.delete().catch(cleanupFailed(this.d.log, 'delete the exec', { id: e.id }));
+    await span('exec output drain', () => Promise.race([outputDone, new Promise((r) => setTimeout(r, 2000).unref())]));
+    await span('exec delete', () => proc.delete()).catch(cleanupFailed(this.d.log, 'delete the exec', { id: e.id }));
     e.exitCode = code;
     e.running = false;
     e.process = undefined;

@@ -32,6 +32,7 @@ import type { ContainerSecurity } from './security/security.js';
 import { buildSpec } from './spec.js';
 import { readRootfsFile } from './archive/rootfs-file.js';
 import { resolveUser } from './user.js';
+import { span, summarize, tracer } from '../../lib/spans.js';
 
 export interface RunnerDeps {
   store: ContainerStore;
@@ -103,22 +104,22 @@ export class ContainerRunner {
     let envReady: Promise<PreparedEnvironment> | undefined;
     try {
       // before the mount: under userns-remap it gives the container's layers to the remapped root
-      const security = await this.d.security?.prepare(rec, paths);
-      const mounted = this.rootfs.mount(this.d.layers, paths, rec.layer);
-      envReady = this.d.env.prepare(rec, paths.merged, mounted);
+      const security = await span('security prepare', () => this.d.security?.prepare(rec, paths));
+      const mounted = span('rootfs mount', () => this.rootfs.mount(this.d.layers, paths, rec.layer));
+      envReady = span('env prepare', () => this.d.env.prepare(rec, paths.merged, mounted));
       envReady.catch(() => {}); // awaited below; a mount failure surfaces first
       await mounted;
-      const [passwd, group] = await Promise.all([
+      const [passwd, group] = await span('read passwd+group', () => Promise.all([
         readRootfsFile(paths.merged, '/etc/passwd'),
         readRootfsFile(paths.merged, '/etc/group'),
-      ]);
+      ]));
       const user = resolveUser(rec.config.User, passwd, group, rec.hostConfig.GroupAdd ?? []);
       const env = await envReady;
-      await Promise.all([
+      await span('write etc files', () => Promise.all([
         writeFile(paths.hostname, `${rec.config.Hostname}\n`),
         writeFile(paths.hosts, env.hosts),
         writeFile(paths.resolvConf, env.resolvConf),
-      ]);
+      ]));
       const spec = buildSpec({
         rec, user, rootfs: paths.merged,
         files: { hostname: paths.hostname, hosts: paths.hosts, resolvConf: paths.resolvConf },
@@ -129,10 +130,10 @@ export class ContainerRunner {
         ...(security ? { security } : {}),
       });
       log = await JsonFileWriter.open(paths.log, rotationOf(rec.hostConfig.LogConfig));
-      task = await this.d.runtime.create({ id: rec.id, spec, rootfs: [], terminal: rec.config.Tty, stdin: rec.config.OpenStdin });
+      task = await span('runtime create', () => this.d.runtime.create({ id: rec.id, spec, rootfs: [], terminal: rec.config.Tty, stdin: rec.config.OpenStdin }));
       const t = task;
       const outputDone = live.streams.connect(t.io, log, { stdinOnce: rec.config.StdinOnce, tty: rec.config.Tty, closeStdin: () => t.closeStdin() });
-      await t.start();
+      await span('task start', () => t.start());
       live.task = t;
       live.log = log;
       live.oomKilled = false;
@@ -140,7 +141,7 @@ export class ContainerRunner {
       rec.state = runningState(rec.state, t.pid, new Date());
       rec.manuallyStopped = false;
       this.d.health?.started(rec);
-      await this.d.store.save(rec);
+      await span('save record', () => this.d.store.save(rec));
       live.exited = this.watchExit(rec, live, t, outputDone);
     } catch (err) {
       live.streams.endAll();
@@ -172,18 +173,25 @@ export class ContainerRunner {
     } catch (err) {
       this.d.log.warn('lost contact with container shim', { id: rec.id, error: (err as Error).message });
     }
+    // a trace of its own: this runs in the start request's async context, long after it answered
+    await tracer.trace(`container exit ${rec.id.slice(0, 12)}`, () => this.recordExit(rec, live, task, outputDone, exitCode, exitedAt), (t) => {
+      this.d.log.debug('exit spans', { id: rec.id, spans: summarize(t) });
+    });
+  }
+
+  private async recordExit(rec: ContainerRecord, live: LiveContainer, task: Task, outputDone: Promise<void>, exitCode: number, exitedAt: Date): Promise<void> {
     live.exiting = true;
     await this.d.health?.stopped(rec); // before anything else: no probe may start in a dying container
     // the shim's OOM event may trail the exit: the cgroup's own counter decides (read before the task is deleted)
-    if (!live.oomKilled && (await oomKilledInCgroup(this.d.cgroupVersion, this.cgroupsPath(rec.id)))) this.noteOom(rec.id);
-    await Promise.race([outputDone, new Promise((r) => setTimeout(r, OUTPUT_GRACE_MS).unref())]);
+    if (!live.oomKilled && (await span('oom check', () => oomKilledInCgroup(this.d.cgroupVersion, this.cgroupsPath(rec.id))))) this.noteOom(rec.id);
+    await span('output drain', () => Promise.race([outputDone, new Promise((r) => setTimeout(r, OUTPUT_GRACE_MS).unref())]));
     live.streams.endRun();
     // the network and volumes are released while the runtime deletes the task
     await Promise.all([
-      task.delete().catch((err: Error) => this.d.log.warn('task delete failed', { id: rec.id, error: err.message })),
-      this.d.env.release(rec).catch((err: Error) => this.d.log.warn('releasing the network failed', { id: rec.id, error: err.message })),
+      span('task delete', () => task.delete()).catch((err: Error) => this.d.log.warn('task delete failed', { id: rec.id, error: err.message })),
+      span('env release', () => this.d.env.release(rec)).catch((err: Error) => this.d.log.warn('releasing the network failed', { id: rec.id, error: err.message })),
     ]);
-    await this.rootfs.unmount(this.paths(rec.id)).catch((err: Error) => this.d.log.warn('unmount failed', { id: rec.id, error: err.message }));
+    await span('rootfs unmount', () => this.rootfs.unmount(this.paths(rec.id))).catch((err: Error) => this.d.log.warn('unmount failed', { id: rec.id, error: err.message }));
     await live.log?.close();
     live.task = undefined;
     live.log = undefined;
@@ -201,7 +209,8 @@ export class ContainerRunner {
     this.d.events.publish('container', 'die', rec.id, eventAttributes(rec, { exitCode: String(exitCode) }));
     this.lifecycle.emit('exit', rec.id, exitCode);
     if (restart) this.scheduleRestart(rec, live, exitedAt.getTime() - Date.parse(rec.state.StartedAt));
-    else if (rec.hostConfig.AutoRemove) void this.autoRemove(rec);
+    // inside this trace's context: its spans land in the exit trace, after its total
+    else if (rec.hostConfig.AutoRemove) void span('auto remove', () => this.autoRemove(rec));
   }
 
   private scheduleRestart(rec: ContainerRecord, live: LiveContainer, ranForMs: number): void {

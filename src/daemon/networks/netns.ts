@@ -65,8 +65,11 @@ export class NetnsDir {
 
   async remove(id: string): Promise<void> {
     const p = this.path(id);
+    // umount(8) only on what is mounted: each spawn forks the whole daemon, and the
+    // user namespace file is mounted only under userns-remap
+    const mounted = new Set(await mountsUnder(this.dir).catch(() => [p, userNamespaceFor(p)]));
     for (const f of [p, userNamespaceFor(p)]) {
-      await unmount(f).catch(() => unmount(f, true)).catch(() => {});
+      if (mounted.has(f)) await unmount(f).catch(() => unmount(f, true)).catch(() => {});
       await rm(f, { force: true });
     }
   }

@@ -21,6 +21,7 @@ import { ByteBudget, DEFAULT_LIMITS, guardRequestBody, type ApiLimits } from './
 import { parseDaemonHost } from './transport/plan.js';
 import type { ServerTls } from './transport/prepare.js';
 import { listenUnix } from './transport/unix-socket.js';
+import { summarize, tracer } from '../../lib/spans.js';
 import { describeRequest, GatedReply, type RequestAuthorizer } from './authz-gate.js';
 
 const VERSION_PREFIX = /^\/v([0-9]+(?:\.[0-9]+)*)(\/.*)$/;
@@ -131,7 +132,16 @@ export class ApiServer {
     await Promise.all(this.socketPaths.map((p) => rm(p, { force: true })));
   }
 
-  private async handle(raw: IncomingMessage, reply: Reply, res?: ServerResponse, upgradeBody?: Buffer): Promise<void> {
+  private handle(raw: IncomingMessage, reply: Reply, res?: ServerResponse, upgradeBody?: Buffer): Promise<void> {
+    if (!tracer.enabled) return this.handleRequest(raw, reply, res, upgradeBody);
+    const name = `${raw.method ?? 'GET'} ${splitUrl(raw.url ?? '/').pathname}`;
+    return tracer.trace(name, () => this.handleRequest(raw, reply, res, upgradeBody), (t) => {
+      t.status = res?.statusCode;
+      this.opts.log.debug('request spans', { request: name, spans: summarize(t) });
+    });
+  }
+
+  private async handleRequest(raw: IncomingMessage, reply: Reply, res?: ServerResponse, upgradeBody?: Buffer): Promise<void> {
     const started = performance.now();
     const url = splitUrl(raw.url ?? '/');
     let path = url.pathname;

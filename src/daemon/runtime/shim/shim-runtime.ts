@@ -15,6 +15,7 @@ import { access, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs
 import type { Server, Socket } from 'node:net';
 import { join } from 'node:path';
 import { ExecError, run } from '../../../lib/exec.js';
+import { span } from '../../../lib/spans.js';
 import type { ExitStatus, RestoreResult, Runtime, RuntimeEvents, Task, TaskOptions } from '../runtime.js';
 import { RuntimeStartError } from '../runtime.js';
 import * as M from './messages.js';
@@ -98,7 +99,7 @@ export class ShimRuntime implements Runtime {
   /** Starts the shim for `id` now; `create` will use it. */
   prepare(id: string): void {
     if (this.warm.has(id)) return;
-    const started = this.startShim(id);
+    const started = span('shim start', () => this.startShim(id));
     started.catch(() => {}); // create (or discard) reports the failure
     this.warm.set(id, started);
   }
@@ -142,7 +143,7 @@ export class ShimRuntime implements Runtime {
       const specTmp = join(bundle, 'config.json.tmp');
       await Promise.all([writeFile(specTmp, JSON.stringify(t.spec)).then(() => rename(specTmp, join(bundle, 'config.json'))), this.makeFifos(fifoList(fifos))]);
       readers = await openReaders(fifos);
-      client = await started;
+      client = await span('await shim', () => started);
       let pid: number;
       try {
         ({ pid } = await client.call<{ pid: number }>(M.TASK_SERVICE, 'Create', M.CreateTaskRequest, {

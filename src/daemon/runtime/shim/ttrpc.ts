@@ -3,6 +3,7 @@
  * id, u8 type, u8 flags) + protobuf Request/Response. Client stream ids are odd.
  */
 import { connect, createServer, type Server, type Socket } from 'node:net';
+import { span } from '../../../lib/spans.js';
 import { decode, encode, type Message, type Schema } from './protobuf.js';
 
 const HEADER = 10;
@@ -136,7 +137,11 @@ export class TtrpcClient {
     });
   }
 
-  async call<T extends Message>(service: string, method: string, reqSchema: Schema, req: Message, resSchema: Schema): Promise<T> {
+  call<T extends Message>(service: string, method: string, reqSchema: Schema, req: Message, resSchema: Schema): Promise<T> {
+    return span(`ttrpc ${method}`, () => this.request<T>(service, method, reqSchema, req, resSchema));
+  }
+
+  private async request<T extends Message>(service: string, method: string, reqSchema: Schema, req: Message, resSchema: Schema): Promise<T> {
     if (this.closed) throw new TtrpcClosedError();
     const id = this.nextId;
     this.nextId += 2;

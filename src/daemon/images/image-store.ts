@@ -192,8 +192,8 @@ export class ImageStore {
     const previous = this.tags.get(key);
     this.tags.set(key, id);
     img.lastTagTime = new Date().toISOString();
-    await this.saveTags();
-    await this.saveRecord(img);
+    // two files, each written atomically on its own: one wait for both fsyncs instead of two in a row
+    await Promise.all([this.saveTags(), this.saveRecord(img)]);
     return previous !== id ? previous : undefined;
   }
 

@@ -30,12 +30,7 @@ describe('overlay networks across hosts with the docker CLI', () => {
   let n1: TestNode;
   let n2: TestNode;
   let n3: TestNode;
-  const ok = async (n: TestNode, args: string[]) => {
-    const r = await n.docker(args);
-    assert.equal(r.code, 0, `${n.name}: docker ${args.join(' ')}: ${r.stderr}\n${n.daemon.logs.slice(-2000)}`);
-    return r.stdout;
-  };
-  const inspect = async (n: TestNode, net: string): Promise<NetworkView> => (JSON.parse(await ok(n, ['network', 'inspect', net])) as NetworkView[])[0]!;
+  const inspect = async (n: TestNode, net: string): Promise<NetworkView> => (JSON.parse(await n.dockerOk(['network', 'inspect', net])) as NetworkView[])[0]!;
   /** The node's links, by name (its own namespace). */
   const links = async (n: TestNode): Promise<string[]> =>
     (await n.sh('ip', ['-o', 'link', 'show'])).stdout.split('\n').map((l) => l.split(':')[1]?.trim().split('@')[0] ?? '').filter(Boolean);
@@ -70,10 +65,10 @@ describe('overlay networks across hosts with the docker CLI', () => {
   });
 
   test('a 3-node swarm: node1 manager, node2 and node3 workers', async () => {
-    await ok(n1, ['swarm', 'init', '--advertise-addr', n1.ip]);
-    const token = (await ok(n1, ['swarm', 'join-token', '-q', 'worker'])).trim();
-    await ok(n2, ['swarm', 'join', '--token', token, `${n1.ip}:2377`]);
-    await ok(n3, ['swarm', 'join', '--token', token, `${n1.ip}:2377`]);
+    await n1.dockerOk(['swarm', 'init', '--advertise-addr', n1.ip]);
+    const token = (await n1.dockerOk(['swarm', 'join-token', '-q', 'worker'])).trim();
+    await n2.dockerOk(['swarm', 'join', '--token', token, `${n1.ip}:2377`]);
+    await n3.dockerOk(['swarm', 'join', '--token', token, `${n1.ip}:2377`]);
     const r = await n2.docker(['network', 'create', '-d', 'overlay', 'nope']);
     assert.notEqual(r.code, 0);
     assert.match(r.stderr, /This node is not a swarm manager\. Worker nodes can't be used to view or modify cluster state\./);
@@ -81,7 +76,7 @@ describe('overlay networks across hosts with the docker CLI', () => {
 
   let ovl: NetworkView;
   test('create on the manager: every node lists it (swarm scope, overlay driver) with a VXLAN device of its VNI', async () => {
-    const id = (await ok(n1, ['network', 'create', '-d', 'overlay', '--attachable', 'ovl'])).trim();
+    const id = (await n1.dockerOk(['network', 'create', '-d', 'overlay', '--attachable', 'ovl'])).trim();
     assert.match(id, /^[0-9a-z]{25}$/);
     for (const n of [n1, n2, n3]) {
       await waitFor(async () => (await n.docker(['network', 'ls', '--filter', 'driver=overlay', '--format', '{{.Name}} {{.Scope}} {{.Driver}}'])).stdout.trim() === 'ingress swarm overlay\novl swarm overlay', 15_000, `${n.name} lists ingress and ovl`);
@@ -108,7 +103,7 @@ describe('overlay networks across hosts with the docker CLI', () => {
   });
 
   test('a second network gets the next subnet and VNI; a user subnet overlapping it is refused', async () => {
-    await ok(n1, ['network', 'create', '-d', 'overlay', 'ovl2']);
+    await n1.dockerOk(['network', 'create', '-d', 'overlay', 'ovl2']);
     const two = await inspect(n1, 'ovl2');
     assert.equal(two.IPAM.Config[0]!.Subnet, '10.0.2.0/24');
     assert.equal(two.Options['com.docker.network.driver.overlay.vxlanid_list'], '4098');
@@ -123,66 +118,66 @@ describe('overlay networks across hosts with the docker CLI', () => {
     // only the node's swarm agent makes task containers: a task label from the client is no pass
     const forged = await n2.docker(['run', '--rm', '--label', 'com.docker.swarm.task.id=x', '--network', 'ovl2', 'busybox', 'true']);
     assert.match(forged.stderr, /network ovl2 not manually attachable/);
-    await ok(n1, ['network', 'rm', 'ovl2']);
+    await n1.dockerOk(['network', 'rm', 'ovl2']);
   });
 
   test('containers on node1 and node2 reach each other by address and by name over VXLAN; eth0 MTU 1450', async () => {
-    await ok(n1, ['run', '-d', '--network', 'ovl', '--name', 'alpha', 'busybox', 'sleep', '600']);
-    await ok(n2, ['run', '-d', '--network', 'ovl', '--name', 'bravo', 'busybox', 'sleep', '600']);
-    const ipA = (await ok(n1, ['inspect', '--format', '{{.NetworkSettings.Networks.ovl.IPAddress}}', 'alpha'])).trim();
-    const ipB = (await ok(n2, ['inspect', '--format', '{{.NetworkSettings.Networks.ovl.IPAddress}}', 'bravo'])).trim();
+    await n1.dockerOk(['run', '-d', '--network', 'ovl', '--name', 'alpha', 'busybox', 'sleep', '600']);
+    await n2.dockerOk(['run', '-d', '--network', 'ovl', '--name', 'bravo', 'busybox', 'sleep', '600']);
+    const ipA = (await n1.dockerOk(['inspect', '--format', '{{.NetworkSettings.Networks.ovl.IPAddress}}', 'alpha'])).trim();
+    const ipB = (await n2.dockerOk(['inspect', '--format', '{{.NetworkSettings.Networks.ovl.IPAddress}}', 'bravo'])).trim();
     assert.match(ipA, /^10\.0\.1\.\d+$/);
     assert.match(ipB, /^10\.0\.1\.\d+$/);
     assert.notEqual(ipA, ipB, 'addresses are allocated cluster-wide');
-    assert.equal((await ok(n2, ['exec', 'bravo', 'cat', '/sys/class/net/eth0/mtu'])).trim(), '1450');
+    assert.equal((await n2.dockerOk(['exec', 'bravo', 'cat', '/sys/class/net/eth0/mtu'])).trim(), '1450');
     await waitFor(async () => (await n2.docker(['exec', 'bravo', 'ping', '-c1', '-W2', ipA])).code === 0, 20_000, 'bravo pings alpha by address');
-    await ok(n1, ['exec', 'alpha', 'ping', '-c1', '-W2', ipB]);
+    await n1.dockerOk(['exec', 'alpha', 'ping', '-c1', '-W2', ipB]);
     await waitFor(async () => (await n2.docker(['exec', 'bravo', 'ping', '-c1', '-W2', 'alpha'])).code === 0, 10_000, 'bravo pings alpha by name');
-    await ok(n1, ['exec', 'alpha', 'ping', '-c1', '-W2', 'bravo']);
+    await n1.dockerOk(['exec', 'alpha', 'ping', '-c1', '-W2', 'bravo']);
     // the frames went through the VXLAN devices (their counters moved), and node1 knows b's MAC behind node2's address
     const vx = `vx-${ovl.Id.slice(0, 12)}`;
     const fdb = (await n1.sh('bridge', ['fdb', 'show', 'dev', vx])).stdout;
-    const macB = (await ok(n2, ['inspect', '--format', '{{.NetworkSettings.Networks.ovl.MacAddress}}', 'bravo'])).trim();
+    const macB = (await n2.dockerOk(['inspect', '--format', '{{.NetworkSettings.Networks.ovl.MacAddress}}', 'bravo'])).trim();
     assert.match(fdb, new RegExp(`${macB} dst ${n2.ip.replace(/\./g, '\\.')} self permanent`));
     const tx = Number((await n1.sh('cat', [`/sys/class/net/${vx}/statistics/tx_packets`])).stdout.trim());
     assert.ok(tx > 0, 'node1 sent through its VXLAN device');
   });
 
   test('network connect and disconnect of a running container on a third node: its endpoint appears and goes on the others', async () => {
-    await ok(n3, ['run', '-d', '--name', 'charlie', 'busybox', 'sleep', '600']);
-    await ok(n3, ['network', 'connect', 'ovl', 'charlie']);
-    const macC = (await ok(n3, ['inspect', '--format', '{{.NetworkSettings.Networks.ovl.MacAddress}}', 'charlie'])).trim();
-    assert.equal((await ok(n3, ['exec', 'charlie', 'cat', '/sys/class/net/eth1/mtu'])).trim(), '1450');
+    await n3.dockerOk(['run', '-d', '--name', 'charlie', 'busybox', 'sleep', '600']);
+    await n3.dockerOk(['network', 'connect', 'ovl', 'charlie']);
+    const macC = (await n3.dockerOk(['inspect', '--format', '{{.NetworkSettings.Networks.ovl.MacAddress}}', 'charlie'])).trim();
+    assert.equal((await n3.dockerOk(['exec', 'charlie', 'cat', '/sys/class/net/eth1/mtu'])).trim(), '1450');
     // charlie's primary network is the default bridge, so its resolv.conf is the host's (as in Docker): by address here
-    const ipA = (await ok(n1, ['inspect', '--format', '{{.NetworkSettings.Networks.ovl.IPAddress}}', 'alpha'])).trim();
+    const ipA = (await n1.dockerOk(['inspect', '--format', '{{.NetworkSettings.Networks.ovl.IPAddress}}', 'alpha'])).trim();
     await waitFor(async () => (await n3.docker(['exec', 'charlie', 'ping', '-c1', '-W2', ipA])).code === 0, 20_000, 'charlie pings alpha')
       .catch(async (err: Error) => assert.fail(`${err.message}\n${await diag(n3, 'charlie')}\n${await diag(n1, 'alpha')}`));
-    await ok(n2, ['exec', 'bravo', 'ping', '-c1', '-W2', 'charlie']);
+    await n2.dockerOk(['exec', 'bravo', 'ping', '-c1', '-W2', 'charlie']);
     const vx = `vx-${ovl.Id.slice(0, 12)}`;
     assert.match((await n1.sh('bridge', ['fdb', 'show', 'dev', vx])).stdout, new RegExp(`${macC} dst ${n3.ip.replace(/\./g, '\\.')} self permanent`));
-    await ok(n3, ['network', 'disconnect', 'ovl', 'charlie']);
+    await n3.dockerOk(['network', 'disconnect', 'ovl', 'charlie']);
     // the VXLAN entry (self, dst) goes; what the bridge itself learned ages out on its own
     await waitFor(async () => !(await n1.sh('bridge', ['fdb', 'show', 'dev', vx])).stdout.includes(`${macC} dst`), 15_000, 'node1 forgot where charlie is');
     assert.doesNotMatch((await n1.sh('ip', ['neigh', 'show', 'dev', vx])).stdout, new RegExp(macC));
     await waitFor(async () => (await n2.docker(['exec', 'bravo', 'nslookup', 'charlie'])).code !== 0, 15_000, 'charlie no longer resolves on node2');
-    await ok(n3, ['rm', '-f', 'charlie']);
+    await n3.dockerOk(['rm', '-f', 'charlie']);
   });
 
   test('a node\'s berthd killed with -9 and restarted keeps its overlay: its container is reached again, both ways', async () => {
-    const ipB = (await ok(n2, ['inspect', '--format', '{{.NetworkSettings.Networks.ovl.IPAddress}}', 'bravo'])).trim();
+    const ipB = (await n2.dockerOk(['inspect', '--format', '{{.NetworkSettings.Networks.ovl.IPAddress}}', 'bravo'])).trim();
     n2.kill9();
     await n2.restart();
-    assert.equal((await ok(n2, ['inspect', '--format', '{{.State.Running}}', 'bravo'])).trim(), 'true', await diag(n2, 'bravo'));
+    assert.equal((await n2.dockerOk(['inspect', '--format', '{{.State.Running}}', 'bravo'])).trim(), 'true', await diag(n2, 'bravo'));
     await waitFor(async () => (await n1.docker(['exec', 'alpha', 'ping', '-c1', '-W2', ipB])).code === 0, 20_000, 'alpha pings bravo after node2 restarted');
     await waitFor(async () => (await n2.docker(['exec', 'bravo', 'ping', '-c1', '-W2', 'alpha'])).code === 0, 20_000, 'bravo pings alpha by name after the restart');
     // node1 restarting (the manager, its etcd adopted) keeps it too, and drops the entries of an endpoint that went meanwhile
-    await ok(n3, ['run', '-d', '--network', 'ovl', '--name', 'echo', 'busybox', 'sleep', '600']);
-    const macE = (await ok(n3, ['inspect', '--format', '{{.NetworkSettings.Networks.ovl.MacAddress}}', 'echo'])).trim();
-    const ipE = (await ok(n3, ['inspect', '--format', '{{.NetworkSettings.Networks.ovl.IPAddress}}', 'echo'])).trim();
+    await n3.dockerOk(['run', '-d', '--network', 'ovl', '--name', 'echo', 'busybox', 'sleep', '600']);
+    const macE = (await n3.dockerOk(['inspect', '--format', '{{.NetworkSettings.Networks.ovl.MacAddress}}', 'echo'])).trim();
+    const ipE = (await n3.dockerOk(['inspect', '--format', '{{.NetworkSettings.Networks.ovl.IPAddress}}', 'echo'])).trim();
     const vx = `vx-${ovl.Id.slice(0, 12)}`;
     await waitFor(async () => (await n1.sh('bridge', ['fdb', 'show', 'dev', vx])).stdout.includes(`${macE} dst`), 15_000, 'node1 knows echo');
     n1.kill9();
-    await ok(n3, ['rm', '-f', 'echo']);
+    await n3.dockerOk(['rm', '-f', 'echo']);
     await n1.restart();
     assert.doesNotMatch((await n1.sh('bridge', ['fdb', 'show', 'dev', vx])).stdout, new RegExp(`${macE} dst`));
     assert.doesNotMatch((await n1.sh('ip', ['neigh', 'show', 'dev', vx])).stdout, new RegExp(`^${ipE.replace(/\./g, '\\.')} `, 'm'));
@@ -190,41 +185,41 @@ describe('overlay networks across hosts with the docker CLI', () => {
   });
 
   test('a container that died while its node\'s berthd was down has its address released at the next start', async () => {
-    await ok(n1, ['network', 'create', '-d', 'overlay', '--attachable', 'ovs']);
+    await n1.dockerOk(['network', 'create', '-d', 'overlay', '--attachable', 'ovs']);
     await waitFor(async () => (await n2.docker(['network', 'inspect', 'ovs'])).code === 0, 15_000, 'node2 knows ovs');
-    await ok(n2, ['run', '-d', '--network', 'ovs', '--name', 'delta', 'busybox', 'sleep', '600']);
-    const pid = Number((await ok(n2, ['inspect', '--format', '{{.State.Pid}}', 'delta'])).trim());
+    await n2.dockerOk(['run', '-d', '--network', 'ovs', '--name', 'delta', 'busybox', 'sleep', '600']);
+    const pid = Number((await n2.dockerOk(['inspect', '--format', '{{.State.Pid}}', 'delta'])).trim());
     assert.ok(pid > 1);
     n2.kill9();
     process.kill(pid, 'SIGKILL');
     await n2.restart();
-    await waitFor(async () => (await ok(n2, ['inspect', '--format', '{{.State.Running}}', 'delta'])).trim() === 'false', 15_000, 'delta seen exited');
+    await waitFor(async () => (await n2.dockerOk(['inspect', '--format', '{{.State.Running}}', 'delta'])).trim() === 'false', 15_000, 'delta seen exited');
     // its lease and endpoint are gone from the cluster: the manager may remove the network
     await waitFor(async () => (await n1.docker(['network', 'rm', 'ovs'])).code === 0, 15_000, 'ovs removable')
       .catch(async (err: Error) => assert.fail(`${err.message}\n${(await n1.docker(['network', 'rm', 'ovs'])).stderr}\n${await diag(n2, 'delta')}`));
     assert.match(n2.daemon.logs, /overlay: releasing the address of a container that no longer runs/);
-    await ok(n2, ['rm', 'delta']);
+    await n2.dockerOk(['rm', 'delta']);
   });
 
   test('a network removed while a node was down is gone from it when it comes back (devices swept at start)', async () => {
-    const id = (await ok(n1, ['network', 'create', '-d', 'overlay', 'gone'])).trim();
+    const id = (await n1.dockerOk(['network', 'create', '-d', 'overlay', 'gone'])).trim();
     await waitFor(async () => (await links(n3)).includes(`vx-${id.slice(0, 12)}`), 15_000, 'node3 has the device');
     n3.kill9();
-    await ok(n1, ['network', 'rm', 'gone']);
+    await n1.dockerOk(['network', 'rm', 'gone']);
     await n3.restart();
     await waitFor(async () => !(await links(n3)).some((l) => l.endsWith(id.slice(0, 12))), 15_000, 'node3 swept the devices of the removed network');
-    assert.equal((await ok(n3, ['network', 'ls', '--filter', 'name=gone', '-q'])).trim(), '');
+    assert.equal((await n3.dockerOk(['network', 'ls', '--filter', 'name=gone', '-q'])).trim(), '');
   });
 
   test('--internal: no route out; a normal overlay container reaches the LAN through its node', async () => {
-    await ok(n1, ['network', 'create', '-d', 'overlay', '--attachable', '--internal', 'ovi']);
+    await n1.dockerOk(['network', 'create', '-d', 'overlay', '--attachable', '--internal', 'ovi']);
     await waitFor(async () => (await n2.docker(['network', 'inspect', 'ovi'])).code === 0, 15_000, 'node2 knows ovi');
-    const routes = await ok(n2, ['run', '--rm', '--network', 'ovi', 'busybox', 'ip', 'route']);
+    const routes = await n2.dockerOk(['run', '--rm', '--network', 'ovi', 'busybox', 'ip', 'route']);
     assert.doesNotMatch(routes, /default/);
     const out = await n2.docker(['run', '--rm', '--network', 'ovi', 'busybox', 'ping', '-c1', '-W1', n1.ip]);
     assert.notEqual(out.code, 0, 'an internal network has no way out');
-    await ok(n2, ['exec', 'bravo', 'ping', '-c1', '-W2', n1.ip]);
-    await ok(n1, ['network', 'rm', 'ovi']);
+    await n2.dockerOk(['exec', 'bravo', 'ping', '-c1', '-W2', n1.ip]);
+    await n1.dockerOk(['network', 'rm', 'ovi']);
   });
 
   test('--opt encrypted is refused with a clear error', async () => {
@@ -241,9 +236,9 @@ describe('overlay networks across hosts with the docker CLI', () => {
     const refused = await n1.docker(['network', 'rm', 'ovl']);
     assert.notEqual(refused.code, 0);
     assert.match(refused.stderr, new RegExp(`rpc error: code = FailedPrecondition desc = network ${ovl.Id} is in use by task [0-9a-f]{25}`));
-    await ok(n1, ['rm', '-f', 'alpha']);
-    await ok(n2, ['rm', '-f', 'bravo']);
-    await ok(n1, ['network', 'rm', 'ovl']);
+    await n1.dockerOk(['rm', '-f', 'alpha']);
+    await n2.dockerOk(['rm', '-f', 'bravo']);
+    await n1.dockerOk(['network', 'rm', 'ovl']);
     const short = ovl.Id.slice(0, 12);
     for (const n of [n1, n2, n3]) {
       // the swarm's ingress network stays
@@ -255,14 +250,14 @@ describe('overlay networks across hosts with the docker CLI', () => {
   });
 
   test('a worker leaving the swarm takes every overlay network off its host; the others keep it', async () => {
-    const id = (await ok(n1, ['network', 'create', '-d', 'overlay', 'stay'])).trim();
+    const id = (await n1.dockerOk(['network', 'create', '-d', 'overlay', 'stay'])).trim();
     await waitFor(async () => (await links(n3)).includes(`vx-${id.slice(0, 12)}`), 15_000, 'node3 has the device');
-    await ok(n3, ['swarm', 'leave']);
+    await n3.dockerOk(['swarm', 'leave']);
     await waitFor(async () => !(await links(n3)).some((l) => l.startsWith('vx-') || l.startsWith('ov-')), 15_000, 'node3 has no overlay device');
-    assert.equal((await ok(n3, ['network', 'ls', '--filter', 'driver=overlay', '-q'])).trim(), '');
+    assert.equal((await n3.dockerOk(['network', 'ls', '--filter', 'driver=overlay', '-q'])).trim(), '');
     assert.equal(await ruleCount(n3, 'ov-'), 0);
     assert.ok((await links(n2)).includes(`vx-${id.slice(0, 12)}`), 'node2 still has it');
-    await ok(n1, ['network', 'rm', 'stay']);
+    await n1.dockerOk(['network', 'rm', 'stay']);
     // the ingress network's devices stay while node2 is in the swarm
     await waitFor(async () => !(await links(n2)).some((l) => l === `vx-${id.slice(0, 12)}` || l === `ov-${id.slice(0, 12)}`), 15_000, 'node2: devices gone');
   });

@@ -26,14 +26,9 @@ describe('swarm managers on etcd with the docker CLI', () => {
   let n3: TestNode;
   const ids = new Map<TestNode, string>();
   const etcdDir = (n: TestNode) => join(n.daemon.dataRoot, 'swarm', 'etcd');
-  const ok = async (n: TestNode, args: string[]) => {
-    const r = await n.docker(args);
-    assert.equal(r.code, 0, `${n.name}: docker ${args.join(' ')}: ${r.stderr}\n${n.daemon.logs.slice(-2000)}`);
-    return r.stdout;
-  };
   /** node id -> "STATUS MANAGER-STATUS" as `docker node ls` on `on` shows them. */
   const table = async (on: TestNode): Promise<Map<string, string>> => {
-    const out = await ok(on, ['node', 'ls', '--format', '{{.ID}} {{.Status}} {{.ManagerStatus}}']);
+    const out = await on.dockerOk(['node', 'ls', '--format', '{{.ID}} {{.Status}} {{.ManagerStatus}}']);
     return new Map(out.trim().split('\n').map((l) => { const [id, ...rest] = l.trim().split(' '); return [id!, rest.join(' ').trim()]; }));
   };
   /** The same, or an empty map while the swarm answers "no leader" (etcd re-electing after a member died, ~1-2 s). */
@@ -66,24 +61,24 @@ describe('swarm managers on etcd with the docker CLI', () => {
   after(() => c?.destroy());
 
   test('two nodes join with the manager token: each runs an etcd member and the swarm shows three managers', async () => {
-    await ok(n1, ['swarm', 'init', '--advertise-addr', n1.ip]);
-    const token = (await ok(n1, ['swarm', 'join-token', '-q', 'manager'])).trim();
-    assert.match(await ok(n2, ['swarm', 'join', '--token', token, `${n1.ip}:2377`]), /This node joined a swarm as a manager\./);
+    await n1.dockerOk(['swarm', 'init', '--advertise-addr', n1.ip]);
+    const token = (await n1.dockerOk(['swarm', 'join-token', '-q', 'manager'])).trim();
+    assert.match(await n2.dockerOk(['swarm', 'join', '--token', token, `${n1.ip}:2377`]), /This node joined a swarm as a manager\./);
     // n3 joins through n2: any manager admits
-    assert.match(await ok(n3, ['swarm', 'join', '--token', token, `${n2.ip}:2377`]), /This node joined a swarm as a manager\./);
+    assert.match(await n3.dockerOk(['swarm', 'join', '--token', token, `${n2.ip}:2377`]), /This node joined a swarm as a manager\./);
     for (const n of [n1, n2, n3]) {
-      ids.set(n, (await ok(n, ['info', '--format', '{{.Swarm.NodeID}}'])).trim());
+      ids.set(n, (await n.dockerOk(['info', '--format', '{{.Swarm.NodeID}}'])).trim());
       assert.ok(n.etcdPid(), `${n.name} runs etcd`);
     }
     assert.deepEqual(await etcdMembers(n3), [...ids.values()].sort());
-    const info = JSON.parse(await ok(n3, ['info', '--format', '{{json .Swarm}}'])) as { ControlAvailable: boolean; Managers: number; Nodes: number; RemoteManagers: { NodeID: string; Addr: string }[] };
+    const info = JSON.parse(await n3.dockerOk(['info', '--format', '{{json .Swarm}}'])) as { ControlAvailable: boolean; Managers: number; Nodes: number; RemoteManagers: { NodeID: string; Addr: string }[] };
     assert.equal(info.ControlAvailable, true);
     assert.equal(info.Managers, 3);
     assert.equal(info.Nodes, 3);
     assert.deepEqual(info.RemoteManagers.map((m) => m.Addr).sort(), [n1, n2, n3].map((n) => `${n.ip}:2377`).sort());
     const rows = [...(await table(n2)).values()].sort();
     assert.deepEqual(rows, ['Ready Leader', 'Ready Reachable', 'Ready Reachable']);
-    const [leader] = JSON.parse(await ok(n3, ['node', 'inspect', ids.get(n1)!])) as [{ ManagerStatus: unknown }];
+    const [leader] = JSON.parse(await n3.dockerOk(['node', 'inspect', ids.get(n1)!])) as [{ ManagerStatus: unknown }];
     assert.deepEqual(leader.ManagerStatus, { Leader: true, Reachability: 'reachable', Addr: `${n1.ip}:2377` });
   });
 
@@ -130,8 +125,8 @@ describe('swarm managers on etcd with the docker CLI', () => {
   });
 
   test('kill -9 of the leading manager\'s berthd: another manager orchestrates within 15 s, the service keeps its replicas, a new service can be created', async () => {
-    await ok(n2, ['service', 'create', '-d', '--name', 'keep', '--replicas', '3', '--stop-signal', 'KILL', 'busybox', 'sleep', '1d']);
-    const replicas = async (on: TestNode, name: string) => (await ok(on, ['service', 'ls', '--filter', `name=${name}`, '--format', '{{.Replicas}}'])).trim();
+    await n2.dockerOk(['service', 'create', '-d', '--name', 'keep', '--replicas', '3', '--stop-signal', 'KILL', 'busybox', 'sleep', '1d']);
+    const replicas = async (on: TestNode, name: string) => (await on.dockerOk(['service', 'ls', '--filter', `name=${name}`, '--format', '{{.Replicas}}'])).trim();
     await waitFor(async () => (await replicas(n2, 'keep')) === '3/3', 60_000, 'keep 3/3');
     const leaderId = [...(await table(n2)).entries()].find(([, v]) => v === 'Ready Leader')![0];
     const leader = [n1, n2, n3].find((n) => ids.get(n) === leaderId)!;
@@ -144,25 +139,25 @@ describe('swarm managers on etcd with the docker CLI', () => {
     // the dead node's task is replaced once its heartbeat expires; the count never stays short
     await waitFor(async () => (await tableWhileElecting(a)).get(leaderId) === 'Down Unreachable', 30_000, 'old leader down');
     await waitFor(async () => (await replicas(a, 'keep')) === '3/3', 60_000, 'keep 3/3 on the two live nodes');
-    await ok(b, ['service', 'create', '-d', '--name', 'after', '--replicas', '2', '--stop-signal', 'KILL', 'busybox', 'sleep', '1d']);
+    await b.dockerOk(['service', 'create', '-d', '--name', 'after', '--replicas', '2', '--stop-signal', 'KILL', 'busybox', 'sleep', '1d']);
     await waitFor(async () => (await replicas(a, 'after')) === '2/2', 60_000, 'after 2/2');
     await leader.restart();
-    await ok(a, ['service', 'rm', 'keep', 'after']);
-    for (const n of [n1, n2, n3]) await waitFor(async () => (await ok(n, ['ps', '-aq'])).trim() === '', 60_000, `${n.name}: task containers gone`);
+    await a.dockerOk(['service', 'rm', 'keep', 'after']);
+    for (const n of [n1, n2, n3]) await waitFor(async () => (await n.dockerOk(['ps', '-aq'])).trim() === '', 60_000, `${n.name}: task containers gone`);
   });
 
   test('node demote moves a manager\'s etcd member out and it goes on as a worker; node update --role manager brings it back', async () => {
     const id3 = ids.get(n3)!;
-    assert.match(await ok(n1, ['node', 'demote', id3]), new RegExp(`Manager ${id3} demoted in the swarm\\.`));
-    await waitFor(async () => (await ok(n3, ['info', '--format', '{{.Swarm.ControlAvailable}}'])).trim() === 'false', 30_000, 'n3 a worker');
+    assert.match(await n1.dockerOk(['node', 'demote', id3]), new RegExp(`Manager ${id3} demoted in the swarm\\.`));
+    await waitFor(async () => (await n3.dockerOk(['info', '--format', '{{.Swarm.ControlAvailable}}'])).trim() === 'false', 30_000, 'n3 a worker');
     await waitFor(async () => n3.etcdPid() === undefined, 10_000, 'n3 etcd stopped');
     assert.equal(existsSync(etcdDir(n3)), false);
     assert.deepEqual(await etcdMembers(n1), [ids.get(n1)!, ids.get(n2)!].sort());
     await waitFor(async () => (await table(n1)).get(id3) === 'Ready', 15_000, 'n3 ready as a worker');
     assert.match((await n3.docker(['node', 'ls'])).stderr, /Worker nodes can't be used to view or modify cluster state/);
 
-    await ok(n2, ['node', 'update', '--role', 'manager', id3]);
-    await waitFor(async () => (await ok(n3, ['info', '--format', '{{.Swarm.ControlAvailable}}'])).trim() === 'true', 40_000, 'n3 a manager again');
+    await n2.dockerOk(['node', 'update', '--role', 'manager', id3]);
+    await waitFor(async () => (await n3.dockerOk(['info', '--format', '{{.Swarm.ControlAvailable}}'])).trim() === 'true', 40_000, 'n3 a manager again');
     assert.ok(n3.etcdPid());
     assert.deepEqual(await etcdMembers(n3), [...ids.values()].sort());
     await waitFor(async () => (await table(n3)).get(id3) === 'Ready Reachable', 15_000, 'n3 reachable');
@@ -170,14 +165,14 @@ describe('swarm managers on etcd with the docker CLI', () => {
 
   test('leave --force on a manager removes its member; the others keep working; rm needs a demote first, then works', async () => {
     const id3 = ids.get(n3)!;
-    assert.match(await ok(n3, ['swarm', 'leave', '--force']), /Node left the swarm\./);
+    assert.match(await n3.dockerOk(['swarm', 'leave', '--force']), /Node left the swarm\./);
     assert.equal(n3.etcdPid(), undefined);
     assert.deepEqual(await etcdMembers(n1), [ids.get(n1)!, ids.get(n2)!].sort());
     await waitFor(async () => (await table(n2)).get(id3) === 'Down Unreachable', 15_000, 'n3 down');
     const rm = await n1.docker(['node', 'rm', id3]);
     assert.match(rm.stderr, /must be demoted to worker before removal/);
-    await ok(n1, ['node', 'demote', id3]);
-    await ok(n1, ['node', 'rm', id3]);
+    await n1.dockerOk(['node', 'demote', id3]);
+    await n1.dockerOk(['node', 'rm', id3]);
     assert.deepEqual([...(await table(n2)).values()].sort(), ['Ready Leader', 'Ready Reachable']);
     // two managers: leaving would break the quorum, and dockerd says so
     const r = await n2.docker(['swarm', 'leave']);
@@ -185,21 +180,21 @@ describe('swarm managers on etcd with the docker CLI', () => {
   });
 
   test('node rm of a ready worker needs --force; the last manager cannot be demoted', async () => {
-    const token = (await ok(n1, ['swarm', 'join-token', '-q', 'worker'])).trim();
-    await ok(n3, ['swarm', 'join', '--token', token, `${n1.ip}:2377`]);
-    const id3 = (await ok(n3, ['info', '--format', '{{.Swarm.NodeID}}'])).trim();
+    const token = (await n1.dockerOk(['swarm', 'join-token', '-q', 'worker'])).trim();
+    await n3.dockerOk(['swarm', 'join', '--token', token, `${n1.ip}:2377`]);
+    const id3 = (await n3.dockerOk(['info', '--format', '{{.Swarm.NodeID}}'])).trim();
     const rm = await n1.docker(['node', 'rm', id3]);
     assert.match(rm.stderr, new RegExp(`node ${id3} is not down and can't be removed`));
-    await ok(n1, ['node', 'rm', '--force', id3]);
+    await n1.dockerOk(['node', 'rm', '--force', id3]);
     assert.equal((await table(n1)).has(id3), false);
-    await ok(n3, ['swarm', 'leave', '--force']);
+    await n3.dockerOk(['swarm', 'leave', '--force']);
 
-    await ok(n1, ['node', 'demote', ids.get(n2)!]);
+    await n1.dockerOk(['node', 'demote', ids.get(n2)!]);
     await waitFor(async () => n2.etcdPid() === undefined, 30_000, 'n2 etcd stopped');
     const last = await n1.docker(['node', 'demote', ids.get(n1)!]);
     assert.match(last.stderr, /attempting to demote the last manager of the swarm/);
-    await ok(n2, ['swarm', 'leave']);
-    await ok(n1, ['swarm', 'leave', '--force']);
+    await n2.dockerOk(['swarm', 'leave']);
+    await n1.dockerOk(['swarm', 'leave', '--force']);
     assert.equal(n1.etcdPid(), undefined);
   });
 });

@@ -23,11 +23,6 @@ describe('swarm secrets and configs with the docker CLI', () => {
   let n1: TestNode;
   let n2: TestNode;
   let n3: TestNode;
-  const ok = async (n: TestNode, args: string[], input?: string) => {
-    const r = await n.docker(args, input === undefined ? {} : { input });
-    assert.equal(r.code, 0, `${n.name}: docker ${args.join(' ')}: ${r.stderr}\n${n.daemon.logs.slice(-1500)}`);
-    return r.stdout;
-  };
   const fails = async (n: TestNode, args: string[], input?: string) => {
     const r = await n.docker(args, input === undefined ? {} : { input });
     assert.notEqual(r.code, 0, `${n.name}: docker ${args.join(' ')} should fail: ${r.stdout}`);
@@ -54,43 +49,43 @@ describe('swarm secrets and configs with the docker CLI', () => {
   });
 
   test('a swarm of two managers and a worker', async () => {
-    await ok(n1, ['swarm', 'init', '--advertise-addr', n1.ip]);
+    await n1.dockerOk(['swarm', 'init', '--advertise-addr', n1.ip]);
     assert.ok(readFileSync(join(certDir(n1), DATA_KEY_FILE), 'utf8').trim(), 'swarm init made a data key');
-    const manager = (await ok(n1, ['swarm', 'join-token', '-q', 'manager'])).trim();
-    const worker = (await ok(n1, ['swarm', 'join-token', '-q', 'worker'])).trim();
-    assert.match(await ok(n2, ['swarm', 'join', '--token', manager, `${n1.ip}:2377`]), /This node joined a swarm as a manager\./);
-    assert.match(await ok(n3, ['swarm', 'join', '--token', worker, `${n1.ip}:2377`]), /This node joined a swarm as a worker\./);
+    const manager = (await n1.dockerOk(['swarm', 'join-token', '-q', 'manager'])).trim();
+    const worker = (await n1.dockerOk(['swarm', 'join-token', '-q', 'worker'])).trim();
+    assert.match(await n2.dockerOk(['swarm', 'join', '--token', manager, `${n1.ip}:2377`]), /This node joined a swarm as a manager\./);
+    assert.match(await n3.dockerOk(['swarm', 'join', '--token', worker, `${n1.ip}:2377`]), /This node joined a swarm as a worker\./);
   });
 
   let secretId = '';
 
   test('secret create from stdin prints the id; from a file with labels', async () => {
-    secretId = (await ok(n1, ['secret', 'create', 'db_pw', '-'], PLAINTEXT)).trim();
+    secretId = (await n1.dockerOk(['secret', 'create', 'db_pw', '-'], { input: PLAINTEXT })).trim();
     assert.match(secretId, /^[0-9a-z]{25}$/);
     const file = join(c.dir, 'api-key.txt');
     writeFileSync(file, 'key-from-a-file\n');
-    assert.match((await ok(n1, ['secret', 'create', '--label', 'env=prod', '--label', 'tier', 'api_key', file])).trim(), /^[0-9a-z]{25}$/);
+    assert.match((await n1.dockerOk(['secret', 'create', '--label', 'env=prod', '--label', 'tier', 'api_key', file])).trim(), /^[0-9a-z]{25}$/);
   });
 
   test('secret ls shows both; filters by name, id prefix and label', async () => {
-    assert.deepEqual((await ok(n1, ['secret', 'ls', '--format', '{{.Name}}'])).trim().split('\n').sort(), ['api_key', 'db_pw']);
-    const table = await ok(n1, ['secret', 'ls']);
+    assert.deepEqual((await n1.dockerOk(['secret', 'ls', '--format', '{{.Name}}'])).trim().split('\n').sort(), ['api_key', 'db_pw']);
+    const table = await n1.dockerOk(['secret', 'ls']);
     assert.match(table.split('\n')[0]!, /^ID\s+NAME\s+DRIVER\s+CREATED\s+UPDATED$/);
-    assert.equal((await ok(n1, ['secret', 'ls', '-q', '--filter', 'name=db'])).trim(), secretId);
-    assert.equal((await ok(n1, ['secret', 'ls', '-q', '--filter', `id=${secretId.slice(0, 6)}`])).trim(), secretId);
-    assert.equal((await ok(n1, ['secret', 'ls', '--format', '{{.Name}}', '--filter', 'label=env=prod'])).trim(), 'api_key');
-    assert.equal((await ok(n1, ['secret', 'ls', '--format', '{{.Name}}', '--filter', 'label=tier'])).trim(), 'api_key');
+    assert.equal((await n1.dockerOk(['secret', 'ls', '-q', '--filter', 'name=db'])).trim(), secretId);
+    assert.equal((await n1.dockerOk(['secret', 'ls', '-q', '--filter', `id=${secretId.slice(0, 6)}`])).trim(), secretId);
+    assert.equal((await n1.dockerOk(['secret', 'ls', '--format', '{{.Name}}', '--filter', 'label=env=prod'])).trim(), 'api_key');
+    assert.equal((await n1.dockerOk(['secret', 'ls', '--format', '{{.Name}}', '--filter', 'label=tier'])).trim(), 'api_key');
     assert.match(await fails(n1, ['secret', 'ls', '--filter', 'driver=x']), /invalid filter 'driver'/);
   });
 
   test('secret inspect by name, id and id prefix: the spec without its data', async () => {
-    const [view] = JSON.parse(await ok(n1, ['secret', 'inspect', 'db_pw'])) as [{ ID: string; Version: { Index: number }; Spec: Record<string, unknown>; CreatedAt: string }];
+    const [view] = JSON.parse(await n1.dockerOk(['secret', 'inspect', 'db_pw'])) as [{ ID: string; Version: { Index: number }; Spec: Record<string, unknown>; CreatedAt: string }];
     assert.equal(view.ID, secretId);
     assert.deepEqual(view.Spec, { Name: 'db_pw', Labels: {} });
     assert.ok(view.Version.Index > 0);
     assert.ok(!Number.isNaN(Date.parse(view.CreatedAt)));
-    assert.equal((await ok(n1, ['secret', 'inspect', '--format', '{{.Spec.Name}}', secretId.slice(0, 7)])).trim(), 'db_pw');
-    assert.equal((await ok(n1, ['secret', 'inspect', '--format', '{{json .Spec.Labels}}', 'api_key'])).trim(), '{"env":"prod","tier":""}');
+    assert.equal((await n1.dockerOk(['secret', 'inspect', '--format', '{{.Spec.Name}}', secretId.slice(0, 7)])).trim(), 'db_pw');
+    assert.equal((await n1.dockerOk(['secret', 'inspect', '--format', '{{json .Spec.Labels}}', 'api_key'])).trim(), '{"env":"prod","tier":""}');
     assert.match(await fails(n1, ['secret', 'inspect', 'nosuch']), /secret nosuch not found/);
   });
 
@@ -107,7 +102,7 @@ describe('swarm secrets and configs with the docker CLI', () => {
     assert.equal((await api('POST', `/secrets/${ID}/update?version=x`, { Name: 'via_api' })).status, 400);
     const labelled = await api('POST', `/secrets/${ID}/update?version=${version}`, { Name: 'via_api', Labels: { rotated: 'no' } });
     assert.equal(labelled.status, 200, labelled.body);
-    assert.equal((await ok(n1, ['secret', 'inspect', '--format', '{{json .Spec.Labels}}', 'via_api'])).trim(), '{"rotated":"no"}');
+    assert.equal((await n1.dockerOk(['secret', 'inspect', '--format', '{{json .Spec.Labels}}', 'via_api'])).trim(), '{"rotated":"no"}');
     const stale = await api('POST', `/secrets/${ID}/update?version=${version}`, { Name: 'via_api', Labels: {} });
     assert.equal(stale.status, 409);
     assert.match(stale.body, /update out of sequence/);
@@ -142,10 +137,10 @@ describe('swarm secrets and configs with the docker CLI', () => {
     assert.equal(key2, key1);
     const value = (await etcdctl(n2, ['get', `/berth/swarm/secrets/${secretId}`, '--print-value-only'])).trim();
     assert.equal(openValue(Buffer.from(key2.trim(), 'base64'), (JSON.parse(value) as { data: string }).data, secretId).toString(), PLAINTEXT);
-    assert.equal((await ok(n2, ['secret', 'inspect', '--format', '{{.ID}}', 'db_pw'])).trim(), secretId);
+    assert.equal((await n2.dockerOk(['secret', 'inspect', '--format', '{{.ID}}', 'db_pw'])).trim(), secretId);
     // a secret made on n2 is listed on n1
-    await ok(n2, ['secret', 'create', 'from_n2', '-'], 'made on the second manager');
-    assert.match(await ok(n1, ['secret', 'ls', '--format', '{{.Name}}']), /from_n2/);
+    await n2.dockerOk(['secret', 'create', 'from_n2', '-'], { input: 'made on the second manager' });
+    assert.match(await n1.dockerOk(['secret', 'ls', '--format', '{{.Name}}']), /from_n2/);
   });
 
   test('a worker holds no data key and refuses secret and config commands in dockerd\'s words', async () => {
@@ -157,8 +152,8 @@ describe('swarm secrets and configs with the docker CLI', () => {
   });
 
   test('a worker gets a secret\'s data over the swarm port only for a task assigned to it', async () => {
-    const n3Id = (await ok(n3, ['info', '--format', '{{.Swarm.NodeID}}'])).trim();
-    const apiKeyId = (await ok(n1, ['secret', 'inspect', '--format', '{{.ID}}', 'api_key'])).trim();
+    const n3Id = (await n3.dockerOk(['info', '--format', '{{.Swarm.NodeID}}'])).trim();
+    const apiKeyId = (await n1.dockerOk(['secret', 'inspect', '--format', '{{.ID}}', 'api_key'])).trim();
     const ask = async (secrets: string[]) => {
       const certs = certDir(n3);
       const r = await n3.sh('curl', ['-sS', '-w', '\n%{http_code}', '--cacert', join(certs, 'swarm-root-ca.crt'), '--cert', join(certs, 'swarm-node.crt'), '--key', join(certs, 'swarm-node.key'),
@@ -187,29 +182,29 @@ describe('swarm secrets and configs with the docker CLI', () => {
     await etcdctl(n1, ['put', '/berth/swarm/services/svc1', JSON.stringify(service)]);
     assert.match(await fails(n1, ['secret', 'rm', 'db_pw']), /rpc error: code = InvalidArgument desc = secret 'db_pw' is in use by the following service: web/);
     await etcdctl(n1, ['del', '/berth/swarm/services/svc1']);
-    assert.equal((await ok(n1, ['secret', 'rm', 'db_pw', 'api_key', 'from_n2'])).trim(), 'db_pw\napi_key\nfrom_n2');
-    assert.equal((await ok(n1, ['secret', 'ls', '-q'])).trim(), '');
+    assert.equal((await n1.dockerOk(['secret', 'rm', 'db_pw', 'api_key', 'from_n2'])).trim(), 'db_pw\napi_key\nfrom_n2');
+    assert.equal((await n1.dockerOk(['secret', 'ls', '-q'])).trim(), '');
     assert.match(await fails(n1, ['secret', 'rm', 'db_pw']), /secret db_pw not found/);
     assert.equal((await etcdctl(n1, ['get', '--prefix', '/berth/swarm/secret', '--keys-only'])).trim(), '', 'record and name index are gone');
   });
 
   test('configs: create from stdin and a file, ls, inspect shows the data, duplicates refused, rm', async () => {
-    const id = (await ok(n1, ['config', 'create', '--label', 'app=web', 'nginx_conf', '-'], 'server { listen 80; }\n')).trim();
+    const id = (await n1.dockerOk(['config', 'create', '--label', 'app=web', 'nginx_conf', '-'], { input: 'server { listen 80; }\n' })).trim();
     assert.match(id, /^[0-9a-z]{25}$/);
     const file = join(c.dir, 'app.ini');
     writeFileSync(file, 'port=8080\n');
-    await ok(n1, ['config', 'create', 'app_ini', file]);
-    assert.deepEqual((await ok(n1, ['config', 'ls', '--format', '{{.Name}}'])).trim().split('\n').sort(), ['app_ini', 'nginx_conf']);
-    assert.equal((await ok(n1, ['config', 'ls', '-q', '--filter', 'label=app=web'])).trim(), id);
-    const [view] = JSON.parse(await ok(n2, ['config', 'inspect', 'nginx_conf'])) as [{ ID: string; Spec: { Name: string; Labels: Record<string, string>; Data: string } }];
+    await n1.dockerOk(['config', 'create', 'app_ini', file]);
+    assert.deepEqual((await n1.dockerOk(['config', 'ls', '--format', '{{.Name}}'])).trim().split('\n').sort(), ['app_ini', 'nginx_conf']);
+    assert.equal((await n1.dockerOk(['config', 'ls', '-q', '--filter', 'label=app=web'])).trim(), id);
+    const [view] = JSON.parse(await n2.dockerOk(['config', 'inspect', 'nginx_conf'])) as [{ ID: string; Spec: { Name: string; Labels: Record<string, string>; Data: string } }];
     assert.deepEqual(view.Spec, { Name: 'nginx_conf', Labels: { app: 'web' }, Data: Buffer.from('server { listen 80; }\n').toString('base64') });
-    assert.match(await ok(n1, ['config', 'inspect', '--pretty', 'app_ini']), /port=8080/);
+    assert.match(await n1.dockerOk(['config', 'inspect', '--pretty', 'app_ini']), /port=8080/);
     assert.match(await fails(n1, ['config', 'create', 'app_ini', '-'], 'x'), /rpc error: code = AlreadyExists desc = config app_ini already exists/);
     await etcdctl(n1, ['put', '/berth/swarm/services/svc2', JSON.stringify({ spec: { Name: 'proxy', TaskTemplate: { ContainerSpec: { Configs: [{ ConfigID: id, ConfigName: 'nginx_conf' }] } } } })]);
     assert.match(await fails(n1, ['config', 'rm', 'nginx_conf']), /config 'nginx_conf' is in use by the following service: proxy/);
     await etcdctl(n1, ['del', '/berth/swarm/services/svc2']);
-    await ok(n1, ['config', 'rm', 'nginx_conf', 'app_ini']);
-    assert.equal((await ok(n1, ['config', 'ls', '-q'])).trim(), '');
+    await n1.dockerOk(['config', 'rm', 'nginx_conf', 'app_ini']);
+    assert.equal((await n1.dockerOk(['config', 'ls', '-q'])).trim(), '');
   });
 
   test('the berth CLI: secret and config create (stdin and file), ls, inspect, rm', async () => {
@@ -234,26 +229,26 @@ describe('swarm secrets and configs with the docker CLI', () => {
     assert.match(dup.stderr, /secret b_pw already exists/);
     assert.equal((await berth(['secret', 'rm', 'b_pw'])).trim(), 'b_pw');
     assert.equal((await berth(['config', 'rm', 'b_conf'])).trim(), 'b_conf');
-    assert.equal((await ok(n1, ['secret', 'ls', '-q'])).trim() + (await ok(n1, ['config', 'ls', '-q'])).trim(), '');
+    assert.equal((await n1.dockerOk(['secret', 'ls', '-q'])).trim() + (await n1.dockerOk(['config', 'ls', '-q'])).trim(), '');
   });
 
   test('a promoted worker receives the data key with the CA key; demoted, it deletes it', async () => {
     const keyFile = join(certDir(n3), DATA_KEY_FILE);
     const key1 = readFileSync(join(certDir(n1), DATA_KEY_FILE), 'utf8');
-    const n3Id = (await ok(n3, ['info', '--format', '{{.Swarm.NodeID}}'])).trim();
-    await ok(n1, ['node', 'promote', n3Id]);
+    const n3Id = (await n3.dockerOk(['info', '--format', '{{.Swarm.NodeID}}'])).trim();
+    await n1.dockerOk(['node', 'promote', n3Id]);
     await waitFor(async () => existsSync(keyFile), 60_000, 'n3 holds the data key after promotion');
     assert.equal(readFileSync(keyFile, 'utf8'), key1);
     await waitFor(async () => (await n3.docker(['secret', 'ls'])).code === 0, 60_000, 'n3 answers secret ls as a manager');
-    await ok(n1, ['node', 'demote', n3Id]);
+    await n1.dockerOk(['node', 'demote', n3Id]);
     await waitFor(async () => !existsSync(keyFile), 60_000, 'n3 deleted the data key after demotion');
     await waitFor(async () => /Worker nodes can't be used/.test((await n3.docker(['secret', 'ls'])).stderr), 60_000, 'n3 refuses as a worker again');
   });
 
   test('everyone leaves; no etcd stays behind', async () => {
-    await ok(n3, ['swarm', 'leave']);
-    await ok(n2, ['swarm', 'leave', '--force']);
-    await ok(n1, ['swarm', 'leave', '--force']);
+    await n3.dockerOk(['swarm', 'leave']);
+    await n2.dockerOk(['swarm', 'leave', '--force']);
+    await n1.dockerOk(['swarm', 'leave', '--force']);
     for (const n of [n1, n2, n3]) assert.equal(n.etcdPid(), undefined, n.name);
   });
 });

@@ -16,15 +16,6 @@ describe('service tasks with secrets and configs', () => {
   let c: TestCluster;
   let n1: TestNode;
   let n2: TestNode;
-  const ok = async (n: TestNode, args: string[], input?: string) => {
-    const r = await n.docker(args, input === undefined ? {} : { input });
-    assert.equal(r.code, 0, `${n.name}: docker ${args.join(' ')}: ${r.stderr}\n${n.daemon.logs.slice(-3000)}`);
-    return r.stdout;
-  };
-  const running = async (n: TestNode, service: string): Promise<string[]> => {
-    const out = await ok(n, ['ps', '--filter', `label=com.docker.swarm.service.name=${service}`, '--format', '{{.Names}}']);
-    return out.trim().split('\n').filter(Boolean);
-  };
   const filesDir = (n: TestNode) => join(n.daemon.dataRoot, 'swarm-task-files');
   const tmpfsUnder = async (n: TestNode) => {
     const r = await n.sh('sh', ['-c', `grep ' ${filesDir(n)}/' /proc/self/mountinfo | awk '{print $9}'`]);
@@ -38,23 +29,23 @@ describe('service tasks with secrets and configs', () => {
   after(() => c?.destroy());
 
   test('a manager and a worker; a secret and a config', async () => {
-    await ok(n1, ['swarm', 'init', '--advertise-addr', n1.ip]);
-    const token = (await ok(n1, ['swarm', 'join-token', '-q', 'worker'])).trim();
-    await ok(n2, ['swarm', 'join', '--token', token, `${n1.ip}:2377`]);
-    await ok(n1, ['secret', 'create', 'db_pw', '-'], 's3cr3t-value');
-    await ok(n1, ['config', 'create', 'app_ini', '-'], '[app]\nport=80\n');
+    await n1.dockerOk(['swarm', 'init', '--advertise-addr', n1.ip]);
+    const token = (await n1.dockerOk(['swarm', 'join-token', '-q', 'worker'])).trim();
+    await n2.dockerOk(['swarm', 'join', '--token', token, `${n1.ip}:2377`]);
+    await n1.dockerOk(['secret', 'create', 'db_pw', '-'], { input: 's3cr3t-value' });
+    await n1.dockerOk(['config', 'create', 'app_ini', '-'], { input: '[app]\nport=80\n' });
   });
 
   test('a task on the worker reads its secret and config with the asked names, owners and modes', async () => {
-    await ok(n1, ['service', 'create', '-d', '--name', 'reader', '--constraint', 'node.role==worker',
+    await n1.dockerOk(['service', 'create', '-d', '--name', 'reader', '--constraint', 'node.role==worker',
       '--secret', 'db_pw', '--secret', 'source=db_pw,target=other,uid=1000,gid=1001,mode=0400',
       '--config', 'source=app_ini,target=/etc/app.ini,mode=0440', 'busybox', 'sleep', '3600']);
     let name = '';
-    await waitFor(async () => { [name = ''] = await running(n2, 'reader'); return !!name; }, 60_000, 'reader running on n2');
-    assert.equal(await ok(n2, ['exec', name, 'cat', '/run/secrets/db_pw']), 's3cr3t-value');
-    assert.equal(await ok(n2, ['exec', name, 'cat', '/run/secrets/other']), 's3cr3t-value');
-    assert.equal(await ok(n2, ['exec', name, 'cat', '/etc/app.ini']), '[app]\nport=80\n');
-    assert.equal((await ok(n2, ['exec', name, 'stat', '-c', '%a %u %g', '/run/secrets/db_pw', '/run/secrets/other', '/etc/app.ini'])).trim().split('\n').join('|'),
+    await waitFor(async () => { [name = ''] = await n2.serviceContainers('reader'); return !!name; }, 60_000, 'reader running on n2');
+    assert.equal(await n2.dockerOk(['exec', name, 'cat', '/run/secrets/db_pw']), 's3cr3t-value');
+    assert.equal(await n2.dockerOk(['exec', name, 'cat', '/run/secrets/other']), 's3cr3t-value');
+    assert.equal(await n2.dockerOk(['exec', name, 'cat', '/etc/app.ini']), '[app]\nport=80\n');
+    assert.equal((await n2.dockerOk(['exec', name, 'stat', '-c', '%a %u %g', '/run/secrets/db_pw', '/run/secrets/other', '/etc/app.ini'])).trim().split('\n').join('|'),
       '444 0 0|400 1000 1001|440 0 0');
     // read-only in the container; on the worker only a tmpfs holds them
     const w = await n2.docker(['exec', name, 'sh', '-c', 'echo x > /run/secrets/db_pw']);
@@ -69,10 +60,10 @@ describe('service tasks with secrets and configs', () => {
   });
 
   test('service rm removes the task\'s files from the worker', async () => {
-    await ok(n1, ['service', 'rm', 'reader']);
-    await waitFor(async () => (await running(n2, 'reader')).length === 0 && (await tmpfsUnder(n2)).length === 0, 60_000, 'reader gone from n2 with its tmpfs');
+    await n1.dockerOk(['service', 'rm', 'reader']);
+    await waitFor(async () => (await n2.serviceContainers('reader')).length === 0 && (await tmpfsUnder(n2)).length === 0, 60_000, 'reader gone from n2 with its tmpfs');
     const left = await n2.sh('sh', ['-c', `ls -A ${filesDir(n2)} 2>/dev/null`]);
     assert.equal(left.stdout.trim(), '');
-    await ok(n1, ['secret', 'rm', 'db_pw']);
+    await n1.dockerOk(['secret', 'rm', 'db_pw']);
   });
 });

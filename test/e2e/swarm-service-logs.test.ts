@@ -21,11 +21,6 @@ describe('docker service logs across nodes', () => {
   let n3: TestNode;
   /** The task container of `logs` on each node: its id (its hostname) and its task id. */
   const onNode = new Map<TestNode, { container: string; task: string }>();
-  const ok = async (n: TestNode, args: string[], o?: { timeoutMs?: number }) => {
-    const r = await n.docker(args, o);
-    assert.equal(r.code, 0, `${n.name}: docker ${args.join(' ')}: ${r.stderr}\n${n.daemon.logs.slice(-3000)}`);
-    return r.stdout;
-  };
   /** `logs.<slot>.<task id>@<node>    | <text>` lines, split. */
   const parse = (out: string) => out.trim().split('\n').filter(Boolean).map((l) => {
     const m = /^logs\.(\d)\.([0-9a-z]+)@(\S+)\s*\| (.*)$/.exec(l);
@@ -42,13 +37,13 @@ describe('docker service logs across nodes', () => {
     // (the tasks pause between their lines: stdout and stderr are two pipes, which the daemon may read in either order)
     c = await TestCluster.start(3, { busybox: true });
     [n1, n2, n3] = c.nodes as [TestNode, TestNode, TestNode];
-    await ok(n1, ['swarm', 'init', '--advertise-addr', n1.ip]);
-    const token = (await ok(n1, ['swarm', 'join-token', '-q', 'worker'])).trim();
-    for (const n of [n2, n3]) await ok(n, ['swarm', 'join', '--token', token, `${n1.ip}:2377`]);
-    await ok(n1, ['service', 'create', '-d', '--name', 'logs', '--replicas', '3', 'busybox', 'sh', '-c', 'echo "one $(hostname)"; sleep 0.5; echo "two $(hostname)" >&2; exec sleep 3600']);
+    await n1.dockerOk(['swarm', 'init', '--advertise-addr', n1.ip]);
+    const token = (await n1.dockerOk(['swarm', 'join-token', '-q', 'worker'])).trim();
+    for (const n of [n2, n3]) await n.dockerOk(['swarm', 'join', '--token', token, `${n1.ip}:2377`]);
+    await n1.dockerOk(['service', 'create', '-d', '--name', 'logs', '--replicas', '3', 'busybox', 'sh', '-c', 'echo "one $(hostname)"; sleep 0.5; echo "two $(hostname)" >&2; exec sleep 3600']);
     await waitFor(async () => {
       for (const n of [n1, n2, n3]) {
-        const out = (await ok(n, ['ps', '--no-trunc', '--filter', 'label=com.docker.swarm.service.name=logs', '--format', '{{.ID}} {{.Label "com.docker.swarm.task.id"}}'])).trim();
+        const out = (await n.dockerOk(['ps', '--no-trunc', '--filter', 'label=com.docker.swarm.service.name=logs', '--format', '{{.ID}} {{.Label "com.docker.swarm.task.id"}}'])).trim();
         if (out.split('\n').filter(Boolean).length !== 1) return false;
         const [container, task] = out.split(' ');
         onNode.set(n, { container: container!, task: task! });
@@ -80,7 +75,7 @@ describe('docker service logs across nodes', () => {
     const errLines = parse(r.stderr);
     assert.equal(errLines.length, 3);
     assert.ok(errLines.every((l) => l.text.startsWith('two ') && l.task.length === 25));
-    const noIds = await ok(n1, ['service', 'logs', '--no-task-ids', 'logs']);
+    const noIds = await n1.dockerOk(['service', 'logs', '--no-task-ids', 'logs']);
     for (const l of noIds.trim().split('\n')) assert.match(l, /^logs\.\d@\S+\s*\| one [0-9a-f]{12}$/);
     const raw = await n1.docker(['service', 'logs', '--raw', 'logs']);
     assert.deepEqual(raw.stdout.trim().split('\n').sort(), [...onNode.values()].map((v) => `one ${v.container.slice(0, 12)}`).sort());
@@ -91,7 +86,7 @@ describe('docker service logs across nodes', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, '');
     assert.equal(parse(r.stderr).length, 3);
-    const t = await ok(n1, ['service', 'logs', '-t', '--raw', '--tail', '1', '--no-task-ids', 'logs']);
+    const t = await n1.dockerOk(['service', 'logs', '-t', '--raw', '--tail', '1', '--no-task-ids', 'logs']);
     assert.equal(t, '');
     const ts = await n1.docker(['service', 'logs', '-t', 'logs']);
     for (const l of ts.stdout.trim().split('\n')) assert.match(l, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z logs\.\d\.[0-9a-z]{12}@\S+\s*\| one /);
@@ -129,7 +124,7 @@ describe('docker service logs across nodes', () => {
       // the manager has asked both workers once each holds a stream open
       await waitFor(async () => (await swarmPortConnections(n2)) === 1 && (await swarmPortConnections(n3)) === 1, 20_000, 'streams from n2 and n3');
       const { container, task } = onNode.get(n3)!;
-      await ok(n3, ['exec', container, 'sh', '-c', 'echo late line >/proc/1/fd/1']);
+      await n3.dockerOk(['exec', container, 'sh', '-c', 'echo late line >/proc/1/fd/1']);
       await waitFor(async () => out.includes('late line'), 20_000, `the late line in ${JSON.stringify(out)}`);
       assert.deepEqual(parse(out).map((l) => `${l.task} ${l.text}`), [`${task.slice(0, 12)} late line`]);
       assert.equal(child.exitCode, null, 'still following');

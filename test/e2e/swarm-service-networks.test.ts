@@ -15,15 +15,6 @@ describe('service tasks on overlay networks', () => {
   let c: TestCluster;
   let n1: TestNode;
   let n2: TestNode;
-  const ok = async (n: TestNode, args: string[], input?: string) => {
-    const r = await n.docker(args, input === undefined ? {} : { input });
-    assert.equal(r.code, 0, `${n.name}: docker ${args.join(' ')}: ${r.stderr}\n${n.daemon.logs.slice(-3000)}`);
-    return r.stdout;
-  };
-  const running = async (n: TestNode, service: string): Promise<string[]> => {
-    const out = await ok(n, ['ps', '--filter', `label=com.docker.swarm.service.name=${service}`, '--format', '{{.Names}}']);
-    return out.trim().split('\n').filter(Boolean);
-  };
   before(async () => {
     c = await TestCluster.start(2, { busybox: true });
     [n1, n2] = c.nodes as [TestNode, TestNode];
@@ -34,8 +25,8 @@ describe('service tasks on overlay networks', () => {
   const taskIps = async (service: string, net: string) => {
     const out: { node: TestNode; name: string; ip: string }[] = [];
     for (const n of [n1, n2]) {
-      for (const name of await running(n, service)) {
-        const ip = (await ok(n, ['inspect', '--format', `{{(index .NetworkSettings.Networks "${net}").IPAddress}}`, name])).trim();
+      for (const name of await n.serviceContainers(service)) {
+        const ip = (await n.dockerOk(['inspect', '--format', `{{(index .NetworkSettings.Networks "${net}").IPAddress}}`, name])).trim();
         out.push({ node: n, name, ip });
       }
     }
@@ -48,15 +39,15 @@ describe('service tasks on overlay networks', () => {
   };
 
   test('a manager and a worker; a non-attachable overlay network', async () => {
-    await ok(n1, ['swarm', 'init', '--advertise-addr', n1.ip]);
-    const token = (await ok(n1, ['swarm', 'join-token', '-q', 'worker'])).trim();
-    await ok(n2, ['swarm', 'join', '--token', token, `${n1.ip}:2377`]);
-    await ok(n1, ['network', 'create', '-d', 'overlay', '--subnet', '10.77.0.0/24', 'ovl']);
+    await n1.dockerOk(['swarm', 'init', '--advertise-addr', n1.ip]);
+    const token = (await n1.dockerOk(['swarm', 'join-token', '-q', 'worker'])).trim();
+    await n2.dockerOk(['swarm', 'join', '--token', token, `${n1.ip}:2377`]);
+    await n1.dockerOk(['network', 'create', '-d', 'overlay', '--subnet', '10.77.0.0/24', 'ovl']);
   });
 
   test('service create --network: one task on each node, on the overlay network, reaching the other by IP', async () => {
-    await ok(n1, ['service', 'create', '-d', '--name', 'web', '--replicas', '2', '--network', 'ovl', 'busybox', 'sleep', '3600']);
-    await waitFor(async () => (await running(n1, 'web')).length === 1 && (await running(n2, 'web')).length === 1, 60_000, 'web on n1 and n2');
+    await n1.dockerOk(['service', 'create', '-d', '--name', 'web', '--replicas', '2', '--network', 'ovl', 'busybox', 'sleep', '3600']);
+    await waitFor(async () => (await n1.serviceContainers('web')).length === 1 && (await n2.serviceContainers('web')).length === 1, 60_000, 'web on n1 and n2');
     const t = await taskIps('web', 'ovl');
     assert.equal(t.length, 2);
     for (const x of t) assert.match(x.ip, /^10\.77\.0\.\d+$/);
@@ -68,7 +59,7 @@ describe('service tasks on overlay networks', () => {
   test('tasks.<service> resolves to every task\'s IP, the service name to its VIP', async () => {
     const t = await taskIps('web', 'ovl');
     const ips = t.map((x) => x.ip).sort();
-    const vip = (await ok(n1, ['service', 'inspect', '--format', '{{(index .Endpoint.VirtualIPs 0).Addr}}', 'web'])).trim().split('/')[0]!;
+    const vip = (await n1.dockerOk(['service', 'inspect', '--format', '{{(index .Endpoint.VirtualIPs 0).Addr}}', 'web'])).trim().split('/')[0]!;
     for (const x of t) {
       await waitFor(async () => (await resolve(x.node, x.name, 'tasks.web')).join() === ips.join(), 20_000, `tasks.web in ${x.name}`);
       assert.deepEqual(await resolve(x.node, x.name, 'web'), [vip]);
@@ -76,7 +67,7 @@ describe('service tasks on overlay networks', () => {
   });
 
   test('--endpoint-mode dnsrr: the name resolves to the tasks of that service only', async () => {
-    await ok(n1, ['service', 'create', '-d', '--name', 'rr', '--replicas', '2', '--endpoint-mode', 'dnsrr', '--network', 'ovl', 'busybox', 'sleep', '3600']);
+    await n1.dockerOk(['service', 'create', '-d', '--name', 'rr', '--replicas', '2', '--endpoint-mode', 'dnsrr', '--network', 'ovl', 'busybox', 'sleep', '3600']);
     await waitFor(async () => (await taskIps('rr', 'ovl')).length === 2, 60_000, 'rr running');
     const ips = (await taskIps('rr', 'ovl')).map((x) => x.ip).sort();
     const [w] = await taskIps('web', 'ovl');
@@ -84,8 +75,8 @@ describe('service tasks on overlay networks', () => {
   });
 
   test('service rm frees the tasks\' endpoints: the network can be removed', async () => {
-    await ok(n1, ['service', 'rm', 'web', 'rr']);
-    await waitFor(async () => (await running(n1, 'web')).length + (await running(n2, 'web')).length + (await running(n1, 'rr')).length + (await running(n2, 'rr')).length === 0, 60_000, 'no task left');
+    await n1.dockerOk(['service', 'rm', 'web', 'rr']);
+    await waitFor(async () => (await n1.serviceContainers('web')).length + (await n2.serviceContainers('web')).length + (await n1.serviceContainers('rr')).length + (await n2.serviceContainers('rr')).length === 0, 60_000, 'no task left');
     await waitFor(async () => (await n1.docker(['network', 'rm', 'ovl'])).code === 0, 30_000, 'network rm ovl');
   });
 });

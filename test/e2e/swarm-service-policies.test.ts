@@ -18,19 +18,10 @@ describe('swarm service policies with the docker CLI', () => {
   let n1: TestNode;
   let n2: TestNode;
   let n3: TestNode;
-  const ok = async (n: TestNode, args: string[], o?: { timeoutMs?: number }) => {
-    const r = await n.docker(args, o);
-    assert.equal(r.code, 0, `${n.name}: docker ${args.join(' ')}: ${r.stderr}\n${n.daemon.logs.slice(-3000)}`);
-    return r.stdout;
-  };
-  const running = async (n: TestNode, service: string): Promise<string[]> => {
-    const out = await ok(n, ['ps', '--filter', `label=com.docker.swarm.service.name=${service}`, '--format', '{{.Names}}']);
-    return out.trim().split('\n').filter(Boolean);
-  };
-  const spread = async (service: string) => Promise.all([n1, n2, n3].map((n) => running(n, service).then((l) => l.length)));
+  const spread = async (service: string) => Promise.all([n1, n2, n3].map((n) => n.serviceContainers(service).then((l) => l.length)));
   /** `service ps` rows: name (with the CLI's `\_ ` for history), desired state, current state, error. */
   const tasks = async (service: string) => {
-    const out = await ok(n1, ['service', 'ps', service, '--no-trunc', '--format', '{{.ID}}|{{.Name}}|{{.DesiredState}}|{{.CurrentState}}|{{.Error}}']);
+    const out = await n1.dockerOk(['service', 'ps', service, '--no-trunc', '--format', '{{.ID}}|{{.Name}}|{{.DesiredState}}|{{.CurrentState}}|{{.Error}}']);
     return out.trim().split('\n').filter(Boolean).map((l) => {
       const [id, name, desired, current, err] = l.split('|');
       return { id: id!, name: name!.trim(), desired: desired!, current: current!, err: err! };
@@ -40,12 +31,12 @@ describe('swarm service policies with the docker CLI', () => {
   before(async () => {
     c = await TestCluster.start(3, { busybox: true });
     [n1, n2, n3] = c.nodes as [TestNode, TestNode, TestNode];
-    await ok(n1, ['swarm', 'init', '--advertise-addr', n1.ip]);
-    const token = (await ok(n1, ['swarm', 'join-token', '-q', 'worker'])).trim();
-    for (const n of [n2, n3]) await ok(n, ['swarm', 'join', '--token', token, `${n1.ip}:2377`]);
+    await n1.dockerOk(['swarm', 'init', '--advertise-addr', n1.ip]);
+    const token = (await n1.dockerOk(['swarm', 'join-token', '-q', 'worker'])).trim();
+    for (const n of [n2, n3]) await n.dockerOk(['swarm', 'join', '--token', token, `${n1.ip}:2377`]);
     for (const [n, zone] of [[n1, 'a'], [n2, 'a'], [n3, 'b']] as const) {
-      const id = (await ok(n, ['info', '--format', '{{.Swarm.NodeID}}'])).trim();
-      await ok(n1, ['node', 'update', '--label-add', `zone=${zone}`, id]);
+      const id = (await n.dockerOk(['info', '--format', '{{.Swarm.NodeID}}'])).trim();
+      await n1.dockerOk(['node', 'update', '--label-add', `zone=${zone}`, id]);
     }
   });
   after(() => c?.destroy());
@@ -55,19 +46,19 @@ describe('swarm service policies with the docker CLI', () => {
     const [a, b] = await Promise.all([n1.docker(args), n1.docker(args)]);
     assert.deepEqual([a.code, b.code].sort(), [0, 1], `${a.stderr} ${b.stderr}`);
     assert.match((a.code ? a : b).stderr, /rpc error: code = AlreadyExists desc = name conflicts with an existing object: service dup already exists/);
-    assert.equal((await ok(n1, ['service', 'ls', '--filter', 'name=dup', '-q'])).trim().split('\n').length, 1);
-    await ok(n1, ['service', 'rm', 'dup']);
+    assert.equal((await n1.dockerOk(['service', 'ls', '--filter', 'name=dup', '-q'])).trim().split('\n').length, 1);
+    await n1.dockerOk(['service', 'rm', 'dup']);
   });
 
   test('a failed task is Shutdown/Failed at once, its restart waits as Ready; MaxAttempts holds beyond the history kept', async () => {
     // history of 2 per slot, 3 attempts: the old count (over the tasks kept) never reached 3
-    await ok(n1, ['swarm', 'update', '--task-history-limit', '2']);
-    await ok(n1, ['service', 'create', '-d', '--name', 'crash', '--restart-delay', '2s', '--restart-max-attempts', '3', 'busybox', 'sh', '-c', 'exit 3']);
+    await n1.dockerOk(['swarm', 'update', '--task-history-limit', '2']);
+    await n1.dockerOk(['service', 'create', '-d', '--name', 'crash', '--restart-delay', '2s', '--restart-max-attempts', '3', 'busybox', 'sh', '-c', 'exit 3']);
     try {
       // the CLI's table: the waiting restart on top, the failed task below it as history
       let table = '';
       await waitFor(async () => {
-        table = await ok(n1, ['service', 'ps', 'crash']);
+        table = await n1.dockerOk(['service', 'ps', 'crash']);
         return /crash\.1 +busybox:latest +\S+ +Ready +/.test(table) && /\\_ crash\.1 +busybox:latest +\S+ +Shutdown +Failed .*"task: non-zero exit \(3\)"/.test(table);
       }, 30_000, 'a Shutdown/Failed task and its restart waiting as Ready').catch((err: Error) => assert.fail(`${err.message}:\n${table}`));
       const seen = new Set<string>();
@@ -81,16 +72,16 @@ describe('swarm service policies with the docker CLI', () => {
       for (const r of await tasks('crash')) seen.add(r.id);
       assert.equal(seen.size, 4, 'no fifth task');
     } finally {
-      await ok(n1, ['service', 'rm', 'crash']);
-      await ok(n1, ['swarm', 'update', '--task-history-limit', '5']);
+      await n1.dockerOk(['service', 'rm', 'crash']);
+      await n1.dockerOk(['swarm', 'update', '--task-history-limit', '5']);
     }
   });
 
   test('stop-first: the new task starts only once the old one has stopped', async () => {
     // the old container takes ~3 s to stop (its TERM trap): with no wait both would run meanwhile
-    await ok(n1, ['service', 'create', '-d', '--name', 'sf', 'busybox', 'sh', '-c', 'trap "sleep 3; exit 0" TERM; while :; do sleep 1; done']);
+    await n1.dockerOk(['service', 'create', '-d', '--name', 'sf', 'busybox', 'sh', '-c', 'trap "sleep 3; exit 0" TERM; while :; do sleep 1; done']);
     await waitFor(async () => (await spread('sf')).reduce((a, b) => a + b, 0) === 1, 60_000, 'sf running');
-    await ok(n1, ['service', 'update', '-d', '--env-add', 'V=2', 'sf']);
+    await n1.dockerOk(['service', 'update', '-d', '--env-add', 'V=2', 'sf']);
     let most = 0;
     let sawReady = false;
     await waitFor(async () => {
@@ -101,12 +92,12 @@ describe('swarm service policies with the docker CLI', () => {
     }, 60_000, 'sf updated');
     assert.equal(most, 1, 'never two containers of the slot running at once');
     assert.ok(sawReady, 'the new task waited as Ready');
-    await ok(n1, ['service', 'rm', 'sf']);
+    await n1.dockerOk(['service', 'rm', 'sf']);
   });
 
   test('--placement-pref spread=node.labels.zone spreads over zones; --replicas-max-per-node leaves the rest pending', async () => {
-    await ok(n1, ['service', 'create', '-d', '--name', 'zoned', '--replicas', '4', '--placement-pref', 'spread=node.labels.zone', '--stop-signal', 'KILL', 'busybox', 'sleep', '3600']);
-    await ok(n1, ['service', 'create', '-d', '--name', 'capped', '--replicas', '4', '--replicas-max-per-node', '1', '--stop-signal', 'KILL', 'busybox', 'sleep', '3600']);
+    await n1.dockerOk(['service', 'create', '-d', '--name', 'zoned', '--replicas', '4', '--placement-pref', 'spread=node.labels.zone', '--stop-signal', 'KILL', 'busybox', 'sleep', '3600']);
+    await n1.dockerOk(['service', 'create', '-d', '--name', 'capped', '--replicas', '4', '--replicas-max-per-node', '1', '--stop-signal', 'KILL', 'busybox', 'sleep', '3600']);
     try {
       // per node alone would give zone a (n1, n2) three of four
       await waitFor(async () => (await spread('zoned')).reduce((a, b) => a + b, 0) === 4, 60_000, 'zoned 4 running');
@@ -115,14 +106,14 @@ describe('swarm service policies with the docker CLI', () => {
       await waitFor(async () => (await tasks('capped')).some((r) => r.err === '"no suitable node (max replicas per node limit exceed)"'), 30_000, 'the reason');
       await waitFor(async () => (await spread('capped')).join() === '1,1,1', 60_000, 'one per node');
     } finally {
-      await ok(n1, ['service', 'rm', 'zoned', 'capped']);
+      await n1.dockerOk(['service', 'rm', 'zoned', 'capped']);
     }
   });
 
   test('a healthcheck keeps the task Starting until healthy; an unhealthy task fails and is replaced', async () => {
-    await ok(n1, ['service', 'create', '-d', '--name', 'hc', '--stop-signal', 'KILL', '--health-cmd', 'test -e /tmp/ok', '--health-interval', '1s', '--health-retries', '1', '--health-start-period', '30s',
+    await n1.dockerOk(['service', 'create', '-d', '--name', 'hc', '--stop-signal', 'KILL', '--health-cmd', 'test -e /tmp/ok', '--health-interval', '1s', '--health-retries', '1', '--health-start-period', '30s',
       'busybox', 'sh', '-c', 'sleep 4; touch /tmp/ok; sleep 3600']);
-    await ok(n1, ['service', 'create', '-d', '--name', 'sick', '--stop-signal', 'KILL', '--restart-delay', '1s', '--health-cmd', 'false', '--health-interval', '1s', '--health-retries', '1',
+    await n1.dockerOk(['service', 'create', '-d', '--name', 'sick', '--stop-signal', 'KILL', '--restart-delay', '1s', '--health-cmd', 'false', '--health-interval', '1s', '--health-retries', '1',
       'busybox', 'sleep', '3600']);
     try {
       // its container runs while the task says Starting
@@ -131,7 +122,7 @@ describe('swarm service policies with the docker CLI', () => {
         return (rows[0]?.current.startsWith('Starting') ?? false) && names.reduce((x, y) => x + y, 0) === 1;
       }, 30_000, 'hc starting with its container running');
       await waitFor(async () => (await tasks('hc'))[0]?.current.startsWith('Running') ?? false, 30_000, 'hc running once healthy').catch(async (err: Error) => {
-        const health = await Promise.all([n1, n2, n3].map(async (n) => (await n.docker(['inspect', '--format', '{{json .State.Health}}', ...(await running(n, 'hc'))])).stdout));
+        const health = await Promise.all([n1, n2, n3].map(async (n) => (await n.docker(['inspect', '--format', '{{json .State.Health}}', ...(await n.serviceContainers('hc'))])).stdout));
         assert.fail(`${err.message}: ${JSON.stringify(await tasks('hc'))} ${health.join(' ')}`);
       });
       const [first] = await tasks('hc');
@@ -139,14 +130,14 @@ describe('swarm service policies with the docker CLI', () => {
       await waitFor(async () => (await tasks('sick')).some((r) => r.err === '"dockerexec: unhealthy container"' && r.desired === 'Shutdown'), 30_000, 'sick failed as unhealthy');
       assert.ok((await tasks('sick')).length >= 2, 'and replaced');
     } finally {
-      await ok(n1, ['service', 'rm', 'hc', 'sick']);
+      await n1.dockerOk(['service', 'rm', 'hc', 'sick']);
     }
   });
 
   test('swarm leave removes the node\'s task containers', async () => {
-    await ok(n1, ['service', 'create', '-d', '--name', 'g', '--mode', 'global', '--stop-signal', 'KILL', 'busybox', 'sleep', '3600']);
-    await waitFor(async () => (await running(n3, 'g')).length === 1, 60_000, 'g on n3');
-    await ok(n3, ['swarm', 'leave']);
-    assert.equal((await ok(n3, ['ps', '-a', '-q', '--filter', 'label=com.docker.swarm.task'])).trim(), '');
+    await n1.dockerOk(['service', 'create', '-d', '--name', 'g', '--mode', 'global', '--stop-signal', 'KILL', 'busybox', 'sleep', '3600']);
+    await waitFor(async () => (await n3.serviceContainers('g')).length === 1, 60_000, 'g on n3');
+    await n3.dockerOk(['swarm', 'leave']);
+    assert.equal((await n3.dockerOk(['ps', '-a', '-q', '--filter', 'label=com.docker.swarm.task'])).trim(), '');
   });
 });

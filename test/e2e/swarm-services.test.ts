@@ -19,24 +19,14 @@ describe('swarm services with the docker CLI', () => {
   let n2: TestNode;
   let n3: TestNode;
   const ids = new Map<TestNode, string>();
-  const ok = async (n: TestNode, args: string[], o?: { timeoutMs?: number }) => {
-    const r = await n.docker(args, o);
-    assert.equal(r.code, 0, `${n.name}: docker ${args.join(' ')}: ${r.stderr}\n${n.daemon.logs.slice(-3000)}`);
-    return r.stdout;
-  };
-  /** Names of the running containers of a service on a node. */
-  const running = async (n: TestNode, service: string): Promise<string[]> => {
-    const out = await ok(n, ['ps', '--filter', `label=com.docker.swarm.service.name=${service}`, '--format', '{{.Names}}']);
-    return out.trim().split('\n').filter(Boolean);
-  };
-  const spread = async (service: string) => Promise.all([n1, n2, n3].map((n) => running(n, service).then((l) => l.length)));
-  const replicas = async (service: string) => (await ok(n1, ['service', 'ls', '--filter', `name=${service}`, '--format', '{{.Replicas}}'])).trim();
+  const spread = async (service: string) => Promise.all([n1, n2, n3].map((n) => n.serviceContainers(service).then((l) => l.length)));
+  const replicas = async (service: string) => (await n1.dockerOk(['service', 'ls', '--filter', `name=${service}`, '--format', '{{.Replicas}}'])).trim();
   /** `service ps` rows: "<task id> <node id> <desired> <current state word>". */
   const tasks = async (service: string, extra: string[] = []) => {
-    const out = await ok(n1, ['service', 'ps', service, '--no-trunc', ...extra, '--format', '{{.ID}}|{{.DesiredState}}|{{.CurrentState}}|{{.Error}}']);
+    const out = await n1.dockerOk(['service', 'ps', service, '--no-trunc', ...extra, '--format', '{{.ID}}|{{.DesiredState}}|{{.CurrentState}}|{{.Error}}']);
     return out.trim().split('\n').filter(Boolean).map((l) => { const [id, desired, current, err] = l.split('|'); return { id: id!, desired: desired!, current: current!, err: err! }; });
   };
-  const nodeOf = async (taskId: string) => (await ok(n1, ['inspect', '--type', 'task', '--format', '{{.NodeID}}', taskId])).trim();
+  const nodeOf = async (taskId: string) => (await n1.dockerOk(['inspect', '--type', 'task', '--format', '{{.NodeID}}', taskId])).trim();
 
   before(async () => {
     c = await TestCluster.start(3, { busybox: true });
@@ -45,15 +35,15 @@ describe('swarm services with the docker CLI', () => {
   after(() => c?.destroy());
 
   test('a manager and two workers', async () => {
-    await ok(n1, ['swarm', 'init', '--advertise-addr', n1.ip]);
-    const token = (await ok(n1, ['swarm', 'join-token', '-q', 'worker'])).trim();
-    for (const n of [n2, n3]) assert.match(await ok(n, ['swarm', 'join', '--token', token, `${n1.ip}:2377`]), /This node joined a swarm as a worker\./);
-    for (const n of [n1, n2, n3]) ids.set(n, (await ok(n, ['info', '--format', '{{.Swarm.NodeID}}'])).trim());
+    await n1.dockerOk(['swarm', 'init', '--advertise-addr', n1.ip]);
+    const token = (await n1.dockerOk(['swarm', 'join-token', '-q', 'worker'])).trim();
+    for (const n of [n2, n3]) assert.match(await n.dockerOk(['swarm', 'join', '--token', token, `${n1.ip}:2377`]), /This node joined a swarm as a worker\./);
+    for (const n of [n1, n2, n3]) ids.set(n, (await n.dockerOk(['info', '--format', '{{.Swarm.NodeID}}'])).trim());
   });
 
   test('service create -d runs three replicas, one on each node; ls shows 3/3 and ps Running', async () => {
     // KILL: stop-first updates wait for each old task to stop, and busybox sleep ignores TERM (10 s grace per task)
-    const id = (await ok(n1, ['service', 'create', '-d', '--name', 'web', '--replicas', '3', '--stop-signal', 'KILL', 'busybox', 'sleep', '3600'])).trim();
+    const id = (await n1.dockerOk(['service', 'create', '-d', '--name', 'web', '--replicas', '3', '--stop-signal', 'KILL', 'busybox', 'sleep', '3600'])).trim();
     assert.match(id, /^[0-9a-z]{25}$/);
     await waitFor(async () => (await replicas('web')) === '3/3', 60_000, 'web 3/3');
     assert.deepEqual(await spread('web'), [1, 1, 1]);
@@ -64,9 +54,9 @@ describe('swarm services with the docker CLI', () => {
       assert.match(r.current, /^Running /);
     }
     for (const n of [n1, n2, n3]) {
-      const [name] = await running(n, 'web');
+      const [name] = await n.serviceContainers('web');
       assert.match(name!, /^web\.[123]\.[0-9a-z]{25}$/);
-      const labels = JSON.parse(await ok(n, ['inspect', '--format', '{{json .Config.Labels}}', name!])) as Record<string, string>;
+      const labels = JSON.parse(await n.dockerOk(['inspect', '--format', '{{json .Config.Labels}}', name!])) as Record<string, string>;
       assert.equal(labels['com.docker.swarm.service.id'], id);
       assert.equal(labels['com.docker.swarm.service.name'], 'web');
       assert.equal(labels['com.docker.swarm.node.id'], ids.get(n));
@@ -81,7 +71,7 @@ describe('swarm services with the docker CLI', () => {
     // no registry on this LAN: dockerd's answer to /distribution/busybox/json is an error, and the CLI goes on unpinned
     assert.match(r.stderr, /image busybox:latest could not be accessed on a registry to record\s+its digest/);
     assert.equal(await replicas('fg'), '2/2');
-    await ok(n1, ['service', 'rm', 'fg']);
+    await n1.dockerOk(['service', 'rm', 'fg']);
   });
 
   test('a worker refuses service commands with dockerd\'s words', async () => {
@@ -92,7 +82,7 @@ describe('swarm services with the docker CLI', () => {
 
   test('service scale web=5 waits for five running tasks', async () => {
     // without -d the CLI follows the new tasks (the `_up-to-date` task filter) until they run
-    const out = await ok(n1, ['service', 'scale', 'web=5'], { timeoutMs: 120_000 });
+    const out = await n1.dockerOk(['service', 'scale', 'web=5'], { timeoutMs: 120_000 });
     assert.match(out, /web scaled to 5/);
     assert.equal(await replicas('web'), '5/5');
     const counts = await spread('web');
@@ -108,8 +98,8 @@ describe('swarm services with the docker CLI', () => {
       const rows = await tasks('web', ['--filter', 'desired-state=running']);
       if (rows.length !== 5 || !rows.every((r) => r.current.startsWith('Running'))) return false;
       for (const n of [n1, n2, n3]) {
-        for (const name of await running(n, 'web')) {
-          if (!(await ok(n, ['inspect', '--format', '{{json .Config.Env}}', name])).includes('FOO=bar')) return false;
+        for (const name of await n.serviceContainers('web')) {
+          if (!(await n.dockerOk(['inspect', '--format', '{{json .Config.Env}}', name])).includes('FOO=bar')) return false;
         }
       }
       return (await spread('web')).reduce((a, b) => a + b, 0) === 5;
@@ -119,31 +109,31 @@ describe('swarm services with the docker CLI', () => {
   });
 
   test('service rollback brings the previous spec back: the tasks lose the variable again', async () => {
-    await ok(n1, ['service', 'rollback', '-d', 'web']);
+    await n1.dockerOk(['service', 'rollback', '-d', 'web']);
     await waitFor(async () => {
       const rows = await tasks('web', ['--filter', 'desired-state=running']);
       if (rows.length !== 5 || !rows.every((r) => r.current.startsWith('Running'))) return false;
       for (const n of [n1, n2, n3]) {
-        for (const name of await running(n, 'web')) {
-          if ((await ok(n, ['inspect', '--format', '{{json .Config.Env}}', name])).includes('FOO=bar')) return false;
+        for (const name of await n.serviceContainers('web')) {
+          if ((await n.dockerOk(['inspect', '--format', '{{json .Config.Env}}', name])).includes('FOO=bar')) return false;
         }
       }
       return (await spread('web')).reduce((a, b) => a + b, 0) === 5;
     }, 120_000, 'every web task rolled back');
-    const spec = JSON.parse(await ok(n1, ['service', 'inspect', '--format', '{{json .Spec.TaskTemplate.ContainerSpec}}', 'web'])) as { Env?: string[] };
+    const spec = JSON.parse(await n1.dockerOk(['service', 'inspect', '--format', '{{json .Spec.TaskTemplate.ContainerSpec}}', 'web'])) as { Env?: string[] };
     assert.ok(!spec.Env?.includes('FOO=bar'), JSON.stringify(spec));
   });
 
   /** The service's tasks as the API has them (CreatedAt, spec version fields the CLI does not print). */
   const taskObjects = async (service: string) => {
-    const ids = (await ok(n1, ['service', 'ps', service, '--no-trunc', '-q'])).trim().split('\n').filter(Boolean);
-    return JSON.parse(await ok(n1, ['inspect', '--type', 'task', ...ids])) as { ID: string; CreatedAt: string; DesiredState: string; Status: { State: string }; Spec: { ContainerSpec: { Env?: string[]; Args?: string[] } } }[];
+    const ids = (await n1.dockerOk(['service', 'ps', service, '--no-trunc', '-q'])).trim().split('\n').filter(Boolean);
+    return JSON.parse(await n1.dockerOk(['inspect', '--type', 'task', ...ids])) as { ID: string; CreatedAt: string; DesiredState: string; Status: { State: string }; Spec: { ContainerSpec: { Env?: string[]; Args?: string[] } } }[];
   };
-  const updateState = async (service: string) => (await ok(n1, ['service', 'inspect', '--format', '{{if .UpdateStatus}}{{.UpdateStatus.State}}|{{.UpdateStatus.Message}}{{end}}', service])).trim();
+  const updateState = async (service: string) => (await n1.dockerOk(['service', 'inspect', '--format', '{{if .UpdateStatus}}{{.UpdateStatus.State}}|{{.UpdateStatus.Message}}{{end}}', service])).trim();
   const runningTotal = async (service: string) => (await spread(service)).reduce((a, b) => a + b, 0);
 
   test('service update --update-parallelism 2 --update-delay 1s replaces the tasks two at a time, a second apart', async () => {
-    await ok(n1, ['service', 'create', '-d', '--name', 'roll', '--replicas', '4', 'busybox', 'sleep', '3600']);
+    await n1.dockerOk(['service', 'create', '-d', '--name', 'roll', '--replicas', '4', 'busybox', 'sleep', '3600']);
     await waitFor(async () => (await replicas('roll')) === '4/4', 90_000, 'roll 4/4');
     const r = await n1.docker(['service', 'update', '--env-add', 'V=2', '--update-parallelism', '2', '--update-delay', '1s', 'roll'], { timeoutMs: 180_000 });
     assert.equal(r.code, 0, r.stderr);
@@ -159,10 +149,10 @@ describe('swarm services with the docker CLI', () => {
   });
 
   test('--update-failure-action rollback: a spec whose tasks exit 1 is rolled back automatically (rollback_completed)', async () => {
-    await ok(n1, ['service', 'update', '-d', '--update-failure-action', 'rollback', '--update-monitor', '2s', '--args', 'false', 'roll'], { timeoutMs: 60_000 });
+    await n1.dockerOk(['service', 'update', '-d', '--update-failure-action', 'rollback', '--update-monitor', '2s', '--args', 'false', 'roll'], { timeoutMs: 60_000 });
     await waitFor(async () => (await updateState('roll')).startsWith('rollback_completed'), 120_000, 'roll rolled back');
     assert.match(await updateState('roll'), /^rollback_completed\|rollback completed$/);
-    const spec = JSON.parse(await ok(n1, ['service', 'inspect', '--format', '{{json .Spec.TaskTemplate.ContainerSpec}}', 'roll'])) as { Args?: string[] };
+    const spec = JSON.parse(await n1.dockerOk(['service', 'inspect', '--format', '{{json .Spec.TaskTemplate.ContainerSpec}}', 'roll'])) as { Args?: string[] };
     assert.deepEqual(spec.Args, ['sleep', '3600']);
     await waitFor(async () => (await runningTotal('roll')) === 4, 60_000, 'roll back to 4 running');
     // a failed task is marked desired shutdown at once (swarmkit), so every task still meant to run is on the old spec
@@ -172,7 +162,7 @@ describe('swarm services with the docker CLI', () => {
   });
 
   test('--update-order start-first never lets the running tasks drop below the replica count', async () => {
-    await ok(n1, ['service', 'update', '-d', '--update-order', 'start-first', '--update-failure-action', 'pause', '--env-add', 'V=3', 'roll'], { timeoutMs: 60_000 });
+    await n1.dockerOk(['service', 'update', '-d', '--update-order', 'start-first', '--update-failure-action', 'pause', '--env-add', 'V=3', 'roll'], { timeoutMs: 60_000 });
     let lowest = Infinity;
     let highest = 0;
     await waitFor(async () => {
@@ -183,17 +173,17 @@ describe('swarm services with the docker CLI', () => {
     }, 180_000, 'start-first update completed');
     assert.ok(lowest >= 4, `running containers never below 4: lowest ${lowest}`);
     assert.ok(highest >= 5, `a new task was started beside an old one: highest desired-running ${highest}`);
-    await ok(n1, ['service', 'rm', 'roll']);
+    await n1.dockerOk(['service', 'rm', 'roll']);
   });
 
   test('--constraint node.role==manager puts every task on the manager', async () => {
-    await ok(n1, ['service', 'create', '-d', '--name', 'mgr', '--replicas', '2', '--constraint', 'node.role==manager', 'busybox', 'sleep', '3600']);
+    await n1.dockerOk(['service', 'create', '-d', '--name', 'mgr', '--replicas', '2', '--constraint', 'node.role==manager', 'busybox', 'sleep', '3600']);
     await waitFor(async () => (await replicas('mgr')) === '2/2', 60_000, 'mgr 2/2');
     assert.deepEqual(await spread('mgr'), [2, 0, 0]);
   });
 
   test('an impossible constraint leaves the task pending with the scheduler\'s reason', async () => {
-    await ok(n1, ['service', 'create', '-d', '--name', 'nowhere', '--constraint', 'node.labels.zone==mars', 'busybox', 'sleep', '3600']);
+    await n1.dockerOk(['service', 'create', '-d', '--name', 'nowhere', '--constraint', 'node.labels.zone==mars', 'busybox', 'sleep', '3600']);
     try {
       // the CLI quotes the error
       await waitFor(async () => (await tasks('nowhere'))[0]?.err === '"no suitable node (scheduling constraints not satisfied on 3 nodes)"', 30_000, 'the reason');
@@ -201,43 +191,43 @@ describe('swarm services with the docker CLI', () => {
       assert.match(t!.current, /^Pending /);
       assert.equal(await replicas('nowhere'), '0/1');
     } finally {
-      await ok(n1, ['service', 'rm', 'nowhere']);
+      await n1.dockerOk(['service', 'rm', 'nowhere']);
     }
   });
 
   test('a task that exits non-zero is replaced in its slot until its restart attempts are spent', async () => {
-    await ok(n1, ['service', 'create', '-d', '--name', 'crash', '--restart-delay', '1s', '--restart-max-attempts', '2', 'busybox', 'sh', '-c', 'exit 3']);
+    await n1.dockerOk(['service', 'create', '-d', '--name', 'crash', '--restart-delay', '1s', '--restart-max-attempts', '2', 'busybox', 'sh', '-c', 'exit 3']);
     try {
       await waitFor(async () => (await tasks('crash')).filter((r) => r.current.startsWith('Failed')).length === 3, 60_000, 'three failed tasks');
       await new Promise((r) => setTimeout(r, 4000));
       const rows = await tasks('crash');
       assert.equal(rows.length, 3, 'no fourth attempt');
       for (const r of rows) assert.equal(r.err, '"task: non-zero exit (3)"');
-      const names = (await ok(n1, ['service', 'ps', 'crash', '--format', '{{.Name}}'])).trim().split('\n').map((l) => l.trim().replace(/^\\_ /, ''));
+      const names = (await n1.dockerOk(['service', 'ps', 'crash', '--format', '{{.Name}}'])).trim().split('\n').map((l) => l.trim().replace(/^\\_ /, ''));
       assert.deepEqual([...new Set(names)], ['crash.1'], 'every attempt in slot 1');
     } finally {
-      await ok(n1, ['service', 'rm', 'crash']);
+      await n1.dockerOk(['service', 'rm', 'crash']);
     }
   });
 
   test('--mode global runs one task on each node', async () => {
-    await ok(n1, ['service', 'create', '-d', '--mode', 'global', '--name', 'agent', 'busybox', 'sleep', '3600']);
+    await n1.dockerOk(['service', 'create', '-d', '--mode', 'global', '--name', 'agent', 'busybox', 'sleep', '3600']);
     await waitFor(async () => (await replicas('agent')) === '3/3', 60_000, 'agent 3/3');
     assert.deepEqual(await spread('agent'), [1, 1, 1]);
   });
 
   test('node update --availability drain moves the tasks off the node', async () => {
-    await ok(n1, ['node', 'update', '--availability', 'drain', ids.get(n3)!]);
-    await waitFor(async () => (await running(n3, 'web')).length === 0 && (await running(n3, 'agent')).length === 0, 60_000, 'n3 drained');
+    await n1.dockerOk(['node', 'update', '--availability', 'drain', ids.get(n3)!]);
+    await waitFor(async () => (await n3.serviceContainers('web')).length === 0 && (await n3.serviceContainers('agent')).length === 0, 60_000, 'n3 drained');
     await waitFor(async () => (await replicas('web')) === '5/5', 60_000, 'web 5/5 again');
     for (const r of (await tasks('web', ['--filter', 'desired-state=running']))) assert.notEqual(await nodeOf(r.id), ids.get(n3));
     assert.equal(await replicas('agent'), '2/2');
-    await ok(n1, ['node', 'update', '--availability', 'active', ids.get(n3)!]);
+    await n1.dockerOk(['node', 'update', '--availability', 'active', ids.get(n3)!]);
     await waitFor(async () => (await replicas('agent')) === '3/3', 60_000, 'agent back on n3');
   });
 
   test('kill -9 of a worker\'s berthd: its tasks run elsewhere within 30 s', async () => {
-    const before = await running(n2, 'web');
+    const before = await n2.serviceContainers('web');
     assert.ok(before.length >= 1, 'n2 runs web tasks');
     n2.kill9();
     const t0 = Date.now();
@@ -248,18 +238,18 @@ describe('swarm services with the docker CLI', () => {
       return !nodes.includes(ids.get(n2)!);
     }, 45_000, 'web running on n1 and n3 only');
     assert.ok(Date.now() - t0 < 30_000, `rescheduled after ${Date.now() - t0} ms`);
-    assert.equal((await running(n1, 'web')).length + (await running(n3, 'web')).length, 5);
+    assert.equal((await n1.serviceContainers('web')).length + (await n3.serviceContainers('web')).length, 5);
     // back: its agent stops the containers of the tasks that were moved away
     await n2.restart();
-    await waitFor(async () => (await running(n2, 'web')).length === 0, 60_000, 'n2 stopped its old web containers');
+    await waitFor(async () => (await n2.serviceContainers('web')).length === 0, 60_000, 'n2 stopped its old web containers');
   });
 
   test('service rm removes every container of the services on every node', async () => {
-    for (const s of ['web', 'mgr', 'agent']) await ok(n1, ['service', 'rm', s]);
-    assert.equal((await ok(n1, ['service', 'ls', '-q'])).trim(), '');
+    for (const s of ['web', 'mgr', 'agent']) await n1.dockerOk(['service', 'rm', s]);
+    assert.equal((await n1.dockerOk(['service', 'ls', '-q'])).trim(), '');
     await waitFor(async () => {
       for (const n of [n1, n2, n3]) {
-        if ((await ok(n, ['ps', '-aq', '--filter', 'label=com.docker.swarm.task'])).trim()) return false;
+        if ((await n.dockerOk(['ps', '-aq', '--filter', 'label=com.docker.swarm.task'])).trim()) return false;
       }
       return true;
     }, 60_000, 'no task container anywhere');

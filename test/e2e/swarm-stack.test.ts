@@ -55,17 +55,12 @@ describe('docker stack deploy', () => {
   let n2: TestNode;
   let n3: TestNode;
   let dir: string;
-  const ok = async (n: TestNode, args: string[], o?: { timeoutMs?: number }) => {
-    const r = await n.docker(args, o);
-    assert.equal(r.code, 0, `${n.name}: docker ${args.join(' ')}: ${r.stderr}\n${n.daemon.logs.slice(-3000)}`);
-    return r.stdout;
-  };
   const lines = (s: string) => s.trim().split('\n').filter(Boolean);
   /** The running containers of a stack's service on every node, with their node. */
   const containers = async (service: string) => {
     const out: { node: TestNode; id: string }[] = [];
     for (const n of [n1, n2, n3]) {
-      for (const id of lines(await ok(n, ['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${service}`]))) out.push({ node: n, id });
+      for (const id of lines(await n.dockerOk(['ps', '-q', '--filter', `label=com.docker.swarm.service.name=${service}`]))) out.push({ node: n, id });
     }
     return out;
   };
@@ -76,10 +71,10 @@ describe('docker stack deploy', () => {
     writeFileSync(join(dir, 'app.conf'), 'color=blue\n');
     c = await TestCluster.start(3, { busybox: true });
     [n1, n2, n3] = c.nodes as [TestNode, TestNode, TestNode];
-    await ok(n1, ['swarm', 'init', '--advertise-addr', n1.ip]);
-    const token = (await ok(n1, ['swarm', 'join-token', '-q', 'worker'])).trim();
-    for (const n of [n2, n3]) await ok(n, ['swarm', 'join', '--token', token, `${n1.ip}:2377`]);
-    await Promise.all([n1, n2, n3].map((n) => ok(n, ['tag', 'busybox:latest', 'busybox:v2'])));
+    await n1.dockerOk(['swarm', 'init', '--advertise-addr', n1.ip]);
+    const token = (await n1.dockerOk(['swarm', 'join-token', '-q', 'worker'])).trim();
+    for (const n of [n2, n3]) await n.dockerOk(['swarm', 'join', '--token', token, `${n1.ip}:2377`]);
+    await Promise.all([n1, n2, n3].map((n) => n.dockerOk(['tag', 'busybox:latest', 'busybox:v2'])));
   });
   after(async () => {
     await c?.destroy();
@@ -95,21 +90,21 @@ describe('docker stack deploy', () => {
     assert.match(r.stdout, /Creating config app_conf/);
     assert.match(r.stdout, /Creating service app_web/);
     assert.match(r.stdout, /Creating service app_client/);
-    const net = JSON.parse(await ok(n1, ['network', 'inspect', 'app_back']))[0];
+    const net = JSON.parse(await n1.dockerOk(['network', 'inspect', 'app_back']))[0];
     assert.equal(net.Driver, 'overlay');
     assert.equal(net.Scope, 'swarm');
     assert.equal(net.Labels['com.docker.stack.namespace'], 'app');
-    assert.equal(lines(await ok(n1, ['secret', 'ls', '--filter', 'label=com.docker.stack.namespace=app', '--format', '{{.Name}}'])).join(), 'app_pw');
-    assert.equal(lines(await ok(n1, ['config', 'ls', '--filter', 'label=com.docker.stack.namespace=app', '--format', '{{.Name}}'])).join(), 'app_conf');
+    assert.equal(lines(await n1.dockerOk(['secret', 'ls', '--filter', 'label=com.docker.stack.namespace=app', '--format', '{{.Name}}'])).join(), 'app_pw');
+    assert.equal(lines(await n1.dockerOk(['config', 'ls', '--filter', 'label=com.docker.stack.namespace=app', '--format', '{{.Name}}'])).join(), 'app_conf');
   });
 
   test('the services converge; stack ls, services and ps show them', async () => {
     await waitFor(async () => {
-      const out = await ok(n1, ['stack', 'services', 'app', '--format', '{{.Name}} {{.Replicas}}']);
+      const out = await n1.dockerOk(['stack', 'services', 'app', '--format', '{{.Name}} {{.Replicas}}']);
       return lines(out).sort().join(',') === 'app_client 1/1,app_web 2/2';
     }, 90_000, 'app_web 2/2 and app_client 1/1');
-    assert.deepEqual(lines(await ok(n1, ['stack', 'ls', '--format', '{{.Name}} {{.Services}}'])), ['app 2']);
-    const ps = lines(await ok(n1, ['stack', 'ps', 'app', '--filter', 'desired-state=running', '--format', '{{.Name}} {{.CurrentState}}']));
+    assert.deepEqual(lines(await n1.dockerOk(['stack', 'ls', '--format', '{{.Name}} {{.Services}}'])), ['app 2']);
+    const ps = lines(await n1.dockerOk(['stack', 'ps', 'app', '--filter', 'desired-state=running', '--format', '{{.Name}} {{.CurrentState}}']));
     assert.deepEqual(ps.map((l) => l.split(' ')[0]).sort(), ['app_client.1', 'app_web.1', 'app_web.2']);
     assert.ok(ps.every((l) => / Running /.test(l)), ps.join('\n'));
   });
@@ -118,8 +113,8 @@ describe('docker stack deploy', () => {
     const web = await containers('app_web');
     assert.equal(web.length, 2);
     for (const { node, id } of web) {
-      assert.equal(await ok(node, ['exec', id, 'cat', '/run/secrets/pw']), 's3cret\n');
-      assert.equal(await ok(node, ['exec', id, 'cat', '/app.conf']), 'color=blue\n');
+      assert.equal(await node.dockerOk(['exec', id, 'cat', '/run/secrets/pw']), 's3cret\n');
+      assert.equal(await node.dockerOk(['exec', id, 'cat', '/app.conf']), 'color=blue\n');
     }
     const [client] = await containers('app_client');
     assert.ok(client);
@@ -137,7 +132,7 @@ describe('docker stack deploy', () => {
       const web = await containers('app_web');
       if (web.length !== 2) return false;
       for (const { node, id } of web) {
-        const [image, env] = (await ok(node, ['inspect', '--format', '{{.Config.Image}}|{{json .Config.Env}}', id])).trim().split('|');
+        const [image, env] = (await node.dockerOk(['inspect', '--format', '{{.Config.Image}}|{{json .Config.Env}}', id])).trim().split('|');
         if (!image!.startsWith('busybox:v2') || !env!.includes('GREETING=bye')) return false;
       }
       return true;
@@ -149,11 +144,11 @@ describe('docker stack deploy', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /Removing service app_web/);
     assert.match(r.stdout, /Removing network app_back/);
-    assert.equal(await ok(n1, ['service', 'ls', '-q']), '');
-    assert.equal(await ok(n1, ['secret', 'ls', '-q']), '');
-    assert.equal(await ok(n1, ['config', 'ls', '-q']), '');
+    assert.equal(await n1.dockerOk(['service', 'ls', '-q']), '');
+    assert.equal(await n1.dockerOk(['secret', 'ls', '-q']), '');
+    assert.equal(await n1.dockerOk(['config', 'ls', '-q']), '');
     assert.equal((await n1.docker(['network', 'inspect', 'app_back'])).code, 1);
     await waitFor(async () => (await containers('app_web')).length + (await containers('app_client')).length === 0, 60_000, 'every task container gone');
-    assert.equal(await ok(n1, ['stack', 'ls', '-q']).catch(() => ''), '');
+    assert.equal(await n1.dockerOk(['stack', 'ls', '-q']).catch(() => ''), '');
   });
 });

@@ -170,11 +170,6 @@ describe('a worker joins with the docker CLI', () => {
       return [];
     }
   };
-  const ok = async (n: TestNode, args: string[]) => {
-    const r = await n.docker(args);
-    assert.equal(r.code, 0, `${n.name}: docker ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
 
   before(async () => {
     c = await TestCluster.start(2);
@@ -186,24 +181,24 @@ describe('a worker joins with the docker CLI', () => {
   });
 
   test('join with the worker token; node ls on the manager shows both nodes Ready', async () => {
-    await ok(n1, ['swarm', 'init', '--advertise-addr', n1.ip]);
-    const token = (await ok(n1, ['swarm', 'join-token', '-q', 'worker'])).trim();
+    await n1.dockerOk(['swarm', 'init', '--advertise-addr', n1.ip]);
+    const token = (await n1.dockerOk(['swarm', 'join-token', '-q', 'worker'])).trim();
     const bad = await n2.docker(['swarm', 'join', '--token', `${token.slice(0, -25)}${'0'.repeat(25)}`, `${n1.ip}:2377`]);
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /A valid join token is necessary to join this cluster/, n2.daemon.logs.slice(-3000));
     assert.match(bad.stderr, /A valid join token is necessary to join this cluster/);
-    const joined = await ok(n2, ['swarm', 'join', '--token', token, `${n1.ip}:2377`]);
+    const joined = await n2.dockerOk(['swarm', 'join', '--token', token, `${n1.ip}:2377`]);
     assert.match(joined, /This node joined a swarm as a worker\./);
     assert.deepEqual(pids(n2), [], 'a worker runs no etcd');
-    const info = JSON.parse(await ok(n2, ['info', '--format', '{{json .Swarm}}'])) as { LocalNodeState: string; ControlAvailable: boolean; NodeAddr: string; RemoteManagers: { Addr: string }[] };
+    const info = JSON.parse(await n2.dockerOk(['info', '--format', '{{json .Swarm}}'])) as { LocalNodeState: string; ControlAvailable: boolean; NodeAddr: string; RemoteManagers: { Addr: string }[] };
     assert.equal(info.LocalNodeState, 'active');
     assert.equal(info.ControlAvailable, false);
     assert.equal(info.NodeAddr, n2.ip);
     assert.deepEqual(info.RemoteManagers.map((m) => m.Addr), [`${n1.ip}:2377`]);
-    const rows = (await ok(n1, ['node', 'ls', '--format', '{{.Status}} {{.Availability}} {{.ManagerStatus}}|{{.Hostname}}'])).trim().split('\n').map((l) => l.split('|')[0]).sort();
+    const rows = (await n1.dockerOk(['node', 'ls', '--format', '{{.Status}} {{.Availability}} {{.ManagerStatus}}|{{.Hostname}}'])).trim().split('\n').map((l) => l.split('|')[0]).sort();
     assert.deepEqual(rows, ['Ready Active ', 'Ready Active Leader']);
-    const worker = JSON.parse(await ok(n1, ['node', 'ls', '--filter', 'role=worker', '--format', '{{json .}}'])) as { ID: string };
-    const [inspect] = JSON.parse(await ok(n1, ['node', 'inspect', worker.ID])) as [{ Status: { Addr: string }; Spec: { Role: string } }];
+    const worker = JSON.parse(await n1.dockerOk(['node', 'ls', '--filter', 'role=worker', '--format', '{{json .}}'])) as { ID: string };
+    const [inspect] = JSON.parse(await n1.dockerOk(['node', 'inspect', worker.ID])) as [{ Status: { Addr: string }; Spec: { Role: string } }];
     assert.equal(inspect.Status.Addr, n2.ip);
     assert.equal(inspect.Spec.Role, 'worker');
     const refused = await n2.docker(['node', 'ls']);
@@ -211,21 +206,21 @@ describe('a worker joins with the docker CLI', () => {
   });
 
   test('a worker killed with -9 and restarted is still in the swarm and Ready again', async () => {
-    const before = (await ok(n2, ['info', '--format', '{{.Swarm.NodeID}}'])).trim();
+    const before = (await n2.dockerOk(['info', '--format', '{{.Swarm.NodeID}}'])).trim();
     n2.kill9();
     await n2.restart();
-    assert.equal((await ok(n2, ['info', '--format', '{{.Swarm.LocalNodeState}} {{.Swarm.NodeID}}'])).trim(), `active ${before}`);
-    await waitFor(async () => (await ok(n1, ['node', 'inspect', '--format', '{{.Status.State}}', before])).trim() === 'ready', 15_000, 'worker ready');
+    assert.equal((await n2.dockerOk(['info', '--format', '{{.Swarm.LocalNodeState}} {{.Swarm.NodeID}}'])).trim(), `active ${before}`);
+    await waitFor(async () => (await n1.dockerOk(['node', 'inspect', '--format', '{{.Status.State}}', before])).trim() === 'ready', 15_000, 'worker ready');
   });
 
   test('the worker leaves without --force; the manager shows it Down and can remove it', async () => {
-    assert.match(await ok(n2, ['swarm', 'leave']), /Node left the swarm\./);
+    assert.match(await n2.dockerOk(['swarm', 'leave']), /Node left the swarm\./);
     assert.equal(existsSync(join(n2.daemon.dataRoot, 'swarm')), false);
-    const id = (await ok(n1, ['node', 'ls', '-q', '--filter', 'role=worker'])).trim();
-    await waitFor(async () => (await ok(n1, ['node', 'inspect', '--format', '{{.Status.State}}', id])).trim() === 'down', 15_000, 'worker down');
-    await ok(n1, ['node', 'rm', id]);
-    assert.equal((await ok(n1, ['node', 'ls', '-q'])).trim().split('\n').length, 1);
-    await ok(n1, ['swarm', 'leave', '--force']);
+    const id = (await n1.dockerOk(['node', 'ls', '-q', '--filter', 'role=worker'])).trim();
+    await waitFor(async () => (await n1.dockerOk(['node', 'inspect', '--format', '{{.Status.State}}', id])).trim() === 'down', 15_000, 'worker down');
+    await n1.dockerOk(['node', 'rm', id]);
+    assert.equal((await n1.dockerOk(['node', 'ls', '-q'])).trim().split('\n').length, 1);
+    await n1.dockerOk(['swarm', 'leave', '--force']);
     assert.deepEqual(pids(n1), []);
   });
 });

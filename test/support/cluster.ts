@@ -45,6 +45,7 @@
  * namespace (started by the harness, ended by pid), the node namespaces
  * (their veths go with them), the LAN namespace (its bridge too), the dirs.
  */
+import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
@@ -95,6 +96,19 @@ export class TestNode {
 
   berth(args: string[], o?: CommandOptions): Promise<Run> {
     return this.daemon.berth(args, o);
+  }
+
+  /** `docker` that must succeed: its stdout. A failure asserts with the node, the command, its stderr and the daemon's last log. */
+  async dockerOk(args: string[], o?: CommandOptions): Promise<string> {
+    const r = await this.docker(args, o);
+    assert.equal(r.code, 0, `${this.name}: docker ${args.join(' ')}: ${r.stderr}\n${this.daemon.logs.slice(-3000)}`);
+    return r.stdout;
+  }
+
+  /** Names of this node's running containers of a swarm service. */
+  async serviceContainers(service: string): Promise<string[]> {
+    const out = await this.dockerOk(['ps', '--filter', `label=com.docker.swarm.service.name=${service}`, '--format', '{{.Names}}']);
+    return out.trim().split('\n').filter(Boolean);
   }
 
   /** Runs a program on the node's "host": in its network namespace and its daemon's mount namespace (its own /sys). */

@@ -142,6 +142,7 @@ ratio() { # B D -> B / D, or - when either is no figure
   [[ $1 =~ ^[0-9.]+$ && $2 =~ ^[0-9.]+$ ]] || { echo -; return; }
   awk -v b="$1" -v d="$2" 'BEGIN { if (d == 0) print "-"; else printf "%.2f\n", b / d }'
 }
+row() { printf '| %s | %s | %s | %s |\n' "$1" "${2:--}" "${3:--}" "$4"; } # a markdown table row; a missing figure shows as -
 
 # A daemon SIGKILLed at start from outside was seen twice, while cluster tests of other
 # worktrees tore down (see test/support/cluster.ts endProcesses): one more try

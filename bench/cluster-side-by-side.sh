@@ -47,7 +47,7 @@ IMG=bench/cluster:1
 NA="n/a (not supported)"
 
 # shellcheck source=bench/cluster-lib.sh
-. "$HERE/cluster-lib.sh" # cluster_up/_down, swarm_setup, dk, use, med, ratio; $WORK and the EXIT trap
+. "$HERE/cluster-lib.sh" # cluster_up/_down, swarm_setup, dk, use, med, ratio, row; $WORK and the EXIT trap
 
 cip() { # K NAME NET -> the container's address on NET
   dk "$1" inspect -f "{{(index .NetworkSettings.Networks \"$3\").IPAddress}}" "$2"
@@ -208,7 +208,6 @@ fi
 }
 ((OVL_OK[berth] || SETUP_ONLY)) || { ob=$NA; ocb=$NA; orb=$NA; opb=$NA; [[ -z ${TPO[berth]} ]] && tb=$NA; }
 ((HAVE_IPERF)) || { tb="not measured"; td="not measured"; fb="not measured"; fd="not measured"; }
-row() { printf '| %s | %s | %s | %s |\n' "$1" "${2:--}" "${3:--}" "$4"; }
 echo
 echo "3-node swarms, $(date -u +%Y-%m-%dT%H:%MZ), load average $(cut -d' ' -f1-3 /proc/loadavg); medians (all rounds in brackets)"
 echo "| metric | dockerd $("$DOCKERD" --version | awk '{print $3}' | tr -d ,) | berthd | berth / docker |"

@@ -156,7 +156,6 @@ done
   rsb=$(med ${RS[berth]}); rsd=$(med ${RS[docker]})
   rtb=$(med ${RATE[berth]}); rtd=$(med ${RATE[docker]})
 }
-row() { printf '| %s | %s | %s | %s |\n' "$1" "${2:--}" "${3:--}" "$4"; }
 echo
 echo "3-node swarms, services, $(date -u +%Y-%m-%dT%H:%MZ), load average $(cut -d' ' -f1-3 /proc/loadavg); medians of $ROUNDS rounds (all rounds in brackets)"
 echo "| metric | dockerd $("$DOCKERD" --version | awk '{print $3}' | tr -d ,) | berthd | berth / docker |"

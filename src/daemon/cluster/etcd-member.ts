@@ -32,6 +32,7 @@
  * /proc/<pid>/cmdline must name the etcd binary and this member's data
  * dir. A reused pid belonging to another process is never adopted or killed.
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { access, constants, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -158,7 +159,6 @@ async function readPid(file: string): Promise<number | undefined> {
   }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class EtcdMember {
   readonly paths: EtcdPaths;

@@ -20,6 +20,7 @@
  */
 import { LeaseNotFound, type ClusterStore, type Lease } from './store.js';
 import { SWARM_PREFIX } from './swarm-objects.js';
+import { sleepUnlessAborted } from '../../lib/abortable-sleep.js';
 
 export const LEADER_KEY = `${SWARM_PREFIX}leader`;
 export const LEADER_LEASE_TTL_SECONDS = 5;
@@ -58,11 +59,6 @@ export async function currentLeader(store: Pick<ClusterStore, 'get'>): Promise<s
   return (await store.get(LEADER_KEY))?.value || undefined;
 }
 
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(resolve, ms);
-    signal.addEventListener('abort', () => { clearTimeout(t); resolve(); }, { once: true });
-  });
 
 export class LeaderElection {
   private readonly ctl = new AbortController();
@@ -124,7 +120,7 @@ export class LeaderElection {
         leading = !signal.aborted && (await this.campaign());
       } catch {
         leading = false;
-        await sleep(1000, signal);
+        await sleepUnlessAborted(1000, signal);
       }
     }
   }
@@ -140,7 +136,7 @@ export class LeaderElection {
     const ttlMs = this.ttl * 1000;
     let renewedAt = Date.now();
     while (!signal.aborted) {
-      await sleep(ttlMs / 3, signal);
+      await sleepUnlessAborted(ttlMs / 3, signal);
       if (signal.aborted) return;
       const sentAt = Date.now();
       const left = renewedAt + ttlMs - sentAt;

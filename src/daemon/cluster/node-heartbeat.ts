@@ -11,10 +11,10 @@
  *   hb.startInBackground();     // or: retry until etcd answers (daemon start)
  *   hb.stop();                  // stops renewing; the key expires with its lease
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { KeyValueStore, Lease, Leases } from './store.js';
 import { heartbeatKey, NODE_LEASE_TTL_SECONDS } from './swarm-objects.js';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export class NodeHeartbeat {
   private readonly ctl = new AbortController();

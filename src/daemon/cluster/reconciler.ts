@@ -19,6 +19,7 @@ import { readSnapshot } from './cluster-snapshot.js';
 import { serviceKey, serviceLockKey, taskKey } from './service-records.js';
 import type { ClusterStore, Compare, TxnOp } from './store.js';
 import { SWARM_PREFIX } from './swarm-objects.js';
+import { sleepUnlessAborted } from '../../lib/abortable-sleep.js';
 
 export interface ReconcilerOptions {
   log: (msg: string, f?: Record<string, unknown>) => void;
@@ -70,7 +71,7 @@ export class Reconciler {
         this.o.log('orchestrator: watch failed; watching again', { error: (err as Error).message });
       }
       // ended or failed: watch again after a pause (never a tight loop), and look at everything once
-      await sleep(1000, signal);
+      await sleepUnlessAborted(1000, signal);
       this.kick();
     }
   }
@@ -92,7 +93,7 @@ export class Reconciler {
         wakeAt = await this.pass();
       } catch (err) {
         this.o.log('orchestrator: pass failed; retrying', { error: (err as Error).message });
-        await sleep(1000, signal);
+        await sleepUnlessAborted(1000, signal);
         this.dirty = true;
       }
     }
@@ -150,10 +151,3 @@ export class Reconciler {
   }
 }
 
-/** Waits `ms` or until aborted; the abort listener goes either way (a loop that fails often must not pile them up). */
-const sleep = (ms: number, signal: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const done = () => { clearTimeout(t); signal.removeEventListener('abort', done); resolve(); };
-    const t = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });

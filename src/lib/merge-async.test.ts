@@ -41,3 +41,15 @@ test('mergeAsync passes a source failure on', async () => {
   }
   await assert.rejects(async () => { for await (const _ of mergeAsync([failing(), slow('a', 1, 10)])) void _; }, /boom/);
 });
+
+test('mergeAsync takes sources that join while it runs, and ends when they and the joining stream have ended', async () => {
+  async function* joiners(): AsyncGenerator<AsyncIterable<string>> {
+    await sleep(10);
+    yield slow('x', 2, 3);
+    await sleep(10);
+    yield slow('y', 1, 1);
+  }
+  const out: string[] = [];
+  for await (const v of mergeAsync([slow('a', 1, 1)], joiners())) out.push(v);
+  assert.deepEqual(out, ['a0', 'x0', 'x1', 'y0']);
+});

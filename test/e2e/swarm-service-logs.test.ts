@@ -4,8 +4,9 @@
  * each node, whose tasks print two lines naming their container. The
  * manager merges its own task's lines with those it asks the workers for
  * over their swarm ports; `-f` follows a line printed after the call and
- * leaves no stream open on the nodes when the client goes; a node off the
- * LAN is left out with a warning instead of a hang.
+ * leaves no stream open on the nodes when the client goes, and follows a task
+ * started after the call (a scale-up); a node off the LAN is left out with a
+ * warning instead of a hang.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -149,6 +150,25 @@ describe('docker service logs across nodes', () => {
       assert.equal(warn[0]!.task, onNode.get(n3)!.task.slice(0, 12));
     } finally {
       n3.plug();
+    }
+  });
+
+  // last: the fourth task's container stays on its node after the scale-down, and its lines with it
+  test('-f follows a task the service starts after the call, from its first line', async () => {
+    const child = spawn(DOCKER, ['service', 'logs', '-f', '--tail', '0', 'logs'], { env: { ...process.env, ...n1.daemon.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      await waitFor(async () => (await swarmPortConnections(n2)) === 1 && (await swarmPortConnections(n3)) === 1, 20_000, 'streams from n2 and n3');
+      await n1.dockerOk(['service', 'scale', '-d', 'logs=4']);
+      await waitFor(async () => parse(out).some((l) => l.slot === '4' && l.text.startsWith('one ')), 90_000, `the new task's first line in ${JSON.stringify(out)}`);
+      const fourth = parse(out).filter((l) => l.slot === '4');
+      assert.deepEqual(new Set(fourth.map((l) => l.task)).size, 1);
+      assert.ok(parse(out).every((l) => l.slot === '4'), 'the running tasks printed nothing new');
+      assert.equal(child.exitCode, null, 'still following');
+    } finally {
+      child.kill('SIGTERM');
     }
   });
 });

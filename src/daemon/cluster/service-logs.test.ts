@@ -73,3 +73,32 @@ test('service logs: a node that fails mid-way is a warning; a task selects its o
   assert.equal(swarmPortOf({ addr: '10.0.0.9' } as NodeRecord), '10.0.0.9:2377');
   await store.close();
 });
+
+test('service logs -f: a task the service starts later is followed from its first line once it runs; another service\'s task is not', async () => {
+  const store = await cluster();
+  const ac = new AbortController();
+  const { entries } = await serviceLogs({ service: 'web' }, { ...Q, follow: true, tail: 1 }, ac.signal, {
+    store, self: 'n1',
+    local: (ids, q) => { assert.equal(q.tail, ids.includes('t5') ? undefined : 1); return lines(ids); },
+    remote: (_target, ids) => lines(ids),
+  });
+  const got: string[] = [];
+  const reading = (async () => {
+    for await (const e of entries) {
+      got.push(e.log);
+      if (e.log === 'hi from t5\n') ac.abort();
+    }
+  })();
+  const later = (id: string, serviceId: string, state: TaskRecord['status']['state']): TaskRecord => ({
+    id, serviceId, serviceName: 'x', slot: 4, nodeId: 'n1', desiredState: 'running', specVersion: 1, spec: {}, createdAt: '', updatedAt: '',
+    status: { state, message: '', timestamp: '' },
+  });
+  await store.put(taskKey('t5'), JSON.stringify(later('t5', 's1', 'assigned')));
+  await store.put(taskKey('t6'), JSON.stringify(later('t6', 'other', 'running')));
+  await store.put(taskKey('t5'), JSON.stringify(later('t5', 's1', 'running')));
+  await reading;
+  assert.ok(got.includes('hi from t5\n'), got.join(''));
+  assert.ok(!got.includes('hi from t6\n'));
+  assert.equal(got.filter((l) => l === 'hi from t5\n').length, 1);
+  await store.close();
+});

@@ -12,13 +12,15 @@
  * node's tasks are read here; another node's over its swarm port
  * (task-log-protocol.ts). A node that is down, or does not answer, is
  * skipped: one warning line (stderr) tells which, instead of a wait.
+ * Following a service also follows the tasks it starts later (a replacement,
+ * a scale-up), from their first line, as swarmkit's log broker does.
  */
 import { InvalidParameter, NotFound } from '../../errdefs/index.js';
 import { mergeAsync } from '../../lib/merge-async.js';
 import { nowNs, rfc3339Nano } from '../logs/entry.js';
 import type { LogEntry } from '../logs/entry.js';
-import { SERVICES_PREFIX, TASKS_PREFIX, type ServiceRecord, type TaskRecord } from './service-records.js';
-import type { KeyValueStore } from './store.js';
+import { SERVICES_PREFIX, TASKS_PREFIX, stateRank, type ServiceRecord, type TaskRecord } from './service-records.js';
+import type { KeyValueStore, Watches } from './store.js';
 import { resolveService } from './swarm-services.js';
 import { HEARTBEATS_PREFIX, NODES_PREFIX, SWARM_PORT, type NodeRecord } from './swarm-objects.js';
 import type { TaskLogTarget } from './task-log-protocol.js';
@@ -27,7 +29,7 @@ import type { TaskLogLine, TaskLogQuery } from './task-log-source.js';
 export type LogSelector = { service: string } | { task: string };
 
 export interface ServiceLogDeps {
-  store: Pick<KeyValueStore, 'list'>;
+  store: Pick<KeyValueStore, 'list'> & Watches;
   /** This node's id: its tasks are read locally. */
   self: string;
   local(taskIds: string[], q: TaskLogQuery, signal: AbortSignal): AsyncIterable<TaskLogLine>;
@@ -42,8 +44,10 @@ export async function serviceLogs(sel: LogSelector, q: TaskLogQuery, signal: Abo
   const taskRecords = tasks!.items.map((kv) => JSON.parse(kv.value) as TaskRecord);
   let chosen: TaskRecord[];
   let tty: boolean;
+  let serviceId: string | undefined;
   if ('service' in sel) {
     const s = resolveService(sel.service, services!.items.map((kv) => JSON.parse(kv.value) as ServiceRecord));
+    serviceId = s.id;
     chosen = taskRecords.filter((t) => t.serviceId === s.id);
     tty = !!s.spec.TaskTemplate?.ContainerSpec?.TTY;
   } else {
@@ -56,7 +60,27 @@ export async function serviceLogs(sel: LogSelector, q: TaskLogQuery, signal: Abo
   const byNode = new Map<string, TaskRecord[]>();
   for (const t of chosen) if (t.nodeId) byNode.set(t.nodeId, [...(byNode.get(t.nodeId) ?? []), t]);
   const sources = [...byNode].map(([nodeId, ts]) => nodeLines(nodeId, ts, nodeById.get(nodeId), alive.has(nodeId), q, signal, d));
-  return { tty, entries: mergeAsync(sources) };
+  const later = q.follow && serviceId !== undefined
+    ? laterTasks(serviceId, new Set(chosen.map((t) => t.id)), tasks!.revision, { ...q, tail: undefined }, signal, nodeById, d)
+    : undefined;
+  return { tty, entries: mergeAsync(sources, later) };
+}
+
+/**
+ * The service's tasks that reach `running` after the first list, each as a
+ * source of its own once its container exists. A task placed on a node that
+ * joined since is looked up as down: its lines are left out with a warning.
+ */
+async function* laterTasks(
+  serviceId: string, known: Set<string>, revision: number, q: TaskLogQuery, signal: AbortSignal, nodeById: Map<string, NodeRecord>, d: ServiceLogDeps,
+): AsyncGenerator<AsyncIterable<LogEntry>> {
+  for await (const ev of d.store.watch(TASKS_PREFIX, { fromRevision: revision + 1, signal })) {
+    if (ev.type !== 'put') continue;
+    const t = JSON.parse(ev.value) as TaskRecord;
+    if (t.serviceId !== serviceId || known.has(t.id) || !t.nodeId || stateRank(t.status.state) < stateRank('running')) continue;
+    known.add(t.id);
+    yield nodeLines(t.nodeId, [t], nodeById.get(t.nodeId), nodeById.has(t.nodeId), q, signal, d);
+  }
 }
 
 /** The task a reference names: full id, then a unique id prefix (moby's getTask). */

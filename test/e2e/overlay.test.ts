@@ -257,6 +257,10 @@ describe('overlay networks across hosts with the docker CLI', () => {
     assert.equal((await n3.dockerOk(['network', 'ls', '--filter', 'driver=overlay', '-q'])).trim(), '');
     assert.equal(await ruleCount(n3, 'ov-'), 0);
     assert.ok((await links(n2)).includes(`vx-${id.slice(0, 12)}`), 'node2 still has it');
+    // its peer entries and its ingress address went with it: the others no longer list it
+    const peerIps = async (net: string) => ((await inspect(n2, net)).Peers ?? []).map((p) => p.IP);
+    await waitFor(async () => !(await peerIps('stay')).includes(n3.ip) && !(await peerIps('ingress')).includes(n3.ip), 15_000, 'node3 gone from the peers');
+    assert.ok((await peerIps('stay')).includes(n2.ip));
     await n1.dockerOk(['network', 'rm', 'stay']);
     // the ingress network's devices stay while node2 is in the swarm
     await waitFor(async () => !(await links(n2)).some((l) => l === `vx-${id.slice(0, 12)}` || l === `ov-${id.slice(0, 12)}`), 15_000, 'node2: devices gone');

@@ -5,7 +5,7 @@ import { parseCidr } from '../../lib/ipv4.js';
 import { planFromConfig } from '../networks/ipam.js';
 import { MemoryStore } from './memory-store.js';
 import {
-  allocateAddress, createNetwork, freeSubnet, listNetworks, parseOverlayKey, putEndpoint, releaseAddress, removeNetwork, VNI_FIRST,
+  allocateAddress, createNetwork, freeSubnet, leasedAddresses, listNetworks, parseOverlayKey, peerKey, putEndpoint, putPeer, releaseAddress, releaseNodeNetworking, removeNetwork, VNI_FIRST,
 } from './network-records.js';
 
 const POOL = { pools: ['10.0.0.0/8'], subnetSize: 24 };
@@ -60,5 +60,25 @@ describe('overlay network records', () => {
     assert.deepEqual(parseOverlayKey('/berth/swarm/overlay/endpoints/n1/c1'), { kind: 'endpoints', net: 'n1', sub: 'c1' });
     assert.deepEqual(parseOverlayKey('/berth/swarm/overlay/networks/n1'), { kind: 'networks', net: 'n1' });
     assert.equal(parseOverlayKey('/berth/swarm/overlay/ipam/n1/10.0.0.2'), undefined);
+  });
+
+  test('a node that leaves or is removed: its leases, endpoints and peer entries go; another node\'s and the VIP-free ones stay', async () => {
+    const kv = new MemoryStore();
+    const net = await createNetwork(kv, 'n', req('ovl'), POOL);
+    const a = await allocateAddress(kv, net.id, { containerId: 'c-gone', nodeId: 'gone' });
+    const b = await allocateAddress(kv, net.id, { containerId: 'c-stays', nodeId: 'stays' });
+    await allocateAddress(kv, net.id, { containerId: 'ingress-gone', nodeId: 'gone' });
+    for (const [c, ip, node] of [['c-gone', a.ip, 'gone'], ['c-stays', b.ip, 'stays']] as const) {
+      await putEndpoint(kv, net.id, { containerId: c, name: c, dnsNames: [], ip, mac: '02:42:00:00:00:01', nodeId: node, vtep: '192.0.2.1' });
+    }
+    await putPeer(kv, net.id, 'gone', { name: 'gone', ip: '192.0.2.1' });
+    await putPeer(kv, net.id, 'stays', { name: 'stays', ip: '192.0.2.2' });
+    assert.equal(await releaseNodeNetworking(kv, 'gone'), 4);
+    assert.deepEqual([...await leasedAddresses(kv, net.id)].length, 1);
+    assert.equal(await kv.get(peerKey(net.id, 'gone')), undefined);
+    assert.ok(await kv.get(peerKey(net.id, 'stays')));
+    assert.equal((await kv.list('/berth/swarm/overlay/endpoints/')).items.length, 1);
+    assert.equal(await releaseNodeNetworking(kv, 'gone'), 0);
+    await kv.close();
   });
 });

@@ -262,6 +262,26 @@ export async function releaseAddress(kv: KeyValueStore, netId: string, container
   await kv.txn({ compare: lease ? [{ key: ipKey(netId, ip), modRevision: lease.modRevision }] : [], success: ops });
 }
 
+/**
+ * What a node holds on every overlay network, gone: its address leases (its
+ * containers' and its ingress address), endpoint records and peer entries.
+ * For a node that leaves or is removed, so that its addresses are free again
+ * and no other node keeps forwarding to it or lists it among the peers. Each
+ * key is deleted only as read: a lease taken again meanwhile stays.
+ */
+export async function releaseNodeNetworking(kv: KeyValueStore, nodeId: string): Promise<number> {
+  const [leases, endpoints, peers] = await Promise.all([IPAM_PREFIX, ENDPOINTS_PREFIX, PEERS_PREFIX].map((p) => kv.list(p)));
+  const owned = (v: string) => (JSON.parse(v) as { nodeId?: string }).nodeId === nodeId;
+  const doomed = [
+    ...leases!.items.filter((i) => owned(i.value)),
+    ...endpoints!.items.filter((i) => owned(i.value)),
+    ...peers!.items.filter((i) => parseOverlayKey(i.key)?.sub === nodeId),
+  ];
+  // one small transaction per key: etcd caps the operations of one, and a raced key only skips itself
+  for (const i of doomed) await kv.txn({ compare: [{ key: i.key, modRevision: i.modRevision }], success: [{ delete: i.key }] });
+  return doomed.length;
+}
+
 /** Publishes an endpoint, if its network still exists. */
 export async function putEndpoint(kv: KeyValueStore, netId: string, ep: OverlayEndpointRecord): Promise<void> {
   const net = await kv.get(networkKey(netId));

@@ -10,6 +10,7 @@ import type { Filters } from '../../api/filters.js';
 import type { NodeSpec, NodeView } from '../../api/types/index.js';
 import { Conflict, InvalidParameter, NotFound, Unavailable } from '../../errdefs/index.js';
 import { currentLeader } from './leader-election.js';
+import { releaseNodeNetworking } from './network-records.js';
 import type { ClusterStore, KeyValue } from './store.js';
 import {
   applyNodeSpec, CLUSTER_KEY, heartbeatKey, HEARTBEATS_PREFIX, NODE_FILTERS, nodeMatches, NODES_PREFIX, nodeView, resolveNodeRef,
@@ -101,5 +102,7 @@ export class SwarmNodes {
     const beat = await store.get(heartbeatKey(record.id));
     if (beat?.lease) await store.revokeLease(beat.lease).catch(() => {});
     await store.txn({ compare: [{ key: kv.key, modRevision: kv.modRevision }], success: [{ delete: kv.key }, { delete: heartbeatKey(record.id) }] });
+    // a node that died without leaving still holds addresses and peer entries on the overlay networks
+    await releaseNodeNetworking(store, record.id);
   }
 }

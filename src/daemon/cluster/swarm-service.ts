@@ -23,7 +23,7 @@ import { networkInterfaces } from 'node:os';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Server } from 'node:https';
-import { ingressNetworkOps } from './network-records.js';
+import { ingressNetworkOps, releaseNodeNetworking } from './network-records.js';
 import type { ConfigView, SecretView, SwarmInfoView, SwarmInitRequest, SwarmSpec, SwarmView } from '../../api/types/index.js';
 import { Conflict, InvalidParameter, Unavailable } from '../../errdefs/index.js';
 import { hostOf, resolveAdvertiseIp } from './advertise-addr.js';
@@ -494,6 +494,10 @@ export class SwarmService {
       await this.election?.stop();
       // the heartbeat goes at once: managers show this node down (it stays listed until `node rm`, as in Docker)
       await this.store?.delete(heartbeatKey(state.nodeId)).catch(() => false);
+      if (this.store) {
+        await releaseNodeNetworking(this.store, state.nodeId)
+          .catch((err: Error) => this.d.log.warn('swarm: could not release this node\'s overlay addresses', { error: err.message }));
+      }
       // a manager whose resume failed has no member object: make one to stop (by pid) and delete what runs
       if (state.role === 'manager' && !this.member) this.memberFor(state, 'new');
       if (state.role === 'manager' && this.store) {

@@ -118,15 +118,21 @@ export class EtcdStore implements ClusterStore {
   private readonly client: Etcd3;
   private readonly timeoutMs: number;
   private readonly endpoints: string;
+  private readonly endpointCount: number;
 
   constructor(o: EtcdStoreOptions) {
     this.timeoutMs = o.requestTimeoutMs ?? 5000;
     this.endpoints = o.endpoints.join(',');
+    this.endpointCount = o.endpoints.length;
     const deadline = this.timeoutMs;
     this.client = new Etcd3({
       hosts: o.endpoints,
       credentials: { rootCertificate: readFileSync(o.tls.caFile), certChain: readFileSync(o.tls.certFile), privateKey: readFileSync(o.tls.keyFile) },
       dialTimeout: deadline,
+      // A member cut off mid-stream (its link down, no RST) would leave every stream to it silent until
+      // the lease's TTL ran out; HTTP/2 pings find the dead link in 7 s at most and fail its streams over.
+      // 5 s is etcd's least ping interval (--grpc-keepalive-min-time); no pings while nothing is open.
+      ...(o.endpoints.length > 1 ? { grpcOptions: { 'grpc.keepalive_time_ms': 5000, 'grpc.keepalive_timeout_ms': 2000 } } : {}),
       defaultCallOptions: (ctx) => (!ctx.isStream ? { deadline: Date.now() + deadline } : ctx.service === 'Watch' || ctx.method === 'leaseKeepAlive' ? { interceptors: [requireLeader] } : {}),
       faultHandling: {
         // A host failing twice in a row is skipped for 2 s; a call it refused is retried on another after 100 ms.
@@ -273,6 +279,7 @@ export class EtcdStore implements ClusterStore {
   async grantLease(ttlSeconds: number, opts: LeaseOptions = {}): Promise<Lease> {
     const lease: EtcdLease = this.client.lease(ttlSeconds, { autoKeepAlive: opts.keepAlive ?? true });
     lease.on('lost', () => {}); // reported through onLost
+    if ((opts.keepAlive ?? true) && this.endpointCount > 1) this.rescueStalledKeepAlives(lease);
     const id = await this.call('lease grant', () => lease.grant());
     return {
       id,
@@ -292,6 +299,33 @@ export class EtcdStore implements ClusterStore {
         lease.on('lost', (err: Error) => fn(Object.assign(new LeaseNotFound(id), { cause: err })));
       },
     };
+  }
+
+  /**
+   * etcd3 keeps a lease alive on one stream, to one member, and notices a
+   * silent member only after a whole TTL, when the lease has expired with
+   * it. A renewal unanswered within 1.5 s is made again here, by one-off
+   * keep-alives with their own deadline, each on a member picked anew, until
+   * one answers: the lease lives while any member of the quorum is reached.
+   */
+  private rescueStalledKeepAlives(lease: EtcdLease): void {
+    let watchdog: NodeJS.Timeout | undefined;
+    const rescue = async () => {
+      for (let attempt = 0; attempt < 5 && !lease.revoked(); attempt++) {
+        try {
+          await lease.keepaliveOnce({ deadline: Date.now() + 1500 });
+          return;
+        } catch (err) {
+          if (isLeaseNotFound(err)) return; // lost: etcd3 has told its listeners
+        }
+      }
+    };
+    lease.on('keepaliveFired', () => {
+      clearTimeout(watchdog);
+      watchdog = setTimeout(() => void rescue(), 1500).unref();
+    });
+    lease.on('keepaliveSucceeded', () => clearTimeout(watchdog));
+    lease.on('lost', () => clearTimeout(watchdog));
   }
 
   async revokeLease(id: string): Promise<void> {

@@ -24,6 +24,7 @@ import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Server } from 'node:https';
 import { ingressNetworkOps, releaseNodeNetworking } from './network-records.js';
+import { followContacts, type Contacts } from './worker-contacts.js';
 import type { ConfigView, SecretView, SwarmInfoView, SwarmInitRequest, SwarmSpec, SwarmView } from '../../api/types/index.js';
 import { Conflict, InvalidParameter, Unavailable } from '../../errdefs/index.js';
 import { hostOf, resolveAdvertiseIp } from './advertise-addr.js';
@@ -115,6 +116,7 @@ export class SwarmService {
   private heartbeat: NodeHeartbeat | undefined;
   private election: LeaderElection | undefined;
   private stopRoleWatch: (() => void) | undefined;
+  private stopContacts: (() => void) | undefined;
   private swarmPort: Server | undefined;
   /** The etcd client module, loading or loaded (preloadStore). */
   private etcdModule: Promise<typeof import('./etcd-store.js')> | undefined;
@@ -215,7 +217,18 @@ export class SwarmService {
     }
     await allDone(first);
     this.stopRoleWatch = watchOwnRole(store, state.nodeId, (role) => this.onRole(role));
+    if (state.role === 'worker') this.stopContacts = followContacts(store, state.etcdEndpoints ?? [], (c) => this.onContacts(c));
     this.workloads.open(store, state.nodeId, state.role);
+  }
+
+  /** The managers changed since this worker last looked: its store goes through the current ones. */
+  private onContacts(c: Contacts): void {
+    void this.serial(async () => {
+      const state = this.state;
+      if (!state || state.role !== 'worker') return;
+      this.d.log.info('swarm: the managers changed; the store now goes through them', { endpoints: c.etcdEndpoints.join(',') });
+      await this.roleHost.switchState({ ...state, etcdEndpoints: c.etcdEndpoints, managers: c.managers });
+    }).catch((err: Error) => this.d.log.warn('swarm: could not switch to the current managers', { error: err.message }));
   }
 
   /** Everything openSession and openSwarmPort started; the local etcd member stays as it is. */
@@ -223,6 +236,8 @@ export class SwarmService {
     await this.workloads.close();
     this.stopRoleWatch?.();
     this.stopRoleWatch = undefined;
+    this.stopContacts?.();
+    this.stopContacts = undefined;
     await this.closeSwarmPort();
     await this.election?.stop();
     this.election = undefined;

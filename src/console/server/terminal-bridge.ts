@@ -30,15 +30,31 @@ function resizeMessage(text: string): Resize | undefined {
   return undefined;
 }
 
+const FIRST_SIZE_WAIT_MS = 1000;
+
+/** Resizes the exec's tty; the daemon refuses until the process runs, so a few tries (as the docker CLI does). */
+async function resizeExec(client: EngineClient, execId: string, r: Resize): Promise<void> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    try {
+      await client.post(`/exec/${execId}/resize`, { query: { h: r.rows, w: r.cols } });
+      return;
+    } catch {
+      await new Promise((done) => setTimeout(done, 50 * 2 ** attempt));
+    }
+  }
+}
+
 export async function bridgeTerminal(ws: WebSocket, client: EngineClient, t: TerminalRequest): Promise<void> {
   let exec: Socket | undefined;
   let execId = '';
   // keystrokes typed while the exec starts are kept, in order
   const pending: Buffer[] = [];
   let size: Resize | undefined;
+  let firstSize: (() => void) | undefined;
   const resize = (r: Resize) => {
     size = r;
-    if (execId) void client.post(`/exec/${execId}/resize`, { query: { h: r.rows, w: r.cols } }).catch(() => {});
+    firstSize?.();
+    if (execId) void resizeExec(client, execId, r);
   };
   ws.on('message', (data: Buffer, isBinary: boolean) => {
     if (!isBinary) {
@@ -50,12 +66,18 @@ export async function bridgeTerminal(ws: WebSocket, client: EngineClient, t: Ter
     else pending.push(data);
   });
   ws.once('close', () => exec?.destroy());
+  // the page sends its size first: the exec's tty then starts with it (ConsoleSize), not at 0x0
+  await new Promise<void>((resolve) => {
+    firstSize = resolve;
+    setTimeout(resolve, FIRST_SIZE_WAIT_MS).unref();
+  });
+  firstSize = undefined;
   try {
     const created = await client.json<{ Id: string }>('POST', `/containers/${encodeURIComponent(t.container)}/exec`, {
       body: { AttachStdin: true, AttachStdout: true, AttachStderr: true, Tty: true, Cmd: t.cmd, ...(size ? { ConsoleSize: [size.rows, size.cols] } : {}) },
     });
     execId = created.Id;
-    exec = await client.hijack(`/exec/${execId}/start`, { body: { Detach: false, Tty: true } });
+    exec = await client.hijack(`/exec/${execId}/start`, { body: { Detach: false, Tty: true, ...(size ? { ConsoleSize: [size.rows, size.cols] } : {}) } });
   } catch (err) {
     ws.close(1011, (err as Error).message.slice(0, 120));
     return;
@@ -64,7 +86,6 @@ export async function bridgeTerminal(ws: WebSocket, client: EngineClient, t: Ter
     exec.destroy();
     return;
   }
-  if (size) resize(size);
   for (const p of pending.splice(0)) exec.write(p);
   exec.on('data', (d: Buffer) => ws.send(d, { binary: true }));
   exec.once('close', () => ws.close(1000, 'exited'));

@@ -45,6 +45,6 @@ const table = routes.map(([method, path]) => ({ method, re: new RegExp(`^${path}
 /** Whether the proxy forwards `method path` (a path without the `/vX.Y` prefix or query). */
 export function allowedRoute(method: string, path: string): boolean {
   // `..` or encoded slashes could walk a matched prefix onto another route
-  if (path.includes('/../') || path.endsWith('/..') || /%2f|%5c|%2e%2e/i.test(path.replace(/^\/images\//, ''))) return false;
+  if (path.includes('/../') || path.endsWith('/..') || /%2f|%5c|%2e%2e/i.test(path)) return false;
   return table.some((r) => r.method === method && r.re.test(path));
 }

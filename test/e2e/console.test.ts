@@ -184,6 +184,22 @@ describe('berth console', () => {
     });
   });
 
+  test('volumes, networks and system pages: a volume created from the CLI shows up live; df lists the images', async () => {
+    await page.goto(`${con.origin}/#/volumes`);
+    await page.getByRole('heading', { name: 'Volumes', level: 1 }).waitFor();
+    await ok(['volume', 'create', 'console-data']);
+    await page.locator('#volumes th', { hasText: 'console-data' }).waitFor({ timeout: 5_000 });
+    await ok(['volume', 'rm', 'console-data']);
+    await page.locator('#volumes th', { hasText: 'console-data' }).waitFor({ state: 'detached', timeout: 5_000 });
+    await page.getByRole('link', { name: 'Networks' }).click();
+    await page.locator('#networks th', { hasText: /^bridge$/ }).waitFor();
+    await page.getByRole('link', { name: 'System' }).click();
+    const images = page.locator('#system-df tr', { has: page.locator('th', { hasText: /^Images$/ }) });
+    await images.waitFor();
+    assert.equal(await images.locator('td').first().textContent(), '1', 'busybox');
+    await shot('system');
+  });
+
   test('nothing is left behind', async () => {
     const ids = (await d.docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
     assert.deepEqual(ids, []);

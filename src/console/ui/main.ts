@@ -4,10 +4,15 @@ import { h, replace, type Page } from './dom.js';
 import { containerPage } from './pages/container.js';
 import { containersPage } from './pages/containers.js';
 import { imagesPage } from './pages/images.js';
+import { networksPage, volumesPage } from './pages/resources.js';
+import { systemPage } from './pages/system.js';
 
 const routes: [RegExp, (...args: string[]) => Page][] = [
   [/^#\/containers\/([^/]+)$/, (id) => containerPage(decodeURIComponent(id))],
   [/^#\/images$/, () => imagesPage()],
+  [/^#\/volumes$/, () => volumesPage()],
+  [/^#\/networks$/, () => networksPage()],
+  [/^#\/system$/, () => systemPage()],
   [/^(?:#\/containers)?$/, () => containersPage()],
 ];
 

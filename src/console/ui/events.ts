@@ -23,7 +23,7 @@ let since: number | undefined;
 async function run(signalReady: () => void): Promise<void> {
   for (let delay = 500; ; delay = Math.min(delay * 2, 10_000)) {
     try {
-      const filters = JSON.stringify({ type: ['container', 'image', 'volume', 'network'] });
+      const filters = JSON.stringify({ type: ['container', 'image', 'volume', 'network', 'service', 'node'] });
       const res = await call('GET', `/events${query({ filters, since })}`);
       signalReady();
       delay = 500;

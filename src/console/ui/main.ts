@@ -6,6 +6,7 @@ import { containersPage } from './pages/containers.js';
 import { imagesPage } from './pages/images.js';
 import { networksPage, volumesPage } from './pages/resources.js';
 import { systemPage } from './pages/system.js';
+import { clusterPage } from './pages/cluster.js';
 
 const routes: [RegExp, (...args: string[]) => Page][] = [
   [/^#\/containers\/([^/]+)$/, (id) => containerPage(decodeURIComponent(id))],
@@ -13,6 +14,7 @@ const routes: [RegExp, (...args: string[]) => Page][] = [
   [/^#\/volumes$/, () => volumesPage()],
   [/^#\/networks$/, () => networksPage()],
   [/^#\/system$/, () => systemPage()],
+  [/^#\/cluster$/, () => clusterPage()],
   [/^(?:#\/containers)?$/, () => containersPage()],
 ];
 

@@ -110,6 +110,13 @@ describe('berth console', () => {
     const before = Number(/line-(\d+)/.exec((await d.docker(['logs', '--tail', '1', 'web'])).stdout)?.[1] ?? 0);
     await page.locator('#logs .stdout', { hasText: `line-${before + 5}` }).waitFor({ timeout: 15_000 });
     await page.locator('#logs .stderr', { hasText: 'err-1' }).first().waitFor();
+    // search keeps only the matching lines, those still arriving included
+    await page.getByLabel('Search').fill('err-2');
+    const shown = async () => page.locator('#logs .line:visible').allTextContents();
+    assert.ok((await shown()).every((l) => l.includes('err-2')), (await shown()).join('|'));
+    await page.locator('#logs .line:visible', { hasText: 'err-20' }).waitFor({ timeout: 15_000 });
+    assert.ok((await shown()).every((l) => l.includes('err-2')), (await shown()).join('|'));
+    await page.getByLabel('Search').fill('');
     await shot('container-logs');
   });
 

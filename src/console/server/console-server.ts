@@ -8,12 +8,12 @@
  *   console.log(c.url); // http://127.0.0.1:41234/?token=…
  *   await c.close();
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
 import type { EngineClient } from '../../client/engine-client.js';
-import { Forbidden, InvalidParameter, Unauthorized } from '../../errdefs/index.js';
+import { Forbidden, httpStatusOf, InvalidParameter, Unauthorized } from '../../errdefs/index.js';
 import { AssetStore, defaultAssetsDir } from './assets.js';
 import { proxyEngine } from './engine-proxy.js';
 import { writeError } from './replies.js';
@@ -85,8 +85,8 @@ export async function startConsole(o: ConsoleOptions): Promise<RunningConsole> {
     const refused = refusal(req, true) ?? (url.pathname === '/terminal' && url.searchParams.get('container') ? undefined : new InvalidParameter('console.bad_terminal', 'a terminal needs ?container='));
     if (refused) {
       const body = JSON.stringify({ message: refused.message });
-      const status = refused instanceof Unauthorized ? '401 Unauthorized' : refused instanceof Forbidden ? '403 Forbidden' : '400 Bad Request';
-      socket.end(`HTTP/1.1 ${status}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      const status = httpStatusOf(refused);
+      socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => {

@@ -1,5 +1,5 @@
 /**
- * A container's logs, streamed: follow, tail, timestamps; stderr lines are
+ * A container's logs, streamed: follow, tail, timestamps, search; stderr lines are
  * marked (colour and a label for screen readers). Changing an option
  * starts a new stream and drops the old one.
  */
@@ -13,13 +13,16 @@ export function logsView(id: string, tty: boolean): { el: HTMLElement; dispose: 
   const follow = h('input', { type: 'checkbox', id: 'logs-follow', checked: true });
   const timestamps = h('input', { type: 'checkbox', id: 'logs-timestamps' });
   const tail = h('input', { type: 'number', id: 'logs-tail', min: 0, value: '500', size: 6 });
+  const search = h('input', { type: 'search', id: 'logs-search', size: 18, placeholder: 'text in the line' });
   let ac: AbortController | undefined;
   const partial: Record<StreamName, string> = { stdout: '', stderr: '' };
   const decoders: Record<StreamName, TextDecoder> = { stdout: new TextDecoder(), stderr: new TextDecoder() };
 
+  // search hides the lines without the text (case-insensitive), new ones included, without a new stream
+  const matches = (text: string) => !search.value || text.toLowerCase().includes(search.value.toLowerCase());
   const addLine = (stream: StreamName, text: string) => {
     const stick = out.scrollTop + out.clientHeight >= out.scrollHeight - 4;
-    out.appendChild(h('span', { class: `line ${stream}` }, stream === 'stderr' ? h('span', { class: 'visually-hidden' }, 'stderr: ') : null, text + '\n'));
+    out.appendChild(h('span', { class: `line ${stream}`, hidden: !matches(text), 'data-text': text }, stream === 'stderr' ? h('span', { class: 'visually-hidden' }, 'stderr: ') : null, text + '\n'));
     while (out.childElementCount > MAX_LINES) out.firstElementChild!.remove();
     if (stick) out.scrollTop = out.scrollHeight;
   };
@@ -45,13 +48,17 @@ export function logsView(id: string, tty: boolean): { el: HTMLElement; dispose: 
     }
   };
   for (const input of [follow, timestamps, tail]) input.addEventListener('change', () => void start());
+  search.addEventListener('input', () => {
+    for (const line of out.querySelectorAll<HTMLElement>('.line')) line.hidden = !matches(line.dataset.text ?? '');
+  });
   void start();
   const el = h('section', { 'aria-labelledby': 'logs-title', class: 'panel' },
     h('h2', { id: 'logs-title' }, 'Logs'),
     h('div', { class: 'toolbar' },
       h('label', {}, follow, ' Follow'),
       h('label', {}, timestamps, ' Timestamps'),
-      h('label', { for: 'logs-tail' }, 'Tail '), tail),
+      h('label', { for: 'logs-tail' }, 'Tail '), tail,
+      h('label', { for: 'logs-search' }, 'Search '), search),
     out,
   );
   return { el, dispose: () => ac?.abort() };

@@ -84,6 +84,9 @@ describe('berth console', () => {
     // the same request from the page's own origin goes through
     const same = await page.evaluate(async (cid) => (await fetch(`/api/containers/${cid}/start`, { method: 'POST' })).status, id);
     assert.equal(same, 204);
+    // a page on a DNS-rebound name reaches the console's address but names another host
+    const rebound = await consoleHttp(con.origin, 'GET', '/api/containers/json', { Cookie: cookie, Host: `evil.example:${new URL(con.origin).port}` });
+    assert.equal(rebound.status, 403);
     const plugin = await consoleHttp(con.origin, 'POST', '/api/plugins/pull?remote=evil', { Cookie: cookie, Origin: con.origin });
     assert.equal(plugin.status, 403);
     assert.match(JSON.parse(plugin.body).message, /does not forward POST \/plugins\/pull/);

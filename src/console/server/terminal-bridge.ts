@@ -31,6 +31,8 @@ function resizeMessage(text: string): Resize | undefined {
 }
 
 const FIRST_SIZE_WAIT_MS = 1000;
+const HIGH_WATER = 1 << 20;
+const LOW_WATER = 1 << 16;
 
 /** Resizes the exec's tty; the daemon refuses until the process runs, so a few tries (as the docker CLI does). */
 async function resizeExec(client: EngineClient, execId: string, r: Resize): Promise<void> {
@@ -87,7 +89,14 @@ export async function bridgeTerminal(ws: WebSocket, client: EngineClient, t: Ter
     return;
   }
   for (const p of pending.splice(0)) exec.write(p);
-  exec.on('data', (d: Buffer) => ws.send(d, { binary: true }));
+  // a flood (`cat` of a big file) to a slow browser pauses the exec's output instead of queueing it all here
+  const stream = exec;
+  stream.on('data', (d: Buffer) => {
+    ws.send(d, { binary: true }, () => {
+      if (stream.isPaused() && ws.bufferedAmount < LOW_WATER) stream.resume();
+    });
+    if (ws.bufferedAmount > HIGH_WATER) stream.pause();
+  });
   exec.once('close', () => ws.close(1000, 'exited'));
   exec.on('error', () => ws.close(1011, 'exec stream failed'));
   exec.resume();

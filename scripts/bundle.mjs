@@ -5,6 +5,7 @@
 // read only then. etcd3 reads its .proto files next to its own sources
 // (__dirname), so it and the gRPC packages it shares instances with stay
 // in node_modules and are imported from there, never bundled.
+import { copyFile, mkdir } from 'node:fs/promises';
 import { build } from 'esbuild';
 
 const programs = ['berth', 'berthd', 'berth-registry'];
@@ -28,3 +29,22 @@ await Promise.all(
     }),
   ),
 );
+
+// The console's browser assets (`berth console` serves them from dist/console):
+// one script, one stylesheet (with xterm.js's) and the page; nothing from the network.
+await mkdir('dist/console', { recursive: true });
+await Promise.all([
+  build({
+    entryPoints: { app: 'src/console/ui/main.ts' },
+    outdir: 'dist/console',
+    bundle: true,
+    platform: 'browser',
+    target: 'es2022',
+    format: 'esm',
+    minify: true,
+    sourcemap: 'linked',
+    logLevel: 'warning',
+  }),
+  build({ entryPoints: { app: 'src/console/ui/style.css' }, outdir: 'dist/console', bundle: true, minify: true, logLevel: 'warning' }),
+  copyFile('src/console/ui/index.html', 'dist/console/index.html'),
+]);

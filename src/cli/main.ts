@@ -24,6 +24,7 @@ import { nodeCommands } from './commands/node/index.js';
 import { serviceCommands } from './commands/service/index.js';
 import { systemCommands, systemShortcuts } from './commands/system/index.js';
 import { CLIENT_VERSION } from './commands/system/version.js';
+import { consoleCommand } from './commands/console/console.js';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('berth')
@@ -73,7 +74,7 @@ export async function main(argv: string[]): Promise<number> {
     for (const c of cmds) group.addCommand(c.exitOverride());
     program.addCommand(group);
   }
-  for (const c of [...containerShortcuts(ctx), ...imageShortcuts(ctx), ...systemShortcuts(ctx), loginCommand(ctx), logoutCommand(ctx)]) program.addCommand(c.exitOverride());
+  for (const c of [...containerShortcuts(ctx), ...imageShortcuts(ctx), ...systemShortcuts(ctx), loginCommand(ctx), logoutCommand(ctx), consoleCommand(ctx)]) program.addCommand(c.exitOverride());
 
   try {
     await program.parseAsync(rewriteBooleanGlobals(argv), { from: 'user' });

@@ -1,6 +1,6 @@
 /**
  * The import rules of DESIGN.md, checked on the sources. Folders:
- * cli → client → api/oci/errdefs/lib; daemon → api/oci/errdefs/lib;
+ * cli → console → client → api/oci/errdefs/lib; daemon → api/oci/errdefs/lib;
  * registry → oci/errdefs/lib; bin/ may import anything it starts.
  * Inside the daemon: server → (backend interfaces) → services → stores.
  */
@@ -18,7 +18,8 @@ const allowed: Record<string, string[]> = {
   oci: ['errdefs', 'lib'],
   api: ['oci', 'errdefs', 'lib'],
   client: ['api', 'oci', 'errdefs', 'lib'],
-  cli: ['client', 'api', 'oci', 'errdefs', 'lib'],
+  cli: ['client', 'console', 'api', 'oci', 'errdefs', 'lib'],
+  console: ['client', 'api', 'oci', 'errdefs', 'lib'],
   daemon: ['api', 'oci', 'errdefs', 'lib'],
   registry: ['oci', 'errdefs', 'lib'],
 };

@@ -140,32 +140,64 @@ export function containerRoutes(r: Router<Handler>, b: ContainerActions, v: Cont
   });
 
   // moby's wsContainersAttach: raw output (never multiplexed) in binary frames (text before API 1.28);
-  // before 1.42 all three streams are attached whatever the query says
+  // before 1.42 all three streams are attached whatever the query says. `logs=1` replays the
+  // container's log first; without `stream=1` the connection closes after that replay.
   r.add('GET', '/containers/:id/attach/ws', async (req, reply) => {
     const rec = v.get(req.param('id'));
     const key = websocketKey(req.raw.headers);
     const tty = rec.config.Tty;
     const all = !req.atLeast('1.42');
+    const stdout = all || req.bool('stdout');
+    const stderr = all || req.bool('stderr');
     const detachKeys = parseDetachKeys(req.str('detachKeys') || undefined);
-    let ws: WebSocketConnection | undefined;
-    const { detach } = await b.attach(rec.id, () => {
+    const open = () => {
       const socket = reply.switchProtocols(acceptHeaders(key));
       if (!socket) throw new InvalidParameter('websocket.bad_handshake', 'not a websocket handshake: no upgrade');
-      const conn = new WebSocketConnection(socket, { binary: req.atLeast('1.28') });
+      return new WebSocketConnection(socket, { binary: req.atLeast('1.28') });
+    };
+    const replay = async (conn: WebSocketConnection) => {
+      if (!req.bool('logs') || (!stdout && !stderr)) return;
+      const ac = new AbortController();
+      conn.onGone(() => ac.abort());
+      for await (const e of v.logs(rec.id, { follow: false, stdout, stderr }, ac.signal).entries) {
+        if (ac.signal.aborted) return;
+        if (!conn.send(Buffer.from(e.log))) await conn.drained();
+      }
+    };
+    if (!req.bool('stream')) {
+      const conn = open();
+      await replay(conn);
+      conn.close(CloseCode.Normal);
+      return;
+    }
+    let ws: WebSocketConnection | undefined;
+    // live output that arrives while the log is replayed waits behind it, in order
+    let held: (Buffer | 'end')[] | undefined = req.bool('logs') ? [] : undefined;
+    const { detach } = await b.attach(rec.id, () => {
+      const conn = open();
       ws = conn;
       return {
-        stdout: all || req.bool('stdout'),
-        stderr: all || req.bool('stderr'),
-        sink: (_stream: OutputStream, data: Buffer) => conn.send(data),
+        stdout,
+        stderr,
+        sink: (_stream: OutputStream, data: Buffer) => (held ? (held.push(data), true) : conn.send(data)),
         drained: () => conn.drained(),
-        onEnd: () => conn.close(CloseCode.Normal),
+        onEnd: () => (held ? held.push('end') : conn.close(CloseCode.Normal)),
         ...(all || req.bool('stdin') ? { stdin: conn.input } : {}),
         ...(tty ? { detachKeys } : {}),
       };
     });
     if (!ws) return;
-    if (ws.gone) detach();
-    ws.onGone(() => detach());
+    const conn: WebSocketConnection = ws;
+    if (conn.gone) detach();
+    conn.onGone(() => detach());
+    if (!held) return;
+    await replay(conn).catch(() => {});
+    const waiting = held;
+    held = undefined;
+    for (const item of waiting) {
+      if (item === 'end') conn.close(CloseCode.Normal);
+      else conn.send(item);
+    }
   });
 
   r.add('POST', '/containers/:id/resize', async (req, reply) => {

@@ -1,0 +1,26 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { allowedRoute } from './allow-list.js';
+
+test('the pages\' routes are forwarded', () => {
+  for (const [m, p] of [
+    ['GET', '/containers/json'], ['GET', '/events'], ['POST', '/containers/create'], ['POST', '/containers/abc/stop'],
+    ['POST', '/containers/abc/kill'], ['DELETE', '/containers/abc'], ['GET', '/containers/abc/logs'], ['POST', '/images/create'],
+    ['GET', '/images/127.0.0.1:5000/team/app:1/json'], ['DELETE', '/images/127.0.0.1:5000/team/app:1'], ['HEAD', '/_ping'],
+  ] as const) assert.ok(allowedRoute(m, p), `${m} ${p}`);
+});
+
+test('anything else is not: plugins, exec start, builds, swarm changes, other methods', () => {
+  for (const [m, p] of [
+    ['POST', '/plugins/pull'], ['POST', '/exec/abc/start'], ['POST', '/build'], ['POST', '/swarm/init'], ['POST', '/containers/abc/exec'],
+    ['PUT', '/containers/abc/archive'], ['POST', '/containers/abc/update'], ['DELETE', '/volumes/data'], ['GET', '/containers/abc/export'],
+    ['POST', '/containers/abc/attach'], ['GET', '/containers/abc/attach/ws'], ['POST', '/services/create'], ['GET', '/secrets'],
+  ] as const) assert.ok(!allowedRoute(m, p), `${m} ${p}`);
+});
+
+test('dot segments and encoded slashes cannot walk an allowed prefix onto another route', () => {
+  assert.ok(!allowedRoute('GET', '/images/../plugins/json'));
+  assert.ok(!allowedRoute('DELETE', '/images/x/../../plugins/p'));
+  assert.ok(!allowedRoute('POST', '/containers/a%2F..%2F..%2Fplugins%2Fpull/stop'));
+  assert.ok(!allowedRoute('POST', '/containers/../plugins/stop'));
+});

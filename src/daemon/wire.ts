@@ -363,11 +363,26 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     await netns.close();
     throw err;
   }
+  // the CRI shares the Engine API's services; gRPC is loaded only when it is on
+  const cri = cfg.criSocket ? await (await import('./cri/start.js')).startCriEndpoint({
+    socket: cfg.criSocket, sandboxImage: cfg.criSandboxImage, containers, execs,
+    records: { list: () => containerStore.list(), find: (ref) => containerStore.find(ref) },
+    images, removeImage: (ref, o) => imageService.remove(ref, o), layersDir: join(storeRoot, 'layers'),
+    pull: async (ref, creds) => {
+      const r = parseReference(ref);
+      await distribution.pull(`${r.domain}/${r.path}`, r.digest ?? r.tag, hostPlatform(), creds, () => {});
+    },
+    runtimeVersion: ENGINE_VERSION, log,
+  }).catch(async (err: Error) => {
+    await server.close();
+    throw err;
+  }) : undefined;
   log.info('berthd started', { version: ENGINE_VERSION, dataRoot: cfg.dataRoot, execRoot: cfg.execRoot });
   void run.applyRestartPolicies(records);
 
   return {
     async shutdown() {
+      await cri?.close();
       await server.close();
       if (cfg.liveRestore) await run.detachAll();
       else await run.stopAll();

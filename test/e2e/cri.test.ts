@@ -97,6 +97,29 @@ describe('CRI endpoint', () => {
     await cri.image('RemoveImage', { image: { image: name } });
     await cri.image('RemoveImage', { image: { image: name } });
     assert.equal((await ok(['images', '-q', name])).trim(), '');
+    // by name only that name goes: the same image's busybox:latest is a Docker user's
+    assert.notEqual((await ok(['images', '-q', 'busybox:latest'])).trim(), '');
+  });
+
+  test('PullImage passes the request\'s credentials to a registry that wants them', async () => {
+    const authReg = await startRegistry({ basic: { user: 'kube', password: 'let-me-in' } });
+    const config = join(dir, 'docker-config');
+    const env = { DOCKER_CONFIG: config };
+    try {
+      const name = `${authReg.host}/private/busybox:1`;
+      const login = await d.docker(['login', '-u', 'kube', '--password-stdin', authReg.host], { input: 'let-me-in', env });
+      assert.equal(login.code, 0, login.stderr);
+      await ok(['tag', 'busybox', name]);
+      const push = await d.docker(['push', name], { env, timeoutMs: 120_000 });
+      assert.equal(push.code, 0, push.stderr);
+      await ok(['rmi', name]);
+      await assert.rejects(cri.image('PullImage', { image: { image: name } }), (e) => grpcCode(e) !== undefined && grpcCode(e) !== 0);
+      const pulled = await cri.image('PullImage', { image: { image: name }, auth: { username: 'kube', password: 'let-me-in' } });
+      assert.equal((await cri.image('ImageStatus', { image: { image: name } })).image.id, pulled.image_ref);
+      await cri.image('RemoveImage', { image: { image: name } });
+    } finally {
+      await authReg.stop();
+    }
   });
 
   test('a pod\'s echo container writes its output in the CRI log format at the path asked', async () => {
@@ -166,6 +189,23 @@ describe('CRI endpoint', () => {
     await assert.rejects(cri.runtime('PodSandboxStatus', { pod_sandbox_id: pod.id }), (e) => grpcCode(e) === NOT_FOUND);
     await cri.runtime('StopContainer', { container_id: server, timeout: 0 });
     await cri.runtime('RemoveContainer', { container_id: server });
+  });
+
+  test('pods and their containers survive a daemon restart; stopped ones can still be removed', async () => {
+    const pod = await runPod();
+    const id = await createContainer(pod, 'sleeper', ['sleep', '3600']);
+    await cri.runtime('StartContainer', { container_id: id });
+    await d.restart();
+    const pods = (await cri.runtime('ListPodSandbox', { filter: { id: pod.id } })).items as { id: string; metadata: { name: string; uid: string } }[];
+    assert.equal(pods.length, 1);
+    assert.deepEqual([pods[0]!.metadata.name, pods[0]!.metadata.uid], [pod.cfg.metadata.name, pod.cfg.metadata.uid]);
+    const s = await status(id);
+    assert.equal(s.metadata.name, 'sleeper');
+    assert.deepEqual(s.labels, { c: 'sleeper' });
+    assert.equal(s.log_path, join(pod.cfg.log_directory, 'sleeper/0.log'));
+    await cri.runtime('StopPodSandbox', { pod_sandbox_id: pod.id });
+    await cri.runtime('RemovePodSandbox', { pod_sandbox_id: pod.id });
+    await assert.rejects(cri.runtime('ContainerStatus', { container_id: id }), (e) => grpcCode(e) === NOT_FOUND);
   });
 
   test('after every pod is removed nothing is left: no namespace, mount, shim or bridge port', async () => {

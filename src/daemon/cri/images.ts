@@ -83,11 +83,17 @@ export class CriImages {
     return img.id;
   }
 
-  /** Idempotent: an image that is not there is not an error. Every tag of it goes, as containerd's RemoveImage does. */
+  /**
+   * Idempotent: an image that is not there is not an error. By id, the image
+   * goes with every tag (containerd's rule); by name, only that name goes
+   * (`docker rmi NAME`'s rule), since the store is shared with Docker's users
+   * and another name of the same image may be theirs.
+   */
   async remove(ref: string | undefined): Promise<void> {
     const img = this.resolve(ref);
-    if (!img) return;
-    await this.d.remove(img.id, { force: true, noprune: false }).catch((err: unknown) => {
+    if (!img || !ref) return;
+    const byId = ref.startsWith('sha256:') || /^[a-f0-9]{12,64}$/.test(ref);
+    await this.d.remove(byId ? img.id : ref, { force: byId, noprune: false }).catch((err: unknown) => {
       if (!(err instanceof NotFound)) throw err;
     });
   }

@@ -31,6 +31,7 @@ import { nextBackoff, restartsOnDaemonStart, shouldRestart } from './restart-pol
 import { overlayRootfs, type ContainerPaths, type RootfsMounter } from './rootfs.js';
 import type { ContainerSecurity } from './security/security.js';
 import { buildSpec } from './spec.js';
+import { sharedNamespaces } from './shared-namespaces.js';
 import { readRootfsFile } from './archive/rootfs-file.js';
 import { resolveUser } from './user.js';
 import { span, summarize, tracer } from '../../lib/spans.js';
@@ -121,8 +122,9 @@ export class ContainerRunner {
         writeFile(paths.hosts, env.hosts),
         writeFile(paths.resolvConf, env.resolvConf),
       ]));
+      const joined = sharedNamespaces(rec.hostConfig, (ref) => this.d.store.find(ref));
       const spec = buildSpec({
-        rec, user, rootfs: paths.merged,
+        rec, user, rootfs: paths.merged, joined,
         files: { hostname: paths.hostname, hosts: paths.hosts, resolvConf: paths.resolvConf },
         cgroupsPath: this.cgroupsPath(rec.id),
         cgroupVersion: this.d.cgroupVersion,

@@ -159,6 +159,11 @@ describe('CRI endpoint', () => {
     }, 30_000).catch(() => {});
     assert.equal(got.exit_code, 0, got.stderr.toString());
     assert.equal(got.stdout.toString(), 'shared-netns\n');
+    // the pod's IPC and PID namespaces are shared too (the CRI's default, POD): the client sees the server's httpd
+    const ns = async (id: string) => (await cri.runtime('ExecSync', { container_id: id, cmd: ['readlink', '/proc/self/ns/ipc'], timeout: 10 })).stdout.toString();
+    assert.equal(await ns(client), await ns(server));
+    const ps = await cri.runtime('ExecSync', { container_id: client, cmd: ['ps', '-o', 'comm'], timeout: 10 });
+    assert.match(ps.stdout.toString(), /httpd/);
     // and the pod's hostname
     const h = await cri.runtime('ExecSync', { container_id: client, cmd: ['hostname'], timeout: 10 });
     assert.equal(h.stdout.toString().trim(), pod.cfg.hostname);

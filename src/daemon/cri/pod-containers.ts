@@ -1,7 +1,8 @@
 /**
  * A pod's containers on berth's container service: each joins its
  * sandbox's network namespace (Docker's `container:<sandbox>` mode, which
- * also gives it the sandbox's hostname), writes its output in the CRI log
+ * also gives it the sandbox's hostname) and, as the pod asks, its IPC and
+ * PID namespaces, writes its output in the CRI log
  * format at <log_directory>/<log_path>, and is listed through the CRI only.
  */
 import { mkdir } from 'node:fs/promises';
@@ -39,6 +40,7 @@ export interface ContainerConfig {
       privileged?: boolean; readonly_rootfs?: boolean;
       capabilities?: { add_capabilities?: string[]; drop_capabilities?: string[] } | null;
       run_as_user?: { value: string } | null; run_as_group?: { value: string } | null; run_as_username?: string;
+      namespace_options?: { pid?: string; ipc?: string; target_id?: string } | null;
     } | null;
   } | null;
 }
@@ -69,6 +71,18 @@ function user(sc: NonNullable<NonNullable<ContainerConfig['linux']>['security_co
   return sc.run_as_group ? `${u}:${sc.run_as_group.value}` : u;
 }
 
+/**
+ * The IPC and PID namespaces the CRI asks for, as Docker modes: POD joins the
+ * sandbox's (the pause process holds them), NODE is the host's, CONTAINER a
+ * namespace of its own, TARGET another container's. Absent options are POD.
+ */
+export function namespaceModes(ns: { pid?: string; ipc?: string; target_id?: string } | null | undefined, sandboxId: string): { IpcMode: string; PidMode: string } {
+  const pod = `container:${sandboxId}`;
+  const ipc = ns?.ipc === 'NODE' ? 'host' : pod;
+  const pid = ({ NODE: 'host', CONTAINER: '', TARGET: ns?.target_id ? `container:${ns.target_id}` : '' } as Record<string, string>)[ns?.pid ?? 'POD'] ?? pod;
+  return { IpcMode: ipc, PidMode: pid };
+}
+
 export function containerCreateRequest(cfg: ContainerConfig, sandboxId: string): ContainerCreateRequest {
   const sc = cfg.linux?.security_context ?? {};
   const res = cfg.linux?.resources ?? {};
@@ -82,6 +96,7 @@ export function containerCreateRequest(cfg: ContainerConfig, sandboxId: string):
     Tty: !!cfg.tty, OpenStdin: !!cfg.stdin, StdinOnce: !!cfg.stdin_once, AttachStdin: false,
     HostConfig: {
       NetworkMode: `container:${sandboxId}`,
+      ...namespaceModes(sc.namespace_options, sandboxId),
       Binds: (cfg.mounts ?? []).map((m) => `${m.host_path}:${m.container_path}${m.readonly ? ':ro' : ''}`),
       Privileged: !!sc.privileged, ReadonlyRootfs: !!sc.readonly_rootfs,
       CapAdd: sc.capabilities?.add_capabilities ?? [], CapDrop: sc.capabilities?.drop_capabilities ?? [],

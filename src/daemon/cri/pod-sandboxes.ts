@@ -26,7 +26,7 @@ export interface PodSandboxConfig {
   port_mappings?: { protocol?: string; container_port?: number; host_port?: number; host_ip?: string }[];
   labels?: StringMap;
   annotations?: StringMap;
-  linux?: { security_context?: { namespace_options?: { network?: string } | null } | null } | null;
+  linux?: { security_context?: { namespace_options?: { network?: string; pid?: string; ipc?: string } | null } | null } | null;
 }
 
 export interface CriRecords {
@@ -48,7 +48,8 @@ export function sandboxName(m: SandboxMetadata): string {
 }
 
 export function sandboxCreateRequest(cfg: PodSandboxConfig, image: string): ContainerCreateRequest {
-  const hostNetwork = cfg.linux?.security_context?.namespace_options?.network === 'NODE';
+  const ns = cfg.linux?.security_context?.namespace_options;
+  const hostNetwork = ns?.network === 'NODE';
   const ports: PortMap = {};
   const exposed: Record<string, object> = {};
   for (const p of cfg.port_mappings ?? []) {
@@ -66,6 +67,8 @@ export function sandboxCreateRequest(cfg: PodSandboxConfig, image: string): Cont
     ExposedPorts: exposed,
     HostConfig: {
       NetworkMode: hostNetwork ? 'host' : 'bridge',
+      ...(ns?.ipc === 'NODE' ? { IpcMode: 'host' } : {}),
+      ...(ns?.pid === 'NODE' ? { PidMode: 'host' } : {}),
       PortBindings: hostNetwork ? {} : ports,
       Dns: dns?.servers ?? [], DnsSearch: dns?.searches ?? [], DnsOptions: dns?.options ?? [],
     },
@@ -135,7 +138,10 @@ export class PodSandboxes {
       status: {
         ...sandboxView(rec),
         network: { ip: hostNetwork ? '' : podIp(rec), additional_ips: [] },
-        linux: { namespaces: { options: { network: hostNetwork ? 'NODE' : 'POD', pid: 'CONTAINER', ipc: 'POD', target_id: '' } } },
+        linux: { namespaces: { options: {
+          network: hostNetwork ? 'NODE' : 'POD', pid: rec.hostConfig.PidMode === 'host' ? 'NODE' : 'POD',
+          ipc: rec.hostConfig.IpcMode === 'host' ? 'NODE' : 'POD', target_id: '',
+        } } },
       },
       info: {},
       containers_statuses: this.containersOf(rec.id).map(containerStatusView),

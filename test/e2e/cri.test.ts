@@ -167,6 +167,12 @@ describe('CRI endpoint', () => {
     // and the pod's hostname
     const h = await cri.runtime('ExecSync', { container_id: client, cmd: ['hostname'], timeout: 10 });
     assert.equal(h.stdout.toString().trim(), pod.cfg.hostname);
+    // past its timeout the command is killed
+    const t0 = Date.now();
+    await assert.rejects(cri.runtime('ExecSync', { container_id: client, cmd: ['sleep', '30'], timeout: 1 }), /timed out after 1s/);
+    assert.ok(Date.now() - t0 < 15_000);
+    const left = await cri.runtime('ExecSync', { container_id: client, cmd: ['ps', '-o', 'args'], timeout: 10 });
+    assert.doesNotMatch(left.stdout.toString(), /sleep 30/);
     const failed = await cri.runtime('ExecSync', { container_id: client, cmd: ['sh', '-c', 'echo err >&2; exit 3'], timeout: 10 });
     assert.equal(failed.exit_code, 3);
     assert.equal(failed.stderr.toString(), 'err\n');

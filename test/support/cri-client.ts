@@ -44,6 +44,7 @@ function call(client: grpc.Client, method: string, req: Message, timeoutMs: numb
   const fn = (client as unknown as Record<string, (r: Message, o: grpc.CallOptions, cb: (e: grpc.ServiceError | null, res: Message) => void) => void>)[method];
   if (!fn) throw new Error(`no CRI method ${method}`);
   return new Promise((resolve, reject) => {
-    fn.call(client, req, { deadline: Date.now() + timeoutMs }, (err, res) => (err ? reject(err) : resolve(res)));
+    // waitForReady: a call made while berthd restarts waits for the socket instead of failing at once
+    fn.call(client, req, { deadline: Date.now() + timeoutMs, waitForReady: true }, (err, res) => (err ? reject(err) : resolve(res)));
   });
 }

@@ -48,6 +48,8 @@ export interface ContainerConfig {
 export interface PodContainerDeps {
   containers: Pick<ContainerService, 'create' | 'start' | 'stop' | 'remove'>;
   execs: Pick<ExecService, 'create' | 'start' | 'inspect'>;
+  /** SIGKILLs a running exec's process (an ExecSync past its timeout). */
+  killExec(execId: string): Promise<void>;
   records: CriRecords;
   sandboxes: Pick<PodSandboxes, 'get'>;
 }
@@ -207,6 +209,10 @@ export class PodContainers {
       });
       try {
         await Promise.race([done, expired]);
+      } catch (err) {
+        await this.d.killExec(execId).catch(() => {});
+        await done.catch(() => {});
+        throw err;
       } finally {
         clearTimeout(timer);
       }

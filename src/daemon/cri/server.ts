@@ -97,7 +97,14 @@ export class CriServer {
     });
   }
 
-  close(): Promise<void> {
-    return new Promise((resolve) => this.server.tryShutdown(() => resolve()));
+  /** Lets running calls finish; a client that keeps its connection past the grace period is cut. */
+  close(graceMs = 2_000): Promise<void> {
+    return new Promise((resolve) => {
+      const cut = setTimeout(() => this.server.forceShutdown(), graceMs);
+      this.server.tryShutdown(() => {
+        clearTimeout(cut);
+        resolve();
+      });
+    });
   }
 }

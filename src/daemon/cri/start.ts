@@ -19,6 +19,7 @@ export interface CriEndpointDeps {
   sandboxImage: string;
   containers: Pick<ContainerService, 'create' | 'start' | 'stop' | 'remove'>;
   execs: Pick<ExecService, 'create' | 'start' | 'inspect'>;
+  killExec(execId: string): Promise<void>;
   records: CriRecords;
   images: Pick<ImageStore, 'list' | 'tryResolve' | 'tagsOf'>;
   removeImage: ImageService['remove'];
@@ -36,7 +37,7 @@ export async function startCriEndpoint(d: CriEndpointDeps): Promise<CriServer> {
       if (!d.images.tryResolve(ref)) await images.pull(ref, {});
     },
   });
-  const containers = new PodContainers({ containers: d.containers, execs: d.execs, records: d.records, sandboxes });
+  const containers = new PodContainers({ containers: d.containers, execs: d.execs, killExec: d.killExec, records: d.records, sandboxes });
   const server = new CriServer({ sandboxes, containers, images, runtimeVersion: d.runtimeVersion, log: d.log });
   await server.listen(d.socket);
   d.log.info('CRI endpoint listening', { socket: d.socket });

@@ -17,6 +17,51 @@ import { waitFor } from '../support/wait.js';
 const PAUSE = 'berth-test/pause:1';
 const NOT_FOUND = 5;
 
+describe('CRI endpoint with --live-restore', () => {
+  let d: TestDaemon;
+  let cri: CriClient;
+  let dir: string;
+  before(async () => {
+    dir = mkdtempSync('/tmp/berth-cri-');
+    d = await TestDaemon.start({ extraArgs: ['--live-restore', '--cri-socket', join(dir, 'cri.sock'), '--cri-sandbox-image', PAUSE] });
+    await d.busybox();
+    await d.docker(['create', '--name', 'pause-src', 'busybox']);
+    await d.docker(['commit', '--change', 'ENTRYPOINT ["sleep", "2147483647"]', '--change', 'CMD []', 'pause-src', PAUSE]);
+    await d.docker(['rm', 'pause-src']);
+    cri = new CriClient(join(dir, 'cri.sock'));
+  });
+  after(async () => {
+    cri?.close();
+    await d?.destroy();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('a pod keeps running across a restart and its container keeps writing its CRI log', async () => {
+    const cfg = {
+      metadata: { name: 'lr', namespace: 'default', uid: `lr-${process.pid}`, attempt: 0 }, hostname: 'lr', log_directory: join(dir, 'logs', 'lr'),
+    };
+    const pod = (await cri.runtime('RunPodSandbox', { config: cfg })).pod_sandbox_id as string;
+    const id = (await cri.runtime('CreateContainer', {
+      pod_sandbox_id: pod, sandbox_config: cfg,
+      config: { metadata: { name: 'ticker', attempt: 0 }, image: { image: 'busybox:latest' }, log_path: 'ticker.log',
+        command: ['sh', '-c', 'i=0; while true; do echo tick-$i; i=$((i+1)); sleep 0.2; done'] },
+    })).container_id as string;
+    await cri.runtime('StartContainer', { container_id: id });
+    const log = join(cfg.log_directory, 'ticker.log');
+    const ticks = () => readFileSync(log, 'utf8').split('\n').filter(Boolean);
+    await waitFor(async () => ticks().length >= 3, 15_000, 'first ticks');
+    await d.restart();
+    assert.equal((await cri.runtime('PodSandboxStatus', { pod_sandbox_id: pod })).status.state, 'SANDBOX_READY');
+    assert.equal((await cri.runtime('ContainerStatus', { container_id: id })).status.state, 'CONTAINER_RUNNING');
+    const before = ticks().length;
+    await waitFor(async () => ticks().length >= before + 3, 15_000, 'ticks after the restart');
+    for (const line of ticks()) assert.match(line, /^\S+Z stdout F tick-\d+$/);
+    await cri.runtime('StopPodSandbox', { pod_sandbox_id: pod });
+    await cri.runtime('RemovePodSandbox', { pod_sandbox_id: pod });
+    assert.deepEqual(d.netLeftovers().netns, []);
+  });
+});
+
 describe('CRI endpoint', () => {
   let d: TestDaemon;
   let cri: CriClient;
@@ -200,6 +245,24 @@ describe('CRI endpoint', () => {
     await assert.rejects(cri.runtime('PodSandboxStatus', { pod_sandbox_id: pod.id }), (e) => grpcCode(e) === NOT_FOUND);
     await cri.runtime('StopContainer', { container_id: server, timeout: 0 });
     await cri.runtime('RemoveContainer', { container_id: server });
+  });
+
+  test('security context: run-as user and groups, no_new_privs, seccomp RuntimeDefault vs none (unconfined)', async () => {
+    const pod = await runPod();
+    const make = async (name: string, sc: Record<string, unknown>) => (await cri.runtime('CreateContainer', {
+      pod_sandbox_id: pod.id, sandbox_config: pod.cfg,
+      config: { metadata: { name, attempt: 0 }, image: { image: 'busybox:latest' }, command: ['sleep', '300'], linux: { security_context: sc } },
+    })).container_id as string;
+    const confined = await make('confined', {
+      run_as_user: { value: 1000 }, run_as_group: { value: 1000 }, supplemental_groups: [2000], no_new_privs: true, seccomp: { profile_type: 'RuntimeDefault' },
+    });
+    const plain = await make('plain', {});
+    for (const id of [confined, plain]) await cri.runtime('StartContainer', { container_id: id });
+    const run = async (id: string, cmd: string) => (await cri.runtime('ExecSync', { container_id: id, cmd: ['sh', '-c', cmd], timeout: 10 })).stdout.toString().trim();
+    assert.equal(await run(confined, 'id -u; id -g; id -G'), '1000\n1000\n1000 2000');
+    assert.match(await run(confined, 'grep -E "^(NoNewPrivs|Seccomp):" /proc/self/status'), /NoNewPrivs:\s+1\nSeccomp:\s+2/);
+    assert.match(await run(plain, 'grep -E "^(NoNewPrivs|Seccomp):" /proc/self/status'), /NoNewPrivs:\s+0\nSeccomp:\s+0/);
+    await cri.runtime('RemovePodSandbox', { pod_sandbox_id: pod.id });
   });
 
   test('pods and their containers survive a daemon restart; stopped ones can still be removed', async () => {

@@ -5,7 +5,7 @@
  * PID namespaces, writes its output in the CRI log
  * format at <log_directory>/<log_path>, and is listed through the CRI only.
  */
-import { mkdir } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { dirname, isAbsolute, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { ContainerCreateRequest } from '../../api/types/index.js';
@@ -41,6 +41,8 @@ export interface ContainerConfig {
       capabilities?: { add_capabilities?: string[]; drop_capabilities?: string[] } | null;
       run_as_user?: { value: string } | null; run_as_group?: { value: string } | null; run_as_username?: string;
       namespace_options?: { pid?: string; ipc?: string; target_id?: string } | null;
+      supplemental_groups?: string[]; no_new_privs?: boolean; masked_paths?: string[]; readonly_paths?: string[];
+      seccomp?: { profile_type?: string; localhost_ref?: string } | null;
     } | null;
   } | null;
 }
@@ -85,7 +87,23 @@ export function namespaceModes(ns: { pid?: string; ipc?: string; target_id?: str
   return { IpcMode: ipc, PidMode: pid };
 }
 
-export function containerCreateRequest(cfg: ContainerConfig, sandboxId: string): ContainerCreateRequest {
+type SecurityContext = NonNullable<NonNullable<ContainerConfig['linux']>['security_context']>;
+
+/**
+ * Docker security options for the CRI's: no seccomp profile given is
+ * unconfined (the CRI's rule, unlike Docker's), RuntimeDefault is berth's
+ * builtin profile, Localhost the profile file's JSON (read by the caller).
+ */
+export function securityOptions(sc: SecurityContext, localhostProfile?: string): string[] {
+  const opts: string[] = [];
+  if (sc.no_new_privs) opts.push('no-new-privileges:true');
+  const seccomp = sc.seccomp;
+  if (!seccomp || seccomp.profile_type === 'Unconfined') opts.push('seccomp=unconfined');
+  else if (seccomp.profile_type === 'Localhost' && localhostProfile !== undefined) opts.push(`seccomp=${localhostProfile}`);
+  return opts;
+}
+
+export function containerCreateRequest(cfg: ContainerConfig, sandboxId: string, localhostProfile?: string): ContainerCreateRequest {
   const sc = cfg.linux?.security_context ?? {};
   const res = cfg.linux?.resources ?? {};
   const u = user(sc);
@@ -102,6 +120,10 @@ export function containerCreateRequest(cfg: ContainerConfig, sandboxId: string):
       Binds: (cfg.mounts ?? []).map((m) => `${m.host_path}:${m.container_path}${m.readonly ? ':ro' : ''}`),
       Privileged: !!sc.privileged, ReadonlyRootfs: !!sc.readonly_rootfs,
       CapAdd: sc.capabilities?.add_capabilities ?? [], CapDrop: sc.capabilities?.drop_capabilities ?? [],
+      SecurityOpt: securityOptions(sc, localhostProfile),
+      GroupAdd: (sc.supplemental_groups ?? []).map(String),
+      ...(sc.masked_paths?.length ? { MaskedPaths: sc.masked_paths } : {}),
+      ...(sc.readonly_paths?.length ? { ReadonlyPaths: sc.readonly_paths } : {}),
       ...(num(res.cpu_shares) ? { CpuShares: num(res.cpu_shares)! } : {}),
       ...(num(res.cpu_quota) ? { CpuQuota: num(res.cpu_quota)! } : {}),
       ...(num(res.cpu_period) ? { CpuPeriod: num(res.cpu_period)! } : {}),
@@ -147,8 +169,16 @@ export class PodContainers {
       if (!isAbsolute(logPath)) throw new InvalidParameter('cri.log_path', `log path ${logPath} must be absolute (the sandbox's log_directory plus the container's log_path)`);
       await mkdir(dirname(logPath), { recursive: true, mode: 0o755 });
     }
+    const seccomp = cfg.linux?.security_context?.seccomp;
+    let profile: string | undefined;
+    if (seccomp?.profile_type === 'Localhost') {
+      if (!seccomp.localhost_ref) throw new InvalidParameter('cri.seccomp_profile', 'a Localhost seccomp profile needs localhost_ref, the path of the profile');
+      profile = await readFile(seccomp.localhost_ref, 'utf8').catch((err: Error) => {
+        throw new InvalidParameter('cri.seccomp_profile', `cannot load seccomp profile ${JSON.stringify(seccomp.localhost_ref)}: ${err.message}`);
+      });
+    }
     const name = containerName(cfg.metadata, sandboxCfg?.metadata);
-    const { Id } = await this.d.containers.create(containerCreateRequest(cfg, sandbox.id), name, { cri: logPath ? { logPath } : {} });
+    const { Id } = await this.d.containers.create(containerCreateRequest(cfg, sandbox.id, profile), name, { cri: logPath ? { logPath } : {} });
     return Id;
   }
 

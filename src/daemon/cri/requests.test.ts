@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { containerCreateRequest, namespaceModes } from './pod-containers.js';
+import { containerCreateRequest, namespaceModes, securityOptions } from './pod-containers.js';
 import { sandboxCreateRequest, sandboxName } from './pod-sandboxes.js';
 import { containerState, matchesSelector, nanos } from './records.js';
 import type { ContainerRecord } from '../containers/record.js';
@@ -34,6 +34,18 @@ test('a container joins its sandbox; command is the entrypoint, args the cmd', (
   const imageDefaults = containerCreateRequest({ metadata: { name: 'x', attempt: 0 }, image: { image: 'busybox' } }, 'sb1');
   assert.equal(imageDefaults.Entrypoint, undefined);
   assert.equal(imageDefaults.Cmd, undefined);
+});
+
+test('security context: no seccomp profile is unconfined (the CRI\'s rule), RuntimeDefault the builtin one, Localhost the file\'s JSON', () => {
+  assert.deepEqual(securityOptions({}), ['seccomp=unconfined']);
+  assert.deepEqual(securityOptions({ seccomp: { profile_type: 'RuntimeDefault' } }), []);
+  assert.deepEqual(securityOptions({ seccomp: { profile_type: 'Localhost', localhost_ref: '/p.json' } }, '{"defaultAction":"SCMP_ACT_ALLOW"}'), ['seccomp={"defaultAction":"SCMP_ACT_ALLOW"}']);
+  assert.deepEqual(securityOptions({ no_new_privs: true, seccomp: { profile_type: 'RuntimeDefault' } }), ['no-new-privileges:true']);
+  const req = containerCreateRequest({
+    metadata: { name: 'x', attempt: 0 }, image: { image: 'busybox' },
+    linux: { security_context: { supplemental_groups: ['10', '20'], masked_paths: ['/proc/kcore'], readonly_paths: ['/proc/sys'] } },
+  }, 's');
+  assert.deepEqual([req.HostConfig?.GroupAdd, req.HostConfig?.MaskedPaths, req.HostConfig?.ReadonlyPaths], [['10', '20'], ['/proc/kcore'], ['/proc/sys']]);
 });
 
 test('the pod\'s PID and IPC choices become Docker modes', () => {

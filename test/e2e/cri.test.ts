@@ -13,6 +13,7 @@ import { TestDaemon } from '../support/daemon.js';
 import { CriClient, grpcCode } from '../support/cri-client.js';
 import { startRegistry, type Registry } from '../support/registry.js';
 import { waitFor } from '../support/wait.js';
+import { freePort } from '../support/net.js';
 
 const PAUSE = 'berth-test/pause:1';
 const NOT_FOUND = 5;
@@ -245,6 +246,29 @@ describe('CRI endpoint', () => {
     await assert.rejects(cri.runtime('PodSandboxStatus', { pod_sandbox_id: pod.id }), (e) => grpcCode(e) === NOT_FOUND);
     await cri.runtime('StopContainer', { container_id: server, timeout: 0 });
     await cri.runtime('RemoveContainer', { container_id: server });
+  });
+
+  test('the pod\'s host port reaches its container; its DNS config is in every container\'s resolv.conf', async () => {
+    const port = await freePort();
+    const pod = await runPod(sandboxConfig({
+      port_mappings: [{ protocol: 'TCP', container_port: 8080, host_port: port, host_ip: '' }],
+      dns_config: { servers: ['10.96.0.10'], searches: ['default.svc.cluster.local', 'svc.cluster.local'], options: ['ndots:5'] },
+    }));
+    const web = await createContainer(pod, 'web', ['sh', '-c', 'mkdir -p /www && echo via-host-port > /www/index.html && exec httpd -f -p 8080 -h /www']);
+    await cri.runtime('StartContainer', { container_id: web });
+    let body = '';
+    await waitFor(async () => {
+      body = await fetch(`http://127.0.0.1:${port}/`).then((r) => r.text(), () => '');
+      return body !== '';
+    }, 30_000, 'the host port to answer');
+    assert.equal(body, 'via-host-port\n');
+    const resolv = (await cri.runtime('ExecSync', { container_id: web, cmd: ['cat', '/etc/resolv.conf'], timeout: 10 })).stdout.toString();
+    assert.match(resolv, /^nameserver 10\.96\.0\.10$/m);
+    assert.match(resolv, /^search default\.svc\.cluster\.local svc\.cluster\.local$/m);
+    assert.match(resolv, /^options ndots:5$/m);
+    await cri.runtime('StopPodSandbox', { pod_sandbox_id: pod.id });
+    await cri.runtime('RemovePodSandbox', { pod_sandbox_id: pod.id });
+    assert.equal(await fetch(`http://127.0.0.1:${port}/`).then(() => 'answered', () => 'refused'), 'refused');
   });
 
   test('security context: run-as user and groups, no_new_privs, seccomp RuntimeDefault vs none (unconfined)', async () => {

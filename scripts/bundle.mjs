@@ -23,7 +23,7 @@ await Promise.all(
       format: 'esm',
       sourcemap: 'linked',
       logLevel: 'warning',
-      external: ['etcd3', '@grpc/grpc-js', '@grpc/proto-loader'],
+      external: ['etcd3', '@grpc/grpc-js', '@grpc/proto-loader', 'protobufjs'],
       // Some CommonJS dependencies call require(); give the ESM bundle one.
       banner: { js: "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);" },
     }),

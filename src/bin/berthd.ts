@@ -1,6 +1,6 @@
 /** berthd: the daemon. Serves the Docker Engine API; runs containers through shims and runc. */
 import { Command, InvalidArgumentError } from 'commander';
-import { loadConfig, DEFAULTS, type DaemonConfig } from '../daemon/config.js';
+import { loadConfig, DEFAULT_CRI_SOCKET, DEFAULTS, type DaemonConfig } from '../daemon/config.js';
 import { startDaemon } from '../daemon/wire.js';
 import { Logger, type LogLevel } from '../lib/logger.js';
 
@@ -62,6 +62,9 @@ const program = new Command('berthd')
   .option('--plugin-spec-dir <dir>', `directory of plugin .spec/.json files, repeatable (default ${DEFAULTS.pluginSpecDirs.join(', ')})`, collect)
   .option('--plugin-timeout <seconds>', `time one plugin call may take (default ${DEFAULTS.pluginTimeout})`, positive)
   .option('--authorization-plugin <name>', 'authorization plugin asked about every API request (repeatable)', collect)
+  .option('--cri', `serve the Kubernetes CRI on ${DEFAULT_CRI_SOCKET} (unless --cri-socket names another)`)
+  .option('--cri-socket <path>', 'serve the Kubernetes CRI (gRPC) on this unix socket')
+  .option('--cri-sandbox-image <ref>', `infra image of pod sandboxes (default ${DEFAULTS.criSandboxImage})`)
   .version('27.0.0-berth', '-v, --version');
 
 program.parse();
@@ -73,6 +76,7 @@ interface Flags {
   apiMaxHeaderSize?: number; apiMaxJsonBody?: number; apiHeadersTimeout?: number; apiBodyTimeout?: number; apiMaxConnections?: number;
   maxUploadSize?: number; maxLayerSize?: number;
   pluginSocketDir?: string; pluginSpecDir?: string[]; pluginTimeout?: number; authorizationPlugin?: string[];
+  cri?: boolean; criSocket?: string; criSandboxImage?: string;
 }
 const o = program.opts<Flags>();
 const fileGiven = program.getOptionValueSource('configFile') === 'cli';
@@ -113,6 +117,8 @@ async function main(): Promise<void> {
     pluginSpecDirs: o.pluginSpecDir,
     pluginTimeout: o.pluginTimeout,
     authorizationPlugins: o.authorizationPlugin,
+    criSocket: o.criSocket ?? (o.cri ? DEFAULT_CRI_SOCKET : undefined),
+    criSandboxImage: o.criSandboxImage,
   };
   const cfg = await loadConfig(flags, o.configFile, fileGiven);
   const log = new Logger(cfg.logLevel);

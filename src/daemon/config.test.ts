@@ -60,3 +60,17 @@ test('plugins: Docker\'s directories by default; daemon.json sets authorization-
     rmSync(join(file, '..'), { recursive: true });
   }
 });
+
+test('the CRI endpoint is off unless daemon.json names its socket; the sandbox image has containerd\'s default', async () => {
+  assert.equal((await loadConfig({}, undefined, false)).criSocket, '');
+  const file = withFile({ 'cri-socket': '/run/berth/k8s.sock', 'cri-sandbox-image': 'registry.local/pause:3.10' });
+  try {
+    const cfg = await loadConfig({}, file, true);
+    assert.equal(cfg.criSocket, '/run/berth/k8s.sock');
+    assert.equal(cfg.criSandboxImage, 'registry.local/pause:3.10');
+    assert.equal((await loadConfig({}, undefined, false)).criSandboxImage, 'registry.k8s.io/pause:3.10');
+    await assert.rejects(loadConfig({ criSocket: '/x.sock' }, file, true), /specified both as a flag and in the configuration file: cri-socket/);
+  } finally {
+    rmSync(join(file, '..'), { recursive: true });
+  }
+});

@@ -51,7 +51,14 @@ export interface DaemonConfig extends TransportSettings {
   authorizationPlugins: string[];
   /** Builds may `RUN --security=insecure` (a privileged step); BuildKit's security.insecure entitlement. */
   allowInsecureEntitlement: boolean;
+  /** Serve the Kubernetes CRI (gRPC) on this unix socket; empty: off. */
+  criSocket: string;
+  /** The pod sandboxes' infra image (containerd's sandbox_image), pulled when missing. */
+  criSandboxImage: string;
 }
+
+/** Where `--cri` serves the CRI when no socket is named. */
+export const DEFAULT_CRI_SOCKET = '/run/berth/cri.sock';
 
 export const DEFAULT_UNIX_HOST = 'unix:///run/berth.sock';
 /** dockerd's default when TLS is on and no host is given. */
@@ -87,6 +94,8 @@ export const DEFAULTS: DaemonConfig = {
   pluginTimeout: 60,
   authorizationPlugins: [],
   allowInsecureEntitlement: false,
+  criSocket: '',
+  criSandboxImage: 'registry.k8s.io/pause:3.10',
 };
 
 type ValueType = 'string' | 'boolean' | 'number' | 'string[]';
@@ -127,6 +136,8 @@ const FILE_KEYS: Record<string, [keyof DaemonConfig, ValueType]> = {
   'plugin-timeout': ['pluginTimeout', 'number'],
   'authorization-plugins': ['authorizationPlugins', 'string[]'],
   'allow-insecure-entitlement': ['allowInsecureEntitlement', 'boolean'],
+  'cri-socket': ['criSocket', 'string'],
+  'cri-sandbox-image': ['criSandboxImage', 'string'],
 };
 
 function hasType(v: unknown, t: ValueType): boolean {

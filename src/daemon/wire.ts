@@ -346,13 +346,30 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     router, engineVersion: ENGINE_VERSION, log, ...(authz ? { authorizer: authz } : {}),
     ...(transport.tls ? { tls: transport.tls } : {}), socketGid: transport.socketGroup.gid, limits: transport.limits,
   });
+  let cri: { close(): Promise<void> } | undefined;
   try {
+    // the CRI shares the Engine API's services (gRPC is loaded only when it is on); up before the
+    // Engine API answers, so a client that sees the daemon answer finds the CRI socket too
+    if (cfg.criSocket) {
+      cri = await (await import('./cri/start.js')).startCriEndpoint({
+        socket: cfg.criSocket, sandboxImage: cfg.criSandboxImage, containers, execs,
+        killExec: async (id) => execRegistry.get(id).process?.kill(9),
+        records: { list: () => containerStore.list(), find: (ref) => containerStore.find(ref) },
+        images, removeImage: (ref, o) => imageService.remove(ref, o), layersDir: join(storeRoot, 'layers'),
+        pull: async (ref, creds) => {
+          const r = parseReference(ref);
+          await distribution.pull(`${r.domain}/${r.path}`, r.digest ?? r.tag, hostPlatform(), creds, () => {});
+        },
+        runtimeVersion: ENGINE_VERSION, log,
+      });
+    }
     if (transport.warnings.length) {
       for (const w of transport.warnings) log.warn(w);
       await new Promise((r) => setTimeout(r, 1_000)); // dockerd's pause, so the warning is seen
     }
     for (const l of transport.listeners) await server.listen(l.host);
   } catch (err) {
+    await cri?.close();
     await server.close();
     overlay.stop();
     await managedPlugins.shutdown(false);
@@ -368,6 +385,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
 
   return {
     async shutdown() {
+      await cri?.close();
       await server.close();
       if (cfg.liveRestore) await run.detachAll();
       else await run.stopAll();

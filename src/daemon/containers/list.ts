@@ -31,6 +31,7 @@ export function selectContainers(records: ContainerRecord[], o: ListOptions): Co
   const all = o.all || (o.limit ?? 0) > 0 || f('status').length > 0 || f('exited').length > 0 || before.length > 0 || since.length > 0;
   const out: ContainerRecord[] = [];
   for (const r of sorted) {
+    if (r.cri) continue; // the CRI's sandboxes and pods are listed through the CRI only
     if (!all && !r.state.Running) continue;
     if (!filters.prefix('id', r.id)) continue;
     if (!filters.match('name', r.name)) continue;

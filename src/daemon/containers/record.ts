@@ -35,6 +35,8 @@ export interface ContainerRecord {
   networkSettings: NetworkSettingsRecord;
   /** Made by this node's swarm agent for a task (dockerd's Container.Managed): it may join non-attachable overlay networks. */
   managed?: boolean;
+  /** Made through the CRI endpoint (never from the Engine API): kept out of `docker ps`; output goes to `logPath` in the CRI log format. */
+  cri?: { logPath?: string };
 }
 
 export function initialState(): ContainerStateJSON {

@@ -17,6 +17,7 @@ import { parseSignal } from '../../lib/signals.js';
 import type { EventBus } from '../events/event-bus.js';
 import type { LayerStore } from '../layers/layer-store.js';
 import { JsonFileWriter } from '../logs/json-file.js';
+import { criLogLine } from '../logs/cri-format.js';
 import { rotationOf } from '../logs/log-options.js';
 import type { Runtime, Task } from '../runtime/runtime.js';
 import { RuntimeStartError } from '../runtime/runtime.js';
@@ -30,6 +31,7 @@ import { nextBackoff, restartsOnDaemonStart, shouldRestart } from './restart-pol
 import { overlayRootfs, type ContainerPaths, type RootfsMounter } from './rootfs.js';
 import type { ContainerSecurity } from './security/security.js';
 import { buildSpec } from './spec.js';
+import { sharedNamespaces } from './shared-namespaces.js';
 import { readRootfsFile } from './archive/rootfs-file.js';
 import { resolveUser } from './user.js';
 import { span, summarize, tracer } from '../../lib/spans.js';
@@ -120,8 +122,9 @@ export class ContainerRunner {
         writeFile(paths.hosts, env.hosts),
         writeFile(paths.resolvConf, env.resolvConf),
       ]));
+      const joined = sharedNamespaces(rec.hostConfig, (ref) => this.d.store.find(ref));
       const spec = buildSpec({
-        rec, user, rootfs: paths.merged,
+        rec, user, rootfs: paths.merged, joined,
         files: { hostname: paths.hostname, hosts: paths.hosts, resolvConf: paths.resolvConf },
         cgroupsPath: this.cgroupsPath(rec.id),
         cgroupVersion: this.d.cgroupVersion,
@@ -129,7 +132,7 @@ export class ContainerRunner {
         ...(env.netnsPath ? { netnsPath: env.netnsPath } : {}),
         ...(security ? { security } : {}),
       });
-      log = await JsonFileWriter.open(paths.log, rotationOf(rec.hostConfig.LogConfig));
+      log = await openLog(rec, paths.log);
       task = await span('runtime create', () => this.d.runtime.create({ id: rec.id, spec, rootfs: [], terminal: rec.config.Tty, stdin: rec.config.OpenStdin }));
       const t = task;
       const outputDone = live.streams.connect(t.io, log, { stdinOnce: rec.config.StdinOnce, tty: rec.config.Tty, closeStdin: () => t.closeStdin() });
@@ -368,7 +371,7 @@ export class ContainerRunner {
       return;
     }
     const task = r.task;
-    const log = await JsonFileWriter.open(paths.log, rotationOf(rec.hostConfig.LogConfig));
+    const log = await openLog(rec, paths.log);
     const outputDone = live.streams.connect(task.io, log, { stdinOnce: rec.config.StdinOnce, tty: rec.config.Tty, closeStdin: () => task.closeStdin() });
     live.task = task;
     live.log = log;
@@ -406,6 +409,12 @@ export class ContainerRunner {
     this.shuttingDown = true;
     await this.d.health?.detachAll();
   }
+}
+
+/** A CRI container writes the CRI log format where the kubelet asked; every other one its json-file log. */
+function openLog(rec: ContainerRecord, jsonLog: string): Promise<JsonFileWriter> {
+  if (rec.cri?.logPath) return JsonFileWriter.open(rec.cri.logPath, { maxFiles: 1 }, criLogLine);
+  return JsonFileWriter.open(jsonLog, rotationOf(rec.hostConfig.LogConfig));
 }
 
 function parseStopSignal(rec: ContainerRecord): number {

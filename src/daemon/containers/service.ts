@@ -51,8 +51,11 @@ export class ContainerService {
     return this.d.runner;
   }
 
-  /** `managed`: a swarm task's container, never set from the API (a label would be the client's to forge). */
-  async create(req: ContainerCreateRequest, name?: string, o: { managed?: boolean } = {}): Promise<{ Id: string; Warnings: string[] }> {
+  /**
+   * `managed`: a swarm task's container; `cri`: a pod sandbox's or a pod's container.
+   * Never set from the Engine API (a label would be the client's to forge).
+   */
+  async create(req: ContainerCreateRequest, name?: string, o: { managed?: boolean; cri?: { logPath?: string } } = {}): Promise<{ Id: string; Warnings: string[] }> {
     if (!req.Image) throw new InvalidParameter('container.no_image', 'Config cannot be empty in order to create a container');
     const image = this.d.images.resolve(req.Image);
     const id = newId();
@@ -62,6 +65,7 @@ export class ContainerService {
       cgroupVersion: this.d.cgroupVersion, ...(image.chainId ? { layer: image.chainId } : {}),
     });
     if (o.managed) rec.managed = true;
+    if (o.cri) rec.cri = o.cri;
     this.d.security?.validateCreate(rec.hostConfig);
     this.d.store.reserveName(cname, id);
     try {

@@ -35,6 +35,8 @@ export interface SpecInputs {
   cgroupVersion: 1 | 2;
   /** A network namespace prepared by the daemon; absent = a new, empty one (or host). */
   netnsPath?: string;
+  /** IPC and PID namespaces of another container to join (`container:<ref>` modes). */
+  joined?: { ipc?: string; pid?: string };
   /** Volumes, binds and tmpfs mounts, already resolved, in the user's order. */
   userMounts?: SpecMount[];
   /** Facts and host resources the security settings need (see security.ts). */
@@ -159,15 +161,15 @@ export function resources(hc: ContainerRecord['hostConfig']): SpecResources {
 }
 
 /** The namespaces a container gets (moby's WithNamespaces); `userns` adds a user namespace. */
-export function namespacesFor(hc: ContainerRecord['hostConfig'], cgroupVersion: 1 | 2, netnsPath: string | undefined, userns: boolean): SpecNamespace[] {
+export function namespacesFor(hc: ContainerRecord['hostConfig'], cgroupVersion: 1 | 2, netnsPath: string | undefined, userns: boolean, joined: { ipc?: string; pid?: string } = {}): SpecNamespace[] {
   // under userns-remap the daemon's network namespace belongs to a user namespace made with it: join that one
   const user: SpecNamespace = userns && netnsPath ? { type: 'user', path: userNamespaceFor(netnsPath) } : { type: 'user' };
   const netMode = hc.NetworkMode ?? 'default';
   const namespaces: SpecNamespace[] = [{ type: 'mount' }];
   if (netMode !== 'host') namespaces.push(netnsPath ? { type: 'network', path: netnsPath } : { type: 'network' });
   if (hc.UTSMode !== 'host') namespaces.push({ type: 'uts' });
-  if (hc.PidMode !== 'host') namespaces.push({ type: 'pid' });
-  if (hc.IpcMode !== 'host') namespaces.push({ type: 'ipc' });
+  if (hc.PidMode !== 'host') namespaces.push(joined.pid ? { type: 'pid', path: joined.pid } : { type: 'pid' });
+  if (hc.IpcMode !== 'host') namespaces.push(joined.ipc ? { type: 'ipc', path: joined.ipc } : { type: 'ipc' });
   if (hc.CgroupnsMode === 'private' || (cgroupVersion === 2 && hc.CgroupnsMode !== 'host')) namespaces.push({ type: 'cgroup' });
   if (userns) namespaces.push(user);
   return namespaces;
@@ -230,7 +232,7 @@ export function buildSpec(i: SpecInputs): RuntimeSpec {
     hostname: c.Hostname,
     mounts: [...systemMounts, ...initMounts, ...userMounts, ...networkFiles],
     linux: {
-      namespaces: namespacesFor(hc, i.cgroupVersion, i.netnsPath, !!idMap),
+      namespaces: namespacesFor(hc, i.cgroupVersion, i.netnsPath, !!idMap, i.joined),
       cgroupsPath: i.cgroupsPath,
       resources: resources(hc),
     },

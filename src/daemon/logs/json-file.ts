@@ -9,6 +9,12 @@ import type { Rotation } from './log-options.js';
 import { nowNs, parseTimeNs, rfc3339Nano, type LogEntry, type LogStream } from './entry.js';
 import { whenWritable } from '../../lib/streams.js';
 
+/** Turns one line of output into the text appended to the file. */
+export type LineEncoder = (stream: LogStream, line: Buffer, timeNs: bigint) => string;
+
+const jsonFileLine: LineEncoder = (stream, line, timeNs) =>
+  `{"log":${JSON.stringify(line.toString('utf8'))},"stream":"${stream}","time":"${rfc3339Nano(timeNs)}"}\n`;
+
 /**
  * Appends entries; emits 'write' after data reached the file and 'close'
  * when the container's output ended. With `maxSize` it rotates as Docker
@@ -27,15 +33,16 @@ export class JsonFileWriter extends EventEmitter {
   /** Counts rotations, so a follower notices that its file moved. */
   generation = 0;
 
-  private constructor(readonly path: string, private readonly rotation: Rotation, size: number) {
+  private constructor(readonly path: string, private readonly rotation: Rotation, size: number, private readonly encode: LineEncoder) {
     super();
     this.size = size;
     this.out = this.openStream();
   }
 
-  static async open(path: string, rotation: Rotation = { maxFiles: 1 }): Promise<JsonFileWriter> {
+  /** `encode`: the json-file format unless told (the CRI endpoint's containers write the CRI log format). */
+  static async open(path: string, rotation: Rotation = { maxFiles: 1 }, encode: LineEncoder = jsonFileLine): Promise<JsonFileWriter> {
     const size = await stat(path).then((s) => s.size, () => 0);
-    return new JsonFileWriter(path, rotation, size);
+    return new JsonFileWriter(path, rotation, size, encode);
   }
 
   private openStream(): WriteStream {
@@ -46,7 +53,7 @@ export class JsonFileWriter extends EventEmitter {
 
   /** Returns false when the caller should wait for `drain()` before writing more. */
   write(stream: LogStream, line: Buffer): boolean {
-    this.append(`{"log":${JSON.stringify(line.toString('utf8'))},"stream":"${stream}","time":"${rfc3339Nano(nowNs())}"}\n`);
+    this.append(this.encode(stream, line, nowNs()));
     return !this.held && !this.out.writableNeedDrain;
   }
 

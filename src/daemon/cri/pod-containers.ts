@@ -1,0 +1,255 @@
+/**
+ * A pod's containers on berth's container service: each joins its
+ * sandbox's network namespace (Docker's `container:<sandbox>` mode, which
+ * also gives it the sandbox's hostname) and, as the pod asks, its IPC and
+ * PID namespaces, writes its output in the CRI log
+ * format at <log_directory>/<log_path>, and is listed through the CRI only.
+ */
+import { mkdir, readFile } from 'node:fs/promises';
+import { dirname, isAbsolute, join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import type { ContainerCreateRequest } from '../../api/types/index.js';
+import { StdDemuxer, StdStream } from '../../api/stdcopy.js';
+import { InvalidParameter, NotFound, NotModified, Unavailable } from '../../errdefs/index.js';
+import type { ContainerRecord } from '../containers/record.js';
+import type { ContainerService } from '../containers/service.js';
+import type { ExecService } from '../containers/exec.js';
+import type { CriRecords, PodSandboxConfig, PodSandboxes } from './pod-sandboxes.js';
+import {
+  containerState, containerStatusView, containerView, criLabels, IMAGE_LABEL, kindOf, labelsOf, matchesSelector,
+  SANDBOX_ID_LABEL, sandboxIdOf, type ContainerMetadata, type StringMap,
+} from './records.js';
+
+export interface ContainerConfig {
+  metadata?: ContainerMetadata | null;
+  image?: { image?: string } | null;
+  command?: string[];
+  args?: string[];
+  working_dir?: string;
+  envs?: { key: string; value: string }[];
+  mounts?: { container_path: string; host_path: string; readonly?: boolean }[];
+  labels?: StringMap;
+  annotations?: StringMap;
+  log_path?: string;
+  stdin?: boolean;
+  stdin_once?: boolean;
+  tty?: boolean;
+  linux?: {
+    resources?: { cpu_period?: string; cpu_quota?: string; cpu_shares?: string; memory_limit_in_bytes?: string; oom_score_adj?: string } | null;
+    security_context?: {
+      privileged?: boolean; readonly_rootfs?: boolean;
+      capabilities?: { add_capabilities?: string[]; drop_capabilities?: string[] } | null;
+      run_as_user?: { value: string } | null; run_as_group?: { value: string } | null; run_as_username?: string;
+      namespace_options?: { pid?: string; ipc?: string; target_id?: string } | null;
+      supplemental_groups?: string[]; no_new_privs?: boolean; masked_paths?: string[]; readonly_paths?: string[];
+      seccomp?: { profile_type?: string; localhost_ref?: string } | null;
+    } | null;
+  } | null;
+}
+
+export interface PodContainerDeps {
+  containers: Pick<ContainerService, 'create' | 'start' | 'stop' | 'remove'>;
+  execs: Pick<ExecService, 'create' | 'start' | 'inspect'>;
+  /** SIGKILLs a running exec's process (an ExecSync past its timeout). */
+  killExec(execId: string): Promise<void>;
+  records: CriRecords;
+  sandboxes: Pick<PodSandboxes, 'get'>;
+}
+
+/** The runtime's cap on ExecSync output per stream (the CRI's 16 MB). */
+const EXEC_OUTPUT_LIMIT = 16 << 20;
+
+function containerName(m: ContainerMetadata, sandbox: PodSandboxConfig['metadata']): string {
+  return `k8s_${m.name}_${sandbox?.name ?? ''}_${sandbox?.namespace ?? ''}_${sandbox?.uid ?? ''}_${m.attempt ?? 0}`;
+}
+
+function num(v: string | undefined): number | undefined {
+  const n = Number(v ?? 0);
+  return n ? n : undefined;
+}
+
+/** The user in Docker's `uid[:gid]` / `name` form. */
+function user(sc: NonNullable<NonNullable<ContainerConfig['linux']>['security_context']>): string | undefined {
+  const u = sc.run_as_user ? sc.run_as_user.value : sc.run_as_username || undefined;
+  if (u === undefined) return undefined;
+  return sc.run_as_group ? `${u}:${sc.run_as_group.value}` : u;
+}
+
+/**
+ * The IPC and PID namespaces the CRI asks for, as Docker modes: POD joins the
+ * sandbox's (the pause process holds them), NODE is the host's, CONTAINER a
+ * namespace of its own, TARGET another container's. Absent options are POD.
+ */
+export function namespaceModes(ns: { pid?: string; ipc?: string; target_id?: string } | null | undefined, sandboxId: string): { IpcMode: string; PidMode: string } {
+  const pod = `container:${sandboxId}`;
+  const ipc = ns?.ipc === 'NODE' ? 'host' : pod;
+  const pid = ({ NODE: 'host', CONTAINER: '', TARGET: ns?.target_id ? `container:${ns.target_id}` : '' } as Record<string, string>)[ns?.pid ?? 'POD'] ?? pod;
+  return { IpcMode: ipc, PidMode: pid };
+}
+
+type SecurityContext = NonNullable<NonNullable<ContainerConfig['linux']>['security_context']>;
+
+/**
+ * Docker security options for the CRI's: no seccomp profile given is
+ * unconfined (the CRI's rule, unlike Docker's), RuntimeDefault is berth's
+ * builtin profile, Localhost the profile file's JSON (read by the caller).
+ */
+export function securityOptions(sc: SecurityContext, localhostProfile?: string): string[] {
+  const opts: string[] = [];
+  if (sc.no_new_privs) opts.push('no-new-privileges:true');
+  const seccomp = sc.seccomp;
+  if (!seccomp || seccomp.profile_type === 'Unconfined') opts.push('seccomp=unconfined');
+  else if (seccomp.profile_type === 'Localhost' && localhostProfile !== undefined) opts.push(`seccomp=${localhostProfile}`);
+  return opts;
+}
+
+export function containerCreateRequest(cfg: ContainerConfig, sandboxId: string, localhostProfile?: string): ContainerCreateRequest {
+  const sc = cfg.linux?.security_context ?? {};
+  const res = cfg.linux?.resources ?? {};
+  const u = user(sc);
+  const req: ContainerCreateRequest = {
+    Image: cfg.image?.image ?? '',
+    Env: (cfg.envs ?? []).map((e) => `${e.key}=${e.value}`),
+    Labels: criLabels('container', cfg.metadata ?? {}, cfg.labels ?? {}, cfg.annotations ?? {}, {
+      [SANDBOX_ID_LABEL]: sandboxId, [IMAGE_LABEL]: cfg.image?.image ?? '',
+    }),
+    Tty: !!cfg.tty, OpenStdin: !!cfg.stdin, StdinOnce: !!cfg.stdin_once, AttachStdin: false,
+    HostConfig: {
+      NetworkMode: `container:${sandboxId}`,
+      ...namespaceModes(sc.namespace_options, sandboxId),
+      Binds: (cfg.mounts ?? []).map((m) => `${m.host_path}:${m.container_path}${m.readonly ? ':ro' : ''}`),
+      Privileged: !!sc.privileged, ReadonlyRootfs: !!sc.readonly_rootfs,
+      CapAdd: sc.capabilities?.add_capabilities ?? [], CapDrop: sc.capabilities?.drop_capabilities ?? [],
+      SecurityOpt: securityOptions(sc, localhostProfile),
+      GroupAdd: (sc.supplemental_groups ?? []).map(String),
+      ...(sc.masked_paths?.length ? { MaskedPaths: sc.masked_paths } : {}),
+      ...(sc.readonly_paths?.length ? { ReadonlyPaths: sc.readonly_paths } : {}),
+      ...(num(res.cpu_shares) ? { CpuShares: num(res.cpu_shares)! } : {}),
+      ...(num(res.cpu_quota) ? { CpuQuota: num(res.cpu_quota)! } : {}),
+      ...(num(res.cpu_period) ? { CpuPeriod: num(res.cpu_period)! } : {}),
+      ...(num(res.memory_limit_in_bytes) ? { Memory: num(res.memory_limit_in_bytes)! } : {}),
+      ...(num(res.oom_score_adj) ? { OomScoreAdj: num(res.oom_score_adj)! } : {}),
+    },
+  };
+  // the CRI's command is Docker's entrypoint, its args Docker's cmd; empty keeps the image's
+  if (cfg.command?.length) req.Entrypoint = cfg.command;
+  if (cfg.args?.length) req.Cmd = cfg.args;
+  if (cfg.working_dir) req.WorkingDir = cfg.working_dir;
+  if (u !== undefined) req.User = u;
+  return req;
+}
+
+const ignoreGone = (err: unknown) => {
+  if (err instanceof NotFound || err instanceof NotModified) return;
+  throw err;
+};
+
+export class PodContainers {
+  constructor(private readonly d: PodContainerDeps) {}
+
+  private find(id: string): ContainerRecord | undefined {
+    const rec = id ? this.d.records.find(id) : undefined;
+    return rec && kindOf(rec) === 'container' ? rec : undefined;
+  }
+
+  get(id: string): ContainerRecord {
+    const rec = this.find(id);
+    if (!rec) throw new NotFound('cri.container_not_found', `an error occurred when try to find container "${id}": not found`);
+    return rec;
+  }
+
+  async create(sandboxId: string, cfg: ContainerConfig, sandboxCfg: PodSandboxConfig | null | undefined): Promise<string> {
+    const sandbox = this.d.sandboxes.get(sandboxId);
+    if (!cfg.metadata?.name) throw new InvalidParameter('cri.container_metadata', 'container config must include metadata with a name');
+    if (!cfg.image?.image) throw new InvalidParameter('cri.container_image', 'container config must include an image');
+    let logPath: string | undefined;
+    if (cfg.log_path) {
+      const dir = sandboxCfg?.log_directory ?? '';
+      logPath = isAbsolute(cfg.log_path) ? cfg.log_path : join(dir, cfg.log_path);
+      if (!isAbsolute(logPath)) throw new InvalidParameter('cri.log_path', `log path ${logPath} must be absolute (the sandbox's log_directory plus the container's log_path)`);
+      await mkdir(dirname(logPath), { recursive: true, mode: 0o755 });
+    }
+    const seccomp = cfg.linux?.security_context?.seccomp;
+    let profile: string | undefined;
+    if (seccomp?.profile_type === 'Localhost') {
+      if (!seccomp.localhost_ref) throw new InvalidParameter('cri.seccomp_profile', 'a Localhost seccomp profile needs localhost_ref, the path of the profile');
+      profile = await readFile(seccomp.localhost_ref, 'utf8').catch((err: Error) => {
+        throw new InvalidParameter('cri.seccomp_profile', `cannot load seccomp profile ${JSON.stringify(seccomp.localhost_ref)}: ${err.message}`);
+      });
+    }
+    const name = containerName(cfg.metadata, sandboxCfg?.metadata);
+    const { Id } = await this.d.containers.create(containerCreateRequest(cfg, sandbox.id, profile), name, { cri: logPath ? { logPath } : {} });
+    return Id;
+  }
+
+  async start(id: string): Promise<void> {
+    await this.d.containers.start(this.get(id).id);
+  }
+
+  /** Idempotent: a stopped or removed container is not an error. */
+  async stop(id: string, timeoutSeconds: number): Promise<void> {
+    const rec = this.find(id);
+    if (!rec || !rec.state.Running) return;
+    await this.d.containers.stop(rec.id, { timeout: Math.max(0, timeoutSeconds) }).catch(ignoreGone);
+  }
+
+  /** Idempotent: a removed container is not an error. */
+  async remove(id: string): Promise<void> {
+    const rec = this.find(id);
+    if (!rec) return;
+    await this.d.containers.remove(rec.id, { force: true }).catch(ignoreGone);
+  }
+
+  status(id: string): object {
+    return { status: containerStatusView(this.get(id)), info: {} };
+  }
+
+  list(filter: { id?: string; state?: { state?: string } | null; pod_sandbox_id?: string; label_selector?: StringMap } | null | undefined): object[] {
+    return this.d.records.list()
+      .filter((r) => kindOf(r) === 'container')
+      .filter((r) => !filter?.id || r.id.startsWith(filter.id))
+      .filter((r) => !filter?.pod_sandbox_id || sandboxIdOf(r).startsWith(filter.pod_sandbox_id))
+      .filter((r) => !filter?.state || containerState(r) === filter.state.state)
+      .filter((r) => matchesSelector(filter?.label_selector, labelsOf(r)))
+      .map(containerView);
+  }
+
+  /** Runs a command to its end; stdout and stderr apart, each capped at 16 MB. */
+  async execSync(id: string, cmd: string[], timeoutSeconds: number): Promise<{ stdout: Buffer; stderr: Buffer; exit_code: number }> {
+    const rec = this.get(id);
+    if (!cmd.length) throw new InvalidParameter('cri.exec_no_command', 'no command specified');
+    const { Id: execId } = this.d.execs.create(rec.id, { Cmd: cmd, AttachStdout: true, AttachStderr: true });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const sizes = { out: 0, err: 0 };
+    const demux = new StdDemuxer((stream, payload) => {
+      const which = stream === StdStream.Stderr ? 'err' : 'out';
+      if (sizes[which] >= EXEC_OUTPUT_LIMIT) return;
+      const piece = payload.subarray(0, EXEC_OUTPUT_LIMIT - sizes[which]);
+      sizes[which] += piece.length;
+      (which === 'err' ? err : out).push(Buffer.from(piece));
+    });
+    const output = new PassThrough();
+    output.on('data', (c: Buffer) => demux.push(c));
+    const done = this.d.execs.start(execId, { output, tty: false });
+    if (timeoutSeconds > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Unavailable('cri.exec_timeout', `command ${JSON.stringify(cmd)} timed out after ${timeoutSeconds}s`)), timeoutSeconds * 1000);
+      });
+      try {
+        await Promise.race([done, expired]);
+      } catch (err) {
+        await this.d.killExec(execId).catch(() => {});
+        await done.catch(() => {});
+        throw err;
+      } finally {
+        clearTimeout(timer);
+      }
+    } else {
+      await done;
+    }
+    const exitCode = this.d.execs.inspect(execId).ExitCode ?? 0;
+    return { stdout: Buffer.concat(out), stderr: Buffer.concat(err), exit_code: exitCode };
+  }
+}

@@ -1,0 +1,45 @@
+/**
+ * Builds the CRI endpoint from the daemon's services (called by wire.ts
+ * only when a CRI socket is configured, through a dynamic import, so a
+ * daemon without it never loads gRPC).
+ */
+import type { AuthConfig } from '../../api/registry-auth.js';
+import type { Logger } from '../../lib/logger.js';
+import type { ContainerService } from '../containers/service.js';
+import type { ExecService } from '../containers/exec.js';
+import type { ImageStore } from '../images/image-store.js';
+import type { ImageService } from '../images/service.js';
+import { CriImages } from './images.js';
+import { PodContainers } from './pod-containers.js';
+import { PodSandboxes, type CriRecords } from './pod-sandboxes.js';
+import { CriServer } from './server.js';
+
+export interface CriEndpointDeps {
+  socket: string;
+  sandboxImage: string;
+  containers: Pick<ContainerService, 'create' | 'start' | 'stop' | 'remove'>;
+  execs: Pick<ExecService, 'create' | 'start' | 'inspect'>;
+  killExec(execId: string): Promise<void>;
+  records: CriRecords;
+  images: Pick<ImageStore, 'list' | 'tryResolve' | 'tagsOf'>;
+  removeImage: ImageService['remove'];
+  pull(ref: string, creds: AuthConfig): Promise<void>;
+  layersDir: string;
+  runtimeVersion: string;
+  log: Logger;
+}
+
+export async function startCriEndpoint(d: CriEndpointDeps): Promise<CriServer> {
+  const images = new CriImages({ images: d.images, remove: d.removeImage, pull: d.pull, layersDir: d.layersDir });
+  const sandboxes = new PodSandboxes({
+    containers: d.containers, records: d.records, sandboxImage: d.sandboxImage,
+    ensureImage: async (ref) => {
+      if (!d.images.tryResolve(ref)) await images.pull(ref, {});
+    },
+  });
+  const containers = new PodContainers({ containers: d.containers, execs: d.execs, killExec: d.killExec, records: d.records, sandboxes });
+  const server = new CriServer({ sandboxes, containers, images, runtimeVersion: d.runtimeVersion, log: d.log });
+  await server.listen(d.socket);
+  d.log.info('CRI endpoint listening', { socket: d.socket });
+  return server;
+}

@@ -14,6 +14,7 @@ import type { ContainerRunner } from './runner.js';
 import { containerStats } from './stats.js';
 import { statsSamples, type StatsMode } from './stats-samples.js';
 import { topOf } from './top.js';
+import { SummaryCache } from './summary-cache.js';
 import { inspectView, summaryView } from './wire-views.js';
 import type { Digest } from '../../oci/digest.js';
 
@@ -27,7 +28,11 @@ export interface ContainerQueriesDeps {
 }
 
 export class ContainerQueries {
-  constructor(private readonly d: ContainerQueriesDeps) {}
+  private readonly rows: SummaryCache;
+
+  constructor(private readonly d: ContainerQueriesDeps) {
+    this.rows = new SummaryCache((id) => d.store.version(id));
+  }
 
   get(ref: string): ContainerRecord {
     return this.d.store.get(ref);
@@ -48,11 +53,28 @@ export class ContainerQueries {
 
   async list(opts: Omit<ListOptions, 'isAncestor'> & { size?: boolean }): Promise<ContainerSummary[]> {
     const now = Date.now();
-    const isAncestor = (r: ContainerRecord, ref: string) => this.d.images.tryResolve(ref)?.id === r.image;
-    const recs = selectContainers(this.d.store.list(), { ...opts, isAncestor });
+    const recs = this.select(opts);
     const out = recs.map((r) => summaryView(r, r.config.Image, now));
     if (opts.size) await Promise.all(recs.map(async (r, i) => Object.assign(out[i]!, await this.sizes(r))));
     return out;
+  }
+
+  /**
+   * `GET /containers/json` as JSON text: rows of unchanged containers come
+   * from the cache, so a `ps` of hundreds of containers does no I/O and
+   * serialises only what changed. Sizes are measured on disk each time.
+   */
+  async listJson(opts: Omit<ListOptions, 'isAncestor'> & { size?: boolean }): Promise<string> {
+    if (opts.size) return JSON.stringify(await this.list(opts));
+    const text = this.rows.json(this.select(opts));
+    // rows of removed containers go once they outnumber the living
+    if (this.rows.size > 2 * this.d.store.count + 16) this.rows.retain(new Set(this.d.store.list().map((r) => r.id)));
+    return text;
+  }
+
+  private select(opts: Omit<ListOptions, 'isAncestor'>): ContainerRecord[] {
+    const isAncestor = (r: ContainerRecord, ref: string) => this.d.images.tryResolve(ref)?.id === r.image;
+    return selectContainers(this.d.store.list(), { ...opts, isAncestor });
   }
 
   /** Every container with its `ps` row, image and writable dir: the containers part of `docker system df`. */

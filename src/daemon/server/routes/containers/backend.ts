@@ -1,7 +1,7 @@
 import type { Readable } from 'node:stream';
 import type { Filters } from '../../../../api/filters.js';
 import type {
-  ContainerCreateRequest, ContainerInspect, ContainerSummary, HostConfig, StatsSample, TopResult, WaitCondition, WaitResponse,
+  ContainerCreateRequest, ContainerInspect, HostConfig, StatsSample, TopResult, WaitCondition, WaitResponse,
 } from '../../../../api/types/index.js';
 import type { LogLine } from '../../log-stream.js';
 
@@ -71,7 +71,8 @@ export interface ContainerActions {
 export interface ContainerViews {
   get(ref: string): ContainerRef;
   inspect(ref: string, withSize?: boolean): Promise<ContainerInspect>;
-  list(q: ListQuery): Promise<ContainerSummary[]>;
+  /** The `ps` list as JSON text (rows cached per container). */
+  listJson(q: ListQuery): Promise<string>;
   /** Log entries, selected and (with follow) live until the signal aborts; throws NotFound before reading. */
   logs(ref: string, q: LogQuery, signal: AbortSignal): { tty: boolean; entries: AsyncIterable<LogLine> };
   top(ref: string, psArgs: string | undefined): Promise<TopResult>;

@@ -20,7 +20,8 @@ const CONDITIONS: WaitCondition[] = ['not-running', 'next-exit', 'removed'];
 export function containerRoutes(r: Router<Handler>, b: ContainerActions, v: ContainerViews): void {
   r.add('GET', '/containers/json', async (req, reply) => {
     const limit = req.int('limit');
-    reply.json(200, await v.list({ all: req.bool('all'), filters: req.filters(), size: req.bool('size'), ...(limit !== undefined ? { limit } : {}) }));
+    const text = await v.listJson({ all: req.bool('all'), filters: req.filters(), size: req.bool('size'), ...(limit !== undefined ? { limit } : {}) });
+    reply.text(200, `${text}\n`, 'application/json');
   });
 
   r.add('POST', '/containers/prune', async (req, reply) => reply.json(200, await b.prune(req.filters())));

@@ -6,6 +6,7 @@ import type { ImageStore } from '../images/image-store.js';
 import type { LayerStore } from '../layers/layer-store.js';
 import type { LogEntry } from '../logs/entry.js';
 import { readLogs, type LogQuery } from '../logs/read.js';
+import { logWire } from '../logs/wire-reader.js';
 import type { ContainerStore } from './container-store.js';
 import type { ExecRegistry } from './exec-registry.js';
 import { selectContainers, type ListOptions } from './list.js';
@@ -105,6 +106,13 @@ export class ContainerQueries {
   logs(ref: string, q: LogQuery, signal: AbortSignal): { tty: boolean; entries: AsyncIterable<LogEntry> } {
     const rec = this.d.store.get(ref);
     return { tty: rec.config.Tty, entries: readLogs(this.d.runner.paths(rec.id).log, this.d.runner.logWriter(rec.id), q, signal) };
+  }
+
+  /** The same selection as `logs`, as the bytes `docker logs` receives (see logs/wire-encoder.ts). */
+  logWire(ref: string, q: LogQuery, format: { timestamps: boolean; details: boolean }, signal: AbortSignal): { tty: boolean; chunks: AsyncIterable<Buffer> } {
+    const rec = this.d.store.get(ref);
+    const tty = rec.config.Tty;
+    return { tty, chunks: logWire(this.d.runner.paths(rec.id).log, this.d.runner.logWriter(rec.id), q, { tty, ...format }, signal) };
   }
 
   async top(ref: string, psArgs: string | undefined): Promise<TopResult> {

@@ -3,7 +3,6 @@ import type { Filters } from '../../../../api/filters.js';
 import type {
   ContainerCreateRequest, ContainerInspect, HostConfig, StatsSample, TopResult, WaitCondition, WaitResponse,
 } from '../../../../api/types/index.js';
-import type { LogLine } from '../../log-stream.js';
 
 /** A container as the routes see it: enough to pick the framing of its streams. */
 export interface ContainerRef {
@@ -73,8 +72,11 @@ export interface ContainerViews {
   inspect(ref: string, withSize?: boolean): Promise<ContainerInspect>;
   /** The `ps` list as JSON text (rows cached per container). */
   listJson(q: ListQuery): Promise<string>;
-  /** Log entries, selected and (with follow) live until the signal aborts; throws NotFound before reading. */
-  logs(ref: string, q: LogQuery, signal: AbortSignal): { tty: boolean; entries: AsyncIterable<LogLine> };
+  /**
+   * The log as wire bytes (stdcopy frames without a tty), selected and (with
+   * follow) live until the signal aborts; throws NotFound before reading.
+   */
+  logWire(ref: string, q: LogQuery, format: { timestamps: boolean; details: boolean }, signal: AbortSignal): { tty: boolean; chunks: AsyncIterable<Buffer> };
   top(ref: string, psArgs: string | undefined): Promise<TopResult>;
   /** One sample (one-shot), the second of two (no stream), or one a second until the signal aborts; throws NotFound first. */
   stats(ref: string, mode: { stream: boolean; oneShot: boolean }, signal?: AbortSignal): AsyncIterable<StatsSample>;

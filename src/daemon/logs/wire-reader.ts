@@ -153,13 +153,18 @@ async function* follow(path: string, writer: JsonFileWriter, enc: LogWireEncoder
   for (;;) {
     const closed = writer.isClosed;
     if (writer.generation !== gen) {
-      // the file we were reading was rotated to <path>.1: finish it, then start the new one
-      if (writer.generation === gen + 1) {
-        const size = await stat(`${path}.1`).then((s) => s.size, () => 0);
-        if (size > pos) for await (const [buf, e] of lineChunks(`${path}.1`, pos, size, rb)) yield* nonEmpty(enc.encode(buf, 0, e));
+      // the file we were reading was rotated to <path>.N (N rotations since): finish it, then
+      // the files rotated after it, then start the new one; a burst can rotate more than once
+      // between two reads, and a file rotated out of max-file is gone
+      const jumped = writer.generation - gen;
+      gen = writer.generation;
+      for (let k = jumped; k >= 1; k--) {
+        const p = `${path}.${k}`;
+        const from = k === jumped ? pos : 0;
+        const size = await stat(p).then((s) => s.size, () => 0);
+        if (size > from) for await (const [buf, e] of lineChunks(p, from, size, rb)) yield* nonEmpty(enc.encode(buf, 0, e));
         if (enc.pastUntil) return;
       }
-      gen = writer.generation;
       pos = 0;
     }
     const size = (await stat(path).catch(() => ({ size: pos }))).size;

@@ -94,6 +94,7 @@ import { PluginDistribution } from './plugins/managed/plugin-distribution.js';
 import { pluginRoutes } from './server/routes/plugins/routes.js';
 import { diskUsageRoutes } from './server/routes/system/df-routes.js';
 import { imageSummary } from './images/views.js';
+import { fullGc, IdleReclaimer } from '../lib/idle-reclaim.js';
 
 export const ENGINE_VERSION = '27.0.0-berth';
 
@@ -342,8 +343,10 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   secretRoutes(router, swarm.secrets);
   configRoutes(router, swarm.configs);
   serviceRoutes(router, swarm.services, swarm);
+  // a burst's garbage and buffers go back to the system once the API is quiet
+  const reclaim = new IdleReclaimer(fullGc());
   const server = new ApiServer({
-    router, engineVersion: ENGINE_VERSION, log, ...(authz ? { authorizer: authz } : {}),
+    router, engineVersion: ENGINE_VERSION, log, ...(authz ? { authorizer: authz } : {}), onRequest: () => reclaim.poke(),
     ...(transport.tls ? { tls: transport.tls } : {}), socketGid: transport.socketGroup.gid, limits: transport.limits,
   });
   let cri: { close(): Promise<void> } | undefined;
@@ -385,6 +388,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
 
   return {
     async shutdown() {
+      reclaim.stop();
       await cri?.close();
       await server.close();
       if (cfg.liveRestore) await run.detachAll();

@@ -138,6 +138,20 @@ describe('container lifecycle', () => {
     await d.docker(['rm', '-f', 'ps-up']);
   });
 
+  test('ps shows each change at once: rename, start, stop, rm (rows are cached between requests)', async () => {
+    const row = async () => (await d.docker(['ps', '-a', '--filter', 'label=ps-fresh', '--format', '{{.Names}} {{.State}} {{.Status}}'])).stdout.trim();
+    await d.docker(['create', '--name', 'fresh-a', '--label', 'ps-fresh', 'busybox', 'sleep', '300']);
+    assert.equal(await row(), 'fresh-a created Created');
+    await d.docker(['rename', 'fresh-a', 'fresh-b']);
+    assert.equal(await row(), 'fresh-b created Created');
+    await d.docker(['start', 'fresh-b']);
+    assert.match(await row(), /^fresh-b running Up /);
+    await d.docker(['stop', '-t', '0', 'fresh-b']);
+    assert.match(await row(), /^fresh-b exited Exited \(137\) /);
+    await d.docker(['rm', 'fresh-b']);
+    assert.equal(await row(), '');
+  });
+
   test('container prune removes stopped containers only', async () => {
     await d.docker(['run', '-d', '--name', 'keeper', 'busybox', 'sleep', '300']);
     const r = await d.docker(['container', 'prune', '-f']);

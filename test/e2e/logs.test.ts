@@ -37,6 +37,27 @@ describe('logs', () => {
     assert.deepEqual((await ok(['logs', '--tail', '3', id])).split('\n').filter(Boolean), ['99998', '99999', '100000']);
   });
 
+  test('a big log with --tail, --since, --until and -t: the right lines, whole', async () => {
+    const id = (await ok(['run', '-d', 'busybox', 'sh', '-c', 'echo err >&2; sleep 0.5; seq 1 30000; sleep 1.2; seq 30001 60000'])).trim();
+    await ok(['wait', id]);
+    const all = await d.docker(['logs', '-t', id]);
+    const stamped = all.stdout.split('\n').filter(Boolean);
+    assert.equal(stamped.length, 60000);
+    assert.match(stamped[59999]!, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z 60000$/);
+    assert.match(all.stderr, /^\S+Z err\n$/); // its own stream, framed apart
+    assert.deepEqual((await ok(['logs', '--tail', '2', id])).split('\n').filter(Boolean), ['59999', '60000']);
+    const r = await d.docker(['logs', '--tail', '60000', id]);
+    assert.equal(r.stderr, '', 'the 60001st line from the end is not in the last 60000');
+    // --since the first line after the pause: exactly the second half
+    const since = stamped[30000]!.split(' ')[0]!;
+    const after = (await ok(['logs', '--since', since, id])).split('\n').filter(Boolean);
+    assert.equal(after.length, 30000);
+    assert.equal(after[0], '30001');
+    const until = stamped[29999]!.split(' ')[0]!;
+    const before = (await ok(['logs', '--until', until, '--tail', '3', id])).split('\n').filter(Boolean);
+    assert.deepEqual(before, ['29998', '29999', '30000']);
+  });
+
   test('max-size and max-file rotate: bounded files, logs read across them', async () => {
     const id = (await ok(['run', '-d', '--log-opt', 'max-size=10k', '--log-opt', 'max-file=3', 'busybox', 'sh', '-c', 'for i in $(seq 1 3000); do echo line-$i; done'])).trim();
     await ok(['wait', id]);

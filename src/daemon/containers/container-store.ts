@@ -24,6 +24,8 @@ export class ContainerStore {
   private readonly byId = new Map<string, ContainerRecord>();
   private readonly byName = new Map<string, string>();
   private readonly saving = new Map<string, Promise<void>>();
+  /** Bumped on every save: cached views of a record (the `ps` rows) compare it. */
+  private readonly versions = new Map<string, number>();
 
   constructor(readonly root: string) {}
 
@@ -75,6 +77,7 @@ export class ContainerStore {
    */
   save(rec: ContainerRecord): Promise<void> {
     this.byId.set(rec.id, rec);
+    this.versions.set(rec.id, (this.versions.get(rec.id) ?? 0) + 1);
     const prev = this.saving.get(rec.id) ?? Promise.resolve();
     const next = prev.catch(() => {}).then(() => writeJsonAtomic(join(this.dir(rec.id), 'config.v2.json'), rec));
     this.saving.set(rec.id, next);
@@ -91,6 +94,7 @@ export class ContainerStore {
     // drop the record file first: a crash after this leaves only a directory the start-up sweep removes
     await rm(join(this.dir(id), 'config.v2.json'), { force: true });
     this.byId.delete(id);
+    this.versions.delete(id);
     if (rec) this.releaseName(rec.name, id);
     await rm(this.dir(id), { recursive: true, force: true });
   }
@@ -115,6 +119,15 @@ export class ContainerStore {
       hit = rec;
     }
     return hit;
+  }
+
+  /** How many times a container's record was saved (0 for one loaded at start-up). */
+  version(id: string): number {
+    return this.versions.get(id) ?? 0;
+  }
+
+  get count(): number {
+    return this.byId.size;
   }
 
   list(): ContainerRecord[] {

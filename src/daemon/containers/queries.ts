@@ -6,6 +6,7 @@ import type { ImageStore } from '../images/image-store.js';
 import type { LayerStore } from '../layers/layer-store.js';
 import type { LogEntry } from '../logs/entry.js';
 import { readLogs, type LogQuery } from '../logs/read.js';
+import { logWire } from '../logs/wire-reader.js';
 import type { ContainerStore } from './container-store.js';
 import type { ExecRegistry } from './exec-registry.js';
 import { selectContainers, type ListOptions } from './list.js';
@@ -14,6 +15,7 @@ import type { ContainerRunner } from './runner.js';
 import { containerStats } from './stats.js';
 import { statsSamples, type StatsMode } from './stats-samples.js';
 import { topOf } from './top.js';
+import { SummaryCache } from './summary-cache.js';
 import { inspectView, summaryView } from './wire-views.js';
 import type { Digest } from '../../oci/digest.js';
 
@@ -27,7 +29,11 @@ export interface ContainerQueriesDeps {
 }
 
 export class ContainerQueries {
-  constructor(private readonly d: ContainerQueriesDeps) {}
+  private readonly rows: SummaryCache;
+
+  constructor(private readonly d: ContainerQueriesDeps) {
+    this.rows = new SummaryCache((id) => d.store.version(id));
+  }
 
   get(ref: string): ContainerRecord {
     return this.d.store.get(ref);
@@ -48,11 +54,28 @@ export class ContainerQueries {
 
   async list(opts: Omit<ListOptions, 'isAncestor'> & { size?: boolean }): Promise<ContainerSummary[]> {
     const now = Date.now();
-    const isAncestor = (r: ContainerRecord, ref: string) => this.d.images.tryResolve(ref)?.id === r.image;
-    const recs = selectContainers(this.d.store.list(), { ...opts, isAncestor });
+    const recs = this.select(opts);
     const out = recs.map((r) => summaryView(r, r.config.Image, now));
     if (opts.size) await Promise.all(recs.map(async (r, i) => Object.assign(out[i]!, await this.sizes(r))));
     return out;
+  }
+
+  /**
+   * `GET /containers/json` as JSON text: rows of unchanged containers come
+   * from the cache, so a `ps` of hundreds of containers does no I/O and
+   * serialises only what changed. Sizes are measured on disk each time.
+   */
+  async listJson(opts: Omit<ListOptions, 'isAncestor'> & { size?: boolean }): Promise<string> {
+    if (opts.size) return JSON.stringify(await this.list(opts));
+    const text = this.rows.json(this.select(opts));
+    // rows of removed containers go once they outnumber the living
+    if (this.rows.size > 2 * this.d.store.count + 16) this.rows.retain(new Set(this.d.store.list().map((r) => r.id)));
+    return text;
+  }
+
+  private select(opts: Omit<ListOptions, 'isAncestor'>): ContainerRecord[] {
+    const isAncestor = (r: ContainerRecord, ref: string) => this.d.images.tryResolve(ref)?.id === r.image;
+    return selectContainers(this.d.store.list(), { ...opts, isAncestor });
   }
 
   /** Every container with its `ps` row, image and writable dir: the containers part of `docker system df`. */
@@ -83,6 +106,13 @@ export class ContainerQueries {
   logs(ref: string, q: LogQuery, signal: AbortSignal): { tty: boolean; entries: AsyncIterable<LogEntry> } {
     const rec = this.d.store.get(ref);
     return { tty: rec.config.Tty, entries: readLogs(this.d.runner.paths(rec.id).log, this.d.runner.logWriter(rec.id), q, signal) };
+  }
+
+  /** The same selection as `logs`, as the bytes `docker logs` receives (see logs/wire-encoder.ts). */
+  logWire(ref: string, q: LogQuery, format: { timestamps: boolean; details: boolean }, signal: AbortSignal): { tty: boolean; chunks: AsyncIterable<Buffer> } {
+    const rec = this.d.store.get(ref);
+    const tty = rec.config.Tty;
+    return { tty, chunks: logWire(this.d.runner.paths(rec.id).log, this.d.runner.logWriter(rec.id), q, { tty, ...format }, signal) };
   }
 
   async top(ref: string, psArgs: string | undefined): Promise<TopResult> {

@@ -37,6 +37,8 @@ export interface ApiServerOptions {
   limits?: Partial<ApiLimits>;
   /** Authorization plugins (dockerd's --authorization-plugin): asked about every routed request and its answer. */
   authorizer?: RequestAuthorizer;
+  /** Told of every request (the daemon's idle memory reclaim watches for quiet). */
+  onRequest?: () => void;
 }
 
 export class ApiServer {
@@ -133,6 +135,7 @@ export class ApiServer {
   }
 
   private handle(raw: IncomingMessage, reply: Reply, res?: ServerResponse, upgradeBody?: Buffer): Promise<void> {
+    this.opts.onRequest?.();
     if (!tracer.enabled) return this.handleRequest(raw, reply, res, upgradeBody);
     const name = `${raw.method ?? 'GET'} ${splitUrl(raw.url ?? '/').pathname}`;
     return tracer.trace(name, () => this.handleRequest(raw, reply, res, upgradeBody), (t) => {

@@ -35,3 +35,12 @@ export async function writeLogStream(out: Writable, entries: AsyncIterable<LogLi
   }
   out.end();
 }
+
+/** Writes already encoded chunks with backpressure, stops when `signal` aborts, and ends `out`. */
+export async function writeChunks(out: Writable, chunks: AsyncIterable<Buffer>, signal: AbortSignal): Promise<void> {
+  for await (const c of chunks) {
+    if (signal.aborted) break;
+    if (!out.write(c)) await once(out, 'drain', { signal }).catch(() => {});
+  }
+  out.end();
+}

@@ -1,9 +1,8 @@
 import type { Readable } from 'node:stream';
 import type { Filters } from '../../../../api/filters.js';
 import type {
-  ContainerCreateRequest, ContainerInspect, ContainerSummary, HostConfig, StatsSample, TopResult, WaitCondition, WaitResponse,
+  ContainerCreateRequest, ContainerInspect, HostConfig, StatsSample, TopResult, WaitCondition, WaitResponse,
 } from '../../../../api/types/index.js';
-import type { LogLine } from '../../log-stream.js';
 
 /** A container as the routes see it: enough to pick the framing of its streams. */
 export interface ContainerRef {
@@ -71,9 +70,13 @@ export interface ContainerActions {
 export interface ContainerViews {
   get(ref: string): ContainerRef;
   inspect(ref: string, withSize?: boolean): Promise<ContainerInspect>;
-  list(q: ListQuery): Promise<ContainerSummary[]>;
-  /** Log entries, selected and (with follow) live until the signal aborts; throws NotFound before reading. */
-  logs(ref: string, q: LogQuery, signal: AbortSignal): { tty: boolean; entries: AsyncIterable<LogLine> };
+  /** The `ps` list as JSON text (rows cached per container). */
+  listJson(q: ListQuery): Promise<string>;
+  /**
+   * The log as wire bytes (stdcopy frames without a tty), selected and (with
+   * follow) live until the signal aborts; throws NotFound before reading.
+   */
+  logWire(ref: string, q: LogQuery, format: { timestamps: boolean; details: boolean }, signal: AbortSignal): { tty: boolean; chunks: AsyncIterable<Buffer> };
   top(ref: string, psArgs: string | undefined): Promise<TopResult>;
   /** One sample (one-shot), the second of two (no stream), or one a second until the signal aborts; throws NotFound first. */
   stats(ref: string, mode: { stream: boolean; oneShot: boolean }, signal?: AbortSignal): AsyncIterable<StatsSample>;

@@ -6,7 +6,7 @@ import { strSlices } from '../../../../api/shape.js';
 import { frame, StdStream } from '../../../../api/stdcopy.js';
 import { InvalidParameter } from '../../../../errdefs/index.js';
 import { parseDetachKeys } from '../../../../lib/detach-keys.js';
-import { writeLogStream } from '../../log-stream.js';
+import { writeChunks } from '../../log-stream.js';
 import type { Handler } from '../../request.js';
 import type { Router } from '../../router.js';
 import { parseTimestamp } from '../../time-param.js';
@@ -20,7 +20,8 @@ const CONDITIONS: WaitCondition[] = ['not-running', 'next-exit', 'removed'];
 export function containerRoutes(r: Router<Handler>, b: ContainerActions, v: ContainerViews): void {
   r.add('GET', '/containers/json', async (req, reply) => {
     const limit = req.int('limit');
-    reply.json(200, await v.list({ all: req.bool('all'), filters: req.filters(), size: req.bool('size'), ...(limit !== undefined ? { limit } : {}) }));
+    const text = await v.listJson({ all: req.bool('all'), filters: req.filters(), size: req.bool('size'), ...(limit !== undefined ? { limit } : {}) });
+    reply.text(200, `${text}\n`, 'application/json');
   });
 
   r.add('POST', '/containers/prune', async (req, reply) => reply.json(200, await b.prune(req.filters())));
@@ -227,10 +228,10 @@ export function containerRoutes(r: Router<Handler>, b: ContainerActions, v: Cont
     };
     const format = { timestamps: req.bool('timestamps'), details: req.bool('details') };
     const ac = new AbortController();
-    const { tty, entries } = v.logs(id, query, ac.signal);
+    const { tty, chunks } = v.logWire(id, query, format, ac.signal);
     const out = reply.stream(200, { 'Content-Type': tty || !req.atLeast('1.42') ? RAW : MUX });
     out.once('close', () => ac.abort());
-    await writeLogStream(out, entries, { tty, ...format }, ac.signal);
+    await writeChunks(out, chunks, ac.signal);
   });
 }
 

@@ -41,6 +41,7 @@ import type { CacheUsage } from './cache-usage.js';
 import { namedContexts, type NamedContext } from './named-contexts.js';
 import { resolveSources, type Source } from './sources.js';
 import { unpackContext } from './context.js';
+import type { HeldFiles } from './held-files.js';
 import { copyChecksum, writeCopyLayer } from './copy-layer.js';
 import { StageRoot } from './stage-root.js';
 import { runInstruction } from './run-step.js';
@@ -91,7 +92,9 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
   try {
     const ctx = join(work, 'context');
     await mkdir(ctx);
-    const hashes = await unpackContext(context, ctx, d.maxContextSize);
+    const { hashes, held } = await unpackContext(context, ctx, d.maxContextSize);
+    // local named contexts are moved out of the context directory: with their bytes
+    if (Object.values(o.buildContexts ?? {}).includes('local')) await held.write();
     const named = await namedContexts(o.buildContexts, ctx, work);
     // moby skips a --cache-from image it cannot find, with a note
     const cacheFrom: Image[] = [];
@@ -100,7 +103,7 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
       if (img) cacheFrom.push(img);
       else say(`Note: --cache-from image ${ref} not found: not used\n`);
     }
-    const df = parseDockerfile(await readDockerfile(ctx, o.dockerfile || 'Dockerfile'));
+    const df = parseDockerfile(await readDockerfile(ctx, o.dockerfile || 'Dockerfile', held));
     if (df.checkDirective !== undefined) say(`Note: the "# check=${df.checkDirective}" directive is ignored: berth runs no build checks\n`);
     const plan = planStages(df, o.target);
     const total = plan.needed.reduce((n, i) => n + 1 + plan.stages[i]!.body.length, 0);
@@ -131,7 +134,7 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
         sayStage('\n');
         let state = await fromStep(d, stage, plan.stages, done, globalArgs, o, emitStage, df.escape, named);
         if (state.image) sayStage(` ---> ${shortId(state.image.id)}\n`);
-        const c: StepContext = { stage, stages: plan.stages, done, ctx, hashes, work, roots, o, say: sayStage, escape: df.escape, globalArgs, secrets, named, cacheFrom, counter };
+        const c: StepContext = { stage, stages: plan.stages, done, ctx, hashes, held, work, roots, o, say: sayStage, escape: df.escape, globalArgs, secrets, named, cacheFrom, counter };
         state = await runTriggers(d, state, c, sayStage);
         for (const ins of stage.body) {
           check();
@@ -203,9 +206,11 @@ async function runTriggers(d: BuilderDeps, s: StageState, c: StepContext, say: (
   return commitStep(d, state, config, 'ONBUILD (triggers run)', `onbuild-done:${JSON.stringify(triggers)}`, c.o, say);
 }
 
-async function readDockerfile(ctx: string, name: string): Promise<string> {
+async function readDockerfile(ctx: string, name: string, held: HeldFiles): Promise<string> {
   try {
-    return await readFile(await resolveInRoot(ctx, name), 'utf8');
+    const path = await resolveInRoot(ctx, name);
+    await held.write(path);
+    return await readFile(path, 'utf8');
   } catch {
     throw new NotFound('build.no_dockerfile', `Cannot locate specified Dockerfile: ${name}`);
   }
@@ -304,6 +309,7 @@ async function copyInstruction(d: BuilderDeps, ins: Instruction, s: StageState, 
     throw new InvalidParameter('build.add_url', 'ADD from a URL or git repository is not supported by berth: its builder has no network to fetch sources; download them into the build context');
   }
   const root = await sourceRoot(d, ins, c);
+  const fromContext = ins.flags.from === undefined;
   const sources: Source[] = [];
   const pivots = new Map<Source, string>();
   for (const p of patterns) {
@@ -347,9 +353,12 @@ async function copyInstruction(d: BuilderDeps, ins: Instruction, s: StageState, 
   for (const p of [...wanted].sort()) if (!(await imageKind(d, s, p))) missingDirs.push(p);
   const owner = ins.flags.chown ? await parseOwner(expandWord(ins.flags.chown, env, c.escape), () => stageAccounts(d, s, c)) : undefined;
   const modeChange = ins.flags.chmod ? parseChmod(ins.flags.chmod) : undefined;
+  // ADD looks into its sources (archives) and --checksum reads them: from the disk
+  if (fromContext && (ins.cmd === 'add' || ins.flags.checksum !== undefined)) for (const src of kept) await c.held.write(src.abs);
   if (ins.flags.checksum !== undefined) await verifyChecksum(ins.flags.checksum, kept);
   const copy = {
     sources: kept, dest, destIsDir, missingDirs, extractArchives: ins.cmd === 'add',
+    ...(fromContext ? { heldBody: (path: string) => c.held.body(path) } : {}),
     ...(owner ? { owner } : {}), ...(modeChange ? { chmod: modeChange } : {}),
     ...(ignore ? { exclude: (rel: string) => rel !== '' && ignore.excludes(rel) } : {}),
     ...(parentsOf ? { parentsOf } : {}),

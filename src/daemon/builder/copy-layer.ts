@@ -35,6 +35,8 @@ export interface CopyPlan {
   parentsOf?: (src: Source) => string;
   /** ADD: local tar archives (any compression) are unpacked into `dest`. */
   extractArchives: boolean;
+  /** A context file's bytes still held in memory (its file on disk is a placeholder): read from here. */
+  heldBody?: (hostPath: string) => Readable | undefined;
 }
 
 export interface CopyLayer {
@@ -139,7 +141,8 @@ async function addTree(add: AddEntry, abs: string, target: string, plan: CopyPla
     });
     if (type === 'symlink') h.linkname = await readlink(hostPath);
     // COPY dir/ dest: the directory's own entry is dest itself (when it is not the root)
-    if (!(top && type === 'dir' && name === '')) await add(h, type === 'file' ? (await open(hostPath, READ_NOFOLLOW)).createReadStream() : undefined, hostPath);
+    const body = async () => plan.heldBody?.(hostPath) ?? (await open(hostPath, READ_NOFOLLOW)).createReadStream();
+    if (!(top && type === 'dir' && name === '')) await add(h, type === 'file' ? await body() : undefined, hostPath);
     if (type === 'dir') {
       for (const child of (await readdir(hostPath)).sort()) {
         await walk(posix.join(hostPath, child), name ? `${name}/${child}` : child, false, inSource ? `${inSource}/${child}` : child);

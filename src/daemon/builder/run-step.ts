@@ -62,7 +62,8 @@ export async function runInstruction(d: BuilderDeps, ins: Instruction, s: StageS
   for (const m of mounts) if (m.type === 'cache') d.cacheUsage?.used(cacheDirName(m.id));
   const prepared = await prepareMounts(mounts, {
     cacheRoot: d.cacheRoot, stepDir, secrets: c.secrets,
-    rootOf: (from) => (from === undefined ? Promise.resolve(c.ctx) : fromRoot(d, from, c)),
+    // a bind of the context shows the directory itself: its held files are written first
+    rootOf: (from) => (from === undefined ? c.held.write().then(() => c.ctx) : fromRoot(d, from, c)),
   });
   let id: string;
   let stubs: string[];

@@ -9,6 +9,7 @@ import { chainIds } from '../../oci/index.js';
 import type { Image } from '../images/image-store.js';
 import type { LayerInfo } from '../layers/layer-store.js';
 import type { BuilderDeps } from './builder.js';
+import type { HeldFiles } from './held-files.js';
 import type { ContentHashes } from './context.js';
 import type { NamedContext } from './named-contexts.js';
 import { StageRoot } from './stage-root.js';
@@ -33,6 +34,8 @@ export interface StepContext {
   ctx: string;
   /** Content hashes of the context's files, from unpacking it. */
   hashes: ContentHashes;
+  /** Context files whose bytes are still in memory: written before anything reads `ctx` itself. */
+  held: HeldFiles;
   work: string;
   roots: StageRoot[];
   o: BuildRequest;

@@ -20,6 +20,7 @@ import type { BuildRequest, ContainerCreateRequest, JSONMessage } from '../../ap
 import { InvalidParameter, NotFound, NotImplemented } from '../../errdefs/index.js';
 import { DockerIgnore } from '../../lib/dockerignore.js';
 import { shortId } from '../../lib/ids.js';
+import { span } from '../../lib/spans.js';
 import { resolveInRoot } from '../../lib/scoped-path.js';
 import { chainIds, hostArchitecture, type ContainerDefaults, type Digest } from '../../oci/index.js';
 import { familiarString, parseReference, withDefaultTag } from '../../oci/reference.js';
@@ -42,7 +43,7 @@ import { namedContexts, type NamedContext } from './named-contexts.js';
 import { resolveSources, type Source } from './sources.js';
 import { unpackContext } from './context.js';
 import type { HeldFiles } from './held-files.js';
-import { copyChecksum, writeCopyLayer } from './copy-layer.js';
+import { copyChecksum, storeCopyLayer } from './copy-layer.js';
 import { StageRoot } from './stage-root.js';
 import { runInstruction } from './run-step.js';
 import { reuseStep, fromRoot, imageKind, newImage, type StageState, type StepContext } from './step-state.js';
@@ -92,7 +93,7 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
   try {
     const ctx = join(work, 'context');
     await mkdir(ctx);
-    const { hashes, held } = await unpackContext(context, ctx, d.maxContextSize);
+    const { hashes, held } = await span('build: receive context', () => unpackContext(context, ctx, d.maxContextSize));
     // local named contexts are moved out of the context directory: with their bytes
     if (Object.values(o.buildContexts ?? {}).includes('local')) await held.write();
     const named = await namedContexts(o.buildContexts, ctx, work);
@@ -140,7 +141,7 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
           check();
           sayStage(`Step ${++step}/${total} : ${ins.original}`);
           sayStage('\n');
-          state = await runStep(d, ins, state, c);
+          state = await span(`build: ${ins.cmd}`, () => runStep(d, ins, state, c));
         }
         done.set(index, state);
         return state;
@@ -182,14 +183,16 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
     say(`Successfully built ${shortId(id)}\n`);
     for (const t of o.tags) {
       const name = familiarString(withDefaultTag(parseReference(t)));
-      await d.images.tag(id, name);
+      await span('build: tag', () => d.images.tag(id, name));
       say(`Successfully tagged ${name}\n`);
     }
     return id;
   } finally {
-    await d.cacheUsage?.save().catch(() => {}); // only figures for df and prune: a failed write loses no build
-    for (const r of roots) await r.release();
-    await rm(work, { recursive: true, force: true });
+    await span('build: clean up', async () => {
+      await d.cacheUsage?.save().catch(() => {}); // only figures for df and prune: a failed write loses no build
+      for (const r of roots) await r.release();
+      await rm(work, { recursive: true, force: true });
+    });
   }
 }
 
@@ -375,9 +378,8 @@ async function copyInstruction(d: BuilderDeps, ins: Instruction, s: StageState, 
     c.say(` ---> ${shortId(reused.image!.id)}\n`);
     return reused;
   }
-  const { blob } = await writeCopyLayer(copy, d.content);
   const parentChain = chainIds(s.config.rootfs.diff_ids).at(-1);
-  const layer = await d.layers.apply(parentChain, d.content.read(blob.digest));
+  const { blob, layer } = await span('copy: store and apply layer', () => storeCopyLayer(copy, d.content, (tar) => d.layers.apply(parentChain, tar)));
   await d.layerBlobs.record(layer.diffId, blob.size, { mediaType: MediaType.OciLayer, digest: blob.digest, size: blob.size });
   const next = await newImage(d, s, s.config.config ?? {}, createdBy, key, layer);
   c.say(` ---> ${shortId(next.image!.id)}\n`);

@@ -5,9 +5,10 @@
  */
 import { lstat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import type { MountSpec } from '../../api/types/index.js';
+import type { ContainerCreateRequest, MountSpec } from '../../api/types/index.js';
 import { BuildStepError, Forbidden, InvalidParameter, NotFound } from '../../errdefs/index.js';
 import { shortId } from '../../lib/ids.js';
+import { span } from '../../lib/spans.js';
 import { resolveInRoot } from '../../lib/scoped-path.js';
 import type { BuilderDeps } from './builder.js';
 import type { Instruction } from './dockerfile.js';
@@ -70,7 +71,7 @@ export async function runInstruction(d: BuilderDeps, ins: Instruction, s: StageS
   try {
     stubs = await mountStubs(d, s, prepared.mounts);
     const pipeMounts = await writePipes(pipes, stepDir);
-    id = await d.containers.create({
+    const req: ContainerCreateRequest = {
       Image: s.image.id, Cmd: cmd, Entrypoint: [''], Env: [...(defaults.Env ?? []), ...argEnv, ...predefined, ...prepared.env],
       WorkingDir: defaults.WorkingDir ?? '', User: defaults.User ?? '', AttachStdout: true, AttachStderr: true, Tty: false,
       HostConfig: {
@@ -78,7 +79,8 @@ export async function runInstruction(d: BuilderDeps, ins: Instruction, s: StageS
         Mounts: [...prepared.mounts, ...pipeMounts],
         ...(security === 'insecure' ? { Privileged: true } : {}),
       },
-    });
+    };
+    id = await span('run: container create', () => d.containers.create(req));
   } catch (err) {
     prepared.release();
     throw err;
@@ -88,12 +90,12 @@ export async function runInstruction(d: BuilderDeps, ins: Instruction, s: StageS
   let removeAfter = c.o.forceRm || prepared.env.length > 0;
   const redact = secretRedactor(c.secrets, mounts);
   try {
-    const code = await d.containers.run(id, (data) => c.say(redact(data.toString('utf8'))));
+    const code = await span('run: container run', () => d.containers.run(id, (data) => c.say(redact(data.toString('utf8')))));
     if (code !== 0) {
       throw new BuildStepError(`The command '${(ins.json ? ins.json : cmd).join(' ')}' returned a non-zero code: ${code}`, code);
     }
     removeAfter = c.o.rm || removeAfter;
-    const layer = await d.containers.captureLayer(id, stubs);
+    const layer = await span('run: capture layer', () => d.containers.captureLayer(id, stubs));
     const next = await newImage(d, s, defaults, createdBy, key, layer.diffId === EMPTY_TAR_DIGEST ? undefined : layer);
     if (removeAfter) c.say(`Removing intermediate container ${shortId(id)}\n`);
     c.say(` ---> ${shortId(next.image!.id)}\n`);

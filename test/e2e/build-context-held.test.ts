@@ -5,7 +5,8 @@
  * would fail with ENOSPC. Cold, fully cached and one-file-changed builds
  * still copy the right bytes; steps that read the context directory (RUN
  * --mount=type=bind, ADD of an archive, hard links) see the real content;
- * a hostile archive is refused or confined as before.
+ * a hostile archive is refused or confined as before. Steps before the
+ * first read of the context run while it still uploads.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -16,6 +17,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { headerDefaults, TarWriter, type TarHeader } from '../../src/lib/tar/index.js';
 import { TestDaemon, type CommandOptions } from '../support/daemon.js';
+import { waitFor } from '../support/wait.js';
 
 const legacy: CommandOptions = { env: { DOCKER_BUILDKIT: '0' }, timeoutMs: 180_000 };
 const BIG = 12 << 20;
@@ -101,7 +103,8 @@ describe('build context held in memory', () => {
   test('a hostile context is refused or confined on the lazy path: .. names, symlinked parents, hard links out', async () => {
     const outside = mkdtempSync('/tmp/berth-held-outside-');
     try {
-      const dockerfile = 'FROM busybox\nCOPY esc/pwned /pwned\n';
+      // the RUN may start while the archive still streams: a bad entry after it is still a plain 400
+      const dockerfile = 'FROM busybox\nRUN true\nCOPY esc/pwned /pwned\n';
       const climb = await postBuild('held/evil', [[{ name: 'Dockerfile', type: 'file' }, dockerfile], [{ name: '../evil', type: 'file' }, 'x']]);
       assert.equal(climb.status, 400, climb.body);
       assert.match(climb.body, /escapes/);
@@ -123,6 +126,32 @@ describe('build context held in memory', () => {
     } finally {
       rmSync(outside, { recursive: true, force: true });
     }
+  });
+
+  test('steps before the first COPY run while the rest of the context is still uploading', async () => {
+    const tar = new TarWriter();
+    let status = 0;
+    let text = '';
+    const response = new Promise<void>((resolve, reject) => {
+      const req = request({ socketPath: d.socket, method: 'POST', path: '/build?t=held/early&q=1', headers: { 'Content-Type': 'application/x-tar', 'Transfer-Encoding': 'chunked' } }, (res) => {
+        status = res.statusCode ?? 0;
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () => resolve());
+      });
+      req.on('error', reject);
+      tar.stream.pipe(req);
+    });
+    const dockerfile = 'FROM busybox\nRUN sleep 5 && echo early > /early\nCOPY late.txt /late.txt\n';
+    await tar.add(headerDefaults({ name: 'Dockerfile', type: 'file', size: dockerfile.length }), dockerfile);
+    // the upload stays open: the RUN's container appears before the rest is sent (it never would if the builder waited for it)
+    await waitFor(async () => (await d.docker(['ps', '-aq'])).stdout.trim() !== '', 90_000, 'the RUN step to start during the upload');
+    await tar.add(headerDefaults({ name: 'late.txt', type: 'file', size: 5 }), 'late\n');
+    await tar.finish();
+    await response;
+    assert.equal(status, 200, text);
+    assert.doesNotMatch(text, /errorDetail/);
+    const out = await d.docker(['run', '--rm', 'held/early', 'cat', '/early', '/late.txt']);
+    assert.equal(out.stdout, 'early\nlate\n', out.stderr);
   });
 
   /** POST /build with a tar made here (the docker CLI would not send these entries). */

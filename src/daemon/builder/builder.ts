@@ -41,7 +41,7 @@ import { OrderedOutput } from './ordered-output.js';
 import type { CacheUsage } from './cache-usage.js';
 import { namedContexts, type NamedContext } from './named-contexts.js';
 import { resolveSources, type Source } from './sources.js';
-import { unpackContext } from './context.js';
+import { emptyContext, unpackContext } from './context.js';
 import type { HeldFiles } from './held-files.js';
 import { copyChecksum, storeCopyLayer } from './copy-layer.js';
 import { StageRoot } from './stage-root.js';
@@ -88,14 +88,38 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
   exportFiles?: (tar: Readable) => Promise<void>): Promise<Digest> {
   await mkdir(d.tmpRoot, { recursive: true });
   const work = await mkdtemp(join(d.tmpRoot, 'build-'));
-  const say = (text: string) => { if (!o.quiet) emit({ stream: text }); };
+  const ctx = join(work, 'context');
+  await mkdir(ctx);
+  /*
+   * Steps start once the Dockerfile has arrived, while the rest of the
+   * context still uploads: a RUN before the first COPY overlaps the
+   * transfer. Whatever reads the context waits for all of it (`ready`).
+   * Output is held until then, so a bad archive is still a plain 400.
+   */
+  const { hashes, held } = emptyContext();
+  const dockerfileName = posix.normalize(`/${o.dockerfile || 'Dockerfile'}`).slice(1);
+  let dockerfileArrived = () => {};
+  const dockerfileHere = new Promise<void>((resolve) => { dockerfileArrived = resolve; });
+  const unpacking = span('build: receive context', () => unpackContext(context, ctx, d.maxContextSize, { hashes, held }, (name) => {
+    if (name === dockerfileName) dockerfileArrived();
+  }));
+  const ready = unpacking.then(() => {});
+  ready.catch(() => {}); // awaited before the build ends
+  let heldOutput: JSONMessage[] | undefined = [];
+  const sendAfterUpload = (m: JSONMessage) => { if (heldOutput) heldOutput.push(m); else emit(m); };
+  void ready.then(() => {
+    for (const m of heldOutput ?? []) emit(m);
+    heldOutput = undefined;
+  }, () => {});
+  const say = (text: string) => { if (!o.quiet) sendAfterUpload({ stream: text }); };
   const roots: StageRoot[] = [];
   try {
-    const ctx = join(work, 'context');
-    await mkdir(ctx);
-    const { hashes, held } = await span('build: receive context', () => unpackContext(context, ctx, d.maxContextSize));
+    await Promise.race([dockerfileHere, ready]);
     // local named contexts are moved out of the context directory: with their bytes
-    if (Object.values(o.buildContexts ?? {}).includes('local')) await held.write();
+    if (Object.values(o.buildContexts ?? {}).includes('local')) {
+      await ready;
+      await held.write();
+    }
     const named = await namedContexts(o.buildContexts, ctx, work);
     // moby skips a --cache-from image it cannot find, with a note
     const cacheFrom: Image[] = [];
@@ -118,9 +142,10 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
     const firstStep = new Map<number, number>();
     let steps = 0;
     for (const i of plan.needed) { firstStep.set(i, steps); steps += 1 + plan.stages[i]!.body.length; }
-    const out = new OrderedOutput(plan.needed, emit);
+    const out = new OrderedOutput(plan.needed, sendAfterUpload);
     const started = new Map<number, Promise<StageState>>();
     let failure: { error: unknown } | undefined;
+    ready.catch((error: unknown) => { failure ??= { error }; });
     const buildStage = async (index: number): Promise<StageState> => {
       await Promise.all(plan.deps.get(index)!.map(startStage));
       const stage = plan.stages[index]!;
@@ -135,7 +160,7 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
         sayStage('\n');
         let state = await fromStep(d, stage, plan.stages, done, globalArgs, o, emitStage, df.escape, named);
         if (state.image) sayStage(` ---> ${shortId(state.image.id)}\n`);
-        const c: StepContext = { stage, stages: plan.stages, done, ctx, hashes, held, work, roots, o, say: sayStage, escape: df.escape, globalArgs, secrets, named, cacheFrom, counter };
+        const c: StepContext = { stage, stages: plan.stages, done, ctx, ready, hashes, held, work, roots, o, say: sayStage, escape: df.escape, globalArgs, secrets, named, cacheFrom, counter };
         state = await runTriggers(d, state, c, sayStage);
         for (const ins of stage.body) {
           check();
@@ -162,6 +187,7 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
     for (const i of plan.needed) startStage(i).catch(() => {});
     await Promise.allSettled(started.values());
     out.flushAll();
+    await ready; // a broken upload is the build's error, before its output goes out
     if (failure) throw failure.error;
     const state = done.get(target);
     let final = state!;
@@ -171,9 +197,9 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
     }
     if (!final.image) throw new InvalidParameter('build.empty', 'No image was generated. Is your Dockerfile empty?');
     const id = final.image.id;
-    emit({ aux: { ID: id } });
+    sendAfterUpload({ aux: { ID: id } });
     // with -q the docker CLI prints (and writes --iidfile from) the stream's text: the id alone
-    if (o.quiet) emit({ stream: `${id}\n` });
+    if (o.quiet) sendAfterUpload({ stream: `${id}\n` });
     if (exportFiles) {
       const root = new StageRoot(d.layers, final.image.chainId, join(work, 'export'));
       roots.push(root);
@@ -188,6 +214,7 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
     }
     return id;
   } finally {
+    await unpacking.catch(() => {}); // nothing may still write into `work` when it goes
     await span('build: clean up', async () => {
       await d.cacheUsage?.save().catch(() => {}); // only figures for df and prune: a failed write loses no build
       for (const r of roots) await r.release();
@@ -311,8 +338,9 @@ async function copyInstruction(d: BuilderDeps, ins: Instruction, s: StageState, 
     if (ins.cmd === 'copy') throw new InvalidParameter('build.copy_url', 'COPY failed: source can\'t be a URL for COPY');
     throw new InvalidParameter('build.add_url', 'ADD from a URL or git repository is not supported by berth: its builder has no network to fetch sources; download them into the build context');
   }
-  const root = await sourceRoot(d, ins, c);
   const fromContext = ins.flags.from === undefined;
+  if (fromContext) await c.ready;
+  const root = await sourceRoot(d, ins, c);
   const sources: Source[] = [];
   const pivots = new Map<Source, string>();
   for (const p of patterns) {

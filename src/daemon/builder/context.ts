@@ -33,9 +33,15 @@ export interface UnpackedContext {
   held: HeldFiles;
 }
 
-export async function unpackContext(body: Readable, dir: string, maxBytes = Infinity): Promise<UnpackedContext> {
-  const hashes: ContentHashes = new Map();
-  const held = new HeldFiles();
+/** An empty context to unpack into (the builder hands it to steps before the upload has ended). */
+export function emptyContext(): UnpackedContext {
+  return { hashes: new Map(), held: new HeldFiles() };
+}
+
+/** `arrived`: a regular file (its cleaned name) is complete, while later entries still stream in. */
+export async function unpackContext(body: Readable, dir: string, maxBytes = Infinity, into = emptyContext(),
+  arrived?: (name: string) => void): Promise<UnpackedContext> {
+  const { hashes, held } = into;
   let total = 0;
   const { stream } = await decompressed(body);
   try {
@@ -81,6 +87,7 @@ export async function unpackContext(body: Readable, dir: string, maxBytes = Infi
           await chmod(path, h.mode & 0o7777);
           await utimes(path, mtime, mtime);
           hashes.set(path, hash.digest('hex'));
+          arrived?.(name);
           break;
         }
         case 'symlink':
@@ -107,5 +114,5 @@ export async function unpackContext(body: Readable, dir: string, maxBytes = Infi
     if (err instanceof TarFormatError) throw new InvalidParameter('build.bad_context', `the build context is not a valid tar archive: ${err.message}`);
     throw err;
   }
-  return { hashes, held };
+  return into;
 }

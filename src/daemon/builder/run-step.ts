@@ -64,7 +64,7 @@ export async function runInstruction(d: BuilderDeps, ins: Instruction, s: StageS
   const prepared = await prepareMounts(mounts, {
     cacheRoot: d.cacheRoot, stepDir, secrets: c.secrets,
     // a bind of the context shows the directory itself: its held files are written first
-    rootOf: (from) => (from === undefined ? c.held.write().then(() => c.ctx) : fromRoot(d, from, c)),
+    rootOf: (from) => (from === undefined ? c.ready.then(() => c.held.write()).then(() => c.ctx) : fromRoot(d, from, c)),
   });
   let id: string;
   let stubs: string[];
@@ -121,6 +121,7 @@ async function bindSourceKey(d: BuilderDeps, m: Extract<RunMount, { type: 'bind'
     if (named) return `from:${d.images.tryResolve(named.ref)?.id ?? named.ref}`;
     return `from:${dep !== undefined ? c.done.get(dep)?.image?.id ?? 'scratch' : d.images.tryResolve(m.from)?.id ?? m.from}`;
   }
+  await c.ready;
   const abs = await resolveInRoot(c.ctx, m.source || '/');
   const st = await lstat(abs).catch(() => {
     throw new NotFound('build.mount_source', `failed to compute cache key: "${m.source}" not found`);

@@ -32,6 +32,8 @@ export interface StepContext {
   stages: Stage[];
   done: Map<number, StageState>;
   ctx: string;
+  /** The whole context has arrived (it uploads while the first steps run): before reading `ctx`, `hashes` or `held`. */
+  ready: Promise<void>;
   /** Content hashes of the context's files, from unpacking it. */
   hashes: ContentHashes;
   /** Context files whose bytes are still in memory: written before anything reads `ctx` itself. */

@@ -215,6 +215,7 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
     return id;
   } finally {
     await unpacking.catch(() => {}); // nothing may still write into `work` when it goes
+    held.release();
     await span('build: clean up', async () => {
       await d.cacheUsage?.save().catch(() => {}); // only figures for df and prune: a failed write loses no build
       for (const r of roots) await r.release();

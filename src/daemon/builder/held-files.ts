@@ -14,8 +14,11 @@ import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 
-/** Memory a build may hold context files in; past it files are written as they arrive. */
+/** Memory all builds together may hold context files in; past it files are written as they arrive. */
 export const HOLD_BUDGET = 256 << 20;
+
+/** Bytes held by every build in progress: concurrent builds must not hold a budget each. */
+let heldByAll = 0;
 
 interface Held {
   chunks: Buffer[];
@@ -31,12 +34,21 @@ export class HeldFiles {
 
   /** Would `size` more bytes fit in the budget? */
   fits(size: number): boolean {
-    return this.bytes + size <= HOLD_BUDGET;
+    return heldByAll + size <= HOLD_BUDGET;
   }
 
   hold(path: string, chunks: Buffer[], size: number, mtime: Date): void {
     this.files.set(path, { chunks, size, mtime });
     this.bytes += size;
+    heldByAll += size;
+  }
+
+  /** The build is over: its bytes leave the shared budget (the files are not written). */
+  release(): void {
+    heldByAll -= this.bytes;
+    this.bytes = 0;
+    this.files.clear();
+    this.links.clear();
   }
 
   /** A hard link to `target`: it reads the target's bytes (both names are one placeholder inode). */
@@ -98,6 +110,7 @@ export class HeldFiles {
     if (!held) return;
     this.files.delete(path);
     this.bytes -= held.size;
+    heldByAll -= held.size;
     for (const [p, target] of this.links) if (target === path) this.links.delete(p);
   }
 }

@@ -20,6 +20,7 @@ import type { BuildRequest, ContainerCreateRequest, JSONMessage } from '../../ap
 import { InvalidParameter, NotFound, NotImplemented } from '../../errdefs/index.js';
 import { DockerIgnore } from '../../lib/dockerignore.js';
 import { shortId } from '../../lib/ids.js';
+import { span } from '../../lib/spans.js';
 import { resolveInRoot } from '../../lib/scoped-path.js';
 import { chainIds, hostArchitecture, type ContainerDefaults, type Digest } from '../../oci/index.js';
 import { familiarString, parseReference, withDefaultTag } from '../../oci/reference.js';
@@ -40,8 +41,9 @@ import { OrderedOutput } from './ordered-output.js';
 import type { CacheUsage } from './cache-usage.js';
 import { namedContexts, type NamedContext } from './named-contexts.js';
 import { resolveSources, type Source } from './sources.js';
-import { unpackContext } from './context.js';
-import { copyChecksum, writeCopyLayer } from './copy-layer.js';
+import { emptyContext, unpackContext } from './context.js';
+import type { HeldFiles } from './held-files.js';
+import { copyChecksum, storeCopyLayer } from './copy-layer.js';
 import { StageRoot } from './stage-root.js';
 import { runInstruction } from './run-step.js';
 import { reuseStep, fromRoot, imageKind, newImage, type StageState, type StepContext } from './step-state.js';
@@ -86,12 +88,38 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
   exportFiles?: (tar: Readable) => Promise<void>): Promise<Digest> {
   await mkdir(d.tmpRoot, { recursive: true });
   const work = await mkdtemp(join(d.tmpRoot, 'build-'));
-  const say = (text: string) => { if (!o.quiet) emit({ stream: text }); };
+  const ctx = join(work, 'context');
+  await mkdir(ctx);
+  /*
+   * Steps start once the Dockerfile has arrived, while the rest of the
+   * context still uploads: a RUN before the first COPY overlaps the
+   * transfer. Whatever reads the context waits for all of it (`ready`).
+   * Output is held until then, so a bad archive is still a plain 400.
+   */
+  const { hashes, held } = emptyContext();
+  const dockerfileName = posix.normalize(`/${o.dockerfile || 'Dockerfile'}`).slice(1);
+  let dockerfileArrived = () => {};
+  const dockerfileHere = new Promise<void>((resolve) => { dockerfileArrived = resolve; });
+  const unpacking = span('build: receive context', () => unpackContext(context, ctx, d.maxContextSize, { hashes, held }, (name) => {
+    if (name === dockerfileName) dockerfileArrived();
+  }));
+  const ready = unpacking.then(() => {});
+  ready.catch(() => {}); // awaited before the build ends
+  let heldOutput: JSONMessage[] | undefined = [];
+  const sendAfterUpload = (m: JSONMessage) => { if (heldOutput) heldOutput.push(m); else emit(m); };
+  void ready.then(() => {
+    for (const m of heldOutput ?? []) emit(m);
+    heldOutput = undefined;
+  }, () => {});
+  const say = (text: string) => { if (!o.quiet) sendAfterUpload({ stream: text }); };
   const roots: StageRoot[] = [];
   try {
-    const ctx = join(work, 'context');
-    await mkdir(ctx);
-    const hashes = await unpackContext(context, ctx, d.maxContextSize);
+    await Promise.race([dockerfileHere, ready]);
+    // local named contexts are moved out of the context directory: with their bytes
+    if (Object.values(o.buildContexts ?? {}).includes('local')) {
+      await ready;
+      await held.write();
+    }
     const named = await namedContexts(o.buildContexts, ctx, work);
     // moby skips a --cache-from image it cannot find, with a note
     const cacheFrom: Image[] = [];
@@ -100,7 +128,7 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
       if (img) cacheFrom.push(img);
       else say(`Note: --cache-from image ${ref} not found: not used\n`);
     }
-    const df = parseDockerfile(await readDockerfile(ctx, o.dockerfile || 'Dockerfile'));
+    const df = parseDockerfile(await readDockerfile(ctx, o.dockerfile || 'Dockerfile', held));
     if (df.checkDirective !== undefined) say(`Note: the "# check=${df.checkDirective}" directive is ignored: berth runs no build checks\n`);
     const plan = planStages(df, o.target);
     const total = plan.needed.reduce((n, i) => n + 1 + plan.stages[i]!.body.length, 0);
@@ -114,9 +142,10 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
     const firstStep = new Map<number, number>();
     let steps = 0;
     for (const i of plan.needed) { firstStep.set(i, steps); steps += 1 + plan.stages[i]!.body.length; }
-    const out = new OrderedOutput(plan.needed, emit);
+    const out = new OrderedOutput(plan.needed, sendAfterUpload);
     const started = new Map<number, Promise<StageState>>();
     let failure: { error: unknown } | undefined;
+    ready.catch((error: unknown) => { failure ??= { error }; });
     const buildStage = async (index: number): Promise<StageState> => {
       await Promise.all(plan.deps.get(index)!.map(startStage));
       const stage = plan.stages[index]!;
@@ -131,13 +160,13 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
         sayStage('\n');
         let state = await fromStep(d, stage, plan.stages, done, globalArgs, o, emitStage, df.escape, named);
         if (state.image) sayStage(` ---> ${shortId(state.image.id)}\n`);
-        const c: StepContext = { stage, stages: plan.stages, done, ctx, hashes, work, roots, o, say: sayStage, escape: df.escape, globalArgs, secrets, named, cacheFrom, counter };
+        const c: StepContext = { stage, stages: plan.stages, done, ctx, ready, hashes, held, work, roots, o, say: sayStage, escape: df.escape, globalArgs, secrets, named, cacheFrom, counter };
         state = await runTriggers(d, state, c, sayStage);
         for (const ins of stage.body) {
           check();
           sayStage(`Step ${++step}/${total} : ${ins.original}`);
           sayStage('\n');
-          state = await runStep(d, ins, state, c);
+          state = await span(`build: ${ins.cmd}`, () => runStep(d, ins, state, c));
         }
         done.set(index, state);
         return state;
@@ -158,6 +187,7 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
     for (const i of plan.needed) startStage(i).catch(() => {});
     await Promise.allSettled(started.values());
     out.flushAll();
+    await ready; // a broken upload is the build's error, before its output goes out
     if (failure) throw failure.error;
     const state = done.get(target);
     let final = state!;
@@ -167,9 +197,9 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
     }
     if (!final.image) throw new InvalidParameter('build.empty', 'No image was generated. Is your Dockerfile empty?');
     const id = final.image.id;
-    emit({ aux: { ID: id } });
+    sendAfterUpload({ aux: { ID: id } });
     // with -q the docker CLI prints (and writes --iidfile from) the stream's text: the id alone
-    if (o.quiet) emit({ stream: `${id}\n` });
+    if (o.quiet) sendAfterUpload({ stream: `${id}\n` });
     if (exportFiles) {
       const root = new StageRoot(d.layers, final.image.chainId, join(work, 'export'));
       roots.push(root);
@@ -179,14 +209,18 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
     say(`Successfully built ${shortId(id)}\n`);
     for (const t of o.tags) {
       const name = familiarString(withDefaultTag(parseReference(t)));
-      await d.images.tag(id, name);
+      await span('build: tag', () => d.images.tag(id, name));
       say(`Successfully tagged ${name}\n`);
     }
     return id;
   } finally {
-    await d.cacheUsage?.save().catch(() => {}); // only figures for df and prune: a failed write loses no build
-    for (const r of roots) await r.release();
-    await rm(work, { recursive: true, force: true });
+    await unpacking.catch(() => {}); // nothing may still write into `work` when it goes
+    held.release();
+    await span('build: clean up', async () => {
+      await d.cacheUsage?.save().catch(() => {}); // only figures for df and prune: a failed write loses no build
+      for (const r of roots) await r.release();
+      await rm(work, { recursive: true, force: true });
+    });
   }
 }
 
@@ -203,9 +237,11 @@ async function runTriggers(d: BuilderDeps, s: StageState, c: StepContext, say: (
   return commitStep(d, state, config, 'ONBUILD (triggers run)', `onbuild-done:${JSON.stringify(triggers)}`, c.o, say);
 }
 
-async function readDockerfile(ctx: string, name: string): Promise<string> {
+async function readDockerfile(ctx: string, name: string, held: HeldFiles): Promise<string> {
   try {
-    return await readFile(await resolveInRoot(ctx, name), 'utf8');
+    const path = await resolveInRoot(ctx, name);
+    await held.write(path);
+    return await readFile(path, 'utf8');
   } catch {
     throw new NotFound('build.no_dockerfile', `Cannot locate specified Dockerfile: ${name}`);
   }
@@ -303,6 +339,8 @@ async function copyInstruction(d: BuilderDeps, ins: Instruction, s: StageState, 
     if (ins.cmd === 'copy') throw new InvalidParameter('build.copy_url', 'COPY failed: source can\'t be a URL for COPY');
     throw new InvalidParameter('build.add_url', 'ADD from a URL or git repository is not supported by berth: its builder has no network to fetch sources; download them into the build context');
   }
+  const fromContext = ins.flags.from === undefined;
+  if (fromContext) await c.ready;
   const root = await sourceRoot(d, ins, c);
   const sources: Source[] = [];
   const pivots = new Map<Source, string>();
@@ -347,9 +385,12 @@ async function copyInstruction(d: BuilderDeps, ins: Instruction, s: StageState, 
   for (const p of [...wanted].sort()) if (!(await imageKind(d, s, p))) missingDirs.push(p);
   const owner = ins.flags.chown ? await parseOwner(expandWord(ins.flags.chown, env, c.escape), () => stageAccounts(d, s, c)) : undefined;
   const modeChange = ins.flags.chmod ? parseChmod(ins.flags.chmod) : undefined;
+  // ADD looks into its sources (archives) and --checksum reads them: from the disk
+  if (fromContext && (ins.cmd === 'add' || ins.flags.checksum !== undefined)) for (const src of kept) await c.held.write(src.abs);
   if (ins.flags.checksum !== undefined) await verifyChecksum(ins.flags.checksum, kept);
   const copy = {
     sources: kept, dest, destIsDir, missingDirs, extractArchives: ins.cmd === 'add',
+    ...(fromContext ? { heldBody: (path: string) => c.held.body(path) } : {}),
     ...(owner ? { owner } : {}), ...(modeChange ? { chmod: modeChange } : {}),
     ...(ignore ? { exclude: (rel: string) => rel !== '' && ignore.excludes(rel) } : {}),
     ...(parentsOf ? { parentsOf } : {}),
@@ -366,9 +407,8 @@ async function copyInstruction(d: BuilderDeps, ins: Instruction, s: StageState, 
     c.say(` ---> ${shortId(reused.image!.id)}\n`);
     return reused;
   }
-  const { blob } = await writeCopyLayer(copy, d.content);
   const parentChain = chainIds(s.config.rootfs.diff_ids).at(-1);
-  const layer = await d.layers.apply(parentChain, d.content.read(blob.digest));
+  const { blob, layer } = await span('copy: store and apply layer', () => storeCopyLayer(copy, d.content, (tar) => d.layers.apply(parentChain, tar)));
   await d.layerBlobs.record(layer.diffId, blob.size, { mediaType: MediaType.OciLayer, digest: blob.digest, size: blob.size });
   const next = await newImage(d, s, s.config.config ?? {}, createdBy, key, layer);
   c.say(` ---> ${shortId(next.image!.id)}\n`);

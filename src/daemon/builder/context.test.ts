@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -17,11 +17,22 @@ function tarOf(entries: [Partial<TarHeader> & Pick<TarHeader, 'name' | 'type'>, 
   return tar.stream;
 }
 
-test('files are unpacked and hashed as they are written', async () => {
+test('files are hashed as they arrive and held: placeholders of their size and mode until written', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'ctx-'));
   try {
-    const hashes = await unpackContext(tarOf([[{ name: 'a/', type: 'dir' }], [{ name: 'a/f.txt', type: 'file', mode: 0o600 }, 'hello'], [{ name: 'h', type: 'link', linkname: 'a/f.txt' }]]), dir);
+    const { hashes, held } = await unpackContext(tarOf([[{ name: 'a/', type: 'dir' }], [{ name: 'a/f.txt', type: 'file', mode: 0o600 }, 'hello'], [{ name: 'h', type: 'link', linkname: 'a/f.txt' }]]), dir);
+    const st = statSync(join(dir, 'a/f.txt'));
+    assert.equal(st.size, 5);
+    assert.equal(st.mode & 0o777, 0o600);
+    assert.equal(st.blocks, 0); // sparse: no content written
+    assert.equal(held.has(join(dir, 'h')), true);
+    const chunks: Buffer[] = [];
+    for await (const c of held.body(join(dir, 'h'))!) chunks.push(c as Buffer);
+    assert.equal(Buffer.concat(chunks).toString(), 'hello');
+    await held.write(join(dir, 'h')); // a link's name writes the inode it shares
     assert.equal(readFileSync(join(dir, 'a/f.txt'), 'utf8'), 'hello');
+    assert.equal(held.has(join(dir, 'a/f.txt')), false);
+    assert.equal(held.body(join(dir, 'a/f.txt')), undefined);
     const want = createHash('sha256').update('hello').digest('hex');
     assert.equal(hashes.get(join(dir, 'a/f.txt')), want);
     assert.equal(hashes.get(join(dir, 'h')), want);
@@ -35,12 +46,25 @@ test('nothing lands outside: .. names are refused, symlinks are followed only in
   const outside = mkdtempSync(join(tmpdir(), 'outside-'));
   try {
     await assert.rejects(unpackContext(tarOf([[{ name: '../evil', type: 'file' }, 'x']]), dir), /escapes/);
-    await unpackContext(tarOf([[{ name: 'esc', type: 'symlink', linkname: outside }], [{ name: 'esc/pwned', type: 'file' }, 'x']]), dir);
+    const { held } = await unpackContext(tarOf([[{ name: 'esc', type: 'symlink', linkname: outside }], [{ name: 'esc/pwned', type: 'file' }, 'x']]), dir);
+    await held.write();
     assert.equal(existsSync(join(outside, 'pwned')), false);
     assert.equal(readFileSync(join(dir, outside, 'pwned'), 'utf8'), 'x'); // the link resolved inside the context
     await assert.rejects(unpackContext(tarOf([[{ name: 'l', type: 'link', linkname: '../../etc/passwd' }]]), dir), /escapes/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
     rmSync(outside, { recursive: true, force: true });
+  }
+});
+
+test('a held file replaced by a later entry: a hard link to it keeps the first content', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ctx-'));
+  try {
+    const { held } = await unpackContext(tarOf([[{ name: 'f', type: 'file' }, 'first'], [{ name: 'h', type: 'link', linkname: 'f' }], [{ name: 'f', type: 'file' }, 'second!']]), dir);
+    await held.write();
+    assert.equal(readFileSync(join(dir, 'h'), 'utf8'), 'first');
+    assert.equal(readFileSync(join(dir, 'f'), 'utf8'), 'second!');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -1,7 +1,10 @@
 /**
  * Unpacks the build context the client sent (a tar, maybe compressed) into
- * a fresh directory, hashing each regular file as it is written, so a COPY
+ * a fresh directory, hashing each regular file as it arrives, so a COPY
  * whose sources did not change is recognised without reading them again.
+ * A file's bytes are held in memory (HeldFiles) behind a placeholder of its
+ * size and mode, and written only when a step needs them on disk: a fully
+ * cached build writes no file content.
  *
  * Entries are confined to the directory: names are cleaned (no `..` above
  * it), parents are resolved inside it (a symlink from the archive can point
@@ -11,6 +14,7 @@
 import { createHash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { chmod, link, lutimes, mkdir, open, symlink, unlink, utimes } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -19,12 +23,25 @@ import { resolveInRoot } from '../../lib/scoped-path.js';
 import { readTar, TarFormatError } from '../../lib/tar/index.js';
 import { decompressed } from '../layers/decompress.js';
 import { cleanEntryPath } from '../layers/paths.js';
+import { HeldFiles } from './held-files.js';
 
 /** Host path of a context file → sha256 (hex) of its contents. */
 export type ContentHashes = Map<string, string>;
 
-export async function unpackContext(body: Readable, dir: string, maxBytes = Infinity): Promise<ContentHashes> {
-  const hashes: ContentHashes = new Map();
+export interface UnpackedContext {
+  hashes: ContentHashes;
+  held: HeldFiles;
+}
+
+/** An empty context to unpack into (the builder hands it to steps before the upload has ended). */
+export function emptyContext(): UnpackedContext {
+  return { hashes: new Map(), held: new HeldFiles() };
+}
+
+/** `arrived`: a regular file (its cleaned name) is complete, while later entries still stream in. */
+export async function unpackContext(body: Readable, dir: string, maxBytes = Infinity, into = emptyContext(),
+  arrived?: (name: string) => void): Promise<UnpackedContext> {
+  const { hashes, held } = into;
   let total = 0;
   const { stream } = await decompressed(body);
   try {
@@ -41,31 +58,50 @@ export async function unpackContext(body: Readable, dir: string, maxBytes = Infi
           await mkdir(path, { recursive: true, mode: h.mode & 0o7777 });
           break;
         case 'file': {
+          await held.settle(path);
           await unlink(path).catch(() => {});
           const hash = createHash('sha256');
           const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-          await pipeline(e.body, async function* (chunks: AsyncIterable<Buffer>) {
+          const fh: FileHandle = await open(path, flags, h.mode & 0o7777);
+          const counted = async function* (chunks: AsyncIterable<Buffer>) {
             for await (const c of chunks) {
               total += c.length;
               if (total > maxBytes) throw new InvalidParameter('build.context_too_large', `the build context is larger than the daemon's max-layer-size of ${maxBytes} bytes (unpacked)`);
               hash.update(c);
               yield c;
             }
-          }, (await open(path, flags, h.mode & 0o7777)).createWriteStream({ highWaterMark: 1 << 20 }));
+          };
+          if (held.fits(h.size)) {
+            // a placeholder of the right size (sparse: no data written) until a step needs the bytes
+            const chunks: Buffer[] = [];
+            try {
+              for await (const c of counted(e.body)) chunks.push(c);
+              await fh.truncate(h.size);
+            } finally {
+              await fh.close();
+            }
+            held.hold(path, chunks, h.size, mtime);
+          } else {
+            await pipeline(e.body, counted, fh.createWriteStream({ highWaterMark: 1 << 20 }));
+          }
           await chmod(path, h.mode & 0o7777);
           await utimes(path, mtime, mtime);
           hashes.set(path, hash.digest('hex'));
+          arrived?.(name);
           break;
         }
         case 'symlink':
+          await held.settle(path);
           await unlink(path).catch(() => {});
           await symlink(h.linkname, path);
           await lutimes(path, mtime, mtime).catch(() => {});
           break;
         case 'link': {
           const target = await resolveInRoot(dir, cleanEntryPath(h.linkname, 'link target'));
+          await held.settle(path);
           await unlink(path).catch(() => {});
           await link(target, path);
+          held.link(path, target);
           const known = hashes.get(target);
           if (known) hashes.set(path, known);
           break;
@@ -78,5 +114,5 @@ export async function unpackContext(body: Readable, dir: string, maxBytes = Infi
     if (err instanceof TarFormatError) throw new InvalidParameter('build.bad_context', `the build context is not a valid tar archive: ${err.message}`);
     throw err;
   }
-  return hashes;
+  return into;
 }

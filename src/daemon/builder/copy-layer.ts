@@ -9,7 +9,8 @@ import { createHash, type Hash } from 'node:crypto';
 import { constants } from 'node:fs';
 import { lstat, open, readdir, readlink } from 'node:fs/promises';
 import { posix } from 'node:path';
-import { Readable, Transform, Writable } from 'node:stream';
+import { PassThrough, Readable, Transform, Writable } from 'node:stream';
+import { tee } from '../../lib/streams.js';
 import { headerDefaults, readTar, TarWriter, type TarEntryType, type TarHeader } from '../../lib/tar/index.js';
 import type { ContentStore, WriteResult } from '../content/content-store.js';
 import { decompressed } from '../layers/decompress.js';
@@ -35,6 +36,8 @@ export interface CopyPlan {
   parentsOf?: (src: Source) => string;
   /** ADD: local tar archives (any compression) are unpacked into `dest`. */
   extractArchives: boolean;
+  /** A context file's bytes still held in memory (its file on disk is a placeholder): read from here. */
+  heldBody?: (hostPath: string) => Readable | undefined;
 }
 
 export interface CopyLayer {
@@ -52,13 +55,24 @@ export async function copyChecksum(plan: CopyPlan, known: ContentHashes = new Ma
   return (await produce(plan, sink, known)).checksum;
 }
 
-/** Writes the layer into the content store (a cache miss). */
-export async function writeCopyLayer(plan: CopyPlan, content: ContentStore): Promise<CopyLayer> {
+/**
+ * A cache miss, stored and unpacked at once: the tar goes to the content
+ * store (for save and push) and into the layer store as it is made, instead
+ * of being written whole and read back.
+ */
+export async function storeCopyLayer<L>(plan: CopyPlan, content: ContentStore, apply: (tar: Readable) => Promise<L>): Promise<{ blob: WriteResult; layer: L }> {
   const w = content.writer();
+  const made = new PassThrough({ highWaterMark: 1 << 20 });
+  const toLayer = new PassThrough({ highWaterMark: 1 << 20 });
+  const stored = new Promise<void>((resolve, reject) => {
+    w.once('finish', resolve).once('error', reject);
+  });
   try {
-    const { checksum } = await produce(plan, w);
-    return { blob: await w.commit(), checksum };
+    const [, , layer] = await Promise.all([produce(plan, made), tee(made, [w, toLayer]), apply(toLayer), stored]);
+    return { blob: await w.commit(), layer };
   } catch (err) {
+    made.destroy(err as Error);
+    toLayer.destroy(err as Error);
     await w.discard();
     throw err;
   }
@@ -139,7 +153,8 @@ async function addTree(add: AddEntry, abs: string, target: string, plan: CopyPla
     });
     if (type === 'symlink') h.linkname = await readlink(hostPath);
     // COPY dir/ dest: the directory's own entry is dest itself (when it is not the root)
-    if (!(top && type === 'dir' && name === '')) await add(h, type === 'file' ? (await open(hostPath, READ_NOFOLLOW)).createReadStream() : undefined, hostPath);
+    const body = async () => plan.heldBody?.(hostPath) ?? (await open(hostPath, READ_NOFOLLOW)).createReadStream();
+    if (!(top && type === 'dir' && name === '')) await add(h, type === 'file' ? await body() : undefined, hostPath);
     if (type === 'dir') {
       for (const child of (await readdir(hostPath)).sort()) {
         await walk(posix.join(hostPath, child), name ? `${name}/${child}` : child, false, inSource ? `${inSource}/${child}` : child);

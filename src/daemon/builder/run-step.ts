@@ -5,9 +5,10 @@
  */
 import { lstat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import type { MountSpec } from '../../api/types/index.js';
+import type { ContainerCreateRequest, MountSpec } from '../../api/types/index.js';
 import { BuildStepError, Forbidden, InvalidParameter, NotFound } from '../../errdefs/index.js';
 import { shortId } from '../../lib/ids.js';
+import { span } from '../../lib/spans.js';
 import { resolveInRoot } from '../../lib/scoped-path.js';
 import type { BuilderDeps } from './builder.js';
 import type { Instruction } from './dockerfile.js';
@@ -62,14 +63,15 @@ export async function runInstruction(d: BuilderDeps, ins: Instruction, s: StageS
   for (const m of mounts) if (m.type === 'cache') d.cacheUsage?.used(cacheDirName(m.id));
   const prepared = await prepareMounts(mounts, {
     cacheRoot: d.cacheRoot, stepDir, secrets: c.secrets,
-    rootOf: (from) => (from === undefined ? Promise.resolve(c.ctx) : fromRoot(d, from, c)),
+    // a bind of the context shows the directory itself: its held files are written first
+    rootOf: (from) => (from === undefined ? c.ready.then(() => c.held.write()).then(() => c.ctx) : fromRoot(d, from, c)),
   });
   let id: string;
   let stubs: string[];
   try {
     stubs = await mountStubs(d, s, prepared.mounts);
     const pipeMounts = await writePipes(pipes, stepDir);
-    id = await d.containers.create({
+    const req: ContainerCreateRequest = {
       Image: s.image.id, Cmd: cmd, Entrypoint: [''], Env: [...(defaults.Env ?? []), ...argEnv, ...predefined, ...prepared.env],
       WorkingDir: defaults.WorkingDir ?? '', User: defaults.User ?? '', AttachStdout: true, AttachStderr: true, Tty: false,
       HostConfig: {
@@ -77,7 +79,8 @@ export async function runInstruction(d: BuilderDeps, ins: Instruction, s: StageS
         Mounts: [...prepared.mounts, ...pipeMounts],
         ...(security === 'insecure' ? { Privileged: true } : {}),
       },
-    });
+    };
+    id = await span('run: container create', () => d.containers.create(req));
   } catch (err) {
     prepared.release();
     throw err;
@@ -87,12 +90,12 @@ export async function runInstruction(d: BuilderDeps, ins: Instruction, s: StageS
   let removeAfter = c.o.forceRm || prepared.env.length > 0;
   const redact = secretRedactor(c.secrets, mounts);
   try {
-    const code = await d.containers.run(id, (data) => c.say(redact(data.toString('utf8'))));
+    const code = await span('run: container run', () => d.containers.run(id, (data) => c.say(redact(data.toString('utf8')))));
     if (code !== 0) {
       throw new BuildStepError(`The command '${(ins.json ? ins.json : cmd).join(' ')}' returned a non-zero code: ${code}`, code);
     }
     removeAfter = c.o.rm || removeAfter;
-    const layer = await d.containers.captureLayer(id, stubs);
+    const layer = await span('run: capture layer', () => d.containers.captureLayer(id, stubs));
     const next = await newImage(d, s, defaults, createdBy, key, layer.diffId === EMPTY_TAR_DIGEST ? undefined : layer);
     if (removeAfter) c.say(`Removing intermediate container ${shortId(id)}\n`);
     c.say(` ---> ${shortId(next.image!.id)}\n`);
@@ -118,6 +121,7 @@ async function bindSourceKey(d: BuilderDeps, m: Extract<RunMount, { type: 'bind'
     if (named) return `from:${d.images.tryResolve(named.ref)?.id ?? named.ref}`;
     return `from:${dep !== undefined ? c.done.get(dep)?.image?.id ?? 'scratch' : d.images.tryResolve(m.from)?.id ?? m.from}`;
   }
+  await c.ready;
   const abs = await resolveInRoot(c.ctx, m.source || '/');
   const st = await lstat(abs).catch(() => {
     throw new NotFound('build.mount_source', `failed to compute cache key: "${m.source}" not found`);

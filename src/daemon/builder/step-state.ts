@@ -9,6 +9,7 @@ import { chainIds } from '../../oci/index.js';
 import type { Image } from '../images/image-store.js';
 import type { LayerInfo } from '../layers/layer-store.js';
 import type { BuilderDeps } from './builder.js';
+import type { HeldFiles } from './held-files.js';
 import type { ContentHashes } from './context.js';
 import type { NamedContext } from './named-contexts.js';
 import { StageRoot } from './stage-root.js';
@@ -31,8 +32,12 @@ export interface StepContext {
   stages: Stage[];
   done: Map<number, StageState>;
   ctx: string;
+  /** The whole context has arrived (it uploads while the first steps run): before reading `ctx`, `hashes` or `held`. */
+  ready: Promise<void>;
   /** Content hashes of the context's files, from unpacking it. */
   hashes: ContentHashes;
+  /** Context files whose bytes are still in memory: written before anything reads `ctx` itself. */
+  held: HeldFiles;
   work: string;
   roots: StageRoot[];
   o: BuildRequest;

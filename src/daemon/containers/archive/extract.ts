@@ -11,7 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { Stats } from 'node:fs';
-import { lchown, link, lutimes, mkdir, readdir, rmdir, symlink, unlink } from 'node:fs/promises';
+import { lchown, link, lutimes, mkdir, readdir, rmdir, symlink, unlink, type FileHandle } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { InvalidParameter, SystemError, isBerthError } from '../../../errdefs/index.js';
@@ -19,6 +19,7 @@ import { DirFd, errCode } from '../../../lib/dir-fd.js';
 import { shiftOwner, type IdMap } from '../../../lib/id-map.js';
 import { readTar, TarFormatError, type TarHeader } from '../../../lib/tar/index.js';
 import type { ContainerFs, Resolution } from './rooted-fs.js';
+import { smallFileWorker, type SmallFile } from './small-files.js';
 
 export interface ExtractOptions {
   /** Refuse to replace a directory with a non-directory and the reverse (the CLI always asks). */
@@ -33,8 +34,12 @@ export interface ExtractOptions {
 
 /** File finalizations allowed to run behind the extraction. */
 const MAX_PENDING = 32;
-/** Files up to this size are buffered so that their creation can run behind. */
+/** Files up to this size are buffered so that their creation can run behind, in batches. */
 const SMALL_FILE = 64 * 1024;
+const BATCH_FILES = 256;
+const BATCH_BYTES = 4 << 20;
+/** Larger files are written in pieces of at least this size (the request body comes in ~64 KiB chunks). */
+const WRITE_BUFFER = 1 << 20;
 
 /** The client's archive tries to leave the destination: its fault, a 400. */
 function breakout(msg: string): InvalidParameter {
@@ -97,6 +102,22 @@ function makeNode(dir: DirFd, name: string, h: TarHeader): Promise<void> {
   });
 }
 
+/** Writes a body with few, large writes. */
+async function writeCoalesced(fh: FileHandle, body: AsyncIterable<Buffer>): Promise<void> {
+  let parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    parts.push(chunk);
+    size += chunk.length;
+    if (size >= WRITE_BUFFER) {
+      await fh.writev(parts);
+      parts = [];
+      size = 0;
+    }
+  }
+  if (size) await fh.writev(parts);
+}
+
 class Extractor {
   /** The parent directory of the last entry, reused while entries stay in it. */
   private cached: { key: string; res: Resolution } | undefined;
@@ -106,6 +127,8 @@ class Extractor {
   /** File finalizations (chown, chmod, utimes, close) and small-file writes still running. */
   private readonly pending: Promise<void>[] = [];
   private readonly pendingPaths = new Set<string>();
+  /** Small files waiting to be created together, all in one directory. */
+  private batch: { dir: DirFd; files: SmallFile[]; bytes: number } | undefined;
 
   constructor(private readonly cfs: ContainerFs, private readonly dest: Resolution, private readonly opts: ExtractOptions) {}
 
@@ -155,23 +178,12 @@ class Extractor {
     // in a directory this extraction made, nothing can be in the way: skip the lookup (a clash still fails O_EXCL)
     const fresh = this.fresh.has(parent.path) && h.type === 'file';
     if (fresh && h.size <= SMALL_FILE) {
-      // small: read it now and let its creation run alongside the next entries (the parent stays open until settled)
+      // small: read it now and create it with its neighbours in one batch (the parent stays open until settled)
       const chunks: Buffer[] = [];
       for await (const c of body) chunks.push(c);
-      const data = Buffer.concat(chunks);
       const { uid, gid } = this.owner(h);
       this.pendingPaths.add(name);
-      await this.defer(async () => {
-        const fh = await dir.createFile(base, h.mode & 0o777);
-        try {
-          if (data.length) await fh.write(data);
-          await fh.chown(uid, gid);
-          await fh.chmod(h.mode & 0o7777);
-          await fh.utimes(h.mtime, h.mtime);
-        } finally {
-          await fh.close();
-        }
-      });
+      await this.queueSmall(dir, { name: base, data: Buffer.concat(chunks), mode: h.mode, uid, gid, mtime: h.mtime });
       return;
     }
     const existing = fresh ? undefined : await this.makeRoom(dir, base, name, h);
@@ -203,7 +215,7 @@ class Extractor {
           fh = await dir.createFile(base, h.mode & 0o777);
         }
         try {
-          for await (const chunk of body) await fh.write(chunk);
+          await writeCoalesced(fh, body);
         } catch (err) {
           await fh.close();
           throw err;
@@ -284,7 +296,23 @@ class Extractor {
     if (this.pending.length >= MAX_PENDING) await this.pending.shift();
   }
 
+  /** Adds a small file to the batch of its directory; a full batch, or one for another directory, goes to the worker. */
+  private async queueSmall(dir: DirFd, file: SmallFile): Promise<void> {
+    if (this.batch && this.batch.dir !== dir) await this.flush();
+    this.batch ??= { dir, files: [], bytes: 0 };
+    this.batch.files.push(file);
+    this.batch.bytes += file.data.length;
+    if (this.batch.files.length >= BATCH_FILES || this.batch.bytes >= BATCH_BYTES) await this.flush();
+  }
+
+  private async flush(): Promise<void> {
+    const b = this.batch;
+    this.batch = undefined;
+    if (b) await this.defer(() => smallFileWorker().create(b.dir.fd, b.files));
+  }
+
   private async settle(): Promise<void> {
+    await this.flush();
     this.pendingPaths.clear();
     const all = this.pending.splice(0);
     const results = await Promise.allSettled(all);
@@ -308,6 +336,7 @@ class Extractor {
   }
 
   async abort(): Promise<void> {
+    this.batch = undefined;
     await Promise.allSettled(this.pending.splice(0));
     await this.cached?.res.release();
     this.cached = undefined;

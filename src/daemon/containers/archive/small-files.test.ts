@@ -61,3 +61,26 @@ test('an existing entry or a symlink at a name fails the batch with EEXIST and n
     rmSync(base, { recursive: true, force: true });
   }
 });
+
+test('owners and special mode bits are applied when the new file does not have them already', { skip: process.getuid?.() !== 0 && 'needs root to chown' }, async () => {
+  const base = mkdtempSync('/tmp/berth-small-');
+  const w = new SmallFileWorker();
+  const dir = await DirFd.open(base);
+  const umask = process.umask(0o077); // a narrow umask must not narrow the archive's modes
+  try {
+    await w.create(dir.fd, [
+      { name: 'owned', data: Buffer.from('x'), mode: 0o644, uid: 1234, gid: 4321, mtime: 0 },
+      { name: 'suid', data: Buffer.from('x'), mode: 0o4755, uid: 1234, gid: 4321, mtime: 0 },
+      { name: 'root', data: Buffer.from('x'), mode: 0o664, uid: 0, gid: 0, mtime: 0 },
+    ]);
+    assert.deepEqual([statSync(join(base, 'owned')).uid, statSync(join(base, 'owned')).gid], [1234, 4321]);
+    assert.equal(statSync(join(base, 'owned')).mode & 0o7777, 0o644);
+    assert.equal(statSync(join(base, 'suid')).mode & 0o7777, 0o4755, 'set after the chown, which clears it');
+    assert.equal(statSync(join(base, 'root')).mode & 0o7777, 0o664);
+  } finally {
+    process.umask(umask);
+    await dir.close();
+    await w.close();
+    rmSync(base, { recursive: true, force: true });
+  }
+});

@@ -4,7 +4,8 @@
  * close); as fs promises that is six hops through libuv's thread pool, and
  * with a thousand files the hops, not the disk, are the cost. The worker
  * makes the same calls synchronously, a whole batch per message, off the
- * daemon's event loop.
+ * daemon's event loop, and leaves out the chown and chmod that would change
+ * nothing.
  *
  * The guards are the extractor's own: every file is named through the
  * descriptor of a directory the caller resolved and holds open until the
@@ -37,13 +38,21 @@ const FLAGS = fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL
 parentPort.on('message', ({ id, dirFd, files, blob }) => {
   let i = 0;
   try {
+    // a new file is ours, with the directory's group under setgid or grpid: when all three agree
+    // and the archive wants them too, the chown would change nothing
+    const dir = fs.fstatSync(dirFd);
+    const euid = process.geteuid();
+    const egid = process.getegid();
+    const umask = process.umask();
     for (; i < files.length; i++) {
       const f = files[i];
-      const fd = fs.openSync('/proc/self/fd/' + dirFd + '/' + f.name, FLAGS, f.mode & 0o777);
+      const perm = f.mode & 0o7777;
+      const fd = fs.openSync('/proc/self/fd/' + dirFd + '/' + f.name, FLAGS, perm & 0o777);
       try {
         for (let off = f.offset, end = f.offset + f.length; off < end; ) off += fs.writeSync(fd, blob, off, end - off);
-        fs.fchownSync(fd, f.uid, f.gid);
-        fs.fchmodSync(fd, f.mode & 0o7777);
+        if (f.uid !== euid || f.gid !== egid || dir.gid !== egid) fs.fchownSync(fd, f.uid, f.gid);
+        // the open already set the mode unless the umask took bits from it or it has special bits
+        if (perm !== (perm & 0o777 & ~umask)) fs.fchmodSync(fd, perm);
         fs.futimesSync(fd, f.mtime, f.mtime);
       } finally {
         fs.closeSync(fd);

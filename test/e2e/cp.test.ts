@@ -125,6 +125,8 @@ describe('cp and the archive endpoints', () => {
     chmodSync(join(root, 'a', 'suid'), 0o4755);
     writeFileSync(join(root, 'a', 'secret'), 'secret\n');
     chmodSync(join(root, 'a', 'secret'), 0o600);
+    writeFileSync(join(root, 'a', 'group-writable'), 'gw\n');
+    chmodSync(join(root, 'a', 'group-writable'), 0o664); // wider than the daemon's umask lets an open make
     chmodSync(join(root, 'a', 'b'), 0o750);
     writeFileSync(join(root, 'owned'), 'owned\n');
     chownSync(join(root, 'owned'), 1234, 4321);

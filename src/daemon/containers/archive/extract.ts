@@ -19,7 +19,6 @@ import { DirFd, errCode } from '../../../lib/dir-fd.js';
 import { shiftOwner, type IdMap } from '../../../lib/id-map.js';
 import { readTar, TarFormatError, type TarHeader } from '../../../lib/tar/index.js';
 import type { ContainerFs, Resolution } from './rooted-fs.js';
-import { smallFileWorker, type SmallFile } from './small-files.js';
 
 export interface ExtractOptions {
   /** Refuse to replace a directory with a non-directory and the reverse (the CLI always asks). */
@@ -34,10 +33,8 @@ export interface ExtractOptions {
 
 /** File finalizations allowed to run behind the extraction. */
 const MAX_PENDING = 32;
-/** Files up to this size are buffered so that their creation can run behind, in batches. */
+/** Files up to this size are buffered so that their creation can run behind. */
 const SMALL_FILE = 64 * 1024;
-const BATCH_FILES = 256;
-const BATCH_BYTES = 4 << 20;
 /** Larger files are written in pieces of at least this size (the request body comes in ~64 KiB chunks). */
 const WRITE_BUFFER = 1 << 20;
 
@@ -120,15 +117,15 @@ async function writeCoalesced(fh: FileHandle, body: AsyncIterable<Buffer>): Prom
 
 class Extractor {
   /** The parent directory of the last entry, reused while entries stay in it. */
-  private cached: { key: string; res: Resolution } | undefined;
+  private cached: { key: string; res: Resolution; gid?: number } | undefined;
   private readonly dirTimes: { name: string; mtime: number }[] = [];
   /** Container paths of the directories this extraction created (empty when made). */
   private readonly fresh = new Set<string>();
   /** File finalizations (chown, chmod, utimes, close) and small-file writes still running. */
   private readonly pending: Promise<void>[] = [];
   private readonly pendingPaths = new Set<string>();
-  /** Small files waiting to be created together, all in one directory. */
-  private batch: { dir: DirFd; files: SmallFile[]; bytes: number } | undefined;
+  /** Our ids, and the umask (read once: the daemon never changes it), for what a new file gets anyway. */
+  private readonly self = { uid: process.geteuid!(), gid: process.getegid!(), umask: process.umask() };
 
   constructor(private readonly cfs: ContainerFs, private readonly dest: Resolution, private readonly opts: ExtractOptions) {}
 
@@ -144,6 +141,13 @@ class Extractor {
     }
     this.cached = { key, res };
     return res;
+  }
+
+  /** Group of the cached parent directory (looked up once per directory). */
+  private async parentGid(): Promise<number> {
+    const c = this.cached!;
+    c.gid ??= (await c.res.dir.stat()).gid;
+    return c.gid;
   }
 
   private async dropCache(): Promise<void> {
@@ -178,12 +182,28 @@ class Extractor {
     // in a directory this extraction made, nothing can be in the way: skip the lookup (a clash still fails O_EXCL)
     const fresh = this.fresh.has(parent.path) && h.type === 'file';
     if (fresh && h.size <= SMALL_FILE) {
-      // small: read it now and create it with its neighbours in one batch (the parent stays open until settled)
+      // small: read it now and let its creation run alongside the next entries (the parent stays open until settled)
       const chunks: Buffer[] = [];
       for await (const c of body) chunks.push(c);
+      const data = Buffer.concat(chunks);
       const { uid, gid } = this.owner(h);
+      const perm = h.mode & 0o7777;
+      // a new file is ours, with the directory's group under setgid or grpid: a chown to those ids, or a chmod
+      // to the mode the open already gave, would change nothing (creates dominate here: every call saved counts)
+      const chown = uid !== this.self.uid || gid !== this.self.gid || (await this.parentGid()) !== this.self.gid;
+      const chmod = perm !== (perm & 0o777 & ~this.self.umask);
       this.pendingPaths.add(name);
-      await this.queueSmall(dir, { name: base, data: Buffer.concat(chunks), mode: h.mode, uid, gid, mtime: h.mtime });
+      await this.defer(async () => {
+        const fh = await dir.createFile(base, perm & 0o777);
+        try {
+          if (data.length) await fh.write(data);
+          if (chown) await fh.chown(uid, gid);
+          if (chmod) await fh.chmod(perm);
+          await fh.utimes(h.mtime, h.mtime);
+        } finally {
+          await fh.close();
+        }
+      });
       return;
     }
     const existing = fresh ? undefined : await this.makeRoom(dir, base, name, h);
@@ -296,23 +316,7 @@ class Extractor {
     if (this.pending.length >= MAX_PENDING) await this.pending.shift();
   }
 
-  /** Adds a small file to the batch of its directory; a full batch, or one for another directory, goes to the worker. */
-  private async queueSmall(dir: DirFd, file: SmallFile): Promise<void> {
-    if (this.batch && this.batch.dir !== dir) await this.flush();
-    this.batch ??= { dir, files: [], bytes: 0 };
-    this.batch.files.push(file);
-    this.batch.bytes += file.data.length;
-    if (this.batch.files.length >= BATCH_FILES || this.batch.bytes >= BATCH_BYTES) await this.flush();
-  }
-
-  private async flush(): Promise<void> {
-    const b = this.batch;
-    this.batch = undefined;
-    if (b) await this.defer(() => smallFileWorker().create(b.dir.fd, b.files));
-  }
-
   private async settle(): Promise<void> {
-    await this.flush();
     this.pendingPaths.clear();
     const all = this.pending.splice(0);
     const results = await Promise.allSettled(all);
@@ -336,7 +340,6 @@ class Extractor {
   }
 
   async abort(): Promise<void> {
-    this.batch = undefined;
     await Promise.allSettled(this.pending.splice(0));
     await this.cached?.res.release();
     this.cached = undefined;

@@ -9,8 +9,8 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
-import { randomBytes } from 'node:crypto';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { headerDefaults, readTar, TarWriter, type TarHeader } from '../../src/lib/tar/index.js';
@@ -111,6 +111,50 @@ describe('cp and the archive endpoints', () => {
     assert.match((await d.docker(['cp', join(src, 'up.txt'), 'box:/nonexist/dir/'])).stderr, /Could not find the file \/nonexist in container box|no such directory/);
     assert.match((await d.docker(['cp', join(src, 'up.txt'), 'box:/tmp/up.txt/'])).stderr, /no such directory|not a directory/);
     assert.match((await d.docker(['cp', join(tmp, 'nothing-here'), 'box:/tmp'])).stderr, /no such file or directory/);
+  });
+
+  test('host → container: a tree of nested dirs, hundreds of small files, a large file, symlinks, modes, owners and times arrives exactly', async () => {
+    const root = join(tmp, 'exact', 'tree');
+    mkdirSync(join(root, 'a', 'b', 'c'), { recursive: true });
+    mkdirSync(join(root, 'many'));
+    const expected = new Map<string, string>();
+    // more files than one batch of the extractor, so that batches follow each other in a directory
+    for (let i = 0; i < 300; i++) writeFileSync(join(root, 'many', `f${i}`), `small ${i}\n`.repeat(i % 7));
+    writeFileSync(join(root, 'a', 'b', 'c', 'deep.txt'), 'deep\n');
+    writeFileSync(join(root, 'a', 'suid'), 'suid\n');
+    chmodSync(join(root, 'a', 'suid'), 0o4755);
+    writeFileSync(join(root, 'a', 'secret'), 'secret\n');
+    chmodSync(join(root, 'a', 'secret'), 0o600);
+    writeFileSync(join(root, 'a', 'group-writable'), 'gw\n');
+    chmodSync(join(root, 'a', 'group-writable'), 0o664); // wider than the daemon's umask lets an open make
+    chmodSync(join(root, 'a', 'b'), 0o750);
+    writeFileSync(join(root, 'owned'), 'owned\n');
+    chownSync(join(root, 'owned'), 1234, 4321);
+    writeFileSync(join(root, 'big.bin'), randomBytes(3 << 20)); // past the small-file size and the write buffer
+    writeFileSync(join(root, 'many', 'mid.bin'), randomBytes(100_000)); // a large file between small ones
+    symlinkSync('a/b', join(root, 'rel-link'));
+    symlinkSync('/etc/passwd', join(root, 'a', 'abs-link'));
+    for (const p of ['many/f3', 'a/b/c/deep.txt', 'big.bin']) utimesSync(join(root, p), 1_500_000_000, 1_500_000_000);
+    utimesSync(join(root, 'a', 'b', 'c'), 1_400_000_000, 1_400_000_000);
+    const walk = (rel: string): void => {
+      const st = lstatSync(join(root, rel));
+      const kind = st.isSymbolicLink() ? `-> ${readlinkSync(join(root, rel))}` : st.isDirectory() ? 'dir' : createHash('md5').update(readFileSync(join(root, rel))).digest('hex');
+      // a symlink's own mode and time are not compared: lutimes and modes of links are not what cp promises
+      const meta = st.isSymbolicLink() ? `${st.uid}:${st.gid}` : `${(st.mode & 0o7777).toString(8)} ${st.uid}:${st.gid} ${st.isDirectory() ? '' : Math.floor(st.mtimeMs / 1000)}`;
+      expected.set(`./${rel}`.replace(/\/$/, ''), `${meta} ${kind}`);
+      if (st.isDirectory()) for (const n of readdirSync(join(root, rel))) walk(rel ? `${rel}/${n}` : n);
+    };
+    walk('');
+    const r = await d.docker(['cp', root, 'box:/tmp/exact']);
+    assert.equal(r.code, 0, r.stderr);
+    const listing = await exec('box', `cd /tmp/exact && find . | while read -r p; do
+      if [ -L "$p" ]; then echo "$p|$(stat -c '%u:%g' "$p") -> $(readlink "$p")";
+      elif [ -d "$p" ]; then echo "$p|$(stat -c '%a %u:%g' "$p")  dir";
+      else echo "$p|$(stat -c '%a %u:%g %Y' "$p") $(md5sum < "$p" | cut -d' ' -f1)"; fi; done`);
+    const got = new Map(listing.trim().split('\n').map((l) => l.split('|') as [string, string]));
+    assert.equal(got.size, expected.size);
+    for (const [path, want] of expected) assert.equal(got.get(path), want, path);
+    assert.equal((await exec('box', "stat -c %Y /tmp/exact/a/b/c")).trim(), '1400000000', 'directory times are set after their contents');
   });
 
   test('a stopped container: copy both ways, its rootfs mounted only for the copy', async () => {

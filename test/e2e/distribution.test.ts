@@ -57,6 +57,8 @@ describe('pull, push and login', () => {
   const store = () => ({
     blobs: readdirSync(join(d.dataRoot, 'content/blobs/sha256')).sort(),
     layers: readdirSync(join(d.dataRoot, 'layers')).filter((n) => /^[a-f0-9]{64}$/.test(n)).sort(),
+    // layers unpacked while they downloaded, not yet committed
+    unpacking: readdirSync(join(d.dataRoot, 'layers')).filter((n) => n.startsWith('.tmp-')),
   });
 
   test('docker push, rmi and pull give back the same image, digests recorded; a re-pull fetches nothing', async () => {
@@ -173,6 +175,22 @@ describe('pull, push and login', () => {
       assert.ok(proxy.requests.some((l) => /\/blobs\/sha256:.* Range:bytes=\d+-/.test(l)), proxy.requests.join('\n'));
       assert.equal((await ok(['image', 'inspect', '-f', '{{.Id}}', `${proxy.host}/team/multi:v1`])).trim(), multiId);
       assert.equal((await ok(['run', '--rm', `${proxy.host}/team/multi:v1`, 'md5sum', '/data1', '/data2'])).trim(), sum);
+    } finally {
+      await proxy.stop();
+    }
+  });
+
+  test('a registry that drops the connection halfway and then ignores the Range: the download starts over and the layer is unpacked from the verified blob', async () => {
+    await ok(['rmi', '-f', multiId]).catch(() => undefined);
+    const proxy = await startFaultProxy(reg.host, 'cut-no-range');
+    try {
+      const before = store();
+      const r = await d.docker(['pull', `${proxy.host}/team/multi:v1`], env);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(proxy.requests.some((l) => /\/blobs\/sha256:.* Range:bytes=\d+-/.test(l)), proxy.requests.join('\n'));
+      assert.equal((await ok(['image', 'inspect', '-f', '{{.Id}}', `${proxy.host}/team/multi:v1`])).trim(), multiId);
+      assert.equal((await ok(['run', '--rm', `${proxy.host}/team/multi:v1`, 'md5sum', '/data1', '/data2'])).trim(), sum);
+      assert.deepEqual(store().unpacking, before.unpacking);
     } finally {
       await proxy.stop();
     }

@@ -121,12 +121,14 @@ function closeServer(s: Server): Promise<void> {
   return new Promise((r) => s.close(() => r()));
 }
 
-export type Fault = 'corrupt' | 'cut';
+export type Fault = 'corrupt' | 'cut' | 'cut-no-range';
 
 /**
  * A proxy in front of a registry that damages blob downloads: `corrupt`
  * flips a byte in every blob body; `cut` sends half of a blob and drops the
- * connection, once per blob (the retry gets it whole).
+ * connection, once per blob (the retry gets it whole); `cut-no-range` cuts
+ * the same way and then answers the retry's Range request with the whole
+ * blob (200), as a registry without range support does.
  */
 export async function startFaultProxy(upstream: string, fault: Fault): Promise<{ host: string; requests: string[]; stop: () => Promise<void> }> {
   const [uhost, uport] = upstream.split(':');
@@ -134,6 +136,7 @@ export async function startFaultProxy(upstream: string, fault: Fault): Promise<{
   const requests: string[] = [];
   const server = createServer((req, res) => {
     requests.push(`${req.method} ${req.url}${req.headers.range ? ` Range:${req.headers.range}` : ''}`);
+    if (fault === 'cut-no-range') delete req.headers.range;
     const up = request({ host: uhost, port: Number(uport), path: req.url, method: req.method, headers: req.headers }, (ures: IncomingMessage) => {
       const blob = req.method === 'GET' && /\/blobs\/sha256:/.test(req.url ?? '') && (ures.statusCode === 200 || ures.statusCode === 206);
       res.writeHead(ures.statusCode ?? 502, ures.headers);
@@ -149,7 +152,7 @@ export async function startFaultProxy(upstream: string, fault: Fault): Promise<{
           const i = Math.floor(total / 2) - seen;
           chunk[i] = chunk[i]! ^ 0xff;
         }
-        if (fault === 'cut' && !cutAlready.has(req.url!) && seen + chunk.length > total / 2) {
+        if ((fault === 'cut' || fault === 'cut-no-range') && !cutAlready.has(req.url!) && seen + chunk.length > total / 2) {
           cutAlready.add(req.url!);
           res.write(chunk.subarray(0, Math.max(1, Math.floor(total / 2) - seen)));
           ures.destroy();

@@ -33,3 +33,12 @@ test('an empty layer is one empty gzip member', async () => {
   const gz = await gzipAll([]);
   assert.equal(gunzipSync(gz).length, 0);
 });
+
+test('random bytes in small, odd-sized chunks are sampled across chunk ends and stored', async () => {
+  const random = randomBytes(9 << 20);
+  const parts: Buffer[] = [];
+  for (let i = 0; i < random.length; i += 10_007) parts.push(random.subarray(i, i + 10_007));
+  const gz = await gzipAll(parts);
+  assert.deepEqual(gunzipSync(gz), random);
+  assert.ok(gz.length < random.length + 4096, `stored, not deflated: ${gz.length}`);
+});

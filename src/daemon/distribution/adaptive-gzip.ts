@@ -4,7 +4,8 @@
  * thread pool (two at a time, output in order), so compression uses more
  * than one core. A window whose samples all look random (already compressed
  * files, random data) is stored rather than deflated: level 1 runs at
- * ~40 MB/s per core here and saves nothing on such bytes.
+ * ~40 MB/s per core here and saves nothing on such bytes. Stored members
+ * are written here (stored-gzip.ts), straight from the window's chunks.
  *
  * Concatenated members are one valid gzip stream (RFC 1952 §2.2); Go's,
  * zlib's and GNU gzip's readers all decode them as the joined bytes.
@@ -12,6 +13,7 @@
 import { Readable } from 'node:stream';
 import { promisify } from 'node:util';
 import { gzip } from 'node:zlib';
+import { storedGzipMember } from './stored-gzip.js';
 
 const gzipAsync = promisify(gzip);
 const WINDOW = 4 << 20;
@@ -33,12 +35,12 @@ async function* members(source: Readable): AsyncGenerator<Buffer> {
   let size = 0;
   let started = false;
   const compress = () => {
-    const data = Buffer.concat(parts, size);
+    const window = parts;
+    const n = size;
     parts = [];
     size = 0;
     started = true;
-    const level = looksRandom(data) ? 0 : 1;
-    const p = gzipAsync(data, { level });
+    const p = looksRandom(window, n) ? Promise.resolve(storedGzipMember(window, n)) : gzipAsync(Buffer.concat(window, n), { level: 1 });
     p.catch(() => {}); // awaited in order below; this only keeps an early failure from being "unhandled"
     pending.push(p);
   };
@@ -55,12 +57,23 @@ async function* members(source: Readable): AsyncGenerator<Buffer> {
 }
 
 /** Samples spread over the window all look random: storing loses (almost) nothing. */
-function looksRandom(data: Buffer): boolean {
-  const step = Math.max(SAMPLE, Math.floor(data.length / SAMPLES));
-  for (let at = 0; at < data.length; at += step) {
-    if (entropy(data.subarray(at, at + SAMPLE)) <= INCOMPRESSIBLE) return false;
+function looksRandom(parts: Buffer[], size: number): boolean {
+  const step = Math.max(SAMPLE, Math.floor(size / SAMPLES));
+  for (let at = 0; at < size; at += step) {
+    if (entropy(slice(parts, at, Math.min(SAMPLE, size - at))) <= INCOMPRESSIBLE) return false;
   }
   return true;
+}
+
+/** `len` bytes at offset `at` of the joined parts (a view when one part holds them). */
+function slice(parts: Buffer[], at: number, len: number): Buffer {
+  let i = 0;
+  while (at >= parts[i]!.length) at -= parts[i++]!.length;
+  const first = parts[i]!;
+  if (at + len <= first.length) return first.subarray(at, at + len);
+  const out = Buffer.allocUnsafe(len);
+  for (let o = 0; o < len; i++, at = 0) o += parts[i]!.copy(out, o, at, Math.min(parts[i]!.length, at + len - o));
+  return out;
 }
 
 /** Shannon entropy of the bytes, in bits per byte (0..8). */

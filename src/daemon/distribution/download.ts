@@ -5,6 +5,7 @@
  * its digest and size.
  */
 import { once } from 'node:events';
+import type { Writable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { SystemError } from '../../errdefs/index.js';
@@ -20,10 +21,37 @@ export interface DownloadOptions {
   signal?: AbortSignal;
   /** Pause before retry n (1-based); short in tests. */
   backoffMs?: (attempt: number) => number;
+  /**
+   * Also gets every byte, in order, as it arrives (a pull unpacks while it
+   * downloads), and is ended after the last one. A sink that is destroyed
+   * is dropped and the download goes on; a download that must start over
+   * (the registry ignored the range) destroys it with `DownloadRestarted`.
+   * It receives unverified bytes: its reader must wait for the digest.
+   */
+  sink?: Writable;
+}
+
+/** The sink saw bytes that the registry then sent again from the first one: what it made is not the blob. */
+export class DownloadRestarted extends Error {
+  constructor() {
+    super('the download started over');
+  }
+}
+
+/** Resolves when `s` can take more, or will never take any. */
+function drained(s: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = () => {
+      s.off('drain', done).off('close', done).off('error', done);
+      resolve();
+    };
+    s.on('drain', done).on('close', done).on('error', done);
+  });
 }
 
 export async function downloadBlob(repo: RepositoryClient, content: ContentStore, desc: Pick<Descriptor, 'digest' | 'size'>, opts: DownloadOptions = {}): Promise<WriteResult> {
   let w: ContentWriter = content.writer();
+  let sink = opts.sink;
   // bytes handed to the writer (its own count lags while writes are queued): where a resume starts
   let received = 0;
   try {
@@ -35,6 +63,8 @@ export async function downloadBlob(repo: RepositoryClient, content: ContentStore
           await w.discard();
           w = content.writer();
           received = 0;
+          sink?.destroy(new DownloadRestarted());
+          sink = undefined;
         }
         for await (const chunk of res as AsyncIterable<Buffer>) {
           if (received + chunk.length > desc.size) {
@@ -43,6 +73,7 @@ export async function downloadBlob(repo: RepositoryClient, content: ContentStore
           }
           received += chunk.length;
           if (!w.write(chunk)) await once(w, 'drain');
+          if (sink && !sink.destroyed && !sink.write(chunk) && !sink.destroyed) await drained(sink);
           opts.onBytes?.(received);
         }
         if (received < desc.size) throw new TransportError(new URL(repo.origin), new Error(`connection closed after ${received} of ${desc.size} bytes`));
@@ -54,7 +85,9 @@ export async function downloadBlob(repo: RepositoryClient, content: ContentStore
     }
     w.end();
     await finished(w);
+    if (sink && !sink.destroyed) sink.end();
   } catch (err) {
+    sink?.destroy(err as Error);
     await w.discard();
     throw err;
   }

@@ -9,7 +9,7 @@
  * removed, and no record or tag is written. The image record goes in only
  * once its config and layers are stored, the tag last.
  */
-import { Transform } from 'node:stream';
+import { PassThrough, pipeline, Transform, type Readable } from 'node:stream';
 import type { AuthConfig } from '../../api/registry-auth.js';
 import { Forbidden, InvalidParameter, NotFound, SystemError, Unauthorized } from '../../errdefs/index.js';
 import { concurrencyLimit } from '../../lib/limit.js';
@@ -20,7 +20,7 @@ import type { LayerBlobIndex } from '../content/layer-blobs.js';
 import { decompressed } from '../layers/decompress.js';
 import type { LayerStore, UnpackedLayer } from '../layers/layer-store.js';
 import type { Image, ImageStore } from '../images/image-store.js';
-import { downloadBlob } from './download.js';
+import { downloadBlob, DownloadRestarted } from './download.js';
 import { chooseManifest } from '../../oci/platform.js';
 import { LayerProgress, type Progress } from './progress.js';
 import type { Registries } from './registries.js';
@@ -147,16 +147,9 @@ async function fetchLayers(d: PullDeps, client: RepositoryClient, descs: Descrip
   const limit = concurrencyLimit(d.maxConcurrentDownloads);
   const unpacked: (UnpackedLayer | undefined)[] = [];
   const tasks = descs.map((desc, i) => have[i] ? Promise.resolve() : limit(async () => {
-    if (!(await d.content.has(desc.digest))) {
-      const res = await downloadBlob(client, d.content, desc, {
-        onBytes: (n) => bars[i]!.bytes('Downloading', n, desc.size),
-        ...(signal ? { signal } : {}),
-      });
-      if (res.created) tx.blobs.add(desc.digest);
-      bars[i]!.status('Verifying Checksum');
-      bars[i]!.status('Download complete');
-    }
-    const u = await unpack(d, desc, bars[i]!);
+    const u = await d.content.has(desc.digest)
+      ? await unpack(d, d.content.read(desc.digest), desc, bars[i]!)
+      : await downloadAndUnpack(d, client, desc, bars[i]!, tx, signal);
     unpacked[i] = u;
     if (u.diffId !== diffIds[i]) {
       throw new InvalidParameter('registry.diffid_mismatch', `failed to register layer: layer ${desc.digest} has diff id ${u.diffId}, the image config says ${diffIds[i]}`);
@@ -182,16 +175,53 @@ async function fetchLayers(d: PullDeps, client: RepositoryClient, descs: Descrip
   if (failed) throw (failed as PromiseRejectedResult).reason;
 }
 
-/** Unpacks a downloaded layer blob into a temp dir, whatever its compression, reporting `Extracting`. */
-async function unpack(d: PullDeps, desc: Descriptor, bar: LayerProgress): Promise<UnpackedLayer> {
+/**
+ * Downloads a layer blob and unpacks it from the same bytes as they arrive
+ * (no second read of the blob, and the untar runs alongside the download).
+ * The unpacked layer is used only once the blob verified against its
+ * digest; until it is committed it sits in a temp dir that a failure drops.
+ */
+async function downloadAndUnpack(d: PullDeps, client: RepositoryClient, desc: Descriptor, bar: LayerProgress, tx: PullTransaction, signal?: AbortSignal): Promise<UnpackedLayer> {
+  const tee = new PassThrough({ highWaterMark: 1 << 20 });
+  let downloaded = false;
+  const unpacking = unpack(d, tee, desc, bar, () => downloaded);
+  // an unpack that fails early stops reading: drop the tee so the download goes on without it
+  unpacking.catch(() => tee.destroy());
+  try {
+    const res = await downloadBlob(client, d.content, desc, {
+      onBytes: (n) => bar.bytes('Downloading', n, desc.size),
+      ...(signal ? { signal } : {}),
+      sink: tee,
+    });
+    if (res.created) tx.blobs.add(desc.digest);
+  } catch (err) {
+    const u = await unpacking.catch(() => undefined);
+    await u?.discard();
+    throw err;
+  }
+  downloaded = true;
+  bar.status('Verifying Checksum');
+  bar.status('Download complete');
+  try {
+    return await unpacking;
+  } catch (err) {
+    // the registry sent the blob again from its first byte mid-way: unpack the verified blob instead
+    if (tee.errored instanceof DownloadRestarted) return unpack(d, d.content.read(desc.digest), desc, bar);
+    throw err;
+  }
+}
+
+/** Unpacks a layer blob's bytes into a temp dir, whatever its compression, reporting `Extracting` (once `report` says so). */
+async function unpack(d: PullDeps, source: Readable, desc: Descriptor, bar: LayerProgress, report: () => boolean = () => true): Promise<UnpackedLayer> {
   let read = 0;
-  const counted = d.content.read(desc.digest).pipe(new Transform({
+  // pipeline: a source that fails (a dropped download) fails the unpack instead of leaving it waiting
+  const counted = pipeline(source, new Transform({
     transform(chunk: Buffer, _enc, cb) {
       read += chunk.length;
-      bar.bytes('Extracting', read, desc.size);
+      if (report()) bar.bytes('Extracting', read, desc.size);
       cb(null, chunk);
     },
-  }));
+  }), () => {});
   const { stream } = await decompressed(counted);
   const u = await d.layers.unpack(stream);
   bar.bytes('Extracting', desc.size, desc.size, true);

@@ -69,6 +69,10 @@ export async function applyLayer(tar: Readable, dir: string, opts: ApplyOptions 
     if (err.code !== 'EPIPE') throw err;
   });
   const hashing = opts.maxBytes ? pipeline(tar, byteLimit(opts.maxBytes), digester) : pipeline(tar, digester);
+  // both are awaited below, but either can fail while translate() still waits (a layer past max-layer-size):
+  // without a handler by then, that is an unhandled rejection, which ends the daemon
+  hashing.catch(() => {});
+  toTar.catch(() => {});
   try {
     const size = await translate(digester, out, opts.idMap, opts.whiteouts ?? 'overlay');
     await Promise.all([hashing, toTar]);

@@ -46,8 +46,9 @@ export async function decompressed(source: Readable): Promise<{ compression: Com
     case 'none':
       return { compression, stream };
     case 'gzip':
-      // pipeline() destroys the gunzip when the source fails, so readers see the error
-      return { compression, stream: pipeline(stream, createGunzip({ chunkSize: 1 << 16 }), () => {}).on('error', () => {}) };
+      // pipeline() destroys the gunzip when the source fails, so readers see the error;
+      // 1 MiB output chunks: a layer's worth of 64 KiB ones costs ~twice the time in callbacks
+      return { compression, stream: pipeline(stream, createGunzip({ chunkSize: 1 << 20 }), () => {}).on('error', () => {}) };
     case 'bzip2':
     case 'xz':
     case 'zstd':

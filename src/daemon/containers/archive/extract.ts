@@ -11,7 +11,7 @@
  */
 import { spawn } from 'node:child_process';
 import type { Stats } from 'node:fs';
-import { lchown, link, lutimes, mkdir, readdir, rmdir, symlink, unlink } from 'node:fs/promises';
+import { lchown, link, lutimes, mkdir, readdir, rmdir, symlink, unlink, type FileHandle } from 'node:fs/promises';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { InvalidParameter, SystemError, isBerthError } from '../../../errdefs/index.js';
@@ -35,6 +35,8 @@ export interface ExtractOptions {
 const MAX_PENDING = 32;
 /** Files up to this size are buffered so that their creation can run behind. */
 const SMALL_FILE = 64 * 1024;
+/** Larger files are written in pieces of at least this size (the request body comes in ~64 KiB chunks). */
+const WRITE_BUFFER = 1 << 20;
 
 /** The client's archive tries to leave the destination: its fault, a 400. */
 function breakout(msg: string): InvalidParameter {
@@ -97,15 +99,33 @@ function makeNode(dir: DirFd, name: string, h: TarHeader): Promise<void> {
   });
 }
 
+/** Writes a body with few, large writes. */
+async function writeCoalesced(fh: FileHandle, body: AsyncIterable<Buffer>): Promise<void> {
+  let parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    parts.push(chunk);
+    size += chunk.length;
+    if (size >= WRITE_BUFFER) {
+      await fh.writev(parts);
+      parts = [];
+      size = 0;
+    }
+  }
+  if (size) await fh.writev(parts);
+}
+
 class Extractor {
   /** The parent directory of the last entry, reused while entries stay in it. */
-  private cached: { key: string; res: Resolution } | undefined;
+  private cached: { key: string; res: Resolution; gid?: number } | undefined;
   private readonly dirTimes: { name: string; mtime: number }[] = [];
   /** Container paths of the directories this extraction created (empty when made). */
   private readonly fresh = new Set<string>();
   /** File finalizations (chown, chmod, utimes, close) and small-file writes still running. */
   private readonly pending: Promise<void>[] = [];
   private readonly pendingPaths = new Set<string>();
+  /** Our ids, and the umask (read once: the daemon never changes it), for what a new file gets anyway. */
+  private readonly self = { uid: process.geteuid!(), gid: process.getegid!(), umask: process.umask() };
 
   constructor(private readonly cfs: ContainerFs, private readonly dest: Resolution, private readonly opts: ExtractOptions) {}
 
@@ -121,6 +141,13 @@ class Extractor {
     }
     this.cached = { key, res };
     return res;
+  }
+
+  /** Group of the cached parent directory (looked up once per directory). */
+  private async parentGid(): Promise<number> {
+    const c = this.cached!;
+    c.gid ??= (await c.res.dir.stat()).gid;
+    return c.gid;
   }
 
   private async dropCache(): Promise<void> {
@@ -160,13 +187,18 @@ class Extractor {
       for await (const c of body) chunks.push(c);
       const data = Buffer.concat(chunks);
       const { uid, gid } = this.owner(h);
+      const perm = h.mode & 0o7777;
+      // a new file is ours, with the directory's group under setgid or grpid: a chown to those ids, or a chmod
+      // to the mode the open already gave, would change nothing (creates dominate here: every call saved counts)
+      const chown = uid !== this.self.uid || gid !== this.self.gid || (await this.parentGid()) !== this.self.gid;
+      const chmod = perm !== (perm & 0o777 & ~this.self.umask);
       this.pendingPaths.add(name);
       await this.defer(async () => {
-        const fh = await dir.createFile(base, h.mode & 0o777);
+        const fh = await dir.createFile(base, perm & 0o777);
         try {
           if (data.length) await fh.write(data);
-          await fh.chown(uid, gid);
-          await fh.chmod(h.mode & 0o7777);
+          if (chown) await fh.chown(uid, gid);
+          if (chmod) await fh.chmod(perm);
           await fh.utimes(h.mtime, h.mtime);
         } finally {
           await fh.close();
@@ -203,7 +235,7 @@ class Extractor {
           fh = await dir.createFile(base, h.mode & 0o777);
         }
         try {
-          for await (const chunk of body) await fh.write(chunk);
+          await writeCoalesced(fh, body);
         } catch (err) {
           await fh.close();
           throw err;

@@ -3,6 +3,7 @@ import type { Filters } from '../../../../api/filters.js';
 import type {
   ContainerCreateRequest, ContainerInspect, HostConfig, StatsSample, TopResult, WaitCondition, WaitResponse,
 } from '../../../../api/types/index.js';
+import type { LogLine } from '../../log-stream.js';
 
 /** A container as the routes see it: enough to pick the framing of its streams. */
 export interface ContainerRef {
@@ -72,6 +73,8 @@ export interface ContainerViews {
   inspect(ref: string, withSize?: boolean): Promise<ContainerInspect>;
   /** The `ps` list as JSON text (rows cached per container). */
   listJson(q: ListQuery): Promise<string>;
+  /** Log entries, selected and (with follow) live until the signal aborts; throws NotFound before reading (the websocket attach's replay). */
+  logs(ref: string, q: LogQuery, signal: AbortSignal): { tty: boolean; entries: AsyncIterable<LogLine> };
   /**
    * The log as wire bytes (stdcopy frames without a tty), selected and (with
    * follow) live until the signal aborts; throws NotFound before reading.

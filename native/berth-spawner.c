@@ -22,7 +22,8 @@
  *
  * Every request runs in a forked worker, so requests run concurrently and a
  * slow program blocks nothing. Workers write whole response frames under a
- * process-shared semaphore so frames never interleave.
+ * process-shared semaphore so frames never interleave; a worker that dies
+ * before answering is answered for (errno ECHILD) when the helper reaps it.
  *
  * Safety: the helper dies with berthd (PR_SET_PDEATHSIG, and EOF on fd 0);
  * programs it starts get only fds 0-2 (everything else is closed before exec).
@@ -327,25 +328,88 @@ static void worker(uint32_t id, uint8_t op, struct reader *r) {
   else respond_errno(id, ENOSYS, "unknown op");
 }
 
+/* Workers in flight, so one that dies before answering (OOM killer, a stray kill) still gets its request answered. */
+struct inflight {
+  pid_t pid;
+  uint32_t id;
+};
+static struct inflight *inflight;
+static size_t n_inflight, cap_inflight;
+static volatile sig_atomic_t child_exited;
+
+static void on_sigchld(int sig) {
+  (void)sig;
+  child_exited = 1;
+}
+
+static void reap(void) {
+  child_exited = 0;
+  int status;
+  pid_t pid;
+  while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+    for (size_t i = 0; i < n_inflight; i++) {
+      if (inflight[i].pid != pid) continue;
+      /* a worker answers, then exits 0: anything else means it died first */
+      if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        char why[64];
+        snprintf(why, sizeof why, "worker %s %d", WIFSIGNALED(status) ? "killed by signal" : "exited", WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+        respond_errno(inflight[i].id, ECHILD, why);
+      }
+      inflight[i] = inflight[--n_inflight];
+      break;
+    }
+  }
+}
+
+static sigset_t wait_mask; /* SIGCHLD is blocked except inside ppoll: no exit is missed between check and wait */
+
+/* read_all for the request pipe: reaps workers while it waits. */
+static int read_requests(void *p, size_t n) {
+  char *c = p;
+  while (n) {
+    if (child_exited) reap();
+    struct pollfd pf = {.fd = 0, .events = POLLIN};
+    if (ppoll(&pf, 1, NULL, &wait_mask) < 0) continue; /* EINTR: a worker exited */
+    ssize_t r = read(0, c, n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r <= 0) return -1;
+    c += r;
+    n -= (size_t)r;
+  }
+  return 0;
+}
+
 int main(void) {
   pid_t parent = getppid();
   prctl(PR_SET_PDEATHSIG, SIGKILL);
   if (getppid() != parent) return 0; /* berthd died before the line above */
   close_from(3, -1);
   signal(SIGPIPE, SIG_IGN);
-  signal(SIGCHLD, SIG_IGN); /* workers are reaped by the kernel */
+  struct sigaction sa = {0};
+  sa.sa_handler = on_sigchld;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGCHLD, &sa, NULL);
+  sigset_t chld;
+  sigemptyset(&chld);
+  sigaddset(&chld, SIGCHLD);
+  sigprocmask(SIG_BLOCK, &chld, &wait_mask);
   write_lock = mmap(NULL, sizeof *write_lock, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
   if (write_lock == MAP_FAILED || sem_init(write_lock, 1, 1) < 0) return 70;
   for (;;) {
     unsigned char h[4];
-    if (read_all(0, h, 4) < 0) return 0; /* berthd closed the pipe: done */
+    if (read_requests(h, 4) < 0) return 0; /* berthd closed the pipe: done */
     uint32_t len = h[0] | (h[1] << 8) | (h[2] << 16) | ((uint32_t)h[3] << 24);
     if (len < 5 || len > MAX_FRAME) return 65;
     unsigned char *frame = malloc(len);
-    if (!frame || read_all(0, frame, len) < 0) return 0;
+    if (!frame || read_requests(frame, len) < 0) return 0;
     struct reader r = {frame, len, 0};
     uint32_t id = rd_u32(&r);
     uint8_t op = rd_u8(&r);
+    if (n_inflight == cap_inflight) {
+      cap_inflight = cap_inflight ? cap_inflight * 2 : 64;
+      inflight = realloc(inflight, cap_inflight * sizeof *inflight);
+      if (!inflight) return 70;
+    }
     pid_t w = fork();
     if (w == 0) {
       signal(SIGCHLD, SIG_DFL); /* the worker waits for its program */
@@ -353,6 +417,7 @@ int main(void) {
       _exit(0);
     }
     if (w < 0) respond_errno(id, errno, "fork");
+    else inflight[n_inflight++] = (struct inflight){w, id};
     free(frame);
   }
 }

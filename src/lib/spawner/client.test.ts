@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { ExecError, run } from '../exec.js';
 import { SystemError } from '../../errdefs/index.js';
@@ -52,6 +53,25 @@ test('a helper killed mid-request fails that request with spawner.exited, and th
   assert.match(err.message, /exited \(killed by SIGKILL\) while running exec sleep/);
   assert.equal((await run('echo', ['again'])).stdout, 'again\n');
   assert.notEqual(s.pid, first);
+}));
+
+test('a worker killed before answering fails only its request, with spawner.exited; the helper goes on', { skip }, () => withSpawner(async (s) => {
+  s.start();
+  const inFlight = run('sleep', ['2']);
+  let workers: string[] = [];
+  // the worker appears once the helper has read the request
+  for (let i = 0; i < 100 && !workers.length; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    workers = readFileSync(`/proc/${s.pid}/task/${s.pid}/children`, 'utf8').trim().split(' ').filter(Boolean);
+  }
+  process.kill(Number(workers[0]), 'SIGKILL');
+  const err = await inFlight.catch((e: unknown) => e);
+  assert.ok(err instanceof SystemError, String(err));
+  assert.equal(err.code, 'spawner.exited');
+  assert.match(err.message, /worker killed by signal 9 while running exec sleep/);
+  const helper = s.pid;
+  assert.equal((await run('echo', ['on'])).stdout, 'on\n');
+  assert.equal(s.pid, helper, 'the same helper');
 }));
 
 test('a helper that cannot start turns itself off, and run() falls back to child_process', async () => {

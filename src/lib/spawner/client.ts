@@ -15,9 +15,13 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Socket } from 'node:net';
+import { constants } from 'node:os';
 import { getSystemErrorMap } from 'node:util';
 import { SystemError } from '../../errdefs/index.js';
 import { decodeResponse, encodeRequest, FrameReader, type Request, type Response } from './protocol.js';
+
+/** The helper's errno for "the worker of this request died" (see native/berth-spawner.c reap()). */
+const ECHILD = 10;
 
 interface Logger {
   warn(msg: string, fields?: Record<string, unknown>): void;
@@ -111,6 +115,11 @@ export class Spawner {
     if (!p) return;
     this.pending.delete(r.id);
     if (this.pending.size === 0) (this.child?.stdout as Socket | undefined)?.unref();
+    // the helper answers for a worker that died before answering (OOM killer, a stray kill)
+    if (r.errno === ECHILD && r.stderr.subarray(0, 7).toString() === 'worker ') {
+      p.reject(new SystemError('spawner.exited', `berth-spawner's ${r.stderr.toString()} while running ${p.what}; the request may be retried`));
+      return;
+    }
     p.resolve(r);
   }
 
@@ -142,8 +151,11 @@ export function activeSpawner(): Spawner | undefined {
 }
 
 /** An errno from the helper as Node reports a failed syscall: code 'ENOENT', errno -2, and the C library's message. */
+const errnoNames = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
+
 export function errnoError(errno: number, syscall: string, path?: string): NodeJS.ErrnoException {
-  const [code, message] = getSystemErrorMap().get(-errno) ?? [`E${errno}`, `errno ${errno}`];
+  // libuv's map lacks some (ECHILD); the OS's table has every name
+  const [code, message] = getSystemErrorMap().get(-errno) ?? [errnoNames.get(errno) ?? `E${errno}`, `errno ${errno}`];
   const err: NodeJS.ErrnoException = new Error(`${syscall} ${path ? `${path} ` : ''}${code}${message ? ` (${message})` : ''}`);
   err.errno = -errno;
   err.code = code;

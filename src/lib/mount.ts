@@ -7,7 +7,7 @@ import { SystemError } from '../errdefs/index.js';
 import { run, ExecError } from './exec.js';
 import { redactSecrets } from './redact.js';
 import { span } from './spans.js';
-import { activeSpawner, errnoError } from './spawner/client.js';
+import { activeSpawner, describeErrno, errnoError } from './spawner/client.js';
 import { Op } from './spawner/protocol.js';
 
 /** mount(2) flags for the options mount(8) would turn into flags; the rest is filesystem data. */
@@ -44,8 +44,8 @@ export async function mount(plan: MountPlan, target: string): Promise<void> {
   if (spawner && direct) {
     const r = await span(`syscall mount ${plan.type}`, () => spawner.call({ op: Op.Mount, source: plan.source, target, fstype: plan.type, ...direct }, 'mount'));
     if (!r.errno) return;
-    const cause = errnoError(r.errno, 'mount');
-    throw new SystemError('mount.failed', `failed to mount ${plan.type}: ${(cause.message.match(/\((.*)\)$/)?.[1] ?? cause.code)}`, { cause });
+    // mount(8) would say more ("wrong fs type, bad option, ..."); the kernel's reason is in dmesg either way
+    throw new SystemError('mount.failed', `failed to mount ${plan.type}: ${describeErrno(r.errno).message}`, { cause: errnoError(r.errno, 'mount') });
   }
   const args = ['-t', plan.type];
   if (plan.options.length) args.push('-o', plan.options.join(','));

@@ -138,6 +138,8 @@ export class Spawner {
   }
 }
 
+const errnoNames = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
+
 let installed: Spawner | undefined;
 
 /** Routes lib/exec.ts's run() and lib/mount.ts through `s` (undefined: back to child_process). */
@@ -150,13 +152,17 @@ export function activeSpawner(): Spawner | undefined {
   return installed?.usable ? installed : undefined;
 }
 
-/** An errno from the helper as Node reports a failed syscall: code 'ENOENT', errno -2, and the C library's message. */
-const errnoNames = new Map(Object.entries(constants.errno).map(([name, n]) => [n, name]));
-
-export function errnoError(errno: number, syscall: string, path?: string): NodeJS.ErrnoException {
+/** An errno's name and the C library's message ('ENOENT', 'no such file or directory'). */
+export function describeErrno(errno: number): { code: string; message: string } {
+  const known = getSystemErrorMap().get(-errno);
   // libuv's map lacks some (ECHILD); the OS's table has every name
-  const [code, message] = getSystemErrorMap().get(-errno) ?? [errnoNames.get(errno) ?? `E${errno}`, `errno ${errno}`];
-  const err: NodeJS.ErrnoException = new Error(`${syscall} ${path ? `${path} ` : ''}${code}${message ? ` (${message})` : ''}`);
+  return known ? { code: known[0], message: known[1] } : { code: errnoNames.get(errno) ?? `E${errno}`, message: `errno ${errno}` };
+}
+
+/** An errno from the helper as Node reports a failed syscall: code 'ENOENT', errno -2, and the C library's message. */
+export function errnoError(errno: number, syscall: string, path?: string): NodeJS.ErrnoException {
+  const { code, message } = describeErrno(errno);
+  const err: NodeJS.ErrnoException = new Error(`${syscall} ${path ? `${path} ` : ''}${code} (${message})`);
   err.errno = -errno;
   err.code = code;
   err.syscall = syscall;

@@ -52,6 +52,8 @@ import type { Handler } from './server/request.js';
 import { Router } from './server/router.js';
 import { debugRoutes } from './server/routes/system/debug-routes.js';
 import { tracer } from '../lib/spans.js';
+import { installSpawner, Spawner } from '../lib/spawner/client.js';
+import { findSpawner } from '../lib/spawner/locate.js';
 import { archiveRoutes } from './server/routes/containers/archive-routes.js';
 import { filesystemRoutes } from './server/routes/containers/filesystem-routes.js';
 import { containerRoutes } from './server/routes/containers/routes.js';
@@ -106,9 +108,22 @@ export interface Daemon {
 /** Requests whose spans GET /debug/spans keeps (with --debug). */
 const DEBUG_SPAN_TRACES = 100;
 
+/** Programs and mounts go through native/berth-spawner when the build made it (lib/spawner/client.ts). */
+async function startSpawner(log: Logger): Promise<void> {
+  const path = await findSpawner();
+  if (!path) {
+    log.warn('berth-spawner not built (scripts/build-native.sh); programs are started through child_process (slower)');
+    return;
+  }
+  const spawner = new Spawner(path, log);
+  spawner.start();
+  installSpawner(spawner);
+}
+
 export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLevel)): Promise<Daemon> {
   // first: a bad certificate or an insecure -H tcp:// must stop berthd before it touches anything
   const transport = await prepareTransport(cfg, log);
+  await startSpawner(log);
   await preflight(cfg.shimBinary);
   await networkPreflight();
   const pluginTimeoutMs = cfg.pluginTimeout * 1000;

@@ -1,8 +1,11 @@
 import { spawn, type SpawnOptions } from 'node:child_process';
 import { basename } from 'node:path';
 import type { Readable } from 'node:stream';
+import { constants } from 'node:os';
 import { redactSecrets } from './redact.js';
 import { span } from './spans.js';
+import { activeSpawner, errnoError, type Spawner } from './spawner/client.js';
+import { Op } from './spawner/protocol.js';
 
 /**
  * A program that failed. The message names the program, not its argv:
@@ -43,6 +46,9 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
 }
 
 function runProgram(cmd: string, args: readonly string[], opts: RunOptions): Promise<RunResult> {
+  const spawner = activeSpawner();
+  // a stream as stdin stays with child_process: the helper takes stdin as bytes
+  if (spawner && (opts.input === undefined || typeof opts.input === 'string' || opts.input instanceof Uint8Array)) return runThrough(spawner, cmd, args, opts);
   return new Promise((resolve, reject) => {
     const spawnOpts: SpawnOptions = {
       cwd: opts.cwd,
@@ -69,4 +75,24 @@ function runProgram(cmd: string, args: readonly string[], opts: RunOptions): Pro
       else opts.input.pipe(stdin);
     }
   });
+}
+
+const signalNames = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
+
+/** runProgram through native/berth-spawner: same results and errors, no fork of the daemon. */
+async function runThrough(spawner: Spawner, cmd: string, args: readonly string[], opts: RunOptions): Promise<RunResult> {
+  const env = Object.entries(opts.env ?? process.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+  const input = typeof opts.input === 'string' ? Buffer.from(opts.input) : opts.input as Uint8Array | undefined;
+  const r = await spawner.call({ op: Op.Spawn, cmd, argv: [cmd, ...args], cwd: opts.cwd, env, input, detached: opts.detached }, `exec ${basename(cmd)}`);
+  if (r.errno) {
+    // as child_process reports a program it could not start: `spawn <cmd> ENOENT`
+    const err = errnoError(r.errno, `spawn ${cmd}`, cmd);
+    err.message = `spawn ${cmd} ${err.code}`;
+    throw Object.assign(err, { spawnargs: [...args] });
+  }
+  const stdoutBytes = r.stdout;
+  const stderr = r.stderr.toString();
+  if (r.exitCode === 0 && r.signal === 0) return { stdout: stdoutBytes.toString(), stdoutBytes, stderr };
+  const signal = r.signal ? signalNames.get(r.signal) ?? null : null;
+  throw new ExecError([cmd, ...args], r.signal ? null : r.exitCode, signal, stderr, stdoutBytes.toString());
 }

@@ -29,14 +29,14 @@ describe('debug spans', () => {
     const start = (await traces(d)).find((t) => /^POST \/v[\d.]+\/containers\/[0-9a-f]{64}\/start$/.test(t.name));
     assert.ok(start, 'a trace of the start request');
     const names = start.spans.map((s) => s.name);
-    for (const n of ['shim start', 'rootfs mount', 'env prepare', 'exec mount', 'exec unshare', 'runtime create', 'ttrpc Create', 'ttrpc Start']) {
+    for (const n of ['shim start', 'rootfs mount', 'env prepare', 'syscall mount overlay', 'syscall netns', 'runtime create', 'ttrpc Create', 'ttrpc Start']) {
       assert.ok(names.includes(n), `${n} in ${names.join(', ')}`);
     }
     assert.ok(start.spans.every((s) => typeof s.ms === 'number'));
     const exitNames = exit!.spans.map((s) => s.name);
     for (const n of ['task delete', 'env release', 'rootfs unmount', 'auto remove']) assert.ok(exitNames.includes(n), `${n} in ${exitNames.join(', ')}`);
-    // one umount(8) for the network namespace and one for the rootfs: no spawn for what is not mounted
-    assert.deepEqual(exitNames.filter((n) => n === 'exec umount').length, 2, exitNames.join(', '));
+    // one umount2(2) (through berth-spawner) for the network namespace and one for the rootfs: none for what is not mounted
+    assert.deepEqual(exitNames.filter((n) => n === 'syscall umount').length, 2, exitNames.join(', '));
   });
 
   test('exec: the start request shows the ttrpc calls of the exec', async () => {

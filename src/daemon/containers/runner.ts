@@ -189,12 +189,12 @@ export class ContainerRunner {
     if (!live.oomKilled && (await span('oom check', () => oomKilledInCgroup(this.d.cgroupVersion, this.cgroupsPath(rec.id))))) this.noteOom(rec.id);
     await span('output drain', () => Promise.race([outputDone, new Promise((r) => setTimeout(r, OUTPUT_GRACE_MS).unref())]));
     live.streams.endRun();
-    // the network and volumes are released while the runtime deletes the task
-    await Promise.all([
-      span('task delete', () => task.delete()).catch((err: Error) => this.d.log.warn('task delete failed', { id: rec.id, error: err.message })),
-      span('env release', () => this.d.env.release(rec)).catch((err: Error) => this.d.log.warn('releasing the network failed', { id: rec.id, error: err.message })),
-    ]);
+    // the network and volumes are released while the runtime deletes the task; the rootfs
+    // needs only the task gone, so it is unmounted while the network is still being released
+    const released = span('env release', () => this.d.env.release(rec)).catch((err: Error) => this.d.log.warn('releasing the network failed', { id: rec.id, error: err.message }));
+    await span('task delete', () => task.delete()).catch((err: Error) => this.d.log.warn('task delete failed', { id: rec.id, error: err.message }));
     await span('rootfs unmount', () => this.rootfs.unmount(this.paths(rec.id))).catch((err: Error) => this.d.log.warn('unmount failed', { id: rec.id, error: err.message }));
+    await released;
     await live.log?.close();
     live.task = undefined;
     live.log = undefined;

@@ -11,6 +11,9 @@ import { join } from 'node:path';
 import { run } from '../../lib/exec.js';
 import type { IdMap } from '../../lib/id-map.js';
 import { mountsUnder, unmount } from '../../lib/mount.js';
+import { span } from '../../lib/spans.js';
+import { activeSpawner, errnoError } from '../../lib/spawner/client.js';
+import { Op } from '../../lib/spawner/protocol.js';
 import { createUsernsNetns, userNamespaceFor } from '../containers/security/userns-netns.js';
 
 /**
@@ -52,6 +55,8 @@ export class NetnsDir {
         await (await open(userNamespaceFor(p), 'w')).close();
         await createUsernsNetns(p, userNamespaceFor(p), this.opts.idMap);
         await run('nsenter', [`--net=${p}`, 'sh', '-c', NETNS_SETUP]);
+      } else if (activeSpawner()) {
+        await createDirect(p);
       } else {
         // one spawn: unshare makes the namespace and sets it up from inside (no CNI loopback plugin run)
         await run('unshare', [`--net=${p}`, 'sh', '-c', NETNS_SETUP]);
@@ -88,6 +93,13 @@ export class NetnsDir {
     if ((await this.list()).length) return;
     await unmount(this.dir).catch(() => {});
   }
+}
+
+/** The helper makes the namespace and does NETNS_SETUP itself with syscalls: no program runs. */
+async function createDirect(p: string): Promise<void> {
+  const spawner = activeSpawner()!;
+  const r = await span('syscall netns', () => spawner.call({ op: Op.Netns, target: p }, 'netns create'));
+  if (r.errno) throw errnoError(r.errno, `netns ${r.stderr.toString() || 'create'}`, p);
 }
 
 /** Is `dir` on a mount with shared propagation? (mountinfo: the longest mount point above it) */

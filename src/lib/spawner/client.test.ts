@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { test } from 'node:test';
+import { ExecError, run } from '../exec.js';
+import { SystemError } from '../../errdefs/index.js';
+import { installSpawner, Spawner } from './client.js';
+import { findSpawner } from './locate.js';
+import { Op } from './protocol.js';
+
+const helper = await findSpawner();
+const skip = helper ? false : 'berth-spawner not built (npm run build)';
+
+async function withSpawner<T>(fn: (s: Spawner) => Promise<T>): Promise<T> {
+  const s = new Spawner(helper!);
+  installSpawner(s);
+  try {
+    return await fn(s);
+  } finally {
+    installSpawner(undefined);
+    s.close();
+  }
+}
+
+test('run() through the helper: output, stdin, cwd, env, exit codes as with child_process', { skip }, () => withSpawner(async () => {
+  assert.equal((await run('cat', [], { input: 'x'.repeat(300_000) })).stdout.length, 300_000);
+  assert.equal((await run('sh', ['-c', 'pwd; echo $FOO'], { cwd: '/tmp', env: { FOO: 'bar', PATH: process.env.PATH } })).stdout, '/tmp\nbar\n');
+  const failed = await run('sh', ['-c', 'echo why >&2; exit 3']).catch((e: unknown) => e);
+  assert.ok(failed instanceof ExecError);
+  assert.equal(failed.exitCode, 3);
+  assert.equal(failed.stderr, 'why\n');
+  const killed = await run('sh', ['-c', 'kill -TERM $$']).catch((e: unknown) => e);
+  assert.ok(killed instanceof ExecError);
+  assert.equal(killed.signal, 'SIGTERM');
+  const missing = (await run('berth-no-such-program', []).then(() => assert.fail('ran'), (e: unknown) => e)) as NodeJS.ErrnoException;
+  assert.equal(missing.code, 'ENOENT');
+  assert.equal(missing.message, 'spawn berth-no-such-program ENOENT');
+}));
+
+test('programs get stdin, stdout and stderr only: no descriptor of the daemon or the helper', { skip }, () => withSpawner(async () => {
+  // ls lists its own /proc/self/fd handle too: that one is the highest
+  const fds = (await run('ls', ['/proc/self/fd'])).stdout.split('\n').filter(Boolean).map(Number).sort((a, b) => a - b);
+  assert.deepEqual(fds, [0, 1, 2, 3]);
+}));
+
+test('a helper killed mid-request fails that request with spawner.exited, and the next request starts a new one', { skip }, () => withSpawner(async (s) => {
+  s.start();
+  const first = s.pid!;
+  const inFlight = run('sleep', ['0.5']);
+  setTimeout(() => process.kill(first, 'SIGKILL'), 50);
+  const err = await inFlight.catch((e: unknown) => e);
+  assert.ok(err instanceof SystemError);
+  assert.equal(err.code, 'spawner.exited');
+  assert.match(err.message, /exited \(killed by SIGKILL\) while running exec sleep/);
+  assert.equal((await run('echo', ['again'])).stdout, 'again\n');
+  assert.notEqual(s.pid, first);
+}));
+
+test('a worker killed before answering fails only its request, with spawner.exited; the helper goes on', { skip }, () => withSpawner(async (s) => {
+  s.start();
+  const inFlight = run('sleep', ['2']);
+  let workers: string[] = [];
+  // the worker appears once the helper has read the request
+  for (let i = 0; i < 100 && !workers.length; i++) {
+    await new Promise((r) => setTimeout(r, 20));
+    workers = readFileSync(`/proc/${s.pid}/task/${s.pid}/children`, 'utf8').trim().split(' ').filter(Boolean);
+  }
+  process.kill(Number(workers[0]), 'SIGKILL');
+  const err = await inFlight.catch((e: unknown) => e);
+  assert.ok(err instanceof SystemError, String(err));
+  assert.equal(err.code, 'spawner.exited');
+  assert.match(err.message, /worker killed by signal 9 while running exec sleep/);
+  const helper = s.pid;
+  assert.equal((await run('echo', ['on'])).stdout, 'on\n');
+  assert.equal(s.pid, helper, 'the same helper');
+}));
+
+test('a helper that cannot start turns itself off, and run() falls back to child_process', async () => {
+  const warnings: string[] = [];
+  const s = new Spawner('/nonexistent/berth-spawner', { warn: (m) => warnings.push(m) });
+  installSpawner(s);
+  try {
+    await assert.rejects(s.call({ op: Op.Umount, target: '/x', flags: 0 }, 'umount'), (e: SystemError) => e.code === 'spawner.exited');
+    assert.equal(s.usable, false);
+    assert.equal((await run('echo', ['fallback'])).stdout, 'fallback\n');
+    assert.equal(warnings.length, 1);
+  } finally {
+    installSpawner(undefined);
+  }
+});

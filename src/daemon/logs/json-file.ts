@@ -258,8 +258,8 @@ export async function* followLogFile(path: string, writer: JsonFileWriter, o: Re
   }
 }
 
-/** Resolves on the writer's next 'write' or 'close', or on abort; leaves no listener behind. */
-function nextChange(writer: JsonFileWriter, signal: AbortSignal): Promise<void> {
+/** Resolves on the writer's next 'write', 'close' or 'rotated', or on abort; leaves no listener behind. */
+export function nextChange(writer: JsonFileWriter, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     const done = () => {
       writer.off('write', done);

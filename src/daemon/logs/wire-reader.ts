@@ -6,7 +6,7 @@
  * write (see wire-encoder.ts).
  */
 import { open, stat } from 'node:fs/promises';
-import type { JsonFileWriter, ReadOptions } from './json-file.js';
+import { nextChange, type JsonFileWriter, type ReadOptions } from './json-file.js';
 import { LogWireEncoder, type WireFormat } from './wire-encoder.js';
 
 export interface WireQuery extends ReadOptions {
@@ -178,21 +178,4 @@ async function* follow(path: string, writer: JsonFileWriter, enc: LogWireEncoder
     if (closed || signal.aborted) return;
     await nextChange(writer, signal);
   }
-}
-
-/** Resolves on the writer's next 'write', 'close' or 'rotated', or on abort; leaves no listener behind. */
-function nextChange(writer: JsonFileWriter, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      writer.off('write', done);
-      writer.off('close', done);
-      writer.off('rotated', done);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    writer.on('write', done);
-    writer.on('close', done);
-    writer.on('rotated', done);
-    signal.addEventListener('abort', done);
-  });
 }

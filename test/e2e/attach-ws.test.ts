@@ -53,23 +53,30 @@ describe('attach/ws', () => {
   };
 
   test('logs=1&stream=1: the earlier output first, then the live output, then Close 1000 at exit', async () => {
-    const id = await ok(['run', '-d', 'busybox', 'sh', '-c', 'echo before; echo before-err >&2; sleep 2; echo after']);
-    await until(async () => (await d.docker(['logs', id])).stdout.includes('before'), 'the first line');
-    const got = await attachWs(d, `/v1.47/containers/${id}/attach/ws?logs=1&stream=1&stdout=1&stderr=1`);
-    assert.equal(got.text, 'before\nbefore-err\nafter\n');
-    assert.equal(got.binary, true);
-    assert.equal(got.closeCode, 1000);
-    await ok(['rm', '-f', id]);
+    // (a pause between the streams: stdout and stderr are two pipes, which the daemon may read in either order)
+    const id = await ok(['run', '-d', 'busybox', 'sh', '-c', 'echo before; sleep 1; echo before-err >&2; sleep 2; echo after']);
+    try {
+      await until(async () => (await d.docker(['logs', id])).stderr.includes('before-err'), 'the first lines');
+      const got = await attachWs(d, `/v1.47/containers/${id}/attach/ws?logs=1&stream=1&stdout=1&stderr=1`);
+      assert.equal(got.text, 'before\nbefore-err\nafter\n');
+      assert.equal(got.binary, true);
+      assert.equal(got.closeCode, 1000);
+    } finally {
+      await ok(['rm', '-f', id]);
+    }
   });
 
   test('logs=1 without stream: the log so far, then Close; stdout only when asked for stdout', async () => {
-    const id = await ok(['run', '-d', 'busybox', 'sh', '-c', 'echo one; echo two >&2; sleep 30']);
-    await until(async () => (await d.docker(['logs', id])).stderr.includes('two'), 'both lines');
-    const both = await attachWs(d, `/v1.47/containers/${id}/attach/ws?logs=1&stdout=1&stderr=1`);
-    assert.deepEqual([both.text, both.closeCode], ['one\ntwo\n', 1000]);
-    const out = await attachWs(d, `/v1.47/containers/${id}/attach/ws?logs=1&stdout=1`);
-    assert.equal(out.text, 'one\n');
-    await ok(['rm', '-f', id]);
+    const id = await ok(['run', '-d', 'busybox', 'sh', '-c', 'echo one; sleep 1; echo two >&2; sleep 30']);
+    try {
+      await until(async () => (await d.docker(['logs', id])).stderr.includes('two'), 'both lines');
+      const both = await attachWs(d, `/v1.47/containers/${id}/attach/ws?logs=1&stdout=1&stderr=1`);
+      assert.deepEqual([both.text, both.closeCode], ['one\ntwo\n', 1000]);
+      const out = await attachWs(d, `/v1.47/containers/${id}/attach/ws?logs=1&stdout=1`);
+      assert.equal(out.text, 'one\n');
+    } finally {
+      await ok(['rm', '-f', id]);
+    }
   });
 
   test('stream=1 without logs: only what is written after attaching', async () => {

@@ -36,11 +36,13 @@ describe('healthchecks', () => {
       run('slow', '--health-cmd', 'sleep 10', '--health-interval', '1s', '--health-timeout', '500ms', '--health-retries', '1'),
       // the start interval probes often while starting, inside a long start period
       run('quick', '--health-cmd', 'true', '--health-interval', '60s', '--health-start-period', '60s', '--health-start-interval', '200ms'),
+      // its first probe is a minute away: it shows `starting` however slow the machine is
+      run('later', '--health-cmd', 'true', '--health-interval', '60s'),
       run('plain'),
     ]);
     for (const r of runs) assert.equal(r.code, 0, r.stderr);
-    assert.equal(await statusOf('good'), 'starting', 'starting right after the start');
-    assert.match((await d.docker(['ps', '--filter', 'name=good', '--format', '{{.Status}}'])).stdout, /^Up .* \(health: starting\)\n$/);
+    assert.equal(await statusOf('later'), 'starting', 'starting before the first probe');
+    assert.match((await d.docker(['ps', '--filter', 'name=later', '--format', '{{.Status}}'])).stdout, /^Up .* \(health: starting\)\n$/);
     assert.equal(await health('plain'), null, 'no Health without a check');
 
     await waitFor(async () => (await statusOf('quick')) === 'healthy', 3000, 'the start interval was used');
@@ -70,6 +72,7 @@ describe('healthchecks', () => {
     assert.deepEqual(await psNames(['--filter', 'health=healthy']), ['good', 'quick']);
     assert.deepEqual(await psNames(['--filter', 'health=unhealthy']), ['bad', 'slow']);
     assert.deepEqual(await psNames(['--filter', 'health=none']), ['plain']);
+    assert.deepEqual(await psNames(['--filter', 'health=starting']), ['later']);
     const invalid = await d.docker(['ps', '--filter', 'health=sick']);
     assert.notEqual(invalid.code, 0);
     assert.match(invalid.stderr, /invalid filter 'health=sick'/);
@@ -95,7 +98,7 @@ describe('healthchecks', () => {
     assert.equal((await d.docker(['start', 'good'])).code, 0);
     assert.equal(await statusOf('good'), 'starting');
     await waitFor(async () => (await statusOf('good')) === 'healthy', 5000, 'healthy again after the restart');
-    await d.docker(['rm', '-f', 'good', 'bad', 'slow', 'quick', 'plain']);
+    await d.docker(['rm', '-f', 'good', 'bad', 'slow', 'quick', 'later', 'plain']);
     assert.deepEqual(d.leftovers(), { mounts: [], shims: [], cgroups: [] });
   });
 

@@ -85,12 +85,15 @@ describe('IPv6 with IPv4-only networks', () => {
     assert.equal(clash.code, 125);
     assert.match(clash.stderr, new RegExp(`Bind for \\[::1\\]:${both} failed: port is already allocated`));
 
-    assert.equal((await d.docker(['stop', '-t', '1', 'web6'])).code, 0);
+    const stopped = await d.docker(['stop', '-t', '1', 'web6']);
+    assert.equal(stopped.code, 0, stopped.stderr);
     assert.equal(curl('::1', both).code, 7, 'the IPv6 listener goes with the container');
     assert.equal(curl('::1', v6).code, 7);
-    assert.equal((await d.docker(['start', 'web6'])).code, 0);
+    const started = await d.docker(['start', 'web6']);
+    assert.equal(started.code, 0, started.stderr);
     assert.deepEqual(await retry(() => curl('::1', both, '/i.txt'), (r) => r.code === 0), { code: 0, body: 'dual\n' });
-    assert.equal((await d.docker(['rm', '-f', 'web6'])).code, 0);
+    const removed = await d.docker(['rm', '-f', 'web6']);
+    assert.equal(removed.code, 0, removed.stderr);
     assert.equal(curl('::1', both).code, 7);
     assert.equal(curl('::1', v6).code, 7);
     assert.equal(curl('127.0.0.1', both).code, 7);

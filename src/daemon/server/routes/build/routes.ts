@@ -1,5 +1,6 @@
 import type { JSONMessage } from '../../../../api/types/index.js';
 import { asBerthError, BuildStepError, InvalidParameter, NotImplemented } from '../../../../errdefs/index.js';
+import { parseManifestDigests } from '../../../builder/context-manifest.js';
 import type { Handler, Request } from '../../request.js';
 import type { Router } from '../../router.js';
 import { lazyJsonLines } from '../../streams.js';
@@ -27,6 +28,8 @@ export function buildRoutes(r: Router<Handler>, b: BuildBackend): void {
       ...secretsHeader(req),
       ...(req.str('cachefrom') ? { cacheFrom: jsonList(req, 'cachefrom') } : {}),
       ...(req.str('buildcontexts') ? { buildContexts: jsonParam<Record<string, string>>(req, 'buildcontexts') } : {}),
+      // berth's CLI only (docs/build.md, "The incremental context"): entries may refer to the context store
+      ...(req.raw.headers['x-berth-context'] === 'incremental' ? { incrementalContext: true } : {}),
     };
     if (wantsFileExport(req.str('outputs'))) {
       const ex = new ExportStream(reply);
@@ -54,6 +57,12 @@ export function buildRoutes(r: Router<Handler>, b: BuildBackend): void {
       } else out.fail(err);
     }
     out.end();
+  });
+
+  // berth build's incremental context, step 1: which of these files' contents the daemon lacks
+  r.add('POST', '/build/context-manifest', async (req, reply) => {
+    const hexes = parseManifestDigests(await req.json<unknown>({ struct: 'ContextManifest', fields: { Digests: { list: 'string' } } }));
+    reply.json(200, { Missing: (await b.missingContent(hexes)).map((h) => `sha256:${h}`) });
   });
 
   // docker builder prune: `all` changes nothing here (shared records belong to images and go with them), `until`, `keep-storage`

@@ -66,6 +66,7 @@ import { buildContainers } from './builder/containers.js';
 import { BuildCacheService } from './builder/build-cache-service.js';
 import { CacheUsage } from './builder/cache-usage.js';
 import { ContextStore } from './builder/context-store.js';
+import { missingContent } from './builder/context-manifest.js';
 import { secretKey } from './builder/secret-key.js';
 import { buildRoutes } from './server/routes/build/routes.js';
 import { hostPlatform } from '../oci/platform.js';
@@ -339,7 +340,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
         await distribution.pull(`${r.domain}/${r.path}`, r.digest ?? r.tag, hostPlatform(), {}, progress);
       },
     }, context, o, emit, exportFiles),
-    missingContent: (hexes) => contextStore.missing(hexes),
+    missingContent: (digests) => missingContent(contextStore, digests),
     prune: (o) => buildCache.prune(o),
   });
   distributionRoutes(router, distribution);

@@ -10,6 +10,7 @@
  */
 import { InvalidParameter } from '../../errdefs/index.js';
 import type { TarHeader } from '../../lib/tar/index.js';
+import type { ContextStore } from './context-store.js';
 
 export const DIGEST_RECORD = 'BERTH.digest';
 export const SIZE_RECORD = 'BERTH.size';
@@ -23,6 +24,11 @@ export function parseManifestDigests(body: unknown): string[] {
   const list = (body as { Digests?: unknown } | null)?.Digests;
   if (!Array.isArray(list) || list.length > MAX_MANIFEST_DIGESTS) throw new InvalidParameter('build.bad_manifest', 'invalid context manifest: expected {"Digests": ["sha256:<hex>", ...]}');
   return list.map((d) => hexOf(d));
+}
+
+/** `POST /build/context-manifest`: the digests of `digests` the store lacks. */
+export async function missingContent(store: ContextStore, digests: unknown): Promise<string[]> {
+  return (await store.missing(parseManifestDigests({ Digests: digests }))).map((hex) => `sha256:${hex}`);
 }
 
 /** A tar entry that refers to stored content: its hex digest and size; undefined for an ordinary entry. */

@@ -1,6 +1,5 @@
 import type { JSONMessage } from '../../../../api/types/index.js';
 import { asBerthError, BuildStepError, InvalidParameter, NotImplemented } from '../../../../errdefs/index.js';
-import { parseManifestDigests } from '../../../builder/context-manifest.js';
 import type { Handler, Request } from '../../request.js';
 import type { Router } from '../../router.js';
 import { lazyJsonLines } from '../../streams.js';
@@ -61,8 +60,8 @@ export function buildRoutes(r: Router<Handler>, b: BuildBackend): void {
 
   // berth build's incremental context, step 1: which of these files' contents the daemon lacks
   r.add('POST', '/build/context-manifest', async (req, reply) => {
-    const hexes = parseManifestDigests(await req.json<unknown>({ struct: 'ContextManifest', fields: { Digests: { list: 'string' } } }));
-    reply.json(200, { Missing: (await b.missingContent(hexes)).map((h) => `sha256:${h}`) });
+    const body = await req.json<{ Digests?: string[] }>({ struct: 'ContextManifest', fields: { Digests: { list: 'string' } } });
+    reply.json(200, { Missing: await b.missingContent(body?.Digests) });
   });
 
   // docker builder prune: `all` changes nothing here (shared records belong to images and go with them), `until`, `keep-storage`

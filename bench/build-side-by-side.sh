@@ -8,7 +8,9 @@
 # /usr/bin/docker, DOCKER_BUILDKIT=1; berth through the same CLI with
 # DOCKER_BUILDKIT=0; RUN on the host network on both: the bench dockerd has no bridge): the same Dockerfile cold / fully cached / one file
 # changed, and a two-stage build whose stages are independent (each RUN
-# sleeps 1 s: run in parallel ~1 s, in sequence ~2 s).
+# sleeps 1 s: run in parallel ~1 s, in sequence ~2 s). A third column runs
+# berth's own CLI (`berth build`: the incremental context, docs/build.md),
+# and the three alternate within each round so they share the load.
 #
 #   bench/build-side-by-side.sh                 # N=5 BIG_MB=50
 #   PARTS=buildkit bench/build-side-by-side.sh  # only the BuildKit comparison
@@ -81,30 +83,34 @@ COPY --from=b /b /b
 DOCKERFILE
 bk() { # WHO ARGS...: one build, quiet (its output shown when it fails)
   local who=$1 rc=0; shift
-  if [[ $who == docker ]]; then DOCKER_HOST=$DOCKER_HOST_URL DOCKER_BUILDKIT=1 "$DOCKER20" build -q --network host "$@" >"$W/bk.log" 2>&1 || rc=$?
-  else DOCKER_HOST=$BERTH_HOST_URL DOCKER_BUILDKIT=0 "$DOCKER20" build -q --network host "$@" >"$W/bk.log" 2>&1 || rc=$?; fi
+  case $who in
+    docker) DOCKER_HOST=$DOCKER_HOST_URL DOCKER_BUILDKIT=1 "$DOCKER20" build -q --network host "$@" >"$W/bk.log" 2>&1 || rc=$? ;;
+    berth) DOCKER_HOST=$BERTH_HOST_URL DOCKER_BUILDKIT=0 "$DOCKER20" build -q --network host "$@" >"$W/bk.log" 2>&1 || rc=$? ;;
+    berthcli) DOCKER_HOST=$BERTH_HOST_URL XDG_CACHE_HOME="$W/berth-cache" "$BENCH_REPO/bin/berth" build -q --network host "$@" >"$W/bk.log" 2>&1 || rc=$? ;;
+  esac
   [[ $rc == 0 ]] || cat "$W/bk.log" >&2
   return $rc
 }
-[[ $PARTS == *buildkit* ]] && for who in docker berth; do
-  colds=(); cached=(); touched=(); two=()
-  bk "$who" -t bench/bk "$CTX" || { echo "$who: build failed" >&2; exit 1; }
+declare -A T
+if [[ $PARTS == *buildkit* ]]; then
+  for who in docker berth berthcli; do bk "$who" -t "bench/bk-$who" "$CTX" || { echo "$who: build failed" >&2; exit 1; }; done
   for i in $(seq 1 "$N"); do
-    t=$(now); bk "$who" --no-cache -t bench/bk "$CTX"; colds+=($(( $(now) - t )))
-    t=$(now); bk "$who" -t bench/bk "$CTX"; cached+=($(( $(now) - t )))
-    echo "bk small $i" >"$CTX/small.txt"
-    t=$(now); bk "$who" -t bench/bk "$CTX"; touched+=($(( $(now) - t )))
-    t=$(now); bk "$who" --build-arg "NONCE=$who$i$RANDOM" -t bench/two "$W/two"; two+=($(( $(now) - t )))
+    for who in docker berth berthcli; do # alternating: each round measures all three under the same load
+      t=$(now); bk "$who" --no-cache -t "bench/bk-$who" "$CTX"; T[$who.cold]+="$(( $(now) - t )) "
+      t=$(now); bk "$who" -t "bench/bk-$who" "$CTX"; T[$who.cached]+="$(( $(now) - t )) "
+      echo "bk small $who $i" >"$CTX/small.txt"
+      t=$(now); bk "$who" -t "bench/bk-$who" "$CTX"; T[$who.touched]+="$(( $(now) - t )) "
+      t=$(now); bk "$who" --build-arg "NONCE=$who$i$RANDOM" -t "bench/two-$who" "$W/two"; T[$who.two]+="$(( $(now) - t )) "
+    done
   done
-  R[bk.$who.cold]=$(printf '%s\n' "${colds[@]}" | median)
-  R[bk.$who.cached]=$(printf '%s\n' "${cached[@]}" | median)
-  R[bk.$who.touched]=$(printf '%s\n' "${touched[@]}" | median)
-  R[bk.$who.two]=$(printf '%s\n' "${two[@]}" | median)
-done
+  for who in docker berth berthcli; do
+    for m in cold cached touched two; do R[bk.$who.$m]=$(printf '%s\n' ${T[$who.$m]} | median); done
+  done
+fi
 
 ms() { awk -v ns="$1" 'BEGIN {printf "%.0f", ns/1e6}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", b/a}'; }
-row() { printf '%-34s %14s %10s %12s\n' "$1" "$2" "$3" "$4"; }
+row() { printf '%-34s %14s %10s %12s %12s %14s\n' "$1" "$2" "$3" "$4" "${5:-}" "${6:-}"; }
 if [[ $PARTS == *classic* ]]; then
   echo "10 steps, ${BIG_MB} MB COPY; medians of N=$N; ms, lower is better"
   row metric "dockerd $(DOCKER_HOST=$DOCKER_HOST_URL docker version --format '{{.Server.Version}}')" berthd 'berth/docker'
@@ -113,10 +119,11 @@ if [[ $PARTS == *classic* ]]; then
   row "rebuild, one small file changed" "$(ms "${R[docker.touched]}")" "$(ms "${R[berth.touched]}")" "$(ratio "${R[docker.touched]}" "${R[berth.touched]}")"
 fi
 if [[ $PARTS == *buildkit* ]]; then
-  echo "vs BuildKit: docker $("$DOCKER20" --version | awk '{print $3}' | tr -d ,) CLI; medians of N=$N; ms, lower is better"
-  row metric "dockerd $(DOCKER_HOST=$DOCKER_HOST_URL docker version --format '{{.Server.Version}}') BuildKit" berthd 'berth/buildkit'
-  row "cold build (--no-cache)" "$(ms "${R[bk.docker.cold]}")" "$(ms "${R[bk.berth.cold]}")" "$(ratio "${R[bk.docker.cold]}" "${R[bk.berth.cold]}")"
-  row "fully cached" "$(ms "${R[bk.docker.cached]}")" "$(ms "${R[bk.berth.cached]}")" "$(ratio "${R[bk.docker.cached]}" "${R[bk.berth.cached]}")"
-  row "one source file changed" "$(ms "${R[bk.docker.touched]}")" "$(ms "${R[bk.berth.touched]}")" "$(ratio "${R[bk.docker.touched]}" "${R[bk.berth.touched]}")"
-  row "two independent stages (1 s each)" "$(ms "${R[bk.docker.two]}")" "$(ms "${R[bk.berth.two]}")" "$(ratio "${R[bk.docker.two]}" "${R[bk.berth.two]}")"
+  echo "vs BuildKit: docker $("$DOCKER20" --version | awk '{print $3}' | tr -d ,) CLI (berth CLI: berth build); medians of N=$N, alternating; ms, lower is better"
+  row metric "dockerd $(DOCKER_HOST=$DOCKER_HOST_URL docker version --format '{{.Server.Version}}') BuildKit" berthd 'berth/buildkit' 'berth CLI' 'berthCLI/bk'
+  for m in cold cached touched two; do
+    case $m in cold) label="cold build (--no-cache)" ;; cached) label="fully cached" ;; touched) label="one source file changed" ;; two) label="two independent stages (1 s each)" ;; esac
+    row "$label" "$(ms "${R[bk.docker.$m]}")" "$(ms "${R[bk.berth.$m]}")" "$(ratio "${R[bk.docker.$m]}" "${R[bk.berth.$m]}")" \
+      "$(ms "${R[bk.berthcli.$m]}")" "$(ratio "${R[bk.docker.$m]}" "${R[bk.berthcli.$m]}")"
+  done
 fi

@@ -65,6 +65,8 @@ import { build } from './builder/builder.js';
 import { buildContainers } from './builder/containers.js';
 import { BuildCacheService } from './builder/build-cache-service.js';
 import { CacheUsage } from './builder/cache-usage.js';
+import { ContextStore } from './builder/context-store.js';
+import { missingContent } from './builder/context-manifest.js';
 import { secretKey } from './builder/secret-key.js';
 import { buildRoutes } from './server/routes/build/routes.js';
 import { hostPlatform } from '../oci/platform.js';
@@ -319,7 +321,8 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   archiveRoutes(router, archive);
   imageRoutes(router, imageService, distribution);
   const cacheUsage = new CacheUsage(join(storeRoot, 'build-cache-usage.json'));
-  const buildCache = new BuildCacheService({
+  const contextStore = new ContextStore(join(storeRoot, 'build-context-store'));
+  const buildCache = new BuildCacheService({ contextStore,
     images: () => images.list(), tagsOf: (id) => images.tagsOf(id), usedByContainer: (id) => containerStore.list().some((r) => r.image === id),
     removeImage: (id) => imageService.removeCacheImage(id), cacheRoot: join(storeRoot, 'build-cache-mounts'), usage: cacheUsage,
   });
@@ -331,11 +334,13 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
       secretKey: () => secretKey(join(storeRoot, 'build-secret.key')),
       allowInsecure: cfg.allowInsecureEntitlement,
       cacheUsage,
+      contextStore,
       pull: async (ref, progress) => {
         const r = withDefaultTag(parseReference(ref));
         await distribution.pull(`${r.domain}/${r.path}`, r.digest ?? r.tag, hostPlatform(), {}, progress);
       },
     }, context, o, emit, exportFiles),
+    missingContent: (digests) => missingContent(contextStore, digests),
     prune: (o) => buildCache.prune(o),
   });
   distributionRoutes(router, distribution);

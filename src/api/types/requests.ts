@@ -21,6 +21,8 @@ export interface BuildRequest {
   buildContexts?: Record<string, string>;
   /** `--cache-from` image references. */
   cacheFrom?: string[];
+  /** berth's CLI sent an incremental context (`X-Berth-Context: incremental`): entries may refer to the context store. */
+  incrementalContext?: boolean;
 }
 
 /** `POST /commit` as the route reads it. */

@@ -8,6 +8,7 @@ import type { Digest } from '../../oci/index.js';
 import type { Image } from '../images/image-store.js';
 import { prunePlan, sharedSteps, toRecord, type BuildCacheRecord, type CacheItem, type PruneOptions } from './build-cache.js';
 import type { CacheUsage } from './cache-usage.js';
+import type { ContextStore } from './context-store.js';
 import { cacheMountInUse, listCacheMounts } from './run-mount-setup.js';
 
 export interface BuildCacheDeps {
@@ -17,7 +18,11 @@ export interface BuildCacheDeps {
   removeImage(id: Digest): Promise<void>;
   cacheRoot: string;
   usage: CacheUsage;
+  /** `berth build`'s kept context files: one record, like BuildKit's local source. */
+  contextStore?: ContextStore;
 }
+
+const CONTEXT_STORE_ID = 'berth-context-store';
 
 export class BuildCacheService {
   constructor(private readonly d: BuildCacheDeps) {}
@@ -34,6 +39,7 @@ export class BuildCacheService {
     for (const id of prunePlan(items, o)) {
       const item = byId.get(id)!;
       if (item.type === 'regular') await this.d.removeImage(id as Digest);
+      else if (item.type === 'source.local') await this.d.contextStore?.prune();
       else await rm(`${this.d.cacheRoot}/${id}`, { recursive: true, force: true });
       deleted.push(id);
       bytes += item.size;
@@ -67,6 +73,13 @@ export class BuildCacheService {
       out.push({
         id: m.name, type: 'exec.cachemount', size: m.size, created: m.created, usage: use?.count ?? 0, lastUsed: use?.lastUsed ?? m.modified,
         inUse: cacheMountInUse(m.dir), shared: false, description: 'cached mount',
+      });
+    }
+    const store = await this.d.contextStore?.usage();
+    if (store && store.files > 0) {
+      out.push({
+        id: CONTEXT_STORE_ID, type: 'source.local', size: store.size, created: store.lastUsed, usage: 1, lastUsed: store.lastUsed,
+        inUse: store.inUse, shared: false, description: `local source for context (${store.files} files, berth build)`,
       });
     }
     return out;

@@ -15,7 +15,7 @@ export type { BuildCacheRecord };
 
 export interface CacheItem {
   id: string;
-  type: 'regular' | 'exec.cachemount';
+  type: 'regular' | 'exec.cachemount' | 'source.local';
   parent?: string;
   /** Bytes it alone holds. */
   size: number;

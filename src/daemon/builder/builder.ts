@@ -42,6 +42,7 @@ import type { CacheUsage } from './cache-usage.js';
 import { namedContexts, type NamedContext } from './named-contexts.js';
 import { resolveSources, type Source } from './sources.js';
 import { emptyContext, unpackContext } from './context.js';
+import type { ContextStore } from './context-store.js';
 import type { HeldFiles } from './held-files.js';
 import { copyChecksum, storeCopyLayer } from './copy-layer.js';
 import { StageRoot } from './stage-root.js';
@@ -78,6 +79,8 @@ export interface BuilderDeps {
   allowInsecure?: boolean;
   /** Records when step images and cache mounts are used (system df, builder prune). */
   cacheUsage?: CacheUsage;
+  /** Context files kept between `berth build`s (the incremental upload). */
+  contextStore?: ContextStore;
 }
 
 /**
@@ -96,13 +99,19 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
    * transfer. Whatever reads the context waits for all of it (`ready`).
    * Output is held until then, so a bad archive is still a plain 400.
    */
-  const { hashes, held } = emptyContext();
+  const into = emptyContext();
+  const { hashes, held } = into;
   const dockerfileName = posix.normalize(`/${o.dockerfile || 'Dockerfile'}`).slice(1);
   let dockerfileArrived = () => {};
   const dockerfileHere = new Promise<void>((resolve) => { dockerfileArrived = resolve; });
-  const unpacking = span('build: receive context', () => unpackContext(context, ctx, d.maxContextSize, { hashes, held }, (name) => {
+  const store = o.incrementalContext ? d.contextStore : undefined;
+  const unpacking = span('build: receive context', () => unpackContext(context, ctx, d.maxContextSize, into, (name) => {
     if (name === dockerfileName) dockerfileArrived();
-  }));
+  }, store)).then((r) => {
+    // what the upload carried, for GET /debug/spans (the incremental context's tests read it)
+    span(`build: context received ${r.received.bytes} bytes, ${r.received.stored} files from the store`, () => undefined);
+    return r;
+  });
   const ready = unpacking.then(() => {});
   ready.catch(() => {}); // awaited before the build ends
   let heldOutput: JSONMessage[] | undefined = [];

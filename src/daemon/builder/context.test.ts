@@ -68,3 +68,30 @@ test('a held file replaced by a later entry: a hard link to it keeps the first c
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an incremental upload takes referenced files from the store, keeps what arrives, and refuses a wrong size', async () => {
+  const { ContextStore } = await import('./context-store.js');
+  const root = mkdtempSync(join(tmpdir(), 'ctx-'));
+  const sum = (s: string) => createHash('sha256').update(s).digest('hex');
+  const ref = (name: string, body: string, size = body.length) => [{ name, type: 'file' as const, pax: { 'BERTH.digest': `sha256:${sum(body)}`, 'BERTH.size': String(size) } }] as [Partial<TarHeader> & Pick<TarHeader, 'name' | 'type'>];
+  try {
+    const store = new ContextStore(join(root, 'store'));
+    // a content sent once and referred to later in the same upload
+    const first = await unpackContext(tarOf([[{ name: 'a', type: 'file' }, 'hello'], ref('b', 'hello')]), join(root, 'one'), Infinity, undefined, undefined, store);
+    assert.deepEqual(first.received, { bytes: 5, stored: 1 });
+    const second = await unpackContext(tarOf([ref('a', 'hello')]), join(root, 'two'), Infinity, undefined, undefined, store);
+    assert.deepEqual(second.received, { bytes: 0, stored: 1 });
+    assert.equal(second.hashes.get(join(root, 'two', 'a')), sum('hello'));
+    await second.held.write();
+    assert.equal(readFileSync(join(root, 'two', 'a'), 'utf8'), 'hello');
+    second.held.release();
+    first.held.release();
+    await assert.rejects(unpackContext(tarOf([ref('a', 'hello', 4)]), join(root, 'three'), Infinity, undefined, undefined, store), /is 5 bytes, not 4/);
+    // without a store (the docker CLI's upload) the record means nothing: an empty file
+    const plain = await unpackContext(tarOf([ref('a', 'hello')]), join(root, 'four'));
+    assert.equal(statSync(join(root, 'four', 'a')).size, 0);
+    plain.held.release();
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});

@@ -10,7 +10,7 @@
  * Paths are the host paths context.ts created (parents resolved inside the
  * context), the same strings sources.ts and copy-layer.ts walk.
  */
-import { constants } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 
@@ -21,7 +21,8 @@ export const HOLD_BUDGET = 256 << 20;
 let heldByAll = 0;
 
 interface Held {
-  chunks: Buffer[];
+  /** The bytes in memory, or the context store's file of them (`berth build`'s incremental upload). */
+  chunks: Buffer[] | { stored: string };
   size: number;
   mtime: Date;
 }
@@ -31,6 +32,7 @@ export class HeldFiles {
   /** Hard link path → the path whose placeholder it shares. */
   private readonly links = new Map<string, string>();
   private bytes = 0;
+  private readonly onRelease: (() => void)[] = [];
 
   /** Would `size` more bytes fit in the budget? */
   fits(size: number): boolean {
@@ -43,8 +45,15 @@ export class HeldFiles {
     heldByAll += size;
   }
 
+  /** A file the context store holds: read from there, costing no memory. `unpin` runs at release. */
+  holdStored(path: string, stored: string, size: number, mtime: Date, unpin: () => void): void {
+    this.files.set(path, { chunks: { stored }, size, mtime });
+    this.onRelease.push(unpin);
+  }
+
   /** The build is over: its bytes leave the shared budget (the files are not written). */
   release(): void {
+    for (const f of this.onRelease.splice(0)) f();
     heldByAll -= this.bytes;
     this.bytes = 0;
     this.files.clear();
@@ -65,7 +74,8 @@ export class HeldFiles {
   /** The held bytes of `path`, or undefined when the file on disk is the real one. */
   body(path: string): Readable | undefined {
     const held = this.files.get(this.links.get(path) ?? path);
-    return held ? Readable.from(held.chunks, { objectMode: false }) : undefined;
+    if (!held) return undefined;
+    return Array.isArray(held.chunks) ? Readable.from(held.chunks, { objectMode: false }) : createReadStream(held.chunks.stored);
   }
 
   /** Writes the held files at or below `under` (all of them when omitted) into their placeholders. */
@@ -93,8 +103,9 @@ export class HeldFiles {
     // the placeholder was created O_EXCL by context.ts; O_NOFOLLOW keeps a later swap from redirecting the write
     const fh = await open(path, constants.O_WRONLY | constants.O_NOFOLLOW);
     try {
+      const chunks = Array.isArray(held.chunks) ? held.chunks : createReadStream(held.chunks.stored, { highWaterMark: 1 << 20 });
       let at = 0;
-      for (const c of held.chunks) {
+      for await (const c of chunks as AsyncIterable<Buffer>) {
         await fh.write(c, 0, c.length, at);
         at += c.length;
       }
@@ -109,8 +120,10 @@ export class HeldFiles {
     const held = this.files.get(path);
     if (!held) return;
     this.files.delete(path);
-    this.bytes -= held.size;
-    heldByAll -= held.size;
+    if (Array.isArray(held.chunks)) {
+      this.bytes -= held.size;
+      heldByAll -= held.size;
+    }
     for (const [p, target] of this.links) if (target === path) this.links.delete(p);
   }
 }

@@ -11,6 +11,9 @@ import { PassThrough, type Readable } from 'node:stream';
 import { Command } from 'commander';
 import type { JSONMessage } from '../../../api/types/index.js';
 import { readBuildExport } from '../../../client/build-export.js';
+import { hashEntries, walkContext } from '../../../client/context-digests.js';
+import type { EngineClient } from '../../../client/engine-client.js';
+import { INCREMENTAL_CONTEXT_HEADER, incrementalContextTar } from '../../../client/incremental-context.js';
 import { jsonMessages } from '../../../client/json-stream.js';
 import { DockerIgnore } from '../../../lib/dockerignore.js';
 import { headerDefaults, TarWriter, readTar } from '../../../lib/tar/index.js';
@@ -60,8 +63,9 @@ export function buildCommand(ctx: CliContext): Command {
     .action(async (path: string, o: BuildFlags) => {
       const output = o.output !== undefined ? parseOutput(o.output) : undefined;
       const named = parseBuildContexts(o.buildContext);
-      const { body, dockerfile } = await contextTar(path, o.file, named.dirs);
       const c = await ctx.client();
+      const incremental = await incrementalBody(c, path, o.file, named.dirs);
+      const { body, dockerfile } = incremental ?? await contextTar(path, o.file, named.dirs);
       const buildargs = Object.fromEntries(o.buildArg.map((a) => {
         const i = a.indexOf('=');
         return i < 0 ? [a, process.env[a] ?? null] : [a.slice(0, i), a.slice(i + 1)];
@@ -81,6 +85,7 @@ export function buildCommand(ctx: CliContext): Command {
         headers: {
           'Content-Type': 'application/x-tar', 'Transfer-Encoding': 'chunked', 'X-Registry-Config': 'e30=',
           ...(secrets ? { 'X-Berth-Build-Secrets': secrets } : {}),
+          ...(incremental ? INCREMENTAL_CONTEXT_HEADER : {}),
         },
       });
       const view = new ProgressRenderer(output?.dest === '-' ? process.stderr : ctx.out);
@@ -191,12 +196,17 @@ function parseBuildContexts(specs: string[]): { query: Record<string, string>; d
   return { query, dirs };
 }
 
-/** The context as a tar: a directory (with .dockerignore), or a tar on stdin; a Dockerfile outside the context and named directories are added. */
-async function contextTar(path: string, file: string | undefined, named: Map<string, string> = new Map()): Promise<{ body: Readable; dockerfile: string }> {
-  if (path === '-') {
-    if (named.size) throw new ExitError(1, 'a directory --build-context cannot be used with a context from stdin');
-    return { body: process.stdin, dockerfile: file ?? 'Dockerfile' };
-  }
+interface ContextDir {
+  dir: string;
+  /** The Dockerfile's name in the context (a private name when it lives outside). */
+  dockerfile: string;
+  /** Its path when it lives outside the context directory. */
+  outside?: string;
+  /** `.dockerignore`: true for what the context leaves out. */
+  skip: (name: string, isDir: boolean) => boolean;
+}
+
+async function contextDir(path: string, file: string | undefined): Promise<ContextDir> {
   const dir = resolve(path);
   const dfPath = file ? resolve(file) : resolve(dir, 'Dockerfile');
   const inside = !relative(dir, dfPath).startsWith('..');
@@ -208,10 +218,38 @@ async function contextTar(path: string, file: string | undefined, named: Map<str
     ignore = undefined;
   }
   const keep = new Set([dockerfile, '.dockerignore']);
-  const context = tarDirectory(dir, (name, isDir) => {
+  const skip = (name: string, isDir: boolean) => {
     if (!ignore || keep.has(name) || !ignore.excludes(name)) return false;
     return !(isDir && ignore.hasExclusions); // a ! pattern may bring back something below an excluded directory
-  });
+  };
+  return { dir, dockerfile, skip, ...(inside ? {} : { outside: dfPath }) };
+}
+
+/**
+ * The incremental upload (client/incremental-context.ts) when it applies: a
+ * context directory, no directory --build-context, a daemon with a context
+ * store; BERTH_BUILD_CONTEXT=full sends the whole tar as the docker CLI does.
+ */
+async function incrementalBody(c: EngineClient, path: string, file: string | undefined, named: Map<string, string>): Promise<{ body: Readable; dockerfile: string } | undefined> {
+  if (path === '-' || named.size > 0 || process.env.BERTH_BUILD_CONTEXT === 'full') return undefined;
+  const src = await contextDir(path, file);
+  const entries = await walkContext(src.dir, src.skip);
+  await hashEntries(entries);
+  const extras = src.outside ? [{ name: src.dockerfile, body: await readFile(src.outside) }] : [];
+  const body = await incrementalContextTar(c, entries, extras);
+  return body ? { body, dockerfile: src.dockerfile } : undefined;
+}
+
+/** The context as a tar: a directory (with .dockerignore), or a tar on stdin; a Dockerfile outside the context and named directories are added. */
+async function contextTar(path: string, file: string | undefined, named: Map<string, string> = new Map()): Promise<{ body: Readable; dockerfile: string }> {
+  if (path === '-') {
+    if (named.size) throw new ExitError(1, 'a directory --build-context cannot be used with a context from stdin');
+    return { body: process.stdin, dockerfile: file ?? 'Dockerfile' };
+  }
+  const { dir, dockerfile, skip, outside } = await contextDir(path, file);
+  const inside = outside === undefined;
+  const dfPath = outside ?? '';
+  const context = tarDirectory(dir, skip);
   if (inside && named.size === 0) return { body: context, dockerfile };
   // the Dockerfile lives elsewhere: append it to the context under a private name, as the docker CLI does
   const tar = new TarWriter();

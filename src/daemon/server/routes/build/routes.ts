@@ -27,6 +27,8 @@ export function buildRoutes(r: Router<Handler>, b: BuildBackend): void {
       ...secretsHeader(req),
       ...(req.str('cachefrom') ? { cacheFrom: jsonList(req, 'cachefrom') } : {}),
       ...(req.str('buildcontexts') ? { buildContexts: jsonParam<Record<string, string>>(req, 'buildcontexts') } : {}),
+      // berth's CLI only (docs/build.md, "The incremental context"): entries may refer to the context store
+      ...(req.raw.headers['x-berth-context'] === 'incremental' ? { incrementalContext: true } : {}),
     };
     if (wantsFileExport(req.str('outputs'))) {
       const ex = new ExportStream(reply);
@@ -54,6 +56,12 @@ export function buildRoutes(r: Router<Handler>, b: BuildBackend): void {
       } else out.fail(err);
     }
     out.end();
+  });
+
+  // berth build's incremental context, step 1: which of these files' contents the daemon lacks
+  r.add('POST', '/build/context-manifest', async (req, reply) => {
+    const body = await req.json<{ Digests?: string[] }>({ struct: 'ContextManifest', fields: { Digests: { list: 'string' } } });
+    reply.json(200, { Missing: await b.missingContent(body?.Digests) });
   });
 
   // docker builder prune: `all` changes nothing here (shared records belong to images and go with them), `until`, `keep-storage`

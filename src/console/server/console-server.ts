@@ -15,6 +15,7 @@ import { WebSocketServer } from 'ws';
 import type { EngineClient } from '../../client/engine-client.js';
 import { Forbidden, httpStatusOf, InvalidParameter, Unauthorized } from '../../errdefs/index.js';
 import { AssetStore, defaultAssetsDir } from './assets.js';
+import { downloadFile, listFiles } from './container-files.js';
 import { proxyEngine } from './engine-proxy.js';
 import { writeError } from './replies.js';
 import { changesState, ConsoleAuth, consoleHosts, sameOrigin } from './security.js';
@@ -70,6 +71,8 @@ export async function startConsole(o: ConsoleOptions): Promise<RunningConsole> {
     const refused = refusal(req, false);
     if (refused) return writeError(res, refused);
     if (url.pathname.startsWith('/api/')) return proxyEngine(req, res, url, { client: o.client, ...(o.registryAuth ? { registryAuth: o.registryAuth } : {}) });
+    if (req.method === 'GET' && url.pathname === '/files') return listFiles(o.client, res, url);
+    if (req.method === 'GET' && url.pathname === '/files/download') return downloadFile(o.client, res, url);
     if (req.method !== 'GET' && req.method !== 'HEAD') return writeError(res, new Forbidden('console.route_not_allowed', `the console does not answer ${req.method} ${url.pathname}`));
     const asset = await assets.get(url.pathname);
     res.writeHead(200, { 'Content-Type': asset.type, 'Content-Length': asset.body.length, 'Cache-Control': 'no-store', ...PAGE_HEADERS });

@@ -3,6 +3,7 @@ import { api } from './api.js';
 import { h, replace, type Page } from './dom.js';
 import { containerPage } from './pages/container.js';
 import { containersPage } from './pages/containers.js';
+import { imagePage } from './pages/image.js';
 import { imagesPage } from './pages/images.js';
 import { networksPage, volumesPage } from './pages/resources.js';
 import { systemPage } from './pages/system.js';
@@ -10,6 +11,7 @@ import { clusterPage } from './pages/cluster.js';
 
 const routes: [RegExp, (...args: string[]) => Page][] = [
   [/^#\/containers\/([^/]+)$/, (id) => containerPage(decodeURIComponent(id))],
+  [/^#\/images\/([^/]+)$/, (id) => imagePage(decodeURIComponent(id))],
   [/^#\/images$/, () => imagesPage()],
   [/^#\/volumes$/, () => volumesPage()],
   [/^#\/networks$/, () => networksPage()],

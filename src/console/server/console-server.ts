@@ -17,6 +17,7 @@ import { Forbidden, httpStatusOf, InvalidParameter, Unauthorized } from '../../e
 import { AssetStore, defaultAssetsDir } from './assets.js';
 import { downloadFile, listFiles } from './container-files.js';
 import { proxyEngine } from './engine-proxy.js';
+import { proxyRegistry, type RegistryCredentials } from './registry-proxy.js';
 import { writeError } from './replies.js';
 import { changesState, ConsoleAuth, consoleHosts, sameOrigin } from './security.js';
 import { bridgeTerminal } from './terminal-bridge.js';
@@ -27,6 +28,8 @@ export interface ConsoleOptions {
   port: number;
   assetsDir?: string;
   registryAuth?: (image: string) => string;
+  /** The client's credentials for a registry host, for the registry browser. */
+  registryCredentials?: RegistryCredentials;
 }
 
 export interface RunningConsole {
@@ -71,6 +74,7 @@ export async function startConsole(o: ConsoleOptions): Promise<RunningConsole> {
     const refused = refusal(req, false);
     if (refused) return writeError(res, refused);
     if (url.pathname.startsWith('/api/')) return proxyEngine(req, res, url, { client: o.client, ...(o.registryAuth ? { registryAuth: o.registryAuth } : {}) });
+    if (url.pathname.startsWith('/registry/v2/')) return proxyRegistry(req, res, url, o.registryCredentials ?? (() => ({})));
     if (req.method === 'GET' && url.pathname === '/files') return listFiles(o.client, res, url);
     if (req.method === 'GET' && url.pathname === '/files/download') return downloadFile(o.client, res, url);
     if (req.method !== 'GET' && req.method !== 'HEAD') return writeError(res, new Forbidden('console.route_not_allowed', `the console does not answer ${req.method} ${url.pathname}`));

@@ -38,7 +38,7 @@ describe('berth console: a container page', () => {
   after(async () => {
     await browser?.close();
     await con?.stop();
-    await d?.docker(['rm', '-f', 'busy']);
+    await d?.docker(['rm', '-f', 'busy', 'chatty']);
     await d?.destroy();
   });
 
@@ -98,6 +98,24 @@ describe('berth console: a container page', () => {
     assert.equal(raw.status, 403);
     const noCookie = await consoleHttp(con.origin, 'GET', '/files?container=busy&path=/');
     assert.equal(noCookie.status, 401);
+  });
+
+  test('a chatty container\'s logs stream in without freezing the page', async () => {
+    const r = await d.docker(['run', '-d', '--name', 'chatty', '--network', 'none', 'busybox', 'sh', '-c',
+      'i=0; while true; do echo "chatty line $i"; i=$((i+1)); [ $((i % 100)) = 0 ] && usleep 10000; done'], { timeoutMs: 60_000 });
+    assert.equal(r.code, 0, r.stderr);
+    try {
+      await page.goto(`${con.origin}/#/containers/chatty`);
+      await page.getByRole('heading', { name: 'chatty', level: 1 }).waitFor();
+      await page.locator('#logs .stdout').first().waitFor({ timeout: 15_000 });
+      // the page still answers while thousands of lines a second arrive
+      const started = Date.now();
+      await page.getByLabel('Search').fill('line 1');
+      assert.ok(Date.now() - started < 5_000, `typing in the search box took ${Date.now() - started} ms`);
+      assert.ok(await page.locator('#logs .line').count() <= 5000, 'the page keeps at most 5000 lines');
+    } finally {
+      await d.docker(['rm', '-f', 'chatty']);
+    }
   });
 
   test('nothing is left behind', async () => {

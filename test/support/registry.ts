@@ -23,6 +23,8 @@ export interface Registry {
 export interface RegistryOptions {
   basic?: { user: string; password: string };
   token?: { user: string; password: string };
+  /** Allow manifest and blob deletes (`storage.delete.enabled`). */
+  deletes?: boolean;
 }
 
 export async function startRegistry(o: RegistryOptions = {}): Promise<Registry> {
@@ -41,7 +43,7 @@ export async function startRegistry(o: RegistryOptions = {}): Promise<Registry> 
     stops.push(ts.stop);
     auth = `auth:\n  token:\n    realm: ${ts.url}/token\n    service: berth-test-registry\n    issuer: berth-test-issuer\n    rootcertbundle: ${certs.serverCert}\n`;
   }
-  const config = `version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n` +
+  const config = `version: 0.1\nlog:\n  level: warn\n  accesslog:\n    disabled: true\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n` + (o.deletes ? '  delete:\n    enabled: true\n' : '') +
     `http:\n  addr: 127.0.0.1:${port}\n  secret: ${randomBytes(8).toString('hex')}\n${auth}`;
   writeFileSync(join(dir, 'config.yml'), config);
   const proc = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'pipe', 'pipe'] });

@@ -7,6 +7,8 @@ test('the pages\' routes are forwarded', () => {
     ['GET', '/containers/json'], ['GET', '/events'], ['POST', '/containers/create'], ['POST', '/containers/abc/stop'],
     ['POST', '/containers/abc/kill'], ['DELETE', '/containers/abc'], ['GET', '/containers/abc/logs'], ['POST', '/images/create'],
     ['GET', '/images/127.0.0.1:5000/team/app:1/json'], ['DELETE', '/images/127.0.0.1:5000/team/app:1'], ['HEAD', '/_ping'],
+    ['POST', '/images/prune'], ['POST', '/images/sha256:abc/tag'], ['POST', '/images/127.0.0.1:5000/team/app/push'],
+    ['GET', '/containers/abc/stats'], ['GET', '/containers/abc/top'],
   ] as const) assert.ok(allowedRoute(m, p), `${m} ${p}`);
 });
 
@@ -15,6 +17,7 @@ test('anything else is not: plugins, exec start, builds, swarm changes, other me
     ['POST', '/plugins/pull'], ['POST', '/exec/abc/start'], ['POST', '/build'], ['POST', '/swarm/init'], ['POST', '/containers/abc/exec'],
     ['PUT', '/containers/abc/archive'], ['POST', '/containers/abc/update'], ['DELETE', '/volumes/data'], ['GET', '/containers/abc/export'],
     ['POST', '/containers/abc/attach'], ['GET', '/containers/abc/attach/ws'], ['POST', '/services/create'], ['GET', '/secrets'],
+    ['GET', '/containers/abc/archive'], ['HEAD', '/containers/abc/archive'], ['POST', '/images/load'], ['GET', '/images/get'],
   ] as const) assert.ok(!allowedRoute(m, p), `${m} ${p}`);
 });
 

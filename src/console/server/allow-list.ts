@@ -1,7 +1,7 @@
 /**
  * The Engine API routes the console's pages use, and no others: the proxy
  * forwards only these, so a page (or a script that got hold of the cookie)
- * cannot reach plugin installs, swarm changes, builds or exec start (the
+ * cannot reach plugin installs, swarm changes, builds, archives or exec start (the
  * terminal reaches exec only through its own websocket bridge).
  *
  *   allowedRoute('POST', '/containers/web/stop')  // true
@@ -32,6 +32,9 @@ const routes: [Method, string][] = [
   ['GET', `/images/${IMAGE}/json`],
   ['GET', `/images/${IMAGE}/history`],
   ['POST', '/images/create'],
+  ['POST', '/images/prune'],
+  ['POST', `/images/${IMAGE}/tag`],
+  ['POST', `/images/${IMAGE}/push`],
   ['DELETE', `/images/${IMAGE}`],
   ['GET', '/volumes'],
   ['GET', '/networks'],

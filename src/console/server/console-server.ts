@@ -15,7 +15,9 @@ import { WebSocketServer } from 'ws';
 import type { EngineClient } from '../../client/engine-client.js';
 import { Forbidden, httpStatusOf, InvalidParameter, Unauthorized } from '../../errdefs/index.js';
 import { AssetStore, defaultAssetsDir } from './assets.js';
+import { downloadFile, listFiles } from './container-files.js';
 import { proxyEngine } from './engine-proxy.js';
+import { proxyRegistry, type RegistryCredentials } from './registry-proxy.js';
 import { writeError } from './replies.js';
 import { changesState, ConsoleAuth, consoleHosts, sameOrigin } from './security.js';
 import { bridgeTerminal } from './terminal-bridge.js';
@@ -26,6 +28,8 @@ export interface ConsoleOptions {
   port: number;
   assetsDir?: string;
   registryAuth?: (image: string) => string;
+  /** The client's credentials for a registry host, for the registry browser. */
+  registryCredentials?: RegistryCredentials;
 }
 
 export interface RunningConsole {
@@ -70,6 +74,9 @@ export async function startConsole(o: ConsoleOptions): Promise<RunningConsole> {
     const refused = refusal(req, false);
     if (refused) return writeError(res, refused);
     if (url.pathname.startsWith('/api/')) return proxyEngine(req, res, url, { client: o.client, ...(o.registryAuth ? { registryAuth: o.registryAuth } : {}) });
+    if (url.pathname.startsWith('/registry/v2/')) return proxyRegistry(req, res, url, o.registryCredentials ?? (() => ({})));
+    if (req.method === 'GET' && url.pathname === '/files') return listFiles(o.client, res, url);
+    if (req.method === 'GET' && url.pathname === '/files/download') return downloadFile(o.client, res, url);
     if (req.method !== 'GET' && req.method !== 'HEAD') return writeError(res, new Forbidden('console.route_not_allowed', `the console does not answer ${req.method} ${url.pathname}`));
     const asset = await assets.get(url.pathname);
     res.writeHead(200, { 'Content-Type': asset.type, 'Content-Length': asset.body.length, 'Cache-Control': 'no-store', ...PAGE_HEADERS });

@@ -12,7 +12,7 @@ import { writeError } from './replies.js';
 
 export interface ProxyOptions {
   client: EngineClient;
-  /** X-Registry-Auth for an image reference, from the client's credentials (pulls). */
+  /** X-Registry-Auth for an image reference, from the client's credentials (pulls and pushes). */
   registryAuth?: (image: string) => string;
 }
 
@@ -32,8 +32,9 @@ export async function proxyEngine(req: IncomingMessage, res: ServerResponse, url
     const v = req.headers[h];
     if (typeof v === 'string') headers[h] = v;
   }
-  if (path === '/images/create' && o.registryAuth) {
-    const image = url.searchParams.get('fromImage') ?? '';
+  const pushed = /^\/images\/(.+)\/push$/.exec(path);
+  if ((path === '/images/create' || pushed) && o.registryAuth) {
+    const image = pushed ? decodeURIComponent(pushed[1]!) : url.searchParams.get('fromImage') ?? '';
     const tag = url.searchParams.get('tag');
     headers['X-Registry-Auth'] = o.registryAuth(tag ? `${image}:${tag}` : image);
   }

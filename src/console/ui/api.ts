@@ -74,12 +74,16 @@ export async function* outputChunks(res: Response, tty: boolean): AsyncGenerator
     const joined = new Uint8Array(buf.length + value.length);
     joined.set(buf);
     joined.set(value, buf.length);
-    buf = joined;
-    while (buf.length >= 8) {
-      const size = new DataView(buf.buffer, buf.byteOffset).getUint32(4);
-      if (buf.length < 8 + size) break;
-      yield { stream: buf[0] === 2 ? 'stderr' : 'stdout', data: buf.slice(8, 8 + size) };
-      buf = buf.slice(8 + size);
+    // walk the frames by offset: slicing the rest after each one copies a chunk of many small
+    // frames over and over (quadratic), enough to freeze the page on a chatty container
+    let at = 0;
+    const view = new DataView(joined.buffer);
+    while (joined.length - at >= 8) {
+      const size = view.getUint32(at + 4);
+      if (joined.length - at < 8 + size) break;
+      yield { stream: joined[at] === 2 ? 'stderr' : 'stdout', data: joined.subarray(at + 8, at + 8 + size) };
+      at += 8 + size;
     }
+    buf = joined.slice(at);
   }
 }

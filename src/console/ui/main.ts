@@ -3,17 +3,23 @@ import { api } from './api.js';
 import { h, replace, type Page } from './dom.js';
 import { containerPage } from './pages/container.js';
 import { containersPage } from './pages/containers.js';
+import { eventsPage } from './pages/events-page.js';
+import { imagePage } from './pages/image.js';
 import { imagesPage } from './pages/images.js';
 import { networksPage, volumesPage } from './pages/resources.js';
+import { registryPage } from './pages/registry.js';
 import { systemPage } from './pages/system.js';
 import { clusterPage } from './pages/cluster.js';
 
 const routes: [RegExp, (...args: string[]) => Page][] = [
   [/^#\/containers\/([^/]+)$/, (id) => containerPage(decodeURIComponent(id))],
+  [/^#\/images\/([^/]+)$/, (id) => imagePage(decodeURIComponent(id))],
   [/^#\/images$/, () => imagesPage()],
   [/^#\/volumes$/, () => volumesPage()],
   [/^#\/networks$/, () => networksPage()],
   [/^#\/system$/, () => systemPage()],
+  [/^#\/registry$/, () => registryPage()],
+  [/^#\/events$/, () => eventsPage()],
   [/^#\/cluster$/, () => clusterPage()],
   [/^(?:#\/containers)?$/, () => containersPage()],
 ];

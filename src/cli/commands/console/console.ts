@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { Command } from 'commander';
 import { InvalidParameter } from '../../../errdefs/index.js';
 import type { CliContext } from '../../context.js';
-import { registryAuthHeader } from '../../registry-auth.js';
+import { credentialsFor, registryAuthHeader } from '../../registry-auth.js';
 
 export const DEFAULT_LISTEN = '127.0.0.1:7474';
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -37,7 +37,7 @@ export function consoleCommand(ctx: CliContext): Command {
       const client = await ctx.client();
       const config = await ctx.configFile();
       const { startConsole } = await import('../../../console/server/console-server.js');
-      const running = await startConsole({ client, host: host === 'localhost' ? '127.0.0.1' : host, port, registryAuth: (image) => registryAuthHeader(config, image) });
+      const running = await startConsole({ client, host: host === 'localhost' ? '127.0.0.1' : host, port, registryAuth: (image) => registryAuthHeader(config, image), registryCredentials: (registry) => credentialsFor(config, registry) });
       if (!LOOPBACK.has(host)) ctx.err.write(`WARNING: the console listens on ${host}, not only on this machine: anyone who gets the token can manage the daemon\n`);
       ctx.print(`berth console for context "${await ctx.currentContext()}" is at:`);
       ctx.print(`    ${running.url}`);

@@ -1,9 +1,13 @@
-/** One container: its main facts, the full inspect document, live logs and a terminal. */
+/** One container: its main facts, the full inspect document, live logs, stats, processes, files and a terminal. */
 import { api } from '../api.js';
 import { h, replace, notify, type Page } from '../dom.js';
 import { subscribe } from '../events.js';
 import { logsView } from './logs-view.js';
+import { filesView } from './files-view.js';
+import { statsView } from './stats-view.js';
+import { tabs } from './tabs.js';
 import { terminalView } from './terminal-view.js';
+import { topView } from './top-view.js';
 
 interface ContainerInspect {
   Id: string;
@@ -46,8 +50,17 @@ export function containerPage(id: string): Page {
       if (first) {
         const logs = logsView(c.Id, c.Config.Tty);
         const term = terminalView(c.Id);
-        el.append(logs.el, term.el);
-        disposers.push(logs.dispose, term.dispose);
+        let stats: ReturnType<typeof statsView> | undefined;
+        const statsPanel = h('div');
+        const top = topView(c.Id);
+        const files = filesView(c.Id);
+        const more = tabs('Container resources', [
+          { id: 'stats', label: 'Stats', panel: statsPanel, shown: () => { stats = statsView(c.Id); statsPanel.append(stats.el); } },
+          { id: 'processes', label: 'Processes', panel: top.el, shown: () => void top.refresh() },
+          { id: 'files', label: 'Files', panel: files.el, shown: () => void files.open(c.Config.WorkingDir || '/') },
+        ]);
+        el.append(logs.el, more, term.el);
+        disposers.push(logs.dispose, term.dispose, () => stats?.dispose());
       }
     } catch (err) {
       notify((err as Error).message);

@@ -20,11 +20,28 @@ export function logsView(id: string, tty: boolean): { el: HTMLElement; dispose: 
 
   // search hides the lines without the text (case-insensitive), new ones included, without a new stream
   const matches = (text: string) => !search.value || text.toLowerCase().includes(search.value.toLowerCase());
-  const addLine = (stream: StreamName, text: string) => {
+  // lines arrive far faster than a screen refreshes: they are queued and added once per frame,
+  // with one layout read for the scroll position, so a chatty container cannot freeze the page
+  let pending: [StreamName, string][] = [];
+  let frame = 0;
+  const flush = () => {
+    frame = 0;
+    const lines = pending.slice(-MAX_LINES);
+    pending = [];
     const stick = out.scrollTop + out.clientHeight >= out.scrollHeight - 4;
-    out.appendChild(h('span', { class: `line ${stream}`, hidden: !matches(text), 'data-text': text }, stream === 'stderr' ? h('span', { class: 'visually-hidden' }, 'stderr: ') : null, text + '\n'));
-    while (out.childElementCount > MAX_LINES) out.firstElementChild!.remove();
+    const batch = document.createDocumentFragment();
+    for (const [stream, text] of lines) {
+      batch.appendChild(h('span', { class: `line ${stream}`, hidden: !matches(text), 'data-text': text }, stream === 'stderr' ? h('span', { class: 'visually-hidden' }, 'stderr: ') : null, text + '\n'));
+    }
+    out.appendChild(batch);
+    for (let extra = out.childElementCount - MAX_LINES; extra > 0; extra--) out.firstElementChild!.remove();
     if (stick) out.scrollTop = out.scrollHeight;
+  };
+  const addLine = (stream: StreamName, text: string) => {
+    pending.push([stream, text]);
+    // a hidden tab gets no frames: keep only what could be shown
+    if (pending.length > 2 * MAX_LINES) pending = pending.slice(-MAX_LINES);
+    if (!frame) frame = requestAnimationFrame(flush);
   };
 
   const start = async () => {
@@ -32,6 +49,7 @@ export function logsView(id: string, tty: boolean): { el: HTMLElement; dispose: 
     const mine = new AbortController();
     ac = mine;
     out.replaceChildren();
+    pending = [];
     partial.stdout = partial.stderr = '';
     try {
       const q = query({ stdout: true, stderr: true, follow: follow.checked, timestamps: timestamps.checked, tail: tail.value === '' ? 'all' : tail.value });
@@ -61,5 +79,5 @@ export function logsView(id: string, tty: boolean): { el: HTMLElement; dispose: 
       h('label', { for: 'logs-search' }, 'Search '), search),
     out,
   );
-  return { el, dispose: () => ac?.abort() };
+  return { el, dispose: () => { ac?.abort(); cancelAnimationFrame(frame); } };
 }

@@ -13,11 +13,13 @@ import { loadCriDefinitions } from './definitions.js';
 import type { CriImages } from './images.js';
 import type { PodContainers } from './pod-containers.js';
 import type { PodSandboxes } from './pod-sandboxes.js';
+import type { CriStreaming } from './streaming/requests.js';
 
 export interface CriServerDeps {
   sandboxes: PodSandboxes;
   containers: PodContainers;
   images: CriImages;
+  streaming: CriStreaming;
   runtimeVersion: string;
   log: Logger;
 }
@@ -65,6 +67,9 @@ export class CriServer {
       ContainerStatus: this.unary((r: Req) => c.status(r.container_id)),
       ListContainers: this.unary((r: Req) => ({ containers: c.list(r.filter) })),
       ExecSync: this.unary((r: Req) => c.execSync(r.container_id, r.cmd ?? [], Number(r.timeout ?? 0))),
+      Exec: this.unary((r: Req) => d.streaming.exec(r)),
+      Attach: this.unary((r: Req) => d.streaming.attach(r)),
+      PortForward: this.unary((r: Req) => d.streaming.portForward(r)),
     });
     this.server.addService(defs.image.service, {
       ListImages: this.unary((r: Req) => ({ images: i.list(r.filter) })),

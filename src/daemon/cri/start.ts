@@ -13,12 +13,14 @@ import { CriImages } from './images.js';
 import { PodContainers } from './pod-containers.js';
 import { PodSandboxes, type CriRecords } from './pod-sandboxes.js';
 import { CriServer } from './server.js';
+import { CriStreaming } from './streaming/requests.js';
+import { StreamServer } from './streaming/server.js';
 
 export interface CriEndpointDeps {
   socket: string;
   sandboxImage: string;
-  containers: Pick<ContainerService, 'create' | 'start' | 'stop' | 'remove'>;
-  execs: Pick<ExecService, 'create' | 'start' | 'inspect'>;
+  containers: Pick<ContainerService, 'create' | 'start' | 'stop' | 'remove' | 'attach' | 'resize'>;
+  execs: Pick<ExecService, 'create' | 'start' | 'inspect' | 'resize'>;
   killExec(execId: string): Promise<void>;
   records: CriRecords;
   images: Pick<ImageStore, 'list' | 'tryResolve' | 'tagsOf'>;
@@ -29,7 +31,12 @@ export interface CriEndpointDeps {
   log: Logger;
 }
 
-export async function startCriEndpoint(d: CriEndpointDeps): Promise<CriServer> {
+/** The running endpoint: the gRPC server and the streaming server its Exec, Attach and PortForward point to. */
+export interface CriEndpoint {
+  close(): Promise<void>;
+}
+
+export async function startCriEndpoint(d: CriEndpointDeps): Promise<CriEndpoint> {
   const images = new CriImages({ images: d.images, remove: d.removeImage, pull: d.pull, layersDir: d.layersDir });
   const sandboxes = new PodSandboxes({
     containers: d.containers, records: d.records, sandboxImage: d.sandboxImage,
@@ -38,8 +45,16 @@ export async function startCriEndpoint(d: CriEndpointDeps): Promise<CriServer> {
     },
   });
   const containers = new PodContainers({ containers: d.containers, execs: d.execs, killExec: d.killExec, records: d.records, sandboxes });
-  const server = new CriServer({ sandboxes, containers, images, runtimeVersion: d.runtimeVersion, log: d.log });
-  await server.listen(d.socket);
+  const streams = new StreamServer({ containers: d.containers, execs: d.execs, log: d.log });
+  await streams.listen();
+  const streaming = new CriStreaming({ server: streams, containers, sandboxes });
+  const server = new CriServer({ sandboxes, containers, images, streaming, runtimeVersion: d.runtimeVersion, log: d.log });
+  try {
+    await server.listen(d.socket);
+  } catch (err) {
+    await streams.close();
+    throw err;
+  }
   d.log.info('CRI endpoint listening', { socket: d.socket });
-  return server;
+  return { close: async () => { await server.close(); await streams.close(); } };
 }

@@ -48,6 +48,11 @@ function json<T>(rec: ContainerRecord, label: string, fallback: T): T {
   }
 }
 
+/** The CRI metadata the object was created with. */
+export function metadataOf<T extends object>(rec: ContainerRecord): T | null {
+  return json<T | null>(rec, METADATA_LABEL, null);
+}
+
 export function labelsOf(rec: ContainerRecord): StringMap {
   return json<StringMap>(rec, LABELS_LABEL, {});
 }

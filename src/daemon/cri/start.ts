@@ -13,13 +13,15 @@ import { CriImages } from './images.js';
 import { PodContainers } from './pod-containers.js';
 import { PodSandboxes, type CriRecords } from './pod-sandboxes.js';
 import { CriServer } from './server.js';
+import { CriStats, type CriStatsDeps } from './stats.js';
 import { CriStreaming } from './streaming/requests.js';
 import { StreamServer } from './streaming/server.js';
 
 export interface CriEndpointDeps {
   socket: string;
   sandboxImage: string;
-  containers: Pick<ContainerService, 'create' | 'start' | 'stop' | 'remove' | 'attach' | 'resize'>;
+  containers: Pick<ContainerService, 'create' | 'start' | 'stop' | 'remove' | 'attach' | 'resize' | 'update'>;
+  reopenLog(id: string): Promise<boolean>;
   execs: Pick<ExecService, 'create' | 'start' | 'inspect' | 'resize'>;
   killExec(execId: string): Promise<void>;
   records: CriRecords;
@@ -27,6 +29,8 @@ export interface CriEndpointDeps {
   removeImage: ImageService['remove'];
   pull(ref: string, creds: AuthConfig): Promise<void>;
   layersDir: string;
+  sample: CriStatsDeps['sample'];
+  writableLayer: CriStatsDeps['writableLayer'];
   runtimeVersion: string;
   log: Logger;
 }
@@ -44,11 +48,12 @@ export async function startCriEndpoint(d: CriEndpointDeps): Promise<CriEndpoint>
       if (!d.images.tryResolve(ref)) await images.pull(ref, {});
     },
   });
-  const containers = new PodContainers({ containers: d.containers, execs: d.execs, killExec: d.killExec, records: d.records, sandboxes });
+  const containers = new PodContainers({ containers: d.containers, reopenLog: d.reopenLog, execs: d.execs, killExec: d.killExec, records: d.records, sandboxes });
   const streams = new StreamServer({ containers: d.containers, execs: d.execs, log: d.log });
   await streams.listen();
   const streaming = new CriStreaming({ server: streams, containers, sandboxes });
-  const server = new CriServer({ sandboxes, containers, images, streaming, runtimeVersion: d.runtimeVersion, log: d.log });
+  const stats = new CriStats({ records: d.records, containers, sandboxes, sample: d.sample, writableLayer: d.writableLayer });
+  const server = new CriServer({ sandboxes, containers, images, streaming, stats, runtimeVersion: d.runtimeVersion, log: d.log });
   try {
     await server.listen(d.socket);
   } catch (err) {

@@ -383,6 +383,9 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
           for await (const s of containerViews.stats(id, { stream: false, oneShot: true })) return s;
           throw new SystemError('cri.stats', `no stats sample for container ${id}`);
         },
+        importImage: async (rootfs, ref, changes) => {
+          await imageService.import(rootfs, { repo: ref, changes, message: 'berth: pod infra image' });
+        },
         reopenLog: async (id) => {
           const w = run.logWriter(id);
           if (!w) return false;

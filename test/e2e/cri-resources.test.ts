@@ -12,7 +12,6 @@ import { TestDaemon } from '../support/daemon.js';
 import { CriClient, grpcCode } from '../support/cri-client.js';
 import { waitFor } from '../support/wait.js';
 
-const PAUSE = 'berth-test/pause:1';
 const NOT_FOUND = 5;
 const MiB = 1 << 20;
 
@@ -45,11 +44,9 @@ describe('CRI stats, resources and log reopening', () => {
 
   before(async () => {
     dir = mkdtempSync('/tmp/berth-cri-res-');
-    d = await TestDaemon.start({ extraArgs: ['--cri-socket', join(dir, 'cri.sock'), '--cri-sandbox-image', PAUSE] });
+    // no sandbox image given, none made: berthd makes the default one from busybox at the first pod
+    d = await TestDaemon.start({ extraArgs: ['--cri-socket', join(dir, 'cri.sock')] });
     await d.busybox();
-    await ok(['create', '--name', 'pause-src', 'busybox']);
-    await ok(['commit', '--change', 'ENTRYPOINT ["sleep", "2147483647"]', '--change', 'CMD []', 'pause-src', PAUSE]);
-    await ok(['rm', 'pause-src']);
     cri = new CriClient(join(dir, 'cri.sock'));
     podCfg = { metadata: { name: 'res', namespace: 'default', uid: `res-${process.pid}`, attempt: 0 }, hostname: 'res', log_directory: join(dir, 'logs'), labels: { app: 'res' } };
     pod = (await cri.runtime('RunPodSandbox', { config: podCfg })).pod_sandbox_id as string;
@@ -62,6 +59,25 @@ describe('CRI stats, resources and log reopening', () => {
     cri?.close();
     await d?.destroy();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the default infra image was made offline from busybox at the first pod, and its pause exits on SIGTERM', async () => {
+    const st = await cri.image('ImageStatus', { image: { image: 'registry.k8s.io/pause:3.10' } });
+    assert.ok(st.image, 'the pause image exists');
+    assert.ok(st.image.repo_tags.includes('registry.k8s.io/pause:3.10'));
+    assert.equal((await ok(['image', 'inspect', '--format', '{{index .Config.Labels "io.berth.pause"}}', 'registry.k8s.io/pause:3.10'])).trim(), 'busybox');
+    assert.equal((await cri.runtime('PodSandboxStatus', { pod_sandbox_id: pod })).status.state, 'SANDBOX_READY');
+    // a second pod reuses it; its pause process ends on SIGTERM as the real one does
+    const other = (await cri.runtime('RunPodSandbox', { config: { ...podCfg, metadata: { name: 'res2', namespace: 'default', uid: `res2-${process.pid}`, attempt: 0 } } })).pod_sandbox_id as string;
+    try {
+      const t0 = Date.now();
+      await ok(['kill', '--signal', 'TERM', other]);
+      await waitFor(async () => (await cri.runtime('PodSandboxStatus', { pod_sandbox_id: other })).status.state === 'SANDBOX_NOTREADY', 10_000, 'pause exits on SIGTERM');
+      assert.ok(Date.now() - t0 < 10_000);
+    } finally {
+      await cri.runtime('StopPodSandbox', { pod_sandbox_id: other });
+      await cri.runtime('RemovePodSandbox', { pod_sandbox_id: other });
+    }
   });
 
   test('ContainerStats and PodSandboxStats: CPU time, working set, writable layer, processes; the List forms filter', async () => {

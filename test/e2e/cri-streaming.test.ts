@@ -13,7 +13,6 @@ import { CriClient, grpcCode } from '../support/cri-client.js';
 import { CriStream } from '../support/cri-stream.js';
 import { waitFor } from '../support/wait.js';
 
-const PAUSE = 'berth-test/pause:1';
 const INVALID_ARGUMENT = 3;
 
 describe('CRI streaming server', () => {
@@ -23,11 +22,6 @@ describe('CRI streaming server', () => {
   let pod: string;
   let podCfg: Record<string, unknown>;
 
-  const ok = async (args: string[]) => {
-    const r = await d.docker(args, { timeoutMs: 120_000 });
-    assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
   const start = async (name: string, command: string[], extra: Record<string, unknown> = {}) => {
     const id = (await cri.runtime('CreateContainer', {
       pod_sandbox_id: pod, sandbox_config: podCfg,
@@ -40,11 +34,9 @@ describe('CRI streaming server', () => {
 
   before(async () => {
     dir = mkdtempSync('/tmp/berth-cri-stream-');
-    d = await TestDaemon.start({ extraArgs: ['--cri-socket', join(dir, 'cri.sock'), '--cri-sandbox-image', PAUSE] });
+    // no sandbox image given, none made: berthd makes the default one from busybox at the first pod
+    d = await TestDaemon.start({ extraArgs: ['--cri-socket', join(dir, 'cri.sock')] });
     await d.busybox();
-    await ok(['create', '--name', 'pause-src', 'busybox']);
-    await ok(['commit', '--change', 'ENTRYPOINT ["sleep", "2147483647"]', '--change', 'CMD []', 'pause-src', PAUSE]);
-    await ok(['rm', 'pause-src']);
     cri = new CriClient(join(dir, 'cri.sock'));
     podCfg = { metadata: { name: 'streams', namespace: 'default', uid: `streams-${process.pid}`, attempt: 0 }, hostname: 'streams', log_directory: join(dir, 'logs') };
     pod = (await cri.runtime('RunPodSandbox', { config: podCfg })).pod_sandbox_id as string;

@@ -71,7 +71,8 @@ export async function startCriEndpoint(d: CriEndpointDeps): Promise<CriEndpoint>
   const containers = new PodContainers({ containers: d.containers, reopenLog: d.reopenLog, execs: d.execs, killExec: d.killExec, records: d.records, sandboxes });
   const streams = new StreamServer({ containers: d.containers, execs: d.execs, log: d.log });
   await streams.listen();
-  const streaming = new CriStreaming({ server: streams, containers, sandboxes });
+  const socat = await access('/usr/bin/socat').then(() => '/usr/bin/socat', () => undefined);
+  const streaming = new CriStreaming({ server: streams, containers, sandboxes, socat });
   const stats = new CriStats({ records: d.records, containers, sandboxes, sample: d.sample, writableLayer: d.writableLayer });
   const server = new CriServer({ sandboxes, containers, images, streaming, stats, runtimeVersion: d.runtimeVersion, log: d.log });
   try {

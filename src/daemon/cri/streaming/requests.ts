@@ -16,7 +16,11 @@ function checkFlags(r: Flags): void {
 }
 
 export class CriStreaming {
-  constructor(private readonly d: { server: StreamServer; containers: Pick<PodContainers, 'get'>; sandboxes: Pick<PodSandboxes, 'get'> }) {}
+  constructor(private readonly d: {
+    server: StreamServer; containers: Pick<PodContainers, 'get'>; sandboxes: Pick<PodSandboxes, 'get'>;
+    /** socat's path when installed: port forwarding then connects inside the pod's namespace. */
+    socat?: string | undefined;
+  }) {}
 
   private running(id: string): string {
     const rec = this.d.containers.get(id);
@@ -40,8 +44,9 @@ export class CriStreaming {
   portForward(r: { pod_sandbox_id?: string }): { url: string } {
     const rec = this.d.sandboxes.get(r.pod_sandbox_id ?? '');
     if (!rec.state.Running) throw new NotModified('cri.sandbox_not_ready', `sandbox container ${JSON.stringify(rec.id)} is not running`);
-    // a pod on the node's network listens on the node's own addresses
-    const address = rec.hostConfig.NetworkMode === 'host' ? '127.0.0.1' : podIp(rec);
-    return { url: this.d.server.portForwardUrl(rec.id, address) };
+    // without socat: the pod's address from the host; a pod on the node's network listens on the node's own
+    const target = this.d.socat && rec.state.Pid ? { netnsPid: rec.state.Pid, socat: this.d.socat }
+      : { address: rec.hostConfig.NetworkMode === 'host' ? '127.0.0.1' : podIp(rec) };
+    return { url: this.d.server.portForwardUrl(rec.id, target) };
   }
 }

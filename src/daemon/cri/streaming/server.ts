@@ -10,14 +10,14 @@ import type { AddressInfo, Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Logger } from '../../../lib/logger.js';
 import { ChannelSocket, PORT_FORWARD_PROTOCOLS, REMOTE_COMMAND_PROTOCOLS } from './channels.js';
-import { parsePorts, servePortForward } from './port-forward.js';
+import { parsePorts, servePortForward, type ForwardTarget } from './port-forward.js';
 import { serveAttach, serveExec, type AttachRequest, type ExecRequest, type RemoteCommandDeps } from './remote-command.js';
 import { TokenCache } from './tokens.js';
 
 type Pending =
   | { kind: 'exec'; req: ExecRequest }
   | { kind: 'attach'; req: AttachRequest }
-  | { kind: 'portforward'; podId: string; address: string };
+  | { kind: 'portforward'; podId: string; target: ForwardTarget };
 
 export interface StreamServerDeps extends RemoteCommandDeps {
   log: Logger;
@@ -63,8 +63,8 @@ export class StreamServer {
     return `${this.base}/attach/${this.tokens.put({ kind: 'attach', req })}`;
   }
 
-  portForwardUrl(podId: string, address: string): string {
-    return `${this.base}/portforward/${this.tokens.put({ kind: 'portforward', podId, address })}`;
+  portForwardUrl(podId: string, target: ForwardTarget): string {
+    return `${this.base}/portforward/${this.tokens.put({ kind: 'portforward', podId, target })}`;
   }
 
   async close(): Promise<void> {
@@ -100,7 +100,7 @@ export class StreamServer {
       ws.on('error', (err) => this.d.log.debug('CRI stream socket error', { error: err.message }));
       const served = pending.kind === 'exec' ? serveExec(sock, pending.req, this.d)
         : pending.kind === 'attach' ? serveAttach(sock, pending.req, this.d)
-          : Promise.resolve(servePortForward(sock, pending.podId, pending.address, ports));
+          : Promise.resolve(servePortForward(sock, pending.podId, pending.target, ports));
       served.catch((err: Error) => {
         this.d.log.warn('CRI stream failed', { kind: pending.kind, error: err.message });
         sock.close();

@@ -104,6 +104,20 @@ describe('CRI streaming server', () => {
     assert.equal((await cri.runtime('ContainerStatus', { container_id: id })).status.state, 'CONTAINER_RUNNING');
   });
 
+  test('Attach with a TTY: the resize channel sizes the container\'s terminal', async () => {
+    const id = await start('tty', ['sh'], { stdin: true, tty: true });
+    const s = await CriStream.open((await cri.runtime('Attach', { container_id: id, stdin: true, stdout: true, tty: true })).url, 'v4.channel.k8s.io');
+    s.send(4, JSON.stringify({ Width: 77, Height: 21 }));
+    await waitFor(async () => {
+      s.send(0, 'stty size\r');
+      await new Promise((r) => setTimeout(r, 300));
+      return s.text(1).includes('21 77');
+    }, 15_000, `stty in the attached terminal: ${JSON.stringify(s.text(1))}`);
+    s.send(0, 'exit\r');
+    await s.closed;
+    assert.deepEqual(JSON.parse(s.text(3)), { metadata: {}, status: 'Success' });
+  });
+
   test('PortForward: a port in the pod\'s network namespace, and an error on the port\'s error channel when nothing listens', async () => {
     await start('server', ['sh', '-c', 'while true; do echo pong | nc -l -p 8080; done']);
     const { url } = await cri.runtime('PortForward', { pod_sandbox_id: pod, port: [8080] });

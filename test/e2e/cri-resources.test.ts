@@ -128,6 +128,9 @@ describe('CRI stats, resources and log reopening', () => {
     assert.equal(await cgroupFile('memory', 'memory.limit_in_bytes'), String(256 * MiB));
     assert.equal(await cgroupFile('cpu', 'cpu.shares'), '1024');
     assert.equal(await cgroupFile('cpu', 'cpu.cfs_quota_us'), '50000');
+    // ContainerStatus reports what the container runs with now
+    const res = (await cri.runtime('ContainerStatus', { container_id: id })).status.resources.linux;
+    assert.deepEqual([res.memory_limit_in_bytes, res.cpu_shares, res.cpu_period, res.cpu_quota], [String(256 * MiB), '1024', '100000', '50000']);
     // the swap limit the kubelet sends (equal to the memory: no swap) is kept too
     await cri.runtime('UpdateContainerResources', { container_id: id, linux: { memory_limit_in_bytes: String(128 * MiB), memory_swap_limit_in_bytes: String(128 * MiB) } });
     assert.equal(await cgroupFile('memory', 'memory.limit_in_bytes'), String(128 * MiB));

@@ -358,8 +358,11 @@ message ContainerStatus {
   map<string, string> annotations = 13;
   repeated Mount mounts = 14;
   string log_path = 15;
+  ContainerResources resources = 16;
   string image_id = 17;
 }
+
+message ContainerResources { LinuxContainerResources linux = 1; }
 
 message ContainerStatusResponse {
   ContainerStatus status = 1;

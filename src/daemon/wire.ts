@@ -5,7 +5,7 @@
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Logger } from '../lib/logger.js';
-import { InvalidParameter } from '../errdefs/index.js';
+import { InvalidParameter, SystemError } from '../errdefs/index.js';
 import { ContentStore, FileContentStore } from './content/content-store.js';
 import { LayerBlobIndex } from './content/layer-blobs.js';
 import { ArchiveService } from './containers/archive/archive.js';
@@ -83,6 +83,7 @@ import { TASK_ID_LABEL } from './cluster/task-container.js';
 import { serviceRoutes } from './server/routes/services/routes.js';
 import { gatherHostFacts } from './system/host-facts.js';
 import { DiskUsageService } from './system/disk-usage.js';
+import { directoryUsage } from '../lib/disk-usage.js';
 import { SystemService } from './system/system-service.js';
 import { VolumeService } from './volumes/service.js';
 import { VolumeStore } from './volumes/volume-store.js';
@@ -382,6 +383,23 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
         pull: async (ref, creds) => {
           const r = parseReference(ref);
           await distribution.pull(`${r.domain}/${r.path}`, r.digest ?? r.tag, hostPlatform(), creds, () => {});
+        },
+        sample: async (id) => {
+          for await (const s of containerViews.stats(id, { stream: false, oneShot: true })) return s;
+          throw new SystemError('cri.stats', `no stats sample for container ${id}`);
+        },
+        importImage: async (rootfs, ref, changes) => {
+          await imageService.import(rootfs, { repo: ref, changes, message: 'berth: pod infra image' });
+        },
+        reopenLog: async (id) => {
+          const w = run.logWriter(id);
+          if (!w) return false;
+          await w.reopen();
+          return true;
+        },
+        writableLayer: async (id) => {
+          const upper = run.paths(id).upper;
+          return { mountpoint: upper, ...(await directoryUsage(upper)) };
         },
         runtimeVersion: ENGINE_VERSION, log,
       });

@@ -6,8 +6,14 @@ import { join } from 'node:path';
  * inode counted once), like the sizes `docker ps -s` and `system df` show.
  */
 export async function directorySize(dir: string): Promise<number> {
+  return (await directoryUsage(dir)).bytes;
+}
+
+/** directorySize's bytes and the number of inodes under `dir` (the CRI's writable layer usage). */
+export async function directoryUsage(dir: string): Promise<{ bytes: number; inodes: number }> {
   const seen = new Set<string>();
   let total = 0;
+  let inodes = 0;
   const walk = async (d: string): Promise<void> => {
     let entries;
     try {
@@ -19,6 +25,7 @@ export async function directorySize(dir: string): Promise<number> {
       const p = join(d, e.name);
       const st = await lstat(p).catch(() => undefined);
       if (!st) continue;
+      if (st.nlink <= 1 || !seen.has(`${st.dev}:${st.ino}`)) inodes++;
       if (st.isDirectory()) {
         await walk(p);
         continue;
@@ -32,5 +39,5 @@ export async function directorySize(dir: string): Promise<number> {
     }
   };
   await walk(dir);
-  return total;
+  return { bytes: total, inodes };
 }

@@ -28,6 +28,15 @@ service RuntimeService {
   rpc ListContainers(ListContainersRequest) returns (ListContainersResponse) {}
   rpc ContainerStatus(ContainerStatusRequest) returns (ContainerStatusResponse) {}
   rpc ExecSync(ExecSyncRequest) returns (ExecSyncResponse) {}
+  rpc Exec(ExecRequest) returns (ExecResponse) {}
+  rpc Attach(AttachRequest) returns (AttachResponse) {}
+  rpc PortForward(PortForwardRequest) returns (PortForwardResponse) {}
+  rpc UpdateContainerResources(UpdateContainerResourcesRequest) returns (UpdateContainerResourcesResponse) {}
+  rpc ReopenContainerLog(ReopenContainerLogRequest) returns (ReopenContainerLogResponse) {}
+  rpc ContainerStats(ContainerStatsRequest) returns (ContainerStatsResponse) {}
+  rpc ListContainerStats(ListContainerStatsRequest) returns (ListContainerStatsResponse) {}
+  rpc PodSandboxStats(PodSandboxStatsRequest) returns (PodSandboxStatsResponse) {}
+  rpc ListPodSandboxStats(ListPodSandboxStatsRequest) returns (ListPodSandboxStatsResponse) {}
   rpc UpdateRuntimeConfig(UpdateRuntimeConfigRequest) returns (UpdateRuntimeConfigResponse) {}
   rpc Status(StatusRequest) returns (StatusResponse) {}
   rpc RuntimeConfig(RuntimeConfigRequest) returns (RuntimeConfigResponse) {}
@@ -349,8 +358,11 @@ message ContainerStatus {
   map<string, string> annotations = 13;
   repeated Mount mounts = 14;
   string log_path = 15;
+  ContainerResources resources = 16;
   string image_id = 17;
 }
+
+message ContainerResources { LinuxContainerResources linux = 1; }
 
 message ContainerStatusResponse {
   ContainerStatus status = 1;
@@ -368,6 +380,119 @@ message ExecSyncResponse {
   bytes stderr = 2;
   int32 exit_code = 3;
 }
+
+message ExecRequest {
+  string container_id = 1;
+  repeated string cmd = 2;
+  bool tty = 3;
+  bool stdin = 4;
+  bool stdout = 5;
+  bool stderr = 6;
+}
+message ExecResponse { string url = 1; }
+
+message AttachRequest {
+  string container_id = 1;
+  bool stdin = 2;
+  bool tty = 3;
+  bool stdout = 4;
+  bool stderr = 5;
+}
+message AttachResponse { string url = 1; }
+
+message PortForwardRequest {
+  string pod_sandbox_id = 1;
+  repeated int32 port = 2;
+}
+message PortForwardResponse { string url = 1; }
+
+message UpdateContainerResourcesRequest {
+  string container_id = 1;
+  LinuxContainerResources linux = 2;
+  map<string, string> annotations = 4;
+}
+message UpdateContainerResourcesResponse {}
+
+message ReopenContainerLogRequest { string container_id = 1; }
+message ReopenContainerLogResponse {}
+
+message CpuUsage {
+  int64 timestamp = 1;
+  UInt64Value usage_core_nano_seconds = 2;
+  UInt64Value usage_nano_cores = 3;
+}
+message MemoryUsage {
+  int64 timestamp = 1;
+  UInt64Value working_set_bytes = 2;
+  UInt64Value available_bytes = 3;
+  UInt64Value usage_bytes = 4;
+  UInt64Value rss_bytes = 5;
+  UInt64Value page_faults = 6;
+  UInt64Value major_page_faults = 7;
+}
+message ContainerAttributes {
+  string id = 1;
+  ContainerMetadata metadata = 2;
+  map<string, string> labels = 3;
+  map<string, string> annotations = 4;
+}
+message ContainerStats {
+  ContainerAttributes attributes = 1;
+  CpuUsage cpu = 2;
+  MemoryUsage memory = 3;
+  FilesystemUsage writable_layer = 4;
+}
+message ContainerStatsRequest { string container_id = 1; }
+message ContainerStatsResponse { ContainerStats stats = 1; }
+message ContainerStatsFilter {
+  string id = 1;
+  string pod_sandbox_id = 2;
+  map<string, string> label_selector = 3;
+}
+message ListContainerStatsRequest { ContainerStatsFilter filter = 1; }
+message ListContainerStatsResponse { repeated ContainerStats stats = 1; }
+
+message PodSandboxAttributes {
+  string id = 1;
+  PodSandboxMetadata metadata = 2;
+  map<string, string> labels = 3;
+  map<string, string> annotations = 4;
+}
+message NetworkInterfaceUsage {
+  string name = 1;
+  UInt64Value rx_bytes = 2;
+  UInt64Value rx_errors = 3;
+  UInt64Value tx_bytes = 4;
+  UInt64Value tx_errors = 5;
+}
+message NetworkUsage {
+  int64 timestamp = 1;
+  NetworkInterfaceUsage default_interface = 2;
+  repeated NetworkInterfaceUsage interfaces = 3;
+}
+message ProcessUsage {
+  int64 timestamp = 1;
+  UInt64Value process_count = 2;
+}
+message LinuxPodSandboxStats {
+  CpuUsage cpu = 1;
+  MemoryUsage memory = 2;
+  NetworkUsage network = 3;
+  ProcessUsage process = 4;
+  repeated ContainerStats containers = 5;
+}
+message PodSandboxStats {
+  PodSandboxAttributes attributes = 1;
+  LinuxPodSandboxStats linux = 2;
+}
+message PodSandboxStatsRequest { string pod_sandbox_id = 1; }
+message PodSandboxStatsResponse { PodSandboxStats stats = 1; }
+message PodSandboxStatsFilter {
+  string id = 1;
+  map<string, string> label_selector = 2;
+}
+message ListPodSandboxStatsRequest { PodSandboxStatsFilter filter = 1; }
+message ListPodSandboxStatsResponse { repeated PodSandboxStats stats = 1; }
 
 message ImageFilter { ImageSpec image = 1; }
 message ListImagesRequest { ImageFilter filter = 1; }

@@ -35,7 +35,9 @@ export interface ContainerConfig {
   stdin_once?: boolean;
   tty?: boolean;
   linux?: {
-    resources?: { cpu_period?: string; cpu_quota?: string; cpu_shares?: string; memory_limit_in_bytes?: string; oom_score_adj?: string } | null;
+    resources?: {
+      cpu_period?: string; cpu_quota?: string; cpu_shares?: string; memory_limit_in_bytes?: string; oom_score_adj?: string; memory_swap_limit_in_bytes?: string;
+    } | null;
     security_context?: {
       privileged?: boolean; readonly_rootfs?: boolean;
       capabilities?: { add_capabilities?: string[]; drop_capabilities?: string[] } | null;
@@ -48,7 +50,9 @@ export interface ContainerConfig {
 }
 
 export interface PodContainerDeps {
-  containers: Pick<ContainerService, 'create' | 'start' | 'stop' | 'remove'>;
+  containers: Pick<ContainerService, 'create' | 'start' | 'stop' | 'remove' | 'update'>;
+  /** Reopens the running container's log file at its path (false: it has no open log). */
+  reopenLog(id: string): Promise<boolean>;
   execs: Pick<ExecService, 'create' | 'start' | 'inspect'>;
   /** SIGKILLs a running exec's process (an ExecSync past its timeout). */
   killExec(execId: string): Promise<void>;
@@ -128,6 +132,7 @@ export function containerCreateRequest(cfg: ContainerConfig, sandboxId: string, 
       ...(num(res.cpu_quota) ? { CpuQuota: num(res.cpu_quota)! } : {}),
       ...(num(res.cpu_period) ? { CpuPeriod: num(res.cpu_period)! } : {}),
       ...(num(res.memory_limit_in_bytes) ? { Memory: num(res.memory_limit_in_bytes)! } : {}),
+      ...(num(res.memory_swap_limit_in_bytes) ? { MemorySwap: num(res.memory_swap_limit_in_bytes)! } : {}),
       ...(num(res.oom_score_adj) ? { OomScoreAdj: num(res.oom_score_adj)! } : {}),
     },
   };
@@ -198,6 +203,31 @@ export class PodContainers {
     const rec = this.find(id);
     if (!rec) return;
     await this.d.containers.remove(rec.id, { force: true }).catch(ignoreGone);
+  }
+
+  /**
+   * The CPU shares, quota and period and the memory limit, through the same
+   * path as `docker update` (the cgroup of a running container and the
+   * record); a field left at 0 keeps its value. A new memory limit without
+   * a swap limit gets the one creation gives (twice the memory, Docker's rule),
+   * so that raising it past the old swap limit is not refused.
+   */
+  async updateResources(id: string, linux: NonNullable<NonNullable<ContainerConfig['linux']>['resources']> | null | undefined): Promise<void> {
+    const rec = this.get(id);
+    const r = linux ?? {};
+    await this.d.containers.update(rec.id, {
+      ...(num(r.cpu_shares) ? { CpuShares: num(r.cpu_shares)! } : {}),
+      ...(num(r.cpu_quota) ? { CpuQuota: num(r.cpu_quota)! } : {}),
+      ...(num(r.cpu_period) ? { CpuPeriod: num(r.cpu_period)! } : {}),
+      ...(num(r.memory_limit_in_bytes) ? { Memory: num(r.memory_limit_in_bytes)!, MemorySwap: num(r.memory_swap_limit_in_bytes) ?? 2 * num(r.memory_limit_in_bytes)! } : {}),
+    });
+  }
+
+  /** After the kubelet renamed the log to rotate it: the writer opens the path again. containerd's rule: only a running container. */
+  async reopenLog(id: string): Promise<void> {
+    const rec = this.get(id);
+    if (!rec.state.Running) throw new NotModified('cri.container_not_running', 'container is not running');
+    await this.d.reopenLog(rec.id);
   }
 
   status(id: string): object {

@@ -48,6 +48,11 @@ function json<T>(rec: ContainerRecord, label: string, fallback: T): T {
   }
 }
 
+/** The CRI metadata the object was created with. */
+export function metadataOf<T extends object>(rec: ContainerRecord): T | null {
+  return json<T | null>(rec, METADATA_LABEL, null);
+}
+
 export function labelsOf(rec: ContainerRecord): StringMap {
   return json<StringMap>(rec, LABELS_LABEL, {});
 }
@@ -134,5 +139,17 @@ export function containerStatusView(rec: ContainerRecord): object {
     labels: labelsOf(rec), annotations: annotationsOf(rec),
     mounts: rec.mounts.filter((m) => m.Type === 'bind').map((m) => ({ container_path: m.Destination, host_path: m.Source, readonly: !m.RW })),
     log_path: rec.cri?.logPath ?? '', image_id: rec.image,
+    resources: { linux: linuxResources(rec) },
+  };
+}
+
+/** The resources the container runs with now (after UpdateContainerResources too), as the kubelet reads them back. */
+function linuxResources(rec: ContainerRecord): object {
+  const hc = rec.hostConfig;
+  const n = (v: number | undefined | null) => String(v ?? 0);
+  return {
+    cpu_period: n(hc.CpuPeriod), cpu_quota: n(hc.CpuQuota), cpu_shares: n(hc.CpuShares), memory_limit_in_bytes: n(hc.Memory),
+    oom_score_adj: n(hc.OomScoreAdj), cpuset_cpus: hc.CpusetCpus ?? '', cpuset_mems: hc.CpusetMems ?? '',
+    memory_swap_limit_in_bytes: n(hc.MemorySwap && hc.MemorySwap > 0 ? hc.MemorySwap : 0),
   };
 }

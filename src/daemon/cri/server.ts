@@ -13,11 +13,15 @@ import { loadCriDefinitions } from './definitions.js';
 import type { CriImages } from './images.js';
 import type { PodContainers } from './pod-containers.js';
 import type { PodSandboxes } from './pod-sandboxes.js';
+import type { CriStats } from './stats.js';
+import type { CriStreaming } from './streaming/requests.js';
 
 export interface CriServerDeps {
   sandboxes: PodSandboxes;
   containers: PodContainers;
   images: CriImages;
+  streaming: CriStreaming;
+  stats: CriStats;
   runtimeVersion: string;
   log: Logger;
 }
@@ -65,6 +69,15 @@ export class CriServer {
       ContainerStatus: this.unary((r: Req) => c.status(r.container_id)),
       ListContainers: this.unary((r: Req) => ({ containers: c.list(r.filter) })),
       ExecSync: this.unary((r: Req) => c.execSync(r.container_id, r.cmd ?? [], Number(r.timeout ?? 0))),
+      Exec: this.unary((r: Req) => d.streaming.exec(r)),
+      Attach: this.unary((r: Req) => d.streaming.attach(r)),
+      PortForward: this.unary((r: Req) => d.streaming.portForward(r)),
+      UpdateContainerResources: this.unary(async (r: Req) => { await c.updateResources(r.container_id, r.linux); return {}; }),
+      ReopenContainerLog: this.unary(async (r: Req) => { await c.reopenLog(r.container_id); return {}; }),
+      ContainerStats: this.unary(async (r: Req) => ({ stats: await d.stats.container(r.container_id) })),
+      ListContainerStats: this.unary(async (r: Req) => ({ stats: await d.stats.listContainers(r.filter) })),
+      PodSandboxStats: this.unary(async (r: Req) => ({ stats: await d.stats.sandbox(r.pod_sandbox_id) })),
+      ListPodSandboxStats: this.unary(async (r: Req) => ({ stats: await d.stats.listSandboxes(r.filter) })),
     });
     this.server.addService(defs.image.service, {
       ListImages: this.unary((r: Req) => ({ images: i.list(r.filter) })),

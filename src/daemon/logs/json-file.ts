@@ -83,6 +83,30 @@ export class JsonFileWriter extends EventEmitter {
     this.emit('rotated');
   }
 
+  /**
+   * Closes the file and opens its path anew (created if it was renamed
+   * away): the kubelet rotates a CRI log itself, then asks for this.
+   * Entries that come meanwhile are held, then written to the new file.
+   */
+  async reopen(): Promise<void> {
+    while (this.rotating) await this.rotating;
+    if (this.closed) return;
+    this.held = [];
+    this.rotating = (async () => {
+      const old = this.out;
+      await new Promise<void>((r) => old.end(() => r()));
+      this.size = await stat(this.path).then((st) => st.size, () => 0);
+      this.generation++;
+      this.out = this.openStream();
+      const held = this.held ?? [];
+      this.held = undefined;
+      this.rotating = undefined;
+      for (const entry of held) this.append(entry);
+      this.emit('rotated');
+    })();
+    await this.rotating;
+  }
+
   /** Writes an entry, or holds it while a rotation runs; starts a rotation when the entry would not fit. */
   private append(entry: string): void {
     if (this.held) {

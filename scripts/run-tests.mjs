@@ -2,12 +2,15 @@
 // the files are listed here. `unit` = tests beside the code (src/**/x.test.js,
 // no root needed); `e2e` = test/** (real daemon, runc, overlay, docker CLI).
 //
-// e2e files run one at a time, in two lanes side by side: the cluster files
+// e2e files run one at a time, in three lanes side by side: the cluster files
 // (each node in network namespaces of its own, on a LAN with a random subnet
-// and random bridge names: nothing of theirs is in the host's namespace) and
-// the rest. Most of a cluster file's time is waiting on leases, heartbeats
-// and elections, so the lanes overlap well on two cores. The cluster lane's
-// report is printed after the host lane's, whole, so the two never interleave.
+// and random bridge names: nothing of theirs is in the host's namespace);
+// the console and CRI files, which drive one daemon of their own through a
+// browser or a gRPC client and check only that daemon's leftovers, never the
+// host's; and the rest. Most of a cluster file's time is waiting on leases,
+// heartbeats and elections, and much of a browser file's on the browser, so
+// the lanes overlap well on two cores. The side lanes' reports are printed
+// after the host lane's, each whole, so they never interleave.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,7 +44,7 @@ function runFiles(files, concurrency, out) {
   });
 }
 
-const usesCluster = (file) => readFileSync(file, 'utf8').includes('/support/cluster.js');
+const uses = (file, ...modules) => { const src = readFileSync(file, 'utf8'); return modules.some((m) => src.includes(m)); };
 
 const which = process.argv[2] ?? 'all';
 const filter = process.argv[3];
@@ -54,15 +57,19 @@ if (which === 'all' || which === 'unit') {
 }
 if (which === 'all' || which === 'e2e') {
   const files = pick(find('dist/test'));
-  const cluster = files.filter(usesCluster);
-  const host = files.filter((f) => !cluster.includes(f));
+  const cluster = files.filter((f) => uses(f, '/support/cluster.js'));
+  const clients = files.filter((f) => !cluster.includes(f) && uses(f, '/support/console.js', '/support/cri-client.js'));
+  const host = files.filter((f) => !cluster.includes(f) && !clients.includes(f));
   const dir = mkdtempSync(join(tmpdir(), 'berth-test-report-'));
-  const report = join(dir, 'cluster.tap');
-  const sink = createWriteStream(report);
-  const lanes = [host.length ? runFiles(host, 1) : 0, cluster.length ? runFiles(cluster, 1, sink) : 0];
-  const codes = await Promise.all(lanes);
-  await new Promise((r) => sink.end(r));
-  if (cluster.length) process.stdout.write(readFileSync(report));
+  const side = [cluster, clients].filter((lane) => lane.length).map((lane, i) => {
+    const report = join(dir, `lane${i}.tap`);
+    return { report, sink: createWriteStream(report), lane };
+  });
+  const codes = await Promise.all([host.length ? runFiles(host, 1) : 0, ...side.map((s) => runFiles(s.lane, 1, s.sink))]);
+  for (const s of side) {
+    await new Promise((r) => s.sink.end(r));
+    process.stdout.write(readFileSync(s.report));
+  }
   rmSync(dir, { recursive: true, force: true });
   if (codes.some((c) => c !== 0)) failed = true;
 }

@@ -57,7 +57,8 @@ describe('a worker follows the managers that join after it', () => {
       const seen: string[] = [];
       let n1Down = 0;
       let afterN1Down = 0;
-      while (!n1Down || Date.now() - n1Down < 5_000) {
+      // until 5 s past n1's Down and three looks at the worker since (a loaded node ls takes seconds)
+      while (!n1Down || Date.now() - n1Down < 5_000 || afterN1Down < 3) {
         const now = await statuses(n2); // (empty while n2 and n3 elect a leader)
         if (now.has(workerId)) seen.push(now.get(workerId)!);
         if (n1Down && now.has(workerId)) afterN1Down++;

@@ -51,6 +51,7 @@ describe('a worker follows the managers that join after it', () => {
     const workerId = (await w.dockerOk(['info', '--format', '{{.Swarm.NodeID}}'])).trim();
     const n1Id = (await n1.dockerOk(['info', '--format', '{{.Swarm.NodeID}}'])).trim();
     n1.unplug();
+    const cutAt = Date.now();
     try {
       // watched all along, not only at the end: a lease kept alive on n1's silent link would expire and
       // come back a moment later, and the worker would show Down in between
@@ -63,7 +64,7 @@ describe('a worker follows the managers that join after it', () => {
         if (now.has(workerId)) seen.push(now.get(workerId)!);
         if (n1Down && now.has(workerId)) afterN1Down++;
         if (!n1Down && now.get(n1Id) === 'Down') n1Down = Date.now();
-        assert.ok(seen.length < 2000, 'n1 never shown Down on n2');
+        assert.ok(Date.now() - cutAt < 120_000, `after 2 minutes: n1 shown Down at ${n1Down ? n1Down - cutAt : 'never'}, the worker seen ${afterN1Down} times since`);
         await new Promise((r) => setTimeout(r, 200));
       }
       assert.ok(afterN1Down >= 3, `seen after n1 went Down: ${afterN1Down} times`);

@@ -6,25 +6,11 @@ import { Command, CommanderError, Option } from 'commander';
 import { isBerthError } from '../errdefs/index.js';
 import { DaemonUnreachableError } from '../client/engine-client.js';
 import { StreamError } from '../client/json-stream.js';
-import { FormatError } from './format/formatter.js';
+import { FormatError } from './format/format-error.js';
 import { CliContext, ExitError, type GlobalOptions } from './context.js';
 import { rewriteBooleanGlobals } from './global-flags.js';
-import { certsCommands } from './commands/certs/index.js';
-import { contextCommands } from './commands/context/index.js';
-import { containerCommands, containerShortcuts } from './commands/container/index.js';
-import { imageCommands, imageShortcuts } from './commands/image/index.js';
-import { loginCommand, logoutCommand } from './commands/registry/index.js';
-import { networkCommands } from './commands/network/index.js';
-import { volumeCommands } from './commands/volume/index.js';
-import { secretCommands } from './commands/secret/index.js';
-import { configCommands } from './commands/config/index.js';
-import { pluginCommands } from './commands/plugin/index.js';
-import { swarmCommands } from './commands/swarm/index.js';
-import { nodeCommands } from './commands/node/index.js';
-import { serviceCommands } from './commands/service/index.js';
-import { systemCommands, systemShortcuts } from './commands/system/index.js';
-import { CLIENT_VERSION } from './commands/system/version.js';
-import { consoleCommand } from './commands/console/console.js';
+import { loadCommands } from './command-table.js';
+import { CLIENT_VERSION } from './client-version.js';
 
 export async function main(argv: string[]): Promise<number> {
   const program = new Command('berth')
@@ -54,30 +40,10 @@ export async function main(argv: string[]): Promise<number> {
     });
   });
 
-  const groups: [string, string, Command[]][] = [
-    ['container', 'Manage containers', containerCommands(ctx)],
-    ['image', 'Manage images', imageCommands(ctx)],
-    ['network', 'Manage networks', networkCommands(ctx)],
-    ['volume', 'Manage volumes', volumeCommands(ctx)],
-    ['swarm', 'Manage Swarm', swarmCommands(ctx)],
-    ['node', 'Manage Swarm nodes', nodeCommands(ctx)],
-    ['service', 'Manage Swarm services', serviceCommands(ctx)],
-    ['secret', 'Manage swarm secrets', secretCommands(ctx)],
-    ['config', 'Manage swarm configs', configCommands(ctx)],
-    ['plugin', 'Manage plugins', pluginCommands(ctx)],
-    ['system', 'Manage berth', systemCommands(ctx)],
-    ['context', 'Manage contexts', contextCommands(ctx)],
-    ['certs', 'Make TLS certificates for the Engine API', certsCommands(ctx)],
-  ];
-  for (const [name, description, cmds] of groups) {
-    const group = new Command(name).description(description).enablePositionalOptions().exitOverride();
-    for (const c of cmds) group.addCommand(c.exitOverride());
-    program.addCommand(group);
-  }
-  for (const c of [...containerShortcuts(ctx), ...imageShortcuts(ctx), ...systemShortcuts(ctx), loginCommand(ctx), logoutCommand(ctx), consoleCommand(ctx)]) program.addCommand(c.exitOverride());
-
+  const args = rewriteBooleanGlobals(argv);
   try {
-    await program.parseAsync(rewriteBooleanGlobals(argv), { from: 'user' });
+    for (const c of await loadCommands(ctx, args)) program.addCommand(c.exitOverride());
+    await program.parseAsync(args, { from: 'user' });
     return 0;
   } catch (err) {
     return reportError(ctx, err);

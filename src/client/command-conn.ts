@@ -9,7 +9,7 @@
  * ends first (the daemon closed an idle keep-alive connection), the
  * connection closes as a socket does, so the Agent drops it from its pool.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import type { ChildProcessWithoutNullStreams } from 'node:child_process';
 import { Duplex } from 'node:stream';
 import { SystemError } from '../errdefs/index.js';
 
@@ -24,7 +24,8 @@ export class CommandConn extends Duplex {
 
   constructor(readonly command: string, readonly args: string[], readonly hint = '') {
     super({ allowHalfOpen: false });
-    this.child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    // child_process is loaded here, not at start: the CLI needs it only for ssh:// hosts
+    this.child = process.getBuiltinModule('node:child_process').spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] });
     const { stdin, stdout, stderr } = this.child;
     this.exit = new Promise((resolve) => this.child.once('close', (code, signal) => resolve({ code, signal })));
     this.child.once('error', (err) => this.destroy(new CommandConnError('client.command_failed', `error during connect: ${command}: ${err.message}`)));

@@ -60,18 +60,14 @@ import { containerRoutes } from './server/routes/containers/routes.js';
 import { execRoutes } from './server/routes/exec/routes.js';
 import { imageRoutes } from './server/routes/images/routes.js';
 import { distributionRoutes } from './server/routes/distribution/routes.js';
-import { DistributionService } from './distribution/service.js';
-import { build } from './builder/builder.js';
-import { buildContainers } from './builder/containers.js';
 import { BuildCacheService } from './builder/build-cache-service.js';
 import { CacheUsage } from './builder/cache-usage.js';
 import { ContextStore } from './builder/context-store.js';
 import { missingContent } from './builder/context-manifest.js';
-import { secretKey } from './builder/secret-key.js';
 import { buildRoutes } from './server/routes/build/routes.js';
 import { hostPlatform } from '../oci/platform.js';
 import { parseReference, withDefaultTag } from '../oci/reference.js';
-import { Registries } from './distribution/registries.js';
+import { LazyRegistry } from './lazy-registry.js';
 import { networkRoutes } from './server/routes/networks/routes.js';
 import { volumeRoutes } from './server/routes/volumes/routes.js';
 import { systemRoutes } from './server/routes/system/routes.js';
@@ -95,7 +91,6 @@ import { AuthzPlugins } from './plugins/authz.js';
 import { ManagedPlugins } from './plugins/managed/manager.js';
 import { PluginStore } from './plugins/managed/plugin-store.js';
 import { withLatest } from './plugins/managed/config.js';
-import { PluginDistribution } from './plugins/managed/plugin-distribution.js';
 import { pluginRoutes } from './server/routes/plugins/routes.js';
 import { diskUsageRoutes } from './server/routes/system/df-routes.js';
 import { imageSummary } from './images/views.js';
@@ -232,9 +227,9 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     images, layers, content, layerBlobs, events, log, engineVersion: ENGINE_VERSION, containerLayers,
     containersUsing: (id) => containerStore.list().filter((r) => r.image === id).map((r) => ({ id: r.id, running: r.state.Running })),
   });
-  const registries = new Registries({ insecureRegistries: cfg.insecureRegistries, registryMirrors: cfg.registryMirrors, certsDir: cfg.registryCertsDir });
-  const distribution = new DistributionService({
-    content, layerBlobs, layers, images, events, log, registries,
+  const registries = new LazyRegistry({ insecureRegistries: cfg.insecureRegistries, registryMirrors: cfg.registryMirrors, certsDir: cfg.registryCertsDir });
+  const distribution = registries.distribution({
+    content, layerBlobs, layers, images, events, log,
     maxConcurrentDownloads: cfg.maxConcurrentDownloads, maxConcurrentUploads: cfg.maxConcurrentUploads, maxLayerSize: cfg.maxLayerSize,
   });
   const filesystem = new ContainerFilesystem({
@@ -328,7 +323,12 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     removeImage: (id) => imageService.removeCacheImage(id), cacheRoot: join(storeRoot, 'build-cache-mounts'), usage: cacheUsage,
   });
   buildRoutes(router, {
-    build: (context, o, emit, exportFiles) => build({
+    // the builder loads on the first build: idle memory (issue 18)
+    build: async (context, o, emit, exportFiles) => {
+      const [{ build }, { buildContainers }, { secretKey }] = await Promise.all([
+        import('./builder/builder.js'), import('./builder/containers.js'), import('./builder/secret-key.js'),
+      ]);
+      return build({
       images, layers, content, layerBlobs, tmpRoot: join(storeRoot, 'tmp'), maxContextSize: cfg.maxLayerSize, engineVersion: ENGINE_VERSION,
       containers: buildContainers(containers, filesystem),
       cacheRoot: join(storeRoot, 'build-cache-mounts'),
@@ -340,13 +340,14 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
         const r = withDefaultTag(parseReference(ref));
         await distribution.pull(`${r.domain}/${r.path}`, r.digest ?? r.tag, hostPlatform(), {}, progress);
       },
-    }, context, o, emit, exportFiles),
+    }, context, o, emit, exportFiles);
+    },
     missingContent: (digests) => missingContent(contextStore, digests),
     prune: (o) => buildCache.prune(o),
   });
   distributionRoutes(router, distribution);
   volumeRoutes(router, volumes);
-  pluginRoutes(router, managedPlugins, new PluginDistribution({ plugins: managedPlugins, store: pluginStore, content, registries, maxLayerSize: cfg.maxLayerSize }));
+  pluginRoutes(router, managedPlugins, registries.plugins({ plugins: managedPlugins, store: pluginStore, content, maxLayerSize: cfg.maxLayerSize }));
   networkRoutes(router, networks, sandboxes);
   filesystemRoutes(router, filesystem);
   diskUsageRoutes(router, new DiskUsageService({

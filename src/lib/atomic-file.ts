@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import { open, readFile, rename, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
@@ -6,7 +5,8 @@ import { basename, dirname, join } from 'node:path';
 export const TEMP_PREFIX = '.tmp-';
 
 export function tempPathFor(path: string): string {
-  return join(dirname(path), `${TEMP_PREFIX}${basename(path)}-${randomBytes(6).toString('hex')}`);
+  // crypto loaded on first use (process.getBuiltinModule): the CLI imports this module but rarely writes
+  return join(dirname(path), `${TEMP_PREFIX}${basename(path)}-${process.getBuiltinModule('node:crypto').randomBytes(6).toString('hex')}`);
 }
 
 /**

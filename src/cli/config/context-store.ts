@@ -8,7 +8,6 @@
  *
  * Fields berth does not know (other endpoints, extra metadata) are kept.
  */
-import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidParameter, NotFound } from '../../errdefs/index.js';
@@ -47,7 +46,8 @@ export function validateContextName(name: string): void {
 }
 
 export function contextDirName(name: string): string {
-  return createHash('sha256').update(name).digest('hex');
+  // crypto loaded on use: most CLI runs never name a context
+  return process.getBuiltinModule('node:crypto').createHash('sha256').update(name).digest('hex');
 }
 
 export class ContextStore {

@@ -27,6 +27,7 @@
 // Both throw FormatError carrying docker's message, exit code, and what
 // docker would still have printed to stdout.
 
+import { FormatError } from './format-error.js';
 import { TabWriter } from './tabwriter.js';
 import { displayWidth } from './display-width.js';
 import { marshalJSON } from './template-json.js';
@@ -39,19 +40,7 @@ export const JSON_FORMAT_KEY = 'json';
 export const DEFAULT_QUIET_FORMAT = '{{.ID}}';
 export const JSON_FORMAT = '{{json .}}';
 
-/** A formatting failure, as docker reports it. */
-export class FormatError extends Error {
-  constructor(
-    message: string,
-    /** docker's exit status: 64 for an unparsable inspect template, else 1. */
-    readonly exitCode: number,
-    /** What docker prints to stdout anyway (other inspect objects). */
-    readonly output = '',
-  ) {
-    super(message);
-    this.name = 'FormatError';
-  }
-}
+export { FormatError } from './format-error.js';
 
 /** Row fields: values, or methods computed on use (zero args: .Size; one: .Label "key"). */
 export type Row = object;

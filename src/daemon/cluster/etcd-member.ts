@@ -36,7 +36,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { access, constants, mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:https';
 import { basename, join, resolve } from 'node:path';
 import { SystemError, Unavailable } from '../../errdefs/index.js';
 import type { Member, Membership } from './store.js';
@@ -307,7 +306,8 @@ export class EtcdMember {
   async health(tls?: { ca: Buffer; cert: Buffer; key: Buffer }): Promise<string> {
     const { ca, cert, key } = tls ?? (await this.readTls());
     return new Promise((resolve, reject) => {
-      const req = request(
+      // https loads on use: idle memory for a daemon outside a swarm (issue 18)
+      const req = process.getBuiltinModule('node:https').request(
         new URL('/health', this.o.clientUrl),
         { ca, cert, key, timeout: 2000 },
         (res) => {

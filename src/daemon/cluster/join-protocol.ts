@@ -37,8 +37,9 @@
  * gets the root CA's key, as swarmkit managers hold it: any manager can then
  * admit nodes and issue certificates.
  */
-import { createServer, request, type Server } from 'node:https';
-import { checkServerIdentity, type PeerCertificate, type TLSSocket } from 'node:tls';
+// https and tls load on use (process.getBuiltinModule): they are idle memory for a daemon that never needs them (issue 18)
+import type { Server } from 'node:https';
+import type { PeerCertificate, TLSSocket } from 'node:tls';
 import type { IncomingMessage } from 'node:http';
 import { BerthError, Forbidden, httpStatusOf, InvalidParameter, NotFound, Unavailable } from '../../errdefs/index.js';
 import { MANAGER_OU } from './cert-profile.js';
@@ -121,7 +122,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 export async function serveSwarmPort(
   host: string, port: number, creds: NodeCredentials, caPem: string, authority: JoinAuthority | undefined, taskLogs?: TaskLogServer,
 ): Promise<Server> {
-  const server = createServer(serverTlsOptions(creds, caPem, { requireClientCert: false }), (req, res) => {
+  const server = process.getBuiltinModule('node:https').createServer(serverTlsOptions(creds, caPem, { requireClientCert: false }), (req, res) => {
     const send = (status: number, body: string, type = 'application/json') => {
       res.writeHead(status, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body) });
       res.end(body);
@@ -187,10 +188,10 @@ interface Exchange {
 function exchange(remote: string, method: string, path: string, tls: { ca?: string; creds?: NodeCredentials }, body?: string): Promise<Exchange> {
   const url = new URL(`https://${remote}${path}`);
   return new Promise((resolve, reject) => {
-    const req = request(url, {
+    const req = process.getBuiltinModule('node:https').request(url, {
       method, timeout: 10_000, minVersion: 'TLSv1.2', ciphers: CLUSTER_CIPHERS,
       ...(tls.ca
-        ? { ca: tls.ca, rejectUnauthorized: true, checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(MANAGER_OU, cert) }
+        ? { ca: tls.ca, rejectUnauthorized: true, checkServerIdentity: (_host: string, cert: PeerCertificate) => process.getBuiltinModule('node:tls').checkServerIdentity(MANAGER_OU, cert) }
         : { rejectUnauthorized: false }),
       ...(tls.creds ? { cert: tls.creds.certPem, key: tls.creds.keyPem, agent: false } : {}),
       headers: body ? { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) } : {},

@@ -15,8 +15,8 @@
  */
 import { once } from 'node:events';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { request } from 'node:https';
-import { checkServerIdentity, type PeerCertificate } from 'node:tls';
+// https and tls load on use (process.getBuiltinModule): they are idle memory for a daemon that never needs them (issue 18)
+import type { PeerCertificate } from 'node:tls';
 import { InvalidParameter, Unavailable } from '../../errdefs/index.js';
 import { MANAGER_OU } from './cert-profile.js';
 import type { NodeCredentials, NodeIdentity } from './node-cert.js';
@@ -103,9 +103,9 @@ export async function* requestTaskLogs(
     tasks: taskIds, follow: q.follow, stdout: q.stdout, stderr: q.stderr,
     ...(q.tail !== undefined ? { tail: q.tail } : {}), ...(q.sinceNs !== undefined ? { since: q.sinceNs.toString() } : {}),
   } satisfies WireRequest);
-  const req = request(new URL(`https://${target.addr}${TASK_LOGS_PATH}`), {
+  const req = process.getBuiltinModule('node:https').request(new URL(`https://${target.addr}${TASK_LOGS_PATH}`), {
     method: 'POST', minVersion: 'TLSv1.2', ciphers: CLUSTER_CIPHERS, ca: caPem, rejectUnauthorized: true, cert: creds.certPem, key: creds.keyPem, agent: false,
-    checkServerIdentity: (_host: string, cert: PeerCertificate) => checkServerIdentity(target.nodeId, cert),
+    checkServerIdentity: (_host: string, cert: PeerCertificate) => process.getBuiltinModule('node:tls').checkServerIdentity(target.nodeId, cert),
     headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
   });
   const unreachable = (why: string) => new Unavailable('swarm.node_unreachable', `could not get the logs of node ${target.nodeId} at ${target.addr}: ${why}`);

@@ -11,7 +11,6 @@
  * `{"Err": "boom"}` becomes `VolumeDriver.Create: boom` (moby's statusError).
  */
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import { readFile } from 'node:fs/promises';
 import { SystemError } from '../../errdefs/index.js';
 import type { PluginSpec } from './discovery.js';
@@ -96,7 +95,8 @@ async function target(spec: PluginSpec): Promise<Target> {
   const t = spec.tls ?? { insecureSkipVerify: false };
   const [ca, cert, key] = await Promise.all([t.caFile, t.certFile, t.keyFile].map((f) => (f ? readFile(f) : Promise.resolve(undefined))));
   return {
-    request: httpsRequest as typeof httpRequest,
+    // https loads on use: idle memory when no plugin is reached over TLS (issue 18)
+    request: process.getBuiltinModule('node:https').request as typeof httpRequest,
     options: { ...base, ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}), rejectUnauthorized: !t.insecureSkipVerify } as RequestOptions,
     dial: `dial tcp ${url.host}`,
   };

@@ -8,7 +8,6 @@
  * request limits of transport/limits.ts.
  */
 import { createServer, type IncomingMessage, type Server, type ServerOptions, type ServerResponse } from 'node:http';
-import { createServer as createTlsServer } from 'node:https';
 import type { Socket } from 'node:net';
 import { rm } from 'node:fs/promises';
 import { asBerthError, httpStatusOf, InvalidParameter, NotFound } from '../../errdefs/index.js';
@@ -94,8 +93,9 @@ export class ApiServer {
       guardRequestBody(req, res, l.bodyTimeoutMs);
       void this.handle(req, new ResponseReply(res, this.common), res);
     };
+    // https loads only for a TLS listener: idle memory otherwise (issue 18)
     const server: Server = tls
-      ? createTlsServer({
+      ? process.getBuiltinModule('node:https').createServer({
           ...httpOptions,
           key: tls.key,
           cert: tls.cert,

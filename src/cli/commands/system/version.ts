@@ -3,9 +3,9 @@ import type { VersionResponse } from '../../../api/types/index.js';
 import { API_VERSION } from '../../../api/version.js';
 import { DaemonUnreachableError } from '../../../client/engine-client.js';
 import { ExitError, type CliContext } from '../../context.js';
-import { renderInspect } from '../../format/formatter.js';
+import { CLIENT_VERSION } from '../../client-version.js';
 
-export const CLIENT_VERSION = '0.1.0';
+export { CLIENT_VERSION };
 
 export function versionCommand(ctx: CliContext): Command {
   return new Command('version')
@@ -26,6 +26,8 @@ export function versionCommand(ctx: CliContext): Command {
         failure = err as Error;
       }
       if (o.format) {
+        // the template engine loads only for --format: plain `version` is the CLI's start-up benchmark
+        const { renderInspect } = await import('../../format/formatter.js');
         ctx.out.write(renderInspect(o.format, [{ Client: client, Server: server ?? null }]));
       } else {
         const lines = ['Client:', ` Version:           ${client.Version}`, ` API version:       ${client.ApiVersion}`, ` Node version:      ${process.version}`, ` OS/Arch:           ${client.Os}/${client.Arch}`];

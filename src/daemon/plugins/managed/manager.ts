@@ -16,7 +16,6 @@ import { connect } from 'node:net';
 import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
-import { createInterface } from 'node:readline';
 import { Conflict, InvalidParameter, SystemError } from '../../../errdefs/index.js';
 import { cleanupFailed, type Logger } from '../../../lib/logger.js';
 import { run } from '../../../lib/exec.js';
@@ -478,7 +477,7 @@ function answers(sock: string): Promise<boolean> {
 function drain(task: Task, name: string, log: Logger): void {
   for (const s of [task.io.stdout, task.io.stderr]) {
     if (!s) continue;
-    createInterface({ input: s }).on('line', (line) => log.debug('plugin output', { plugin: name, line })).on('error', () => undefined);
+    process.getBuiltinModule('node:readline').createInterface({ input: s }).on('line', (line) => log.debug('plugin output', { plugin: name, line })).on('error', () => undefined);
   }
 }
 

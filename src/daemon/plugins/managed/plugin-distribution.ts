@@ -20,14 +20,15 @@ import type { AuthConfig } from '../../../api/registry-auth.js';
 import { Conflict, InvalidParameter, SystemError } from '../../../errdefs/index.js';
 import { Digester, type Digest } from '../../../oci/digest.js';
 import { MediaType } from '../../../oci/media-types.js';
-import { familiarName, familiarString, fullString, parseReference, withDefaultTag, type Reference } from '../../../oci/reference.js';
+import { familiarName, familiarString, fullString, type Reference } from '../../../oci/reference.js';
 import type { ContentStore } from '../../content/content-store.js';
 import type { Registries } from '../../distribution/registries.js';
 import { applyLayer } from '../../layers/apply.js';
 import { decompressed } from '../../layers/decompress.js';
-import { checkPrivileges, MAX_CONFIG_BYTES, parsePluginConfig, privilegesOf, withLatest, type PluginConfig, type PluginPrivilege } from './config.js';
+import { checkPrivileges, MAX_CONFIG_BYTES, parsePluginConfig, privilegesOf, type PluginConfig, type PluginPrivilege } from './config.js';
 import type { ManagedPlugins } from './manager.js';
 import type { PluginStore } from './plugin-store.js';
+import { localPluginName, remoteRef } from './plugin-names.js';
 
 export const PLUGIN_CONFIG_MEDIA_TYPE = 'application/vnd.docker.plugin.v1+json';
 const MAX_MANIFEST_BYTES = 4 << 20;
@@ -47,11 +48,6 @@ interface PluginManifest {
   schemaVersion?: number;
   config?: { mediaType?: string; digest?: string; size?: number };
   layers?: { mediaType?: string; digest?: string; size?: number }[];
-}
-
-function remoteRef(remote: string): Reference & { tag: string } {
-  const r = withDefaultTag(parseReference(remote));
-  return { ...r, tag: r.tag ?? 'latest' };
 }
 
 /** A registry's blob cut off once it sends more than its descriptor said. */
@@ -105,7 +101,7 @@ export class PluginDistribution {
   /** `docker plugin install`: the CLI then sets KEY=VALUE and enables it with further calls. */
   /** The name a pulled plugin gets: the alias, or the remote reference; familiar, tagged. */
   localName(remote: string, name: string): string {
-    return withLatest(name ? familiarString(withDefaultTag(parseReference(name))) : familiarString(remoteRef(remote)));
+    return localPluginName(remote, name);
   }
 
   async pull(remote: string, name: string, granted: PluginPrivilege[], creds: AuthConfig, emit: Emit): Promise<void> {

@@ -6,7 +6,6 @@
  * berthd before it touches a container.
  */
 import { readFile } from 'node:fs/promises';
-import { createSecureContext } from 'node:tls';
 import { InvalidParameter } from '../../../errdefs/index.js';
 import type { Logger } from '../../../lib/logger.js';
 import type { TransportSettings } from './settings.js';
@@ -60,7 +59,8 @@ export async function loadServerTls(plan: TlsPlan): Promise<ServerTls> {
     ...(plan.verify ? { ca: await readPem('CA certificate (--tlscacert)', plan.caFile) } : {}),
   };
   try {
-    createSecureContext({ cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca } : {}) });
+    // tls loads only when TLS is configured: idle memory otherwise (issue 18)
+    process.getBuiltinModule('node:tls').createSecureContext({ cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca } : {}) });
   } catch (err) {
     throw new InvalidParameter('daemon.tls_config', `invalid TLS configuration: ${plan.certFile}, ${plan.keyFile}: ${(err as Error).message}`);
   }

@@ -40,7 +40,9 @@ let keepAlive: NodeJS.Timeout | undefined;
 export async function cleanupFakeDaemons(): Promise<void> {
   clearInterval(keepAlive);
   keepAlive = undefined;
-  for (const r of roots.splice(0)) await rm(r, { recursive: true, force: true });
+  // a fake daemon's last timers (a restart backoff, an exit being recorded) may still write a
+  // record while its root goes: retry the removal rather than fail the file's hook (ENOTEMPTY)
+  for (const r of roots.splice(0)) await rm(r, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
 }
 
 const env: ContainerEnvironment = {

@@ -72,8 +72,13 @@ export class JsonFileWriter extends EventEmitter {
     } catch (err) {
       this.emit('error', err);
     }
+    this.resumeOn(0);
+  }
+
+  /** A new file is open at `path` with `size` bytes: what was held meanwhile goes into it, and readers are told. */
+  private resumeOn(size: number): void {
     this.generation++;
-    this.size = 0;
+    this.size = size;
     this.out = this.openStream();
     const held = this.held ?? [];
     this.held = undefined;
@@ -95,14 +100,7 @@ export class JsonFileWriter extends EventEmitter {
     this.rotating = (async () => {
       const old = this.out;
       await new Promise<void>((r) => old.end(() => r()));
-      this.size = await stat(this.path).then((st) => st.size, () => 0);
-      this.generation++;
-      this.out = this.openStream();
-      const held = this.held ?? [];
-      this.held = undefined;
-      this.rotating = undefined;
-      for (const entry of held) this.append(entry);
-      this.emit('rotated');
+      this.resumeOn(await stat(this.path).then((st) => st.size, () => 0));
     })();
     await this.rotating;
   }
@@ -189,7 +187,7 @@ function wanted(e: LogEntry, o: ReadOptions): boolean {
 }
 
 /** Rotated files that exist, oldest first: `<path>.N` … `<path>.1`. */
-async function rotatedFiles(path: string): Promise<string[]> {
+export async function rotatedFiles(path: string): Promise<string[]> {
   const out: string[] = [];
   for (let i = 1; ; i++) {
     const p = `${path}.${i}`;

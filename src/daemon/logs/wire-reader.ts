@@ -6,7 +6,7 @@
  * write (see wire-encoder.ts).
  */
 import { open, stat } from 'node:fs/promises';
-import { nextChange, type JsonFileWriter, type ReadOptions } from './json-file.js';
+import { nextChange, rotatedFiles, type JsonFileWriter, type ReadOptions } from './json-file.js';
 import { LogWireEncoder, type WireFormat } from './wire-encoder.js';
 
 export interface WireQuery extends ReadOptions {
@@ -55,17 +55,6 @@ async function* lineChunks(path: string, start: number, end: number, rb: ReadBuf
   } finally {
     await fh.close();
   }
-}
-
-/** Rotated files that exist, oldest first: `<path>.N` … `<path>.1`. */
-async function rotatedFiles(path: string): Promise<string[]> {
-  const out: string[] = [];
-  for (let i = 1; ; i++) {
-    const p = `${path}.${i}`;
-    if (!(await stat(p).then(() => true, () => false))) break;
-    out.unshift(p);
-  }
-  return out;
 }
 
 /**

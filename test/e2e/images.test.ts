@@ -80,6 +80,11 @@ describe('images', () => {
     assert.equal(await ok(['images', '--filter', 'label=made=outside', '--format', '{{.Repository}}:{{.Tag}}']), 'labelled:1\n');
     assert.equal(await ok(['images', '--filter', 'label=made', '-q']), `${img.configDigest.slice(7, 19)}\n`);
     assert.equal(await ok(['images', 'busy*', '--format', '{{.Repository}}']), 'busybox\n');
+    // another name of the same image is not listed under this one's filter
+    await ok(['tag', 'busybox', 'other/name:2']);
+    assert.equal(await ok(['images', 'busybox', '--format', '{{.Repository}}:{{.Tag}}']), 'busybox:latest\n');
+    assert.equal(await ok(['images', 'other/*', '--format', '{{.Repository}}:{{.Tag}}']), 'other/name:2\n');
+    await ok(['rmi', 'other/name:2']);
     assert.match(await ok(['images', '--digests']), /^REPOSITORY\s+TAG\s+DIGEST\s+IMAGE ID\s+CREATED\s+SIZE$/m);
     assert.equal(await ok(['images', '--filter', 'dangling=true', '-q']), '');
     const bad = await d.docker(['images', '--filter', 'nosuch=1']);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { sha256Digest, type Digest } from '../../oci/index.js';
 import { planArchive, type ArchiveIndex } from './archive-manifest.js';
 import { imageHistory } from './history.js';
-import { referenceMatches, selectImages } from './list-filter.js';
+import { referenceMatches, selectImages, shownReferences } from './list-filter.js';
 import { Filters } from '../../api/filters.js';
 import { namesFor, planSave } from './save.js';
 
@@ -78,4 +78,12 @@ test('images filters: labels, references, dangling, and -a hiding intermediates'
   assert.deepEqual(selectImages([a, b], new Filters({ dangling: ['true'] }), ctx), [b]);
   assert.ok(referenceMatches('team/*', 'team/app:1'));
   assert.ok(!referenceMatches('app', 'team/app:1'));
+  assert.ok(referenceMatches('busybox', 'busybox@sha256:ab'));
+});
+
+test('a reference filter shows only the tags and digests it matched, as docker images NAME', () => {
+  const refs = ['busybox:latest', 'busybox:1', 'localhost:5000/team/app:v1', 'busybox@sha256:ab', 'other@sha256:cd'];
+  assert.deepEqual(shownReferences(refs, new Filters({ reference: ['busybox'] })), ['busybox:latest', 'busybox:1', 'busybox@sha256:ab']);
+  assert.deepEqual(shownReferences(refs, new Filters({ reference: ['busybox:1', 'localhost:5000/team/*'] })), ['busybox:1', 'localhost:5000/team/app:v1']);
+  assert.deepEqual(shownReferences(refs, new Filters()), refs);
 });

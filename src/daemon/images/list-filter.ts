@@ -29,11 +29,20 @@ function createdMs(img: FilterableImage): number {
   return Date.parse(img.config.created ?? '1970-01-01T00:00:00Z') || 0;
 }
 
-/** The `reference` filter: `busybox`, `busybox:*`, `org/*`, `localhost:5000/x:1`. */
-export function referenceMatches(pattern: string, tag: string): boolean {
-  const full = pattern.includes(':') || pattern.includes('@') ? pattern : `${pattern}:*`;
-  const re = linearRegExp('^' + full.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, '\\$&')).join('[^/]*') + '$');
-  return re.test(tag) || re.test(tag.replace(/:[^:/]+$/, ''));
+/**
+ * The `reference` filter as Docker's `FamiliarMatch`: the pattern (`busybox`,
+ * `busybox:*`, `org/*`, `localhost:5000/x:1`) against the whole reference or
+ * its name alone, so `busybox` matches `busybox:latest` and `busybox@sha256:...`.
+ */
+export function referenceMatches(pattern: string, ref: string): boolean {
+  const re = linearRegExp('^' + pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\/]/g, '\\$&')).join('[^/]*') + '$');
+  return re.test(ref) || re.test(ref.replace(/@.*$/, '').replace(/:[^:/]+$/, ''));
+}
+
+/** The references of an image a `reference` filter shows: Docker lists only the matching tags and digests. */
+export function shownReferences(refs: string[], filters: Filters): string[] {
+  const patterns = filters.get('reference');
+  return patterns.length ? refs.filter((r) => patterns.some((p) => referenceMatches(p, r))) : refs;
 }
 
 /**

@@ -22,7 +22,7 @@ import { releaseImage, type GcDeps } from './gc.js';
 import { imageHistory } from './history.js';
 import type { Image, ImageStore } from './image-store.js';
 import { importRootfs, type ImportOptions } from './import.js';
-import { PRUNE_KEYS, selectImages } from './list-filter.js';
+import { PRUNE_KEYS, selectImages, shownReferences } from './list-filter.js';
 import { loadArchive, type LoadedImage } from './load.js';
 import { layerSource, namesFor, planSave, writeArchive, type SaveItem } from './save.js';
 import { imageInspect, imageSummary } from './views.js';
@@ -57,7 +57,7 @@ export class ImageService {
       hasChildren: (id) => store.children(id).length > 0,
       resolve: (ref) => store.tryResolve(ref),
     });
-    return picked.map((img) => imageSummary(img, store.tagsOf(img.id), opts.apiAtLeast144));
+    return picked.map((img) => imageSummary(img, store.tagsOf(img.id), opts.apiAtLeast144, (refs) => shownReferences(refs, opts.filters)));
   }
 
   async inspect(ref: string, apiAtLeast145: boolean): Promise<ImageInspect> {

@@ -13,12 +13,13 @@ function familiarDigests(img: Image): string[] {
   });
 }
 
-export function imageSummary(img: Image, tags: string[], apiAtLeast144: boolean): ImageSummary {
+/** `shown` narrows the tags and digests to those a `reference` filter matched, as `docker images NAME` lists. */
+export function imageSummary(img: Image, tags: string[], apiAtLeast144: boolean, shown: (refs: string[]) => string[] = (r) => r): ImageSummary {
   const s: ImageSummary = {
     Id: img.id,
     ParentId: img.parent ?? '',
-    RepoTags: tags,
-    RepoDigests: familiarDigests(img),
+    RepoTags: shown(tags),
+    RepoDigests: shown(familiarDigests(img)),
     Created: Math.floor(Date.parse(img.config.created ?? '1970-01-01T00:00:00Z') / 1000),
     Size: img.size,
     SharedSize: -1,

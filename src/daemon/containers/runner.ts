@@ -66,8 +66,9 @@ export interface HealthHooks {
 }
 
 export const SIGKILL = 9;
-/** How long to let a dead process's output drain before closing its log. */
+/** Output quiet this long after the exit is cut (moby waits 2 s in all); still flowing, it is waited for up to the cap. */
 const OUTPUT_GRACE_MS = 2000;
+const OUTPUT_CAP_MS = 60_000;
 
 export class ContainerRunner {
   readonly live: LiveContainers;
@@ -187,7 +188,7 @@ export class ContainerRunner {
     await this.d.health?.stopped(rec); // before anything else: no probe may start in a dying container
     // the shim's OOM event may trail the exit: the cgroup's own counter decides (read before the task is deleted)
     if (!live.oomKilled && (await span('oom check', () => oomKilledInCgroup(this.d.cgroupVersion, this.cgroupsPath(rec.id))))) this.noteOom(rec.id);
-    await span('output drain', () => Promise.race([outputDone, new Promise((r) => setTimeout(r, OUTPUT_GRACE_MS).unref())]));
+    await span('output drain', () => live.streams.settled(outputDone, OUTPUT_GRACE_MS, OUTPUT_CAP_MS));
     live.streams.endRun();
     // the network and volumes are released while the runtime deletes the task; the rootfs
     // needs only the task gone, so it is unmounted while the network is still being released

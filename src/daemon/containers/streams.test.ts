@@ -79,3 +79,34 @@ test('endAll ends every client, those waiting for the next run too', () =>
     s.endAll();
     assert.equal(c.ended, true);
   }));
+
+test('settled waits for output that still flows past the idle grace, and cuts a pipe that stays quiet', () =>
+  withLog(async (log) => {
+    const s = new ContainerStreams();
+    const r = run(s, log);
+    // a slow drain: a line every 30 ms for 300 ms, longer than the 100 ms grace
+    const writing = (async () => {
+      for (let i = 0; i < 10; i++) {
+        r.stdout.write(`line ${i}\n`);
+        await new Promise((res) => setTimeout(res, 30));
+      }
+      r.stdout.end();
+      r.stderr.end();
+    })();
+    const t0 = Date.now();
+    await s.settled(r.done, 100, 5000);
+    assert.ok(Date.now() - t0 >= 250, 'waited for the flowing output');
+    await writing;
+
+    // a pipe held open with nothing in it: cut after the grace, not the cap
+    const s2 = new ContainerStreams();
+    const r2 = run(s2, log);
+    const t1 = Date.now();
+    const alive = setInterval(() => {}, 1000); // settled's timer does not hold the loop (the daemon's server does)
+    await s2.settled(r2.done, 100, 5000);
+    clearInterval(alive);
+    const took = Date.now() - t1;
+    assert.ok(took >= 90 && took < 2000, String(took));
+    r2.stdout.end();
+    r2.stderr.end();
+  }));

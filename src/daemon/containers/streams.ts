@@ -10,6 +10,7 @@
  *   await task.wait(); await outputDone; s.endRun();                           // at exit
  */
 import type { Readable, Writable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
 import { DetachMatcher } from '../../lib/detach-keys.js';
 import { consume, whenWritable } from '../../lib/streams.js';
 import { LineSplitter, type LogStream } from '../logs/entry.js';
@@ -52,6 +53,9 @@ export class ContainerStreams {
   private running = false;
   /** Output streams of the current run not yet ended. */
   private outputsOpen = 0;
+  /** When output last moved, and how many outputs wait for a slow log or client: for `settled`. */
+  private lastOutputAt = 0;
+  private stalled = 0;
   /**
    * Clients that attached after the run's output had ended but before its
    * exit was recorded: nothing of that run can reach them, so they get the
@@ -160,6 +164,7 @@ export class ContainerStreams {
     let waits: Promise<void>[] = [];
     return new Promise<void>((resolve) => {
       source.on('data', (chunk: Buffer) => {
+        this.lastOutputAt = Date.now();
         lines.push(chunk);
         for (const a of this.attachments.keys()) {
           if (a[stream] && !a.sink(stream, chunk)) waits.push(a.drained());
@@ -168,7 +173,12 @@ export class ContainerStreams {
           const pending = waits;
           waits = [];
           source.pause();
-          void Promise.all(pending).finally(() => source.resume());
+          this.stalled++;
+          void Promise.all(pending).finally(() => {
+            this.stalled--;
+            this.lastOutputAt = Date.now();
+            source.resume();
+          });
         }
       });
       let finished = false;
@@ -183,6 +193,26 @@ export class ContainerStreams {
       source.once('error', finish);
       source.once('close', finish);
     });
+  }
+
+  /**
+   * After the process exited: resolves when `outputDone` does, or once no
+   * output has moved for `idleMs`, or after `capMs` in all. A process the
+   * container's exit did not kill (host or shared PID namespace) can hold the
+   * pipes open; output that still flows, held up only by a log rotating or a
+   * slow client, is waited for, so a loaded machine does not cut the log short.
+   */
+  async settled(outputDone: Promise<void>, idleMs: number, capMs: number): Promise<void> {
+    const start = Date.now();
+    let done = false;
+    void outputDone.then(() => (done = true));
+    while (!done) {
+      const now = Date.now();
+      const quiet = this.stalled > 0 ? 0 : now - Math.max(this.lastOutputAt, start);
+      const wait = Math.min(idleMs - quiet, capMs - (now - start));
+      if (wait <= 0) return;
+      await Promise.race([outputDone, delay(wait, undefined, { ref: false })]);
+    }
   }
 
   /**

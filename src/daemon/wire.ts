@@ -244,6 +244,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   const swarm: SwarmService = new SwarmService({
     dataRoot: cfg.dataRoot, hostname: facts.hostname, engineVersion: ENGINE_VERSION, ncpu: facts.ncpu, memTotal: facts.memTotal,
     skipInterfaces: [cfg.bridge, `${OVERLAY_BRIDGE_PREFIX}*`], log,
+    publishEvent: (type, action, id, attrs) => events.publish(type, action, id, attrs, 'swarm'),
     taskContainers: taskContainers({
       restored,
       records: () => containerStore.list(),

@@ -19,6 +19,7 @@ describe('swarm services with the docker CLI', () => {
   let n2: TestNode;
   let n3: TestNode;
   const ids = new Map<TestNode, string>();
+  let t0 = 0;
   const spread = async (service: string) => Promise.all([n1, n2, n3].map((n) => n.serviceContainers(service).then((l) => l.length)));
   const replicas = async (service: string) => (await n1.dockerOk(['service', 'ls', '--filter', `name=${service}`, '--format', '{{.Replicas}}'])).trim();
   /** `service ps` rows: "<task id> <node id> <desired> <current state word>". */
@@ -35,6 +36,7 @@ describe('swarm services with the docker CLI', () => {
   after(() => c?.destroy());
 
   test('a manager and two workers', async () => {
+    t0 = Math.floor(Date.now() / 1000);
     await n1.dockerOk(['swarm', 'init', '--advertise-addr', n1.ip]);
     const token = (await n1.dockerOk(['swarm', 'join-token', '-q', 'worker'])).trim();
     for (const n of [n2, n3]) assert.match(await n.dockerOk(['swarm', 'join', '--token', token, `${n1.ip}:2377`]), /This node joined a swarm as a worker\./);
@@ -88,6 +90,20 @@ describe('swarm services with the docker CLI', () => {
     const counts = await spread('web');
     assert.equal(counts.reduce((a, b) => a + b, 0), 5);
     assert.ok(counts.every((k) => k >= 1 && k <= 2), `spread ${counts.join(',')}`);
+  });
+
+  test('the manager\'s docker events tell the nodes joining and the service created and scaled (scope swarm)', async () => {
+    const events = async (...filters: string[]) => (await n1.dockerOk(['events', '--since', String(t0), '--until', String(Math.ceil(Date.now() / 1000)),
+      ...filters.flatMap((f) => ['--filter', f]), '--format', '{{.Type}} {{.Action}} {{.Actor.Attributes.name}} {{index .Actor.Attributes "replicas.new"}}'])).trim().split('\n');
+    const swarm = await events('scope=swarm');
+    assert.ok(swarm.includes('service create web '), swarm.join('\n'));
+    assert.ok(swarm.includes('service update web 5'), swarm.join('\n'));
+    assert.equal(swarm.filter((l) => l.startsWith('node create ')).length, 2, swarm.join('\n')); // the workers
+    const web = await events('service=web');
+    assert.ok(web.length >= 2 && web.every((l) => l.startsWith('service ')), web.join('\n'));
+    // a worker is no manager: it tells none of them
+    const onWorker = (await n2.dockerOk(['events', '--since', String(t0), '--until', String(Math.ceil(Date.now() / 1000)), '--filter', 'scope=swarm'])).trim();
+    assert.equal(onWorker, '');
   });
 
   test('service update --env-add waits while every task is replaced by one that has the variable', async () => {

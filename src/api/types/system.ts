@@ -21,10 +21,10 @@ export interface VersionResponse {
 }
 
 export interface EventMessage {
-  Type: 'container' | 'image' | 'volume' | 'network' | 'daemon' | 'plugin' | 'builder';
+  Type: 'container' | 'image' | 'volume' | 'network' | 'daemon' | 'plugin' | 'builder' | 'service' | 'node' | 'secret' | 'config';
   Action: string;
   Actor: { ID: string; Attributes: Record<string, string> };
-  scope: 'local';
+  scope: 'local' | 'swarm';
   time: number;
   timeNano: number;
   /** Legacy duplicates for container and image events. */

@@ -25,7 +25,6 @@ export type SwarmFileKind = 'secret' | 'config';
 
 export const SECRETS_PREFIX = `${SWARM_PREFIX}secrets/`;
 export const CONFIGS_PREFIX = `${SWARM_PREFIX}configs/`;
-export const SERVICES_PREFIX = `${SWARM_PREFIX}services/`;
 export const prefixOf = (kind: SwarmFileKind) => (kind === 'secret' ? SECRETS_PREFIX : CONFIGS_PREFIX);
 export const swarmFileKey = (kind: SwarmFileKind, id: string) => `${prefixOf(kind)}${id}`;
 
@@ -203,7 +202,6 @@ export function serviceSpecOf(value: string): ServiceSpecRefs | undefined {
   }
 }
 
-export const TASKS_PREFIX = `${SWARM_PREFIX}tasks/`;
 
 /** The part of a task record (Engine API `Task`) that says where it runs and what it references. */
 export interface TaskRefs {

@@ -30,9 +30,10 @@ import { Conflict, NotFound } from '../../errdefs/index.js';
 import { openValue, sealValue } from './data-key.js';
 import { newSwarmId } from './ids.js';
 import {
-  applyUpdate, configView, inUseError, LIST_FILTERS, listMatches, nameTaken, prefixOf, resolveRef, secretView, serviceSpecOf, SERVICES_PREFIX,
+  applyUpdate, configView, inUseError, LIST_FILTERS, listMatches, nameTaken, prefixOf, resolveRef, secretView, serviceSpecOf,
   servicesUsing, swarmFileKey, validateCreate, type CreateSpec, type SwarmFileKind, type SwarmFileRecord,
 } from './secret-objects.js';
+import { SERVICES_PREFIX } from './service-records.js';
 import { SWARM_PREFIX } from './swarm-objects.js';
 import type { ClusterStore, KeyValue } from './store.js';
 

@@ -52,6 +52,7 @@ import { demoteSelf, promoteSelf, type RoleChangeHost } from './swarm-roles.js';
 import { swarmInfo } from './swarm-info.js';
 import { SwarmServices } from './swarm-services.js';
 import { SwarmWorkloads } from './swarm-workloads.js';
+import type { PublishClusterEvent } from './cluster-events.js';
 import { serviceLogs, type LogSelector } from './service-logs.js';
 import { requestTaskLogs } from './task-log-protocol.js';
 import { nodeTaskLogs, type TaskLogQuery, type TaskLogReader } from './task-log-source.js';
@@ -89,6 +90,8 @@ export interface SwarmServiceDeps {
   taskContainers?: TaskContainers;
   /** This node's task containers' logs, for `docker service logs` (its own and a manager's request over the swarm port). */
   taskLogs?: TaskLogReader;
+  /** Where a manager tells the swarm's events (services, nodes, secrets, configs, networks). */
+  publishEvent?: PublishClusterEvent;
 }
 
 export interface SwarmUpdateFlags {
@@ -129,7 +132,7 @@ export class SwarmService {
   private readonly membershipListeners: ((m: SwarmMembership | undefined) => void)[] = [];
 
   constructor(private readonly d: SwarmServiceDeps) {
-    this.workloads = new SwarmWorkloads(d.taskContainers, this.leadership, (msg, f) => d.log.info(msg, f));
+    this.workloads = new SwarmWorkloads(d.taskContainers, this.leadership, (msg, f) => d.log.info(msg, f), d.publishEvent);
   }
 
   get dir(): string {

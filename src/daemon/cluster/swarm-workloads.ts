@@ -1,10 +1,12 @@
 /**
  * What runs services on this node while it is in a swarm: the task agent
- * (every node) and, on the manager that leads, the reconciler. Opened with
+ * (every node), on a manager the swarm's events, and on the manager that
+ * leads, the reconciler. Opened with
  * the swarm session and closed before it; the reconciler follows
  * leadership (started when this manager wins, stopped when it loses).
  */
 import type { Leadership } from './leader-election.js';
+import { ClusterEvents, type PublishClusterEvent } from './cluster-events.js';
 import { Reconciler } from './reconciler.js';
 import type { ClusterStore } from './store.js';
 import { TaskAgent, type TaskContainers } from './task-agent.js';
@@ -12,12 +14,14 @@ import { TaskAgent, type TaskContainers } from './task-agent.js';
 export class SwarmWorkloads {
   private agent: TaskAgent | undefined;
   private reconciler: Reconciler | undefined;
+  private events: ClusterEvents | undefined;
   private unfollow: (() => void) | undefined;
 
   constructor(
     private readonly containers: TaskContainers | undefined,
     private readonly leadership: Leadership,
     private readonly log: (msg: string, f?: Record<string, unknown>) => void,
+    private readonly publishEvent?: PublishClusterEvent,
   ) {}
 
   open(store: ClusterStore, nodeId: string, role: 'manager' | 'worker'): void {
@@ -26,6 +30,10 @@ export class SwarmWorkloads {
       this.agent.start();
     }
     if (role !== 'manager') return;
+    if (this.publishEvent) {
+      this.events = new ClusterEvents(store, this.publishEvent, this.log);
+      this.events.start();
+    }
     const reconciler = new Reconciler(store, { log: this.log });
     this.reconciler = reconciler;
     const follow = (leading: boolean) => {
@@ -60,6 +68,8 @@ export class SwarmWorkloads {
     this.unfollow = undefined;
     await this.reconciler?.stop();
     this.reconciler = undefined;
+    await this.events?.stop();
+    this.events = undefined;
     await this.agent?.stop();
     this.agent = undefined;
   }

@@ -20,13 +20,14 @@ export class EventBus {
   private readonly ring: EventMessage[] = [];
   private readonly subscribers = new Set<(e: EventMessage) => void>();
 
-  publish(type: EventType, action: string, id: string, attributes: Record<string, string> = {}): void {
+  /** `scope` 'swarm' for the cluster's objects, which a manager tells (cluster/cluster-events.ts). */
+  publish(type: EventType, action: string, id: string, attributes: Record<string, string> = {}, scope: 'local' | 'swarm' = 'local'): void {
     const ns = nowNs();
     const e: EventMessage = {
       Type: type,
       Action: action,
       Actor: { ID: id, Attributes: attributes },
-      scope: 'local',
+      scope,
       time: Number(ns / 1_000_000_000n),
       timeNano: Number(ns),
     };
@@ -47,7 +48,7 @@ export class EventBus {
   }
 }
 
-/** Docker's event filters: type, event/action, container, image, label, network, volume, daemon, scope. */
+/** Docker's event filters: type, event/action, container, image, label, network, volume, service, node, secret, config, daemon, scope. */
 export function matchesEvent(e: EventMessage, f: Filters): boolean {
   const any = (key: string, test: (v: string) => boolean) => {
     const vals = f.get(key);
@@ -61,6 +62,7 @@ export function matchesEvent(e: EventMessage, f: Filters): boolean {
     any('image', (v) => (e.Type === 'image' && (e.Actor.ID === v || attrs.name === v)) || attrs.image === v) &&
     any('network', (v) => e.Type === 'network' && (e.Actor.ID.startsWith(v) || attrs.name === v)) &&
     any('volume', (v) => e.Type === 'volume' && e.Actor.ID === v) &&
+    (['service', 'node', 'secret', 'config'] as const).every((t) => any(t, (v) => e.Type === t && (e.Actor.ID.startsWith(v) || attrs.name === v))) &&
     f.exact('scope', e.scope) &&
     f.matchKVList('label', attrs)
   );

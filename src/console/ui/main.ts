@@ -11,6 +11,7 @@ import { registryPage } from './pages/registry.js';
 import { systemPage } from './pages/system.js';
 import { volumePage, volumesPage } from './pages/volumes.js';
 import { clusterPage } from './pages/cluster.js';
+import { servicePage } from './pages/service.js';
 
 const routes: [RegExp, (...args: string[]) => Page][] = [
   [/^#\/containers\/([^/]+)$/, (id) => containerPage(decodeURIComponent(id))],
@@ -24,6 +25,7 @@ const routes: [RegExp, (...args: string[]) => Page][] = [
   [/^#\/registry$/, () => registryPage()],
   [/^#\/events$/, () => eventsPage()],
   [/^#\/cluster$/, () => clusterPage()],
+  [/^#\/cluster\/services\/([^/]+)$/, (id) => servicePage(decodeURIComponent(id))],
   [/^(?:#\/containers)?$/, () => containersPage()],
 ];
 

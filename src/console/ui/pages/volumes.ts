@@ -61,8 +61,12 @@ function createForm(): HTMLElement {
 function pruneButton(): HTMLElement {
   const status = h('span', { role: 'status', id: 'volume-prune-status' });
   return h('p', {}, confirmButton('Prune unused volumes', 'Prune unused volumes', 'Remove all local volumes that no container uses?', async () => {
-    // API 1.42+ prunes only anonymous volumes unless asked for all, as `docker volume prune --all`
-    const r = await api<{ VolumesDeleted: string[] | null; SpaceReclaimed: number }>('POST', `/volumes/prune${query({ filters: JSON.stringify({ all: ['true'] }) })}`);
+    // API 1.42+ prunes only anonymous volumes unless asked for all (`docker volume prune --all`);
+    // older engines (dockerd 20.10) prune every unused one and refuse the `all` filter
+    const { ApiVersion } = await api<{ ApiVersion: string }>('GET', '/version');
+    const [major = 0, minor = 0] = ApiVersion.split('.').map(Number);
+    const all = major > 1 || (major === 1 && minor >= 42);
+    const r = await api<{ VolumesDeleted: string[] | null; SpaceReclaimed: number }>('POST', `/volumes/prune${all ? query({ filters: JSON.stringify({ all: ['true'] }) }) : ''}`);
     status.textContent = `Removed ${(r.VolumesDeleted ?? []).length} volumes, reclaimed ${formatBytes(r.SpaceReclaimed)}`;
   }), ' ', status);
 }

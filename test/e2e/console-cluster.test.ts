@@ -2,7 +2,9 @@
  * The console's cluster page against a 2-node swarm (a manager and a
  * worker, test/support/cluster.ts): both nodes Ready and active, a service
  * with 2/2 replicas and the nodes its tasks run on; scaling it from the CLI
- * shows in the page. Against a node that is not a manager, the page says so.
+ * shows in the page. A service's page shows its task history (shut-down
+ * tasks included) and its logs, each line named by its task. Against a node
+ * that is not a manager, the page says so.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -63,6 +65,43 @@ describe('berth console: cluster view', () => {
     await web.locator('.replicas', { hasText: '1/1' }).waitFor({ timeout: 60_000 });
     await n1.dockerOk(['service', 'rm', 'web']);
     await web.waitFor({ state: 'detached', timeout: 60_000 });
+  });
+
+  test('a service\'s page: its task history, shut-down tasks included, and its logs streaming in', async () => {
+    await n1.dockerOk(['service', 'create', '-d', '--name', 'chat', '--replicas', '2', '--stop-signal', 'KILL', 'busybox',
+      'sh', '-c', 'i=0; while true; do echo "svc-line-$i from $(hostname)"; i=$((i+1)); sleep 0.5; done']);
+    try {
+      const serviceId = (await n1.dockerOk(['service', 'inspect', '-f', '{{.ID}}', 'chat'])).trim();
+      await page.goto(`${consoles[0]!.origin}/#/cluster`);
+      await page.locator('#services tr[data-service="chat"] .replicas', { hasText: '2/2' }).waitFor({ timeout: 60_000 });
+      await page.getByRole('link', { name: 'chat', exact: true }).click();
+      await page.getByRole('heading', { name: 'chat', level: 1 }).waitFor();
+      assert.equal(new URL(page.url()).hash, `#/cluster/services/${serviceId}`);
+      const running = page.locator('#service-tasks tr[data-state="running"]');
+      await running.nth(1).waitFor({ timeout: 30_000 });
+      // a line written after the page opened, named as `docker service logs` names it
+      const line = page.locator('#logs .stdout', { hasText: /^chat\.[12]\.[0-9a-z]{12}@.+ \| svc-line-\d+ from / });
+      await line.first().waitFor({ timeout: 30_000 });
+      await page.screenshot({ path: join(SCREENSHOTS, 'service.png'), fullPage: true });
+      // a forced update replaces both tasks: the old ones stay in the history, desired and ended shutdown
+      await n1.dockerOk(['service', 'update', '-d', '--force', 'chat']);
+      let ps: string[] = [];
+      for (const until = Date.now() + 120_000; ;) {
+        ps = (await n1.dockerOk(['service', 'ps', '--format', '{{.ID}} {{.DesiredState}} {{.CurrentState}}', 'chat'])).trim().split('\n');
+        if (ps.filter((l) => / Shutdown Shutdown /.test(l)).length === 2 && ps.filter((l) => / Running Running /.test(l)).length === 2) break;
+        assert.ok(Date.now() < until, `the forced update did not finish: ${ps.join(' | ')}`);
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+      const gone = page.locator('#service-tasks tr[data-state="shutdown"]');
+      await gone.nth(1).waitFor({ timeout: 30_000 });
+      for (const row of await gone.all()) assert.equal(await row.locator('td').nth(2).textContent(), 'shutdown', 'desired state');
+      await running.nth(1).waitFor({ timeout: 30_000 });
+      const shown = await page.locator('#service-tasks tr[data-task]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-task')!.slice(0, 12)));
+      assert.deepEqual(shown.sort(), ps.map((l) => l.split(' ')[0]!).sort(), 'the page lists the tasks docker service ps does');
+      await page.screenshot({ path: join(SCREENSHOTS, 'service-history.png'), fullPage: true });
+    } finally {
+      await n1.docker(['service', 'rm', 'chat']);
+    }
   });
 
   test('on a worker the page says it is not a manager', async () => {

@@ -49,6 +49,7 @@ describe('berth console against a real dockerd', () => {
     await con?.stop();
     if (dd) {
       await runProgram('docker', ['rm', '-f', 'chatty'], dd.env);
+      await runProgram('docker', ['volume', 'rm', '-f', 'console-dd-vol'], dd.env);
       await dd.stop();
     }
   });
@@ -66,5 +67,18 @@ describe('berth console against a real dockerd', () => {
     await page.locator('#logs .stdout', { hasText: `tick-${last + 5}` }).waitFor({ timeout: 15_000 });
     await page.screenshot({ path: join(SCREENSHOTS, 'dockerd-logs.png'), fullPage: true });
     await docker(['rm', '-f', 'chatty']);
+  });
+
+  test('volumes against dockerd: created in the page, pruned from the page (API 1.41 has no all filter)', async () => {
+    await page.getByRole('link', { name: 'Volumes' }).click();
+    await page.getByRole('heading', { name: 'Volumes', level: 1 }).waitFor();
+    await page.getByLabel('Name').fill('console-dd-vol');
+    await page.getByRole('button', { name: 'Create volume' }).click();
+    await page.locator('#volumes tr[data-volume="console-dd-vol"]').waitFor({ timeout: 10_000 });
+    assert.match(await docker(['volume', 'ls', '--format', '{{.Name}}']), /^console-dd-vol$/m);
+    page.once('dialog', (dialog) => void dialog.accept());
+    await page.getByRole('button', { name: 'Prune unused volumes' }).click();
+    await page.locator('#volume-prune-status', { hasText: /Removed [1-9]\d* volumes/ }).waitFor({ timeout: 10_000 });
+    assert.doesNotMatch(await docker(['volume', 'ls', '--format', '{{.Name}}']), /^console-dd-vol$/m);
   });
 });

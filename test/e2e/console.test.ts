@@ -210,6 +210,34 @@ describe('berth console', () => {
     await shot('system');
   });
 
+  test('a burst of events over many rows rebuilds only the rows that changed', async () => {
+    const names = Array.from({ length: 60 }, (_, i) => `many-${i}`);
+    for (const n of names) await ok(['create', '--name', n, '--network', 'none', 'busybox', 'true']);
+    try {
+      await page.goto(`${con.origin}/#/containers`);
+      // functions, not strings: the console's CSP forbids eval, which string predicates need
+      type PageGlobals = { document: { querySelectorAll(s: string): { length: number }; querySelector(s: string): unknown }; rowsAdded: number; MutationObserver: new (cb: (records: { addedNodes: { tagName?: string }[] }[]) => void) => { observe(target: unknown, o: object): void } };
+      await page.waitForFunction((n) => (globalThis as unknown as PageGlobals).document.querySelectorAll('#containers tr[data-name^="many-"]').length === n, names.length);
+      // every row the table gains counts: the old page rebuilt all of them for each read
+      await page.evaluate(() => {
+        const w = globalThis as unknown as PageGlobals;
+        w.rowsAdded = 0;
+        new w.MutationObserver((records) => {
+          for (const r of records) for (const n of r.addedNodes) if (n.tagName === 'TR') w.rowsAdded++;
+        }).observe(w.document.querySelector('#containers tbody'), { childList: true });
+      });
+      const started = names.slice(0, 6);
+      await Promise.all(started.map((n) => ok(['start', n])));
+      for (const n of started) await page.locator(`#containers tr[data-name="${n}"][data-state="exited"]`).waitFor({ timeout: 10_000 });
+      const added = await page.evaluate(() => (globalThis as unknown as PageGlobals).rowsAdded);
+      // each started row changes at most twice (start, die); nothing else is touched
+      assert.ok(added >= started.length && added <= 2 * started.length, `${added} rows rebuilt for ${started.length} containers that changed`);
+      assert.equal(await page.locator('#containers tr[data-name^="many-"]').count(), names.length);
+    } finally {
+      await d.docker(['rm', '-f', ...names]);
+    }
+  });
+
   test('nothing is left behind', async () => {
     const ids = (await d.docker(['ps', '-aq'])).stdout.split('\n').filter(Boolean);
     assert.deepEqual(ids, []);

@@ -2,7 +2,8 @@
  * The Engine API routes the console's pages use, and no others: the proxy
  * forwards only these, so a page (or a script that got hold of the cookie)
  * cannot reach plugin installs, swarm changes, builds, archives or exec start (the
- * terminal reaches exec only through its own websocket bridge).
+ * terminal reaches exec only through its own websocket bridge). Every POST and
+ * DELETE here changes state, so the console server also asks it for the same origin.
  *
  *   allowedRoute('POST', '/containers/web/stop')  // true
  *   allowedRoute('POST', '/plugins/pull')         // false
@@ -37,9 +38,19 @@ const routes: [Method, string][] = [
   ['POST', `/images/${IMAGE}/push`],
   ['DELETE', `/images/${IMAGE}`],
   ['GET', '/volumes'],
+  ['POST', '/volumes/create'],
+  ['POST', '/volumes/prune'],
+  ['GET', `/volumes/${ID}`],
+  ['DELETE', `/volumes/${ID}`],
   ['GET', '/networks'],
+  ['POST', '/networks/create'],
+  ['POST', '/networks/prune'],
+  ['GET', `/networks/${ID}`],
+  ['DELETE', `/networks/${ID}`],
   ['GET', '/nodes'],
   ['GET', '/services'],
+  ['GET', `/services/${ID}`],
+  ['GET', `/services/${ID}/logs`],
   ['GET', '/tasks'],
 ];
 

@@ -6,21 +6,26 @@ import { containersPage } from './pages/containers.js';
 import { eventsPage } from './pages/events-page.js';
 import { imagePage } from './pages/image.js';
 import { imagesPage } from './pages/images.js';
-import { networksPage, volumesPage } from './pages/resources.js';
+import { networkPage, networksPage } from './pages/networks.js';
 import { registryPage } from './pages/registry.js';
 import { systemPage } from './pages/system.js';
+import { volumePage, volumesPage } from './pages/volumes.js';
 import { clusterPage } from './pages/cluster.js';
+import { servicePage } from './pages/service.js';
 
 const routes: [RegExp, (...args: string[]) => Page][] = [
   [/^#\/containers\/([^/]+)$/, (id) => containerPage(decodeURIComponent(id))],
   [/^#\/images\/([^/]+)$/, (id) => imagePage(decodeURIComponent(id))],
   [/^#\/images$/, () => imagesPage()],
   [/^#\/volumes$/, () => volumesPage()],
+  [/^#\/volumes\/([^/]+)$/, (name) => volumePage(decodeURIComponent(name))],
   [/^#\/networks$/, () => networksPage()],
+  [/^#\/networks\/([^/]+)$/, (id) => networkPage(decodeURIComponent(id))],
   [/^#\/system$/, () => systemPage()],
   [/^#\/registry$/, () => registryPage()],
   [/^#\/events$/, () => eventsPage()],
   [/^#\/cluster$/, () => clusterPage()],
+  [/^#\/cluster\/services\/([^/]+)$/, (id) => servicePage(decodeURIComponent(id))],
   [/^(?:#\/containers)?$/, () => containersPage()],
 ];
 

@@ -1,7 +1,8 @@
 /**
  * Cluster (when the engine is a swarm manager): nodes with state,
  * availability and role; services with running/desired replicas and the
- * nodes their tasks run on; the task history. Read again on swarm and
+ * nodes their tasks run on (each links to its page, service.ts: task history
+ * and logs); the task history. Read again on swarm and
  * container events (a task is a container on some node), and every few
  * seconds while shown (see below).
  */
@@ -9,7 +10,7 @@ import { api } from '../api.js';
 import { h, notify, replace, type Page } from '../dom.js';
 import { subscribe } from '../events.js';
 
-interface SwarmNode {
+export interface SwarmNode {
   ID: string;
   Description?: { Hostname?: string };
   Spec: { Role: string; Availability: string };
@@ -17,19 +18,44 @@ interface SwarmNode {
   ManagerStatus?: { Leader?: boolean; Reachability?: string };
 }
 
-interface Service {
+export interface Service {
   ID: string;
-  Spec: { Name: string; Mode: { Replicated?: { Replicas?: number }; Global?: object }; TaskTemplate: { ContainerSpec?: { Image?: string } } };
+  CreatedAt?: string;
+  UpdatedAt?: string;
+  Spec: {
+    Name: string;
+    Mode: { Replicated?: { Replicas?: number }; Global?: object };
+    TaskTemplate: { ContainerSpec?: { Image?: string; Args?: string[]; Command?: string[]; TTY?: boolean } };
+  };
 }
 
-interface Task {
+export interface Task {
   ID: string;
   ServiceID: string;
   NodeID?: string;
   Slot?: number;
   DesiredState: string;
   CreatedAt: string;
-  Status: { State: string; Message?: string; Err?: string };
+  UpdatedAt?: string;
+  Status: { State: string; Message?: string; Err?: string; Timestamp?: string; ContainerStatus?: { ExitCode?: number } };
+}
+
+/**
+ * Each node's name for the page: its hostname, or hostname and ID when two
+ * nodes share one (machines cloned from one image).
+ */
+export function nodeNames(nodes: SwarmNode[]): Map<string, string> {
+  const count = new Map<string, number>();
+  for (const n of nodes) count.set(n.Description?.Hostname ?? '', (count.get(n.Description?.Hostname ?? '') ?? 0) + 1);
+  return new Map(nodes.map((n) => {
+    const host = n.Description?.Hostname;
+    return [n.ID, host && count.get(host) === 1 ? host : `${host ?? ''} (${n.ID.slice(0, 12)})`.trim()];
+  }));
+}
+
+/** `web.2`, as `docker service ps` names a replicated task (a global one by its node). */
+export function taskName(t: Task, serviceName: string): string {
+  return `${serviceName}${t.Slot ? `.${t.Slot}` : ''}`;
 }
 
 const CLUSTER_REFRESH_MS = 5000;
@@ -56,13 +82,7 @@ export function clusterPage(): Page {
       const [nodes, services, tasks] = await Promise.all([
         api<SwarmNode[]>('GET', '/nodes'), api<Service[]>('GET', '/services'), api<Task[]>('GET', '/tasks'),
       ]);
-      // two nodes may share a hostname (machines cloned from one image): the ID tells them apart
-      const count = new Map<string, number>();
-      for (const n of nodes) count.set(n.Description?.Hostname ?? '', (count.get(n.Description?.Hostname ?? '') ?? 0) + 1);
-      const hostOf = new Map(nodes.map((n) => {
-        const host = n.Description?.Hostname;
-        return [n.ID, host && count.get(host) === 1 ? host : `${host ?? ''} (${n.ID.slice(0, 12)})`.trim()];
-      }));
+      const hostOf = nodeNames(nodes);
       replace(nodesBody, nodes.sort((a, b) => hostOf.get(a.ID)!.localeCompare(hostOf.get(b.ID)!)).map((n) => h('tr', { 'data-node': n.ID },
         h('th', { scope: 'row' }, hostOf.get(n.ID)!),
         h('td', {}, n.Status.State),
@@ -78,14 +98,14 @@ export function clusterPage(): Page {
         const where = new Map<string, number>();
         for (const t of running) where.set(hostOf.get(t.NodeID ?? '') ?? '?', (where.get(hostOf.get(t.NodeID ?? '') ?? '?') ?? 0) + 1);
         return h('tr', { 'data-service': s.Spec.Name },
-          h('th', { scope: 'row' }, s.Spec.Name),
+          h('th', { scope: 'row' }, h('a', { href: `#/cluster/services/${encodeURIComponent(s.ID)}` }, s.Spec.Name)),
           h('td', {}, s.Spec.TaskTemplate.ContainerSpec?.Image?.split('@')[0] ?? ''),
           h('td', { class: 'replicas' }, `${running.length}/${desired}`),
           h('td', {}, [...where].map(([host, n]) => `${host} ×${n}`).join(', ')));
       }));
       const nameOf = new Map(services.map((s) => [s.ID, s.Spec.Name]));
       replace(tasksBody, tasks.sort((a, b) => b.CreatedAt.localeCompare(a.CreatedAt)).slice(0, 200).map((t) => h('tr', {},
-        h('th', { scope: 'row' }, `${nameOf.get(t.ServiceID) ?? t.ServiceID.slice(0, 12)}${t.Slot ? `.${t.Slot}` : ''}`),
+        h('th', { scope: 'row' }, taskName(t, nameOf.get(t.ServiceID) ?? t.ServiceID.slice(0, 12))),
         h('td', {}, hostOf.get(t.NodeID ?? '') ?? ''),
         h('td', {}, t.DesiredState),
         h('td', {}, t.Status.State),

@@ -48,7 +48,7 @@ export function containerPage(id: string): Page {
       el.querySelector('h1')!.textContent = c.Name.replace(/^\//, '');
       replace(details, facts(c), h('details', {}, h('summary', {}, 'Inspect (JSON)'), h('pre', { class: 'json' }, JSON.stringify(c, null, 2))));
       if (first) {
-        const logs = logsView(c.Id, c.Config.Tty);
+        const logs = logsView({ path: `/containers/${encodeURIComponent(c.Id)}/logs`, tty: c.Config.Tty });
         const term = terminalView(c.Id);
         let stats: ReturnType<typeof statsView> | undefined;
         const statsPanel = h('div');

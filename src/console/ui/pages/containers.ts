@@ -1,10 +1,11 @@
 /**
  * Containers: every container with its state, health and ports, kept live
  * by the events stream (a container's row is read again when an event
- * names it), the lifecycle buttons, and a form to run a new one.
+ * names it, once per frame for a burst), the lifecycle buttons, and a form
+ * to run a new one.
  */
 import { api, ApiError, query } from '../api.js';
-import { h, notify, replace, type Child, type Page } from '../dom.js';
+import { h, notify, type Child, type Page } from '../dom.js';
 import { subscribe } from '../events.js';
 import { runForm } from './run-form.js';
 
@@ -81,51 +82,86 @@ function row(c: ContainerSummary): HTMLTableRowElement {
   );
 }
 
+/** Past this many containers named by events in one frame, one read of the whole list is cheaper (and keeps the URL short). */
+const MAX_IDS_PER_READ = 50;
+const byName = new Intl.Collator(undefined, { numeric: true });
+
 export function containersPage(): Page {
-  const rows = new Map<string, ContainerSummary>();
+  const rows = new Map<string, { c: ContainerSummary; key: string; el: HTMLTableRowElement }>();
   const tbody = h('tbody');
   const count = h('p', { 'aria-live': 'polite', class: 'count' });
-  const render = () => {
-    const list = [...rows.values()].sort((a, b) => nameOf(a).localeCompare(nameOf(b)));
-    replace(tbody, list.map(row));
-    const running = list.filter((c) => c.State === 'running').length;
-    count.textContent = `${list.length} containers, ${running} running`;
-  };
-  // one container read again when an event names it: the list stays live without polling
-  const pending = new Set<string>();
-  let scheduled = false;
-  const refresh = (id: string) => {
-    pending.add(id);
-    if (scheduled) return;
-    scheduled = true;
-    queueMicrotask(async () => {
-      scheduled = false;
-      const ids = [...pending];
-      pending.clear();
-      try {
-        const found = await api<ContainerSummary[]>('GET', `/containers/json${query({ all: true, filters: JSON.stringify({ id: ids }) })}`);
-        for (const id of ids) rows.delete(id);
-        for (const c of found) rows.set(c.Id, c);
-        render();
-      } catch (err) {
-        notify((err as ApiError).message);
+
+  /**
+   * Applies what one read found: only rows whose summary changed are rebuilt, and the rows are
+   * moved only when the order by name changed, so a burst of events over 500 rows costs a few
+   * row updates per frame instead of rebuilding the table per event.
+   */
+  const apply = (found: ContainerSummary[], asked: string[] | 'all') => {
+    const seen = new Set<string>();
+    let moved = false;
+    for (const c of found) {
+      seen.add(c.Id);
+      const key = JSON.stringify(c);
+      const old = rows.get(c.Id);
+      if (old?.key === key) continue;
+      const el = row(c);
+      if (old) {
+        old.el.replaceWith(el);
+        moved ||= nameOf(old.c) !== nameOf(c);
+      } else {
+        tbody.append(el);
+        moved = true;
       }
-    });
+      rows.set(c.Id, { c, key, el });
+    }
+    for (const id of asked === 'all' ? [...rows.keys()] : asked) {
+      if (seen.has(id)) continue;
+      rows.get(id)?.el.remove();
+      rows.delete(id);
+    }
+    if (moved) {
+      const sorted = [...rows.values()].sort((a, b) => byName.compare(nameOf(a.c), nameOf(b.c)));
+      if (sorted.some((r, i) => tbody.children[i] !== r.el)) tbody.append(...sorted.map((r) => r.el));
+    }
+    let running = 0;
+    for (const r of rows.values()) if (r.c.State === 'running') running++;
+    count.textContent = `${rows.size} containers, ${running} running`;
+  };
+
+  // containers named by events are read again, once per animation frame for all of that frame's
+  // events and one read at a time: a burst of hundreds of events makes a few reads, not hundreds
+  let pending = new Set<string>();
+  let everything = false;
+  let frame = 0;
+  let reading = false;
+  const read = async () => {
+    frame = 0;
+    reading = true;
+    const ids = [...pending];
+    const all = everything || ids.length > MAX_IDS_PER_READ;
+    pending = new Set();
+    everything = false;
+    try {
+      const q = all ? query({ all: true }) : query({ all: true, filters: JSON.stringify({ id: ids }) });
+      apply(await api<ContainerSummary[]>('GET', `/containers/json${q}`), all ? 'all' : ids);
+    } catch (err) {
+      notify((err as ApiError).message);
+    } finally {
+      reading = false;
+      if (pending.size || everything) schedule();
+    }
+  };
+  const schedule = () => {
+    if (!frame && !reading) frame = requestAnimationFrame(() => void read());
   };
   const sub = subscribe((e) => {
     if (e.Type !== 'container' || e.Action.startsWith('exec_')) return;
-    if (e.Action === 'destroy') {
-      rows.delete(e.Actor.ID);
-      render();
-    } else refresh(e.Actor.ID);
+    pending.add(e.Actor.ID);
+    schedule();
   });
-  void sub.ready.then(async () => {
-    try {
-      for (const c of await api<ContainerSummary[]>('GET', '/containers/json?all=1')) rows.set(c.Id, c);
-      render();
-    } catch (err) {
-      notify((err as Error).message);
-    }
+  void sub.ready.then(() => {
+    everything = true;
+    schedule();
   });
   const el = h('section', { 'aria-labelledby': 'containers-title' },
     h('h1', { id: 'containers-title' }, 'Containers'),
@@ -137,5 +173,5 @@ export function containersPage(): Page {
     ),
     runForm(),
   );
-  return { el, dispose: () => sub.unsubscribe() };
+  return { el, dispose: () => { cancelAnimationFrame(frame); sub.unsubscribe(); } };
 }

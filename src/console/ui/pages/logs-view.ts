@@ -1,14 +1,27 @@
 /**
- * A container's logs, streamed: follow, tail, timestamps, search; stderr lines are
- * marked (colour and a label for screen readers). Changing an option
- * starts a new stream and drops the old one.
+ * Logs, streamed: a container's (`/containers/{id}/logs`) or a service's
+ * (`/services/{id}/logs`, the same stdcopy framing): follow, tail, timestamps,
+ * search; stderr lines are marked (colour and a label for screen readers).
+ * Changing an option starts a new stream and drops the old one.
  */
 import { call, outputChunks, query, type StreamName } from '../api.js';
 import { h } from '../dom.js';
 
 const MAX_LINES = 5000;
 
-export function logsView(id: string, tty: boolean): { el: HTMLElement; dispose: () => void } {
+export interface LogsSource {
+  /** `/containers/{id}/logs` or `/services/{id}/logs`. */
+  path: string;
+  /** A tty's output is raw, not framed. */
+  tty: boolean;
+  /** Extra query parameters (a service's `details=1`). */
+  query?: Record<string, string | boolean>;
+  /** Rewrites a line before it is shown (a service's details become the task's name). */
+  line?: (text: string, timestamps: boolean) => string;
+}
+
+export function logsView(source: LogsSource): { el: HTMLElement; dispose: () => void } {
+  const { path, tty } = source;
   const out = h('pre', { class: 'logs', id: 'logs', tabindex: 0, 'aria-label': 'Log output', 'aria-live': 'off' });
   const follow = h('input', { type: 'checkbox', id: 'logs-follow', checked: true });
   const timestamps = h('input', { type: 'checkbox', id: 'logs-timestamps' });
@@ -52,15 +65,16 @@ export function logsView(id: string, tty: boolean): { el: HTMLElement; dispose: 
     pending = [];
     partial.stdout = partial.stderr = '';
     try {
-      const q = query({ stdout: true, stderr: true, follow: follow.checked, timestamps: timestamps.checked, tail: tail.value === '' ? 'all' : tail.value });
-      const res = await call('GET', `/containers/${encodeURIComponent(id)}/logs${q}`, undefined, mine.signal);
+      const q = query({ stdout: true, stderr: true, follow: follow.checked, timestamps: timestamps.checked, tail: tail.value === '' ? 'all' : tail.value, ...source.query });
+      const res = await call('GET', `${path}${q}`, undefined, mine.signal);
+      const shown = source.line ? (text: string) => source.line!(text, timestamps.checked) : (text: string) => text;
       for await (const { stream, data } of outputChunks(res, tty)) {
         if (mine.signal.aborted) return;
         const lines = (partial[stream] + decoders[stream].decode(data, { stream: true })).split('\n');
         partial[stream] = lines.pop()!;
-        for (const l of lines) addLine(stream, l.replace(/\r$/, ''));
+        for (const l of lines) addLine(stream, shown(l.replace(/\r$/, '')));
       }
-      for (const s of ['stdout', 'stderr'] as const) if (partial[s]) addLine(s, partial[s]);
+      for (const s of ['stdout', 'stderr'] as const) if (partial[s]) addLine(s, shown(partial[s]));
     } catch (err) {
       if (!mine.signal.aborted) addLine('stderr', `[logs: ${(err as Error).message}]`);
     }

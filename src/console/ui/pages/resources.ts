@@ -1,35 +1,18 @@
 /**
- * Volumes and networks: read-only lists for now (create and remove come in
- * a later round), read again when the events stream names one.
+ * What the Volumes and Networks pages share: a titled list read again on
+ * its events, a Remove button that asks first and shows the daemon's own
+ * words when it refuses (a volume in use is a 409), and form fields.
  */
-import { api } from '../api.js';
 import { h, notify, replace, type Child, type Page } from '../dom.js';
 import { subscribe } from '../events.js';
 
-interface Volume {
-  Name: string;
-  Driver: string;
-  Mountpoint: string;
-  CreatedAt?: string;
-  Scope: string;
-}
-
-interface Network {
-  Id: string;
-  Name: string;
-  Driver: string;
-  Scope: string;
-  Internal: boolean;
-  IPAM?: { Config?: { Subnet?: string; Gateway?: string }[] | null };
-}
-
-/** A titled table whose rows come from `load`, refreshed on events of `eventType`. */
-function listPage(title: string, eventType: string, columns: string[], load: () => Promise<Child[][]>): Page {
+/** A titled table whose rows come from `load`, refreshed on events of `eventType`; `extra` goes below it. */
+export function listPage(title: string, eventType: string, columns: string[], load: () => Promise<HTMLTableRowElement[]>, extra: Child[] = []): Page & { refresh: () => Promise<void> } {
   const id = title.toLowerCase();
   const tbody = h('tbody');
   const refresh = async () => {
     try {
-      replace(tbody, (await load()).map(([first, ...rest]) => h('tr', {}, h('th', { scope: 'row' }, first), rest.map((c) => h('td', {}, c)))));
+      replace(tbody, await load());
     } catch (err) {
       notify((err as Error).message);
     }
@@ -43,24 +26,58 @@ function listPage(title: string, eventType: string, columns: string[], load: () 
     h('table', { class: 'list', id },
       h('caption', { class: 'visually-hidden' }, `${title} on this engine`),
       h('thead', {}, h('tr', {}, columns.map((c) => h('th', { scope: 'col' }, c)))),
-      tbody));
-  return { el, dispose: () => sub.unsubscribe() };
+      tbody),
+    extra);
+  return { el, refresh, dispose: () => sub.unsubscribe() };
 }
 
-export function volumesPage(): Page {
-  return listPage('Volumes', 'volume', ['Name', 'Driver', 'Scope', 'Mountpoint', 'Created'], async () => {
-    const { Volumes } = await api<{ Volumes: Volume[] | null }>('GET', '/volumes');
-    return (Volumes ?? []).sort((a, b) => a.Name.localeCompare(b.Name)).map((v) => [v.Name, v.Driver, v.Scope, h('code', {}, v.Mountpoint), v.CreatedAt ?? '']);
-  });
+/**
+ * A button that asks `question`, then runs `run`; a refusal (in use, not found, a
+ * predefined network) is shown with the daemon's message.
+ */
+export function confirmButton(label: string, ariaLabel: string, question: string, run: () => Promise<unknown>, done?: () => void): HTMLButtonElement {
+  const b = h('button', {
+    type: 'button',
+    class: 'danger',
+    'aria-label': ariaLabel,
+    onclick: async () => {
+      if (!window.confirm(question)) return;
+      b.disabled = true;
+      try {
+        await run();
+        notify('');
+        done?.();
+      } catch (err) {
+        notify(`${ariaLabel}: ${(err as Error).message}`);
+      } finally {
+        b.disabled = false;
+      }
+    },
+  }, label);
+  return b;
 }
 
-export function networksPage(): Page {
-  return listPage('Networks', 'network', ['Name', 'ID', 'Driver', 'Scope', 'Subnets', 'Internal'], async () => {
-    const list = await api<Network[]>('GET', '/networks');
-    return list.sort((a, b) => a.Name.localeCompare(b.Name)).map((n) => [
-      n.Name, h('code', {}, n.Id.slice(0, 12)), n.Driver, n.Scope,
-      (n.IPAM?.Config ?? []).map((c) => [c.Subnet, c.Gateway ? ` via ${c.Gateway}` : ''].join('')).join(', '),
-      n.Internal ? 'yes' : 'no',
-    ]);
-  });
+/** A labelled input for a create form; `prefix` keeps the ids of two forms apart. */
+export function field(prefix: string, label: string, name: string, props: Record<string, unknown> = {}): { input: HTMLInputElement; el: HTMLElement } {
+  const input = h('input', { id: `${prefix}-${name}`, name, autocomplete: 'off', ...props });
+  const box = props.type === 'checkbox'
+    ? h('div', { class: 'field field-check' }, h('label', { for: input.id }, input, ` ${label}`))
+    : h('div', { class: 'field' }, h('label', { for: input.id }, label), input);
+  return { input, el: box };
+}
+
+/** `key=value` pairs, one a line or comma-separated, as an object (labels, driver options). */
+export function pairs(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const item of text.split(/[\n,]/).map((s) => s.trim()).filter(Boolean)) {
+    const i = item.indexOf('=');
+    if (i <= 0) throw new Error(`expected key=value, got "${item}"`);
+    out[item.slice(0, i)] = item.slice(i + 1);
+  }
+  return out;
+}
+
+/** A definition list of the facts that have a value. */
+export function facts(id: string, list: [string, Child][]): HTMLElement {
+  return h('dl', { class: 'facts', id }, list.filter(([, v]) => v !== '' && v !== undefined && v !== null).map(([k, v]) => [h('dt', {}, k), h('dd', {}, v)]));
 }

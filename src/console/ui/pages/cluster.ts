@@ -124,8 +124,8 @@ export function clusterPage(): Page {
     scheduled = setTimeout(() => void load(), 150);
   });
   void sub.ready.then(load);
-  // berthd sends no service, node or task events yet (dockerd does), and a task that changes on a
-  // worker makes no event on this manager: until it does, this page (only) reads again every 5 s
+  // services and nodes come as events (scope swarm), but the engine has no task events (neither
+  // has dockerd), and a task that changes on a worker makes none here: so this page reads every 5 s
   const timer = setInterval(() => void load(), CLUSTER_REFRESH_MS);
   const el = h('section', { 'aria-labelledby': 'cluster-title' },
     h('h1', { id: 'cluster-title' }, 'Cluster'),

@@ -10,7 +10,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { ContainerCreateRequest } from '../../api/types/index.js';
 import { StdDemuxer, StdStream } from '../../api/stdcopy.js';
-import { InvalidParameter, NotFound, NotModified, Unavailable } from '../../errdefs/index.js';
+import { InvalidParameter, NotFound, NotModified, DeadlineExceeded } from '../../errdefs/index.js';
 import type { ContainerRecord } from '../containers/record.js';
 import type { ContainerService } from '../containers/service.js';
 import type { ExecService } from '../containers/exec.js';
@@ -265,7 +265,7 @@ export class PodContainers {
     if (timeoutSeconds > 0) {
       let timer: NodeJS.Timeout | undefined;
       const expired = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Unavailable('cri.exec_timeout', `command ${JSON.stringify(cmd)} timed out after ${timeoutSeconds}s`)), timeoutSeconds * 1000);
+        timer = setTimeout(() => reject(new DeadlineExceeded('cri.exec_timeout', `failed to exec in container: timeout ${timeoutSeconds}s exceeded: context deadline exceeded`)), timeoutSeconds * 1000);
       });
       try {
         await Promise.race([done, expired]);

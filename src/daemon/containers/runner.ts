@@ -8,6 +8,7 @@
  * for the exit to be recorded.
  */
 import { EventEmitter } from 'node:events';
+import { posix } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { startFailureKind, startFailureStatus } from '../../api/start-errors.js';
 import { Conflict, InvalidParameter, NotModified, SystemError } from '../../errdefs/index.js';
@@ -126,7 +127,7 @@ export class ContainerRunner {
       const spec = buildSpec({
         rec, user, rootfs: paths.merged, joined,
         files: { hostname: paths.hostname, hosts: paths.hosts, resolvConf: paths.resolvConf },
-        cgroupsPath: this.cgroupsPath(rec.id),
+        cgroupsPath: this.cgroupsPath(rec),
         cgroupVersion: this.d.cgroupVersion,
         userMounts: env.mounts,
         ...(env.netnsPath ? { netnsPath: env.netnsPath } : {}),
@@ -163,8 +164,10 @@ export class ContainerRunner {
     this.d.events.publish('container', 'start', rec.id, eventAttributes(rec));
   }
 
-  cgroupsPath(id: string): string {
-    return `${this.d.cgroupParent}/${id}`;
+  /** The container's cgroup: under its own `--cgroup-parent` when it has one (a CRI pod's cgroup), else the daemon's. */
+  cgroupsPath(rec: Pick<ContainerRecord, 'id' | 'hostConfig'>): string {
+    const parent = rec.hostConfig.CgroupParent;
+    return parent ? posix.join('/', parent, rec.id) : `${this.d.cgroupParent}/${rec.id}`;
   }
 
   /** Records the exit of a run, then applies the restart policy or AutoRemove. */
@@ -186,7 +189,7 @@ export class ContainerRunner {
     live.exiting = true;
     await this.d.health?.stopped(rec); // before anything else: no probe may start in a dying container
     // the shim's OOM event may trail the exit: the cgroup's own counter decides (read before the task is deleted)
-    if (!live.oomKilled && (await span('oom check', () => oomKilledInCgroup(this.d.cgroupVersion, this.cgroupsPath(rec.id))))) this.noteOom(rec.id);
+    if (!live.oomKilled && (await span('oom check', () => oomKilledInCgroup(this.d.cgroupVersion, this.cgroupsPath(rec))))) this.noteOom(rec.id);
     await span('output drain', () => Promise.race([outputDone, new Promise((r) => setTimeout(r, OUTPUT_GRACE_MS).unref())]));
     live.streams.endRun();
     // the network and volumes are released while the runtime deletes the task; the rootfs

@@ -38,9 +38,10 @@ async function runPodWithContainer() {
   const run = ms(t);
   t = process.hrtime.bigint();
   const id = (await cri.runtime('CreateContainer', { pod_sandbox_id: pod, config: containerConfig, sandbox_config: config })).container_id;
+  const create = ms(t);
+  const t2 = process.hrtime.bigint();
   await cri.runtime('StartContainer', { container_id: id });
-  const createStart = ms(t);
-  return { pod, run, createStart };
+  return { pod, run, create, start: ms(t2), createStart: ms(t) };
 }
 
 async function removePod(pod) {
@@ -91,10 +92,10 @@ if (mode === 'latency') {
   for (let i = 0; i < n; i++) {
     const r = await runPodWithContainer();
     const stopRemove = await removePod(r.pod);
-    runs.push({ run: r.run, createStart: r.createStart, stopRemove, sandboxLifecycle: r.run + stopRemove });
+    runs.push({ run: r.run, create: r.create, start: r.start, createStart: r.createStart, stopRemove, sandboxLifecycle: r.run + stopRemove });
   }
   const med = (k) => +median(runs.map((r) => r[k])).toFixed(1);
-  console.log(JSON.stringify({ mode, n, runPodSandbox: med('run'), containerCreateStart: med('createStart'), stopRemovePod: med('stopRemove'), sandboxRunStopRemove: med('sandboxLifecycle') }));
+  console.log(JSON.stringify({ mode, n, runPodSandbox: med('run'), containerCreate: med('create'), containerStart: med('start'), containerCreateStart: med('createStart'), stopRemovePod: med('stopRemove'), sandboxRunStopRemove: med('sandboxLifecycle') }));
 } else if (mode === 'memory') {
   const pods = Number(opt.pods ?? 50);
   const before = memory(daemonProcesses(opt['daemon-pid'], opt['shim-match']));

@@ -70,6 +70,11 @@ export const SIGKILL = 9;
 /** How long to let a dead process's output drain before closing its log. */
 const OUTPUT_GRACE_MS = 2000;
 
+/** A CRI container shares its pod sandbox's shim (the sandbox whose network it joins), as containerd does. */
+export function shimGroupOf(rec: Pick<ContainerRecord, 'cri' | 'hostConfig'>): string | undefined {
+  return rec.cri ? /^container:([0-9a-f]{64})$/.exec(rec.hostConfig.NetworkMode ?? '')?.[1] : undefined;
+}
+
 export class ContainerRunner {
   readonly live: LiveContainers;
   readonly lock: KeyedLock;
@@ -103,7 +108,7 @@ export class ContainerRunner {
     let task: Task | undefined;
     let log: JsonFileWriter | undefined;
     // the shim starts while the rootfs and the spec are prepared
-    this.d.runtime.prepare?.(rec.id);
+    this.d.runtime.prepare?.(rec.id, shimGroupOf(rec));
     let envReady: Promise<PreparedEnvironment> | undefined;
     try {
       // before the mount: under userns-remap it gives the container's layers to the remapped root

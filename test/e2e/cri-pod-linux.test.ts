@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSyn
 import { join } from 'node:path';
 import { TestDaemon } from '../support/daemon.js';
 import { CriClient, grpcCode } from '../support/cri-client.js';
+import { waitFor } from '../support/wait.js';
 
 const INVALID_ARGUMENT = 3;
 
@@ -135,6 +136,30 @@ describe('CRI pod: cgroup parent, sysctls, devices, mount propagation, shared /d
     hostMounts.push(join(shared, 'fromctr'));
     assert.equal(readFileSync(join(shared, 'fromctr', 'g'), 'utf8'), 'from-the-container\n');
     await removePod(pod.id);
+  });
+
+  test('a pod\'s containers run in its sandbox\'s shim: one shim per pod, gone with the pod', async () => {
+    const shims = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
+      try {
+        const cmd = readFileSync(`/proc/${p}/cmdline`, 'utf8');
+        return cmd.includes('containerd-shim-runc-v2') && cmd.includes(`berth:${d.execRoot}\0`);
+      } catch {
+        return false;
+      }
+    }).length;
+    const before = shims();
+    const pod = await runPod();
+    const a = await start(pod, 'one');
+    await start(pod, 'two');
+    assert.equal(shims(), before + 1);
+    // each container is its own task in it: exec, stop and status apart
+    assert.equal((await exec(a, 'echo in-one')).out, 'in-one\n');
+    await cri.runtime('StopContainer', { container_id: a, timeout: 0 });
+    assert.equal((await cri.runtime('ContainerStatus', { container_id: a })).status.state, 'CONTAINER_EXITED');
+    await cri.runtime('RemoveContainer', { container_id: a });
+    assert.equal(shims(), before + 1, 'the sandbox and the other container keep the shim');
+    await removePod(pod.id);
+    await waitFor(async () => shims() === before, 10_000, 'the shim exits with its last task');
   });
 
   test('the containers of a pod share its /dev/shm; it is unmounted with the pod', async () => {

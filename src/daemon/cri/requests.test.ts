@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { containerCreateRequest, namespaceModes, securityOptions } from './pod-containers.js';
 import { sandboxCreateRequest, sandboxName } from './pod-sandboxes.js';
 import { podShmOf } from './pod-shm.js';
+import { shimGroupOf } from '../containers/runner.js';
 import { containerState, matchesSelector, nanos } from './records.js';
 import type { ContainerRecord } from '../containers/record.js';
 
@@ -102,4 +103,11 @@ test('a pod\'s /dev/shm is bound into its sandbox and into its containers that s
   assert.deepEqual(c.HostConfig?.Binds, ['/run/berth/cri-shm/ab/shm:/dev/shm']);
   const hostIpc = containerCreateRequest({ metadata: { name: 'a', attempt: 0 }, image: { image: 'busybox' }, linux: { security_context: { namespace_options: { ipc: 'NODE' } } } }, 'sb1', undefined, { shm: '/x/shm' });
   assert.deepEqual(hostIpc.HostConfig?.Binds, []);
+});
+
+test('a CRI container is grouped into its sandbox\'s shim; a Docker container, or one on another network, is not', () => {
+  const sb = 'a'.repeat(64);
+  assert.equal(shimGroupOf({ cri: {}, hostConfig: { NetworkMode: `container:${sb}` } } as ContainerRecord), sb);
+  assert.equal(shimGroupOf({ hostConfig: { NetworkMode: `container:${sb}` } } as ContainerRecord), undefined);
+  assert.equal(shimGroupOf({ cri: {}, hostConfig: { NetworkMode: 'bridge' } } as ContainerRecord), undefined);
 });

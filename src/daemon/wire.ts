@@ -381,7 +381,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
         socket: cfg.criSocket, sandboxImage: cfg.criSandboxImage, containers, execs,
         killExec: async (id) => execRegistry.get(id).process?.kill(9),
         records: { list: () => containerStore.list(), find: (ref) => containerStore.find(ref) },
-        images, removeImage: (ref, o) => imageService.remove(ref, o), layersDir: join(storeRoot, 'layers'),
+        images, removeImage: (ref, o) => imageService.remove(ref, o), layersDir: join(storeRoot, 'layers'), shmRoot: join(cfg.execRoot, 'cri-shm'),
         pull: async (ref, creds) => {
           const r = parseReference(ref);
           await distribution.pull(`${r.domain}/${r.path}`, r.digest ?? r.tag, hostPlatform(), creds, () => {});

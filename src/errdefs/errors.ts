@@ -16,6 +16,7 @@ export type ErrorKind =
   | 'not_modified'
   | 'not_implemented'
   | 'unavailable'
+  | 'deadline_exceeded'
   | 'system'
   // the registry's (the distribution spec answers these statuses; the daemon does not)
   | 'not_allowed'
@@ -79,6 +80,10 @@ export class NotImplemented extends BerthError {
 export class Unavailable extends BerthError {
   readonly kind = 'unavailable';
 }
+/** The operation outlived the time it was given (504; gRPC DEADLINE_EXCEEDED): a CRI ExecSync past its timeout. */
+export class DeadlineExceeded extends BerthError {
+  readonly kind = 'deadline_exceeded';
+}
 /** Anything else that went wrong inside (500). */
 export class SystemError extends BerthError {
   readonly kind = 'system';
@@ -106,7 +111,7 @@ export class TooManyRequests extends BerthError {
 
 const CLASS_OF_KIND: Record<ErrorKind, new (code: string, message: string) => BerthError> = {
   invalid_parameter: InvalidParameter, unauthorized: Unauthorized, forbidden: Forbidden, not_found: NotFound, conflict: Conflict,
-  not_modified: NotModified, not_implemented: NotImplemented, unavailable: Unavailable, system: SystemError,
+  not_modified: NotModified, not_implemented: NotImplemented, unavailable: Unavailable, deadline_exceeded: DeadlineExceeded, system: SystemError,
   not_allowed: NotAllowed, too_large: TooLarge, range_not_satisfiable: RangeNotSatisfiable, too_many_requests: TooManyRequests,
 };
 

@@ -13,6 +13,7 @@ const grpcCodeByKind: Record<ErrorKind, number> = {
   not_modified: 9, // FAILED_PRECONDITION
   not_implemented: 12, // UNIMPLEMENTED
   unavailable: 14, // UNAVAILABLE
+  deadline_exceeded: 4, // DEADLINE_EXCEEDED
   system: 13, // INTERNAL
   not_allowed: 12,
   too_large: 8, // RESOURCE_EXHAUSTED

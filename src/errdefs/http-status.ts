@@ -10,6 +10,7 @@ const statusByKind: Record<ErrorKind, number> = {
   not_modified: 304,
   not_implemented: 501,
   unavailable: 503,
+  deadline_exceeded: 504, // moby's errdefs.Deadline
   system: 500,
   not_allowed: 405,
   too_large: 413,

@@ -157,18 +157,4 @@ describe('CRI streaming server', () => {
     }, 30_000, `the page through the forward: ${JSON.stringify(body)}`);
     assert.match(body, /^HTTP\/1\.[01] 200 OK/);
   });
-
-  test('a SPDY upgrade is refused with a 400 that says why', async () => {
-    const id = await start('spdy', ['sleep', '3600']);
-    const { url } = await cri.runtime('Exec', { container_id: id, cmd: ['true'], stdout: true });
-    const { request } = await import('node:http');
-    const status = await new Promise<number>((resolve, reject) => {
-      const r = request(url, { headers: { Connection: 'Upgrade', Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': 'v4.channel.k8s.io' } });
-      r.on('response', (m) => { m.resume(); resolve(m.statusCode ?? 0); });
-      r.on('upgrade', () => resolve(101));
-      r.on('error', reject);
-      r.end();
-    });
-    assert.equal(status, 400);
-  });
 });

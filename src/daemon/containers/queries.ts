@@ -131,7 +131,7 @@ export class ContainerQueries {
     const task = rec.state.Running ? this.d.runner.live.peek(rec.id)?.task : undefined;
     return containerStats({
       id: rec.id, name: rec.name, pid: rec.state.Pid, running: !!task,
-      cgroupsPath: this.d.runner.cgroupsPath(rec.id), cgroupVersion: this.d.cgroupVersion,
+      cgroupsPath: this.d.runner.cgroupsPath(rec), cgroupVersion: this.d.cgroupVersion,
     }, previous);
   }
 }

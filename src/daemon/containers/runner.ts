@@ -8,6 +8,7 @@
  * for the exit to be recorded.
  */
 import { EventEmitter } from 'node:events';
+import { posix } from 'node:path';
 import { writeFile } from 'node:fs/promises';
 import { startFailureKind, startFailureStatus } from '../../api/start-errors.js';
 import { Conflict, InvalidParameter, NotModified, SystemError } from '../../errdefs/index.js';
@@ -70,6 +71,11 @@ export const SIGKILL = 9;
 const OUTPUT_GRACE_MS = 2000;
 const OUTPUT_CAP_MS = 60_000;
 
+/** A CRI container shares its pod sandbox's shim (the sandbox whose network it joins), as containerd does. */
+export function shimGroupOf(rec: Pick<ContainerRecord, 'cri' | 'hostConfig'>): string | undefined {
+  return rec.cri ? /^container:([0-9a-f]{64})$/.exec(rec.hostConfig.NetworkMode ?? '')?.[1] : undefined;
+}
+
 export class ContainerRunner {
   readonly live: LiveContainers;
   readonly lock: KeyedLock;
@@ -103,7 +109,7 @@ export class ContainerRunner {
     let task: Task | undefined;
     let log: JsonFileWriter | undefined;
     // the shim starts while the rootfs and the spec are prepared
-    this.d.runtime.prepare?.(rec.id);
+    this.d.runtime.prepare?.(rec.id, shimGroupOf(rec));
     let envReady: Promise<PreparedEnvironment> | undefined;
     try {
       // before the mount: under userns-remap it gives the container's layers to the remapped root
@@ -127,7 +133,7 @@ export class ContainerRunner {
       const spec = buildSpec({
         rec, user, rootfs: paths.merged, joined,
         files: { hostname: paths.hostname, hosts: paths.hosts, resolvConf: paths.resolvConf },
-        cgroupsPath: this.cgroupsPath(rec.id),
+        cgroupsPath: this.cgroupsPath(rec),
         cgroupVersion: this.d.cgroupVersion,
         userMounts: env.mounts,
         ...(env.netnsPath ? { netnsPath: env.netnsPath } : {}),
@@ -164,8 +170,10 @@ export class ContainerRunner {
     this.d.events.publish('container', 'start', rec.id, eventAttributes(rec));
   }
 
-  cgroupsPath(id: string): string {
-    return `${this.d.cgroupParent}/${id}`;
+  /** The container's cgroup: under its own `--cgroup-parent` when it has one (a CRI pod's cgroup), else the daemon's. */
+  cgroupsPath(rec: Pick<ContainerRecord, 'id' | 'hostConfig'>): string {
+    const parent = rec.hostConfig.CgroupParent;
+    return parent ? posix.join('/', parent, rec.id) : `${this.d.cgroupParent}/${rec.id}`;
   }
 
   /** Records the exit of a run, then applies the restart policy or AutoRemove. */
@@ -187,7 +195,7 @@ export class ContainerRunner {
     live.exiting = true;
     await this.d.health?.stopped(rec); // before anything else: no probe may start in a dying container
     // the shim's OOM event may trail the exit: the cgroup's own counter decides (read before the task is deleted)
-    if (!live.oomKilled && (await span('oom check', () => oomKilledInCgroup(this.d.cgroupVersion, this.cgroupsPath(rec.id))))) this.noteOom(rec.id);
+    if (!live.oomKilled && (await span('oom check', () => oomKilledInCgroup(this.d.cgroupVersion, this.cgroupsPath(rec))))) this.noteOom(rec.id);
     await span('output drain', () => live.streams.settled(outputDone, OUTPUT_GRACE_MS, OUTPUT_CAP_MS));
     live.streams.endRun();
     // the network and volumes are released while the runtime deletes the task; the rootfs

@@ -241,6 +241,10 @@ export function buildSpec(i: SpecInputs): RuntimeSpec {
     spec.linux.uidMappings = idMap.uids.map((m) => ({ ...m }));
     spec.linux.gidMappings = idMap.gids.map((m) => ({ ...m }));
   }
+  // a shared bind propagates back to the host only from a shared root; a slave bind wants a slave root (moby's WithMounts)
+  const propagations = userMounts.flatMap((m) => m.options ?? []);
+  if (propagations.some((o) => o === 'shared' || o === 'rshared')) spec.linux.rootfsPropagation = 'shared';
+  else if (propagations.some((o) => o === 'slave' || o === 'rslave')) spec.linux.rootfsPropagation = 'slave';
   if (c.Domainname) spec.domainname = c.Domainname;
   if (c.Tty && hc.ConsoleSize && hc.ConsoleSize[0] && hc.ConsoleSize[1]) {
     spec.process.consoleSize = { height: hc.ConsoleSize[0], width: hc.ConsoleSize[1] };
@@ -249,7 +253,8 @@ export function buildSpec(i: SpecInputs): RuntimeSpec {
   if (hc.Ulimits?.length) {
     spec.process.rlimits = hc.Ulimits.map((u) => ({ type: `RLIMIT_${u.Name.toUpperCase()}`, hard: u.Hard, soft: u.Soft }));
   }
-  if (netMode !== 'host') {
+  // only in a namespace of its own: one joined with container:<id> keeps what its owner set (moby's IsPrivate)
+  if (netMode !== 'host' && !netMode.startsWith('container:')) {
     // ping sockets cannot be set up from a user namespace (moby leaves the sysctl out there)
     const defaults: Record<string, string> = idMap
       ? { 'net.ipv4.ip_unprivileged_port_start': '0' }

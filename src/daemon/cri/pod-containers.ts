@@ -10,7 +10,7 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import type { ContainerCreateRequest } from '../../api/types/index.js';
 import { StdDemuxer, StdStream } from '../../api/stdcopy.js';
-import { InvalidParameter, NotFound, NotModified, Unavailable } from '../../errdefs/index.js';
+import { InvalidParameter, NotFound, NotModified, DeadlineExceeded } from '../../errdefs/index.js';
 import type { ContainerRecord } from '../containers/record.js';
 import type { ContainerService } from '../containers/service.js';
 import type { ExecService } from '../containers/exec.js';
@@ -19,6 +19,7 @@ import {
   containerState, containerStatusView, containerView, criLabels, IMAGE_LABEL, kindOf, labelsOf, matchesSelector,
   SANDBOX_ID_LABEL, sandboxIdOf, type ContainerMetadata, type StringMap,
 } from './records.js';
+import { podShmOf, SHM_DESTINATION } from './pod-shm.js';
 
 export interface ContainerConfig {
   metadata?: ContainerMetadata | null;
@@ -27,7 +28,8 @@ export interface ContainerConfig {
   args?: string[];
   working_dir?: string;
   envs?: { key: string; value: string }[];
-  mounts?: { container_path: string; host_path: string; readonly?: boolean }[];
+  mounts?: { container_path: string; host_path: string; readonly?: boolean; propagation?: string }[];
+  devices?: { container_path?: string; host_path?: string; permissions?: string }[];
   labels?: StringMap;
   annotations?: StringMap;
   log_path?: string;
@@ -107,7 +109,16 @@ export function securityOptions(sc: SecurityContext, localhostProfile?: string):
   return opts;
 }
 
-export function containerCreateRequest(cfg: ContainerConfig, sandboxId: string, localhostProfile?: string): ContainerCreateRequest {
+/** The CRI's mount propagation as Docker's bind mode: HOST_TO_CONTAINER is rslave, BIDIRECTIONAL rshared, else rprivate. */
+const PROPAGATION: Record<string, string> = { PROPAGATION_HOST_TO_CONTAINER: 'rslave', PROPAGATION_BIDIRECTIONAL: 'rshared' };
+
+function bindOf(m: NonNullable<ContainerConfig['mounts']>[number]): string {
+  const mode = [m.readonly ? 'ro' : '', PROPAGATION[m.propagation ?? ''] ?? ''].filter(Boolean).join(',');
+  return `${m.host_path}:${m.container_path}${mode ? `:${mode}` : ''}`;
+}
+
+/** `pod` is what the container takes from its sandbox: the pod's cgroup, and its /dev/shm for a container in the pod's IPC namespace. */
+export function containerCreateRequest(cfg: ContainerConfig, sandboxId: string, localhostProfile?: string, pod: { cgroupParent?: string; shm?: string } = {}): ContainerCreateRequest {
   const sc = cfg.linux?.security_context ?? {};
   const res = cfg.linux?.resources ?? {};
   const u = user(sc);
@@ -121,7 +132,9 @@ export function containerCreateRequest(cfg: ContainerConfig, sandboxId: string, 
     HostConfig: {
       NetworkMode: `container:${sandboxId}`,
       ...namespaceModes(sc.namespace_options, sandboxId),
-      Binds: (cfg.mounts ?? []).map((m) => `${m.host_path}:${m.container_path}${m.readonly ? ':ro' : ''}`),
+      Binds: [...(cfg.mounts ?? []).map(bindOf), ...(pod.shm && sc.namespace_options?.ipc !== 'NODE' ? [`${pod.shm}:${SHM_DESTINATION}`] : [])],
+      Devices: (cfg.devices ?? []).map((d) => ({ PathOnHost: d.host_path ?? '', PathInContainer: d.container_path || d.host_path || '', CgroupPermissions: d.permissions || 'rwm' })),
+      ...(pod.cgroupParent ? { CgroupParent: pod.cgroupParent } : {}),
       Privileged: !!sc.privileged, ReadonlyRootfs: !!sc.readonly_rootfs,
       CapAdd: sc.capabilities?.add_capabilities ?? [], CapDrop: sc.capabilities?.drop_capabilities ?? [],
       SecurityOpt: securityOptions(sc, localhostProfile),
@@ -183,7 +196,9 @@ export class PodContainers {
       });
     }
     const name = containerName(cfg.metadata, sandboxCfg?.metadata);
-    const { Id } = await this.d.containers.create(containerCreateRequest(cfg, sandbox.id, profile), name, { cri: logPath ? { logPath } : {} });
+    const { Id } = await this.d.containers.create(containerCreateRequest(cfg, sandbox.id, profile, {
+      cgroupParent: sandbox.hostConfig.CgroupParent ?? '', shm: podShmOf(sandbox.hostConfig.Binds) ?? '',
+    }), name, { cri: logPath ? { logPath } : {} });
     return Id;
   }
 
@@ -265,7 +280,7 @@ export class PodContainers {
     if (timeoutSeconds > 0) {
       let timer: NodeJS.Timeout | undefined;
       const expired = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Unavailable('cri.exec_timeout', `command ${JSON.stringify(cmd)} timed out after ${timeoutSeconds}s`)), timeoutSeconds * 1000);
+        timer = setTimeout(() => reject(new DeadlineExceeded('cri.exec_timeout', `failed to exec in container: timeout ${timeoutSeconds}s exceeded: context deadline exceeded`)), timeoutSeconds * 1000);
       });
       try {
         await Promise.race([done, expired]);

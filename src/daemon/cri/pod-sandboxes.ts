@@ -17,6 +17,8 @@ import {
   criLabels, kindOf, matchesSelector, labelsOf, podIp, sandboxIdOf, sandboxState, sandboxView, containerStatusView,
   type SandboxMetadata, type StringMap,
 } from './records.js';
+import { podSysctls } from './sysctls.js';
+import { podShmOf, SHM_DESTINATION, type PodShm } from './pod-shm.js';
 
 export interface PodSandboxConfig {
   metadata?: SandboxMetadata | null;
@@ -26,7 +28,12 @@ export interface PodSandboxConfig {
   port_mappings?: { protocol?: string; container_port?: number; host_port?: number; host_ip?: string }[];
   labels?: StringMap;
   annotations?: StringMap;
-  linux?: { security_context?: { namespace_options?: { network?: string; pid?: string; ipc?: string } | null } | null } | null;
+  linux?: {
+    /** The pod's cgroup (the kubelet's, e.g. /kubepods/burstable/pod<uid>): the sandbox's and its containers' parent. */
+    cgroup_parent?: string;
+    sysctls?: StringMap;
+    security_context?: { namespace_options?: { network?: string; pid?: string; ipc?: string } | null } | null;
+  } | null;
 }
 
 export interface CriRecords {
@@ -40,6 +47,8 @@ export interface PodSandboxDeps {
   /** The infra image (containerd's sandbox_image); pulled when missing. */
   sandboxImage: string;
   ensureImage(ref: string): Promise<void>;
+  /** The pods' /dev/shm mounts (absent: each container keeps a /dev/shm of its own). */
+  shm?: Pick<PodShm, 'create' | 'remove'>;
 }
 
 /** A Docker name from the pod's metadata, as dockershim named its containers. */
@@ -47,7 +56,8 @@ export function sandboxName(m: SandboxMetadata): string {
   return `k8s_POD_${m.name}_${m.namespace}_${m.uid}_${m.attempt ?? 0}`;
 }
 
-export function sandboxCreateRequest(cfg: PodSandboxConfig, image: string): ContainerCreateRequest {
+/** `shm` is the pod's /dev/shm on the host, bound into the sandbox (and its containers). */
+export function sandboxCreateRequest(cfg: PodSandboxConfig, image: string, shm?: string): ContainerCreateRequest {
   const ns = cfg.linux?.security_context?.namespace_options;
   const hostNetwork = ns?.network === 'NODE';
   const ports: PortMap = {};
@@ -60,6 +70,7 @@ export function sandboxCreateRequest(cfg: PodSandboxConfig, image: string): Cont
     (ports[key] ??= []).push({ HostIp: p.host_ip ?? '', HostPort: String(p.host_port) });
   }
   const dns = cfg.dns_config;
+  const sysctls = podSysctls(cfg.linux?.sysctls, ns);
   return {
     Image: image,
     Hostname: hostNetwork ? '' : (cfg.hostname ?? ''),
@@ -71,6 +82,9 @@ export function sandboxCreateRequest(cfg: PodSandboxConfig, image: string): Cont
       ...(ns?.pid === 'NODE' ? { PidMode: 'host' } : {}),
       PortBindings: hostNetwork ? {} : ports,
       Dns: dns?.servers ?? [], DnsSearch: dns?.searches ?? [], DnsOptions: dns?.options ?? [],
+      ...(cfg.linux?.cgroup_parent ? { CgroupParent: cfg.linux.cgroup_parent } : {}),
+      ...(shm ? { Binds: [`${shm}:${SHM_DESTINATION}`] } : {}),
+      ...(Object.keys(sysctls).length ? { Sysctls: sysctls } : {}),
     },
   };
 }
@@ -104,14 +118,19 @@ export class PodSandboxes {
     if (!m?.name || !m.namespace || !m.uid) throw new InvalidParameter('cri.sandbox_metadata', 'sandbox config must include metadata with name, namespace and uid');
     await this.d.ensureImage(this.d.sandboxImage);
     if (cfg.log_directory) await mkdir(cfg.log_directory, { recursive: true, mode: 0o755 });
-    const { Id } = await this.d.containers.create(sandboxCreateRequest(cfg, this.d.sandboxImage), sandboxName(m), { cri: {} });
+    // a pod on the node's IPC namespace has no /dev/shm of its own to share
+    const hostIpc = cfg.linux?.security_context?.namespace_options?.ipc === 'NODE';
+    const shm = hostIpc ? undefined : await this.d.shm?.create();
+    let id: string | undefined;
     try {
-      await this.d.containers.start(Id);
+      ({ Id: id } = await this.d.containers.create(sandboxCreateRequest(cfg, this.d.sandboxImage, shm), sandboxName(m), { cri: {} }));
+      await this.d.containers.start(id);
     } catch (err) {
-      await this.d.containers.remove(Id, { force: true }).catch(() => {});
+      if (id) await this.d.containers.remove(id, { force: true }).catch(() => {});
+      if (shm) await this.d.shm?.remove(shm).catch(() => {});
       throw err;
     }
-    return Id;
+    return id;
   }
 
   /** Stops the pod's containers, then its infra container (which releases the network). Idempotent. */
@@ -129,6 +148,8 @@ export class PodSandboxes {
     if (!rec) return;
     await Promise.all(this.containersOf(rec.id).map((c) => this.d.containers.remove(c.id, { force: true }).catch(ignoreGone)));
     await this.d.containers.remove(rec.id, { force: true }).catch(ignoreGone);
+    const shm = podShmOf(rec.hostConfig.Binds);
+    if (shm) await this.d.shm?.remove(shm);
   }
 
   status(id: string): object {

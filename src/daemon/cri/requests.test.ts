@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { containerCreateRequest, namespaceModes, securityOptions } from './pod-containers.js';
 import { sandboxCreateRequest, sandboxName } from './pod-sandboxes.js';
+import { podShmOf } from './pod-shm.js';
+import { shimGroupOf } from '../containers/runner.js';
 import { containerState, matchesSelector, nanos } from './records.js';
 import type { ContainerRecord } from '../containers/record.js';
 
@@ -64,4 +66,48 @@ test('record views: times in nanoseconds, states, label selectors', () => {
   assert.ok(matchesSelector({ app: 'web' }, { app: 'web', tier: 'front' }));
   assert.ok(!matchesSelector({ app: 'web' }, { app: 'db' }));
   assert.ok(matchesSelector(undefined, {}));
+});
+
+test('the pod\'s cgroup parent and sysctls go to the sandbox; only namespaced sysctls, none of a namespace the pod shares with the node', () => {
+  const req = sandboxCreateRequest({ linux: { cgroup_parent: '/kubepods/pod1', sysctls: { 'net.ipv4.ip_local_port_range': '20000 30000', 'kernel.shm_rmid_forced': '1' } } }, 'pause:1');
+  assert.equal(req.HostConfig?.CgroupParent, '/kubepods/pod1');
+  assert.deepEqual(req.HostConfig?.Sysctls, { 'net.ipv4.ip_local_port_range': '20000 30000', 'kernel.shm_rmid_forced': '1' });
+  assert.throws(() => sandboxCreateRequest({ linux: { sysctls: { 'vm.swappiness': '1' } } }, 'p'), /sysctl 'vm.swappiness=1' is not allowed/);
+  assert.throws(() => sandboxCreateRequest({ linux: { sysctls: { 'net.core.somaxconn': '1' }, security_context: { namespace_options: { network: 'NODE' } } } }, 'p'), /host's network namespace/);
+  assert.throws(() => sandboxCreateRequest({ linux: { sysctls: { 'fs.mqueue.msg_max': '1' }, security_context: { namespace_options: { ipc: 'NODE' } } } }, 'p'), /host's IPC namespace/);
+});
+
+test('a container\'s devices are Docker\'s --device, its mounts\' propagation Docker\'s bind modes, its cgroup under the pod\'s', () => {
+  const req = containerCreateRequest({
+    metadata: { name: 'd', attempt: 0 }, image: { image: 'busybox' },
+    devices: [{ host_path: '/dev/zero', container_path: '/dev/myzero', permissions: 'r' }, { host_path: '/dev/null' }],
+    mounts: [
+      { container_path: '/a', host_path: '/srv/a', propagation: 'PROPAGATION_HOST_TO_CONTAINER' },
+      { container_path: '/b', host_path: '/srv/b', readonly: true, propagation: 'PROPAGATION_BIDIRECTIONAL' },
+      { container_path: '/c', host_path: '/srv/c', propagation: 'PROPAGATION_PRIVATE' },
+    ],
+  }, 'sb1', undefined, { cgroupParent: '/kubepods/pod1' });
+  assert.deepEqual(req.HostConfig?.Devices, [
+    { PathOnHost: '/dev/zero', PathInContainer: '/dev/myzero', CgroupPermissions: 'r' },
+    { PathOnHost: '/dev/null', PathInContainer: '/dev/null', CgroupPermissions: 'rwm' },
+  ]);
+  assert.deepEqual(req.HostConfig?.Binds, ['/srv/a:/a:rslave', '/srv/b:/b:ro,rshared', '/srv/c:/c']);
+  assert.equal(req.HostConfig?.CgroupParent, '/kubepods/pod1');
+});
+
+test('a pod\'s /dev/shm is bound into its sandbox and into its containers that share the pod\'s IPC namespace', () => {
+  const sb = sandboxCreateRequest({}, 'pause:1', '/run/berth/cri-shm/ab/shm');
+  assert.deepEqual(sb.HostConfig?.Binds, ['/run/berth/cri-shm/ab/shm:/dev/shm']);
+  assert.equal(podShmOf(sb.HostConfig?.Binds), '/run/berth/cri-shm/ab/shm');
+  const c = containerCreateRequest({ metadata: { name: 'a', attempt: 0 }, image: { image: 'busybox' } }, 'sb1', undefined, { shm: '/run/berth/cri-shm/ab/shm' });
+  assert.deepEqual(c.HostConfig?.Binds, ['/run/berth/cri-shm/ab/shm:/dev/shm']);
+  const hostIpc = containerCreateRequest({ metadata: { name: 'a', attempt: 0 }, image: { image: 'busybox' }, linux: { security_context: { namespace_options: { ipc: 'NODE' } } } }, 'sb1', undefined, { shm: '/x/shm' });
+  assert.deepEqual(hostIpc.HostConfig?.Binds, []);
+});
+
+test('a CRI container is grouped into its sandbox\'s shim; a Docker container, or one on another network, is not', () => {
+  const sb = 'a'.repeat(64);
+  assert.equal(shimGroupOf({ cri: {}, hostConfig: { NetworkMode: `container:${sb}` } } as ContainerRecord), sb);
+  assert.equal(shimGroupOf({ hostConfig: { NetworkMode: `container:${sb}` } } as ContainerRecord), undefined);
+  assert.equal(shimGroupOf({ cri: {}, hostConfig: { NetworkMode: 'bridge' } } as ContainerRecord), undefined);
 });

@@ -14,6 +14,7 @@ import type { ImageService } from '../images/service.js';
 import { CriImages } from './images.js';
 import { PAUSE_CHANGES, pauseRootfs, STATIC_BUSYBOX } from './pause-image.js';
 import { PodContainers } from './pod-containers.js';
+import { PodShm } from './pod-shm.js';
 import { PodSandboxes, type CriRecords } from './pod-sandboxes.js';
 import { CriServer } from './server.js';
 import { CriStats, type CriStatsDeps } from './stats.js';
@@ -37,6 +38,8 @@ export interface CriEndpointDeps {
   sample: CriStatsDeps['sample'];
   writableLayer: CriStatsDeps['writableLayer'];
   runtimeVersion: string;
+  /** Where the pods' /dev/shm tmpfs mounts go (under the daemon's exec root). */
+  shmRoot?: string;
   log: Logger;
 }
 
@@ -53,6 +56,7 @@ export async function startCriEndpoint(d: CriEndpointDeps): Promise<CriEndpoint>
   let making: Promise<void> | undefined;
   const sandboxes = new PodSandboxes({
     containers: d.containers, records: d.records, sandboxImage: d.sandboxImage,
+    ...(d.shmRoot ? { shm: new PodShm(d.shmRoot) } : {}),
     ensureImage: async (ref) => {
       if (d.images.tryResolve(ref)) return;
       // the default infra image is made offline (one build for pods started together); another name is pulled, as containerd's sandbox_image

@@ -146,7 +146,7 @@ export class FakeRuntime implements Runtime {
 
   // ---------------------------------------------------------------- Runtime
 
-  prepare(id: string): void {
+  prepare(id: string, _group?: string): void {
     if (!this.host.tasks.has(id)) this.host.prepared.add(id);
   }
 

@@ -102,8 +102,10 @@ export interface Runtime {
    * Optional head start: begins the per-container work that does not need
    * the spec (e.g. starting the shim) while the caller prepares the rootfs.
    * `create` picks it up; `discard` drops it when no create follows.
+   * `group` names a task whose shim this one shares (a CRI pod's sandbox),
+   * as containerd runs one shim per pod.
    */
-  prepare?(id: string): void;
+  prepare?(id: string, group?: string): void;
   discard?(id: string): Promise<void>;
   create(opts: TaskOptions): Promise<Task>;
   /** Re-attaches to a task that outlived a daemon restart. */

@@ -157,3 +157,23 @@ test('userns-remap: a user namespace with the maps, writable cgroups, no ping sy
   assert.equal(host.linux.namespaces.some((n) => n.type === 'user'), false);
   assert.equal(host.linux.uidMappings, undefined);
 });
+
+test('--network container:X sets no default net sysctls: the namespace keeps what its owner set (a pod\'s sysctls)', () => {
+  const joined = spec({ NetworkMode: 'container:abc' });
+  assert.equal(joined.linux.sysctl?.['net.ipv4.ip_unprivileged_port_start'], undefined);
+  assert.equal(joined.linux.sysctl?.['net.ipv4.ping_group_range'], undefined);
+  assert.equal(spec({}).linux.sysctl!['net.ipv4.ip_unprivileged_port_start'], '0');
+});
+
+test('bind propagation: an rshared bind makes the root shared, an rslave one slave (moby\'s WithMounts), none leaves runc\'s default', () => {
+  const withMounts = (opts: string[][]) => {
+    const rec = newContainerRecord({ id, name: 'x', request: { Image: 'busybox', Cmd: ['true'] }, imageId: `sha256:${id}`, imageConfig: {}, cgroupVersion: 1 });
+    return buildSpec({
+      rec, user: { uid: 0, gid: 0, additionalGids: [], home: '/' }, rootfs: '/merged', files: { hostname: '/h', hosts: '/hs', resolvConf: '/r' },
+      cgroupsPath: `/berth/${id}`, cgroupVersion: 1, userMounts: opts.map((o, i) => ({ destination: `/m${i}`, type: 'bind', source: `/s${i}`, options: ['rbind', 'rw', ...o] })),
+    });
+  };
+  assert.equal(withMounts([['rslave'], ['rshared']]).linux.rootfsPropagation, 'shared');
+  assert.equal(withMounts([['rprivate'], ['rslave']]).linux.rootfsPropagation, 'slave');
+  assert.equal(withMounts([['rprivate']]).linux.rootfsPropagation, undefined);
+});

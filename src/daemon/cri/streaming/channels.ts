@@ -49,8 +49,28 @@ function toBuffer(raw: RawData): Buffer {
   return Buffer.from(raw);
 }
 
+/**
+ * What exec, attach and port-forward serve over: numbered channels both
+ * ways, whatever carries them (a websocket here, SPDY streams in
+ * spdy-channels.ts).
+ */
+export interface Channels {
+  /** The remote-command protocol's version (1 for the unversioned one): from 4 the outcome is a JSON Status. */
+  readonly version: number;
+  /** The client's bytes per channel; set by the handler that serves the connection. */
+  onFrame: (channel: number, data: Buffer) => void;
+  /** Sends on a channel; false when much is unsent (the caller waits for drained()). */
+  send(channel: number, data: Buffer): boolean;
+  /** Resolves when what was sent so far has gone to the socket. */
+  drained(): Promise<void>;
+  /** Ends the connection after what was sent. */
+  close(): void;
+  /** Runs once the client has gone (or the connection was closed). */
+  onClose(cb: () => void): void;
+}
+
 /** A websocket speaking one of the channel protocols: channel writes, per-channel reads. */
-export class ChannelSocket {
+export class ChannelSocket implements Channels {
   readonly base64: boolean;
   readonly version: number;
   private pending: Promise<void> = Promise.resolve();
@@ -80,5 +100,9 @@ export class ChannelSocket {
 
   close(): void {
     if (this.ws.readyState === this.ws.OPEN) this.ws.close(1000);
+  }
+
+  onClose(cb: () => void): void {
+    this.ws.on('close', cb);
   }
 }

@@ -12,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { InvalidParameter } from '../../../errdefs/index.js';
-import type { ChannelSocket } from './channels.js';
+import type { Channels } from './channels.js';
 
 /** The ports of the `port` query parameters (each may be a comma list), as the kubelet reads them. */
 export function parsePorts(query: URLSearchParams): number[] {
@@ -34,7 +34,7 @@ export function parsePorts(query: URLSearchParams): number[] {
 /** Where to connect: the pod's namespace (its pause process's pid) with socat, or an address. */
 export type ForwardTarget = { netnsPid: number; socat: string } | { address: string };
 
-interface Conn {
+export interface Conn {
   input: Writable;
   output: Readable;
   /** Resolves with an error's text, or undefined when the connection just ended. */
@@ -42,7 +42,7 @@ interface Conn {
   destroy(): void;
 }
 
-function dial(target: ForwardTarget, port: number): Conn {
+export function dial(target: ForwardTarget, port: number): Conn {
   if ('address' in target) {
     const c = connect({ host: target.address, port });
     const ended = new Promise<string | undefined>((resolve) => {
@@ -62,7 +62,7 @@ function dial(target: ForwardTarget, port: number): Conn {
   return { input: p.stdin, output: p.stdout, ended, destroy: () => { if (p.exitCode === null) p.kill('SIGKILL'); } };
 }
 
-export function servePortForward(sock: ChannelSocket, podId: string, target: ForwardTarget, ports: number[]): void {
+export function servePortForward(sock: Channels, podId: string, target: ForwardTarget, ports: number[]): void {
   const conns: Conn[] = [];
   let open = ports.length;
   const done = () => {
@@ -92,7 +92,7 @@ export function servePortForward(sock: ChannelSocket, podId: string, target: For
     const c = channel % 2 === 0 ? conns[channel / 2] : undefined;
     if (c && !c.input.writableEnded && !c.input.destroyed) c.input.write(chunk);
   };
-  sock.ws.on('close', () => {
+  sock.onClose(() => {
     for (const c of conns) c.destroy();
   });
 }

@@ -8,7 +8,7 @@ import { PassThrough, Writable } from 'node:stream';
 import { StdDemuxer, StdStream } from '../../../api/stdcopy.js';
 import type { ContainerService } from '../../containers/service.js';
 import type { ExecService } from '../../containers/exec.js';
-import { ChannelSocket, CLOSE_SIGNAL, ERROR, RESIZE, STDERR, STDIN, STDOUT } from './channels.js';
+import { type Channels, CLOSE_SIGNAL, ERROR, RESIZE, STDERR, STDIN, STDOUT } from './channels.js';
 
 export interface ExecRequest { container_id: string; cmd: string[]; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }
 export interface AttachRequest { container_id: string; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }
@@ -30,9 +30,9 @@ function parseSize(data: Buffer): Size | undefined {
 }
 
 /** The client's stdin as a stream: channel 0's bytes, ended by the v5 close signal or the socket's close. */
-function stdinOf(sock: ChannelSocket, onResize: (s: Size) => void, wantStdin: boolean): PassThrough | undefined {
+function stdinOf(sock: Channels, onResize: (s: Size) => void, wantStdin: boolean): PassThrough | undefined {
   const stdin = wantStdin ? new PassThrough() : undefined;
-  sock.ws.on('close', () => stdin?.end());
+  sock.onClose(() => stdin?.end());
   sock.onFrame = (channel, data) => {
     if (channel === STDIN && stdin && !stdin.writableEnded) stdin.write(data);
     else if (channel === RESIZE) {
@@ -53,13 +53,13 @@ export function statusFrame(version: number, failure: { message: string; exitCod
   return Buffer.from(JSON.stringify(status));
 }
 
-function finish(sock: ChannelSocket, failure: { message: string; exitCode?: number } | undefined): void {
+function finish(sock: Channels, failure: { message: string; exitCode?: number } | undefined): void {
   const frame = statusFrame(sock.version, failure);
   if (frame) sock.send(ERROR, frame);
   void sock.drained().then(() => sock.close());
 }
 
-export async function serveExec(sock: ChannelSocket, req: ExecRequest, d: RemoteCommandDeps): Promise<void> {
+export async function serveExec(sock: Channels, req: ExecRequest, d: RemoteCommandDeps): Promise<void> {
   let execId: string;
   try {
     ({ Id: execId } = d.execs.create(req.container_id, {
@@ -98,7 +98,7 @@ export async function serveExec(sock: ChannelSocket, req: ExecRequest, d: Remote
   finish(sock, code === 0 ? undefined : { message: `command terminated with non-zero exit code: error executing command [${req.cmd.join(' ')}], exit code ${code}`, exitCode: code });
 }
 
-export async function serveAttach(sock: ChannelSocket, req: AttachRequest, d: RemoteCommandDeps): Promise<void> {
+export async function serveAttach(sock: Channels, req: AttachRequest, d: RemoteCommandDeps): Promise<void> {
   const stdin = stdinOf(sock, (s) => void d.containers.resize(req.container_id, s.Height, s.Width).catch(() => {}), req.stdin);
   let detach: (() => void) | undefined;
   let ended = false;
@@ -121,5 +121,5 @@ export async function serveAttach(sock: ChannelSocket, req: AttachRequest, d: Re
     return;
   }
   // a client that goes away detaches; the container keeps running
-  sock.ws.on('close', () => detach?.());
+  sock.onClose(() => detach?.());
 }

@@ -3,7 +3,8 @@
  * a URL on (the kubelet's pkg/cri/streaming): HTTP on the loopback at a
  * random port, `/exec/<token>`, `/attach/<token>`, `/portforward/<token>`,
  * each token good for one request within a minute. It speaks the
- * websocket channel protocols; SPDY upgrades are refused.
+ * websocket channel protocols and, as the kubelet, SPDY/3.1 (what the API
+ * server sends `kubectl exec`, `attach` and `port-forward` down as).
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -13,6 +14,9 @@ import { ChannelSocket, PORT_FORWARD_PROTOCOLS, REMOTE_COMMAND_PROTOCOLS } from 
 import { parsePorts, servePortForward, type ForwardTarget } from './port-forward.js';
 import { serveAttach, serveExec, type AttachRequest, type ExecRequest, type RemoteCommandDeps } from './remote-command.js';
 import { TokenCache } from './tokens.js';
+import { SpdySession } from './spdy/session.js';
+import { acceptRemoteCommandStreams, SPDY_REMOTE_COMMAND_PROTOCOLS } from './spdy-channels.js';
+import { serveSpdyPortForward, SPDY_PORT_FORWARD_PROTOCOLS } from './spdy-port-forward.js';
 
 type Pending =
   | { kind: 'exec'; req: ExecRequest }
@@ -27,21 +31,26 @@ function wsServer(supported: string[]): WebSocketServer {
   return new WebSocketServer({ noServer: true, handleProtocols: (offered) => [...offered].find((p) => supported.includes(p)) ?? false });
 }
 
-function reject(socket: Socket, status: number, reason: string, message: string): void {
-  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(message)}\r\nConnection: close\r\n\r\n${message}`);
+function reject(socket: Socket, status: number, reason: string, message: string, headers: string[] = []): void {
+  const extra = headers.map((h) => `${h}\r\n`).join('');
+  socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\n${extra}Content-Length: ${Buffer.byteLength(message)}\r\nConnection: close\r\n\r\n${message}`);
 }
+
+/** Go prints a []string as `[a b]`, which the kubelet's negotiation error shows. */
+const goList = (xs: string[]) => `[${xs.join(' ')}]`;
 
 export class StreamServer {
   private readonly tokens = new TokenCache<Pending>();
   private readonly http: Server;
   /** One per protocol family: each takes the first subprotocol the client offers that it knows. */
   private readonly wss = { command: wsServer(REMOTE_COMMAND_PROTOCOLS), forward: wsServer(PORT_FORWARD_PROTOCOLS) };
+  private readonly spdy = new Set<SpdySession>();
   private base = '';
 
   constructor(private readonly d: StreamServerDeps) {
     this.http = createServer((_req, res) => {
       res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8' });
-      res.end('berth\'s streaming server speaks the websocket channel protocols (v5/v4.channel.k8s.io, portforward over v4.channel.k8s.io) only');
+      res.end('berth\'s streaming server takes upgrades only: SPDY/3.1 or a websocket channel protocol (v5/v4.channel.k8s.io)');
     });
     this.http.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => this.upgrade(req, socket, head));
   }
@@ -69,6 +78,7 @@ export class StreamServer {
 
   async close(): Promise<void> {
     for (const ws of [...this.wss.command.clients, ...this.wss.forward.clients]) ws.terminate();
+    for (const s of this.spdy) s.destroy();
     this.http.closeAllConnections();
     await new Promise<void>((resolve) => this.http.close(() => resolve()));
   }
@@ -78,8 +88,10 @@ export class StreamServer {
     const m = /^\/(exec|attach|portforward)\/([^/]+)$/.exec(url.pathname);
     const pending = m ? this.tokens.consume(m[2]!) : undefined;
     if (!m || !pending || pending.kind !== m[1]) return reject(socket, 404, 'Not Found', '404 page not found\n');
-    if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') {
-      return reject(socket, 400, 'Bad Request', 'SPDY is not supported: use a websocket channel protocol (v5.channel.k8s.io, v4.channel.k8s.io)');
+    const upgradeTo = (req.headers.upgrade ?? '').toLowerCase();
+    if (upgradeTo.includes('spdy/3.1')) return this.upgradeSpdy(req, socket, head, pending);
+    if (upgradeTo !== 'websocket') {
+      return reject(socket, 400, 'Bad Request', `unable to upgrade: missing upgrade headers in request: Upgrade ${JSON.stringify(req.headers.upgrade ?? '')}`);
     }
     let ports: number[] = [];
     if (pending.kind === 'portforward') {
@@ -106,5 +118,36 @@ export class StreamServer {
         sock.close();
       });
     });
+  }
+
+  /** The kubelet's SPDY path: negotiate X-Stream-Protocol-Version, switch protocols, serve the client's streams. */
+  private upgradeSpdy(req: IncomingMessage, socket: Socket, head: Buffer, pending: Pending): void {
+    const supported = pending.kind === 'portforward' ? SPDY_PORT_FORWARD_PROTOCOLS : SPDY_REMOTE_COMMAND_PROTOCOLS;
+    const raw = req.headersDistinct['x-stream-protocol-version'] ?? [];
+    const offered = raw.flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
+    if (!offered.length) return reject(socket, 400, 'Bad Request', 'unable to upgrade: X-Stream-Protocol-Version is required');
+    const protocol = offered.find((p) => supported.includes(p));
+    if (!protocol) {
+      return reject(socket, 403, 'Forbidden', `unable to upgrade: unable to negotiate protocol: client supports ${goList(offered)}, server accepts ${goList(supported)}\n`,
+        supported.map((p) => `X-Accepted-Stream-Protocol-Versions: ${p}`));
+    }
+    socket.setNoDelay(true);
+    socket.write(`HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: SPDY/3.1\r\nX-Stream-Protocol-Version: ${protocol}\r\n\r\n`);
+    const session = new SpdySession(socket, 'server', head);
+    this.spdy.add(session);
+    session.on('close', () => this.spdy.delete(session));
+    session.on('socketError', (err: Error) => this.d.log.debug('CRI SPDY stream error', { error: err.message }));
+    if (pending.kind === 'portforward') return serveSpdyPortForward(session, pending.podId, pending.target, this.d.log);
+    const want = pending.req;
+    acceptRemoteCommandStreams(session, protocol, { stdin: want.stdin, stdout: want.stdout, stderr: want.stderr, tty: want.tty })
+      .then((channels) => (pending.kind === 'exec' ? serveExec(channels, pending.req, this.d) : serveAttach(channels, pending.req, this.d))
+        .catch((err: Error) => {
+          this.d.log.warn('CRI stream failed', { kind: pending.kind, error: err.message });
+          channels.close();
+        }))
+      .catch((err: Error) => {
+        this.d.log.warn('CRI SPDY streams not created', { kind: pending.kind, error: err.message });
+        session.destroy();
+      });
   }
 }

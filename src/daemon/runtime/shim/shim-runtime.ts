@@ -35,6 +35,15 @@ export interface ShimRuntimeOptions {
   log?: Logger;
 }
 
+/** The annotation containerd-shim-runc-v2's `start` reads to put a task in an existing shim (runc v2 manager's groupLabels). */
+export const SHIM_GROUP_ANNOTATION = 'io.containerd.runc.v2.group';
+
+/** The group a spec names, if it is another task's: the shim is then shared. */
+function sharedGroupOf(spec: { annotations?: Record<string, string> }, id: string): string | undefined {
+  const g = spec.annotations?.[SHIM_GROUP_ANNOTATION];
+  return g && g !== id ? g : undefined;
+}
+
 /** How long a delete waits for the shim to exit after its Shutdown answer. */
 const SHIM_EXIT_WAIT_MS = 2_000;
 const SHIM_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -49,6 +58,8 @@ export class ShimRuntime implements Runtime {
   private readonly eventConnections = new Set<Socket>();
   /** Shims started ahead of Create (see `prepare`). */
   private readonly warm = new Map<string, Promise<TtrpcClient>>();
+  /** Tasks prepared into another task's shim, by id: the group (that task's id). */
+  private readonly groups = new Map<string, string>();
   private readonly fifos: FifoPool;
   private readonly makeFifos = (paths: string[]) => this.fifos.take(paths);
 
@@ -97,8 +108,9 @@ export class ShimRuntime implements Runtime {
   }
 
   /** Starts the shim for `id` now; `create` will use it. */
-  prepare(id: string): void {
+  prepare(id: string, group?: string): void {
     if (this.warm.has(id)) return;
+    if (group && group !== id) this.groups.set(id, group);
     const started = span('shim start', () => this.startShim(id));
     started.catch(() => {}); // create (or discard) reports the failure
     this.warm.set(id, started);
@@ -108,6 +120,7 @@ export class ShimRuntime implements Runtime {
     const started = this.warm.get(id);
     this.warm.delete(id);
     if (!started) return;
+    this.groups.delete(id);
     const client = await started.catch(() => undefined);
     if (client) await this.shutdown(id, client);
     else await rm(this.bundleOf(id), { recursive: true, force: true });
@@ -122,7 +135,10 @@ export class ShimRuntime implements Runtime {
   private async startShim(id: string): Promise<TtrpcClient> {
     const bundle = this.bundleOf(id);
     await mkdir(bundle, { recursive: true });
-    const stub = writeFile(join(bundle, 'config.json'), '{}', { flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
+    // a grouped task's stub names its group: `shim start` then answers the group's running shim
+    const group = this.groups.get(id);
+    const stubSpec = group ? JSON.stringify({ annotations: { [SHIM_GROUP_ANNOTATION]: group } }) : '{}';
+    const stub = writeFile(join(bundle, 'config.json'), stubSpec, { flag: 'wx' }).catch((err: NodeJS.ErrnoException) => {
       if (err.code !== 'EEXIST') throw err;
     });
     await Promise.all([writeFile(join(bundle, 'log'), ''), stub]);
@@ -134,6 +150,10 @@ export class ShimRuntime implements Runtime {
     const bundle = this.bundleOf(t.id);
     const started = this.warm.get(t.id) ?? this.startShim(t.id);
     this.warm.delete(t.id);
+    const group = this.groups.get(t.id);
+    this.groups.delete(t.id);
+    // the real spec keeps the group, for a `shim start` that reads it rather than the stub
+    const spec = group ? { ...t.spec, annotations: { ...(t.spec.annotations ?? {}), [SHIM_GROUP_ANNOTATION]: group } } : t.spec;
     const fifos = fifoPaths(bundle, 'init', t.terminal, t.stdin);
     let readers: Awaited<ReturnType<typeof openReaders>> | undefined;
     let client: TtrpcClient | undefined;
@@ -141,7 +161,7 @@ export class ShimRuntime implements Runtime {
       await mkdir(bundle, { recursive: true });
       // by rename: a `shim start` still reading the stub must never see a half-written spec
       const specTmp = join(bundle, 'config.json.tmp');
-      await Promise.all([writeFile(specTmp, JSON.stringify(t.spec)).then(() => rename(specTmp, join(bundle, 'config.json'))), this.makeFifos(fifoList(fifos))]);
+      await Promise.all([writeFile(specTmp, JSON.stringify(spec)).then(() => rename(specTmp, join(bundle, 'config.json'))), this.makeFifos(fifoList(fifos))]);
       readers = await openReaders(fifos);
       client = await span('await shim', () => started);
       let pid: number;
@@ -172,13 +192,17 @@ export class ShimRuntime implements Runtime {
 
   /** Ends the shim (a no-op for the shim while it still tracks a task) and removes the bundle. */
   private async shutdown(id: string, client: TtrpcClient): Promise<void> {
+    // read from the bundle, so that it holds after a daemon restart too
+    const spec = await readFile(join(this.bundleOf(id), 'config.json'), 'utf8').then((s) => JSON.parse(s) as { annotations?: Record<string, string> }, () => ({}));
+    const shared = sharedGroupOf(spec, id) !== undefined;
     try {
       await client.call(M.TASK_SERVICE, 'Shutdown', M.ShutdownRequest, { id }, M.Empty);
     } catch {
       // the shim exits while answering: a closed connection is success
     }
     // the shim answers Shutdown, then exits: the task is gone only once the shim is
-    await client.whenClosed(SHIM_EXIT_WAIT_MS);
+    // (a shim shared with the group's own task lives on: nothing to wait for)
+    if (!shared) await client.whenClosed(SHIM_EXIT_WAIT_MS);
     client.close();
     await rm(this.bundleOf(id), { recursive: true, force: true });
   }

@@ -1,0 +1,45 @@
+/**
+ * A pod's /dev/shm: one tmpfs on the host per pod, bound at /dev/shm in the
+ * sandbox and in every container that shares the pod's IPC namespace, so
+ * POSIX shared memory is shared the way SysV IPC is (containerd's way, and
+ * Docker's `--ipc shareable`). Each pod gets a directory of its own:
+ *
+ *   <root>/<random hex>/shm    tmpfs, mode 1777, 64 MiB (Docker's default size)
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { mount, unmount } from '../../lib/mount.js';
+import { DEFAULT_SHM_SIZE } from '../containers/spec.js';
+
+export const SHM_DESTINATION = '/dev/shm';
+
+export class PodShm {
+  constructor(private readonly root: string) {}
+
+  /** Makes and mounts a new pod's shm; returns its host path. */
+  async create(): Promise<string> {
+    const path = join(this.root, randomBytes(8).toString('hex'), 'shm');
+    await mkdir(path, { recursive: true, mode: 0o700 });
+    try {
+      await mount({ type: 'tmpfs', source: 'shm', options: ['nosuid', 'nodev', 'noexec', 'mode=1777', `size=${DEFAULT_SHM_SIZE}`] }, path);
+    } catch (err) {
+      await rm(dirname(path), { recursive: true, force: true });
+      throw err;
+    }
+    return path;
+  }
+
+  /** Unmounts and removes a pod's shm (lazily: a container still holding it lets go when it ends). */
+  async remove(path: string): Promise<void> {
+    if (!path.startsWith(`${this.root}/`)) return;
+    await unmount(path, true);
+    await rm(dirname(path), { recursive: true, force: true });
+  }
+}
+
+/** The pod's shm path from its sandbox's binds (`<path>:/dev/shm`), if it has one. */
+export function podShmOf(binds: string[] | null | undefined): string | undefined {
+  const b = (binds ?? []).find((x) => x.endsWith(`:${SHM_DESTINATION}`));
+  return b ? b.slice(0, -SHM_DESTINATION.length - 1) : undefined;
+}

@@ -96,6 +96,10 @@ describe('container lifecycle', () => {
     assert.equal(u.code, 0, u.stderr);
     assert.equal((await limit()).stdout.trim(), String(96 * 1024 * 1024));
     assert.equal(await inspect('upd', '{{.HostConfig.Memory}} {{.HostConfig.RestartPolicy.Name}}'), `${96 * 1024 * 1024} on-failure`);
+    // the cgroup parent is where the running cgroup is: an update ignores it, as dockerd does
+    const cg = await d.http('POST', '/v1.47/containers/upd/update', JSON.stringify({ CgroupParent: '/elsewhere' }), { 'Content-Type': 'application/json' });
+    assert.equal(cg.status, 200, cg.body);
+    assert.equal(await inspect('upd', '{{.HostConfig.CgroupParent}}'), '');
     await d.docker(['rm', '-f', 'upd']);
   });
 

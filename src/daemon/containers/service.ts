@@ -38,9 +38,9 @@ export interface ContainerServiceDeps {
 }
 
 
-/** HostConfig fields `docker update` may change. */
+/** HostConfig fields `docker update` may change (as moby's UpdateContainer: CgroupParent is not one, it is where the running cgroup is). */
 const UPDATABLE = [
-  'CpuShares', 'Memory', 'NanoCpus', 'CgroupParent', 'BlkioWeight', 'CpuPeriod', 'CpuQuota', 'CpuRealtimePeriod',
+  'CpuShares', 'Memory', 'NanoCpus', 'BlkioWeight', 'CpuPeriod', 'CpuQuota', 'CpuRealtimePeriod',
   'CpuRealtimeRuntime', 'CpusetCpus', 'CpusetMems', 'MemoryReservation', 'MemorySwap', 'KernelMemory', 'PidsLimit',
 ] as const;
 

@@ -102,12 +102,18 @@ export function securityOptions(sc: SecurityContext, localhostProfile?: string):
   const opts: string[] = [];
   if (sc.no_new_privs) opts.push('no-new-privileges:true');
   const seccomp = sc.seccomp;
-  if (!seccomp || seccomp.profile_type === 'Unconfined') opts.push('seccomp=unconfined');
+  // a privileged container runs with no seccomp filter, whatever profile it names (containerd, Docker)
+  if (!seccomp || seccomp.profile_type === 'Unconfined' || sc.privileged) opts.push('seccomp=unconfined');
   else if (seccomp.profile_type === 'Localhost' && localhostProfile !== undefined) opts.push(`seccomp=${localhostProfile}`);
   return opts;
 }
 
-export function containerCreateRequest(cfg: ContainerConfig, sandboxId: string, localhostProfile?: string): ContainerCreateRequest {
+/**
+ * `hostNetwork`: the sandbox runs in the node's network namespace, which the
+ * container then uses directly (as containerd), rather than through the
+ * pause process's.
+ */
+export function containerCreateRequest(cfg: ContainerConfig, sandboxId: string, localhostProfile?: string, hostNetwork = false): ContainerCreateRequest {
   const sc = cfg.linux?.security_context ?? {};
   const res = cfg.linux?.resources ?? {};
   const u = user(sc);
@@ -119,7 +125,7 @@ export function containerCreateRequest(cfg: ContainerConfig, sandboxId: string, 
     }),
     Tty: !!cfg.tty, OpenStdin: !!cfg.stdin, StdinOnce: !!cfg.stdin_once, AttachStdin: false,
     HostConfig: {
-      NetworkMode: `container:${sandboxId}`,
+      NetworkMode: hostNetwork ? 'host' : `container:${sandboxId}`,
       ...namespaceModes(sc.namespace_options, sandboxId),
       Binds: (cfg.mounts ?? []).map((m) => `${m.host_path}:${m.container_path}${m.readonly ? ':ro' : ''}`),
       Privileged: !!sc.privileged, ReadonlyRootfs: !!sc.readonly_rootfs,
@@ -174,7 +180,10 @@ export class PodContainers {
       if (!isAbsolute(logPath)) throw new InvalidParameter('cri.log_path', `log path ${logPath} must be absolute (the sandbox's log_directory plus the container's log_path)`);
       await mkdir(dirname(logPath), { recursive: true, mode: 0o755 });
     }
-    const seccomp = cfg.linux?.security_context?.seccomp;
+    const sc = cfg.linux?.security_context;
+    // a group alone would run as root with that group: refused, containerd's rule and words
+    if (sc?.run_as_group && !sc.run_as_user && !sc.run_as_username) throw new InvalidParameter('cri.run_as_group', 'user group is specified without user or username');
+    const seccomp = sc?.seccomp;
     let profile: string | undefined;
     if (seccomp?.profile_type === 'Localhost') {
       if (!seccomp.localhost_ref) throw new InvalidParameter('cri.seccomp_profile', 'a Localhost seccomp profile needs localhost_ref, the path of the profile');
@@ -183,7 +192,7 @@ export class PodContainers {
       });
     }
     const name = containerName(cfg.metadata, sandboxCfg?.metadata);
-    const { Id } = await this.d.containers.create(containerCreateRequest(cfg, sandbox.id, profile), name, { cri: logPath ? { logPath } : {} });
+    const { Id } = await this.d.containers.create(containerCreateRequest(cfg, sandbox.id, profile, sandbox.hostConfig.NetworkMode === 'host'), name, { cri: logPath ? { logPath } : {} });
     return Id;
   }
 

@@ -56,6 +56,7 @@ const program = new Command('berthd')
   .option('--max-concurrent-downloads <n>', `layers pulled at once (default ${DEFAULTS.maxConcurrentDownloads})`, positive)
   .option('--max-concurrent-uploads <n>', `layers pushed at once (default ${DEFAULTS.maxConcurrentUploads})`, positive)
   .option('--registry-certs-dir <dir>', `CA certificates per registry, <dir>/<host:port>/ca.crt (default ${DEFAULTS.registryCertsDir})`)
+  .option('--registry-hosts-dir <dir>', 'containerd-style <dir>/<host:port>/hosts.toml mirror files (default: the certs dir)')
   .option('--max-upload-size <bytes>', `largest streamed request body: image load/import, build context, archive (default ${DEFAULTS.maxUploadSize})`, positive)
   .option('--max-layer-size <bytes>', `largest layer as an uncompressed tar, and unpacked build context (default ${DEFAULTS.maxLayerSize})`, positive)
   .option('--plugin-socket-dir <dir>', `directory of legacy plugin sockets (default ${DEFAULTS.pluginSocketDir})`)
@@ -72,7 +73,7 @@ interface Flags {
   host?: string[]; tls?: boolean; tlsverify?: boolean; tlscacert?: string; tlscert?: string; tlskey?: string; group?: string;
   dataRoot?: string; execRoot?: string; logLevel?: string; debug?: boolean; configFile: string; cgroupParent?: string; liveRestore?: boolean;
   usernsRemap?: string; init?: boolean; initPath?: string; bridge?: string; bip?: string;
-  insecureRegistry?: string[]; registryMirror?: string[]; maxConcurrentDownloads?: number; maxConcurrentUploads?: number; registryCertsDir?: string;
+  insecureRegistry?: string[]; registryMirror?: string[]; maxConcurrentDownloads?: number; maxConcurrentUploads?: number; registryCertsDir?: string; registryHostsDir?: string;
   apiMaxHeaderSize?: number; apiMaxJsonBody?: number; apiHeadersTimeout?: number; apiBodyTimeout?: number; apiMaxConnections?: number;
   maxUploadSize?: number; maxLayerSize?: number;
   pluginSocketDir?: string; pluginSpecDir?: string[]; pluginTimeout?: number; authorizationPlugin?: string[];
@@ -100,6 +101,7 @@ async function main(): Promise<void> {
     maxConcurrentDownloads: o.maxConcurrentDownloads,
     maxConcurrentUploads: o.maxConcurrentUploads,
     registryCertsDir: o.registryCertsDir,
+    registryHostsDir: o.registryHostsDir,
     tls: o.tls,
     tlsVerify: o.tlsverify,
     tlsCaCert: o.tlscacert,

@@ -37,6 +37,8 @@ export interface DaemonConfig extends TransportSettings {
   maxConcurrentUploads: number;
   /** Per-registry CA certificates, `<dir>/<host[:port]>/*.crt`, as Docker's /etc/docker/certs.d. */
   registryCertsDir: string;
+  /** Where `<host[:port]>/hosts.toml` (containerd's registry host files) are read; unset: registryCertsDir. */
+  registryHostsDir?: string;
   /** Bytes of one streamed request body (image load and import, a build context, an archive to extract). */
   maxUploadSize: number;
   /** Bytes of one layer as an uncompressed tar (load, pull, import, commit, builds), and of an unpacked build context. */
@@ -127,6 +129,7 @@ const FILE_KEYS: Record<string, [keyof DaemonConfig, ValueType]> = {
   bip: ['bip', 'string'],
   'insecure-registries': ['insecureRegistries', 'string[]'],
   'registry-mirrors': ['registryMirrors', 'string[]'],
+  'registry-hosts-dir': ['registryHostsDir', 'string'],
   'max-concurrent-downloads': ['maxConcurrentDownloads', 'number'],
   'max-concurrent-uploads': ['maxConcurrentUploads', 'number'],
   'max-upload-size': ['maxUploadSize', 'number'],

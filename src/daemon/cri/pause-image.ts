@@ -16,7 +16,9 @@ export const STATIC_BUSYBOX = '/bin/busybox';
 /** Marks an infra image berth made, so `docker image inspect` tells it from a pulled pause. */
 export const PAUSE_LABEL = 'io.berth.pause';
 
-const PAUSE_SCRIPT = "trap 'exit 0' TERM INT; while :; do sleep 2147483647 & wait; done";
+// the waiting child runs as `busybox`, not `sleep`: the pod's containers share
+// this PID namespace, and `pgrep sleep` in them must find only their own sleeps
+const PAUSE_SCRIPT = "trap 'exit 0' TERM INT; while :; do /bin/busybox sleep 2147483647 & wait; done";
 
 export const PAUSE_CHANGES = [
   `ENTRYPOINT ["/bin/sh", "-c", ${JSON.stringify(PAUSE_SCRIPT)}]`,
@@ -31,7 +33,7 @@ export async function pauseRootfs(busybox = STATIC_BUSYBOX): Promise<Readable> {
     try {
       for (const dir of ['bin', 'dev', 'proc', 'sys', 'etc']) await tar.add(headerDefaults({ name: `${dir}/`, type: 'dir', mode: 0o755 }));
       await tar.add(headerDefaults({ name: 'bin/busybox', type: 'file', mode: 0o755, size }), createReadStream(busybox));
-      for (const applet of ['sh', 'sleep']) await tar.add(headerDefaults({ name: `bin/${applet}`, type: 'symlink', linkname: 'busybox', mode: 0o777 }));
+      for (const applet of ['sh']) await tar.add(headerDefaults({ name: `bin/${applet}`, type: 'symlink', linkname: 'busybox', mode: 0o777 }));
       await tar.finish();
     } catch (err) {
       tar.abort(err as Error);

@@ -104,7 +104,8 @@ export function securityOptions(sc: SecurityContext, localhostProfile?: string):
   const opts: string[] = [];
   if (sc.no_new_privs) opts.push('no-new-privileges:true');
   const seccomp = sc.seccomp;
-  if (!seccomp || seccomp.profile_type === 'Unconfined') opts.push('seccomp=unconfined');
+  // a privileged container runs with no seccomp filter, whatever profile it names (containerd, Docker)
+  if (!seccomp || seccomp.profile_type === 'Unconfined' || sc.privileged) opts.push('seccomp=unconfined');
   else if (seccomp.profile_type === 'Localhost' && localhostProfile !== undefined) opts.push(`seccomp=${localhostProfile}`);
   return opts;
 }
@@ -117,8 +118,13 @@ function bindOf(m: NonNullable<ContainerConfig['mounts']>[number]): string {
   return `${m.host_path}:${m.container_path}${mode ? `:${mode}` : ''}`;
 }
 
-/** `pod` is what the container takes from its sandbox: the pod's cgroup, and its /dev/shm for a container in the pod's IPC namespace. */
-export function containerCreateRequest(cfg: ContainerConfig, sandboxId: string, localhostProfile?: string, pod: { cgroupParent?: string; shm?: string } = {}): ContainerCreateRequest {
+/**
+ * `pod` is what the container takes from its sandbox: the pod's cgroup, its
+ * /dev/shm for a container in the pod's IPC namespace, and with `hostNetwork`
+ * the node's network namespace, used directly (as containerd) rather than
+ * through the pause process's.
+ */
+export function containerCreateRequest(cfg: ContainerConfig, sandboxId: string, localhostProfile?: string, pod: { cgroupParent?: string; shm?: string; hostNetwork?: boolean } = {}): ContainerCreateRequest {
   const sc = cfg.linux?.security_context ?? {};
   const res = cfg.linux?.resources ?? {};
   const u = user(sc);
@@ -130,7 +136,7 @@ export function containerCreateRequest(cfg: ContainerConfig, sandboxId: string, 
     }),
     Tty: !!cfg.tty, OpenStdin: !!cfg.stdin, StdinOnce: !!cfg.stdin_once, AttachStdin: false,
     HostConfig: {
-      NetworkMode: `container:${sandboxId}`,
+      NetworkMode: pod.hostNetwork ? 'host' : `container:${sandboxId}`,
       ...namespaceModes(sc.namespace_options, sandboxId),
       Binds: [...(cfg.mounts ?? []).map(bindOf), ...(pod.shm && sc.namespace_options?.ipc !== 'NODE' ? [`${pod.shm}:${SHM_DESTINATION}`] : [])],
       Devices: (cfg.devices ?? []).map((d) => ({ PathOnHost: d.host_path ?? '', PathInContainer: d.container_path || d.host_path || '', CgroupPermissions: d.permissions || 'rwm' })),
@@ -187,7 +193,10 @@ export class PodContainers {
       if (!isAbsolute(logPath)) throw new InvalidParameter('cri.log_path', `log path ${logPath} must be absolute (the sandbox's log_directory plus the container's log_path)`);
       await mkdir(dirname(logPath), { recursive: true, mode: 0o755 });
     }
-    const seccomp = cfg.linux?.security_context?.seccomp;
+    const sc = cfg.linux?.security_context;
+    // a group alone would run as root with that group: refused, containerd's rule and words
+    if (sc?.run_as_group && !sc.run_as_user && !sc.run_as_username) throw new InvalidParameter('cri.run_as_group', 'user group is specified without user or username');
+    const seccomp = sc?.seccomp;
     let profile: string | undefined;
     if (seccomp?.profile_type === 'Localhost') {
       if (!seccomp.localhost_ref) throw new InvalidParameter('cri.seccomp_profile', 'a Localhost seccomp profile needs localhost_ref, the path of the profile');
@@ -197,7 +206,7 @@ export class PodContainers {
     }
     const name = containerName(cfg.metadata, sandboxCfg?.metadata);
     const { Id } = await this.d.containers.create(containerCreateRequest(cfg, sandbox.id, profile, {
-      cgroupParent: sandbox.hostConfig.CgroupParent ?? '', shm: podShmOf(sandbox.hostConfig.Binds) ?? '',
+      cgroupParent: sandbox.hostConfig.CgroupParent ?? '', shm: podShmOf(sandbox.hostConfig.Binds) ?? '', hostNetwork: sandbox.hostConfig.NetworkMode === 'host',
     }), name, { cri: logPath ? { logPath } : {} });
     return Id;
   }

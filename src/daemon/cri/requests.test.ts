@@ -43,6 +43,7 @@ test('security context: no seccomp profile is unconfined (the CRI\'s rule), Runt
   assert.deepEqual(securityOptions({ seccomp: { profile_type: 'RuntimeDefault' } }), []);
   assert.deepEqual(securityOptions({ seccomp: { profile_type: 'Localhost', localhost_ref: '/p.json' } }, '{"defaultAction":"SCMP_ACT_ALLOW"}'), ['seccomp={"defaultAction":"SCMP_ACT_ALLOW"}']);
   assert.deepEqual(securityOptions({ no_new_privs: true, seccomp: { profile_type: 'RuntimeDefault' } }), ['no-new-privileges:true']);
+  assert.deepEqual(securityOptions({ privileged: true, seccomp: { profile_type: 'Localhost', localhost_ref: '/p.json' } }, '{}'), ['seccomp=unconfined']);
   const req = containerCreateRequest({
     metadata: { name: 'x', attempt: 0 }, image: { image: 'busybox' },
     linux: { security_context: { supplemental_groups: ['10', '20'], masked_paths: ['/proc/kcore'], readonly_paths: ['/proc/sys'] } },

@@ -1,11 +1,14 @@
 /**
  * Where a registry name is reached: docker.io through its mirrors then
  * registry-1.docker.io; insecure registries over HTTPS without verification,
- * then plain HTTP (dockerd's order). Pure: the config in, a plan out.
+ * then plain HTTP (dockerd's order). A hosts.toml for the registry puts its
+ * pull-capable hosts first, in file order, and its `server` in place of the
+ * registry's own endpoints (containerd's order). Pure: the config in, a plan out.
  */
 import { isIP } from 'node:net';
 import { contains, parseCidr, parseIp } from '../../lib/ipv4.js';
 import { DEFAULT_DOMAIN } from '../../oci/reference.js';
+import type { HostsFile } from './hosts-toml.js';
 
 export interface Endpoint {
   /** `https://host[:port]` or `http://host[:port]`, no trailing slash (a mirror may carry a path). */
@@ -15,6 +18,10 @@ export interface Endpoint {
   /** HTTPS without certificate verification. */
   skipVerify: boolean;
   mirror: boolean;
+  /** CA files for this endpoint (a hosts.toml `ca`), besides certs.d's. */
+  caFiles?: string[];
+  /** The url is the API root itself: no `/v2` appended (hosts.toml `override_path`). */
+  overridePath?: boolean;
 }
 
 export interface EndpointConfig {
@@ -24,7 +31,22 @@ export interface EndpointConfig {
 
 const DOCKER_HUB_URL = 'https://registry-1.docker.io';
 
-export function endpointsFor(registry: string, cfg: EndpointConfig): Endpoint[] {
+export function endpointsFor(registry: string, cfg: EndpointConfig, hosts?: HostsFile): Endpoint[] {
+  if (!hosts) return defaultEndpoints(registry, cfg);
+  // push never goes to a mirror, so a host needs only "pull" to be one
+  const mirrors: Endpoint[] = hosts.hosts.filter((h) => h.capabilities.includes('pull')).map((h) => ({
+    url: h.url, registry, skipVerify: h.skipVerify, mirror: true, caFiles: h.ca, overridePath: h.overridePath,
+  }));
+  const upstream = hosts.server ? [{ url: serverUrl(hosts.server), registry, skipVerify: false, mirror: false }] : defaultEndpoints(registry, cfg);
+  return [...mirrors, ...upstream];
+}
+
+/** containerd's docker.io files say `server = "https://docker.io"`; its API lives at registry-1.docker.io. */
+function serverUrl(server: string): string {
+  return /^https?:\/\/(index\.)?docker\.io$/.test(server) ? DOCKER_HUB_URL : server;
+}
+
+function defaultEndpoints(registry: string, cfg: EndpointConfig): Endpoint[] {
   if (registry === DEFAULT_DOMAIN) {
     const mirrors = cfg.registryMirrors.map((m) => ({ url: m.replace(/\/+$/, ''), registry, skipVerify: false, mirror: true }));
     return [...mirrors, { url: DOCKER_HUB_URL, registry, skipVerify: false, mirror: false }];

@@ -1,18 +1,22 @@
 /**
  * Opens a repository on a registry: picks the endpoint (mirrors, HTTPS,
- * HTTP for insecure registries), loads certs.d for it, and remembers which
- * endpoint answered so the next operation goes straight there.
+ * HTTP for insecure registries, the hosts of `<hostsDir>/<registry>/hosts.toml`),
+ * loads certs.d for it, and remembers which endpoint answered so the next
+ * operation goes straight there.
  */
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AuthConfig } from '../../api/registry-auth.js';
 import { Authorizer } from './auth.js';
 import { endpointsFor, type Endpoint, type EndpointConfig } from './endpoints.js';
+import { parseHostsToml, type HostsFile } from './hosts-toml.js';
 import { TransportError, type TlsSettings } from './http.js';
 import { RepositoryClient } from './registry-client.js';
 
 export interface RegistriesConfig extends EndpointConfig {
   certsDir: string;
+  /** Where `<registry>/hosts.toml` files are looked for (containerd's config_path); default: certsDir. */
+  hostsDir?: string;
 }
 
 export type Actions = 'pull' | 'pull,push';
@@ -30,13 +34,13 @@ export class Registries {
    */
   async open<T>(registry: string, repo: string, creds: AuthConfig, actions: Actions,
     attempt: (client: RepositoryClient) => Promise<T>, opts: { mirrors: boolean } = { mirrors: true }): Promise<{ client: RepositoryClient; value: T }> {
-    let endpoints = endpointsFor(registry, this.cfg).filter((e) => opts.mirrors || !e.mirror);
+    let endpoints = endpointsFor(registry, this.cfg, await this.hostsFile(registry)).filter((e) => opts.mirrors || !e.mirror);
     const known = this.working.get(registry);
     if (known) endpoints = [...endpoints.filter((e) => e.url === known), ...endpoints.filter((e) => e.url !== known)];
     let lastErr: unknown;
     for (const ep of endpoints) {
       const tls = await this.tlsFor(ep);
-      const client = new RepositoryClient(ep.url, repo, new Authorizer(creds, tls), `repository:${repo}:${actions}`, tls);
+      const client = new RepositoryClient(ep.url, repo, new Authorizer(creds, tls), `repository:${repo}:${actions}`, tls, ep.overridePath);
       try {
         const value = await attempt(client);
         this.working.set(registry, ep.url);
@@ -52,14 +56,39 @@ export class Registries {
   /** An Authorizer and endpoint list for `docker login`, which talks to /v2/ itself. */
   async endpoints(registry: string): Promise<{ endpoint: Endpoint; tls: TlsSettings }[]> {
     const out = [];
-    for (const endpoint of endpointsFor(registry, this.cfg).filter((e) => !e.mirror)) out.push({ endpoint, tls: await this.tlsFor(endpoint) });
+    for (const endpoint of endpointsFor(registry, this.cfg, await this.hostsFile(registry)).filter((e) => !e.mirror)) out.push({ endpoint, tls: await this.tlsFor(endpoint) });
     return out;
+  }
+
+  /**
+   * `<hostsDir>/<registry>/hosts.toml`, else `<hostsDir>/_default/hosts.toml`
+   * (containerd's fallback), else none. Read at each operation, as
+   * containerd does, so an edit needs no restart.
+   */
+  private async hostsFile(registry: string): Promise<HostsFile | undefined> {
+    const root = this.cfg.hostsDir ?? this.cfg.certsDir;
+    for (const name of [registry.replace(/[/\\]/g, '_'), '_default']) {
+      const dir = join(root, name);
+      let text: string;
+      try {
+        text = await readFile(join(dir, 'hosts.toml'), 'utf8');
+      } catch {
+        continue;
+      }
+      return parseHostsToml(text, dir);
+    }
+    return undefined;
   }
 
   /** certs.d/<registry>/: `*.crt` are CAs, `*.cert` + `*.key` a client certificate (Docker's layout). */
   private async tlsFor(ep: Endpoint): Promise<TlsSettings> {
     const tls: TlsSettings = { skipVerify: ep.skipVerify };
     if (!ep.url.startsWith('https:')) return tls;
+    // a hosts.toml host has its own `ca` list, not the registry's certs.d
+    if (ep.caFiles) {
+      for (const f of ep.caFiles) (tls.ca ??= []).push(await readFile(f));
+      return tls;
+    }
     const dir = join(this.cfg.certsDir, ep.registry.replace(/[/\\]/g, '_'));
     let names: string[];
     try {

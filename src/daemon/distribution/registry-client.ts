@@ -62,8 +62,10 @@ export class RepositoryClient {
     private readonly auth: Authorizer,
     private readonly scope: string,
     private readonly tls: TlsSettings,
+    /** `endpointUrl` is the API root (hosts.toml `override_path`), else `/v2` is appended. */
+    overridePath = false,
   ) {
-    this.base = new URL(`${endpointUrl}/v2/`);
+    this.base = new URL(overridePath ? `${endpointUrl}/` : `${endpointUrl}/v2/`);
   }
 
   get origin(): string {

@@ -6,6 +6,8 @@
 #   BERTHD_NODE_FLAGS='--max-semi-space-size=1' bench/idle-rss.sh   # node's flags instead of bin/berthd's
 #   PROBE_V8=1 bench/idle-rss.sh     # also V8's heap by space (the probe adds ~1 MiB of its own)
 #   BERTHD_REPO=/path/to/other/checkout bench/idle-rss.sh   # another build's bin/berthd (before/after)
+#   SECOND_BOOT=1 bench/idle-rss.sh  # measure a restart on the same data root (a first boot also
+#                                    # makes the predefined networks and the engine ID: node:crypto)
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=daemons.sh
@@ -33,6 +35,10 @@ fi
 for i in $(seq 1 "${N:-3}"); do
   # the probe only answers a signal: it costs nothing until read, and bin/berthd's own flags stay
   MEM_OUT=$MEM NODE_OPTIONS="${PROBE_V8:+--require $PROBE}" BERTHD_ARGS="${BERTHD_ARGS:---bridge bidle0 --bip 10.241.23.1/24} -l warn" start_berthd || exit 1
+  if [[ -n ${SECOND_BOOT:-} ]]; then
+    stop_pid "$BERTHD_PID"
+    MEM_OUT=$MEM NODE_OPTIONS="${PROBE_V8:+--require $PROBE}" BERTHD_ARGS="${BERTHD_ARGS:---bridge bidle0 --bip 10.241.23.1/24} -l warn" start_berthd || exit 1
+  fi
   sleep 4
   rss=$(awk '/^VmRSS/{printf "%.1f", $2/1024}' "/proc/$BERTHD_PID/status")
   anon=$(awk '/^RssAnon/{printf "%.1f", $2/1024}' "/proc/$BERTHD_PID/status")

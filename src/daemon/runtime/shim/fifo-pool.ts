@@ -4,7 +4,6 @@
  * makes a batch in `<execRoot>/fifos/` and each process takes what it needs
  * by rename (same filesystem), while a refill runs in the background.
  */
-import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { mkfifo } from './fifo.js';
 
@@ -14,6 +13,7 @@ const LOW_WATER = 12;
 export class FifoPool {
   private spare: string[] = [];
   private refilling: Promise<void> | undefined;
+  private made = 0;
 
   constructor(private readonly dir: string) {}
 
@@ -25,10 +25,10 @@ export class FifoPool {
 
   private refill(): Promise<void> {
     this.refilling ??= (async () => {
-      // one random read for the batch, and names by concatenation: a batch of path.join()s at boot
-      // was enough to get node's path code optimized, which maps the optimizing compiler in (issue 18)
-      const hex = randomBytes(8 * BATCH).toString('hex');
-      const fresh = Array.from({ length: BATCH }, (_, i) => `${this.dir}/${hex.slice(16 * i, 16 * i + 16)}`);
+      // names from a counter (the directory is emptied at init and only this pool writes there), by
+      // concatenation: random names needed node:crypto at boot, and a batch of path.join()s got node's
+      // path code optimized, which maps the optimizing compiler in (issue 18)
+      const fresh = Array.from({ length: BATCH }, () => `${this.dir}/f${(this.made++).toString(36)}`);
       await mkfifo(fresh);
       this.spare.push(...fresh);
     })().finally(() => (this.refilling = undefined));

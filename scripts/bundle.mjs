@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 
 const programs = ['berth', 'berthd', 'berth-registry'];
+const BANNER = "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);";
 await Promise.all(
   programs.map((p) =>
     build({
@@ -25,8 +26,8 @@ await Promise.all(
       sourcemap: 'linked',
       logLevel: 'warning',
       external: ['etcd3', '@grpc/grpc-js', '@grpc/proto-loader', 'protobufjs'],
-      // Some CommonJS dependencies call require(); give the ESM bundle one.
-      banner: { js: "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);" },
+      // Some CommonJS dependencies call require(); give the ESM bundle one (kept only where used: see below).
+      banner: { js: BANNER },
     }),
   ),
 );
@@ -48,6 +49,24 @@ async function asciiOnly(dir) {
   }
 }
 await asciiOnly('dist/bundle');
+
+// Each createRequire() costs a module-path walk at load, and berthd loads two
+// dozen chunks at boot: the banner stays only in the files that name
+// `require` (esbuild's __require helper lives in one chunk, which the others
+// import). A blank line takes its place so the source maps still line up.
+async function requireOnlyWhereUsed(dir) {
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) await requireOnlyWhereUsed(p);
+    else if (e.name.endsWith('.mjs')) {
+      const text = await readFile(p, 'utf8');
+      if (!text.startsWith(BANNER)) continue;
+      const rest = text.slice(BANNER.length);
+      if (!/\brequire\b/.test(rest)) await writeFile(p, rest);
+    }
+  }
+}
+await requireOnlyWhereUsed('dist/bundle');
 
 // The console's browser assets (`berth console` serves them from dist/console):
 // one script, one stylesheet (with xterm.js's) and the page; nothing from the network.

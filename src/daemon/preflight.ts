@@ -1,14 +1,15 @@
 /** Start-up checks: a missing tool stops berthd with one sentence naming the Debian package. */
 import { access, constants, readFile } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { delimiter } from 'node:path';
 import { SystemError } from '../errdefs/index.js';
 
 const SEARCH_PATH = (process.env.PATH ?? '') + ':/usr/local/sbin:/usr/sbin:/sbin';
 
 async function onPath(bin: string): Promise<boolean> {
   if (bin.includes('/')) return access(bin, constants.X_OK).then(() => true, () => false);
+  // concatenated, not path.join(): see fifo-pool.ts (a doubled slash is still the same file)
   for (const dir of SEARCH_PATH.split(delimiter)) {
-    if (dir && (await access(join(dir, bin), constants.X_OK).then(() => true, () => false))) return true;
+    if (dir && (await access(`${dir}/${bin}`, constants.X_OK).then(() => true, () => false))) return true;
   }
   return false;
 }

@@ -42,8 +42,6 @@ import { NetworkStore } from './networks/network-store.js';
 import { networkPreflight } from './networks/preflight.js';
 import { ContainerNetworking } from './networks/sandbox.js';
 import { NetworkService } from './networks/service.js';
-import { OverlayNetworks } from './networks/overlay/overlay-networks.js';
-import { BRIDGE_PREFIX as OVERLAY_BRIDGE_PREFIX } from './networks/overlay/vxlan.js';
 import { preflight } from './preflight.js';
 import { ShimRuntime } from './runtime/shim/shim-runtime.js';
 import { ApiServer } from './server/http-server.js';
@@ -67,15 +65,15 @@ import { missingContent } from './builder/context-manifest.js';
 import { buildRoutes } from './server/routes/build/routes.js';
 import { hostPlatform } from '../oci/platform.js';
 import { parseReference, withDefaultTag } from '../oci/reference.js';
-import { LazyRegistry } from './lazy-registry.js';
+import { LazyRegistry } from './lazy/registry.js';
 import { networkRoutes } from './server/routes/networks/routes.js';
 import { volumeRoutes } from './server/routes/volumes/routes.js';
 import { systemRoutes } from './server/routes/system/routes.js';
 import { nodeRoutes, swarmRoutes } from './server/routes/swarm/routes.js';
 import { configRoutes, secretRoutes } from './server/routes/secrets/routes.js';
-import { SwarmService } from './cluster/swarm-service.js';
-import { taskContainers } from './cluster/task-containers.js';
-import { TASK_ID_LABEL } from './cluster/task-container.js';
+import { LazySwarm } from './lazy/swarm.js';
+import { LazyPlugins } from './lazy/plugins.js';
+import { loaded } from './lazy/once.js';
 import { serviceRoutes } from './server/routes/services/routes.js';
 import { gatherHostFacts } from './system/host-facts.js';
 import { DiskUsageService } from './system/disk-usage.js';
@@ -88,9 +86,6 @@ import { PluginRegistry } from './plugins/registry.js';
 import { PluginVolumeDrivers } from './plugins/volume-driver.js';
 import { PluginNetworkDrivers } from './plugins/network-driver.js';
 import { AuthzPlugins } from './plugins/authz.js';
-import { ManagedPlugins } from './plugins/managed/manager.js';
-import { PluginStore } from './plugins/managed/plugin-store.js';
-import { withLatest } from './plugins/managed/config.js';
 import { pluginRoutes } from './server/routes/plugins/routes.js';
 import { diskUsageRoutes } from './server/routes/system/df-routes.js';
 import { imageSummary } from './images/views.js';
@@ -241,11 +236,10 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   // the swarm agent acts on task containers only once their states are restored
   let containersRestored!: () => void;
   const restored = new Promise<void>((r) => { containersRestored = r; });
-  const swarm: SwarmService = new SwarmService({
-    dataRoot: cfg.dataRoot, hostname: facts.hostname, engineVersion: ENGINE_VERSION, ncpu: facts.ncpu, memTotal: facts.memTotal,
-    skipInterfaces: [cfg.bridge, `${OVERLAY_BRIDGE_PREFIX}*`], log,
+  const swarm = new LazySwarm({
+    dataRoot: cfg.dataRoot, hostname: facts.hostname, engineVersion: ENGINE_VERSION, ncpu: facts.ncpu, memTotal: facts.memTotal, bridge: cfg.bridge, log,
     publishEvent: (type, action, id, attrs) => events.publish(type, action, id, attrs, 'swarm'),
-    taskContainers: taskContainers({
+    tasks: {
       restored,
       records: () => containerStore.list(),
       hasImage: (ref) => !!images.tryResolve(ref),
@@ -258,15 +252,13 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
       stop: (id) => containers.stop(id),
       remove: (id) => containers.remove(id, { force: true }),
       events,
-      files: { dir: join(cfg.dataRoot, 'swarm-task-files'), source: (refs) => swarm.taskFileSource(refs) },
-    }),
-    taskLogs: {
-      containers: () => containerStore.list().flatMap((r) => (r.config.Labels?.[TASK_ID_LABEL] ? [{ id: r.id, taskId: r.config.Labels[TASK_ID_LABEL] }] : [])),
-      logs: (id, q, signal) => containerViews.logs(id, q, signal).entries,
     },
+    containerLogs: (id, q, signal) => containerViews.logs(id, q, signal).entries,
+    networks,
+    containerRunning: (id) => !!containerStore.find(id)?.state.Running,
   });
-  // reads one missing file unless this node was in a swarm
-  await swarm.start();
+  // loads swarm mode only if this node is in a swarm (one missing file otherwise)
+  await swarm.boot();
   const system = new SystemService({
     engineVersion: ENGINE_VERSION,
     daemonId: await engineId(cfg.dataRoot),
@@ -284,27 +276,18 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     networkPlugins: () => plugins.activeNames('NetworkDriver'),
   });
 
-  // plugins run in a runtime of their own: the container runner's restore never sees their tasks
-  const pluginRuntime = new ShimRuntime({ execRoot: join(cfg.execRoot, 'plugins'), namespace: 'berth-plugins', shimBinary: cfg.shimBinary, log });
-  await pluginRuntime.init();
-  const pluginStore = new PluginStore(join(storeRoot, 'plugins'), log);
-  const managedPlugins = new ManagedPlugins({
-    store: pluginStore, runtime: pluginRuntime, socketRoot: cfg.pluginSocketDir,
-    cgroupParent: cfg.cgroupParent, cgroupVersion: facts.cgroupVersion, timeoutMs: pluginTimeoutMs, log, events,
-    usersOf: (name) => volumeStore.list().filter((v) => v.driver && withLatest(v.driver) === name).length, maxBytes: cfg.maxLayerSize,
+  // loads the managed plugins only if there are any
+  const managedPlugins = new LazyPlugins({
+    execRoot: cfg.execRoot, storeRoot, shimBinary: cfg.shimBinary, socketRoot: cfg.pluginSocketDir,
+    cgroupParent: cfg.cgroupParent, cgroupVersion: facts.cgroupVersion, timeoutMs: pluginTimeoutMs, maxBytes: cfg.maxLayerSize, log, events,
+    registry: plugins, volumeDrivers: () => volumeStore.list().map((v) => v.driver),
   });
-  await managedPlugins.init();
-  plugins.attachManaged(managedPlugins);
+  await managedPlugins.boot();
 
   volumes.adoptMounts(records);
-  const overlay = new OverlayNetworks({ networks, log, containerRunning: (id) => !!containerStore.find(id)?.state.Running });
-  networks.useOverlay(overlay);
   await run.restore(records);
   await sandboxes.reconcile(containerStore.list());
-  // overlay networks follow the swarm membership; the first sync after the sandboxes are settled (it releases the leases of dead containers)
-  const member = () => swarm.pingState() !== 'inactive';
-  swarm.onMembership((m) => void overlay.setMembership(m, member()));
-  await overlay.setMembership(swarm.membership(), member());
+  await swarm.settle();
   containersRestored();
 
   const router = new Router<Handler>();
@@ -312,7 +295,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   // dockerd serves /debug only in debug mode; the spans are recorded only then too
   if (cfg.debug) {
     tracer.enable(DEBUG_SPAN_TRACES);
-    debugRoutes(router, tracer);
+    debugRoutes(router, { recent: () => tracer.recent(), lazyParts: loaded });
   }
   containerRoutes(router, containers, containerViews);
   archiveRoutes(router, archive);
@@ -348,7 +331,10 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   });
   distributionRoutes(router, distribution);
   volumeRoutes(router, volumes);
-  pluginRoutes(router, managedPlugins, registries.plugins({ plugins: managedPlugins, store: pluginStore, content, maxLayerSize: cfg.maxLayerSize }));
+  pluginRoutes(router, managedPlugins.api, registries.plugins(async () => {
+    const { managed, store } = await managedPlugins.load();
+    return { plugins: managed, store, content, maxLayerSize: cfg.maxLayerSize };
+  }));
   networkRoutes(router, networks, sandboxes);
   filesystemRoutes(router, filesystem);
   diskUsageRoutes(router, new DiskUsageService({
@@ -361,11 +347,11 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     buildCache: () => buildCache.records(),
   }));
   execRoutes(router, execs);
-  swarmRoutes(router, swarm);
+  swarmRoutes(router, swarm.api);
   nodeRoutes(router, swarm.nodes);
   secretRoutes(router, swarm.secrets);
   configRoutes(router, swarm.configs);
-  serviceRoutes(router, swarm.services, swarm);
+  serviceRoutes(router, swarm.services, swarm.serviceLogs);
   // a burst's garbage and buffers go back to the system once the API is quiet
   const reclaim = new IdleReclaimer(fullGc());
   const server = new ApiServer({
@@ -414,9 +400,9 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   } catch (err) {
     await cri?.close();
     await server.close();
-    overlay.stop();
+    await swarm.stopOverlay(true);
     await managedPlugins.shutdown(false);
-    await pluginRuntime.close();
+    await managedPlugins.closeRuntime();
     await swarm.shutdown();
     await runtime.close();
     await networks.shutdown(false);
@@ -433,13 +419,12 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
       await server.close();
       if (cfg.liveRestore) await run.detachAll();
       else await run.stopAll();
-      if (cfg.liveRestore) overlay.stop();
-      else await overlay.shutdown();
+      await swarm.stopOverlay(cfg.liveRestore);
       await networks.shutdown(cfg.liveRestore);
       await netns.close();
       await managedPlugins.shutdown(cfg.liveRestore);
       await runtime.close();
-      await pluginRuntime.close();
+      await managedPlugins.closeRuntime();
       await swarm.shutdown();
       log.info('berthd stopped');
     },

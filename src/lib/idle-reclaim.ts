@@ -44,8 +44,14 @@ export class IdleReclaimer {
   }
 }
 
-/** V8's full collection, without starting node with --expose-gc. */
+/**
+ * V8's full collection: the `gc` global when node runs with --expose-gc
+ * (bin/berthd does), else one from a new context, which costs that context
+ * (~1 MiB, issue 18).
+ */
 export function fullGc(): () => void {
+  const exposed = (globalThis as { gc?: () => void }).gc;
+  if (exposed) return exposed;
   setFlagsFromString('--expose-gc');
   return runInNewContext('gc') as () => void;
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from './lazy-crypto.js';
 
 /** A new 64-hex object id, like Docker's container and exec ids. */
 export function newId(): string {

@@ -1,4 +1,5 @@
-import { createHash, type Hash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
+import { createHash } from '../lib/lazy-crypto.js';
 import { Transform, type TransformCallback } from 'node:stream';
 import { InvalidParameter } from '../errdefs/index.js';
 

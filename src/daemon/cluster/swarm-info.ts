@@ -4,12 +4,12 @@
  */
 import type { SwarmInfoView } from '../../api/types/index.js';
 import type { ClusterStore } from './store.js';
-import type { LocalSwarmState } from './swarm-state.js';
+import { inactiveSwarmInfo, type LocalSwarmState } from './swarm-state.js';
 import { readNodes } from './swarm-nodes.js';
 import { clusterInfoView, SWARM_PORT } from './swarm-objects.js';
 
 export async function swarmInfo(state: LocalSwarmState | undefined, store: ClusterStore | undefined, error: string): Promise<SwarmInfoView> {
-  if (!state) return { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null };
+  if (!state) return inactiveSwarmInfo();
   const host = state.advertiseIp.includes(':') ? `[${state.advertiseIp}]` : state.advertiseIp;
   const out: SwarmInfoView = {
     NodeID: state.nodeId, NodeAddr: state.advertiseIp, LocalNodeState: 'active', ControlAvailable: state.role === 'manager', Error: error,

@@ -6,6 +6,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeJsonAtomic } from '../../lib/atomic-file.js';
+import type { SwarmInfoView } from '../../api/types/index.js';
 
 /** What this node remembers of its swarm, in <data-root>/swarm/state.json. */
 export interface LocalSwarmState {
@@ -35,4 +36,9 @@ export async function readSwarmState(swarmDir: string): Promise<LocalSwarmState 
 
 export function writeSwarmState(swarmDir: string, state: LocalSwarmState): Promise<void> {
   return writeJsonAtomic(join(swarmDir, 'state.json'), state);
+}
+
+/** The `Swarm` block of `GET /info` on a node in no swarm (here so a daemon outside a swarm answers it without loading swarm mode). */
+export function inactiveSwarmInfo(): SwarmInfoView {
+  return { NodeID: '', NodeAddr: '', LocalNodeState: 'inactive', ControlAvailable: false, Error: '', RemoteManagers: null };
 }

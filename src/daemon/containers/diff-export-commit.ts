@@ -8,7 +8,7 @@
  *
  *   tmp/export-<random>/   read-only overlays during an export (swept at start-up)
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../../lib/lazy-crypto.js';
 import { mkdir, readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';

@@ -1,5 +1,5 @@
 /** Container names: validation and Docker-style random `adjective_surname` names. */
-import { randomInt } from 'node:crypto';
+import { randomInt } from '../../lib/lazy-crypto.js';
 import { InvalidParameter } from '../../errdefs/index.js';
 
 const VALID_NAME = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;

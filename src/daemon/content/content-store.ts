@@ -21,7 +21,8 @@
  * Nothing here knows what a blob means: images and layers keep their own
  * references, and the image GC (images/gc.ts) deletes blobs nobody holds.
  */
-import { createHash, randomBytes, type Hash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
+import { createHash, randomBytes } from '../../lib/lazy-crypto.js';
 import { ReadStream } from 'node:fs';
 import { link, mkdir, open, readdir, readFile, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';

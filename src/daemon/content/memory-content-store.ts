@@ -8,7 +8,8 @@
  *   content.inProgress();                      // writes neither committed nor discarded
  *   const again = content.reopen();            // the same blobs, as after a daemon restart
  */
-import { createHash, type Hash } from 'node:crypto';
+import type { Hash } from 'node:crypto';
+import { createHash } from '../../lib/lazy-crypto.js';
 import { Readable, Writable } from 'node:stream';
 import { InvalidParameter, NotFound } from '../../errdefs/index.js';
 import { isSha256Digest, type Digest } from '../../oci/digest.js';

@@ -1,7 +1,6 @@
 /** Detects a stream's compression from its magic bytes and undoes it. */
 import { spawn } from 'node:child_process';
 import { PassThrough, Readable, pipeline } from 'node:stream';
-import { createGunzip } from 'node:zlib';
 import { InvalidParameter } from '../../errdefs/index.js';
 
 export type Compression = 'none' | 'gzip' | 'bzip2' | 'xz' | 'zstd';
@@ -48,7 +47,9 @@ export async function decompressed(source: Readable): Promise<{ compression: Com
     case 'gzip':
       // pipeline() destroys the gunzip when the source fails, so readers see the error;
       // 1 MiB output chunks: a layer's worth of 64 KiB ones costs ~twice the time in callbacks
-      return { compression, stream: pipeline(stream, createGunzip({ chunkSize: 1 << 20 }), () => {}).on('error', () => {}) };
+      // node:zlib loads on the first gzip layer, not at boot (issue 18: idle memory)
+      const gunzip = process.getBuiltinModule('node:zlib').createGunzip({ chunkSize: 1 << 20 });
+      return { compression, stream: pipeline(stream, gunzip, () => {}).on('error', () => {}) };
     case 'bzip2':
     case 'xz':
     case 'zstd':

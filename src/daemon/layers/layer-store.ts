@@ -8,7 +8,7 @@
  *     <chain hex>/layer.json   { chainId, diffId, parent, size, tarSize }
  *     .tmp-<random>/           unpacks in progress (swept at start-up)
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../../lib/lazy-crypto.js';
 import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';

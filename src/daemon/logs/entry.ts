@@ -15,11 +15,12 @@ export interface LogEntry {
 
 export const MAX_LINE = 16 * 1024;
 
-const originNs = BigInt(Math.round(performance.timeOrigin * 1e6));
+// process.hrtime, not performance.now(): the `performance` global loads perf_hooks, idle memory (issue 18)
+const originNs = BigInt(Date.now()) * 1_000_000n - process.hrtime.bigint();
 
-/** Wall-clock time with nanosecond digits (microsecond resolution), monotonic within the process. */
+/** Wall-clock time in nanoseconds, monotonic within the process (readers order and resume by it). */
 export function nowNs(): bigint {
-  return originNs + BigInt(Math.round(performance.now() * 1e6));
+  return originNs + process.hrtime.bigint();
 }
 
 export function rfc3339Nano(ns: bigint): string {

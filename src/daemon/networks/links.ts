@@ -1,5 +1,5 @@
 /** Bridge devices through ip(8): the one place berth creates or deletes host links. */
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../../lib/lazy-crypto.js';
 import { readFile } from 'node:fs/promises';
 import { ExecError, run } from '../../lib/exec.js';
 

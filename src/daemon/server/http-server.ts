@@ -145,7 +145,7 @@ export class ApiServer {
   }
 
   private async handleRequest(raw: IncomingMessage, reply: Reply, res?: ServerResponse, upgradeBody?: Buffer): Promise<void> {
-    const started = performance.now();
+    const started = process.hrtime.bigint(); // not performance.now(): see logs/entry.ts
     const url = splitUrl(raw.url ?? '/');
     let path = url.pathname;
     let version = API_VERSION;
@@ -183,7 +183,7 @@ export class ApiServer {
       this.fail(reply, err, raw, path);
     }
     if (res && this.opts.log.enabled('debug')) {
-      res.once('finish', () => this.opts.log.debug('request', { method: raw.method, path, status: res.statusCode, ms: Math.round(performance.now() - started) }));
+      res.once('finish', () => this.opts.log.debug('request', { method: raw.method, path, status: res.statusCode, ms: Number((process.hrtime.bigint() - started) / 1_000_000n) }));
     }
   }
 

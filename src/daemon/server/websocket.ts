@@ -13,7 +13,7 @@
  * MASK | 7-bit length (126: 16-bit length follows, 127: 64-bit); then the
  * 4-byte masking key when MASK is set, then the payload.
  */
-import { createHash } from 'node:crypto';
+import { createHash } from '../../lib/lazy-crypto.js';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Socket } from 'node:net';
 import { PassThrough } from 'node:stream';

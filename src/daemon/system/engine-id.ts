@@ -1,5 +1,5 @@
 /** The daemon's ID (`docker info` ID): made once, kept in the data root. */
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../../lib/lazy-crypto.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../lib/atomic-file.js';

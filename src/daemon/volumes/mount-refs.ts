@@ -6,7 +6,7 @@
  * second Mount for an id that holds the volume) and says when a volume is
  * still in use by a running container.
  */
-import { createHash } from 'node:crypto';
+import { createHash } from '../../lib/lazy-crypto.js';
 
 /** The id of a container's mount point: stable across restarts of the daemon (Docker keeps a random one in the container's config). */
 export function mountId(containerId: string, destination: string): string {

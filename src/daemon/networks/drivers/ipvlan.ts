@@ -5,7 +5,7 @@
  * reported as an unknown link kind by one that has not, so the probe never
  * leaves a link behind (one that somehow got made is deleted at once).
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../../../lib/lazy-crypto.js';
 import { NotImplemented } from '../../../errdefs/index.js';
 import { ExecError, run } from '../../../lib/exec.js';
 import { deleteLink } from '../links.js';

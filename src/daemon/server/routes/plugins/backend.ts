@@ -4,8 +4,9 @@ import type { PluginObject, PluginPrivilege } from '../../../../api/types/plugin
 
 /** What the plugin routes call; implemented by ManagedPlugins (and PluginDistribution for the registry ones). */
 export interface PluginsBackend {
-  list(filters: Map<string, string[]>): PluginObject[];
-  inspect(ref: string): PluginObject;
+  /** Sync in ManagedPlugins; a promise while the managed plugins are still to load (lazy/plugins.ts). */
+  list(filters: Map<string, string[]>): PluginObject[] | Promise<PluginObject[]>;
+  inspect(ref: string): PluginObject | Promise<PluginObject>;
   create(name: string, tar: Readable): Promise<void>;
   enable(ref: string, timeoutS?: number): Promise<void>;
   disable(ref: string, force: boolean): Promise<void>;

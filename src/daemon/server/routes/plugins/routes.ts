@@ -37,7 +37,7 @@ export function pluginRoutes(r: Router<Handler>, b: PluginsBackend, dist: Plugin
   });
   r.add('GET', '/plugins', async (req, reply) => {
     const f = req.filters();
-    reply.json(200, b.list(new Map(f.keys().map((k) => [k, f.get(k)]))));
+    reply.json(200, await b.list(new Map(f.keys().map((k) => [k, f.get(k)]))));
   });
   // before the `:name+` routes: these are not plugin names
   r.add('POST', '/plugins/create', async (req, reply) => {
@@ -46,7 +46,7 @@ export function pluginRoutes(r: Router<Handler>, b: PluginsBackend, dist: Plugin
     await b.create(name, req.upload());
     reply.empty(204);
   });
-  r.add('GET', '/plugins/:name+/json', async (req, reply) => reply.json(200, b.inspect(req.param('name'))));
+  r.add('GET', '/plugins/:name+/json', async (req, reply) => reply.json(200, await b.inspect(req.param('name'))));
   r.add('POST', '/plugins/:name+/enable', async (req, reply) => {
     const t = req.int('timeout');
     await b.enable(req.param('name'), t);

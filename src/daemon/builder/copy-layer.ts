@@ -74,8 +74,8 @@ export async function storeCopyLayer<L extends { diffId: Digest }>(plan: CopyPla
     const [, , layer] = await Promise.all([produce(plan, made, undefined, false), tee(made, [w, toLayer]), apply(toLayer), stored]);
     return { blob: await w.commit({ digest: layer.diffId }), layer };
   } catch (err) {
-    made.destroy(err as Error);
-    toLayer.destroy(err as Error);
+    // the failure is thrown below: the streams' own 'error' events, unheard, would end the daemon
+    for (const s of [made, toLayer]) s.on('error', () => {}).destroy(err as Error);
     await w.discard();
     throw err;
   }
@@ -88,10 +88,12 @@ async function produce(plan: CopyPlan, out: Writable, known?: ContentHashes, che
   const add = (h: TarHeader, body?: Readable, hostPath?: string) => checksum
     ? addEntry(tar, hash, h, body, hostPath !== undefined ? known?.get(hostPath) : undefined)
     : tar.add(h, body);
-  tar.stream.pipe(out);
+  // a failure reaches the caller as produce()'s rejection; the aborted stream's own event must not go unheard
+  tar.stream.on('error', () => {}).pipe(out);
   const done = new Promise<void>((resolve, reject) => {
     out.once('finish', resolve).once('error', reject);
   });
+  done.catch(() => {}); // awaited below; when an entry fails first, `out`'s later error must not be an unhandled rejection
   try {
     for (const dir of plan.missingDirs) await add(headerDefaults({ name: `${rel(dir)}/`, type: 'dir', mode: 0o755, mtime: Math.floor(Date.now() / 1000) }));
     for (const src of plan.sources) {

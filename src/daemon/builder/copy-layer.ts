@@ -12,6 +12,7 @@ import { posix } from 'node:path';
 import { PassThrough, Readable, Transform, Writable } from 'node:stream';
 import { tee } from '../../lib/streams.js';
 import { headerDefaults, readTar, TarWriter, type TarEntryType, type TarHeader } from '../../lib/tar/index.js';
+import type { Digest } from '../../oci/digest.js';
 import type { ContentStore, WriteResult } from '../content/content-store.js';
 import { decompressed } from '../layers/decompress.js';
 import { cleanEntryPath } from '../layers/paths.js';
@@ -60,32 +61,39 @@ export async function copyChecksum(plan: CopyPlan, known: ContentHashes = new Ma
  * store (for save and push) and into the layer store as it is made, instead
  * of being written whole and read back.
  */
-export async function storeCopyLayer<L>(plan: CopyPlan, content: ContentStore, apply: (tar: Readable) => Promise<L>): Promise<{ blob: WriteResult; layer: L }> {
-  const w = content.writer();
+export async function storeCopyLayer<L extends { diffId: Digest }>(plan: CopyPlan, content: ContentStore, apply: (tar: Readable) => Promise<L>): Promise<{ blob: WriteResult; layer: L }> {
+  // the layer store hashes the tar for its diffID, which is the blob's digest (uncompressed): one hash, not two
+  const w = content.writer({ hashedAlongside: true });
   const made = new PassThrough({ highWaterMark: 1 << 20 });
   const toLayer = new PassThrough({ highWaterMark: 1 << 20 });
   const stored = new Promise<void>((resolve, reject) => {
     w.once('finish', resolve).once('error', reject);
   });
   try {
-    const [, , layer] = await Promise.all([produce(plan, made), tee(made, [w, toLayer]), apply(toLayer), stored]);
-    return { blob: await w.commit(), layer };
+    // the cache key was taken before (copyChecksum): the bytes are hashed by the two stores only
+    const [, , layer] = await Promise.all([produce(plan, made, undefined, false), tee(made, [w, toLayer]), apply(toLayer), stored]);
+    return { blob: await w.commit({ digest: layer.diffId }), layer };
   } catch (err) {
-    made.destroy(err as Error);
-    toLayer.destroy(err as Error);
+    // the failure is thrown below: the streams' own 'error' events, unheard, would end the daemon
+    for (const s of [made, toLayer]) s.on('error', () => {}).destroy(err as Error);
     await w.discard();
     throw err;
   }
 }
 
-async function produce(plan: CopyPlan, out: Writable, known?: ContentHashes): Promise<{ checksum: string }> {
+/** `checksum` false: the tar only, its contents not hashed (a pass over every byte saved). */
+async function produce(plan: CopyPlan, out: Writable, known?: ContentHashes, checksum = true): Promise<{ checksum: string }> {
   const tar = new TarWriter();
   const hash = createHash('sha256');
-  const add = (h: TarHeader, body?: Readable, hostPath?: string) => addEntry(tar, hash, h, body, hostPath !== undefined ? known?.get(hostPath) : undefined);
-  tar.stream.pipe(out);
+  const add = (h: TarHeader, body?: Readable, hostPath?: string) => checksum
+    ? addEntry(tar, hash, h, body, hostPath !== undefined ? known?.get(hostPath) : undefined)
+    : tar.add(h, body);
+  // a failure reaches the caller as produce()'s rejection; the aborted stream's own event must not go unheard
+  tar.stream.on('error', () => {}).pipe(out);
   const done = new Promise<void>((resolve, reject) => {
     out.once('finish', resolve).once('error', reject);
   });
+  done.catch(() => {}); // awaited below; when an entry fails first, `out`'s later error must not be an unhandled rejection
   try {
     for (const dir of plan.missingDirs) await add(headerDefaults({ name: `${rel(dir)}/`, type: 'dir', mode: 0o755, mtime: Math.floor(Date.now() / 1000) }));
     for (const src of plan.sources) {

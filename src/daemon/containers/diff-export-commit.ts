@@ -182,7 +182,8 @@ export class ContainerFilesystem {
     const source = upperLayerTar(this.d.paths(rec.id).upper);
     const toContent = new PassThrough({ highWaterMark: 1 << 20 });
     const toLayer = new PassThrough({ highWaterMark: 1 << 20 });
-    const blob = this.d.content.writer();
+    // the layer store's diffID is the blob's digest (an uncompressed tar): hashed once, there
+    const blob = this.d.content.writer({ hashedAlongside: true });
     const storing = new Promise<void>((resolve, reject) => {
       toContent.pipe(blob);
       blob.once('finish', resolve).once('error', reject);
@@ -191,7 +192,7 @@ export class ContainerFilesystem {
     const copying = tee(source, [toContent, toLayer]);
     try {
       const [layer] = await Promise.all([this.d.layers.apply(rec.layer, toLayer), copying, storing]);
-      const stored = await blob.commit();
+      const stored = await blob.commit({ digest: layer.diffId });
       if (layer.diffId !== EMPTY_TAR_DIGEST) {
         await this.d.layerBlobs.record(layer.diffId, stored.size, { mediaType: MediaType.OciLayer, digest: stored.digest, size: stored.size });
       } else if (stored.created) {

@@ -81,6 +81,20 @@ export function contentStoreConformance(label: string, make: () => Promise<Conte
     assert.equal((await store.readBytes(r.digest)).toString(), 'hello world');
   });
 
+  withStore('a writer whose bytes the caller hashed commits under the digest it is given, and refuses to without one', async ({ store, inProgress }) => {
+    const w = store.writer({ hashedAlongside: true });
+    w.end('layer bytes');
+    await finished(w);
+    const r = await w.commit({ digest: sha256('layer bytes') });
+    assert.deepEqual(r, { digest: sha256('layer bytes'), size: 11, created: true });
+    assert.equal((await store.readBytes(r.digest)).toString(), 'layer bytes');
+    const bare = store.writer({ hashedAlongside: true });
+    bare.end('x');
+    await finished(bare);
+    await assert.rejects(bare.commit(), (e: Error) => e instanceof InvalidParameter && (e as InvalidParameter).code === 'content.digest_required');
+    assert.deepEqual(await inProgress(), []);
+  });
+
   withStore('the empty blob is a blob', async ({ store }) => {
     const r = await store.put('');
     assert.deepEqual(r, { digest: sha256(''), size: 0, created: true });

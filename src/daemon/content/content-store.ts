@@ -55,9 +55,18 @@ export interface BlobReader {
   info(digest: Digest): Promise<BlobInfo>;
 }
 
+/**
+ * `hashedAlongside`: the caller hashes the same bytes on a tee (a layer's
+ * diffID, which for an uncompressed layer is its blob digest), so the writer
+ * does not hash them a second time; `commit` must then be given the digest.
+ */
+export interface WriterOptions {
+  hashedAlongside?: boolean;
+}
+
 export interface ContentStore extends BlobReader {
   /** A writable that hashes what it is given; `commit` verifies and publishes it. */
-  writer(): ContentWriter;
+  writer(opts?: WriterOptions): ContentWriter;
   /** Streams a whole source into the store. */
   ingest(source: Readable | AsyncIterable<Buffer>, expected?: Expected): Promise<WriteResult>;
   put(data: Buffer | string, expected?: Expected): Promise<WriteResult>;
@@ -97,13 +106,21 @@ export function checkExpected(expected: Expected, got: BlobInfo): void {
   }
 }
 
+/** The digest a commit publishes under: the writer's own hash, or (hashed alongside) the one it was given. */
+export function committedDigest(hash: Hash | undefined, expected: Expected): Digest {
+  if (hash) return `sha256:${hash.digest('hex')}`;
+  if (!expected.digest) throw new InvalidParameter('content.digest_required', 'a blob hashed alongside its writer needs its digest to be committed');
+  return expected.digest;
+}
+
 export class FileContentWriter extends Writable implements ContentWriter {
-  private readonly hash: Hash = createHash('sha256');
+  private readonly hash: Hash | undefined;
   private fh: FileHandle | undefined;
   size = 0;
 
-  constructor(private readonly tmpPath: string, private readonly publish: (tmp: string, info: BlobInfo) => Promise<boolean>) {
+  constructor(private readonly tmpPath: string, private readonly publish: (tmp: string, info: BlobInfo) => Promise<boolean>, opts: WriterOptions = {}) {
     super({ highWaterMark: 1 << 20 });
+    this.hash = opts.hashedAlongside ? undefined : createHash('sha256');
   }
 
   override _construct(cb: (err?: Error | null) => void): void {
@@ -114,7 +131,7 @@ export class FileContentWriter extends Writable implements ContentWriter {
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.hash.update(chunk);
+    this.hash?.update(chunk);
     this.size += chunk.length;
     this.fh!.write(chunk).then(() => cb(), cb);
   }
@@ -122,7 +139,7 @@ export class FileContentWriter extends Writable implements ContentWriter {
   override _writev(chunks: { chunk: Buffer }[], cb: (err?: Error | null) => void): void {
     const bufs = chunks.map((c) => c.chunk);
     for (const b of bufs) {
-      this.hash.update(b);
+      this.hash?.update(b);
       this.size += b.length;
     }
     this.fh!.writev(bufs).then(() => cb(), cb);
@@ -140,8 +157,8 @@ export class FileContentWriter extends Writable implements ContentWriter {
 
   /** Call after the stream finished: checks `expected` and moves the blob into place. */
   async commit(expected: Expected = {}): Promise<WriteResult> {
-    const digest: Digest = `sha256:${this.hash.digest('hex')}`;
     try {
+      const digest = committedDigest(this.hash, expected);
       checkExpected(expected, { digest, size: this.size });
       const created = await this.publish(this.tmpPath, { digest, size: this.size });
       return { digest, size: this.size, created };
@@ -184,7 +201,7 @@ export class FileContentStore implements ContentStore {
     return join(this.blobs, hexOf(digest));
   }
 
-  writer(): ContentWriter {
+  writer(opts?: WriterOptions): ContentWriter {
     return new FileContentWriter(join(this.ingestDir, randomBytes(12).toString('hex')), async (tmp, info) => {
       // by link, not rename: it fails when the blob exists, so of writers racing
       // on one blob exactly one learns it created it (and may delete it on rollback)
@@ -198,7 +215,7 @@ export class FileContentStore implements ContentStore {
       }
       await rm(tmp, { force: true });
       return created;
-    });
+    }, opts);
   }
 
   ingest(source: Readable | AsyncIterable<Buffer>, expected?: Expected): Promise<WriteResult> {

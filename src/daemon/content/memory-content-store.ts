@@ -13,27 +13,28 @@ import { createHash } from '../../lib/lazy-crypto.js';
 import { Readable, Writable } from 'node:stream';
 import { InvalidParameter, NotFound } from '../../errdefs/index.js';
 import { isSha256Digest, type Digest } from '../../oci/digest.js';
-import { checkExpected, ingestThrough, type BlobInfo, type ContentStore, type ContentWriter, type Expected, type WriteResult } from './content-store.js';
+import { checkExpected, committedDigest, ingestThrough, type WriterOptions, type BlobInfo, type ContentStore, type ContentWriter, type Expected, type WriteResult } from './content-store.js';
 
 class MemoryContentWriter extends Writable implements ContentWriter {
-  private readonly hash: Hash = createHash('sha256');
+  private readonly hash: Hash | undefined;
   private readonly chunks: Buffer[] = [];
   size = 0;
 
-  constructor(private readonly publish: (data: Buffer, info: BlobInfo) => boolean, private readonly done: () => void) {
+  constructor(private readonly publish: (data: Buffer, info: BlobInfo) => boolean, private readonly done: () => void, opts: WriterOptions = {}) {
     super({ highWaterMark: 1 << 20 });
+    this.hash = opts.hashedAlongside ? undefined : createHash('sha256');
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
-    this.hash.update(chunk);
+    this.hash?.update(chunk);
     this.size += chunk.length;
     this.chunks.push(chunk);
     cb();
   }
 
   async commit(expected: Expected = {}): Promise<WriteResult> {
-    const digest: Digest = `sha256:${this.hash.digest('hex')}`;
     try {
+      const digest = committedDigest(this.hash, expected);
       checkExpected(expected, { digest, size: this.size });
       const created = this.publish(Buffer.concat(this.chunks), { digest, size: this.size });
       return { digest, size: this.size, created };
@@ -72,13 +73,13 @@ export class MemoryContentStore implements ContentStore {
     return digest;
   }
 
-  writer(): ContentWriter {
+  writer(opts?: WriterOptions): ContentWriter {
     const w: MemoryContentWriter = new MemoryContentWriter((data, info) => {
       // JS runs this at once: of writers racing on one blob, exactly one creates it
       if (this.blobs.has(info.digest)) return false;
       this.blobs.set(info.digest, data);
       return true;
-    }, () => this.writing.delete(w));
+    }, () => this.writing.delete(w), opts);
     this.writing.add(w);
     return w;
   }

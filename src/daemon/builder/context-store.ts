@@ -12,7 +12,7 @@
  *
  * A file a build in progress has pinned is neither evicted nor pruned.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes } from '../../lib/lazy-crypto.js';
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import { join } from 'node:path';

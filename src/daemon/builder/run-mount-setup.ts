@@ -11,7 +11,7 @@
  * Secrets are bound from files outside the container's rootfs, so they
  * never reach the layer the step captures.
  */
-import { createHash } from 'node:crypto';
+import { createHash } from '../../lib/lazy-crypto.js';
 import { chmod, chown, cp, lstat, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { MountSpec } from '../../api/types/index.js';

@@ -97,6 +97,17 @@ test('berth\'s header blocks inflate with the dictionary as one stream, and its 
   dec.close();
 });
 
+test('each of berth\'s header blocks ends with a sync flush, so Go\'s flate reader (spdystream) gives it out within its frame', () => {
+  // Go's compress/flate releases a stored block's bytes only once it reads the
+  // next block's header; only an empty stored block (00 00 ff ff) ends the
+  // output of a frame's block without reading past it (critest's exec and
+  // port-forward timed out on the second stream's SYN_REPLY without it).
+  const c = new HeaderCompressor();
+  for (const block of [c.compress({}), c.compress({ streamtype: 'error' }), c.compress({ port: '80' })]) {
+    assert.deepEqual([...block.subarray(-5)], [0x00, 0x00, 0x00, 0xff, 0xff]);
+  }
+});
+
 /** A server session and a client session over loopback TCP. */
 async function pair(): Promise<{ server: Server; client: SpdySession; accepted: Promise<SpdySession>; raw: Socket }> {
   let resolve!: (s: SpdySession) => void;

@@ -215,3 +215,21 @@ test('flow control: a peer that never speaks of windows (moby/spdystream) gets e
   raw.destroy();
   server.close();
 });
+
+test('a client\'s FIN closes the server\'s session socket too, as an HTTP server\'s upgraded (half-open) socket would not by itself', async () => {
+  // node:http's server sockets allow half-open connections; one left in
+  // CLOSE-WAIT kept the streaming server's close(), so berthd's shutdown, waiting
+  const server = createServer({ allowHalfOpen: true });
+  const closed = new Promise<void>((resolve) => server.once('connection', (sock) => {
+    new SpdySession(sock, 'server');
+    sock.once('close', () => resolve());
+  }));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const raw = connect((server.address() as { port: number }).port, '127.0.0.1');
+  await new Promise((r) => raw.once('connect', r));
+  raw.end();
+  const timeout = new Promise<string>((r) => setTimeout(() => r('timeout'), 2000).unref());
+  assert.equal(await Promise.race([closed.then(() => 'closed'), timeout]), 'closed');
+  raw.destroy();
+  await new Promise<void>((r) => server.close(() => r()));
+});

@@ -138,6 +138,28 @@ describe('CRI pod: cgroup parent, sysctls, devices, mount propagation, shared /d
     await removePod(pod.id);
   });
 
+  test('ContainerStatus lists the config\'s mounts with their propagation, and not the pod\'s /dev/shm (critest: mount specs)', async () => {
+    const host = join(dir, 'status-mounts');
+    mkdirSync(host, { recursive: true });
+    const pod = await runPod();
+    const c = await start(pod, 'status-mounts', {
+      mounts: [
+        { host_path: host, container_path: '/ro', readonly: true },
+        { host_path: host, container_path: '/slave', propagation: 'PROPAGATION_HOST_TO_CONTAINER' },
+      ],
+    });
+    const st = (await cri.runtime('ContainerStatus', { container_id: c })).status as { mounts: { container_path: string; host_path: string; readonly: boolean; propagation: string }[] };
+    const got = st.mounts.map((m) => ({ container_path: m.container_path, host_path: m.host_path, readonly: m.readonly, propagation: m.propagation }))
+      .sort((a, b) => a.container_path.localeCompare(b.container_path));
+    assert.deepEqual(got, [
+      { container_path: '/ro', host_path: host, readonly: true, propagation: 'PROPAGATION_PRIVATE' },
+      { container_path: '/slave', host_path: host, readonly: false, propagation: 'PROPAGATION_HOST_TO_CONTAINER' },
+    ]);
+    // the pod's /dev/shm is still there, only not reported
+    assert.match((await exec(c, 'grep " /dev/shm " /proc/self/mounts')).out, /tmpfs/);
+    await removePod(pod.id);
+  });
+
   test('a pod\'s containers run in its sandbox\'s shim: one shim per pod, gone with the pod', async () => {
     const shims = () => readdirSync('/proc').filter((p) => /^\d+$/.test(p)).filter((p) => {
       try {

@@ -43,3 +43,12 @@ export function podShmOf(binds: string[] | null | undefined): string | undefined
   const b = (binds ?? []).find((x) => x.endsWith(`:${SHM_DESTINATION}`));
   return b ? b.slice(0, -SHM_DESTINATION.length - 1) : undefined;
 }
+
+/**
+ * Whether a container's mount is its pod's shm (`<exec-root>/cri-shm/<hex>/shm`
+ * at /dev/shm): berth adds it, the CRI config never asked for it, so
+ * ContainerStatus leaves it out as containerd does.
+ */
+export function isPodShmMount(m: { Source: string; Destination: string }): boolean {
+  return m.Destination === SHM_DESTINATION && /\/cri-shm\/[0-9a-f]{16}\/shm$/.test(m.Source);
+}

@@ -10,6 +10,7 @@
  */
 import type { ContainerRecord } from '../containers/record.js';
 import { ZERO_TIME } from '../containers/record.js';
+import { isPodShmMount } from './pod-shm.js';
 
 export const KIND_LABEL = 'io.berth.cri.kind';
 export const SANDBOX_ID_LABEL = 'io.berth.cri.sandbox-id';
@@ -130,6 +131,12 @@ function reason(rec: ContainerRecord): string {
   return rec.state.ExitCode === 0 ? 'Completed' : 'Error';
 }
 
+/** Docker's bind propagation back as the CRI's (the inverse of pod-containers.ts's mapping). */
+const PROPAGATION: Record<string, string> = {
+  rslave: 'PROPAGATION_HOST_TO_CONTAINER', slave: 'PROPAGATION_HOST_TO_CONTAINER',
+  rshared: 'PROPAGATION_BIDIRECTIONAL', shared: 'PROPAGATION_BIDIRECTIONAL',
+};
+
 export function containerStatusView(rec: ContainerRecord): object {
   return {
     id: rec.id, metadata: json<ContainerMetadata | null>(rec, METADATA_LABEL, null), state: containerState(rec),
@@ -137,7 +144,8 @@ export function containerStatusView(rec: ContainerRecord): object {
     finished_at: containerState(rec) === 'CONTAINER_EXITED' ? nanos(rec.state.FinishedAt) : '0',
     exit_code: rec.state.ExitCode, image: imageSpec(rec), image_ref: rec.image, reason: reason(rec), message: rec.state.Error ?? '',
     labels: labelsOf(rec), annotations: annotationsOf(rec),
-    mounts: rec.mounts.filter((m) => m.Type === 'bind').map((m) => ({ container_path: m.Destination, host_path: m.Source, readonly: !m.RW })),
+    mounts: rec.mounts.filter((m) => m.Type === 'bind' && !isPodShmMount(m))
+      .map((m) => ({ container_path: m.Destination, host_path: m.Source, readonly: !m.RW, propagation: PROPAGATION[m.Propagation] ?? 'PROPAGATION_PRIVATE' })),
     log_path: rec.cri?.logPath ?? '', image_id: rec.image,
     resources: { linux: linuxResources(rec) },
   };

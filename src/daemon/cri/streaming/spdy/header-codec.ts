@@ -9,7 +9,7 @@
  * chunk boundary from zlib has to be trusted.
  *
  * Writing: blocks go out as stored (uncompressed) deflate blocks after a
- * zlib header naming the dictionary. Any SPDY/3 reader inflates them; it
+ * zlib header naming the dictionary, each ended by a sync flush. Any SPDY/3 reader inflates them; it
  * keeps writing synchronous (frames stay in order without a queue), and the
  * blocks berth sends are a few bytes (a SYN_REPLY has no headers at all).
  */
@@ -54,6 +54,9 @@ export function adler32(buf: Buffer): number {
   return ((b << 16) | a) >>> 0;
 }
 
+/** An empty, non-final stored block: what zlib's Z_SYNC_FLUSH ends a block with. */
+const SYNC_FLUSH = Buffer.from([0x00, 0x00, 0x00, 0xff, 0xff]);
+
 /** Compresses header blocks for one direction of a session. */
 export class HeaderCompressor {
   private started = false;
@@ -79,6 +82,12 @@ export class HeaderCompressor {
       head.writeUInt16LE(~piece.length & 0xffff, 3);
       parts.push(head, piece);
     }
+    // then an empty stored block: zlib's sync flush marker. Go's flate reader
+    // (spdystream's, so the kubelet's and kubectl's) hands out a stored
+    // block's bytes only when the next block header is read, so without it
+    // the reader runs past the frame, fails and stays failed: the second
+    // header block of a session never decodes.
+    parts.push(SYNC_FLUSH);
     return Buffer.concat(parts);
   }
 }

@@ -174,7 +174,13 @@ export class SpdySession extends EventEmitter {
     socket.on('data', (chunk: Buffer) => this.onBytes(chunk));
     socket.on('error', (err) => this.emit('socketError', err));
     socket.on('close', () => this.teardown());
-    socket.on('end', () => this.teardown());
+    // the peer's FIN ends the session (SPDY has no half-closed connection): end
+    // our side too, or the socket sits in CLOSE-WAIT and keeps the streaming
+    // server's close() (berthd's shutdown) waiting on it for ever
+    socket.on('end', () => {
+      this.teardown();
+      socket.end();
+    });
     if (head?.length) this.onBytes(head);
   }
 

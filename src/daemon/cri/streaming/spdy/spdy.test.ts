@@ -97,6 +97,17 @@ test('berth\'s header blocks inflate with the dictionary as one stream, and its 
   dec.close();
 });
 
+test('each of berth\'s header blocks ends with a sync flush, so Go\'s flate reader (spdystream) gives it out within its frame', () => {
+  // Go's compress/flate releases a stored block's bytes only once it reads the
+  // next block's header; only an empty stored block (00 00 ff ff) ends the
+  // output of a frame's block without reading past it (critest's exec and
+  // port-forward timed out on the second stream's SYN_REPLY without it).
+  const c = new HeaderCompressor();
+  for (const block of [c.compress({}), c.compress({ streamtype: 'error' }), c.compress({ port: '80' })]) {
+    assert.deepEqual([...block.subarray(-5)], [0x00, 0x00, 0x00, 0xff, 0xff]);
+  }
+});
+
 /** A server session and a client session over loopback TCP. */
 async function pair(): Promise<{ server: Server; client: SpdySession; accepted: Promise<SpdySession>; raw: Socket }> {
   let resolve!: (s: SpdySession) => void;
@@ -203,4 +214,22 @@ test('flow control: a peer that never speaks of windows (moby/spdystream) gets e
   assert.equal(dataBytes(), 200_000);
   raw.destroy();
   server.close();
+});
+
+test('a client\'s FIN closes the server\'s session socket too, as an HTTP server\'s upgraded (half-open) socket would not by itself', async () => {
+  // node:http's server sockets allow half-open connections; one left in
+  // CLOSE-WAIT kept the streaming server's close(), so berthd's shutdown, waiting
+  const server = createServer({ allowHalfOpen: true });
+  const closed = new Promise<void>((resolve) => server.once('connection', (sock) => {
+    new SpdySession(sock, 'server');
+    sock.once('close', () => resolve());
+  }));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const raw = connect((server.address() as { port: number }).port, '127.0.0.1');
+  await new Promise((r) => raw.once('connect', r));
+  raw.end();
+  const timeout = new Promise<string>((r) => setTimeout(() => r('timeout'), 2000).unref());
+  assert.equal(await Promise.race([closed.then(() => 'closed'), timeout]), 'closed');
+  raw.destroy();
+  await new Promise<void>((r) => server.close(() => r()));
 });

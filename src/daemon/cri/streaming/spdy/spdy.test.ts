@@ -216,7 +216,7 @@ test('flow control: a peer that never speaks of windows (moby/spdystream) gets e
   server.close();
 });
 
-test('a client\'s FIN closes the server\'s session socket too, as an HTTP server\'s upgraded (half-open) socket would not by itself', async () => {
+test('a client\'s FIN closes the server\'s session socket too, as an HTTP server\'s upgraded (half-open) socket would not by itself', { timeout: 10_000 }, async () => {
   // node:http's server sockets allow half-open connections; one left in
   // CLOSE-WAIT kept the streaming server's close(), so berthd's shutdown, waiting
   const server = createServer({ allowHalfOpen: true });

@@ -58,7 +58,7 @@ if (which === 'all' || which === 'unit') {
 if (which === 'all' || which === 'e2e') {
   const files = pick(find('dist/test'));
   const cluster = files.filter((f) => uses(f, '/support/cluster.js'));
-  const clients = files.filter((f) => !cluster.includes(f) && uses(f, '/support/console.js', '/support/cri-client.js'));
+  const clients = files.filter((f) => !cluster.includes(f) && uses(f, '/support/console.js', '/support/cri-client.js', '/support/cri-pod.js'));
   const host = files.filter((f) => !cluster.includes(f) && !clients.includes(f));
   const dir = mkdtempSync(join(tmpdir(), 'berth-test-report-'));
   const side = [cluster, clients].filter((lane) => lane.length).map((lane, i) => {

@@ -6,10 +6,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
-import { TestDaemon } from '../support/daemon.js';
-import { CriClient, grpcCode } from '../support/cri-client.js';
+import type { TestDaemon } from '../support/daemon.js';
+import { grpcCode, type CriClient } from '../support/cri-client.js';
+import { CriPod, type PodConfig } from '../support/cri-pod.js';
 import { waitFor } from '../support/wait.js';
 
 const NOT_FOUND = 5;
@@ -18,23 +19,16 @@ const MiB = 1 << 20;
 describe('CRI stats, resources and log reopening', () => {
   let d: TestDaemon;
   let cri: CriClient;
-  let dir: string;
+  let fx: CriPod;
   let pod: string;
-  let podCfg: { metadata: object; hostname: string; log_directory: string; labels: Record<string, string> };
+  let podCfg: PodConfig;
 
   const ok = async (args: string[]) => {
     const r = await d.docker(args, { timeoutMs: 120_000 });
     assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
     return r.stdout;
   };
-  const start = async (name: string, command: string[], extra: Record<string, unknown> = {}) => {
-    const id = (await cri.runtime('CreateContainer', {
-      pod_sandbox_id: pod, sandbox_config: podCfg,
-      config: { metadata: { name, attempt: 0 }, image: { image: 'busybox:latest' }, command, log_path: `${name}.log`, labels: { c: name }, ...extra },
-    })).container_id as string;
-    await cri.runtime('StartContainer', { container_id: id });
-    return id;
-  };
+  const start = (name: string, command: string[], extra: Record<string, unknown> = {}) => fx.startContainer(name, command, { labels: { c: name }, ...extra });
   const exec = async (id: string, cmd: string[]) => {
     const r = await cri.runtime('ExecSync', { container_id: id, cmd, timeout: 30 });
     assert.equal(r.exit_code, 0, `${cmd.join(' ')}: ${Buffer.from(r.stderr).toString()}`);
@@ -43,22 +37,11 @@ describe('CRI stats, resources and log reopening', () => {
   const n = (v: { value: string } | null | undefined) => Number(v?.value ?? -1);
 
   before(async () => {
-    dir = mkdtempSync('/tmp/berth-cri-res-');
-    // no sandbox image given, none made: berthd makes the default one from busybox at the first pod
-    d = await TestDaemon.start({ extraArgs: ['--cri-socket', join(dir, 'cri.sock')] });
-    await d.busybox();
-    cri = new CriClient(join(dir, 'cri.sock'));
-    podCfg = { metadata: { name: 'res', namespace: 'default', uid: `res-${process.pid}`, attempt: 0 }, hostname: 'res', log_directory: join(dir, 'logs'), labels: { app: 'res' } };
-    pod = (await cri.runtime('RunPodSandbox', { config: podCfg })).pod_sandbox_id as string;
+    fx = await CriPod.start('res', { app: 'res' });
+    ({ d, cri, id: pod, config: podCfg } = fx);
   });
   after(async () => {
-    if (pod) {
-      await cri.runtime('StopPodSandbox', { pod_sandbox_id: pod }).catch(() => {});
-      await cri.runtime('RemovePodSandbox', { pod_sandbox_id: pod }).catch(() => {});
-    }
-    cri?.close();
-    await d?.destroy();
-    rmSync(dir, { recursive: true, force: true });
+    await fx?.destroy();
   });
 
   test('the default infra image was made offline from busybox at the first pod, and its pause exits on SIGTERM', async () => {

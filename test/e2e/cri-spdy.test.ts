@@ -7,49 +7,28 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { TestDaemon } from '../support/daemon.js';
-import { CriClient } from '../support/cri-client.js';
+import type { CriClient } from '../support/cri-client.js';
+import { CriPod } from '../support/cri-pod.js';
 import { SpdyRemoteCommand, spdyConnect, spdyForward } from '../support/cri-spdy.js';
 import { waitFor } from '../support/wait.js';
 
 describe('CRI streaming over SPDY', () => {
-  let d: TestDaemon;
   let cri: CriClient;
-  let dir: string;
+  let fx: CriPod;
   let pod: string;
-  let podCfg: Record<string, unknown>;
   let sleeper: string;
 
-  const start = async (name: string, command: string[], extra: Record<string, unknown> = {}) => {
-    const id = (await cri.runtime('CreateContainer', {
-      pod_sandbox_id: pod, sandbox_config: podCfg,
-      config: { metadata: { name, attempt: 0 }, image: { image: 'busybox:latest' }, command, log_path: `${name}.log`, ...extra },
-    })).container_id as string;
-    await cri.runtime('StartContainer', { container_id: id });
-    return id;
-  };
+  const start = (name: string, command: string[], extra: Record<string, unknown> = {}) => fx.startContainer(name, command, extra);
   const execUrl = async (cmd: string[], flags: Record<string, boolean>) =>
     (await cri.runtime('Exec', { container_id: sleeper, cmd, ...flags })).url as string;
 
   before(async () => {
-    dir = mkdtempSync('/tmp/berth-cri-spdy-');
-    d = await TestDaemon.start({ extraArgs: ['--cri-socket', join(dir, 'cri.sock')] });
-    await d.busybox();
-    cri = new CriClient(join(dir, 'cri.sock'));
-    podCfg = { metadata: { name: 'spdy', namespace: 'default', uid: `spdy-${process.pid}`, attempt: 0 }, hostname: 'spdy', log_directory: join(dir, 'logs') };
-    pod = (await cri.runtime('RunPodSandbox', { config: podCfg })).pod_sandbox_id as string;
+    fx = await CriPod.start('spdy');
+    ({ cri, id: pod } = fx);
     sleeper = await start('sleeper', ['sleep', '3600']);
   });
   after(async () => {
-    if (pod) {
-      await cri.runtime('StopPodSandbox', { pod_sandbox_id: pod }).catch(() => {});
-      await cri.runtime('RemovePodSandbox', { pod_sandbox_id: pod }).catch(() => {});
-    }
-    cri?.close();
-    await d?.destroy();
-    rmSync(dir, { recursive: true, force: true });
+    await fx?.destroy();
   });
 
   test('Exec without a TTY: stdout and stderr on their streams, the exit code in v4\'s Failure status, Success for 0', async () => {

@@ -6,49 +6,27 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
-import { TestDaemon } from '../support/daemon.js';
-import { CriClient, grpcCode } from '../support/cri-client.js';
+import { grpcCode, type CriClient } from '../support/cri-client.js';
+import { CriPod } from '../support/cri-pod.js';
 import { CriStream } from '../support/cri-stream.js';
 import { waitFor } from '../support/wait.js';
 
 const INVALID_ARGUMENT = 3;
 
 describe('CRI streaming server', () => {
-  let d: TestDaemon;
   let cri: CriClient;
-  let dir: string;
+  let fx: CriPod;
   let pod: string;
-  let podCfg: Record<string, unknown>;
 
-  const start = async (name: string, command: string[], extra: Record<string, unknown> = {}) => {
-    const id = (await cri.runtime('CreateContainer', {
-      pod_sandbox_id: pod, sandbox_config: podCfg,
-      config: { metadata: { name, attempt: 0 }, image: { image: 'busybox:latest' }, command, log_path: `${name}.log`, ...extra },
-    })).container_id as string;
-    await cri.runtime('StartContainer', { container_id: id });
-    return id;
-  };
+  const start = (name: string, command: string[], extra: Record<string, unknown> = {}) => fx.startContainer(name, command, extra);
   const status = (s: CriStream) => JSON.parse(s.text(3)) as { status: string; reason?: string; message?: string; details?: { causes: { reason: string; message: string }[] } };
 
   before(async () => {
-    dir = mkdtempSync('/tmp/berth-cri-stream-');
-    // no sandbox image given, none made: berthd makes the default one from busybox at the first pod
-    d = await TestDaemon.start({ extraArgs: ['--cri-socket', join(dir, 'cri.sock')] });
-    await d.busybox();
-    cri = new CriClient(join(dir, 'cri.sock'));
-    podCfg = { metadata: { name: 'streams', namespace: 'default', uid: `streams-${process.pid}`, attempt: 0 }, hostname: 'streams', log_directory: join(dir, 'logs') };
-    pod = (await cri.runtime('RunPodSandbox', { config: podCfg })).pod_sandbox_id as string;
+    fx = await CriPod.start('streams');
+    ({ cri, id: pod } = fx);
   });
   after(async () => {
-    if (pod) {
-      await cri.runtime('StopPodSandbox', { pod_sandbox_id: pod }).catch(() => {});
-      await cri.runtime('RemovePodSandbox', { pod_sandbox_id: pod }).catch(() => {});
-    }
-    cri?.close();
-    await d?.destroy();
-    rmSync(dir, { recursive: true, force: true });
+    await fx?.destroy();
   });
 
   test('Exec: stdout and stderr on their channels, a non-zero exit as the kubelet\'s Failure status; the token is good once', async () => {

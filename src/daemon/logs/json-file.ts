@@ -159,12 +159,3 @@ export class JsonFileWriter extends EventEmitter {
     this.emit(event);
   }
 }
-
-export interface ReadOptions {
-  /** Keep only the last N entries (of both streams together). */
-  tail?: number;
-  sinceNs?: bigint;
-  untilNs?: bigint;
-  stdout?: boolean;
-  stderr?: boolean;
-}

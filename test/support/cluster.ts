@@ -47,7 +47,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { isEtcdFor } from '../../src/daemon/cluster/etcd-member.js';
 import { onSharedMount } from '../../src/daemon/networks/netns.js';
@@ -297,15 +297,28 @@ export class TestCluster {
 
   /** What the harness would have left behind: all empty after destroy(). */
   leftovers(): ClusterLeftovers {
+    const dirs = [this.dir, ...this.daemons.map((d) => d.dir)];
+    const inOurs = (p: string) => dirs.some((d) => p === d || p.startsWith(d + '/'));
+    // a released namespace's id is reused at once, often by another test's container running beside
+    // this suite: a holder counts only if it is ours, a mount under our dirs or a process whose root
+    // is the host's or under our dirs (a container of another daemon has its rootfs as its root)
+    const ourPid = (pid: number) => {
+      try {
+        const root = readlinkSync(`/proc/${pid}/root`);
+        return root === '/' || inOurs(root);
+      } catch {
+        return false; // gone
+      }
+    };
     const namespaces = this.made.flatMap((m) => {
       const h = namespaceHolders(m.kind, m.id);
-      return h.pids.length || h.mounts.length ? [`${m.what} (${m.kind}:[${m.id}]) held by pids [${h.pids.join(' ')}] mounts [${h.mounts.join(' ')}]`] : [];
+      const pids = h.pids.filter(ourPid);
+      const mounts = h.mounts.filter(inOurs);
+      return pids.length || mounts.length ? [`${m.what} (${m.kind}:[${m.id}]) held by pids [${pids.join(' ')}] mounts [${mounts.join(' ')}]`] : [];
     });
     const ours = [this.bridge, ...this.hosts.map((h) => h.port), ...this.daemons.map((d) => d.bridge)];
     const links = sh('ip', ['-o', 'link', 'show']).stdout.split('\n').map((l) => l.split(':')[1]?.trim().split('@')[0] ?? '').filter((n) => ours.includes(n));
-    const dirs = [this.dir, ...this.daemons.map((d) => d.dir)];
-    const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => unescapeMount(l.split(' ')[4] ?? ''))
-      .filter((m) => dirs.some((d) => m === d || m.startsWith(d + '/')));
+    const mounts = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => unescapeMount(l.split(' ')[4] ?? '')).filter(inOurs);
     const cgroups: string[] = [];
     for (const ctrl of existsSync('/sys/fs/cgroup') ? readdirSync('/sys/fs/cgroup') : []) {
       for (const d of this.daemons) if (existsSync(join('/sys/fs/cgroup', ctrl, d.cgroupParent))) cgroups.push(join('/sys/fs/cgroup', ctrl, d.cgroupParent));

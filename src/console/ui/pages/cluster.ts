@@ -58,7 +58,38 @@ export function taskName(t: Task, serviceName: string): string {
   return `${serviceName}${t.Slot ? `.${t.Slot}` : ''}`;
 }
 
-const CLUSTER_REFRESH_MS = 5000;
+const SWARM_REFRESH_MS = 5000;
+
+/**
+ * Keeps a swarm page current: `load` once the event stream is open, again
+ * soon after service, node and container events (one read for a burst), and
+ * every 5 s, since the engine has no task events (neither has dockerd) and a
+ * task that changes on a worker makes none on this manager. `soon` asks for
+ * a read from elsewhere (a log line of a task not read yet).
+ */
+export function followSwarm(load: () => Promise<void>): { soon: () => void; dispose: () => void } {
+  let scheduled: ReturnType<typeof setTimeout> | undefined;
+  const soon = () => {
+    if (scheduled !== undefined) return;
+    scheduled = setTimeout(() => {
+      scheduled = undefined;
+      void load();
+    }, 150);
+  };
+  const sub = subscribe((e) => {
+    if (['service', 'node', 'container'].includes(e.Type)) soon();
+  });
+  void sub.ready.then(load);
+  const timer = setInterval(() => void load(), SWARM_REFRESH_MS);
+  return {
+    soon,
+    dispose: () => {
+      clearTimeout(scheduled);
+      clearInterval(timer);
+      sub.unsubscribe();
+    },
+  };
+}
 
 const table = (id: string, caption: string, columns: string[], body: HTMLTableSectionElement) =>
   h('table', { class: 'list', id },
@@ -116,17 +147,7 @@ export function clusterPage(): Page {
       notify((err as Error).message);
     }
   };
-  let scheduled: ReturnType<typeof setTimeout> | undefined;
-  const sub = subscribe((e) => {
-    if (!['service', 'node', 'container'].includes(e.Type)) return;
-    // a service update sends a burst of events: one read for the burst
-    clearTimeout(scheduled);
-    scheduled = setTimeout(() => void load(), 150);
-  });
-  void sub.ready.then(load);
-  // services and nodes come as events (scope swarm), but the engine has no task events (neither
-  // has dockerd), and a task that changes on a worker makes none here: so this page reads every 5 s
-  const timer = setInterval(() => void load(), CLUSTER_REFRESH_MS);
+  const follow = followSwarm(load);
   const el = h('section', { 'aria-labelledby': 'cluster-title' },
     h('h1', { id: 'cluster-title' }, 'Cluster'),
     state,
@@ -137,12 +158,5 @@ export function clusterPage(): Page {
     h('h2', {}, 'Tasks'),
     table('tasks', 'Swarm tasks, newest first', ['Task', 'Node', 'Desired', 'State', 'Message', 'Created'], tasksBody),
     h('p', {}, h('button', { type: 'button', onclick: () => void load() }, 'Refresh')));
-  return {
-    el,
-    dispose: () => {
-      clearTimeout(scheduled);
-      clearInterval(timer);
-      sub.unsubscribe();
-    },
-  };
+  return { el, dispose: follow.dispose };
 }

@@ -7,12 +7,10 @@
  */
 import { api, query } from '../api.js';
 import { h, notify, replace, type Page } from '../dom.js';
-import { subscribe } from '../events.js';
-import { nodeNames, taskName, type Service, type SwarmNode, type Task } from './cluster.js';
+import { followSwarm, nodeNames, taskName, type Service, type SwarmNode, type Task } from './cluster.js';
 import { logsView } from './logs-view.js';
 import { facts } from './resources.js';
 
-const SERVICE_REFRESH_MS = 5000;
 const TASK_ID_ATTR = 'com.docker.swarm.task.id=';
 
 /**
@@ -42,15 +40,6 @@ export function servicePage(id: string): Page {
   const logsBox = h('div');
   const labels = new Map<string, string>();
   let logs: ReturnType<typeof logsView> | undefined;
-  let scheduled: ReturnType<typeof setTimeout> | undefined;
-  // a burst of events (or of a new task's log lines) makes one read
-  const soon = () => {
-    if (scheduled !== undefined) return;
-    scheduled = setTimeout(() => {
-      scheduled = undefined;
-      void load();
-    }, 150);
-  };
   const load = async () => {
     try {
       const [s, tasks, nodes] = await Promise.all([
@@ -91,7 +80,7 @@ export function servicePage(id: string): Page {
             const known = labels.get(task);
             if (known) return known;
             // a task newer than the last read (an update, a restart): read again to name its next lines
-            soon();
+            follow.soon();
             return task.slice(0, 12);
           }),
         });
@@ -102,12 +91,7 @@ export function servicePage(id: string): Page {
       notify((err as Error).message);
     }
   };
-  const sub = subscribe((e) => {
-    if (['service', 'node', 'container'].includes(e.Type)) soon();
-  });
-  void sub.ready.then(load);
-  // as on the cluster page: a task that changes on a worker makes no event on this manager
-  const timer = setInterval(() => void load(), SERVICE_REFRESH_MS);
+  const follow = followSwarm(load);
   const el = h('section', { 'aria-labelledby': 'service-title' },
     h('p', {}, h('a', { href: '#/cluster' }, '← Cluster')),
     title,
@@ -120,9 +104,7 @@ export function servicePage(id: string): Page {
   return {
     el,
     dispose: () => {
-      clearTimeout(scheduled);
-      clearInterval(timer);
-      sub.unsubscribe();
+      follow.dispose();
       logs?.dispose();
     },
   };

@@ -10,10 +10,10 @@
 // A berthd of its own (test/support/daemon.ts, compiled), the real
 // `berth console` as a child process (its PID's VmRSS is sampled), and
 // Debian's Chromium through playwright-core. Prints one JSON document.
-import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { chromium } from 'playwright-core';
-import { BERTH, TestDaemon } from '../dist/test/support/daemon.js';
+import { startConsoleProcess } from '../dist/test/support/console.js';
+import { TestDaemon } from '../dist/test/support/daemon.js';
 
 const N = Number(process.env.N ?? 500);
 const ROUNDS = Number(process.env.ROUNDS ?? 5);
@@ -23,18 +23,6 @@ const CATCH_UP_S = Number(process.env.CATCH_UP_S ?? 90);
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
-function startConsole(env) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(BERTH, ['console', '--listen', '127.0.0.1:0'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /(http:\/\/[^\s/]+)\/\?token=[0-9a-f]+/.exec(out);
-      if (m) resolve({ child, url: m[0], origin: m[1] });
-    });
-    child.once('exit', (code) => reject(new Error(`berth console exited ${code}`)));
-  });
-}
 
 async function rssKiB(pid) {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
@@ -146,7 +134,7 @@ try {
   const t0 = Date.now();
   await createMany(d, N);
   const createdMs = Date.now() - t0;
-  con = await startConsole(d.env);
+  con = await startConsoleProcess(d.env);
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] });
   const page = await (await browser.newContext({ viewport: { width: 1366, height: 860 } })).newPage();
   await page.goto(con.url);
@@ -179,7 +167,7 @@ try {
     const samples = [];
     const start = Date.now();
     while (Date.now() - start < LOG_SECONDS * 1000) {
-      samples.push(await rssKiB(con.child.pid));
+      samples.push(await rssKiB(con.pid));
       await new Promise((r) => setTimeout(r, 1000));
     }
     const linesShown = await page.locator('#logs .line').count();
@@ -205,8 +193,6 @@ try {
   }, null, 2));
 } finally {
   await browser?.close();
-  if (con) {
-    con.child.kill('SIGTERM');
-  }
+  await con?.stop();
   await d.destroy();
 }

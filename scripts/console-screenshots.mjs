@@ -6,25 +6,13 @@
 // docs/img/console-container.png; the daemon and its containers are removed after.
 //
 //   npm run build && node scripts/console-screenshots.mjs
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { BERTH, REPO, TestDaemon } from '../dist/test/support/daemon.js';
+import { startConsoleProcess } from '../dist/test/support/console.js';
+import { REPO, TestDaemon } from '../dist/test/support/daemon.js';
 
 const OUT = join(REPO, 'docs/img');
 
-function startConsole(env) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(BERTH, ['console', '--listen', '127.0.0.1:0'], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /(http:\/\/[^\s/]+)\/\?token=[0-9a-f]+/.exec(out);
-      if (m) resolve({ child, url: m[0], origin: m[1] });
-    });
-    child.once('exit', (code) => reject(new Error(`berth console exited ${code}`)));
-  });
-}
 
 async function docker(d, args) {
   const r = await d.docker(args, { timeoutMs: 120_000 });
@@ -47,7 +35,7 @@ try {
   await docker(d, ['run', '--name', 'migrate', 'busybox', 'sh', '-c', 'echo migrated; exit 3']).catch(() => {});
   await docker(d, ['create', '--name', 'backup', 'busybox', 'tar', 'cf', '/dev/null', '/srv']);
 
-  con = await startConsole(d.env);
+  con = await startConsoleProcess(d.env);
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] });
   // light colours whatever the machine prefers, so the README reads the same everywhere
   const page = await (await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' })).newPage();
@@ -64,7 +52,7 @@ try {
   console.log(`wrote ${join(OUT, 'console-containers.png')} and ${join(OUT, 'console-container.png')}`);
 } finally {
   await browser?.close();
-  con?.child.kill('SIGTERM');
+  await con?.stop();
   await d.docker(['rm', '-f', 'web', 'worker', 'cache', 'migrate', 'backup']).catch(() => {});
   await d.docker(['volume', 'rm', 'web-data']).catch(() => {});
   await d.destroy();

@@ -19,6 +19,8 @@ export interface ConsoleProcess {
   url: string;
   /** `http://127.0.0.1:PORT`. */
   origin: string;
+  /** The console server's process (bench/console.mjs samples its memory). */
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -40,6 +42,7 @@ export function startConsoleProcess(env: NodeJS.ProcessEnv, args: string[] = ['-
       resolve({
         url: m[0],
         origin: m[1]!,
+        pid: child.pid!,
         stop: () => new Promise<void>((done) => {
           if (child.exitCode !== null) return done();
           child.once('exit', () => done());

@@ -103,6 +103,34 @@ describe('networks', () => {
     assert.doesNotMatch(r.stdout, /nameserver 127\./);
   });
 
+  // the runtime creates the task while the CNI plugins still set up the namespace (runner.ts)
+  test('the task starts only once its network is up: hosts names its address, an interface sysctl applies, a failed ADD leaves nothing', async () => {
+    const net = `u-${randomBytes(3).toString('hex')}`;
+    const sub = subnet();
+    const ip = sub.replace(/0\/24$/, '66');
+    assert.equal((await d.docker(['network', 'create', '--subnet', sub, net])).code, 0);
+    const r = await d.docker(['run', '-d', '--name', 'fixed', '--network', net, '--ip', ip, '--sysctl', 'net.ipv4.conf.eth0.route_localnet=1',
+      'busybox', 'sh', '-c', 'cat /etc/hosts /proc/sys/net/ipv4/conf/eth0/route_localnet; ip -4 -o addr show eth0; sleep 60']);
+    assert.equal(r.code, 0, r.stderr);
+    const logs = await retry(async () => {
+      const l = (await d.docker(['logs', 'fixed'])).stdout;
+      assert.match(l, /inet /);
+      return l;
+    });
+    assert.match(logs, new RegExp(`^${ip.replace(/\./g, '\\.')}\\s+\\S+`, 'm'), 'hosts names the address at the first read');
+    assert.match(logs, /^1$/m);
+    const netns = d.netLeftovers().netns;
+    const taken = await d.docker(['run', '--name', 'clash', '--network', net, '--ip', ip, 'busybox', 'true']);
+    assert.notEqual(taken.code, 0);
+    assert.match(taken.stderr, /Address already in use|not available/);
+    assert.equal((await d.docker(['inspect', '-f', '{{.State.Status}} {{.State.Running}}', 'clash'])).stdout.trim(), 'created false');
+    assert.deepEqual(d.netLeftovers().netns, netns, 'no namespace left by the failed start');
+    assert.equal((await d.docker(['inspect', '-f', '{{.State.Running}}', 'fixed'])).stdout.trim(), 'true', 'the running one is untouched');
+    assert.equal((await d.docker(['exec', 'fixed', 'ping', '-c', '1', '-W', '2', sub.replace(/0\/24$/, '1')])).code, 0, 'and keeps its network');
+    assert.equal((await d.docker(['rm', '-f', 'fixed', 'clash'])).code, 0);
+    assert.equal((await d.docker(['network', 'rm', net])).code, 0);
+  });
+
   test('ports: -p ip:host:ctr, host:ctr, a random port, -P; port and ps show them; traffic over 127.0.0.1', async () => {
     const [p1, p2] = [await freePort(), await freePort()];
     const run = await d.docker(['run', '-d', '--name', 'pub', '--expose', '81', '-p', `127.0.0.1:${p1}:80`, '-p', `${p2}:80`, '-p', '8080', '-P',

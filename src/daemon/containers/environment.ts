@@ -5,7 +5,9 @@
  * the volume and network services implement them.
  *
  *   await env.create(rec, req);                // validate, create named volumes, fill rec.mounts
- *   const p = await env.prepare(rec, rootfs, mounted); // before the task: mounts, netns, hosts, resolv.conf
+ *   const p = await env.prepare(rec, rootfs, mounted); // before the task: mounts, the netns
+ *   ...the task is created...
+ *   const files = await p.network;             // before the task starts: CNI done, hosts, resolv.conf
  *   ...task runs...
  *   await env.release(rec);                    // after exit: tear down the network
  *   await env.remove(rec, { volumes: true });  // rm -v: anonymous volumes go too
@@ -15,19 +17,35 @@ import type { SpecMount } from '../../oci/runtime-spec.js';
 import type { ContainerRecord } from './record.js';
 import { cleanupFailed, type Logger } from '../../lib/logger.js';
 
+/** What describes a container's network inside it. */
+export interface NetworkFiles {
+  hosts: string;
+  resolvConf: string;
+}
+
 export interface PreparedEnvironment {
   /** Volumes, binds and tmpfs mounts for the runtime spec, in the user's order. */
   mounts: SpecMount[];
-  /** A network namespace to join; absent = a new one with only loopback (or the host's, for `host`). */
+  /** A network namespace to join (it exists); absent = a new one with only loopback (or the host's, for `host`). */
   netnsPath?: string;
-  hosts: string;
-  resolvConf: string;
+  /**
+   * The namespace's interfaces configured (CNI ADD, DNS rules): the runtime
+   * may create the task meanwhile, which needs only the namespace; the task
+   * starts once this resolves. On failure the network is already torn down.
+   */
+  network: Promise<NetworkFiles>;
+}
+
+/** A network namespace that exists, and the work still setting it up. */
+export interface AttachedNetwork {
+  netnsPath?: string;
+  network: Promise<NetworkFiles>;
 }
 
 export interface ContainerEnvironment {
   /** `req` is the create request as sent (for what the record does not keep, e.g. NetworkingConfig). */
   create(rec: ContainerRecord, req?: ContainerCreateRequest): Promise<void>;
-  /** Network work starts at once; work on the rootfs waits for `rootfsReady` (it is being mounted). */
+  /** Network work starts at once; work on the rootfs waits for `rootfsReady` (it is being mounted). Resolves once the spec's inputs exist. */
   prepare(rec: ContainerRecord, rootfs: string, rootfsReady: Promise<void>): Promise<PreparedEnvironment>;
   release(rec: ContainerRecord): Promise<void>;
   remove(rec: ContainerRecord, opts: { volumes: boolean }): Promise<void>;
@@ -43,7 +61,7 @@ export interface VolumeHooks {
 
 export interface NetworkHooks {
   plan(rec: ContainerRecord, endpointsConfig: NonNullable<ContainerCreateRequest['NetworkingConfig']>['EndpointsConfig']): Promise<void>;
-  attach(rec: ContainerRecord): Promise<{ netnsPath?: string; hosts: string; resolvConf: string }>;
+  attach(rec: ContainerRecord): Promise<AttachedNetwork>;
   detach(rec: ContainerRecord): Promise<void>;
 }
 
@@ -65,10 +83,15 @@ export class ServicesEnvironment implements ContainerEnvironment {
     const [mounts, net] = await Promise.allSettled([rootfsReady.then(() => this.volumes.mount(rec, rootfs)), this.networks.attach(rec)]);
     if (mounts.status === 'fulfilled' && net.status === 'fulfilled') {
       const n = net.value;
-      return { mounts: mounts.value, hosts: n.hosts, resolvConf: n.resolvConf, ...(n.netnsPath ? { netnsPath: n.netnsPath } : {}) };
+      return { mounts: mounts.value, network: n.network, ...(n.netnsPath ? { netnsPath: n.netnsPath } : {}) };
     }
     if (mounts.status === 'fulfilled') await this.volumes.unmount(rec).catch(cleanupFailed(this.log, 'unmount the volumes of a failed start', { id: rec.id }));
-    if (net.status === 'fulfilled') await this.networks.detach(rec).catch(cleanupFailed(this.log, 'detach the networks of a failed start', { id: rec.id }));
+    if (net.status === 'fulfilled') {
+      // a failed setup tears itself down; one still running is let finish first
+      if (await net.value.network.then(() => true, () => false)) {
+        await this.networks.detach(rec).catch(cleanupFailed(this.log, 'detach the networks of a failed start', { id: rec.id }));
+      }
+    }
     throw mounts.status === 'rejected' ? mounts.reason : (net as PromiseRejectedResult).reason;
   }
 

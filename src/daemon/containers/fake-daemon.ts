@@ -49,7 +49,7 @@ const env: ContainerEnvironment = {
   create: async () => {},
   prepare: async (_rec, _rootfs, ready) => {
     await ready;
-    return { mounts: [], hosts: '127.0.0.1 localhost\n', resolvConf: '' };
+    return { mounts: [], network: Promise.resolve({ hosts: '127.0.0.1 localhost\n', resolvConf: '' }) };
   },
   release: async () => {},
   remove: async () => {},

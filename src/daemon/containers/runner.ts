@@ -124,11 +124,20 @@ export class ContainerRunner {
       ]));
       const user = resolveUser(rec.config.User, passwd, group, rec.hostConfig.GroupAdd ?? []);
       const env = await envReady;
+      // the runtime creates the task while the network comes up (CNI ADD): it needs the namespace,
+      // not its interfaces; hosts and resolv.conf are bind-mounted files, filled in place before the start
+      const networkUp = span('network files', async () => {
+        const files = await env.network;
+        await Promise.all([writeFile(paths.hosts, files.hosts), writeFile(paths.resolvConf, files.resolvConf)]);
+      });
+      networkUp.catch(() => {}); // awaited below
       await span('write etc files', () => Promise.all([
         writeFile(paths.hostname, `${rec.config.Hostname}\n`),
-        writeFile(paths.hosts, env.hosts),
-        writeFile(paths.resolvConf, env.resolvConf),
+        writeFile(paths.hosts, '', { flag: 'a' }), // exists for the bind mount; its content may already be written
+        writeFile(paths.resolvConf, '', { flag: 'a' }),
       ]));
+      // runc applies sysctls during create: one may name an interface the CNI is still making
+      if (namesNetSysctl(rec)) await networkUp;
       const joined = sharedNamespaces(rec.hostConfig, (ref) => this.d.store.find(ref));
       const spec = buildSpec({
         rec, user, rootfs: paths.merged, joined,
@@ -143,6 +152,7 @@ export class ContainerRunner {
       task = await span('runtime create', () => this.d.runtime.create({ id: rec.id, spec, rootfs: [], terminal: rec.config.Tty, stdin: rec.config.OpenStdin }));
       const t = task;
       const outputDone = live.streams.connect(t.io, log, { stdinOnce: rec.config.StdinOnce, tty: rec.config.Tty, closeStdin: () => t.closeStdin() });
+      await span('network wait', () => networkUp);
       await span('task start', () => t.start());
       live.task = t;
       live.log = log;
@@ -159,7 +169,9 @@ export class ContainerRunner {
       if (task) await task.delete().catch(cleanupFailed(this.d.log, 'delete the task', { id: rec.id }));
       else await this.d.runtime.discard?.(rec.id).catch(cleanupFailed(this.d.log, 'discard the prepared task', { id: rec.id }));
       await log?.close();
-      if (envReady) await envReady.then(() => this.d.env.release(rec), () => {}).catch(cleanupFailed(this.d.log, 'release networks and volumes', { id: rec.id }));
+      // a network still coming up is let finish first: its own failure has torn it down already
+      if (envReady) await envReady.then(async (env) => { await env.network.catch(() => {}); await this.d.env.release(rec); }, () => {})
+        .catch(cleanupFailed(this.d.log, 'release networks and volumes', { id: rec.id }));
       await this.rootfs.unmount(paths).catch(cleanupFailed(this.d.log, 'unmount the rootfs', { id: rec.id }));
       const e = startError(err);
       rec.state = { ...rec.state, Running: false, Restarting: false, Status: rec.state.Status === 'restarting' ? 'exited' : rec.state.Status, Error: e.message, ExitCode: startFailureStatus(e.message, 128) };
@@ -418,6 +430,11 @@ export class ContainerRunner {
     this.shuttingDown = true;
     await this.d.health?.detachAll();
   }
+}
+
+/** A `net.*` sysctl of the user's (the runtime's own defaults are namespace-wide, not per interface). */
+function namesNetSysctl(rec: ContainerRecord): boolean {
+  return Object.keys(rec.hostConfig.Sysctls ?? {}).some((k) => k.startsWith('net.'));
 }
 
 /** A CRI container writes the CRI log format where the kubelet asked; every other one its json-file log. */

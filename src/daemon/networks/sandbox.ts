@@ -7,7 +7,7 @@
  * start-up DELs whatever belongs to no running container.
  *
  *   await net.plan(rec);                 // create: NetworkSettings.Networks, checks
- *   const s = await net.attach(rec);     // start: { netnsPath, hosts, resolvConf }
+ *   const s = await net.attach(rec);     // start: { netnsPath, network: Promise<{ hosts, resolvConf }> }
  *   await net.detach(rec);               // exit
  */
 import { readFile, readdir, rm } from 'node:fs/promises';
@@ -19,6 +19,7 @@ import { readJson, writeJsonAtomic } from '../../lib/atomic-file.js';
 import { run } from '../../lib/exec.js';
 import { newId } from '../../lib/ids.js';
 import { cleanupFailed, type Logger } from '../../lib/logger.js';
+import type { AttachedNetwork, NetworkFiles } from '../containers/environment.js';
 import type { ContainerRecord } from '../containers/record.js';
 import type { EventBus } from '../events/event-bus.js';
 import { runtimeConfig, type NetworkConfList, type RuntimeConfig } from './cni-config.js';
@@ -49,12 +50,6 @@ interface SandboxState {
   containerId: string;
   netns: string;
   attachments: Attachment[];
-}
-
-export interface PreparedNetwork {
-  netnsPath?: string;
-  hosts: string;
-  resolvConf: string;
 }
 
 export interface ContainerAccess {
@@ -179,55 +174,68 @@ export class ContainerNetworking {
 
   // ------------------------------------------------------------------ start and exit
 
-  async attach(rec: ContainerRecord): Promise<PreparedNetwork> {
+  /**
+   * Resolves once the container's namespace exists (what the runtime's
+   * create needs); its interfaces are set up in `network` meanwhile.
+   */
+  async attach(rec: ContainerRecord): Promise<AttachedNetwork> {
     const mode = networkMode(rec);
     const hostResolv = await readFile(this.d.hostResolvConf ?? '/etc/resolv.conf', 'utf8').catch(() => '');
     const dns = { dns: rec.hostConfig.Dns ?? [], search: rec.hostConfig.DnsSearch ?? [], options: rec.hostConfig.DnsOptions ?? [] };
-    const extraHosts = (rec.hostConfig.ExtraHosts ?? []).map((h) => h.replace(/:host-gateway$/, `:${this.d.networks.defaultGateway()}`));
     if (mode.kind === 'container') return this.joinContainer(mode.ref);
     if (mode.kind === 'host') {
       const hosts = await readFile('/etc/hosts', 'utf8').catch(() => hostsFile(rec.config.Hostname, '', [], []));
-      return { hosts, resolvConf: resolvConf(hostResolv, { kind: 'host' }, dns) };
+      return { network: Promise.resolve({ hosts, resolvConf: resolvConf(hostResolv, { kind: 'host' }, dns) }) };
     }
     const nets = Object.keys(rec.networkSettings.Networks).map((name) => this.d.networks.get(rec.networkSettings.Networks[name]?.NetworkID || name));
-    const primary = nets[0];
     // a macvlan container is on the parent's LAN itself: no host ports, as with libnetwork
-    const maps = mode.kind === 'bridge' && primary?.driver === 'bridge' ? portMappings(rec.config.ExposedPorts, rec.hostConfig.PortBindings, !!rec.hostConfig.PublishAllPorts) : [];
+    const maps = mode.kind === 'bridge' && nets[0]?.driver === 'bridge' ? portMappings(rec.config.ExposedPorts, rec.hostConfig.PortBindings, !!rec.hostConfig.PublishAllPorts) : [];
     // host ports first: a taken port is refused before anything exists
     const reserved = maps.length ? await this.d.ports.reserve(rec.id, rec.name, maps) : [];
     const state: SandboxState = { containerId: rec.id, netns: this.d.netns.path(rec.id), attachments: [] };
     try {
       await writeJsonAtomic(this.statePath(rec.id), state);
       await this.d.netns.create(rec.id);
-      if (mode.kind === 'bridge') {
-        for (const [i, n] of nets.entries()) await this.addEndpoint(rec, state, n, `eth${i}`, i === 0 ? reserved : []);
-      }
     } catch (err) {
       await this.teardown(rec.id, state);
       throw err;
     }
-    rec.networkSettings.Ports = mode.kind === 'bridge' ? portMap(rec.config.ExposedPorts, reserved) : {};
-    rec.networkSettings.SandboxKey = state.netns;
-    const primaryEp = primary && mode.kind === 'bridge' ? rec.networkSettings.Networks[primary.name] : undefined;
-    if (primaryEp?.IPAddress) this.d.ports.route(rec.id, primaryEp.IPAddress);
-    const ips = primaryEp?.IPAddress ? [primaryEp.IPAddress] : [];
-    const embedded = !!primary && !primary.predefined && mode.kind === 'bridge' && !!primaryEp?.IPAddress;
-    if (embedded) {
-      try {
+    const network = this.configure(rec, state, mode, nets, reserved, hostResolv, dns);
+    network.catch(() => {}); // the caller awaits it; until then a failure must not count as unhandled
+    return { netnsPath: state.netns, network };
+  }
+
+  /** The interfaces of every network in the namespace, the host ports' routes, the embedded DNS. */
+  private async configure(
+    rec: ContainerRecord, state: SandboxState, mode: Mode, nets: NetworkRecord[], reserved: PortMapping[],
+    hostResolv: string, dns: { dns: string[]; search: string[]; options: string[] },
+  ): Promise<NetworkFiles> {
+    const primary = nets[0];
+    try {
+      if (mode.kind === 'bridge') {
+        for (const [i, n] of nets.entries()) await this.addEndpoint(rec, state, n, `eth${i}`, i === 0 ? reserved : []);
+      }
+      rec.networkSettings.Ports = mode.kind === 'bridge' ? portMap(rec.config.ExposedPorts, reserved) : {};
+      rec.networkSettings.SandboxKey = state.netns;
+      const primaryEp = primary && mode.kind === 'bridge' ? rec.networkSettings.Networks[primary.name] : undefined;
+      if (primaryEp?.IPAddress) this.d.ports.route(rec.id, primaryEp.IPAddress);
+      const ips = primaryEp?.IPAddress ? [primaryEp.IPAddress] : [];
+      const embedded = !!primary && !primary.predefined && mode.kind === 'bridge' && !!primaryEp?.IPAddress;
+      if (embedded) {
         // a macvlan gateway is a router on the LAN, not this host: the server comes into the namespace instead
         if (primary.driver === 'macvlan' || primary.remote) this.inNetnsDns.set(rec.id, await this.d.networks.serveDnsIn(primary, state.netns));
         else await this.routeEmbeddedDns(state.netns, state.attachments[0]!.ifName, this.d.networks.gateway(primary), primaryEp!.IPAddress!);
-      } catch (err) {
-        await this.teardown(rec.id, state);
-        throw err;
       }
+      const extraHosts = (rec.hostConfig.ExtraHosts ?? []).map((h) => h.replace(/:host-gateway$/, `:${this.d.networks.defaultGateway()}`));
+      const resolvMode: ResolvMode = embedded ? { kind: 'embedded', server: EMBEDDED_DNS } : { kind: 'default' };
+      return {
+        hosts: hostsFile(rec.config.Hostname, rec.config.Domainname, ips, extraHosts),
+        resolvConf: resolvConf(hostResolv, resolvMode, dns),
+      };
+    } catch (err) {
+      await this.teardown(rec.id, state);
+      throw err;
     }
-    const resolvMode: ResolvMode = embedded ? { kind: 'embedded', server: EMBEDDED_DNS } : { kind: 'default' };
-    return {
-      netnsPath: state.netns,
-      hosts: hostsFile(rec.config.Hostname, rec.config.Domainname, ips, extraHosts),
-      resolvConf: resolvConf(hostResolv, resolvMode, dns),
-    };
   }
 
   /** 127.0.0.11:53 in the container's namespace to the network's DNS server (embeddedDnsRules). */
@@ -236,7 +244,7 @@ export class ContainerNetworking {
       { input: embeddedDnsRules(gateway, containerIp) });
   }
 
-  private async joinContainer(ref: string): Promise<PreparedNetwork> {
+  private async joinContainer(ref: string): Promise<AttachedNetwork> {
     const other = this.d.containers.get(ref);
     if (!other.state.Running || other.state.Restarting) {
       throw new Conflict('network.join_not_running', `cannot join network namespace of a non running container: ${other.id}`);
@@ -244,7 +252,7 @@ export class ContainerNetworking {
     const otherMode = networkMode(other);
     const netnsPath = otherMode.kind === 'host' ? '/proc/1/ns/net' : other.networkSettings.SandboxKey || `/proc/${other.state.Pid}/ns/net`;
     const [hosts, resolv] = await Promise.all([this.d.containers.readFile(other.id, 'hosts'), this.d.containers.readFile(other.id, 'resolv.conf')]);
-    return { netnsPath, hosts, resolvConf: resolv };
+    return { netnsPath, network: Promise.resolve({ hosts, resolvConf: resolv }) };
   }
 
   /** CNI ADD of one network into the sandbox; the intent is on disk before the plugins run. */

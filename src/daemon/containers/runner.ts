@@ -149,7 +149,9 @@ export class ContainerRunner {
         ...(security ? { security } : {}),
       });
       log = await openLog(rec, paths.log);
-      task = await span('runtime create', () => this.d.runtime.create({ id: rec.id, spec, rootfs: [], terminal: rec.config.Tty, stdin: rec.config.OpenStdin }));
+      task = await span('runtime create', () => this.d.runtime.create({ id: rec.id, spec, rootfs: [], terminal: rec.config.Tty, stdin: rec.config.OpenStdin }))
+        // a network that failed meanwhile took its namespace with it: its error is the cause, not runc's
+        .catch(async (err: unknown) => { await networkUp; throw err; });
       const t = task;
       const outputDone = live.streams.connect(t.io, log, { stdinOnce: rec.config.StdinOnce, tty: rec.config.Tty, closeStdin: () => t.closeStdin() });
       await span('network wait', () => networkUp);

@@ -8,6 +8,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { asBerthError, grpcStatusOf } from '../../errdefs/index.js';
+import { summarize, tracer } from '../../lib/spans.js';
 import type { Logger } from '../../lib/logger.js';
 import { loadCriDefinitions } from './definitions.js';
 import type { CriImages } from './images.js';
@@ -90,7 +91,9 @@ export class CriServer {
 
   private unary(fn: (req: Req) => unknown): grpc.handleUnaryCall<Req, unknown> {
     return (call, callback) => {
-      Promise.resolve().then(() => fn(call.request)).then(
+      // one trace per call under --debug (GET /debug/spans), as the Engine API's requests
+      const name = `CRI ${call.getPath().split('/').pop()}`;
+      tracer.trace(name, () => Promise.resolve().then(() => fn(call.request)), (t) => this.d.log.debug('CRI call spans', { method: name, spans: summarize(t) })).then(
         (res) => callback(null, res),
         (err: unknown) => {
           const e = asBerthError(err);

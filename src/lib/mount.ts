@@ -18,14 +18,18 @@ const MNT_DETACH = 2;
 const EINVAL = 22;
 const ENOENT = 2;
 
+/** tmpfs options that are filesystem data; any other option of a tmpfs plan is left to mount(8), which knows them all. */
+const TMPFS_DATA = /^(size|mode|uid|gid|nr_inodes|nr_blocks)=[^,]*$/;
+
 /** mount(2) arguments for a plan the helper can mount directly, or undefined (bind and propagation options, long data: mount(8)). */
 export function directMount(plan: MountPlan): { flags: number; data: string } | undefined {
-  if (plan.type !== 'overlay') return undefined;
+  if (plan.type !== 'overlay' && plan.type !== 'tmpfs') return undefined;
   let flags = 0;
   const data: string[] = [];
   for (const o of plan.options) {
     const f = MS_FLAGS[o];
     if (f !== undefined) flags |= f;
+    else if (plan.type === 'tmpfs' && !TMPFS_DATA.test(o)) return undefined;
     else data.push(o);
   }
   const joined = data.join(',');

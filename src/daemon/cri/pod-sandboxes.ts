@@ -120,14 +120,21 @@ export class PodSandboxes {
     if (cfg.log_directory) await mkdir(cfg.log_directory, { recursive: true, mode: 0o755 });
     // a pod on the node's IPC namespace has no /dev/shm of its own to share
     const hostIpc = cfg.linux?.security_context?.namespace_options?.ipc === 'NODE';
-    const shm = hostIpc ? undefined : await this.d.shm?.create();
+    const shm = hostIpc ? undefined : this.d.shm?.create();
     let id: string | undefined;
     try {
-      ({ Id: id } = await this.d.containers.create(sandboxCreateRequest(cfg, this.d.sandboxImage, shm), sandboxName(m), { cri: {} }));
+      // the record is written while the shm is mounted
+      const [created, mounted] = await Promise.allSettled([
+        this.d.containers.create(sandboxCreateRequest(cfg, this.d.sandboxImage, shm?.path), sandboxName(m), { cri: {} }),
+        shm?.ready,
+      ]);
+      if (created.status === 'rejected') throw created.reason;
+      id = created.value.Id;
+      if (mounted.status === 'rejected') throw mounted.reason;
       await this.d.containers.start(id);
     } catch (err) {
       if (id) await this.d.containers.remove(id, { force: true }).catch(() => {});
-      if (shm) await this.d.shm?.remove(shm).catch(() => {});
+      if (shm && (await shm.ready.then(() => true, () => false))) await this.d.shm?.remove(shm.path).catch(() => {});
       throw err;
     }
     return id;

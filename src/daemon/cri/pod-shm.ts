@@ -17,17 +17,20 @@ export const SHM_DESTINATION = '/dev/shm';
 export class PodShm {
   constructor(private readonly root: string) {}
 
-  /** Makes and mounts a new pod's shm; returns its host path. */
-  async create(): Promise<string> {
+  /** A new pod's shm: its host path at once (for the sandbox's record), the mount being made in `ready`. */
+  create(): { path: string; ready: Promise<void> } {
     const path = join(this.root, randomBytes(8).toString('hex'), 'shm');
-    await mkdir(path, { recursive: true, mode: 0o700 });
-    try {
-      await mount({ type: 'tmpfs', source: 'shm', options: ['nosuid', 'nodev', 'noexec', 'mode=1777', `size=${DEFAULT_SHM_SIZE}`] }, path);
-    } catch (err) {
-      await rm(dirname(path), { recursive: true, force: true });
-      throw err;
-    }
-    return path;
+    const ready = (async () => {
+      await mkdir(path, { recursive: true, mode: 0o700 });
+      try {
+        await mount({ type: 'tmpfs', source: 'shm', options: ['nosuid', 'nodev', 'noexec', 'mode=1777', `size=${DEFAULT_SHM_SIZE}`] }, path);
+      } catch (err) {
+        await rm(dirname(path), { recursive: true, force: true });
+        throw err;
+      }
+    })();
+    ready.catch(() => {}); // awaited by the caller, maybe only after other work failed
+    return { path, ready };
   }
 
   /** Unmounts and removes a pod's shm (lazily: a container still holding it lets go when it ends). */

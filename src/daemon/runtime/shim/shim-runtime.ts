@@ -142,8 +142,30 @@ export class ShimRuntime implements Runtime {
       if (err.code !== 'EEXIST') throw err;
     });
     await Promise.all([writeFile(join(bundle, 'log'), ''), stub]);
+    const joined = group ? await this.joinGroupShim(bundle, group) : undefined;
+    if (joined) return joined;
     const { stdout } = await run(this.opts.shimBinary, this.shimArgs(id, 'start'), { cwd: bundle, env: this.shimEnv(), detached: true });
     return TtrpcClient.connect(socketPathOf(stdout));
+  }
+
+  /**
+   * A grouped task connects to its group's running shim itself: for a group
+   * whose shim listens, `shim start` only writes that shim's address into
+   * the bundle and prints it (runc v2 manager's Start), at the cost of a Go
+   * program's start. A group shim that is gone: undefined, `shim start` decides.
+   */
+  private async joinGroupShim(bundle: string, group: string): Promise<TtrpcClient | undefined> {
+    try {
+      const address = await readFile(join(this.bundleOf(group), 'address'), 'utf8');
+      const client = await TtrpcClient.connect(socketPathOf(address));
+      await writeFile(join(bundle, 'address'), address).catch((err: unknown) => {
+        client.close();
+        throw err;
+      });
+      return client;
+    } catch {
+      return undefined;
+    }
   }
 
   async create(t: TaskOptions): Promise<Task> {

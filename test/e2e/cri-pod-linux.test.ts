@@ -53,7 +53,8 @@ describe('CRI pod: cgroup parent, sysctls, devices, mount propagation, shared /d
 
   before(async () => {
     dir = mkdtempSync('/tmp/berth-cri-linux-');
-    d = await TestDaemon.start({ extraArgs: ['--cri-socket', join(dir, 'cri.sock')] });
+    // --debug: the spans of the CRI calls show which programs a start runs
+    d = await TestDaemon.start({ extraArgs: ['--cri-socket', join(dir, 'cri.sock'), '--debug'] });
     await d.busybox();
     cri = new CriClient(join(dir, 'cri.sock'));
   });
@@ -174,6 +175,14 @@ describe('CRI pod: cgroup parent, sysctls, devices, mount propagation, shared /d
     const a = await start(pod, 'one');
     await start(pod, 'two');
     assert.equal(shims(), before + 1);
+    // the containers connect to the sandbox's shim: no `shim start` program runs for them
+    const traces = JSON.parse((await d.http('GET', '/debug/spans')).body) as { name: string; spans: { name: string }[] }[];
+    const starts = traces.filter((t) => t.name === 'CRI StartContainer').slice(-2); // this pod's two
+    for (const t of starts) {
+      assert.ok(t.spans.some((s) => s.name === 'ttrpc Create'), t.spans.map((s) => s.name).join(', '));
+      assert.ok(!t.spans.some((s) => s.name === 'exec containerd-shim-runc-v2'), t.spans.map((s) => s.name).join(', '));
+    }
+    assert.ok(traces.filter((t) => t.name === 'CRI RunPodSandbox').pop()?.spans.some((s) => s.name === 'exec containerd-shim-runc-v2'), 'the sandbox starts the shim');
     // each container is its own task in it: exec, stop and status apart
     assert.equal((await exec(a, 'echo in-one')).out, 'in-one\n');
     await cri.runtime('StopContainer', { container_id: a, timeout: 0 });

@@ -3,23 +3,19 @@
  * a tar (`.dockerignore` applied here, as the docker CLI does), options in
  * the query, the daemon's step stream shown as it comes.
  */
-import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { Command } from 'commander';
 import type { JSONMessage } from '../../../api/types/index.js';
-import { readBuildExport } from '../../../client/build-export.js';
 import { hashEntries, walkContext } from '../../../client/context-digests.js';
 import type { EngineClient } from '../../../client/engine-client.js';
 import { INCREMENTAL_CONTEXT_HEADER, incrementalContextTar } from '../../../client/incremental-context.js';
 import { jsonMessages } from '../../../client/json-stream.js';
-import { DockerIgnore } from '../../../lib/dockerignore.js';
 import { headerDefaults, TarWriter, readTar } from '../../../lib/tar/index.js';
 import { collect, ExitError, type CliContext } from '../../context.js';
 import { ProgressRenderer } from '../../progress.js';
-import { extractLocal, tarDirectory } from '../container/cp-local.js';
 
 interface BuildFlags {
   tag: string[];
@@ -130,6 +126,8 @@ export function parseOutput(spec: string): OutputSpec {
 
 /** The export's tar into a directory (extracted, nothing may land outside it) or a file / stdout. */
 export async function exportFiles(res: AsyncIterable<Buffer>, out: OutputSpec, progress: (m: JSONMessage) => void): Promise<void> {
+  // -o and the whole-tar upload are the rare paths: their modules load only for them (a cached build is mostly start-up)
+  const { readBuildExport } = await import('../../../client/build-export.js');
   if (out.type === 'tar') {
     const file = out.dest === '-' ? process.stdout : createWriteStream(out.dest);
     await readBuildExport(res, file, progress);
@@ -137,6 +135,7 @@ export async function exportFiles(res: AsyncIterable<Buffer>, out: OutputSpec, p
     return;
   }
   await mkdir(out.dest, { recursive: true });
+  const { extractLocal } = await import('../container/cp-local.js');
   const tar = new PassThrough();
   const extracting = extractLocal(tar, out.dest);
   // a failed extraction stops the reading too: the stream errors out of readBuildExport's write
@@ -210,13 +209,9 @@ async function contextDir(path: string, file: string | undefined): Promise<Conte
   const dir = resolve(path);
   const dfPath = file ? resolve(file) : resolve(dir, 'Dockerfile');
   const inside = !relative(dir, dfPath).startsWith('..');
-  const dockerfile = inside ? relative(dir, dfPath) : `.dockerfile.${randomBytes(10).toString('hex')}`;
-  let ignore: DockerIgnore | undefined;
-  try {
-    ignore = new DockerIgnore(await readFile(resolve(dir, '.dockerignore'), 'utf8'));
-  } catch {
-    ignore = undefined;
-  }
+  const dockerfile = inside ? relative(dir, dfPath) : `.dockerfile.${process.getBuiltinModule('node:crypto').randomBytes(10).toString('hex')}`;
+  const ignoreText = await readFile(resolve(dir, '.dockerignore'), 'utf8').catch(() => undefined);
+  const ignore = ignoreText === undefined ? undefined : new (await import('../../../lib/dockerignore.js')).DockerIgnore(ignoreText);
   const keep = new Set([dockerfile, '.dockerignore']);
   const skip = (name: string, isDir: boolean) => {
     if (!ignore || keep.has(name) || !ignore.excludes(name)) return false;
@@ -249,6 +244,7 @@ async function contextTar(path: string, file: string | undefined, named: Map<str
   const { dir, dockerfile, skip, outside } = await contextDir(path, file);
   const inside = outside === undefined;
   const dfPath = outside ?? '';
+  const { tarDirectory } = await import('../container/cp-local.js');
   const context = tarDirectory(dir, skip);
   if (inside && named.size === 0) return { body: context, dockerfile };
   // the Dockerfile lives elsewhere: append it to the context under a private name, as the docker CLI does

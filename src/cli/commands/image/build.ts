@@ -59,8 +59,11 @@ export function buildCommand(ctx: CliContext): Command {
     .action(async (path: string, o: BuildFlags) => {
       const output = o.output !== undefined ? parseOutput(o.output) : undefined;
       const named = parseBuildContexts(o.buildContext);
-      const c = await ctx.client();
-      const incremental = await incrementalBody(c, path, o.file, named.dirs);
+      // the version ping goes out while the context is walked and hashed
+      const client = ctx.client();
+      client.catch(() => {}); // awaited below; a walk that fails first must not leave it unheard
+      const incremental = await incrementalBody(client, path, o.file, named.dirs);
+      const c = await client;
       const { body, dockerfile } = incremental ?? await contextTar(path, o.file, named.dirs);
       const buildargs = Object.fromEntries(o.buildArg.map((a) => {
         const i = a.indexOf('=');
@@ -225,13 +228,13 @@ async function contextDir(path: string, file: string | undefined): Promise<Conte
  * context directory, no directory --build-context, a daemon with a context
  * store; BERTH_BUILD_CONTEXT=full sends the whole tar as the docker CLI does.
  */
-async function incrementalBody(c: EngineClient, path: string, file: string | undefined, named: Map<string, string>): Promise<{ body: Readable; dockerfile: string } | undefined> {
+async function incrementalBody(client: Promise<EngineClient>, path: string, file: string | undefined, named: Map<string, string>): Promise<{ body: Readable; dockerfile: string } | undefined> {
   if (path === '-' || named.size > 0 || process.env.BERTH_BUILD_CONTEXT === 'full') return undefined;
   const src = await contextDir(path, file);
   const entries = await walkContext(src.dir, src.skip);
   await hashEntries(entries);
   const extras = src.outside ? [{ name: src.dockerfile, body: await readFile(src.outside) }] : [];
-  const body = await incrementalContextTar(c, entries, extras);
+  const body = await incrementalContextTar(await client, entries, extras);
   return body ? { body, dockerfile: src.dockerfile } : undefined;
 }
 

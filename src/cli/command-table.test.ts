@@ -77,3 +77,26 @@ test('`berth version` loads no other command, no template engine and no TLS or c
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test('`berth build` loads no other image command and no template engine (a fully cached build is mostly start-up)', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-startup-'));
+  try {
+    const bundle = resolve(fileURLToPath(import.meta.url), '../../../bundle/berth.mjs');
+    await writeFile(join(dir, 'recorder.mjs'), RECORDER);
+    await writeFile(join(dir, 'Dockerfile'), 'FROM scratch\n');
+    const out = join(dir, 'loaded.txt');
+    const run = promisify(execFile)(process.execPath, ['--import', join(dir, 'recorder.mjs'), bundle, '-H', `unix://${dir}/none.sock`, 'build', dir],
+      { env: { ...process.env, OUT: out, DOCKER_CONFIG: dir, XDG_CACHE_HOME: dir } });
+    await assert.rejects(run, 'no daemon: exit status 1');
+    const loaded = (await readFile(out, 'utf8')).split('\n').filter(Boolean);
+    const chunks = loaded.filter((u) => u.startsWith('file:') && u.includes('/bundle/'));
+    assert.ok(chunks.some((u) => /\/build-[^/]+\.mjs$/.test(u)), 'the recorder saw the build chunk');
+    for (const u of chunks) {
+      const text = await readFile(fileURLToPath(u), 'utf8');
+      assert.ok(!text.includes('"List images"') && !text.includes('"Download an image from a registry"'), `${u} holds the other image commands`);
+      assert.ok(!text.includes('function renderInspect('), `${u} holds the template engine`);
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});

@@ -8,7 +8,6 @@
  *
  * A file whose size, mtime, ctime or inode moved is read and hashed again.
  */
-import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, readlink, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
@@ -101,7 +100,8 @@ export function filesToSend(entries: ContextEntry[], missing: Set<string>): Set<
 }
 
 async function sha256File(path: string): Promise<string> {
-  const hash = createHash('sha256');
+  // crypto loaded on first use: a build whose files are all in the cache hashes nothing
+  const hash = process.getBuiltinModule('node:crypto').createHash('sha256');
   for await (const c of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(c as Buffer);
   return hash.digest('hex');
 }

@@ -136,6 +136,28 @@ describe('build', () => {
     assert.equal(await inspect('demo:1', '{{.Id}}'), id);
   });
 
+  test('a cached build after a --no-cache build of new content uses the chain that build made', async () => {
+    const dir = mkdtempSync('/tmp/berth-build-chain-');
+    try {
+      writeFileSync(join(dir, 'Dockerfile'), ['FROM busybox', 'ENV A=1', 'COPY small.txt /small.txt', 'RUN cat /small.txt > /copy'].join('\n'));
+      writeFileSync(join(dir, 'small.txt'), 'one\n');
+      assert.equal((await d.berth(['build', '-q', '-t', 'chain/app', dir], { timeoutMs: 120_000 })).code, 0);
+      writeFileSync(join(dir, 'small.txt'), 'two\n');
+      const fresh = await d.berth(['build', '--no-cache', '-t', 'chain/app', dir], { timeoutMs: 120_000 });
+      assert.equal(fresh.code, 0, fresh.stderr);
+      // two images now follow busybox with ENV A=1: the one the first build made leads to a COPY of 'one'
+      const cached = await d.berth(['build', '-t', 'chain/app', dir], { timeoutMs: 120_000 });
+      assert.equal(cached.code, 0, cached.stderr);
+      assert.equal(cached.stdout.match(/Using cache/g)?.length, 3, cached.stdout);
+      assert.doesNotMatch(cached.stdout, /Running in/);
+      const r = await d.docker(['run', '--rm', 'chain/app', 'cat', '/copy']);
+      assert.equal(r.stdout, 'two\n');
+    } finally {
+      await d.docker(['rmi', 'chain/app']);
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   test('ONBUILD triggers run in the child build and are not inherited', async () => {
     const dir = mkdtempSync('/tmp/berth-build-onbuild-');
     try {

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { TEMP_PREFIX } from '../../src/lib/atomic-file.js';
 import { mount, mountsUnder, unmount } from '../../src/lib/mount.js';
-import { layerStoreConformance, layerTar } from '../../src/daemon/layers/conformance.js';
+import { layerStoreConformance, layerTar, type LayerStoreHarness } from '../../src/daemon/layers/conformance.js';
 import { OverlayLayerStore, overlayMount, type LayerStore } from '../../src/daemon/layers/layer-store.js';
 import { upperChanges, upperLayerTar } from '../../src/daemon/layers/upper-dir.js';
 import type { Digest } from '../../src/oci/digest.js';
@@ -37,7 +37,7 @@ async function overlayOf(store: LayerStore, chainId: Digest, readOnly = false) {
   };
 }
 
-layerStoreConformance('overlay layer store', async () => {
+const overlayStore = async (): Promise<LayerStoreHarness> => {
   const root = await mkdtemp(join(dir, 'layers-'));
   const store = new OverlayLayerStore(root);
   await store.init();
@@ -50,7 +50,10 @@ layerStoreConformance('overlay layer store', async () => {
     inProgress: async () => (await readdir(root)).filter((n) => n.startsWith(TEMP_PREFIX)),
     cleanup: () => rm(root, { recursive: true, force: true }),
   };
-});
+};
+
+layerStoreConformance('overlay layer store', overlayStore);
+layerStoreConformance('overlay layer store, written by berth', overlayStore, { writer: 'berth' });
 
 test('overlay: a container\'s upper dir read back as changes and as a layer that rebuilds what it saw', async () => {
   const root = await mkdtemp(join(dir, 'layers-'));

@@ -161,7 +161,7 @@ async function addTree(add: AddEntry, abs: string, target: string, plan: CopyPla
     });
     if (type === 'symlink') h.linkname = await readlink(hostPath);
     // COPY dir/ dest: the directory's own entry is dest itself (when it is not the root)
-    const body = async () => plan.heldBody?.(hostPath) ?? (await open(hostPath, READ_NOFOLLOW)).createReadStream();
+    const body = async () => plan.heldBody?.(hostPath) ?? (await open(hostPath, READ_NOFOLLOW)).createReadStream({ highWaterMark: 1 << 20 });
     if (!(top && type === 'dir' && name === '')) await add(h, type === 'file' ? await body() : undefined, hostPath);
     if (type === 'dir') {
       for (const child of (await readdir(hostPath)).sort()) {

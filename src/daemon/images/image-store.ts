@@ -249,10 +249,20 @@ export class ImageStore {
     return [...this.tags.keys()].map((ref) => familiarString(parseReference(ref))).sort();
   }
 
-  /** The image a build step with `key` made from `parent` before, if it is still here. */
+  /**
+   * The image a build step with `key` made from `parent` before, if it is
+   * still here; of several (a --no-cache build makes a second chain of the
+   * same steps), the newest, as dockerd's getLocalCachedImage: the next step
+   * then follows the chain the last build made, not an older one that lacks
+   * its files.
+   */
   findCached(parent: Digest | undefined, key: string): Image | undefined {
-    for (const img of this.images.values()) if (img.cacheKey === key && img.parent === parent) return img;
-    return undefined;
+    let match: Image | undefined;
+    for (const img of this.images.values()) {
+      if (img.cacheKey !== key || img.parent !== parent) continue;
+      if (!match || (img.config.created ?? '') >= (match.config.created ?? '')) match = img;
+    }
+    return match;
   }
 
   /** Children: images whose parent is `id`. */

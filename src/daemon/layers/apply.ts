@@ -1,7 +1,8 @@
 /**
  * Unpacks one layer tar into an empty directory for use as an overlay lower
  * dir. Entries are checked and translated here, in a stream; GNU tar does
- * the disk work (ownership, modes, xattrs, devices, hard links).
+ * the disk work (ownership, modes, xattrs, devices, hard links), or berth
+ * itself for the plain layers it makes (`writer: 'berth'`, disk-sink.ts).
  *
  * Translations (OCI layer form → overlayfs form):
  *   dir/.wh.name        → character device 0:0 at dir/name
@@ -13,15 +14,17 @@
  * kernel's overlay lookups; only the opaque marker made from `.wh..wh..opq`
  * is set. LIBARCHIVE.xattr records (name-encoded) are dropped as well.
  */
-import { spawn } from 'node:child_process';
 import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { InvalidParameter } from '../../errdefs/index.js';
 import { Digester, type Digest } from '../../oci/digest.js';
-import { headerDefaults, readTar, TarFormatError, TarWriter, type TarHeader } from '../../lib/tar/index.js';
+import { headerDefaults, readTar, TarFormatError, type TarHeader } from '../../lib/tar/index.js';
 import { shiftOwner, type IdMap } from '../../lib/id-map.js';
+import { DiskSink } from './disk-sink.js';
+import { GnuTarSink, InvalidLayerError, type EntrySink } from './gnu-tar-sink.js';
 import { ancestors, cleanEntryPath, OPAQUE_WHITEOUT, UnsafeLayerPathError, WHITEOUT_META_PREFIX, WHITEOUT_PREFIX } from './paths.js';
+
+export { InvalidLayerError };
 
 export const OPAQUE_XATTR = 'trusted.overlay.opaque';
 
@@ -32,8 +35,6 @@ export interface AppliedLayer {
   /** Bytes of the uncompressed layer tar. */
   tarSize: number;
 }
-
-export class InvalidLayerError extends InvalidParameter {}
 
 export interface ApplyOptions {
   /** userns-remap: owners are shifted to the host ids the container ids map to. */
@@ -46,52 +47,35 @@ export interface ApplyOptions {
    * for a store that applies them itself (copy-layer-store.ts).
    */
   whiteouts?: 'overlay' | 'oci';
+  /**
+   * 'gnu-tar' (default): a `tar -x` writes the files. 'berth': berth writes
+   * them (disk-sink.ts), for the plain layers a build's COPY makes, where a
+   * process start per layer was most of a small COPY's time; what it does
+   * not write still goes to tar.
+   */
+  writer?: 'gnu-tar' | 'berth';
 }
 
 /** Extracts `tar` (uncompressed) into `dir`, which must exist and be empty. */
 export async function applyLayer(tar: Readable, dir: string, opts: ApplyOptions = {}): Promise<AppliedLayer> {
   const digester = new Digester();
-  // without root, owners cannot be kept: files belong to whoever unpacks (the copy store in unit tests)
-  const owners = process.getuid?.() === 0 ? ['--same-owner'] : ['--no-same-owner'];
-  const child = spawn('tar', [
-    '-x', '-f', '-', '-C', dir, '--numeric-owner', ...owners, '--same-permissions',
-    '--xattrs', '--xattrs-include=*', '--delay-directory-restore', '--warning=no-unknown-keyword',
-    '--warning=no-timestamp',
-  ], { stdio: ['pipe', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  const exited = new Promise<number | null>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => resolve(code));
-  });
-  const out = new TarWriter();
-  const toTar = pipeline(out.stream, child.stdin).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') throw err;
-  });
   const hashing = opts.maxBytes ? pipeline(tar, byteLimit(opts.maxBytes), digester) : pipeline(tar, digester);
-  // both are awaited below, but either can fail while translate() still waits (a layer past max-layer-size):
+  // awaited below, but it can fail while translate() still waits (a layer past max-layer-size):
   // without a handler by then, that is an unhandled rejection, which ends the daemon
   hashing.catch(() => {});
-  toTar.catch(() => {});
+  const sink: EntrySink = opts.writer === 'berth' ? new DiskSink(dir) : new GnuTarSink(dir);
   try {
-    const size = await translate(digester, out, opts.idMap, opts.whiteouts ?? 'overlay');
-    await Promise.all([hashing, toTar]);
-    const code = await exited;
-    if (code !== 0) throw new InvalidLayerError('layer.extract_failed', `failed to extract layer: ${stderr.trim() || `tar exited with ${code}`}`);
+    const size = await translate(digester, sink, opts.idMap, opts.whiteouts ?? 'overlay');
+    await hashing;
+    await sink.finish();
     return { diffId: digester.digest(), size, tarSize: digester.size };
   } catch (err) {
     tar.destroy();
     digester.destroy();
-    out.abort(err as Error);
-    child.kill('SIGKILL');
-    const [, , code] = await Promise.allSettled([hashing, toTar, exited]);
+    const reason = await sink.abort(err as Error);
+    await Promise.allSettled([hashing]);
     if (err instanceof TarFormatError) throw new InvalidLayerError('layer.invalid_tar', `invalid layer tar: ${err.message}`);
-    if (err instanceof InvalidParameter) throw err;
-    // a write error towards tar usually means tar itself failed: its message says why
-    if (code.status === 'fulfilled' && code.value !== 0 && stderr.trim()) {
-      throw new InvalidLayerError('layer.extract_failed', `failed to extract layer: ${stderr.trim()}`);
-    }
-    throw err;
+    throw reason;
   }
 }
 
@@ -115,7 +99,7 @@ function withoutOverlayXattrs(pax: Record<string, string>): Record<string, strin
   return out;
 }
 
-async function translate(source: AsyncIterable<Buffer>, out: TarWriter, idMap: IdMap | undefined, whiteouts: 'overlay' | 'oci'): Promise<number> {
+async function translate(source: AsyncIterable<Buffer>, out: EntrySink, idMap: IdMap | undefined, whiteouts: 'overlay' | 'oci'): Promise<number> {
   const symlinks = new Set<string>();
   const dirs = new Map<string, TarHeader>();
   let size = 0;
@@ -158,6 +142,5 @@ async function translate(source: AsyncIterable<Buffer>, out: TarWriter, idMap: I
     if (h.type === 'file') size += h.size;
     await out.add(clean, h.type === 'file' ? entry.body : undefined);
   }
-  await out.finish();
   return size;
 }

@@ -18,7 +18,7 @@ import { Readable } from 'node:stream';
 import { InvalidParameter, NotFound } from '../../errdefs/index.js';
 import { sha256Digest, type Digest } from '../../oci/digest.js';
 import { headerDefaults, TarWriter, type TarEntryType } from '../../lib/tar/index.js';
-import type { LayerStore } from './layer-store.js';
+import type { LayerStore, UnpackOptions } from './layer-store.js';
 
 export interface LayerStoreHarness {
   store: LayerStore;
@@ -35,6 +35,9 @@ export interface LayerEntry {
   body?: string;
   mode?: number;
   linkname?: string;
+  uid?: number;
+  gid?: number;
+  mtime?: number;
 }
 
 /** An uncompressed layer tar with these entries, as bytes (its sha256 is the diff id). */
@@ -47,7 +50,8 @@ export async function layerTar(entries: LayerEntry[]): Promise<Buffer> {
     const type = e.type ?? (e.name.endsWith('/') ? 'dir' : 'file');
     const body = e.body ?? '';
     await w.add(headerDefaults({
-      name: e.name, type, mtime: 1_700_000_000, ...(e.mode !== undefined ? { mode: e.mode } : {}),
+      name: e.name, type, mtime: e.mtime ?? 1_700_000_000, ...(e.mode !== undefined ? { mode: e.mode } : {}),
+      ...(e.uid !== undefined ? { uid: e.uid } : {}), ...(e.gid !== undefined ? { gid: e.gid } : {}),
       ...(type === 'file' ? { size: Buffer.byteLength(body) } : {}), ...(e.linkname ? { linkname: e.linkname } : {}),
     }), type === 'file' ? body : undefined);
   }
@@ -88,7 +92,8 @@ async function describe(root: string): Promise<Record<string, string>> {
   return out;
 }
 
-export function layerStoreConformance(label: string, make: () => Promise<LayerStoreHarness>): void {
+/** `unpack`: how the suite's layers are written (the default GNU tar, or berth's own writer for build layers). */
+export function layerStoreConformance(label: string, make: () => Promise<LayerStoreHarness>, unpack: UnpackOptions = {}): void {
   const withStore = (name: string, fn: (h: LayerStoreHarness) => Promise<void>) => test(`${label}: ${name}`, async () => {
     const h = await make();
     try {
@@ -108,7 +113,7 @@ export function layerStoreConformance(label: string, make: () => Promise<LayerSt
   };
 
   const apply = async (h: LayerStoreHarness, parent: Digest | undefined, entries: LayerEntry[]) =>
-    h.store.apply(parent, Readable.from([await layerTar(entries)]));
+    h.store.apply(parent, Readable.from([await layerTar(entries)]), unpack);
 
   withStore('a base layer: files, dirs, modes, symlinks and hard links as the tar has them', async (h) => {
     const tar = await layerTar([
@@ -121,7 +126,7 @@ export function layerStoreConformance(label: string, make: () => Promise<LayerSt
       { name: 'usr/bin', type: 'symlink', linkname: '../bin' },
       { name: 'tmp/', mode: 0o1777 },
     ]);
-    const info = await h.store.apply(undefined, Readable.from([tar]));
+    const info = await h.store.apply(undefined, Readable.from([tar]), unpack);
     const diffId = sha256Digest(tar);
     assert.deepEqual(info, { chainId: diffId, diffId, size: 'shell'.length + 'root'.length, tarSize: tar.length });
     assert.deepEqual(await h.store.get(diffId), info);
@@ -140,13 +145,35 @@ export function layerStoreConformance(label: string, make: () => Promise<LayerSt
     assert.deepEqual(await h.inProgress(), []);
   });
 
+  withStore('mtimes, owners (as root), and files inside a read-only dir, as the tar has them', async (h) => {
+    const asRoot = process.getuid?.() === 0;
+    const owner = asRoot ? { uid: 1000, gid: 1001 } : {};
+    const info = await apply(h, undefined, [
+      { name: 'ro/', mode: 0o555, mtime: 1_600_000_000, ...owner },
+      { name: 'ro/f', body: 'x', mode: 0o4755, mtime: 1_500_000_000, ...owner },
+      { name: 'ro/l', type: 'symlink', linkname: 'f', mtime: 1_400_000_000, ...owner },
+      { name: 'deep/er/file', body: 'no parents listed' },
+    ]);
+    const v = await h.view(info.chainId);
+    try {
+      const [dir, file, link] = await Promise.all(['ro', 'ro/f', 'ro/l'].map((p) => lstat(join(v.dir, p))));
+      assert.equal(dir!.mode & 0o7777, 0o555);
+      assert.equal(file!.mode & 0o7777, 0o4755, 'setuid kept after the owner is set');
+      assert.deepEqual([dir!.mtimeMs, file!.mtimeMs, link!.mtimeMs], [1_600_000_000_000, 1_500_000_000_000, 1_400_000_000_000]);
+      if (asRoot) for (const st of [dir!, file!, link!]) assert.deepEqual([st.uid, st.gid], [1000, 1001]);
+      assert.equal(await readFile(join(v.dir, 'deep/er/file'), 'utf8'), 'no parents listed');
+    } finally {
+      await v.release();
+    }
+  });
+
   withStore('whiteouts remove files and whole trees of the layers below, and only in the new chain', async (h) => {
     const base = await apply(h, undefined, [
       { name: 'a/' }, { name: 'a/keep', body: 'k' }, { name: 'a/gone', body: 'g' },
       { name: 'd/' }, { name: 'd/x/' }, { name: 'd/x/y', body: 'y' },
     ]);
     const tar = await layerTar([{ name: 'a/.wh.gone' }, { name: '.wh.d' }, { name: 'new', body: 'n' }]);
-    const top = await h.store.apply(base.chainId, Readable.from([tar]));
+    const top = await h.store.apply(base.chainId, Readable.from([tar]), unpack);
     assert.equal(top.chainId, sha256Digest(`${base.chainId} ${sha256Digest(tar)}`));
     assert.equal(top.parent, base.chainId);
     assert.equal(top.size, 1, 'whiteouts are not file bytes');
@@ -200,11 +227,11 @@ export function layerStoreConformance(label: string, make: () => Promise<LayerSt
 
   withStore('unpack then commit is apply; the same layer twice, or at once, is one layer', async (h) => {
     const tar = await layerTar([{ name: 'same', body: 'bytes' }]);
-    const unpacked = await h.store.unpack(Readable.from([tar]));
+    const unpacked = await h.store.unpack(Readable.from([tar]), unpack);
     assert.equal(unpacked.diffId, sha256Digest(tar));
     const committed = await h.store.commit(undefined, unpacked);
-    assert.deepEqual(await h.store.apply(undefined, Readable.from([tar])), committed);
-    const parallel = await Promise.all([1, 2, 3].map(() => h.store.apply(committed.chainId, Readable.from([Buffer.from(tar)]))));
+    assert.deepEqual(await h.store.apply(undefined, Readable.from([tar]), unpack), committed);
+    const parallel = await Promise.all([1, 2, 3].map(() => h.store.apply(committed.chainId, Readable.from([Buffer.from(tar)]), unpack)));
     assert.equal(new Set(parallel.map((p) => p.chainId)).size, 1);
     assert.equal((await h.store.list()).length, 2);
     assert.deepEqual(await tree(h, parallel[0]!.chainId), { same: 'file 644 bytes' });

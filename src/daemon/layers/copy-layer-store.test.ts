@@ -2,10 +2,10 @@ import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TEMP_PREFIX } from '../../lib/atomic-file.js';
-import { layerStoreConformance } from './conformance.js';
+import { layerStoreConformance, type LayerStoreHarness } from './conformance.js';
 import { CopyLayerStore } from './copy-layer-store.js';
 
-layerStoreConformance('copy layer store', async () => {
+const copyStore = async (): Promise<LayerStoreHarness> => {
   const root = await mkdtemp(join(tmpdir(), 'berth-layers-'));
   const store = new CopyLayerStore(root);
   await store.init();
@@ -20,4 +20,7 @@ layerStoreConformance('copy layer store', async () => {
     inProgress: async () => (await readdir(root)).filter((n) => n.startsWith(TEMP_PREFIX)),
     cleanup: () => rm(root, { recursive: true, force: true }),
   };
-});
+};
+
+layerStoreConformance('copy layer store', copyStore);
+layerStoreConformance('copy layer store, written by berth', copyStore, { writer: 'berth' });

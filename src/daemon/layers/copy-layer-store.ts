@@ -68,9 +68,9 @@ async function applyOnCopy(layer: string, target: string): Promise<void> {
     const existing = await lstat(to).catch(() => undefined);
     if (existing && !existing.isDirectory()) await rm(to, { force: true });
     if (!existing || !existing.isDirectory()) await mkdir(to);
-    await applyOnCopy(from, to);
-    // the layer's entry for the directory carries its new metadata
+    // the layer's entry for the directory carries its new metadata (read before its children move out, which moves its mtime)
     const st = await lstat(from);
+    await applyOnCopy(from, to);
     if (process.getuid?.() === 0) await lchown(to, st.uid, st.gid);
     await chmod(to, st.mode & 0o7777);
     await utimes(to, st.atime, st.mtime);

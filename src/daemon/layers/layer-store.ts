@@ -17,7 +17,7 @@ import { readJson, TEMP_PREFIX, writeJsonAtomic } from '../../lib/atomic-file.js
 import { sha256Digest, sha256Hex, type Digest } from '../../oci/digest.js';
 import type { Mount } from '../../oci/runtime-spec.js';
 import type { IdMap } from '../../lib/id-map.js';
-import { applyLayer } from './apply.js';
+import { applyLayer, type ApplyOptions } from './apply.js';
 
 export interface LayerInfo {
   chainId: Digest;
@@ -52,14 +52,17 @@ export interface UnpackedLayer {
   discard(): Promise<void>;
 }
 
+/** How a layer's files are written (apply.ts): berth itself for the plain layers a build's COPY makes. */
+export type UnpackOptions = Pick<ApplyOptions, 'writer'>;
+
 export interface LayerStore {
   /** Unpacks an uncompressed layer tar on top of `parent`; idempotent per chain id. */
-  apply(parent: Digest | undefined, tar: Readable): Promise<LayerInfo>;
+  apply(parent: Digest | undefined, tar: Readable, opts?: UnpackOptions): Promise<LayerInfo>;
   /**
    * The two halves of `apply`, for pulls that unpack several layers at once:
    * a layer's files do not depend on its parent's, only its chain id does.
    */
-  unpack(tar: Readable): Promise<UnpackedLayer>;
+  unpack(tar: Readable, opts?: UnpackOptions): Promise<UnpackedLayer>;
   commit(parent: Digest | undefined, layer: UnpackedLayer): Promise<LayerInfo>;
   get(chainId: Digest): Promise<LayerInfo>;
   has(chainId: Digest): Promise<boolean>;
@@ -112,20 +115,20 @@ export class OverlayLayerStore implements LayerStore {
     return join(this.dirOf(chainId), 'diff');
   }
 
-  async apply(parent: Digest | undefined, tar: Readable): Promise<LayerInfo> {
+  async apply(parent: Digest | undefined, tar: Readable, opts: UnpackOptions = {}): Promise<LayerInfo> {
     if (parent && !(await this.has(parent))) {
       tar.resume();
       throw new NotFound('layer.not_found', `layer ${parent} does not exist`);
     }
-    return this.commit(parent, await this.unpack(tar));
+    return this.commit(parent, await this.unpack(tar, opts));
   }
 
-  async unpack(tar: Readable): Promise<UnpackedLayer> {
+  async unpack(tar: Readable, opts: UnpackOptions = {}): Promise<UnpackedLayer> {
     const tmp = join(this.root, `${TEMP_PREFIX}${randomBytes(8).toString('hex')}`);
     await mkdir(join(tmp, 'diff'), { recursive: true });
     try {
       const { diffId, size, tarSize } = await applyLayer(tar, join(tmp, 'diff'), {
-        whiteouts: this.whiteouts,
+        whiteouts: this.whiteouts, ...(opts.writer ? { writer: opts.writer } : {}),
         ...(this.opts.idMap ? { idMap: this.opts.idMap } : {}), ...(this.opts.maxLayerSize ? { maxBytes: this.opts.maxLayerSize } : {}),
       });
       const layer: UnpackedLayer & { tmp: string } = { diffId, size, tarSize, tmp, discard: () => rm(tmp, { recursive: true, force: true }) };

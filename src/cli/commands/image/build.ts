@@ -3,23 +3,19 @@
  * a tar (`.dockerignore` applied here, as the docker CLI does), options in
  * the query, the daemon's step stream shown as it comes.
  */
-import { randomBytes } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { Command } from 'commander';
 import type { JSONMessage } from '../../../api/types/index.js';
-import { readBuildExport } from '../../../client/build-export.js';
 import { hashEntries, walkContext } from '../../../client/context-digests.js';
 import type { EngineClient } from '../../../client/engine-client.js';
 import { INCREMENTAL_CONTEXT_HEADER, incrementalContextTar } from '../../../client/incremental-context.js';
 import { jsonMessages } from '../../../client/json-stream.js';
-import { DockerIgnore } from '../../../lib/dockerignore.js';
 import { headerDefaults, TarWriter, readTar } from '../../../lib/tar/index.js';
 import { collect, ExitError, type CliContext } from '../../context.js';
 import { ProgressRenderer } from '../../progress.js';
-import { extractLocal, tarDirectory } from '../container/cp-local.js';
 
 interface BuildFlags {
   tag: string[];
@@ -63,8 +59,11 @@ export function buildCommand(ctx: CliContext): Command {
     .action(async (path: string, o: BuildFlags) => {
       const output = o.output !== undefined ? parseOutput(o.output) : undefined;
       const named = parseBuildContexts(o.buildContext);
-      const c = await ctx.client();
-      const incremental = await incrementalBody(c, path, o.file, named.dirs);
+      // the version ping goes out while the context is walked and hashed
+      const client = ctx.client();
+      client.catch(() => {}); // awaited below; a walk that fails first must not leave it unheard
+      const incremental = await incrementalBody(client, path, o.file, named.dirs);
+      const c = await client;
       const { body, dockerfile } = incremental ?? await contextTar(path, o.file, named.dirs);
       const buildargs = Object.fromEntries(o.buildArg.map((a) => {
         const i = a.indexOf('=');
@@ -130,6 +129,8 @@ export function parseOutput(spec: string): OutputSpec {
 
 /** The export's tar into a directory (extracted, nothing may land outside it) or a file / stdout. */
 export async function exportFiles(res: AsyncIterable<Buffer>, out: OutputSpec, progress: (m: JSONMessage) => void): Promise<void> {
+  // -o and the whole-tar upload are the rare paths: their modules load only for them (a cached build is mostly start-up)
+  const { readBuildExport } = await import('../../../client/build-export.js');
   if (out.type === 'tar') {
     const file = out.dest === '-' ? process.stdout : createWriteStream(out.dest);
     await readBuildExport(res, file, progress);
@@ -137,6 +138,7 @@ export async function exportFiles(res: AsyncIterable<Buffer>, out: OutputSpec, p
     return;
   }
   await mkdir(out.dest, { recursive: true });
+  const { extractLocal } = await import('../container/cp-local.js');
   const tar = new PassThrough();
   const extracting = extractLocal(tar, out.dest);
   // a failed extraction stops the reading too: the stream errors out of readBuildExport's write
@@ -210,13 +212,9 @@ async function contextDir(path: string, file: string | undefined): Promise<Conte
   const dir = resolve(path);
   const dfPath = file ? resolve(file) : resolve(dir, 'Dockerfile');
   const inside = !relative(dir, dfPath).startsWith('..');
-  const dockerfile = inside ? relative(dir, dfPath) : `.dockerfile.${randomBytes(10).toString('hex')}`;
-  let ignore: DockerIgnore | undefined;
-  try {
-    ignore = new DockerIgnore(await readFile(resolve(dir, '.dockerignore'), 'utf8'));
-  } catch {
-    ignore = undefined;
-  }
+  const dockerfile = inside ? relative(dir, dfPath) : `.dockerfile.${process.getBuiltinModule('node:crypto').randomBytes(10).toString('hex')}`;
+  const ignoreText = await readFile(resolve(dir, '.dockerignore'), 'utf8').catch(() => undefined);
+  const ignore = ignoreText === undefined ? undefined : new (await import('../../../lib/dockerignore.js')).DockerIgnore(ignoreText);
   const keep = new Set([dockerfile, '.dockerignore']);
   const skip = (name: string, isDir: boolean) => {
     if (!ignore || keep.has(name) || !ignore.excludes(name)) return false;
@@ -230,13 +228,13 @@ async function contextDir(path: string, file: string | undefined): Promise<Conte
  * context directory, no directory --build-context, a daemon with a context
  * store; BERTH_BUILD_CONTEXT=full sends the whole tar as the docker CLI does.
  */
-async function incrementalBody(c: EngineClient, path: string, file: string | undefined, named: Map<string, string>): Promise<{ body: Readable; dockerfile: string } | undefined> {
+async function incrementalBody(client: Promise<EngineClient>, path: string, file: string | undefined, named: Map<string, string>): Promise<{ body: Readable; dockerfile: string } | undefined> {
   if (path === '-' || named.size > 0 || process.env.BERTH_BUILD_CONTEXT === 'full') return undefined;
   const src = await contextDir(path, file);
   const entries = await walkContext(src.dir, src.skip);
   await hashEntries(entries);
   const extras = src.outside ? [{ name: src.dockerfile, body: await readFile(src.outside) }] : [];
-  const body = await incrementalContextTar(c, entries, extras);
+  const body = await incrementalContextTar(await client, entries, extras);
   return body ? { body, dockerfile: src.dockerfile } : undefined;
 }
 
@@ -249,6 +247,7 @@ async function contextTar(path: string, file: string | undefined, named: Map<str
   const { dir, dockerfile, skip, outside } = await contextDir(path, file);
   const inside = outside === undefined;
   const dfPath = outside ?? '';
+  const { tarDirectory } = await import('../container/cp-local.js');
   const context = tarDirectory(dir, skip);
   if (inside && named.size === 0) return { body: context, dockerfile };
   // the Dockerfile lives elsewhere: append it to the context under a private name, as the docker CLI does

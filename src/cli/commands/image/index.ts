@@ -22,5 +22,5 @@ export function imageCommands(ctx: CliContext): Command[] {
 }
 
 export function imageShortcuts(ctx: CliContext): Command[] {
-  return [imagesCommand(ctx), buildCommand(ctx), pullCommand(ctx), pushCommand(ctx), importCommand(ctx), rmiCommand(ctx), tagCommand(ctx), historyCommand(ctx), saveCommand(ctx), loadCommand(ctx)];
+  return [imagesCommand(ctx), pullCommand(ctx), pushCommand(ctx), importCommand(ctx), rmiCommand(ctx), tagCommand(ctx), historyCommand(ctx), saveCommand(ctx), loadCommand(ctx)];
 }

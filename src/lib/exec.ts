@@ -1,5 +1,9 @@
 import { spawn, type SpawnOptions } from 'node:child_process';
-import { basename } from 'node:path';
+import { constants as fsConstants, open as openCb } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { Socket } from 'node:net';
+import { basename, join } from 'node:path';
+import { promisify } from 'node:util';
 import type { Readable } from 'node:stream';
 import { constants } from 'node:os';
 import { redactSecrets } from './redact.js';
@@ -95,4 +99,67 @@ async function runThrough(spawner: Spawner, cmd: string, args: readonly string[]
   if (r.exitCode === 0 && r.signal === 0) return { stdout: stdoutBytes.toString(), stdoutBytes, stderr };
   const signal = r.signal ? signalNames.get(r.signal) ?? null : null;
   throw new ExecError([cmd, ...args], r.signal ? null : r.exitCode, signal, stderr, stdoutBytes.toString());
+}
+
+export interface StreamingOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Gets the program's stdout and stderr, interleaved, as they are written. */
+  output(data: Buffer): void;
+  /** A directory for the FIFO the output passes through (the helper cannot stream it back). */
+  fifoDir: string;
+}
+
+/**
+ * Runs a program to its exit with its output streamed to `o.output`; resolves
+ * with its exit code (128 + n for signal n, as a shell reports it). It fails
+ * only when the program could not be started.
+ */
+export function runStreaming(cmd: string, args: readonly string[], o: StreamingOptions): Promise<number> {
+  return span(`exec ${basename(cmd)}`, async () => {
+    const spawner = activeSpawner();
+    if (!spawner) return streamThroughChildProcess(cmd, args, o);
+    const fifo = join(o.fifoDir, `output-${process.pid}-${++fifoSeq}`);
+    await run('mkfifo', ['-m', '0600', fifo]);
+    try {
+      // the reader first: the helper's open of the writing end waits for one
+      const fd = await openFd(fifo, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+      const reader = new Socket({ fd, readable: true, writable: false });
+      const drained = new Promise<void>((resolve) => {
+        reader.on('data', (b: Buffer) => o.output(b));
+        reader.once('end', resolve).once('close', resolve).once('error', () => resolve());
+      });
+      const env = Object.entries(o.env ?? process.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+      let r;
+      try {
+        r = await spawner.call({ op: Op.Spawn, cmd, argv: [cmd, ...args], env, outputPath: fifo }, `exec ${basename(cmd)}`);
+      } catch (err) {
+        reader.destroy();
+        throw err;
+      }
+      if (r.errno) {
+        reader.destroy();
+        const err = errnoError(r.errno, `spawn ${cmd}`, cmd);
+        err.message = `spawn ${cmd} ${err.code}`;
+        throw err;
+      }
+      await drained;
+      return r.signal ? 128 + r.signal : r.exitCode;
+    } finally {
+      await rm(fifo, { force: true });
+    }
+  });
+}
+
+let fifoSeq = 0;
+// a raw fd, not a FileHandle: the socket owns and closes it
+const openFd = promisify(openCb);
+
+function streamThroughChildProcess(cmd: string, args: readonly string[], o: StreamingOptions): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: o.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (b: Buffer) => o.output(b));
+    child.stderr!.on('data', (b: Buffer) => o.output(b));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve(signal ? 128 + (constants.signals[signal] ?? 0) : code ?? 0));
+  });
 }

@@ -62,19 +62,26 @@ describe('RUN steps through runc run', () => {
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     child.stderr.on('data', (b: Buffer) => (out += b.toString()));
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    return { child, output: () => out, exited };
+    let done = false;
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => { done = true; r(code); }));
+    /** Waits for `text` in the output (the step echoes it: the Step line only shows the unexpanded command). */
+    const printed = (text: string) => waitFor(`"${text}" in the build output`, () => {
+      if (done && !out.includes(text)) throw new Error(`the build ended without printing ${text}:\n${out}`);
+      return out.includes(text);
+    }, 120_000);
+    return { child, output: () => out, exited, printed };
   };
 
   test('a RUN step runs under runc with no shim, with the image user, env, workdir and the asked network mode', async () => {
     const dir = dockerfile('identity', [
       'FROM busybox',
       'ENV STEPVAR=from-env',
-      'RUN adduser -D -u 1234 builder && mkdir -p /work/dir && chown builder /work/dir',
+      // a user known by name only in the image's /etc/passwd (busybox here has no adduser)
+      'RUN echo "builder:x:1234:1234::/work:/bin/sh" >> /etc/passwd && echo "builder:x:1234:" >> /etc/group && mkdir -p /work/dir && chown 1234:1234 /work/dir',
       'WORKDIR /work/dir',
       'USER builder',
       'ARG LEVEL=3',
-      'RUN echo "$(id -u):$(id -g) $STEPVAR $LEVEL $(pwd)" > who && echo streamed-early && sleep 3',
+      'RUN echo "$(id -u):$(id -g) $STEPVAR $LEVEL $(pwd)" > who && echo "streamed-$((6*7))" && sleep 3',
       'USER root',
       'RUN --network=none ls /sys/class/net | tr "\\n" " " > /net-none',
       'RUN ls /sys/class/net | tr "\\n" " " > /net-default',
@@ -83,7 +90,7 @@ describe('RUN steps through runc run', () => {
     ]);
     const b = startBuild(dir, 'runc:identity');
     // while the `sleep 3` step runs: its output is already here, runc runs it, and no shim of this daemon exists
-    await waitFor('the first RUN output', () => b.output().includes('streamed-early'), 120_000);
+    await b.printed('streamed-42');
     const during = { runc: processes('runc', runcRoot, 'run'), shims: processes('containerd-shim-runc-v2', `berth:${d.execRoot}`), containers: runcContainers() };
     assert.equal(await b.exited, 0, b.output());
     assert.equal(during.runc.length, 1, 'one runc run process');
@@ -117,9 +124,9 @@ describe('RUN steps through runc run', () => {
   });
 
   test('a client that goes away mid-step cancels it: no runc container, mount, cgroup or namespace stays', async () => {
-    const dir = dockerfile('cancel', ['FROM busybox', 'RUN echo cancel-me-started && sleep 297']);
+    const dir = dockerfile('cancel', ['FROM busybox', 'RUN echo "cancel-$((6*7))" && sleep 297']);
     const b = startBuild(dir, 'runc:cancel');
-    await waitFor('the step to start', () => b.output().includes('cancel-me-started'), 120_000);
+    await b.printed('cancel-42');
     assert.equal(runcContainers().length, 1);
     b.child.kill('SIGKILL');
     await b.exited;
@@ -132,9 +139,9 @@ describe('RUN steps through runc run', () => {
   });
 
   test('a daemon killed mid-step: the next start removes the step container, its mounts, cgroup and namespace', async () => {
-    const dir = dockerfile('crash', ['FROM busybox', 'RUN echo crash-me-started && sleep 297']);
+    const dir = dockerfile('crash', ['FROM busybox', 'RUN echo "crash-$((6*7))" && sleep 297']);
     const b = startBuild(dir, 'runc:crash');
-    await waitFor('the step to start', () => b.output().includes('crash-me-started'), 120_000);
+    await b.printed('crash-42');
     d.kill9();
     await b.exited;
     // runc run outlives the daemon: the step is still running

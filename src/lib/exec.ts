@@ -2,7 +2,7 @@ import { spawn, type SpawnOptions } from 'node:child_process';
 import { constants as fsConstants, open as openCb } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { Socket } from 'node:net';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { promisify } from 'node:util';
 import type { Readable } from 'node:stream';
 import { constants } from 'node:os';
@@ -105,8 +105,13 @@ export interface StreamingOptions {
   env?: NodeJS.ProcessEnv;
   /** Gets the program's stdout and stderr, interleaved, as they are written. */
   output(data: Buffer): void;
-  /** A directory for the FIFO the output passes through (the helper cannot stream it back). */
-  fifoDir: string;
+  /**
+   * Makes a FIFO at the given path for the output to pass through (the
+   * helper cannot stream it back); removed after the run.
+   */
+  makeFifo(path: string): Promise<void>;
+  /** Where that FIFO goes. */
+  fifoPath: string;
 }
 
 /**
@@ -118,8 +123,8 @@ export function runStreaming(cmd: string, args: readonly string[], o: StreamingO
   return span(`exec ${basename(cmd)}`, async () => {
     const spawner = activeSpawner();
     if (!spawner) return streamThroughChildProcess(cmd, args, o);
-    const fifo = join(o.fifoDir, `output-${process.pid}-${++fifoSeq}`);
-    await run('mkfifo', ['-m', '0600', fifo]);
+    const fifo = o.fifoPath;
+    await o.makeFifo(fifo);
     try {
       // the reader first: the helper's open of the writing end waits for one
       const fd = await openFd(fifo, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
@@ -150,7 +155,6 @@ export function runStreaming(cmd: string, args: readonly string[], o: StreamingO
   });
 }
 
-let fifoSeq = 0;
 // a raw fd, not a FileHandle: the socket owns and closes it
 const openFd = promisify(openCb);
 

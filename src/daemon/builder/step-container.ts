@@ -48,6 +48,9 @@ export interface StepContainerDeps {
   cgroupVersion: 1 | 2;
   /** runc's --root for build steps. */
   runcRoot: string;
+  /** FIFOs made ahead for the steps' output, taken into `fifoDir` (same filesystem). */
+  fifos?: { take(paths: string[]): Promise<void> };
+  fifoDir?: string;
   /** The upper dir's changes as a layer on `parent` (ContainerFilesystem.captureUpper). */
   captureUpper(upper: string, parent: Digest | undefined, stubs: string[]): Promise<LayerInfo>;
   log: Logger;
@@ -107,7 +110,10 @@ export class StepContainers {
         writeFile(join(paths.dir, 'config.json'), JSON.stringify(spec)),
       ]);
       o.started?.(id);
-      exitCode = await span('run: runc run', () => runcRun({ root: this.d.runcRoot, id, bundle: paths.dir, output: o.output, ...(o.signal ? { signal: o.signal } : {}) }));
+      exitCode = await span('run: runc run', () => runcRun({
+        root: this.d.runcRoot, id, bundle: paths.dir, output: o.output, ...(o.signal ? { signal: o.signal } : {}),
+        ...(this.d.fifos && this.d.fifoDir ? { fifos: this.d.fifos, fifoPath: join(this.d.fifoDir, `out-${id}`) } : {}),
+      }));
     } catch (err) {
       await this.teardown(rec, paths, envReady, mounted);
       await removeVolumes().catch(cleanupFailed(this.d.log, 'remove the volumes of a build step', { id }));

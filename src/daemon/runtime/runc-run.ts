@@ -8,6 +8,7 @@
  *   <bundle>/config.json  the spec, written by the caller
  *   <bundle>/pid          written by runc once the process started
  *   <bundle>/runc.log     runc's own log (JSON), read when it could not start the process
+ *   <fifoPath>            the output's FIFO while the process runs (from a FifoPool)
  *
  *   const code = await runcRun({ root, id, bundle, output: (b) => say(b), signal });
  */
@@ -18,6 +19,7 @@ import { SystemError } from '../../errdefs/index.js';
 import { run, runStreaming } from '../../lib/exec.js';
 import { cleanupFailed, type Logger } from '../../lib/logger.js';
 import { RuntimeStartError } from './runtime.js';
+import { mkfifo } from './shim/fifo.js';
 
 export interface RuncRunOptions {
   /** The runc binary (default: `runc` on PATH). */
@@ -28,8 +30,12 @@ export interface RuncRunOptions {
   bundle: string;
   /** stdout and stderr of the process, interleaved, as they are written. */
   output(data: Buffer): void;
-  /** Aborted: the container is killed and removed; the run rejects with Cancelled. */
+  /** Aborted: the container is killed and removed; the run rejects with SystemError build.cancelled. */
   signal?: AbortSignal;
+  /** FIFOs made ahead (shim/fifo-pool.ts), moved to where the output passes; mkfifo(1) per run otherwise. */
+  fifos?: { take(paths: string[]): Promise<void> };
+  /** A path for that FIFO on the pool's filesystem (default: in the bundle). */
+  fifoPath?: string;
 }
 
 /** Resolves with the process's exit code (128 + n for signal n); RuntimeStartError when runc could not start it. */
@@ -40,7 +46,9 @@ export async function runcRun(o: RuncRunOptions): Promise<number> {
   const logFile = join(o.bundle, 'runc.log');
   let exited = false;
   const running = runStreaming(runc, ['--root', o.root, '--log', logFile, '--log-format', 'json', 'run', '--bundle', o.bundle, '--pid-file', pidFile, o.id], {
-    output: o.output, fifoDir: o.bundle,
+    output: o.output,
+    fifoPath: o.fifoPath ?? join(o.bundle, 'output'),
+    makeFifo: (path) => (o.fifos ? o.fifos.take([path]) : mkfifo([path])),
   }).finally(() => { exited = true; });
   // until runc run returns: a kill before runc made the container finds nothing yet, so it is tried again
   const kill = async () => {

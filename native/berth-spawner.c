@@ -10,12 +10,13 @@
  * then `length` bytes:
  *
  *   request  = u32 id, u8 op, payload
- *     op 1 spawn   u8 flags (1 detached, 2 has stdin, 4 output to a path), str cmd,
- *                  str cwd, u32 argc, str argv[argc], u32 envc, str env[envc],
- *                  str stdin, [str output path: flag 4]
- *                  (flag 4: the program's stdout and stderr are that path, opened
- *                  O_WRONLY, e.g. a FIFO berthd reads as the program runs; the
- *                  response then carries no output)
+ *     op 1 spawn   u8 flags (1 detached, 2 has stdin, 4 stdout to a path,
+ *                  8 stderr to that path too), str cmd, str cwd, u32 argc,
+ *                  str argv[argc], u32 envc, str env[envc], str stdin,
+ *                  [str output path: flag 4]
+ *                  (flag 4: the program's stdout is that path, opened O_WRONLY,
+ *                  e.g. a FIFO berthd reads as the program runs; the response
+ *                  then carries no stdout, nor stderr with flag 8)
  *     op 2 mount   str source, str target, str fstype, u32 flags, str data
  *     op 3 umount  str target, u32 flags
  *     op 4 netns   str target   (new network namespace bind-mounted on target,
@@ -54,7 +55,7 @@
 #include <unistd.h>
 
 enum { OP_SPAWN = 1, OP_MOUNT = 2, OP_UMOUNT = 3, OP_NETNS = 4 };
-enum { F_DETACHED = 1, F_STDIN = 2, F_OUTPATH = 4 };
+enum { F_DETACHED = 1, F_STDIN = 2, F_OUTPATH = 4, F_ERR_TOO = 8 };
 #define MAX_FRAME (256u << 20)
 
 static sem_t *write_lock;
@@ -210,7 +211,7 @@ static void do_spawn(uint32_t id, struct reader *r) {
     if (!e && outpath) {
       /* a FIFO opens once its reader is there: berthd opened it before asking */
       int o = open(outpath, O_WRONLY | O_CLOEXEC);
-      if (o < 0 || dup2(o, 1) < 0 || dup2(o, 2) < 0) e = errno;
+      if (o < 0 || dup2(o, 1) < 0 || ((flags & F_ERR_TOO) && dup2(o, 2) < 0)) e = errno;
     }
     if (!e) {
       int keep = fcntl(fail[1], F_DUPFD_CLOEXEC, 3);

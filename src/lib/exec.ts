@@ -136,7 +136,7 @@ export function runStreaming(cmd: string, args: readonly string[], o: StreamingO
       const env = Object.entries(o.env ?? process.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
       let r;
       try {
-        r = await spawner.call({ op: Op.Spawn, cmd, argv: [cmd, ...args], env, outputPath: fifo }, `exec ${basename(cmd)}`);
+        r = await spawner.call({ op: Op.Spawn, cmd, argv: [cmd, ...args], env, outputPath: fifo, stderrToOutput: true }, `exec ${basename(cmd)}`);
       } catch (err) {
         reader.destroy();
         throw err;
@@ -166,4 +166,56 @@ function streamThroughChildProcess(cmd: string, args: readonly string[], o: Stre
     child.on('error', reject);
     child.on('close', (code, signal) => resolve(signal ? 128 + (constants.signals[signal] ?? 0) : code ?? 0));
   });
+}
+
+/** Where a program's output passes when the helper starts it; `make` (a pool's take) instead of a mkfifo(1) spawn. */
+export interface OutputFifo {
+  path: string;
+  make?(path: string): Promise<void>;
+}
+
+export interface StdoutProgram {
+  stdout: Readable;
+  /** Resolves at a zero exit, rejects with ExecError otherwise. */
+  done: Promise<void>;
+  /** Stops reading: the program ends at its next write (EPIPE). */
+  stop(): void;
+}
+
+/**
+ * A program whose stdout is read as a stream (stdin /dev/null), started
+ * through the helper when there is one, so the daemon does not fork: the
+ * output then passes through a FIFO made at `fifo.path` (removed after).
+ */
+export async function spawnStdout(cmd: string, args: readonly string[], fifo: OutputFifo): Promise<StdoutProgram> {
+  const spawner = activeSpawner();
+  if (!spawner) {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const done = new Promise<void>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (code, signal) => (code === 0 ? resolve() : reject(new ExecError([cmd, ...args], code, signal, stderr))));
+    });
+    return { stdout: child.stdout!, done, stop: () => child.kill('SIGKILL') };
+  }
+  const fifoPath = fifo.path;
+  await (fifo.make ? fifo.make(fifoPath) : run('mkfifo', ['-m', '0600', fifoPath]));
+  let fd: number;
+  try {
+    fd = await openFd(fifoPath, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  } catch (err) {
+    await rm(fifoPath, { force: true });
+    throw err;
+  }
+  const reader = new Socket({ fd, readable: true, writable: false });
+  const env = Object.entries(process.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+  const done = span(`exec ${basename(cmd)}`, () => spawner.call({ op: Op.Spawn, cmd, argv: [cmd, ...args], env, outputPath: fifoPath }, `exec ${basename(cmd)}`))
+    .then((r) => {
+      if (r.errno) throw errnoError(r.errno, `spawn ${cmd}`, cmd);
+      if (r.exitCode !== 0 || r.signal !== 0) throw new ExecError([cmd, ...args], r.signal ? null : r.exitCode, r.signal ? signalNames.get(r.signal) ?? null : null, r.stderr.toString());
+    })
+    .finally(() => rm(fifoPath, { force: true }));
+  done.catch(() => reader.destroy()); // a program that never opened the FIFO leaves the reader waiting
+  return { stdout: reader, done, stop: () => reader.destroy() };
 }

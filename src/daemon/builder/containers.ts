@@ -41,6 +41,6 @@ export function buildContainers(d: BuildContainerDeps): StepContainers {
     images: d.images, layers: d.layers, env: d.env, ...(d.security ? { security: d.security } : {}),
     cgroupParent: d.cgroupParent, cgroupVersion: d.cgroupVersion, runcRoot: d.runcRoot, log: d.log,
     fifos: { take: async (paths) => (await fifoPool(d.fifoDir)).take(paths) }, fifoDir: d.fifoDir,
-    captureUpper: (upper, parent, stubs) => d.filesystem.captureUpper(upper, parent, stubs),
+    captureUpper: (upper, parent, stubs, fifo) => d.filesystem.captureUpper(upper, parent, stubs, fifo),
   });
 }

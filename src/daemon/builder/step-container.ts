@@ -23,6 +23,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ContainerCreateRequest } from '../../api/types/index.js';
+import type { OutputFifo } from '../../lib/exec.js';
 import { newId } from '../../lib/ids.js';
 import { cleanupFailed, type Logger } from '../../lib/logger.js';
 import { span } from '../../lib/spans.js';
@@ -52,7 +53,7 @@ export interface StepContainerDeps {
   fifos?: { take(paths: string[]): Promise<void> };
   fifoDir?: string;
   /** The upper dir's changes as a layer on `parent` (ContainerFilesystem.captureUpper). */
-  captureUpper(upper: string, parent: Digest | undefined, stubs: string[]): Promise<LayerInfo>;
+  captureUpper(upper: string, parent: Digest | undefined, stubs: string[], fifo?: OutputFifo): Promise<LayerInfo>;
   log: Logger;
 }
 
@@ -122,9 +123,15 @@ export class StepContainers {
     await this.teardown(rec, paths, envReady, mounted);
     return {
       id, exitCode,
-      capture: (stubs) => span('run: capture layer', () => this.d.captureUpper(paths.upper, rec.layer, stubs)),
+      capture: (stubs) => span('run: capture layer', () => this.d.captureUpper(paths.upper, rec.layer, stubs, this.fifo(`tar-${id}`))),
       remove: removeVolumes,
     };
+  }
+
+  /** A FIFO from the pool (tar's output in the capture), if there is one. */
+  private fifo(name: string): OutputFifo | undefined {
+    const { fifos, fifoDir } = this.d;
+    return fifos && fifoDir ? { path: join(fifoDir, name), make: (path) => fifos.take([path]) } : undefined;
   }
 
   /** The network and volumes are released while the rootfs is unmounted (runc removed the container itself). */

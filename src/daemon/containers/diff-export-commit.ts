@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import type { CommitRequest } from '../../api/types/index.js';
 import { InvalidParameter } from '../../errdefs/index.js';
+import type { OutputFifo } from '../../lib/exec.js';
 import { cleanupFailed, type Logger } from '../../lib/logger.js';
 import { mount, mountsUnder, unmount } from '../../lib/mount.js';
 import { tee } from '../../lib/streams.js';
@@ -175,16 +176,16 @@ export class ContainerFilesystem {
   }
 
   /** captureLayer for an upper dir that belongs to no container record (a builder-owned RUN step's). */
-  async captureUpper(upper: string, parent: Digest | undefined, stubs: string[] = []): Promise<LayerInfo> {
+  async captureUpper(upper: string, parent: Digest | undefined, stubs: string[] = [], fifo?: OutputFifo): Promise<LayerInfo> {
     await removeMountStubs(upper, stubs);
-    const layer = await this.storeUpperLayer(upper, parent);
+    const layer = await this.storeUpperLayer(upper, parent, fifo);
     if (layer.diffId === EMPTY_TAR_DIGEST && !this.d.images.list().some((i) => i.chainId === layer.chainId)) await this.d.layers.remove(layer.chainId);
     return layer;
   }
 
   /** Tars the upper dir once, into the content store and the layer store at the same time. */
-  private async storeUpperLayer(upper: string, parent: Digest | undefined): Promise<LayerInfo> {
-    const source = upperLayerTar(upper);
+  private async storeUpperLayer(upper: string, parent: Digest | undefined, fifo?: OutputFifo): Promise<LayerInfo> {
+    const source = upperLayerTar(upper, fifo);
     const toContent = new PassThrough({ highWaterMark: 1 << 20 });
     const toLayer = new PassThrough({ highWaterMark: 1 << 20 });
     // the layer store's diffID is the blob's digest (an uncompressed tar): hashed once, there

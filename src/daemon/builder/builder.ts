@@ -48,6 +48,7 @@ import type { HeldFiles } from './held-files.js';
 import { copyChecksum, storeCopyLayer } from './copy-layer.js';
 import { StageRoot } from './stage-root.js';
 import { runInstruction } from './run-step.js';
+import { cancelled } from '../runtime/runc-run.js';
 import { reuseStep, fromRoot, imageKind, newImage, type StageState, type StepContext } from './step-state.js';
 import { readRootfsFile } from '../containers/archive/rootfs-file.js';
 import { parseGroup, parsePasswd } from '../containers/user.js';
@@ -155,7 +156,11 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
       const emitStage = out.writer(index);
       const sayStage = (text: string) => { if (!o.quiet) emitStage({ stream: text }); };
       // a stage stops at its next step once another has failed: the build fails with the first error
-      const check = () => { if (failure) throw failure.error; };
+      // and once the client went away: nothing more is started for it
+      const check = () => {
+        if (failure) throw failure.error;
+        if (signal?.aborted) throw cancelled();
+      };
       let step = firstStep.get(index)!;
       try {
         check();

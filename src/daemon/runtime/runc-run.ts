@@ -41,7 +41,7 @@ export interface RuncRunOptions {
 /** Resolves with the process's exit code (128 + n for signal n); RuntimeStartError when runc could not start it. */
 export async function runcRun(o: RuncRunOptions): Promise<number> {
   const runc = o.runc ?? 'runc';
-  o.signal?.throwIfAborted();
+  if (o.signal?.aborted) throw cancelled();
   const pidFile = join(o.bundle, 'pid');
   const logFile = join(o.bundle, 'runc.log');
   let exited = false;
@@ -57,13 +57,24 @@ export async function runcRun(o: RuncRunOptions): Promise<number> {
       await Promise.race([running.catch(() => {}), sleep(100)]);
     }
   };
-  o.signal?.addEventListener('abort', () => void kill(), { once: true });
-  const code = await running;
-  if (o.signal?.aborted) throw new SystemError('build.cancelled', 'context canceled');
+  const onAbort = () => void kill();
+  o.signal?.addEventListener('abort', onAbort, { once: true });
+  let code: number;
+  try {
+    code = await running;
+  } finally {
+    o.signal?.removeEventListener('abort', onAbort); // one build's signal sees many steps
+  }
+  if (o.signal?.aborted) throw cancelled();
   if (code !== 0 && !(await readFile(pidFile).then(() => true, () => false))) {
     throw new RuntimeStartError(await lastError(logFile) ?? `runc run failed (exit ${code})`);
   }
   return code;
+}
+
+/** What a build whose client went away ends with (Go's context.Canceled, as BuildKit reports it). */
+export function cancelled(): SystemError {
+  return new SystemError('build.cancelled', 'context canceled');
 }
 
 /** The last error runc logged: why it could not start the process. */

@@ -19,6 +19,8 @@
  *
  *   const step = await steps.run(req, { dir, output, signal });
  *   try { if (step.exitCode === 0) layer = await step.capture(stubs); } finally { await step.remove(); }
+ *
+ * `remove` also waits for the network's release, which runs beside the capture.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -116,15 +118,20 @@ export class StepContainers {
         ...(this.d.fifos && this.d.fifoDir ? { fifos: this.d.fifos, fifoPath: join(this.d.fifoDir, `out-${id}`) } : {}),
       }));
     } catch (err) {
-      await this.teardown(rec, paths, envReady, mounted);
+      await Promise.all([this.release(rec, envReady), this.unmount(rec, paths, mounted)]);
       await removeVolumes().catch(cleanupFailed(this.d.log, 'remove the volumes of a build step', { id }));
       throw err;
     }
-    await this.teardown(rec, paths, envReady, mounted);
+    // the network (a CNI DEL) goes while the layer is captured: the capture reads only the upper dir
+    const released = this.release(rec, envReady);
+    await this.unmount(rec, paths, mounted);
     return {
       id, exitCode,
       capture: (stubs) => span('run: capture layer', () => this.d.captureUpper(paths.upper, rec.layer, stubs, this.fifo(`tar-${id}`))),
-      remove: removeVolumes,
+      remove: async () => {
+        await released;
+        await removeVolumes();
+      },
     };
   }
 
@@ -134,10 +141,13 @@ export class StepContainers {
     return fifos && fifoDir ? { path: join(fifoDir, name), make: (path) => fifos.take([path]) } : undefined;
   }
 
-  /** The network and volumes are released while the rootfs is unmounted (runc removed the container itself). */
-  private async teardown(rec: ReturnType<typeof newContainerRecord>, paths: ReturnType<typeof containerPaths>, envReady: Promise<PreparedEnvironment> | undefined, mounted: boolean): Promise<void> {
-    const released = envReady?.then(() => this.d.env.release(rec), () => {}).catch(cleanupFailed(this.d.log, 'release the network of a build step', { id: rec.id }));
+  /** Network and volumes (runc removed the container itself); failures are logged, the step goes on. */
+  private async release(rec: ReturnType<typeof newContainerRecord>, envReady: Promise<PreparedEnvironment> | undefined): Promise<void> {
+    await span('run: env release', async () => envReady?.then(() => this.d.env.release(rec), () => {}))
+      .catch(cleanupFailed(this.d.log, 'release the network of a build step', { id: rec.id }));
+  }
+
+  private async unmount(rec: ReturnType<typeof newContainerRecord>, paths: ReturnType<typeof containerPaths>, mounted: boolean): Promise<void> {
     if (mounted) await span('run: rootfs unmount', () => overlayRootfs.unmount(paths)).catch(cleanupFailed(this.d.log, 'unmount a build step rootfs', { id: rec.id }));
-    await released;
   }
 }

@@ -10,8 +10,13 @@
  * then `length` bytes:
  *
  *   request  = u32 id, u8 op, payload
- *     op 1 spawn   u8 flags (1 detached, 2 has stdin), str cmd, str cwd,
- *                  u32 argc, str argv[argc], u32 envc, str env[envc], str stdin
+ *     op 1 spawn   u8 flags (1 detached, 2 has stdin, 4 stdout to a path,
+ *                  8 stderr to that path too), str cmd, str cwd, u32 argc,
+ *                  str argv[argc], u32 envc, str env[envc], str stdin,
+ *                  [str output path: flag 4]
+ *                  (flag 4: the program's stdout is that path, opened O_WRONLY,
+ *                  e.g. a FIFO berthd reads as the program runs; the response
+ *                  then carries no stdout, nor stderr with flag 8)
  *     op 2 mount   str source, str target, str fstype, u32 flags, str data
  *     op 3 umount  str target, u32 flags
  *     op 4 netns   str target   (new network namespace bind-mounted on target,
@@ -50,7 +55,7 @@
 #include <unistd.h>
 
 enum { OP_SPAWN = 1, OP_MOUNT = 2, OP_UMOUNT = 3, OP_NETNS = 4 };
-enum { F_DETACHED = 1, F_STDIN = 2 };
+enum { F_DETACHED = 1, F_STDIN = 2, F_OUTPATH = 4, F_ERR_TOO = 8 };
 #define MAX_FRAME (256u << 20)
 
 static sem_t *write_lock;
@@ -186,6 +191,7 @@ static void do_spawn(uint32_t id, struct reader *r) {
   for (uint32_t i = 0; i < envc; i++) envp[i] = rd_str(r, NULL);
   size_t inlen = 0;
   char *input = rd_str(r, &inlen);
+  char *outpath = (flags & F_OUTPATH) ? rd_str(r, NULL) : NULL;
   if (r->bad || argc == 0) { respond(id, EINVAL, -1, 0, NULL, NULL); return; }
 
   int in[2] = {-1, -1}, out[2], errp[2], fail[2];
@@ -202,6 +208,11 @@ static void do_spawn(uint32_t id, struct reader *r) {
     if (*cwd && chdir(cwd) < 0) e = errno;
     int nullfd = (flags & F_STDIN) ? in[0] : open("/dev/null", O_RDONLY | O_CLOEXEC);
     if (!e && (dup2(nullfd, 0) < 0 || dup2(out[1], 1) < 0 || dup2(errp[1], 2) < 0)) e = errno;
+    if (!e && outpath) {
+      /* a FIFO opens once its reader is there: berthd opened it before asking */
+      int o = open(outpath, O_WRONLY | O_CLOEXEC);
+      if (o < 0 || dup2(o, 1) < 0 || ((flags & F_ERR_TOO) && dup2(o, 2) < 0)) e = errno;
+    }
     if (!e) {
       int keep = fcntl(fail[1], F_DUPFD_CLOEXEC, 3);
       close_from(3, keep);

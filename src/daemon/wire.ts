@@ -59,6 +59,7 @@ import { execRoutes } from './server/routes/exec/routes.js';
 import { imageRoutes } from './server/routes/images/routes.js';
 import { distributionRoutes } from './server/routes/distribution/routes.js';
 import { BuildCacheService } from './builder/build-cache-service.js';
+import { sweepRuncRoot } from './runtime/runc-run.js';
 import { CacheUsage } from './builder/cache-usage.js';
 import { ContextStore } from './builder/context-store.js';
 import { missingContent } from './builder/context-manifest.js';
@@ -232,6 +233,9 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
     runningTask: (ref) => ({ task: live.runningTask(containerStore.get(ref)) }),
     images, layers, content, layerBlobs, events, log, tmpRoot: join(storeRoot, 'tmp'), engineVersion: ENGINE_VERSION,
   });
+  // build steps a killed daemon left running (runc run outlives it): before their rootfs mounts are swept
+  const buildRuncRoot = join(cfg.execRoot, 'build-runc');
+  await sweepRuncRoot(buildRuncRoot, log);
   await filesystem.init();
   // the swarm agent acts on task containers only once their states are restored
   let containersRestored!: () => void;
@@ -308,13 +312,16 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   });
   buildRoutes(router, {
     // the builder loads on the first build: idle memory (issue 18)
-    build: async (context, o, emit, exportFiles) => {
+    build: async (context, o, emit, exportFiles, signal) => {
       const [{ build }, { buildContainers }, { secretKey }] = await Promise.all([
         import('./builder/builder.js'), import('./builder/containers.js'), import('./builder/secret-key.js'),
       ]);
       return build({
       images, layers, content, layerBlobs, tmpRoot: join(storeRoot, 'tmp'), maxContextSize: cfg.maxLayerSize, engineVersion: ENGINE_VERSION,
-      containers: buildContainers(containers, filesystem),
+      steps: buildContainers({
+        images, layers, env, security, filesystem, cgroupParent: cfg.cgroupParent, cgroupVersion: facts.cgroupVersion,
+        runcRoot: buildRuncRoot, fifoDir: join(cfg.execRoot, 'build-fifos'), log,
+      }),
       cacheRoot: join(storeRoot, 'build-cache-mounts'),
       secretKey: () => secretKey(join(storeRoot, 'build-secret.key')),
       allowInsecure: cfg.allowInsecureEntitlement,
@@ -324,7 +331,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
         const r = withDefaultTag(parseReference(ref));
         await distribution.pull(`${r.domain}/${r.path}`, r.digest ?? r.tag, hostPlatform(), {}, progress);
       },
-    }, context, o, emit, exportFiles);
+    }, context, o, emit, exportFiles, signal);
     },
     missingContent: (digests) => missingContent(contextStore, digests),
     prune: (o) => buildCache.prune(o),

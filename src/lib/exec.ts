@@ -1,5 +1,9 @@
 import { spawn, type SpawnOptions } from 'node:child_process';
+import { constants as fsConstants, open as openCb } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { Socket } from 'node:net';
 import { basename } from 'node:path';
+import { promisify } from 'node:util';
 import type { Readable } from 'node:stream';
 import { constants } from 'node:os';
 import { redactSecrets } from './redact.js';
@@ -95,4 +99,123 @@ async function runThrough(spawner: Spawner, cmd: string, args: readonly string[]
   if (r.exitCode === 0 && r.signal === 0) return { stdout: stdoutBytes.toString(), stdoutBytes, stderr };
   const signal = r.signal ? signalNames.get(r.signal) ?? null : null;
   throw new ExecError([cmd, ...args], r.signal ? null : r.exitCode, signal, stderr, stdoutBytes.toString());
+}
+
+export interface StreamingOptions {
+  env?: NodeJS.ProcessEnv;
+  /** Gets the program's stdout and stderr, interleaved, as they are written. */
+  output(data: Buffer): void;
+  /**
+   * Makes a FIFO at the given path for the output to pass through (the
+   * helper cannot stream it back); removed after the run.
+   */
+  makeFifo(path: string): Promise<void>;
+  /** Where that FIFO goes. */
+  fifoPath: string;
+}
+
+/**
+ * Runs a program to its exit with its output streamed to `o.output`; resolves
+ * with its exit code (128 + n for signal n, as a shell reports it). It fails
+ * only when the program could not be started.
+ */
+export function runStreaming(cmd: string, args: readonly string[], o: StreamingOptions): Promise<number> {
+  return span(`exec ${basename(cmd)}`, async () => {
+    const spawner = activeSpawner();
+    if (!spawner) return streamThroughChildProcess(cmd, args, o);
+    const fifo = o.fifoPath;
+    await o.makeFifo(fifo);
+    try {
+      // the reader first: the helper's open of the writing end waits for one
+      const fd = await openFd(fifo, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+      const reader = new Socket({ fd, readable: true, writable: false });
+      const drained = new Promise<void>((resolve) => {
+        reader.on('data', (b: Buffer) => o.output(b));
+        reader.once('end', resolve).once('close', resolve).once('error', () => resolve());
+      });
+      const env = Object.entries(o.env ?? process.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+      let r;
+      try {
+        r = await spawner.call({ op: Op.Spawn, cmd, argv: [cmd, ...args], env, outputPath: fifo, stderrToOutput: true }, `exec ${basename(cmd)}`);
+      } catch (err) {
+        reader.destroy();
+        throw err;
+      }
+      if (r.errno) {
+        reader.destroy();
+        const err = errnoError(r.errno, `spawn ${cmd}`, cmd);
+        err.message = `spawn ${cmd} ${err.code}`;
+        throw err;
+      }
+      await drained;
+      return r.signal ? 128 + r.signal : r.exitCode;
+    } finally {
+      await rm(fifo, { force: true });
+    }
+  });
+}
+
+// a raw fd, not a FileHandle: the socket owns and closes it
+const openFd = promisify(openCb);
+
+function streamThroughChildProcess(cmd: string, args: readonly string[], o: StreamingOptions): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: o.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout!.on('data', (b: Buffer) => o.output(b));
+    child.stderr!.on('data', (b: Buffer) => o.output(b));
+    child.on('error', reject);
+    child.on('close', (code, signal) => resolve(signal ? 128 + (constants.signals[signal] ?? 0) : code ?? 0));
+  });
+}
+
+/** Where a program's output passes when the helper starts it; `make` (a pool's take) instead of a mkfifo(1) spawn. */
+export interface OutputFifo {
+  path: string;
+  make?(path: string): Promise<void>;
+}
+
+export interface StdoutProgram {
+  stdout: Readable;
+  /** Resolves at a zero exit, rejects with ExecError otherwise. */
+  done: Promise<void>;
+  /** Stops reading: the program ends at its next write (EPIPE). */
+  stop(): void;
+}
+
+/**
+ * A program whose stdout is read as a stream (stdin /dev/null), started
+ * through the helper when there is one, so the daemon does not fork: the
+ * output then passes through a FIFO made at `fifo.path` (removed after).
+ */
+export async function spawnStdout(cmd: string, args: readonly string[], fifo: OutputFifo): Promise<StdoutProgram> {
+  const spawner = activeSpawner();
+  if (!spawner) {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+    const done = new Promise<void>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('close', (code, signal) => (code === 0 ? resolve() : reject(new ExecError([cmd, ...args], code, signal, stderr))));
+    });
+    return { stdout: child.stdout!, done, stop: () => child.kill('SIGKILL') };
+  }
+  const fifoPath = fifo.path;
+  await (fifo.make ? fifo.make(fifoPath) : run('mkfifo', ['-m', '0600', fifoPath]));
+  let fd: number;
+  try {
+    fd = await openFd(fifoPath, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+  } catch (err) {
+    await rm(fifoPath, { force: true });
+    throw err;
+  }
+  const reader = new Socket({ fd, readable: true, writable: false });
+  const env = Object.entries(process.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+  const done = span(`exec ${basename(cmd)}`, () => spawner.call({ op: Op.Spawn, cmd, argv: [cmd, ...args], env, outputPath: fifoPath }, `exec ${basename(cmd)}`))
+    .then((r) => {
+      if (r.errno) throw errnoError(r.errno, `spawn ${cmd}`, cmd);
+      if (r.exitCode !== 0 || r.signal !== 0) throw new ExecError([cmd, ...args], r.signal ? null : r.exitCode, r.signal ? signalNames.get(r.signal) ?? null : null, r.stderr.toString());
+    })
+    .finally(() => rm(fifoPath, { force: true }));
+  done.catch(() => reader.destroy()); // a program that never opened the FIFO leaves the reader waiting
+  return { stdout: reader, done, stop: () => reader.destroy() };
 }

@@ -143,8 +143,9 @@ describe('build context held in memory', () => {
     });
     const dockerfile = 'FROM busybox\nRUN sleep 5 && echo early > /early\nCOPY late.txt /late.txt\n';
     await tar.add(headerDefaults({ name: 'Dockerfile', type: 'file', size: dockerfile.length }), dockerfile);
-    // the upload stays open: the RUN's container appears before the rest is sent (it never would if the builder waited for it)
-    await waitFor(async () => (await d.docker(['ps', '-aq'])).stdout.trim() !== '', 90_000, 'the RUN step to start during the upload');
+    // the upload stays open: the RUN's container (a builder-owned runc one) appears before the rest is sent (it never would if the builder waited for it)
+    const runcRoot = join(d.execRoot, 'build-runc');
+    await waitFor(async () => execFileSync('runc', ['--root', runcRoot, 'list', '-q'], { encoding: 'utf8' }).trim() !== '', 90_000, 'the RUN step to start during the upload');
     await tar.add(headerDefaults({ name: 'late.txt', type: 'file', size: 5 }), 'late\n');
     await tar.finish();
     await response;

@@ -16,7 +16,7 @@
 import { mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { BuildRequest, ContainerCreateRequest, JSONMessage } from '../../api/types/index.js';
+import type { BuildRequest, JSONMessage } from '../../api/types/index.js';
 import { InvalidParameter, NotFound, NotImplemented } from '../../errdefs/index.js';
 import { DockerIgnore } from '../../lib/dockerignore.js';
 import { shortId } from '../../lib/ids.js';
@@ -27,7 +27,8 @@ import { familiarString, parseReference, withDefaultTag } from '../../oci/refere
 import type { ContentStore } from '../content/content-store.js';
 import type { LayerBlobIndex } from '../content/layer-blobs.js';
 import type { Image, ImageStore } from '../images/image-store.js';
-import type { LayerInfo, LayerStore } from '../layers/layer-store.js';
+import type { LayerStore } from '../layers/layer-store.js';
+import type { StepContainers } from './step-container.js';
 import { directoryTar } from '../layers/upper-dir.js';
 import { MediaType } from '../../oci/media-types.js';
 import { heredocMarkers, parseDockerfile, type Instruction } from './dockerfile.js';
@@ -47,6 +48,7 @@ import type { HeldFiles } from './held-files.js';
 import { copyChecksum, storeCopyLayer } from './copy-layer.js';
 import { StageRoot } from './stage-root.js';
 import { runInstruction } from './run-step.js';
+import { cancelled } from '../runtime/runc-run.js';
 import { reuseStep, fromRoot, imageKind, newImage, type StageState, type StepContext } from './step-state.js';
 import { readRootfsFile } from '../containers/archive/rootfs-file.js';
 import { parseGroup, parsePasswd } from '../containers/user.js';
@@ -60,15 +62,8 @@ export interface BuilderDeps {
   /** Bytes of the unpacked build context (the daemon's max-layer-size). */
   maxContextSize?: number;
   engineVersion: string;
-  /** RUN steps' containers. */
-  containers: {
-    create(req: ContainerCreateRequest): Promise<string>;
-    /** Starts it with its output going to `output`; resolves with the exit code once the output ended. */
-    run(id: string, output: (data: Buffer) => void): Promise<number>;
-    remove(id: string): Promise<void>;
-    /** The container's changes as a layer (diffID of the empty tar when it changed nothing); `stubs` are mount points to drop if left empty. */
-    captureLayer(id: string, stubs?: string[]): Promise<LayerInfo>;
-  };
+  /** RUN steps' containers (builder-owned `runc run`, step-container.ts). */
+  steps: Pick<StepContainers, 'run'>;
   /** FROM of an image that is not here (or `--pull`). */
   pull(ref: string, progress: (m: JSONMessage) => void): Promise<void>;
   /** Where RUN --mount=type=cache directories live across builds. */
@@ -88,7 +83,7 @@ export interface BuilderDeps {
  * tar stream instead of tags (the step images stay, as cache).
  */
 export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, emit: (m: JSONMessage) => void,
-  exportFiles?: (tar: Readable) => Promise<void>): Promise<Digest> {
+  exportFiles?: (tar: Readable) => Promise<void>, signal?: AbortSignal): Promise<Digest> {
   await mkdir(d.tmpRoot, { recursive: true });
   const work = await mkdtemp(join(d.tmpRoot, 'build-'));
   const ctx = join(work, 'context');
@@ -161,7 +156,11 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
       const emitStage = out.writer(index);
       const sayStage = (text: string) => { if (!o.quiet) emitStage({ stream: text }); };
       // a stage stops at its next step once another has failed: the build fails with the first error
-      const check = () => { if (failure) throw failure.error; };
+      // and once the client went away: nothing more is started for it
+      const check = () => {
+        if (failure) throw failure.error;
+        if (signal?.aborted) throw cancelled();
+      };
       let step = firstStep.get(index)!;
       try {
         check();
@@ -169,7 +168,7 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
         sayStage('\n');
         let state = await fromStep(d, stage, plan.stages, done, globalArgs, o, emitStage, df.escape, named);
         if (state.image) sayStage(` ---> ${shortId(state.image.id)}\n`);
-        const c: StepContext = { stage, stages: plan.stages, done, ctx, ready, hashes, held, work, roots, o, say: sayStage, escape: df.escape, globalArgs, secrets, named, cacheFrom, counter };
+        const c: StepContext = { stage, stages: plan.stages, done, ctx, ready, hashes, held, work, roots, o, say: sayStage, escape: df.escape, globalArgs, secrets, named, cacheFrom, counter, ...(signal ? { signal } : {}) };
         state = await runTriggers(d, state, c, sayStage);
         for (const ins of stage.body) {
           check();

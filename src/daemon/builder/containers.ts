@@ -1,30 +1,46 @@
-/** RUN steps' containers, on top of the container service and its filesystem side. */
+/** RUN steps' containers as the daemon wires them: builder-owned `runc run` beside the container path's pieces. */
+import type { Logger } from '../../lib/logger.js';
 import type { ContainerFilesystem } from '../containers/diff-export-commit.js';
-import type { ContainerService } from '../containers/service.js';
-import type { BuilderDeps } from './builder.js';
+import type { ContainerEnvironment } from '../containers/environment.js';
+import type { ContainerSecurity } from '../containers/security/security.js';
+import type { ImageStore } from '../images/image-store.js';
+import type { LayerStore } from '../layers/layer-store.js';
+import { FifoPool } from '../runtime/shim/fifo-pool.js';
+import { StepContainers } from './step-container.js';
 
-export function buildContainers(containers: ContainerService, filesystem: ContainerFilesystem): BuilderDeps['containers'] {
-  return {
-    create: async (req) => (await containers.create(req)).Id,
-    run: async (id, output) => {
-      let ended!: () => void;
-      const outputEnded = new Promise<void>((resolve) => (ended = resolve));
-      const { detach } = await containers.attach(id, () => ({
-        stdout: true, stderr: true,
-        sink: (_stream, data) => { output(data); return true; },
-        drained: () => Promise.resolve(),
-        onEnd: () => ended(),
-      }));
-      try {
-        await containers.start(id);
-        const { StatusCode } = await containers.wait(id, 'not-running');
-        await outputEnded;
-        return StatusCode;
-      } finally {
-        detach();
-      }
-    },
-    remove: (id) => containers.remove(id, { force: true }),
-    captureLayer: (id, stubs) => filesystem.captureLayer(id, stubs),
-  };
+export interface BuildContainerDeps {
+  images: ImageStore;
+  layers: LayerStore;
+  env: ContainerEnvironment;
+  security?: ContainerSecurity;
+  filesystem: ContainerFilesystem;
+  cgroupParent: string;
+  cgroupVersion: 1 | 2;
+  runcRoot: string;
+  /** Where the FIFOs of the steps' output are made ahead (emptied at the first build). */
+  fifoDir: string;
+  log: Logger;
+}
+
+/** One pool per directory for the daemon's life: builds come and go, the spare FIFOs stay. */
+const pools = new Map<string, Promise<FifoPool>>();
+
+function fifoPool(dir: string): Promise<FifoPool> {
+  let p = pools.get(dir);
+  if (!p) {
+    const pool = new FifoPool(dir);
+    p = pool.init().then(() => pool);
+    p.catch(() => pools.delete(dir)); // tried again by the next step
+    pools.set(dir, p);
+  }
+  return p;
+}
+
+export function buildContainers(d: BuildContainerDeps): StepContainers {
+  return new StepContainers({
+    images: d.images, layers: d.layers, env: d.env, ...(d.security ? { security: d.security } : {}),
+    cgroupParent: d.cgroupParent, cgroupVersion: d.cgroupVersion, runcRoot: d.runcRoot, log: d.log,
+    fifos: { take: async (paths) => (await fifoPool(d.fifoDir)).take(paths) }, fifoDir: d.fifoDir,
+    captureUpper: (upper, parent, stubs, fifo) => d.filesystem.captureUpper(upper, parent, stubs, fifo),
+  });
 }

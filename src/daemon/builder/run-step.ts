@@ -6,9 +6,11 @@
 import { lstat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import type { ContainerCreateRequest, MountSpec } from '../../api/types/index.js';
-import { BuildStepError, Forbidden, InvalidParameter, NotFound } from '../../errdefs/index.js';
+import { startFailureKind } from '../../api/start-errors.js';
+import { BuildStepError, Forbidden, InvalidParameter, NotFound, SystemError } from '../../errdefs/index.js';
+import { RuntimeStartError } from '../runtime/runtime.js';
+import type { StepRun } from './step-container.js';
 import { shortId } from '../../lib/ids.js';
-import { span } from '../../lib/spans.js';
 import { resolveInRoot } from '../../lib/scoped-path.js';
 import type { BuilderDeps } from './builder.js';
 import type { Instruction } from './dockerfile.js';
@@ -66,12 +68,12 @@ export async function runInstruction(d: BuilderDeps, ins: Instruction, s: StageS
     // a bind of the context shows the directory itself: its held files are written first
     rootOf: (from) => (from === undefined ? c.ready.then(() => c.held.write()).then(() => c.ctx) : fromRoot(d, from, c)),
   });
-  let id: string;
   let stubs: string[];
+  let req: ContainerCreateRequest;
   try {
     stubs = await mountStubs(d, s, prepared.mounts);
     const pipeMounts = await writePipes(pipes, stepDir);
-    const req: ContainerCreateRequest = {
+    req = {
       Image: s.image.id, Cmd: cmd, Entrypoint: [''], Env: [...(defaults.Env ?? []), ...argEnv, ...predefined, ...prepared.env],
       WorkingDir: defaults.WorkingDir ?? '', User: defaults.User ?? '', AttachStdout: true, AttachStderr: true, Tty: false,
       HostConfig: {
@@ -80,30 +82,40 @@ export async function runInstruction(d: BuilderDeps, ins: Instruction, s: StageS
         ...(security === 'insecure' ? { Privileged: true } : {}),
       },
     };
-    id = await span('run: container create', () => d.containers.create(req));
   } catch (err) {
     prepared.release();
     throw err;
   }
-  c.say(` ---> Running in ${shortId(id)}\n`);
-  // a failed step's container is kept for debugging, unless it holds a secret in its env (inspect would show it)
-  let removeAfter = c.o.forceRm || prepared.env.length > 0;
   const redact = secretRedactor(c.secrets, mounts);
+  let step: StepRun | undefined;
   try {
-    const code = await span('run: container run', () => d.containers.run(id, (data) => c.say(redact(data.toString('utf8')))));
+    step = await d.steps.run(req, {
+      dir: stepDir,
+      started: (id) => c.say(` ---> Running in ${shortId(id)}\n`),
+      output: (data) => c.say(redact(data.toString('utf8'))),
+      ...(c.signal ? { signal: c.signal } : {}),
+    }).catch((err: unknown) => { throw stepStartError(err); });
+    const code = step.exitCode;
     if (code !== 0) {
       throw new BuildStepError(`The command '${(ins.json ? ins.json : cmd).join(' ')}' returned a non-zero code: ${code}`, code);
     }
-    removeAfter = c.o.rm || removeAfter;
-    const layer = await span('run: capture layer', () => d.containers.captureLayer(id, stubs));
+    const layer = await step.capture(stubs);
     const next = await newImage(d, s, defaults, createdBy, key, layer.diffId === EMPTY_TAR_DIGEST ? undefined : layer);
-    if (removeAfter) c.say(`Removing intermediate container ${shortId(id)}\n`);
+    // the docker CLI's stream as the classic builder writes it (the step's container is gone either way)
+    if (c.o.rm || c.o.forceRm) c.say(`Removing intermediate container ${shortId(step.id)}\n`);
     c.say(` ---> ${shortId(next.image!.id)}\n`);
     return next;
   } finally {
     prepared.release();
-    if (removeAfter) await d.containers.remove(id).catch(() => {});
+    await step?.remove().catch(() => {});
   }
+}
+
+/** runc could not start the process: the error the container path gives (runner.ts), with its status. */
+function stepStartError(err: unknown): unknown {
+  if (!(err instanceof RuntimeStartError)) return err;
+  const msg = `failed to create task for container: failed to create shim task: OCI runtime create failed: runc create failed: ${err.message}: unknown`;
+  return startFailureKind(msg) !== undefined ? new InvalidParameter('container.start_failed', msg) : new SystemError('container.start_failed', msg);
 }
 
 /**

@@ -52,6 +52,8 @@ export interface StepContext {
   cacheFrom: Image[];
   /** Numbers the build's scratch directories. */
   counter: { n: number };
+  /** Aborted when the client went away: a running step is killed. */
+  signal?: AbortSignal;
 }
 
 export function cachedImage(d: BuilderDeps, s: StageState, key: string, o: BuildRequest): Image | undefined {

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import type { CommitRequest } from '../../api/types/index.js';
 import { InvalidParameter } from '../../errdefs/index.js';
+import type { OutputFifo } from '../../lib/exec.js';
 import { cleanupFailed, type Logger } from '../../lib/logger.js';
 import { mount, mountsUnder, unmount } from '../../lib/mount.js';
 import { tee } from '../../lib/streams.js';
@@ -118,7 +119,7 @@ export class ContainerFilesystem {
     await task?.pause();
     let layer: LayerInfo;
     try {
-      layer = await this.storeUpperLayer(rec);
+      layer = await this.storeUpperLayer(this.d.paths(rec.id).upper, rec.layer);
     } finally {
       await task?.resume().catch((e: Error) => this.d.log.warn('resuming after commit failed', { id: rec.id, error: e.message }));
     }
@@ -171,15 +172,20 @@ export class ContainerFilesystem {
    */
   async captureLayer(ref: string, stubs: string[] = []): Promise<LayerInfo> {
     const rec = this.d.container(ref);
-    await removeMountStubs(this.d.paths(rec.id).upper, stubs);
-    const layer = await this.storeUpperLayer(rec);
+    return this.captureUpper(this.d.paths(rec.id).upper, rec.layer, stubs);
+  }
+
+  /** captureLayer for an upper dir that belongs to no container record (a builder-owned RUN step's). */
+  async captureUpper(upper: string, parent: Digest | undefined, stubs: string[] = [], fifo?: OutputFifo): Promise<LayerInfo> {
+    await removeMountStubs(upper, stubs);
+    const layer = await this.storeUpperLayer(upper, parent, fifo);
     if (layer.diffId === EMPTY_TAR_DIGEST && !this.d.images.list().some((i) => i.chainId === layer.chainId)) await this.d.layers.remove(layer.chainId);
     return layer;
   }
 
   /** Tars the upper dir once, into the content store and the layer store at the same time. */
-  private async storeUpperLayer(rec: ContainerRecord): Promise<LayerInfo> {
-    const source = upperLayerTar(this.d.paths(rec.id).upper);
+  private async storeUpperLayer(upper: string, parent: Digest | undefined, fifo?: OutputFifo): Promise<LayerInfo> {
+    const source = upperLayerTar(upper, fifo);
     const toContent = new PassThrough({ highWaterMark: 1 << 20 });
     const toLayer = new PassThrough({ highWaterMark: 1 << 20 });
     // the layer store's diffID is the blob's digest (an uncompressed tar): hashed once, there
@@ -191,7 +197,7 @@ export class ContainerFilesystem {
     });
     const copying = tee(source, [toContent, toLayer]);
     try {
-      const [layer] = await Promise.all([this.d.layers.apply(rec.layer, toLayer), copying, storing]);
+      const [layer] = await Promise.all([this.d.layers.apply(parent, toLayer), copying, storing]);
       const stored = await blob.commit({ digest: layer.diffId });
       if (layer.diffId !== EMPTY_TAR_DIGEST) {
         await this.d.layerBlobs.record(layer.diffId, stored.size, { mediaType: MediaType.OciLayer, digest: stored.digest, size: stored.size });

@@ -19,10 +19,11 @@
 import { spawn } from 'node:child_process';
 import type { Dirent } from 'node:fs';
 import { lstat, readdir } from 'node:fs/promises';
-import { join, posix } from 'node:path';
+import { dirname, join, posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { FilesystemChange } from '../../api/types/index.js';
 import { SystemError } from '../../errdefs/index.js';
+import { ExecError, spawnStdout, type OutputFifo, type StdoutProgram } from '../../lib/exec.js';
 import { headerDefaults, readTar, TarWriter, type TarHeader } from '../../lib/tar/index.js';
 import { hostAccounts, type HostAccounts } from '../../lib/host-accounts.js';
 import { OPAQUE_XATTR } from './apply.js';
@@ -125,18 +126,23 @@ export async function upperChanges(upper: string, lowers: string[]): Promise<Cha
  * The upper dir as an OCI layer tar (uncompressed), streamed. Entries are
  * sorted by name, so the same upper dir gives the same bytes.
  */
-export function upperLayerTar(upper: string): Readable {
+export function upperLayerTar(upper: string, fifo?: OutputFifo): Readable {
   const out = new TarWriter({ typeBits: true });
   void (async () => {
     // before tar starts: node discards a child's output no one reads by the time it exits
     const accounts = await hostAccounts();
     // Docker keeps one xattr in layers (security.capability); the opaque marker is read to be translated
-    const tar = spawnTar(upper, ['--sort=name', '--xattrs', '--xattrs-include=security.capability', `--xattrs-include=${OPAQUE_XATTR}`, '.']);
-    tar.stdin.end();
+    const args = [...TAR_CREATE, '-C', upper, '--sort=name', '--xattrs', '--xattrs-include=security.capability', `--xattrs-include=${OPAQUE_XATTR}`, '.'];
+    let tar: StdoutProgram | undefined;
     try {
-      await Promise.all([translate(tar.stdout, out, accounts), tar.done]);
+      // through the spawner: a RUN step's capture forks no daemon (its FIFO sits beside the upper dir, never in it)
+      tar = await spawnStdout('tar', args, fifo ?? { path: join(dirname(upper), `upper-tar-${process.pid}-${++fifoSeq}`) });
+      const done = tar.done.catch((err: unknown) => {
+        throw err instanceof ExecError ? new SystemError('layer.read_upper', `reading the container's filesystem failed: ${err.stderr.trim() || err.message}`) : err;
+      });
+      await Promise.all([translate(tar.stdout, out, accounts), done]);
     } catch (err) {
-      tar.kill();
+      tar?.stop();
       out.abort(err as Error);
     }
   })();
@@ -170,8 +176,11 @@ async function translate(source: Readable, out: TarWriter, accounts: HostAccount
 const NO_TYPE_BITS = { typeBits: false };
 
 /** GNU tar creating an archive of `cwd` on stdout; `done` rejects with its message on failure. */
+const TAR_CREATE = ['-c', '-f', '-', '--numeric-owner', '--format=posix', '--pax-option=delete=atime,delete=ctime'];
+let fifoSeq = 0;
+
 function spawnTar(cwd: string, args: string[]) {
-  const child = spawn('tar', ['-c', '-f', '-', '--numeric-owner', '--format=posix', '--pax-option=delete=atime,delete=ctime', '-C', cwd, ...args], {
+  const child = spawn('tar', [...TAR_CREATE, '-C', cwd, ...args], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   let stderr = '';

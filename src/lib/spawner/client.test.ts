@@ -1,7 +1,10 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { ExecError, run } from '../exec.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ExecError, run, runStreaming, spawnStdout } from '../exec.js';
 import { SystemError } from '../../errdefs/index.js';
 import { installSpawner, Spawner } from './client.js';
 import { findSpawner } from './locate.js';
@@ -87,3 +90,42 @@ test('a helper that cannot start turns itself off, and run() falls back to child
     installSpawner(undefined);
   }
 });
+
+test('runStreaming through the helper: output arrives while the program runs, stderr with it; the exit code is returned', { skip }, () => withSpawner(async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-stream-'));
+  try {
+    const chunks: string[] = [];
+    let firstAt = 0;
+    const started = Date.now();
+    const code = await runStreaming('sh', ['-c', 'echo first; sleep 0.5; echo second >&2; exit 7'], {
+      output: (b) => { if (!chunks.length) firstAt = Date.now() - started; chunks.push(b.toString()); },
+      fifoPath: join(dir, 'out'), makeFifo: (path) => run('mkfifo', [path]).then(() => {}),
+    });
+    assert.equal(code, 7);
+    assert.equal(chunks.join(''), 'first\nsecond\n');
+    assert.ok(firstAt < 450, `the first line came at ${firstAt} ms, not before the exit`);
+    assert.equal(await runStreaming('sh', ['-c', 'kill -KILL $$'], { output: () => {}, fifoPath: join(dir, 'out'), makeFifo: (path) => run('mkfifo', [path]).then(() => {}) }), 137);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}));
+
+test('spawnStdout through the helper: stdout is the stream, stderr stays out of it and names a failure', { skip }, () => withSpawner(async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-stream-'));
+  try {
+    const ok = await spawnStdout('sh', ['-c', 'echo data; echo noise >&2'], { path: join(dir, 'a') });
+    let text = '';
+    for await (const c of ok.stdout) text += (c as Buffer).toString();
+    await ok.done;
+    assert.equal(text, 'data\n');
+    const bad = await spawnStdout('sh', ['-c', 'echo why >&2; exit 2'], { path: join(dir, 'b') });
+    bad.stdout.resume();
+    const err = await bad.done.catch((e: unknown) => e);
+    assert.ok(err instanceof ExecError);
+    assert.equal(err.stderr, 'why\n');
+    const missing = await spawnStdout('berth-no-such-program', [], { path: join(dir, 'c') });
+    assert.equal(((await missing.done.catch((e: unknown) => e)) as NodeJS.ErrnoException).code, 'ENOENT');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}));

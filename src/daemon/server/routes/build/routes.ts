@@ -1,5 +1,6 @@
-import type { JSONMessage } from '../../../../api/types/index.js';
+import type { BuildRequest, JSONMessage } from '../../../../api/types/index.js';
 import { asBerthError, BuildStepError, InvalidParameter, NotImplemented } from '../../../../errdefs/index.js';
+import type { Reply } from '../../reply.js';
 import type { Handler, Request } from '../../request.js';
 import type { Router } from '../../router.js';
 import { lazyJsonLines } from '../../streams.js';
@@ -30,32 +31,16 @@ export function buildRoutes(r: Router<Handler>, b: BuildBackend): void {
       // berth's CLI only (docs/build.md, "The incremental context"): entries may refer to the context store
       ...(req.raw.headers['x-berth-context'] === 'incremental' ? { incrementalContext: true } : {}),
     };
-    if (wantsFileExport(req.str('outputs'))) {
-      const ex = new ExportStream(reply);
-      try {
-        await b.build(req.upload(), o, (m) => ex.progress(m), (tar) => ex.files(tar));
-      } catch (err) {
-        req.raw.resume();
-        if (!ex.started) throw err;
-        const message = asBerthError(err).message;
-        ex.progress({ errorDetail: { ...(err instanceof BuildStepError ? { code: err.exitCode } : {}), message }, error: message });
-      }
-      ex.end();
-      return;
-    }
-    // the 200 goes out with the first message: a Dockerfile that does not parse is a plain 400, as in Docker
-    const out = lazyJsonLines(reply);
+    // a client that goes away cancels the build: a running step is killed, not run to its end
+    const ac = new AbortController();
+    const socket = req.raw.socket;
+    const gone = () => ac.abort();
+    socket.once('close', gone);
     try {
-      await b.build(req.upload(), o, (m) => out.write(m));
-    } catch (err) {
-      req.raw.resume();
-      if (!out.started) throw err;
-      if (err instanceof BuildStepError) {
-        const m: JSONMessage = { errorDetail: { code: err.exitCode, message: err.message }, error: err.message };
-        out.write(m);
-      } else out.fail(err);
+      await buildAndAnswer(req, reply, b, o, ac.signal);
+    } finally {
+      socket.off('close', gone);
     }
-    out.end();
   });
 
   // berth build's incremental context, step 1: which of these files' contents the daemon lacks
@@ -70,6 +55,35 @@ export function buildRoutes(r: Router<Handler>, b: BuildBackend): void {
     const keep = req.int('keep-storage') ?? req.int('reserved-space');
     reply.json(200, await b.prune({ ...(until !== undefined ? { until } : {}), ...(keep ? { keepStorage: keep } : {}) }));
   });
+}
+
+async function buildAndAnswer(req: Request, reply: Reply, b: BuildBackend, o: BuildRequest, signal: AbortSignal): Promise<void> {
+  if (wantsFileExport(req.str('outputs'))) {
+    const ex = new ExportStream(reply);
+    try {
+      await b.build(req.upload(), o, (m) => ex.progress(m), (tar) => ex.files(tar), signal);
+    } catch (err) {
+      req.raw.resume();
+      if (!ex.started) throw err;
+      const message = asBerthError(err).message;
+      ex.progress({ errorDetail: { ...(err instanceof BuildStepError ? { code: err.exitCode } : {}), message }, error: message });
+    }
+    ex.end();
+    return;
+  }
+  // the 200 goes out with the first message: a Dockerfile that does not parse is a plain 400, as in Docker
+  const out = lazyJsonLines(reply);
+  try {
+    await b.build(req.upload(), o, (m) => out.write(m), undefined, signal);
+  } catch (err) {
+    req.raw.resume();
+    if (!out.started) throw err;
+    if (err instanceof BuildStepError) {
+      const m: JSONMessage = { errorDetail: { code: err.exitCode, message: err.message }, error: err.message };
+      out.write(m);
+    } else out.fail(err);
+  }
+  out.end();
 }
 
 /**

@@ -106,10 +106,12 @@ export class StepContainers {
         ...(env.netnsPath ? { netnsPath: env.netnsPath } : {}),
         ...(security ? { security } : {}),
       });
+      // `runc run` creates and starts at once: the network is up first
+      const net = await env.network;
       await Promise.all([
         writeFile(paths.hostname, `${rec.config.Hostname}\n`),
-        writeFile(paths.hosts, env.hosts),
-        writeFile(paths.resolvConf, env.resolvConf),
+        writeFile(paths.hosts, net.hosts),
+        writeFile(paths.resolvConf, net.resolvConf),
         writeFile(join(paths.dir, 'config.json'), JSON.stringify(spec)),
       ]);
       o.started?.(id);
@@ -143,7 +145,8 @@ export class StepContainers {
 
   /** Network and volumes (runc removed the container itself); failures are logged, the step goes on. */
   private async release(rec: ReturnType<typeof newContainerRecord>, envReady: Promise<PreparedEnvironment> | undefined): Promise<void> {
-    await span('run: env release', async () => envReady?.then(() => this.d.env.release(rec), () => {}))
+    // a network still coming up is let finish first: its own failure has torn it down already
+    await span('run: env release', async () => envReady?.then(async (env) => { await env.network.catch(() => {}); await this.d.env.release(rec); }, () => {}))
       .catch(cleanupFailed(this.d.log, 'release the network of a build step', { id: rec.id }));
   }
 

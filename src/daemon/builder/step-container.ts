@@ -32,7 +32,7 @@ import { span } from '../../lib/spans.js';
 import type { Digest } from '../../oci/digest.js';
 import { readRootfsFile } from '../containers/archive/rootfs-file.js';
 import { newContainerRecord } from '../containers/create.js';
-import type { ContainerEnvironment, PreparedEnvironment } from '../containers/environment.js';
+import { releasePrepared, type ContainerEnvironment, type PreparedEnvironment } from '../containers/environment.js';
 import { containerPaths, overlayRootfs, prepareContainerDir } from '../containers/rootfs.js';
 import type { ContainerSecurity } from '../containers/security/security.js';
 import { buildSpec } from '../containers/spec.js';
@@ -145,8 +145,7 @@ export class StepContainers {
 
   /** Network and volumes (runc removed the container itself); failures are logged, the step goes on. */
   private async release(rec: ReturnType<typeof newContainerRecord>, envReady: Promise<PreparedEnvironment> | undefined): Promise<void> {
-    // a network still coming up is let finish first: its own failure has torn it down already
-    await span('run: env release', async () => envReady?.then(async (env) => { await env.network.catch(() => {}); await this.d.env.release(rec); }, () => {}))
+    await span('run: env release', async () => envReady && releasePrepared(this.d.env, rec, envReady))
       .catch(cleanupFailed(this.d.log, 'release the network of a build step', { id: rec.id }));
   }
 

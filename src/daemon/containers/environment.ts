@@ -51,6 +51,17 @@ export interface ContainerEnvironment {
   remove(rec: ContainerRecord, opts: { volumes: boolean }): Promise<void>;
 }
 
+/**
+ * Releases what `prepare` set up, after a network still coming up has
+ * settled (a failed one has torn itself down; a failed `prepare` left nothing).
+ */
+export async function releasePrepared(env: ContainerEnvironment, rec: ContainerRecord, prepared: Promise<PreparedEnvironment>): Promise<void> {
+  const p = await prepared.catch(() => undefined);
+  if (!p) return;
+  await p.network.catch(() => {});
+  await env.release(rec);
+}
+
 /** The hooks as the volume and network services implement them. */
 export interface VolumeHooks {
   attach(rec: ContainerRecord): Promise<void>;

@@ -23,7 +23,7 @@ import { rotationOf } from '../logs/log-options.js';
 import type { Runtime, Task } from '../runtime/runtime.js';
 import { RuntimeStartError } from '../runtime/runtime.js';
 import type { ContainerStore } from './container-store.js';
-import type { ContainerEnvironment, PreparedEnvironment } from './environment.js';
+import { releasePrepared, type ContainerEnvironment, type PreparedEnvironment } from './environment.js';
 import type { ExecRegistry } from './exec-registry.js';
 import { LiveContainers, type LiveContainer } from './live.js';
 import { eventAttributes, exitedState, restartingState, runningState, type ContainerRecord } from './record.js';
@@ -171,9 +171,7 @@ export class ContainerRunner {
       if (task) await task.delete().catch(cleanupFailed(this.d.log, 'delete the task', { id: rec.id }));
       else await this.d.runtime.discard?.(rec.id).catch(cleanupFailed(this.d.log, 'discard the prepared task', { id: rec.id }));
       await log?.close();
-      // a network still coming up is let finish first: its own failure has torn it down already
-      if (envReady) await envReady.then(async (env) => { await env.network.catch(() => {}); await this.d.env.release(rec); }, () => {})
-        .catch(cleanupFailed(this.d.log, 'release networks and volumes', { id: rec.id }));
+      if (envReady) await releasePrepared(this.d.env, rec, envReady).catch(cleanupFailed(this.d.log, 'release networks and volumes', { id: rec.id }));
       await this.rootfs.unmount(paths).catch(cleanupFailed(this.d.log, 'unmount the rootfs', { id: rec.id }));
       const e = startError(err);
       rec.state = { ...rec.state, Running: false, Restarting: false, Status: rec.state.Status === 'restarting' ? 'exited' : rec.state.Status, Error: e.message, ExitCode: startFailureStatus(e.message, 128) };

@@ -397,6 +397,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
       await new Promise((r) => setTimeout(r, 1_000)); // dockerd's pause, so the warning is seen
     }
     for (const l of transport.listeners) await server.listen(l.host);
+    reclaim.poke(); // boot's own garbage goes back too, even if no request comes
   } catch (err) {
     await cri?.close();
     await server.close();

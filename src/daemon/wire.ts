@@ -73,7 +73,7 @@ import { nodeRoutes, swarmRoutes } from './server/routes/swarm/routes.js';
 import { configRoutes, secretRoutes } from './server/routes/secrets/routes.js';
 import { LazySwarm } from './lazy/swarm.js';
 import { LazyPlugins } from './lazy/plugins.js';
-import { loaded } from './lazy/once.js';
+import { loaded, loadedBuiltins } from './lazy/once.js';
 import { serviceRoutes } from './server/routes/services/routes.js';
 import { gatherHostFacts } from './system/host-facts.js';
 import { DiskUsageService } from './system/disk-usage.js';
@@ -295,7 +295,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   // dockerd serves /debug only in debug mode; the spans are recorded only then too
   if (cfg.debug) {
     tracer.enable(DEBUG_SPAN_TRACES);
-    debugRoutes(router, { recent: () => tracer.recent(), lazyParts: loaded });
+    debugRoutes(router, { recent: () => tracer.recent(), lazyParts: loaded, builtins: loadedBuiltins });
   }
   containerRoutes(router, containers, containerViews);
   archiveRoutes(router, archive);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# berthd's idle memory (issue 18): VmRSS 4 s after its first _ping, `-l warn`, no containers;
-# N runs (default 3), one daemon at a time.
+# berthd's idle memory (issue 18): VmRSS $SETTLE s (default 6) after its first _ping, `-l warn`, no
+# containers; N runs (default 3), one daemon at a time. (Until the idle reclaimer's follow-up
+# collections, 3 + 2 x 1 s after the last request, the default was 4 s.)
 #
 #   bench/idle-rss.sh            # N=3
 #   BERTHD_NODE_FLAGS='--max-semi-space-size=1' bench/idle-rss.sh   # node's flags instead of bin/berthd's
@@ -39,7 +40,7 @@ for i in $(seq 1 "${N:-3}"); do
     stop_pid "$BERTHD_PID"
     MEM_OUT=$MEM NODE_OPTIONS="${PROBE_V8:+--require $PROBE}" BERTHD_ARGS="${BERTHD_ARGS:---bridge bidle0 --bip 10.241.23.1/24} -l warn" start_berthd || exit 1
   fi
-  sleep 4
+  sleep "${SETTLE:-6}"
   rss=$(awk '/^VmRSS/{printf "%.1f", $2/1024}' "/proc/$BERTHD_PID/status")
   anon=$(awk '/^RssAnon/{printf "%.1f", $2/1024}' "/proc/$BERTHD_PID/status")
   file=$(awk '/^RssFile/{printf "%.1f", $2/1024}' "/proc/$BERTHD_PID/status")

@@ -3,11 +3,13 @@
 # A --require probe writes process.memoryUsage() and V8's space sizes every 0.5 s.
 #
 #   bench/rss-after-workload.sh            # NC=300 containers, IDLE=20
+#   BERTHD_REPO=/path/to/other/checkout bench/rss-after-workload.sh   # another build (before/after)
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 SHARED_BENCH=${SHARED_BENCH:-$HERE/../../shared/bench}
 # shellcheck source=daemons.sh
 . "$HERE/daemons.sh"
+BENCH_REPO=${BERTHD_REPO:-$BENCH_REPO}
 PROBE=$(mktemp /tmp/berth-rss-probe.XXXXXX.cjs)
 MEM=$(mktemp /tmp/berth-rss.XXXXXX.json)
 trap 'stop_daemons; rm -f "$PROBE" "$MEM"' EXIT

@@ -74,7 +74,7 @@ import { nodeRoutes, swarmRoutes } from './server/routes/swarm/routes.js';
 import { configRoutes, secretRoutes } from './server/routes/secrets/routes.js';
 import { LazySwarm } from './lazy/swarm.js';
 import { LazyPlugins } from './lazy/plugins.js';
-import { loaded } from './lazy/once.js';
+import { loaded, loadedBuiltins } from './lazy/once.js';
 import { serviceRoutes } from './server/routes/services/routes.js';
 import { gatherHostFacts } from './system/host-facts.js';
 import { DiskUsageService } from './system/disk-usage.js';
@@ -299,7 +299,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   // dockerd serves /debug only in debug mode; the spans are recorded only then too
   if (cfg.debug) {
     tracer.enable(DEBUG_SPAN_TRACES);
-    debugRoutes(router, { recent: () => tracer.recent(), lazyParts: loaded });
+    debugRoutes(router, { recent: () => tracer.recent(), lazyParts: loaded, builtins: loadedBuiltins });
   }
   containerRoutes(router, containers, containerViews);
   archiveRoutes(router, archive);
@@ -404,6 +404,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
       await new Promise((r) => setTimeout(r, 1_000)); // dockerd's pause, so the warning is seen
     }
     for (const l of transport.listeners) await server.listen(l.host);
+    reclaim.poke(); // boot's own garbage goes back too, even if no request comes
   } catch (err) {
     await cri?.close();
     await server.close();

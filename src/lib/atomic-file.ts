@@ -4,9 +4,13 @@ import { basename, dirname, join } from 'node:path';
 /** Temp files share this prefix so start-up can sweep ones a crash left behind. */
 export const TEMP_PREFIX = '.tmp-';
 
+let tempSeq = 0;
+
 export function tempPathFor(path: string): string {
-  // crypto loaded on first use (process.getBuiltinModule): the CLI imports this module but rarely writes
-  return join(dirname(path), `${TEMP_PREFIX}${basename(path)}-${process.getBuiltinModule('node:crypto').randomBytes(6).toString('hex')}`);
+  // unique by process and sequence (a leftover of an earlier process with the same pid is told apart by
+  // Math.random); no node:crypto: it would stay loaded in an idle daemon (issue 18)
+  const salt = Math.floor(Math.random() * 2 ** 32).toString(36);
+  return join(dirname(path), `${TEMP_PREFIX}${basename(path)}-${process.pid.toString(36)}-${(++tempSeq).toString(36)}-${salt}`);
 }
 
 /**

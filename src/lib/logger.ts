@@ -3,6 +3,7 @@
  *   2026-11-22T10:00:00.000Z info API listening host=unix:///run/berth.sock
  * Writes are asynchronous (process.stderr to a pipe/file), never blocking a request.
  */
+import { isoString } from './utc-text.js';
 import { redactSecrets } from './redact.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -21,7 +22,7 @@ export class Logger {
 
   private write(level: LogLevel, msg: string, fields?: Record<string, unknown>): void {
     if (!this.enabled(level)) return;
-    let line = `${new Date().toISOString()} ${level} ${msg}`;
+    let line = `${isoString()} ${level} ${msg}`;
     if (fields) {
       for (const [k, v] of Object.entries(fields)) {
         if (v === undefined) continue;

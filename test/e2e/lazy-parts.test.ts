@@ -28,6 +28,18 @@ describe('parts loaded on first use', () => {
     assert.deepEqual(await loaded(), []);
   });
 
+  test('a first boot and those requests load no node:crypto (ids from /dev/urandom), and the Date header is right', async () => {
+    const debug = JSON.parse((await d.http('GET', '/debug/lazy')).body) as { Builtins: string[] };
+    assert.ok(debug.Builtins.includes('http'), debug.Builtins.join(' '));
+    assert.ok(!debug.Builtins.includes('crypto'), debug.Builtins.join(' '));
+    const net = JSON.parse((await d.docker(['network', 'inspect', 'bridge', '--format', '{{json .}}'])).stdout) as { Id: string; Created: string };
+    assert.match(net.Id, /^[0-9a-f]{64}$/);
+    assert.ok(Math.abs(Date.parse(net.Created) - Date.now()) < 600_000, net.Created);
+    const date = (await d.http('GET', '/_ping')).headers.date as string;
+    assert.match(date, /^(Mon|Tue|Wed|Thu|Fri|Sat|Sun), \d\d (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{4} \d\d:\d\d:\d\d GMT$/);
+    assert.ok(Math.abs(Date.parse(date) - Date.now()) < 5_000, date);
+  });
+
   test('a swarm request loads swarm mode and answers as dockerd does', async () => {
     const r = await d.docker(['node', 'ls']);
     assert.equal(r.code, 1);

@@ -109,7 +109,7 @@ export class ContainerQueries {
   }
 
   /** The same selection as `logs`, as the bytes `docker logs` receives (see logs/wire-encoder.ts). */
-  logWire(ref: string, q: LogQuery, format: { timestamps: boolean; details: boolean }, signal: AbortSignal): { tty: boolean; chunks: AsyncIterable<Buffer> } {
+  logWire(ref: string, q: LogQuery, format: { timestamps: boolean; details: boolean; coalesce?: boolean }, signal: AbortSignal): { tty: boolean; chunks: AsyncIterable<Buffer> } {
     const rec = this.d.store.get(ref);
     const tty = rec.config.Tty;
     return { tty, chunks: logWire(this.d.runner.paths(rec.id).log, this.d.runner.logWriter(rec.id), q, { tty, ...format }, signal) };

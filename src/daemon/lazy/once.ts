@@ -42,3 +42,13 @@ export function noteLoaded(part: string): void {
 export function loaded(): string[] {
   return [...loadedParts];
 }
+
+/**
+ * node's public built-in modules this process has loaded (`fs`, `http`, not
+ * `internal/...`): each stays resident, so a test can see that an idle daemon
+ * has not loaded, say, node:crypto.
+ */
+export function loadedBuiltins(): string[] {
+  const list = (process as unknown as { moduleLoadList?: string[] }).moduleLoadList ?? [];
+  return list.filter((m) => m.startsWith('NativeModule ') && !m.startsWith('NativeModule internal/')).map((m) => m.slice('NativeModule '.length));
+}

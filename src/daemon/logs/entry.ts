@@ -3,6 +3,8 @@
  *   {"log":"hello\n","stream":"stdout","time":"2026-11-22T08:20:56.495248329Z"}
  * Lines longer than 16 KiB are split; only the last piece ends in "\n".
  */
+import { isoString } from '../../lib/utc-text.js';
+
 export type LogStream = 'stdout' | 'stderr';
 
 export interface LogEntry {
@@ -26,7 +28,7 @@ export function nowNs(): bigint {
 export function rfc3339Nano(ns: bigint): string {
   const ms = Number(ns / 1_000_000n);
   const frac = (ns % 1_000_000_000n).toString().padStart(9, '0');
-  return new Date(ms).toISOString().slice(0, 19) + '.' + frac + 'Z';
+  return isoString(ms).slice(0, 19) + '.' + frac + 'Z';
 }
 
 /** Nanoseconds since the epoch of an RFC 3339 time with up to 9 fractional digits. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StdDemuxer } from '../../api/stdcopy.js';
-import { LogWireEncoder, scanLine, unescapeInto } from './wire-encoder.js';
+import { LogWireEncoder, MAX_FRAME, scanLine, unescapeInto } from './wire-encoder.js';
 
 const line = (log: string, stream = 'stdout', time = '2026-12-06T15:52:45.123456789Z') => `{"log":${JSON.stringify(log)},"stream":"${stream}","time":"${time}"}\n`;
 
@@ -67,4 +67,30 @@ test('streams, since and until filter entries; a torn line is skipped', () => {
   const enc = new LogWireEncoder({ tty: false, timestamps: false, details: false }, { untilNs: ns(2) });
   enc.encode(b, 0, b.length);
   assert.equal(enc.pastUntil, true);
+});
+
+test('coalesced: consecutive lines of a stream share a frame, a stream change or MAX_FRAME starts the next', () => {
+  const text = line('one\n') + line('two\n') + line('err\n', 'stderr') + line('three\n') + '{"log":"x\\n","stream":"stdout","attrs":{"k":"v"},"time":"t"}\n' + line('four\n');
+  const b = Buffer.from(text);
+  const enc = new LogWireEncoder({ tty: false, timestamps: false, details: false, coalesce: true }, {});
+  assert.deepEqual(frames(enc.encode(b, 0, b.length)), [[1, 'one\ntwo\n'], [2, 'err\n'], [1, 'three\nx\nfour\n']]);
+  const many = Buffer.from(Array.from({ length: 20_000 }, (_, i) => line(`${i}\n`, i % 1000 === 999 ? 'stderr' : 'stdout')).join(''));
+  const out = frames(new LogWireEncoder({ tty: false, timestamps: true, details: false, coalesce: true }, {}).encode(many, 0, many.length));
+  assert.ok(out.every(([, p]) => Buffer.byteLength(p) <= MAX_FRAME), 'no frame over MAX_FRAME');
+  assert.ok(out.length < 200, `${out.length} frames for 20000 lines`);
+  const one = frames(new LogWireEncoder({ tty: false, timestamps: true, details: false }, {}).encode(many, 0, many.length));
+  for (const s of [1, 2]) {
+    assert.equal(out.filter(([t]) => t === s).map(([, p]) => p).join(''), one.filter(([t]) => t === s).map(([, p]) => p).join(''), `stream ${s}: the same bytes`);
+  }
+});
+
+test('coalesced: a line that only looked like berthd\'s goes through JSON.parse in its place', () => {
+  const t = '2026-12-06T15:52:45.000000001Z';
+  const odd = `{"log":"a\\x","stream":"stdout","time":"${t}"}\n`; // not JSON: skipped, as JSON.parse would
+  const text = line('one\n', 'stdout', t) + odd + line('two\n', 'stderr', t) + odd + line('three\n', 'stderr', t);
+  const b = Buffer.from(text);
+  const enc = new LogWireEncoder({ tty: false, timestamps: false, details: false, coalesce: true }, {});
+  const out = frames(enc.encode(b, 0, b.length));
+  assert.equal(out.filter(([s]) => s === 1).map(([, p]) => p).join(''), 'one\n');
+  assert.equal(out.filter(([s]) => s === 2).map(([, p]) => p).join(''), 'two\nthree\n');
 });

@@ -17,7 +17,17 @@ export interface WireFormat {
   tty: boolean;
   timestamps: boolean;
   details: boolean;
+  /**
+   * Without a tty: consecutive lines of one stream share a frame (up to
+   * MAX_FRAME bytes) instead of a frame each. For a client that only copies
+   * the payloads to stdout and stderr (the docker CLI's stdcopy), the bytes
+   * it prints are the same and it makes one write per frame, not per line.
+   */
+  coalesce?: boolean;
 }
+
+/** A coalesced frame's payload stays under the docker CLI's stdcopy buffer (32 KiB with the header). */
+export const MAX_FRAME = 32 * 1024 - 8;
 
 export interface LineFilter {
   stdout?: boolean;
@@ -147,6 +157,9 @@ export class LogWireEncoder {
   private readonly until: Buffer | undefined;
   private out: Buffer = Buffer.alloc(0);
   private o = 0;
+  /** Where the open frame's header is (-1: none), and its stream. */
+  private frameAt = -1;
+  private frameStream: 1 | 2 = 1;
   /** Set once an entry after `untilNs` was seen (a follower stops there). */
   pastUntil = false;
 
@@ -176,6 +189,7 @@ export class LogWireEncoder {
       if (le > ls) this.line(buf, ls, le);
       ls = le + 1;
     }
+    this.closeFrame();
     return this.out.subarray(0, this.o);
   }
 
@@ -187,10 +201,9 @@ export class LogWireEncoder {
       return;
     }
     if (!this.keep(r.stream, buf, r.timeStart, r.timeEnd)) return;
-    const start = this.o;
     this.room(8 + (r.timeEnd - r.timeStart) + 2 + (r.logEnd - r.logStart));
-    if (!this.f.tty) this.o += 8;
-    const payload = this.o;
+    const start = this.o;
+    const opened = this.openFrame(r.stream, (r.timeEnd - r.timeStart) + 2 + (r.logEnd - r.logStart));
     if (this.f.timestamps) {
       this.o += buf.copy(this.out, this.o, r.timeStart, r.timeEnd);
       this.out[this.o++] = 0x20;
@@ -200,12 +213,35 @@ export class LogWireEncoder {
     if (end < 0) {
       // not JSON after all: let JSON.parse judge the whole line
       this.o = start;
+      if (opened) this.frameAt = -1;
       const entry = parseEntry(buf, s, e);
       if (entry) this.entry(entry);
       return;
     }
     this.o = end;
-    if (!this.f.tty) this.header(start, r.stream, end - payload);
+    if (!this.f.coalesce) this.closeFrame();
+  }
+
+  /**
+   * Makes room for a frame header unless the open frame (coalescing) takes
+   * `len` more bytes of `stream`; true when a new frame was opened.
+   */
+  private openFrame(stream: 1 | 2, len: number): boolean {
+    if (this.f.tty) return false;
+    if (this.frameAt >= 0) {
+      if (this.frameStream === stream && this.o - this.frameAt - 8 + len <= MAX_FRAME) return false;
+      this.closeFrame();
+    }
+    this.frameAt = this.o;
+    this.frameStream = stream;
+    this.o += 8;
+    return true;
+  }
+
+  private closeFrame(): void {
+    if (this.frameAt < 0) return;
+    this.header(this.frameAt, this.frameStream, this.o - this.frameAt - 8);
+    this.frameAt = -1;
   }
 
   /** A line in any other layout, from its parsed entry. */
@@ -215,10 +251,9 @@ export class LogWireEncoder {
     if (this.f.timestamps) text = `${e.time} ${text}`;
     const len = Buffer.byteLength(text);
     this.room(8 + len);
-    const start = this.o;
-    if (!this.f.tty) this.o += 8;
+    this.openFrame(e.stream === 'stderr' ? 2 : 1, len);
     this.o += this.out.write(text, this.o);
-    if (!this.f.tty) this.header(start, e.stream === 'stderr' ? 2 : 1, len);
+    if (!this.f.coalesce) this.closeFrame();
   }
 
   private header(at: number, stream: 1 | 2, len: number): void {

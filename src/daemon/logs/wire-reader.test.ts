@@ -8,6 +8,7 @@ import { writeLogStream } from '../server/log-stream.js';
 import { readLogs, type LogQuery } from './read.js';
 import { logWire } from './wire-reader.js';
 import type { WireFormat } from './wire-encoder.js';
+import { StdDemuxer } from '../../api/stdcopy.js';
 
 let dir: string;
 let path: string;
@@ -65,6 +66,23 @@ for (const [name, q, f] of queries) {
     const want = await entryPath(q, f);
     const got = await collect(logWire(path, undefined, q, f, new AbortController().signal));
     assert.ok(got.equals(want), `${name}: ${got.length} bytes, want ${want.length}`);
+  });
+}
+
+/** Per stream, the bytes a client that copies frame payloads (the docker CLI's stdcopy) prints. */
+function demuxed(bytes: Buffer): string[] {
+  const by = ['', '', ''];
+  const d = new StdDemuxer((s, p) => (by[s] += p.toString('latin1')));
+  d.push(bytes);
+  assert.equal(d.pending, 0);
+  return by;
+}
+
+for (const [name, q, f] of queries.filter(([, , f]) => !f.tty)) {
+  test(`logs ${name}, coalesced for the docker CLI: the same bytes on stdout and stderr`, async () => {
+    const want = demuxed(await entryPath(q, f));
+    const got = await collect(logWire(path, undefined, q, { ...f, coalesce: true }, new AbortController().signal));
+    assert.deepEqual(demuxed(got), want, name);
   });
 }
 

@@ -1,5 +1,6 @@
 /** Bridge devices through ip(8): the one place berth creates or deletes host links. */
 import { randomBytes } from '../../lib/lazy-crypto.js';
+import { urandomBytes } from '../../lib/urandom.js';
 import { readFile } from 'node:fs/promises';
 import { ExecError, run } from '../../lib/exec.js';
 
@@ -26,10 +27,10 @@ export function randomMac(bytes: Buffer = randomBytes(6)): string {
  */
 export async function ensureBridge(name: string, gatewayCidr: string, mtu = 1500): Promise<void> {
   if (!(await linkExists(name))) {
-    await run('ip', ['link', 'add', 'name', name, 'mtu', String(mtu), 'address', randomMac(), 'type', 'bridge']);
+    await run('ip', ['link', 'add', 'name', name, 'mtu', String(mtu), 'address', randomMac(await urandomBytes(6)), 'type', 'bridge']);
   } else if ((await readFile(`/sys/class/net/${name}/addr_assign_type`, 'utf8').catch(() => ADDR_SET)).trim() !== ADDR_SET) {
     // a bridge from before berth set one
-    await run('ip', ['link', 'set', 'dev', name, 'address', randomMac()]);
+    await run('ip', ['link', 'set', 'dev', name, 'address', randomMac(await urandomBytes(6))]);
   }
   try {
     await run('ip', ['addr', 'add', gatewayCidr, 'dev', name]);

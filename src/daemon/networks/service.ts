@@ -14,7 +14,8 @@ import { join } from 'node:path';
 import type { IpamConfig, Network, NetworkContainer, NetworkCreateRequest, NetworkPruneResponse } from '../../api/types/index.js';
 import { createdAfter, Filters } from '../../api/filters.js';
 import { Conflict, Forbidden, InvalidParameter, NotFound, Unavailable } from '../../errdefs/index.js';
-import { newId } from '../../lib/ids.js';
+import { newId, newIdFromUrandom } from '../../lib/ids.js';
+import { isoString } from '../../lib/utc-text.js';
 import { formatIp, parseCidr, parseIp, type Cidr } from '../../lib/ipv4.js';
 import { cleanupFailed, type Logger } from '../../lib/logger.js';
 import type { ContainerRecord } from '../containers/record.js';
@@ -133,13 +134,13 @@ export class NetworkService {
   }
 
   private async ensurePredefined(): Promise<void> {
-    const now = new Date().toISOString();
+    const now = isoString();
     const base = { created: now, internal: false, attachable: false, userSubnet: false, labels: {}, predefined: true };
     if (!this.d.store.byName('none')) {
-      await this.d.store.save({ ...base, id: newId(), name: 'none', driver: 'null', ipam: { driver: 'default', options: null, config: [] }, options: {} });
+      await this.d.store.save({ ...base, id: await newIdFromUrandom(), name: 'none', driver: 'null', ipam: { driver: 'default', options: null, config: [] }, options: {} });
     }
     if (!this.d.store.byName('host')) {
-      await this.d.store.save({ ...base, id: newId(), name: 'host', driver: 'host', ipam: { driver: 'default', options: null, config: [] }, options: {} });
+      await this.d.store.save({ ...base, id: await newIdFromUrandom(), name: 'host', driver: 'host', ipam: { driver: 'default', options: null, config: [] }, options: {} });
     }
     const existing = this.d.store.byName('bridge');
     if (existing && existing.bridge === this.d.bridgeName && (!this.d.bip || this.d.bip === this.gatewayCidr(existing))) return;
@@ -151,7 +152,7 @@ export class NetworkService {
     const taken = await this.takenSubnets();
     const plan = this.d.bip ? planFromBip(this.d.bip, taken) : pickSubnet(taken);
     await this.d.store.save({
-      ...base, id: existing?.id ?? newId(), name: 'bridge', driver: 'bridge', bridge: this.d.bridgeName,
+      ...base, id: existing?.id ?? (await newIdFromUrandom()), name: 'bridge', driver: 'bridge', bridge: this.d.bridgeName,
       ipam: { driver: 'default', options: null, config: [ipamConfigOf(plan)] },
       options: {
         'com.docker.network.bridge.default_bridge': 'true', 'com.docker.network.bridge.enable_icc': 'true',

@@ -21,6 +21,7 @@ import { parseDaemonHost } from './transport/plan.js';
 import type { ServerTls } from './transport/prepare.js';
 import { listenUnix } from './transport/unix-socket.js';
 import { summarize, tracer } from '../../lib/spans.js';
+import { httpDateNow } from '../../lib/utc-text.js';
 import { describeRequest, GatedReply, type RequestAuthorizer } from './authz-gate.js';
 
 const VERSION_PREFIX = /^\/v([0-9]+(?:\.[0-9]+)*)(\/.*)$/;
@@ -90,6 +91,9 @@ export class ApiServer {
       connectionsCheckingInterval: Math.max(250, Math.min(5_000, l.headersTimeoutMs / 4)),
     };
     const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+      // node's own Date header goes through Date#toUTCString, which loads ICU's time zone names (utc-text.ts)
+      res.sendDate = false;
+      res.setHeader('Date', httpDateNow());
       guardRequestBody(req, res, l.bodyTimeoutMs);
       void this.handle(req, new ResponseReply(res, this.common), res);
     };

@@ -1,5 +1,5 @@
 /** The daemon's ID (`docker info` ID): made once, kept in the data root. */
-import { randomBytes } from '../../lib/lazy-crypto.js';
+import { urandomBytes } from '../../lib/urandom.js';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from '../../lib/atomic-file.js';
@@ -9,7 +9,7 @@ export async function engineId(dataRoot: string): Promise<string> {
   try {
     return (await readFile(path, 'utf8')).trim();
   } catch {
-    const id = randomBytes(16).toString('hex');
+    const id = (await urandomBytes(16)).toString('hex');
     await writeFileAtomic(path, id);
     return id;
   }

@@ -79,7 +79,7 @@ export interface ContainerViews {
    * The log as wire bytes (stdcopy frames without a tty), selected and (with
    * follow) live until the signal aborts; throws NotFound before reading.
    */
-  logWire(ref: string, q: LogQuery, format: { timestamps: boolean; details: boolean }, signal: AbortSignal): { tty: boolean; chunks: AsyncIterable<Buffer> };
+  logWire(ref: string, q: LogQuery, format: { timestamps: boolean; details: boolean; coalesce?: boolean }, signal: AbortSignal): { tty: boolean; chunks: AsyncIterable<Buffer> };
   top(ref: string, psArgs: string | undefined): Promise<TopResult>;
   /** One sample (one-shot), the second of two (no stream), or one a second until the signal aborts; throws NotFound first. */
   stats(ref: string, mode: { stream: boolean; oneShot: boolean }, signal?: AbortSignal): AsyncIterable<StatsSample>;

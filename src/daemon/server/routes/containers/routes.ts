@@ -226,7 +226,9 @@ export function containerRoutes(r: Router<Handler>, b: ContainerActions, v: Cont
       ...(since && since !== '0' ? { sinceNs: parseTimestamp(since) } : {}),
       ...(until && until !== '0' ? { untilNs: parseTimestamp(until) } : {}),
     };
-    const format = { timestamps: req.bool('timestamps'), details: req.bool('details') };
+    // the docker CLI only copies frame payloads to stdout and stderr (stdcopy): its lines may share frames
+    const coalesce = DOCKER_CLI.test(req.raw.headers['user-agent'] ?? '');
+    const format = { timestamps: req.bool('timestamps'), details: req.bool('details'), coalesce };
     const ac = new AbortController();
     const { tty, chunks } = v.logWire(id, query, format, ac.signal);
     const out = reply.stream(200, { 'Content-Type': tty || !req.atLeast('1.42') ? RAW : MUX });
@@ -234,6 +236,8 @@ export function containerRoutes(r: Router<Handler>, b: ContainerActions, v: Cont
     await writeChunks(out, chunks, ac.signal);
   });
 }
+
+const DOCKER_CLI = /^Docker-Client\//;
 
 function stopOptions(t: number | undefined, signal: string | undefined): { timeout?: number; signal?: string } {
   return { ...(t !== undefined ? { timeout: t } : {}), ...(signal ? { signal } : {}) };

@@ -8,8 +8,10 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeDockerfile } from '../support/dockerfiles.js';
+import { waitFor } from '../support/wait.js';
 import { DOCKER, TestDaemon, type CommandOptions } from '../support/daemon.js';
 
 const legacy: CommandOptions = { env: { DOCKER_BUILDKIT: '0' }, timeoutMs: 180_000 };
@@ -33,12 +35,7 @@ describe('RUN steps through runc run', () => {
     if (ctx) rmSync(ctx, { recursive: true, force: true });
   });
 
-  const dockerfile = (name: string, lines: string[]) => {
-    const dir = join(ctx, name);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'Dockerfile'), `${lines.join('\n')}\n`);
-    return dir;
-  };
+  const dockerfile = (name: string, lines: string[]) => writeDockerfile(ctx, name, lines);
   const runcContainers = () => execFileSync('runc', ['--root', runcRoot, 'list', '-q'], { encoding: 'utf8' }).split('\n').filter(Boolean);
   /** Processes whose command line holds every one of `words`. */
   const processes = (...words: string[]) => readdirSync('/proc').filter((n) => /^\d+$/.test(n)).filter((pid) => {
@@ -49,13 +46,6 @@ describe('RUN steps through runc run', () => {
       return false;
     }
   });
-  const waitFor = async (what: string, ok: () => boolean, ms = 30_000) => {
-    const deadline = Date.now() + ms;
-    while (!ok()) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
   /** A `docker build` whose output is read as it comes. */
   const startBuild = (dir: string, tag: string) => {
     const child = spawn(DOCKER, ['build', '-t', tag, dir], { env: { ...process.env, ...d.env, DOCKER_BUILDKIT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -65,10 +55,10 @@ describe('RUN steps through runc run', () => {
     let done = false;
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => { done = true; r(code); }));
     /** Waits for `text` in the output (the step echoes it: the Step line only shows the unexpanded command). */
-    const printed = (text: string) => waitFor(`"${text}" in the build output`, () => {
+    const printed = (text: string) => waitFor(async () => {
       if (done && !out.includes(text)) throw new Error(`the build ended without printing ${text}:\n${out}`);
       return out.includes(text);
-    }, 120_000);
+    }, 120_000, `"${text}" in the build output`);
     return { child, output: () => out, exited, printed };
   };
 
@@ -130,11 +120,11 @@ describe('RUN steps through runc run', () => {
     assert.equal(runcContainers().length, 1);
     b.child.kill('SIGKILL');
     await b.exited;
-    await waitFor('the step container to go', () => runcContainers().length === 0 && processes('sleep', '297').length === 0);
-    await waitFor('the mounts, cgroups and namespace to go', () => {
+    await waitFor(async () => runcContainers().length === 0 && processes('sleep', '297').length === 0, 30_000, 'the step container to go');
+    await waitFor(async () => {
       const left = d.leftovers();
       return left.mounts.length === 0 && left.cgroups.length === 0 && d.netLeftovers().netns.length === 0;
-    });
+    }, 30_000, 'the mounts, cgroups and namespace to go');
     assert.equal((await d.docker(['image', 'inspect', 'runc:cancel'])).code, 1);
   });
 
@@ -148,7 +138,7 @@ describe('RUN steps through runc run', () => {
     assert.equal(runcContainers().length, 1);
     await d.launch();
     assert.deepEqual(runcContainers(), []);
-    await waitFor('the step process to go', () => processes('sleep', '297').length === 0);
+    await waitFor(async () => processes('sleep', '297').length === 0, 30_000, 'the step process to go');
     const left = d.leftovers();
     assert.deepEqual({ mounts: left.mounts, cgroups: left.cgroups }, { mounts: [], cgroups: [] });
     assert.deepEqual(d.netLeftovers().netns, []);

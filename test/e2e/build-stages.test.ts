@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { writeDockerfile } from '../support/dockerfiles.js';
 import { TestDaemon, type CommandOptions } from '../support/daemon.js';
 
 const legacy: CommandOptions = { env: { DOCKER_BUILDKIT: '0' }, timeoutMs: 120_000 };
@@ -27,12 +28,7 @@ describe('multi-stage builds', () => {
     if (ctx) rmSync(ctx, { recursive: true, force: true });
   });
 
-  const dockerfile = (name: string, lines: string[]) => {
-    const dir = join(ctx, name);
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'Dockerfile'), `${lines.join('\n')}\n`);
-    return dir;
-  };
+  const dockerfile = (name: string, lines: string[]) => writeDockerfile(ctx, name, lines);
 
   test('two independent stages run at the same time: their recorded intervals overlap', async () => {
     // busybox's date has no %N: /proc/uptime is the host's clock in 1/100 s, the same in every container

@@ -9,32 +9,10 @@
 set -uo pipefail
 N=${N:-3}
 OUT=${OUT:-$PWD}
-D=$(mktemp -d /tmp/berth-build-ab.XXXXXX)
-declare -A PID REPO
-REPO[A]=${BASE:?BASE: the other berth tree, built}; REPO[B]=$(cd "$(dirname "$0")/.." && pwd)
-cleanup() {
-  for w in A B; do
-    s=$D/$w/berth.sock
-    [[ -S $s ]] && { ids=$(DOCKER_HOST=unix://$s docker ps -aq 2>/dev/null); [[ -n $ids ]] && DOCKER_HOST=unix://$s docker rm -f $ids >/dev/null 2>&1; }
-    [[ -n ${PID[$w]:-} ]] && { kill -TERM ${PID[$w]}; for _ in $(seq 1 300); do kill -0 ${PID[$w]} 2>/dev/null || break; sleep 0.1; done; }
-    br=bab${w,,}0
-    iptables -D FORWARD -j "BERTH-FWD-$br" 2>/dev/null && { iptables -F "BERTH-FWD-$br"; iptables -X "BERTH-FWD-$br"; } 2>/dev/null
-    iptables -t nat -D POSTROUTING -j "BERTH-NAT-$br" 2>/dev/null && { iptables -t nat -F "BERTH-NAT-$br"; iptables -t nat -X "BERTH-NAT-$br"; } 2>/dev/null
-    ip link del $br 2>/dev/null
-  done
-  { grep -o "$D[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
-  for c in /sys/fs/cgroup/*/berth-build-ab; do [[ -d $c ]] && rmdir $c 2>/dev/null; done
-  rm -rf $D
-}
-trap cleanup EXIT
-for w in A B; do
-  mkdir -p $D/$w; echo '{}' > $D/$w/daemon.json
-  ${REPO[$w]}/bin/berthd --debug -H unix://$D/$w/berth.sock --data-root $D/$w/data --exec-root $D/$w/exec --cgroup-parent /berth-build-ab \
-    --config-file $D/$w/daemon.json --bridge bab${w,,}0 > $D/$w/log 2>&1 &
-  PID[$w]=$!
-  for _ in $(seq 1 300); do curl -fs --unix-socket $D/$w/berth.sock http://x/_ping >/dev/null 2>&1 && break; sleep 0.1; done
-  DOCKER_HOST=unix://$D/$w/berth.sock ${REPO[$w]}/bin/berth image bootstrap busybox >/dev/null
-done
+. "$(dirname "$0")/ab-daemons.sh"
+trap stop_ab_daemons EXIT
+start_ab_daemons --debug
+D=$AB_DIR
 CTX=$D/ctxA; mkdir -p $CTX
 head -c 50M /dev/urandom >$CTX/big.bin; echo small >$CTX/small.txt
 cat >$CTX/Dockerfile <<'DF'
@@ -51,7 +29,7 @@ CMD ["sh"]
 DF
 cp -a $D/ctxA $D/ctxB
 now() { date +%s%N; }
-b() { DOCKER_HOST=unix://$D/$1/berth.sock XDG_CACHE_HOME=$D/cache ${REPO[$1]}/bin/berth build -q --network host "${@:2}" >$D/b.log 2>&1 || cat $D/b.log; }
+b() { DOCKER_HOST=$(ab_host $1) XDG_CACHE_HOME=$D/cache ${AB_REPO[$1]}/bin/berth build -q --network host "${@:2}" >$D/b.log 2>&1 || cat $D/b.log; }
 for w in A B; do b $w -t t $D/ctx$w; done
 declare -A T
 for i in $(seq 1 $N); do

@@ -8,7 +8,7 @@
 import { api } from '../api.js';
 import { h, notify, replace, type Page } from '../dom.js';
 import { subscribe } from '../events.js';
-import { confirmButton, facts, field, listPage, pairs } from './resources.js';
+import { confirmButton, facts, field, listPage, pairs, resourceForm } from './resources.js';
 
 interface IpamConfig {
   Subnet?: string;
@@ -43,35 +43,17 @@ function createForm(): HTMLElement {
   const labels = field('network', 'Labels', 'labels', { placeholder: 'key=value, …' });
   const internal = field('network', 'Internal', 'internal', { type: 'checkbox' });
   const attachable = field('network', 'Attachable', 'attachable', { type: 'checkbox' });
-  const status = h('p', { role: 'status', id: 'network-create-status' });
-  const submit = h('button', { type: 'submit' }, 'Create network');
-  return h('form', {
-    'aria-labelledby': 'network-create-title',
-    onsubmit: async (ev: Event) => {
-      ev.preventDefault();
-      submit.disabled = true;
-      try {
-        const config: IpamConfig = {};
-        if (subnet.input.value.trim()) config.Subnet = subnet.input.value.trim();
-        if (gateway.input.value.trim()) config.Gateway = gateway.input.value.trim();
-        const r = await api<{ Id: string; Warning?: string }>('POST', '/networks/create', {
-          Name: name.input.value.trim(), Driver: driver.input.value.trim() || 'bridge', CheckDuplicate: true,
-          Internal: internal.input.checked, Attachable: attachable.input.checked, Labels: pairs(labels.input.value),
-          IPAM: { Driver: 'default', Config: Object.keys(config).length ? [config] : [] },
-        });
-        status.textContent = `Created network ${name.input.value.trim()} (${r.Id.slice(0, 12)})${r.Warning ? `: ${r.Warning}` : ''}`;
-        notify('');
-      } catch (err) {
-        status.textContent = '';
-        notify(`Create network: ${(err as Error).message}`);
-      } finally {
-        submit.disabled = false;
-      }
-    },
-  },
-    h('h2', { id: 'network-create-title' }, 'Create a network'),
-    h('div', { class: 'fields' }, name.el, driver.el, subnet.el, gateway.el, labels.el, internal.el, attachable.el),
-    submit, status);
+  return resourceForm('network', [name.el, driver.el, subnet.el, gateway.el, labels.el, internal.el, attachable.el], async () => {
+    const config: IpamConfig = {};
+    if (subnet.input.value.trim()) config.Subnet = subnet.input.value.trim();
+    if (gateway.input.value.trim()) config.Gateway = gateway.input.value.trim();
+    const r = await api<{ Id: string; Warning?: string }>('POST', '/networks/create', {
+      Name: name.input.value.trim(), Driver: driver.input.value.trim() || 'bridge', CheckDuplicate: true,
+      Internal: internal.input.checked, Attachable: attachable.input.checked, Labels: pairs(labels.input.value),
+      IPAM: { Driver: 'default', Config: Object.keys(config).length ? [config] : [] },
+    });
+    return `Created network ${name.input.value.trim()} (${r.Id.slice(0, 12)})${r.Warning ? `: ${r.Warning}` : ''}`;
+  });
 }
 
 function pruneButton(): HTMLElement {

@@ -1,7 +1,7 @@
 /**
  * What the Volumes and Networks pages share: a titled list read again on
  * its events, a Remove button that asks first and shows the daemon's own
- * words when it refuses (a volume in use is a 409), and form fields.
+ * words when it refuses (a volume in use is a 409), and create forms.
  */
 import { h, notify, replace, type Child, type Page } from '../dom.js';
 import { subscribe } from '../events.js';
@@ -55,6 +55,34 @@ export function confirmButton(label: string, ariaLabel: string, question: string
     },
   }, label);
   return b;
+}
+
+/**
+ * The create form of a resource page: `create` makes the object and says
+ * what it made; a refusal is shown with the daemon's message.
+ */
+export function resourceForm(kind: string, fields: HTMLElement[], create: () => Promise<string>): HTMLElement {
+  const status = h('p', { role: 'status', id: `${kind}-create-status` });
+  const submit = h('button', { type: 'submit' }, `Create ${kind}`);
+  return h('form', {
+    'aria-labelledby': `${kind}-create-title`,
+    onsubmit: async (ev: Event) => {
+      ev.preventDefault();
+      submit.disabled = true;
+      try {
+        status.textContent = await create();
+        notify('');
+      } catch (err) {
+        status.textContent = '';
+        notify(`Create ${kind}: ${(err as Error).message}`);
+      } finally {
+        submit.disabled = false;
+      }
+    },
+  },
+    h('h2', { id: `${kind}-create-title` }, `Create a ${kind}`),
+    h('div', { class: 'fields' }, ...fields),
+    submit, status);
 }
 
 /** A labelled input for a create form; `prefix` keeps the ids of two forms apart. */

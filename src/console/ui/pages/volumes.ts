@@ -9,7 +9,7 @@ import { formatBytes, h, notify, replace, type Page } from '../dom.js';
 import { subscribe } from '../events.js';
 import type { ContainerSummary } from './containers.js';
 import { nameOf } from './containers.js';
-import { confirmButton, facts, field, listPage, pairs } from './resources.js';
+import { confirmButton, facts, field, listPage, pairs, resourceForm } from './resources.js';
 
 interface Volume {
   Name: string;
@@ -30,32 +30,14 @@ function createForm(): HTMLElement {
   const driver = field('volume', 'Driver', 'driver', { value: 'local' });
   const opts = field('volume', 'Options', 'options', { placeholder: 'type=tmpfs, device=tmpfs' });
   const labels = field('volume', 'Labels', 'labels', { placeholder: 'key=value, …' });
-  const status = h('p', { role: 'status', id: 'volume-create-status' });
-  const submit = h('button', { type: 'submit' }, 'Create volume');
-  return h('form', {
-    'aria-labelledby': 'volume-create-title',
-    onsubmit: async (ev: Event) => {
-      ev.preventDefault();
-      submit.disabled = true;
-      try {
-        const v = await api<Volume>('POST', '/volumes/create', {
-          Name: name.input.value.trim(), Driver: driver.input.value.trim() || 'local',
-          DriverOpts: pairs(opts.input.value), Labels: pairs(labels.input.value),
-        });
-        status.textContent = `Created volume ${v.Name}`;
-        name.input.value = '';
-        notify('');
-      } catch (err) {
-        status.textContent = '';
-        notify(`Create volume: ${(err as Error).message}`);
-      } finally {
-        submit.disabled = false;
-      }
-    },
-  },
-    h('h2', { id: 'volume-create-title' }, 'Create a volume'),
-    h('div', { class: 'fields' }, name.el, driver.el, opts.el, labels.el),
-    submit, status);
+  return resourceForm('volume', [name.el, driver.el, opts.el, labels.el], async () => {
+    const v = await api<Volume>('POST', '/volumes/create', {
+      Name: name.input.value.trim(), Driver: driver.input.value.trim() || 'local',
+      DriverOpts: pairs(opts.input.value), Labels: pairs(labels.input.value),
+    });
+    name.input.value = '';
+    return `Created volume ${v.Name}`;
+  });
 }
 
 function pruneButton(): HTMLElement {

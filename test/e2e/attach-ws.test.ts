@@ -42,11 +42,7 @@ describe('attach/ws', () => {
     await d?.destroy();
   });
 
-  const ok = async (args: string[]) => {
-    const r = await d.docker(args, { timeoutMs: 60_000 });
-    assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout.trim();
-  };
+  const ok = async (args: string[]) => (await d.dockerOk(args, { timeoutMs: 60_000 })).trim();
   const until = async (what: () => Promise<boolean>, label: string) => {
     for (const end = Date.now() + 15_000; Date.now() < end; await new Promise((r) => setTimeout(r, 100))) if (await what()) return;
     assert.fail(`timed out waiting for ${label}`);

@@ -69,11 +69,7 @@ describe('berth-registry', () => {
     if (root) rmSync(root, { recursive: true, force: true });
   });
 
-  const ok = async (args: string[]) => {
-    const r = await d.docker(args, { timeoutMs: 120_000 });
-    assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const ok = (args: string[]) => d.dockerOk(args, { timeoutMs: 120_000 });
   const skopeo = (args: string[]) => new Promise<{ code: number; out: string }>((resolve) => {
     const p = spawn('skopeo', args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';

@@ -18,11 +18,7 @@ const legacy = { env: { DOCKER_BUILDKIT: '0' } };
 describe('real-client gaps', () => {
   let d: TestDaemon;
   let tmp: string;
-  const ok = async (args: string[], o = {}) => {
-    const r = await d.docker(args, { ...legacy, ...o });
-    assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const ok = (args: string[], o = {}) => d.dockerOk(args, { ...legacy, ...o });
   const context = (name: string, dockerfile: string, files: Record<string, string> = {}) => {
     const dir = join(tmp, name);
     mkdirSync(dir);

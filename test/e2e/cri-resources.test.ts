@@ -23,11 +23,7 @@ describe('CRI stats, resources and log reopening', () => {
   let pod: string;
   let podCfg: PodConfig;
 
-  const ok = async (args: string[]) => {
-    const r = await d.docker(args, { timeoutMs: 120_000 });
-    assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const ok = (args: string[]) => d.dockerOk(args, { timeoutMs: 120_000 });
   const start = (name: string, command: string[], extra: Record<string, unknown> = {}) => fx.startContainer(name, command, { labels: { c: name }, ...extra });
   const exec = async (id: string, cmd: string[]) => {
     const r = await cri.runtime('ExecSync', { container_id: id, cmd, timeout: 30 });

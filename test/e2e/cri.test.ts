@@ -69,11 +69,7 @@ describe('CRI endpoint', () => {
   let dir: string;
   let reg: Registry | undefined;
 
-  const ok = async (args: string[]) => {
-    const r = await d.docker(args, { timeoutMs: 120_000 });
-    assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const ok = (args: string[]) => d.dockerOk(args, { timeoutMs: 120_000 });
 
   let pods = 0;
   const sandboxConfig = (o: Record<string, unknown> = {}) => {

@@ -43,11 +43,7 @@ describe('pull, push and login', () => {
     if (config) rmSync(config, { recursive: true, force: true });
   });
 
-  const ok = async (args: string[], o?: CommandOptions) => {
-    const r = await d.docker(args, { ...env, ...o });
-    assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const ok = (args: string[], o?: CommandOptions) => d.dockerOk(args, { ...env, ...o });
   const berthOk = async (args: string[]) => {
     const r = await d.berth(args, env);
     assert.equal(r.code, 0, `berth ${args.join(' ')}: ${r.stderr}`);

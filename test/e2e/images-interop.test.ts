@@ -23,11 +23,7 @@ describe('images with skopeo and umoci', () => {
     await d?.destroy();
   });
 
-  const ok = async (args: string[]) => {
-    const r = await d.docker(args);
-    assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const ok = (args: string[]) => d.dockerOk(args);
   const skopeo = (...args: string[]) => execFileSync('skopeo', ['--insecure-policy', ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
 
   /** busybox's own layer as the base, then three layers made with our tar writer. */

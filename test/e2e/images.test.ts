@@ -21,11 +21,7 @@ describe('images', () => {
     await d?.destroy();
   });
 
-  const ok = async (args: string[], input?: string) => {
-    const r = await d.docker(args, input !== undefined ? { input } : {});
-    assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const ok = (args: string[], input?: string) => d.dockerOk(args, input !== undefined ? { input } : {});
 
   test('save writes what Docker 25+ writes, and load brings it back with the same id', async () => {
     const file = join(d.dir, 'bb.tar');

@@ -21,11 +21,7 @@ describe('logs', () => {
     await d?.destroy();
   });
 
-  const ok = async (args: string[]) => {
-    const r = await d.docker(args, { timeoutMs: 120_000 });
-    assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const ok = (args: string[]) => d.dockerOk(args, { timeoutMs: 120_000 });
   const logFiles = (id: string) => readdirSync(join(d.dataRoot, 'containers', id)).filter((n) => n.includes('-json.log')).sort();
 
   test('100k lines written quickly: every one is kept, in order', async () => {

@@ -18,11 +18,7 @@ describe('joining another container\'s IPC and PID namespaces', () => {
     await d?.destroy();
   });
 
-  const ok = async (args: string[]) => {
-    const r = await d.docker(args, { timeoutMs: 120_000 });
-    assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const ok = (args: string[]) => d.dockerOk(args, { timeoutMs: 120_000 });
 
   test('run --ipc container:X --pid container:X shares X\'s namespaces', async () => {
     await ok(['run', '-d', '--name', 'holder', 'busybox', 'sleep', '300']);

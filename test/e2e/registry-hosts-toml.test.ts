@@ -18,11 +18,7 @@ describe('registry mirrors from hosts.toml', () => {
   let dir: string;
   let cri: CriClient;
 
-  const ok = async (args: string[]) => {
-    const r = await d.docker(args, { timeoutMs: 120_000 });
-    assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout;
-  };
+  const ok = (args: string[]) => d.dockerOk(args, { timeoutMs: 120_000 });
 
   before(async () => {
     dir = mkdtempSync('/tmp/berth-hosts-toml-');

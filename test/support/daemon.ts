@@ -26,6 +26,7 @@
  * /sys that lacks /sys/fs/cgroup: mounts made there are lost to the next
  * call and to the test's cleanup, and runc finds no cgroups.
  */
+import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -202,6 +203,13 @@ export class TestDaemon {
 
   docker(args: string[], o?: CommandOptions): Promise<Run> {
     return runProgram(DOCKER, args, this.env, o);
+  }
+
+  /** `docker ARGS`, which must succeed (the assertion names the command and its stderr): its stdout. */
+  async dockerOk(args: string[], o?: CommandOptions): Promise<string> {
+    const r = await this.docker(args, o);
+    assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
+    return r.stdout;
   }
 
   docker2010(args: string[], o?: CommandOptions): Promise<Run> {

@@ -8,10 +8,9 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { TestCluster, type TestNode } from '../support/cluster.js';
-import { launchChromium, SCREENSHOTS, startConsoleProcess, type ConsoleProcess } from '../support/console.js';
+import { launchChromium, screenshot, startConsoleProcess, type ConsoleProcess } from '../support/console.js';
 
 describe('berth console: cluster view', () => {
   let c: TestCluster;
@@ -60,7 +59,7 @@ describe('berth console: cluster view', () => {
     const runningOn = (await web.locator('td').nth(2).textContent())!;
     // both nodes share the hostname "vm" here, so each is shown with its ID
     for (const id of ids) assert.match(runningOn, new RegExp(`\\(${id.slice(0, 12)}\\) ×1`), `one task on each node: ${runningOn}`);
-    await page.screenshot({ path: join(SCREENSHOTS, 'cluster.png'), fullPage: true });
+    await screenshot(page, 'cluster');
     await n1.dockerOk(['service', 'scale', '-d', 'web=1']);
     await web.locator('.replicas', { hasText: '1/1' }).waitFor({ timeout: 60_000 });
     await n1.dockerOk(['service', 'rm', 'web']);
@@ -82,7 +81,7 @@ describe('berth console: cluster view', () => {
       // a line written after the page opened, named as `docker service logs` names it
       const line = page.locator('#logs .stdout', { hasText: /^chat\.[12]\.[0-9a-z]{12}@.+ \| svc-line-\d+ from / });
       await line.first().waitFor({ timeout: 30_000 });
-      await page.screenshot({ path: join(SCREENSHOTS, 'service.png'), fullPage: true });
+      await screenshot(page, 'service');
       // a forced update replaces both tasks: the old ones stay in the history, desired and ended shutdown
       await n1.dockerOk(['service', 'update', '-d', '--force', 'chat']);
       let ps: string[] = [];
@@ -98,7 +97,7 @@ describe('berth console: cluster view', () => {
       await running.nth(1).waitFor({ timeout: 30_000 });
       const shown = await page.locator('#service-tasks tr[data-task]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-task')!.slice(0, 12)));
       assert.deepEqual(shown.sort(), ps.map((l) => l.split(' ')[0]!).sort(), 'the page lists the tasks docker service ps does');
-      await page.screenshot({ path: join(SCREENSHOTS, 'service-history.png'), fullPage: true });
+      await screenshot(page, 'service-history');
     } finally {
       await n1.docker(['service', 'rm', 'chat']);
     }

@@ -7,10 +7,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { TestDaemon } from '../support/daemon.js';
-import { consoleHttp, launchChromium, SCREENSHOTS, startConsoleProcess, type ConsoleProcess } from '../support/console.js';
+import { consoleHttp, launchChromium, screenshot, startConsoleProcess, type ConsoleProcess } from '../support/console.js';
 
 describe('berth console: a container page', () => {
   let d: TestDaemon;
@@ -42,7 +41,7 @@ describe('berth console: a container page', () => {
     await d?.destroy();
   });
 
-  const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  const shot = (name: string) => screenshot(page, name);
 
   test('the stats tab draws live CPU, memory, network and block I/O charts', async () => {
     await page.goto(`${con.origin}/#/containers/busy`);

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { runProgram, TestDaemon } from '../support/daemon.js';
 import { startDockerd, type Dockerd } from '../support/dockerd.js';
-import { launchChromium, SCREENSHOTS, startConsoleProcess, type ConsoleProcess } from '../support/console.js';
+import { launchChromium, screenshot, startConsoleProcess, type ConsoleProcess } from '../support/console.js';
 
 describe('berth console against a real dockerd', () => {
   let dd: Dockerd;
@@ -65,7 +65,7 @@ describe('berth console against a real dockerd', () => {
     await page.getByRole('heading', { name: 'chatty', level: 1 }).waitFor();
     const last = Number(/tick-(\d+)/.exec((await runProgram('docker', ['logs', '--tail', '1', 'chatty'], dd.env)).stdout)?.[1] ?? 0);
     await page.locator('#logs .stdout', { hasText: `tick-${last + 5}` }).waitFor({ timeout: 15_000 });
-    await page.screenshot({ path: join(SCREENSHOTS, 'dockerd-logs.png'), fullPage: true });
+    await screenshot(page, 'dockerd-logs');
     await docker(['rm', '-f', 'chatty']);
   });
 

@@ -6,11 +6,10 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { TestDaemon } from '../support/daemon.js';
 import { startRegistry, type Registry } from '../support/registry.js';
-import { launchChromium, SCREENSHOTS, startConsoleProcess, type ConsoleProcess } from '../support/console.js';
+import { launchChromium, screenshot, startConsoleProcess, type ConsoleProcess } from '../support/console.js';
 
 describe('berth console: an image page', () => {
   let d: TestDaemon;
@@ -20,11 +19,7 @@ describe('berth console: an image page', () => {
   let page: Page;
   let appId = '';
 
-  const ok = async (args: string[]) => {
-    const r = await d.docker(args, { timeoutMs: 120_000 });
-    assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout.trim();
-  };
+  const ok = async (args: string[]) => (await d.dockerOk(args, { timeoutMs: 120_000 })).trim();
 
   before(async () => {
     d = await TestDaemon.start();
@@ -47,7 +42,7 @@ describe('berth console: an image page', () => {
     await d?.destroy();
   });
 
-  const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  const shot = (name: string) => screenshot(page, name);
 
   test('the image page lists its layers, which of them busybox shares, and its config', async () => {
     await page.goto(`${con.origin}/#/images`);

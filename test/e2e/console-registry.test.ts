@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { TestDaemon } from '../support/daemon.js';
 import { startRegistry, type Registry } from '../support/registry.js';
-import { consoleHttp, launchChromium, SCREENSHOTS, startConsoleProcess, type ConsoleProcess } from '../support/console.js';
+import { consoleHttp, launchChromium, screenshot, startConsoleProcess, type ConsoleProcess } from '../support/console.js';
 
 const USER = { user: 'alice', password: 'wonderland' };
 const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
@@ -37,11 +37,7 @@ describe('berth console: registry browser and events', () => {
   let indexDigest = '';
   let sbomDigest = '';
 
-  const ok = async (args: string[]) => {
-    const r = await d.docker(args, { timeoutMs: 120_000, env });
-    assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout.trim();
-  };
+  const ok = async (args: string[]) => (await d.dockerOk(args, { timeoutMs: 120_000, env })).trim();
   const basic = `Basic ${Buffer.from(`${USER.user}:${USER.password}`).toString('base64')}`;
   /** A request to the registry with the test's own credentials. */
   const reg = async (method: string, path: string, body?: string | Buffer, type?: string) => {
@@ -94,7 +90,7 @@ describe('berth console: registry browser and events', () => {
     if (configDir) rmSync(configDir, { recursive: true, force: true });
   });
 
-  const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  const shot = (name: string) => screenshot(page, name);
 
   test('the registry browser lists a pushed tag, its layers, config and referrers, with the login\'s credentials', async () => {
     await page.goto(`${con.origin}/#/registry`);

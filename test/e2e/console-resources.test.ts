@@ -7,10 +7,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { TestDaemon } from '../support/daemon.js';
-import { launchChromium, SCREENSHOTS, startConsoleProcess, type ConsoleProcess } from '../support/console.js';
+import { launchChromium, screenshot, startConsoleProcess, type ConsoleProcess } from '../support/console.js';
 
 /** A /24 of 10.x that no other test run is likely to pick at the same time. */
 function subnet(): string {
@@ -50,12 +49,8 @@ describe('berth console: volumes and networks', () => {
     await d?.destroy();
   });
 
-  const ok = async (args: string[]) => {
-    const r = await d.docker(args, { timeoutMs: 120_000 });
-    assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout.trim();
-  };
-  const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  const ok = async (args: string[]) => (await d.dockerOk(args, { timeoutMs: 120_000 })).trim();
+  const shot = (name: string) => screenshot(page, name);
 
   test('a volume created in the page is in docker volume ls; its page lists the container using it; Remove refuses while in use, then removes', async () => {
     await page.getByRole('link', { name: 'Volumes' }).click();

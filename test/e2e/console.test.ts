@@ -7,12 +7,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import WebSocket from 'ws';
 import { TestDaemon } from '../support/daemon.js';
 import { startRegistry, type Registry } from '../support/registry.js';
-import { consoleHttp, launchChromium, SCREENSHOTS, startConsoleProcess, type ConsoleProcess } from '../support/console.js';
+import { consoleHttp, launchChromium, screenshot, startConsoleProcess, type ConsoleProcess } from '../support/console.js';
 
 describe('berth console', () => {
   let d: TestDaemon;
@@ -37,12 +36,8 @@ describe('berth console', () => {
     await d?.destroy();
   });
 
-  const ok = async (args: string[]) => {
-    const r = await d.docker(args, { timeoutMs: 120_000 });
-    assert.equal(r.code, 0, `docker ${args.join(' ')}: ${r.stderr}`);
-    return r.stdout.trim();
-  };
-  const shot = (name: string) => page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  const ok = async (args: string[]) => (await d.dockerOk(args, { timeoutMs: 120_000 })).trim();
+  const shot = (name: string) => screenshot(page, name);
 
   test('without the token: 401 for the page, the API and the terminal', async () => {
     for (const path of ['/', '/app.js', '/api/containers/json', '/?token=0123']) {

@@ -13,20 +13,8 @@ OUT=${OUT:-$PWD}
 trap stop_ab_daemons EXIT
 start_ab_daemons --debug
 D=$AB_DIR
-CTX=$D/ctxA; mkdir -p $CTX
-head -c 50M /dev/urandom >$CTX/big.bin; echo small >$CTX/small.txt
-cat >$CTX/Dockerfile <<'DF'
-FROM busybox
-ENV A=1
-RUN echo step > /step
-COPY big.bin /big.bin
-LABEL bench=build
-WORKDIR /app
-COPY small.txt /app/small.txt
-RUN cat /app/small.txt > /app/copy
-ENV B=2
-CMD ["sh"]
-DF
+. "$(dirname "$0")/build-context.sh"
+make_build_context $D/ctxA
 cp -a $D/ctxA $D/ctxB
 now() { date +%s%N; }
 b() { DOCKER_HOST=$(ab_host $1) XDG_CACHE_HOME=$D/cache ${AB_REPO[$1]}/bin/berth build -q --network host "${@:2}" >$D/b.log 2>&1 || cat $D/b.log; }

@@ -18,6 +18,8 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=daemons.sh
 . "$HERE/daemons.sh"
+# shellcheck source=build-context.sh
+. "$HERE/build-context.sh"
 trap stop_daemons EXIT
 N=${N:-5}
 BIG_MB=${BIG_MB:-50}
@@ -29,20 +31,7 @@ export DOCKER_BUILDKIT=0
 now() { date +%s%N; }
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 
-head -c "${BIG_MB}M" /dev/urandom >"$CTX/big.bin"
-echo small >"$CTX/small.txt"
-cat >"$CTX/Dockerfile" <<'DOCKERFILE'
-FROM busybox
-ENV A=1
-RUN echo step > /step
-COPY big.bin /big.bin
-LABEL bench=build
-WORKDIR /app
-COPY small.txt /app/small.txt
-RUN cat /app/small.txt > /app/copy
-ENV B=2
-CMD ["sh"]
-DOCKERFILE
+make_build_context "$CTX" "$BIG_MB"
 
 start_berthd
 start_dockerd

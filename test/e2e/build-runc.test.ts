@@ -77,6 +77,7 @@ describe('RUN steps through runc run', () => {
       'RUN ls /sys/class/net | tr "\\n" " " > /net-default',
       'RUN --network=host ls /sys/class/net | tr "\\n" " " > /net-host',
       'RUN grep -E "^(Seccomp|CapEff|NoNewPrivs):" /proc/self/status > /status',
+      'RUN grep "^overlay / " /proc/mounts > /rootmount',
     ]);
     const b = startBuild(dir, 'runc:identity');
     // while the `sleep 3` step runs: its output is already here, runc runs it, and no shim of this daemon exists
@@ -100,6 +101,12 @@ describe('RUN steps through runc run', () => {
     // the same seccomp filter, capabilities and no_new_privs as `docker run`
     const run = await d.docker(['run', '--rm', 'busybox', 'grep', '-E', '^(Seccomp|CapEff|NoNewPrivs):', '/proc/self/status']);
     assert.equal(await read('/status'), run.stdout.trim());
+    // a step's rootfs is thrown away after its layer is taken: mounted `volatile` (`fsync=volatile` on newer kernels), its unmount waits
+    // for no writeback; a container's is not (its upper dir must be mountable after a crash)
+    assert.match(await read('/rootmount'), /[,=]volatile[,\s]/);
+    const own = await d.docker(['run', '--rm', 'busybox', 'grep', '^overlay / ', '/proc/mounts']);
+    assert.equal(own.code, 0, own.stderr);
+    assert.doesNotMatch(own.stdout, /volatile/);
     // nothing of the steps is left: no container record, no runc state
     assert.equal((await d.docker(['ps', '-aq'])).stdout.trim(), '');
     assert.deepEqual(runcContainers(), []);

@@ -90,7 +90,7 @@ export class StepContainers {
     try {
       await span('run: step dir', () => prepareContainerDir(paths));
       const security = await this.d.security?.prepare(rec, paths);
-      const mounting = span('run: rootfs mount', () => overlayRootfs.mount(this.d.layers, paths, rec.layer)).then(() => { mounted = true; });
+      const mounting = span('run: rootfs mount', () => overlayRootfs.mount(this.d.layers, paths, rec.layer, { volatile: true })).then(() => { mounted = true; });
       envReady = span('run: env prepare', () => this.d.env.prepare(rec, paths.merged, mounting));
       envReady.catch(() => {}); // awaited below; a mount failure surfaces first
       await mounting;

@@ -58,11 +58,16 @@ export async function prepareContainerDir(p: ContainerPaths): Promise<void> {
   ]);
 }
 
+export interface RootfsOptions {
+  /** A rootfs mounted once and thrown away (a build step's): see overlayMount. */
+  volatile?: boolean;
+}
+
 /** Mounts the rootfs at `merged` unless it is mounted already (a restart after a crash). */
-export async function mountRootfs(layers: LayerStore, p: ContainerPaths, layer: Digest | undefined): Promise<void> {
+export async function mountRootfs(layers: LayerStore, p: ContainerPaths, layer: Digest | undefined, opts: RootfsOptions = {}): Promise<void> {
   if ((await mountsUnder(p.merged)).includes(p.merged)) return;
   const lower = [p.init, ...(layer ? await layers.lowerDirs(layer) : [])];
-  await mount(overlayMount(lower, p.upper, p.work), p.merged);
+  await mount(overlayMount(lower, p.upper, p.work, opts), p.merged);
 }
 
 export async function unmountRootfs(p: ContainerPaths): Promise<void> {
@@ -71,7 +76,7 @@ export async function unmountRootfs(p: ContainerPaths): Promise<void> {
 
 /** Mounting and unmounting a container's rootfs: the overlay mount here; unit tests hand the runner a stand-in. */
 export interface RootfsMounter {
-  mount(layers: LayerStore, p: ContainerPaths, layer: Digest | undefined): Promise<void>;
+  mount(layers: LayerStore, p: ContainerPaths, layer: Digest | undefined, opts?: RootfsOptions): Promise<void>;
   unmount(p: ContainerPaths): Promise<void>;
 }
 

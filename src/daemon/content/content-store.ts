@@ -113,10 +113,21 @@ export function committedDigest(hash: Hash | undefined, expected: Expected): Dig
   return expected.digest;
 }
 
+/**
+ * Bytes after which a writer asks the disk to start writing what it has:
+ * the commit's fsync then waits for the tail only, not for a whole large
+ * blob whose writeback could have run while it was being made.
+ */
+const EARLY_SYNC_BYTES = 8 << 20;
+
 export class FileContentWriter extends Writable implements ContentWriter {
   private readonly hash: Hash | undefined;
   private fh: FileHandle | undefined;
   size = 0;
+  private unsynced = 0;
+  private syncing: Promise<void> | undefined;
+  /** Linux reports a failed writeback to one fsync only: an early one's failure is kept for _final. */
+  private syncError: Error | undefined;
 
   constructor(private readonly tmpPath: string, private readonly publish: (tmp: string, info: BlobInfo) => Promise<boolean>, opts: WriterOptions = {}) {
     super({ highWaterMark: 1 << 20 });
@@ -133,20 +144,36 @@ export class FileContentWriter extends Writable implements ContentWriter {
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {
     this.hash?.update(chunk);
     this.size += chunk.length;
-    this.fh!.write(chunk).then(() => cb(), cb);
+    this.fh!.write(chunk).then(() => {
+      this.written(chunk.length);
+      cb();
+    }, cb);
   }
 
   override _writev(chunks: { chunk: Buffer }[], cb: (err?: Error | null) => void): void {
     const bufs = chunks.map((c) => c.chunk);
+    let n = 0;
     for (const b of bufs) {
       this.hash?.update(b);
-      this.size += b.length;
+      n += b.length;
     }
-    this.fh!.writev(bufs).then(() => cb(), cb);
+    this.size += n;
+    this.fh!.writev(bufs).then(() => {
+      this.written(n);
+      cb();
+    }, cb);
+  }
+
+  /** Starts the writeback of what was written (not awaited: the writes go on beside it), one at a time. */
+  private written(n: number): void {
+    this.unsynced += n;
+    if (this.syncing || this.unsynced < EARLY_SYNC_BYTES) return;
+    this.unsynced = 0;
+    this.syncing = this.fh!.datasync().catch((err: Error) => { this.syncError ??= err; }).finally(() => (this.syncing = undefined));
   }
 
   override _final(cb: (err?: Error | null) => void): void {
-    this.fh!.sync().then(() => cb(), cb);
+    Promise.resolve(this.syncing).then(() => this.fh!.sync()).then(() => cb(this.syncError), cb);
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {

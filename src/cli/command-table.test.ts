@@ -39,6 +39,10 @@ test('a routed line gets only its command; help and unknown names get every comm
   assert.deepEqual(all.slice(0, 3), ['container', 'image', 'network']);
   assert.deepEqual(all.slice(-4), ['events', 'login', 'logout', 'console']);
   assert.deepEqual((await loadCommands(ctx, ['--help'])).map((c) => c.name()), all);
+  // `berth --version` needs none of them
+  assert.deepEqual(await loadCommands(ctx, ['--version']), []);
+  assert.deepEqual(await loadCommands(ctx, ['-D', '-v']), []);
+  assert.deepEqual((await loadCommands(ctx, ['--version', '--help'])).map((c) => c.name()), all);
 });
 
 // Records every module the ESM loader resolves, and at exit the built-ins, into OUT.

@@ -90,9 +90,11 @@ export function commandName(argv: string[]): string | undefined {
   return undefined;
 }
 
-/** The commands to add for this command line: the one source that has its name, or all of them (help, a typo). */
+/** The commands to add for this command line: the one source that has its name, none for `--version`, or all of them (help, a typo). */
 export async function loadCommands(ctx: CliContext, argv: string[]): Promise<Command[]> {
   const name = commandName(argv);
+  // the version flag answers before any command: loading them all took longer than the rest of the run
+  if (name === undefined && argv.some((a) => a === '-v' || a === '--version') && !argv.some((a) => a === '-h' || a === '--help')) return [];
   const one = name === undefined ? undefined : COMMAND_SOURCES.find((s) => s.names.includes(name));
   if (one && name !== undefined) return (await one.load(ctx)).filter((c) => c.name() === name || c.aliases().includes(name));
   const all = await Promise.all(COMMAND_SOURCES.map((s) => s.load(ctx)));

@@ -35,6 +35,23 @@ describe('container lifecycle', () => {
     await d.docker(['rm', 'phoenix']);
   });
 
+  test('--rm: restart keeps the container and its writable layer (as dockerd does); its rootfs is volatile, a plain one\'s is not', async () => {
+    await d.dockerOk(['run', '-d', '--rm', '--name', 'ephemeral', 'busybox', 'sh', '-c', 'echo kept > /f; exec sleep 300']);
+    await waitFor(async () => (await d.docker(['exec', 'ephemeral', 'cat', '/f'])).stdout === 'kept\n', 10_000);
+    // its unmount at exit does not wait for the host disk's writeback: the layer goes with the container
+    assert.match(await d.dockerOk(['exec', 'ephemeral', 'grep', '^overlay / ', '/proc/mounts']), /[,=]volatile[,\s]/);
+    assert.equal((await d.docker(['restart', '-t', '0', 'ephemeral'])).code, 0);
+    // before the fix the restart's stop removed it; the mount after a volatile one needs the kernel's mark taken away
+    assert.equal(await inspect('ephemeral', '{{.State.Status}} {{.HostConfig.AutoRemove}}'), 'running true');
+    assert.equal(await d.dockerOk(['exec', 'ephemeral', 'cat', '/f']), 'kept\n');
+    // stopped for good, it is removed
+    assert.equal((await d.docker(['stop', '-t', '0', 'ephemeral'])).code, 0);
+    await waitFor(async () => (await d.docker(['inspect', 'ephemeral'])).code === 1, 10_000);
+    await d.dockerOk(['run', '-d', '--name', 'durable', 'busybox', 'sleep', '300']);
+    assert.doesNotMatch(await d.dockerOk(['exec', 'durable', 'grep', '^overlay / ', '/proc/mounts']), /volatile/);
+    await d.dockerOk(['rm', '-f', 'durable']);
+  });
+
   test('pause freezes the processes; exec and rm refuse a paused container', async () => {
     await d.docker(['run', '-d', '--name', 'frozen', 'busybox', 'sh', '-c', 'i=0; while true; do i=$((i+1)); echo $i > /tmp/n; sleep 0.05; done']);
     assert.equal((await d.docker(['pause', 'frozen'])).code, 0);

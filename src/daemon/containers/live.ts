@@ -16,6 +16,8 @@ export class LiveContainer {
   oomKilled = false;
   /** Set while stop/kill/restart drive the container down, to keep restart policies off. */
   stopping = false;
+  /** Set while `docker restart` stops the container: an auto-removed one is kept, as dockerd keeps it. */
+  restarting = false;
   /** The restart policy's pending restart, and its current delay. */
   restartTimer: NodeJS.Timeout | undefined;
   backoffMs = 0;

@@ -3,7 +3,7 @@
  * and /.dockerenv, so they never show up in `diff`), the writable layer,
  * and the overlay mount that joins them with the image's layers.
  */
-import { chmod, mkdir, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mount, mountsUnder, unmount } from '../../lib/mount.js';
 import type { Digest } from '../../oci/digest.js';
@@ -59,7 +59,14 @@ export async function prepareContainerDir(p: ContainerPaths): Promise<void> {
 }
 
 export interface RootfsOptions {
-  /** A rootfs mounted once and thrown away (a build step's): see overlayMount. */
+  /**
+   * A writable layer thrown away after its run (a build step's, an
+   * auto-removed container's): see overlayMount. The kernel marks the work
+   * dir `incompat/volatile` and refuses to mount it again until that mark
+   * goes; a mount here follows a clean unmount (after a host crash the
+   * container is removed at start-up, never mounted again), so the mark
+   * is taken away first (`docker restart` of a `--rm` container).
+   */
   volatile?: boolean;
 }
 
@@ -67,6 +74,7 @@ export interface RootfsOptions {
 export async function mountRootfs(layers: LayerStore, p: ContainerPaths, layer: Digest | undefined, opts: RootfsOptions = {}): Promise<void> {
   if ((await mountsUnder(p.merged)).includes(p.merged)) return;
   const lower = [p.init, ...(layer ? await layers.lowerDirs(layer) : [])];
+  if (opts.volatile) await rm(join(p.work, 'work', 'incompat'), { recursive: true, force: true });
   await mount(overlayMount(lower, p.upper, p.work, opts), p.merged);
 }
 

@@ -114,7 +114,9 @@ export class ContainerRunner {
     try {
       // before the mount: under userns-remap it gives the container's layers to the remapped root
       const security = await span('security prepare', () => this.d.security?.prepare(rec, paths));
-      const mounted = span('rootfs mount', () => this.rootfs.mount(this.d.layers, paths, rec.layer));
+      // an auto-removed container's writable layer goes at its exit: its unmount need not wait
+      // for the host disk's writeback (a `run --rm` that wrote to a bind mount, ~1 s per 500 MB)
+      const mounted = span('rootfs mount', () => this.rootfs.mount(this.d.layers, paths, rec.layer, { volatile: rec.hostConfig.AutoRemove === true }));
       envReady = span('env prepare', () => this.d.env.prepare(rec, paths.merged, mounted));
       envReady.catch(() => {}); // awaited below; a mount failure surfaces first
       await mounted;
@@ -224,9 +226,10 @@ export class ContainerRunner {
       exitCode, restartCount: rec.restartCount, manuallyStopped: rec.manuallyStopped, daemonStopping: this.shuttingDown || live.stopping,
     });
     rec.state = restart ? restartingState(rec.state, exitCode, exitedAt, live.oomKilled) : exitedState(rec.state, exitCode, exitedAt, live.oomKilled);
+    const autoRemove = rec.hostConfig.AutoRemove && !live.restarting;
     // an auto-removed container is deleted next: no need to persist its last state (a crash before the
     // removal is recovered at start-up, where the task is found gone and the container removed)
-    if (!rec.hostConfig.AutoRemove) {
+    if (!autoRemove) {
       await this.d.store.save(rec).catch((err: Error) => this.d.log.error('saving container state failed', { id: rec.id, error: err.message }));
     }
     live.exiting = false;
@@ -234,7 +237,7 @@ export class ContainerRunner {
     this.lifecycle.emit('exit', rec.id, exitCode);
     if (restart) this.scheduleRestart(rec, live, exitedAt.getTime() - Date.parse(rec.state.StartedAt));
     // inside this trace's context: its spans land in the exit trace, after its total
-    else if (rec.hostConfig.AutoRemove) void span('auto remove', () => this.autoRemove(rec));
+    else if (autoRemove) void span('auto remove', () => this.autoRemove(rec));
   }
 
   private scheduleRestart(rec: ContainerRecord, live: LiveContainer, ranForMs: number): void {
@@ -264,6 +267,20 @@ export class ContainerRunner {
   }
 
   // ------------------------------------------------------------------ stop
+
+  /** `docker restart`: stop (an auto-removed container is not removed by this exit), then start. */
+  async restartLocked(rec: ContainerRecord, signal: number, timeout: number): Promise<void> {
+    if (rec.state.Running) {
+      const live = this.live.get(rec.id);
+      live.restarting = true;
+      try {
+        await this.stopTask(rec, signal, timeout);
+      } finally {
+        live.restarting = false;
+      }
+    }
+    await this.startLocked(rec);
+  }
 
   /**
    * Sends `signal`, waits `timeout` seconds (negative: forever), then

@@ -116,13 +116,7 @@ export class ContainerService {
 
   async restart(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
     const rec = this.d.store.get(ref);
-    await this.runner.lock.with(rec.id, async () => {
-      if (rec.state.Running) {
-        const timeout = opts.timeout ?? rec.config.StopTimeout ?? 10;
-        await this.runner.stopTask(rec, parseSignal(opts.signal || rec.config.StopSignal || 'SIGTERM'), timeout);
-      }
-      await this.runner.startLocked(rec);
-    });
+    await this.runner.lock.with(rec.id, () => this.runner.restartLocked(rec, parseSignal(opts.signal || rec.config.StopSignal || 'SIGTERM'), opts.timeout ?? rec.config.StopTimeout ?? 10));
     this.d.events.publish('container', 'restart', rec.id, eventAttributes(rec));
   }
 

@@ -39,6 +39,7 @@ export const COMMAND_SOURCES: CommandSource[] = [
   group('secret', 'Manage swarm secrets', async (ctx) => (await import('./commands/secret/index.js')).secretCommands(ctx)),
   group('config', 'Manage swarm configs', async (ctx) => (await import('./commands/config/index.js')).configCommands(ctx)),
   group('plugin', 'Manage plugins', async (ctx) => (await import('./commands/plugin/index.js')).pluginCommands(ctx)),
+  group('builder', 'Manage builds', async (ctx) => (await import('./commands/builder/index.js')).builderCommands(ctx)),
   group('system', 'Manage berth', async (ctx) => (await import('./commands/system/index.js')).systemCommands(ctx)),
   group('context', 'Manage contexts', async (ctx) => (await import('./commands/context/index.js')).contextCommands(ctx)),
   group('certs', 'Make TLS certificates for the Engine API', async (ctx) => (await import('./commands/certs/index.js')).certsCommands(ctx)),

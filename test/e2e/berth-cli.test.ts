@@ -1,6 +1,9 @@
 /** The same walking-skeleton flow through berth's own CLI. */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { TestDaemon } from '../support/daemon.js';
 
 describe('berth CLI against berthd', () => {
@@ -67,6 +70,47 @@ describe('berth CLI against berthd', () => {
     assert.match(rm.stderr, /You cannot remove a running container/);
     assert.equal((await d.berth(['rm', '-f', 'web'])).code, 0);
     assert.equal((await d.berth(['ps', '-aq'])).stdout, '');
+  });
+
+  test('prunes ask first (volume and network prune removed without asking before); system prune and builder prune', async () => {
+    const ok = async (args: string[], input?: string) => {
+      const r = await d.berth(args, input === undefined ? {} : { input });
+      assert.equal(r.code, 0, `berth ${args.join(' ')}: ${r.stderr}`);
+      return r.stdout;
+    };
+    const volumes = async () => (await ok(['volume', 'ls', '-q'])).trim().split('\n').filter(Boolean).sort();
+    // an anonymous volume left by a removed container, a named one, an unused network, a stopped container
+    await ok(['run', '--name', 'anon', '-v', '/data', 'busybox', 'true']);
+    const anon = (await ok(['inspect', '--format', '{{range .Mounts}}{{.Name}}{{end}}', 'anon'])).trim();
+    await ok(['rm', 'anon']);
+    await ok(['volume', 'create', 'keepme']);
+    await ok(['network', 'create', 'unused-net']);
+    await ok(['create', '--name', 'stopped', 'busybox', 'true']);
+
+    assert.equal(await ok(['volume', 'prune'], 'n\n'), 'WARNING! This will remove anonymous local volumes not used by at least one container.\nAre you sure you want to continue? [y/N] ');
+    assert.deepEqual(await volumes(), [anon, 'keepme'].sort());
+    assert.match(await ok(['network', 'prune'], ''), /Are you sure you want to continue\? \[y\/N\] $/, 'no answer is no');
+    assert.equal((await d.berth(['network', 'inspect', 'unused-net'])).code, 0);
+
+    const out = await ok(['system', 'prune', '--volumes'], 'y\n');
+    assert.match(out, /^WARNING! This will remove:\n {2}- all stopped containers\n/);
+    assert.match(out, /Deleted Containers:\n[0-9a-f]{64}\n\nDeleted Networks:\nunused-net\n\nDeleted Volumes:\n[0-9a-f]{64}\n\nTotal reclaimed space: /);
+    assert.deepEqual(await volumes(), ['keepme']);
+    assert.equal((await d.berth(['inspect', 'stopped'])).code, 1);
+    assert.equal((await d.berth(['network', 'inspect', 'unused-net'])).code, 1);
+    await ok(['volume', 'rm', 'keepme']);
+
+    // a cache mount is build cache: builder prune removes it, and then has nothing left
+    const ctx = mkdtempSync(join(tmpdir(), 'berth-cli-prune-'));
+    try {
+      writeFileSync(join(ctx, 'Dockerfile'), 'FROM busybox\nRUN --mount=type=cache,target=/c echo kept > /c/marker\n');
+      await ok(['build', '-q', '-t', 'pruned', ctx]);
+    } finally {
+      rmSync(ctx, { recursive: true, force: true });
+    }
+    assert.match(await ok(['builder', 'prune', '-f']), /^Deleted build cache objects:\n(\S+\n)+\nTotal reclaimed space: /);
+    assert.equal(await ok(['builder', 'prune', '-f']), 'Total reclaimed space: 0B\n');
+    await ok(['rmi', 'pruned']);
   });
 
   test('version and info talk to the daemon', async () => {

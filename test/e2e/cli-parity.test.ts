@@ -35,6 +35,22 @@ describe('berth and docker print the same', () => {
     ['inspect', '--format', '{{.Nope}}', 'web'], ['inspect', 'nothing-here'], ['container', 'inspect', 'nothing-here'],
     ['logs', 'done'], ['wait', 'done'], ['port', 'web'],
   ];
+  // declined (stdin "n"): the same question, nothing removed, exit 0; `until` with --volumes refused
+  const prunes: string[][] = [
+    ['container', 'prune'], ['image', 'prune'], ['image', 'prune', '-a'], ['network', 'prune'], ['volume', 'prune'], ['volume', 'prune', '-a'],
+    ['builder', 'prune'], ['builder', 'prune', '-a'], ['system', 'prune'], ['system', 'prune', '-a', '--volumes'],
+    ['system', 'prune', '--filter', 'until=1h', '--filter', 'label=a=b'], ['system', 'prune', '--volumes', '--filter', 'until=1h'],
+  ];
+  for (const args of prunes) {
+    test(`${args.join(' ')}, declined`, async () => {
+      const [a, b] = [await d.docker(args, { input: 'n\n' }), await d.berth(args, { input: 'n\n' })];
+      assert.equal(b.stdout, a.stdout);
+      assert.equal(b.code, a.code);
+      if (a.code !== 0) assert.equal(b.stderr, a.stderr);
+      assert.equal((await d.docker(['ps', '-aq', '--filter', 'name=done'])).stdout.trim().length, 12, 'the stopped container is still there');
+    });
+  }
+
   for (const args of cases) {
     test(args.join(' '), async () => {
       const [a, b] = await Promise.all([d.docker(args), d.berth(args)]);

@@ -1,11 +1,11 @@
 /** pause, unpause, rename, update, port, top, prune: verbs with little logic of their own. */
 import { Command } from 'commander';
-import { Filters } from '../../../api/filters.js';
 import type { ContainerInspect } from '../../../api/types/index.js';
 import { collect, ExitError, type CliContext } from '../../context.js';
 import { forEachRef } from '../../each.js';
 import { TabWriter } from '../../format/tabwriter.js';
-import { humanSize } from '../../../lib/units.js';
+import { confirm } from '../../prompt.js';
+import { printPrune, pruneContainers } from '../../prune.js';
 import { parseBytes } from './create-options.js';
 
 export function pauseCommand(ctx: CliContext, verb: 'pause' | 'unpause'): Command {
@@ -113,19 +113,7 @@ export function pruneCommand(ctx: CliContext): Command {
     .option('-f, --force', 'Do not prompt for confirmation')
     .option('--filter <filter>', 'Provide filter values (e.g. "until=<timestamp>")', collect, [])
     .action(async (o: { force?: boolean; filter: string[] }) => {
-      if (!o.force && process.stdin.isTTY) {
-        ctx.out.write('WARNING! This will remove all stopped containers.\nAre you sure you want to continue? [y/N] ');
-        const answer = await new Promise<string>((r) => process.stdin.once('data', (d) => r(d.toString().trim())));
-        process.stdin.pause();
-        if (!/^y(es)?$/i.test(answer)) return;
-      }
-      const c = await ctx.client();
-      const r = await c.json<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }>('POST', '/containers/prune', { query: { filters: Filters.fromFlags(o.filter).toQuery() } });
-      if (r.ContainersDeleted?.length) {
-        ctx.print('Deleted Containers:');
-        for (const id of r.ContainersDeleted) ctx.print(id);
-        ctx.print();
-      }
-      ctx.print(`Total reclaimed space: ${humanSize(r.SpaceReclaimed)}`);
+      if (!o.force && !(await confirm(ctx, 'WARNING! This will remove all stopped containers.\nAre you sure you want to continue?'))) return;
+      printPrune(ctx, [await pruneContainers(await ctx.client(), o.filter)]);
     });
 }

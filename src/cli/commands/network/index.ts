@@ -1,11 +1,13 @@
 /** `berth network create|ls|inspect|rm|prune|connect|disconnect` (docker network's flags and output). */
 import { Command } from 'commander';
 import { Filters } from '../../../api/filters.js';
-import type { IpamConfig, Network, NetworkPruneResponse } from '../../../api/types/index.js';
+import type { IpamConfig, Network } from '../../../api/types/index.js';
 import { contains, parseCidr, parseIp } from '../../../lib/ipv4.js';
 import { collect, keyValues, type CliContext } from '../../context.js';
 import { forEachRef, inspectEach } from '../../each.js';
 import { renderList } from '../../format/formatter.js';
+import { confirm } from '../../prompt.js';
+import { printPrune, pruneNetworks } from '../../prune.js';
 
 export function networkCommands(ctx: CliContext): Command[] {
   const create = new Command('create')
@@ -86,13 +88,9 @@ export function networkCommands(ctx: CliContext): Command[] {
     .description('Remove all unused networks')
     .option('--filter <filter>', "Provide filter values (e.g. 'until=<timestamp>')", collect, [])
     .option('-f, --force', 'Do not prompt for confirmation')
-    .action(async (o: { filter: string[] }) => {
-      const c = await ctx.client();
-      const res = await c.json<NetworkPruneResponse>('POST', '/networks/prune', { query: { filters: Filters.fromFlags(o.filter).toQuery() } });
-      if (res.NetworksDeleted?.length) {
-        ctx.print('Deleted Networks:');
-        for (const n of res.NetworksDeleted) ctx.print(n);
-      }
+    .action(async (o: { force?: boolean; filter: string[] }) => {
+      if (!o.force && !(await confirm(ctx, 'WARNING! This will remove all custom networks not used by at least one container.\nAre you sure you want to continue?'))) return;
+      printPrune(ctx, [await pruneNetworks(await ctx.client(), o.filter)], false);
     });
 
   const connect = new Command('connect')

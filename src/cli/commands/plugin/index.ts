@@ -2,7 +2,6 @@
 import { spawn } from 'node:child_process';
 import { stat } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { Command } from 'commander';
 import { Filters } from '../../../api/filters.js';
 import type { PluginObject, PluginPrivilege } from '../../../api/types/index.js';
@@ -10,6 +9,7 @@ import { jsonMessages } from '../../../client/json-stream.js';
 import { familiarString, fullName, parseReference, withDefaultTag } from '../../../oci/reference.js';
 import { collect, ExitError, type CliContext } from '../../context.js';
 import { forEachRef, inspectEach } from '../../each.js';
+import { confirm } from '../../prompt.js';
 import { renderList } from '../../format/formatter.js';
 import { ProgressRenderer } from '../../progress.js';
 import { registryAuthHeader } from '../../registry-auth.js';
@@ -18,19 +18,6 @@ const path = (name: string) => `/plugins/${name.split('/').map(encodeURIComponen
 
 function truncate(s: string, n: number): string {
   return s.length > n ? `${s.slice(0, n - 1)}…` : s;
-}
-
-/** The CLI's prompt; anything but y/Y (or no terminal answer) is no. */
-async function confirm(ctx: CliContext, question: string): Promise<boolean> {
-  ctx.out.write(question);
-  if (process.stdin.isTTY === undefined && process.stdin.readableEnded) return false;
-  const rl = createInterface({ input: process.stdin });
-  const line = await new Promise<string>((r) => {
-    rl.once('line', r);
-    rl.once('close', () => r(''));
-  });
-  rl.close();
-  return /^y(es)?$/i.test(line.trim());
 }
 
 export function pluginCommands(ctx: CliContext): Command[] {
@@ -132,7 +119,7 @@ export function pluginCommands(ctx: CliContext): Command[] {
       if (!o.grantAllPermissions && privileges.length) {
         ctx.out.write(`Plugin "${remote}" is requesting the following privileges:\n`);
         for (const p of privileges) ctx.out.write(` - ${p.Name}: [${p.Value.join(' ')}]\n`);
-        if (!(await confirm(ctx, 'Do you grant the above permissions? [y/N] '))) throw new ExitError(1, 'permission denied');
+        if (!(await confirm(ctx, 'Do you grant the above permissions?'))) throw new ExitError(1, 'permission denied');
       }
       const res = await c.call('POST', '/plugins/pull', {
         query: { remote, name: o.alias ?? remote }, body: privileges, headers: { 'X-Registry-Auth': auth },

@@ -6,10 +6,11 @@ import { dfCommand } from './df.js';
 import { dialStdioCommand } from './dial-stdio.js';
 import { eventsCommand } from './events.js';
 import { infoCommand } from './info.js';
+import { systemPruneCommand } from './prune.js';
 import { versionCommand } from './version.js';
 
 export function systemCommands(ctx: CliContext): Command[] {
-  return [infoCommand(ctx), eventsCommand(ctx), dfCommand(ctx), dialStdioCommand(ctx)];
+  return [infoCommand(ctx), eventsCommand(ctx), dfCommand(ctx), systemPruneCommand(ctx), dialStdioCommand(ctx)];
 }
 
 export function systemShortcuts(ctx: CliContext): Command[] {

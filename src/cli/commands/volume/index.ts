@@ -1,11 +1,12 @@
 /** `berth volume create|ls|inspect|rm|prune` (docker volume's flags and output). */
 import { Command } from 'commander';
 import { Filters } from '../../../api/filters.js';
-import type { Volume, VolumeListResponse, VolumePruneResponse } from '../../../api/types/index.js';
+import type { Volume, VolumeListResponse } from '../../../api/types/index.js';
 import { collect, keyValues, type CliContext } from '../../context.js';
 import { forEachRef, inspectEach } from '../../each.js';
 import { renderList } from '../../format/formatter.js';
-import { humanSize } from '../../../lib/units.js';
+import { confirm } from '../../prompt.js';
+import { printPrune, pruneVolumes } from '../../prune.js';
 
 export function volumeCommands(ctx: CliContext): Command[] {
   const create = new Command('create')
@@ -68,16 +69,12 @@ export function volumeCommands(ctx: CliContext): Command[] {
     .option('-a, --all', 'Remove all unused volumes, not just anonymous ones')
     .option('--filter <filter>', "Provide filter values (e.g. 'label=<label>')", collect, [])
     .option('-f, --force', 'Do not prompt for confirmation')
-    .action(async (o: { all?: boolean; filter: string[] }) => {
-      const c = await ctx.client();
-      const filters = [...o.filter, ...(o.all ? ['all=true'] : [])];
-      const res = await c.json<VolumePruneResponse>('POST', '/volumes/prune', { query: { filters: Filters.fromFlags(filters).toQuery() } });
-      if (res.VolumesDeleted?.length) {
-        ctx.print('Deleted Volumes:');
-        for (const v of res.VolumesDeleted) ctx.print(v);
-        ctx.print();
-      }
-      ctx.print(`Total reclaimed space: ${humanSize(res.SpaceReclaimed)}`);
+    .action(async (o: { all?: boolean; force?: boolean; filter: string[] }) => {
+      const warning = o.all
+        ? 'WARNING! This will remove all local volumes not used by at least one container.\nAre you sure you want to continue?'
+        : 'WARNING! This will remove anonymous local volumes not used by at least one container.\nAre you sure you want to continue?';
+      if (!o.force && !(await confirm(ctx, warning))) return;
+      printPrune(ctx, [await pruneVolumes(await ctx.client(), o.all === true, o.filter)]);
     });
 
   return [create, ls, inspect, rm, prune];

@@ -69,6 +69,17 @@ describe('docker service logs across nodes', () => {
     assert.deepEqual([...new Set(lines.map((l) => l.slot))].sort(), ['1', '2', '3']);
   });
 
+  test('berth service logs prints what docker service logs prints (lines of different tasks compared sorted)', async () => {
+    const sorted = (s: string) => s.split('\n').sort().join('\n');
+    for (const args of [['logs'], ['--no-trunc', 'logs'], ['--no-task-ids', '--tail', '1', 'logs'], ['--raw', 'logs'], ['--no-resolve', 'logs'], ['--details', 'logs'], ['-t', '--tail', '1', 'logs'], [onNode.get(n2)!.task], ['nosuch']]) {
+      const [a, b] = await Promise.all([n1.docker(['service', 'logs', ...args]), n1.berth(['service', 'logs', ...args])]);
+      const what = `service logs ${args.join(' ')}`;
+      assert.equal(b.code, a.code, `${what}: ${b.stderr}`);
+      assert.equal(sorted(b.stdout), sorted(a.stdout), what);
+      assert.equal(sorted(b.stderr), sorted(a.stderr), what);
+    }
+  });
+
   test('stderr lines come out on stderr; --no-task-ids, --no-trunc and --raw format as the CLI does', async () => {
     const r = await n1.docker(['service', 'logs', '--no-trunc', 'logs']);
     assert.equal(r.code, 0, r.stderr);

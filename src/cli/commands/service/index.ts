@@ -10,6 +10,7 @@ import { renderList } from '../../format/formatter.js';
 import { TabWriter } from '../../format/tabwriter.js';
 import { waitOnService } from './progress.js';
 import { imageWithoutDigest, renderTasks } from './tasks.js';
+import { serviceLogsCommand } from './logs.js';
 
 function uint(flag: string, v: string): number {
   if (!/^\d+$/.test(v)) throw new ExitError(125, `invalid argument "${v}" for "--${flag}" flag: strconv.ParseUint: parsing "${v}": invalid syntax`);
@@ -297,5 +298,5 @@ export function serviceCommands(ctx: CliContext): Command[] {
       });
     });
 
-  return [create, ls, ps, inspect, scale, update, rollback, rm];
+  return [create, ls, ps, inspect, serviceLogsCommand(ctx), scale, update, rollback, rm];
 }

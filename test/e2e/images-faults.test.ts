@@ -54,6 +54,13 @@ describe('image faults', () => {
     await loadFails(tar, /invalid image archive: invalid tar header checksum/);
   });
 
+  test('a corrupt archive refused while the client is still sending it: the client reads the answer, not a broken pipe', async () => {
+    // before: the failed read destroyed the request, i.e. reset the connection under the client's upload
+    const tar = Buffer.concat([Buffer.from(await packBinary(ociLayout([await goodLayer()]).files)), Buffer.alloc(4 << 20)]);
+    tar[20] = 0x7a;
+    for (let i = 0; i < 3; i++) await loadFails(tar, /invalid image archive: invalid tar header checksum/);
+  });
+
   test('a blob whose bytes do not match its digest', async () => {
     const img = ociLayout([await goodLayer()], { name: 'docker.io/library/wrong:1' });
     const path = `blobs/sha256/${img.diffIds[0]!.slice(7)}`;

@@ -206,8 +206,14 @@ export class ApiServer {
       reply.abort();
       return;
     }
-    // answering before the body was read (too large, bad JSON, unknown route): close rather than drain it
-    const close: Headers = bodyUnread(raw) ? { Connection: 'close' } : {};
+    // answering before the body was read: a body over a size limit is not read any further (the
+    // connection closes after the answer); any other (a bad archive, bad JSON, an unknown route) is
+    // read and dropped for a while, so that the client can finish sending and read the answer (a
+    // socket closed with unread bytes resets the connection: the client reports a broken pipe)
+    const unread = bodyUnread(raw);
+    const overLimit = unread && (e.code === 'request.body_too_large' || e.code === 'request.upload_too_large');
+    if (unread && !overLimit) drainBriefly(raw);
+    const close: Headers = overLimit ? { Connection: 'close' } : {};
     if (status === 304) reply.empty(304, close);
     else reply.json(status, { message: e.message }, close);
   }
@@ -268,6 +274,21 @@ function splitUrl(target: string): { pathname: string; searchParams: URLSearchPa
   }
   const url = new URL(target, 'http://berth');
   return { pathname: url.pathname, searchParams: url.searchParams };
+}
+
+/**
+ * A body answered early is read and dropped (the connection stays open for
+ * the next request) for this long at most, then the connection goes: long
+ * enough for a client that is still sending to finish and read the answer
+ * (dropping bytes costs next to nothing); one that sends on and on is cut off.
+ */
+const DRAIN_MS = 5000;
+
+function drainBriefly(raw: IncomingMessage): void {
+  const timer = setTimeout(() => raw.socket?.destroy(), DRAIN_MS).unref();
+  raw.once('end', () => clearTimeout(timer));
+  raw.once('close', () => clearTimeout(timer));
+  raw.resume();
 }
 
 function bodyUnread(raw: IncomingMessage): boolean {

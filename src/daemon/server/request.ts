@@ -33,22 +33,28 @@ export class Request {
     const declared = Number(this.raw.headers['content-length'] ?? 0);
     const tooLarge = () => new InvalidParameter('request.upload_too_large', `request body exceeds the daemon's max-upload-size of ${limit} bytes`);
     if (declared > limit) throw tooLarge();
-    if (limit === Infinity) return this.raw;
     let seen = 0;
     const raw = this.raw;
-    const counted = new Transform({
+    // never the request itself: a reader that fails destroys what it reads (a `for await` that
+    // throws does), and destroying the request resets the connection before the client has read
+    // the answer (it sees a broken pipe); the server drains what is left instead (http-server.ts)
+    const body = new Transform({
       transform(chunk: Buffer, _enc, cb) {
         seen += chunk.length;
         if (seen <= limit) return cb(null, chunk);
-        raw.unpipe(counted);
+        raw.unpipe(body);
         cb(tooLarge());
       },
     });
-    raw.on('error', (err) => counted.destroy(err));
+    raw.on('error', (err) => body.destroy(err));
+    // a client gone in the middle of its body: its reader must fail, not wait for the rest
+    raw.on('close', () => {
+      if (!raw.complete) body.destroy(Object.assign(new Error('aborted'), { code: 'ECONNRESET' }));
+    });
     // readers see the error through their own pipeline or iterator; a client gone after the handler
     // let go of the body must not become an unhandled 'error' that ends the daemon
-    counted.on('error', () => {});
-    return raw.pipe(counted);
+    body.on('error', () => {});
+    return raw.pipe(body);
   }
 
   param(name: string): string {

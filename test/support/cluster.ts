@@ -299,13 +299,20 @@ export class TestCluster {
   leftovers(): ClusterLeftovers {
     const dirs = [this.dir, ...this.daemons.map((d) => d.dir)];
     const inOurs = (p: string) => dirs.some((d) => p === d || p.startsWith(d + '/'));
-    // a released namespace's id is reused at once, often by another test's container running beside
-    // this suite: a holder counts only if it is ours, a mount under our dirs or a process whose root
-    // is the host's or under our dirs (a container of another daemon has its rootfs as its root)
+    // a released namespace's id is reused at once, often by another test's container or daemon running
+    // beside this suite: a holder counts only if it is ours, a mount under our dirs or a process whose
+    // root is under our dirs (a container of ours), or whose root is the host's and whose command line,
+    // working dir or mounts name our dirs (a daemon, shim or helper of ours: another test's daemon in
+    // its own mount namespace has the host's root too)
+    const namesOurs = (pid: number) => {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+      if (dirs.some((d) => cmd.includes(d)) || inOurs(readlinkSync(`/proc/${pid}/cwd`))) return true;
+      return readFileSync(`/proc/${pid}/mountinfo`, 'utf8').split('\n').some((l) => inOurs(unescapeMount(l.split(' ')[4] ?? '')));
+    };
     const ourPid = (pid: number) => {
       try {
         const root = readlinkSync(`/proc/${pid}/root`);
-        return root === '/' || inOurs(root);
+        return inOurs(root) || (root === '/' && namesOurs(pid));
       } catch {
         return false; // gone
       }

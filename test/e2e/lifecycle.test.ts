@@ -36,7 +36,7 @@ describe('container lifecycle', () => {
   });
 
   test('--rm: restart keeps the container and its writable layer (as dockerd does); its rootfs is volatile, a plain one\'s is not', async () => {
-    await d.dockerOk(['run', '-d', '--rm', '--name', 'ephemeral', 'busybox', 'sh', '-c', 'echo kept > /f; exec sleep 300']);
+    const id = (await d.dockerOk(['run', '-d', '--rm', '--name', 'ephemeral', 'busybox', 'sh', '-c', 'echo kept > /f; exec sleep 300'])).trim();
     await waitFor(async () => (await d.docker(['exec', 'ephemeral', 'cat', '/f'])).stdout === 'kept\n', 10_000);
     // its unmount at exit does not wait for the host disk's writeback: the layer goes with the container
     assert.match(await d.dockerOk(['exec', 'ephemeral', 'grep', '^overlay / ', '/proc/mounts']), /[,=]volatile[,\s]/);
@@ -47,6 +47,15 @@ describe('container lifecycle', () => {
     // stopped for good, it is removed
     assert.equal((await d.docker(['stop', '-t', '0', 'ephemeral'])).code, 0);
     await waitFor(async () => (await d.docker(['inspect', 'ephemeral'])).code === 1, 10_000);
+    // before the fix the record went while the restarted process and its shim ran on, unowned
+    const shimOf = (pid: number) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(id);
+      } catch {
+        return false; // gone meanwhile
+      }
+    };
+    await waitFor(async () => !d.leftovers().shims.some(shimOf), 10_000, 'its shim to go');
     await d.dockerOk(['run', '-d', '--name', 'durable', 'busybox', 'sleep', '300']);
     assert.doesNotMatch(await d.dockerOk(['exec', 'durable', 'grep', '^overlay / ', '/proc/mounts']), /volatile/);
     await d.dockerOk(['rm', '-f', 'durable']);

@@ -8,7 +8,7 @@ import { Command } from 'commander';
 import { StdDemuxer, StdStream } from '../../../api/stdcopy.js';
 import type { NodeView, ServiceView, TaskView } from '../../../api/types/index.js';
 import type { EngineClient } from '../../../client/engine-client.js';
-import { isBerthError } from '../../../errdefs/index.js';
+import { NotFound } from '../../../errdefs/index.js';
 import { ExitError, type CliContext } from '../../context.js';
 import { truncateID } from '../../format/formatter.js';
 import { apiTimestamp } from '../container/logs.js';
@@ -64,10 +64,9 @@ export function serviceLogsCommand(ctx: CliContext): Command {
       let failed: unknown;
       const demux = new StdDemuxer((stream, payload) => {
         const out = stream === StdStream.Stderr ? ctx.err : ctx.out;
-        const line = Buffer.from(payload);
         chain = chain.then(async () => {
           if (failed) return; // docker stops at the first line it cannot format
-          out.write(prefix ? await formatLine(line.toString('utf8'), o, prefix) : line);
+          out.write(prefix ? await formatLine(payload.toString('utf8'), o, prefix) : payload);
         }).catch((err) => {
           failed ??= err;
         });
@@ -86,19 +85,15 @@ async function resolveTarget(c: EngineClient, target: string): Promise<{ path: s
     const replicas = s.Spec.Mode?.Replicated?.Replicas;
     return { path: `/services/${id}/logs`, tty: s.Spec.TaskTemplate?.ContainerSpec?.TTY === true, padding: replicas !== undefined ? digits(replicas) : 1 };
   } catch (err) {
-    if (!isNotFound(err)) throw err;
+    if (!(err instanceof NotFound)) throw err;
   }
   try {
     const t = await c.get<TaskView>(`/tasks/${id}`);
     return { path: `/tasks/${id}/logs`, tty: t.Spec?.ContainerSpec?.TTY === true, padding: digits(t.Slot ?? 0) };
   } catch (err) {
-    if (isNotFound(err)) throw new ExitError(1, `no such task or service: ${target}`);
+    if (err instanceof NotFound) throw new ExitError(1, `no such task or service: ${target}`);
     throw err;
   }
-}
-
-function isNotFound(err: unknown): boolean {
-  return isBerthError(err) && err.kind === 'not_found';
 }
 
 /** One line with details (`k=v,... text`, after the timestamp under -t) as docker's logWriter prints it. */

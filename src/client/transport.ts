@@ -5,6 +5,7 @@
  * get their own connection.
  */
 import { Agent as HttpAgent, request as httpRequest, type ClientRequest, type IncomingMessage, type RequestOptions } from 'node:http';
+import { readFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import type { ConnectionOptions } from 'node:tls';
 import type { Duplex } from 'node:stream';
@@ -33,6 +34,29 @@ export interface TransportOptions {
 export const DUMMY_HOST = 'api.moby.localhost';
 const MAX_SOCKETS = 8;
 
+let deferredTrust: (string | Buffer)[] | undefined;
+
+/**
+ * The system's roots plus the CAs of $NODE_EXTRA_CA_CERTS when bin/berth kept Node from loading
+ * them at start-up (it passes the file on as $BERTH_EXTRA_CA_CERTS); undefined otherwise, where
+ * Node's default store already holds them. Read once, synchronously: only the CLI sets it.
+ */
+function deferredSystemTrust(): (string | Buffer)[] | undefined {
+  const file = process.env.BERTH_EXTRA_CA_CERTS;
+  if (!file) return undefined;
+  if (!deferredTrust) {
+    const { rootCertificates } = process.getBuiltinModule('node:tls');
+    try {
+      deferredTrust = [...rootCertificates, readFileSync(file)];
+    } catch (err) {
+      // Node's own words when it cannot load the file at start-up
+      process.emitWarning(`Ignoring extra certs from \`${file}\`, load failed: ${(err as Error).message}`);
+      deferredTrust = [...rootCertificates];
+    }
+  }
+  return deferredTrust;
+}
+
 type Requester = (options: RequestOptions, callback?: (res: IncomingMessage) => void) => ClientRequest;
 
 export class Transport {
@@ -60,8 +84,9 @@ export class Transport {
 
   private tlsOptions(): ConnectionOptions {
     const t = this.o.tls!;
+    const ca = t.ca ?? deferredSystemTrust();
     return {
-      ...(t.ca ? { ca: t.ca } : {}),
+      ...(ca ? { ca } : {}),
       ...(t.cert && t.key ? { cert: t.cert, key: t.key } : {}),
       rejectUnauthorized: !t.skipVerify,
       minVersion: 'TLSv1.2',

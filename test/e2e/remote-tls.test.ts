@@ -83,6 +83,26 @@ describe('remote daemon over TLS', () => {
     assert.equal(stdin.stdout, 'piped over tls\n');
   });
 
+  test('a context with no CA: berth trusts the system roots plus $NODE_EXTRA_CA_CERTS, read only when a TLS daemon needs them', async () => {
+    const env = { DOCKER_CONFIG: join(dir, 'config-no-ca') };
+    const create = await d.berth(['context', 'create', 'no-ca', '--docker', `host=tcp://127.0.0.1:${port},cert=${good.cert},key=${good.key}`], { env });
+    assert.equal(create.code, 0, create.stderr);
+    const ps = ['--context', 'no-ca', 'ps', '-q'];
+    const trusted = await d.berth(ps, { env: { ...env, NODE_EXTRA_CA_CERTS: good.ca } });
+    assert.equal(trusted.code, 0, trusted.stderr);
+    const untrusted = await d.berth(ps, { env: { ...env, NODE_EXTRA_CA_CERTS: '' } });
+    assert.equal(untrusted.code, 1);
+    assert.match(untrusted.stderr, /error during connect: .*certificate/);
+    // a file that cannot be read: not a word on the unix socket (Node never parsed it), Node's warning over TLS
+    const missing = join(dir, 'no-such-ca.pem');
+    const local = await d.berth(['ps', '-q'], { env: { NODE_EXTRA_CA_CERTS: missing } });
+    assert.equal(local.code, 0, local.stderr);
+    assert.equal(local.stderr, '');
+    const remote = await d.berth(ps, { env: { ...env, NODE_EXTRA_CA_CERTS: missing } });
+    assert.equal(remote.code, 1);
+    assert.match(remote.stderr, /Ignoring extra certs from `.*no-such-ca\.pem`, load failed/);
+  });
+
   test('the real docker CLI (28 and 20.10) with --tlsverify: output, stdin through a half-closed TLS stream, exit codes', async () => {
     const v = await d.docker(['version', '--format', '{{.Server.Version}} {{.Server.APIVersion}}'], { env: tlsEnv });
     assert.equal(v.code, 0, v.stderr);

@@ -53,7 +53,7 @@ const overlayStore = async (): Promise<LayerStoreHarness> => {
 };
 
 layerStoreConformance('overlay layer store', overlayStore);
-layerStoreConformance('overlay layer store, written by berth', overlayStore, { writer: 'berth' });
+layerStoreConformance('overlay layer store, written by GNU tar', overlayStore, { writer: 'gnu-tar' });
 
 test('overlay: a container\'s upper dir read back as changes and as a layer that rebuilds what it saw', async () => {
   const root = await mkdtemp(join(dir, 'layers-'));

@@ -416,7 +416,7 @@ async function copyInstruction(d: BuilderDeps, ins: Instruction, s: StageState, 
     return reused;
   }
   const parentChain = chainIds(s.config.rootfs.diff_ids).at(-1);
-  const { blob, layer } = await span('copy: store and apply layer', () => storeCopyLayer(copy, d.content, (tar) => d.layers.apply(parentChain, tar, { writer: 'berth' })));
+  const { blob, layer } = await span('copy: store and apply layer', () => storeCopyLayer(copy, d.content, (tar) => d.layers.apply(parentChain, tar)));
   await d.layerBlobs.record(layer.diffId, blob.size, { mediaType: MediaType.OciLayer, digest: blob.digest, size: blob.size });
   const next = await newImage(d, s, s.config.config ?? {}, createdBy, key, layer);
   c.say(` ---> ${shortId(next.image!.id)}\n`);

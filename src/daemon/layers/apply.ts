@@ -1,8 +1,8 @@
 /**
  * Unpacks one layer tar into an empty directory for use as an overlay lower
- * dir. Entries are checked and translated here, in a stream; GNU tar does
- * the disk work (ownership, modes, xattrs, devices, hard links), or berth
- * itself for the plain layers it makes (`writer: 'berth'`, disk-sink.ts).
+ * dir. Entries are checked and translated here, in a stream; berth writes
+ * the first plain entries itself and GNU tar the rest (ownership, modes,
+ * xattrs, devices, hard links): disk-sink.ts.
  *
  * Translations (OCI layer form → overlayfs form):
  *   dir/.wh.name        → character device 0:0 at dir/name
@@ -48,10 +48,10 @@ export interface ApplyOptions {
    */
   whiteouts?: 'overlay' | 'oci';
   /**
-   * 'gnu-tar' (default): a `tar -x` writes the files. 'berth': berth writes
-   * them (disk-sink.ts), for the plain layers a build's COPY makes, where a
-   * process start per layer was most of a small COPY's time; what it does
-   * not write still goes to tar.
+   * 'berth' (default): berth writes a small layer's plain entries itself and
+   * hands the rest to a `tar -x` (disk-sink.ts): a process start was most of
+   * a small layer's time (a COPY, a RUN's capture). 'gnu-tar': tar writes
+   * every entry (the conformance suite's second writer).
    */
   writer?: 'gnu-tar' | 'berth';
 }
@@ -63,7 +63,7 @@ export async function applyLayer(tar: Readable, dir: string, opts: ApplyOptions 
   // awaited below, but it can fail while translate() still waits (a layer past max-layer-size):
   // without a handler by then, that is an unhandled rejection, which ends the daemon
   hashing.catch(() => {});
-  const sink: EntrySink = opts.writer === 'berth' ? new DiskSink(dir) : new GnuTarSink(dir);
+  const sink: EntrySink = opts.writer === 'gnu-tar' ? new GnuTarSink(dir) : new DiskSink(dir);
   try {
     const size = await translate(digester, sink, opts.idMap, opts.whiteouts ?? 'overlay');
     await hashing;

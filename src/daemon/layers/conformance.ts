@@ -92,7 +92,7 @@ async function describe(root: string): Promise<Record<string, string>> {
   return out;
 }
 
-/** `unpack`: how the suite's layers are written (the default GNU tar, or berth's own writer for build layers). */
+/** `unpack`: how the suite's layers are written (berth's writer by default, or GNU tar alone). */
 export function layerStoreConformance(label: string, make: () => Promise<LayerStoreHarness>, unpack: UnpackOptions = {}): void {
   const withStore = (name: string, fn: (h: LayerStoreHarness) => Promise<void>) => test(`${label}: ${name}`, async () => {
     const h = await make();
@@ -162,6 +162,32 @@ export function layerStoreConformance(label: string, make: () => Promise<LayerSt
       assert.deepEqual([dir!.mtimeMs, file!.mtimeMs, link!.mtimeMs], [1_600_000_000_000, 1_500_000_000_000, 1_400_000_000_000]);
       if (asRoot) for (const st of [dir!, file!, link!]) assert.deepEqual([st.uid, st.gid], [1000, 1001]);
       assert.equal(await readFile(join(v.dir, 'deep/er/file'), 'utf8'), 'no parents listed');
+    } finally {
+      await v.release();
+    }
+  });
+
+  withStore('a layer of more entries than berth writes itself: links, dirs and modes across the handover to tar', async (h) => {
+    const many = Array.from({ length: 150 }, (_, i) => ({ name: `d/f${String(i).padStart(3, '0')}`, body: `n${i}`, mode: 0o640 }));
+    const info = await apply(h, undefined, [
+      { name: 'd/', mode: 0o550, mtime: 1_600_000_000 },
+      { name: 'd/first', body: 'early' },
+      ...many,
+      { name: 'd/late-link', type: 'link', linkname: 'd/first' },
+      { name: 'd/late/', mode: 0o700 },
+      { name: 'd/late/file', body: 'after', mode: 0o4755 },
+    ]);
+    const t = await tree(h, info.chainId);
+    assert.equal(Object.keys(t).length, 155);
+    assert.equal(t['d'], 'dir 550');
+    assert.equal(t['d/first'], 'file 644 early link#1');
+    assert.equal(t['d/late-link'], 'file 644 early link#1');
+    assert.equal(t['d/f149'], 'file 640 n149');
+    assert.equal(t['d/late'], 'dir 700');
+    assert.equal(t['d/late/file'], 'file 4755 after');
+    const v = await h.view(info.chainId);
+    try {
+      assert.equal((await lstat(join(v.dir, 'd'))).mtimeMs, 1_600_000_000_000, 'the dir berth made keeps its mtime after tar wrote into it');
     } finally {
       await v.release();
     }

@@ -23,4 +23,4 @@ const copyStore = async (): Promise<LayerStoreHarness> => {
 };
 
 layerStoreConformance('copy layer store', copyStore);
-layerStoreConformance('copy layer store, written by berth', copyStore, { writer: 'berth' });
+layerStoreConformance('copy layer store, written by GNU tar', copyStore, { writer: 'gnu-tar' });

@@ -1,12 +1,15 @@
 /**
- * Layer entries written to disk by berth itself, for the layers berth
- * makes (COPY, ADD): no `tar -x` process per layer. It writes regular
- * files, directories, symlinks and hard links, with owners (as root),
- * modes and mtimes; directories get their metadata at the end, as
- * `tar --delay-directory-restore` (a 0555 directory still takes its files).
- * The first entry it does not write (a device, a whiteout, an xattr) and
- * every entry after it go to a GNU tar sink instead, in order, so a link or
- * a child never races the entry it needs.
+ * Layer entries written to disk by berth itself: no `tar -x` process for a
+ * small layer (a COPY, a RUN's capture, a pulled layer of a few files),
+ * where starting tar (a fork of the daemon, its event loop stopped
+ * meanwhile) was most of the time. It writes regular files, directories,
+ * symlinks and hard links, with owners (as root), modes and mtimes;
+ * directories get their metadata at the end, as `tar
+ * --delay-directory-restore` (a 0555 directory still takes its files).
+ * The first entry it does not write (a device, a whiteout, an xattr, or any
+ * entry past the first SELF_WRITTEN) and every entry after it go to a GNU
+ * tar sink instead, in order, so a link or a child never races the entry it
+ * needs: in one process tar writes many files about twice as fast.
  *
  * Entries arrive checked by apply.ts: clean names under `root`, nothing
  * through a symlink of the layer; `root` starts empty. Nothing is fsynced
@@ -21,6 +24,8 @@ import type { TarHeader } from '../../lib/tar/index.js';
 import { GnuTarSink, type EntrySink } from './gnu-tar-sink.js';
 
 const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+/** Entries berth writes before tar takes over: about where tar's start costs what it saves (bench/README.md). */
+export const SELF_WRITTEN = 64;
 
 /** What berth writes itself: plain entries without extended attributes. */
 export function writtenByBerth(h: TarHeader): boolean {
@@ -33,12 +38,13 @@ export class DiskSink implements EntrySink {
   private readonly dirs = new Map<string, TarHeader>();
   private fallback?: GnuTarSink;
   private readonly asRoot = process.getuid?.() === 0;
+  private written = 0;
 
   constructor(private readonly root: string) {}
 
   async add(h: TarHeader, body?: AsyncIterable<Buffer>): Promise<void> {
     const path = join(this.root, h.name);
-    if (this.fallback || !writtenByBerth(h)) {
+    if (this.fallback || !writtenByBerth(h) || ++this.written > SELF_WRITTEN) {
       this.fallback ??= new GnuTarSink(this.root);
       if (h.type === 'dir') this.dirs.delete(path); // its metadata is tar's now
       return this.fallback.add(h, body);

@@ -11,12 +11,15 @@
  *
  *   request  = u32 id, u8 op, payload
  *     op 1 spawn   u8 flags (1 detached, 2 has stdin, 4 stdout to a path,
- *                  8 stderr to that path too), str cmd, str cwd, u32 argc,
- *                  str argv[argc], u32 envc, str env[envc], str stdin,
- *                  [str output path: flag 4]
+ *                  8 stderr to that path too, 16 stdin from a path),
+ *                  str cmd, str cwd, u32 argc, str argv[argc], u32 envc,
+ *                  str env[envc], str stdin, [str output path: flag 4],
+ *                  [str input path: flag 16]
  *                  (flag 4: the program's stdout is that path, opened O_WRONLY,
  *                  e.g. a FIFO berthd reads as the program runs; the response
- *                  then carries no stdout, nor stderr with flag 8)
+ *                  then carries no stdout, nor stderr with flag 8; flag 16:
+ *                  its stdin is that path, opened O_RDONLY, a FIFO berthd
+ *                  writes a stream to)
  *     op 2 mount   str source, str target, str fstype, u32 flags, str data
  *     op 3 umount  str target, u32 flags
  *     op 4 netns   str target   (new network namespace bind-mounted on target,
@@ -55,7 +58,7 @@
 #include <unistd.h>
 
 enum { OP_SPAWN = 1, OP_MOUNT = 2, OP_UMOUNT = 3, OP_NETNS = 4 };
-enum { F_DETACHED = 1, F_STDIN = 2, F_OUTPATH = 4, F_ERR_TOO = 8 };
+enum { F_DETACHED = 1, F_STDIN = 2, F_OUTPATH = 4, F_ERR_TOO = 8, F_INPATH = 16 };
 #define MAX_FRAME (256u << 20)
 
 static sem_t *write_lock;
@@ -192,6 +195,7 @@ static void do_spawn(uint32_t id, struct reader *r) {
   size_t inlen = 0;
   char *input = rd_str(r, &inlen);
   char *outpath = (flags & F_OUTPATH) ? rd_str(r, NULL) : NULL;
+  char *inpath = (flags & F_INPATH) ? rd_str(r, NULL) : NULL;
   if (r->bad || argc == 0) { respond(id, EINVAL, -1, 0, NULL, NULL); return; }
 
   int in[2] = {-1, -1}, out[2], errp[2], fail[2];
@@ -212,6 +216,12 @@ static void do_spawn(uint32_t id, struct reader *r) {
       /* a FIFO opens once its reader is there: berthd opened it before asking */
       int o = open(outpath, O_WRONLY | O_CLOEXEC);
       if (o < 0 || dup2(o, 1) < 0 || ((flags & F_ERR_TOO) && dup2(o, 2) < 0)) e = errno;
+    }
+    if (!e && inpath) {
+      /* non-blocking: berthd may have written everything and closed its end already (it keeps a
+         reader of its own open until the exit, so what it wrote waits here); then blocking reads */
+      int i = open(inpath, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+      if (i < 0 || fcntl(i, F_SETFL, fcntl(i, F_GETFL) & ~O_NONBLOCK) < 0 || dup2(i, 0) < 0) e = errno;
     }
     if (!e) {
       int keep = fcntl(fail[1], F_DUPFD_CLOEXEC, 3);

@@ -1,15 +1,15 @@
 import { spawn, type SpawnOptions } from 'node:child_process';
-import { constants as fsConstants, open as openCb } from 'node:fs';
+import { close as closeCb, constants as fsConstants, open as openCb } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { basename } from 'node:path';
 import { promisify } from 'node:util';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { constants } from 'node:os';
 import { redactSecrets } from './redact.js';
 import { span } from './spans.js';
 import { activeSpawner, errnoError, type Spawner } from './spawner/client.js';
-import { Op } from './spawner/protocol.js';
+import { Op, type Response } from './spawner/protocol.js';
 
 /**
  * A program that failed. The message names the program, not its argv:
@@ -190,13 +190,7 @@ export interface StdoutProgram {
 export async function spawnStdout(cmd: string, args: readonly string[], fifo: OutputFifo): Promise<StdoutProgram> {
   const spawner = activeSpawner();
   if (!spawner) {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-    const done = new Promise<void>((resolve, reject) => {
-      child.on('error', reject);
-      child.on('close', (code, signal) => (code === 0 ? resolve() : reject(new ExecError([cmd, ...args], code, signal, stderr))));
-    });
+    const { child, done } = forked(cmd, args, 'ignore', 'pipe');
     return { stdout: child.stdout!, done, stop: () => child.kill('SIGKILL') };
   }
   const fifoPath = fifo.path;
@@ -211,11 +205,80 @@ export async function spawnStdout(cmd: string, args: readonly string[], fifo: Ou
   const reader = new Socket({ fd, readable: true, writable: false });
   const env = Object.entries(process.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
   const done = span(`exec ${basename(cmd)}`, () => spawner.call({ op: Op.Spawn, cmd, argv: [cmd, ...args], env, outputPath: fifoPath }, `exec ${basename(cmd)}`))
-    .then((r) => {
-      if (r.errno) throw errnoError(r.errno, `spawn ${cmd}`, cmd);
-      if (r.exitCode !== 0 || r.signal !== 0) throw new ExecError([cmd, ...args], r.signal ? null : r.exitCode, r.signal ? signalNames.get(r.signal) ?? null : null, r.stderr.toString());
-    })
+    .then((r) => exitedCleanly(r, cmd, args))
     .finally(() => rm(fifoPath, { force: true }));
   done.catch(() => reader.destroy()); // a program that never opened the FIFO leaves the reader waiting
   return { stdout: reader, done, stop: () => reader.destroy() };
+}
+
+export interface StdinProgram {
+  /** The program's stdin; end it to let the program finish. */
+  stdin: Writable;
+  /** Resolves at a zero exit, rejects with ExecError otherwise. */
+  done: Promise<void>;
+  /** Ends the program if it still runs (true then): SIGKILL, or through the helper EOF on its stdin. */
+  stop(): boolean;
+}
+
+/**
+ * A program fed a stream on stdin (stdout discarded), started through the
+ * helper when there is one, so the daemon does not fork: the stream then
+ * passes through a FIFO made at `fifo.path` (removed after). The daemon
+ * keeps a reader of its own open until the exit (never read: it keeps what
+ * was written when `stdin` ends before the program opened the FIFO, and no
+ * open waits for the other side); the program sees EOF once `stdin` ends,
+ * and `stdin` is destroyed when the program exits (it would wait for a
+ * reader forever otherwise): with EPIPE if it was not finished, as a
+ * child_process stdin fails.
+ */
+export async function spawnStdin(cmd: string, args: readonly string[], fifo: OutputFifo): Promise<StdinProgram> {
+  const spawner = activeSpawner();
+  if (!spawner) {
+    const { child, done } = forked(cmd, args, 'pipe', 'ignore');
+    const running = () => child.exitCode === null && child.signalCode === null;
+    return { stdin: child.stdin!, done, stop: () => running() && child.kill('SIGKILL') };
+  }
+  const fifoPath = fifo.path;
+  await (fifo.make ? fifo.make(fifoPath) : run('mkfifo', ['-m', '0600', fifoPath]));
+  let keep: number | undefined;
+  let fd: number;
+  try {
+    keep = await openFd(fifoPath, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
+    fd = await openFd(fifoPath, fsConstants.O_WRONLY | fsConstants.O_NONBLOCK);
+  } catch (err) {
+    if (keep !== undefined) closeCb(keep, () => {});
+    await rm(fifoPath, { force: true });
+    throw err;
+  }
+  const kept = keep;
+  const writer = new Socket({ fd, readable: false, writable: true });
+  let exited = false;
+  const env = Object.entries(process.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+  const done = span(`exec ${basename(cmd)}`, () => spawner.call({ op: Op.Spawn, cmd, argv: [cmd, ...args], env, inputPath: fifoPath }, `exec ${basename(cmd)}`))
+    .then((r) => exitedCleanly(r, cmd, args))
+    .finally(() => {
+      exited = true;
+      closeCb(kept, () => {});
+      writer.destroy(writer.writableFinished ? undefined : Object.assign(new Error(`write EPIPE: ${basename(cmd)} exited before reading all its input`), { code: 'EPIPE' }));
+      return rm(fifoPath, { force: true });
+    });
+  return { stdin: writer, done, stop: () => !exited && (writer.destroy(), true) };
+}
+
+/** A program started by child_process (no helper): `done` as the helper's. */
+function forked(cmd: string, args: readonly string[], stdin: 'pipe' | 'ignore', stdout: 'pipe' | 'ignore') {
+  const child = spawn(cmd, args, { stdio: [stdin, stdout, 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+  const done = new Promise<void>((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code, signal) => (code === 0 ? resolve() : reject(new ExecError([cmd, ...args], code, signal, stderr))));
+  });
+  return { child, done };
+}
+
+/** The helper's answer for a streamed program: nothing at a zero exit, its error otherwise. */
+function exitedCleanly(r: Response, cmd: string, args: readonly string[]): void {
+  if (r.errno) throw errnoError(r.errno, `spawn ${cmd}`, cmd);
+  if (r.exitCode !== 0 || r.signal !== 0) throw new ExecError([cmd, ...args], r.signal ? null : r.exitCode, r.signal ? signalNames.get(r.signal) ?? null : null, r.stderr.toString());
 }

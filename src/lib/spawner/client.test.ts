@@ -4,7 +4,10 @@ import { test } from 'node:test';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ExecError, run, runStreaming, spawnStdout } from '../exec.js';
+import { ExecError, run, runStreaming, spawnStdin, spawnStdout } from '../exec.js';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { readdir } from 'node:fs/promises';
 import { SystemError } from '../../errdefs/index.js';
 import { installSpawner, Spawner } from './client.js';
 import { findSpawner } from './locate.js';
@@ -125,6 +128,38 @@ test('spawnStdout through the helper: stdout is the stream, stderr stays out of 
     assert.equal(err.stderr, 'why\n');
     const missing = await spawnStdout('berth-no-such-program', [], { path: join(dir, 'c') });
     assert.equal(((await missing.done.catch((e: unknown) => e)) as NodeJS.ErrnoException).code, 'ENOENT');
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}));
+
+test('spawnStdin through the helper: a stream past the pipe buffer reaches the program with its EOF; one that exits early or fails frees the writer', { skip }, () => withSpawner(async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-stdin-'));
+  try {
+    const ok = await spawnStdin('sh', ['-c', `wc -c > ${dir}/count`], { path: join(dir, 'a') });
+    await pipeline(Readable.from([Buffer.alloc(1 << 20, 1), Buffer.alloc(5, 2)]), ok.stdin);
+    await ok.done;
+    assert.equal(readFileSync(join(dir, 'count'), 'utf8').trim(), String((1 << 20) + 5));
+    // all written and ended before the program opens its stdin: kept for it, then EOF
+    const late = await spawnStdin('sh', ['-c', `sleep 0.2; cat > ${dir}/late`], { path: join(dir, 'd') });
+    late.stdin.end('small input');
+    await late.done;
+    assert.equal(readFileSync(join(dir, 'late'), 'utf8'), 'small input');
+    // exits without reading: the writer is destroyed, so a write waiting on a full FIFO cannot hang
+    const early = await spawnStdin('sh', ['-c', 'echo why >&2; exit 3'], { path: join(dir, 'b') });
+    const feeding = pipeline(Readable.from([Buffer.alloc(4 << 20)]), early.stdin).catch((e: unknown) => e);
+    const err = await early.done.catch((e: unknown) => e);
+    assert.ok(err instanceof ExecError);
+    assert.equal(err.exitCode, 3);
+    assert.equal(err.stderr, 'why\n');
+    assert.equal(((await feeding) as NodeJS.ErrnoException).code, 'EPIPE', 'the feeding stream fails as a child_process stdin does');
+    assert.equal(early.stop(), false, 'nothing to stop after the exit');
+    // stop() while it reads: EOF, and the program ends
+    const reading = await spawnStdin('cat', [], { path: join(dir, 'c') });
+    reading.stdin.write('partial');
+    assert.equal(reading.stop(), true);
+    await reading.done;
+    assert.deepEqual((await readdir(dir)).sort(), ['count', 'late'], 'every FIFO removed');
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

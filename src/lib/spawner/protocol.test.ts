@@ -36,6 +36,13 @@ test('no stdin clears the stdin flag; strings are UTF-8 byte counts', () => {
   assert.deepEqual(m.subarray(4), Buffer.from([2, 0, 0, 0, Op.Umount, 2, 0, 0, 0, 0x2f, 0x78, 2, 0, 0, 0]));
 });
 
+test('output and input paths follow the stdin bytes, in that order, each with its flag', () => {
+  const f = encodeRequest(3, { op: Op.Spawn, cmd: 'tar', argv: ['tar'], env: [], outputPath: '/o', inputPath: '/i' });
+  assert.equal(f[9], 4 | 16, 'flags');
+  const tail = Buffer.concat([Buffer.from([0, 0, 0, 0]), Buffer.from([2, 0, 0, 0]), Buffer.from('/o'), Buffer.from([2, 0, 0, 0]), Buffer.from('/i')]);
+  assert.deepEqual(f.subarray(f.length - tail.length), tail);
+});
+
 test('the frame reader joins frames split across chunks and splits chunks holding several', () => {
   const a = response(1, 0, 0, 0, 'out', '');
   const b = response(2, 0, 3, 0, '', 'boom');

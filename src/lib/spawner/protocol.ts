@@ -28,6 +28,8 @@ export interface SpawnRequest {
   outputPath?: string;
   /** With outputPath: stderr goes there too (interleaved, as a terminal shows them). */
   stderrToOutput?: boolean;
+  /** The program's stdin is this path (opened O_RDONLY: a FIFO the caller writes); not with `input`. */
+  inputPath?: string;
 }
 export interface MountRequest { op: Op.Mount; source: string; target: string; fstype: string; flags: number; data: string }
 export interface UmountRequest { op: Op.Umount; target: string; flags: number }
@@ -79,13 +81,14 @@ export function encodeRequest(id: number, req: Request): Buffer {
   const w = new Writer().u32(id).u8(req.op);
   switch (req.op) {
     case Op.Spawn:
-      w.u8((req.detached ? 1 : 0) | (req.input !== undefined ? 2 : 0) | (req.outputPath !== undefined ? 4 : 0) | (req.stderrToOutput ? 8 : 0)).str(req.cmd).str(req.cwd ?? '');
+      w.u8((req.detached ? 1 : 0) | (req.input !== undefined ? 2 : 0) | (req.outputPath !== undefined ? 4 : 0) | (req.stderrToOutput ? 8 : 0) | (req.inputPath !== undefined ? 16 : 0)).str(req.cmd).str(req.cwd ?? '');
       w.u32(req.argv.length);
       for (const a of req.argv) w.str(a);
       w.u32(req.env.length);
       for (const e of req.env) w.str(e);
       w.str(req.input ?? '');
       if (req.outputPath !== undefined) w.str(req.outputPath);
+      if (req.inputPath !== undefined) w.str(req.inputPath);
       break;
     case Op.Mount:
       w.str(req.source).str(req.target).str(req.fstype).u32(req.flags).str(req.data);

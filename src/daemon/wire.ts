@@ -320,7 +320,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
       images, layers, content, layerBlobs, tmpRoot: join(storeRoot, 'tmp'), maxContextSize: cfg.maxLayerSize, engineVersion: ENGINE_VERSION,
       steps: buildContainers({
         images, layers, env, security, filesystem, cgroupParent: cfg.cgroupParent, cgroupVersion: facts.cgroupVersion,
-        runcRoot: buildRuncRoot, fifoDir: join(cfg.execRoot, 'build-fifos'), log,
+        runcRoot: buildRuncRoot, fifoDir: join(cfg.execRoot, 'build-fifos'), log, initLayer: containerStore.initLayer,
       }),
       cacheRoot: join(storeRoot, 'build-cache-mounts'),
       secretKey: () => secretKey(join(storeRoot, 'build-secret.key')),

@@ -145,6 +145,22 @@ describe('real-client gaps', () => {
     assert.equal(await ok(['run', '--rm', 'busybox', 'stat', '-c', '%a', '/.dockerenv']), '755\n');
   });
 
+  test('containers share one init layer: the same first lower dir, under neither container, untouched by what they delete', async () => {
+    const a = (await ok(['create', 'busybox', 'true'])).trim();
+    const b = (await ok(['create', 'busybox', 'true'])).trim();
+    try {
+      const lower = async (id: string) => (await ok(['inspect', '-f', '{{.GraphDriver.Data.LowerDir}}', id])).trim().split(':')[0]!;
+      const [la, lb] = [await lower(a), await lower(b)];
+      assert.equal(la, lb);
+      assert.ok(!la.includes(a) && !la.includes(b), la);
+      assert.equal(await ok(['run', '--rm', 'busybox', 'sh', '-c', 'rm /.dockerenv /etc/mtab && ls -a / | grep -c dockerenv || true']), '0\n');
+      assert.equal(await ok(['run', '--rm', 'busybox', 'sh', '-c', 'stat -c %a /.dockerenv; readlink /etc/mtab']), '755\n/proc/mounts\n');
+      assert.equal(await ok(['diff', a]), '', 'the init layer is no change of the container');
+    } finally {
+      await d.docker(['rm', a, b]);
+    }
+  });
+
   test('a build with a chatty RUN leaks no listeners (no MaxListenersExceededWarning)', async () => {
     const ctx = context('chatty', 'FROM busybox\nRUN seq 1 200000\n');
     await ok(['build', '-q', '--no-cache', '-t', 'chatty', ctx]);

@@ -19,6 +19,8 @@ export interface BuildContainerDeps {
   runcRoot: string;
   /** Where the FIFOs of the steps' output are made ahead (emptied at the first build). */
   fifoDir: string;
+  /** The containers' shared init layer (rootfs.ts initLayerPath). */
+  initLayer: string;
   log: Logger;
 }
 
@@ -39,7 +41,7 @@ function fifoPool(dir: string): Promise<FifoPool> {
 export function buildContainers(d: BuildContainerDeps): StepContainers {
   return new StepContainers({
     images: d.images, layers: d.layers, env: d.env, ...(d.security ? { security: d.security } : {}),
-    cgroupParent: d.cgroupParent, cgroupVersion: d.cgroupVersion, runcRoot: d.runcRoot, log: d.log,
+    cgroupParent: d.cgroupParent, cgroupVersion: d.cgroupVersion, runcRoot: d.runcRoot, log: d.log, initLayer: d.initLayer,
     fifos: { take: async (paths) => (await fifoPool(d.fifoDir)).take(paths) }, fifoDir: d.fifoDir,
     captureUpper: (upper, parent, stubs, fifo) => d.filesystem.captureUpper(upper, parent, stubs, fifo),
   });

@@ -51,6 +51,8 @@ export interface StepContainerDeps {
   cgroupVersion: 1 | 2;
   /** runc's --root for build steps. */
   runcRoot: string;
+  /** The init layer every container shares (rootfs.ts initLayerPath). */
+  initLayer: string;
   /** FIFOs made ahead for the steps' output, taken into `fifoDir` (same filesystem). */
   fifos?: { take(paths: string[]): Promise<void> };
   fifoDir?: string;
@@ -81,7 +83,7 @@ export class StepContainers {
       cgroupVersion: this.d.cgroupVersion, ...(image.chainId ? { layer: image.chainId } : {}),
     });
     this.d.security?.validateCreate(rec.hostConfig);
-    const paths = containerPaths(join(o.dir, 'ctr'), id);
+    const paths = containerPaths(join(o.dir, 'ctr'), id, this.d.initLayer);
     const removeVolumes = () => this.d.env.remove(rec, { volumes: true });
     await this.d.env.create(rec, req);
     let mounted = false;

@@ -14,7 +14,7 @@ import { join } from 'node:path';
 import { Conflict, InvalidParameter, NotFound } from '../../errdefs/index.js';
 import { readJson, writeJsonAtomic } from '../../lib/atomic-file.js';
 import type { ContainerRecord } from './record.js';
-import { containerPaths, type ContainerPaths } from './rootfs.js';
+import { containerPaths, initLayerPath, type ContainerPaths } from './rootfs.js';
 
 export function noSuchContainer(ref: string): NotFound {
   return new NotFound('container.not_found', `No such container: ${ref}`);
@@ -49,9 +49,14 @@ export class ContainerStore {
     return join(this.root, id);
   }
 
+  /** The init layer all these containers share. */
+  get initLayer(): string {
+    return initLayerPath(this.root);
+  }
+
   /** Where a container's files live (rootfs layers, logs, hosts files...). */
   paths(id: string): ContainerPaths {
-    return containerPaths(this.dir(id), id);
+    return containerPaths(this.dir(id), id, this.initLayer);
   }
 
   /** Claims a name for a new container, or says who has it (Docker's wording). */

@@ -1,9 +1,12 @@
 /**
  * A container's filesystem: its directory, the init layer (mount points
  * and /.dockerenv, so they never show up in `diff`), the writable layer,
- * and the overlay mount that joins them with the image's layers.
+ * and the overlay mount that joins them with the image's layers. The init
+ * layer is the same for every container, so one read-only copy serves
+ * them all (docker makes one per container: ~15 file operations of every
+ * container start and build step).
  */
-import { chmod, mkdir, rm, symlink, writeFile } from 'node:fs/promises';
+import { access, chmod, mkdir, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mount, mountsUnder, unmount } from '../../lib/mount.js';
 import type { Digest } from '../../oci/digest.js';
@@ -21,10 +24,16 @@ export interface ContainerPaths {
   log: string;
 }
 
-export function containerPaths(dir: string, id: string): ContainerPaths {
+/** The shared init layer of the containers whose directories are under `root`. */
+export function initLayerPath(root: string): string {
+  return join(root, 'init-layer');
+}
+
+/** `init`: the shared init layer (initLayerPath). */
+export function containerPaths(dir: string, id: string, init: string): ContainerPaths {
   return {
     dir,
-    init: join(dir, 'init'),
+    init,
     upper: join(dir, 'rw', 'diff'),
     work: join(dir, 'rw', 'work'),
     merged: join(dir, 'merged'),
@@ -35,27 +44,53 @@ export function containerPaths(dir: string, id: string): ContainerPaths {
   };
 }
 
-/** Creates the directories and the init layer of a new container. */
+/** Creates the directories of a new container (and the shared init layer if this is the first). */
 export async function prepareContainerDir(p: ContainerPaths): Promise<void> {
   await Promise.all([
     mkdir(p.upper, { recursive: true }),
     mkdir(p.work, { recursive: true }),
     mkdir(p.merged, { recursive: true }),
-    mkdir(join(p.init, 'dev', 'pts'), { recursive: true }),
-    mkdir(join(p.init, 'dev', 'shm'), { recursive: true }),
-    mkdir(join(p.init, 'proc'), { recursive: true }),
-    mkdir(join(p.init, 'sys'), { recursive: true }),
-    mkdir(join(p.init, 'etc'), { recursive: true }),
+    initLayer(p.init),
   ]);
+}
+
+const initLayers = new Map<string, Promise<void>>();
+
+/**
+ * Makes the init layer at `path` unless it is there: in a temp dir renamed
+ * into place, so a daemon killed meanwhile never leaves half of one. Once
+ * per path and process; a failure is tried again by the next container.
+ */
+function initLayer(path: string): Promise<void> {
+  let made = initLayers.get(path);
+  if (!made) {
+    made = makeInitLayer(path);
+    made.catch(() => initLayers.delete(path));
+    initLayers.set(path, made);
+  }
+  return made;
+}
+
+async function makeInitLayer(path: string): Promise<void> {
+  if (await access(path).then(() => true, () => false)) return;
+  const tmp = `${path}.tmp`; // one daemon per root; a killed one's is cleared here
+  await rm(tmp, { recursive: true, force: true });
+  await Promise.all(['dev/pts', 'dev/shm', 'proc', 'sys', 'etc'].map((d) => mkdir(join(tmp, d), { recursive: true })));
   await Promise.all([
     // 0755 as dockerd creates it (scripts test `-x /.dockerenv` as often as `-f`); chmod, not the umask, decides
-    writeFile(join(p.init, '.dockerenv'), '').then(() => chmod(join(p.init, '.dockerenv'), 0o755)),
-    writeFile(join(p.init, 'dev', 'console'), ''),
-    writeFile(join(p.init, 'etc', 'hosts'), ''),
-    writeFile(join(p.init, 'etc', 'hostname'), ''),
-    writeFile(join(p.init, 'etc', 'resolv.conf'), ''),
-    symlink('/proc/mounts', join(p.init, 'etc', 'mtab')),
+    writeFile(join(tmp, '.dockerenv'), '').then(() => chmod(join(tmp, '.dockerenv'), 0o755)),
+    writeFile(join(tmp, 'dev', 'console'), ''),
+    writeFile(join(tmp, 'etc', 'hosts'), ''),
+    writeFile(join(tmp, 'etc', 'hostname'), ''),
+    writeFile(join(tmp, 'etc', 'resolv.conf'), ''),
+    symlink('/proc/mounts', join(tmp, 'etc', 'mtab')),
   ]);
+  try {
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { recursive: true, force: true });
+    throw err;
+  }
 }
 
 export interface RootfsOptions {
@@ -73,6 +108,7 @@ export interface RootfsOptions {
 /** Mounts the rootfs at `merged` unless it is mounted already (a restart after a crash). */
 export async function mountRootfs(layers: LayerStore, p: ContainerPaths, layer: Digest | undefined, opts: RootfsOptions = {}): Promise<void> {
   if ((await mountsUnder(p.merged)).includes(p.merged)) return;
+  await initLayer(p.init); // a container made by a berth that gave each its own
   const lower = [p.init, ...(layer ? await layers.lowerDirs(layer) : [])];
   if (opts.volatile) await rm(join(p.work, 'work', 'incompat'), { recursive: true, force: true });
   await mount(overlayMount(lower, p.upper, p.work, opts), p.merged);

@@ -224,11 +224,13 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
   } finally {
     await unpacking.catch(() => {}); // nothing may still write into `work` when it goes
     held.release();
-    await span('build: clean up', async () => {
-      await d.cacheUsage?.save().catch(() => {}); // only figures for df and prune: a failed write loses no build
-      for (const r of roots) await r.release();
-      await rm(work, { recursive: true, force: true });
-    });
+    await span('build: clean up', () => Promise.all([
+      d.cacheUsage?.save().catch(() => {}), // only figures for df and prune: a failed write loses no build
+      (async () => {
+        for (const r of roots) await r.release();
+        await rm(work, { recursive: true, force: true });
+      })(),
+    ]));
   }
 }
 

@@ -10,7 +10,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Conflict, InvalidParameter, NotFound } from '../../errdefs/index.js';
 import { readJson, writeJsonAtomic } from '../../lib/atomic-file.js';
-import { hexOf, isSha256Digest, sha256Hex, type Digest } from '../../oci/digest.js';
+import { hexOf, isSha256Digest, sha256Digest, sha256Hex, type Digest } from '../../oci/digest.js';
 import type { ImageConfig } from '../../oci/image.js';
 import { checkImageConfig } from '../../oci/validate.js';
 import {
@@ -82,9 +82,13 @@ export class ImageStore {
     await writeJsonAtomic(this.tagsFile, Object.fromEntries(this.tags));
   }
 
+  private recordPath(id: Digest): string {
+    return join(this.dbDir, `${sha256Hex(id)}.json`);
+  }
+
   private async saveRecord(img: Image): Promise<void> {
     const { config: _config, ...rec } = img;
-    await writeJsonAtomic(join(this.dbDir, `${sha256Hex(img.id)}.json`), rec);
+    await writeJsonAtomic(this.recordPath(img.id), rec);
   }
 
   /** Registers an image whose config blob and layers are already stored. */
@@ -98,10 +102,24 @@ export class ImageStore {
     return img;
   }
 
-  /** Stores config bytes and registers the image (import, commit, build). */
+  /**
+   * Stores config bytes and registers the image (import, commit, build).
+   * The blob and the record are written at once: a record whose config did
+   * not land (a crash between the two) is dropped at the next start (init).
+   */
   async create(configBytes: Buffer, rec: Omit<ImageRecord, 'id' | 'repoDigests'> & { repoDigests?: string[] }): Promise<Image> {
-    const { digest } = await this.content.put(configBytes);
-    return this.add({ repoDigests: [], ...rec, id: digest });
+    const id = sha256Digest(configBytes);
+    const existing = this.images.get(id);
+    if (existing) return existing;
+    const img: Image = { repoDigests: [], ...rec, id, config: checkImageConfig(JSON.parse(configBytes.toString('utf8'))) };
+    try {
+      await Promise.all([this.content.put(configBytes), this.saveRecord(img)]);
+    } catch (err) {
+      await rm(this.recordPath(id), { force: true });
+      throw err;
+    }
+    this.images.set(id, img);
+    return img;
   }
 
   get(id: Digest): Image | undefined {
@@ -228,7 +246,7 @@ export class ImageStore {
   async delete(id: Digest): Promise<void> {
     if (this.tagsOf(id).length) throw new Conflict('image.tagged', `image ${id} is still tagged`);
     this.images.delete(id);
-    await rm(join(this.dbDir, `${sha256Hex(id)}.json`), { force: true });
+    await rm(this.recordPath(id), { force: true });
   }
 
   /** Drops a record and every tag pointing at it (GC of a half-made image). */
@@ -241,7 +259,7 @@ export class ImageStore {
     }
     if (untagged) await this.saveTags();
     this.images.delete(id);
-    await rm(join(this.dbDir, `${sha256Hex(id)}.json`), { force: true });
+    await rm(this.recordPath(id), { force: true });
   }
 
   /** Every tag, familiar form. */

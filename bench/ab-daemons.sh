@@ -37,8 +37,9 @@ stop_ab_daemons() {
       for _ in $(seq 1 300); do kill -0 "${AB_PID[$w]}" 2>/dev/null || break; sleep 0.1; done
     fi
     br=bab${w,,}0
-    iptables -D FORWARD -j "BERTH-FWD-$br" 2>/dev/null && { iptables -F "BERTH-FWD-$br"; iptables -X "BERTH-FWD-$br"; } 2>/dev/null
-    iptables -t nat -D POSTROUTING -j "BERTH-NAT-$br" 2>/dev/null && { iptables -t nat -F "BERTH-NAT-$br"; iptables -t nat -X "BERTH-NAT-$br"; } 2>/dev/null
+    # the jumps first, then the chains whether or not a jump was still there (a daemon stopped mid-start)
+    iptables -D FORWARD -j "BERTH-FWD-$br" 2>/dev/null; iptables -F "BERTH-FWD-$br" 2>/dev/null; iptables -X "BERTH-FWD-$br" 2>/dev/null
+    iptables -t nat -D POSTROUTING -j "BERTH-NAT-$br" 2>/dev/null; iptables -t nat -F "BERTH-NAT-$br" 2>/dev/null; iptables -t nat -X "BERTH-NAT-$br" 2>/dev/null
     ip link del "$br" 2>/dev/null
   done
   { grep -o "$AB_DIR[^ ]*" /proc/mounts || true; } | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done

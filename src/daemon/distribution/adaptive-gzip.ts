@@ -5,7 +5,8 @@
  * than one core. A window whose samples all look random (already compressed
  * files, random data) is stored rather than deflated: level 1 runs at
  * ~40 MB/s per core here and saves nothing on such bytes. Stored members
- * are written here (stored-gzip.ts), straight from the window's chunks.
+ * are written here (stored-gzip.ts): block heads around views of the
+ * window's chunks, passed on as they are.
  *
  * Concatenated members are one valid gzip stream (RFC 1952 §2.2); Go's,
  * zlib's and GNU gzip's readers all decode them as the joined bytes.
@@ -30,7 +31,7 @@ export function adaptiveGzip(source: Readable): Readable {
 }
 
 async function* members(source: Readable): AsyncGenerator<Buffer> {
-  const pending: Promise<Buffer>[] = [];
+  const pending: Promise<Buffer[]>[] = [];
   let parts: Buffer[] = [];
   let size = 0;
   let started = false;
@@ -40,7 +41,7 @@ async function* members(source: Readable): AsyncGenerator<Buffer> {
     parts = [];
     size = 0;
     started = true;
-    const p = looksRandom(window, n) ? Promise.resolve(storedGzipMember(window, n)) : gzipAsync(Buffer.concat(window, n), { level: 1 });
+    const p = looksRandom(window, n) ? Promise.resolve(storedGzipMember(window, n)) : gzipAsync(Buffer.concat(window, n), { level: 1 }).then((b) => [b]);
     p.catch(() => {}); // awaited in order below; this only keeps an early failure from being "unhandled"
     pending.push(p);
   };
@@ -49,11 +50,11 @@ async function* members(source: Readable): AsyncGenerator<Buffer> {
     size += chunk.length;
     if (size >= WINDOW) {
       compress();
-      if (pending.length >= IN_FLIGHT) yield await pending.shift()!;
+      if (pending.length >= IN_FLIGHT) yield* await pending.shift()!;
     }
   }
   if (size > 0 || !started) compress(); // an empty layer is still one (empty) gzip member
-  while (pending.length) yield await pending.shift()!;
+  while (pending.length) yield* await pending.shift()!;
 }
 
 /** Samples spread over the window all look random: storing loses (almost) nothing. */

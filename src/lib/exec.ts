@@ -252,6 +252,8 @@ export async function spawnStdin(cmd: string, args: readonly string[], fifo: Out
   }
   const kept = keep;
   const writer = new Socket({ fd, readable: false, writable: true });
+  // failures reach the caller through `done` and its own pipeline; an unheard 'error' would end the daemon
+  writer.on('error', () => {});
   let exited = false;
   const env = Object.entries(process.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
   const done = span(`exec ${basename(cmd)}`, () => spawner.call({ op: Op.Spawn, cmd, argv: [cmd, ...args], env, inputPath: fifoPath }, `exec ${basename(cmd)}`))

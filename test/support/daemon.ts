@@ -304,10 +304,34 @@ export class TestDaemon {
     const links = this.onHost('ip', ['-o', 'link', 'show']).split('\n')
       .map((l) => l.split(':')[1]?.trim().split('@')[0] ?? '').filter((n) => bridges.includes(n));
     const save = this.onHost('iptables-save', []).split('\n');
-    const rules = save.filter((l) => !l.startsWith('#') && (l.includes(`-${this.bridge}`) || bridges.some((b) => new RegExp(`-[io] ${b}\\b`).test(l))));
+    const rules = save.filter((l) => !l.startsWith('#') && this.ownsRule(l, bridges));
     const netnsDir = join(this.execRoot, 'netns');
     const netns = existsSync(netnsDir) ? readdirSync(netnsDir) : [];
     return { links, rules, netns };
+  }
+
+  /** An iptables-save line of this daemon's: its chains, or a rule on one of its bridges. */
+  private ownsRule(line: string, bridges: string[]): boolean {
+    return line.includes(`-${this.bridge}`) || bridges.some((b) => new RegExp(`-[io] ${b}\\b`).test(line));
+  }
+
+  /** Last resort when even a clean start and stop left them: this daemon's rules, chains and bridges, by hand. */
+  private removeNetworks(): void {
+    const bridges = this.bridges();
+    // a user network's chains are named for its bridge too
+    const ours = (l: string) => this.ownsRule(l, bridges) || bridges.some((b) => l.includes(`-${b}`));
+    const chains: [string, string][] = [];
+    let table = 'filter';
+    for (const l of this.onHost('iptables-save', []).split('\n')) {
+      if (l.startsWith('*')) table = l.slice(1);
+      else if (l.startsWith(':') && ours(l)) chains.push([table, l.slice(1).split(' ')[0]!]);
+      else if (l.startsWith('-A ') && ours(l)) this.onHost('iptables', ['-t', table, '-D', ...l.slice(3).split(' ')]);
+    }
+    for (const [t, c] of chains) {
+      this.onHost('iptables', ['-t', t, '-F', c]);
+      this.onHost('iptables', ['-t', t, '-X', c]);
+    }
+    for (const b of bridges) this.onHost('ip', ['link', 'del', b]);
   }
 
   /** Removes every container, stops the daemon, and clears what is left (processes we started only). Safe to call again. */
@@ -328,6 +352,11 @@ export class TestDaemon {
     if (net.links.length || net.rules.length || net.netns.length) {
       // killed, or stopped with --live-restore (which keeps them): a clean start and stop without it takes the networks down
       await this.launch({ liveRestore: false }).then(() => this.stopDaemon(), () => this.stopDaemon());
+      const still = this.netLeftovers();
+      if (still.links.length || still.rules.length) {
+        process.stderr.write(`# harness: ${this.dir}: the daemon left ${[...still.links, `${still.rules.length} iptables lines`].join(', ')}; removed by hand\n`);
+        this.removeNetworks();
+      }
     }
     const left = this.leftovers();
     // container processes whose shim is gone live on in our cgroup parent: ours to end

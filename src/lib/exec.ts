@@ -9,7 +9,7 @@ import { constants } from 'node:os';
 import { redactSecrets } from './redact.js';
 import { span } from './spans.js';
 import { activeSpawner, errnoError, type Spawner } from './spawner/client.js';
-import { Op, type Response } from './spawner/protocol.js';
+import { Op } from './spawner/protocol.js';
 
 /**
  * A program that failed. The message names the program, not its argv:
@@ -85,7 +85,7 @@ const signalNames = new Map(Object.entries(constants.signals).map(([name, n]) =>
 
 /** runProgram through native/berth-spawner: same results and errors, no fork of the daemon. */
 async function runThrough(spawner: Spawner, cmd: string, args: readonly string[], opts: RunOptions): Promise<RunResult> {
-  const env = Object.entries(opts.env ?? process.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+  const env = envPairs(opts.env);
   const input = typeof opts.input === 'string' ? Buffer.from(opts.input) : opts.input as Uint8Array | undefined;
   const r = await spawner.call({ op: Op.Spawn, cmd, argv: [cmd, ...args], cwd: opts.cwd, env, input, detached: opts.detached }, `exec ${basename(cmd)}`);
   if (r.errno) {
@@ -133,7 +133,7 @@ export function runStreaming(cmd: string, args: readonly string[], o: StreamingO
         reader.on('data', (b: Buffer) => o.output(b));
         reader.once('end', resolve).once('close', resolve).once('error', () => resolve());
       });
-      const env = Object.entries(o.env ?? process.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+      const env = envPairs(o.env);
       let r;
       try {
         r = await spawner.call({ op: Op.Spawn, cmd, argv: [cmd, ...args], env, outputPath: fifo, stderrToOutput: true }, `exec ${basename(cmd)}`);
@@ -194,7 +194,7 @@ export async function spawnStdout(cmd: string, args: readonly string[], fifo: Ou
     return { stdout: child.stdout!, done, stop: () => child.kill('SIGKILL') };
   }
   const fifoPath = fifo.path;
-  await (fifo.make ? fifo.make(fifoPath) : run('mkfifo', ['-m', '0600', fifoPath]));
+  await makeFifo(fifo);
   let fd: number;
   try {
     fd = await openFd(fifoPath, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
@@ -203,9 +203,7 @@ export async function spawnStdout(cmd: string, args: readonly string[], fifo: Ou
     throw err;
   }
   const reader = new Socket({ fd, readable: true, writable: false });
-  const env = Object.entries(process.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
-  const done = span(`exec ${basename(cmd)}`, () => spawner.call({ op: Op.Spawn, cmd, argv: [cmd, ...args], env, outputPath: fifoPath }, `exec ${basename(cmd)}`))
-    .then((r) => exitedCleanly(r, cmd, args))
+  const done = streamedThroughHelper(spawner, cmd, args, { outputPath: fifoPath })
     .finally(() => rm(fifoPath, { force: true }));
   done.catch(() => reader.destroy()); // a program that never opened the FIFO leaves the reader waiting
   return { stdout: reader, done, stop: () => reader.destroy() };
@@ -239,7 +237,7 @@ export async function spawnStdin(cmd: string, args: readonly string[], fifo: Out
     return { stdin: child.stdin!, done, stop: () => running() && child.kill('SIGKILL') };
   }
   const fifoPath = fifo.path;
-  await (fifo.make ? fifo.make(fifoPath) : run('mkfifo', ['-m', '0600', fifoPath]));
+  await makeFifo(fifo);
   let keep: number | undefined;
   let fd: number;
   try {
@@ -255,9 +253,7 @@ export async function spawnStdin(cmd: string, args: readonly string[], fifo: Out
   // failures reach the caller through `done` and its own pipeline; an unheard 'error' would end the daemon
   writer.on('error', () => {});
   let exited = false;
-  const env = Object.entries(process.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
-  const done = span(`exec ${basename(cmd)}`, () => spawner.call({ op: Op.Spawn, cmd, argv: [cmd, ...args], env, inputPath: fifoPath }, `exec ${basename(cmd)}`))
-    .then((r) => exitedCleanly(r, cmd, args))
+  const done = streamedThroughHelper(spawner, cmd, args, { inputPath: fifoPath })
     .finally(() => {
       exited = true;
       closeCb(kept, () => {});
@@ -279,8 +275,19 @@ function forked(cmd: string, args: readonly string[], stdin: 'pipe' | 'ignore', 
   return { child, done };
 }
 
-/** The helper's answer for a streamed program: nothing at a zero exit, its error otherwise. */
-function exitedCleanly(r: Response, cmd: string, args: readonly string[]): void {
+/** `KEY=value` pairs of an environment (the daemon's own by default), as the helper takes them. */
+function envPairs(env: NodeJS.ProcessEnv = process.env): string[] {
+  return Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+}
+
+/** The FIFO a streamed program's stdin or stdout passes through: from a pool, or by mkfifo(1). */
+function makeFifo(fifo: OutputFifo): Promise<unknown> {
+  return fifo.make ? fifo.make(fifo.path) : run('mkfifo', ['-m', '0600', fifo.path]);
+}
+
+/** A program with its stdout or stdin on a FIFO, run by the helper: resolves at a zero exit, rejects with its error otherwise. */
+async function streamedThroughHelper(spawner: Spawner, cmd: string, args: readonly string[], fifo: { outputPath: string } | { inputPath: string }): Promise<void> {
+  const r = await span(`exec ${basename(cmd)}`, () => spawner.call({ op: Op.Spawn, cmd, argv: [cmd, ...args], env: envPairs(), ...fifo }, `exec ${basename(cmd)}`));
   if (r.errno) throw errnoError(r.errno, `spawn ${cmd}`, cmd);
   if (r.exitCode !== 0 || r.signal !== 0) throw new ExecError([cmd, ...args], r.signal ? null : r.exitCode, r.signal ? signalNames.get(r.signal) ?? null : null, r.stderr.toString());
 }

@@ -25,7 +25,7 @@ import { GnuTarSink, type EntrySink } from './gnu-tar-sink.js';
 
 const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 /** Entries berth writes before tar takes over: about where tar's start costs what it saves (bench/README.md). */
-export const SELF_WRITTEN = 64;
+const SELF_WRITTEN = 64;
 
 /** What berth writes itself: plain entries without extended attributes. */
 export function writtenByBerth(h: TarHeader): boolean {

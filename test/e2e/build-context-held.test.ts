@@ -30,7 +30,7 @@ describe('build context held in memory', () => {
   const bigSum = createHash('sha256').update(big).digest('hex');
 
   before(async () => {
-    d = await TestDaemon.start();
+    d = await TestDaemon.start({ extraArgs: ['--debug'] }); // GET /debug/spans: what each upload carried
     await d.busybox();
     // the builder's work directories live in <data-root>/tmp: 4 MiB there, a 12 MiB context
     const dir = join(d.dataRoot, 'tmp');
@@ -54,6 +54,15 @@ describe('build context held in memory', () => {
     if (ctx) rmSync(ctx, { recursive: true, force: true });
   });
 
+  /** Files of the last build's upload whose bytes the context store already held under their name. */
+  const unchangedFiles = async (): Promise<number> => {
+    const traces = (JSON.parse((await d.http('GET', '/debug/spans')).body) as { name: string; startedAt: string; spans: { name: string }[] }[])
+      .filter((t) => /^POST \/v[\d.]+\/build$/.test(t.name)).sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+    const m = traces.at(-1)?.spans.map((s) => /^build: context files unchanged since the last upload: (\d+)$/.exec(s.name)).find(Boolean);
+    assert.ok(m, 'an upload span');
+    return Number(m[1]);
+  };
+
   const check = async (tag: string, small: string) => {
     const r = await d.docker(['run', '--rm', tag, 'sh', '-c', 'sha256sum /big.bin; cat /small.txt /copy']);
     assert.equal(r.code, 0, r.stderr);
@@ -68,10 +77,13 @@ describe('build context held in memory', () => {
     const cached = await d.docker(['build', '-t', 'held/app', ctx], legacy);
     assert.equal(cached.code, 0, cached.stderr);
     assert.equal(cached.stdout.match(/Using cache/g)?.length, 4, cached.stdout);
+    // the docker CLI sent big.bin again: its bytes were compared with the stored copy, not held again
+    assert.equal(await unchangedFiles(), 1);
 
     writeFileSync(join(ctx, 'small.txt'), 'two\n');
     const touched = await d.docker(['build', '-t', 'held/app', ctx], legacy);
     assert.equal(touched.code, 0, touched.stderr);
+    assert.equal(await unchangedFiles(), 1);
     // the big COPY and the ENV hit; the changed COPY and the RUN after it run again
     assert.equal(touched.stdout.match(/Using cache/g)?.length, 2, touched.stdout);
     await check('held/app', 'two\n');

@@ -99,12 +99,12 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
   const dockerfileName = posix.normalize(`/${o.dockerfile || 'Dockerfile'}`).slice(1);
   let dockerfileArrived = () => {};
   const dockerfileHere = new Promise<void>((resolve) => { dockerfileArrived = resolve; });
-  const store = o.incrementalContext ? d.contextStore : undefined;
   const unpacking = span('build: receive context', () => unpackContext(context, ctx, d.maxContextSize, into, (name) => {
     if (name === dockerfileName) dockerfileArrived();
-  }, store)).then((r) => {
-    // what the upload carried, for GET /debug/spans (the incremental context's tests read it)
+  }, d.contextStore, o.incrementalContext === true)).then((r) => {
+    // what the upload carried, for GET /debug/spans (the context's tests read them)
     span(`build: context received ${r.received.bytes} bytes, ${r.received.stored} files from the store`, () => undefined);
+    span(`build: context files unchanged since the last upload: ${r.received.unchanged}`, () => undefined);
     return r;
   });
   const ready = unpacking.then(() => {});

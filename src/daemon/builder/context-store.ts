@@ -9,8 +9,12 @@
  *
  *   const missing = await store.missing(['ab12…']);   // what the client must send
  *   const got = await store.pin('ab12…');              // { path, size } | undefined; unpin when the build ends
+ *   const was = await store.candidate('big.bin', n);   // what that name had at that size last time, pinned
  *
  * A file a build in progress has pinned is neither evicted nor pruned.
+ * The docker CLI's upload (the classic API) sends every file again: a large
+ * one is compared with what its name held before (context.ts), and kept
+ * here under its digest when it differs.
  */
 import { randomBytes } from '../../lib/lazy-crypto.js';
 import { createReadStream, createWriteStream } from 'node:fs';
@@ -21,6 +25,9 @@ import { Readable } from 'node:stream';
 
 /** Default bound on the store's bytes. */
 export const CONTEXT_STORE_MAX = 1 << 30;
+
+/** Names remembered with their last content (a bounded map: the oldest goes first). */
+const REMEMBERED_MAX = 4096;
 
 const HEX = /^[0-9a-f]{64}$/;
 
@@ -33,6 +40,8 @@ export class ContextStore {
   private readonly entries = new Map<string, Entry>();
   private readonly pins = new Map<string, number>();
   private readonly writing = new Map<string, Promise<void>>();
+  /** `name\0size` → the digest a context file of that name and size had last. */
+  private readonly remembered = new Map<string, string>();
   private loaded: Promise<void> | undefined;
   private bytes = 0;
 
@@ -56,6 +65,24 @@ export class ContextStore {
     this.pins.set(hex, (this.pins.get(hex) ?? 0) + 1);
     this.touch(hex, e);
     return { path: this.blob(hex), size: e.size };
+  }
+
+  /** The stored file a context entry of this name and size was last seen with, pinned (unpin when done). */
+  async candidate(name: string, size: number): Promise<{ hex: string; path: string; size: number } | undefined> {
+    const hex = this.remembered.get(`${name}\0${size}`);
+    const got = hex === undefined ? undefined : await this.pin(hex);
+    if (!got) return undefined;
+    if (got.size === size) return { hex: hex!, ...got };
+    this.unpin(hex!);
+    return undefined;
+  }
+
+  /** A context file of this name now has the content `hex` (the next upload compares with it). */
+  remember(name: string, size: number, hex: string): void {
+    const key = `${name}\0${size}`;
+    this.remembered.delete(key); // re-inserted: the newest last
+    this.remembered.set(key, hex);
+    if (this.remembered.size > REMEMBERED_MAX) this.remembered.delete(this.remembered.keys().next().value!);
   }
 
   unpin(hex: string): void {

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import { headerDefaults, TarWriter, type TarHeader } from '../../lib/tar/index.js';
 import { unpackContext } from './context.js';
 
-function tarOf(entries: [Partial<TarHeader> & Pick<TarHeader, 'name' | 'type'>, string?][]): Readable {
+function tarOf(entries: [Partial<TarHeader> & Pick<TarHeader, 'name' | 'type'>, (string | Buffer)?][]): Readable {
   const tar = new TarWriter();
   void (async () => {
     for (const [h, body] of entries) await tar.add(headerDefaults({ ...h, size: body?.length ?? 0 }), body);
@@ -78,9 +78,9 @@ test('an incremental upload takes referenced files from the store, keeps what ar
     const store = new ContextStore(join(root, 'store'));
     // a content sent once and referred to later in the same upload
     const first = await unpackContext(tarOf([[{ name: 'a', type: 'file' }, 'hello'], ref('b', 'hello')]), join(root, 'one'), Infinity, undefined, undefined, store);
-    assert.deepEqual(first.received, { bytes: 5, stored: 1 });
+    assert.deepEqual(first.received, { bytes: 5, stored: 1, unchanged: 0 });
     const second = await unpackContext(tarOf([ref('a', 'hello')]), join(root, 'two'), Infinity, undefined, undefined, store);
-    assert.deepEqual(second.received, { bytes: 0, stored: 1 });
+    assert.deepEqual(second.received, { bytes: 0, stored: 1, unchanged: 0 });
     assert.equal(second.hashes.get(join(root, 'two', 'a')), sum('hello'));
     await second.held.write();
     assert.equal(readFileSync(join(root, 'two', 'a'), 'utf8'), 'hello');
@@ -91,6 +91,52 @@ test('an incremental upload takes referenced files from the store, keeps what ar
     const plain = await unpackContext(tarOf([ref('a', 'hello')]), join(root, 'four'));
     assert.equal(statSync(join(root, 'four', 'a')).size, 0);
     plain.held.release();
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test("the docker CLI's upload: a large file sent again with the same bytes is read from the store, a changed one is taken whole", async () => {
+  const { ContextStore } = await import('./context-store.js');
+  const { COMPARE_MIN } = await import('./context.js');
+  const root = mkdtempSync(join(tmpdir(), 'ctx-'));
+  const sum = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+  const big = Buffer.alloc(COMPARE_MIN * 3 + 12345);
+  for (let i = 0; i < big.length; i++) big[i] = (i * 7 + (i >> 11)) & 0xff;
+  const upload = (dir: string, body: Buffer, store: InstanceType<typeof ContextStore>) =>
+    unpackContext(tarOf([[{ name: 'big.bin', type: 'file', mode: 0o640 }, body], [{ name: 'small', type: 'file' }, 'x']]), join(root, dir), Infinity, undefined, undefined, store, false);
+  const contents = async (u: Awaited<ReturnType<typeof upload>>, path: string) => {
+    const chunks: Buffer[] = [];
+    for await (const c of u.held.body(path)!) chunks.push(c as Buffer);
+    return Buffer.concat(chunks);
+  };
+  try {
+    const store = new ContextStore(join(root, 'store'));
+    const first = await upload('one', big, store);
+    assert.deepEqual(first.received, { bytes: big.length + 1, stored: 0, unchanged: 0 });
+    first.held.release();
+    const again = await upload('two', big, store);
+    assert.deepEqual(again.received, { bytes: big.length + 1, stored: 0, unchanged: 1 });
+    const path = join(root, 'two', 'big.bin');
+    assert.equal(again.hashes.get(path), sum(big));
+    assert.equal(statSync(path).size, big.length);
+    assert.equal(statSync(path).blocks, 0);
+    assert.equal(statSync(path).mode & 0o777, 0o640);
+    assert.ok((await contents(again, path)).equals(big));
+    again.held.release();
+    // one byte changed past the first MiB, then one in the first chunk: hashed and held whole
+    for (const at of [COMPARE_MIN + 100, 3]) {
+      const changed = Buffer.from(big);
+      changed[at]! ^= 0xff;
+      const dir = `changed-${at}`;
+      const u = await upload(dir, changed, store);
+      assert.equal(u.received.unchanged, 0);
+      const p = join(root, dir, 'big.bin');
+      assert.equal(u.hashes.get(p), sum(changed));
+      assert.ok((await contents(u, p)).equals(changed));
+      u.held.release();
+    }
+    assert.equal((await store.usage()).inUse, false); // every pin went with its build
   } finally {
     rmSync(root, { recursive: true, force: true });
   }

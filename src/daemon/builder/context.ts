@@ -12,7 +12,7 @@
  * name a path inside. Devices and FIFOs are skipped, as in Docker's context.
  */
 import { createHash } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, createReadStream } from 'node:fs';
 import { chmod, link, lutimes, mkdir, open, symlink, unlink, utimes } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { pipeline } from 'node:stream/promises';
@@ -33,22 +33,27 @@ export type ContentHashes = Map<string, string>;
 export interface UnpackedContext {
   hashes: ContentHashes;
   held: HeldFiles;
-  /** File bytes that came in the upload, and files taken from the context store instead. */
-  received: { bytes: number; stored: number };
+  /**
+   * File bytes that came in the upload; files taken from the context store instead of coming;
+   * files that came with the bytes the store already held for their name (nothing kept of them).
+   */
+  received: { bytes: number; stored: number; unchanged: number };
 }
 
 /** An empty context to unpack into (the builder hands it to steps before the upload has ended). */
 export function emptyContext(): UnpackedContext {
-  return { hashes: new Map(), held: new HeldFiles(), received: { bytes: 0, stored: 0 } };
+  return { hashes: new Map(), held: new HeldFiles(), received: { bytes: 0, stored: 0, unchanged: 0 } };
 }
 
 /**
  * `arrived`: a regular file (its cleaned name) is complete, while later entries still stream in.
- * `store`: `berth build`'s incremental upload (context-manifest.ts): entries may refer to stored
- * content, and every file that arrives is kept there for the next build.
+ * `store`: the daemon's context store. With `references` (`berth build`'s incremental upload,
+ * context-manifest.ts) entries may refer to stored content, and every file that arrives is kept
+ * there for the next build. Either way a large file is first compared with the content its name
+ * had last time: the same bytes are read from the store, neither held nor written again.
  */
 export async function unpackContext(body: Readable, dir: string, maxBytes = Infinity, into = emptyContext(),
-  arrived?: (name: string) => void, store?: ContextStore): Promise<UnpackedContext> {
+  arrived?: (name: string) => void, store?: ContextStore, references = store !== undefined): Promise<UnpackedContext> {
   const { hashes, held, received } = into;
   let total = 0;
   const { stream } = await decompressed(body);
@@ -56,7 +61,7 @@ export async function unpackContext(body: Readable, dir: string, maxBytes = Infi
     for await (const e of readTar(stream)) {
       const h = e.header;
       // a reference to stored content is checked as the manifest entry it is, before any cleaning
-      const ref = store ? storedReference(h) : undefined;
+      const ref = store && references ? storedReference(h) : undefined;
       const name = cleanEntryPath(h.name, 'context entry');
       if (name === '') continue;
       const parent = await resolveInRoot(dir, posix.dirname(name));
@@ -82,28 +87,42 @@ export async function unpackContext(body: Readable, dir: string, maxBytes = Infi
               store!.unpin(ref.hex);
               throw new InvalidParameter('build.context_too_large', `the build context is larger than the daemon's max-layer-size of ${maxBytes} bytes (unpacked)`);
             }
-            const fh = await open(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW, h.mode & 0o7777);
-            try {
-              await fh.truncate(got.size);
-            } finally {
-              await fh.close();
-            }
+            await placeholder(path, h.mode, got.size);
             held.holdStored(path, got.path, got.size, mtime, () => store!.unpin(ref.hex));
-            await chmod(path, h.mode & 0o7777);
             await utimes(path, mtime, mtime);
             hashes.set(path, ref.hex);
             received.stored++;
             arrived?.(name);
             break;
           }
-          const hash = createHash('sha256');
-          const flags = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
-          const fh: FileHandle = await open(path, flags, h.mode & 0o7777);
-          const counted = async function* (chunks: AsyncIterable<Buffer>) {
+          // the bytes as they come off the wire, counted against the bound
+          const wire = async function* (chunks: AsyncIterable<Buffer>) {
             for await (const c of chunks) {
               total += c.length;
               received.bytes += c.length;
               if (total > maxBytes) throw new InvalidParameter('build.context_too_large', `the build context is larger than the daemon's max-layer-size of ${maxBytes} bytes (unpacked)`);
+              yield c;
+            }
+          };
+          let body: AsyncIterable<Buffer> = wire(e.body);
+          const before = store && h.size >= COMPARE_MIN ? await store.candidate(name, h.size) : undefined;
+          if (before) {
+            const compared = await compareWithStored(body, before.path, h.size);
+            if (compared.same) {
+              await placeholder(path, h.mode, h.size);
+              held.holdStored(path, before.path, h.size, mtime, () => store!.unpin(before.hex));
+              await utimes(path, mtime, mtime);
+              hashes.set(path, before.hex);
+              received.unchanged++;
+              arrived?.(name);
+              break;
+            }
+            held.whenReleased(() => store!.unpin(before.hex));
+            body = compared.rest;
+          }
+          const hash = createHash('sha256');
+          const hashed = async function* (chunks: AsyncIterable<Buffer>) {
+            for await (const c of chunks) {
               hash.update(c);
               yield c;
             }
@@ -112,23 +131,24 @@ export async function unpackContext(body: Readable, dir: string, maxBytes = Infi
           if (held.fits(h.size)) {
             // a placeholder of the right size (sparse: no data written) until a step needs the bytes
             const chunks: Buffer[] = [];
-            try {
-              for await (const c of counted(e.body)) chunks.push(c);
-              await fh.truncate(h.size);
-            } finally {
-              await fh.close();
-            }
+            for await (const c of hashed(body)) chunks.push(c);
+            await placeholder(path, h.mode, h.size);
             held.hold(path, chunks, h.size, mtime);
             keep = chunks;
           } else {
-            await pipeline(e.body, counted, fh.createWriteStream({ highWaterMark: 1 << 20 }));
+            const fh: FileHandle = await open(path, CREATE, h.mode & 0o7777);
+            await pipeline(hashed(body), fh.createWriteStream({ highWaterMark: 1 << 20 }));
+            await chmod(path, h.mode & 0o7777);
           }
-          await chmod(path, h.mode & 0o7777);
           await utimes(path, mtime, mtime);
           const hex = hash.digest('hex');
           hashes.set(path, hex);
-          // kept for the next build; awaited when a later entry of this upload refers to it
-          if (store) store.put(hex, keep, h.size).catch(() => {});
+          // kept for the next build (awaited when a later entry of this upload refers to it);
+          // from the docker CLI's upload, large files only: the next upload is compared with them
+          if (store && (references || h.size >= COMPARE_MIN)) {
+            store.put(hex, keep, h.size).catch(() => {});
+            store.remember(name, h.size, hex); // a candidate's pin waits for that write
+          }
           arrived?.(name);
           break;
         }
@@ -157,4 +177,70 @@ export async function unpackContext(body: Readable, dir: string, maxBytes = Infi
     throw err;
   }
   return into;
+}
+
+/** Files from this size up are compared with what their name held before rather than held again. */
+export const COMPARE_MIN = 1 << 20;
+
+/** A context file is created once, never through a link an earlier entry planted. */
+const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
+
+/** A file of `size` with no data written (sparse), whose bytes are held elsewhere until a step needs them. */
+async function placeholder(path: string, mode: number, size: number): Promise<void> {
+  const fh = await open(path, CREATE, mode & 0o7777);
+  try {
+    await fh.truncate(size);
+    await fh.chmod(mode & 0o7777); // the umask may have taken bits from the create
+  } finally {
+    await fh.close();
+  }
+}
+
+/**
+ * Reads `chunks` against the stored file (same size), a block at a time,
+ * keeping none of them. `same`: every byte matched. Otherwise `rest` is the
+ * whole content still to be taken in: the matching part read back from the
+ * stored file, then the chunk that differed and what follows it.
+ */
+export async function compareWithStored(chunks: AsyncIterable<Buffer>, stored: string, size: number):
+  Promise<{ same: true } | { same: false; rest: AsyncIterable<Buffer> }> {
+  const it = chunks[Symbol.asyncIterator]();
+  const block = Buffer.allocUnsafe(Math.min(size, 1 << 20));
+  let blockAt = 0;
+  let blockLen = 0;
+  let at = 0;
+  const fh = await open(stored, 'r');
+  let differing: Buffer | undefined;
+  try {
+    for (let next = await it.next(); !next.done; next = await it.next()) {
+      const c = next.value;
+      for (let i = 0; i < c.length;) {
+        if (at + i >= blockAt + blockLen) {
+          blockAt = at + i;
+          blockLen = (await fh.read(block, 0, block.length, blockAt)).bytesRead;
+        }
+        const n = Math.min(c.length - i, blockAt + blockLen - (at + i));
+        if (n <= 0 || !c.subarray(i, i + n).equals(block.subarray(at + i - blockAt, at + i - blockAt + n))) {
+          differing = c;
+          break;
+        }
+        i += n;
+      }
+      if (differing) break;
+      at += c.length;
+    }
+  } finally {
+    await fh.close();
+  }
+  if (!differing && at === size) return { same: true };
+  const prefix = at;
+  const first = differing;
+  return {
+    same: false,
+    rest: (async function* () {
+      if (prefix > 0) yield* createReadStream(stored, { start: 0, end: prefix - 1, highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>;
+      if (first) yield first;
+      for (let next = await it.next(); !next.done; next = await it.next()) yield next.value;
+    })(),
+  };
 }

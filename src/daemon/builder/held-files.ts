@@ -51,6 +51,11 @@ export class HeldFiles {
     this.onRelease.push(unpin);
   }
 
+  /** `f` runs at release (a context store pin held while the build may read the stored file). */
+  whenReleased(f: () => void): void {
+    this.onRelease.push(f);
+  }
+
   /** The build is over: its bytes leave the shared budget (the files are not written). */
   release(): void {
     for (const f of this.onRelease.splice(0)) f();

@@ -57,6 +57,26 @@ describe('multi-stage builds', () => {
     assert.ok(aStart! < bEnd! && bStart! < aEnd!, `intervals a=[${aStart}, ${aEnd}] b=[${bStart}, ${bEnd}] do not overlap`);
   });
 
+  test('a stage waits for the stage it copies from only at that COPY: its steps before it run while that stage still builds', async () => {
+    const dir = dockerfile('per-step', [
+      'FROM busybox AS quick',
+      'RUN echo quick > /quick',
+      'FROM busybox AS slow',
+      'RUN sleep 2 && cut -d" " -f1 /proc/uptime > /slow.end',
+      'FROM busybox',
+      'COPY --from=quick /quick /quick',
+      'RUN cut -d" " -f1 /proc/uptime > /between',
+      'COPY --from=slow /slow.end /slow.end',
+    ]);
+    const r = await d.docker(['build', '-t', 'stages:per-step', dir], legacy);
+    assert.equal(r.code, 0, r.stderr + r.stdout);
+    const out = await d.docker(['run', '--rm', 'stages:per-step', 'sh', '-c', 'cat /quick /between /slow.end']);
+    assert.equal(out.code, 0, out.stderr);
+    const [quick, between, slowEnd] = out.stdout.trim().split('\n');
+    assert.equal(quick, 'quick');
+    assert.ok(Number(between) < Number(slowEnd), `the RUN after COPY --from=quick ran at ${between}, after the slow stage ended at ${slowEnd}`);
+  });
+
   test('a stage the target does not need is not built', async () => {
     const dir = dockerfile('skip', [
       'FROM busybox AS broken',

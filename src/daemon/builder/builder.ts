@@ -151,7 +151,6 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
     let failure: { error: unknown } | undefined;
     ready.catch((error: unknown) => { failure ??= { error }; });
     const buildStage = async (index: number): Promise<StageState> => {
-      await Promise.all(plan.deps.get(index)!.map(startStage));
       const stage = plan.stages[index]!;
       const emitStage = out.writer(index);
       const sayStage = (text: string) => { if (!o.quiet) emitStage({ stream: text }); };
@@ -166,9 +165,9 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
         check();
         sayStage(`Step ${++step}/${total} : ${stage.from.original}`);
         sayStage('\n');
-        let state = await fromStep(d, stage, plan.stages, done, globalArgs, o, emitStage, df.escape, named);
+        let state = await fromStep(d, stage, plan.stages, startStage, globalArgs, o, emitStage, df.escape, named);
         if (state.image) sayStage(` ---> ${shortId(state.image.id)}\n`);
-        const c: StepContext = { stage, stages: plan.stages, done, ctx, ready, hashes, held, work, roots, o, say: sayStage, escape: df.escape, globalArgs, secrets, named, cacheFrom, counter, ...(signal ? { signal } : {}) };
+        const c: StepContext = { stage, stages: plan.stages, stageState: startStage, ctx, ready, hashes, held, work, roots, o, say: sayStage, escape: df.escape, globalArgs, secrets, named, cacheFrom, counter, ...(signal ? { signal } : {}) };
         state = await runTriggers(d, state, c, sayStage);
         for (const ins of stage.body) {
           check();
@@ -271,14 +270,11 @@ function argPairs(ins: Instruction, o: BuildRequest, scope: Map<string, string>,
   return out;
 }
 
-async function fromStep(d: BuilderDeps, stage: Stage, stages: Stage[], done: Map<number, StageState>, globalArgs: Map<string, string>,
+async function fromStep(d: BuilderDeps, stage: Stage, stages: Stage[], stageState: (index: number) => Promise<StageState>, globalArgs: Map<string, string>,
   o: BuildRequest, emit: (m: JSONMessage) => void, escape: string, named: Map<string, NamedContext>): Promise<StageState> {
   let base = expandWord(stage.base, globalArgs, escape);
   const dep = stageRef(stages, base, stage.index);
-  if (dep !== undefined) {
-    const s = done.get(dep)!;
-    return { ...s, args: new Map() };
-  }
+  if (dep !== undefined) return { ...(await stageState(dep)), args: new Map() };
   // a --build-context of that name stands in for the image (stage names come first)
   const ctxNamed = named.get(base.toLowerCase());
   if (ctxNamed?.kind === 'local') throw new NotImplemented('build.context_source', `FROM ${base}: a directory build context can be used by COPY --from and RUN --mount from=, not as a base image, in berth`);

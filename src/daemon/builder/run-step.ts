@@ -131,7 +131,7 @@ async function bindSourceKey(d: BuilderDeps, m: Extract<RunMount, { type: 'bind'
       return `named:${await copyChecksum({ sources: [{ rel: '', abs: named.dir, isDir: true }], dest: '/', destIsDir: true, missingDirs: [], extractArchives: false })}`;
     }
     if (named) return `from:${d.images.tryResolve(named.ref)?.id ?? named.ref}`;
-    return `from:${dep !== undefined ? c.done.get(dep)?.image?.id ?? 'scratch' : d.images.tryResolve(m.from)?.id ?? m.from}`;
+    return `from:${dep !== undefined ? (await c.stageState(dep)).image?.id ?? 'scratch' : d.images.tryResolve(m.from)?.id ?? m.from}`;
   }
   await c.ready;
   const abs = await resolveInRoot(c.ctx, m.source || '/');

@@ -30,7 +30,8 @@ export interface StageState {
 export interface StepContext {
   stage: Stage;
   stages: Stage[];
-  done: Map<number, StageState>;
+  /** An earlier stage's final state, once it is built: a step waits for the stage it reads only when it reads it. */
+  stageState(index: number): Promise<StageState>;
   ctx: string;
   /** The whole context has arrived (it uploads while the first steps run): before reading `ctx`, `hashes` or `held`. */
   ready: Promise<void>;
@@ -111,7 +112,7 @@ export async function fromRoot(d: BuilderDeps, from: string, c: StepContext): Pr
   let image: Image | undefined;
   const named = dep === undefined ? c.named.get(from.toLowerCase()) : undefined;
   if (named?.kind === 'local') return named.dir;
-  if (dep !== undefined) image = c.done.get(dep)?.image;
+  if (dep !== undefined) image = (await c.stageState(dep)).image;
   else {
     const ref = named?.ref ?? from;
     image = d.images.tryResolve(ref);

@@ -59,6 +59,7 @@ import { execRoutes } from './server/routes/exec/routes.js';
 import { imageRoutes } from './server/routes/images/routes.js';
 import { distributionRoutes } from './server/routes/distribution/routes.js';
 import { BuildCacheService } from './builder/build-cache-service.js';
+import { BackgroundTasks } from '../lib/background-tasks.js';
 import { sweepRuncRoot } from './runtime/runc-run.js';
 import { CacheUsage } from './builder/cache-usage.js';
 import { ContextStore } from './builder/context-store.js';
@@ -306,7 +307,9 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
   imageRoutes(router, imageService, distribution);
   const cacheUsage = new CacheUsage(join(storeRoot, 'build-cache-usage.json'));
   const contextStore = new ContextStore(join(storeRoot, 'build-context-store'));
-  const buildCache = new BuildCacheService({ contextStore,
+  // a build's clean-up runs after its answer: df, prune and shutdown wait for it
+  const buildCleanups = new BackgroundTasks();
+  const buildCache = new BuildCacheService({ contextStore, buildsSettled: () => buildCleanups.settled(),
     images: () => images.list(), tagsOf: (id) => images.tagsOf(id), usedByContainer: (id) => containerStore.list().some((r) => r.image === id),
     removeImage: (id) => imageService.removeCacheImage(id), cacheRoot: join(storeRoot, 'build-cache-mounts'), usage: cacheUsage,
   });
@@ -327,6 +330,8 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
       allowInsecure: cfg.allowInsecureEntitlement,
       cacheUsage,
       contextStore,
+      // what a failed clean-up leaves (a mount, a work directory) is a leak: said at warn, not debug
+      afterAnswer: (task) => buildCleanups.add(task, (err) => log.warn('a build\'s clean-up failed', { error: err instanceof Error ? err.message : String(err) })),
       pull: async (ref, progress) => {
         const r = withDefaultTag(parseReference(ref));
         await distribution.pull(`${r.domain}/${r.path}`, r.digest ?? r.tag, hostPlatform(), {}, progress);
@@ -425,6 +430,7 @@ export async function startDaemon(cfg: DaemonConfig, log = new Logger(cfg.logLev
       reclaim.stop();
       await cri?.close();
       await server.close();
+      await buildCleanups.settled();
       if (cfg.liveRestore) await run.detachAll();
       else await run.stopAll();
       await swarm.stopOverlay(cfg.liveRestore);

@@ -20,6 +20,8 @@ export interface BuildCacheDeps {
   usage: CacheUsage;
   /** `berth build`'s kept context files: one record, like BuildKit's local source. */
   contextStore?: ContextStore;
+  /** Resolves once no finished build is still cleaning up (its pins and usage figures are final). */
+  buildsSettled?(): Promise<void>;
 }
 
 const CONTEXT_STORE_ID = 'berth-context-store';
@@ -49,6 +51,7 @@ export class BuildCacheService {
   }
 
   private async items(): Promise<CacheItem[]> {
+    await this.d.buildsSettled?.();
     const images = this.d.images();
     const byId = new Map(images.map((i) => [i.id, i]));
     const shared = sharedSteps(images.map((i) => ({

@@ -76,6 +76,12 @@ export interface BuilderDeps {
   cacheUsage?: CacheUsage;
   /** Context files kept between `berth build`s (the incremental upload). */
   contextStore?: ContextStore;
+  /**
+   * Runs the end of a build the answer need not wait for (its work directory's removal); the
+   * daemon waits for it at shutdown and before build cache figures are read. Without it the
+   * build waits for that work itself.
+   */
+  afterAnswer?(task: () => Promise<void>): void;
 }
 
 /**
@@ -221,15 +227,19 @@ export async function build(d: BuilderDeps, context: Readable, o: BuildRequest, 
     }
     return id;
   } finally {
-    await unpacking.catch(() => {}); // nothing may still write into `work` when it goes
-    held.release();
-    await span('build: clean up', () => Promise.all([
-      d.cacheUsage?.save().catch(() => {}), // only figures for df and prune: a failed write loses no build
-      (async () => {
-        for (const r of roots) await r.release();
-        await rm(work, { recursive: true, force: true });
-      })(),
-    ]));
+    const cleanUp = async () => {
+      await unpacking.catch(() => {}); // nothing may still write into `work` when it goes
+      held.release();
+      await span('build: clean up', () => Promise.all([
+        d.cacheUsage?.save().catch(() => {}), // only figures for df and prune: a failed write loses no build
+        (async () => {
+          for (const r of roots) await r.release();
+          await rm(work, { recursive: true, force: true });
+        })(),
+      ]));
+    };
+    if (d.afterAnswer) d.afterAnswer(cleanUp);
+    else await cleanUp();
   }
 }
 

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { COMMAND_SOURCES, commandName, loadCommands } from './command-table.js';
+import { COMMAND_SOURCES, commandName, loadCommands, pingsEarly } from './command-table.js';
 import { CliContext } from './context.js';
 
 const ctx = new CliContext(() => ({ given: new Set<string>() }));
@@ -103,4 +103,15 @@ test('`berth build` loads no other image command and no template engine (a fully
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+});
+
+test('the ping starts before the command loads only for a daemon command with no global flags and no help', () => {
+  assert.equal(pingsEarly(['build', '-q', '.']), true);
+  assert.equal(pingsEarly(['container', 'ls']), true);
+  assert.equal(pingsEarly(['-H', 'unix:///x.sock', 'ps']), false); // the endpoint is known only once the flags are parsed
+  assert.equal(pingsEarly(['ps', '--help']), false);
+  assert.equal(pingsEarly(['context', 'ls']), false);
+  assert.equal(pingsEarly(['login']), false);
+  assert.equal(pingsEarly(['nosuchcommand']), false);
+  assert.equal(pingsEarly([]), false);
 });

@@ -91,6 +91,16 @@ export function commandName(argv: string[]): string | undefined {
   return undefined;
 }
 
+/** Commands that do not start by calling the daemon: no early ping for them. */
+const LOCAL_COMMANDS = new Set(['context', 'certs', 'console', 'login', 'logout', 'help']);
+
+/** May the daemon's ping start before the command loads? A daemon command, no global flags before it, no help asked. */
+export function pingsEarly(argv: string[]): boolean {
+  const name = argv[0];
+  return name !== undefined && commandName(argv) === name && !LOCAL_COMMANDS.has(name) && !argv.some((a) => a === '-h' || a === '--help')
+    && COMMAND_SOURCES.some((s) => s.names.includes(name));
+}
+
 /** The commands to add for this command line: the one source that has its name, none for `--version`, or all of them (help, a typo). */
 export async function loadCommands(ctx: CliContext, argv: string[]): Promise<Command[]> {
   const name = commandName(argv);

@@ -18,6 +18,7 @@ export interface GlobalOptions extends ClientFlags {
 
 export class CliContext {
   private engine: EngineClient | undefined;
+  private connecting: Promise<EngineClient> | undefined;
   private configFileCache: ConfigFile | undefined;
   constructor(
     readonly globals: () => GlobalOptions,
@@ -26,13 +27,26 @@ export class CliContext {
     readonly env: NodeJS.ProcessEnv = process.env,
   ) {}
 
-  async client(): Promise<EngineClient> {
-    if (!this.engine) {
+  client(): Promise<EngineClient> {
+    this.connecting ??= (async () => {
       const ep = await this.endpoint();
-      this.engine = new EngineClient(ep.host, ep.tls ? { tls: ep.tls } : {});
-      await this.engine.negotiate();
-    }
-    return this.engine;
+      const engine = this.engine = new EngineClient(ep.host, ep.tls ? { tls: ep.tls } : {});
+      await engine.negotiate();
+      return engine;
+    })();
+    return this.connecting;
+  }
+
+  /**
+   * Starts client() while the command's modules load, so the ping is off the
+   * critical path. Only for a unix socket (nothing is spawned or dialled that
+   * the command may not want) and a command line without global flags (the
+   * endpoint cannot change once they are parsed). A failure is the command's
+   * own client() call's to report.
+   */
+  async pingEarly(): Promise<void> {
+    const ep = await this.endpoint().catch(() => undefined);
+    if (ep?.host.startsWith('unix://')) this.client().catch(() => {});
   }
 
   /** Where the current context says the daemon is. */

@@ -9,7 +9,7 @@ import { StreamError } from '../client/json-stream.js';
 import { FormatError } from './format/format-error.js';
 import { CliContext, ExitError, type GlobalOptions } from './context.js';
 import { rewriteBooleanGlobals } from './global-flags.js';
-import { loadCommands } from './command-table.js';
+import { loadCommands, pingsEarly } from './command-table.js';
 import { CLIENT_VERSION } from './client-version.js';
 
 export async function main(argv: string[]): Promise<number> {
@@ -41,6 +41,7 @@ export async function main(argv: string[]): Promise<number> {
   });
 
   const args = rewriteBooleanGlobals(argv);
+  if (pingsEarly(args)) void ctx.pingEarly();
   try {
     for (const c of await loadCommands(ctx, args)) program.addCommand(c.exitOverride());
     await program.parseAsync(args, { from: 'user' });

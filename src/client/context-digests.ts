@@ -8,7 +8,7 @@
  *
  * A file whose size, mtime, ctime or inode moved is read and hashed again.
  */
-import { createReadStream } from 'node:fs';
+import { createReadStream, type BigIntStats } from 'node:fs';
 import { lstat, mkdir, readdir, readFile, readlink, rename, writeFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -19,6 +19,8 @@ export interface ContextEntry {
   /** Regular files: where to read the bytes, and their sha256 (hex) once hashed. */
   hostPath?: string;
   hex?: string;
+  /** Regular files: what the walk saw (the digest cache's key). */
+  stat?: BigIntStats;
 }
 
 type CachedDigest = [number, string, string, string, string];
@@ -34,8 +36,14 @@ export function digestCacheFile(env: NodeJS.ProcessEnv = process.env): string {
 export async function walkContext(dir: string, skip: (name: string, isDir: boolean) => boolean): Promise<ContextEntry[]> {
   const out: ContextEntry[] = [];
   const seen = new Map<string, string>();
-  const visit = async (hostPath: string, name: string): Promise<void> => {
-    const st = await lstat(hostPath, { bigint: true });
+  // a directory's children are looked at all at once (a context of many small files is mostly stat
+  // latency), then taken in name order, so the entries and the first name of each hard link stay the same
+  const visitDir = async (hostDir: string, prefix: string): Promise<void> => {
+    const names = (await readdir(hostDir)).sort();
+    const stats = await Promise.all(names.map((n) => lstat(join(hostDir, n), { bigint: true })));
+    for (let i = 0; i < names.length; i++) await take(join(hostDir, names[i]!), `${prefix}${names[i]!}`, stats[i]!);
+  };
+  const take = async (hostPath: string, name: string, st: BigIntStats): Promise<void> => {
     const type = st.isFile() ? 'file' : st.isDirectory() ? 'dir' : st.isSymbolicLink() ? 'symlink' : undefined;
     if (!type || skip(name, type === 'dir')) return;
     const header = headerDefaults({
@@ -51,16 +59,22 @@ export async function walkContext(dir: string, skip: (name: string, isDir: boole
       seen.set(`${st.dev}:${st.ino}`, name);
     }
     if (type === 'symlink') header.linkname = await readlink(hostPath);
-    out.push(type === 'file' ? { header, hostPath } : { header });
-    if (type === 'dir') for (const child of (await readdir(hostPath)).sort()) await visit(join(hostPath, child), `${name}/${child}`);
+    out.push(type === 'file' ? { header, hostPath, stat: st } : { header });
+    if (type === 'dir') await visitDir(hostPath, `${name}/`);
   };
-  for (const child of (await readdir(dir)).sort()) await visit(join(dir, child), child);
+  await visitDir(dir, '');
   return out;
 }
 
+/** The digest cache, read while the context is walked. */
+export function readDigestCache(cacheFile = digestCacheFile()): Promise<Record<string, CachedDigest>> {
+  // never rejects (no file, or one cut short): a build it cannot help hashes again
+  return readFile(cacheFile, 'utf8').then((t) => JSON.parse(t) as Record<string, CachedDigest>).catch(() => ({} as Record<string, CachedDigest>));
+}
+
 /** Fills in each file's digest, from the cache when its size, times and inode are as they were. */
-export async function hashEntries(entries: ContextEntry[], cacheFile = digestCacheFile()): Promise<void> {
-  const cache = await readFile(cacheFile, 'utf8').then((t) => JSON.parse(t) as Record<string, CachedDigest>, () => ({} as Record<string, CachedDigest>));
+export async function hashEntries(entries: ContextEntry[], cacheFile = digestCacheFile(), cached = readDigestCache(cacheFile)): Promise<void> {
+  const cache = await cached;
   const fresh: Record<string, CachedDigest> = {};
   let changed = false;
   const files = entries.filter((e) => e.hostPath);
@@ -69,7 +83,7 @@ export async function hashEntries(entries: ContextEntry[], cacheFile = digestCac
   const worker = async () => {
     for (let e = files[next++]; e; e = files[next++]) {
       const path = e.hostPath!;
-      const st = await lstat(path, { bigint: true });
+      const st = e.stat ?? await lstat(path, { bigint: true });
       const key: CachedDigest = [Number(st.size), String(st.mtimeNs), String(st.ctimeNs), String(st.ino), ''];
       const hit = cache[path];
       if (hit && hit[0] === key[0] && hit[1] === key[1] && hit[2] === key[2] && hit[3] === key[3]) {

@@ -9,7 +9,7 @@ import { relative, resolve } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { Command } from 'commander';
 import type { JSONMessage } from '../../../api/types/index.js';
-import { hashEntries, walkContext } from '../../../client/context-digests.js';
+import { hashEntries, readDigestCache, walkContext } from '../../../client/context-digests.js';
 import type { EngineClient } from '../../../client/engine-client.js';
 import { INCREMENTAL_CONTEXT_HEADER, incrementalContextTar } from '../../../client/incremental-context.js';
 import { jsonMessages } from '../../../client/json-stream.js';
@@ -230,9 +230,10 @@ async function contextDir(path: string, file: string | undefined): Promise<Conte
  */
 async function incrementalBody(client: Promise<EngineClient>, path: string, file: string | undefined, named: Map<string, string>): Promise<{ body: Readable; dockerfile: string } | undefined> {
   if (path === '-' || named.size > 0 || process.env.BERTH_BUILD_CONTEXT === 'full') return undefined;
+  const cache = readDigestCache();
   const src = await contextDir(path, file);
   const entries = await walkContext(src.dir, src.skip);
-  await hashEntries(entries);
+  await hashEntries(entries, undefined, cache);
   const extras = src.outside ? [{ name: src.dockerfile, body: await readFile(src.outside) }] : [];
   const body = await incrementalContextTar(await client, entries, extras);
   return body ? { body, dockerfile: src.dockerfile } : undefined;

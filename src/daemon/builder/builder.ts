@@ -259,8 +259,12 @@ async function runTriggers(d: BuilderDeps, s: StageState, c: StepContext, say: (
 async function readDockerfile(ctx: string, name: string, held: HeldFiles): Promise<string> {
   try {
     const path = await resolveInRoot(ctx, name);
-    await held.write(path);
-    return await readFile(path, 'utf8');
+    // still in memory: read from there, nothing written (a fully cached build writes no file)
+    const body = held.body(path);
+    if (!body) return await readFile(path, 'utf8');
+    const chunks: Buffer[] = [];
+    for await (const c of body) chunks.push(c as Buffer);
+    return Buffer.concat(chunks).toString('utf8');
   } catch {
     throw new NotFound('build.no_dockerfile', `Cannot locate specified Dockerfile: ${name}`);
   }

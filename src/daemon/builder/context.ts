@@ -56,6 +56,9 @@ export async function unpackContext(body: Readable, dir: string, maxBytes = Infi
   arrived?: (name: string) => void, store?: ContextStore, references = store !== undefined): Promise<UnpackedContext> {
   const { hashes, held, received } = into;
   let total = 0;
+  // paths this upload made: only those can be in the way of a later entry (the directory starts empty)
+  const made = new Set<string>();
+  await mkdir(dir, { recursive: true });
   const { stream } = await decompressed(body);
   try {
     for await (const e of readTar(stream)) {
@@ -64,9 +67,13 @@ export async function unpackContext(body: Readable, dir: string, maxBytes = Infi
       const ref = store && references ? storedReference(h) : undefined;
       const name = cleanEntryPath(h.name, 'context entry');
       if (name === '') continue;
-      const parent = await resolveInRoot(dir, posix.dirname(name));
-      await mkdir(parent, { recursive: true });
+      // a top-level name needs no look at its parent: the directory itself, which exists
+      const top = posix.dirname(name) === '.';
+      const parent = top ? dir : await resolveInRoot(dir, posix.dirname(name));
+      if (!top) await mkdir(parent, { recursive: true });
       const path = join(parent, posix.basename(name));
+      const replaces = made.has(path);
+      made.add(path);
       const mtime = new Date(h.mtime * 1000);
       switch (h.type) {
         case 'dir':
@@ -74,7 +81,7 @@ export async function unpackContext(body: Readable, dir: string, maxBytes = Infi
           break;
         case 'file': {
           await held.settle(path);
-          await unlink(path).catch(() => {});
+          if (replaces) await unlink(path).catch(() => {});
           if (ref) {
             const got = await store!.pin(ref.hex);
             if (!got) throw new InvalidParameter('build.bad_manifest', `invalid context manifest entry "${h.name}": the daemon holds no content sha256:${ref.hex} and the upload did not send it`);
@@ -154,14 +161,14 @@ export async function unpackContext(body: Readable, dir: string, maxBytes = Infi
         }
         case 'symlink':
           await held.settle(path);
-          await unlink(path).catch(() => {});
+          if (replaces) await unlink(path).catch(() => {});
           await symlink(h.linkname, path);
           await lutimes(path, mtime, mtime).catch(() => {});
           break;
         case 'link': {
           const target = await resolveInRoot(dir, cleanEntryPath(h.linkname, 'link target'));
           await held.settle(path);
-          await unlink(path).catch(() => {});
+          if (replaces) await unlink(path).catch(() => {});
           await link(target, path);
           held.link(path, target);
           const known = hashes.get(target);

@@ -210,8 +210,9 @@ export class ImageStore {
     const previous = this.tags.get(key);
     this.tags.set(key, id);
     img.lastTagTime = new Date().toISOString();
-    // two files, each written atomically on its own: one wait for both fsyncs instead of two in a row
-    await Promise.all([this.saveTags(), this.saveRecord(img)]);
+    // two files, each written atomically on its own: one wait for both fsyncs instead of two in a row;
+    // the tag list only when it changed (a cached rebuild tags the same image again: its time alone moves)
+    await Promise.all([previous !== id ? this.saveTags() : undefined, this.saveRecord(img)]);
     return previous !== id ? previous : undefined;
   }
 

@@ -94,10 +94,7 @@ export async function unpackContext(body: Readable, dir: string, maxBytes = Infi
               store!.unpin(ref.hex);
               throw new InvalidParameter('build.context_too_large', `the build context is larger than the daemon's max-layer-size of ${maxBytes} bytes (unpacked)`);
             }
-            await placeholder(path, h.mode, got.size);
-            held.holdStored(path, got.path, got.size, mtime, () => store!.unpin(ref.hex));
-            await utimes(path, mtime, mtime);
-            hashes.set(path, ref.hex);
+            await holdStored(into, path, h.mode, mtime, { ...got, hex: ref.hex }, () => store!.unpin(ref.hex));
             received.stored++;
             arrived?.(name);
             break;
@@ -116,10 +113,7 @@ export async function unpackContext(body: Readable, dir: string, maxBytes = Infi
           if (before) {
             const compared = await compareWithStored(body, before.path, h.size);
             if (compared.same) {
-              await placeholder(path, h.mode, h.size);
-              held.holdStored(path, before.path, h.size, mtime, () => store!.unpin(before.hex));
-              await utimes(path, mtime, mtime);
-              hashes.set(path, before.hex);
+              await holdStored(into, path, h.mode, mtime, before, () => store!.unpin(before.hex));
               received.unchanged++;
               arrived?.(name);
               break;
@@ -139,15 +133,15 @@ export async function unpackContext(body: Readable, dir: string, maxBytes = Infi
             // a placeholder of the right size (sparse: no data written) until a step needs the bytes
             const chunks: Buffer[] = [];
             for await (const c of hashed(body)) chunks.push(c);
-            await placeholder(path, h.mode, h.size);
+            await placeholder(path, h.mode, h.size, mtime);
             held.hold(path, chunks, h.size, mtime);
             keep = chunks;
           } else {
             const fh: FileHandle = await open(path, CREATE, h.mode & 0o7777);
             await pipeline(hashed(body), fh.createWriteStream({ highWaterMark: 1 << 20 }));
             await chmod(path, h.mode & 0o7777);
+            await utimes(path, mtime, mtime);
           }
-          await utimes(path, mtime, mtime);
           const hex = hash.digest('hex');
           hashes.set(path, hex);
           // kept for the next build (awaited when a later entry of this upload refers to it);
@@ -193,14 +187,22 @@ export const COMPARE_MIN = 1 << 20;
 const CREATE = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW;
 
 /** A file of `size` with no data written (sparse), whose bytes are held elsewhere until a step needs them. */
-async function placeholder(path: string, mode: number, size: number): Promise<void> {
+async function placeholder(path: string, mode: number, size: number, mtime: Date): Promise<void> {
   const fh = await open(path, CREATE, mode & 0o7777);
   try {
     await fh.truncate(size);
     await fh.chmod(mode & 0o7777); // the umask may have taken bits from the create
+    await fh.utimes(mtime, mtime);
   } finally {
     await fh.close();
   }
+}
+
+/** A context file whose bytes the context store holds: read from there when a step needs them. */
+async function holdStored(into: UnpackedContext, path: string, mode: number, mtime: Date, stored: { path: string; size: number; hex: string }, unpin: () => void): Promise<void> {
+  await placeholder(path, mode, stored.size, mtime);
+  into.held.holdStored(path, stored.path, stored.size, mtime, unpin);
+  into.hashes.set(path, stored.hex);
 }
 
 /**

@@ -92,7 +92,7 @@ export function commandName(argv: string[]): string | undefined {
 }
 
 /** Commands that do not start by calling the daemon: no early ping for them. */
-const LOCAL_COMMANDS = new Set(['context', 'certs', 'console', 'login', 'logout', 'help']);
+const LOCAL_COMMANDS = new Set(['context', 'certs', 'console', 'login', 'logout']);
 
 /** May the daemon's ping start before the command loads? A daemon command, no global flags before it, no help asked. */
 export function pingsEarly(argv: string[]): boolean {

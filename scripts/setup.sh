@@ -13,11 +13,12 @@ cd "$(dirname "$0")/.."
 # registry's s3 driver tests (test/support/ceph.ts); debootstrap: the Debian base of the real-image
 # test (scripts/debootstrap-base.sh); etcd-server: the cluster store of swarm mode (3.4, /usr/bin/etcd),
 # whose members berthd starts itself (src/daemon/cluster/etcd-member.ts), never the Debian service, and
-# etcd-client: the cluster tests read the members and keys with etcdctl;
+# etcd-client: the cluster tests read the members and keys with etcdctl; libcap2-bin: setcap/getcap,
+# file capabilities through the tar code and into layers;
 # chromium: the browser of the console tests (driven by playwright-core, which downloads none).
 PACKAGES=(runc containerd busybox-static tini iptables iproute2 containernetworking-plugins
   chromium docker.io docker-compose docker-registry apache2-utils skopeo umoci podman socat gcc libc6-dev openssl openssh-client openssh-server curl
-  radosgw ceph-mon ceph-osd uuid-runtime debootstrap etcd-server etcd-client)
+  radosgw ceph-mon ceph-osd uuid-runtime debootstrap etcd-server etcd-client libcap2-bin)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

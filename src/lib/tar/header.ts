@@ -124,7 +124,8 @@ export function parsePax(data: Buffer): Record<string, string> {
     const rec = data.subarray(sp + 1, off + len - 1); // drop trailing \n
     const eq = rec.indexOf(0x3d);
     if (eq === -1) throw new TarFormatError('invalid PAX record');
-    out[rec.toString('utf8', 0, eq)] = rec.toString('utf8', eq + 1);
+    const key = rec.toString('utf8', 0, eq);
+    out[key] = rec.toString(paxValueEncoding(key), eq + 1);
     off += len;
   }
   return out;
@@ -172,13 +173,21 @@ function fitsOctal(v: number, len: number): boolean {
   return Number.isInteger(v) && v >= 0 && v < 8 ** (len - 1);
 }
 
-function paxRecord(key: string, value: string): string {
-  const body = ` ${key}=${value}\n`;
-  const bodyLen = Buffer.byteLength(body);
+/**
+ * An extended attribute's value is bytes, not text (security.capability is
+ * binary): kept as a latin1 string, one character a byte, so it goes back
+ * out unchanged. Every other PAX value is UTF-8.
+ */
+function paxValueEncoding(key: string): BufferEncoding {
+  return key.startsWith('SCHILY.xattr.') ? 'latin1' : 'utf8';
+}
+
+function paxRecord(key: string, value: string): Buffer {
+  const body = Buffer.concat([Buffer.from(` ${key}=`), Buffer.from(value, paxValueEncoding(key)), Buffer.from('\n')]);
   // the length prefix counts its own digits
-  let len = bodyLen;
-  while (bodyLen + String(len).length !== len) len = bodyLen + String(len).length;
-  return `${len}${body}`;
+  let len = body.length;
+  while (body.length + String(len).length !== len) len = body.length + String(len).length;
+  return Buffer.concat([Buffer.from(String(len)), body]);
 }
 
 function splitUstarName(name: string): [prefix: string, name: string] | undefined {
@@ -257,7 +266,7 @@ export function encodeHeader(h: TarHeader, opts: EncodeOptions = {}): Buffer {
   const main = encodeBlock(h, flagByType[h.type], split[1], split[0], linkname, size, opts.typeBits ? GO_TYPE_BITS[h.type] : 0);
   const keys = Object.keys(pax);
   if (keys.length === 0) return main;
-  const data = Buffer.from(keys.map((k) => paxRecord(k, pax[k]!)).join(''));
+  const data = Buffer.concat(keys.map((k) => paxRecord(k, pax[k]!)));
   const paxName = `PaxHeaders/${split[1]}`.slice(0, 99);
   const paxHead = encodeBlock(headerDefaults({ name: paxName, type: 'file' }), 'x', paxName, '', '', data.length);
   return Buffer.concat([paxHead, data, Buffer.alloc(padding(data.length)), main]);

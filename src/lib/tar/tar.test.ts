@@ -71,6 +71,33 @@ test('reads what GNU tar writes, and GNU tar reads what we write', async () => {
   }
 });
 
+test('an extended attribute\'s value is bytes: a capability with bytes over 0x7f survives GNU tar, our reader and our writer', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'berth-tar-'));
+  try {
+    mkdirSync(join(dir, 'src'));
+    writeFileSync(join(dir, 'src', 'tool'), 'x');
+    // cap_setuid is bit 7: the permitted mask's first byte is 0x80
+    const set = spawnSync('setcap', ['cap_setuid,cap_setfcap+ep', join(dir, 'src', 'tool')], { encoding: 'utf8' });
+    assert.equal(set.status, 0, set.stderr);
+    const gnu = spawnSync('tar', ['-C', join(dir, 'src'), '--xattrs', '--xattrs-include=security.capability', '-cf', '-', 'tool']);
+    const [entry] = await collect(gnu.stdout);
+    const cap = Buffer.from(entry!.pax['SCHILY.xattr.security.capability']!, 'latin1');
+    assert.equal(cap.readUInt32LE(4), 0x80000080, `permitted mask in ${cap.toString("hex")}`); // bits 7 and 31
+    const ours = await written(async (w) => {
+      await w.add(headerDefaults({ name: 'tool', type: 'file', size: 1, mode: 0o755, pax: { 'SCHILY.xattr.security.capability': cap.toString('latin1') } }), 'x');
+      await w.finish();
+    });
+    mkdirSync(join(dir, 'out'));
+    writeFileSync(join(dir, 'ours.tar'), ours);
+    const x = spawnSync('tar', ['-C', join(dir, 'out'), '--xattrs', '--xattrs-include=security.capability', '-xf', join(dir, 'ours.tar')], { encoding: 'utf8' });
+    assert.equal(x.status, 0, x.stderr);
+    const get = spawnSync('getcap', [join(dir, 'out', 'tool')], { encoding: 'utf8' });
+    assert.match(get.stdout, /cap_setuid,cap_setfcap[=+]ep/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a truncated archive is an error, not a silent short read', async () => {
   const tar = await written(async (w) => {
     await w.add(headerDefaults({ name: 'big', type: 'file', size: 4096 }), Buffer.alloc(4096, 1));

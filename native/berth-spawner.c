@@ -24,6 +24,10 @@
  *     op 3 umount  str target, u32 flags
  *     op 4 netns   str target   (new network namespace bind-mounted on target,
  *                                loopback up, IPv6 off for interfaces to come)
+ *     op 5 xattrs  u32 n, str path[n]   (for each path, not following a symlink:
+ *                  u8 1 if trusted.overlay.opaque is "y", then u32 length and
+ *                  the value of security.capability, length 0 without one;
+ *                  in stdout: what a layer keeps of a container's upper dir)
  *   response = u32 id, i32 errno, i32 exit code (-1 if signalled), i32 signal,
  *              str stdout, str stderr
  *   str = u32 length + bytes
@@ -55,9 +59,10 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
-enum { OP_SPAWN = 1, OP_MOUNT = 2, OP_UMOUNT = 3, OP_NETNS = 4 };
+enum { OP_SPAWN = 1, OP_MOUNT = 2, OP_UMOUNT = 3, OP_NETNS = 4, OP_XATTRS = 5 };
 enum { F_DETACHED = 1, F_STDIN = 2, F_OUTPATH = 4, F_ERR_TOO = 8, F_INPATH = 16 };
 #define MAX_FRAME (256u << 20)
 
@@ -330,6 +335,28 @@ static void do_netns(uint32_t id, struct reader *r) {
   respond_errno(id, 0, NULL);
 }
 
+/* The two extended attributes a layer keeps (upper-dir.ts): read here, as Node has no getxattr. */
+static void do_xattrs(uint32_t id, struct reader *r) {
+  uint32_t n = rd_u32(r);
+  if (r->bad || n > r->left / 4) { respond_errno(id, EINVAL, "bad request"); return; }
+  struct buf out = {0};
+  char opq[8], cap[4096];
+  for (uint32_t i = 0; i < n; i++) {
+    char *path = rd_str(r, NULL);
+    if (r->bad) { respond_errno(id, EINVAL, "bad request"); return; }
+    ssize_t o = lgetxattr(path, "trusted.overlay.opaque", opq, sizeof opq);
+    if (o < 0 && errno != ENODATA && errno != ENOTSUP) { respond_errno(id, errno, path); return; }
+    ssize_t c = lgetxattr(path, "security.capability", cap, sizeof cap);
+    if (c < 0 && errno != ENODATA && errno != ENOTSUP) { respond_errno(id, errno, path); return; }
+    unsigned char flag = o == 1 && opq[0] == 'y';
+    buf_add(&out, &flag, 1);
+    buf_u32(&out, c > 0 ? (uint32_t)c : 0);
+    if (c > 0) buf_add(&out, cap, (size_t)c);
+    free(path);
+  }
+  respond(id, 0, 0, 0, &out, NULL);
+}
+
 static void worker(uint32_t id, uint8_t op, struct reader *r) {
   if (op == OP_SPAWN) do_spawn(id, r);
   else if (op == OP_MOUNT) {
@@ -346,6 +373,7 @@ static void worker(uint32_t id, uint8_t op, struct reader *r) {
     else if (umount2(target, (int)flags) < 0) respond_errno(id, errno, "umount");
     else respond_errno(id, 0, NULL);
   } else if (op == OP_NETNS) do_netns(id, r);
+  else if (op == OP_XATTRS) do_xattrs(id, r);
   else respond_errno(id, ENOSYS, "unknown op");
 }
 

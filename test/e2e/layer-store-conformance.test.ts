@@ -7,7 +7,8 @@
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, readdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -16,6 +17,9 @@ import { mount, mountsUnder, unmount } from '../../src/lib/mount.js';
 import { layerStoreConformance, layerTar, type LayerStoreHarness } from '../../src/daemon/layers/conformance.js';
 import { OverlayLayerStore, overlayMount, type LayerStore } from '../../src/daemon/layers/layer-store.js';
 import { upperChanges, upperLayerTar } from '../../src/daemon/layers/upper-dir.js';
+import { installSpawner, Spawner } from '../../src/lib/spawner/client.js';
+import { findSpawner } from '../../src/lib/spawner/locate.js';
+import { readTar } from '../../src/lib/tar/index.js';
 import type { Digest } from '../../src/oci/digest.js';
 
 const dir = mkdtempSync('/tmp/berth-layer-conformance-');
@@ -98,6 +102,59 @@ test('overlay: a container\'s upper dir read back as changes and as a layer that
       await seen.release();
     }
   } finally {
+    await c.release();
+    await rm(root, { recursive: true, force: true });
+  }
+});
+
+test('overlay: a small upper dir read by berth itself gives the tar GNU tar gives (links, whiteouts, opaque dirs, capabilities, devices, times)', async () => {
+  const spawner = new Spawner((await findSpawner())!);
+  installSpawner(spawner);
+  const root = await mkdtemp(join(dir, 'layers-'));
+  const store = new OverlayLayerStore(root);
+  await store.init();
+  const base = await store.apply(undefined, Readable.from([await layerTar([
+    { name: 'etc/' }, { name: 'etc/a', body: 'a' }, { name: 'etc/b', body: 'b' }, { name: 'opq/' }, { name: 'opq/old', body: 'o' },
+  ])]));
+  const c = await overlayOf(store, base.chainId);
+  try {
+    rmSync(join(c.merged, 'etc/a')); // two whiteouts: one inode, linked twice in the upper dir
+    rmSync(join(c.merged, 'etc/b'));
+    rmSync(join(c.merged, 'opq'), { recursive: true });
+    mkdirSync(join(c.merged, 'opq')); // made again: opaque
+    writeFileSync(join(c.merged, 'opq/new'), 'n');
+    mkdirSync(join(c.merged, 'bin'), { mode: 0o750 });
+    writeFileSync(join(c.merged, 'bin/tool'), 'tool');
+    chmodSync(join(c.merged, 'bin/tool'), 0o4755);
+    execFileSync('setcap', ['cap_setuid,cap_net_bind_service+ep', join(c.merged, 'bin/tool')]);
+    linkSync(join(c.merged, 'bin/tool'), join(c.merged, 'bin/tool-again'));
+    symlinkSync('tool', join(c.merged, 'bin/link'));
+    execFileSync('mkfifo', [join(c.merged, 'bin/pipe')]);
+    execFileSync('mknod', [join(c.merged, 'bin/null'), 'c', '1', '3']);
+    writeFileSync(join(c.merged, 'owned'), 'x');
+    chownSync(join(c.merged, 'owned'), 1234, 5678);
+    utimesSync(join(c.merged, 'owned'), new Date(1_700_000_000_123), new Date(1_700_000_000_123)); // a fraction of a second
+    writeFileSync(join(c.merged, 'Ünïcode name'), 'u');
+
+    const entries = async (tar: Readable) => {
+      const out: unknown[] = [];
+      for await (const e of readTar(tar)) {
+        const chunks: Buffer[] = [];
+        for await (const b of e.body) chunks.push(b);
+        out.push({ ...e.header, body: Buffer.concat(chunks).toString('hex') });
+      }
+      return out;
+    };
+    const ours = await entries(upperLayerTar(c.upper));
+    const gnu = await entries(upperLayerTar(c.upper, undefined, { reader: 'gnu-tar' }));
+    assert.deepEqual(ours, gnu);
+    const names = (ours as { name: string }[]).map((e) => e.name);
+    for (const n of ['etc/.wh.a', 'etc/.wh.b', 'opq/.wh..wh..opq', 'bin/tool-again', 'bin/pipe', 'bin/null', 'owned', 'Ünïcode name']) assert.ok(names.includes(n), `${n} in ${names.join(', ')}`);
+    const tool = (ours as { name: string; pax: Record<string, string> }[]).find((e) => e.name === 'bin/tool')!;
+    assert.equal(Buffer.from(tool.pax['SCHILY.xattr.security.capability']!, 'latin1').readUInt32LE(4), 0x480, 'cap_setuid (bit 7) and cap_net_bind_service (bit 10) kept');
+  } finally {
+    installSpawner(undefined);
+    spawner.close();
     await c.release();
     await rm(root, { recursive: true, force: true });
   }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { decodeResponse, encodeRequest, FrameReader, MAX_FRAME, Op } from './protocol.js';
+import { decodeResponse, decodeXattrs, encodeRequest, FrameReader, MAX_FRAME, Op } from './protocol.js';
 
 function response(id: number, errno: number, code: number, signal: number, out: string, err: string): Buffer {
   const o = Buffer.from(out);
@@ -68,4 +68,14 @@ test('a frame length past the limit is refused, and a truncated body does not de
   assert.throws(() => new FrameReader().push(head), RangeError);
   const [body] = new FrameReader().push(response(1, 0, 0, 0, 'abc', ''));
   assert.throws(() => decodeResponse(body!.subarray(0, body!.length - 3)), RangeError);
+});
+
+test('an xattrs request is the count then the paths; its answer is a flag and a length-prefixed capability a path', () => {
+  const f = encodeRequest(3, { op: Op.Xattrs, paths: ['/u/a', '/u/bé'] });
+  assert.deepEqual([...f.subarray(4, 13)], [3, 0, 0, 0, Op.Xattrs, 2, 0, 0, 0]);
+  assert.equal(f.subarray(13).toString('latin1'), '\x04\x00\x00\x00/u/a\x06\x00\x00\x00/u/b\xc3\xa9');
+  const cap = Buffer.from([1, 0, 0, 2, 0x80, 4, 0, 0]);
+  const answer = Buffer.concat([Buffer.from([1, 0, 0, 0, 0]), Buffer.from([0, cap.length, 0, 0, 0]), cap]);
+  assert.deepEqual(decodeXattrs(answer, 2), [{ opaque: true }, { opaque: false, capability: cap }]);
+  assert.throws(() => decodeXattrs(answer.subarray(0, 8), 2), /short xattrs answer/);
 });

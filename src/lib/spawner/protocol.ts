@@ -12,6 +12,7 @@ export const enum Op {
   Mount = 2,
   Umount = 3,
   Netns = 4,
+  Xattrs = 5,
 }
 
 export interface SpawnRequest {
@@ -34,7 +35,9 @@ export interface SpawnRequest {
 export interface MountRequest { op: Op.Mount; source: string; target: string; fstype: string; flags: number; data: string }
 export interface UmountRequest { op: Op.Umount; target: string; flags: number }
 export interface NetnsRequest { op: Op.Netns; target: string }
-export type Request = SpawnRequest | MountRequest | UmountRequest | NetnsRequest;
+/** trusted.overlay.opaque and security.capability of each path (lgetxattr); decodeXattrs reads the answer. */
+export interface XattrsRequest { op: Op.Xattrs; paths: readonly string[] }
+export type Request = SpawnRequest | MountRequest | UmountRequest | NetnsRequest | XattrsRequest;
 
 export interface Response {
   id: number;
@@ -99,6 +102,10 @@ export function encodeRequest(id: number, req: Request): Buffer {
     case Op.Netns:
       w.str(req.target);
       break;
+    case Op.Xattrs:
+      w.u32(req.paths.length);
+      for (const p of req.paths) w.str(p);
+      break;
   }
   const f = w.frame();
   if (f.length - 4 > MAX_FRAME) throw new RangeError(`spawner request of ${f.length} bytes exceeds ${MAX_FRAME}`);
@@ -147,4 +154,26 @@ export function decodeResponse(body: Buffer): Response {
     return b;
   };
   return { id: u32(), errno: i32(), exitCode: i32(), signal: i32(), stdout: bytes(), stderr: bytes() };
+}
+
+/** What an Xattrs answer says of each path, in the order asked. */
+export interface PathXattrs {
+  opaque: boolean;
+  /** security.capability's value, if set. */
+  capability?: Buffer;
+}
+
+export function decodeXattrs(stdout: Buffer, count: number): PathXattrs[] {
+  const out: PathXattrs[] = [];
+  let at = 0;
+  for (let i = 0; i < count; i++) {
+    if (at + 5 > stdout.length) throw new RangeError('short xattrs answer');
+    const opaque = stdout[at] === 1;
+    const n = stdout.readUInt32LE(at + 1);
+    at += 5;
+    if (at + n > stdout.length) throw new RangeError('short xattrs answer');
+    out.push(n ? { opaque, capability: stdout.subarray(at, at + n) } : { opaque });
+    at += n;
+  }
+  return out;
 }

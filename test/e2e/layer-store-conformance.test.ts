@@ -107,7 +107,7 @@ test('overlay: a container\'s upper dir read back as changes and as a layer that
   }
 });
 
-test('overlay: a small upper dir read by berth itself gives the tar GNU tar gives (links, whiteouts, opaque dirs, capabilities, devices, times)', async () => {
+test('overlay: a small upper dir read by berth itself gives the tar and the changes GNU tar gives (links, whiteouts, opaque dirs, capabilities, devices, times)', async () => {
   const spawner = new Spawner((await findSpawner())!);
   installSpawner(spawner);
   const root = await mkdtemp(join(dir, 'layers-'));
@@ -150,6 +150,13 @@ test('overlay: a small upper dir read by berth itself gives the tar GNU tar give
     assert.deepEqual(ours, gnu);
     const names = (ours as { name: string }[]).map((e) => e.name);
     for (const n of ['etc/.wh.a', 'etc/.wh.b', 'opq/.wh..wh..opq', 'bin/tool-again', 'bin/pipe', 'bin/null', 'owned', 'Ünïcode name']) assert.ok(names.includes(n), `${n} in ${names.join(', ')}`);
+    // docker diff's reading of the opaque markers: the spawner's, then GNU tar's
+    const viaSpawner = await upperChanges(c.upper, c.lowers);
+    installSpawner(undefined);
+    const viaTar = await upperChanges(c.upper, c.lowers);
+    installSpawner(spawner);
+    assert.deepEqual(viaSpawner, viaTar);
+    assert.ok(viaSpawner.some((ch) => ch.Path === '/opq/old' && ch.Kind === 2), 'the re-made dir hides what the image had in it');
     const tool = (ours as { name: string; pax: Record<string, string> }[]).find((e) => e.name === 'bin/tool')!;
     assert.equal(Buffer.from(tool.pax['SCHILY.xattr.security.capability']!, 'latin1').readUInt32LE(4), 0x480, 'cap_setuid (bit 7) and cap_net_bind_service (bit 10) kept');
   } finally {

@@ -26,7 +26,7 @@ import type { FilesystemChange } from '../../api/types/index.js';
 import { SystemError } from '../../errdefs/index.js';
 import { ExecError, spawnStdout, type OutputFifo, type StdoutProgram } from '../../lib/exec.js';
 import { activeSpawner, describeErrno, type Spawner } from '../../lib/spawner/client.js';
-import { decodeXattrs, Op } from '../../lib/spawner/protocol.js';
+import { decodeXattrs, Op, type PathXattrs } from '../../lib/spawner/protocol.js';
 import { headerDefaults, readTar, TarWriter, type TarEntryType, type TarHeader } from '../../lib/tar/index.js';
 import { hostAccounts, type HostAccounts } from '../../lib/host-accounts.js';
 import { OPAQUE_XATTR } from './apply.js';
@@ -65,6 +65,13 @@ async function walk(root: string, rel = ''): Promise<UpperEntry[]> {
 export async function opaqueDirs(root: string, dirs: string[]): Promise<Set<string>> {
   const found = new Set<string>();
   if (dirs.length === 0) return found;
+  const spawner = activeSpawner();
+  if (spawner) {
+    // one lgetxattr a directory in a worker of the spawner: no tar, and no fork of the daemon
+    const xattrs = await readXattrs(spawner, dirs.map((d) => join(root, d)));
+    dirs.forEach((d, i) => { if (xattrs[i]!.opaque) found.add(d); });
+    return found;
+  }
   const tar = spawnTar(root, ['--no-recursion', '--null', '-T', '-', `--xattrs-include=${OPAQUE_XATTR}`]);
   tar.stdin.end(dirs.map((d) => `${d}\0`).join(''));
   const reading = (async () => {
@@ -194,9 +201,7 @@ async function smallUpper(upper: string, max: number): Promise<UpperFile[] | und
 /** The entries GNU tar would write for these files (`TAR_CREATE` and the two xattrs), as readTar gives them. */
 async function* selfRead(upper: string, files: UpperFile[], spawner: Spawner): AsyncGenerator<{ header: TarHeader; body: AsyncIterable<Buffer> }> {
   const asked = files.filter((f) => f.st.isDirectory() || f.st.isFile());
-  const r = await spawner.call({ op: Op.Xattrs, paths: asked.map((f) => join(upper, f.rel)) }, 'read xattrs');
-  if (r.errno) throw new SystemError('layer.read_upper', `reading the container's filesystem failed: ${describeErrno(r.errno).message}: ${r.stderr.toString()}`);
-  const xattrs = new Map(decodeXattrs(r.stdout, asked.length).map((x, i) => [asked[i]!, x]));
+  const xattrs = new Map((await readXattrs(spawner, asked.map((f) => join(upper, f.rel)))).map((x, i) => [asked[i]!, x]));
   const firstName = new Map<string, string>();
   for (const f of files) {
     const { st } = f;
@@ -240,6 +245,13 @@ async function* selfRead(upper: string, files: UpperFile[], spawner: Spawner): A
     }
     // a socket: GNU tar leaves it out ("socket ignored"), so do we
   }
+}
+
+/** The opaque marker and capability of each path (the spawner's lgetxattr: Node has no getxattr). */
+async function readXattrs(spawner: Spawner, paths: string[]): Promise<PathXattrs[]> {
+  const r = await spawner.call({ op: Op.Xattrs, paths }, 'read xattrs');
+  if (r.errno) throw new SystemError('layer.read_upper', `reading the container's filesystem failed: ${describeErrno(r.errno).message}: ${r.stderr.toString()}`);
+  return decodeXattrs(r.stdout, paths.length);
 }
 
 async function translate(entries: AsyncIterable<{ header: TarHeader; body: AsyncIterable<Buffer> }>, out: TarWriter, accounts: HostAccounts): Promise<void> {

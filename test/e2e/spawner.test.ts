@@ -3,6 +3,7 @@
  * (lib/spawner/): the daemon itself forks only that helper, once.
  */
 import { after, before, describe, test } from 'node:test';
+import { execFileSync } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { TestDaemon } from '../support/daemon.js';
@@ -57,6 +58,21 @@ describe('berth-spawner', () => {
     assert.equal(exit!.spans.filter((s) => s.name === 'syscall umount').length, 2, 'netns and rootfs');
     // whatever berthd ran, it forked only the helper: programs are the helper's grandchildren
     assert.deepEqual(children(d.pid!).map((c) => c.comm), ['berth-spawner']);
+  });
+
+  test('docker export and docker diff start no program of the daemon\'s own: export\'s tar runs through the helper', async () => {
+    const c = await d.docker(['create', 'busybox', 'true']);
+    assert.equal(c.code, 0, c.stderr);
+    const id = c.stdout.trim();
+    const diff = await d.docker(['diff', id]);
+    assert.equal(diff.code, 0, diff.stderr);
+    const exported = execFileSync('sh', ['-c', `DOCKER_HOST=${d.host} docker export ${id} | tar t`], { encoding: 'utf8' });
+    assert.match(exported, /^bin\/busybox$/m);
+    const traces = JSON.parse((await d.http('GET', '/debug/spans')).body) as Trace[];
+    const exp = traces.find((t) => t.name.endsWith(`/containers/${id}/export`))!;
+    assert.ok(exp.spans.some((s) => s.name === 'exec tar'), exp.spans.map((s) => s.name).join(', '));
+    assert.deepEqual(children(d.pid!).map((ch) => ch.comm), ['berth-spawner']);
+    await d.docker(['rm', id]);
   });
 
   test('a killed helper is replaced: the next docker run works, with a new helper', async () => {

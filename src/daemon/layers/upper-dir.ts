@@ -309,9 +309,11 @@ export async function directoryTar(dir: string): Promise<Readable> {
     void empty.finish();
     return empty.stream;
   }
-  const tar = spawnTar(dir, ['--sort=name', '--xattrs', '--xattrs-include=*', '--xattrs-exclude=trusted.overlay.*', '--', ...top]);
-  tar.stdin.end();
+  const args = [...TAR_CREATE, '-C', dir, '--sort=name', '--xattrs', '--xattrs-include=*', '--xattrs-exclude=trusted.overlay.*', '--', ...top];
+  // through the spawner, as a capture's tar: a fork of the daemon holds its event loop (its FIFO sits beside the directory)
+  const tar = await spawnStdout('tar', args, { path: join(dirname(dir), `export-tar-${process.pid}-${++fifoSeq}`) });
   const out = tar.stdout;
-  tar.done.catch((err: Error) => out.destroy(err));
+  tar.done.catch((err: unknown) => out.destroy(err instanceof ExecError
+    ? new SystemError('layer.read_upper', `reading the container's filesystem failed: ${err.stderr.trim() || err.message}`) : err as Error));
   return out;
 }

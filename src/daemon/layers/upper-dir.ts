@@ -4,17 +4,16 @@
  *
  * overlayfs marks a deletion as a character device 0:0 and a directory
  * that hides its lower contents with the xattr `trusted.overlay.opaque=y`.
- * Node cannot read xattrs, so GNU tar reads them (it is already required
- * for unpacking): for `diff` it archives the directories alone
- * (`--no-recursion`, headers only, no file data read); for `commit` it
- * archives the whole upper dir and we translate its stream:
+ * Node cannot read xattrs: the spawner reads the two a layer needs
+ * (lgetxattr, its op 5) for `diff` and for a small upper dir's `commit`,
+ * which berth then walks and tars itself; a larger upper dir, or a daemon
+ * without the spawner, is archived by GNU tar (`--no-recursion` headers for
+ * `diff`). Either way the entries are translated:
  *   char 0:0 name          → name's parent/.wh.name (empty file, 0600)
  *   dir with opaque=y      → the dir entry, then dir/.wh..wh..opq (the dir's mode)
  *   xattrs: only security.capability is kept, as in Docker's layers.
  * As in Docker's tars, modes carry Go's file-type bits and owners the
  * host's names for their ids.
- * Getfattr (Debian `attr`) would do for the first job, but one tool for
- * both keeps the dependency list and the two readings consistent.
  */
 import { spawn } from 'node:child_process';
 import type { Dirent } from 'node:fs';

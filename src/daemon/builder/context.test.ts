@@ -3,10 +3,10 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { test } from 'node:test';
 import { headerDefaults, TarWriter, type TarHeader } from '../../lib/tar/index.js';
-import { unpackContext } from './context.js';
+import { emptyContext, unpackContext } from './context.js';
 
 function tarOf(entries: [Partial<TarHeader> & Pick<TarHeader, 'name' | 'type'>, (string | Buffer)?][]): Readable {
   const tar = new TarWriter();
@@ -136,6 +136,13 @@ test("the docker CLI's upload: a large file sent again with the same bytes is re
       assert.ok((await contents(u, p)).equals(changed));
       u.held.release();
     }
+    // an upload cut short while the file still matches leaves no pin either (the builder releases what it made)
+    (await upload('again-2', big, store)).held.release();
+    const whole: Buffer[] = [];
+    for await (const c of tarOf([[{ name: 'big.bin', type: 'file', mode: 0o640 }, big]])) whole.push(c as Buffer);
+    const cut = emptyContext();
+    await assert.rejects(unpackContext(Readable.from([Buffer.concat(whole).subarray(0, 512 + COMPARE_MIN + 100)]), join(root, 'cut'), Infinity, cut, undefined, store, false));
+    cut.held.release();
     assert.equal((await store.usage()).inUse, false); // every pin went with its build
   } finally {
     rmSync(root, { recursive: true, force: true });

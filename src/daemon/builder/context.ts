@@ -111,7 +111,10 @@ export async function unpackContext(body: Readable, dir: string, maxBytes = Infi
           let body: AsyncIterable<Buffer> = wire(e.body);
           const before = store && h.size >= COMPARE_MIN ? await store.candidate(name, h.size) : undefined;
           if (before) {
-            const compared = await compareWithStored(body, before.path, h.size);
+            const compared = await compareWithStored(body, before.path, h.size).catch((err: unknown) => {
+              store!.unpin(before.hex); // the upload broke off mid-file: the pin must not outlive it
+              throw err;
+            });
             if (compared.same) {
               await holdStored(into, path, h.mode, mtime, before, () => store!.unpin(before.hex));
               received.unchanged++;

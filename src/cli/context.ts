@@ -28,13 +28,14 @@ export class CliContext {
   ) {}
 
   client(): Promise<EngineClient> {
-    this.connecting ??= (async () => {
-      const ep = await this.endpoint();
-      const engine = this.engine = new EngineClient(ep.host, ep.tls ? { tls: ep.tls } : {});
-      await engine.negotiate();
-      return engine;
-    })();
+    this.connecting ??= this.endpoint().then((ep) => this.connect(ep));
     return this.connecting;
+  }
+
+  private async connect(ep: Endpoint): Promise<EngineClient> {
+    const engine = this.engine = new EngineClient(ep.host, ep.tls ? { tls: ep.tls } : {});
+    await engine.negotiate();
+    return engine;
   }
 
   /**
@@ -46,7 +47,9 @@ export class CliContext {
    */
   async pingEarly(): Promise<void> {
     const ep = await this.endpoint().catch(() => undefined);
-    if (ep?.host.startsWith('unix://')) this.client().catch(() => {});
+    if (!ep?.host.startsWith('unix://')) return;
+    this.connecting ??= this.connect(ep); // client() reuses it: with no global flags the endpoint cannot change
+    this.connecting.catch(() => {});
   }
 
   /** Where the current context says the daemon is. */

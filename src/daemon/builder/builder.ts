@@ -21,6 +21,7 @@ import { InvalidParameter, NotFound, NotImplemented } from '../../errdefs/index.
 import { DockerIgnore } from '../../lib/dockerignore.js';
 import { shortId } from '../../lib/ids.js';
 import { span } from '../../lib/spans.js';
+import { readAll } from '../../lib/streams.js';
 import { resolveInRoot } from '../../lib/scoped-path.js';
 import { chainIds, hostArchitecture, type ContainerDefaults, type Digest } from '../../oci/index.js';
 import { familiarString, parseReference, withDefaultTag } from '../../oci/reference.js';
@@ -261,10 +262,7 @@ async function readDockerfile(ctx: string, name: string, held: HeldFiles): Promi
     const path = await resolveInRoot(ctx, name);
     // still in memory: read from there, nothing written (a fully cached build writes no file)
     const body = held.body(path);
-    if (!body) return await readFile(path, 'utf8');
-    const chunks: Buffer[] = [];
-    for await (const c of body) chunks.push(c as Buffer);
-    return Buffer.concat(chunks).toString('utf8');
+    return body ? (await readAll(body)).toString('utf8') : await readFile(path, 'utf8');
   } catch {
     throw new NotFound('build.no_dockerfile', `Cannot locate specified Dockerfile: ${name}`);
   }

@@ -214,7 +214,7 @@ async function holdStored(into: UnpackedContext, path: string, mode: number, mti
  * whole content still to be taken in: the matching part read back from the
  * stored file, then the chunk that differed and what follows it.
  */
-export async function compareWithStored(chunks: AsyncIterable<Buffer>, stored: string, size: number):
+async function compareWithStored(chunks: AsyncIterable<Buffer>, stored: string, size: number):
   Promise<{ same: true } | { same: false; rest: AsyncIterable<Buffer> }> {
   const it = chunks[Symbol.asyncIterator]();
   const block = Buffer.allocUnsafe(Math.min(size, 1 << 20));

@@ -48,7 +48,7 @@ export class HeldFiles {
   /** A file the context store holds: read from there, costing no memory. `unpin` runs at release. */
   holdStored(path: string, stored: string, size: number, mtime: Date, unpin: () => void): void {
     this.files.set(path, { chunks: { stored }, size, mtime });
-    this.onRelease.push(unpin);
+    this.whenReleased(unpin);
   }
 
   /** `f` runs at release (a context store pin held while the build may read the stored file). */

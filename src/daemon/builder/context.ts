@@ -56,6 +56,7 @@ export async function unpackContext(body: Readable, dir: string, maxBytes = Infi
   arrived?: (name: string) => void, store?: ContextStore, references = store !== undefined): Promise<UnpackedContext> {
   const { hashes, held, received } = into;
   let total = 0;
+  const tooLarge = () => new InvalidParameter('build.context_too_large', `the build context is larger than the daemon's max-layer-size of ${maxBytes} bytes (unpacked)`);
   // paths this upload made: only those can be in the way of a later entry (the directory starts empty)
   const made = new Set<string>();
   await mkdir(dir, { recursive: true });
@@ -92,7 +93,7 @@ export async function unpackContext(body: Readable, dir: string, maxBytes = Infi
             total += got.size;
             if (total > maxBytes) {
               store!.unpin(ref.hex);
-              throw new InvalidParameter('build.context_too_large', `the build context is larger than the daemon's max-layer-size of ${maxBytes} bytes (unpacked)`);
+              throw tooLarge();
             }
             await holdStored(into, path, h.mode, mtime, { ...got, hex: ref.hex }, () => store!.unpin(ref.hex));
             received.stored++;
@@ -104,7 +105,7 @@ export async function unpackContext(body: Readable, dir: string, maxBytes = Infi
             for await (const c of chunks) {
               total += c.length;
               received.bytes += c.length;
-              if (total > maxBytes) throw new InvalidParameter('build.context_too_large', `the build context is larger than the daemon's max-layer-size of ${maxBytes} bytes (unpacked)`);
+              if (total > maxBytes) throw tooLarge();
               yield c;
             }
           };

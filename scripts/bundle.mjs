@@ -5,12 +5,14 @@
 // read only then. etcd3 reads its .proto files next to its own sources
 // (__dirname), so it and the gRPC packages it shares instances with stay
 // in node_modules and are imported from there, never bundled.
-import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
 const programs = ['berth', 'berthd', 'berth-registry'];
 const BANNER = "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);";
+// chunk names carry a hash: the last build's would stay beside this one's
+await Promise.all(programs.map((p) => rm(`dist/bundle/${p}-chunks`, { recursive: true, force: true })));
 await Promise.all(
   programs.map((p) =>
     build({
@@ -28,6 +30,9 @@ await Promise.all(
       external: ['etcd3', '@grpc/grpc-js', '@grpc/proto-loader', 'protobufjs'],
       // Some CommonJS dependencies call require(); give the ESM bundle one (kept only where used: see below).
       banner: { js: BANNER },
+      // The CLI starts on every command: a third less source to read and parse (~4 ms a run;
+      // commander alone is 125 KB with its comments). Names stay, for stack traces.
+      ...(p === 'berth' ? { minifyWhitespace: true, minifySyntax: true } : {}),
     }),
   ),
 );

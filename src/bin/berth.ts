@@ -7,12 +7,13 @@ process.stdout.on('error', (err: NodeJS.ErrnoException) => {
   throw err;
 });
 
+// Exit as soon as the command is done: a command awaits all its work before main resolves, and
+// stdout and stderr are synchronous on Linux (files, pipes and TTYs), so nothing is lost. Left to
+// drain, Node would also free V8's heap page by page first (~5 ms of every run).
 main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
+  (code) => process.exit(code),
   (err: Error) => {
     process.stderr.write(`berth: ${err.message}\n`);
-    process.exitCode = 1;
+    process.exit(1);
   },
 );

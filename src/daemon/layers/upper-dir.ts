@@ -155,9 +155,7 @@ export function upperLayerTar(upper: string, fifo?: OutputFifo, opts: { reader?:
       const args = [...TAR_CREATE, '-C', upper, '--sort=name', '--xattrs', '--xattrs-include=security.capability', `--xattrs-include=${OPAQUE_XATTR}`, '.'];
       // through the spawner: a RUN step's capture forks no daemon (its FIFO sits beside the upper dir, never in it)
       tar = await spawnStdout('tar', args, fifo ?? { path: join(dirname(upper), `upper-tar-${process.pid}-${++fifoSeq}`) });
-      const done = tar.done.catch((err: unknown) => {
-        throw err instanceof ExecError ? new SystemError('layer.read_upper', `reading the container's filesystem failed: ${err.stderr.trim() || err.message}`) : err;
-      });
+      const done = tar.done.catch((err: unknown) => { throw tarFailed(err); });
       await Promise.all([translate(readTar(tar.stdout), out, accounts), done]);
     } catch (err) {
       tar?.stop();
@@ -249,7 +247,7 @@ async function* selfRead(upper: string, files: UpperFile[], spawner: Spawner): A
 /** The opaque marker and capability of each path (the spawner's lgetxattr: Node has no getxattr). */
 async function readXattrs(spawner: Spawner, paths: string[]): Promise<PathXattrs[]> {
   const r = await spawner.call({ op: Op.Xattrs, paths }, 'read xattrs');
-  if (r.errno) throw new SystemError('layer.read_upper', `reading the container's filesystem failed: ${describeErrno(r.errno).message}: ${r.stderr.toString()}`);
+  if (r.errno) throw readFailed(`${describeErrno(r.errno).message}: ${r.stderr.toString()}`);
   return decodeXattrs(r.stdout, paths.length);
 }
 
@@ -276,6 +274,16 @@ async function translate(entries: AsyncIterable<{ header: TarHeader; body: Async
   await out.finish();
 }
 
+/** A read of the container's filesystem that failed, as the client is told. */
+function readFailed(detail: string): SystemError {
+  return new SystemError('layer.read_upper', `reading the container's filesystem failed: ${detail}`);
+}
+
+/** A tar run through the spawner that failed: its own words; anything else as it is. */
+function tarFailed(err: unknown): unknown {
+  return err instanceof ExecError ? readFailed(err.stderr.trim() || err.message) : err;
+}
+
 /** moby writes whiteout entries with permission bits only. */
 const NO_TYPE_BITS = { typeBits: false };
 
@@ -293,7 +301,7 @@ function spawnTar(cwd: string, args: string[]) {
     child.on('error', reject);
     child.on('close', (code) => {
       if (code === 0) resolve();
-      else reject(new SystemError('layer.read_upper', `reading the container's filesystem failed: ${stderr.trim() || `tar exited with ${code}`}`));
+      else reject(readFailed(stderr.trim() || `tar exited with ${code}`));
     });
   });
   child.stdin.on('error', () => {});
@@ -312,7 +320,6 @@ export async function directoryTar(dir: string): Promise<Readable> {
   // through the spawner, as a capture's tar: a fork of the daemon holds its event loop (its FIFO sits beside the directory)
   const tar = await spawnStdout('tar', args, { path: join(dirname(dir), `export-tar-${process.pid}-${++fifoSeq}`) });
   const out = tar.stdout;
-  tar.done.catch((err: unknown) => out.destroy(err instanceof ExecError
-    ? new SystemError('layer.read_upper', `reading the container's filesystem failed: ${err.stderr.trim() || err.message}`) : err as Error));
+  tar.done.catch((err: unknown) => out.destroy(tarFailed(err) as Error));
   return out;
 }
